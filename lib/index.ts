@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: MIT
+// Public exports of simdnet. Nothing else is part of the API.
+export { Tensor } from './tensor/tensor';
+export { shapeSize, formatShape } from './tensor/shape';
+export { ShapeError, FileFormatError, NonFiniteLossError } from './errors';
+export { Generator, manualSeed, defaultGenerator } from './random';
+export { Module } from './modules/module';
+export { Parameter } from './modules/parameter';
+export { Sequential } from './modules/sequential';
+export { Conv2d, type Conv2dOptions } from './modules/conv2d';
+export { MaxPool2d, type MaxPool2dOptions } from './modules/max-pool2d';
+export { Linear, type LinearOptions } from './modules/linear';
+export { ReLU } from './modules/relu';
+export { Flatten, type FlattenOptions } from './modules/flatten';
+export { LeNet, type LeNetOptions, type LeNetConfig } from './modules/lenet';
+export { CrossEntropyLoss } from './loss/cross-entropy';
+export { Optimizer } from './optim/optimizer';
+export { Adam, type AdamOptions } from './optim/adam';
+export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck';
+export { native, type KernelInfo } from './native';

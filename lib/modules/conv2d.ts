@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+// Conv2d: 2-D convolution layer over NCHW input (state and validation; the maths is in native/).
+import { checkInt } from '../errors';
+import { native } from '../native';
+import { defaultGenerator, Generator } from '../random';
+import { expectShape } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+import { uniformFanIn } from './init';
+import { Module, requireSaved } from './module';
+import { intPair, IntPair, pairRepr, rejectUnknownOptions } from './options';
+import { Parameter } from './parameter';
+
+export interface Conv2dOptions {
+  inChannels: number;
+  outChannels: number;
+  kernelSize: IntPair;
+  /** Default 1. */
+  stride?: IntPair;
+  /** Zero padding on each side. Default 0. */
+  padding?: IntPair;
+  /** Default 1. */
+  dilation?: IntPair;
+  /** Default 1; must divide inChannels and outChannels. */
+  groups?: number;
+  /** Default true. */
+  bias?: boolean;
+  /** Generator for the initial weights; default the global one (manualSeed). */
+  generator?: Generator;
+}
+
+const KNOWN = ['inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'groups', 'bias', 'generator'];
+
+/**
+ * Applies a 2-D convolution, as torch.nn.Conv2d with padding_mode 'zeros'.
+ *
+ * Shape: input [N, inChannels, H, W] -> output [N, outChannels, OH, OW],
+ * OH = floor((H + 2 padding - dilation (kernel - 1) - 1) / stride) + 1.
+ * Parameters: `weight` [outChannels, inChannels / groups, kH, kW], `bias` [outChannels].
+ *
+ * @example
+ * const conv = new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 5 });
+ * const y = conv.forward(x); // [N, 3, 32, 32] -> [N, 6, 28, 28]
+ */
+export class Conv2d extends Module {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
+  readonly groups: number;
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  private savedInput: Tensor | null = null;
+
+  constructor(options: Conv2dOptions) {
+    super();
+    rejectUnknownOptions('Conv2d', options, KNOWN);
+    this.inChannels = checkInt('Conv2d: inChannels', options.inChannels);
+    this.outChannels = checkInt('Conv2d: outChannels', options.outChannels);
+    this.kernelSize = intPair('Conv2d: kernelSize', options.kernelSize, 1);
+    this.stride = intPair('Conv2d: stride', options.stride ?? 1, 1);
+    this.padding = intPair('Conv2d: padding', options.padding ?? 0, 0);
+    this.dilation = intPair('Conv2d: dilation', options.dilation ?? 1, 1);
+    this.groups = checkInt('Conv2d: groups', options.groups ?? 1);
+    if (this.inChannels % this.groups !== 0 || this.outChannels % this.groups !== 0) {
+      throw new RangeError(`Conv2d: groups ${this.groups} must divide inChannels ${this.inChannels} and outChannels ${this.outChannels}`);
+    }
+    const [kh, kw] = this.kernelSize;
+    this.weight = this.registerParameter('weight', new Parameter(Tensor.zeros([this.outChannels, this.inChannels / this.groups, kh, kw])));
+    this.bias = options.bias ?? true ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outChannels]))) : null;
+    this.resetParameters(options.generator ?? defaultGenerator);
+  }
+
+  /** PyTorch's default initialisation: weight and bias from U(+-1/sqrt(fanIn)). */
+  resetParameters(rng: Generator = defaultGenerator): void {
+    const fanIn = (this.inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1];
+    uniformFanIn(this.weight.data, fanIn, rng);
+    if (this.bias) uniformFanIn(this.bias.data, fanIn, rng);
+  }
+
+  outputShape(inputShape: readonly number[]): number[] {
+    expectShape('Conv2d: input', inputShape, [-1, this.inChannels, -1, -1]);
+    const size = (i: number) => {
+      const span = inputShape[2 + i] + 2 * this.padding[i] - this.dilation[i] * (this.kernelSize[i] - 1) - 1;
+      return span < 0 ? 0 : Math.floor(span / this.stride[i]) + 1;
+    };
+    const [oh, ow] = [size(0), size(1)];
+    if (oh < 1 || ow < 1) {
+      throw new RangeError(`Conv2d: input ${inputShape[2]}x${inputShape[3]} is smaller than the (dilated) kernel ${pairRepr(this.kernelSize)} with padding ${pairRepr(this.padding)}`);
+    }
+    return [inputShape[0], this.outChannels, oh, ow];
+  }
+
+  forward(input: Tensor): Tensor {
+    const outShape = this.outputShape(input.shape);
+    const out = Tensor.zeros(outShape);
+    native.conv2dForward(out.data, input.data, this.weight.data.data, this.bias?.data.data ?? null, ...this.sizes(input));
+    this.savedInput = this.training ? input : null;
+    return out;
+  }
+
+  backward(doutput: Tensor): Tensor {
+    const input = requireSaved(this.savedInput, 'Conv2d');
+    expectShape('Conv2d.backward: doutput', doutput.shape, this.outputShape(input.shape));
+    const dinput = Tensor.zeros(input.shape);
+    native.conv2dBackward(dinput.data, this.weight.grad.data, this.bias?.grad.data ?? null, doutput.data, input.data,
+      this.weight.data.data, ...this.sizes(input));
+    return dinput;
+  }
+
+  private sizes(input: Tensor): [number, number, number, number, number, number, number, number, number, number, number, number, number, number] {
+    const [n, c, h, w] = input.shape;
+    return [n, c, h, w, this.outChannels, ...this.kernelSize, ...this.stride, ...this.padding, ...this.dilation, this.groups];
+  }
+
+  override extraRepr(): string {
+    const parts = [`${this.inChannels}, ${this.outChannels}`, `kernelSize=${pairRepr(this.kernelSize)}`];
+    if (this.stride.some((s) => s !== 1)) parts.push(`stride=${pairRepr(this.stride)}`);
+    if (this.padding.some((p) => p !== 0)) parts.push(`padding=${pairRepr(this.padding)}`);
+    if (this.dilation.some((d) => d !== 1)) parts.push(`dilation=${pairRepr(this.dilation)}`);
+    if (this.groups !== 1) parts.push(`groups=${this.groups}`);
+    if (!this.bias) parts.push('bias=false');
+    return parts.join(', ');
+  }
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+// Linear: fully connected layer y = x W^T + b over [N, inFeatures] input.
+import { checkInt } from '../errors';
+import { native } from '../native';
+import { defaultGenerator, Generator } from '../random';
+import { expectShape } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+import { uniformFanIn } from './init';
+import { Module, requireSaved } from './module';
+import { rejectUnknownOptions } from './options';
+import { Parameter } from './parameter';
+
+export interface LinearOptions {
+  inFeatures: number;
+  outFeatures: number;
+  /** Default true. */
+  bias?: boolean;
+  generator?: Generator;
+}
+
+/**
+ * Applies y = x W^T + b, as torch.nn.Linear.
+ *
+ * Shape: [N, inFeatures] -> [N, outFeatures]. Parameters: `weight` [outFeatures, inFeatures], `bias` [outFeatures].
+ *
+ * @example
+ * const fc = new Linear({ inFeatures: 400, outFeatures: 120 });
+ */
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  private savedInput: Tensor | null = null;
+
+  constructor(options: LinearOptions) {
+    super();
+    rejectUnknownOptions('Linear', options, ['inFeatures', 'outFeatures', 'bias', 'generator']);
+    this.inFeatures = checkInt('Linear: inFeatures', options.inFeatures);
+    this.outFeatures = checkInt('Linear: outFeatures', options.outFeatures);
+    this.weight = this.registerParameter('weight', new Parameter(Tensor.zeros([this.outFeatures, this.inFeatures])));
+    this.bias = options.bias ?? true ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outFeatures]))) : null;
+    this.resetParameters(options.generator ?? defaultGenerator);
+  }
+
+  resetParameters(rng: Generator = defaultGenerator): void {
+    uniformFanIn(this.weight.data, this.inFeatures, rng);
+    if (this.bias) uniformFanIn(this.bias.data, this.inFeatures, rng);
+  }
+
+  outputShape(inputShape: readonly number[]): number[] {
+    expectShape('Linear: input', inputShape, [-1, this.inFeatures]);
+    return [inputShape[0], this.outFeatures];
+  }
+
+  forward(input: Tensor): Tensor {
+    const out = Tensor.zeros(this.outputShape(input.shape));
+    native.linearForward(out.data, input.data, this.weight.data.data, this.bias?.data.data ?? null, input.shape[0], this.inFeatures, this.outFeatures);
+    this.savedInput = this.training ? input : null;
+    return out;
+  }
+
+  backward(doutput: Tensor): Tensor {
+    const input = requireSaved(this.savedInput, 'Linear');
+    expectShape('Linear.backward: doutput', doutput.shape, [input.shape[0], this.outFeatures]);
+    const dinput = Tensor.zeros(input.shape);
+    native.linearBackward(dinput.data, this.weight.grad.data, this.bias?.grad.data ?? null, doutput.data, input.data,
+      this.weight.data.data, input.shape[0], this.inFeatures, this.outFeatures);
+    return dinput;
+  }
+
+  override extraRepr(): string {
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}${this.bias ? '' : ', bias=false'}`;
+  }
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+// MaxPool2d: 2-D max pooling over NCHW input, keeping argmax indices for backward.
+import { describe } from '../errors';
+import { native } from '../native';
+import { expectShape } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+import { Module, requireSaved } from './module';
+import { intPair, IntPair, pairRepr, rejectUnknownOptions } from './options';
+
+export interface MaxPool2dOptions {
+  kernelSize: IntPair;
+  /** Default: kernelSize. */
+  stride?: IntPair;
+  /** Implicit -infinity padding on each side, at most half the kernel. Default 0. */
+  padding?: IntPair;
+  /** Only 1 is supported for now; other values throw. */
+  dilation?: IntPair;
+  /** Use ceil instead of floor for the output size. Default false. */
+  ceilMode?: boolean;
+}
+
+const KNOWN = ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode'];
+
+/**
+ * Max pooling, as torch.nn.MaxPool2d. Accepts a kernel size or an options object.
+ *
+ * Shape: [N, C, H, W] -> [N, C, OH, OW], OH = floor((H + 2 padding - kernel) / stride) + 1.
+ *
+ * @example
+ * const pool = new MaxPool2d(2); // [N, 6, 28, 28] -> [N, 6, 14, 14]
+ */
+export class MaxPool2d extends Module {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly ceilMode: boolean;
+  private saved: { input: readonly number[]; argmax: Int32Array } | null = null;
+
+  constructor(options: MaxPool2dOptions | IntPair) {
+    super();
+    const opts: MaxPool2dOptions = typeof options === 'number' || Array.isArray(options) ? { kernelSize: options as IntPair } : (options as MaxPool2dOptions);
+    if (typeof opts !== 'object' || opts === null) throw new TypeError(`MaxPool2d: options must be a kernel size or an object, got ${describe(options)}`);
+    rejectUnknownOptions('MaxPool2d', opts, KNOWN);
+    this.kernelSize = intPair('MaxPool2d: kernelSize', opts.kernelSize, 1);
+    this.stride = intPair('MaxPool2d: stride', opts.stride ?? this.kernelSize, 1);
+    this.padding = intPair('MaxPool2d: padding', opts.padding ?? 0, 0);
+    const dilation = intPair('MaxPool2d: dilation', opts.dilation ?? 1, 1);
+    if (dilation[0] !== 1 || dilation[1] !== 1) throw new RangeError('MaxPool2d: dilation other than 1 is not supported yet');
+    this.ceilMode = opts.ceilMode ?? false;
+    for (let i = 0; i < 2; i++) {
+      if (2 * this.padding[i] > this.kernelSize[i]) {
+        throw new RangeError(`MaxPool2d: padding ${pairRepr(this.padding)} must be at most half of kernelSize ${pairRepr(this.kernelSize)}`);
+      }
+    }
+  }
+
+  outputShape(inputShape: readonly number[]): number[] {
+    expectShape('MaxPool2d: input', inputShape, [-1, -1, -1, -1]);
+    const size = (i: number) => {
+      const [inp, k, s, p] = [inputShape[2 + i], this.kernelSize[i], this.stride[i], this.padding[i]];
+      const span = inp + 2 * p - k;
+      if (span < 0) return 0;
+      let o = (this.ceilMode ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+      if (this.ceilMode && (o - 1) * s >= inp + p) o--; // the last window must start inside the input
+      return o;
+    };
+    const [oh, ow] = [size(0), size(1)];
+    if (oh < 1 || ow < 1) throw new RangeError(`MaxPool2d: input ${inputShape[2]}x${inputShape[3]} is smaller than the kernel ${pairRepr(this.kernelSize)}`);
+    return [inputShape[0], inputShape[1], oh, ow];
+  }
+
+  forward(input: Tensor): Tensor {
+    const out = Tensor.zeros(this.outputShape(input.shape));
+    const argmax = new Int32Array(out.size);
+    native.maxPool2dForward(out.data, argmax, input.data, ...this.sizes(input.shape));
+    this.saved = this.training ? { input: input.shape, argmax } : null;
+    return out;
+  }
+
+  backward(doutput: Tensor): Tensor {
+    const saved = requireSaved(this.saved, 'MaxPool2d');
+    expectShape('MaxPool2d.backward: doutput', doutput.shape, this.outputShape(saved.input));
+    const dinput = Tensor.zeros(saved.input);
+    native.maxPool2dBackward(dinput.data, doutput.data, saved.argmax, ...this.sizes(saved.input));
+    return dinput;
+  }
+
+  private sizes(shape: readonly number[]): [number, number, number, number, number, number, number, number, number, number, number] {
+    const [n, c, h, w] = shape;
+    return [n, c, h, w, ...this.kernelSize, ...this.stride, ...this.padding, this.ceilMode ? 1 : 0];
+  }
+
+  override extraRepr(): string {
+    return `kernelSize=${pairRepr(this.kernelSize)}, stride=${pairRepr(this.stride)}, padding=${pairRepr(this.padding)}${this.ceilMode ? ', ceilMode=true' : ''}`;
+  }
+}

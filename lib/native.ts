@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+// Loads the compiled addon once and gives every export a type. Argument order mirrors native/binding.cc.
+import * as fs from 'fs';
+import * as path from 'path';
+
+type F32 = Float32Array;
+type OptF32 = Float32Array | null;
+
+export interface KernelInfo {
+  isa: string;
+  kernels: Record<string, string>;
+  openmp: boolean;
+}
+
+/** The raw binding. Each function validates its arguments and throws TypeError/RangeError. */
+export interface NativeBinding {
+  conv2dForward(out: F32, input: F32, weight: F32, bias: OptF32, n: number, c: number, h: number, w: number,
+    outChannels: number, kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number,
+    padW: number, dilationH: number, dilationW: number, groups: number): void;
+  conv2dBackward(dinput: OptF32, dweight: OptF32, dbias: OptF32, doutput: F32, input: F32, weight: F32, n: number,
+    c: number, h: number, w: number, outChannels: number, kernelH: number, kernelW: number, strideH: number,
+    strideW: number, padH: number, padW: number, dilationH: number, dilationW: number, groups: number): void;
+  maxPool2dForward(out: F32, argmax: Int32Array, input: F32, n: number, c: number, h: number, w: number,
+    kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number, padW: number,
+    ceilMode: number): void;
+  maxPool2dBackward(dinput: F32, doutput: F32, argmax: Int32Array, n: number, c: number, h: number, w: number,
+    kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number, padW: number,
+    ceilMode: number): void;
+  linearForward(out: F32, input: F32, weight: F32, bias: OptF32, batch: number, inFeatures: number,
+    outFeatures: number): void;
+  linearBackward(dinput: OptF32, dweight: OptF32, dbias: OptF32, doutput: F32, input: F32, weight: F32,
+    batch: number, inFeatures: number, outFeatures: number): void;
+  reluForward(out: F32, input: F32): void;
+  reluBackward(dinput: F32, doutput: F32, output: F32): void;
+  crossEntropyForward(probs: F32, logits: F32, targets: Int32Array, batch: number, classes: number): number;
+  crossEntropyBackward(dlogits: F32, probs: F32, targets: Int32Array, scale: number, batch: number,
+    classes: number): void;
+  adamStep(param: F32, expAvg: F32, expAvgSq: F32, grad: F32, lr: number, beta1: number, beta2: number,
+    eps: number, weightDecay: number, step: number): void;
+  kernelInfo(): KernelInfo;
+}
+
+const packageRoot = path.resolve(__dirname, '..');
+
+function candidates(): string[] {
+  const fromEnv = process.env.SIMDNET_ADDON_PATH;
+  return [
+    ...(fromEnv ? [path.resolve(fromEnv)] : []),
+    path.join(packageRoot, 'build', 'Release', 'simdnet.node'),
+    path.join(packageRoot, 'build', 'Debug', 'simdnet.node'),
+  ];
+}
+
+function load(): NativeBinding {
+  const tried: string[] = [];
+  for (const file of candidates()) {
+    if (!fs.existsSync(file)) {
+      tried.push(`${file}: not found`);
+      continue;
+    }
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(file) as NativeBinding;
+    } catch (err) {
+      tried.push(`${file}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(
+    [
+      'simdnet: the native addon could not be loaded.',
+      ...tried.map((t) => `  - ${t}`),
+      'It is compiled from source when simdnet is installed (node-gyp, a C++17 compiler, python3, make).',
+      'npm 11 asks before running install scripts; build it with:',
+      '  npm rebuild simdnet            (in a project that depends on simdnet)',
+      '  npm run build:native           (in a clone of simdnet)',
+      'To allow it for later installs: npm install-scripts approve simdnet',
+    ].join('\n'),
+  );
+}
+
+/** The addon, loaded when simdnet is first imported. */
+export const native: NativeBinding = load();

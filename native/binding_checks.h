@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+// Argument checks for binding.cc: typed-array kinds and lengths, integer sizes, aliasing.
+// Every failure throws a JS TypeError (wrong kind) or RangeError (bad value) naming op and argument.
+#pragma once
+#include <napi.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace simdnet {
+
+// Largest size we accept for one dimension or a product of dimensions: far beyond any real
+// tensor, small enough that products of two never overflow int64.
+constexpr int64_t kMaxElements = int64_t{1} << 40;
+
+[[noreturn]] inline void throw_type(Napi::Env env, const std::string& msg) {
+  throw Napi::TypeError::New(env, msg);
+}
+[[noreturn]] inline void throw_range(Napi::Env env, const std::string& msg) {
+  throw Napi::RangeError::New(env, msg);
+}
+
+inline std::string kind_of(const Napi::Value& v) {
+  switch (v.Type()) {
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: return "boolean";
+    case napi_number: return "number";
+    case napi_string: return "string";
+    case napi_bigint: return "bigint";
+    case napi_function: return "function";
+    default: break;
+  }
+  if (v.IsTypedArray()) {
+    switch (v.As<Napi::TypedArray>().TypedArrayType()) {
+      case napi_float32_array: return "Float32Array";
+      case napi_float64_array: return "Float64Array";
+      case napi_int32_array: return "Int32Array";
+      case napi_uint8_array: return "Uint8Array";
+      default: return "another TypedArray";
+    }
+  }
+  if (v.IsArray()) return "Array";
+  if (v.IsArrayBuffer()) return "ArrayBuffer";
+  return "object";
+}
+
+// Reads the arguments of one call in order and records buffer ranges to reject aliasing.
+class ArgReader {
+ public:
+  ArgReader(const Napi::CallbackInfo& info, const char* op, size_t arity) : info_(info), op_(op) {
+    if (info.Length() != arity) {
+      throw_type(info.Env(), std::string(op) + ": expected " + std::to_string(arity) + " arguments, got " +
+                                 std::to_string(info.Length()));
+    }
+  }
+
+  // An integer size >= min (and <= kMaxElements).
+  int64_t size(size_t i, const char* name, int64_t min = 1) {
+    const Napi::Value v = info_[i];
+    if (!v.IsNumber()) throw_type(env(), prefix(name) + " must be a number, got " + kind_of(v));
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(min) ||
+        d > static_cast<double>(kMaxElements)) {
+      throw_range(env(), prefix(name) + " must be an integer >= " + std::to_string(min) + ", got " + format(d));
+    }
+    return static_cast<int64_t>(d);
+  }
+
+  // A finite number, optionally within [lo, hi].
+  double number(size_t i, const char* name, double lo = -INFINITY, double hi = INFINITY) {
+    const Napi::Value v = info_[i];
+    if (!v.IsNumber()) throw_type(env(), prefix(name) + " must be a number, got " + kind_of(v));
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d) || d < lo || d > hi) {
+      throw_range(env(), prefix(name) + " must be a finite number in [" + format(lo) + ", " + format(hi) +
+                             "], got " + format(d));
+    }
+    return d;
+  }
+
+  // A Float32Array of exactly `expected` elements (`shape` names the product for the message).
+  // `output` buffers may not overlap any other buffer of the call. Null allowed if `optional`.
+  float* f32(size_t i, const char* name, int64_t expected, const char* shape, bool output, bool optional = false) {
+    return static_cast<float*>(typed(i, name, napi_float32_array, "Float32Array", expected, shape, output, optional));
+  }
+
+  int32_t* i32(size_t i, const char* name, int64_t expected, const char* shape, bool output) {
+    return static_cast<int32_t*>(typed(i, name, napi_int32_array, "Int32Array", expected, shape, output, false));
+  }
+
+  // Allows out and inp to be the very same memory (element-wise ops may run in place).
+  void allow_in_place(const char* out_name, const char* in_name) {
+    allowed_.push_back({out_name, in_name});
+  }
+
+  // Rejects overlaps between an output and any other buffer of the call.
+  void check_no_aliasing() {
+    for (size_t a = 0; a < spans_.size(); ++a) {
+      for (size_t b = 0; b < spans_.size(); ++b) {
+        if (a == b || !spans_[a].output || (spans_[b].output && b < a)) continue;
+        const Span &x = spans_[a], &y = spans_[b];
+        if (x.begin < y.end && y.begin < x.end && !same_allowed(x, y)) {
+          throw_range(env(), std::string(op_) + ": " + x.name + " overlaps " + y.name +
+                                 " in memory; pass separate buffers");
+        }
+      }
+    }
+  }
+
+  Napi::Env env() const { return info_.Env(); }
+  std::string prefix(const char* name) const { return std::string(op_) + ": " + name; }
+
+  // a * b with both >= 0, or a RangeError naming `what` when it would exceed kMaxElements.
+  int64_t mul(int64_t a, int64_t b, const char* what) {
+    if (a != 0 && b > kMaxElements / a) throw_range(env(), std::string(op_) + ": " + what + " is too large");
+    return a * b;
+  }
+
+ private:
+  struct Span {
+    const char* name;
+    uintptr_t begin, end;
+    bool output;
+  };
+
+  bool same_allowed(const Span& x, const Span& y) const {
+    for (const auto& p : allowed_) {
+      const bool names = (std::string(p.first) == x.name && std::string(p.second) == y.name) ||
+                         (std::string(p.first) == y.name && std::string(p.second) == x.name);
+      if (names && x.begin == y.begin && x.end == y.end) return true;
+    }
+    return false;
+  }
+
+  void* typed(size_t i, const char* name, napi_typedarray_type type, const char* type_name, int64_t expected,
+              const char* shape, bool output, bool optional) {
+    const Napi::Value v = info_[i];
+    if (optional && (v.IsNull() || v.IsUndefined())) return nullptr;
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+      throw_type(env(), prefix(name) + " must be a " + type_name + (optional ? " or null" : "") + ", got " +
+                            kind_of(v));
+    }
+    const Napi::TypedArray arr = v.As<Napi::TypedArray>();
+    const int64_t length = static_cast<int64_t>(arr.ElementLength());
+    if (length != expected) {
+      throw_range(env(), prefix(name) + " length " + std::to_string(length) + " != " + shape + " = " +
+                             std::to_string(expected));
+    }
+    // A detached buffer reports length 0 and no data; expected is always >= 1 here.
+    uint8_t* data = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+    if (data == nullptr) throw_range(env(), prefix(name) + " has no memory (detached buffer?)");
+    spans_.push_back({name, reinterpret_cast<uintptr_t>(data),
+                      reinterpret_cast<uintptr_t>(data) + static_cast<uintptr_t>(arr.ByteLength()), output});
+    return data;
+  }
+
+  static std::string format(double d) {
+    if (std::isnan(d)) return "NaN";
+    if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.10g", d);
+    return buf;
+  }
+
+  const Napi::CallbackInfo& info_;
+  const char* op_;
+  std::vector<Span> spans_;
+  std::vector<std::pair<const char*, const char*>> allowed_;
+};
+
+}  // namespace simdnet

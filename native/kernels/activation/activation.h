@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+// Element-wise activation kernels over flat buffers of `count` floats.
+#pragma once
+#include <cstdint>
+
+namespace simdnet {
+
+// out = max(inp, 0); NaN stays NaN (as torch.relu). out may equal inp (in place).
+void relu_forward_ref(float* out, const float* inp, int64_t count);
+
+// dinp += dout where out > 0 (PyTorch's threshold_backward on the result).
+void relu_backward_ref(float* dinp, const float* dout, const float* out, int64_t count);
+
+}  // namespace simdnet

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+// Portable reference ReLU forward and backward.
+#include "activation.h"
+
+namespace simdnet {
+
+void relu_forward_ref(float* out, const float* inp, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    const float v = inp[i];
+    out[i] = v < 0.0f ? 0.0f : v;  // keeps NaN, unlike max(v, 0)
+  }
+}
+
+void relu_backward_ref(float* dinp, const float* dout, const float* out, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) dinp[i] += out[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+}  // namespace simdnet

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+// Portable reference max pooling: forward with argmax, backward by scattering through argmax.
+#include "pool2d.h"
+
+#include <cmath>
+#include <limits>
+
+namespace simdnet {
+
+void maxpool2d_forward_ref(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s) {
+  const int64_t planes = s.n * s.c, in_plane = s.h * s.w, out_plane = s.oh * s.ow;
+  for (int64_t p = 0; p < planes; ++p) {
+    const float* ip = inp + p * in_plane;
+    float* op = out + p * out_plane;
+    int32_t* ap = argmax + p * out_plane;
+    for (int64_t oy = 0; oy < s.oh; ++oy) {
+      for (int64_t ox = 0; ox < s.ow; ++ox) {
+        float best = -std::numeric_limits<float>::infinity();
+        int64_t best_index = -1;
+        for (int64_t ky = 0; ky < s.kh; ++ky) {
+          const int64_t y = oy * s.sh - s.ph + ky * s.dh;
+          if (y < 0 || y >= s.h) continue;
+          for (int64_t kx = 0; kx < s.kw; ++kx) {
+            const int64_t x = ox * s.sw - s.pw + kx * s.dw;
+            if (x < 0 || x >= s.w) continue;
+            const float v = ip[y * s.w + x];
+            if (best_index < 0 || v > best || std::isnan(v)) {
+              best = v;
+              best_index = y * s.w + x;
+              if (std::isnan(v)) goto window_done;
+            }
+          }
+        }
+      window_done:
+        op[oy * s.ow + ox] = best;
+        ap[oy * s.ow + ox] = static_cast<int32_t>(best_index);
+      }
+    }
+  }
+}
+
+void maxpool2d_backward_ref(float* dinp, const float* dout, const int32_t* argmax, const Pool2dShape& s) {
+  const int64_t planes = s.n * s.c, in_plane = s.h * s.w, out_plane = s.oh * s.ow;
+  for (int64_t p = 0; p < planes; ++p) {
+    float* dp = dinp + p * in_plane;
+    const float* gp = dout + p * out_plane;
+    const int32_t* ap = argmax + p * out_plane;
+    for (int64_t i = 0; i < out_plane; ++i) {
+      // argmax comes back from JS: ignore an index outside the plane instead of writing out of bounds.
+      if (ap[i] >= 0 && ap[i] < in_plane) dp[ap[i]] += gp[i];
+    }
+  }
+}
+
+}  // namespace simdnet
