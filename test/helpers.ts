@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+// Shared test helpers: seeded random tensors and closeness checks that report the worst index.
+import { Generator } from '../lib/random';
+import { Tensor } from '../lib/tensor/tensor';
+
+export function randomTensor(shape: number[], seed: number, scale = 1): Tensor {
+  const rng = new Generator(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = rng.uniform(-scale, scale);
+  return new Tensor(data, shape);
+}
+
+/** Fails with the max abs diff and its index when |a - e| > atol + rtol |e| anywhere. */
+export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0, what = 'values'): void {
+  expect(actual.length).toBe(expected.length);
+  let worst = -1;
+  let worstDiff = 0;
+  let failed = false;
+  for (let i = 0; i < expected.length; i++) {
+    const diff = Math.abs(actual[i] - expected[i]);
+    if (!(diff <= atol + rtol * Math.abs(expected[i]))) failed = true;
+    if (!(diff <= worstDiff)) {
+      worstDiff = diff;
+      worst = i;
+    }
+  }
+  if (failed) {
+    throw new Error(`${what}: max abs diff ${worstDiff} at index ${worst} (actual ${actual[worst]}, expected ${expected[worst]})`);
+  }
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+// Module contract: state dicts (strict), modes, zeroGrad, Sequential naming, backward before forward.
+import { Conv2d } from '../../lib/modules/conv2d';
+import { LeNet } from '../../lib/modules/lenet';
+import { Linear } from '../../lib/modules/linear';
+import { MaxPool2d } from '../../lib/modules/max-pool2d';
+import { ReLU } from '../../lib/modules/relu';
+import { Sequential } from '../../lib/modules/sequential';
+import { manualSeed } from '../../lib/random';
+import { Tensor } from '../../lib/tensor/tensor';
+import { randomTensor } from '../helpers';
+
+describe('state dict', () => {
+  test('round trip copies values into another model', () => {
+    manualSeed(1);
+    const a = new LeNet();
+    manualSeed(2);
+    const b = new LeNet();
+    const x = randomTensor([2, 3, 32, 32], 3);
+    expect(b.forward(x).data).not.toEqual(a.forward(x).data);
+    const snapshot = Object.fromEntries(Object.entries(a.stateDict()).map(([k, t]) => [k, t.clone()]));
+    b.loadStateDict(snapshot);
+    expect(b.forward(x).data).toEqual(a.forward(x).data);
+    // Values were copied, not shared.
+    snapshot['fc3.bias'].data[0] += 1;
+    expect(b.stateDict()['fc3.bias'].data[0]).not.toBe(snapshot['fc3.bias'].data[0]);
+  });
+
+  test('strict: missing, unexpected and misshapen entries name the key and change nothing', () => {
+    const net = new LeNet();
+    const before = net.stateDict()['conv1.weight'].data.slice();
+    const dict = Object.fromEntries(Object.entries(new LeNet().stateDict()).map(([k, t]) => [k, t.clone()]));
+    const { ['fc2.bias']: _dropped, ...missing } = dict;
+    expect(() => net.loadStateDict(missing)).toThrow(/missing keys: fc2\.bias/);
+    expect(() => net.loadStateDict({ ...dict, 'fc4.weight': Tensor.zeros([1]) })).toThrow(/unexpected keys: fc4\.weight/);
+    expect(() => net.loadStateDict({ ...dict, 'fc1.weight': Tensor.zeros([400, 120]) })).toThrow(/'fc1\.weight' has shape \[400, 120\], expected \[120, 400\]/);
+    expect(net.stateDict()['conv1.weight'].data).toEqual(before);
+  });
+
+  test('Sequential names children by index or by key', () => {
+    const s = new Sequential(new Linear({ inFeatures: 2, outFeatures: 3 }), new ReLU(), new Linear({ inFeatures: 3, outFeatures: 1, bias: false }));
+    expect(Object.keys(s.stateDict())).toEqual(['0.weight', '0.bias', '2.weight']);
+    const named = new Sequential({ body: s, head: new Linear({ inFeatures: 1, outFeatures: 1 }) });
+    expect(Object.keys(named.stateDict())).toEqual(['body.0.weight', 'body.0.bias', 'body.2.weight', 'head.weight', 'head.bias']);
+    expect(() => new Sequential({ bad: 3 } as never)).toThrow(TypeError);
+  });
+});
+
+describe('modes and gradients', () => {
+  test('eval() propagates; backward after an eval forward throws a clear error', () => {
+    const net = new LeNet().eval();
+    expect(net.at(0).training).toBe(false);
+    net.forward(randomTensor([1, 3, 32, 32], 1));
+    expect(() => net.backward(Tensor.zeros([1, 10]))).toThrow(/call forward\(\) in training mode first/);
+    net.train();
+    expect(net.at(0).training).toBe(true);
+  });
+
+  test('gradients accumulate across backward calls until zeroGrad', () => {
+    const fc = new Linear({ inFeatures: 3, outFeatures: 2 });
+    const x = randomTensor([4, 3], 2);
+    const g = randomTensor([4, 2], 3);
+    fc.forward(x);
+    fc.backward(g);
+    const once = fc.weight.grad.data.slice();
+    fc.forward(x);
+    fc.backward(g);
+    fc.weight.grad.data.forEach((v, i) => expect(v).toBeCloseTo(2 * once[i], 5));
+    fc.zeroGrad();
+    expect(fc.weight.grad.data.every((v) => v === 0)).toBe(true);
+  });
+
+  test('backward checks the gradient shape', () => {
+    const conv = new Conv2d({ inChannels: 1, outChannels: 2, kernelSize: 3 });
+    conv.forward(randomTensor([1, 1, 5, 5], 1));
+    expect(() => conv.backward(Tensor.zeros([1, 2, 4, 4]))).toThrow(/doutput: expected shape \[1, 2, 3, 3\]/);
+  });
+});
+
+describe('layer options', () => {
+  test('Conv2d validates its options and input', () => {
+    expect(() => new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 0 })).toThrow(RangeError);
+    expect(() => new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 3, groups: 2 })).toThrow(/groups 2 must divide/);
+    expect(() => new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: [3] as never })).toThrow(TypeError);
+    expect(() => new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 3, paddingMode: 'reflect' } as never)).toThrow(/paddingMode/);
+    const conv = new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 5 });
+    expect(() => conv.forward(randomTensor([1, 2, 8, 8], 1))).toThrow(/expected shape \[\*, 3, \*, \*\]/);
+    expect(() => conv.forward(randomTensor([1, 3, 4, 8], 1))).toThrow(/smaller than/);
+  });
+
+  test('MaxPool2d accepts a number or options and follows PyTorch output sizes', () => {
+    expect(new MaxPool2d(2).outputShape([1, 1, 5, 5])).toEqual([1, 1, 2, 2]);
+    expect(new MaxPool2d({ kernelSize: 2, ceilMode: true }).outputShape([1, 1, 5, 5])).toEqual([1, 1, 3, 3]);
+    expect(new MaxPool2d({ kernelSize: 3, stride: 2, padding: 1 }).outputShape([1, 1, 7, 7])).toEqual([1, 1, 4, 4]);
+    expect(() => new MaxPool2d({ kernelSize: 2, padding: 2 })).toThrow(/at most half/);
+    expect(() => new MaxPool2d({ kernelSize: 2, dilation: 2 })).toThrow(/dilation/);
+  });
+
+  test('MaxPool2d forward keeps PyTorch argmax semantics: NaN propagates', () => {
+    const x = new Tensor(Float32Array.from([1, NaN, 3, 2]), [1, 1, 2, 2]);
+    expect(Number.isNaN(new MaxPool2d(2).forward(x).data[0])).toBe(true);
+  });
+});
