@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+// The CIFAR-10 dataset (raw uint8 records in memory, float conversion per batch) and its async loader with download.
+// File finding/parsing lives in cifar10-files.ts, HTTP in download.ts.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { checkInt, describe, FileFormatError } from '../errors';
+import { checkBatchArgs, checkIndex, type Dataset, type Sample } from './dataset';
+import { CIFAR10_ARCHIVE, CIFAR10_RECORD_BYTES, locateCifar10, readCifar10 } from './cifar10-files';
+import { checkMd5, downloadFile, fileMd5, parseHttpUrl } from './download';
+
+/** Class names in label order (batches.meta.txt). */
+export const CIFAR10_CLASSES: readonly string[] = Object.freeze([
+  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
+]);
+/** Per-channel (R, G, B) mean of the training set after x/255; torchvision's commonly used CIFAR-10 values. */
+export const CIFAR10_MEAN: readonly number[] = Object.freeze([0.4914, 0.4822, 0.4465]);
+/** Per-channel (R, G, B) standard deviation of the training set after x/255 (same source as CIFAR10_MEAN). */
+export const CIFAR10_STD: readonly number[] = Object.freeze([0.247, 0.2435, 0.2616]);
+export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
+export const CIFAR10_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
+
+export interface CIFAR10Options {
+  /** A folder holding cifar-10-batches-bin/, that folder itself, the .tar.gz, or a folder holding it. Default: the cache folder. */
+  root?: string;
+  /** Training split (data_batch_1..5.bin) or test split (test_batch.bin). Default true. */
+  train?: boolean;
+  /** Download the archive into the cache folder when root holds no data. Only CIFAR10.load can do this. Default false. */
+  download?: boolean;
+  /** Normalise each channel with CIFAR10_MEAN/CIFAR10_STD after x/255; false gives x/255 only. Default true. */
+  normalize?: boolean;
+  /** Where downloads go. Default $SIMDNET_CACHE_DIR, else ~/.cache/simdnet. */
+  cacheDir?: string;
+  /** Archive URL. Default $SIMDNET_CIFAR10_URL, else CIFAR10_URL. */
+  url?: string;
+  /** Expected md5 of the archive, checked on download and on reuse of the cached file. Default CIFAR10_MD5. */
+  md5?: string;
+  /** Download inactivity timeout. Default 60000 ms. */
+  timeoutMs?: number;
+  /** Download progress callback (bytes received, Content-Length if known). */
+  onProgress?: (received: number, total: number | undefined) => void;
+}
+
+const KNOWN = new Set(['root', 'train', 'download', 'normalize', 'cacheDir', 'url', 'md5', 'timeoutMs', 'onProgress']);
+const PIXELS = 3 * 32 * 32;
+
+/**
+ * CIFAR-10 from the official binary version. Pixels stay uint8 in memory (about 154 MB for the
+ * training split) and become floats per sample/batch: x/255, then (x - mean[c]) / std[c] unless normalize is false.
+ *
+ * Two ways in, one rule: `await CIFAR10.load(options)` always works (and is the only one that downloads);
+ * `new CIFAR10(options)` reads local data synchronously and throws a TypeError if given `download: true`.
+ *
+ * Options: root (cache folder), train = true, download = false, normalize = true, cacheDir, url, md5, timeoutMs, onProgress.
+ * Shape: each sample [3, 32, 32] (CHW, channels R, G, B); label 0..9 indexes CIFAR10_CLASSES.
+ *
+ * @example
+ * const train = await CIFAR10.load({ root: 'data', download: true });
+ * const test = await CIFAR10.load({ root: 'data', train: false });
+ */
+export class CIFAR10 implements Dataset {
+  readonly length: number;
+  readonly sampleShape: readonly number[] = Object.freeze([3, 32, 32]);
+  readonly classes: readonly string[] = CIFAR10_CLASSES;
+  readonly train: boolean;
+  readonly normalize: boolean;
+  /** The batch files read, in order (archive members as "archive.tar.gz:member"). */
+  readonly files: readonly string[];
+  private readonly records: Uint8Array;
+  /** lut[c*256 + v] = float value of byte v in channel c, so conversion is one lookup per pixel. */
+  private readonly lut: Float32Array;
+
+  /** Reads local data synchronously. Use `CIFAR10.load` to download. */
+  constructor(options: CIFAR10Options = {}) {
+    const o = resolveOptions(options);
+    if (o.download) {
+      throw new TypeError('CIFAR10: download needs the async factory: use `await CIFAR10.load({ ..., download: true })`');
+    }
+    const source = locateCifar10(o.root);
+    if (source === null) {
+      throw new FileFormatError(
+        o.root,
+        `no CIFAR-10 data found (looked for ${CIFAR10_ARCHIVE}, cifar-10-batches-bin/ or data_batch_*.bin / test_batch.bin); ` +
+          'pass download: true to CIFAR10.load to fetch it',
+      );
+    }
+    const { records, count, files } = readCifar10(source, o.train);
+    this.records = records;
+    this.length = count;
+    this.files = Object.freeze(files);
+    this.train = o.train;
+    this.normalize = o.normalize;
+    this.lut = makeLut(o.normalize);
+  }
+
+  /**
+   * Loads CIFAR-10, first downloading the archive into the cache folder when `download` is true and root
+   * holds no data. The cached archive is reused on later calls after its md5 is checked again (a bad one is re-fetched).
+   */
+  static async load(options: CIFAR10Options = {}): Promise<CIFAR10> {
+    const o = resolveOptions(options);
+    const cached = path.join(o.cacheDir, CIFAR10_ARCHIVE);
+    const source = locateCifar10(o.root);
+    // Data under root is used as is; only our own cached download is md5-checked (root defaults to the cache folder).
+    if (!o.download || (source !== null && source.path !== cached)) return new CIFAR10({ ...options, download: false });
+    parseHttpUrl(options.url !== undefined ? 'CIFAR10: url' : 'SIMDNET_CIFAR10_URL', o.url);
+    const ok = await fileMd5(cached).then((m) => m === o.md5, () => false);
+    if (!ok) await downloadFile(o.url, cached, { md5: o.md5, timeoutMs: o.timeoutMs, onProgress: o.onProgress });
+    return new CIFAR10({ ...options, root: cached, download: false });
+  }
+
+  /** Sample `index` as a new Float32Array of 3*32*32 floats. */
+  get(index: number): Sample {
+    checkIndex('CIFAR10.get', index, this.length);
+    const image = new Float32Array(PIXELS);
+    return { image, label: this.convert(index, image, 0) };
+  }
+
+  getBatch(indices: ArrayLike<number>, images: Float32Array, labels: Int32Array): void {
+    checkBatchArgs('CIFAR10.getBatch', this.length, PIXELS, indices, images, labels);
+    for (let b = 0; b < indices.length; b++) labels[b] = this.convert(indices[b], images, b * PIXELS);
+  }
+
+  /** Writes record `index`'s pixels as floats at out[offset..] and returns its label. */
+  private convert(index: number, out: Float32Array, offset: number): number {
+    const rec = this.records;
+    const base = index * CIFAR10_RECORD_BYTES;
+    const lut = this.lut;
+    for (let c = 0; c < 3; c++) {
+      const src = base + 1 + c * 1024;
+      const dst = offset + c * 1024;
+      const l = c * 256;
+      for (let k = 0; k < 1024; k++) out[dst + k] = lut[l + rec[src + k]];
+    }
+    return rec[base];
+  }
+
+  toString(): string {
+    return `CIFAR10(${this.train ? 'train' : 'test'}, length=${this.length}, normalize=${this.normalize})`;
+  }
+}
+
+/** Float value of every byte per channel, computed in double then rounded once to float32. */
+function makeLut(normalize: boolean): Float32Array {
+  const lut = new Float32Array(3 * 256);
+  for (let c = 0; c < 3; c++) {
+    for (let v = 0; v < 256; v++) lut[c * 256 + v] = normalize ? (v / 255 - CIFAR10_MEAN[c]) / CIFAR10_STD[c] : v / 255;
+  }
+  return lut;
+}
+
+interface Resolved {
+  root: string;
+  train: boolean;
+  download: boolean;
+  normalize: boolean;
+  cacheDir: string;
+  url: string;
+  md5: string;
+  timeoutMs: number | undefined;
+  onProgress: CIFAR10Options['onProgress'];
+}
+
+/** Applies defaults (option, then env var, then built-in) and validates types, naming the option. */
+function resolveOptions(options: CIFAR10Options): Resolved {
+  if (options === null || typeof options !== 'object') throw new TypeError(`CIFAR10: options must be an object, got ${describe(options)}`);
+  for (const k of Object.keys(options)) {
+    if (!KNOWN.has(k)) throw new TypeError(`CIFAR10: unknown option "${k}" (known: ${[...KNOWN].join(', ')})`);
+  }
+  const str = (name: string, v: unknown): string | undefined => {
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new TypeError(`CIFAR10: ${name} must be a non-empty string, got ${describe(v)}`);
+    return v as string | undefined;
+  };
+  const bool = (name: string, v: unknown, def: boolean): boolean => {
+    if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`CIFAR10: ${name} must be a boolean, got ${describe(v)}`);
+    return (v as boolean | undefined) ?? def;
+  };
+  const env = (name: string): string | undefined => process.env[name] || undefined;
+  const cacheDir = str('cacheDir', options.cacheDir) ?? env('SIMDNET_CACHE_DIR') ?? path.join(os.homedir(), '.cache', 'simdnet');
+  const url = str('url', options.url) ?? env('SIMDNET_CIFAR10_URL') ?? CIFAR10_URL;
+  // An env var is only checked when a download needs it; a bad option is reported at once.
+  if (options.url !== undefined) parseHttpUrl('CIFAR10: url', url);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw new TypeError(`CIFAR10: onProgress must be a function, got ${describe(options.onProgress)}`);
+  }
+  return {
+    root: path.resolve(str('root', options.root) ?? cacheDir),
+    train: bool('train', options.train, true),
+    download: bool('download', options.download, false),
+    normalize: bool('normalize', options.normalize, true),
+    cacheDir: path.resolve(cacheDir),
+    url,
+    md5: checkMd5('CIFAR10: md5', options.md5 ?? CIFAR10_MD5),
+    timeoutMs: options.timeoutMs === undefined ? undefined : checkInt('CIFAR10: timeoutMs', options.timeoutMs, 1),
+    onProgress: options.onProgress,
+  };
+}

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: MIT
+// Public exports of the data pipeline (datasets, CIFAR-10, downloader, loader, transforms); no code of its own.
+export type { Batch, Dataset, Sample, TensorDatasetOptions } from './dataset';
+export { TensorDataset } from './dataset';
+export type { CIFAR10Options } from './cifar10';
+export { CIFAR10, CIFAR10_CLASSES, CIFAR10_MD5, CIFAR10_MEAN, CIFAR10_STD, CIFAR10_URL } from './cifar10';
+export type { DownloadOptions } from './download';
+export { DownloadError, downloadFile, fileMd5 } from './download';
+export type { DataLoaderOptions } from './loader';
+export { DataLoader } from './loader';
+export type { Transform } from './transforms';
+export { compose, randomCrop, randomHorizontalFlip } from './transforms';

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+// downloadFile tests against a local HTTP server: success, redirects, HTTP errors, cut bodies, md5, timeouts, no partial files.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DownloadError, downloadFile, fileMd5 } from '../../lib/data';
+
+const body = Buffer.from(Array.from({ length: 200000 }, (_, i) => (i * 31 + (i >> 8)) & 255));
+const md5 = createHash('md5').update(body).digest('hex');
+let server: http.Server;
+let base: string;
+let tmp: string;
+const hits: string[] = [];
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    hits.push(req.url ?? '');
+    switch (req.url) {
+      case '/file':
+        res.writeHead(200, { 'content-length': body.length });
+        return void res.end(body);
+      case '/chunked': // no content-length
+        res.write(body.subarray(0, 1000));
+        return void res.end(body.subarray(1000));
+      case '/r1':
+        return void res.writeHead(301, { location: '/r2' }).end();
+      case '/r2':
+        return void res.writeHead(307, { location: `${base}/file` }).end();
+      case '/loop':
+        return void res.writeHead(302, { location: '/loop' }).end();
+      case '/cut':
+        res.writeHead(200, { 'content-length': body.length });
+        return void res.write(body.subarray(0, body.length >> 1), () => res.destroy());
+      case '/stall-body':
+        res.writeHead(200, { 'content-length': body.length });
+        return void res.write(body.subarray(0, 1000));
+      case '/stall-headers':
+        return; // never answers
+      case '/error':
+        return void res.writeHead(500, 'Oops').end('server error');
+      default:
+        return void res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => {
+  server.closeAllConnections();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+});
+beforeEach(() => {
+  hits.length = 0;
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'simdnet-dl-'));
+});
+afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test('downloads, creates the folder, checks md5 and reports progress', async () => {
+  const dest = path.join(tmp, 'sub', 'dir', 'f.bin');
+  const progress: [number, number | undefined][] = [];
+  await downloadFile(`${base}/file`, dest, { md5: md5.toUpperCase(), onProgress: (r, t) => progress.push([r, t]) });
+  expect(fs.readFileSync(dest).equals(body)).toBe(true);
+  expect(await fileMd5(dest)).toBe(md5);
+  expect(progress.at(-1)).toEqual([body.length, body.length]);
+  expect(fs.readdirSync(path.dirname(dest))).toEqual(['f.bin']);
+});
+
+test('body without content-length', async () => {
+  const dest = path.join(tmp, 'f.bin');
+  await downloadFile(`${base}/chunked`, dest, { md5 });
+  expect(fs.readFileSync(dest).equals(body)).toBe(true);
+});
+
+test('follows relative and absolute redirects, and gives up on a loop', async () => {
+  const dest = path.join(tmp, 'f.bin');
+  await downloadFile(`${base}/r1`, dest, { md5 });
+  expect(hits).toEqual(['/r1', '/r2', '/file']);
+  await expect(downloadFile(`${base}/loop`, path.join(tmp, 'g.bin'), { maxRedirects: 3 })).rejects.toThrow(/too many redirects/);
+});
+
+describe('failures leave no file and do not touch an existing dest', () => {
+  test.each([
+    ['/missing', {}, /HTTP 404/],
+    ['/error', {}, /HTTP 500 Oops/],
+    ['/cut', {}, /connection closed .*of 200000 bytes/],
+    ['/file', { md5: '0'.repeat(32) }, /md5 mismatch: expected 0{32}, got [0-9a-f]{32}/],
+    ['/stall-body', { timeoutMs: 200 }, /no data for 200 ms \(timeout\) after \d+ of 200000 bytes/],
+    ['/stall-headers', { timeoutMs: 200 }, /no data for 200 ms \(timeout\)/],
+  ])('%s %j', async (route, opts, message) => {
+    const dest = path.join(tmp, 'f.bin');
+    fs.writeFileSync(dest, 'previous');
+    const p = downloadFile(base + route, dest, opts);
+    await expect(p).rejects.toThrow(DownloadError);
+    await expect(p).rejects.toThrow(message);
+    expect(fs.readdirSync(tmp)).toEqual(['f.bin']);
+    expect(fs.readFileSync(dest, 'utf8')).toBe('previous');
+  });
+
+  test('connection refused', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await expect(downloadFile(`http://127.0.0.1:${port}/x`, path.join(tmp, 'f.bin'))).rejects.toThrow(/ECONNREFUSED/);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+});
+
+test('removes temp files left by a dead process, keeps those of live ones', async () => {
+  const dead = path.join(tmp, 'f.bin.999999999-abc.tmp');
+  const live = path.join(tmp, `f.bin.${process.pid}-abc.tmp`);
+  fs.writeFileSync(dead, 'x');
+  fs.writeFileSync(live, 'x');
+  await downloadFile(`${base}/file`, path.join(tmp, 'f.bin'));
+  expect(fs.readdirSync(tmp).sort()).toEqual(['f.bin', path.basename(live)].sort());
+});
+
+test('argument errors', async () => {
+  const dest = path.join(tmp, 'f.bin');
+  await expect(downloadFile('not a url', dest)).rejects.toThrow(TypeError);
+  await expect(downloadFile('ftp://example.com/x', dest)).rejects.toThrow(/http: or https:/);
+  await expect(downloadFile(`${base}/file`, dest, { md5: 'xyz' })).rejects.toThrow(RangeError);
+  await expect(downloadFile(`${base}/file`, dest, { timeoutMs: 0 })).rejects.toThrow(/timeoutMs/);
+  await expect(downloadFile(`${base}/file`, '')).rejects.toThrow(TypeError);
+  expect(hits).toEqual([]);
+});

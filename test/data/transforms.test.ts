@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+// Transform tests: exact flip and padded crop for known offsets, rng use, compose order, argument errors.
+import { ShapeError } from '../../lib/errors';
+import { compose, randomCrop, randomHorizontalFlip } from '../../lib/data';
+import { Generator } from '../../lib/random';
+
+/** A stand-in generator whose randint/random return queued values, so offsets are known exactly. */
+function fixedRng(ints: number[], floats: number[] = []): Generator {
+  return {
+    randint: (n: number) => {
+      const v = ints.shift()!;
+      if (v >= n) throw new Error(`fixedRng: ${v} >= ${n}`);
+      return v;
+    },
+    random: () => floats.shift()!,
+  } as unknown as Generator;
+}
+
+// Two channels of 3x3: channel 0 is 1..9, channel 1 is 11..19.
+const img = () => Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+const shape = [2, 3, 3];
+
+test('randomHorizontalFlip mirrors every row when random() < p', () => {
+  const x = img();
+  randomHorizontalFlip(0.5)(x, shape, fixedRng([], [0.49]));
+  expect(Array.from(x)).toEqual([3, 2, 1, 6, 5, 4, 9, 8, 7, 13, 12, 11, 16, 15, 14, 19, 18, 17]);
+  const y = img();
+  randomHorizontalFlip(0.5)(y, shape, fixedRng([], [0.5]));
+  expect(y).toEqual(img());
+  const even = Float32Array.from([1, 2, 3, 4]);
+  randomHorizontalFlip(1)(even, [1, 1, 4], new Generator(3));
+  expect(Array.from(even)).toEqual([4, 3, 2, 1]);
+  const g = new Generator(5);
+  randomHorizontalFlip(0)(img(), shape, g); // p = 0 still draws one number
+  const h = new Generator(5);
+  h.random();
+  expect(g.getState()).toEqual(h.getState());
+});
+
+test('randomCrop pads with zeros and crops at the drawn (top, left) window', () => {
+  const cases: [number, number, number[]][] = [
+    // top=0,left=0 with padding 1: shift down-right by one
+    [0, 0, [0, 0, 0, 0, 1, 2, 0, 4, 5]],
+    // top=2,left=1: rows 1..2 of the original, columns unchanged, then a zero row
+    [2, 1, [4, 5, 6, 7, 8, 9, 0, 0, 0]],
+    // top=1,left=2: shift left by one
+    [1, 2, [2, 3, 0, 5, 6, 0, 8, 9, 0]],
+    [1, 1, [1, 2, 3, 4, 5, 6, 7, 8, 9]],
+  ];
+  for (const [top, left, want0] of cases) {
+    const x = img();
+    randomCrop(3, 1)(x, shape, fixedRng([top, left]));
+    const want1 = want0.map((v) => (v === 0 ? 0 : v + 10));
+    expect(Array.from(x)).toEqual([...want0, ...want1]);
+  }
+  // Padding larger than the image: the window can hold nothing but padding.
+  const z = img();
+  randomCrop(3, 4)(z, shape, fixedRng([0, 0]));
+  expect(Array.from(z)).toEqual(new Array(18).fill(0));
+});
+
+test('randomCrop with a real Generator draws top then left, each in 0..2*padding', () => {
+  const g = new Generator(11);
+  const ref = new Generator(11);
+  for (let k = 0; k < 20; k++) {
+    const top = ref.randint(3);
+    const left = ref.randint(3);
+    const x = img();
+    randomCrop(3, 1)(x, shape, g);
+    const y = img();
+    randomCrop(3, 1)(y, shape, fixedRng([top, left]));
+    expect(x).toEqual(y);
+  }
+});
+
+test('compose applies in order', () => {
+  const x = img();
+  compose(randomCrop(3, 1), randomHorizontalFlip(1))(x, shape, fixedRng([1, 2], [0]));
+  expect(Array.from(x.subarray(0, 9))).toEqual([0, 3, 2, 0, 6, 5, 0, 9, 8]);
+});
+
+test('argument errors', () => {
+  expect(() => randomCrop(0)).toThrow(RangeError);
+  expect(() => randomCrop(32, -1)).toThrow(/padding/);
+  expect(() => randomCrop(2.5, 1)).toThrow(RangeError);
+  expect(() => randomHorizontalFlip(1.5)).toThrow(/p must be <= 1/);
+  expect(() => randomHorizontalFlip('a' as unknown as number)).toThrow(TypeError);
+  expect(() => compose(randomCrop(3), 5 as unknown as never)).toThrow(/argument 1/);
+  expect(() => randomCrop(4, 1)(img(), shape, new Generator())).toThrow(ShapeError);
+  expect(() => randomHorizontalFlip()(img(), [2, 3, 2], new Generator())).toThrow(ShapeError);
+  expect(() => randomHorizontalFlip()(img(), [18], new Generator())).toThrow(ShapeError);
+});
