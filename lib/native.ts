@@ -7,16 +7,22 @@ type F32 = Float32Array;
 type OptF32 = Float32Array | null;
 
 export interface KernelInfo {
+  /** The instruction set in use: "ref", "avx2", "avx512" or "neon". */
   isa: string;
+  /** The ISA each op runs on. */
   kernels: Record<string, string>;
+  /** ISAs this build and CPU can run ("ref" first, widest last). */
+  supportedIsas: string[];
   openmp: boolean;
+  threads: number;
+  defaultThreads: number;
 }
 
 /** The raw binding. Each function validates its arguments and throws TypeError/RangeError. */
 export interface NativeBinding {
   conv2dForward(out: F32, input: F32, weight: F32, bias: OptF32, n: number, c: number, h: number, w: number,
     outChannels: number, kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number,
-    padW: number, dilationH: number, dilationW: number, groups: number): void;
+    padW: number, dilationH: number, dilationW: number, groups: number, fuseRelu?: number): void;
   conv2dBackward(dinput: OptF32, dweight: OptF32, dbias: OptF32, doutput: F32, input: F32, weight: F32, n: number,
     c: number, h: number, w: number, outChannels: number, kernelH: number, kernelW: number, strideH: number,
     strideW: number, padH: number, padW: number, dilationH: number, dilationW: number, groups: number): void;
@@ -38,6 +44,9 @@ export interface NativeBinding {
   adamStep(param: F32, expAvg: F32, expAvgSq: F32, grad: F32, lr: number, beta1: number, beta2: number,
     eps: number, weightDecay: number, step: number): void;
   kernelInfo(): KernelInfo;
+  /** Switches the kernels to an ISA ("auto" = widest supported); returns the one in use. */
+  setIsa(name: string): string;
+  setNumThreads(n: number): void;
 }
 
 const packageRoot = path.resolve(__dirname, '..');

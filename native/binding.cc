@@ -9,6 +9,8 @@
 
 #include "binding_checks.h"
 #include "dispatch.h"
+#include "ops/ops.h"
+#include "ops/parallel.h"
 
 namespace simdnet {
 namespace {
@@ -68,18 +70,20 @@ ConvSizes conv2d_sizes(ArgReader& a, const Conv2dShape& s) {
           a.mul(a.mul(s.n, s.oc, "output"), a.mul(s.oh, s.ow, "output"), "output")};
 }
 
-// conv2dForward(out, inp, weight, bias | null, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups)
+// conv2dForward(out, inp, weight, bias | null, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups
+//               [, fuseRelu = 0])
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   return guarded(info, "conv2dForward", [&] {
-    ArgReader a(info, "conv2dForward", 18);
+    ArgReader a(info, "conv2dForward", 18, 19);
     const Conv2dShape s = read_conv2d_shape(a, 4);
     const ConvSizes z = conv2d_sizes(a, s);
     float* out = a.f32(0, "out", z.output, "N*OC*OH*OW", true);
     const float* inp = a.f32(1, "input", z.input, "N*C*H*W", false);
     const float* w = a.f32(2, "weight", z.weight, "OC*(C/groups)*KH*KW", false);
     const float* b = a.f32(3, "bias", s.oc, "OC", false, true);
+    const bool fuse_relu = a.count() == 19 && a.size(18, "fuseRelu", 0) != 0;
     a.check_no_aliasing();
-    kernels().conv2d_forward(out, inp, w, b, s);
+    conv2d_forward_op(out, inp, w, b, s, fuse_relu);
     return info.Env().Undefined();
   });
 }
@@ -97,7 +101,7 @@ Napi::Value Conv2dBackward(const Napi::CallbackInfo& info) {
     const float* inp = a.f32(4, "input", z.input, "N*C*H*W", false);
     const float* w = a.f32(5, "weight", z.weight, "OC*(C/groups)*KH*KW", false);
     a.check_no_aliasing();
-    kernels().conv2d_backward(dinp, dw, db, dout, inp, w, s);
+    conv2d_backward_op(dinp, dw, db, dout, inp, w, s);
     return info.Env().Undefined();
   });
 }
@@ -190,7 +194,7 @@ Napi::Value LinearForward(const Napi::CallbackInfo& info) {
     const float* w = a.f32(2, "weight", a.mul(s.out, s.in, "weight"), "OUT*IN", false);
     const float* b = a.f32(3, "bias", s.out, "OUT", false, true);
     a.check_no_aliasing();
-    kernels().dense_forward(out, inp, w, b, s);
+    dense_forward_op(out, inp, w, b, s);
     return info.Env().Undefined();
   });
 }
@@ -207,7 +211,7 @@ Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
     const float* inp = a.f32(4, "input", a.mul(s.batch, s.in, "input"), "B*IN", false);
     const float* w = a.f32(5, "weight", a.mul(s.out, s.in, "weight"), "OUT*IN", false);
     a.check_no_aliasing();
-    kernels().dense_backward(dinp, dw, db, dout, inp, w, s);
+    dense_backward_op(dinp, dw, db, dout, inp, w, s);
     return info.Env().Undefined();
   });
 }
@@ -315,21 +319,54 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   });
 }
 
-// kernelInfo() -> { isa, kernels: { conv2d: "ref", ... } }
+// kernelInfo() -> { isa, kernels: { conv2d: "avx512", ... }, supportedIsas, openmp, threads, defaultThreads }
 Napi::Value KernelInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const KernelTable& t = kernels();
   Napi::Object result = Napi::Object::New(env);
-  const char* isa = kernels().isa;
-  result.Set("isa", isa);
+  result.Set("isa", t.isa);
   Napi::Object per_op = Napi::Object::New(env);
-  for (const char* op : {"conv2d", "maxpool2d", "linear", "relu", "crossEntropy", "adam"}) per_op.Set(op, isa);
+  for (const char* op : {"conv2d", "linear"}) per_op.Set(op, t.isa);
+  for (const char* op : {"maxpool2d", "relu", "crossEntropy", "adam"}) per_op.Set(op, "ref");
   result.Set("kernels", per_op);
+  Napi::Array isas = Napi::Array::New(env);
+  const auto names = supported_isas();
+  for (size_t i = 0; i < names.size(); ++i) isas.Set(static_cast<uint32_t>(i), names[i]);
+  result.Set("supportedIsas", isas);
 #ifdef _OPENMP
   result.Set("openmp", true);
 #else
   result.Set("openmp", false);
 #endif
+  result.Set("threads", num_threads());
+  result.Set("defaultThreads", default_num_threads());
   return result;
+}
+
+// setIsa(name): "auto" or one of kernelInfo().supportedIsas; RangeError otherwise.
+Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  return guarded(info, "setIsa", [&] {
+    ArgReader a(info, "setIsa", 1);
+    if (!info[0].IsString()) throw_type(a.env(), "setIsa: name must be a string, got " + kind_of(info[0]));
+    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    if (!set_isa(name)) {
+      std::string list = "auto";
+      for (const auto& n : supported_isas()) list += ", " + n;
+      throw_range(a.env(), "setIsa: '" + name + "' is not supported on this CPU/build (choose one of: " + list + ")");
+    }
+    return Napi::String::New(info.Env(), kernels().isa);
+  });
+}
+
+// setNumThreads(n): threads for the parallel ops, 1..1024.
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  return guarded(info, "setNumThreads", [&] {
+    ArgReader a(info, "setNumThreads", 1);
+    const int64_t n = a.size(0, "n");
+    if (n > 1024) throw_range(a.env(), "setNumThreads: n must be at most 1024, got " + std::to_string(n));
+    set_num_threads(static_cast<int>(n));
+    return info.Env().Undefined();
+  });
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -345,6 +382,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("crossEntropyBackward", Napi::Function::New(env, CrossEntropyBackward, "crossEntropyBackward"));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
   exports.Set("kernelInfo", Napi::Function::New(env, KernelInfo, "kernelInfo"));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   return exports;
 }
 

@@ -51,12 +51,19 @@ inline std::string kind_of(const Napi::Value& v) {
 // Reads the arguments of one call in order and records buffer ranges to reject aliasing.
 class ArgReader {
  public:
-  ArgReader(const Napi::CallbackInfo& info, const char* op, size_t arity) : info_(info), op_(op) {
-    if (info.Length() != arity) {
-      throw_type(info.Env(), std::string(op) + ": expected " + std::to_string(arity) + " arguments, got " +
+  // Accepts between `arity` and `max_arity` arguments (trailing ones optional; default: exactly arity).
+  ArgReader(const Napi::CallbackInfo& info, const char* op, size_t arity, size_t max_arity = 0)
+      : info_(info), op_(op) {
+    if (max_arity < arity) max_arity = arity;
+    if (info.Length() < arity || info.Length() > max_arity) {
+      const std::string expected =
+          max_arity == arity ? std::to_string(arity) : std::to_string(arity) + " to " + std::to_string(max_arity);
+      throw_type(info.Env(), std::string(op) + ": expected " + expected + " arguments, got " +
                                  std::to_string(info.Length()));
     }
   }
+
+  size_t count() const { return info_.Length(); }
 
   // An integer size >= min (and <= kMaxElements).
   int64_t size(size_t i, const char* name, int64_t min = 1) {

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
-// Builds the kernel table. Only the portable reference exists so far; SIMD variants slot in here,
-// chosen widest-first from the CPU's features, with SIMDNET_ISA to force one.
+// Builds the kernel tables, detects what the CPU runs and picks one (SIMDNET_ISA overrides at load).
 #include "dispatch.h"
 
-namespace simdnet {
+#include <atomic>
+#include <cstdlib>
 
+namespace simdnet {
 namespace {
 
-KernelTable reference_table() {
+KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sgemm_nt_ref) gemm_nt) {
   KernelTable t{};
-  t.isa = "ref";
+  t.isa = isa;
+  t.use_gemm = gemm != sgemm_ref;
+  t.sgemm = gemm;
+  t.sgemm_nt = gemm_nt;
   t.conv2d_forward = conv2d_forward_ref;
   t.conv2d_backward = conv2d_backward_ref;
   t.maxpool2d_forward = maxpool2d_forward_ref;
@@ -24,11 +28,64 @@ KernelTable reference_table() {
   return t;
 }
 
+const KernelTable kRef = make_table("ref", sgemm_ref, sgemm_nt_ref);
+#if defined(SIMDNET_HAVE_X86_KERNELS)
+const KernelTable kAvx2 = make_table("avx2", avx2::sgemm, avx2::sgemm_nt);
+const KernelTable kAvx512 = make_table("avx512", avx512::sgemm, avx512::sgemm_nt);
+#endif
+#if defined(SIMDNET_HAVE_NEON_KERNELS)
+const KernelTable kNeon = make_table("neon", neon::sgemm, neon::sgemm_nt);
+#endif
+
+// Tables this build has and this CPU can run, narrowest first.
+std::vector<const KernelTable*> runnable_tables() {
+  std::vector<const KernelTable*> tables{&kRef};
+#if defined(SIMDNET_HAVE_X86_KERNELS)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) tables.push_back(&kAvx2);
+  if (__builtin_cpu_supports("avx512f")) tables.push_back(&kAvx512);
+#endif
+#if defined(SIMDNET_HAVE_NEON_KERNELS)
+  tables.push_back(&kNeon);
+#endif
+  return tables;
+}
+
+const KernelTable* find_table(const std::string& name) {
+  const auto tables = runnable_tables();
+  if (name == "auto") return tables.back();
+  for (const KernelTable* t : tables) {
+    if (name == t->isa) return t;
+  }
+  return nullptr;
+}
+
+const KernelTable* initial_table() {
+  const char* forced = std::getenv("SIMDNET_ISA");
+  if (forced != nullptr && *forced != '\0') {
+    // An unknown or unsupported SIMDNET_ISA falls back to the best table; backendInfo() shows which ran.
+    if (const KernelTable* t = find_table(forced)) return t;
+  }
+  return find_table("auto");
+}
+
+std::atomic<const KernelTable*> current{initial_table()};
+
 }  // namespace
 
-const KernelTable& kernels() {
-  static const KernelTable table = reference_table();
-  return table;
+const KernelTable& kernels() { return *current.load(std::memory_order_acquire); }
+
+std::vector<std::string> supported_isas() {
+  std::vector<std::string> names;
+  for (const KernelTable* t : runnable_tables()) names.emplace_back(t->isa);
+  return names;
+}
+
+bool set_isa(const std::string& name) {
+  const KernelTable* t = find_table(name);
+  if (t == nullptr) return false;
+  current.store(t, std::memory_order_release);
+  return true;
 }
 
 }  // namespace simdnet

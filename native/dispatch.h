@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
-// The kernel table: one function pointer per kernel, chosen once when the addon loads.
+// The kernel table: one function pointer per kernel for the chosen instruction set (ISA).
+// Chosen once at load (widest the CPU supports, or SIMDNET_ISA), switchable for tests.
 #pragma once
+#include <string>
+#include <vector>
+
 #include "kernels/activation/activation.h"
 #include "kernels/conv2d/conv2d.h"
 #include "kernels/dense/dense.h"
+#include "kernels/gemm/gemm.h"
 #include "kernels/loss/loss.h"
 #include "kernels/optim/optim.h"
 #include "kernels/pool2d/pool2d.h"
@@ -11,7 +16,11 @@
 namespace simdnet {
 
 struct KernelTable {
-  const char* isa;  // the instruction set the table was built for: "ref" today
+  const char* isa;  // "ref", "avx2", "avx512" or "neon"
+  // ref runs the direct scalar kernels below for conv2d and linear; the others run them as GEMMs.
+  bool use_gemm;
+  decltype(&sgemm_ref) sgemm;
+  decltype(&sgemm_nt_ref) sgemm_nt;
   decltype(&conv2d_forward_ref) conv2d_forward;
   decltype(&conv2d_backward_ref) conv2d_backward;
   decltype(&maxpool2d_forward_ref) maxpool2d_forward;
@@ -25,7 +34,14 @@ struct KernelTable {
   decltype(&adam_step_ref) adam_step;
 };
 
-// The table for this process (thread-safe, built on first use).
+// The current table (never null).
 const KernelTable& kernels();
+
+// ISAs this build has and this CPU runs, widest last (always starts with "ref").
+std::vector<std::string> supported_isas();
+
+// Switches to `name` ("auto" = the widest supported). Returns false (and changes nothing) when
+// the name is unknown or the CPU/build cannot run it.
+bool set_isa(const std::string& name);
 
 }  // namespace simdnet

@@ -6,7 +6,7 @@ import { defaultGenerator, Generator } from '../random';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { uniformFanIn } from './init';
-import { Module, requireSaved } from './module';
+import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
 import { intPair, IntPair, pairRepr, rejectUnknownOptions } from './options';
 import { Parameter } from './parameter';
 
@@ -92,19 +92,27 @@ export class Conv2d extends Module {
     return [inputShape[0], this.outChannels, oh, ow];
   }
 
-  forward(input: Tensor): Tensor {
-    const outShape = this.outputShape(input.shape);
-    const out = Tensor.zeros(outShape);
-    native.conv2dForward(out.data, input.data, this.weight.data.data, this.bias?.data.data ?? null, ...this.sizes(input));
+  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+    return this.convolve(input, ctx, false);
+  }
+
+  /** forward() followed by ReLU in one pass (Sequential uses it for Conv2d + ReLU pairs). */
+  forwardWithRelu(input: Tensor, ctx: ForwardContext): Tensor {
+    return this.convolve(input, ctx, true);
+  }
+
+  private convolve(input: Tensor, ctx: ForwardContext, relu: boolean): Tensor {
+    const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
+    native.conv2dForward(out.data, input.data, this.weight.data.data, this.bias?.data.data ?? null, ...this.sizes(input), relu ? 1 : 0);
     this.savedInput = this.training ? input : null;
     return out;
   }
 
-  backward(doutput: Tensor): Tensor {
+  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const input = requireSaved(this.savedInput, 'Conv2d');
     expectShape('Conv2d.backward: doutput', doutput.shape, this.outputShape(input.shape));
-    const dinput = Tensor.zeros(input.shape);
-    native.conv2dBackward(dinput.data, this.weight.grad.data, this.bias?.grad.data ?? null, doutput.data, input.data,
+    const dinput = ctx.inputGrad ? this.scratch('dinput', input.shape, ctx.reuse, true) : null;
+    native.conv2dBackward(dinput?.data ?? null, this.weight.grad.data, this.bias?.grad.data ?? null, doutput.data, input.data,
       this.weight.data.data, ...this.sizes(input));
     return dinput;
   }

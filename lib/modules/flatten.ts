@@ -3,7 +3,7 @@
 import { checkInt } from '../errors';
 import { expectShape, formatShape, shapeSize } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { Module, requireSaved } from './module';
+import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
 import { rejectUnknownOptions } from './options';
 
 export interface FlattenOptions {
@@ -36,16 +36,16 @@ export class Flatten extends Module {
     return [...inputShape.slice(0, start), shapeSize(inputShape.slice(start, end + 1)), ...inputShape.slice(end + 1)];
   }
 
-  forward(input: Tensor): Tensor {
+  forwardWith(input: Tensor, _ctx: ForwardContext): Tensor {
     const out = input.reshape(this.outputShape(input.shape));
     this.savedShape = this.training ? input.shape : null;
     return out;
   }
 
-  backward(doutput: Tensor): Tensor {
+  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const shape = requireSaved(this.savedShape, 'Flatten');
     expectShape('Flatten.backward: doutput', doutput.shape, this.outputShape(shape));
-    return doutput.reshape(shape);
+    return ctx.inputGrad ? doutput.reshape(shape) : null;
   }
 
   override extraRepr(): string {

@@ -6,7 +6,7 @@ import { defaultGenerator, Generator } from '../random';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { uniformFanIn } from './init';
-import { Module, requireSaved } from './module';
+import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
 import { rejectUnknownOptions } from './options';
 import { Parameter } from './parameter';
 
@@ -53,18 +53,18 @@ export class Linear extends Module {
     return [inputShape[0], this.outFeatures];
   }
 
-  forward(input: Tensor): Tensor {
-    const out = Tensor.zeros(this.outputShape(input.shape));
+  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+    const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
     native.linearForward(out.data, input.data, this.weight.data.data, this.bias?.data.data ?? null, input.shape[0], this.inFeatures, this.outFeatures);
     this.savedInput = this.training ? input : null;
     return out;
   }
 
-  backward(doutput: Tensor): Tensor {
+  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const input = requireSaved(this.savedInput, 'Linear');
     expectShape('Linear.backward: doutput', doutput.shape, [input.shape[0], this.outFeatures]);
-    const dinput = Tensor.zeros(input.shape);
-    native.linearBackward(dinput.data, this.weight.grad.data, this.bias?.grad.data ?? null, doutput.data, input.data,
+    const dinput = ctx.inputGrad ? this.scratch('dinput', input.shape, ctx.reuse, true) : null;
+    native.linearBackward(dinput?.data ?? null, this.weight.grad.data, this.bias?.grad.data ?? null, doutput.data, input.data,
       this.weight.data.data, input.shape[0], this.inFeatures, this.outFeatures);
     return dinput;
   }

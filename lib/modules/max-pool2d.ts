@@ -4,7 +4,7 @@ import { describe } from '../errors';
 import { native } from '../native';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { Module, requireSaved } from './module';
+import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
 import { intPair, IntPair, pairRepr, rejectUnknownOptions } from './options';
 
 export interface MaxPool2dOptions {
@@ -69,18 +69,19 @@ export class MaxPool2d extends Module {
     return [inputShape[0], inputShape[1], oh, ow];
   }
 
-  forward(input: Tensor): Tensor {
-    const out = Tensor.zeros(this.outputShape(input.shape));
-    const argmax = new Int32Array(out.size);
+  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+    const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
+    const argmax = ctx.reuse && this.saved?.argmax.length === out.size ? this.saved.argmax : new Int32Array(out.size);
     native.maxPool2dForward(out.data, argmax, input.data, ...this.sizes(input.shape));
     this.saved = this.training ? { input: input.shape, argmax } : null;
     return out;
   }
 
-  backward(doutput: Tensor): Tensor {
+  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const saved = requireSaved(this.saved, 'MaxPool2d');
     expectShape('MaxPool2d.backward: doutput', doutput.shape, this.outputShape(saved.input));
-    const dinput = Tensor.zeros(saved.input);
+    if (!ctx.inputGrad) return null;
+    const dinput = this.scratch('dinput', saved.input, ctx.reuse, true);
     native.maxPool2dBackward(dinput.data, doutput.data, saved.argmax, ...this.sizes(saved.input));
     return dinput;
   }

@@ -18,11 +18,47 @@ export abstract class Module {
   private readonly ownParameters = new Map<string, Parameter>();
   private readonly ownBuffers = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
+  private readonly workspace = new Map<string, Tensor>();
 
-  abstract forward(input: Tensor): Tensor;
-  abstract backward(doutput: Tensor): Tensor;
   /** The output shape for an input shape (validates the input shape). */
   abstract outputShape(inputShape: readonly number[]): number[];
+
+  /** Computes the output; in training mode keeps what backward() needs. Returns a new tensor. */
+  forward(input: Tensor): Tensor {
+    return this.forwardWith(input, FRESH_FORWARD);
+  }
+
+  /**
+   * Accumulates parameter gradients into `param.grad` and returns the gradient with respect to
+   * the input of the last forward(). With `{ inputGrad: false }` the input gradient is not
+   * computed (cheaper for a model's first layer) and null is returned.
+   */
+  backward(doutput: Tensor): Tensor;
+  backward(doutput: Tensor, options: BackwardOptions): Tensor | null;
+  backward(doutput: Tensor, options: BackwardOptions = {}): Tensor | null {
+    return this.backwardWith(doutput, { reuse: false, inputGrad: options.inputGrad ?? true });
+  }
+
+  /** forward() for containers: `ctx.reuse` allows returning a buffer the next call overwrites. */
+  abstract forwardWith(input: Tensor, ctx: ForwardContext): Tensor;
+  /** backward() for containers; returns null only when `ctx.inputGrad` is false. */
+  abstract backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null;
+
+  /**
+   * A tensor for an op's result: with `reuse`, the same memory each call while the shape holds
+   * (steady-state training allocates nothing); otherwise new. Contents are not cleared unless `zero`.
+   */
+  protected scratch(role: string, shape: readonly number[], reuse: boolean, zero = false): Tensor {
+    if (!reuse) return Tensor.zeros(shape);
+    let t = this.workspace.get(role);
+    if (!t || !sameShape(t.shape, shape)) {
+      t = Tensor.zeros(shape);
+      this.workspace.set(role, t);
+    } else if (zero) {
+      t.data.fill(0);
+    }
+    return t;
+  }
 
   protected registerParameter(name: string, param: Parameter): Parameter {
     this.ownParameters.set(name, param);
@@ -135,6 +171,23 @@ export abstract class Module {
     return `${head}\n${lines.join('\n')}\n)`;
   }
 }
+
+export interface BackwardOptions {
+  /** Compute and return the input gradient. Default true. */
+  inputGrad?: boolean;
+}
+
+export interface ForwardContext {
+  /** The result may live in memory this module reuses on its next call. */
+  reuse: boolean;
+}
+
+export interface BackwardContext {
+  reuse: boolean;
+  inputGrad: boolean;
+}
+
+const FRESH_FORWARD: ForwardContext = Object.freeze({ reuse: false });
 
 /** Throws unless a forward() in training mode left what backward() needs. */
 export function requireSaved<T>(saved: T | undefined | null, layer: string): T {

@@ -3,7 +3,7 @@
 import { native } from '../native';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { Module, requireSaved } from './module';
+import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
 
 /** max(x, 0) element-wise, as torch.nn.ReLU. Shape: any -> same. */
 export class ReLU extends Module {
@@ -13,17 +13,23 @@ export class ReLU extends Module {
     return [...inputShape];
   }
 
-  forward(input: Tensor): Tensor {
-    const out = Tensor.zeros(input.shape);
+  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+    const out = this.scratch('out', input.shape, ctx.reuse);
     if (out.size > 0) native.reluForward(out.data, input.data);
+    return this.adoptOutput(out);
+  }
+
+  /** Records an output that a fused op (e.g. Conv2d + ReLU) already rectified, for backward. */
+  adoptOutput(out: Tensor): Tensor {
     this.savedOutput = this.training ? out : null;
     return out;
   }
 
-  backward(doutput: Tensor): Tensor {
+  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const out = requireSaved(this.savedOutput, 'ReLU');
     expectShape('ReLU.backward: doutput', doutput.shape, out.shape);
-    const dinput = Tensor.zeros(out.shape);
+    if (!ctx.inputGrad) return null;
+    const dinput = this.scratch('dinput', out.shape, ctx.reuse, true);
     if (out.size > 0) native.reluBackward(dinput.data, doutput.data, out.data);
     return dinput;
   }

@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: MIT
-// Sequential: runs child modules in order; backward runs them in reverse.
+// Sequential: runs child modules in order (fusing Conv2d + ReLU); backward runs them in reverse.
 import { describe } from '../errors';
 import { Tensor } from '../tensor/tensor';
-import { Module } from './module';
+import { Conv2d } from './conv2d';
+import { BackwardContext, ForwardContext, Module } from './module';
+import { ReLU } from './relu';
+
+const REUSE: ForwardContext = Object.freeze({ reuse: true });
 
 /**
  * A chain of modules, as torch.nn.Sequential. Children are named "0", "1", ... when given as a
  * list, or by key when given as an object (state-dict names follow: "0.weight" or "conv1.weight").
+ *
+ * Intermediate results live in buffers the children reuse from call to call, and a Conv2d
+ * directly followed by a ReLU runs as one fused op; forward() and backward() still return new
+ * tensors.
  *
  * @example
  * const net = new Sequential(new Linear({ inFeatures: 4, outFeatures: 8 }), new ReLU());
@@ -44,15 +52,28 @@ export class Sequential extends Module {
     return shape;
   }
 
-  forward(input: Tensor): Tensor {
+  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     let x = input;
-    for (const m of this.layers) x = m.forward(x);
-    return x;
+    for (let i = 0; i < this.layers.length; i++) {
+      const layer = this.layers[i];
+      const next = this.layers[i + 1];
+      if (layer instanceof Conv2d && next?.constructor === ReLU) {
+        x = (next as ReLU).adoptOutput(layer.forwardWithRelu(x, REUSE));
+        i++;
+      } else {
+        x = layer.forwardWith(x, REUSE);
+      }
+    }
+    // The caller keeps the result: copy it out of the last child's reused buffer.
+    return ctx.reuse || this.layers.length === 0 ? x : x.clone();
   }
 
-  backward(doutput: Tensor): Tensor {
-    let g = doutput;
-    for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i].backward(g);
-    return g;
+  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+    let g: Tensor | null = doutput;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const inputGrad = i > 0 || ctx.inputGrad;
+      g = this.layers[i].backwardWith(g as Tensor, { reuse: true, inputGrad });
+    }
+    return g === null || ctx.reuse || g === doutput ? g : g.clone();
   }
 }

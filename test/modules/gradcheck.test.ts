@@ -6,7 +6,7 @@ import { Conv2d } from '../../lib/modules/conv2d';
 import { Flatten } from '../../lib/modules/flatten';
 import { Linear } from '../../lib/modules/linear';
 import { MaxPool2d } from '../../lib/modules/max-pool2d';
-import { Module } from '../../lib/modules/module';
+import { BackwardContext, Module } from '../../lib/modules/module';
 import { ReLU } from '../../lib/modules/relu';
 import { Sequential } from '../../lib/modules/sequential';
 import { Generator } from '../../lib/random';
@@ -80,8 +80,8 @@ describe('gradcheck', () => {
 
   test('detects a wrong backward', () => {
     class BrokenReLU extends ReLU {
-      override backward(d: Tensor): Tensor {
-        const g = super.backward(d);
+      override backwardWith(d: Tensor, ctx: BackwardContext): Tensor | null {
+        const g = super.backwardWith(d, ctx) as Tensor;
         g.data[0] += 1;
         return g;
       }

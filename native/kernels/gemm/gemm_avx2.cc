@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+// The avx2 sgemm: gemm_impl.inc with 32-byte vectors, compiled with avx2 flags (see binding.gyp).
+#include <cstdint>
+
+#include "gemm.h"
+
+namespace simdnet {
+namespace avx2 {
+
+constexpr int kVecBytes = 32;
+#include "gemm_impl.inc"
+
+}  // namespace avx2
+}  // namespace simdnet

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+// The avx512 sgemm: gemm_impl.inc with 64-byte vectors, compiled with avx512 flags (see binding.gyp).
+#include <cstdint>
+
+#include "gemm.h"
+
+namespace simdnet {
+namespace avx512 {
+
+constexpr int kVecBytes = 64;
+#include "gemm_impl.inc"
+
+}  // namespace avx512
+}  // namespace simdnet

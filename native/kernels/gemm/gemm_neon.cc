@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+// The neon sgemm: gemm_impl.inc with 16-byte vectors, compiled with neon flags (see binding.gyp).
+#include <cstdint>
+
+#include "gemm.h"
+
+namespace simdnet {
+namespace neon {
+
+constexpr int kVecBytes = 16;
+#include "gemm_impl.inc"
+
+}  // namespace neon
+}  // namespace simdnet

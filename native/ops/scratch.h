@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: MIT
+// Per-thread scratch memory for the ops layer: grows to the largest request, then is reused,
+// so steady-state training allocates nothing. Each OpenMP thread (and each JS worker thread)
+// has its own slots.
+#pragma once
+#include <cstdint>
+
+namespace simdnet {
+
+enum class ScratchSlot { kColumns, kColumnGrad, kGemm, kPartials, kCount };
+
+// At least `floats` floats, 64-byte aligned, valid until the same thread asks for the same slot again.
+float* thread_scratch(ScratchSlot slot, int64_t floats);
+
+}  // namespace simdnet
