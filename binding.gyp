@@ -10,6 +10,7 @@
         "native/dispatch.cc",
         "native/ops/conv2d_op.cc",
         "native/ops/dense_op.cc",
+        "native/ops/pool2d_op.cc",
         "native/ops/scratch.cc",
         "native/ops/threads.cc",
         "native/kernels/activation/activation_ref.cc",
@@ -19,6 +20,7 @@
         "native/kernels/gemm/gemm_ref.cc",
         "native/kernels/loss/loss_ref.cc",
         "native/kernels/optim/optim_ref.cc",
+        "native/kernels/pool2d/pool2d_2x2.cc",
         "native/kernels/pool2d/pool2d_ref.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],

@@ -38,6 +38,8 @@ export interface NativeBinding {
     batch: number, inFeatures: number, outFeatures: number): void;
   reluForward(out: F32, input: F32): void;
   reluBackward(dinput: F32, doutput: F32, output: F32): void;
+  /** grad = output > 0 ? grad : 0, in place. */
+  reluMask(grad: F32, output: F32): void;
   crossEntropyForward(probs: F32, logits: F32, targets: Int32Array, batch: number, classes: number): number;
   crossEntropyBackward(dlogits: F32, probs: F32, targets: Int32Array, scale: number, batch: number,
     classes: number): void;
@@ -58,6 +60,13 @@ function candidates(): string[] {
     path.join(packageRoot, 'build', 'Release', 'simdnet.node'),
     path.join(packageRoot, 'build', 'Debug', 'simdnet.node'),
   ];
+}
+
+// OpenMP threads that spin while waiting steal the CPU from the ones doing work when the machine
+// is busy (training slowed 7x in a test on a loaded 2-core machine). Unless the user chose, wait
+// briefly, then sleep. libgomp reads these when the addon loads, so set them before.
+if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
+  process.env.GOMP_SPINCOUNT = '10000';
 }
 
 function load(): NativeBinding {

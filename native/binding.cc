@@ -155,7 +155,7 @@ Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
     int32_t* argmax = a.i32(1, "argmax", out_count, "N*C*OH*OW", true);
     const float* inp = a.f32(2, "input", in_count, "N*C*H*W", false);
     a.check_no_aliasing();
-    kernels().maxpool2d_forward(out, argmax, inp, s);
+    maxpool2d_forward_op(out, argmax, inp, s);
     return info.Env().Undefined();
   });
 }
@@ -179,7 +179,7 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
                                  " is outside the H*W plane of " + std::to_string(plane));
       }
     }
-    kernels().maxpool2d_backward(dinp, dout, argmax, s);
+    maxpool2d_backward_op(dinp, dout, argmax, s);
     return info.Env().Undefined();
   });
 }
@@ -250,6 +250,20 @@ Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
     const float* out = a.f32(2, "output", n, "doutput length", false);
     a.check_no_aliasing();
     kernels().relu_backward(dinp, dout, out, n);
+    return info.Env().Undefined();
+  });
+}
+
+// reluMask(grad, out): grad = out > 0 ? grad : 0 in place; equal lengths.
+Napi::Value ReluMask(const Napi::CallbackInfo& info) {
+  return guarded(info, "reluMask", [&] {
+    ArgReader a(info, "reluMask", 2);
+    const int64_t n = typed_length(info, 0, "reluMask", "grad");
+    if (n < 1) throw_range(a.env(), a.prefix("grad") + " must not be empty");
+    float* grad = a.f32(0, "grad", n, "grad length", true);
+    const float* out = a.f32(1, "output", n, "grad length", false);
+    a.check_no_aliasing();
+    kernels().relu_mask(grad, out, n);
     return info.Env().Undefined();
   });
 }
@@ -378,6 +392,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("linearBackward", Napi::Function::New(env, LinearBackward, "linearBackward"));
   exports.Set("reluForward", Napi::Function::New(env, ReluForward, "reluForward"));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward, "reluBackward"));
+  exports.Set("reluMask", Napi::Function::New(env, ReluMask, "reluMask"));
   exports.Set("crossEntropyForward", Napi::Function::New(env, CrossEntropyForward, "crossEntropyForward"));
   exports.Set("crossEntropyBackward", Napi::Function::New(env, CrossEntropyBackward, "crossEntropyBackward"));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));

@@ -22,6 +22,7 @@ KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sge
   t.dense_backward = dense_backward_ref;
   t.relu_forward = relu_forward_ref;
   t.relu_backward = relu_backward_ref;
+  t.relu_mask = relu_mask_ref;
   t.cross_entropy_forward = cross_entropy_forward_ref;
   t.cross_entropy_backward = cross_entropy_backward_ref;
   t.adam_step = adam_step_ref;

@@ -29,6 +29,7 @@ struct KernelTable {
   decltype(&dense_backward_ref) dense_backward;
   decltype(&relu_forward_ref) relu_forward;
   decltype(&relu_backward_ref) relu_backward;
+  decltype(&relu_mask_ref) relu_mask;
   decltype(&cross_entropy_forward_ref) cross_entropy_forward;
   decltype(&cross_entropy_backward_ref) cross_entropy_backward;
   decltype(&adam_step_ref) adam_step;

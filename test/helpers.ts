@@ -29,3 +29,19 @@ export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<nu
     throw new Error(`${what}: max abs diff ${worstDiff} at index ${worst} (actual ${actual[worst]}, expected ${expected[worst]})`);
   }
 }
+
+/**
+ * Expects fn to throw an error of the named class. Checks the name, not instanceof: errors made by
+ * the addon belong to Node's main realm, and jest runs tests in another one.
+ */
+export function expectErrorNamed(fn: () => unknown, name: 'TypeError' | 'RangeError' | 'Error', message?: RegExp): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeDefined();
+  expect((caught as Error).name).toBe(name);
+  if (message) expect((caught as Error).message).toMatch(message);
+}

@@ -185,6 +185,8 @@ export interface ForwardContext {
 export interface BackwardContext {
   reuse: boolean;
   inputGrad: boolean;
+  /** The incoming gradient is a container's scratch that the module may overwrite in place. */
+  overwriteGrad?: boolean;
 }
 
 const FRESH_FORWARD: ForwardContext = Object.freeze({ reuse: false });

@@ -29,6 +29,10 @@ export class ReLU extends Module {
     const out = requireSaved(this.savedOutput, 'ReLU');
     expectShape('ReLU.backward: doutput', doutput.shape, out.shape);
     if (!ctx.inputGrad) return null;
+    if (ctx.overwriteGrad) {
+      if (out.size > 0) native.reluMask(doutput.data, out.data);
+      return doutput;
+    }
     const dinput = this.scratch('dinput', out.shape, ctx.reuse, true);
     if (out.size > 0) native.reluBackward(dinput.data, doutput.data, out.data);
     return dinput;

@@ -72,7 +72,9 @@ export class Sequential extends Module {
     let g: Tensor | null = doutput;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const inputGrad = i > 0 || ctx.inputGrad;
-      g = this.layers[i].backwardWith(g as Tensor, { reuse: true, inputGrad });
+      const grad = g as Tensor;
+      // Gradients between children live in the children's scratch: safe to overwrite in place.
+      g = this.layers[i].backwardWith(grad, { reuse: true, inputGrad, overwriteGrad: grad.data !== doutput.data });
     }
     return g === null || ctx.reuse || g === doutput ? g : g.clone();
   }

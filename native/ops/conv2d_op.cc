@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// conv2d over a batch: im2col + GEMM per image and group, images spread across threads.
-// Weight and bias gradients are summed per fixed chunk of images, then chunks in order, so the
-// result is the same for every thread count.
+// conv2d over a batch as GEMMs. Images go in blocks: the column matrices of a block sit side by
+// side, so one GEMM has enough columns to fill its tiles (conv2 of LeNet has only 100 per image).
+// Blocks are spread across threads; weight and bias gradients are summed per block, then blocks in
+// order, so results are the same for every thread count.
 #include <algorithm>
 #include <cstring>
 
@@ -13,24 +14,40 @@
 namespace simdnet {
 namespace {
 
-// Images per gradient chunk are a function of the batch only (not of the thread count).
-constexpr int64_t kMaxGradChunks = 16;
-
-struct ConvDims {
+struct ConvPlan {
   int64_t icg, ocg, k, p;  // channels per group, K = icg*kh*kw, P = oh*ow
+  int64_t block;           // images per GEMM
+  int64_t blocks;          // ceil(n / block)
+  int64_t in_image, out_image;
 };
 
-ConvDims dims(const Conv2dShape& s) {
-  const int64_t icg = s.c / s.groups;
-  return {icg, s.oc / s.groups, icg * s.kh * s.kw, s.oh * s.ow};
+ConvPlan plan(const Conv2dShape& s) {
+  ConvPlan c{};
+  c.icg = s.c / s.groups;
+  c.ocg = s.oc / s.groups;
+  c.k = c.icg * s.kh * s.kw;
+  c.p = s.oh * s.ow;
+  // A block's column matrix should stay in L2 (~512 KB); pointwise convs read the input in place.
+  constexpr int64_t kColumnBytes = 512 * 1024, kMaxBlock = 16;
+  c.block = conv_is_pointwise(s) ? 1 : std::clamp<int64_t>(kColumnBytes / (4 * c.k * c.p), 1, kMaxBlock);
+  c.block = std::min(c.block, s.n);
+  c.blocks = (s.n + c.block - 1) / c.block;
+  c.in_image = s.c * s.h * s.w;
+  c.out_image = s.oc * c.p;
+  return c;
 }
 
-// The K x P column matrix of image n, group g: the input itself for pointwise convolutions.
-const float* columns(const float* inp, int64_t n, int64_t g, const Conv2dShape& s, const ConvDims& d) {
-  const float* image = inp + (n * s.c + g * d.icg) * s.h * s.w;
-  if (conv_is_pointwise(s)) return image;
-  float* col = thread_scratch(ScratchSlot::kColumns, d.k * d.p);
-  im2col(col, image, d.icg, s);
+// Column matrix [K x nb*P] of images n0..n0+nb-1, group g (row stride returned in *ld).
+const float* block_columns(const float* inp, int64_t n0, int64_t nb, int64_t g, const Conv2dShape& s,
+                           const ConvPlan& c, int64_t* ld) {
+  const float* first = inp + n0 * c.in_image + g * c.icg * s.h * s.w;
+  if (conv_is_pointwise(s)) {  // block == 1: the input plane is the column matrix
+    *ld = c.p;
+    return first;
+  }
+  *ld = nb * c.p;
+  float* col = thread_scratch(ScratchSlot::kColumns, c.k * nb * c.p);
+  for (int64_t j = 0; j < nb; ++j) im2col(col + j * c.p, *ld, first + j * c.in_image, c.icg, s);
   return col;
 }
 
@@ -39,24 +56,38 @@ const float* columns(const float* inp, int64_t n, int64_t g, const Conv2dShape& 
 void conv2d_forward_op(float* out, const float* inp, const float* w, const float* b, const Conv2dShape& s,
                        bool fuse_relu) {
   const KernelTable& t = kernels();
-  const int64_t out_image = s.oc * s.oh * s.ow;
   if (!t.use_gemm) {
     t.conv2d_forward(out, inp, w, b, s);
-    if (fuse_relu) t.relu_forward(out, out, s.n * out_image);
+    if (fuse_relu) t.relu_forward(out, out, s.n * s.oc * s.oh * s.ow);
     return;
   }
-  const ConvDims d = dims(s);
-  parallel_for(s.n, [&](int64_t n) {
-    float* gemm_ws = thread_scratch(ScratchSlot::kGemm, sgemm_workspace_floats(d.ocg, d.p, d.k));
+  const ConvPlan c = plan(s);
+  parallel_for(c.blocks, [&](int64_t blk) {
+    const int64_t n0 = blk * c.block, nb = std::min(c.block, s.n - n0);
+    const int64_t ldc = nb * c.p;
+    float* gemm_ws = thread_scratch(ScratchSlot::kGemm, sgemm_workspace_floats(c.ocg, ldc, c.k));
+    // One image writes straight into out; a block goes through a [ocg x nb*P] tile, then is scattered.
+    float* tile = nb == 1 ? nullptr : thread_scratch(ScratchSlot::kColumnGrad, c.ocg * ldc);
     for (int64_t g = 0; g < s.groups; ++g) {
-      const float* col = columns(inp, n, g, s, d);
-      float* c = out + n * out_image + g * d.ocg * d.p;
+      int64_t ldb = 0;
+      const float* col = block_columns(inp, n0, nb, g, s, c, &ldb);
+      float* dst = tile ? tile : out + n0 * c.out_image + g * c.ocg * c.p;
       if (b != nullptr) {
-        for (int64_t o = 0; o < d.ocg; ++o) std::fill(c + o * d.p, c + (o + 1) * d.p, b[g * d.ocg + o]);
+        for (int64_t o = 0; o < c.ocg; ++o) std::fill(dst + o * ldc, dst + (o + 1) * ldc, b[g * c.ocg + o]);
       }
-      t.sgemm({d.ocg, d.p, d.k, w + g * d.ocg * d.k, d.k, 1, col, d.p, c, d.p, b != nullptr}, gemm_ws);
+      t.sgemm({c.ocg, ldc, c.k, w + g * c.ocg * c.k, c.k, 1, col, ldb, dst, ldc, b != nullptr}, gemm_ws);
+      for (int64_t j = 0; j < nb; ++j) {
+        for (int64_t o = 0; o < c.ocg; ++o) {
+          float* orow = out + (n0 + j) * c.out_image + (g * c.ocg + o) * c.p;
+          const float* src = tile ? tile + o * ldc + j * c.p : orow;
+          if (fuse_relu) {
+            for (int64_t i = 0; i < c.p; ++i) orow[i] = src[i] < 0.0f ? 0.0f : src[i];
+          } else if (tile) {
+            std::memcpy(orow, src, sizeof(float) * static_cast<size_t>(c.p));
+          }
+        }
+      }
     }
-    if (fuse_relu) t.relu_forward(out + n * out_image, out + n * out_image, out_image);
   });
 }
 
@@ -67,60 +98,67 @@ void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, co
     t.conv2d_backward(dinp, dw, db, dout, inp, w, s);
     return;
   }
-  const ConvDims d = dims(s);
-  const int64_t out_image = s.oc * d.p, in_image = s.c * s.h * s.w;
-  const int64_t w_count = s.oc * d.k;
-  const int64_t chunks = std::min(s.n, kMaxGradChunks);
+  const ConvPlan c = plan(s);
+  const int64_t w_count = s.oc * c.k;
   const int64_t partial_stride = w_count + s.oc;
-  // Per-chunk partial dW and db, on the calling thread's scratch (each JS thread has its own).
+  // Per-block partial dW and db, on the calling thread's scratch (each JS thread has its own).
   float* partials = nullptr;
   if (dw != nullptr || db != nullptr) {
-    partials = thread_scratch(ScratchSlot::kPartials, chunks * partial_stride);
-    std::memset(partials, 0, sizeof(float) * static_cast<size_t>(chunks * partial_stride));
+    partials = thread_scratch(ScratchSlot::kPartials, c.blocks * partial_stride);
+    std::memset(partials, 0, sizeof(float) * static_cast<size_t>(c.blocks * partial_stride));
   }
-  parallel_for(chunks, [&](int64_t chunk) {
-    const int64_t n0 = s.n * chunk / chunks, n1 = s.n * (chunk + 1) / chunks;
-    float* pdw = partials ? partials + chunk * partial_stride : nullptr;
-    float* pdb = partials ? pdw + w_count : nullptr;
-    float* gemm_ws = dinp ? thread_scratch(ScratchSlot::kGemm, sgemm_workspace_floats(d.k, d.p, d.ocg)) : nullptr;
-    for (int64_t n = n0; n < n1; ++n) {
-      for (int64_t g = 0; g < s.groups; ++g) {
-        const float* gout = dout + n * out_image + g * d.ocg * d.p;  // [ocg x P]
-        if (dw != nullptr) {
-          // dW_g [ocg x K] += dout_g [ocg x P] * col^T
-          const float* col = columns(inp, n, g, s, d);
-          t.sgemm_nt({d.ocg, d.k, d.p, gout, d.p, col, d.p, pdw + g * d.ocg * d.k, d.k, true});
-        }
-        if (dinp != nullptr) {
-          // dcol [K x P] = W_g^T [K x ocg] * dout_g, scattered back onto the input.
-          float* image = dinp + n * in_image + g * d.icg * s.h * s.w;
-          const float* wg = w + g * d.ocg * d.k;
-          if (conv_is_pointwise(s)) {
-            t.sgemm({d.k, d.p, d.ocg, wg, 1, d.k, gout, d.p, image, d.p, true}, gemm_ws);
-          } else {
-            float* dcol = thread_scratch(ScratchSlot::kColumnGrad, d.k * d.p);
-            t.sgemm({d.k, d.p, d.ocg, wg, 1, d.k, gout, d.p, dcol, d.p, false}, gemm_ws);
-            col2im_add(image, dcol, d.icg, s);
-          }
+  parallel_for(c.blocks, [&](int64_t blk) {
+    const int64_t n0 = blk * c.block, nb = std::min(c.block, s.n - n0);
+    const int64_t ldd = nb * c.p;
+    // The block's output gradient as one [OC x nb*P] matrix.
+    const float* grad = dout + n0 * c.out_image;
+    if (nb > 1) {
+      float* gathered = thread_scratch(ScratchSlot::kGradBlock, s.oc * ldd);
+      for (int64_t j = 0; j < nb; ++j)
+        for (int64_t o = 0; o < s.oc; ++o)
+          std::memcpy(gathered + o * ldd + j * c.p, dout + (n0 + j) * c.out_image + o * c.p,
+                      sizeof(float) * static_cast<size_t>(c.p));
+      grad = gathered;
+    }
+    float* pdw = partials ? partials + blk * partial_stride : nullptr;
+    for (int64_t g = 0; g < s.groups; ++g) {
+      const float* grad_g = grad + g * c.ocg * ldd;  // [ocg x nb*P]
+      if (dw != nullptr) {
+        int64_t ldb = 0;
+        const float* col = block_columns(inp, n0, nb, g, s, c, &ldb);
+        t.sgemm_nt({c.ocg, c.k, ldd, grad_g, ldd, col, ldb, pdw + g * c.ocg * c.k, c.k, true});
+      }
+      if (dinp != nullptr) {
+        // dcol [K x nb*P] = W_g^T [K x ocg] * grad_g, scattered back onto each image.
+        const float* wg = w + g * c.ocg * c.k;
+        float* first = dinp + n0 * c.in_image + g * c.icg * s.h * s.w;
+        float* gemm_ws = thread_scratch(ScratchSlot::kGemm, sgemm_workspace_floats(c.k, ldd, c.ocg));
+        if (conv_is_pointwise(s)) {
+          t.sgemm({c.k, ldd, c.ocg, wg, 1, c.k, grad_g, ldd, first, c.p, true}, gemm_ws);
+        } else {
+          float* dcol = thread_scratch(ScratchSlot::kColumnGrad, c.k * ldd);
+          t.sgemm({c.k, ldd, c.ocg, wg, 1, c.k, grad_g, ldd, dcol, ldd, false}, gemm_ws);
+          for (int64_t j = 0; j < nb; ++j) col2im_add(first + j * c.in_image, dcol + j * c.p, ldd, c.icg, s);
         }
       }
-      if (db != nullptr) {
-        for (int64_t o = 0; o < s.oc; ++o) {
-          const float* row = dout + n * out_image + o * d.p;
-          float acc = 0.0f;
-          for (int64_t i = 0; i < d.p; ++i) acc += row[i];
-          pdb[o] += acc;
-        }
+    }
+    if (db != nullptr) {
+      float* pdb = partials + blk * partial_stride + w_count;
+      for (int64_t o = 0; o < s.oc; ++o) {
+        const float* row = grad + o * ldd;
+        float acc = 0.0f;
+        for (int64_t i = 0; i < ldd; ++i) acc += row[i];
+        pdb[o] += acc;
       }
     }
   });
-  for (int64_t chunk = 0; chunk < chunks && partials; ++chunk) {
-    const float* pdw = partials + chunk * partial_stride;
+  for (int64_t blk = 0; blk < c.blocks && partials; ++blk) {
+    const float* part = partials + blk * partial_stride;
     if (dw != nullptr) {
-      for (int64_t i = 0; i < w_count; ++i) dw[i] += pdw[i];
+      for (int64_t i = 0; i < w_count; ++i) dw[i] += part[i];
     }
     if (db != nullptr) {
-      for (int64_t o = 0; o < s.oc; ++o) db[o] += pdw[w_count + o];
+      for (int64_t o = 0; o < s.oc; ++o) db[o] += part[w_count + o];
     }
   }
 }

@@ -22,7 +22,7 @@ void parallel_for(int64_t n, Fn&& fn) {
     return;
   }
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
 #endif
   for (int64_t i = 0; i < n; ++i) {
     try {

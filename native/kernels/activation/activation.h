@@ -11,4 +11,7 @@ void relu_forward_ref(float* out, const float* inp, int64_t count);
 // dinp += dout where out > 0 (PyTorch's threshold_backward on the result).
 void relu_backward_ref(float* dinp, const float* dout, const float* out, int64_t count);
 
+// grad = out > 0 ? grad : 0, in place: ReLU backward when the incoming gradient may be overwritten.
+void relu_mask_ref(float* grad, const float* out, int64_t count);
+
 }  // namespace simdnet

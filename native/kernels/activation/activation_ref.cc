@@ -15,4 +15,8 @@ void relu_backward_ref(float* dinp, const float* dout, const float* out, int64_t
   for (int64_t i = 0; i < count; ++i) dinp[i] += out[i] > 0.0f ? dout[i] : 0.0f;
 }
 
+void relu_mask_ref(float* grad, const float* out, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) grad[i] = out[i] > 0.0f ? grad[i] : 0.0f;
+}
+
 }  // namespace simdnet

@@ -20,8 +20,7 @@ inline void valid_range(int64_t out_len, int64_t in_len, int64_t offset, int64_t
 
 }  // namespace
 
-void im2col(float* col, const float* inp, int64_t channels, const Conv2dShape& s) {
-  const int64_t P = s.oh * s.ow;
+void im2col(float* col, int64_t ldcol, const float* inp, int64_t channels, const Conv2dShape& s) {
   for (int64_t c = 0; c < channels; ++c) {
     const float* plane = inp + c * s.h * s.w;
     for (int64_t ky = 0; ky < s.kh; ++ky) {
@@ -29,7 +28,7 @@ void im2col(float* col, const float* inp, int64_t channels, const Conv2dShape& s
       int64_t y0, y1;
       valid_range(s.oh, s.h, yoff, s.sh, &y0, &y1);
       for (int64_t kx = 0; kx < s.kw; ++kx) {
-        float* row = col + ((c * s.kh + ky) * s.kw + kx) * P;
+        float* row = col + ((c * s.kh + ky) * s.kw + kx) * ldcol;
         const int64_t xoff = kx * s.dw - s.pw;
         int64_t x0, x1;
         valid_range(s.ow, s.w, xoff, s.sw, &x0, &x1);
@@ -39,7 +38,7 @@ void im2col(float* col, const float* inp, int64_t channels, const Conv2dShape& s
           const float* src = plane + (oy * s.sh + yoff) * s.w + xoff;
           for (int64_t ox = 0; ox < x0; ++ox) dst[ox] = 0.0f;
           if (s.sw == 1) {
-            std::memcpy(dst + x0, src + x0, sizeof(float) * static_cast<size_t>(x1 - x0));
+            for (int64_t ox = x0; ox < x1; ++ox) dst[ox] = src[ox];  // rows are short: no memcpy call
           } else {
             for (int64_t ox = x0; ox < x1; ++ox) dst[ox] = src[ox * s.sw];
           }
@@ -51,8 +50,7 @@ void im2col(float* col, const float* inp, int64_t channels, const Conv2dShape& s
   }
 }
 
-void col2im_add(float* dinp, const float* col, int64_t channels, const Conv2dShape& s) {
-  const int64_t P = s.oh * s.ow;
+void col2im_add(float* dinp, const float* col, int64_t ldcol, int64_t channels, const Conv2dShape& s) {
   for (int64_t c = 0; c < channels; ++c) {
     float* plane = dinp + c * s.h * s.w;
     for (int64_t ky = 0; ky < s.kh; ++ky) {
@@ -60,7 +58,7 @@ void col2im_add(float* dinp, const float* col, int64_t channels, const Conv2dSha
       int64_t y0, y1;
       valid_range(s.oh, s.h, yoff, s.sh, &y0, &y1);
       for (int64_t kx = 0; kx < s.kw; ++kx) {
-        const float* row = col + ((c * s.kh + ky) * s.kw + kx) * P;
+        const float* row = col + ((c * s.kh + ky) * s.kw + kx) * ldcol;
         const int64_t xoff = kx * s.dw - s.pw;
         int64_t x0, x1;
         valid_range(s.ow, s.w, xoff, s.sw, &x0, &x1);

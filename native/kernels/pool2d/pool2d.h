@@ -16,8 +16,12 @@ struct Pool2dShape {
 
 // out [N, C, OH, OW] = max over each window of inp [N, C, H, W];
 // argmax [N, C, OH, OW] = index y*W + x of the maximum inside its (n, c) plane, as PyTorch returns it.
-// NaN propagates (a NaN in the window is the maximum), like PyTorch.
+// Ties and NaN follow PyTorch: the first maximum wins, a NaN is the maximum (the last NaN wins).
 void maxpool2d_forward_ref(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s);
+
+// The common 2x2 window, stride 2, no padding case with the same results, written so the
+// compiler vectorises it.
+void maxpool2d_2x2_forward(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s);
 
 // dinp [N, C, H, W] += dout routed to each window's argmax.
 void maxpool2d_backward_ref(float* dinp, const float* dout, const int32_t* argmax, const Pool2dShape& s);

@@ -24,14 +24,14 @@ void maxpool2d_forward_ref(float* out, int32_t* argmax, const float* inp, const 
             const int64_t x = ox * s.sw - s.pw + kx * s.dw;
             if (x < 0 || x >= s.w) continue;
             const float v = ip[y * s.w + x];
+            // PyTorch's rule (MaxPoolKernel.cpp): strictly greater or NaN replaces, so the first
+            // maximum wins a tie and the last NaN wins among NaNs.
             if (best_index < 0 || v > best || std::isnan(v)) {
               best = v;
               best_index = y * s.w + x;
-              if (std::isnan(v)) goto window_done;
             }
           }
         }
-      window_done:
         op[oy * s.ow + ox] = best;
         ap[oy * s.ow + ox] = static_cast<int32_t>(best_index);
       }

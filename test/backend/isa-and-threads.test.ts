@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+// Every ISA this CPU runs gives the reference's results (within float rounding), and the thread
+// count never changes a result by a single bit.
+import { CrossEntropyLoss } from '../../lib/loss/cross-entropy';
+import { LeNet } from '../../lib/modules/lenet';
+import { native } from '../../lib/native';
+import { Adam } from '../../lib/optim/adam';
+import { manualSeed } from '../../lib/random';
+import { expectAllClose, expectErrorNamed, randomTensor } from '../helpers';
+
+const info = native.kernelInfo();
+const x = randomTensor([5, 3, 32, 32], 1);
+const targets = Int32Array.from([0, 3, 9, 1, 3]);
+
+/** Logits, input gradient and weights after 2 Adam steps of a seeded LeNet. */
+function run(): { logits: Float32Array; dinput: Float32Array; weights: Float32Array[] } {
+  manualSeed(11);
+  const net = new LeNet();
+  const lossFn = new CrossEntropyLoss();
+  const opt = new Adam(net.parameters(), { lr: 1e-2 });
+  const logits = net.forward(x).data;
+  lossFn.forward(net.forward(x), targets);
+  const dinput = net.backward(lossFn.backward()).data;
+  for (let i = 0; i < 2; i++) {
+    opt.zeroGrad();
+    lossFn.forward(net.forward(x), targets);
+    net.backward(lossFn.backward());
+    opt.step();
+  }
+  return { logits, dinput, weights: net.parameters().map((p) => p.data.data.slice()) };
+}
+
+afterAll(() => {
+  native.setIsa('auto');
+  native.setNumThreads(info.defaultThreads);
+});
+
+describe('ISA dispatch', () => {
+  test('reports the ISA in use and what the CPU supports', () => {
+    expect(info.supportedIsas[0]).toBe('ref');
+    expect(info.supportedIsas).toContain(info.isa);
+    expect(info.isa).toBe(info.supportedIsas[info.supportedIsas.length - 1]);
+    expect(info.kernels.conv2d).toBe(info.isa);
+  });
+
+  test.each(info.supportedIsas.filter((isa) => isa !== 'ref'))('%s matches the reference kernels on LeNet', (isa) => {
+    native.setIsa('ref');
+    const ref = run();
+    expect(native.setIsa(isa)).toBe(isa);
+    const fast = run();
+    expectAllClose(fast.logits, ref.logits, 1e-5, 1e-4, 'logits');
+    expectAllClose(fast.dinput, ref.dinput, 1e-6, 1e-3, 'dinput');
+    fast.weights.forEach((w, i) => expectAllClose(w, ref.weights[i], 1e-5, 1e-4, `weights ${i}`));
+  });
+
+  test('an unknown or unsupported ISA is a RangeError naming the choices', () => {
+    expectErrorNamed(() => native.setIsa('sse9'), 'RangeError', /choose one of: auto, ref/);
+    expectErrorNamed(() => native.setIsa(3 as never), 'TypeError', /name must be a string/);
+  });
+});
+
+describe('threads', () => {
+  test('1, 2 and 3 threads give bit-identical training results', () => {
+    native.setIsa('auto');
+    native.setNumThreads(1);
+    const one = run();
+    for (const n of [2, 3]) {
+      native.setNumThreads(n);
+      const many = run();
+      expect(many.logits).toEqual(one.logits);
+      expect(many.dinput).toEqual(one.dinput);
+      many.weights.forEach((w, i) => expect(w).toEqual(one.weights[i]));
+    }
+  });
+
+  test('setNumThreads validates its argument', () => {
+    expectErrorNamed(() => native.setNumThreads(0), 'RangeError', /n must be an integer >= 1/);
+    expectErrorNamed(() => native.setNumThreads(2.5), 'RangeError');
+    expectErrorNamed(() => native.setNumThreads(4096), 'RangeError', /at most 1024/);
+  });
+});
