@@ -18,3 +18,7 @@ export { Optimizer } from './optim/optimizer';
 export { Adam, type AdamOptions } from './optim/adam';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck';
 export { native, type KernelInfo } from './native';
+export { type BackwardOptions } from './modules/module';
+export * from './data';
+export { saveSafetensors, loadSafetensors, readSafetensors, encodeSafetensors, decodeSafetensors, type SafetensorsContents } from './io/safetensors';
+export * from './train';

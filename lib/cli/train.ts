@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+// `simdnet train`: LeNet on CIFAR-10 with Adam, per-epoch summaries, weights saved as safetensors (also on Ctrl+C).
+import { Command, Option } from 'commander';
+import type { EpochRecord } from '../train/trainer';
+import { formatPercent, PROGRESS_MODES, type ProgressMode } from '../train/progress';
+import { checkDataPath, checkOutputPath, loadCifar10, takeFirst } from './data-path';
+import { EXIT_INTERRUPTED, EXIT_OK, println, type CliIO } from './io';
+import { integerAtLeast, nonEmpty, positiveNumber } from './options';
+
+/** Parsed `simdnet train` options. */
+export interface TrainCommandOptions {
+  data: string;
+  download?: boolean;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  out: string;
+  history?: string;
+  progress: ProgressMode;
+  limit?: number;
+}
+
+/** Adds the `train` command to the program. */
+export function registerTrain(program: Command, io: CliIO, setExitCode: (code: number) => void): void {
+  program
+    .command('train')
+    .description('train LeNet on CIFAR-10 with Adam and save the weights as safetensors')
+    .requiredOption('--data <path>', `CIFAR-10 location: a folder holding cifar-10-batches-bin/, that folder, or cifar-10-binary.tar.gz`, nonEmpty)
+    .option('--download', 'download CIFAR-10 (about 163 MB) into --data when it holds no data')
+    .option('--epochs <n>', 'passes over the training set', integerAtLeast(1), 10)
+    .option('--batch-size <n>', 'training images per batch', integerAtLeast(1), 64)
+    .option('--lr <rate>', 'Adam learning rate', positiveNumber, 1e-3)
+    .option('--seed <n>', 'seed of weight initialisation and shuffling', integerAtLeast(0), 0)
+    .option('--out <file>', 'where to save the weights', nonEmpty, 'model.safetensors')
+    .option('--history <file>', 'write the per-epoch history as JSON here after every epoch', nonEmpty)
+    .addOption(new Option('--progress <mode>', 'progress output on stderr: a bar on a terminal, log lines, or none').choices(PROGRESS_MODES).default('auto'))
+    .option('--limit <n>', 'use only the first N training images (for smoke tests)', integerAtLeast(1))
+    .action(async (opts: TrainCommandOptions) => setExitCode(await runTrain(opts, io)));
+}
+
+/** Runs `simdnet train` with parsed options; returns the exit code (throws on errors, which the caller reports). */
+export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<number> {
+  // Every path is checked before the (slow) data loading starts.
+  const loc = checkDataPath(opts.data, opts.download === true);
+  const out = checkOutputPath('--out', opts.out);
+  const historyPath = opts.history === undefined ? undefined : checkOutputPath('--history', opts.history);
+  // The addon loads here, not at startup, so --help works without it.
+  const [{ DataLoader }, { LeNet }, { Adam }, { manualSeed }, { fit }, { saveModel }] = await Promise.all([
+    import('../data/loader'),
+    import('../modules/lenet'),
+    import('../optim/adam'),
+    import('../random'),
+    import('../train/trainer'),
+    import('../train/saved-model'),
+  ]);
+  const log = opts.progress === 'none' ? undefined : io.stderr;
+  const fullTrain = await loadCifar10(loc, true, log);
+  const test = await loadCifar10(loc, false, log);
+  const train = opts.limit === undefined ? fullTrain : takeFirst(fullTrain, opts.limit);
+  if (io.signal?.aborted) {
+    println(io.stdout, 'interrupted before training started; nothing saved');
+    return EXIT_INTERRUPTED;
+  }
+  println(io.stdout, `data: ${train.length} training images${train.length < fullTrain.length ? ` (first ${train.length} of ${fullTrain.length})` : ''}, ${test.length} test images`);
+
+  manualSeed(opts.seed);
+  const model = new LeNet();
+  const optimizer = new Adam(model.parameters(), { lr: opts.lr });
+  const trainLoader = new DataLoader(train, { batchSize: opts.batchSize, shuffle: true, seed: opts.seed });
+  const testLoader = new DataLoader(test, { batchSize: 256 });
+  println(io.stdout, `model: LeNet (${model.numParameters()} parameters), Adam lr ${opts.lr}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`);
+
+  const history = await fit(model, {
+    trainLoader,
+    testLoader,
+    optimizer,
+    epochs: opts.epochs,
+    progress: opts.progress,
+    progressStream: io.stderr,
+    historyPath,
+    signal: io.signal,
+    onEpochEnd: (record) => println(io.stdout, formatEpochLine(record, opts.epochs)),
+  });
+  saveModel(out, model);
+  if (history.stopped) {
+    const at = history.stoppedAt;
+    const where = at === undefined ? '' : at.batch === 0 ? ` before epoch ${at.epoch}` : ` in epoch ${at.epoch} after ${at.batch} batches`;
+    println(io.stdout, `stopped${where}; saved the weights to ${opts.out}`);
+    return EXIT_INTERRUPTED;
+  }
+  println(io.stdout, `saved the weights to ${opts.out}`);
+  return EXIT_OK;
+}
+
+/** "epoch  3/10  train loss 1.2345 acc 55.10%  test loss 1.3000 acc 52.00%  41.2s  1500 img/s". */
+export function formatEpochLine(r: EpochRecord, epochs: number): string {
+  const parts = [`epoch ${String(r.epoch).padStart(String(epochs).length)}/${epochs}`, `train loss ${r.trainLoss.toFixed(4)} acc ${formatPercent(r.trainAccuracy)}`];
+  if (r.testLoss !== undefined && r.testAccuracy !== undefined) parts.push(`test loss ${r.testLoss.toFixed(4)} acc ${formatPercent(r.testAccuracy)}`);
+  parts.push(`${r.seconds.toFixed(1)}s`, `${r.imagesPerSecond.toFixed(0)} img/s`);
+  return parts.join('  ');
+}

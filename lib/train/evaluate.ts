@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+// evaluate(): loss, accuracy and confusion matrix of a model over a loader, in eval mode; no training here.
+import { describe } from '../errors';
+import type { Batch } from '../data/dataset';
+import { CrossEntropyLoss } from '../loss/cross-entropy';
+import { Module } from '../modules/module';
+import { Tensor } from '../tensor/tensor';
+import { ConfusionMatrix, RunningMean } from './metrics';
+
+/** What fit() and evaluate() need of a loss: CrossEntropyLoss has this shape. */
+export interface LossFunction {
+  /** Mean loss of the batch; keeps what backward() needs. */
+  forward(logits: Tensor, targets: Int32Array): number;
+  /** Gradient of the last loss with respect to the logits. */
+  backward(): Tensor;
+}
+
+/** Anything that yields batches once per iteration (a DataLoader); `length` (batches) is used for progress when present. */
+export type BatchSource = Iterable<Batch> & { readonly length?: number };
+
+export interface EvaluateOptions {
+  /** Loss to report. Default: a new CrossEntropyLoss. */
+  lossFn?: LossFunction;
+  /** Size of the confusion matrix. Default: the model's output width (logits [N, K] -> K). */
+  numClasses?: number;
+  /** Aborting stops after the current batch and rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface EvaluateResult {
+  /** Mean loss per sample (NaN for an empty loader). */
+  loss: number;
+  /** correct / total, a fraction in [0, 1] (NaN for an empty loader). */
+  accuracy: number;
+  correct: number;
+  total: number;
+  /** confusion[trueClass][predictedClass] = count. */
+  confusion: number[][];
+  /** Per true class: correct / samples of that class (NaN for a class with no samples). */
+  perClassAccuracy: number[];
+}
+
+/**
+ * Runs the model over every batch of `loader` in eval mode and measures loss and accuracy (the argmax
+ * of each logits row against its label). The training mode of every module is restored afterwards.
+ * Async: it yields to the event loop between batches so a server stays responsive.
+ *
+ * @example
+ * const { accuracy, perClassAccuracy } = await evaluate(model, new DataLoader(test, { batchSize: 256 }));
+ */
+export async function evaluate(model: Module, loader: BatchSource, options: EvaluateOptions = {}): Promise<EvaluateResult> {
+  if (!(model instanceof Module)) throw new TypeError(`evaluate: model must be a Module, got ${describe(model)}`);
+  checkBatchSource('evaluate: loader', loader);
+  const lossFn = options.lossFn ?? new CrossEntropyLoss();
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  const loss = new RunningMean();
+  let matrix = options.numClasses === undefined ? null : new ConfusionMatrix(options.numClasses);
+  const restore = saveModes(model);
+  model.eval();
+  try {
+    for (const { images, labels } of loader) {
+      const logits = model.forward(images);
+      matrix ??= new ConfusionMatrix(logits.shape[1] ?? 1);
+      loss.add(lossFn.forward(logits, labels), labels.length);
+      matrix.update(logits, labels);
+      await yieldToEventLoop();
+      signal?.throwIfAborted();
+    }
+  } finally {
+    restore();
+  }
+  return {
+    loss: loss.mean,
+    accuracy: matrix?.accuracy ?? NaN,
+    correct: matrix?.correct ?? 0,
+    total: matrix?.total ?? 0,
+    confusion: matrix?.toArray() ?? [],
+    perClassAccuracy: matrix?.perClassAccuracy() ?? [],
+  };
+}
+
+/** Records the `training` flag of a module and all its descendants; the returned function puts them back. */
+export function saveModes(model: Module): () => void {
+  const saved: [Module, boolean][] = [];
+  const visit = (m: Module): void => {
+    saved.push([m, m.training]);
+    for (const [, child] of m.namedChildren()) visit(child);
+  };
+  visit(model);
+  return () => {
+    for (const [m, mode] of saved) m.training = mode;
+  };
+}
+
+/** Resolves on the next turn of the event loop (after pending I/O and timers). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** TypeError unless `loader` is iterable. */
+export function checkBatchSource(what: string, loader: unknown): void {
+  if (loader === null || typeof loader !== 'object' || typeof (loader as Iterable<Batch>)[Symbol.iterator] !== 'function') {
+    throw new TypeError(`${what} must be an iterable of batches (a DataLoader), got ${describe(loader)}`);
+  }
+}

@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: MIT
+// Public exports of the training utilities (fit, evaluate, metrics, progress, saved models); no code of its own.
+export { fit, writeJsonAtomic, type EpochRecord, type FitOptimizer, type FitOptions, type History } from './trainer';
+export { evaluate, type BatchSource, type EvaluateOptions, type EvaluateResult, type LossFunction } from './evaluate';
+export { argmaxRows, ConfusionMatrix, RunningMean, ThroughputMeter } from './metrics';
+export { createProgress, type BatchProgress, type ProgressMode, type ProgressOptions, type ProgressReporter, type ProgressStream } from './progress';
+export { loadModel, modelMetadata, saveModel, type SavableModel } from './saved-model';

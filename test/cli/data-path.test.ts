@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// Tests of lib/cli/data-path.ts: --data forms, --download folder creation, output path checks and the --limit subset.
+import * as fs from 'fs';
+import * as path from 'path';
+import { checkDataPath, checkFileExists, checkOutputPath, takeFirst } from '../../lib/cli/data-path';
+import { UsageError } from '../../lib/cli/io';
+import { TensorDataset } from '../../lib/data/dataset';
+import { DataLoader } from '../../lib/data/loader';
+import { Tensor } from '../../lib/tensor/tensor';
+import { writeTinyCifar10 } from './cifar-fixture';
+import { tempDir } from './helpers';
+
+let dir: string;
+beforeAll(() => {
+  dir = tempDir('simdnet-cli-path-');
+  writeTinyCifar10(path.join(dir, 'cifar-10-batches-bin'), 1, 1);
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test('--data accepts the parent folder and the batches folder; download only when no data is there', () => {
+  expect(checkDataPath(dir, false)).toEqual({ root: dir, download: false });
+  expect(checkDataPath(path.join(dir, 'cifar-10-batches-bin'), true)).toEqual({ root: path.join(dir, 'cifar-10-batches-bin'), download: false });
+  const fresh = path.join(dir, 'new', 'cifar');
+  expect(checkDataPath(fresh, true)).toEqual({ root: fresh, download: true });
+  expect(fs.statSync(fresh).isDirectory()).toBe(true);
+  expect(() => checkDataPath(path.join(dir, 'missing.tar.gz'), true)).toThrow(UsageError);
+  expect(() => checkDataPath(path.join(dir, 'absent'), false)).toThrow(/does not exist \(pass --download/);
+});
+
+test('output paths need an existing folder and must not be a folder', () => {
+  expect(checkOutputPath('--out', path.join(dir, 'm.safetensors'))).toBe(path.join(dir, 'm.safetensors'));
+  expect(() => checkOutputPath('--out', dir)).toThrow(/is a folder/);
+  expect(() => checkFileExists('--weights', dir)).toThrow(/is not a file/);
+});
+
+test('takeFirst exposes the first N samples through get and getBatch', () => {
+  const ds = new TensorDataset(new Tensor(Float32Array.from({ length: 10 }, (_, i) => i), [10, 1, 1, 1]), Int32Array.from({ length: 10 }, (_, i) => i % 3));
+  expect(takeFirst(ds, 20)).toBe(ds);
+  const sub = takeFirst(ds, 4);
+  expect(sub.length).toBe(4);
+  expect(sub.sampleShape).toEqual([1, 1, 1]);
+  expect(sub.get(3)).toEqual({ image: Float32Array.from([3]), label: 0 });
+  expect(() => sub.get(4)).toThrow(RangeError);
+  const seen: number[] = [];
+  for (const b of new DataLoader(sub, { batchSize: 3, shuffle: true, seed: 1 })) seen.push(...b.images.data);
+  expect(seen.sort()).toEqual([0, 1, 2, 3]);
+  expect(() => sub.getBatch!(Int32Array.from([5]), new Float32Array(1), new Int32Array(1))).toThrow(RangeError);
+});
