@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CIFAR10 } from '../data/cifar10';
+import { DownloadError } from '../data/download';
 import { CIFAR10_ARCHIVE, CIFAR10_FOLDER, locateCifar10 } from '../data/cifar10-files';
 import { checkBatchArgs, checkIndex, type Dataset, type Sample } from '../data/dataset';
 import { shapeSize } from '../tensor/shape';
@@ -76,7 +77,14 @@ export async function loadCifar10(loc: DataLocation, train: boolean, log?: CliSt
     println(log, `downloading CIFAR-10: ${(received / 1e6).toFixed(1)}/${(total / 1e6).toFixed(1)} MB (${percent}%)`);
   };
   if (log !== undefined) println(log, `downloading CIFAR-10 into ${loc.root}`);
-  const data = await CIFAR10.load({ root: loc.root, train, download: true, cacheDir: loc.root, onProgress });
+  let data: CIFAR10;
+  try {
+    data = await CIFAR10.load({ root: loc.root, train, download: true, cacheDir: loc.root, onProgress });
+  } catch (err) {
+    if (!(err instanceof DownloadError)) throw err;
+    const hint = `offline? put ${CIFAR10_ARCHIVE} or ${CIFAR10_FOLDER}/ into ${loc.root} yourself (see the README)`;
+    throw new DownloadError(err.url, `${err.message.replace(`download ${err.url}: `, '')}; ${hint}`);
+  }
   loc.download = false; // the next split reads the archive just saved
   return data;
 }
