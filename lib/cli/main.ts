@@ -3,6 +3,12 @@
 // The `simdnet` executable: wires process.argv, the standard streams, Ctrl+C and the exit code to runCli.
 import { runCli } from './program';
 
+// A closed pipe (`simdnet eval ... | head -1`) is a normal way to stop reading: exit quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const controller = new AbortController();
 let interrupts = 0;
 process.on('SIGINT', () => {
