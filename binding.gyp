@@ -7,10 +7,12 @@
       "target_name": "simdnet",
       "sources": [
         "native/binding.cc",
+        "native/binding_program.cc",
         "native/dispatch.cc",
         "native/ops/conv2d_op.cc",
         "native/ops/dense_op.cc",
         "native/ops/pool2d_op.cc",
+        "native/ops/program.cc",
         "native/ops/scratch.cc",
         "native/ops/threads.cc",
         "native/kernels/activation/activation_ref.cc",

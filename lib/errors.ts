@@ -48,3 +48,13 @@ export function describe(value: unknown): string {
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
   return typeof value;
 }
+
+/** True for a Float32Array from any realm (vm contexts, jest, the addon), unlike instanceof. */
+export function isFloat32Array(value: unknown): value is Float32Array {
+  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Float32Array]';
+}
+
+/** True for an Int32Array from any realm. */
+export function isInt32Array(value: unknown): value is Int32Array {
+  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Int32Array]';
+}

@@ -45,6 +45,10 @@ export interface NativeBinding {
     classes: number): void;
   adamStep(param: F32, expAvg: F32, expAvgSq: F32, grad: F32, lr: number, beta1: number, beta2: number,
     eps: number, weightDecay: number, step: number): void;
+  /** Runs a compiled inference program (lib/modules/program.ts) on n images. */
+  runProgram(code: Int32Array, params: Float32Array[], input: F32, output: F32, n: number): void;
+  /** runProgram on the libuv thread pool, on copies of params and input. */
+  runProgramAsync(code: Int32Array, params: Float32Array[], input: F32, n: number): Promise<Float32Array>;
   kernelInfo(): KernelInfo;
   /** Switches the kernels to an ISA ("auto" = widest supported); returns the one in use. */
   setIsa(name: string): string;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The N-API surface: validates every argument, then calls the kernel from the dispatch table.
-// The only file that includes napi.h (with binding_checks.h). Argument order follows the kernels:
+// The N-API surface: validates every argument, then calls the op or kernel. Only binding*.cc
+// files include napi.h (binding_program.cc holds the inference-program exports). Argument order follows the kernels:
 // outputs, saved buffers, inputs, then sizes.
 #include <napi.h>
 
@@ -13,6 +13,9 @@
 #include "ops/parallel.h"
 
 namespace simdnet {
+
+void register_program_exports(Napi::Env env, Napi::Object exports);  // binding_program.cc
+
 namespace {
 
 // One catch-all per export: JS errors pass through, C++ failures become JS errors, nothing aborts.
@@ -46,6 +49,9 @@ Conv2dShape read_conv2d_shape(ArgReader& a, size_t first) {
   s.dh = a.size(first + 11, "dilationH");
   s.dw = a.size(first + 12, "dilationW");
   s.groups = a.size(first + 13, "groups");
+  // Products the output-size formula forms must not overflow (a wrapped size would be accepted).
+  a.mul(s.dh, s.kh - 1, "dilated kernel height");
+  a.mul(s.dw, s.kw - 1, "dilated kernel width");
   if (s.c % s.groups != 0 || s.oc % s.groups != 0) {
     throw_range(a.env(), a.prefix("groups") + " " + std::to_string(s.groups) + " must divide c " +
                              std::to_string(s.c) + " and outChannels " + std::to_string(s.oc));
@@ -126,15 +132,8 @@ Pool2dShape read_pool2d_shape(ArgReader& a, size_t first) {
     throw_range(a.env(), a.prefix("padding") + " " + std::to_string(s.ph) + "x" + std::to_string(s.pw) +
                              " must be at most half the kernel " + std::to_string(s.kh) + "x" + std::to_string(s.kw));
   }
-  auto out_size = [&](int64_t in, int64_t k, int64_t st, int64_t p) {
-    const int64_t span = in + 2 * p - (k - 1) - 1;
-    if (span < 0) return int64_t{0};
-    int64_t o = (ceil_mode ? (span + st - 1) / st : span / st) + 1;
-    if (ceil_mode && (o - 1) * st >= in + p) --o;  // the last window must start inside the input or left pad
-    return o;
-  };
-  s.oh = out_size(s.h, s.kh, s.sh, s.ph);
-  s.ow = out_size(s.w, s.kw, s.sw, s.pw);
+  s.oh = pool_output_size(s.h, s.kh, s.sh, s.ph, 1, ceil_mode);
+  s.ow = pool_output_size(s.w, s.kw, s.sw, s.pw, 1, ceil_mode);
   if (s.oh < 1 || s.ow < 1) {
     throw_range(a.env(), a.prefix("kernel") + " " + std::to_string(s.kh) + "x" + std::to_string(s.kw) +
                              " does not fit the input " + std::to_string(s.h) + "x" + std::to_string(s.w));
@@ -399,6 +398,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("kernelInfo", Napi::Function::New(env, KernelInfo, "kernelInfo"));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  register_program_exports(env, exports);
   return exports;
 }
 

@@ -157,9 +157,13 @@ class ArgReader {
       throw_range(env(), prefix(name) + " length " + std::to_string(length) + " != " + shape + " = " +
                              std::to_string(expected));
     }
-    // A detached buffer reports length 0 and no data; expected is always >= 1 here.
-    uint8_t* data = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
-    if (data == nullptr) throw_range(env(), prefix(name) + " has no memory (detached buffer?)");
+    // The data pointer (offset included) straight from N-API: works for SharedArrayBuffer views
+    // too, where ArrayBuffer() would fail. A detached buffer has length 0 and no data.
+    void* raw = nullptr;
+    if (napi_get_typedarray_info(env(), v, nullptr, nullptr, &raw, nullptr, nullptr) != napi_ok || raw == nullptr) {
+      throw_range(env(), prefix(name) + " has no memory (detached buffer?)");
+    }
+    uint8_t* data = static_cast<uint8_t*>(raw);
     spans_.push_back({name, reinterpret_cast<uintptr_t>(data),
                       reinterpret_cast<uintptr_t>(data) + static_cast<uintptr_t>(arr.ByteLength()), output});
     return data;

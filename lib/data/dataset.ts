@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The Dataset/Sample/Batch contracts and TensorDataset (samples already in memory); no file reading here.
-import { checkInt, describe, ShapeError } from '../errors';
+import { checkInt, describe, isFloat32Array, isInt32Array, ShapeError } from '../errors';
 import { checkShape, formatShape, shapeSize } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 
@@ -53,7 +53,7 @@ export class TensorDataset implements Dataset {
   private readonly sampleSize: number;
 
   constructor(images: Float32Array | Tensor, labels: Int32Array, options: TensorDatasetOptions = {}) {
-    if (!(labels instanceof Int32Array)) {
+    if (!isInt32Array(labels)) {
       throw new TypeError(`TensorDataset: labels must be an Int32Array, got ${describe(labels)}`);
     }
     const n = labels.length;
@@ -71,7 +71,7 @@ export class TensorDataset implements Dataset {
         }
       }
       this.data = images.data;
-    } else if (images instanceof Float32Array) {
+    } else if (isFloat32Array(images)) {
       if (options.sampleShape === undefined) {
         throw new TypeError('TensorDataset: options.sampleShape ([C, H, W]) is required when images is a Float32Array');
       }
@@ -144,8 +144,8 @@ export function checkBatchArgs(
   images: Float32Array,
   labels: Int32Array,
 ): void {
-  if (!(images instanceof Float32Array)) throw new TypeError(`${what}: images must be a Float32Array, got ${describe(images)}`);
-  if (!(labels instanceof Int32Array)) throw new TypeError(`${what}: labels must be an Int32Array, got ${describe(labels)}`);
+  if (!isFloat32Array(images)) throw new TypeError(`${what}: images must be a Float32Array, got ${describe(images)}`);
+  if (!isInt32Array(labels)) throw new TypeError(`${what}: labels must be an Int32Array, got ${describe(labels)}`);
   const b = checkInt(`${what}: indices.length`, indices?.length, 0);
   if (images.length !== b * sampleSize) {
     throw new ShapeError(`${what}: images length ${images.length} != indices.length*C*H*W = ${b}*${sampleSize} = ${b * sampleSize}`);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // DataLoader: turns a Dataset into seeded, reproducible mini-batches (shuffle + augmentation); no file I/O here.
-import { checkInt, describe, ShapeError } from '../errors';
+import { checkInt, describe, isFloat32Array, ShapeError } from '../errors';
 import { Generator } from '../random';
 import { formatShape, shapeSize } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -132,7 +132,7 @@ export class DataLoader implements Iterable<Batch> {
 function fillFromGet(ds: Dataset, idx: Int32Array, images: Float32Array, labels: Int32Array, size: number): void {
   for (let i = 0; i < idx.length; i++) {
     const { image, label } = ds.get(idx[i]);
-    if (!(image instanceof Float32Array) || image.length !== size) {
+    if (!isFloat32Array(image) || image.length !== size) {
       throw new ShapeError(`DataLoader: dataset.get(${idx[i]}).image must be a Float32Array of ${size} floats, got ${describe(image)} of length ${image?.length}`);
     }
     if (!Number.isInteger(label)) throw new TypeError(`DataLoader: dataset.get(${idx[i]}).label must be an integer, got ${String(label)}`);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // CrossEntropyLoss: softmax + negative log-likelihood on logits with integer class targets (mean).
-import { describe } from '../errors';
+import { describe, isInt32Array } from '../errors';
 import { native } from '../native';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -21,7 +21,7 @@ export class CrossEntropyLoss {
   /** Returns the mean loss; keeps the softmax for backward. */
   forward(logits: Tensor, targets: Int32Array): number {
     if (!(logits instanceof Tensor)) throw new TypeError(`CrossEntropyLoss: logits must be a Tensor, got ${describe(logits)}`);
-    if (!(targets instanceof Int32Array)) throw new TypeError(`CrossEntropyLoss: targets must be an Int32Array, got ${describe(targets)}`);
+    if (!isInt32Array(targets)) throw new TypeError(`CrossEntropyLoss: targets must be an Int32Array, got ${describe(targets)}`);
     expectShape('CrossEntropyLoss: logits', logits.shape, [targets.length, -1]);
     const [n, k] = logits.shape;
     const probs = new Float32Array(logits.size);

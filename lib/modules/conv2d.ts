@@ -104,7 +104,7 @@ export class Conv2d extends Module {
   private convolve(input: Tensor, ctx: ForwardContext, relu: boolean): Tensor {
     const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
     native.conv2dForward(out.data, input.data, this.weight.data.data, this.bias?.data.data ?? null, ...this.sizes(input), relu ? 1 : 0);
-    this.savedInput = this.training ? input : null;
+    if (ctx.keepState !== false) this.savedInput = this.training ? input : null;
     return out;
   }
 

@@ -36,9 +36,9 @@ export class Flatten extends Module {
     return [...inputShape.slice(0, start), shapeSize(inputShape.slice(start, end + 1)), ...inputShape.slice(end + 1)];
   }
 
-  forwardWith(input: Tensor, _ctx: ForwardContext): Tensor {
+  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const out = input.reshape(this.outputShape(input.shape));
-    this.savedShape = this.training ? input.shape : null;
+    if (ctx.keepState !== false) this.savedShape = this.training ? input.shape : null;
     return out;
   }
 

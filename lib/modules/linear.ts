@@ -56,7 +56,7 @@ export class Linear extends Module {
   forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
     native.linearForward(out.data, input.data, this.weight.data.data, this.bias?.data.data ?? null, input.shape[0], this.inFeatures, this.outFeatures);
-    this.savedInput = this.training ? input : null;
+    if (ctx.keepState !== false) this.savedInput = this.training ? input : null;
     return out;
   }
 

@@ -56,12 +56,14 @@ export class MaxPool2d extends Module {
 
   outputShape(inputShape: readonly number[]): number[] {
     expectShape('MaxPool2d: input', inputShape, [-1, -1, -1, -1]);
+    // PyTorch's pooling_output_shape_pad_lr: in ceil mode the last window must start inside the
+    // input or the left padding.
     const size = (i: number) => {
       const [inp, k, s, p] = [inputShape[2 + i], this.kernelSize[i], this.stride[i], this.padding[i]];
-      const span = inp + 2 * p - k;
-      if (span < 0) return 0;
-      let o = (this.ceilMode ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-      if (this.ceilMode && (o - 1) * s >= inp + p) o--; // the last window must start inside the input
+      const num = inp + 2 * p - (k - 1) - 1 + (this.ceilMode ? s - 1 : 0);
+      if (num < 0) return 0;
+      let o = Math.floor(num / s) + 1;
+      if (this.ceilMode && (o - 1) * s >= inp + p) o--;
       return o;
     };
     const [oh, ow] = [size(0), size(1)];
@@ -73,7 +75,7 @@ export class MaxPool2d extends Module {
     const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
     const argmax = ctx.reuse && this.saved?.argmax.length === out.size ? this.saved.argmax : new Int32Array(out.size);
     native.maxPool2dForward(out.data, argmax, input.data, ...this.sizes(input.shape));
-    this.saved = this.training ? { input: input.shape, argmax } : null;
+    if (ctx.keepState !== false) this.saved = this.training ? { input: input.shape, argmax } : null;
     return out;
   }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Module: the base class of layers and models (parameters, buffers, children, modes, state dicts).
-import { ShapeError } from '../errors';
+import { describe, ShapeError } from '../errors';
 import { formatShape, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { Parameter } from './parameter';
@@ -37,6 +37,30 @@ export abstract class Module {
   backward(doutput: Tensor, options: BackwardOptions): Tensor | null;
   backward(doutput: Tensor, options: BackwardOptions = {}): Tensor | null {
     return this.backwardWith(doutput, { reuse: false, inputGrad: options.inputGrad ?? true });
+  }
+
+  /**
+   * Inference: the output for `input` as in eval mode, leaving the module's mode and the state
+   * backward() needs untouched. (Sequential models of Conv2d, MaxPool2d, Linear, ReLU and Flatten
+   * run it as one native call.)
+   */
+  predict(input: Tensor): Tensor {
+    if (!(input instanceof Tensor)) throw new TypeError(`predict: input must be a Tensor, got ${describe(input)}`);
+    const restore = saveModes(this);
+    this.eval();
+    try {
+      return this.forwardWith(input, { reuse: false, keepState: false });
+    } finally {
+      restore();
+    }
+  }
+
+  /**
+   * predict() off the event loop where the model supports it (Sequential models run on a
+   * thread-pool thread, on copies of the input and weights); other modules run predict() now.
+   */
+  async predictAsync(input: Tensor): Promise<Tensor> {
+    return this.predict(input);
   }
 
   /** forward() for containers: `ctx.reuse` allows returning a buffer the next call overwrites. */
@@ -180,6 +204,8 @@ export interface BackwardOptions {
 export interface ForwardContext {
   /** The result may live in memory this module reuses on its next call. */
   reuse: boolean;
+  /** Keep what backward() needs (default: when training). False for predict(). */
+  keepState?: boolean;
 }
 
 export interface BackwardContext {
@@ -190,6 +216,19 @@ export interface BackwardContext {
 }
 
 const FRESH_FORWARD: ForwardContext = Object.freeze({ reuse: false });
+
+/** Records the `training` flag of a module and all its descendants; the returned function puts them back. */
+export function saveModes(model: Module): () => void {
+  const saved: [Module, boolean][] = [];
+  const visit = (m: Module): void => {
+    saved.push([m, m.training]);
+    for (const [, child] of m.namedChildren()) visit(child);
+  };
+  visit(model);
+  return () => {
+    for (const [m, mode] of saved) m.training = mode;
+  };
+}
 
 /** Throws unless a forward() in training mode left what backward() needs. */
 export function requireSaved<T>(saved: T | undefined | null, layer: string): T {

@@ -16,12 +16,12 @@ export class ReLU extends Module {
   forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const out = this.scratch('out', input.shape, ctx.reuse);
     if (out.size > 0) native.reluForward(out.data, input.data);
-    return this.adoptOutput(out);
+    return this.adoptOutput(out, ctx);
   }
 
   /** Records an output that a fused op (e.g. Conv2d + ReLU) already rectified, for backward. */
-  adoptOutput(out: Tensor): Tensor {
-    this.savedOutput = this.training ? out : null;
+  adoptOutput(out: Tensor, ctx: ForwardContext): Tensor {
+    if (ctx.keepState !== false) this.savedOutput = this.training ? out : null;
     return out;
   }
 

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
-// Sequential: runs child modules in order (fusing Conv2d + ReLU); backward runs them in reverse.
-import { describe } from '../errors';
+// Sequential: runs child modules in order (fusing Conv2d + ReLU); backward runs them in reverse;
+// predict() runs as one native program when every layer allows it.
+import { describe, ShapeError } from '../errors';
+import { native } from '../native';
+import { formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { Conv2d } from './conv2d';
 import { BackwardContext, ForwardContext, Module } from './module';
+import { compileProgram, type CompiledProgram } from './program';
 import { ReLU } from './relu';
 
 const REUSE: ForwardContext = Object.freeze({ reuse: true });
@@ -22,6 +26,7 @@ const REUSE: ForwardContext = Object.freeze({ reuse: true });
  */
 export class Sequential extends Module {
   private readonly layers: Module[] = [];
+  private compiled: { key: string; program: CompiledProgram | null } | null = null;
 
   constructor(...modules: Module[] | [Record<string, Module>]) {
     super();
@@ -53,19 +58,21 @@ export class Sequential extends Module {
   }
 
   forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+    // predict() must not overwrite the buffers a pending backward() reads.
+    const childCtx = ctx.keepState === false ? ctx : REUSE;
     let x = input;
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i];
       const next = this.layers[i + 1];
       if (layer instanceof Conv2d && next?.constructor === ReLU) {
-        x = (next as ReLU).adoptOutput(layer.forwardWithRelu(x, REUSE));
+        x = (next as ReLU).adoptOutput(layer.forwardWithRelu(x, childCtx), childCtx);
         i++;
       } else {
-        x = layer.forwardWith(x, REUSE);
+        x = layer.forwardWith(x, childCtx);
       }
     }
     // The caller keeps the result: copy it out of the last child's reused buffer.
-    return ctx.reuse || this.layers.length === 0 ? x : x.clone();
+    return childCtx === REUSE && !ctx.reuse && this.layers.length > 0 ? x.clone() : x;
   }
 
   backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
@@ -77,5 +84,36 @@ export class Sequential extends Module {
       g = this.layers[i].backwardWith(grad, { reuse: true, inputGrad, overwriteGrad: grad.data !== doutput.data });
     }
     return g === null || ctx.reuse || g === doutput ? g : g.clone();
+  }
+
+  override predict(input: Tensor): Tensor {
+    const program = this.program(input);
+    if (!program) return super.predict(input);
+    const out = Tensor.zeros([input.shape[0], ...program.outShape]);
+    native.runProgram(program.code, program.params, input.data, out.data, input.shape[0]);
+    return out;
+  }
+
+  override async predictAsync(input: Tensor): Promise<Tensor> {
+    const program = this.program(input);
+    if (!program) return super.predict(input);
+    const data = await native.runProgramAsync(program.code, program.params, input.data, input.shape[0]);
+    return new Tensor(data, [input.shape[0], ...program.outShape]);
+  }
+
+  /** The native program for this input's image shape (compiled once per shape), or null. */
+  private program(input: Tensor): CompiledProgram | null {
+    if (!(input instanceof Tensor)) throw new TypeError(`predict: input must be a Tensor, got ${describe(input)}`);
+    if (input.shape.length < 2 || input.shape[0] < 1) {
+      throw new ShapeError(`predict: input needs a batch dimension >= 1 and a sample shape, got ${formatShape(input.shape)}`);
+    }
+    const key = input.shape.slice(1).join('x');
+    if (this.compiled?.key !== key) this.compiled = { key, program: compileProgram(this.flatLayers(), input.shape.slice(1)) };
+    return this.compiled.program;
+  }
+
+  /** Children in execution order, nested Sequentials expanded. */
+  private flatLayers(): Module[] {
+    return this.layers.flatMap((m) => (m instanceof Sequential ? m.flatLayers() : [m]));
   }
 }

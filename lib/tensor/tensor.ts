@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tensor: a shape over a Float32Array (NCHW for images). Data is shared, never copied implicitly.
-import { describe, ShapeError } from '../errors';
+import { describe, isFloat32Array, ShapeError } from '../errors';
 import { checkShape, formatShape, shapeSize } from './shape';
 
 /**
@@ -14,7 +14,7 @@ export class Tensor {
   readonly shape: readonly number[];
 
   constructor(data: Float32Array, shape: readonly number[]) {
-    if (!(data instanceof Float32Array)) {
+    if (!isFloat32Array(data)) {
       throw new TypeError(`Tensor: data must be a Float32Array, got ${describe(data)}`);
     }
     this.shape = checkShape('Tensor', shape as number[]);

@@ -56,19 +56,13 @@ export async function evaluate(model: Module, loader: BatchSource, options: Eval
   signal?.throwIfAborted();
   const loss = new RunningMean();
   let matrix = options.numClasses === undefined ? null : new ConfusionMatrix(options.numClasses);
-  const restore = saveModes(model);
-  model.eval();
-  try {
-    for (const { images, labels } of loader) {
-      const logits = model.forward(images);
-      matrix ??= new ConfusionMatrix(logits.shape[1] ?? 1);
-      loss.add(lossFn.forward(logits, labels), labels.length);
-      matrix.update(logits, labels);
-      await yieldToEventLoop();
-      signal?.throwIfAborted();
-    }
-  } finally {
-    restore();
+  for (const { images, labels } of loader) {
+    const logits = model.predict(images); // eval-mode output; modes and training state untouched
+    matrix ??= new ConfusionMatrix(logits.shape[1] ?? 1);
+    loss.add(lossFn.forward(logits, labels), labels.length);
+    matrix.update(logits, labels);
+    await yieldToEventLoop();
+    signal?.throwIfAborted();
   }
   return {
     loss: loss.mean,
@@ -77,19 +71,6 @@ export async function evaluate(model: Module, loader: BatchSource, options: Eval
     total: matrix?.total ?? 0,
     confusion: matrix?.toArray() ?? [],
     perClassAccuracy: matrix?.perClassAccuracy() ?? [],
-  };
-}
-
-/** Records the `training` flag of a module and all its descendants; the returned function puts them back. */
-export function saveModes(model: Module): () => void {
-  const saved: [Module, boolean][] = [];
-  const visit = (m: Module): void => {
-    saved.push([m, m.training]);
-    for (const [, child] of m.namedChildren()) visit(child);
-  };
-  visit(model);
-  return () => {
-    for (const [m, mode] of saved) m.training = mode;
   };
 }
 

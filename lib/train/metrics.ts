@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Training/evaluation metrics: running mean, argmax, confusion matrix with accuracies, and an images/s meter; no I/O.
-import { checkInt, checkNumber, describe, ShapeError } from '../errors';
+import { checkInt, checkNumber, describe, isInt32Array, ShapeError } from '../errors';
 import { formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 
@@ -104,7 +104,7 @@ export class ConfusionMatrix {
 
   /** Counts a batch: argmax of each row of logits [N, numClasses] against labels [N]. Returns the batch's correct count. */
   update(logits: Tensor, labels: Int32Array): number {
-    if (!(labels instanceof Int32Array)) throw new TypeError(`ConfusionMatrix.update: labels must be an Int32Array, got ${describe(labels)}`);
+    if (!isInt32Array(labels)) throw new TypeError(`ConfusionMatrix.update: labels must be an Int32Array, got ${describe(labels)}`);
     if (logits instanceof Tensor && (logits.ndim !== 2 || logits.shape[0] !== labels.length || logits.shape[1] !== this.numClasses)) {
       throw new ShapeError(
         `ConfusionMatrix.update: logits shape ${formatShape(logits.shape)} != [${labels.length}, ${this.numClasses}] (labels, classes)`,

@@ -48,10 +48,11 @@ test('runs in eval mode and restores every module’s previous mode', async () =
   model.train();
   inner.training = false; // a mixed state must come back as it was
   const seen: boolean[] = [];
-  const forward = model.forward.bind(model);
-  model.forward = (x) => {
+  // A Flatten-only model has no native program, so predict() runs forwardWith in eval mode.
+  const forwardWith = model.forwardWith.bind(model);
+  model.forwardWith = (x, ctx) => {
     seen.push(model.training || flatten.training || inner.training);
-    return forward(x);
+    return forwardWith(x, ctx);
   };
   await evaluate(model, new DataLoader(dataset, { batchSize: 2 }));
   expect(seen).toEqual([false, false, false]);

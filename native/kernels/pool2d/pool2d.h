@@ -14,6 +14,17 @@ struct Pool2dShape {
   int64_t oh, ow;       // output [N, C, OH, OW]
 };
 
+// PyTorch's pooling output size (pooling_output_shape_pad_lr): floor or ceil of
+// (in + 2 pad - dilation (k - 1) - 1) / stride + 1, where in ceil mode the last window must start
+// inside the input or the left padding. <= 0 when no window fits.
+inline int64_t pool_output_size(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dilation, bool ceil_mode) {
+  const int64_t num = in + 2 * pad - dilation * (k - 1) - 1 + (ceil_mode ? stride - 1 : 0);
+  if (num < 0) return 0;
+  int64_t out = num / stride + 1;
+  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
+  return out;
+}
+
 // out [N, C, OH, OW] = max over each window of inp [N, C, H, W];
 // argmax [N, C, OH, OW] = index y*W + x of the maximum inside its (n, c) plane, as PyTorch returns it.
 // Ties and NaN follow PyTorch: the first maximum wins, a NaN is the maximum (the last NaN wins).

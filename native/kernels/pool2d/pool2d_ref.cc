@@ -2,6 +2,7 @@
 // Portable reference max pooling: forward with argmax, backward by scattering through argmax.
 #include "pool2d.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -17,12 +18,14 @@ void maxpool2d_forward_ref(float* out, int32_t* argmax, const float* inp, const 
       for (int64_t ox = 0; ox < s.ow; ++ox) {
         float best = -std::numeric_limits<float>::infinity();
         int64_t best_index = -1;
-        for (int64_t ky = 0; ky < s.kh; ++ky) {
-          const int64_t y = oy * s.sh - s.ph + ky * s.dh;
-          if (y < 0 || y >= s.h) continue;
-          for (int64_t kx = 0; kx < s.kw; ++kx) {
-            const int64_t x = ox * s.sw - s.pw + kx * s.dw;
-            if (x < 0 || x >= s.w) continue;
+        // Only the taps inside the input: a huge padded window costs no more than the image.
+        const int64_t y0 = oy * s.sh - s.ph, x0 = ox * s.sw - s.pw;
+        const int64_t ky0 = y0 < 0 ? (-y0 + s.dh - 1) / s.dh : 0, ky1 = std::min(s.kh, (s.h - 1 - y0) / s.dh + 1);
+        const int64_t kx0 = x0 < 0 ? (-x0 + s.dw - 1) / s.dw : 0, kx1 = std::min(s.kw, (s.w - 1 - x0) / s.dw + 1);
+        for (int64_t ky = ky0; ky < ky1; ++ky) {
+          const int64_t y = y0 + ky * s.dh;
+          for (int64_t kx = kx0; kx < kx1; ++kx) {
+            const int64_t x = x0 + kx * s.dw;
             const float v = ip[y * s.w + x];
             // PyTorch's rule (MaxPoolKernel.cpp): strictly greater or NaN replaces, so the first
             // maximum wins a tie and the last NaN wins among NaNs.

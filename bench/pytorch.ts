@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+// Runs bench/pytorch_bench.py in a python3 that has torch (a child process) and reads its JSON; skips with a note otherwise.
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import type { CaseResult } from './cases';
+import { benchDir } from './setup';
+import type { TimingOptions } from './timing';
+
+export interface PytorchRun {
+  /** The interpreter that ran it. */
+  python?: string;
+  pythonVersion?: string;
+  torch?: string;
+  threads?: number;
+  openblasThreads?: string;
+  blas?: { kind: string; libraries: string[]; blasInfo: string };
+  mkldnn?: boolean;
+  results: CaseResult[];
+  /** Why PyTorch was skipped or failed. */
+  note?: string;
+}
+
+/** $PYTHON first, then Debian's interpreter (python3-torch), then python3 on PATH: the first that imports torch. */
+export function findTorchPython(): { python: string | null; tried: string[] } {
+  const tried = [...new Set([process.env.PYTHON, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p))];
+  for (const py of tried) {
+    if (spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return { python: py, tried };
+  }
+  return { python: null, tried };
+}
+
+export function runPytorch(dataFile: string, threads: number, train: number[], infer: number[], opt: TimingOptions): PytorchRun {
+  const { python, tried } = findTorchPython();
+  if (!python) return { results: [], note: `skipped: no python3 with torch (tried ${tried.join(', ')}); apt-get install python3-torch` };
+  const args = [path.join(benchDir, 'pytorch_bench.py'), '--data', dataFile, '--threads', String(threads),
+    '--train', train.join(','), '--infer', infer.join(','), '--timing', JSON.stringify(opt)];
+  // One BLAS thread under torch's own threads: the issue's best CPU setup ("like a pip install").
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' };
+  const run = spawnSync(python, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  if (run.status !== 0) return { python, results: [], note: `failed: ${python} exited with ${run.status ?? run.signal}` };
+  try {
+    const lastLine = run.stdout.trim().split('\n').pop() ?? '';
+    return { python, ...(JSON.parse(lastLine) as Omit<PytorchRun, 'python'>) };
+  } catch {
+    return { python, results: [], note: `failed: no JSON from pytorch_bench.py: ${run.stdout.slice(0, 200)}` };
+  }
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+// Parses, validates and runs inference programs (see program.h). Intermediate results ping-pong
+// between two thread-local scratch buffers, so a warm call allocates nothing.
+#include "program.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "ops.h"
+#include "scratch.h"
+
+namespace simdnet {
+namespace {
+
+constexpr int64_t kMaxDim = int64_t{1} << 24;
+
+class Reader {
+ public:
+  Reader(const int32_t* code, int64_t length) : code_(code), length_(length) {}
+  bool done() const { return pos_ >= length_; }
+  // Next field; sets *error when the descriptor ends early or the value is below min.
+  int64_t next(const char* field, int64_t min, std::string* error) {
+    if (!error->empty()) return min;
+    if (pos_ >= length_) {
+      *error = std::string("descriptor ends inside an op (missing ") + field + ")";
+      return min;
+    }
+    const int64_t v = code_[pos_++];
+    if (v < min || v > kMaxDim) {
+      *error = std::string(field) + " = " + std::to_string(v) + " is out of range";
+      return min;
+    }
+    return v;
+  }
+
+ private:
+  const int32_t* code_;
+  int64_t length_;
+  int64_t pos_ = 0;
+};
+
+bool check_param(int64_t index, int64_t expected, const std::vector<int64_t>& lengths, const char* what,
+                 std::string* error) {
+  if (!error->empty()) return false;
+  if (index < 0 || index >= static_cast<int64_t>(lengths.size())) {
+    *error = std::string(what) + " index " + std::to_string(index) + " is not a parameter";
+    return false;
+  }
+  if (lengths[index] != expected) {
+    *error = std::string(what) + " length " + std::to_string(lengths[index]) + " != " + std::to_string(expected);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string parse_program(const int32_t* code, int64_t length, const std::vector<int64_t>& param_lengths,
+                          Program* program) {
+  Reader r(code, length);
+  std::string error;
+  program->ops.clear();
+  while (!r.done() && error.empty()) {
+    ProgramOp op{};
+    op.code = static_cast<ProgramOpCode>(r.next("op code", 1, &error));
+    op.bias = -1;
+    if (op.code == kOpConv) {
+      Conv2dShape& s = op.conv;
+      s.n = 1;
+      s.c = r.next("c", 1, &error), s.h = r.next("h", 1, &error), s.w = r.next("w", 1, &error);
+      s.oc = r.next("outChannels", 1, &error), s.kh = r.next("kh", 1, &error), s.kw = r.next("kw", 1, &error);
+      s.sh = r.next("strideH", 1, &error), s.sw = r.next("strideW", 1, &error);
+      s.ph = r.next("padH", 0, &error), s.pw = r.next("padW", 0, &error);
+      s.dh = r.next("dilationH", 1, &error), s.dw = r.next("dilationW", 1, &error);
+      s.groups = r.next("groups", 1, &error);
+      op.relu = r.next("relu", 0, &error) != 0;
+      op.weight = static_cast<int32_t>(r.next("weight", 0, &error));
+      op.bias = static_cast<int32_t>(r.next("bias", -1, &error));
+      if (!error.empty()) break;
+      if (s.c % s.groups != 0 || s.oc % s.groups != 0) error = "conv groups must divide the channels";
+      s.oh = conv_output_size(s.h, s.kh, s.sh, s.ph, s.dh);
+      s.ow = conv_output_size(s.w, s.kw, s.sw, s.pw, s.dw);
+      if (error.empty() && (s.oh < 1 || s.ow < 1)) error = "conv kernel does not fit its input";
+      check_param(op.weight, s.oc * (s.c / s.groups) * s.kh * s.kw, param_lengths, "conv weight", &error);
+      if (op.bias >= 0) check_param(op.bias, s.oc, param_lengths, "conv bias", &error);
+      op.in_size = s.c * s.h * s.w;
+      op.out_size = s.oc * s.oh * s.ow;
+    } else if (op.code == kOpMaxPool) {
+      Pool2dShape& s = op.pool;
+      s.n = 1;
+      s.c = r.next("c", 1, &error), s.h = r.next("h", 1, &error), s.w = r.next("w", 1, &error);
+      s.kh = r.next("kh", 1, &error), s.kw = r.next("kw", 1, &error);
+      s.sh = r.next("strideH", 1, &error), s.sw = r.next("strideW", 1, &error);
+      s.ph = r.next("padH", 0, &error), s.pw = r.next("padW", 0, &error);
+      const bool ceil_mode = r.next("ceilMode", 0, &error) != 0;
+      s.dh = s.dw = 1;
+      if (!error.empty()) break;
+      if (2 * s.ph > s.kh || 2 * s.pw > s.kw) error = "pool padding must be at most half the kernel";
+      s.oh = pool_output_size(s.h, s.kh, s.sh, s.ph, 1, ceil_mode);
+      s.ow = pool_output_size(s.w, s.kw, s.sw, s.pw, 1, ceil_mode);
+      if (error.empty() && (s.oh < 1 || s.ow < 1)) error = "pool kernel does not fit its input";
+      op.in_size = s.c * s.h * s.w;
+      op.out_size = s.c * s.oh * s.ow;
+    } else if (op.code == kOpLinear) {
+      op.dense = {1, r.next("inFeatures", 1, &error), r.next("outFeatures", 1, &error)};
+      op.relu = r.next("relu", 0, &error) != 0;
+      op.weight = static_cast<int32_t>(r.next("weight", 0, &error));
+      op.bias = static_cast<int32_t>(r.next("bias", -1, &error));
+      if (!error.empty()) break;
+      check_param(op.weight, op.dense.out * op.dense.in, param_lengths, "linear weight", &error);
+      if (op.bias >= 0) check_param(op.bias, op.dense.out, param_lengths, "linear bias", &error);
+      op.in_size = op.dense.in;
+      op.out_size = op.dense.out;
+    } else if (op.code == kOpRelu) {
+      op.in_size = op.out_size = r.next("count", 1, &error);
+    } else {
+      error = "unknown op code " + std::to_string(op.code);
+    }
+    if (error.empty() && !program->ops.empty() && program->ops.back().out_size != op.in_size) {
+      error = "op " + std::to_string(program->ops.size()) + " takes " + std::to_string(op.in_size) +
+              " values per image but the previous op gives " + std::to_string(program->ops.back().out_size);
+    }
+    if (error.empty()) program->ops.push_back(op);
+  }
+  if (error.empty() && program->ops.empty()) error = "the program has no ops";
+  if (!error.empty()) return error;
+  program->in_size = program->ops.front().in_size;
+  program->out_size = program->ops.back().out_size;
+  program->max_size = 0;
+  for (const ProgramOp& op : program->ops) program->max_size = std::max(program->max_size, op.out_size);
+  return "";
+}
+
+void run_program(const Program& program, int64_t n, const float* input, float* output,
+                 const std::vector<const float*>& params) {
+  float* ping = thread_scratch(ScratchSlot::kProgramA, n * program.max_size);
+  float* pong = thread_scratch(ScratchSlot::kProgramB, n * program.max_size);
+  const float* x = input;
+  for (size_t i = 0; i < program.ops.size(); ++i) {
+    const ProgramOp& op = program.ops[i];
+    float* y = i + 1 == program.ops.size() ? output : (x == ping ? pong : ping);
+    const float* bias = op.bias >= 0 ? params[op.bias] : nullptr;
+    if (op.code == kOpConv) {
+      Conv2dShape s = op.conv;
+      s.n = n;
+      conv2d_forward_op(y, x, params[op.weight], bias, s, op.relu);
+    } else if (op.code == kOpMaxPool) {
+      Pool2dShape s = op.pool;
+      s.n = n;
+      int32_t* argmax = reinterpret_cast<int32_t*>(thread_scratch(ScratchSlot::kArgmax, n * op.out_size));
+      maxpool2d_forward_op(y, argmax, x, s);
+    } else if (op.code == kOpLinear) {
+      DenseShape s = op.dense;
+      s.batch = n;
+      dense_forward_op(y, x, params[op.weight], bias, s);
+      if (op.relu) kernels().relu_forward(y, y, n * op.out_size);
+    } else {
+      kernels().relu_forward(y, x, n * op.out_size);
+    }
+    x = y;
+  }
+}
+
+}  // namespace simdnet

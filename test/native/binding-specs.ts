@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+// Argument descriptions and valid small calls for every binding export, plus error helpers; shared by the error and fuzz tests.
+import { native } from '../../lib/native';
+import { ConvShape, PoolShape, Rng, convArgs, convSizes, maxPool2dForward, poolArgs, poolSizes } from './reference';
+
+export type Kind = 'f32' | 'f32?' | 'i32' | 'size' | 'size0' | 'number';
+export interface Arg {
+  name: string;
+  kind: Kind;
+  output: boolean;
+}
+export type Op = Exclude<keyof typeof native, 'kernelInfo'>;
+export interface Spec {
+  op: Op;
+  /** A name for the test titles when one op has several specs. */
+  label?: string;
+  args: Arg[];
+  /** Accepted argument counts [min, max] when trailing arguments are optional; default: exactly args.length. */
+  arity?: [number, number];
+  /** Fresh, valid arguments for a small shape. */
+  valid(rng: Rng): unknown[];
+  /** The buffer whose length sets the element count (relu, adam); a wrong length there is reported on another buffer. */
+  driver?: string;
+}
+
+const arg = (kind: Kind, output = false) => (name: string): Arg => ({ name, kind, output });
+const f32 = (name: string, output = false) => arg('f32', output)(name);
+const opt = (name: string, output = false) => arg('f32?', output)(name);
+const i32 = (name: string, output = false) => arg('i32', output)(name);
+const size = arg('size'), num = arg('number');
+const sizes = (names: string) =>
+  names.split(' ').map((n) => arg(n.startsWith('pad') || n === 'ceilMode' ? 'size0' : 'size')(n));
+
+const CONV_SIZES = sizes('n c h w outChannels kernelH kernelW strideH strideW padH padW dilationH dilationW groups');
+const POOL_SIZES = sizes('n c h w kernelH kernelW strideH strideW padH padW ceilMode');
+
+export const CONV: ConvShape = { n: 2, c: 4, h: 6, w: 5, oc: 6, kh: 3, kw: 2, sh: 2, sw: 1, ph: 1, pw: 0, dh: 1, dw: 2, groups: 2 };
+export const POOL: PoolShape = { n: 2, c: 3, h: 7, w: 6, kh: 3, kw: 2, sh: 2, sw: 2, ph: 1, pw: 1, ceil: true };
+const cz = convSizes(CONV), pz = poolSizes(POOL);
+const [B, IN, OUT, K, N] = [3, 5, 4, 6, 10];
+
+export const SPECS: Spec[] = [
+  {
+    op: 'conv2dForward',
+    args: [f32('out', true), f32('input'), f32('weight'), opt('bias'), ...CONV_SIZES],
+    arity: [18, 19],
+    valid: (r) => [new Float32Array(cz.output), r.f32(cz.input), r.f32(cz.weight), r.f32(CONV.oc), ...convArgs(CONV)],
+  },
+  {
+    op: 'conv2dForward',
+    label: 'conv2dForward with fuseRelu',
+    args: [f32('out', true), f32('input'), f32('weight'), opt('bias'), ...CONV_SIZES, arg('size0')('fuseRelu')],
+    arity: [18, 19],
+    valid: (r) => [new Float32Array(cz.output), r.f32(cz.input), r.f32(cz.weight), r.f32(CONV.oc), ...convArgs(CONV), 1],
+  },
+  {
+    op: 'conv2dBackward',
+    args: [opt('dinput', true), opt('dweight', true), opt('dbias', true), f32('doutput'), f32('input'), f32('weight'), ...CONV_SIZES],
+    valid: (r) => [
+      r.f32(cz.input), r.f32(cz.weight), r.f32(CONV.oc), r.f32(cz.output), r.f32(cz.input), r.f32(cz.weight), ...convArgs(CONV),
+    ],
+  },
+  {
+    op: 'maxPool2dForward',
+    args: [f32('out', true), i32('argmax', true), f32('input'), ...POOL_SIZES],
+    valid: (r) => [new Float32Array(pz.output), new Int32Array(pz.output), r.f32(pz.input), ...poolArgs(POOL)],
+  },
+  {
+    op: 'maxPool2dBackward',
+    args: [f32('dinput', true), f32('doutput'), i32('argmax'), ...POOL_SIZES],
+    valid: (r) => [r.f32(pz.input), r.f32(pz.output), maxPool2dForward(r.f32(pz.input), POOL).argmax, ...poolArgs(POOL)],
+  },
+  {
+    op: 'linearForward',
+    args: [f32('out', true), f32('input'), f32('weight'), opt('bias'), size('batch'), size('inFeatures'), size('outFeatures')],
+    valid: (r) => [new Float32Array(B * OUT), r.f32(B * IN), r.f32(OUT * IN), r.f32(OUT), B, IN, OUT],
+  },
+  {
+    op: 'linearBackward',
+    args: [
+      opt('dinput', true), opt('dweight', true), opt('dbias', true), f32('doutput'), f32('input'), f32('weight'),
+      size('batch'), size('inFeatures'), size('outFeatures'),
+    ],
+    valid: (r) => [r.f32(B * IN), r.f32(OUT * IN), r.f32(OUT), r.f32(B * OUT), r.f32(B * IN), r.f32(OUT * IN), B, IN, OUT],
+  },
+  { op: 'reluForward', args: [f32('out', true), f32('input')], valid: (r) => [new Float32Array(N), r.f32(N)], driver: 'input' },
+  {
+    op: 'reluBackward',
+    args: [f32('dinput', true), f32('doutput'), f32('output')],
+    valid: (r) => [r.f32(N), r.f32(N), r.f32(N)],
+    driver: 'doutput',
+  },
+  {
+    op: 'reluMask',
+    args: [f32('grad', true), f32('output')],
+    valid: (r) => [r.f32(N), r.f32(N)],
+    driver: 'grad',
+  },
+  {
+    op: 'crossEntropyForward',
+    args: [f32('probs', true), f32('logits'), i32('targets'), size('batch'), size('classes')],
+    valid: (r) => [new Float32Array(B * K), r.f32(B * K), r.i32(B, 0, K - 1), B, K],
+  },
+  {
+    op: 'crossEntropyBackward',
+    args: [f32('dlogits', true), f32('probs'), i32('targets'), num('scale'), size('batch'), size('classes')],
+    valid: (r) => [r.f32(B * K), r.f32(B * K, 0, 1), r.i32(B, 0, K - 1), 1, B, K],
+  },
+  {
+    op: 'adamStep',
+    args: [
+      f32('param', true), f32('expAvg', true), f32('expAvgSq', true), f32('grad'),
+      num('lr'), num('beta1'), num('beta2'), num('eps'), num('weightDecay'), size('step'),
+    ],
+    valid: (r) => [r.f32(N), r.f32(N), r.f32(N, 0, 1), r.f32(N), 1e-3, 0.9, 0.999, 1e-8, 0, 1],
+    driver: 'param',
+  },
+];
+
+export const labelOf = (s: Spec) => s.label ?? s.op;
+export const arityOf = (s: Spec): [number, number] => s.arity ?? [s.args.length, s.args.length];
+export const isBuffer = (a: Arg) => a.kind === 'f32' || a.kind === 'f32?' || a.kind === 'i32';
+
+export function invoke(op: Op, args: readonly unknown[]): unknown {
+  return (native[op] as unknown as (...a: unknown[]) => unknown)(...args);
+}
+
+export type Typed = Float32Array | Int32Array;
+
+export function detach(a: Typed): void {
+  structuredClone(a.buffer, { transfer: [a.buffer as ArrayBuffer] });
+}
+
+/** A copy of `a` (same kind and contents) at element `offset` of `backing`. */
+export function viewAt(backing: ArrayBufferLike, offset: number, a: Typed): Typed {
+  const v = a instanceof Int32Array ? new Int32Array(backing, offset * 4, a.length) : new Float32Array(backing, offset * 4, a.length);
+  v.set(a as never);
+  return v;
+}
+
+export const SENTINEL = 0x7fbadbad; // a NaN bit pattern no kernel writes
+
+/**
+ * Moves every typed array of args into one backing buffer (an ArrayBuffer unless given another constructor), one element
+ * after the start and `gap` elements apart, so no view is 16-byte aligned; the gaps hold SENTINEL.
+ */
+export function packViews(args: readonly unknown[], gap = 3, Backing: new (n: number) => ArrayBufferLike = ArrayBuffer) {
+  const typed = args.filter((a): a is Typed => a instanceof Float32Array || a instanceof Int32Array);
+  const total = typed.reduce((s, a) => s + a.length + gap, 1);
+  const backing = new Backing(total * 4);
+  new Int32Array(backing).fill(SENTINEL);
+  let at = 1;
+  const packed = args.map((a) => {
+    if (!(a instanceof Float32Array || a instanceof Int32Array)) return a;
+    const v = viewAt(backing, at, a);
+    at += a.length + gap;
+    return v;
+  });
+  const gaps = () => {
+    const words = new Int32Array(backing), spans = packed.filter((a): a is Typed => ArrayBuffer.isView(a));
+    return Array.from(words).filter((_, i) => !spans.some((s) => i >= s.byteOffset / 4 && i < s.byteOffset / 4 + s.length));
+  };
+  return { packed, gaps };
+}
+
+/** True when e is a `kind` error from any realm (the addon throws its main-realm errors into jest's sandbox realm). */
+export function isError(e: unknown, kind: 'TypeError' | 'RangeError' | 'Error'): e is Error {
+  if (typeof e !== 'object' || e === null) return false;
+  const names: string[] = [];
+  for (let p = Object.getPrototypeOf(e); p; p = Object.getPrototypeOf(p)) names.push(p.constructor?.name);
+  return names.includes(kind) && names.includes('Error') && (e as Error).name === kind;
+}
+
+/** Asserts fn throws a `kind` whose message matches re; returns the message. */
+export function expectError(fn: () => unknown, kind: 'TypeError' | 'RangeError', re: RegExp): string {
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  if (error === undefined) throw new Error(`expected a ${kind} matching ${re}, but the call returned`);
+  if (!isError(error, kind) || !re.test(error.message)) {
+    const got = isError(error, 'Error') ? `${error.name}: ${error.message}` : String(error);
+    throw new Error(`expected a ${kind} matching ${re}, got ${got}`);
+  }
+  return error.message;
+}
+
+// ---- fuzzing
+
+const ODD = [
+  0, -0, -1, 1, 2, 3, 7, 0.5, 1.5, NaN, Infinity, -Infinity, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 40, 2 ** 40 + 1, 2 ** 53,
+  -(2 ** 53), Number.MAX_VALUE, Number.EPSILON,
+];
+const OTHER = ['', '3', 'abc', null, undefined, true, false, 3n, {}, [], [1, 2], Symbol('s'), () => 1, new Number(2)];
+const KINDS = [Float32Array, Float32Array, Int32Array, Int32Array, Float64Array, Uint8Array, Int16Array];
+const typedOf = (args: unknown[]) => // typed arguments that still have memory (not detached)
+  args.filter((a): a is Typed => (a instanceof Float32Array || a instanceof Int32Array) && a.buffer.byteLength > 0);
+/** A short description of a fuzzed value for failure messages. */
+export function show(v: unknown): string {
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as Typed).length}) @${v.byteOffset}`;
+  if (typeof v === 'symbol' || typeof v === 'bigint' || typeof v === 'function') return String(v);
+  return JSON.stringify(v) ?? String(v);
+}
+
+/** A replacement for argument i: mostly of the kind it wants (numbers for sizes, typed arrays for buffers), else anything. */
+export function fuzzValue(rng: Rng, args: unknown[], i: number, arg?: Arg): unknown {
+  const others = typedOf(args);
+  const pick = !arg || rng.next() < 0.25 ? rng.int(0, 8) : isBuffer(arg) ? rng.pick([3, 4, 5, 7, 7]) : rng.pick([0, 1, 6, 6]);
+  switch (pick) {
+    case 0: return rng.pick(ODD);
+    case 1: return rng.int(0, 70);
+    case 2: return rng.pick(OTHER);
+    case 3: { // a typed array of a random kind and length
+      const Kind = rng.pick(KINDS), a = new Kind(rng.int(0, 120));
+      for (let k = 0; k < a.length; k++) a[k] = Kind === Float32Array || Kind === Float64Array ? rng.uniform(-3, 3) : rng.int(-2, 60);
+      return a;
+    }
+    case 4: { // the memory of another argument, maybe shifted or shortened: aliasing
+      if (!others.length) return null;
+      const o = rng.pick(others), shift = rng.int(0, Math.min(2, o.length)), len = Math.max(0, o.length - shift - rng.int(0, 1));
+      return new (rng.next() < 0.5 ? Float32Array : Int32Array)(o.buffer as ArrayBuffer, o.byteOffset + 4 * shift, len);
+    }
+    case 5: { // a detached copy of an argument
+      if (!others.length) return null;
+      const a = rng.pick(others).slice();
+      detach(a);
+      return a;
+    }
+    case 6: { // a nearby or doubled number
+      const v = args[i];
+      return typeof v === 'number' ? (rng.next() < 0.5 ? v + rng.int(-2, 2) : v * 2) : rng.int(1, 9);
+    }
+    case 7: { // the right kind with a nearby length, or the same length
+      const v = args[i];
+      if (!(v instanceof Float32Array || v instanceof Int32Array)) return new Float32Array(rng.int(0, 12));
+      const a = new (v.constructor as typeof Float32Array)(Math.max(0, v.length + rng.int(-2, 2)));
+      for (let k = 0; k < a.length; k++) a[k] = rng.int(-3, 60);
+      return a;
+    }
+    default: return undefined;
+  }
+}
