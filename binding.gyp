@@ -10,6 +10,7 @@
         "native/binding_program.cc",
         "native/dispatch.cc",
         "native/ops/conv2d_op.cc",
+        "native/ops/conv2d_direct_op.cc",
         "native/ops/dense_op.cc",
         "native/ops/pool2d_op.cc",
         "native/ops/program.cc",
@@ -51,7 +52,7 @@
         }],
         ["target_arch=='arm64'", {
           "defines": ["SIMDNET_HAVE_NEON_KERNELS"],
-          "sources": ["native/kernels/gemm/gemm_neon.cc"]
+          "sources": ["native/kernels/gemm/gemm_neon.cc", "native/kernels/conv2d/conv2d_neon.cc"]
         }]
       ]
     }
@@ -62,7 +63,7 @@
         {
           "target_name": "simdnet_avx2",
           "type": "static_library",
-          "sources": ["native/kernels/gemm/gemm_avx2.cc"],
+          "sources": ["native/kernels/gemm/gemm_avx2.cc", "native/kernels/conv2d/conv2d_avx2.cc"],
           "include_dirs": ["native"],
           "cflags!": ["-O2"],
           "cflags_cc!": ["-O2"],
@@ -74,7 +75,7 @@
         {
           "target_name": "simdnet_avx512",
           "type": "static_library",
-          "sources": ["native/kernels/gemm/gemm_avx512.cc"],
+          "sources": ["native/kernels/gemm/gemm_avx512.cc", "native/kernels/conv2d/conv2d_avx512.cc"],
           "include_dirs": ["native"],
           "cflags!": ["-O2"],
           "cflags_cc!": ["-O2"],

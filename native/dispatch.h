@@ -7,6 +7,7 @@
 
 #include "kernels/activation/activation.h"
 #include "kernels/conv2d/conv2d.h"
+#include "kernels/conv2d/conv2d_direct.h"
 #include "kernels/dense/dense.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/loss/loss.h"
@@ -21,6 +22,10 @@ struct KernelTable {
   bool use_gemm;
   decltype(&sgemm_ref) sgemm;
   decltype(&sgemm_nt_ref) sgemm_nt;
+  int64_t vec_lanes;  // floats per vector (1 for ref)
+  // Direct stride-1 conv kernels; null for ref.
+  void (*conv2d_direct_forward)(const DirectConvArgs&);
+  void (*conv2d_direct_dweight)(const DirectDweightArgs&);
   decltype(&conv2d_forward_ref) conv2d_forward;
   decltype(&conv2d_backward_ref) conv2d_backward;
   decltype(&maxpool2d_forward_ref) maxpool2d_forward;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "conv2d_direct_op.h"
 #include "kernels/conv2d/im2col.h"
 #include "ops.h"
 #include "parallel.h"
@@ -61,6 +62,10 @@ void conv2d_forward_op(float* out, const float* inp, const float* w, const float
     if (fuse_relu) t.relu_forward(out, out, s.n * s.oc * s.oh * s.ow);
     return;
   }
+  if (conv2d_direct_applies(s, t)) {
+    conv2d_direct_forward_op(t, out, inp, w, b, s, fuse_relu);
+    return;
+  }
   const ConvPlan c = plan(s);
   parallel_for(c.blocks, [&](int64_t blk) {
     const int64_t n0 = blk * c.block, nb = std::min(c.block, s.n - n0);
@@ -96,6 +101,10 @@ void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, co
   const KernelTable& t = kernels();
   if (!t.use_gemm) {
     t.conv2d_backward(dinp, dw, db, dout, inp, w, s);
+    return;
+  }
+  if (conv2d_direct_backward_applies(s, t, dinp != nullptr)) {
+    conv2d_direct_backward_op(t, dinp, dw, db, dout, inp, w, s);
     return;
   }
   const ConvPlan c = plan(s);

@@ -32,6 +32,12 @@ const named: Array<[string, Partial<ConvShape>]> = [
   ['kernel 1x5', { c: 3, oc: 2, h: 4, w: 9, kh: 1, kw: 5 }],
   ['LeNet conv1 3x32x32 -> 6', { n: 2, c: 3, oc: 6, h: 32, w: 32, kh: 5, kw: 5 }],
   ['LeNet conv2 6x14x14 -> 16', { n: 2, c: 6, oc: 16, h: 14, w: 14, kh: 5, kw: 5 }],
+  // Stride-1 shapes with wide rows take the direct (no im2col) kernels on SIMD ISAs.
+  ['direct: 3x3 padding 1, 16 wide, 7 channels out', { n: 2, c: 2, oc: 7, h: 10, w: 16, ph: 1, pw: 1 }],
+  ['direct: 70 wide (two row chunks), 13 channels out', { n: 1, c: 3, oc: 13, h: 5, w: 72 }],
+  ['direct: kernel 7x7 padding 3, 33 wide', { n: 2, c: 1, oc: 6, h: 9, w: 33, kh: 7, kw: 7, ph: 3, pw: 3 }],
+  ['direct: padding above kernel-1 (GEMM backward)', { n: 5, c: 2, oc: 3, h: 6, w: 20, kh: 2, kw: 2, ph: 2, pw: 2 }],
+  ['direct: 9 images (partial sums of 4)', { n: 9, c: 2, oc: 4, h: 4, w: 24, kh: 3, kw: 5, ph: 1, pw: 2 }],
 ];
 for (const [c, oc] of [[1, 1], [2, 13], [7, 8], [8, 8], [9, 16], [16, 9], [17, 7], [13, 17]]) {
   named.push([`channels ${c} -> ${oc}`, { n: 2, c, oc, h: 6, w: 7 }]);

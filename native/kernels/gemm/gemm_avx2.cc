@@ -8,6 +8,7 @@ namespace simdnet {
 namespace avx2 {
 
 constexpr int kVecBytes = 32;
+#include "kernels/common/vec.inc"
 #include "gemm_impl.inc"
 
 }  // namespace avx2

@@ -8,6 +8,7 @@ namespace simdnet {
 namespace avx512 {
 
 constexpr int kVecBytes = 64;
+#include "kernels/common/vec.inc"
 #include "gemm_impl.inc"
 
 }  // namespace avx512

@@ -8,6 +8,7 @@ namespace simdnet {
 namespace neon {
 
 constexpr int kVecBytes = 16;
+#include "kernels/common/vec.inc"
 #include "gemm_impl.inc"
 
 }  // namespace neon

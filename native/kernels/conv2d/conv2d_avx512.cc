@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: MIT
+// The avx512 direct conv2d kernels: conv2d_direct_impl.inc with 64-byte vectors, compiled with avx512 flags.
+#include <cstdint>
+
+#include "conv2d_direct.h"
+
+namespace simdnet {
+namespace avx512 {
+
+constexpr int kVecBytes = 64;
+#include "kernels/common/vec.inc"
+#include "conv2d_direct_impl.inc"
+
+}  // namespace avx512
+}  // namespace simdnet

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+// conv2d over a batch with the direct stride-1 kernels: each image is copied into a zero-padded
+// buffer whose rows are wide enough for whole-vector reads, then convolved in place of im2col.
+// The input gradient is the same kernel run on the padded output gradient with flipped weights.
+#include <algorithm>
+#include <cstring>
+
+#include "conv2d_direct_op.h"
+#include "parallel.h"
+#include "scratch.h"
+
+namespace simdnet {
+namespace {
+
+// Images per weight-gradient partial sum: fixed, so results do not depend on the thread count.
+constexpr int64_t kImagesPerPartial = 4;
+
+int64_t vectors_for(int64_t width, int64_t lanes) { return (width + lanes - 1) / lanes; }
+
+// A zero-padded copy of planes [c, h, w] with `pad` rows/columns around and rows of `ld` floats.
+struct Padded {
+  int64_t hp, ld;
+};
+
+Padded padded_layout(int64_t h, int64_t w, int64_t ph, int64_t pw, int64_t kw, int64_t out_w, int64_t lanes) {
+  // Rows must hold the widest read: tap kw-1 plus all output vectors.
+  const int64_t need = (kw - 1) + vectors_for(out_w, lanes) * lanes;
+  return {h + 2 * ph, std::max(w + 2 * pw, need)};
+}
+
+float* pad_planes(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_t w, int64_t ph, int64_t pw,
+                  const Padded& p) {
+  const int64_t size = c * p.hp * p.ld + kDirectSlack;
+  float* dst = thread_scratch(slot, size);
+  std::memset(dst, 0, sizeof(float) * static_cast<size_t>(size));
+  for (int64_t ci = 0; ci < c; ++ci)
+    for (int64_t y = 0; y < h; ++y)
+      std::memcpy(dst + (ci * p.hp + y + ph) * p.ld + pw, src + (ci * h + y) * w, sizeof(float) * static_cast<size_t>(w));
+  return dst;
+}
+
+}  // namespace
+
+bool conv2d_direct_applies(const Conv2dShape& s, const KernelTable& t) {
+  if (t.conv2d_direct_forward == nullptr) return false;
+  if (s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1 || s.groups != 1) return false;
+  // Worth it when whole vectors along an output row are mostly used (LeNet conv1: 28 of 32).
+  return s.ow * 4 >= vectors_for(s.ow, t.vec_lanes) * t.vec_lanes * 3;
+}
+
+void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
+                              const Conv2dShape& s, bool fuse_relu) {
+  const int64_t taps = s.c * s.kh * s.kw;
+  // Weights k-major, [taps, oc], packed once on the calling thread.
+  float* wpack = thread_scratch(ScratchSlot::kPackedWeights, taps * s.oc);
+  for (int64_t o = 0; o < s.oc; ++o)
+    for (int64_t k = 0; k < taps; ++k) wpack[k * s.oc + o] = w[o * taps + k];
+  const Padded p = padded_layout(s.h, s.w, s.ph, s.pw, s.kw, s.ow, t.vec_lanes);
+  parallel_for(s.n, [&](int64_t n) {
+    const float* image = pad_planes(ScratchSlot::kColumns, inp + n * s.c * s.h * s.w, s.c, s.h, s.w, s.ph, s.pw, p);
+    t.conv2d_direct_forward({s.c, p.hp, p.ld, s.oc, s.kh, s.kw, s.oh, s.ow, image, wpack, b,
+                             out + n * s.oc * s.oh * s.ow, false, fuse_relu});
+  });
+}
+
+bool conv2d_direct_backward_applies(const Conv2dShape& s, const KernelTable& t, bool want_dinput) {
+  // The input gradient as a direct conv needs padding kernel-1-pad >= 0.
+  return conv2d_direct_applies(s, t) && (!want_dinput || (s.ph <= s.kh - 1 && s.pw <= s.kw - 1));
+}
+
+void conv2d_direct_backward_op(const KernelTable& t, float* dinp, float* dw, float* db, const float* dout,
+                               const float* inp, const float* w, const Conv2dShape& s) {
+  const int64_t taps = s.c * s.kh * s.kw, in_image = s.c * s.h * s.w, out_image = s.oc * s.oh * s.ow;
+  const int64_t L = t.vec_lanes;
+  const Padded pin = padded_layout(s.h, s.w, s.ph, s.pw, s.kw, s.ow, L);
+  // The input gradient is a stride-1 conv of dout padded by kernel-1-pad with the weights flipped
+  // and transposed: [taps of (o, ky, kx), c] k-major.
+  const int64_t qh = s.kh - 1 - s.ph, qw = s.kw - 1 - s.pw;
+  const Padded pout = padded_layout(s.oh, s.ow, qh, qw, s.kw, s.w, L);
+  float* wflip = nullptr;
+  if (dinp != nullptr) {
+    wflip = thread_scratch(ScratchSlot::kPackedWeights, s.oc * s.kh * s.kw * s.c);
+    for (int64_t o = 0; o < s.oc; ++o)
+      for (int64_t ci = 0; ci < s.c; ++ci)
+        for (int64_t ky = 0; ky < s.kh; ++ky)
+          for (int64_t kx = 0; kx < s.kw; ++kx)
+            wflip[((o * s.kh + ky) * s.kw + kx) * s.c + ci] =
+                w[((o * s.c + ci) * s.kh + (s.kh - 1 - ky)) * s.kw + (s.kw - 1 - kx)];
+  }
+  const int64_t blocks = (s.n + kImagesPerPartial - 1) / kImagesPerPartial;
+  const int64_t stride = taps * s.oc + s.oc;
+  float* partials = nullptr;
+  if (dw != nullptr || db != nullptr) {
+    partials = thread_scratch(ScratchSlot::kPartials, blocks * stride);
+    std::memset(partials, 0, sizeof(float) * static_cast<size_t>(blocks * stride));
+  }
+  const int64_t ldd = vectors_for(s.ow, L) * L;
+  parallel_for(blocks, [&](int64_t blk) {
+    float* pdw = partials ? partials + blk * stride : nullptr;
+    for (int64_t n = blk * kImagesPerPartial; n < std::min(s.n, (blk + 1) * kImagesPerPartial); ++n) {
+      const float* g = dout + n * out_image;
+      if (dw != nullptr) {
+        const float* image = pad_planes(ScratchSlot::kColumns, inp + n * in_image, s.c, s.h, s.w, s.ph, s.pw, pin);
+        // dout rows widened to whole vectors with zeros, so padded lanes add nothing.
+        float* gpad = thread_scratch(ScratchSlot::kGradBlock, s.oc * s.oh * ldd);
+        for (int64_t r = 0; r < s.oc * s.oh; ++r) {
+          std::memcpy(gpad + r * ldd, g + r * s.ow, sizeof(float) * static_cast<size_t>(s.ow));
+          std::fill(gpad + r * ldd + s.ow, gpad + (r + 1) * ldd, 0.0f);
+        }
+        t.conv2d_direct_dweight({s.c, pin.hp, pin.ld, s.oc, s.kh, s.kw, s.oh, s.ow, ldd, image, gpad, pdw});
+      }
+      if (db != nullptr) {
+        for (int64_t o = 0; o < s.oc; ++o) {
+          float acc = 0.0f;
+          for (int64_t i = 0; i < s.oh * s.ow; ++i) acc += g[o * s.oh * s.ow + i];
+          pdw[taps * s.oc + o] += acc;
+        }
+      }
+      if (dinp != nullptr) {
+        const float* gp = pad_planes(ScratchSlot::kColumnGrad, g, s.oc, s.oh, s.ow, qh, qw, pout);
+        t.conv2d_direct_forward({s.oc, pout.hp, pout.ld, s.c, s.kh, s.kw, s.h, s.w, gp, wflip, nullptr,
+                                 dinp + n * in_image, true, false});
+      }
+    }
+  });
+  for (int64_t blk = 0; blk < blocks && partials; ++blk) {
+    const float* part = partials + blk * stride;
+    if (dw != nullptr) {
+      for (int64_t i = 0; i < taps * s.oc; ++i) dw[i] += part[i];
+    }
+    if (db != nullptr) {
+      for (int64_t o = 0; o < s.oc; ++o) db[o] += part[taps * s.oc + o];
+    }
+  }
+}
+
+}  // namespace simdnet
