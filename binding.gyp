@@ -11,6 +11,7 @@
         "native/dispatch.cc",
         "native/ops/conv2d_op.cc",
         "native/ops/conv2d_direct_op.cc",
+        "native/ops/conv2d_channel_op.cc",
         "native/ops/dense_op.cc",
         "native/ops/pool2d_op.cc",
         "native/ops/program.cc",

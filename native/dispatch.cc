@@ -8,17 +8,26 @@
 namespace simdnet {
 namespace {
 
-KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sgemm_nt_ref) gemm_nt, int64_t lanes,
-                       decltype(KernelTable::conv2d_direct_forward) direct_forward,
-                       decltype(KernelTable::conv2d_direct_dweight) direct_dweight) {
+struct SimdKernels {
+  int64_t lanes;
+  decltype(KernelTable::conv2d_direct_forward) direct_forward;
+  decltype(KernelTable::conv2d_direct_dweight) direct_dweight;
+  decltype(KernelTable::conv2d_channel_forward) channel_forward;
+  decltype(KernelTable::conv2d_channel_dweight) channel_dweight;
+};
+
+KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sgemm_nt_ref) gemm_nt,
+                       const SimdKernels& k) {
   KernelTable t{};
   t.isa = isa;
   t.use_gemm = gemm != sgemm_ref;
   t.sgemm = gemm;
   t.sgemm_nt = gemm_nt;
-  t.vec_lanes = lanes;
-  t.conv2d_direct_forward = direct_forward;
-  t.conv2d_direct_dweight = direct_dweight;
+  t.vec_lanes = k.lanes;
+  t.conv2d_direct_forward = k.direct_forward;
+  t.conv2d_direct_dweight = k.direct_dweight;
+  t.conv2d_channel_forward = k.channel_forward;
+  t.conv2d_channel_dweight = k.channel_dweight;
   t.conv2d_forward = conv2d_forward_ref;
   t.conv2d_backward = conv2d_backward_ref;
   t.maxpool2d_forward = maxpool2d_forward_ref;
@@ -34,16 +43,19 @@ KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sge
   return t;
 }
 
-const KernelTable kRef = make_table("ref", sgemm_ref, sgemm_nt_ref, 1, nullptr, nullptr);
+const KernelTable kRef = make_table("ref", sgemm_ref, sgemm_nt_ref, {1, nullptr, nullptr, nullptr, nullptr});
+
+#define SN_SIMD_KERNELS(isa, lanes)                                                               \
+  SimdKernels {                                                                                   \
+    lanes, isa::conv2d_direct_forward, isa::conv2d_direct_dweight, isa::conv2d_channel_forward, \
+        isa::conv2d_channel_dweight                                                               \
+  }
 #if defined(SIMDNET_HAVE_X86_KERNELS)
-const KernelTable kAvx2 = make_table("avx2", avx2::sgemm, avx2::sgemm_nt, 8, avx2::conv2d_direct_forward,
-                                     avx2::conv2d_direct_dweight);
-const KernelTable kAvx512 = make_table("avx512", avx512::sgemm, avx512::sgemm_nt, 16, avx512::conv2d_direct_forward,
-                                       avx512::conv2d_direct_dweight);
+const KernelTable kAvx2 = make_table("avx2", avx2::sgemm, avx2::sgemm_nt, SN_SIMD_KERNELS(avx2, 8));
+const KernelTable kAvx512 = make_table("avx512", avx512::sgemm, avx512::sgemm_nt, SN_SIMD_KERNELS(avx512, 16));
 #endif
 #if defined(SIMDNET_HAVE_NEON_KERNELS)
-const KernelTable kNeon = make_table("neon", neon::sgemm, neon::sgemm_nt, 4, neon::conv2d_direct_forward,
-                                     neon::conv2d_direct_dweight);
+const KernelTable kNeon = make_table("neon", neon::sgemm, neon::sgemm_nt, SN_SIMD_KERNELS(neon, 4));
 #endif
 
 // Tables this build has and this CPU can run, narrowest first.

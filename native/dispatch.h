@@ -26,6 +26,8 @@ struct KernelTable {
   // Direct stride-1 conv kernels; null for ref.
   void (*conv2d_direct_forward)(const DirectConvArgs&);
   void (*conv2d_direct_dweight)(const DirectDweightArgs&);
+  void (*conv2d_channel_forward)(const ChannelConvArgs&);
+  void (*conv2d_channel_dweight)(const ChannelDweightArgs&);
   decltype(&conv2d_forward_ref) conv2d_forward;
   decltype(&conv2d_backward_ref) conv2d_backward;
   decltype(&maxpool2d_forward_ref) maxpool2d_forward;

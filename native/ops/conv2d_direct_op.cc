@@ -63,40 +63,27 @@ void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp
   });
 }
 
-bool conv2d_direct_backward_applies(const Conv2dShape& s, const KernelTable& t, bool want_dinput) {
-  // The input gradient as a direct conv needs padding kernel-1-pad >= 0.
-  return conv2d_direct_applies(s, t) && (!want_dinput || (s.ph <= s.kh - 1 && s.pw <= s.kw - 1));
+bool conv2d_direct_dinput_applies(const Conv2dShape& s, const KernelTable& t) {
+  if (t.conv2d_direct_forward == nullptr) return false;
+  if (s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1 || s.groups != 1) return false;
+  // The transposed conv pads dout by kernel-1-pad, which must not be negative; its rows are
+  // the input's, so they decide whether vectors along them are mostly used.
+  if (s.ph > s.kh - 1 || s.pw > s.kw - 1) return false;
+  return s.w * 4 >= vectors_for(s.w, t.vec_lanes) * t.vec_lanes * 3;
 }
 
-void conv2d_direct_backward_op(const KernelTable& t, float* dinp, float* dw, float* db, const float* dout,
-                               const float* inp, const float* w, const Conv2dShape& s) {
+void conv2d_direct_dweight_op(const KernelTable& t, float* dw, float* db, const float* dout, const float* inp,
+                              const Conv2dShape& s) {
   const int64_t taps = s.c * s.kh * s.kw, in_image = s.c * s.h * s.w, out_image = s.oc * s.oh * s.ow;
   const int64_t L = t.vec_lanes;
   const Padded pin = padded_layout(s.h, s.w, s.ph, s.pw, s.kw, s.ow, L);
-  // The input gradient is a stride-1 conv of dout padded by kernel-1-pad with the weights flipped
-  // and transposed: [taps of (o, ky, kx), c] k-major.
-  const int64_t qh = s.kh - 1 - s.ph, qw = s.kw - 1 - s.pw;
-  const Padded pout = padded_layout(s.oh, s.ow, qh, qw, s.kw, s.w, L);
-  float* wflip = nullptr;
-  if (dinp != nullptr) {
-    wflip = thread_scratch(ScratchSlot::kPackedWeights, s.oc * s.kh * s.kw * s.c);
-    for (int64_t o = 0; o < s.oc; ++o)
-      for (int64_t ci = 0; ci < s.c; ++ci)
-        for (int64_t ky = 0; ky < s.kh; ++ky)
-          for (int64_t kx = 0; kx < s.kw; ++kx)
-            wflip[((o * s.kh + ky) * s.kw + kx) * s.c + ci] =
-                w[((o * s.c + ci) * s.kh + (s.kh - 1 - ky)) * s.kw + (s.kw - 1 - kx)];
-  }
   const int64_t blocks = (s.n + kImagesPerPartial - 1) / kImagesPerPartial;
   const int64_t stride = taps * s.oc + s.oc;
-  float* partials = nullptr;
-  if (dw != nullptr || db != nullptr) {
-    partials = thread_scratch(ScratchSlot::kPartials, blocks * stride);
-    std::memset(partials, 0, sizeof(float) * static_cast<size_t>(blocks * stride));
-  }
+  float* partials = thread_scratch(ScratchSlot::kPartials, blocks * stride);
+  std::memset(partials, 0, sizeof(float) * static_cast<size_t>(blocks * stride));
   const int64_t ldd = vectors_for(s.ow, L) * L;
   parallel_for(blocks, [&](int64_t blk) {
-    float* pdw = partials ? partials + blk * stride : nullptr;
+    float* pdw = partials + blk * stride;
     for (int64_t n = blk * kImagesPerPartial; n < std::min(s.n, (blk + 1) * kImagesPerPartial); ++n) {
       const float* g = dout + n * out_image;
       if (dw != nullptr) {
@@ -116,14 +103,9 @@ void conv2d_direct_backward_op(const KernelTable& t, float* dinp, float* dw, flo
           pdw[taps * s.oc + o] += acc;
         }
       }
-      if (dinp != nullptr) {
-        const float* gp = pad_planes(ScratchSlot::kColumnGrad, g, s.oc, s.oh, s.ow, qh, qw, pout);
-        t.conv2d_direct_forward({s.oc, pout.hp, pout.ld, s.c, s.kh, s.kw, s.h, s.w, gp, wflip, nullptr,
-                                 dinp + n * in_image, true, false});
-      }
     }
   });
-  for (int64_t blk = 0; blk < blocks && partials; ++blk) {
+  for (int64_t blk = 0; blk < blocks; ++blk) {
     const float* part = partials + blk * stride;
     if (dw != nullptr) {
       for (int64_t i = 0; i < taps * s.oc; ++i) dw[i] += part[i];
@@ -132,6 +114,27 @@ void conv2d_direct_backward_op(const KernelTable& t, float* dinp, float* dw, flo
       for (int64_t o = 0; o < s.oc; ++o) db[o] += part[taps * s.oc + o];
     }
   }
+}
+
+void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
+                             const Conv2dShape& s) {
+  const int64_t in_image = s.c * s.h * s.w, out_image = s.oc * s.oh * s.ow;
+  // dinput is a stride-1 conv of dout padded by kernel-1-pad with the weights flipped and
+  // transposed: [taps of (o, ky, kx), c] k-major.
+  const int64_t qh = s.kh - 1 - s.ph, qw = s.kw - 1 - s.pw;
+  const Padded pout = padded_layout(s.oh, s.ow, qh, qw, s.kw, s.w, t.vec_lanes);
+  float* wflip = thread_scratch(ScratchSlot::kPackedWeights, s.oc * s.kh * s.kw * s.c);
+  for (int64_t o = 0; o < s.oc; ++o)
+    for (int64_t ci = 0; ci < s.c; ++ci)
+      for (int64_t ky = 0; ky < s.kh; ++ky)
+        for (int64_t kx = 0; kx < s.kw; ++kx)
+          wflip[((o * s.kh + ky) * s.kw + kx) * s.c + ci] =
+              w[((o * s.c + ci) * s.kh + (s.kh - 1 - ky)) * s.kw + (s.kw - 1 - kx)];
+  parallel_for(s.n, [&](int64_t n) {
+    const float* gp = pad_planes(ScratchSlot::kColumnGrad, dout + n * out_image, s.oc, s.oh, s.ow, qh, qw, pout);
+    t.conv2d_direct_forward({s.oc, pout.hp, pout.ld, s.c, s.kh, s.kw, s.h, s.w, gp, wflip, nullptr,
+                             dinp + n * in_image, true, false});
+  });
 }
 
 }  // namespace simdnet

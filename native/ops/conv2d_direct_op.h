@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The direct (no im2col) conv2d path of the ops layer, for stride-1 convolutions with wide rows.
+// The direct (no im2col) conv2d paths of the ops layer: vectors along output rows (stride 1, wide
+// rows) or along output channels (many channels).
 #pragma once
 #include "dispatch.h"
 
@@ -7,11 +8,21 @@ namespace simdnet {
 
 // True when the current table has direct kernels and the shape suits them.
 bool conv2d_direct_applies(const Conv2dShape& s, const KernelTable& t);
-bool conv2d_direct_backward_applies(const Conv2dShape& s, const KernelTable& t, bool want_dinput);
+bool conv2d_direct_dinput_applies(const Conv2dShape& s, const KernelTable& t);
+
+// The channel-vectorised kernels (conv2d_channel_op.cc): forward and weight/bias gradients.
+bool conv2d_channel_applies(const Conv2dShape& s, const KernelTable& t);
+void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
+                               const Conv2dShape& s, bool fuse_relu);
+void conv2d_channel_dweight_op(const KernelTable& t, float* dw, float* db, const float* dout, const float* inp,
+                               const Conv2dShape& s);
 
 void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
                               const Conv2dShape& s, bool fuse_relu);
-void conv2d_direct_backward_op(const KernelTable& t, float* dinp, float* dw, float* db, const float* dout,
-                               const float* inp, const float* w, const Conv2dShape& s);
+void conv2d_direct_dweight_op(const KernelTable& t, float* dw, float* db, const float* dout, const float* inp,
+                              const Conv2dShape& s);
+// dinp += the input gradient, as a direct conv of the padded dout with flipped weights.
+void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
+                             const Conv2dShape& s);
 
 }  // namespace simdnet

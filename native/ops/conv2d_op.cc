@@ -54,6 +54,9 @@ const float* block_columns(const float* inp, int64_t n0, int64_t nb, int64_t g, 
 
 }  // namespace
 
+void conv2d_gemm_backward(const KernelTable& t, float* dinp, float* dw, float* db, const float* dout,
+                          const float* inp, const float* w, const Conv2dShape& s);
+
 void conv2d_forward_op(float* out, const float* inp, const float* w, const float* b, const Conv2dShape& s,
                        bool fuse_relu) {
   const KernelTable& t = kernels();
@@ -64,6 +67,10 @@ void conv2d_forward_op(float* out, const float* inp, const float* w, const float
   }
   if (conv2d_direct_applies(s, t)) {
     conv2d_direct_forward_op(t, out, inp, w, b, s, fuse_relu);
+    return;
+  }
+  if (conv2d_channel_applies(s, t)) {
+    conv2d_channel_forward_op(t, out, inp, w, b, s, fuse_relu);
     return;
   }
   const ConvPlan c = plan(s);
@@ -103,10 +110,23 @@ void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, co
     t.conv2d_backward(dinp, dw, db, dout, inp, w, s);
     return;
   }
-  if (conv2d_direct_backward_applies(s, t, dinp != nullptr)) {
-    conv2d_direct_backward_op(t, dinp, dw, db, dout, inp, w, s);
-    return;
+  // Weight/bias gradients and the input gradient each take the best kernel for the shape; when
+  // both would use GEMMs, one pass shares the gathered output gradient.
+  const bool direct_dw = conv2d_direct_applies(s, t), channel_dw = !direct_dw && conv2d_channel_applies(s, t);
+  const bool direct_dinp = dinp != nullptr && conv2d_direct_dinput_applies(s, t);
+  const bool gemm_dw = (dw != nullptr || db != nullptr) && !direct_dw && !channel_dw;
+  if (direct_dw) conv2d_direct_dweight_op(t, dw, db, dout, inp, s);
+  if (channel_dw) conv2d_channel_dweight_op(t, dw, db, dout, inp, s);
+  if (direct_dinp) conv2d_direct_dinput_op(t, dinp, dout, w, s);
+  if (gemm_dw || (dinp != nullptr && !direct_dinp)) {
+    conv2d_gemm_backward(t, direct_dinp ? nullptr : dinp, gemm_dw ? dw : nullptr, gemm_dw ? db : nullptr, dout,
+                         inp, w, s);
   }
+}
+
+// The im2col + GEMM backward (any shape).
+void conv2d_gemm_backward(const KernelTable& t, float* dinp, float* dw, float* db, const float* dout,
+                          const float* inp, const float* w, const Conv2dShape& s) {
   const ConvPlan c = plan(s);
   const int64_t w_count = s.oc * c.k;
   const int64_t partial_stride = w_count + s.oc;

@@ -10,7 +10,8 @@ namespace {
 template <typename Fn>
 void over_planes(const Pool2dShape& s, int64_t in_plane, int64_t out_plane, Fn&& fn) {
   const int64_t planes = s.n * s.c;
-  const double work = static_cast<double>(planes) * static_cast<double>(in_plane);
+  // Memory-bound: count each input value as several flops so mid-sized pools use every thread.
+  const double work = 8.0 * static_cast<double>(planes) * static_cast<double>(in_plane);
   parallel_columns(planes, 1, work, [&](int64_t p0, int64_t p1) {
     Pool2dShape part = s;
     part.n = p1 - p0;

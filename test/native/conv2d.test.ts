@@ -38,6 +38,11 @@ const named: Array<[string, Partial<ConvShape>]> = [
   ['direct: kernel 7x7 padding 3, 33 wide', { n: 2, c: 1, oc: 6, h: 9, w: 33, kh: 7, kw: 7, ph: 3, pw: 3 }],
   ['direct: padding above kernel-1 (GEMM backward)', { n: 5, c: 2, oc: 3, h: 6, w: 20, kh: 2, kw: 2, ph: 2, pw: 2 }],
   ['direct: 9 images (partial sums of 4)', { n: 9, c: 2, oc: 4, h: 4, w: 24, kh: 3, kw: 5, ph: 1, pw: 2 }],
+  // Many output channels on narrow rows take the channel-vectorised kernels (any stride/dilation).
+  ['channels: 16 out, 10-wide rows', { n: 3, c: 6, oc: 16, h: 14, w: 14, kh: 5, kw: 5 }],
+  ['channels: 29 out (partial vector), stride 2, padding 1', { n: 5, c: 3, oc: 29, h: 9, w: 8, sh: 2, sw: 2, ph: 1, pw: 1 }],
+  ['channels: 40 out, dilation 2, 1 image', { n: 1, c: 2, oc: 40, h: 9, w: 7, dh: 2, dw: 2, ph: 2, pw: 1 }],
+  ['channels: 13 out (below the threshold on AVX-512)', { n: 2, c: 4, oc: 13, h: 6, w: 6 }],
 ];
 for (const [c, oc] of [[1, 1], [2, 13], [7, 8], [8, 8], [9, 16], [16, 9], [17, 7], [13, 17]]) {
   named.push([`channels ${c} -> ${oc}`, { n: 2, c, oc, h: 6, w: 7 }]);

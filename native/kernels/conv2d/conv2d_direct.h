@@ -31,10 +31,39 @@ struct DirectDweightArgs {
   float* dw;
 };
 
+// Channel-vectorised direct conv (any stride and dilation): vectors run along the output
+// channels, each input value is broadcast once per tap to a tile of pixels. For convs with many
+// output channels and narrow rows (LeNet conv2: 16 channels, 10-wide rows).
+// Pixel p of the output reads the padded input at base[p] + offset[tap], so the kernels take
+// those two tables instead of the geometry.
+struct ChannelConvArgs {
+  int64_t pixels, taps, oc, ocp;  // ocp: oc rounded up to whole vectors (row length of wpack)
+  const float* inp;               // padded input of one image
+  const int64_t* base;            // [pixels]
+  const int64_t* offset;          // [taps]
+  const float* wpack;             // [taps, ocp], zero in columns >= oc
+  const float* bias;              // [oc] or null
+  float* out;                     // [oc, pixels], written
+  bool relu;
+};
+
+// dWt [taps, ocp] += sum over pixels of input(base[p] + offset[t]) * doutT[p, :], where doutT is
+// the output gradient transposed to [pixels, ocp] with zeros in columns >= oc.
+struct ChannelDweightArgs {
+  int64_t pixels, taps, ocp;
+  const float* inp;
+  const int64_t* base;
+  const int64_t* offset;
+  const float* dout_t;
+  float* dwt;
+};
+
 #define SN_DECLARE_DIRECT(isa)                                     \
   namespace isa {                                                  \
   void conv2d_direct_forward(const DirectConvArgs& a);             \
   void conv2d_direct_dweight(const DirectDweightArgs& a);          \
+  void conv2d_channel_forward(const ChannelConvArgs& a);           \
+  void conv2d_channel_dweight(const ChannelDweightArgs& a);        \
   }
 SN_DECLARE_DIRECT(avx2)
 SN_DECLARE_DIRECT(avx512)

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+// conv2d over a batch with the channel-vectorised direct kernels (forward and weight gradient):
+// for many output channels on narrow rows, where vectors along a row would be mostly empty.
+// Inputs are copied zero-padded per image; pixel and tap address tables replace im2col.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "conv2d_direct_op.h"
+#include "parallel.h"
+#include "scratch.h"
+
+namespace simdnet {
+namespace {
+
+constexpr int64_t kImagesPerPartial = 4;  // fixed, so sums do not depend on the thread count
+
+struct Geometry {
+  int64_t hp, wp, taps, pixels, ocp;
+  std::vector<int64_t> base, offset;
+};
+
+Geometry geometry(const Conv2dShape& s, int64_t lanes) {
+  Geometry g;
+  g.hp = s.h + 2 * s.ph;
+  g.wp = s.w + 2 * s.pw;
+  g.taps = s.c * s.kh * s.kw;
+  g.pixels = s.oh * s.ow;
+  g.ocp = (s.oc + lanes - 1) / lanes * lanes;
+  g.base.resize(static_cast<size_t>(g.pixels));
+  for (int64_t oy = 0; oy < s.oh; ++oy)
+    for (int64_t ox = 0; ox < s.ow; ++ox) g.base[oy * s.ow + ox] = oy * s.sh * g.wp + ox * s.sw;
+  g.offset.resize(static_cast<size_t>(g.taps));
+  for (int64_t ci = 0; ci < s.c; ++ci)
+    for (int64_t ky = 0; ky < s.kh; ++ky)
+      for (int64_t kx = 0; kx < s.kw; ++kx)
+        g.offset[(ci * s.kh + ky) * s.kw + kx] = (ci * g.hp + ky * s.dh) * g.wp + kx * s.dw;
+  return g;
+}
+
+const float* padded_image(const float* image, const Conv2dShape& s, const Geometry& g) {
+  if (s.ph == 0 && s.pw == 0) return image;
+  float* dst = thread_scratch(ScratchSlot::kColumns, s.c * g.hp * g.wp);
+  std::memset(dst, 0, sizeof(float) * static_cast<size_t>(s.c * g.hp * g.wp));
+  for (int64_t ci = 0; ci < s.c; ++ci)
+    for (int64_t y = 0; y < s.h; ++y)
+      std::memcpy(dst + (ci * g.hp + y + s.ph) * g.wp + s.pw, image + (ci * s.h + y) * s.w,
+                  sizeof(float) * static_cast<size_t>(s.w));
+  return dst;
+}
+
+}  // namespace
+
+bool conv2d_channel_applies(const Conv2dShape& s, const KernelTable& t) {
+  if (t.conv2d_channel_forward == nullptr || s.groups != 1) return false;
+  const int64_t ocp = (s.oc + t.vec_lanes - 1) / t.vec_lanes * t.vec_lanes;
+  return s.oc * 4 >= ocp * 3;  // at least 3/4 of each channel vector is used
+}
+
+void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
+                               const Conv2dShape& s, bool fuse_relu) {
+  const Geometry g = geometry(s, t.vec_lanes);
+  // Weights [taps, ocp], zero-padded columns.
+  float* wpack = thread_scratch(ScratchSlot::kPackedWeights, g.taps * g.ocp);
+  std::memset(wpack, 0, sizeof(float) * static_cast<size_t>(g.taps * g.ocp));
+  for (int64_t o = 0; o < s.oc; ++o)
+    for (int64_t k = 0; k < g.taps; ++k) wpack[k * g.ocp + o] = w[o * g.taps + k];
+  parallel_for(s.n, [&](int64_t n) {
+    const float* image = padded_image(inp + n * s.c * s.h * s.w, s, g);
+    t.conv2d_channel_forward({g.pixels, g.taps, s.oc, g.ocp, image, g.base.data(), g.offset.data(), wpack, b,
+                              out + n * s.oc * g.pixels, fuse_relu});
+  });
+}
+
+void conv2d_channel_dweight_op(const KernelTable& t, float* dw, float* db, const float* dout, const float* inp,
+                               const Conv2dShape& s) {
+  const Geometry g = geometry(s, t.vec_lanes);
+  const int64_t blocks = (s.n + kImagesPerPartial - 1) / kImagesPerPartial;
+  const int64_t stride = g.taps * g.ocp + s.oc;  // one block's [taps, ocp] dW^T and db
+  float* partials = thread_scratch(ScratchSlot::kPartials, blocks * stride);
+  std::memset(partials, 0, sizeof(float) * static_cast<size_t>(blocks * stride));
+  parallel_for(blocks, [&](int64_t blk) {
+    float* part = partials + blk * stride;
+    float* dout_t = thread_scratch(ScratchSlot::kGradBlock, g.pixels * g.ocp);
+    for (int64_t n = blk * kImagesPerPartial; n < std::min(s.n, (blk + 1) * kImagesPerPartial); ++n) {
+      const float* grad = dout + n * s.oc * g.pixels;
+      // [oc, pixels] -> [pixels, ocp] with zero columns beyond oc.
+      std::memset(dout_t, 0, sizeof(float) * static_cast<size_t>(g.pixels * g.ocp));
+      for (int64_t o = 0; o < s.oc; ++o)
+        for (int64_t p = 0; p < g.pixels; ++p) dout_t[p * g.ocp + o] = grad[o * g.pixels + p];
+      if (dw != nullptr) {
+        const float* image = padded_image(inp + n * s.c * s.h * s.w, s, g);
+        t.conv2d_channel_dweight({g.pixels, g.taps, g.ocp, image, g.base.data(), g.offset.data(), dout_t, part});
+      }
+      if (db != nullptr) {
+        for (int64_t o = 0; o < s.oc; ++o) {
+          float acc = 0.0f;
+          for (int64_t p = 0; p < g.pixels; ++p) acc += grad[o * g.pixels + p];
+          part[g.taps * g.ocp + o] += acc;
+        }
+      }
+    }
+  });
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    const float* part = partials + blk * stride;
+    if (dw != nullptr) {
+      for (int64_t o = 0; o < s.oc; ++o)
+        for (int64_t k = 0; k < g.taps; ++k) dw[o * g.taps + k] += part[k * g.ocp + o];
+    }
+    if (db != nullptr) {
+      for (int64_t o = 0; o < s.oc; ++o) db[o] += part[g.taps * g.ocp + o];
+    }
+  }
+}
+
+}  // namespace simdnet
