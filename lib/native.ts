@@ -53,6 +53,8 @@ export interface NativeBinding {
   /** Switches the kernels to an ISA ("auto" = widest supported); returns the one in use. */
   setIsa(name: string): string;
   setNumThreads(n: number): void;
+  /** Growths of the native scratch buffers so far (a warm training loop adds none). */
+  scratchStats(): { allocations: number; bytes: number };
 }
 
 const packageRoot = path.resolve(__dirname, '..');

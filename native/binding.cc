@@ -11,6 +11,7 @@
 #include "dispatch.h"
 #include "ops/ops.h"
 #include "ops/parallel.h"
+#include "ops/scratch.h"
 
 namespace simdnet {
 
@@ -356,6 +357,15 @@ Napi::Value KernelInfo(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// scratchStats() -> { allocations, bytes }: growths of the native scratch buffers so far.
+Napi::Value ScratchStatsExport(const Napi::CallbackInfo& info) {
+  const ScratchStats s = scratch_stats();
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("allocations", static_cast<double>(s.allocations));
+  result.Set("bytes", static_cast<double>(s.bytes));
+  return result;
+}
+
 // setIsa(name): "auto" or one of kernelInfo().supportedIsas; RangeError otherwise.
 Napi::Value SetIsa(const Napi::CallbackInfo& info) {
   return guarded(info, "setIsa", [&] {
@@ -397,6 +407,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
   exports.Set("kernelInfo", Napi::Function::New(env, KernelInfo, "kernelInfo"));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
+  exports.Set("scratchStats", Napi::Function::New(env, ScratchStatsExport, "scratchStats"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   register_program_exports(env, exports);
   return exports;

@@ -6,9 +6,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <stdexcept>
 #include <cstdint>
 #include <string>
-#include <vector>
 
 namespace simdnet {
 
@@ -101,13 +102,14 @@ class ArgReader {
 
   // Allows out and inp to be the very same memory (element-wise ops may run in place).
   void allow_in_place(const char* out_name, const char* in_name) {
-    allowed_.push_back({out_name, in_name});
+    allowed_out_ = out_name;
+    allowed_in_ = in_name;
   }
 
   // Rejects overlaps between an output and any other buffer of the call.
   void check_no_aliasing() {
-    for (size_t a = 0; a < spans_.size(); ++a) {
-      for (size_t b = 0; b < spans_.size(); ++b) {
+    for (int a = 0; a < n_spans_; ++a) {
+      for (int b = 0; b < n_spans_; ++b) {
         if (a == b || !spans_[a].output || (spans_[b].output && b < a)) continue;
         const Span &x = spans_[a], &y = spans_[b];
         if (x.begin < y.end && y.begin < x.end && !same_allowed(x, y)) {
@@ -135,12 +137,10 @@ class ArgReader {
   };
 
   bool same_allowed(const Span& x, const Span& y) const {
-    for (const auto& p : allowed_) {
-      const bool names = (std::string(p.first) == x.name && std::string(p.second) == y.name) ||
-                         (std::string(p.first) == y.name && std::string(p.second) == x.name);
-      if (names && x.begin == y.begin && x.end == y.end) return true;
-    }
-    return false;
+    if (allowed_out_ == nullptr) return false;
+    const bool names = (std::strcmp(allowed_out_, x.name) == 0 && std::strcmp(allowed_in_, y.name) == 0) ||
+                       (std::strcmp(allowed_out_, y.name) == 0 && std::strcmp(allowed_in_, x.name) == 0);
+    return names && x.begin == y.begin && x.end == y.end;
   }
 
   void* typed(size_t i, const char* name, napi_typedarray_type type, const char* type_name, int64_t expected,
@@ -164,8 +164,9 @@ class ArgReader {
       throw_range(env(), prefix(name) + " has no memory (detached buffer?)");
     }
     uint8_t* data = static_cast<uint8_t*>(raw);
-    spans_.push_back({name, reinterpret_cast<uintptr_t>(data),
-                      reinterpret_cast<uintptr_t>(data) + static_cast<uintptr_t>(arr.ByteLength()), output});
+    if (n_spans_ == kMaxSpans) throw std::logic_error("ArgReader: too many buffers");
+    spans_[n_spans_++] = {name, reinterpret_cast<uintptr_t>(data),
+                          reinterpret_cast<uintptr_t>(data) + static_cast<uintptr_t>(arr.ByteLength()), output};
     return data;
   }
 
@@ -177,10 +178,14 @@ class ArgReader {
     return buf;
   }
 
+  // Fixed storage: argument checks allocate nothing on the success path.
+  static constexpr int kMaxSpans = 8;
   const Napi::CallbackInfo& info_;
   const char* op_;
-  std::vector<Span> spans_;
-  std::vector<std::pair<const char*, const char*>> allowed_;
+  Span spans_[kMaxSpans];
+  int n_spans_ = 0;
+  const char* allowed_out_ = nullptr;
+  const char* allowed_in_ = nullptr;
 };
 
 }  // namespace simdnet

@@ -24,9 +24,13 @@ export class CrossEntropyLoss {
     if (!isInt32Array(targets)) throw new TypeError(`CrossEntropyLoss: targets must be an Int32Array, got ${describe(targets)}`);
     expectShape('CrossEntropyLoss: logits', logits.shape, [targets.length, -1]);
     const [n, k] = logits.shape;
-    const probs = new Float32Array(logits.size);
-    const loss = native.crossEntropyForward(probs, logits.data, targets, n, k);
-    this.saved = { probs, targets: targets.slice(), shape: logits.shape };
+    // Reuse the saved buffers while the shape holds: a training loop allocates nothing here.
+    const same = this.saved?.probs.length === logits.size && this.saved.targets.length === targets.length;
+    const probs = same ? this.saved!.probs : new Float32Array(logits.size);
+    const saved = same ? this.saved!.targets : new Int32Array(targets.length);
+    saved.set(targets); // a copy: the caller may change its labels before backward()
+    const loss = native.crossEntropyForward(probs, logits.data, saved, n, k);
+    this.saved = { probs, targets: saved, shape: logits.shape };
     return loss;
   }
 

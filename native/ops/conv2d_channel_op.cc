@@ -4,7 +4,6 @@
 // Inputs are copied zero-padded per image; pixel and tap address tables replace im2col.
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "conv2d_direct_op.h"
 #include "parallel.h"
@@ -17,7 +16,8 @@ constexpr int64_t kImagesPerPartial = 4;  // fixed, so sums do not depend on the
 
 struct Geometry {
   int64_t hp, wp, taps, pixels, ocp;
-  std::vector<int64_t> base, offset;
+  int64_t* base;    // [pixels], in the calling thread's scratch
+  int64_t* offset;  // [taps]
 };
 
 Geometry geometry(const Conv2dShape& s, int64_t lanes) {
@@ -27,10 +27,11 @@ Geometry geometry(const Conv2dShape& s, int64_t lanes) {
   g.taps = s.c * s.kh * s.kw;
   g.pixels = s.oh * s.ow;
   g.ocp = (s.oc + lanes - 1) / lanes * lanes;
-  g.base.resize(static_cast<size_t>(g.pixels));
+  // Both tables in one scratch buffer (2 floats per int64), so a warm call allocates nothing.
+  g.base = reinterpret_cast<int64_t*>(thread_scratch(ScratchSlot::kTables, 2 * (g.pixels + g.taps)));
+  g.offset = g.base + g.pixels;
   for (int64_t oy = 0; oy < s.oh; ++oy)
     for (int64_t ox = 0; ox < s.ow; ++ox) g.base[oy * s.ow + ox] = oy * s.sh * g.wp + ox * s.sw;
-  g.offset.resize(static_cast<size_t>(g.taps));
   for (int64_t ci = 0; ci < s.c; ++ci)
     for (int64_t ky = 0; ky < s.kh; ++ky)
       for (int64_t kx = 0; kx < s.kw; ++kx)
@@ -67,7 +68,7 @@ void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* in
     for (int64_t k = 0; k < g.taps; ++k) wpack[k * g.ocp + o] = w[o * g.taps + k];
   parallel_for(s.n, [&](int64_t n) {
     const float* image = padded_image(inp + n * s.c * s.h * s.w, s, g);
-    t.conv2d_channel_forward({g.pixels, g.taps, s.oc, g.ocp, image, g.base.data(), g.offset.data(), wpack, b,
+    t.conv2d_channel_forward({g.pixels, g.taps, s.oc, g.ocp, image, g.base, g.offset, wpack, b,
                               out + n * s.oc * g.pixels, fuse_relu});
   });
 }
@@ -90,7 +91,7 @@ void conv2d_channel_dweight_op(const KernelTable& t, float* dw, float* db, const
         for (int64_t p = 0; p < g.pixels; ++p) dout_t[p * g.ocp + o] = grad[o * g.pixels + p];
       if (dw != nullptr) {
         const float* image = padded_image(inp + n * s.c * s.h * s.w, s, g);
-        t.conv2d_channel_dweight({g.pixels, g.taps, g.ocp, image, g.base.data(), g.offset.data(), dout_t, part});
+        t.conv2d_channel_dweight({g.pixels, g.taps, g.ocp, image, g.base, g.offset, dout_t, part});
       }
       if (db != nullptr) {
         for (int64_t o = 0; o < s.oc; ++o) {

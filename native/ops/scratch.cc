@@ -2,6 +2,7 @@
 // Thread-local scratch buffers (see scratch.h).
 #include "scratch.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <new>
 
@@ -15,6 +16,7 @@ struct Buffer {
 };
 
 thread_local Buffer buffers[static_cast<int>(ScratchSlot::kCount)];
+std::atomic<int64_t> total_allocations{0}, total_bytes{0};
 
 }  // namespace
 
@@ -29,8 +31,12 @@ float* thread_scratch(ScratchSlot slot, int64_t floats) {
     std::free(b.data);
     b.data = static_cast<float*>(p);
     b.capacity = want;
+    total_allocations.fetch_add(1, std::memory_order_relaxed);
+    total_bytes.fetch_add(want * static_cast<int64_t>(sizeof(float)), std::memory_order_relaxed);
   }
   return b.data;
 }
+
+ScratchStats scratch_stats() { return {total_allocations.load(), total_bytes.load()}; }
 
 }  // namespace simdnet

@@ -7,9 +7,16 @@
 
 namespace simdnet {
 
-enum class ScratchSlot { kColumns, kColumnGrad, kGradBlock, kGemm, kPartials, kPackedWeights, kProgramA, kProgramB, kArgmax, kCount };
+enum class ScratchSlot { kColumns, kColumnGrad, kGradBlock, kGemm, kPartials, kPackedWeights, kTables, kProgramA, kProgramB, kArgmax, kCount };
 
 // At least `floats` floats, 64-byte aligned, valid until the same thread asks for the same slot again.
 float* thread_scratch(ScratchSlot slot, int64_t floats);
+
+// Growths of any scratch buffer since the process started (all threads), and their bytes: a
+// steady-state training loop leaves both unchanged.
+struct ScratchStats {
+  int64_t allocations, bytes;
+};
+ScratchStats scratch_stats();
 
 }  // namespace simdnet
