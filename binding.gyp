@@ -53,7 +53,9 @@
         }],
         ["target_arch=='arm64'", {
           "defines": ["SIMDNET_HAVE_NEON_KERNELS"],
-          "sources": ["native/kernels/gemm/gemm_neon.cc", "native/kernels/conv2d/conv2d_neon.cc"]
+          "sources": ["native/kernels/gemm/gemm_neon.cc", "native/kernels/conv2d/conv2d_neon.cc",
+                      "native/kernels/activation/activation_neon.cc", "native/kernels/optim/optim_neon.cc",
+                      "native/kernels/loss/loss_neon.cc"]
         }]
       ]
     }
@@ -64,7 +66,9 @@
         {
           "target_name": "simdnet_avx2",
           "type": "static_library",
-          "sources": ["native/kernels/gemm/gemm_avx2.cc", "native/kernels/conv2d/conv2d_avx2.cc"],
+          "sources": ["native/kernels/gemm/gemm_avx2.cc", "native/kernels/conv2d/conv2d_avx2.cc",
+                      "native/kernels/activation/activation_avx2.cc", "native/kernels/optim/optim_avx2.cc",
+                      "native/kernels/loss/loss_avx2.cc"],
           "include_dirs": ["native"],
           "cflags!": ["-O2"],
           "cflags_cc!": ["-O2"],
@@ -76,7 +80,9 @@
         {
           "target_name": "simdnet_avx512",
           "type": "static_library",
-          "sources": ["native/kernels/gemm/gemm_avx512.cc", "native/kernels/conv2d/conv2d_avx512.cc"],
+          "sources": ["native/kernels/gemm/gemm_avx512.cc", "native/kernels/conv2d/conv2d_avx512.cc",
+                      "native/kernels/activation/activation_avx512.cc", "native/kernels/optim/optim_avx512.cc",
+                      "native/kernels/loss/loss_avx512.cc"],
           "include_dirs": ["native"],
           "cflags!": ["-O2"],
           "cflags_cc!": ["-O2"],

@@ -340,8 +340,10 @@ Napi::Value KernelInfo(const Napi::CallbackInfo& info) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("isa", t.isa);
   Napi::Object per_op = Napi::Object::New(env);
-  for (const char* op : {"conv2d", "linear"}) per_op.Set(op, t.isa);
-  for (const char* op : {"maxpool2d", "relu", "crossEntropy", "adam"}) per_op.Set(op, "ref");
+  // Every op but pooling has a variant per ISA. Pooling: a 2x2/stride-2 kernel built with baseline
+  // flags (4-wide vectors suit its short rows) for the SIMD tables, the reference otherwise.
+  for (const char* op : {"conv2d", "linear", "relu", "crossEntropy", "adam"}) per_op.Set(op, t.isa);
+  per_op.Set("maxpool2d", t.maxpool2d_2x2_forward ? "baseline" : "ref");
   result.Set("kernels", per_op);
   Napi::Array isas = Napi::Array::New(env);
   const auto names = supported_isas();

@@ -10,6 +10,13 @@ namespace {
 
 struct SimdKernels {
   int64_t lanes;
+  decltype(KernelTable::relu_forward) relu_forward;
+  decltype(KernelTable::relu_backward) relu_backward;
+  decltype(KernelTable::relu_mask) relu_mask;
+  decltype(KernelTable::cross_entropy_forward) cross_entropy_forward;
+  decltype(KernelTable::cross_entropy_backward) cross_entropy_backward;
+  decltype(KernelTable::adam_step) adam_step;
+  decltype(KernelTable::maxpool2d_2x2_forward) maxpool2d_2x2_forward;
   decltype(KernelTable::conv2d_direct_forward) direct_forward;
   decltype(KernelTable::conv2d_direct_dweight) direct_dweight;
   decltype(KernelTable::conv2d_channel_forward) channel_forward;
@@ -31,24 +38,29 @@ KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sge
   t.conv2d_forward = conv2d_forward_ref;
   t.conv2d_backward = conv2d_backward_ref;
   t.maxpool2d_forward = maxpool2d_forward_ref;
+  t.maxpool2d_2x2_forward = k.maxpool2d_2x2_forward;
   t.maxpool2d_backward = maxpool2d_backward_ref;
   t.dense_forward = dense_forward_ref;
   t.dense_backward = dense_backward_ref;
-  t.relu_forward = relu_forward_ref;
-  t.relu_backward = relu_backward_ref;
-  t.relu_mask = relu_mask_ref;
-  t.cross_entropy_forward = cross_entropy_forward_ref;
-  t.cross_entropy_backward = cross_entropy_backward_ref;
-  t.adam_step = adam_step_ref;
+  t.relu_forward = k.relu_forward;
+  t.relu_backward = k.relu_backward;
+  t.relu_mask = k.relu_mask;
+  t.cross_entropy_forward = k.cross_entropy_forward;
+  t.cross_entropy_backward = k.cross_entropy_backward;
+  t.adam_step = k.adam_step;
   return t;
 }
 
-const KernelTable kRef = make_table("ref", sgemm_ref, sgemm_nt_ref, {1, nullptr, nullptr, nullptr, nullptr});
+const KernelTable kRef = make_table("ref", sgemm_ref, sgemm_nt_ref,
+                                    {1, relu_forward_ref, relu_backward_ref, relu_mask_ref, cross_entropy_forward_ref,
+                                     cross_entropy_backward_ref, adam_step_ref, nullptr, nullptr, nullptr, nullptr,
+                                     nullptr});
 
-#define SN_SIMD_KERNELS(isa, lanes)                                                               \
-  SimdKernels {                                                                                   \
-    lanes, isa::conv2d_direct_forward, isa::conv2d_direct_dweight, isa::conv2d_channel_forward, \
-        isa::conv2d_channel_dweight                                                               \
+#define SN_SIMD_KERNELS(isa, lanes)                                                                             \
+  SimdKernels {                                                                                                 \
+    lanes, isa::relu_forward, isa::relu_backward, isa::relu_mask, isa::cross_entropy_forward,                  \
+        isa::cross_entropy_backward, isa::adam_step, maxpool2d_2x2_forward, isa::conv2d_direct_forward,       \
+        isa::conv2d_direct_dweight, isa::conv2d_channel_forward, isa::conv2d_channel_dweight                 \
   }
 #if defined(SIMDNET_HAVE_X86_KERNELS)
 const KernelTable kAvx2 = make_table("avx2", avx2::sgemm, avx2::sgemm_nt, SN_SIMD_KERNELS(avx2, 8));

@@ -31,6 +31,7 @@ struct KernelTable {
   decltype(&conv2d_forward_ref) conv2d_forward;
   decltype(&conv2d_backward_ref) conv2d_backward;
   decltype(&maxpool2d_forward_ref) maxpool2d_forward;
+  decltype(&maxpool2d_forward_ref) maxpool2d_2x2_forward;  // 2x2 / stride 2 only; null for ref
   decltype(&maxpool2d_backward_ref) maxpool2d_backward;
   decltype(&dense_forward_ref) dense_forward;
   decltype(&dense_backward_ref) dense_backward;

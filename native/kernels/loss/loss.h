@@ -18,4 +18,15 @@ double cross_entropy_forward_ref(float* probs, const float* logits, const int32_
 void cross_entropy_backward_ref(float* dlogits, const float* probs, const int32_t* targets, float scale,
                                 const CrossEntropyShape& s);
 
+// The same kernels compiled per ISA (<op>_<isa>.cc).
+#define SN_DECLARE_LOSS(isa) \
+  namespace isa {           \
+  double cross_entropy_forward(float* probs, const float* logits, const int32_t* targets, const CrossEntropyShape& s); \
+  void cross_entropy_backward(float* dlogits, const float* probs, const int32_t* targets, float scale, const CrossEntropyShape& s); \
+  }
+SN_DECLARE_LOSS(avx2)
+SN_DECLARE_LOSS(avx512)
+SN_DECLARE_LOSS(neon)
+#undef SN_DECLARE_LOSS
+
 }  // namespace simdnet

@@ -14,4 +14,14 @@ struct AdamHyper {
 // v = b2 v + (1-b2) g^2; param -= lr / (1-b1^t) * m / (sqrt(v) / sqrt(1-b2^t) + eps).
 void adam_step_ref(float* param, float* m, float* v, const float* grad, const AdamHyper& h, int64_t count);
 
+// The same kernels compiled per ISA (<op>_<isa>.cc).
+#define SN_DECLARE_ADAM(isa) \
+  namespace isa {           \
+  void adam_step(float* param, float* m, float* v, const float* grad, const AdamHyper& h, int64_t count); \
+  }
+SN_DECLARE_ADAM(avx2)
+SN_DECLARE_ADAM(avx512)
+SN_DECLARE_ADAM(neon)
+#undef SN_DECLARE_ADAM
+
 }  // namespace simdnet

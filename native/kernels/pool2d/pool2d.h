@@ -30,11 +30,10 @@ inline int64_t pool_output_size(int64_t in, int64_t k, int64_t stride, int64_t p
 // Ties and NaN follow PyTorch: the first maximum wins, a NaN is the maximum (the last NaN wins).
 void maxpool2d_forward_ref(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s);
 
-// The common 2x2 window, stride 2, no padding case with the same results, written so the
-// compiler vectorises it.
-void maxpool2d_2x2_forward(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s);
-
 // dinp [N, C, H, W] += dout routed to each window's argmax.
 void maxpool2d_backward_ref(float* dinp, const float* dout, const int32_t* argmax, const Pool2dShape& s);
+
+// The common 2x2 window, stride 2, no padding case, with the reference's results (pool2d_2x2.cc).
+void maxpool2d_2x2_forward(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s);
 
 }  // namespace simdnet
