@@ -23,7 +23,10 @@ export function simdnetInfer(model: LeNet, x: Tensor): Prepared<Float32Array> {
   return { fn: () => model.forward(x).data };
 }
 
-/** zeroGrad, forward, cross-entropy, backward, Adam(lr 1e-3) step; returns the loss before the step. */
+/**
+ * zeroGrad, forward, cross-entropy, backward, Adam(lr 1e-3) step; returns the loss before the step.
+ * Like fit() (and PyTorch, whose input tensor needs no gradient) it skips the input gradient.
+ */
 export function simdnetTrainer(weights: Record<string, Tensor>, x: Tensor, targets: Int32Array): Prepared<number> {
   const model = simdnetLeNet(weights).train();
   const lossFn = new CrossEntropyLoss();
@@ -32,7 +35,7 @@ export function simdnetTrainer(weights: Record<string, Tensor>, x: Tensor, targe
     fn: () => {
       opt.zeroGrad();
       const loss = lossFn.forward(model.forward(x), targets);
-      model.backward(lossFn.backward());
+      model.backward(lossFn.backward(), { inputGrad: false });
       opt.step();
       return loss;
     },
