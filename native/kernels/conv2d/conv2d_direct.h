@@ -38,6 +38,8 @@ struct DirectDweightArgs {
 // those two tables instead of the geometry.
 struct ChannelConvArgs {
   int64_t pixels, taps, oc, ocp;  // ocp: oc rounded up to whole vectors (row length of wpack)
+  int64_t oh, ow;                 // pixels = oh * ow
+  bool unit_stride;               // base[p + 1] = base[p] + 1 within an output row
   const float* inp;               // padded input of one image
   const int64_t* base;            // [pixels]
   const int64_t* offset;          // [taps]
