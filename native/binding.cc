@@ -19,20 +19,6 @@ void register_program_exports(Napi::Env env, Napi::Object exports);  // binding_
 
 namespace {
 
-// One catch-all per export: JS errors pass through, C++ failures become JS errors, nothing aborts.
-template <typename Fn>
-Napi::Value guarded(const Napi::CallbackInfo& info, const char* op, Fn&& fn) {
-  try {
-    return fn();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(info.Env(), std::string(op) + ": out of memory");
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), std::string(op) + ": " + e.what());
-  }
-}
-
 // Conv sizes: positions [first, first + 14) hold n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups.
 Conv2dShape read_conv2d_shape(ArgReader& a, size_t first) {
   Conv2dShape s{};

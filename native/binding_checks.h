@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <stdexcept>
 #include <cstdint>
 #include <string>
@@ -47,6 +48,20 @@ inline std::string kind_of(const Napi::Value& v) {
   if (v.IsArray()) return "Array";
   if (v.IsArrayBuffer()) return "ArrayBuffer";
   return "object";
+}
+
+// One catch-all per export: JS errors pass through, C++ failures become JS errors, nothing aborts.
+template <typename Fn>
+Napi::Value guarded(const Napi::CallbackInfo& info, const char* op, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(info.Env(), std::string(op) + ": out of memory");
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), std::string(op) + ": " + e.what());
+  }
 }
 
 // Reads the arguments of one call in order and records buffer ranges to reject aliasing.

@@ -45,7 +45,7 @@ void read_program(ArgReader& a, const Napi::CallbackInfo& info, const char* op, 
 
 // runProgram(code, params, input, output, n): output [n, outSize] from input [n, inSize].
 Napi::Value RunProgram(const Napi::CallbackInfo& info) {
-  try {
+  return guarded(info, "runProgram", [&] {
     ArgReader a(info, "runProgram", 5);
     ProgramArgs p;
     read_program(a, info, "runProgram", &p);
@@ -55,11 +55,7 @@ Napi::Value RunProgram(const Napi::CallbackInfo& info) {
     a.check_no_aliasing();
     run_program(p.program, n, input, output, p.params);
     return info.Env().Undefined();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), std::string("runProgram: ") + e.what());
-  }
+  });
 }
 
 // Owns copies of everything it reads, so the JS side can change or drop its arrays meanwhile.
@@ -106,7 +102,7 @@ class ProgramWorker : public Napi::AsyncWorker {
 
 // runProgramAsync(code, params, input, n) -> Promise<Float32Array [n * outSize]>
 Napi::Value RunProgramAsync(const Napi::CallbackInfo& info) {
-  try {
+  return guarded(info, "runProgramAsync", [&]() -> Napi::Value {
     ArgReader a(info, "runProgramAsync", 4);
     ProgramArgs p;
     read_program(a, info, "runProgramAsync", &p);
@@ -119,11 +115,7 @@ Napi::Value RunProgramAsync(const Napi::CallbackInfo& info) {
     Napi::Promise promise = worker->promise();
     worker->Queue();  // the worker deletes itself when done
     return promise;
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), std::string("runProgramAsync: ") + e.what());
-  }
+  });
 }
 
 }  // namespace
