@@ -22,3 +22,4 @@ export { type BackwardOptions } from './modules/module';
 export * from './data';
 export { saveSafetensors, loadSafetensors, readSafetensors, encodeSafetensors, decodeSafetensors, type SafetensorsContents } from './io/safetensors';
 export * from './train';
+export * from './summary';

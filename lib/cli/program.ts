@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerEval } from './eval';
 import { packageVersion, registerInfo } from './info';
 import { EXIT_OK, EXIT_USAGE, oneLine, reportError, type CliIO } from './io';
+import { registerSummary } from './summary';
 import { registerTrain } from './train';
 
 /** The commander program for one run. Output goes to `io`; errors throw instead of exiting the process. */
@@ -27,6 +28,7 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
   registerTrain(program, io, setExitCode);
   registerEval(program, io, setExitCode);
   registerInfo(program, io, setExitCode);
+  registerSummary(program, io, setExitCode);
   program.addHelpText(
     'after',
     '\nExamples:\n  simdnet train --data ./data --download --epochs 10 --out lenet.safetensors\n  simdnet eval --weights lenet.safetensors --data ./data\n' +

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+// `simdnet summary`: per-layer shapes, parameters, MACs and activation memory of a built-in model, a JSON model file or a weights file.
+import * as fs from 'fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Module } from '../modules/module';
+import { checkFileExists } from './data-path';
+import { EXIT_OK, println, UsageError, type CliIO } from './io';
+import { nonEmpty } from './options';
+
+/** The models `--model` names: LeNet for CIFAR-10, LeNet-5 for 28 x 28 digits, and seed-examples section 1's block. */
+export const BUILTIN_MODELS = ['lenet', 'lenet5', 'block'] as const;
+export type BuiltinModel = (typeof BUILTIN_MODELS)[number];
+
+/** Parsed `simdnet summary` options. */
+export interface SummaryCommandOptions {
+  model?: BuiltinModel;
+  modelFile?: string;
+  weights?: string;
+  input?: number[];
+  json?: boolean;
+}
+
+const MODEL_FILE_HELP = `
+Model file (--model-file): JSON with the input shape (batch first) and the layers
+in order, e.g.
+  {"input": [1, 3, 32, 32], "layers": [
+    {"type": "conv2d", "outChannels": 6, "kernelSize": 5}, {"type": "relu"},
+    {"type": "maxpool2d", "kernelSize": 2}, {"type": "flatten"},
+    {"type": "linear", "outFeatures": 10}]}
+Types: conv2d, maxpool2d, relu, flatten, linear, and sequential (a nested block
+with its own "layers"). Options are the layers' own (kernelSize, stride, padding,
+dilation, groups, bias, ceilMode, ...); inChannels and inFeatures follow from the
+previous layer. An optional "name" names a layer.
+
+Counts are for the whole batch in the input shape. MACs = multiply-adds of Conv2d
+and Linear (bias adds, pooling and activations count 0); FLOPs = 2 x MACs.
+See docs/summary.md.
+
+Examples:
+  simdnet summary                     LeNet on one 3x32x32 image
+  simdnet summary --model block       seed-examples section 1's convolution block
+  simdnet summary --model-file net.json --input 8,3,32,32 --json`;
+
+/** Parser of --input: sizes >= 1 separated by commas, batch first ("1,3,32,32"). */
+export function parseShape(value: string): number[] {
+  if (!/^\s*\d+(\s*,\s*\d+)*\s*$/.test(value)) throw new InvalidArgumentError('expected sizes separated by commas, batch first, e.g. 1,3,32,32.');
+  const shape = value.split(',').map(Number);
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 1)) throw new InvalidArgumentError('expected sizes >= 1, e.g. 1,3,32,32.');
+  return shape;
+}
+
+/** Adds the `summary` command to the program. */
+export function registerSummary(program: Command, io: CliIO, setExitCode: (code: number) => void): void {
+  program
+    .command('summary')
+    .description('print per-layer output shapes, parameters, multiply-adds (MACs) and activation memory of a model')
+    .addOption(
+      new Option('--model <name>', 'a built-in model: lenet (CIFAR-10), lenet5 (28x28 grayscale) or block (seed-examples section 1); default lenet')
+        .choices(BUILTIN_MODELS)
+        .conflicts(['modelFile', 'weights']),
+    )
+    .addOption(new Option('--model-file <file>', 'a model described in a JSON file (format below)').argParser(nonEmpty).conflicts('weights'))
+    .option('--weights <file>', 'a .safetensors file saved by `simdnet train` (the model is rebuilt from it)', nonEmpty)
+    .option('--input <shape>', "input shape, batch first, e.g. 1,3,32,32 (default: the model's own, batch 1)", parseShape)
+    .option('--json', 'print the counts as JSON (the object summary() returns) instead of a table')
+    .addHelpText('after', MODEL_FILE_HELP)
+    .action(async (opts: SummaryCommandOptions) => setExitCode(await runSummary(opts, io)));
+}
+
+/** Runs `simdnet summary` with parsed options; returns the exit code. */
+export async function runSummary(opts: SummaryCommandOptions, io: CliIO): Promise<number> {
+  const { model, input, label } = await resolveModel(opts);
+  const [{ summary }, { formatSummary }, { formatShape }] = await Promise.all([
+    import('../summary/summary'),
+    import('../summary/format'),
+    import('../tensor/shape'),
+  ]);
+  let result;
+  try {
+    result = summary(model, input);
+  } catch (err) {
+    // A shape the model cannot take is a bad --input; anything else is a runtime error.
+    if (opts.input && err instanceof RangeError) throw new UsageError(`--input ${opts.input.join(',')} does not fit ${label}: ${err.message}`);
+    throw err;
+  }
+  if (opts.json) {
+    println(io.stdout, JSON.stringify(result, null, 2));
+  } else {
+    println(io.stdout, `model: ${label}, input ${formatShape(input)}`);
+    println(io.stdout, formatSummary(result));
+  }
+  return EXIT_OK;
+}
+
+/** The model to summarise, its input shape (--input or the model's own) and a one-line description. */
+async function resolveModel(opts: SummaryCommandOptions): Promise<{ model: Module; input: number[]; label: string }> {
+  if (opts.modelFile !== undefined) return readModelFile(opts.modelFile, opts.input);
+  if (opts.weights !== undefined) {
+    const file = checkFileExists('--weights', opts.weights);
+    const { loadModel } = await import('../train/saved-model');
+    const model = loadModel(file);
+    const config = model.config as { inChannels?: number; imageSize?: number };
+    const own = config.inChannels && config.imageSize ? [1, config.inChannels, config.imageSize, config.imageSize] : undefined;
+    const input = opts.input ?? own;
+    if (!input) throw new UsageError(`--weights ${opts.weights}: the file does not say the input size; give --input`);
+    return { model, input, label: `${opts.weights} (${describeModule(model)})` };
+  }
+  const [{ LeNet }, { Sequential }, { Conv2d }] = await Promise.all([
+    import('../modules/lenet'),
+    import('../modules/sequential'),
+    import('../modules/conv2d'),
+  ]);
+  const name = opts.model ?? 'lenet';
+  if (name === 'block') {
+    const model = new Sequential({
+      conv1: new Conv2d({ inChannels: 128, outChannels: 256, kernelSize: 3, stride: 2, padding: 1, bias: false }),
+      conv2: new Conv2d({ inChannels: 256, outChannels: 512, kernelSize: 3, stride: 1, padding: 1, bias: false }),
+    });
+    return { model, input: opts.input ?? [1, 128, 64, 64], label: 'block (two 3x3 convolutions 128 -> 256 stride 2 -> 512, padding 1, no bias)' };
+  }
+  const model = name === 'lenet5' ? new LeNet({ inChannels: 1, imageSize: 28 }) : new LeNet();
+  const { inChannels, imageSize } = model.config;
+  return { model, input: opts.input ?? [1, inChannels, imageSize, imageSize], label: `${name} (${describeModule(model)})` };
+}
+
+/** Reads and builds a --model-file; every problem with the file is a usage error naming it. */
+async function readModelFile(value: string, input: number[] | undefined): Promise<{ model: Module; input: number[]; label: string }> {
+  const file = checkFileExists('--model-file', value);
+  let spec: unknown;
+  try {
+    spec = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--model-file ${value}: not valid JSON: ${(err as Error).message}`);
+  }
+  const { buildModelFromSpec } = await import('../summary/model-spec');
+  try {
+    const built = buildModelFromSpec(spec, input);
+    return { ...built, label: value };
+  } catch (err) {
+    throw new UsageError(`--model-file ${value}: ${(err as Error).message}`);
+  }
+}
+
+function describeModule(model: Module): string {
+  return `${model.constructor.name}(${model.extraRepr()})`;
+}
