@@ -8,6 +8,8 @@
       "sources": [
         "native/binding.cc",
         "native/binding_program.cc",
+        "native/binding_norm.cc",
+        "native/kernels/batchnorm/batchnorm_ref.cc",
         "native/dispatch.cc",
         "native/ops/conv2d_op.cc",
         "native/ops/conv2d_direct_op.cc",

@@ -49,6 +49,15 @@ export interface NativeBinding {
   runProgram(code: Int32Array, params: Float32Array[], input: F32, output: F32, n: number): void;
   /** runProgram on the libuv thread pool, on copies of params and input. */
   runProgramAsync(code: Int32Array, params: Float32Array[], input: F32, n: number): Promise<Float32Array>;
+  /** Batch-norm training forward over [n, c, s]; updates runningMean/runningVar (both or neither) in place. */
+  batchNormForwardTrain(out: F32, saveMean: F32, saveInvstd: F32, runningMean: OptF32, runningVar: OptF32, input: F32,
+    weight: OptF32, bias: OptF32, n: number, c: number, s: number, eps: number, momentum: number): void;
+  batchNormForwardEval(out: F32, input: F32, runningMean: F32, runningVar: F32, weight: OptF32, bias: OptF32,
+    n: number, c: number, s: number, eps: number): void;
+  batchNormBackwardTrain(dinput: OptF32, dweight: OptF32, dbias: OptF32, doutput: F32, input: F32, saveMean: F32,
+    saveInvstd: F32, weight: OptF32, n: number, c: number, s: number): void;
+  batchNormBackwardEval(dinput: OptF32, dweight: OptF32, dbias: OptF32, doutput: F32, input: F32, runningMean: F32,
+    runningVar: F32, weight: OptF32, n: number, c: number, s: number, eps: number): void;
   kernelInfo(): KernelInfo;
   /** Switches the kernels to an ISA ("auto" = widest supported); returns the one in use. */
   setIsa(name: string): string;

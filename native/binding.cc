@@ -16,6 +16,7 @@
 namespace simdnet {
 
 void register_program_exports(Napi::Env env, Napi::Object exports);  // binding_program.cc
+void register_norm_exports(Napi::Env env, Napi::Object exports);     // binding_norm.cc
 
 namespace {
 
@@ -398,6 +399,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scratchStats", Napi::Function::New(env, ScratchStatsExport, "scratchStats"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   register_program_exports(env, exports);
+  register_norm_exports(env, exports);
   return exports;
 }
 

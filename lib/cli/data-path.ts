@@ -1,34 +1,85 @@
 // SPDX-License-Identifier: MIT
-// CLI path checks (--data, --weights, --out) and CIFAR-10 loading for commands, incl. the --limit subset; no training.
+// CLI dataset choice (--dataset), path checks (--data, --weights, --out) and dataset loading for commands, incl. the --limit subset; no training.
 import * as fs from 'fs';
 import * as path from 'path';
 import { CIFAR10 } from '../data/cifar10';
 import { DownloadError } from '../data/download';
 import { CIFAR10_ARCHIVE, CIFAR10_FOLDER, locateCifar10 } from '../data/cifar10-files';
 import { checkBatchArgs, checkIndex, type Dataset, type Sample } from '../data/dataset';
+import { FashionMNIST, MNIST } from '../data/mnist';
+import { describeSearch, locateIdxSplit } from '../data/mnist-files';
 import { shapeSize } from '../tensor/shape';
 import { println, UsageError, type CliStream } from './io';
 
-/** Where CIFAR-10 is read from, and (with --download) where the archive is saved. */
+/** The datasets `--dataset` accepts. */
+export const DATASET_NAMES = ['cifar10', 'mnist', 'fashion-mnist'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+/** What a command needs to know of a dataset before loading it. */
+export interface DatasetInfo {
+  /** Name for people ("Fashion-MNIST"). */
+  title: string;
+  /** [C, H, W]. */
+  sampleShape: readonly [number, number, number];
+  numClasses: number;
+  /** torchvision's folder name (root/<folder>/raw/) for the IDX datasets. */
+  folder?: string;
+}
+
+export const DATASETS: Readonly<Record<DatasetName, DatasetInfo>> = Object.freeze({
+  cifar10: { title: 'CIFAR-10', sampleShape: [3, 32, 32], numClasses: 10 },
+  mnist: { title: 'MNIST', sampleShape: [1, 28, 28], numClasses: 10, folder: 'MNIST' },
+  'fashion-mnist': { title: 'Fashion-MNIST', sampleShape: [1, 28, 28], numClasses: 10, folder: 'FashionMNIST' },
+});
+
+/** Metadata key of a weights file naming the dataset it was trained on (a DatasetName), so `eval` can default to it. */
+export const DATASET_KEY = 'simdnet.dataset';
+
+/** The --help text of --data. */
+export const DATA_HELP =
+  'where the data is: for cifar10 a folder holding cifar-10-batches-bin/, that folder, or cifar-10-binary.tar.gz; ' +
+  "for mnist and fashion-mnist the folder holding the four IDX files (raw or .gz), or torchvision's root (with MNIST/raw/ or FashionMNIST/raw/)";
+
+/** True when `value` is one of DATASET_NAMES. */
+export function isDatasetName(value: unknown): value is DatasetName {
+  return typeof value === 'string' && (DATASET_NAMES as readonly string[]).includes(value);
+}
+
+/** Where a dataset is read from, and (with download) where it is saved. */
 export interface DataLocation {
+  dataset: DatasetName;
   root: string;
   download: boolean;
 }
 
+export interface CheckDataOptions {
+  /** Allow a missing folder or missing data (it will be downloaded into --data). Default false. */
+  download?: boolean;
+  /** Default 'cifar10'. */
+  dataset?: DatasetName;
+  /** The command reads the training split too, not only the test split (IDX datasets only). Default true. */
+  needTrain?: boolean;
+}
+
 /**
- * Checks --data before anything slow runs. Accepted: a folder holding cifar-10-batches-bin/, that
- * folder itself, the .tar.gz, or a folder holding the .tar.gz. With --download a missing folder is
- * created and the archive is downloaded into it.
- * @throws UsageError (exit code 2) when the path is missing or holds no CIFAR-10 data.
+ * Checks --data before anything slow runs. CIFAR-10: a folder holding cifar-10-batches-bin/, that folder
+ * itself, the .tar.gz, or a folder holding the .tar.gz. MNIST and Fashion-MNIST: the folder holding the
+ * IDX files (raw or .gz), or torchvision's root (holding MNIST/raw/ or FashionMNIST/raw/). With download a
+ * missing folder is created and the data is downloaded into it.
+ * @throws UsageError (exit code 2) when the path is missing or holds no data of the dataset.
  */
-export function checkDataPath(value: string, download: boolean): DataLocation {
+export function checkDataPath(value: string, options: CheckDataOptions = {}): DataLocation {
+  const dataset = options.dataset ?? 'cifar10';
+  const download = options.download === true;
+  const { title, folder } = DATASETS[dataset];
   const root = path.resolve(value);
   if (!fs.existsSync(root)) {
-    if (!download) throw new UsageError(`--data: ${value} does not exist (pass --download to fetch CIFAR-10 into it)`);
+    if (!download) throw new UsageError(`--data: ${value} does not exist (pass --download to fetch ${title} into it)`);
     if (/\.(tar\.gz|tgz)$/i.test(root)) throw new UsageError(`--data: ${value} does not exist (with --download, give a folder)`);
     fs.mkdirSync(root, { recursive: true });
-    return { root, download };
+    return { dataset, root, download };
   }
+  if (folder !== undefined) return checkIdxPath(value, root, dataset, download, options.needTrain !== false);
   let found;
   try {
     found = locateCifar10(root);
@@ -41,7 +92,20 @@ export function checkDataPath(value: string, download: boolean): DataLocation {
     );
   }
   if (found === null && !fs.statSync(root).isDirectory()) throw new UsageError(`--data: ${value} is not a folder`);
-  return { root, download: download && found === null };
+  return { dataset, root, download: download && found === null };
+}
+
+/** checkDataPath for MNIST and Fashion-MNIST: both splits (or only the test split) must be found, unless downloading. */
+function checkIdxPath(value: string, root: string, dataset: DatasetName, download: boolean, needTrain: boolean): DataLocation {
+  const { title, folder } = DATASETS[dataset];
+  if (!fs.statSync(root).isDirectory()) throw new UsageError(`--data: ${value} is not a folder (for ${dataset}, give the folder holding the IDX files)`);
+  const splits = needTrain ? [true, false] : [false];
+  const missing = splits.find((train) => locateIdxSplit(root, folder!, train) === null);
+  if (missing === undefined) return { dataset, root, download: false };
+  if (!download) {
+    throw new UsageError(`--data: no ${title} ${missing ? 'training' : 'test'} data in ${value} (${describeSearch(value, folder!, missing)}); pass --download to fetch it`);
+  }
+  return { dataset, root, download: true };
 }
 
 /** @throws UsageError unless `value` is an existing file. Returns it resolved. */
@@ -62,31 +126,53 @@ export function checkOutputPath(flag: string, value: string): string {
   return file;
 }
 
+/** A loaded split: a Dataset with class names. */
+export type LoadedDataset = Dataset & { readonly classes: readonly string[] };
+
 /**
- * Loads one CIFAR-10 split. With `loc.download`, the archive is fetched into loc.root (progress lines
- * go to `log` every ~10%, when given).
+ * Loads one split of `loc.dataset`. With `loc.download`, missing files are fetched into loc.root
+ * (progress lines go to `log` every ~10% of each file, when given); a DownloadError says how to work offline.
+ *
+ * @example
+ * const test = await loadDataset(checkDataPath('data', { dataset: 'mnist', needTrain: false }), false);
  */
-export async function loadCifar10(loc: DataLocation, train: boolean, log?: CliStream): Promise<CIFAR10> {
-  if (!loc.download) return CIFAR10.load({ root: loc.root, train });
+export async function loadDataset(loc: DataLocation, train: boolean, log?: CliStream): Promise<LoadedDataset> {
+  const { title } = DATASETS[loc.dataset];
+  const onProgress = progressPrinter(title, log);
+  try {
+    if (loc.dataset === 'cifar10') {
+      if (!loc.download) return await CIFAR10.load({ root: loc.root, train });
+      if (log !== undefined) println(log, `downloading ${title} into ${loc.root}`);
+      const data = await CIFAR10.load({ root: loc.root, train, download: true, cacheDir: loc.root, onProgress });
+      loc.download = false; // the next split reads the archive just saved
+      return data;
+    }
+    const Cls: typeof MNIST = loc.dataset === 'mnist' ? MNIST : FashionMNIST;
+    // Each split has its own files, so download stays on for the next split.
+    return await Cls.load({ root: loc.root, train, download: loc.download, cacheDir: loc.root, onProgress });
+  } catch (err) {
+    if (!(err instanceof DownloadError)) throw err;
+    const files = loc.dataset === 'cifar10' ? `${CIFAR10_ARCHIVE} or ${CIFAR10_FOLDER}/` : 'the four IDX files (train-images-idx3-ubyte.gz ...)';
+    const hint = `offline? put ${files} into ${loc.root} yourself (see the README)`;
+    throw new DownloadError(err.url, `${err.message.replace(`download ${err.url}: `, '')}; ${hint}`);
+  }
+}
+
+/** A download progress callback printing "downloading MNIST file: 1.0/9.9 MB (10%)" about every 10% per file. */
+function progressPrinter(title: string, log?: CliStream): (received: number, total: number | undefined, file?: string) => void {
   let nextPercent = 0;
-  const onProgress = (received: number, total: number | undefined): void => {
+  let current: string | undefined;
+  return (received, total, file) => {
     if (log === undefined || total === undefined || total <= 0) return;
+    if (file !== current) {
+      current = file;
+      nextPercent = 0;
+    }
     const percent = Math.floor((100 * received) / total);
     if (percent < nextPercent) return;
     nextPercent = Math.floor(percent / 10) * 10 + 10;
-    println(log, `downloading CIFAR-10: ${(received / 1e6).toFixed(1)}/${(total / 1e6).toFixed(1)} MB (${percent}%)`);
+    println(log, `downloading ${title}${file === undefined ? '' : ` ${file}`}: ${(received / 1e6).toFixed(1)}/${(total / 1e6).toFixed(1)} MB (${percent}%)`);
   };
-  if (log !== undefined) println(log, `downloading CIFAR-10 into ${loc.root}`);
-  let data: CIFAR10;
-  try {
-    data = await CIFAR10.load({ root: loc.root, train, download: true, cacheDir: loc.root, onProgress });
-  } catch (err) {
-    if (!(err instanceof DownloadError)) throw err;
-    const hint = `offline? put ${CIFAR10_ARCHIVE} or ${CIFAR10_FOLDER}/ into ${loc.root} yourself (see the README)`;
-    throw new DownloadError(err.url, `${err.message.replace(`download ${err.url}: `, '')}; ${hint}`);
-  }
-  loc.download = false; // the next split reads the archive just saved
-  return data;
 }
 
 /**

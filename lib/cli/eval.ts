@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
-// `simdnet eval`: rebuilds a model from a weights file and prints test accuracy, per-class accuracy and the confusion matrix.
-import { Command } from 'commander';
+// `simdnet eval`: rebuilds a model from a weights file and prints its test accuracy, per-class accuracy and confusion matrix on its dataset.
+import { Command, Option } from 'commander';
 import type { EvaluateResult } from '../train/evaluate';
 import { formatPercent } from '../train/progress';
-import { checkDataPath, checkFileExists, loadCifar10 } from './data-path';
+import { checkDataPath, checkFileExists, DATA_HELP, DATASET_KEY, DATASET_NAMES, DATASETS, isDatasetName, loadDataset, type DatasetName } from './data-path';
 import { EXIT_OK, println, type CliIO } from './io';
 import { integerAtLeast, nonEmpty } from './options';
 
 /** Parsed `simdnet eval` options. */
 export interface EvalCommandOptions {
   weights: string;
+  /** Default: the dataset recorded in the weights file, else 'cifar10'. */
+  dataset?: DatasetName;
   data: string;
   batchSize: number;
 }
@@ -18,9 +20,10 @@ export interface EvalCommandOptions {
 export function registerEval(program: Command, io: CliIO, setExitCode: (code: number) => void): void {
   program
     .command('eval')
-    .description('evaluate a saved model on the CIFAR-10 test set')
+    .description('evaluate a saved model on the test set of CIFAR-10, MNIST or Fashion-MNIST')
     .requiredOption('--weights <file>', 'a .safetensors file saved by `simdnet train`', nonEmpty)
-    .requiredOption('--data <path>', 'CIFAR-10 location: a folder holding cifar-10-batches-bin/, that folder, or cifar-10-binary.tar.gz', nonEmpty)
+    .addOption(new Option('--dataset <name>', 'the dataset to evaluate on (default: the one recorded in the weights file, else cifar10)').choices(DATASET_NAMES))
+    .requiredOption('--data <path>', DATA_HELP, nonEmpty)
     .option('--batch-size <n>', 'test images per batch', integerAtLeast(1), 256)
     .action(async (opts: EvalCommandOptions) => setExitCode(await runEval(opts, io)));
 }
@@ -28,29 +31,41 @@ export function registerEval(program: Command, io: CliIO, setExitCode: (code: nu
 /** Runs `simdnet eval` with parsed options; returns the exit code. First output line: "accuracy: 63.21%". */
 export async function runEval(opts: EvalCommandOptions, io: CliIO): Promise<number> {
   const weights = checkFileExists('--weights', opts.weights);
-  const loc = checkDataPath(opts.data, false);
-  const [{ loadModel }, { evaluate }, { DataLoader }, { FileFormatError }] = await Promise.all([
+  const [{ readSafetensors }, { FileFormatError }] = await Promise.all([import('../io/safetensors'), import('../errors')]);
+  // The header names the dataset; an explicit --dataset wins.
+  const saved = readSafetensors(weights).metadata[DATASET_KEY];
+  if (opts.dataset === undefined && saved !== undefined && !isDatasetName(saved)) {
+    throw new FileFormatError(opts.weights, `"${DATASET_KEY}" is "${saved}", not one of ${DATASET_NAMES.join(', ')}; pass --dataset`);
+  }
+  const dataset: DatasetName = opts.dataset ?? (saved as DatasetName | undefined) ?? 'cifar10';
+  const loc = checkDataPath(opts.data, { dataset, needTrain: false });
+  const [{ loadModel }, { evaluate }, { DataLoader }] = await Promise.all([
     import('../train/saved-model'),
     import('../train/evaluate'),
     import('../data/loader'),
-    import('../errors'),
   ]);
   const model = loadModel(weights);
-  const test = await loadCifar10(loc, false);
-  // Every shipped architecture keeps its constructor options in `config`; check they fit CIFAR-10.
+  // Every shipped architecture keeps its constructor options in `config`; check they fit the dataset before loading it.
   const config = model.config as { inChannels?: number; imageSize?: number; numClasses?: number };
-  const classes = test.classes;
-  if (config.inChannels !== 3 || config.imageSize !== 32 || config.numClasses !== classes.length) {
-    throw new FileFormatError(opts.weights, `the model takes ${config.inChannels}x${config.imageSize}x${config.imageSize} images into ${config.numClasses} classes; CIFAR-10 needs 3x32x32 into ${classes.length}`);
+  const { title, sampleShape: [c, h, w], numClasses } = DATASETS[dataset];
+  if (config.inChannels !== c || config.imageSize !== h || config.imageSize !== w || config.numClasses !== numClasses) {
+    const hint =
+      saved === undefined ? ' (the weights do not record their dataset: pass --dataset)' : saved !== dataset ? ` (the weights were trained on ${saved})` : '';
+    throw new FileFormatError(
+      opts.weights,
+      `the model takes ${config.inChannels}x${config.imageSize}x${config.imageSize} images into ${config.numClasses} classes; ${title} needs ${c}x${h}x${w} into ${numClasses}${hint}`,
+    );
   }
+  if (saved !== undefined && saved !== dataset) println(io.stderr, `note: the weights were trained on ${saved}; evaluating on ${dataset} as asked`);
+  const test = await loadDataset(loc, false);
   const loader = new DataLoader(test, { batchSize: opts.batchSize });
-  const result = await evaluate(model, loader, { numClasses: classes.length, signal: io.signal });
-  for (const line of formatEvaluation(result, classes)) println(io.stdout, line);
+  const result = await evaluate(model, loader, { numClasses, signal: io.signal });
+  for (const line of formatEvaluation(result, test.classes, title)) println(io.stdout, line);
   return EXIT_OK;
 }
 
-/** The report lines: accuracy, one line per class, the confusion matrix, then loss and image count. */
-export function formatEvaluation(r: EvaluateResult, classes: readonly string[]): string[] {
+/** The report lines: accuracy, one line per class, the confusion matrix, then loss and image count ("over 10000 MNIST test images" with a title). */
+export function formatEvaluation(r: EvaluateResult, classes: readonly string[], title?: string): string[] {
   const names = r.confusion.map((_, i) => classes[i] ?? `class ${i}`);
   const nameWidth = Math.max(...names.map((n) => n.length));
   const lines = [`accuracy: ${formatPercent(r.accuracy)}`];
@@ -66,6 +81,6 @@ export function formatEvaluation(r: EvaluateResult, classes: readonly string[]):
   const head = ' '.repeat(label(0).length + 2) + names.map((_, j) => String(j).padStart(cell)).join('');
   lines.push(head);
   r.confusion.forEach((row, i) => lines.push(`  ${label(i)}${row.map((v) => String(v).padStart(cell)).join('')}`));
-  lines.push(`loss: ${Number.isFinite(r.loss) ? r.loss.toFixed(4) : String(r.loss)} over ${r.total} test images`);
+  lines.push(`loss: ${Number.isFinite(r.loss) ? r.loss.toFixed(4) : String(r.loss)} over ${r.total}${title === undefined ? '' : ` ${title}`} test images`);
   return lines;
 }

@@ -2,6 +2,7 @@
 // The `simdnet` command line: builds the commander program and runs it in-process, mapping every outcome to an exit code.
 import { Command, CommanderError } from 'commander';
 import { registerEval } from './eval';
+import { registerExplain } from './explain';
 import { packageVersion, registerInfo } from './info';
 import { EXIT_OK, EXIT_USAGE, oneLine, reportError, type CliIO } from './io';
 import { registerSummary } from './summary';
@@ -29,6 +30,7 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
   registerEval(program, io, setExitCode);
   registerInfo(program, io, setExitCode);
   registerSummary(program, io, setExitCode);
+  registerExplain(program, io, setExitCode);
   program.addHelpText(
     'after',
     '\nExamples:\n  simdnet train --data ./data --download --epochs 10 --out lenet.safetensors\n  simdnet eval --weights lenet.safetensors --data ./data\n' +

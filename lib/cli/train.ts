@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
-// `simdnet train`: LeNet on CIFAR-10 with Adam, per-epoch summaries, weights saved as safetensors (also on Ctrl+C).
+// `simdnet train`: LeNet on CIFAR-10 (LeNet-5 on MNIST/Fashion-MNIST) with Adam, per-epoch summaries, weights saved as safetensors (also on Ctrl+C).
 import { Command, Option } from 'commander';
 import type { EpochRecord } from '../train/trainer';
 import { formatPercent, PROGRESS_MODES, type ProgressMode } from '../train/progress';
-import { checkDataPath, checkOutputPath, loadCifar10, takeFirst } from './data-path';
+import { checkDataPath, checkOutputPath, DATA_HELP, DATASET_KEY, DATASET_NAMES, DATASETS, loadDataset, takeFirst, type DatasetName } from './data-path';
 import { EXIT_INTERRUPTED, EXIT_OK, println, type CliIO } from './io';
 import { integerAtLeast, nonEmpty, positiveNumber } from './options';
 
 /** Parsed `simdnet train` options. */
 export interface TrainCommandOptions {
+  /** Default 'cifar10'. */
+  dataset?: DatasetName;
   data: string;
   download?: boolean;
   epochs: number;
@@ -25,9 +27,10 @@ export interface TrainCommandOptions {
 export function registerTrain(program: Command, io: CliIO, setExitCode: (code: number) => void): void {
   program
     .command('train')
-    .description('train LeNet on CIFAR-10 with Adam and save the weights as safetensors')
-    .requiredOption('--data <path>', `CIFAR-10 location: a folder holding cifar-10-batches-bin/, that folder, or cifar-10-binary.tar.gz`, nonEmpty)
-    .option('--download', 'download CIFAR-10 (about 163 MB) into --data when it holds no data')
+    .description('train LeNet on CIFAR-10 (LeNet-5 on MNIST or Fashion-MNIST) with Adam and save the weights as safetensors')
+    .addOption(new Option('--dataset <name>', 'the dataset to train on').choices(DATASET_NAMES).default('cifar10'))
+    .requiredOption('--data <path>', DATA_HELP, nonEmpty)
+    .option('--download', 'download the dataset into --data when it holds none (CIFAR-10 163 MB, MNIST 11 MB, Fashion-MNIST 30 MB)')
     .option('--epochs <n>', 'passes over the training set', integerAtLeast(1), 10)
     .option('--batch-size <n>', 'training images per batch', integerAtLeast(1), 64)
     .option('--lr <rate>', 'Adam learning rate', positiveNumber, 1e-3)
@@ -42,34 +45,38 @@ export function registerTrain(program: Command, io: CliIO, setExitCode: (code: n
 /** Runs `simdnet train` with parsed options; returns the exit code (throws on errors, which the caller reports). */
 export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<number> {
   // Every path is checked before the (slow) data loading starts.
-  const loc = checkDataPath(opts.data, opts.download === true);
+  const dataset = opts.dataset ?? 'cifar10';
+  const loc = checkDataPath(opts.data, { download: opts.download === true, dataset });
   const out = checkOutputPath('--out', opts.out);
   const historyPath = opts.history === undefined ? undefined : checkOutputPath('--history', opts.history);
   // The addon loads here, not at startup, so --help works without it.
-  const [{ DataLoader }, { LeNet }, { Adam }, { manualSeed }, { fit }, { saveModel }] = await Promise.all([
+  const [{ DataLoader }, { LeNet }, { Adam }, { manualSeed }, { fit }, { modelMetadata }, { saveSafetensors }] = await Promise.all([
     import('../data/loader'),
     import('../modules/lenet'),
     import('../optim/adam'),
     import('../random'),
     import('../train/trainer'),
     import('../train/saved-model'),
+    import('../io/safetensors'),
   ]);
   const log = opts.progress === 'none' ? undefined : io.stderr;
-  const fullTrain = await loadCifar10(loc, true, log);
-  const test = await loadCifar10(loc, false, log);
+  const fullTrain = await loadDataset(loc, true, log);
+  const test = await loadDataset(loc, false, log);
   const train = opts.limit === undefined ? fullTrain : takeFirst(fullTrain, opts.limit);
   if (io.signal?.aborted) {
     println(io.stdout, 'interrupted before training started; nothing saved');
     return EXIT_INTERRUPTED;
   }
-  println(io.stdout, `data: ${train.length} training images${train.length < fullTrain.length ? ` (first ${train.length} of ${fullTrain.length})` : ''}, ${test.length} test images`);
+  const { title, sampleShape, numClasses } = DATASETS[dataset];
+  println(io.stdout, `data: ${title}, ${train.length} training images${train.length < fullTrain.length ? ` (first ${train.length} of ${fullTrain.length})` : ''}, ${test.length} test images`);
 
   manualSeed(opts.seed);
-  const model = new LeNet();
+  // CIFAR-10: the course's LeNet; 28x28 grey images: LeNet-5 (conv1 padded by 2, so 61,706 parameters).
+  const model = dataset === 'cifar10' ? new LeNet() : new LeNet({ inChannels: sampleShape[0], imageSize: sampleShape[1], numClasses });
   const optimizer = new Adam(model.parameters(), { lr: opts.lr });
   const trainLoader = new DataLoader(train, { batchSize: opts.batchSize, shuffle: true, seed: opts.seed });
   const testLoader = new DataLoader(test, { batchSize: 256 });
-  println(io.stdout, `model: LeNet (${model.numParameters()} parameters), Adam lr ${opts.lr}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`);
+  println(io.stdout, `model: ${dataset === 'cifar10' ? 'LeNet' : 'LeNet-5'} (${model.numParameters()} parameters), Adam lr ${opts.lr}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`);
 
   const history = await fit(model, {
     trainLoader,
@@ -82,7 +89,8 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     signal: io.signal,
     onEpochEnd: (record) => println(io.stdout, formatEpochLine(record, opts.epochs)),
   });
-  saveModel(out, model);
+  // saveModel's metadata (architecture and config) plus the dataset, so `eval` needs no --dataset.
+  saveSafetensors(out, model.stateDict(), { ...modelMetadata(model), [DATASET_KEY]: dataset });
   if (history.stopped) {
     const at = history.stoppedAt;
     const where = at === undefined ? '' : at.batch === 0 ? ` before epoch ${at.epoch}` : ` in epoch ${at.epoch} after ${at.batch} batches`;

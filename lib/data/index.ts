@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Public exports of the data pipeline (datasets, CIFAR-10, downloader, loader, transforms); no code of its own.
+// Public exports of the data pipeline (datasets, CIFAR-10, MNIST/Fashion-MNIST, IDX reader, downloader, loader, transforms); no code of its own.
 export type { Batch, Dataset, Sample, TensorDatasetOptions } from './dataset';
 export { TensorDataset } from './dataset';
 export type { CIFAR10Options } from './cifar10';
@@ -10,3 +10,10 @@ export type { DataLoaderOptions } from './loader';
 export { DataLoader } from './loader';
 export type { Transform } from './transforms';
 export { compose, randomCrop, randomHorizontalFlip } from './transforms';
+export type { IdxArray, ReadIdxOptions } from './idx';
+export { parseIdx, readIdx } from './idx';
+export type { MNISTOptions } from './mnist';
+export {
+  FASHION_MNIST_CLASSES, FASHION_MNIST_MD5, FASHION_MNIST_MEAN, FASHION_MNIST_STD, FASHION_MNIST_URL, FashionMNIST,
+  MNIST, MNIST_CLASSES, MNIST_MD5, MNIST_MEAN, MNIST_STD, MNIST_URL,
+} from './mnist';

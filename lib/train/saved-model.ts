@@ -3,6 +3,7 @@
 import { describe, FileFormatError } from '../errors';
 import { readSafetensors, saveSafetensors } from '../io/safetensors';
 import { LeNet, type LeNetOptions } from '../modules/lenet';
+import { LeNetBN, type LeNetBNOptions } from '../modules/lenet-bn';
 import { Module } from '../modules/module';
 
 /** Metadata key naming the architecture ("LeNet"). */
@@ -13,6 +14,7 @@ export const CONFIG_KEY = 'simdnet.config';
 /** Architectures a weights file can name, with how to build each from its JSON config. */
 const ARCHITECTURES: Readonly<Record<string, (config: Record<string, unknown>) => Module & { config: object }>> = {
   LeNet: (config) => new LeNet(config as LeNetOptions),
+  LeNetBN: (config) => new LeNetBN(config as LeNetBNOptions),
 };
 
 /** A model whose weights file can rebuild it: an architecture listed above, with its `config`. */

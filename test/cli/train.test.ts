@@ -25,12 +25,12 @@ test('train for 1 epoch prints a summary, writes the weights with their metadata
   const r = await cli(['train', '--data', data, '--epochs', '1', '--batch-size', '8', '--progress', 'none', '--out', weights, '--history', history]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  expect(r.out[0]).toBe('data: 40 training images, 20 test images');
+  expect(r.out[0]).toBe('data: CIFAR-10, 40 training images, 20 test images');
   expect(r.out[1]).toBe('model: LeNet (62006 parameters), Adam lr 0.001, batch size 8, 1 epochs, seed 0');
   expect(r.out[2]).toMatch(/^epoch 1\/1  train loss \d+\.\d{4} acc \d+\.\d{2}%  test loss \d+\.\d{4} acc \d+\.\d{2}%  \d+\.\ds  \d+ img\/s$/);
   expect(r.out[3]).toBe(`saved the weights to ${weights}`);
   const { tensors, metadata } = readSafetensors(weights);
-  expect(metadata).toEqual({ format: 'pt', 'simdnet.arch': 'LeNet', 'simdnet.config': JSON.stringify(new LeNet().config) });
+  expect(metadata).toEqual({ format: 'pt', 'simdnet.arch': 'LeNet', 'simdnet.config': JSON.stringify(new LeNet().config), 'simdnet.dataset': 'cifar10' });
   expect(Object.keys(tensors).sort()).toEqual(Object.keys(new LeNet().stateDict()).sort());
   const h = JSON.parse(fs.readFileSync(history, 'utf8'));
   expect(h.stopped).toBe(false);
@@ -50,7 +50,7 @@ test('eval prints "accuracy: NN.NN%" first, then a line per class, then the conf
   const rows = r.out.slice(13, 23).map((l) => l.trim().split(/\s+/));
   expect(rows.map((x) => x[1])).toEqual(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
   expect(rows.every((x) => x.slice(2).map(Number).reduce((a, b) => a + b) === 2)).toBe(true);
-  expect(r.out[23]).toMatch(/^loss: \d+\.\d{4} over 20 test images$/);
+  expect(r.out[23]).toMatch(/^loss: \d+\.\d{4} over 20 CIFAR-10 test images$/);
   // Same numbers from the .tar.gz.
   const archive = path.join(dir, 'cifar-10-binary.tar.gz');
   await tar.c({ gzip: true, file: archive, cwd: data }, ['cifar-10-batches-bin']);
@@ -80,7 +80,7 @@ test('--limit trains on the first N images; --progress log writes progress to st
   const out = path.join(dir, 'limited.safetensors');
   const r = await cli(['train', '--data', data, '--epochs', '2', '--batch-size', '4', '--limit', '10', '--progress', 'log', '--out', out, '--seed', '7', '--lr', '3e-3']);
   expect(r.code).toBe(0);
-  expect(r.out[0]).toBe('data: 10 training images (first 10 of 40), 20 test images');
+  expect(r.out[0]).toBe('data: CIFAR-10, 10 training images (first 10 of 40), 20 test images');
   expect(r.out[1]).toContain('Adam lr 0.003, batch size 4, 2 epochs, seed 7');
   expect(r.err.filter((l) => /^epoch 1\/2  batch \d\/3/.test(l)).length).toBeGreaterThan(0);
   expect(r.err[r.err.length - 1]).toMatch(/^epoch 2\/2  batch 3\/3 \(100%\)/);
@@ -129,7 +129,7 @@ describe('runtime errors: exit code 1, one line, a stack only with SIMDNET_DEBUG
     saveModel(digits, new LeNet({ inChannels: 1, imageSize: 28 }));
     const d = await cli(['eval', '--weights', digits, '--data', data]);
     expect(d.code).toBe(1);
-    expect(d.err).toEqual([expect.stringMatching(/takes 1x28x28 images into 10 classes; CIFAR-10 needs 3x32x32/)]);
+    expect(d.err).toEqual([expect.stringMatching(/takes 1x28x28 images into 10 classes; CIFAR-10 needs 3x32x32 into 10 \(the weights do not record their dataset: pass --dataset\)$/)]);
   });
 
   test('a truncated batch file', async () => {

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+// The options of MNIST and FashionMNIST and their resolution (option, then environment variable, then default); no I/O.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { checkInt, describe } from '../errors';
+import { checkMd5, parseHttpUrl } from './download';
+
+export interface MNISTOptions {
+  /**
+   * A folder holding the IDX files (train-images-idx3-ubyte[.gz] ...), or torchvision's root holding
+   * MNIST/raw/ (FashionMNIST/raw/ for Fashion-MNIST), or a folder holding raw/. Default: the cache folder.
+   */
+  root?: string;
+  /** Training split (train-*, 60,000 images) or test split (t10k-*, 10,000). Default true. */
+  train?: boolean;
+  /** Download the split's .gz files into the cache folder when root holds no data. Only `load` can do this. Default false. */
+  download?: boolean;
+  /** Normalise with the dataset's mean/std after x/255; false gives x/255 only. Default true. */
+  normalize?: boolean;
+  /** Where downloads go (in <cacheDir>/MNIST/raw/ or <cacheDir>/FashionMNIST/raw/). Default $SIMDNET_CACHE_DIR, else ~/.cache/simdnet. */
+  cacheDir?: string;
+  /** Base URL the .gz file names are appended to. Default $SIMDNET_MNIST_URL (or $SIMDNET_FASHION_MNIST_URL), else the torchvision mirror. */
+  url?: string;
+  /** Expected md5 per .gz file name, overriding the official ones (e.g. for a private mirror). */
+  md5?: Readonly<Record<string, string>>;
+  /** Download inactivity timeout. Default 60000 ms. */
+  timeoutMs?: number;
+  /** Download progress callback (bytes received, Content-Length if known, the file being fetched). */
+  onProgress?: (received: number, total: number | undefined, file: string) => void;
+}
+
+/** What tells one MNIST-style dataset from another. */
+export interface MnistSpec {
+  /** Class name, used in messages ("MNIST", "FashionMNIST"). */
+  name: string;
+  /** torchvision's folder name under root (root/<folder>/raw/). */
+  folder: string;
+  classes: readonly string[];
+  mean: number;
+  std: number;
+  /** Default base URL. */
+  url: string;
+  /** Environment variable overriding the base URL. */
+  urlEnv: string;
+  /** md5 of each .gz file. */
+  md5: Readonly<Record<string, string>>;
+}
+
+export interface ResolvedMnistOptions {
+  root: string;
+  train: boolean;
+  download: boolean;
+  normalize: boolean;
+  cacheDir: string;
+  url: string;
+  /** What set `url`, for error messages: the option, the environment variable or the default. */
+  urlSource: string;
+  md5: Readonly<Record<string, string>>;
+  timeoutMs: number | undefined;
+  onProgress: MNISTOptions['onProgress'];
+}
+
+const KNOWN = new Set(['root', 'train', 'download', 'normalize', 'cacheDir', 'url', 'md5', 'timeoutMs', 'onProgress']);
+
+/** Applies defaults (option, then env var, then built-in) and validates types, naming the dataset and the option. */
+export function resolveMnistOptions(spec: MnistSpec, options: MNISTOptions): ResolvedMnistOptions {
+  const what = spec.name;
+  if (options === null || typeof options !== 'object') throw new TypeError(`${what}: options must be an object, got ${describe(options)}`);
+  for (const k of Object.keys(options)) {
+    if (!KNOWN.has(k)) throw new TypeError(`${what}: unknown option "${k}" (known: ${[...KNOWN].join(', ')})`);
+  }
+  const str = (name: string, v: unknown): string | undefined => {
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new TypeError(`${what}: ${name} must be a non-empty string, got ${describe(v)}`);
+    return v as string | undefined;
+  };
+  const bool = (name: string, v: unknown, def: boolean): boolean => {
+    if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${what}: ${name} must be a boolean, got ${describe(v)}`);
+    return (v as boolean | undefined) ?? def;
+  };
+  const env = (name: string): string | undefined => process.env[name] || undefined;
+  const cacheDir = str('cacheDir', options.cacheDir) ?? env('SIMDNET_CACHE_DIR') ?? path.join(os.homedir(), '.cache', 'simdnet');
+  const optionUrl = str('url', options.url);
+  // An env var is only checked when a download needs it; a bad option is reported at once.
+  if (optionUrl !== undefined) parseHttpUrl(`${what}: url`, optionUrl);
+  const envUrl = env(spec.urlEnv);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw new TypeError(`${what}: onProgress must be a function, got ${describe(options.onProgress)}`);
+  }
+  return {
+    root: path.resolve(str('root', options.root) ?? cacheDir),
+    train: bool('train', options.train, true),
+    download: bool('download', options.download, false),
+    normalize: bool('normalize', options.normalize, true),
+    cacheDir: path.resolve(cacheDir),
+    url: optionUrl ?? envUrl ?? spec.url,
+    urlSource: optionUrl !== undefined ? `${what}: url` : envUrl !== undefined ? spec.urlEnv : `${what}: default url`,
+    md5: resolveMd5(spec, options.md5),
+    timeoutMs: options.timeoutMs === undefined ? undefined : checkInt(`${what}: timeoutMs`, options.timeoutMs, 1),
+    onProgress: options.onProgress,
+  };
+}
+
+/** The official md5s with the given ones laid over; every key must be one of the four .gz names. */
+function resolveMd5(spec: MnistSpec, md5: unknown): Readonly<Record<string, string>> {
+  if (md5 === undefined) return spec.md5;
+  if (md5 === null || typeof md5 !== 'object' || Array.isArray(md5)) {
+    throw new TypeError(`${spec.name}: md5 must be an object of file name -> md5, got ${describe(md5)}`);
+  }
+  const out: Record<string, string> = { ...spec.md5 };
+  for (const [file, sum] of Object.entries(md5)) {
+    if (!Object.prototype.hasOwnProperty.call(spec.md5, file)) throw new TypeError(`${spec.name}: md5 has unknown file "${file}" (known: ${Object.keys(spec.md5).join(', ')})`);
+    out[file] = checkMd5(`${spec.name}: md5["${file}"]`, sum);
+  }
+  return out;
+}

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+// BatchNorm1d and BatchNorm2d: options, parameters, running statistics and modes (the maths is in native/).
+import { checkInt, checkNumber, describe, ShapeError } from '../errors';
+import { native } from '../native';
+import { formatShape, expectShape } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
+import { rejectUnknownOptions } from './options';
+import { Parameter } from './parameter';
+
+export interface BatchNormOptions {
+  /** C, the number of channels (features) normalised separately. */
+  numFeatures: number;
+  /** Added to the variance. Default 1e-5; 0 is allowed, as in PyTorch. */
+  eps?: number;
+  /** Weight of the new batch in the running statistics. Default 0.1; null for a cumulative average. */
+  momentum?: number | null;
+  /** Learnable per-channel `weight` (gamma) and `bias` (beta). Default true. */
+  affine?: boolean;
+  /** Keep running statistics for eval mode; when false, batch statistics are used in every mode. Default true. */
+  trackRunningStats?: boolean;
+}
+
+const KNOWN = ['numFeatures', 'eps', 'momentum', 'affine', 'trackRunningStats'];
+
+interface Saved {
+  input: Tensor;
+  mean: Tensor;
+  invstd: Tensor;
+}
+
+/**
+ * The shared base of BatchNorm1d and BatchNorm2d (torch.nn.modules.batchnorm._BatchNorm), over input
+ * viewed as [N, C, S]. Training normalises with the batch mean and biased variance and updates the
+ * running statistics with the unbiased variance; eval mode normalises with the running statistics.
+ *
+ * State dict (PyTorch's names): `weight`, `bias` (when affine), `running_mean`, `running_var` and
+ * `num_batches_tracked` (when tracking). num_batches_tracked is a float32 tensor of shape [] here
+ * (PyTorch: int64), exact up to 2^24 batches.
+ */
+export abstract class BatchNormBase extends Module {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  readonly weight: Parameter | null;
+  readonly bias: Parameter | null;
+  private readonly stats: { mean: Tensor; variance: Tensor; batches: Tensor } | null;
+  private saved: Saved | null = null;
+
+  constructor(layer: string, options: BatchNormOptions) {
+    super();
+    if (options === null || typeof options !== 'object') throw new TypeError(`${layer}: options must be an object, got ${describe(options)}`);
+    rejectUnknownOptions(layer, options, KNOWN);
+    this.numFeatures = checkInt(`${layer}: numFeatures`, options.numFeatures);
+    this.eps = checkNumber(`${layer}: eps`, options.eps ?? 1e-5, { min: 0 });
+    const momentum = options.momentum === undefined ? 0.1 : options.momentum;
+    this.momentum = momentum === null ? null : checkNumber(`${layer}: momentum`, momentum, { min: 0, max: 1 });
+    this.affine = checkFlag(`${layer}: affine`, options.affine ?? true);
+    this.trackRunningStats = checkFlag(`${layer}: trackRunningStats`, options.trackRunningStats ?? true);
+    const c = [this.numFeatures];
+    this.weight = this.affine ? this.registerParameter('weight', new Parameter(Tensor.zeros(c))) : null;
+    this.bias = this.affine ? this.registerParameter('bias', new Parameter(Tensor.zeros(c))) : null;
+    this.stats = this.trackRunningStats
+      ? {
+          mean: this.registerBuffer('running_mean', Tensor.zeros(c)),
+          variance: this.registerBuffer('running_var', Tensor.zeros(c)),
+          batches: this.registerBuffer('num_batches_tracked', Tensor.zeros([])),
+        }
+      : null;
+    this.resetParameters();
+  }
+
+  /** Per-channel running mean (the state dict's `running_mean`, the module's own tensor), or null when not tracking. */
+  get runningMean(): Tensor | null {
+    return this.stats?.mean ?? null;
+  }
+
+  /** Per-channel running unbiased variance (`running_var`), or null when not tracking. */
+  get runningVar(): Tensor | null {
+    return this.stats?.variance ?? null;
+  }
+
+  /** Training batches seen since the last resetRunningStats() (`num_batches_tracked`); 0 when not tracking. */
+  get numBatchesTracked(): number {
+    return this.stats?.batches.data[0] ?? 0;
+  }
+
+  /** Running mean 0, running variance 1, no batches tracked. */
+  resetRunningStats(): void {
+    if (!this.stats) return;
+    this.stats.mean.data.fill(0);
+    this.stats.variance.data.fill(1);
+    this.stats.batches.data.fill(0);
+  }
+
+  /** PyTorch's initialisation: weight 1, bias 0, and fresh running statistics. */
+  resetParameters(): void {
+    this.resetRunningStats();
+    this.weight?.data.data.fill(1);
+    this.bias?.data.data.fill(0);
+  }
+
+  /** [N, C, S] for a valid input shape; throws a ShapeError naming the layer otherwise. */
+  protected abstract dims(shape: readonly number[]): [number, number, number];
+
+  outputShape(inputShape: readonly number[]): number[] {
+    this.dims(inputShape);
+    return [...inputShape];
+  }
+
+  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+    const [n, c, s] = this.dims(input.shape);
+    const keep = ctx.keepState !== false;
+    const out = this.scratch('out', input.shape, ctx.reuse);
+    const w = this.weight?.data.data ?? null;
+    const b = this.bias?.data.data ?? null;
+    if (!this.training && this.stats) {
+      native.batchNormForwardEval(out.data, input.data, this.stats.mean.data, this.stats.variance.data, w, b, n, c, s, this.eps);
+      if (keep) this.saved = null;
+      return out;
+    }
+    if (n * s < 2) {
+      throw new RangeError(`${this.constructor.name}: Expected more than 1 value per channel when training, got input size ${formatShape(input.shape)}`);
+    }
+    // Running statistics change only in training mode, and never for predict() (keepState false).
+    const update = this.training && keep ? this.stats : null;
+    let factor = 0;
+    if (update) {
+      update.batches.data[0] += 1;
+      factor = this.momentum ?? 1 / update.batches.data[0];
+    }
+    const mean = this.scratch('saveMean', [c], ctx.reuse && keep);
+    const invstd = this.scratch('saveInvstd', [c], ctx.reuse && keep);
+    native.batchNormForwardTrain(out.data, mean.data, invstd.data, update?.mean.data ?? null, update?.variance.data ?? null,
+      input.data, w, b, n, c, s, this.eps, factor);
+    if (keep) this.saved = this.training ? { input, mean, invstd } : null;
+    return out;
+  }
+
+  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+    const saved = requireSaved(this.saved, this.constructor.name);
+    expectShape(`${this.constructor.name}.backward: doutput`, doutput.shape, saved.input.shape);
+    const [n, c, s] = this.dims(saved.input.shape);
+    const dinput = ctx.inputGrad ? this.scratch('dinput', saved.input.shape, ctx.reuse, true) : null;
+    native.batchNormBackwardTrain(dinput?.data ?? null, this.weight?.grad.data ?? null, this.bias?.grad.data ?? null, doutput.data,
+      saved.input.data, saved.mean.data, saved.invstd.data, this.weight?.data.data ?? null, n, c, s);
+    return dinput;
+  }
+
+  /** Throws unless dimension 1 holds numFeatures channels and every dimension is >= 1. */
+  protected checkChannels(shape: readonly number[]): [number, number, number] {
+    if (shape[1] !== this.numFeatures) {
+      throw new ShapeError(`${this.constructor.name}: input ${formatShape(shape)} has ${shape[1]} channels, expected numFeatures = ${this.numFeatures}`);
+    }
+    if (shape.some((d) => d < 1)) throw new ShapeError(`${this.constructor.name}: input ${formatShape(shape)} has no values`);
+    return [shape[0], shape[1], shape.slice(2).reduce((a, d) => a * d, 1)];
+  }
+
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}`;
+  }
+}
+
+function checkFlag(what: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${what} must be a boolean, got ${describe(value)}`);
+  return value;
+}
+
+/**
+ * Batch normalisation over [N, C] or [N, C, L] input, as torch.nn.BatchNorm1d:
+ * y = (x - mean) / sqrt(var + eps) * weight + bias per channel, with the batch's mean and biased
+ * variance in training and the running statistics in eval mode.
+ *
+ * Options: numFeatures, eps = 1e-5, momentum = 0.1 (null: cumulative average), affine = true,
+ * trackRunningStats = true. Shape: [N, C] -> [N, C], [N, C, L] -> [N, C, L].
+ * Training needs more than one value per channel (N*L > 1).
+ *
+ * @example
+ * const bn = new BatchNorm1d({ numFeatures: 3, eps: 0 });
+ * const y = bn.forward(x);   // x [4, 3]: each column normalised with its batch statistics
+ * bn.eval();                 // from now on the running statistics are used
+ */
+export class BatchNorm1d extends BatchNormBase {
+  constructor(options: BatchNormOptions) {
+    super('BatchNorm1d', options);
+  }
+
+  protected dims(shape: readonly number[]): [number, number, number] {
+    if (shape.length !== 2 && shape.length !== 3) throw new ShapeError(`BatchNorm1d: expected 2D or 3D input (got ${shape.length}D input)`);
+    return this.checkChannels(shape);
+  }
+}
+
+/**
+ * Batch normalisation over [N, C, H, W] input, as torch.nn.BatchNorm2d: every channel is normalised
+ * over the batch and both spatial dimensions (N*H*W values).
+ *
+ * Options: as BatchNorm1d. Shape: [N, C, H, W] -> [N, C, H, W].
+ *
+ * @example
+ * const bn = new BatchNorm2d({ numFeatures: 6 });   // after a Conv2d with 6 output channels
+ */
+export class BatchNorm2d extends BatchNormBase {
+  constructor(options: BatchNormOptions) {
+    super('BatchNorm2d', options);
+  }
+
+  protected dims(shape: readonly number[]): [number, number, number] {
+    if (shape.length !== 4) throw new ShapeError(`BatchNorm2d: expected 4D input (got ${shape.length}D input)`);
+    return this.checkChannels(shape);
+  }
+}
