@@ -5,6 +5,7 @@ import { registerEval } from './eval';
 import { registerExplain } from './explain';
 import { packageVersion, registerInfo } from './info';
 import { EXIT_OK, EXIT_USAGE, oneLine, reportError, type CliIO } from './io';
+import { registerPredictAndPlot } from './predict';
 import { registerSummary } from './summary';
 import { registerTrain } from './train';
 
@@ -29,6 +30,7 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
   registerTrain(program, io, setExitCode);
   registerEval(program, io, setExitCode);
   registerInfo(program, io, setExitCode);
+  registerPredictAndPlot(program, io, setExitCode);
   registerSummary(program, io, setExitCode);
   registerExplain(program, io, setExitCode);
   program.addHelpText(

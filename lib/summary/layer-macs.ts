@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Multiply-add (MAC) counting rules per layer class for summary(); the walk and the totals live in summary.ts.
+import { AdaptiveAvgPool2d } from '../modules/adaptive-avg-pool2d';
+import { AvgPool2d } from '../modules/avg-pool2d';
 import { BatchNormBase } from '../modules/batch-norm';
 import { Conv1d } from '../modules/conv1d';
 import { Conv2d } from '../modules/conv2d';
@@ -62,6 +64,8 @@ registerMacCounter(Linear, (fc, _input, output) => shapeSize(output) * fc.inFeat
 registerMacCounter(MaxPool2d, () => 0);
 registerMacCounter(ReLU, () => 0);
 registerMacCounter(Flatten, () => 0);
+registerMacCounter(AvgPool2d, () => 0);
+registerMacCounter(AdaptiveAvgPool2d, () => 0);
 /** Conv1d: MACs = N * outChannels * OL * (inChannels / groups) * kernel. */
 registerMacCounter(Conv1d, (conv, _input, output) => shapeSize(output) * (conv.inChannels / conv.groups) * conv.kernelSize);
 /** Batch norm: one multiply-add per output value (x * scale + shift once folded, as in eval mode). */
