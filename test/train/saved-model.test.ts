@@ -48,7 +48,7 @@ describe('files that cannot rebuild a model give a FileFormatError naming the fi
   };
   const cases: [string, () => string, RegExp][] = [
     ['no metadata', () => write(), /no "simdnet.arch" in the metadata/],
-    ['an unknown architecture', () => write({ 'simdnet.arch': 'ResNet' }), /unknown architecture "ResNet" \(known: LeNet\)/],
+    ['an unknown architecture', () => write({ 'simdnet.arch': 'ResNet' }), /unknown architecture "ResNet" \(known: LeNet, LeNetBN\)/],
     ['an inherited property name as architecture', () => write({ 'simdnet.arch': 'toString' }), /unknown architecture/],
     ['config that is not JSON', () => write({ 'simdnet.arch': 'LeNet', 'simdnet.config': '{oops' }), /not valid JSON/],
     ['config that is not an object', () => write({ 'simdnet.arch': 'LeNet', 'simdnet.config': '[1]' }), /must be a JSON object/],

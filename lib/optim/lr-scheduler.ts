@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+// Learning-rate schedules as PyTorch's (closed forms): the LRScheduler base, StepLR, CosineAnnealingLR and LinearLR.
+import { checkInt, checkNumber, describe } from '../errors';
+import { rejectUnknownOptions } from '../modules/options';
+import { Optimizer } from './optimizer';
+
+/** PyTorch's param_group['initial_lr']: set by the first scheduler built on an optimizer, shared by later ones. */
+const initialLrs = new WeakMap<Optimizer, number>();
+
+/**
+ * Base of the schedules. Like torch.optim.lr_scheduler, building one sets `optimizer.lr` to the
+ * epoch-0 value and each step() moves to the next epoch. Values come from closed forms of the base
+ * learning rate (`lrAt`), which equal PyTorch's recursive updates up to float64 rounding; an
+ * `optimizer.lr` changed by hand is overwritten at the next step().
+ *
+ * The base learning rate is the optimizer's lr when its first scheduler was built (PyTorch's
+ * `initial_lr`), so schedules chained on one optimizer share it.
+ */
+export abstract class LRScheduler {
+  readonly optimizer: Optimizer;
+  /** The learning rate the schedule scales (PyTorch's base_lrs[0]). */
+  readonly baseLr: number;
+  private epoch = 0;
+  private lastLr = 0;
+
+  /** `initialLr` replaces the optimizer's initial lr (OneCycleLR's maxLr / divFactor). */
+  protected constructor(name: string, optimizer: Optimizer, initialLr?: number) {
+    if (!(optimizer instanceof Optimizer)) throw new TypeError(`${name}: optimizer must be an Optimizer, got ${describe(optimizer)}`);
+    this.optimizer = optimizer;
+    if (initialLr !== undefined) initialLrs.set(optimizer, initialLr);
+    else if (!initialLrs.has(optimizer)) initialLrs.set(optimizer, optimizer.lr);
+    this.baseLr = initialLrs.get(optimizer)!;
+  }
+
+  /** The learning rate at `epoch` (0 is the value set at construction); pure, it changes nothing. */
+  abstract lrAt(epoch: number): number;
+
+  /** Advances one epoch (one batch for OneCycleLR) and sets optimizer.lr. */
+  step(): void {
+    this.moveTo(this.epoch + 1);
+  }
+
+  /** The learning rate set by the last step() (or the constructor). PyTorch returns one per param group; here there is one. */
+  getLastLr(): number {
+    return this.lastLr;
+  }
+
+  /** Number of step() calls so far (PyTorch's last_epoch). */
+  get lastEpoch(): number {
+    return this.epoch;
+  }
+
+  /** { lastEpoch }, for checkpoints. */
+  stateDict(): { lastEpoch: number } {
+    return { lastEpoch: this.epoch };
+  }
+
+  /** Resumes at a saved epoch and sets optimizer.lr to its value. */
+  loadStateDict(state: { lastEpoch: number }): void {
+    this.moveTo(checkInt(`${this.constructor.name}.loadStateDict: lastEpoch`, state?.lastEpoch, 0));
+  }
+
+  /** Subclasses call this at the end of their constructor: sets the epoch-0 learning rate. */
+  protected start(): void {
+    this.moveTo(0);
+  }
+
+  private moveTo(epoch: number): void {
+    const lr = this.lrAt(epoch); // may throw (OneCycleLR past its end); then nothing changes
+    this.epoch = epoch;
+    this.lastLr = lr;
+    this.optimizer.lr = lr;
+  }
+}
+
+export interface StepLROptions {
+  /** Epochs between decays. Required. */
+  stepSize: number;
+  /** Factor per decay. Default 0.1. */
+  gamma?: number;
+}
+
+/**
+ * lr = baseLr gamma^floor(epoch / stepSize), as torch.optim.lr_scheduler.StepLR.
+ *
+ * @example
+ * const sched = new StepLR(opt, { stepSize: 30 }); // lr / 10 every 30 epochs
+ * for (let e = 0; e < 90; e++) { trainOneEpoch(); sched.step(); }
+ */
+export class StepLR extends LRScheduler {
+  readonly stepSize: number;
+  readonly gamma: number;
+
+  constructor(optimizer: Optimizer, options: StepLROptions) {
+    super('StepLR', optimizer);
+    rejectUnknownOptions('StepLR', options ?? {}, ['stepSize', 'gamma']);
+    this.stepSize = checkInt('StepLR: stepSize', options?.stepSize);
+    this.gamma = checkNumber('StepLR: gamma', options.gamma ?? 0.1);
+    this.start();
+  }
+
+  lrAt(epoch: number): number {
+    return this.baseLr * this.gamma ** Math.floor(epoch / this.stepSize);
+  }
+}
+
+export interface CosineAnnealingLROptions {
+  /** Half-period in epochs: lr reaches etaMin at epoch tMax. Required. */
+  tMax: number;
+  /** Default 0. */
+  etaMin?: number;
+}
+
+/**
+ * lr = etaMin + (baseLr - etaMin) (1 + cos(pi epoch / tMax)) / 2, as
+ * torch.optim.lr_scheduler.CosineAnnealingLR (no restarts; past tMax the cosine rises again, as in PyTorch).
+ *
+ * @example
+ * const sched = new CosineAnnealingLR(opt, { tMax: 30 });
+ */
+export class CosineAnnealingLR extends LRScheduler {
+  readonly tMax: number;
+  readonly etaMin: number;
+
+  constructor(optimizer: Optimizer, options: CosineAnnealingLROptions) {
+    super('CosineAnnealingLR', optimizer);
+    rejectUnknownOptions('CosineAnnealingLR', options ?? {}, ['tMax', 'etaMin']);
+    this.tMax = checkInt('CosineAnnealingLR: tMax', options?.tMax);
+    this.etaMin = checkNumber('CosineAnnealingLR: etaMin', options.etaMin ?? 0);
+    this.start();
+  }
+
+  lrAt(epoch: number): number {
+    return this.etaMin + ((this.baseLr - this.etaMin) * (1 + Math.cos((Math.PI * epoch) / this.tMax))) / 2;
+  }
+}
+
+export interface LinearLROptions {
+  /** Factor at epoch 0, in (0, 1]. Default 1/3. */
+  startFactor?: number;
+  /** Factor from epoch totalIters on, in [0, 1]. Default 1. */
+  endFactor?: number;
+  /** Epochs of the linear ramp. Default 5. */
+  totalIters?: number;
+}
+
+/**
+ * lr = baseLr (startFactor + (endFactor - startFactor) min(epoch, totalIters) / totalIters), as
+ * torch.optim.lr_scheduler.LinearLR: a linear warm-up by default (a decay when endFactor < startFactor).
+ * Chain it before another schedule with SequentialLR.
+ *
+ * @example
+ * const warmup = new LinearLR(opt, { startFactor: 0.1, totalIters: 5 }); // 5 epochs from lr/10 to lr
+ */
+export class LinearLR extends LRScheduler {
+  readonly startFactor: number;
+  readonly endFactor: number;
+  readonly totalIters: number;
+
+  constructor(optimizer: Optimizer, options: LinearLROptions = {}) {
+    super('LinearLR', optimizer);
+    rejectUnknownOptions('LinearLR', options, ['startFactor', 'endFactor', 'totalIters']);
+    this.startFactor = checkNumber('LinearLR: startFactor', options.startFactor ?? 1 / 3, { minExclusive: 0, max: 1 });
+    this.endFactor = checkNumber('LinearLR: endFactor', options.endFactor ?? 1, { min: 0, max: 1 });
+    this.totalIters = checkInt('LinearLR: totalIters', options.totalIters ?? 5);
+    this.start();
+  }
+
+  lrAt(epoch: number): number {
+    const t = Math.min(epoch, this.totalIters) / this.totalIters;
+    return this.baseLr * (this.startFactor + (this.endFactor - this.startFactor) * t);
+  }
+}

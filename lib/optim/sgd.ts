@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+// SGD: torch.optim.SGD's update (momentum with dampening, Nesterov, L2 weight decay on the gradient).
+import { checkNumber, describe } from '../errors';
+import { Parameter } from '../modules/parameter';
+import { rejectUnknownOptions } from '../modules/options';
+import { Optimizer } from './optimizer';
+
+export interface SGDOptions {
+  /** Learning rate. Required, as in PyTorch. */
+  lr: number;
+  /** Default 0 (plain SGD). */
+  momentum?: number;
+  /** Scales the new gradient in the momentum buffer by 1 - dampening (not on the first step). Default 0. */
+  dampening?: number;
+  /** Nesterov momentum; needs momentum > 0 and dampening 0. Default false. */
+  nesterov?: boolean;
+  /** L2 penalty added to the gradient. Default 0. */
+  weightDecay?: number;
+}
+
+interface SGDState {
+  /** PyTorch's momentum_buffer: null until the first step with momentum. */
+  momentumBuffer: Float32Array | null;
+}
+
+/**
+ * Stochastic gradient descent, matching torch.optim.SGD (maximize off) step for step:
+ * g = grad + weightDecay θ; with momentum, b = g on the first step, else b = momentum b + (1 - dampening) g,
+ * and g = nesterov ? g + momentum b : b; then θ -= lr g. Float32 throughout, like PyTorch.
+ *
+ * @example
+ * const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+ * opt.zeroGrad(); model.backward(lossFn.backward()); opt.step();
+ */
+export class SGD extends Optimizer {
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly nesterov: boolean;
+  readonly weightDecay: number;
+  private readonly state: SGDState[];
+
+  constructor(params: Iterable<Parameter>, options: SGDOptions) {
+    if (typeof options !== 'object' || options === null || options.lr === undefined) {
+      throw new TypeError('SGD: options.lr is required, e.g. new SGD(model.parameters(), { lr: 0.01 })');
+    }
+    super(params, options.lr, 'SGD');
+    rejectUnknownOptions('SGD', options, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay']);
+    this.momentum = checkNumber('SGD: momentum', options.momentum ?? 0, { min: 0 });
+    this.dampening = checkNumber('SGD: dampening', options.dampening ?? 0);
+    if (typeof (options.nesterov ?? false) !== 'boolean') throw new TypeError(`SGD: nesterov must be a boolean, got ${describe(options.nesterov)}`);
+    this.nesterov = options.nesterov ?? false;
+    this.weightDecay = checkNumber('SGD: weightDecay', options.weightDecay ?? 0, { min: 0 });
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
+      throw new RangeError(`SGD: nesterov needs momentum > 0 and dampening 0, got momentum ${this.momentum}, dampening ${this.dampening}`);
+    }
+    this.state = this.params.map(() => ({ momentumBuffer: null }));
+  }
+
+  step(): void {
+    const { lr, momentum, dampening, nesterov, weightDecay } = this;
+    const f = Math.fround;
+    this.params.forEach((p, index) => {
+      const theta = p.data.data;
+      const grad = p.grad.data;
+      const s = this.state[index];
+      const first = momentum !== 0 && s.momentumBuffer === null;
+      if (first) s.momentumBuffer = new Float32Array(theta.length);
+      const buf = s.momentumBuffer;
+      for (let i = 0; i < theta.length; i++) {
+        let g = weightDecay !== 0 ? f(grad[i] + weightDecay * theta[i]) : grad[i];
+        if (buf) {
+          buf[i] = first ? g : f(f(buf[i] * momentum) + (1 - dampening) * g);
+          g = nesterov ? f(g + momentum * buf[i]) : buf[i];
+        }
+        theta[i] = theta[i] - lr * g;
+      }
+    });
+  }
+
+  /** Per-parameter state (the momentum buffer, shared, not copied), for checkpoints. */
+  stateOf(index: number): Readonly<SGDState> {
+    const s = this.state[index];
+    if (!s) throw new RangeError(`SGD.stateOf: index ${index} is outside 0..${this.state.length - 1}`);
+    return s;
+  }
+}
