@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import type { EpochRecord } from '../train/trainer';
 import { formatPercent, PROGRESS_MODES, type ProgressMode } from '../train/progress';
 import { checkDataPath, checkOutputPath, DATA_HELP, DATASET_KEY, DATASET_NAMES, DATASETS, loadDataset, takeFirst, type DatasetName } from './data-path';
+import { RECIPE_NAMES, RECIPES, type Recipe } from '../train/recipes';
 import { EXIT_INTERRUPTED, EXIT_OK, println, type CliIO } from './io';
 import { integerAtLeast, nonEmpty, positiveNumber } from './options';
 
@@ -21,6 +22,8 @@ export interface TrainCommandOptions {
   history?: string;
   progress: ProgressMode;
   limit?: number;
+  /** A named recipe (lib/train/recipes.ts); its epochs, lr and batch size give way to explicit flags. */
+  recipe?: string;
 }
 
 /** Adds the `train` command to the program. */
@@ -39,7 +42,17 @@ export function registerTrain(program: Command, io: CliIO, setExitCode: (code: n
     .option('--history <file>', 'write the per-epoch history as JSON here after every epoch', nonEmpty)
     .addOption(new Option('--progress <mode>', 'progress output on stderr: a bar on a terminal, log lines, or none').choices(PROGRESS_MODES).default('auto'))
     .option('--limit <n>', 'use only the first N training images (for smoke tests)', integerAtLeast(1))
-    .action(async (opts: TrainCommandOptions) => setExitCode(await runTrain(opts, io)));
+    .addOption(new Option('--recipe <name>', `a tuned recipe: ${RECIPE_NAMES.map((n) => `${n} (${RECIPES[n].description})`).join('; ')}; --epochs, --lr and --batch-size given on the command line still win`).choices(RECIPE_NAMES))
+    .action(async (opts: TrainCommandOptions, cmd: Command) => {
+      // A recipe's epochs, lr and batch size replace the defaults, not values the user typed.
+      const recipe = opts.recipe === undefined ? undefined : RECIPES[opts.recipe];
+      if (recipe !== undefined) {
+        if (cmd.getOptionValueSource('epochs') !== 'cli') opts.epochs = recipe.epochs;
+        if (cmd.getOptionValueSource('lr') !== 'cli') opts.lr = recipe.lr;
+        if (cmd.getOptionValueSource('batchSize') !== 'cli') opts.batchSize = recipe.batchSize;
+      }
+      setExitCode(await runTrain(opts, io));
+    });
 }
 
 /** Runs `simdnet train` with parsed options; returns the exit code (throws on errors, which the caller reports). */
@@ -50,14 +63,14 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   const out = checkOutputPath('--out', opts.out);
   const historyPath = opts.history === undefined ? undefined : checkOutputPath('--history', opts.history);
   // The addon loads here, not at startup, so --help works without it.
-  const [{ DataLoader }, { LeNet }, { Adam }, { manualSeed }, { fit }, { modelMetadata }, { saveSafetensors }] = await Promise.all([
+  const [{ DataLoader }, { Adam }, { manualSeed }, { fit }, { modelMetadata }, { saveSafetensors }, { buildRecipe }] = await Promise.all([
     import('../data/loader'),
-    import('../modules/lenet'),
     import('../optim/adam'),
     import('../random'),
     import('../train/trainer'),
     import('../train/saved-model'),
     import('../io/safetensors'),
+    import('./recipe'),
   ]);
   const log = opts.progress === 'none' ? undefined : io.stderr;
   const fullTrain = await loadDataset(loc, true, log);
@@ -71,12 +84,15 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   println(io.stdout, `data: ${title}, ${train.length} training images${train.length < fullTrain.length ? ` (first ${train.length} of ${fullTrain.length})` : ''}, ${test.length} test images`);
 
   manualSeed(opts.seed);
+  const recipe: Recipe = RECIPES[opts.recipe ?? 'lenet'];
   // CIFAR-10: the course's LeNet; 28x28 grey images: LeNet-5 (conv1 padded by 2, so 61,706 parameters).
-  const model = dataset === 'cifar10' ? new LeNet() : new LeNet({ inChannels: sampleShape[0], imageSize: sampleShape[1], numClasses });
+  const { model, modelName, transform } = buildRecipe(recipe, sampleShape, numClasses);
   const optimizer = new Adam(model.parameters(), { lr: opts.lr });
-  const trainLoader = new DataLoader(train, { batchSize: opts.batchSize, shuffle: true, seed: opts.seed });
+  const schedule = recipe.cosine ? new (await import('../optim/lr-scheduler')).CosineAnnealingLR(optimizer, { tMax: opts.epochs }) : undefined;
+  const trainLoader = new DataLoader(train, { batchSize: opts.batchSize, shuffle: true, seed: opts.seed, transform });
   const testLoader = new DataLoader(test, { batchSize: 256 });
-  println(io.stdout, `model: ${dataset === 'cifar10' ? 'LeNet' : 'LeNet-5'} (${model.numParameters()} parameters), Adam lr ${opts.lr}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`);
+  const extras = [recipe.cosine ? 'cosine schedule' : '', recipe.flip ? 'flips' : '', recipe.cropPadding > 0 ? `crops (padding ${recipe.cropPadding})` : ''].filter(Boolean);
+  println(io.stdout, `model: ${modelName} (${model.numParameters()} parameters), Adam lr ${opts.lr}${extras.length ? ` (${extras.join(', ')})` : ''}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`);
 
   const history = await fit(model, {
     trainLoader,
@@ -87,7 +103,10 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     progressStream: io.stderr,
     historyPath,
     signal: io.signal,
-    onEpochEnd: (record) => println(io.stdout, formatEpochLine(record, opts.epochs)),
+    onEpochEnd: (record) => {
+      schedule?.step();
+      println(io.stdout, formatEpochLine(record, opts.epochs));
+    },
   });
   // saveModel's metadata (architecture and config) plus the dataset, so `eval` needs no --dataset.
   saveSafetensors(out, model.stateDict(), { ...modelMetadata(model), [DATASET_KEY]: dataset });

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+// `simdnet train --recipe`: the recipe picks model, schedule and augmentation; explicit flags still win.
+import * as fs from 'fs';
+import * as path from 'path';
+import { buildRecipe } from '../../lib/cli/recipe';
+import { readSafetensors } from '../../lib/io/safetensors';
+import { LeNetBN } from '../../lib/modules/lenet-bn';
+import { Generator } from '../../lib/random';
+import { RECIPES } from '../../lib/train/recipes';
+import { writeTinyCifar10 } from './cifar-fixture';
+import { cli, tempDir } from './helpers';
+
+let dir: string;
+let data: string;
+beforeAll(() => {
+  dir = tempDir('simdnet-cli-recipe-');
+  data = path.join(dir, 'data');
+  writeTinyCifar10(path.join(data, 'cifar-10-batches-bin'), 8, 20);
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test('buildRecipe makes the recipe model and its augmentation', () => {
+  const bn = buildRecipe(RECIPES['lenet-bn'], [3, 32, 32], 10);
+  expect(bn.model).toBeInstanceOf(LeNetBN);
+  expect(bn.modelName).toBe('LeNetBN');
+  const image = Float32Array.from({ length: 3 * 32 * 32 }, (_, i) => i % 32);
+  bn.transform!(image, [3, 32, 32], new Generator(0)); // flips or not, but keeps each row's values
+  expect([...image.subarray(0, 32)].sort((a, b) => a - b)).toEqual(Array.from({ length: 32 }, (_, i) => i));
+  const plain = buildRecipe(RECIPES.lenet, [1, 28, 28], 10);
+  expect(plain.modelName).toBe('LeNet-5');
+  expect(plain.transform).toBeUndefined();
+});
+
+test('train --recipe lenet-bn trains LeNetBN with its settings, and eval reloads it', async () => {
+  const weights = path.join(dir, 'bn.safetensors');
+  const r = await cli(['train', '--data', data, '--recipe', 'lenet-bn', '--epochs', '2', '--batch-size', '8', '--progress', 'none', '--out', weights]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.out[1]).toBe('model: LeNetBN (62050 parameters), Adam lr 0.002 (cosine schedule, flips), batch size 8, 2 epochs, seed 0');
+  expect(readSafetensors(weights).metadata['simdnet.arch']).toBe('LeNetBN');
+  const e = await cli(['eval', '--weights', weights, '--data', data]);
+  expect(e.code).toBe(0);
+  expect(e.out[0]).toMatch(/^accuracy: \d+\.\d{2}%$/);
+});
+
+test('an unknown recipe is a usage error', async () => {
+  const r = await cli(['train', '--data', data, '--recipe', 'resnet']);
+  expect(r.code).toBe(2);
+  expect(r.err).toHaveLength(1);
+  expect(r.err[0]).toMatch(/--recipe/);
+});
