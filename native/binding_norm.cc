@@ -3,7 +3,6 @@
 // Registered by binding.cc through register_norm_exports. Argument order: outputs, saved buffers, inputs, sizes.
 #include <napi.h>
 
-#include <new>
 #include <string>
 
 #include "binding_checks.h"
@@ -11,20 +10,6 @@
 
 namespace simdnet {
 namespace {
-
-// One catch-all per export: JS errors pass through, C++ failures become JS errors, nothing aborts.
-template <typename Fn>
-Napi::Value guarded(const Napi::CallbackInfo& info, const char* op, Fn&& fn) {
-  try {
-    return fn();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(info.Env(), std::string(op) + ": out of memory");
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), std::string(op) + ": " + e.what());
-  }
-}
 
 // Sizes n, c, s at positions [first, first + 3); returns the shape and sets *count = N*C*S.
 BatchNormShape read_shape(ArgReader& a, size_t first, int64_t* count) {

@@ -4,7 +4,7 @@ import { describe } from '../errors';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
-import { intPair, IntPair, pairRepr, rejectUnknownOptions } from './options';
+import { intPair, IntPair, pairRepr, poolOutputSize, rejectUnknownOptions } from './options';
 
 export interface AvgPool2dOptions {
   kernelSize: IntPair;
@@ -26,19 +26,6 @@ const KNOWN = ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad',
 export interface PoolWindows {
   start: Int32Array;
   end: Int32Array;
-}
-
-/**
- * Output length of one axis under PyTorch's rule (pooling_output_shape_pad_lr, dilation 1): floor or
- * ceil of (in + 2 pad - kernel) / stride, plus 1; in ceil mode the last window must start inside the
- * input or the left padding. Returns 0 or less when no window fits.
- */
-export function poolOutputSize(input: number, kernel: number, stride: number, pad: number, ceilMode: boolean): number {
-  const num = input + 2 * pad - kernel + (ceilMode ? stride - 1 : 0);
-  if (num < 0) return 0;
-  let out = Math.floor(num / stride) + 1;
-  if (ceilMode && (out - 1) * stride >= input + pad) out--;
-  return out;
 }
 
 /**

@@ -1,14 +1,6 @@
 // SPDX-License-Identifier: MIT
 // LeNetBN: LeNet with a BatchNorm2d after each convolution, with PyTorch's parameter and buffer names.
-import { checkInt } from '../errors';
-import { BatchNorm2d } from './batch-norm';
-import { Conv2d } from './conv2d';
-import { Flatten } from './flatten';
-import type { LeNetConfig, LeNetOptions } from './lenet';
-import { Linear } from './linear';
-import { MaxPool2d } from './max-pool2d';
-import { rejectUnknownOptions } from './options';
-import { ReLU } from './relu';
+import { lenetLayers, type LeNetConfig, type LeNetOptions } from './lenet';
 import { Sequential } from './sequential';
 
 export type LeNetBNOptions = LeNetOptions;
@@ -34,31 +26,9 @@ export class LeNetBN extends Sequential {
   readonly config: LeNetBNConfig;
 
   constructor(options: LeNetBNOptions = {}) {
-    rejectUnknownOptions('LeNetBN', options, ['inChannels', 'imageSize', 'numClasses', 'padding']);
-    const inChannels = checkInt('LeNetBN: inChannels', options.inChannels ?? 3);
-    const imageSize = checkInt('LeNetBN: imageSize', options.imageSize ?? 32);
-    const numClasses = checkInt('LeNetBN: numClasses', options.numClasses ?? 10);
-    const padding = checkInt('LeNetBN: padding', options.padding ?? (imageSize === 28 ? 2 : 0), 0);
-    // Side after conv1 (5x5), pool, conv2 (5x5), pool.
-    const side = Math.floor((Math.floor((imageSize + 2 * padding - 4) / 2) - 4) / 2);
-    if (side < 1) throw new RangeError(`LeNetBN: imageSize ${imageSize} is too small (needs at least ${16 - 2 * padding})`);
-    super({
-      conv1: new Conv2d({ inChannels, outChannels: 6, kernelSize: 5, padding }),
-      bn1: new BatchNorm2d({ numFeatures: 6 }),
-      relu1: new ReLU(),
-      pool1: new MaxPool2d(2),
-      conv2: new Conv2d({ inChannels: 6, outChannels: 16, kernelSize: 5 }),
-      bn2: new BatchNorm2d({ numFeatures: 16 }),
-      relu2: new ReLU(),
-      pool2: new MaxPool2d(2),
-      flatten: new Flatten(),
-      fc1: new Linear({ inFeatures: 16 * side * side, outFeatures: 120 }),
-      relu3: new ReLU(),
-      fc2: new Linear({ inFeatures: 120, outFeatures: 84 }),
-      relu4: new ReLU(),
-      fc3: new Linear({ inFeatures: 84, outFeatures: numClasses }),
-    });
-    this.config = { inChannels, imageSize, numClasses, padding };
+    const { config, layers } = lenetLayers('LeNetBN', options, true);
+    super(layers);
+    this.config = config;
   }
 
   override extraRepr(): string {

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // LeNet: the course's LeNet for CIFAR-10 (and LeNet-5 for 28x28 digits), with PyTorch's parameter names.
 import { checkInt } from '../errors';
+import { BatchNorm2d } from './batch-norm';
 import { Conv2d } from './conv2d';
 import { Flatten } from './flatten';
 import { Linear } from './linear';
 import { MaxPool2d } from './max-pool2d';
 import { rejectUnknownOptions } from './options';
+import type { Module } from './module';
 import { ReLU } from './relu';
 import { Sequential } from './sequential';
 
@@ -37,33 +39,46 @@ export class LeNet extends Sequential {
   readonly config: LeNetConfig;
 
   constructor(options: LeNetOptions = {}) {
-    rejectUnknownOptions('LeNet', options, ['inChannels', 'imageSize', 'numClasses', 'padding']);
-    const inChannels = checkInt('LeNet: inChannels', options.inChannels ?? 3);
-    const imageSize = checkInt('LeNet: imageSize', options.imageSize ?? 32);
-    const numClasses = checkInt('LeNet: numClasses', options.numClasses ?? 10);
-    const padding = checkInt('LeNet: padding', options.padding ?? (imageSize === 28 ? 2 : 0), 0);
-    // Side after conv1 (5x5), pool, conv2 (5x5), pool.
-    const side = Math.floor((Math.floor((imageSize + 2 * padding - 4) / 2) - 4) / 2);
-    if (side < 1) throw new RangeError(`LeNet: imageSize ${imageSize} is too small (needs at least ${16 - 2 * padding})`);
-    super({
-      conv1: new Conv2d({ inChannels, outChannels: 6, kernelSize: 5, padding }),
-      relu1: new ReLU(),
-      pool1: new MaxPool2d(2),
-      conv2: new Conv2d({ inChannels: 6, outChannels: 16, kernelSize: 5 }),
-      relu2: new ReLU(),
-      pool2: new MaxPool2d(2),
-      flatten: new Flatten(),
-      fc1: new Linear({ inFeatures: 16 * side * side, outFeatures: 120 }),
-      relu3: new ReLU(),
-      fc2: new Linear({ inFeatures: 120, outFeatures: 84 }),
-      relu4: new ReLU(),
-      fc3: new Linear({ inFeatures: 84, outFeatures: numClasses }),
-    });
-    this.config = { inChannels, imageSize, numClasses, padding };
+    const { config, layers } = lenetLayers('LeNet', options, false);
+    super(layers);
+    this.config = config;
   }
 
   override extraRepr(): string {
     const c = this.config;
     return `inChannels=${c.inChannels}, imageSize=${c.imageSize}, numClasses=${c.numClasses}`;
   }
+}
+
+/**
+ * Validates LeNet options and builds the layers in order, with a BatchNorm2d after each
+ * convolution when `batchNorm` (LeNetBN). Shared by LeNet and LeNetBN; `name` prefixes errors.
+ */
+export function lenetLayers(name: string, options: LeNetOptions, batchNorm: boolean): { config: LeNetConfig; layers: Record<string, Module> } {
+  rejectUnknownOptions(name, options, ['inChannels', 'imageSize', 'numClasses', 'padding']);
+  const inChannels = checkInt(`${name}: inChannels`, options.inChannels ?? 3);
+  const imageSize = checkInt(`${name}: imageSize`, options.imageSize ?? 32);
+  const numClasses = checkInt(`${name}: numClasses`, options.numClasses ?? 10);
+  const padding = checkInt(`${name}: padding`, options.padding ?? (imageSize === 28 ? 2 : 0), 0);
+  // Side after conv1 (5x5), pool, conv2 (5x5), pool.
+  const side = Math.floor((Math.floor((imageSize + 2 * padding - 4) / 2) - 4) / 2);
+  if (side < 1) throw new RangeError(`${name}: imageSize ${imageSize} is too small (needs at least ${16 - 2 * padding})`);
+  const norm = (key: string, numFeatures: number): Record<string, Module> => (batchNorm ? { [key]: new BatchNorm2d({ numFeatures }) } : {});
+  const layers: Record<string, Module> = {
+    conv1: new Conv2d({ inChannels, outChannels: 6, kernelSize: 5, padding }),
+    ...norm('bn1', 6),
+    relu1: new ReLU(),
+    pool1: new MaxPool2d(2),
+    conv2: new Conv2d({ inChannels: 6, outChannels: 16, kernelSize: 5 }),
+    ...norm('bn2', 16),
+    relu2: new ReLU(),
+    pool2: new MaxPool2d(2),
+    flatten: new Flatten(),
+    fc1: new Linear({ inFeatures: 16 * side * side, outFeatures: 120 }),
+    relu3: new ReLU(),
+    fc2: new Linear({ inFeatures: 120, outFeatures: 84 }),
+    relu4: new ReLU(),
+    fc3: new Linear({ inFeatures: 84, outFeatures: numClasses }),
+  };
+  return { config: { inChannels, imageSize, numClasses, padding }, layers };
 }

@@ -5,7 +5,7 @@ import { native } from '../native';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
-import { intPair, IntPair, pairRepr, rejectUnknownOptions } from './options';
+import { intPair, IntPair, pairRepr, poolOutputSize, rejectUnknownOptions } from './options';
 
 export interface MaxPool2dOptions {
   kernelSize: IntPair;
@@ -56,16 +56,7 @@ export class MaxPool2d extends Module {
 
   outputShape(inputShape: readonly number[]): number[] {
     expectShape('MaxPool2d: input', inputShape, [-1, -1, -1, -1]);
-    // PyTorch's pooling_output_shape_pad_lr: in ceil mode the last window must start inside the
-    // input or the left padding.
-    const size = (i: number) => {
-      const [inp, k, s, p] = [inputShape[2 + i], this.kernelSize[i], this.stride[i], this.padding[i]];
-      const num = inp + 2 * p - (k - 1) - 1 + (this.ceilMode ? s - 1 : 0);
-      if (num < 0) return 0;
-      let o = Math.floor(num / s) + 1;
-      if (this.ceilMode && (o - 1) * s >= inp + p) o--;
-      return o;
-    };
+    const size = (i: number) => poolOutputSize(inputShape[2 + i], this.kernelSize[i], this.stride[i], this.padding[i], this.ceilMode);
     const [oh, ow] = [size(0), size(1)];
     if (oh < 1 || ow < 1) throw new RangeError(`MaxPool2d: input ${inputShape[2]}x${inputShape[3]} is smaller than the kernel ${pairRepr(this.kernelSize)}`);
     return [inputShape[0], inputShape[1], oh, ow];

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Tests of lib/modules/avg-pool2d.ts: output sizes, gradcheck, option errors naming the option, training state and Sequential use.
 import { gradcheck } from '../../lib/gradcheck';
-import { AvgPool2d, poolOutputSize } from '../../lib/modules/avg-pool2d';
+import { AvgPool2d } from '../../lib/modules/avg-pool2d';
+import { poolOutputSize } from '../../lib/modules/options';
 import { Flatten } from '../../lib/modules/flatten';
 import { Linear } from '../../lib/modules/linear';
 import { MaxPool2d } from '../../lib/modules/max-pool2d';
