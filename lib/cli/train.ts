@@ -63,9 +63,10 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   const out = checkOutputPath('--out', opts.out);
   const historyPath = opts.history === undefined ? undefined : checkOutputPath('--history', opts.history);
   // The addon loads here, not at startup, so --help works without it.
-  const [{ DataLoader }, { Adam }, { manualSeed }, { fit }, { modelMetadata }, { saveSafetensors }, { buildRecipe }] = await Promise.all([
+  const [{ DataLoader }, { Adam }, { AdamW }, { manualSeed }, { fit }, { modelMetadata }, { saveSafetensors }, { buildRecipe }] = await Promise.all([
     import('../data/loader'),
     import('../optim/adam'),
+    import('../optim/adamw'),
     import('../random'),
     import('../train/trainer'),
     import('../train/saved-model'),
@@ -87,12 +88,13 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   const recipe: Recipe = RECIPES[opts.recipe ?? 'lenet'];
   // CIFAR-10: the course's LeNet; 28x28 grey images: LeNet-5 (conv1 padded by 2, so 61,706 parameters).
   const { model, modelName, transform } = buildRecipe(recipe, sampleShape, numClasses);
-  const optimizer = new Adam(model.parameters(), { lr: opts.lr });
+  const optimizer = recipe.optimizer === 'adamw' ? new AdamW(model.parameters(), { lr: opts.lr, weightDecay: recipe.weightDecay }) : new Adam(model.parameters(), { lr: opts.lr });
   const schedule = recipe.cosine ? new (await import('../optim/lr-scheduler')).CosineAnnealingLR(optimizer, { tMax: opts.epochs }) : undefined;
   const trainLoader = new DataLoader(train, { batchSize: opts.batchSize, shuffle: true, seed: opts.seed, transform });
   const testLoader = new DataLoader(test, { batchSize: 256 });
   const extras = [recipe.cosine ? 'cosine schedule' : '', recipe.flip ? 'flips' : '', recipe.cropPadding > 0 ? `crops (padding ${recipe.cropPadding})` : ''].filter(Boolean);
-  println(io.stdout, `model: ${modelName} (${model.numParameters()} parameters), Adam lr ${opts.lr}${extras.length ? ` (${extras.join(', ')})` : ''}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`);
+  const optName = recipe.optimizer === 'adamw' ? `AdamW lr ${opts.lr} weight decay ${recipe.weightDecay}` : `Adam lr ${opts.lr}`;
+  println(io.stdout, `model: ${modelName} (${model.numParameters()} parameters), ${optName}${extras.length ? ` (${extras.join(', ')})` : ''}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`);
 
   const history = await fit(model, {
     trainLoader,

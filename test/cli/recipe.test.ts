@@ -36,7 +36,7 @@ test('train --recipe lenet-bn trains LeNetBN with its settings, and eval reloads
   const r = await cli(['train', '--data', data, '--recipe', 'lenet-bn', '--epochs', '2', '--batch-size', '8', '--progress', 'none', '--out', weights]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  expect(r.out[1]).toBe('model: LeNetBN (62050 parameters), Adam lr 0.002 (cosine schedule, flips), batch size 8, 2 epochs, seed 0');
+  expect(r.out[1]).toBe('model: LeNetBN (62050 parameters), AdamW lr 0.002 weight decay 0.05 (cosine schedule, flips), batch size 8, 2 epochs, seed 0');
   expect(readSafetensors(weights).metadata['simdnet.arch']).toBe('LeNetBN');
   const e = await cli(['eval', '--weights', weights, '--data', data]);
   expect(e.code).toBe(0);
