@@ -26,9 +26,14 @@ void read_running(ArgReader& a, const Napi::CallbackInfo& info, size_t i, int64_
                   float** mean, float** var) {
   *mean = a.f32(i, "runningMean", c, "C", output, optional);
   *var = a.f32(i + 1, "runningVar", c, "C", output, optional);
-  if ((*mean == nullptr) != (*var == nullptr)) {
-    throw_type(a.env(), a.prefix("runningMean") + " and runningVar must both be Float32Arrays or both null, got " +
-                            kind_of(info[i]) + " and " + kind_of(info[i + 1]));
+  // Both or neither: name the missing one.
+  if (*mean == nullptr && *var != nullptr) {
+    throw_type(a.env(), a.prefix("runningMean") + " must be a Float32Array, got " + kind_of(info[i]) +
+                            " (runningMean and runningVar: both or neither)");
+  }
+  if (*var == nullptr && *mean != nullptr) {
+    throw_type(a.env(), a.prefix("runningVar") + " must be a Float32Array, got " + kind_of(info[i + 1]) +
+                            " (runningMean and runningVar: both or neither)");
   }
 }
 

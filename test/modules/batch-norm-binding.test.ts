@@ -108,8 +108,8 @@ describe('value checks', () => {
   });
 
   test('runningMean and runningVar must both be given or both be null', () => {
-    expectErrorNamed(() => train(with1(OPS[0].valid(), 4, null)), 'TypeError', /^batchNormForwardTrain: runningMean and runningVar must both be Float32Arrays or both null, got Float32Array and null$/);
-    expectErrorNamed(() => train(with1(OPS[0].valid(), 3, null)), 'TypeError', /got null and Float32Array$/);
+    expectErrorNamed(() => train(with1(OPS[0].valid(), 4, null)), 'TypeError', /^batchNormForwardTrain: runningVar must be a Float32Array, got null \(runningMean and runningVar: both or neither\)$/);
+    expectErrorNamed(() => train(with1(OPS[0].valid(), 3, null)), 'TypeError', /^batchNormForwardTrain: runningMean must be a Float32Array, got null \(runningMean and runningVar: both or neither\)$/);
   });
 });
 

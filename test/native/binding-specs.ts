@@ -39,6 +39,10 @@ export const POOL: PoolShape = { n: 2, c: 3, h: 7, w: 6, kh: 3, kw: 2, sh: 2, sw
 const cz = convSizes(CONV), pz = poolSizes(POOL);
 const [B, IN, OUT, K, N] = [3, 5, 4, 6, 10];
 
+// Batch norm sizes: n * s > 1 values per channel, as training needs.
+const [BN_N, BN_C, BN_S] = [3, 4, 5];
+const BN_COUNT = BN_N * BN_C * BN_S;
+
 export const SPECS: Spec[] = [
   {
     op: 'conv2dForward',
@@ -114,6 +118,29 @@ export const SPECS: Spec[] = [
     ],
     valid: (r) => [r.f32(N), r.f32(N), r.f32(N, 0, 1), r.f32(N), 1e-3, 0.9, 0.999, 1e-8, 0, 1],
     driver: 'param',
+  },
+  // Batch norm over [BN_N, BN_C, BN_S] (native/binding_norm.cc).
+  {
+    op: 'batchNormForwardTrain',
+    args: [
+      f32('out', true), f32('saveMean', true), f32('saveInvstd', true), f32('runningMean', true), f32('runningVar', true),
+      f32('input'), opt('weight'), opt('bias'), size('n'), size('c'), size('s'), num('eps'), num('momentum'),
+    ],
+    valid: (r) => [new Float32Array(BN_COUNT), new Float32Array(BN_C), new Float32Array(BN_C), r.f32(BN_C), r.f32(BN_C, 0.5, 1),
+      r.f32(BN_COUNT), r.f32(BN_C), r.f32(BN_C), BN_N, BN_C, BN_S, 1e-5, 0.1],
+  },
+  {
+    op: 'batchNormForwardEval',
+    args: [f32('out', true), f32('input'), f32('runningMean'), f32('runningVar'), opt('weight'), opt('bias'), size('n'), size('c'), size('s'), num('eps')],
+    valid: (r) => [new Float32Array(BN_COUNT), r.f32(BN_COUNT), r.f32(BN_C), r.f32(BN_C, 0.5, 1), r.f32(BN_C), r.f32(BN_C), BN_N, BN_C, BN_S, 1e-5],
+  },
+  {
+    op: 'batchNormBackwardTrain',
+    args: [
+      opt('dinput', true), opt('dweight', true), opt('dbias', true), f32('doutput'), f32('input'), f32('saveMean'), f32('saveInvstd'),
+      opt('weight'), size('n'), size('c'), size('s'),
+    ],
+    valid: (r) => [r.f32(BN_COUNT), r.f32(BN_C), r.f32(BN_C), r.f32(BN_COUNT), r.f32(BN_COUNT), r.f32(BN_C), r.f32(BN_C, 0.5, 2), r.f32(BN_C), BN_N, BN_C, BN_S],
   },
 ];
 
