@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
-// `simdnet eval`: rebuilds a model from a weights file and prints its test accuracy, per-class accuracy and confusion matrix on its dataset.
+// `simdnet eval`: rebuilds a model from a weights file and prints its test accuracy, per-class accuracy and confusion matrix on its dataset
+// (and, with --plot, draws the training curves the file records).
+import * as fs from 'fs';
 import { Command, Option } from 'commander';
 import type { EvaluateResult } from '../train/evaluate';
 import { formatPercent } from '../train/progress';
-import { checkDataPath, checkFileExists, DATA_HELP, DATASET_KEY, DATASET_NAMES, DATASETS, isDatasetName, loadDataset, type DatasetName } from './data-path';
-import { EXIT_OK, println, type CliIO } from './io';
+import { HISTORY_KEY } from '../plot/training-curves';
+import { checkDataPath, checkFileExists, checkOutputPath, DATA_HELP, DATASET_KEY, DATASET_NAMES, DATASETS, isDatasetName, loadDataset, type DatasetName } from './data-path';
+import { EXIT_OK, println, UsageError, type CliIO } from './io';
 import { integerAtLeast, nonEmpty } from './options';
 
 /** Parsed `simdnet eval` options. */
@@ -14,6 +17,8 @@ export interface EvalCommandOptions {
   dataset?: DatasetName;
   data: string;
   batchSize: number;
+  /** Write the training curves recorded in the weights file to this SVG file. */
+  plot?: string;
 }
 
 /** Adds the `eval` command to the program. */
@@ -25,15 +30,19 @@ export function registerEval(program: Command, io: CliIO, setExitCode: (code: nu
     .addOption(new Option('--dataset <name>', 'the dataset to evaluate on (default: the one recorded in the weights file, else cifar10)').choices(DATASET_NAMES))
     .requiredOption('--data <path>', DATA_HELP, nonEmpty)
     .option('--batch-size <n>', 'test images per batch', integerAtLeast(1), 256)
+    .option('--plot <file.svg>', 'also write the training curves recorded in the weights file (by simdnet train) as SVG', nonEmpty)
     .action(async (opts: EvalCommandOptions) => setExitCode(await runEval(opts, io)));
 }
 
 /** Runs `simdnet eval` with parsed options; returns the exit code. First output line: "accuracy: 63.21%". */
 export async function runEval(opts: EvalCommandOptions, io: CliIO): Promise<number> {
   const weights = checkFileExists('--weights', opts.weights);
+  if (opts.plot !== undefined && !/\.svg$/i.test(opts.plot)) throw new UsageError(`--plot: ${opts.plot} must end in .svg`);
+  const plotPath = opts.plot === undefined ? undefined : checkOutputPath('--plot', opts.plot);
   const [{ readSafetensors }, { FileFormatError }] = await Promise.all([import('../io/safetensors'), import('../errors')]);
   // The header names the dataset; an explicit --dataset wins.
-  const saved = readSafetensors(weights).metadata[DATASET_KEY];
+  const metadata = readSafetensors(weights).metadata;
+  const saved = metadata[DATASET_KEY];
   if (opts.dataset === undefined && saved !== undefined && !isDatasetName(saved)) {
     throw new FileFormatError(opts.weights, `"${DATASET_KEY}" is "${saved}", not one of ${DATASET_NAMES.join(', ')}; pass --dataset`);
   }
@@ -61,6 +70,13 @@ export async function runEval(opts: EvalCommandOptions, io: CliIO): Promise<numb
   const loader = new DataLoader(test, { batchSize: opts.batchSize });
   const result = await evaluate(model, loader, { numClasses, signal: io.signal });
   for (const line of formatEvaluation(result, test.classes, title)) println(io.stdout, line);
+  if (plotPath !== undefined) {
+    const recorded = metadata[HISTORY_KEY];
+    if (recorded === undefined) throw new FileFormatError(opts.weights, 'holds no training history to plot (only `simdnet train` records one; see `simdnet plot --history`)');
+    const { trainingCurvesSvg } = await import('../plot/training-curves');
+    fs.writeFileSync(plotPath, trainingCurvesSvg(JSON.parse(recorded), { title: `${model.constructor.name} on ${title}` }));
+    println(io.stdout, `wrote the training curves to ${opts.plot}`);
+  }
   return EXIT_OK;
 }
 

@@ -5,6 +5,7 @@ import type { EpochRecord } from '../train/trainer';
 import { formatPercent, PROGRESS_MODES, type ProgressMode } from '../train/progress';
 import { checkDataPath, checkOutputPath, DATA_HELP, DATASET_KEY, DATASET_NAMES, DATASETS, loadDataset, takeFirst, type DatasetName } from './data-path';
 import { RECIPE_NAMES, RECIPES, type Recipe } from '../train/recipes';
+import { HISTORY_KEY } from '../plot/training-curves';
 import { EXIT_INTERRUPTED, EXIT_OK, println, type CliIO } from './io';
 import { integerAtLeast, nonEmpty, positiveNumber } from './options';
 
@@ -111,7 +112,8 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     },
   });
   // saveModel's metadata (architecture and config) plus the dataset, so `eval` needs no --dataset.
-  saveSafetensors(out, model.stateDict(), { ...modelMetadata(model), [DATASET_KEY]: dataset });
+  // The per-epoch history too, so `simdnet eval --plot` can draw the training curves from this file alone.
+  saveSafetensors(out, model.stateDict(), { ...modelMetadata(model), [DATASET_KEY]: dataset, [HISTORY_KEY]: JSON.stringify(history.epochs) });
   if (history.stopped) {
     const at = history.stoppedAt;
     const where = at === undefined ? '' : at.batch === 0 ? ` before epoch ${at.epoch}` : ` in epoch ${at.epoch} after ${at.batch} batches`;

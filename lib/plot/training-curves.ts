@@ -5,6 +5,9 @@ import { describe, FileFormatError } from '../errors';
 import type { EpochRecord, History } from '../train/trainer';
 import { chartPanel, escapeXml, svgDocument, type ChartSeries } from './svg-chart';
 
+/** Metadata key under which `simdnet train` stores the per-epoch history (EpochRecord[] as JSON) in the weights file. */
+export const HISTORY_KEY = 'simdnet.history';
+
 export interface TrainingCurvesOptions {
   /** Document title, shown above the panels. Default "Training curves". */
   title?: string;

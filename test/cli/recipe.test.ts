@@ -49,3 +49,18 @@ test('an unknown recipe is a usage error', async () => {
   expect(r.err).toHaveLength(1);
   expect(r.err[0]).toMatch(/--recipe/);
 });
+
+test('eval --plot draws the training curves that train recorded in the weights file', async () => {
+  const weights = path.join(dir, 'plain.safetensors');
+  const t = await cli(['train', '--data', data, '--epochs', '2', '--batch-size', '8', '--progress', 'none', '--out', weights]);
+  expect(t.code).toBe(0);
+  expect(JSON.parse(readSafetensors(weights).metadata['simdnet.history'])).toHaveLength(2);
+  const svg = path.join(dir, 'curves.svg');
+  const e = await cli(['eval', '--weights', weights, '--data', data, '--plot', svg]);
+  expect(e.code).toBe(0);
+  expect(e.out.at(-1)).toBe(`wrote the training curves to ${svg}`);
+  const text = fs.readFileSync(svg, 'utf8');
+  expect(text).toMatch(/^<\?xml[^\n]*\n<svg /);
+  expect(text).toContain('LeNet on CIFAR-10');
+  expect((await cli(['eval', '--weights', weights, '--data', data, '--plot', path.join(dir, 'curves.png')])).code).toBe(2);
+});

@@ -30,7 +30,9 @@ test('train for 1 epoch prints a summary, writes the weights with their metadata
   expect(r.out[2]).toMatch(/^epoch 1\/1  train loss \d+\.\d{4} acc \d+\.\d{2}%  test loss \d+\.\d{4} acc \d+\.\d{2}%  \d+\.\ds  \d+ img\/s$/);
   expect(r.out[3]).toBe(`saved the weights to ${weights}`);
   const { tensors, metadata } = readSafetensors(weights);
-  expect(metadata).toEqual({ format: 'pt', 'simdnet.arch': 'LeNet', 'simdnet.config': JSON.stringify(new LeNet().config), 'simdnet.dataset': 'cifar10' });
+  const { 'simdnet.history': recorded, ...rest } = metadata;
+  expect(rest).toEqual({ format: 'pt', 'simdnet.arch': 'LeNet', 'simdnet.config': JSON.stringify(new LeNet().config), 'simdnet.dataset': 'cifar10' });
+  expect(JSON.parse(recorded)).toHaveLength(1); // the per-epoch history, for eval --plot
   expect(Object.keys(tensors).sort()).toEqual(Object.keys(new LeNet().stateDict()).sort());
   const h = JSON.parse(fs.readFileSync(history, 'utf8'));
   expect(h.stopped).toBe(false);
