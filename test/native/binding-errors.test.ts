@@ -175,7 +175,7 @@ describe('value checks with the exact message', () => {
   });
 
   const setIsa = addon.setIsa, setNumThreads = addon.setNumThreads;
-  (setIsa && setNumThreads ? test : test.skip)('setIsa and setNumThreads check their argument', () => {
+  test('setIsa and setNumThreads check their argument', () => {
     try {
       for (const isa of addon.kernelInfo().supportedIsas ?? []) expect(setIsa!(isa)).toBe(isa);
       expect(addon.kernelInfo().supportedIsas).toContain(setIsa!('auto'));
