@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerEval } from './eval';
 import { registerExplain } from './explain';
+import { registerExport } from './export';
 import { packageVersion, registerInfo } from './info';
 import { EXIT_OK, EXIT_USAGE, oneLine, reportError, type CliIO } from './io';
 import { registerPredictAndPlot } from './predict';
@@ -33,6 +34,7 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
   registerPredictAndPlot(program, io, setExitCode);
   registerSummary(program, io, setExitCode);
   registerExplain(program, io, setExitCode);
+  registerExport(program, io, setExitCode);
   program.addHelpText(
     'after',
     '\nExamples:\n  simdnet train --data ./data --download --epochs 10 --out lenet.safetensors\n  simdnet eval --weights lenet.safetensors --data ./data\n' +

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+// `simdnet export`: rebuilds a model from a weights file and writes it as ONNX (opset 13, dynamic batch axis).
+import { Command } from 'commander';
+import { checkFileExists, checkOutputPath } from './data-path';
+import { EXIT_OK, println, UsageError, type CliIO } from './io';
+import { integerAtLeast, nonEmpty } from './options';
+
+/** Parsed `simdnet export` options. */
+export interface ExportCommandOptions {
+  weights: string;
+  onnx: string;
+  batch?: number;
+}
+
+const EXPORT_HELP = `
+The ONNX file has one input 'input' [batch, C, H, W] (batch is a dynamic axis:
+any batch size runs; --batch only sets the example shape used to trace the model)
+and one output 'logits' [batch, classes]. The model is exported in eval mode
+(BatchNorm uses its running statistics, Dropout is an identity); initializers keep
+the PyTorch state-dict names. Opset 13, IR version 7. See docs/onnx.md.
+
+Example:
+  simdnet export --weights lenet.safetensors --onnx lenet.onnx`;
+
+/** Adds the `export` command to the program. */
+export function registerExport(program: Command, io: CliIO, setExitCode: (code: number) => void): void {
+  program
+    .command('export')
+    .description('write a model saved by `simdnet train` as an ONNX file (for onnxruntime, PyTorch, ...)')
+    .requiredOption('--weights <file>', 'a .safetensors file saved by `simdnet train` (the model is rebuilt from it)', nonEmpty)
+    .requiredOption('--onnx <file>', 'the ONNX file to write (replaced atomically)', nonEmpty)
+    .option('--batch <n>', 'batch size of the example input shape (the batch axis stays dynamic; default 1)', integerAtLeast(1))
+    .addHelpText('after', EXPORT_HELP)
+    .action(async (opts: ExportCommandOptions) => setExitCode(await runExport(opts, io)));
+}
+
+/** Runs `simdnet export` with parsed options; returns the exit code. */
+export async function runExport(opts: ExportCommandOptions, io: CliIO): Promise<number> {
+  const weights = checkFileExists('--weights', opts.weights);
+  const out = checkOutputPath('--onnx', opts.onnx);
+  if (out === weights) throw new UsageError(`--onnx ${opts.onnx} would overwrite the --weights file`);
+  const [{ loadModel }, { exportOnnx, ONNX_OPSET }] = await Promise.all([import('../train/saved-model'), import('../io/onnx-export')]);
+  const model = loadModel(weights);
+  const config = model.config as { inChannels?: number; imageSize?: number };
+  if (!config.inChannels || !config.imageSize) throw new UsageError(`--weights ${opts.weights}: the file does not say the input size`);
+  const shape = [opts.batch ?? 1, config.inChannels, config.imageSize, config.imageSize];
+  exportOnnx(model, shape, out);
+  const described = `${model.constructor.name}(${model.extraRepr()})`;
+  println(io.stdout, `wrote ${opts.onnx}: ${described}, input 'input' [batch, ${shape.slice(1).join(', ')}], output 'logits', opset ${ONNX_OPSET}`);
+  return EXIT_OK;
+}
