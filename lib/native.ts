@@ -28,10 +28,10 @@ export interface NativeBinding {
     strideW: number, padH: number, padW: number, dilationH: number, dilationW: number, groups: number): void;
   maxPool2dForward(out: F32, argmax: Int32Array, input: F32, n: number, c: number, h: number, w: number,
     kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number, padW: number,
-    ceilMode: number): void;
+    ceilMode: number, dilationH?: number, dilationW?: number): void;
   maxPool2dBackward(dinput: F32, doutput: F32, argmax: Int32Array, n: number, c: number, h: number, w: number,
     kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number, padW: number,
-    ceilMode: number): void;
+    ceilMode: number, dilationH?: number, dilationW?: number): void;
   linearForward(out: F32, input: F32, weight: F32, bias: OptF32, batch: number, inFeatures: number,
     outFeatures: number): void;
   linearBackward(dinput: OptF32, dweight: OptF32, dbias: OptF32, doutput: F32, input: F32, weight: F32,

@@ -100,8 +100,8 @@ Napi::Value Conv2dBackward(const Napi::CallbackInfo& info) {
   });
 }
 
-// Pool sizes: positions [first, first + 11) hold n, c, h, w, kh, kw, sh, sw, ph, pw, ceilMode;
-// dilation is fixed at 1 for now (the kernel supports it).
+// Pool sizes: positions [first, first + 11) hold n, c, h, w, kh, kw, sh, sw, ph, pw, ceilMode, then the
+// optional dilationH, dilationW (default 1).
 Pool2dShape read_pool2d_shape(ArgReader& a, size_t first) {
   Pool2dShape s{};
   s.n = a.size(first + 0, "n");
@@ -115,24 +115,36 @@ Pool2dShape read_pool2d_shape(ArgReader& a, size_t first) {
   s.ph = a.size(first + 8, "padH", 0);
   s.pw = a.size(first + 9, "padW", 0);
   const bool ceil_mode = a.size(first + 10, "ceilMode", 0) != 0;
-  s.dh = s.dw = 1;
+  s.dh = a.count() > first + 11 ? a.size(first + 11, "dilationH") : 1;
+  s.dw = a.count() > first + 12 ? a.size(first + 12, "dilationW") : 1;
+  // Products the output-size formula forms must not overflow (a wrapped size would be accepted).
+  a.mul(s.dh, s.kh - 1, "dilated kernel height");
+  a.mul(s.dw, s.kw - 1, "dilated kernel width");
   if (2 * s.ph > s.kh || 2 * s.pw > s.kw) {
     throw_range(a.env(), a.prefix("padding") + " " + std::to_string(s.ph) + "x" + std::to_string(s.pw) +
                              " must be at most half the kernel " + std::to_string(s.kh) + "x" + std::to_string(s.kw));
   }
-  s.oh = pool_output_size(s.h, s.kh, s.sh, s.ph, 1, ceil_mode);
-  s.ow = pool_output_size(s.w, s.kw, s.sw, s.pw, 1, ceil_mode);
+  const std::string dilated =
+      s.dh == 1 && s.dw == 1 ? "" : " (dilation " + std::to_string(s.dh) + "x" + std::to_string(s.dw) + ")";
+  s.oh = pool_output_size(s.h, s.kh, s.sh, s.ph, s.dh, ceil_mode);
+  s.ow = pool_output_size(s.w, s.kw, s.sw, s.pw, s.dw, ceil_mode);
   if (s.oh < 1 || s.ow < 1) {
-    throw_range(a.env(), a.prefix("kernel") + " " + std::to_string(s.kh) + "x" + std::to_string(s.kw) +
+    throw_range(a.env(), a.prefix("kernel") + " " + std::to_string(s.kh) + "x" + std::to_string(s.kw) + dilated +
                              " does not fit the input " + std::to_string(s.h) + "x" + std::to_string(s.w));
+  }
+  if (pool_window_in_padding(s.h, s.kh, s.ph, s.dh) || pool_window_in_padding(s.w, s.kw, s.pw, s.dw)) {
+    throw_range(a.env(), a.prefix("kernel") + " " + std::to_string(s.kh) + "x" + std::to_string(s.kw) + dilated +
+                             " has a window holding only padding on the input " + std::to_string(s.h) + "x" +
+                             std::to_string(s.w));
   }
   return s;
 }
 
-// maxPool2dForward(out, argmax, inp, n, c, h, w, kh, kw, sh, sw, ph, pw, ceilMode)
+// maxPool2dForward(out, argmax, inp, n, c, h, w, kh, kw, sh, sw, ph, pw, ceilMode
+//                 [, dilationH = 1, dilationW = 1])
 Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
   return guarded(info, "maxPool2dForward", [&] {
-    ArgReader a(info, "maxPool2dForward", 14);
+    ArgReader a(info, "maxPool2dForward", 14, 16);
     const Pool2dShape s = read_pool2d_shape(a, 3);
     const int64_t planes = a.mul(s.n, s.c, "input");
     const int64_t in_count = a.mul(planes, a.mul(s.h, s.w, "input"), "input");
@@ -147,10 +159,11 @@ Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
   });
 }
 
-// maxPool2dBackward(dinp, dout, argmax, n, c, h, w, kh, kw, sh, sw, ph, pw, ceilMode)
+// maxPool2dBackward(dinp, dout, argmax, n, c, h, w, kh, kw, sh, sw, ph, pw, ceilMode
+//                  [, dilationH = 1, dilationW = 1])
 Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "maxPool2dBackward", [&] {
-    ArgReader a(info, "maxPool2dBackward", 14);
+    ArgReader a(info, "maxPool2dBackward", 14, 16);
     const Pool2dShape s = read_pool2d_shape(a, 3);
     const int64_t planes = a.mul(s.n, s.c, "input");
     const int64_t in_count = a.mul(planes, a.mul(s.h, s.w, "input"), "input");

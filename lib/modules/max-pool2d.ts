@@ -13,7 +13,7 @@ export interface MaxPool2dOptions {
   stride?: IntPair;
   /** Implicit -infinity padding on each side, at most half the kernel. Default 0. */
   padding?: IntPair;
-  /** Only 1 is supported for now; other values throw. */
+  /** Spacing between the window's taps. Default 1. */
   dilation?: IntPair;
   /** Use ceil instead of floor for the output size. Default false. */
   ceilMode?: boolean;
@@ -24,7 +24,8 @@ const KNOWN = ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode'];
 /**
  * Max pooling, as torch.nn.MaxPool2d. Accepts a kernel size or an options object.
  *
- * Shape: [N, C, H, W] -> [N, C, OH, OW], OH = floor((H + 2 padding - kernel) / stride) + 1.
+ * Shape: [N, C, H, W] -> [N, C, OH, OW], OH = floor((H + 2 padding - dilation (kernel - 1) - 1) / stride) + 1.
+ * As in PyTorch, padding is limited by the kernel size, not by the dilated extent.
  *
  * @example
  * const pool = new MaxPool2d(2); // [N, 6, 28, 28] -> [N, 6, 14, 14]
@@ -33,6 +34,7 @@ export class MaxPool2d extends Module {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number];
+  readonly dilation: [number, number];
   readonly ceilMode: boolean;
   private saved: { input: readonly number[]; argmax: Int32Array } | null = null;
 
@@ -44,8 +46,7 @@ export class MaxPool2d extends Module {
     this.kernelSize = intPair('MaxPool2d: kernelSize', opts.kernelSize, 1);
     this.stride = intPair('MaxPool2d: stride', opts.stride ?? this.kernelSize, 1);
     this.padding = intPair('MaxPool2d: padding', opts.padding ?? 0, 0);
-    const dilation = intPair('MaxPool2d: dilation', opts.dilation ?? 1, 1);
-    if (dilation[0] !== 1 || dilation[1] !== 1) throw new RangeError('MaxPool2d: dilation other than 1 is not supported yet');
+    this.dilation = intPair('MaxPool2d: dilation', opts.dilation ?? 1, 1);
     this.ceilMode = opts.ceilMode ?? false;
     for (let i = 0; i < 2; i++) {
       if (2 * this.padding[i] > this.kernelSize[i]) {
@@ -56,9 +57,13 @@ export class MaxPool2d extends Module {
 
   outputShape(inputShape: readonly number[]): number[] {
     expectShape('MaxPool2d: input', inputShape, [-1, -1, -1, -1]);
-    const size = (i: number) => poolOutputSize(inputShape[2 + i], this.kernelSize[i], this.stride[i], this.padding[i], this.ceilMode);
+    const size = (i: number) => poolOutputSize(inputShape[2 + i], this.kernelSize[i], this.stride[i], this.padding[i], this.ceilMode, this.dilation[i]);
     const [oh, ow] = [size(0), size(1)];
-    if (oh < 1 || ow < 1) throw new RangeError(`MaxPool2d: input ${inputShape[2]}x${inputShape[3]} is smaller than the kernel ${pairRepr(this.kernelSize)}`);
+    const dilated = this.dilation[0] !== 1 || this.dilation[1] !== 1 ? ` (dilation ${pairRepr(this.dilation)})` : '';
+    if (oh < 1 || ow < 1) throw new RangeError(`MaxPool2d: input ${inputShape[2]}x${inputShape[3]} is smaller than the kernel ${pairRepr(this.kernelSize)}${dilated}`);
+    if ([0, 1].some((i) => windowInPadding(inputShape[2 + i], this.kernelSize[i], this.padding[i], this.dilation[i]))) {
+      throw new RangeError(`MaxPool2d: input ${inputShape[2]}x${inputShape[3]} is too small for dilation ${pairRepr(this.dilation)}: a window of kernel ${pairRepr(this.kernelSize)} holds only padding ${pairRepr(this.padding)}`);
+    }
     return [inputShape[0], inputShape[1], oh, ow];
   }
 
@@ -79,12 +84,22 @@ export class MaxPool2d extends Module {
     return dinput;
   }
 
-  private sizes(shape: readonly number[]): [number, number, number, number, number, number, number, number, number, number, number] {
+  private sizes(shape: readonly number[]): [number, number, number, number, number, number, number, number, number, number, number, number, number] {
     const [n, c, h, w] = shape;
-    return [n, c, h, w, ...this.kernelSize, ...this.stride, ...this.padding, this.ceilMode ? 1 : 0];
+    return [n, c, h, w, ...this.kernelSize, ...this.stride, ...this.padding, this.ceilMode ? 1 : 0, ...this.dilation];
   }
 
   override extraRepr(): string {
-    return `kernelSize=${pairRepr(this.kernelSize)}, stride=${pairRepr(this.stride)}, padding=${pairRepr(this.padding)}${this.ceilMode ? ', ceilMode=true' : ''}`;
+    return `kernelSize=${pairRepr(this.kernelSize)}, stride=${pairRepr(this.stride)}, padding=${pairRepr(this.padding)}${this.dilation[0] !== 1 || this.dilation[1] !== 1 ? `, dilation=${pairRepr(this.dilation)}` : ''}${this.ceilMode ? ', ceilMode=true' : ''}`;
   }
+}
+
+/**
+ * Whether a window of one axis (with at least one output) holds only padding, as native/kernels/pool2d/pool2d.h
+ * pool_window_in_padding: possible only when dilation > input, and then only for the first window.
+ */
+function windowInPadding(input: number, kernel: number, pad: number, dilation: number): boolean {
+  if (pad === 0 || dilation <= input) return false;
+  const first = Math.ceil(pad / dilation); // the first tap at or past 0
+  return first >= kernel || first * dilation - pad >= input;
 }

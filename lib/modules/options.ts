@@ -29,12 +29,12 @@ export function pairRepr(p: readonly [number, number]): string {
 }
 
 /**
- * Output length of one axis under PyTorch's rule (pooling_output_shape_pad_lr, dilation 1): floor or
- * ceil of (in + 2 pad - kernel) / stride, plus 1; in ceil mode the last window must start inside the
- * input or the left padding. Returns 0 or less when no window fits.
+ * Output length of one axis under PyTorch's rule (pooling_output_shape_pad_lr): floor or ceil of
+ * (in + 2 pad - dilation (kernel - 1) - 1) / stride, plus 1; in ceil mode the last window must start
+ * inside the input or the left padding. Returns 0 or less when no window fits.
  */
-export function poolOutputSize(input: number, kernel: number, stride: number, pad: number, ceilMode: boolean): number {
-  const num = input + 2 * pad - kernel + (ceilMode ? stride - 1 : 0);
+export function poolOutputSize(input: number, kernel: number, stride: number, pad: number, ceilMode: boolean, dilation = 1): number {
+  const num = input + 2 * pad - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0);
   if (num < 0) return 0;
   let out = Math.floor(num / stride) + 1;
   if (ceilMode && (out - 1) * stride >= input + pad) out--;

@@ -40,7 +40,8 @@ export function compileProgram(layers: readonly Module[], imageShape: readonly n
         ...layer.padding, ...layer.dilation, layer.groups, nextIsRelu ? 1 : 0, param(layer.weight.data.data),
         layer.bias ? param(layer.bias.data.data) : -1);
     } else if (layer instanceof MaxPool2d) {
-      code.push(OP_MAXPOOL, shape[1], shape[2], shape[3], ...layer.kernelSize, ...layer.stride, ...layer.padding, layer.ceilMode ? 1 : 0);
+      code.push(OP_MAXPOOL, shape[1], shape[2], shape[3], ...layer.kernelSize, ...layer.stride, ...layer.padding, ...layer.dilation,
+        layer.ceilMode ? 1 : 0);
     } else if (layer instanceof Linear) {
       if (shape.length !== 2) return null;
       code.push(OP_LINEAR, layer.inFeatures, layer.outFeatures, nextIsRelu ? 1 : 0, param(layer.weight.data.data),

@@ -92,13 +92,17 @@ std::string parse_program(const int32_t* code, int64_t length, const std::vector
       s.kh = r.next("kh", 1, &error), s.kw = r.next("kw", 1, &error);
       s.sh = r.next("strideH", 1, &error), s.sw = r.next("strideW", 1, &error);
       s.ph = r.next("padH", 0, &error), s.pw = r.next("padW", 0, &error);
+      s.dh = r.next("dilationH", 1, &error), s.dw = r.next("dilationW", 1, &error);
       const bool ceil_mode = r.next("ceilMode", 0, &error) != 0;
-      s.dh = s.dw = 1;
       if (!error.empty()) break;
       if (2 * s.ph > s.kh || 2 * s.pw > s.kw) error = "pool padding must be at most half the kernel";
-      s.oh = pool_output_size(s.h, s.kh, s.sh, s.ph, 1, ceil_mode);
-      s.ow = pool_output_size(s.w, s.kw, s.sw, s.pw, 1, ceil_mode);
+      s.oh = pool_output_size(s.h, s.kh, s.sh, s.ph, s.dh, ceil_mode);
+      s.ow = pool_output_size(s.w, s.kw, s.sw, s.pw, s.dw, ceil_mode);
       if (error.empty() && (s.oh < 1 || s.ow < 1)) error = "pool kernel does not fit its input";
+      if (error.empty() &&
+          (pool_window_in_padding(s.h, s.kh, s.ph, s.dh) || pool_window_in_padding(s.w, s.kw, s.pw, s.dw))) {
+        error = "pool has a window holding only padding";
+      }
       op.in_size = s.c * s.h * s.w;
       op.out_size = s.c * s.oh * s.ow;
     } else if (op.code == kOpLinear) {

@@ -12,7 +12,7 @@ namespace simdnet {
 
 // Descriptor layout (int32): op code, then that op's fields, repeated. Sizes are per image.
 //   kOpConv    c h w oc kh kw sh sw ph pw dh dw groups relu weight bias    (bias = -1: none)
-//   kOpMaxPool c h w kh kw sh sw ph pw ceil
+//   kOpMaxPool c h w kh kw sh sw ph pw dh dw ceil
 //   kOpLinear  in out relu weight bias
 //   kOpRelu    count
 // weight/bias index the list of parameter arrays passed with the program.

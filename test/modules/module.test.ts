@@ -93,7 +93,8 @@ describe('layer options', () => {
     expect(new MaxPool2d({ kernelSize: 2, ceilMode: true }).outputShape([1, 1, 5, 5])).toEqual([1, 1, 3, 3]);
     expect(new MaxPool2d({ kernelSize: 3, stride: 2, padding: 1 }).outputShape([1, 1, 7, 7])).toEqual([1, 1, 4, 4]);
     expect(() => new MaxPool2d({ kernelSize: 2, padding: 2 })).toThrow(/at most half/);
-    expect(() => new MaxPool2d({ kernelSize: 2, dilation: 2 })).toThrow(/dilation/);
+    expect(new MaxPool2d({ kernelSize: 3, stride: 1, padding: 1, dilation: 2 }).outputShape([1, 1, 7, 7])).toEqual([1, 1, 5, 5]);
+    expect(() => new MaxPool2d({ kernelSize: 2, dilation: 0 })).toThrow(/dilation must be an integer >= 1/);
   });
 
   test('MaxPool2d forward keeps PyTorch argmax semantics: NaN propagates', () => {

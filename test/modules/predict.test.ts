@@ -93,6 +93,9 @@ describe('runProgram binding', () => {
     expectErrorNamed(() => native.runProgram(Int32Array.from([3, 3, 2, 0, 0, -1, 3, 3, 2, 0, 0, -1]), [weight], new Float32Array(3), new Float32Array(2), 1), 'RangeError', /takes 3 values per image but the previous op gives 2/);
     expectErrorNamed(() => native.runProgram([3] as never, [weight], new Float32Array(3), new Float32Array(2), 1), 'TypeError', /code must be an Int32Array/);
     expectErrorNamed(() => native.runProgram(linear, [[1]] as never, new Float32Array(3), new Float32Array(2), 1), 'TypeError', /params\[0\] must be a Float32Array/);
+    // maxpool c h w kh kw sh sw ph pw dh dw ceil: a 2-tap window with dilation 2 on a 1-row input reads rows -1 and 1.
+    expectErrorNamed(() => native.runProgram(Int32Array.from([2, 1, 1, 4, 2, 2, 2, 2, 1, 1, 2, 1, 0]), [], new Float32Array(4), new Float32Array(2), 1), 'RangeError', /pool has a window holding only padding/);
+    expectErrorNamed(() => native.runProgram(Int32Array.from([2, 1, 1, 4, 2, 2, 2, 2, 1, 1, 0, 1, 0]), [], new Float32Array(4), new Float32Array(2), 1), 'RangeError', /dilationH = 0 is out of range/);
     const shared = new Float32Array(5);
     expectErrorNamed(() => native.runProgram(linear, [weight], shared.subarray(0, 3), shared.subarray(2, 4), 1), 'RangeError', /overlaps/);
   });

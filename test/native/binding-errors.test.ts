@@ -6,7 +6,7 @@ import * as path from 'path';
 import { Rng } from './reference';
 import { INITIAL_ISA, ISAS, addon, restore, setIsa } from './isa';
 import {
-  Arg, Op, SPECS, SENTINEL, Spec, Typed, arityOf, detach, expectError, fuzzValue, invoke, isBuffer, isError, labelOf, packViews, show,
+  Arg, SPECS, SENTINEL, Spec, Typed, arityOf, detach, expectError, fuzzValue, invoke, isBuffer, isError, labelOf, packViews, show,
   viewAt,
 } from './binding-specs';
 
@@ -125,12 +125,12 @@ describe.each(SPECS.map((s): [string, Spec] => [labelOf(s), s]))('%s', (_label, 
 });
 
 describe('value checks with the exact message', () => {
-  const call = (op: Op, set: Record<string, unknown>) => () => {
-    const s = SPECS.find((x) => x.op === op)!, args = s.valid(new Rng(1));
-    return invoke(op, args.map((a, i) => (s.args[i].name in set ? set[s.args[i].name] : a)));
+  const call = (label: string, set: Record<string, unknown>) => () => {
+    const s = SPECS.find((x) => labelOf(x) === label)!, args = s.valid(new Rng(1));
+    return invoke(s.op, args.map((a, i) => (s.args[i].name in set ? set[s.args[i].name] : a)));
   };
   const big = 2 ** 20, poolOut = 2 * 3 * 4 * 4;
-  test.each<[Op, Record<string, unknown>, RegExp]>([
+  test.each<[string, Record<string, unknown>, RegExp]>([
     ['conv2dForward', { groups: 3 }, /^conv2dForward: groups 3 must divide c 4 and outChannels 6$/],
     ['conv2dBackward', { groups: 4 }, /^conv2dBackward: groups 4 must divide c 4 and outChannels 6$/],
     ['conv2dForward', { kernelW: 9 }, /^conv2dForward: kernel 3x9 \(dilated, with padding\) does not fit the input 6x5$/],
@@ -145,6 +145,10 @@ describe('value checks with the exact message', () => {
     ['maxPool2dForward', { n: 1, c: 1, h: 2 ** 16, w: 2 ** 16 }, /^maxPool2dForward: input plane is too large for int32 argmax$/],
     ['maxPool2dBackward', { argmax: new Int32Array(poolOut).fill(-1) }, /^maxPool2dBackward: argmax\[0\] = -1 is outside the H\*W plane of 42$/],
     ['maxPool2dBackward', { argmax: Int32Array.from({ length: poolOut }, (_, i) => (i === poolOut - 1 ? 42 : 0)) }, /argmax\[95\] = 42 is outside/],
+    ['maxPool2dForward with dilation', { dilationH: 5 }, /^maxPool2dForward: kernel 3x2 \(dilation 5x3\) does not fit the input 7x6$/],
+    ['maxPool2dBackward with dilation', { padW: 2 }, /^maxPool2dBackward: padding 1x2 must be at most half the kernel 3x2$/],
+    ['maxPool2dForward with dilation', { h: 1, kernelH: 2, dilationH: 2 }, /^maxPool2dForward: kernel 2x2 \(dilation 2x3\) has a window holding only padding on the input 1x6$/],
+    ['maxPool2dBackward with dilation', { w: 2, dilationW: 3 }, /^maxPool2dBackward: kernel 3x2 \(dilation 2x3\) has a window holding only padding on the input 7x2$/],
     ['linearForward', { batch: 2 ** 30, outFeatures: 2 ** 20 }, /^linearForward: output is too large$/],
     ['linearBackward', { outFeatures: 2 ** 40, inFeatures: 2 ** 40 }, /^linearBackward: input is too large$/],
     ['crossEntropyForward', { targets: new Int32Array([0, -1, 0]) }, /^crossEntropyForward: targets\[1\] = -1 is not a class index in \[0, 6\)$/],

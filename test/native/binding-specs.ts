@@ -33,10 +33,12 @@ const sizes = (names: string) =>
 
 const CONV_SIZES = sizes('n c h w outChannels kernelH kernelW strideH strideW padH padW dilationH dilationW groups');
 const POOL_SIZES = sizes('n c h w kernelH kernelW strideH strideW padH padW ceilMode');
+const POOL_DILATION = sizes('dilationH dilationW');
 
 export const CONV: ConvShape = { n: 2, c: 4, h: 6, w: 5, oc: 6, kh: 3, kw: 2, sh: 2, sw: 1, ph: 1, pw: 0, dh: 1, dw: 2, groups: 2 };
 export const POOL: PoolShape = { n: 2, c: 3, h: 7, w: 6, kh: 3, kw: 2, sh: 2, sw: 2, ph: 1, pw: 1, ceil: true };
-const cz = convSizes(CONV), pz = poolSizes(POOL);
+export const POOL_DILATED: PoolShape = { ...POOL, dh: 2, dw: 3 };
+const cz = convSizes(CONV), pz = poolSizes(POOL), pdz = poolSizes(POOL_DILATED);
 const [B, IN, OUT, K, N] = [3, 5, 4, 6, 10];
 
 // Batch norm sizes: n * s > 1 values per channel, as training needs.
@@ -67,12 +69,30 @@ export const SPECS: Spec[] = [
   {
     op: 'maxPool2dForward',
     args: [f32('out', true), i32('argmax', true), f32('input'), ...POOL_SIZES],
+    arity: [14, 16],
     valid: (r) => [new Float32Array(pz.output), new Int32Array(pz.output), r.f32(pz.input), ...poolArgs(POOL)],
+  },
+  {
+    op: 'maxPool2dForward',
+    label: 'maxPool2dForward with dilation',
+    args: [f32('out', true), i32('argmax', true), f32('input'), ...POOL_SIZES, ...POOL_DILATION],
+    arity: [14, 16],
+    valid: (r) => [new Float32Array(pdz.output), new Int32Array(pdz.output), r.f32(pdz.input), ...poolArgs(POOL_DILATED)],
   },
   {
     op: 'maxPool2dBackward',
     args: [f32('dinput', true), f32('doutput'), i32('argmax'), ...POOL_SIZES],
+    arity: [14, 16],
     valid: (r) => [r.f32(pz.input), r.f32(pz.output), maxPool2dForward(r.f32(pz.input), POOL).argmax, ...poolArgs(POOL)],
+  },
+  {
+    op: 'maxPool2dBackward',
+    label: 'maxPool2dBackward with dilation',
+    args: [f32('dinput', true), f32('doutput'), i32('argmax'), ...POOL_SIZES, ...POOL_DILATION],
+    arity: [14, 16],
+    valid: (r) => [
+      r.f32(pdz.input), r.f32(pdz.output), maxPool2dForward(r.f32(pdz.input), POOL_DILATED).argmax, ...poolArgs(POOL_DILATED),
+    ],
   },
   {
     op: 'linearForward',

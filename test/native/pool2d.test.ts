@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// maxPool2dForward / maxPool2dBackward against reference.ts for every ISA: values, PyTorch argmax, ties, NaN, ceil mode (no error paths).
+// maxPool2dForward / maxPool2dBackward against reference.ts for every ISA: values, PyTorch argmax, ties, NaN, ceil mode, dilation (no error paths).
 import { native } from '../../lib/native';
 import { ISAS, describeEachIsa, restore, setIsa, setThreads } from './isa';
 import { PoolShape, Rng, expectClose, maxPool2dBackward, maxPool2dForward, plus, poolArgs, poolSizes } from './reference';
@@ -24,6 +24,13 @@ const named: Array<[string, Partial<PoolShape>]> = [
   ['1x1 input', { c: 5, h: 1, w: 1, kh: 1, kw: 1 }],
   ['kernel 2x3, stride 1x2', { c: 2, h: 6, w: 9, kh: 2, kw: 3, sh: 1, sw: 2 }],
   ['stride larger than the kernel', { c: 2, h: 10, w: 11, sh: 3, sw: 4 }],
+  ['dilation 1 passed explicitly (16 arguments, the fast kernel)', { c: 2, h: 6, w: 8, dh: 1, dw: 1 }],
+  ['2x2/2 dilation 2 (not the fast kernel)', { c: 3, h: 7, w: 8, dh: 2, dw: 2 }],
+  ['3x3/1 dilation 2', { n: 2, c: 2, h: 9, w: 8, kh: 3, kw: 3, sh: 1, sw: 1, dh: 2, dw: 2 }],
+  ['3x3/2 pad 1 dilation [2, 3], ceil', { c: 2, h: 9, w: 11, kh: 3, kw: 3, ph: 1, pw: 1, dh: 2, dw: 3, ceil: true }],
+  ['3x2/1 pad 1 dilation [2, 3]', { n: 2, c: 3, h: 8, w: 9, kh: 3, kw: 2, sh: 1, sw: 1, ph: 1, pw: 1, dh: 2, dw: 3 }],
+  ['dilation [3, 2], stride [2, 1], pad 1, ceil', { c: 2, h: 10, w: 7, kh: 2, kw: 3, sh: 2, sw: 1, ph: 1, pw: 1, dh: 3, dw: 2, ceil: true }],
+  ['dilation past the input: one window, clipped to its one tap inside', { h: 3, w: 3, kh: 4, kw: 4, sh: 7, sw: 7, ph: 2, pw: 2, dh: 4, dw: 4, ceil: true }],
 ];
 for (const c of [1, 7, 8, 9, 16, 17]) named.push([`channels ${c}`, { n: 2, c, h: 6, w: 7, ceil: c % 2 === 1 }]);
 
@@ -38,10 +45,19 @@ function randomShape(rng: Rng): PoolShape {
   return s;
 }
 
-const shapeRng = new Rng(99);
+/** A random dilated shape whose input is at least as large as the dilated kernel (less the padding) and the dilation. */
+function randomDilatedShape(rng: Rng): PoolShape {
+  const s = { ...randomShape(rng), dh: rng.int(1, 4), dw: rng.int(1, 4) };
+  s.h = Math.max(1, s.dh * (s.kh - 1) + 1 - 2 * s.ph, s.dh) + rng.int(0, 6);
+  s.w = Math.max(1, s.dw * (s.kw - 1) + 1 - 2 * s.pw, s.dw) + rng.int(0, 6);
+  return s;
+}
+
+const shapeRng = new Rng(99), dilatedRng = new Rng(101);
 const cases: Array<[string, PoolShape]> = [
   ...named.map(([name, p]): [string, PoolShape] => [name, { ...base, ...p }]),
   ...Array.from({ length: 40 }, (_, i): [string, PoolShape] => [`random #${i}`, randomShape(shapeRng)]),
+  ...Array.from({ length: 20 }, (_, i): [string, PoolShape] => [`random dilated #${i}`, randomDilatedShape(dilatedRng)]),
 ];
 
 function forward(x: Float32Array, s: PoolShape) {
@@ -131,6 +147,13 @@ describeEachIsa(() => {
       expect(Array.from(got.argmax)).toEqual(Array.from(ref.argmax));
     });
 
+    test('dilation takes every dh-th row and dw-th column of the window', () => {
+      const s: PoolShape = { ...base, h: 1, w: 5, kh: 1, kw: 2, sh: 1, sw: 1, dh: 1, dw: 3 };
+      const got = forward(new Float32Array([5, 1, 2, 3, 4]), s);
+      expect(Array.from(got.out)).toEqual([5, 4]); // windows {0, 3} and {1, 4}
+      expect(Array.from(got.argmax)).toEqual([0, 4]);
+    });
+
     test('backward accumulates several outputs that share one argmax', () => {
       const s: PoolShape = { ...base, h: 3, w: 3, kh: 2, kw: 2, sh: 1, sw: 1 };
       const x = new Float32Array([0, 0, 0, 0, 9, 0, 0, 0, 0]);
@@ -162,13 +185,36 @@ describe('maxpool2d output size', () => {
     expect(Array.from(got.out)).toEqual([7, 5]);
     expect(Array.from(got.argmax)).toEqual([1, 2]);
   });
+
+  // Pool.h pooling_output_shape: (in + 2 pad - dilation (kernel - 1) - 1) / stride + 1.
+  test.each<[Partial<PoolShape>, number, number]>([
+    [{ h: 9, w: 11, kh: 3, kw: 3, sh: 1, sw: 1, dh: 2, dw: 3 }, 5, 5],
+    [{ h: 10, w: 11, kh: 3, kw: 3, ph: 1, pw: 1, dh: 2, dw: 3, ceil: false }, 4, 4],
+    [{ h: 10, w: 11, kh: 3, kw: 3, ph: 1, pw: 1, dh: 2, dw: 3, ceil: true }, 5, 4],
+  ])('dilation %j gives %ix%i', (p, oh, ow) => {
+    const s: PoolShape = { ...base, ...p };
+    expect(poolSizes(s)).toMatchObject({ oh, ow });
+    expect(forward(new Float32Array(poolSizes(s).input), s).argmax.every((i) => i >= 0)).toBe(true); // the binding agrees on the size
+  });
+
+  test('15 arguments: dilationW defaults to 1', () => {
+    const s: PoolShape = { ...base, h: 5, w: 5, kh: 2, kw: 2, sh: 1, sw: 1 };
+    const x = new Rng(5).f32(25), ref = maxPool2dForward(x, { ...s, dh: 2, dw: 1 });
+    const out = new Float32Array(ref.out.length), argmax = new Int32Array(ref.out.length);
+    (native.maxPool2dForward as (...args: unknown[]) => void)(out, argmax, x, ...poolArgs(s), 2);
+    expectClose(out, ref.out, 0, 0, 'out');
+    expect(Array.from(argmax)).toEqual(Array.from(ref.argmax));
+  });
 });
 
 describe('maxpool2d results do not depend on the thread count', () => {
   afterAll(restore);
   test.each(ISAS)('isa %s', (isa) => {
     setIsa(isa);
-    for (const s of [{ ...base, n: 32, c: 16, h: 32, w: 32 }, { ...base, n: 9, c: 32, h: 31, w: 33, kh: 3, kw: 3, ph: 1, pw: 1, ceil: true }]) {
+    for (const s of [
+      { ...base, n: 32, c: 16, h: 32, w: 32 }, { ...base, n: 9, c: 32, h: 31, w: 33, kh: 3, kw: 3, ph: 1, pw: 1, ceil: true },
+      { ...base, n: 9, c: 32, h: 31, w: 33, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 2, dw: 3, ceil: true },
+    ]) {
       const x = new Rng(23).f32(poolSizes(s).input), ref = maxPool2dForward(x, s);
       const dout = new Rng(24).f32(poolSizes(s).output), dref = maxPool2dBackward(dout, ref.argmax, s);
       for (const threads of [1, 2, 3, 8]) {

@@ -111,7 +111,7 @@ export function convSizes(s: ConvShape) {
 
 type N7 = [number, number, number, number, number, number, number];
 export type ConvArgs = [...N7, ...N7];
-export type PoolArgs = [...N7, number, number, number, number];
+export type PoolArgs = [...N7, number, number, number, number, dilationH?: number, dilationW?: number];
 
 /** The 14 trailing size arguments of conv2dForward / conv2dBackward, in binding order. */
 export function convArgs(s: ConvShape): ConvArgs {
@@ -170,28 +170,31 @@ export function conv2dBackward(dout: Vec, x: Vec, w: Vec, s: ConvShape) {
   return { dx, dw, db };
 }
 
-// ---- max pooling: input [N, C, H, W], output and argmax [N, C, OH, OW]; -inf padding, dilation 1.
+// ---- max pooling: input [N, C, H, W], output and argmax [N, C, OH, OW]; -inf padding, dilation dh x dw (default 1).
 
 export interface PoolShape {
   n: number; c: number; h: number; w: number; kh: number; kw: number;
   sh: number; sw: number; ph: number; pw: number; ceil: boolean;
+  /** Passed to the binding only when set (its optional trailing arguments); 1 when absent. */
+  dh?: number; dw?: number;
 }
 
 /** PyTorch's pooling_output_shape: floor (div_rtn) or ceil, and a last window must start inside input + left pad. */
-export function poolOutSize(len: number, k: number, stride: number, pad: number, ceil: boolean): number {
-  let o = Math.floor((len + 2 * pad - (k - 1) - 1 + (ceil ? stride - 1 : 0)) / stride) + 1;
+export function poolOutSize(len: number, k: number, stride: number, pad: number, ceil: boolean, dilation = 1): number {
+  let o = Math.floor((len + 2 * pad - dilation * (k - 1) - 1 + (ceil ? stride - 1 : 0)) / stride) + 1;
   if (ceil && (o - 1) * stride >= len + pad) o--;
   return o;
 }
 
 export function poolSizes(s: PoolShape) {
-  const oh = poolOutSize(s.h, s.kh, s.sh, s.ph, s.ceil), ow = poolOutSize(s.w, s.kw, s.sw, s.pw, s.ceil);
+  const oh = poolOutSize(s.h, s.kh, s.sh, s.ph, s.ceil, s.dh), ow = poolOutSize(s.w, s.kw, s.sw, s.pw, s.ceil, s.dw);
   return { oh, ow, input: s.n * s.c * s.h * s.w, output: s.n * s.c * oh * ow };
 }
 
-/** The 11 trailing size arguments of maxPool2dForward / maxPool2dBackward, in binding order. */
+/** The 11 trailing size arguments of maxPool2dForward / maxPool2dBackward, in binding order, then dilation when set. */
 export function poolArgs(s: PoolShape): PoolArgs {
-  return [s.n, s.c, s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.ceil ? 1 : 0];
+  const dilation = s.dh === undefined && s.dw === undefined ? [] : [s.dh ?? 1, s.dw ?? 1];
+  return [s.n, s.c, s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.ceil ? 1 : 0, ...dilation] as PoolArgs;
 }
 
 /**
@@ -206,10 +209,10 @@ export function maxPool2dForward(x: Vec, s: PoolShape) {
       for (let ox = 0; ox < ow; ox++) {
         let best = -Infinity, at = -1;
         for (let ky = 0; ky < s.kh; ky++) {
-          const y = oy * s.sh - s.ph + ky;
+          const y = oy * s.sh - s.ph + ky * (s.dh ?? 1);
           if (y < 0 || y >= s.h) continue;
           for (let kx = 0; kx < s.kw; kx++) {
-            const xx = ox * s.sw - s.pw + kx;
+            const xx = ox * s.sw - s.pw + kx * (s.dw ?? 1);
             if (xx < 0 || xx >= s.w) continue;
             const v = x[p * s.h * s.w + y * s.w + xx];
             if (at < 0 || v > best || Number.isNaN(v)) {

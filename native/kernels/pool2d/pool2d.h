@@ -25,6 +25,15 @@ inline int64_t pool_output_size(int64_t in, int64_t k, int64_t stride, int64_t p
   return out;
 }
 
+// Whether a window of an axis with pool_output_size(...) >= 1 holds only padding. That needs
+// dilation > in, which leaves room for one window starting in the padding, the first (at -pad).
+// PyTorch returns -inf with an index outside the input there (pytorch/pytorch#114216); we refuse it.
+inline bool pool_window_in_padding(int64_t in, int64_t k, int64_t pad, int64_t dilation) {
+  if (pad == 0 || dilation <= in) return false;
+  const int64_t first = (pad + dilation - 1) / dilation;  // the first tap at or past 0
+  return first >= k || first * dilation - pad >= in;
+}
+
 // out [N, C, OH, OW] = max over each window of inp [N, C, H, W];
 // argmax [N, C, OH, OW] = index y*W + x of the maximum inside its (n, c) plane, as PyTorch returns it.
 // Ties and NaN follow PyTorch: the first maximum wins, a NaN is the maximum (the last NaN wins).
