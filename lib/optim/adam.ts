@@ -17,11 +17,20 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
-interface AdamState {
+export interface AdamState {
   step: number;
   expAvg: Float32Array;
   expAvgSq: Float32Array;
 }
+
+/** How weight decay enters the update: Adam's L2 term on the gradient, or AdamW's decoupled decay. */
+export interface AdamVariant {
+  name: string;
+  defaultWeightDecay: number;
+  decoupled: boolean;
+}
+
+const ADAM: AdamVariant = Object.freeze({ name: 'Adam', defaultWeightDecay: 0, decoupled: false });
 
 /**
  * Adam, matching torch.optim.Adam (amsgrad off) step for step.
@@ -36,30 +45,40 @@ export class Adam extends Optimizer {
   readonly weightDecay: number;
   private readonly state: AdamState[];
 
-  constructor(params: Iterable<Parameter>, options: AdamOptions = {}) {
-    super(params, options.lr ?? 1e-3, 'Adam');
-    rejectUnknownOptions('Adam', options, ['lr', 'betas', 'eps', 'weightDecay']);
+  private readonly variant: AdamVariant;
+
+  /** `variant` is for subclasses (AdamW); users pass params and options only. */
+  constructor(params: Iterable<Parameter>, options: AdamOptions = {}, variant: AdamVariant = ADAM) {
+    const name = variant.name;
+    super(params, options.lr ?? 1e-3, name);
+    rejectUnknownOptions(name, options, ['lr', 'betas', 'eps', 'weightDecay']);
     const betas = options.betas ?? [0.9, 0.999];
-    if (!Array.isArray(betas) || betas.length !== 2) throw new TypeError('Adam: betas must be a [beta1, beta2] pair');
-    this.betas = [checkNumber('Adam: betas[0]', betas[0], { min: 0, max: 0.999999999 }), checkNumber('Adam: betas[1]', betas[1], { min: 0, max: 0.999999999 })];
-    this.eps = checkNumber('Adam: eps', options.eps ?? 1e-8, { min: 0 });
-    this.weightDecay = checkNumber('Adam: weightDecay', options.weightDecay ?? 0, { min: 0 });
+    if (!Array.isArray(betas) || betas.length !== 2) throw new TypeError(`${name}: betas must be a [beta1, beta2] pair`);
+    this.betas = [checkNumber(`${name}: betas[0]`, betas[0], { min: 0, max: 0.999999999 }), checkNumber(`${name}: betas[1]`, betas[1], { min: 0, max: 0.999999999 })];
+    this.eps = checkNumber(`${name}: eps`, options.eps ?? 1e-8, { min: 0 });
+    this.weightDecay = checkNumber(`${name}: weightDecay`, options.weightDecay ?? variant.defaultWeightDecay, { min: 0 });
+    this.variant = variant;
     this.state = this.params.map((p) => ({ step: 0, expAvg: new Float32Array(p.data.size), expAvgSq: new Float32Array(p.data.size) }));
   }
 
   step(): void {
+    // AdamW: PyTorch multiplies by the float32 scalar 1 - lr wd before the Adam update.
+    const decay = this.variant.decoupled ? Math.fround(1 - this.lr * this.weightDecay) : 1;
+    const l2 = this.variant.decoupled ? 0 : this.weightDecay;
     this.params.forEach((p, i) => {
       const s = this.state[i];
       s.step += 1;
       if (p.data.size === 0) return;
-      native.adamStep(p.data.data, s.expAvg, s.expAvgSq, p.grad.data, this.lr, this.betas[0], this.betas[1], this.eps, this.weightDecay, s.step);
+      const theta = p.data.data;
+      if (decay !== 1) for (let j = 0; j < theta.length; j++) theta[j] *= decay;
+      native.adamStep(theta, s.expAvg, s.expAvgSq, p.grad.data, this.lr, this.betas[0], this.betas[1], this.eps, l2, s.step);
     });
   }
 
   /** Per-parameter state (step count and moment buffers, shared, not copied), for checkpoints. */
   stateOf(index: number): Readonly<AdamState> {
     const s = this.state[index];
-    if (!s) throw new RangeError(`Adam.stateOf: index ${index} is outside 0..${this.state.length - 1}`);
+    if (!s) throw new RangeError(`${this.variant.name}.stateOf: index ${index} is outside 0..${this.state.length - 1}`);
     return s;
   }
 }
