@@ -262,12 +262,14 @@ function readValues(buf: Uint8Array, at: number, count: number, dtype: string): 
   }
   const view = new DataView(buf.buffer, buf.byteOffset + at, buf.byteLength - at);
   if (dtype === 'F32') for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, true);
-  else for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, true); // F64: rounded to nearest float32
+  else if (dtype === 'F64') for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, true); // rounded to nearest float32
+  else for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(8 * i, true)); // I64: exactness checked by the caller
   return out;
 }
 
 /**
- * Parses safetensors bytes. Every tensor must be F32, or F64 (converted to float32, rounding to nearest);
+ * Parses safetensors bytes. Every tensor must be F32, F64 (converted to float32, rounding to nearest) or
+ * I64 with values float32 holds exactly (PyTorch's BatchNorm num_batches_tracked);
  * any other dtype is an error naming the tensor. Values are copied once into new Float32Arrays, so
  * the result does not keep `buf` alive.
  * @param buf The whole file.
@@ -321,11 +323,16 @@ export function decodeSafetensors(buf: Uint8Array, name = '<buffer>'): Safetenso
 
   const tensors: Record<string, Tensor> = Object.create(null);
   for (const e of entries.sort((a, b) => a.begin - b.begin)) {
-    if (e.dtype !== 'F32' && e.dtype !== 'F64') {
-      throw fail(`tensor "${e.name}" has dtype ${e.dtype}; simdnet reads F32 (and F64, converted) only: save it as float32 (tensor.float() in PyTorch)`);
+    if (e.dtype !== 'F32' && e.dtype !== 'F64' && e.dtype !== 'I64') {
+      throw fail(`tensor "${e.name}" has dtype ${e.dtype}; simdnet reads F32 (and F64 or I64, converted) only: save it as float32 (tensor.float() in PyTorch)`);
     }
     const count = (e.end - e.begin) / DTYPE_SIZES[e.dtype];
-    tensors[e.name] = new Tensor(readValues(buf, dataStart + e.begin, count, e.dtype), e.shape);
+    const values = readValues(buf, dataStart + e.begin, count, e.dtype);
+    // I64 (PyTorch's BatchNorm num_batches_tracked) is accepted only where float32 holds it exactly.
+    if (e.dtype === 'I64' && values.some((v) => Math.abs(v) > 2 ** 24)) {
+      throw fail(`tensor "${e.name}" has I64 values beyond 2^24, which float32 cannot hold exactly`);
+    }
+    tensors[e.name] = new Tensor(values, e.shape);
   }
   return { tensors, metadata };
 }

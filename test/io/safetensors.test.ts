@@ -158,7 +158,7 @@ describe('hostile or broken files give FileFormatError naming the file and the p
     ['entry not an object', fileOf(`{"a":[1]}`), /tensor "a": header entry must be an object/],
     ['unknown dtype', fileOf(`{"a":${entry('F31', [1], 0, 4)}}`, f32(1)), /tensor "a": unknown dtype "F31"/],
     ['F16', fileOf(`{"h":${entry('F16', [2], 0, 4)}}`, [0, 60, 0, 60]), /tensor "h" has dtype F16/],
-    ['I64', fileOf(`{"t":${entry('I64', [1], 0, 8)}}`, new Uint8Array(8)), /tensor "t" has dtype I64/],
+    ['I64 beyond 2^24', fileOf(`{"t":${entry('I64', [1], 0, 8)}}`, new Uint8Array(new BigInt64Array([2n ** 40n]).buffer)), /tensor "t" has I64 values beyond 2\^24/],
     ['negative dim', fileOf(`{"a":${entry('F32', [-1, 2], 0, 8)}}`, f32(1, 2)), /tensor "a": shape\[0\] is -1, expected an integer >= 0/],
     ['fractional dim', fileOf(`{"a":${entry('F32', [2, 0.5], 0, 4)}}`, f32(1)), /shape\[1\] is 0.5/],
     ['string dim', fileOf(`{"a":${entry('F32', ['2'], 0, 8)}}`, f32(1, 2)), /shape\[0\] is "2"/],
@@ -266,4 +266,14 @@ describe('atomic writes', () => {
     expect(() => saveSafetensors(path.join(dir, 'no', name), big)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
     expect(fs.readdirSync(dir)).toEqual([]);
   });
+});
+
+test('I64 tensors load as float32 when exact (PyTorch BatchNorm num_batches_tracked)', () => {
+  const header = JSON.stringify({ num_batches_tracked: { dtype: 'I64', shape: [], data_offsets: [0, 8] } });
+  const padded = header + ' '.repeat((8 - (header.length % 8)) % 8);
+  const bytes = Buffer.concat([Buffer.alloc(8), Buffer.from(padded), Buffer.from(new BigInt64Array([-12345n]).buffer)]);
+  bytes.writeBigUInt64LE(BigInt(padded.length), 0);
+  const t = decodeSafetensors(bytes).tensors.num_batches_tracked;
+  expect(t.shape).toEqual([]);
+  expect(t.data[0]).toBe(-12345);
 });
