@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 // `simdnet train`: LeNet on CIFAR-10 (LeNet-5 on MNIST/Fashion-MNIST) with Adam, per-epoch summaries, weights saved as safetensors (also on Ctrl+C).
 import { Command, Option } from 'commander';
-import type { EpochRecord } from '../train/trainer';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { EpochRecord, FitPosition } from '../train/trainer';
+import type { CheckpointSettings } from '../train/checkpoint';
 import { formatPercent, PROGRESS_MODES, type ProgressMode } from '../train/progress';
 import { checkDataPath, checkOutputPath, DATA_HELP, DATASET_KEY, DATASET_NAMES, DATASETS, loadDataset, takeFirst, type DatasetName } from './data-path';
 import { RECIPE_NAMES, RECIPES, type Recipe } from '../train/recipes';
 import { HISTORY_KEY } from '../plot/training-curves';
-import { EXIT_INTERRUPTED, EXIT_OK, println, type CliIO } from './io';
+import { EXIT_INTERRUPTED, EXIT_OK, println, UsageError, type CliIO } from './io';
 import { integerAtLeast, nonEmpty, positiveNumber } from './options';
 
 /** Parsed `simdnet train` options. */
@@ -25,6 +28,12 @@ export interface TrainCommandOptions {
   limit?: number;
   /** A named recipe (lib/train/recipes.ts); its epochs, lr and batch size give way to explicit flags. */
   recipe?: string;
+  /** Folder of the run's checkpoint (DIR/checkpoint.safetensors), saved every epoch and on Ctrl+C. */
+  checkpoint?: string;
+  /** Also save the checkpoint every N training steps (batches) within an epoch. */
+  checkpointEvery?: number;
+  /** Continue from the checkpoint in --checkpoint DIR (same settings required). */
+  resume?: boolean;
 }
 
 /** Adds the `train` command to the program. */
@@ -43,6 +52,9 @@ export function registerTrain(program: Command, io: CliIO, setExitCode: (code: n
     .option('--history <file>', 'write the per-epoch history as JSON here after every epoch', nonEmpty)
     .addOption(new Option('--progress <mode>', 'progress output on stderr: a bar on a terminal, log lines, or none').choices(PROGRESS_MODES).default('auto'))
     .option('--limit <n>', 'use only the first N training images (for smoke tests)', integerAtLeast(1))
+    .option('--checkpoint <dir>', 'save the full training state (weights, optimizer, schedule, RNG states, position) in DIR/checkpoint.safetensors after every epoch and on Ctrl+C', nonEmpty)
+    .option('--checkpoint-every <n>', 'with --checkpoint: also save every N training steps', integerAtLeast(1))
+    .option('--resume', 'continue the run saved in --checkpoint DIR (the settings must match)')
     .addOption(new Option('--recipe <name>', `a tuned recipe: ${RECIPE_NAMES.map((n) => `${n} (${RECIPES[n].description})`).join('; ')}; --epochs, --lr and --batch-size given on the command line still win`).choices(RECIPE_NAMES))
     .action(async (opts: TrainCommandOptions, cmd: Command) => {
       // A recipe's epochs, lr and batch size replace the defaults, not values the user typed.
@@ -63,8 +75,9 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   const loc = checkDataPath(opts.data, { download: opts.download === true, dataset });
   const out = checkOutputPath('--out', opts.out);
   const historyPath = opts.history === undefined ? undefined : checkOutputPath('--history', opts.history);
+  const checkpointFile = checkCheckpointOptions(opts);
   // The addon loads here, not at startup, so --help works without it.
-  const [{ DataLoader }, { Adam }, { AdamW }, { manualSeed }, { fit }, { modelMetadata }, { saveSafetensors }, { buildRecipe }] = await Promise.all([
+  const [{ DataLoader }, { Adam }, { AdamW }, { manualSeed }, { fit }, { modelMetadata }, { saveSafetensors }, { buildRecipe }, ckpt] = await Promise.all([
     import('../data/loader'),
     import('../optim/adam'),
     import('../optim/adamw'),
@@ -73,7 +86,10 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     import('../train/saved-model'),
     import('../io/safetensors'),
     import('./recipe'),
+    import('../train/checkpoint'),
   ]);
+  // Read before the data loads, so a bad or missing checkpoint fails fast.
+  const checkpoint = opts.resume === true && checkpointFile !== undefined ? ckpt.readCheckpoint(checkpointFile) : undefined;
   const log = opts.progress === 'none' ? undefined : io.stderr;
   const fullTrain = await loadDataset(loc, true, log);
   const test = await loadDataset(loc, false, log);
@@ -97,6 +113,30 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   const optName = recipe.optimizer === 'adamw' ? `AdamW lr ${opts.lr} weight decay ${recipe.weightDecay}` : `Adam lr ${opts.lr}`;
   println(io.stdout, `model: ${modelName} (${model.numParameters()} parameters), ${optName}${extras.length ? ` (${extras.join(', ')})` : ''}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`);
 
+  const settings: CheckpointSettings = {
+    dataset,
+    recipe: opts.recipe ?? 'lenet',
+    seed: opts.seed,
+    batchSize: opts.batchSize,
+    epochs: opts.epochs,
+    lr: opts.lr,
+    limit: opts.limit ?? null,
+  };
+  let resumeFrom: FitPosition | undefined;
+  if (checkpoint !== undefined) {
+    const diffs = ckpt.settingsMismatches(checkpoint.meta.settings, settings);
+    if (diffs.length > 0) {
+      const list = diffs.map(([k, was, now]) => `${SETTING_FLAGS[k] ?? k} was ${formatSetting(was)}, now ${formatSetting(now)}`).join('; ');
+      throw new UsageError(`--resume: ${opts.checkpoint} holds a run with other settings (${list}); run with the same settings, or use another --checkpoint folder`);
+    }
+    resumeFrom = ckpt.restoreCheckpoint(checkpoint, { model, optimizer, scheduler: schedule });
+    println(io.stdout, `resumed from ${checkpointFile} at epoch ${resumeFrom.epoch}, batch ${resumeFrom.batch}`);
+  }
+  const checkpointHook =
+    checkpointFile === undefined
+      ? undefined
+      : { every: opts.checkpointEvery, save: (position: FitPosition) => ckpt.saveCheckpoint(checkpointFile, { model, optimizer, scheduler: schedule, settings }, position) };
+
   const history = await fit(model, {
     trainLoader,
     testLoader,
@@ -106,6 +146,8 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     progressStream: io.stderr,
     historyPath,
     signal: io.signal,
+    resumeFrom,
+    checkpoint: checkpointHook,
     onEpochEnd: (record) => {
       schedule?.step();
       println(io.stdout, formatEpochLine(record, opts.epochs));
@@ -122,6 +164,34 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   }
   println(io.stdout, `saved the weights to ${opts.out}`);
   return EXIT_OK;
+}
+
+/** The flag of each checkpoint setting, for mismatch messages. */
+const SETTING_FLAGS: Readonly<Record<string, string>> = { dataset: '--dataset', recipe: '--recipe', seed: '--seed', batchSize: '--batch-size', epochs: '--epochs', lr: '--lr', limit: '--limit' };
+
+function formatSetting(v: unknown): string {
+  return v === null || v === undefined ? '(not given)' : String(v);
+}
+
+/** Checks --checkpoint, --checkpoint-every and --resume; creates the folder. Returns the checkpoint file, or undefined without --checkpoint. */
+function checkCheckpointOptions(opts: TrainCommandOptions): string | undefined {
+  if (opts.checkpoint === undefined) {
+    if (opts.checkpointEvery !== undefined) throw new UsageError('--checkpoint-every needs --checkpoint DIR');
+    if (opts.resume === true) throw new UsageError('--resume needs --checkpoint DIR');
+    return undefined;
+  }
+  const dir = path.resolve(opts.checkpoint);
+  const stat = fs.statSync(dir, { throwIfNoEntry: false });
+  if (stat !== undefined && !stat.isDirectory()) throw new UsageError(`--checkpoint: ${opts.checkpoint} is not a folder`);
+  if (stat === undefined) {
+    if (!fs.statSync(path.dirname(dir), { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--checkpoint: folder ${path.dirname(opts.checkpoint)} does not exist`);
+    fs.mkdirSync(dir);
+  }
+  const file = path.join(dir, 'checkpoint.safetensors');
+  const exists = fs.existsSync(file);
+  if (opts.resume === true && !exists) throw new UsageError(`--resume: ${opts.checkpoint} holds no checkpoint (checkpoint.safetensors)`);
+  if (opts.resume !== true && exists) throw new UsageError(`--checkpoint: ${opts.checkpoint} already holds a checkpoint; pass --resume to continue it, or use another folder`);
+  return file;
 }
 
 /** "epoch  3/10  train loss 1.2345 acc 55.10%  test loss 1.3000 acc 52.00%  41.2s  1500 img/s". */

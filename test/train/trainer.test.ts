@@ -171,3 +171,35 @@ test('writeJsonAtomic replaces the file in one step and leaves no temp file on f
   expect(() => writeJsonAtomic(path.join(dir, 'missing', 'y.json'), {})).toThrow(/ENOENT/);
   expect(fs.readdirSync(dir)).toEqual(['x.json']);
 });
+
+test('resumeFrom and checkpoint are checked up front', async () => {
+  const start = { epoch: 1, batch: 0, epochs: [], lossSum: 0, count: 0, correct: 0 };
+  const { model, options } = setup();
+  const plain: Batch[] = [];
+  await expect(fit(model, { ...options, trainLoader: plain, resumeFrom: start })).rejects.toThrow(/resumeFrom needs a trainLoader with setEpoch\(\) and batches/);
+  await expect(fit(model, { ...options, resumeFrom: { ...start, epoch: 6 } })).rejects.toThrow(/resumeFrom.epoch must be an integer in 1..5/);
+  await expect(fit(model, { ...options, resumeFrom: { ...start, epoch: 2 } })).rejects.toThrow(/must hold the 1 finished epochs/);
+  await expect(fit(model, { ...options, resumeFrom: { ...start, batch: 13 } })).rejects.toThrow(/resumeFrom.batch must be an integer in 0..12/);
+  await expect(fit(model, { ...options, checkpoint: { every: 0, save: () => undefined } })).rejects.toThrow(/checkpoint.every must be an integer >= 1/);
+  await expect(fit(model, { ...options, checkpoint: {} as never })).rejects.toThrow(/checkpoint must be/);
+});
+
+test('the checkpoint hook sees every N batches, each epoch end and the stop position', async () => {
+  const controller = new AbortController();
+  const seen: [number, number, number][] = [];
+  const { model, options } = setup({
+    epochs: 2,
+    signal: controller.signal,
+    checkpoint: {
+      every: 5,
+      save: (p) => {
+        seen.push([p.epoch, p.batch, p.count]);
+        if (p.epoch === 2 && p.batch === 5) controller.abort();
+      },
+    },
+  });
+  const h = await fit(model, options);
+  // 96 samples, batch 8: 12 batches; saves after 5 and 10, at the end of epoch 1, after 5 of epoch 2, then on stop.
+  expect(seen).toEqual([[1, 5, 40], [1, 10, 80], [2, 0, 0], [2, 5, 40], [2, 5, 40]]);
+  expect(h.stoppedAt).toEqual({ epoch: 2, batch: 5 });
+});

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+// Tests of lib/train/checkpoint.ts: round trip of every piece, bit-identical resume through fit(), atomic writes, mismatches.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DataLoader } from '../../lib/data/loader';
+import { randomHorizontalFlip } from '../../lib/data/transforms';
+import { readSafetensors } from '../../lib/io/safetensors';
+import { BatchNorm1d } from '../../lib/modules/batch-norm';
+import { Dropout } from '../../lib/modules/dropout';
+import { Flatten } from '../../lib/modules/flatten';
+import { Linear } from '../../lib/modules/linear';
+import { ReLU } from '../../lib/modules/relu';
+import { Sequential } from '../../lib/modules/sequential';
+import { AdamW } from '../../lib/optim/adamw';
+import { CosineAnnealingLR } from '../../lib/optim/lr-scheduler';
+import { defaultGenerator, Generator, manualSeed } from '../../lib/random';
+import {
+  checkpointPath,
+  moduleGenerators,
+  readCheckpoint,
+  restoreCheckpoint,
+  saveCheckpoint,
+  settingsMismatches,
+  type CheckpointSettings,
+} from '../../lib/train/checkpoint';
+import { fit, type FitPosition, type History } from '../../lib/train/trainer';
+import { blobs } from './synthetic';
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simdnet-ckpt-'));
+});
+afterEach(() => {
+  jest.restoreAllMocks();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const EPOCHS = 3;
+const SETTINGS: CheckpointSettings = { dataset: 'blobs', recipe: 'test', seed: 5, batchSize: 8, epochs: EPOCHS, lr: 0.02, limit: null };
+
+/** A run with every kind of state: BatchNorm buffers, a Dropout generator, AdamW, a cosine schedule, augmentation. */
+function build() {
+  manualSeed(5);
+  const model = new Sequential(
+    new Flatten(),
+    new Linear({ inFeatures: 4, outFeatures: 8 }),
+    new BatchNorm1d({ numFeatures: 8 }),
+    new ReLU(),
+    new Dropout({ p: 0.3 }),
+    new Linear({ inFeatures: 8, outFeatures: 3 }),
+  );
+  const optimizer = new AdamW(model.parameters(), { lr: 0.02, weightDecay: 0.01 });
+  const scheduler = new CosineAnnealingLR(optimizer, { tMax: EPOCHS });
+  // 76 samples, batch 8: 10 batches, the last one smaller.
+  const trainLoader = new DataLoader(blobs(76, 1), { batchSize: 8, shuffle: true, seed: 5, transform: randomHorizontalFlip() });
+  const testLoader = new DataLoader(blobs(20, 2), { batchSize: 16 });
+  return { model, optimizer, scheduler, trainLoader, testLoader };
+}
+
+type Run = ReturnType<typeof build>;
+
+async function train(run: Run, extra: { resumeFrom?: FitPosition; every?: number; stopAt?: { epoch: number; batch: number } } = {}): Promise<History> {
+  const file = checkpointPath(dir);
+  const controller = new AbortController();
+  return fit(run.model, {
+    trainLoader: run.trainLoader,
+    testLoader: run.testLoader,
+    optimizer: run.optimizer,
+    epochs: EPOCHS,
+    progress: 'none',
+    signal: controller.signal,
+    resumeFrom: extra.resumeFrom,
+    onEpochEnd: () => run.scheduler.step(),
+    checkpoint: {
+      every: extra.every,
+      save: (position) => {
+        saveCheckpoint(file, { ...run, settings: SETTINGS }, position);
+        const s = extra.stopAt;
+        if (s && position.epoch === s.epoch && position.batch === s.batch) controller.abort();
+      },
+    },
+  });
+}
+
+function weights(run: Run): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const [k, t] of Object.entries(run.model.stateDict())) out[k] = t.data.slice();
+  run.optimizer.params.forEach((_, i) => {
+    const s = run.optimizer.stateOf(i);
+    out[`m${i}`] = s.expAvg.slice();
+    out[`v${i}`] = s.expAvgSq.slice();
+  });
+  return out;
+}
+
+function stripTimes(h: History) {
+  return h.epochs.map(({ seconds: _s, imagesPerSecond: _i, ...rest }) => rest);
+}
+
+test('save then restore into fresh objects gives back every piece exactly', async () => {
+  const a = build();
+  await train(a, { every: 4, stopAt: { epoch: 2, batch: 4 } });
+  // Advance the default generator so restoring it is observable.
+  defaultGenerator.random();
+  const ck = readCheckpoint(checkpointPath(dir));
+  expect(ck.meta.version).toBe(1);
+  expect(ck.meta.position).toEqual({ epoch: 2, batch: 4 });
+  expect(ck.meta.settings).toEqual(SETTINGS);
+  expect(ck.meta.history).toHaveLength(1);
+  expect(ck.meta.partial.count).toBe(32);
+  expect(Object.keys(ck.tensors)).toEqual(expect.arrayContaining(['optim.0.exp_avg', 'optim.0.exp_avg_sq', '2.running_mean', '2.num_batches_tracked']));
+  expect(ck.meta.optimizer).toMatchObject({ type: 'AdamW', weightDecay: 0.01, steps: [14, 14, 14, 14, 14, 14] });
+  expect(ck.meta.scheduler).toEqual({ type: 'CosineAnnealingLR', lastEpoch: 1 });
+  expect(Object.keys(ck.meta.generators.modules)).toEqual(['4']);
+
+  const savedDefault = ck.meta.generators.default;
+  const b = build();
+  const position = restoreCheckpoint(ck, b);
+  expect(position).toEqual({ epoch: 2, batch: 4, epochs: ck.meta.history, lossSum: ck.meta.partial.lossSum, count: 32, correct: ck.meta.partial.correct });
+  expect(weights(b)).toEqual(weights(a));
+  b.optimizer.params.forEach((_, i) => expect(b.optimizer.stateOf(i).step).toBe(14));
+  expect(b.optimizer.lr).toBe(a.optimizer.lr);
+  expect(b.scheduler.lastEpoch).toBe(1);
+  expect(defaultGenerator.getState()).toEqual(savedDefault);
+  const [[, genA]] = moduleGenerators(a.model);
+  const [[name, genB]] = moduleGenerators(b.model);
+  expect(name).toBe('4');
+  expect(genB.getState()).toEqual(genA.getState());
+});
+
+test('fit: stopped mid-epoch and resumed from the checkpoint file == uninterrupted, bit for bit (weights, moments, history)', async () => {
+  const straight = build();
+  const h1 = await train(straight);
+  for (const stopAt of [
+    { epoch: 2, batch: 3 }, // mid-epoch
+    { epoch: 2, batch: 0 }, // at an epoch boundary
+  ]) {
+    fs.rmSync(checkpointPath(dir), { force: true });
+    const first = build();
+    const stopped = await train(first, { every: 3, stopAt });
+    expect(stopped.stopped).toBe(true);
+    const resumed = build(); // fresh objects: everything must come from the file
+    const h2 = await train(resumed, { every: 3, resumeFrom: restoreCheckpoint(readCheckpoint(checkpointPath(dir)), resumed) });
+    expect(weights(resumed)).toEqual(weights(straight));
+    expect(stripTimes(h2)).toEqual(stripTimes(h1));
+    expect(readCheckpoint(checkpointPath(dir)).meta.position).toEqual({ epoch: EPOCHS + 1, batch: 0 });
+  }
+});
+
+test('resuming a finished run trains nothing and returns its history', async () => {
+  const a = build();
+  const h = await train(a);
+  const b = build();
+  const resumeFrom = restoreCheckpoint(readCheckpoint(checkpointPath(dir)), b);
+  expect(resumeFrom.epoch).toBe(EPOCHS + 1);
+  const h2 = await train(b, { resumeFrom });
+  expect(h2.epochs).toEqual(JSON.parse(JSON.stringify(h.epochs)));
+  expect(weights(b)).toEqual(weights(a));
+});
+
+test('a failing write leaves the previous checkpoint loadable, and no temporary file', async () => {
+  const a = build();
+  await train(a, { every: 2, stopAt: { epoch: 1, batch: 2 } });
+  const file = checkpointPath(dir);
+  const before = fs.readFileSync(file);
+  // The write fails at fsync, after the new bytes went to the temporary file.
+  const realFs = require('fs') as typeof fs;
+  const spy = jest.spyOn(realFs, 'fsyncSync').mockImplementation(() => {
+    throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+  });
+  expect(() => saveCheckpoint(file, { ...a, settings: SETTINGS }, { epoch: 1, batch: 9, epochs: [], lossSum: 0, count: 0, correct: 0 })).toThrow(/EIO/);
+  expect(spy).toHaveBeenCalled();
+  spy.mockRestore();
+  expect(fs.readFileSync(file).equals(before)).toBe(true);
+  expect(fs.readdirSync(dir)).toEqual(['checkpoint.safetensors']);
+  expect(readCheckpoint(file).meta.position).toEqual({ epoch: 1, batch: 2 });
+  // What SIGKILL mid-write leaves behind: a truncated temporary file next to the intact checkpoint.
+  fs.writeFileSync(path.join(dir, '.checkpoint.safetensors.12345.abcdef.tmp'), before.subarray(0, 100));
+  const b = build();
+  expect(restoreCheckpoint(readCheckpoint(file), b).batch).toBe(2);
+});
+
+test('errors name the file and what is wrong', async () => {
+  const a = build();
+  await train(a, { every: 2, stopAt: { epoch: 1, batch: 2 } });
+  const file = checkpointPath(dir);
+  // A model of another shape.
+  manualSeed(5);
+  const other = new Sequential(new Flatten(), new Linear({ inFeatures: 4, outFeatures: 3 }));
+  const opt = new AdamW(other.parameters());
+  expect(() => restoreCheckpoint(readCheckpoint(file), { model: other, optimizer: opt })).toThrow(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: does not fit this run: `));
+  // A plain weights file.
+  const plain = path.join(dir, 'plain.safetensors');
+  const { saveSafetensors } = await import('../../lib/io/safetensors');
+  saveSafetensors(plain, a.model.stateDict(), { format: 'pt' });
+  expect(() => readCheckpoint(plain)).toThrow(/plain\.safetensors: not a simdnet checkpoint/);
+  // A truncated file.
+  const cut = path.join(dir, 'cut.safetensors');
+  fs.writeFileSync(cut, fs.readFileSync(file).subarray(0, 50));
+  expect(() => readCheckpoint(cut)).toThrow(/cut\.safetensors/);
+  // Nothing changed on a failed restore.
+  const b = build();
+  const snapshot = weights(b);
+  const ck = readCheckpoint(file);
+  ck.meta.optimizer.type = 'Adam';
+  expect(() => restoreCheckpoint(ck, b)).toThrow(/the optimizer is Adam, this run uses AdamW/);
+  expect(weights(b)).toEqual(snapshot);
+  expect(readSafetensors(file).metadata['simdnet.checkpoint']).toBeDefined();
+});
+
+test('settingsMismatches lists what differs', () => {
+  expect(settingsMismatches(SETTINGS, { ...SETTINGS })).toEqual([]);
+  expect(settingsMismatches(SETTINGS, { ...SETTINGS, seed: 6, limit: 10 })).toEqual([
+    ['seed', 5, 6],
+    ['limit', null, 10],
+  ]);
+});
+
+test('moduleGenerators finds a Dropout generator given by the user', () => {
+  const g = new Generator(9);
+  const m = new Sequential(new Flatten(), new Dropout({ p: 0.5, generator: g }));
+  expect(moduleGenerators(m)).toEqual([['1', g]]);
+});
