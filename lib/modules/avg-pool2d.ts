@@ -4,7 +4,7 @@ import { describe } from '../errors';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
-import { intPair, IntPair, pairRepr, poolOutputSize, rejectUnknownOptions } from './options';
+import { IntPair, pairRepr, poolOutputSize, poolWindow } from './options';
 
 export interface AvgPool2dOptions {
   kernelSize: IntPair;
@@ -52,12 +52,8 @@ export class AvgPool2d extends Module {
 
   constructor(options: AvgPool2dOptions | IntPair) {
     super();
-    const opts: AvgPool2dOptions = typeof options === 'number' || Array.isArray(options) ? { kernelSize: options as IntPair } : (options as AvgPool2dOptions);
-    if (typeof opts !== 'object' || opts === null) throw new TypeError(`AvgPool2d: options must be a kernel size or an object, got ${describe(options)}`);
-    rejectUnknownOptions('AvgPool2d', opts, KNOWN);
-    this.kernelSize = intPair('AvgPool2d: kernelSize', opts.kernelSize, 1);
-    this.stride = intPair('AvgPool2d: stride', opts.stride ?? this.kernelSize, 1);
-    this.padding = intPair('AvgPool2d: padding', opts.padding ?? 0, 0);
+    const { options: opts, kernelSize, stride, padding } = poolWindow<AvgPool2dOptions>('AvgPool2d', options, KNOWN);
+    [this.kernelSize, this.stride, this.padding] = [kernelSize, stride, padding];
     this.ceilMode = checkBool('AvgPool2d: ceilMode', opts.ceilMode, false);
     this.countIncludePad = checkBool('AvgPool2d: countIncludePad', opts.countIncludePad, true);
     const d = opts.divisorOverride ?? undefined;

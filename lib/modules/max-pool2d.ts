@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 // MaxPool2d: 2-D max pooling over NCHW input, keeping argmax indices for backward.
-import { describe } from '../errors';
 import { native } from '../native';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
-import { intPair, IntPair, pairRepr, poolOutputSize, rejectUnknownOptions } from './options';
+import { intPair, IntPair, pairRepr, poolOutputSize, poolWindow } from './options';
 
 export interface MaxPool2dOptions {
   kernelSize: IntPair;
@@ -40,12 +39,8 @@ export class MaxPool2d extends Module {
 
   constructor(options: MaxPool2dOptions | IntPair) {
     super();
-    const opts: MaxPool2dOptions = typeof options === 'number' || Array.isArray(options) ? { kernelSize: options as IntPair } : (options as MaxPool2dOptions);
-    if (typeof opts !== 'object' || opts === null) throw new TypeError(`MaxPool2d: options must be a kernel size or an object, got ${describe(options)}`);
-    rejectUnknownOptions('MaxPool2d', opts, KNOWN);
-    this.kernelSize = intPair('MaxPool2d: kernelSize', opts.kernelSize, 1);
-    this.stride = intPair('MaxPool2d: stride', opts.stride ?? this.kernelSize, 1);
-    this.padding = intPair('MaxPool2d: padding', opts.padding ?? 0, 0);
+    const { options: opts, kernelSize, stride, padding } = poolWindow<MaxPool2dOptions>('MaxPool2d', options, KNOWN);
+    [this.kernelSize, this.stride, this.padding] = [kernelSize, stride, padding];
     this.dilation = intPair('MaxPool2d: dilation', opts.dilation ?? 1, 1);
     this.ceilMode = opts.ceilMode ?? false;
     for (let i = 0; i < 2; i++) {

@@ -40,3 +40,33 @@ export function poolOutputSize(input: number, kernel: number, stride: number, pa
   if (ceilMode && (out - 1) * stride >= input + pad) out--;
   return out;
 }
+
+/** The window options every 2-D pool shares, after defaults and checks. */
+export interface PoolWindow<O> {
+  /** The options object (a bare kernel size becomes { kernelSize }). */
+  options: O;
+  kernelSize: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+}
+
+/**
+ * Normalises a pool's constructor argument (a kernel size or an options object): rejects unknown
+ * keys, then kernelSize (>= 1), stride (default kernelSize) and padding (default 0) as pairs.
+ */
+export function poolWindow<O extends { kernelSize: IntPair; stride?: IntPair; padding?: IntPair }>(
+  layer: string,
+  arg: O | IntPair,
+  known: readonly string[],
+): PoolWindow<O> {
+  const options = (typeof arg === 'number' || Array.isArray(arg) ? { kernelSize: arg } : arg) as O;
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${layer}: options must be a kernel size or an object, got ${describe(arg)}`);
+  rejectUnknownOptions(layer, options, known);
+  const kernelSize = intPair(`${layer}: kernelSize`, options.kernelSize, 1);
+  return {
+    options,
+    kernelSize,
+    stride: intPair(`${layer}: stride`, options.stride ?? kernelSize, 1),
+    padding: intPair(`${layer}: padding`, options.padding ?? 0, 0),
+  };
+}
