@@ -1,6 +1,7 @@
 {
   "variables": {
-    "simdnet_common_cflags": ["-O3", "-fno-math-errno", "-fPIC"]
+    "simdnet_common_cflags": ["-O3", "-fno-math-errno", "-fPIC"],
+    "simdnet_openmp%": "true"
   },
   "targets": [
     {
@@ -45,7 +46,7 @@
         "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"] }
       },
       "conditions": [
-        ["OS=='linux'", {
+        ["OS=='linux' and simdnet_openmp=='true'", {
           "cflags": ["-fopenmp"],
           "ldflags": ["-fopenmp"]
         }],
