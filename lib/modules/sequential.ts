@@ -90,6 +90,7 @@ export class Sequential extends Module {
     const program = this.program(input);
     if (!program) return super.predict(input);
     const out = Tensor.zeros([input.shape[0], ...program.outShape]);
+    program.refresh();
     native.runProgram(program.code, program.params, input.data, out.data, input.shape[0]);
     return out;
   }
@@ -97,6 +98,7 @@ export class Sequential extends Module {
   override async predictAsync(input: Tensor): Promise<Tensor> {
     const program = this.program(input);
     if (!program) return super.predict(input);
+    program.refresh();
     const data = await native.runProgramAsync(program.code, program.params, input.data, input.shape[0]);
     return new Tensor(data, [input.shape[0], ...program.outShape]);
   }

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+// compileProgram(): which chains run as one native program, and that BatchNorm folding and Dropout
+// skipping give the eval-mode forward's results, tracking weight and statistics changes.
+import { CrossEntropyLoss } from '../../lib/loss/cross-entropy';
+import { BatchNorm1d, BatchNorm2d } from '../../lib/modules/batch-norm';
+import { Conv2d } from '../../lib/modules/conv2d';
+import { Dropout } from '../../lib/modules/dropout';
+import { Flatten } from '../../lib/modules/flatten';
+import { LeNetBN } from '../../lib/modules/lenet-bn';
+import { Linear } from '../../lib/modules/linear';
+import { MaxPool2d } from '../../lib/modules/max-pool2d';
+import { Module } from '../../lib/modules/module';
+import { compileProgram } from '../../lib/modules/program';
+import { ReLU } from '../../lib/modules/relu';
+import { Sequential } from '../../lib/modules/sequential';
+import { native } from '../../lib/native';
+import { Adam } from '../../lib/optim/adam';
+import { Tensor } from '../../lib/tensor/tensor';
+import { expectAllClose, randomTensor } from '../helpers';
+
+function evalForward(model: Module, x: Tensor): Tensor {
+  model.eval();
+  const y = model.forward(x);
+  model.train();
+  return y;
+}
+
+/** Training steps on random data: weights and BatchNorm running statistics move far from their init. */
+function train(model: Module, shape: number[], classes: number, steps: number, seed: number): void {
+  const opt = new Adam(model.parameters(), { lr: 1e-2 });
+  const lossFn = new CrossEntropyLoss();
+  model.train();
+  for (let s = 0; s < steps; s++) {
+    const x = randomTensor(shape, seed + s, 3);
+    const y = Int32Array.from({ length: shape[0] }, (_, i) => (i * 7 + s) % classes);
+    opt.zeroGrad();
+    lossFn.forward(model.forward(x), y);
+    model.backward(lossFn.backward());
+    opt.step();
+  }
+}
+
+/** predict()'s result and whether it ran as a native program. */
+function predictTraced(model: Module, x: Tensor): { out: Tensor; native: boolean } {
+  const spy = jest.spyOn(native, 'runProgram');
+  try {
+    const out = model.predict(x);
+    return { out, native: spy.mock.calls.length === 1 };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+// Folding rounds once in float64 where the layers round twice in float32.
+const ATOL = 1e-5;
+const RTOL = 1e-5;
+
+describe('BatchNorm folding', () => {
+  test('a trained LeNetBN predicts natively, equal to its eval-mode forward, and follows further training', async () => {
+    const net = new LeNetBN();
+    train(net, [8, 3, 32, 32], 10, 4, 1);
+    const x = randomTensor([5, 3, 32, 32], 50, 2);
+    const first = predictTraced(net, x);
+    expect(first.native).toBe(true);
+    expectAllClose(first.out.data, evalForward(net, x).data, ATOL, RTOL, 'logits');
+
+    train(net, [8, 3, 32, 32], 10, 2, 9); // same compiled program: the folded copies must be refreshed
+    const expected = evalForward(net, x);
+    expectAllClose(predictTraced(net, x).out.data, expected.data, ATOL, RTOL, 'logits after more training');
+    expectAllClose((await net.predictAsync(x)).data, expected.data, ATOL, RTOL, 'predictAsync logits');
+  });
+
+  test('Linear + BatchNorm1d, no-affine BatchNorm2d, bias-free conv and Dropout fold or vanish', () => {
+    const net = new Sequential(
+      new Conv2d({ inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, bias: false, groups: 1 }),
+      new BatchNorm2d({ numFeatures: 4, affine: false }),
+      new ReLU(),
+      new Dropout({ p: 0.3 }),
+      new MaxPool2d({ kernelSize: 2 }),
+      new Flatten(),
+      new Linear({ inFeatures: 4 * 4 * 4, outFeatures: 6 }),
+      new BatchNorm1d({ numFeatures: 6, eps: 1e-3 }),
+      new Dropout({ p: 0.5 }),
+      new Linear({ inFeatures: 6, outFeatures: 3 }),
+    );
+    train(net, [6, 3, 8, 8], 3, 3, 20);
+    const x = randomTensor([4, 3, 8, 8], 60, 2);
+    const { out, native: ranNatively } = predictTraced(net, x);
+    expect(ranNatively).toBe(true);
+    expectAllClose(out.data, evalForward(net, x).data, ATOL, RTOL, 'output');
+  });
+
+  test.each<[string, () => Module[]]>([
+    ['BatchNorm without running statistics (batch statistics in eval mode too)', () => [
+      new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3 }), new BatchNorm2d({ numFeatures: 3, trackRunningStats: false }), new ReLU(),
+    ]],
+    ['BatchNorm after a ReLU', () => [new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3 }), new ReLU(), new BatchNorm2d({ numFeatures: 3 })]],
+    ['BatchNorm first', () => [new BatchNorm2d({ numFeatures: 2 }), new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3 })]],
+  ])('%s runs in JavaScript, with the same results', (_name, layers) => {
+    const net = new Sequential(...layers(), new Flatten());
+    train(net, [4, 2, 6, 6], 3, 2, 30);
+    const x = randomTensor([3, 2, 6, 6], 70);
+    expect(compileProgram(layers(), [2, 6, 6])).toBeNull();
+    const { out, native: ranNatively } = predictTraced(net, x);
+    expect(ranNatively).toBe(false);
+    expectAllClose(out.data, evalForward(net, x).data, 0, 0, 'output');
+  });
+
+  test('a BatchNorm whose size does not fit the layer before it is a shape error, not a wrong fold', () => {
+    const layers = [new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3 }), new BatchNorm2d({ numFeatures: 4 })];
+    expect(() => compileProgram(layers, [2, 6, 6])).toThrow(/BatchNorm2d/);
+  });
+});
