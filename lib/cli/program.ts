@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The `simdnet` command line: builds the commander program and runs it in-process, mapping every outcome to an exit code.
 import { Command, CommanderError } from 'commander';
+import { registerBench } from './bench';
 import { registerEval } from './eval';
 import { registerExplain } from './explain';
 import { registerExport } from './export';
@@ -35,9 +36,10 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
   registerSummary(program, io, setExitCode);
   registerExplain(program, io, setExitCode);
   registerExport(program, io, setExitCode);
+  registerBench(program, io, setExitCode);
   program.addHelpText(
     'after',
-    '\nExamples:\n  simdnet train --data ./data --download --epochs 10 --out lenet.safetensors\n  simdnet eval --weights lenet.safetensors --data ./data\n' +
+    '\nExamples:\n  simdnet train --data ./data --download --epochs 10 --out lenet.safetensors\n  simdnet eval --weights lenet.safetensors --data ./data\n  simdnet bench --model lenet-bn --batch-size 1,64\n' +
       '\nExit codes: 0 ok, 1 runtime error, 2 bad command line, 130 interrupted. SIMDNET_DEBUG=1 prints stack traces.',
   );
   return program;

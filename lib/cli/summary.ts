@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 // `simdnet summary`: per-layer shapes, parameters, MACs and activation memory of a built-in model, a JSON model file or a weights file.
-import * as fs from 'fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Module } from '../modules/module';
-import { checkFileExists } from './data-path';
 import { EXIT_OK, println, UsageError, type CliIO } from './io';
+import { describeModule, readModelFile, readWeightsModel } from './model-source';
 import { nonEmpty } from './options';
 
 /** The models `--model` names: LeNet for CIFAR-10, LeNet-5 for 28 x 28 digits, and seed-examples section 1's block. */
@@ -96,14 +95,10 @@ export async function runSummary(opts: SummaryCommandOptions, io: CliIO): Promis
 async function resolveModel(opts: SummaryCommandOptions): Promise<{ model: Module; input: number[]; label: string }> {
   if (opts.modelFile !== undefined) return readModelFile(opts.modelFile, opts.input);
   if (opts.weights !== undefined) {
-    const file = checkFileExists('--weights', opts.weights);
-    const { loadModel } = await import('../train/saved-model');
-    const model = loadModel(file);
-    const config = model.config as { inChannels?: number; imageSize?: number };
-    const own = config.inChannels && config.imageSize ? [1, config.inChannels, config.imageSize, config.imageSize] : undefined;
-    const input = opts.input ?? own;
-    if (!input) throw new UsageError(`--weights ${opts.weights}: the file does not say the input size; give --input`);
-    return { model, input, label: `${opts.weights} (${describeModule(model)})` };
+    const { model, input, label } = await readWeightsModel(opts.weights);
+    const shape = opts.input ?? input;
+    if (!shape) throw new UsageError(`--weights ${opts.weights}: the file does not say the input size; give --input`);
+    return { model, input: shape, label };
   }
   const [{ LeNet }, { Sequential }, { Conv2d }] = await Promise.all([
     import('../modules/lenet'),
@@ -121,26 +116,4 @@ async function resolveModel(opts: SummaryCommandOptions): Promise<{ model: Modul
   const model = name === 'lenet5' ? new LeNet({ inChannels: 1, imageSize: 28 }) : new LeNet();
   const { inChannels, imageSize } = model.config;
   return { model, input: opts.input ?? [1, inChannels, imageSize, imageSize], label: `${name} (${describeModule(model)})` };
-}
-
-/** Reads and builds a --model-file; every problem with the file is a usage error naming it. */
-async function readModelFile(value: string, input: number[] | undefined): Promise<{ model: Module; input: number[]; label: string }> {
-  const file = checkFileExists('--model-file', value);
-  let spec: unknown;
-  try {
-    spec = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`--model-file ${value}: not valid JSON: ${(err as Error).message}`);
-  }
-  const { buildModelFromSpec } = await import('../summary/model-spec');
-  try {
-    const built = buildModelFromSpec(spec, input);
-    return { ...built, label: value };
-  } catch (err) {
-    throw new UsageError(`--model-file ${value}: ${(err as Error).message}`);
-  }
-}
-
-function describeModule(model: Module): string {
-  return `${model.constructor.name}(${model.extraRepr()})`;
 }
