@@ -46,3 +46,4 @@ export * from './summary';
 export { trainingCurvesSvg, readHistory, type TrainingCurvesOptions } from './plot/training-curves';
 export { readPng, decodePng, preprocessImage, resizeBilinear, type DecodedImage, type Preprocess } from './cli/image';
 export { exportOnnx, encodeOnnx, buildOnnxModel, ONNX_OPSET, ONNX_IR_VERSION, type OnnxExportOptions } from './io/onnx-export';
+export { importOnnx, type OnnxImport, type OnnxImportOptions } from './io/onnx-import';

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // `simdnet export`: rebuilds a model from a weights file and writes it as ONNX (opset 13, dynamic batch axis).
 import { Command } from 'commander';
-import { checkFileExists, checkOutputPath } from './data-path';
+import { checkFileExists, checkOutputPath, DATASET_KEY } from './data-path';
 import { EXIT_OK, println, UsageError, type CliIO } from './io';
 import { integerAtLeast, nonEmpty } from './options';
 
@@ -17,7 +17,10 @@ The ONNX file has one input 'input' [batch, C, H, W] (batch is a dynamic axis:
 any batch size runs; --batch only sets the example shape used to trace the model)
 and one output 'logits' [batch, classes]. The model is exported in eval mode
 (BatchNorm uses its running statistics, Dropout is an identity); initializers keep
-the PyTorch state-dict names. Opset 13, IR version 7. See docs/onnx.md.
+the PyTorch state-dict names. Opset 13, IR version 7. The metadata_props record
+the dataset the weights were trained on (simdnet.dataset) and the class count
+(simdnet.num_classes), so \`simdnet predict --weights model.onnx\` normalises images
+as the safetensors file would. See docs/onnx.md.
 
 Example:
   simdnet export --weights lenet.safetensors --onnx lenet.onnx`;
@@ -39,12 +42,21 @@ export async function runExport(opts: ExportCommandOptions, io: CliIO): Promise<
   const weights = checkFileExists('--weights', opts.weights);
   const out = checkOutputPath('--onnx', opts.onnx);
   if (out === weights) throw new UsageError(`--onnx ${opts.onnx} would overwrite the --weights file`);
-  const [{ loadModel }, { exportOnnx, ONNX_OPSET }] = await Promise.all([import('../train/saved-model'), import('../io/onnx-export')]);
+  const [{ loadModel }, { exportOnnx, ONNX_OPSET, ONNX_NUM_CLASSES_KEY }, { readSafetensors }] = await Promise.all([
+    import('../train/saved-model'),
+    import('../io/onnx-export'),
+    import('../io/safetensors'),
+  ]);
   const model = loadModel(weights);
-  const config = model.config as { inChannels?: number; imageSize?: number };
+  const config = model.config as { inChannels?: number; imageSize?: number; numClasses?: number };
   if (!config.inChannels || !config.imageSize) throw new UsageError(`--weights ${opts.weights}: the file does not say the input size`);
   const shape = [opts.batch ?? 1, config.inChannels, config.imageSize, config.imageSize];
-  exportOnnx(model, shape, out);
+  // What predict needs besides the graph: the training data (normalisation, class names) and the class count.
+  const metadata: Record<string, string> = {};
+  const dataset = readSafetensors(weights).metadata[DATASET_KEY];
+  if (dataset !== undefined) metadata[DATASET_KEY] = dataset;
+  if (config.numClasses !== undefined) metadata[ONNX_NUM_CLASSES_KEY] = String(config.numClasses);
+  exportOnnx(model, shape, out, { metadata });
   const described = `${model.constructor.name}(${model.extraRepr()})`;
   println(io.stdout, `wrote ${opts.onnx}: ${described}, input 'input' [batch, ${shape.slice(1).join(', ')}], output 'logits', opset ${ONNX_OPSET}`);
   return EXIT_OK;

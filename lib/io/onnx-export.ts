@@ -28,11 +28,18 @@ export const ONNX_INPUT_NAME = 'input';
 export const ONNX_OUTPUT_NAME = 'logits';
 /** Name of the dynamic first (batch) axis of the input and output. */
 export const ONNX_BATCH_AXIS = 'batch';
+/** metadata_props key `simdnet export` gives the class count (the output size), so `predict` can check it. */
+export const ONNX_NUM_CLASSES_KEY = 'simdnet.num_classes';
 
 /** Options of encodeOnnx / exportOnnx. */
 export interface OnnxExportOptions {
   /** ModelProto.doc_string. Default: the model's description, e.g. "LeNet(inChannels=3, ...)". */
   docString?: string;
+  /**
+   * ModelProto.metadata_props, in key order. `simdnet export` writes "simdnet.dataset" (the training data,
+   * which picks predict's normalisation and class names) and "simdnet.num_classes". Default: none.
+   */
+  metadata?: Readonly<Record<string, string>>;
 }
 
 const { AttributeType } = onnx.AttributeProto;
@@ -225,6 +232,10 @@ export function buildOnnxModel(model: Module, inputShape: readonly number[], opt
     output: [valueInfo(ONNX_OUTPUT_NAME, outShape)],
   };
   const doc = options.docString ?? `${model.constructor.name}(${model.extraRepr()})`;
+  const metadata = options.metadata ?? {};
+  if (metadata === null || typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string')) {
+    throw new TypeError(`exportOnnx: options.metadata must be an object of strings, got ${describe(metadata)}`);
+  }
   return onnx.ModelProto.create({
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
@@ -232,6 +243,9 @@ export function buildOnnxModel(model: Module, inputShape: readonly number[], opt
     producerVersion: producerVersion(),
     docString: doc,
     graph,
+    metadataProps: Object.keys(metadata)
+      .sort()
+      .map((key) => ({ key, value: metadata[key] })),
   });
 }
 

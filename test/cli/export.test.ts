@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: MIT
 // Tests of `simdnet export` in-process: LeNet and LeNetBN weights files to ONNX (the same bytes as encodeOnnx,
-// runnable in onnxruntime), --batch, help, and the usage and runtime errors.
+// runnable in onnxruntime, with the dataset and class count in metadata_props), --batch, help, and the usage and runtime errors.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { encodeOnnx } from '../../lib/io/onnx-export';
+import { importOnnx } from '../../lib/io/onnx-import';
 import { LeNet } from '../../lib/modules/lenet';
 import { LeNetBN } from '../../lib/modules/lenet-bn';
 import { Linear } from '../../lib/modules/linear';
 import { manualSeed } from '../../lib/random';
 import { saveSafetensors } from '../../lib/io/safetensors';
-import { saveModel } from '../../lib/train/saved-model';
+import { modelMetadata, saveModel } from '../../lib/train/saved-model';
 import { cli, tempDir } from './helpers';
 
 const dir = tempDir('simdnet-export-');
@@ -31,7 +32,8 @@ test('LeNet weights -> ONNX: the bytes encodeOnnx gives for the rebuilt model, a
   const r = await cli(['export', '--weights', weights, '--onnx', out]);
   expect(r).toMatchObject({ code: 0, stderr: '' });
   expect(r.out).toEqual([`wrote ${out}: LeNet(inChannels=3, imageSize=32, numClasses=10), input 'input' [batch, 3, 32, 32], output 'logits', opset 13`]);
-  expect(Buffer.from(fs.readFileSync(out)).equals(Buffer.from(encodeOnnx(model, [1, 3, 32, 32])))).toBe(true);
+  const metadata = { 'simdnet.num_classes': '10' };
+  expect(Buffer.from(fs.readFileSync(out)).equals(Buffer.from(encodeOnnx(model, [1, 3, 32, 32], { metadata })))).toBe(true);
   expect(inputDims(out)).toEqual(['batch', 3, 32, 32]);
   // onnxruntime accepts the file (a child process: see test/io/ort-run.js).
   const x = new Float32Array(2 * 3 * 32 * 32).fill(0.5);
@@ -60,15 +62,30 @@ test('LeNetBN (28x28, one channel) with --batch 8 replaces an existing file', as
   const r = await cli(['export', '--weights', weights, '--onnx', out, '--batch', '8']);
   expect(r).toMatchObject({ code: 0, stderr: '' });
   expect(r.out[0]).toContain("LeNetBN(inChannels=1, imageSize=28, numClasses=10), input 'input' [batch, 1, 28, 28]");
-  expect(Buffer.from(fs.readFileSync(out)).equals(Buffer.from(encodeOnnx(model, [8, 1, 28, 28])))).toBe(true);
+  expect(Buffer.from(fs.readFileSync(out)).equals(Buffer.from(encodeOnnx(model, [8, 1, 28, 28], { metadata: { 'simdnet.num_classes': '10' } })))).toBe(true);
   expect(inputDims(out)).toEqual(['batch', 1, 28, 28]);
   expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+});
+
+test('the training dataset and class count go into metadata_props; importOnnx reads the model back', async () => {
+  manualSeed(14);
+  const model = new LeNetBN({ inChannels: 1, imageSize: 28, numClasses: 7 });
+  const weights = path.join(dir, 'mnist.safetensors');
+  saveSafetensors(weights, model.stateDict(), { ...modelMetadata(model), 'simdnet.dataset': 'mnist' });
+  const out = path.join(dir, 'mnist.onnx');
+  expect((await cli(['export', '--weights', weights, '--onnx', out])).code).toBe(0);
+  const m = onnx.ModelProto.decode(fs.readFileSync(out));
+  expect(m.metadataProps.map((p) => [p.key, p.value])).toEqual([['simdnet.dataset', 'mnist'], ['simdnet.num_classes', '7']]);
+  const back = importOnnx(out);
+  expect(back).toMatchObject({ inputShape: [1, 28, 28], outputSize: 7, graphName: 'LeNetBN', metadata: { 'simdnet.dataset': 'mnist', 'simdnet.num_classes': '7' } });
+  const x = new (await import('../../lib/tensor/tensor')).Tensor(new Float32Array(2 * 784).map((_, i) => Math.sin(i)), [2, 1, 28, 28]);
+  expect(Array.from(back.model.predict(x).data)).toEqual(Array.from(model.predict(x).data));
 });
 
 test('--help lists the flags', async () => {
   const r = await cli(['export', '--help']);
   expect(r.code).toBe(0);
-  for (const flag of ['--weights <file>', '--onnx <file>', '--batch <n>', 'dynamic axis']) expect(r.stdout).toContain(flag);
+  for (const flag of ['--weights <file>', '--onnx <file>', '--batch <n>', 'dynamic axis', 'simdnet.dataset']) expect(r.stdout).toContain(flag);
   expect((await cli(['--help'])).stdout).toMatch(/export \[options\]\s+write a model saved by `simdnet train` as an\s+ONNX file/);
 });
 

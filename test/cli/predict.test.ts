@@ -5,10 +5,14 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { PNG } from 'pngjs';
 import { decodePng, preprocessImage, readPng, resizeBilinear } from '../../lib/cli/image';
-import { datasetPreprocessing, topK } from '../../lib/cli/predict';
+import { datasetPreprocessing, isOnnxFile, topK } from '../../lib/cli/predict';
 import { CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD } from '../../lib/data/cifar10';
 import { FASHION_MNIST_CLASSES } from '../../lib/data/mnist';
+import { encodeOnnx } from '../../lib/io/onnx-export';
+import { importOnnx } from '../../lib/io/onnx-import';
 import { saveSafetensors } from '../../lib/io/safetensors';
+import { Linear } from '../../lib/modules/linear';
+import { Sequential } from '../../lib/modules/sequential';
 import { LeNet } from '../../lib/modules/lenet';
 import { manualSeed } from '../../lib/random';
 import { Tensor } from '../../lib/tensor/tensor';
@@ -211,5 +215,95 @@ describe('bad command lines: exit code 2', () => {
     expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.err).toHaveLength(1);
     expect(r.err[0]).toMatch(message);
+  });
+});
+
+describe('ONNX models: --weights model.onnx', () => {
+  /** `simdnet export` of a weights file; returns the .onnx path. */
+  async function exported(weights: string, name: string): Promise<string> {
+    const out = at(name);
+    const r = await cli(['export', '--weights', at(weights), '--onnx', out]);
+    expect(r.code).toBe(0);
+    return out;
+  }
+
+  test('a LeNet exported by `simdnet export` prints exactly what its safetensors file prints', async () => {
+    const onnxFile = await exported('lenet.safetensors', 'lenet.onnx');
+    const files = ['red.png', 'redblue.png', 'gray.png'].map(at);
+    const fromWeights = await cli(['predict', '--weights', at('lenet.safetensors'), '--top', '3', ...files]);
+    const fromOnnx = await cli(['predict', '--weights', onnxFile, '--top', '3', ...files]);
+    expect(fromOnnx).toMatchObject({ code: 0, stderr: '' });
+    expect(fromOnnx.stdout).toBe(fromWeights.stdout);
+    expect(fromOnnx.out[0]).toBe('model: LeNet, input 3x32x32, 10 classes; images resized bilinearly, normalised with the CIFAR-10 mean/std');
+    expect(fromOnnx.out).toHaveLength(1 + 3 * 4);
+  });
+
+  test('the dataset recorded by `simdnet export` picks the normalisation and class names (Fashion-MNIST, no dataset)', async () => {
+    const files = ['gray.png', 'redblue.png'].map(at);
+    const fashion = await exported('fashion.safetensors', 'fashion.onnx');
+    expect(importOnnx(fashion).metadata).toEqual({ 'simdnet.dataset': 'fashion-mnist', 'simdnet.num_classes': '10' });
+    const a = await cli(['predict', '--weights', at('fashion.safetensors'), ...files]);
+    const b = await cli(['predict', '--weights', fashion, ...files]);
+    expect(b).toMatchObject({ code: 0, stderr: '', stdout: a.stdout });
+    expect(b.out[0]).toMatch(/the Fashion-MNIST mean\/std$/);
+    expect(FASHION_MNIST_CLASSES.some((name) => b.out[2].includes(name))).toBe(true);
+    const plain = await exported('gray-nodata.safetensors', 'gray-nodata.onnx');
+    const c = await cli(['predict', '--weights', plain, '--top', '2', at('gray.png')]);
+    expect(c.code).toBe(0);
+    expect(c.err).toEqual([expect.stringMatching(/^note: .*gray-nodata.onnx records no dataset; pixels are scaled to \[0, 1\] without normalisation$/)]);
+    expect(c.stdout).toBe((await cli(['predict', '--weights', at('gray-nodata.safetensors'), '--top', '2', at('gray.png')])).stdout);
+  });
+
+  test("PyTorch's LeNet export (test/fixtures/onnx_lenet.onnx) runs as a CIFAR-10 model", async () => {
+    const file = path.join(__dirname, '..', 'fixtures', 'onnx_lenet.onnx');
+    const files = ['red.png', 'redblue.png'];
+    const r = await cli(['predict', '--weights', file, '--top', '4', ...files.map(at)]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.out[0]).toMatch(/^model: main_graph \(pytorch 2\.[0-9.]+\), input 3x32x32, 10 classes; images resized bilinearly, normalised with the CIFAR-10 mean\/std$/);
+    const { model } = importOnnx(file);
+    const inputs = files.map((f) => preprocessImage(readPng(at(f)), { channels: 3, height: 32, width: 32, mean: CIFAR10_MEAN, std: CIFAR10_STD }));
+    const logits = model.predict(new Tensor(Float32Array.from(inputs.flatMap((x) => Array.from(x))), [2, 3, 32, 32]));
+    const want = files.flatMap((f, i) => [
+      at(f),
+      ...topK(logits.data.subarray(i * 10, i * 10 + 10), 4).map(({ index, probability }, k) => `${k + 1} ${CIFAR10_CLASSES[index]} ${(100 * probability).toFixed(2)}%`),
+    ]);
+    expect(squash(r.out.slice(1))).toEqual(want);
+  });
+
+  test('ONNX is recognised by its bytes under another extension; safetensors stays safetensors', async () => {
+    const renamed = at('lenet-model.bin');
+    fs.copyFileSync(await exported('lenet.safetensors', 'lenet2.onnx'), renamed);
+    expect(isOnnxFile(renamed)).toBe(true);
+    expect(isOnnxFile(at('lenet.safetensors'))).toBe(false);
+    fs.copyFileSync(at('lenet.safetensors'), at('lenet-weights.bin'));
+    expect(isOnnxFile(at('lenet-weights.bin'))).toBe(false);
+    expect(isOnnxFile(at('red.png'))).toBe(false);
+    const a = await cli(['predict', '--weights', renamed, at('red.png')]);
+    const b = await cli(['predict', '--weights', at('lenet-weights.bin'), at('red.png')]);
+    expect(a).toMatchObject({ code: 0, stdout: b.stdout });
+  });
+
+  test('a corrupt .onnx file, or an ONNX model that is not an image classifier: one error line naming the file, exit 1', async () => {
+    const bytes = fs.readFileSync(await exported('lenet.safetensors', 'whole.onnx'));
+    fs.writeFileSync(at('cut.onnx'), bytes.subarray(0, 1000));
+    fs.writeFileSync(at('text.onnx'), 'not a model');
+    fs.writeFileSync(at('vector.onnx'), encodeOnnx(new Sequential(new Linear({ inFeatures: 4, outFeatures: 2 })), [1, 4]));
+    const cases: [string, RegExp][] = [
+      ['cut.onnx', /^error: .*cut\.onnx: not an ONNX model, or truncated/],
+      ['text.onnx', /^error: .*text\.onnx: /],
+      ['vector.onnx', /^error: .*vector\.onnx: predict needs a model of 1- or 3-channel images \[batch, C, H, W\] giving \[batch, classes\]; this one maps \[batch, 4\] to \[batch, 2\]$/],
+    ];
+    for (const [file, message] of cases) {
+      const r = await cli(['predict', '--weights', at(file), at('red.png')]);
+      expect(r).toMatchObject({ code: 1, stdout: '' });
+      expect(r.err).toEqual([expect.stringMatching(message)]);
+    }
+  });
+
+  test('--help explains both formats', async () => {
+    const r = await cli(['predict', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--weights <file>\s+a \.safetensors file saved by `simdnet\s+train`, or an ONNX\s+model \(\.onnx\)/);
+    expect(r.stdout).toContain('simdnet predict --weights lenet.onnx cat.png');
   });
 });

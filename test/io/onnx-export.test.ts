@@ -253,6 +253,9 @@ test('bad model, shape and path arguments', () => {
   expect(() => encodeOnnx(model, [1, 3, 28, 28])).toThrow(RangeError);
   expect(() => encodeOnnx(model, [1, 1, 32, 32])).toThrow(/channels|Conv2d/);
   expectErrorNamed(() => exportOnnx(model, [1, 3, 32, 32], ''), 'TypeError', /path must be a non-empty string/);
+  for (const metadata of ['x', { n: 10 }, [1]]) {
+    expectErrorNamed(() => encodeOnnx(model, [1, 3, 32, 32], { metadata: metadata as unknown as Record<string, string> }), 'TypeError', /options.metadata must be an object of strings/);
+  }
   expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 });
 

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: MIT
+// ONNX import: a ModelProto (decoded by onnx-proto) whose graph is a chain of supported ops, as a simdnet Sequential in eval mode;
+// the op converters are onnx-import-ops.ts, tensor and attribute decoding onnx-import-proto.ts.
+import * as fs from 'fs';
+import { onnx } from 'onnx-proto';
+import { describe, FileFormatError } from '../errors';
+import { Module } from '../modules/module';
+import { Sequential } from '../modules/sequential';
+import { ONNX_NUM_CLASSES_KEY } from './onnx-export';
+import { CONVERTERS, matMul, SUPPORTED_OPS } from './onnx-import-ops';
+import { batchShape, ConstantTable, list, NodeContext, printable, q, toInt, type ConstTensor } from './onnx-import-proto';
+
+/** Oldest ai.onnx opset importOnnx reads. */
+export const ONNX_IMPORT_MIN_OPSET = 7;
+/** Newest ai.onnx opset importOnnx reads (the supported ops mean the same up to here). */
+export const ONNX_IMPORT_MAX_OPSET = 24;
+
+/** What importOnnx returns: the model and what running it needs. */
+export interface OnnxImport {
+  /** The layers in order, in eval mode, with the file's weights. */
+  model: Sequential;
+  /** One sample's input shape, without the batch: [C, H, W] for an image model. */
+  inputShape: number[];
+  /** One sample's output shape, without the batch: [classes] for a classifier. */
+  outputShape: number[];
+  /** Values per sample in the output (the class count of a classifier). */
+  outputSize: number;
+  /** ModelProto.metadata_props (`simdnet export` writes "simdnet.dataset" and "simdnet.num_classes"). */
+  metadata: Record<string, string>;
+  /** GraphProto.name: the model class for simdnet's exports ("LeNet"), "main_graph" for PyTorch's. */
+  graphName: string;
+  /** Producer name and version, e.g. "pytorch 2.13.0". */
+  producer: string;
+  /** The ai.onnx opset the file uses. */
+  opset: number;
+}
+
+/** Options of importOnnx. */
+export interface OnnxImportOptions {
+  /** The name errors give for bytes (a file's errors name the file). Default "ONNX bytes". */
+  name?: string;
+}
+
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+
+interface ValueShape {
+  dims: (number | undefined)[];
+  /** The fixed batch size when dim 0 has a value rather than a name. */
+  batch: number | undefined;
+}
+
+/**
+ * Element type float32 and the dims of a graph input or output (undefined for a symbolic or unknown dim);
+ * undefined when the value declares no shape (or, for an output, no type).
+ */
+function valueShape(vi: onnx.IValueInfoProto, what: 'input' | 'output', fail: (d: string) => FileFormatError): ValueShape | undefined {
+  if (!vi.type && what === 'output') return undefined;
+  const tensor = vi.type?.tensorType;
+  if (!tensor) throw fail(`${what} ${q(vi.name)} is not a tensor`);
+  if (tensor.elemType !== FLOAT) {
+    const type = (onnx.TensorProto.DataType as unknown as Record<number, string | undefined>)[tensor.elemType ?? 0] ?? tensor.elemType;
+    throw fail(`${what} ${q(vi.name)} is ${type}; simdnet runs float32 models only`);
+  }
+  if (!tensor.shape) return undefined;
+  const dims = (tensor.shape.dim ?? []).map((d) => (d.dimValue !== null && d.dimValue !== undefined ? toInt(d.dimValue, `${what} dimension`, fail) : undefined));
+  return { dims, batch: dims[0] };
+}
+
+/** The node's name in the model: the state-dict prefix of its weights ("conv1"), else its node name ("relu1", PyTorch's "/pool1/MaxPool" -> "pool1"). */
+function layerName(node: onnx.INodeProto, index: number): string {
+  const param = /^(.+)\.(weight|bias|running_mean|running_var|onnx_scale|onnx_bias)$/.exec(node.input?.[1] ?? '');
+  let name = node.name ?? '';
+  if (param) {
+    name = param[1];
+  } else if (name.startsWith('/')) {
+    // PyTorch's TorchScript exporter names nodes "/<module path>/<Op>_k" (the path segment holds the dotted name).
+    const segments = name.split('/').filter((s) => s !== '');
+    name = segments.length >= 2 ? segments[segments.length - 2] : (segments[0] ?? '');
+  }
+  const path = name.split('.').map((s) => s.replace(/[^A-Za-z0-9_]/g, '_')).filter((s) => s !== '');
+  return path.length > 0 ? path.join('.') : String(index);
+}
+
+const INDEX = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * A Sequential from named layers: dotted names become nested Sequentials ("block.0"), so state-dict names
+ * survive the round trip. Returns null when the names cannot nest (a name is also a block, or a block is split).
+ */
+function nest(entries: [string[], Module][]): Sequential | null {
+  const children: [string, Module][] = [];
+  for (let i = 0; i < entries.length; ) {
+    const [path, layer] = entries[i];
+    const head = path[0];
+    if (children.some(([n]) => n === head)) return null;
+    if (path.length === 1) {
+      children.push([head, layer]);
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < entries.length && entries[j][0][0] === head) j++;
+    if (entries.slice(i, j).some(([p]) => p.length === 1)) return null;
+    const inner = nest(entries.slice(i, j).map(([p, m]) => [p.slice(1), m]));
+    if (inner === null) return null;
+    children.push([head, inner]);
+    i = j;
+  }
+  if (children.every(([n], k) => n === String(k))) return new Sequential(...children.map(([, m]) => m));
+  // Integer-like keys would be reordered by an object literal: "3" becomes "layer3" when mixed with other names.
+  const names = unique(children.map(([n]) => (INDEX.test(n) ? `layer${n}` : n)));
+  return new Sequential(Object.fromEntries(children.map(([, m], k) => [names[k], m])));
+}
+
+/** The names made unique: a repeated name gets "_1", "_2", ... */
+function unique(names: string[]): string[] {
+  const seen = new Set<string>();
+  return names.map((base) => {
+    let name = base;
+    for (let k = 1; seen.has(name); k++) name = `${base}_${k}`;
+    seen.add(name);
+    return name;
+  });
+}
+
+/** Unique names, nested when possible ("block.0" in a Sequential "block"), else flat with "." as "_". */
+function assemble(layers: [string, Module][]): Sequential {
+  const names = unique(layers.map(([n]) => n));
+  const nested = nest(names.map((n, i) => [n.split('.'), layers[i][1]]));
+  if (nested !== null) return nested;
+  const flat = unique(names.map((n) => n.replace(/\./g, '_')));
+  return nest(flat.map((n, i) => [[n], layers[i][1]]))!;
+}
+
+/** A Constant node's value. */
+function constantValue(ctx: NodeContext): ConstTensor {
+  ctx.allowAttributes(['value', 'value_float', 'value_floats', 'value_int', 'value_ints']);
+  const name = ctx.node.output?.[0] ?? '';
+  const tensor = ctx.tensor('value');
+  if (tensor !== undefined) return { ...tensor, name };
+  const ints = ctx.ints('value_ints');
+  if (ints !== undefined) return { name, dims: [ints.length], int: ints };
+  const floats = ctx.floatList('value_floats');
+  if (floats !== undefined) return { name, dims: [floats.length], float: Float32Array.from(floats) };
+  if (ctx.has('value_int')) return { name, dims: [], int: [ctx.int('value_int', 0)] };
+  if (ctx.has('value_float')) return { name, dims: [], float: Float32Array.of(ctx.float('value_float', 0)) };
+  throw ctx.fail('has no value (value, value_float(s) or value_int(s))');
+}
+
+/** The graph of a decoded ModelProto as a Sequential; every problem is a FileFormatError naming `file`. */
+function convertModel(proto: onnx.ModelProto, file: string): OnnxImport {
+  const fail = (detail: string) => new FileFormatError(file, detail);
+  const ir = toInt(proto.irVersion, 'ir_version', fail);
+  if (ir < 3) throw fail(ir <= 0 ? 'no ir_version: not an ONNX model' : `IR version ${ir} is too old (simdnet reads IR 3 and later)`);
+  const graph = proto.graph;
+  if (!graph) throw fail('no graph: not an ONNX model');
+  const defaults = (proto.opsetImport ?? []).filter((o) => !o.domain || o.domain === 'ai.onnx');
+  if (defaults.length !== 1) throw fail(`needs one ai.onnx opset import, got ${defaults.length}`);
+  const opset = toInt(defaults[0].version, 'opset version', fail);
+  if (opset < ONNX_IMPORT_MIN_OPSET || opset > ONNX_IMPORT_MAX_OPSET) {
+    throw fail(`opset ${opset} is not supported (simdnet imports ai.onnx opsets ${ONNX_IMPORT_MIN_OPSET} to ${ONNX_IMPORT_MAX_OPSET})`);
+  }
+  if ((graph.sparseInitializer?.length ?? 0) > 0) throw fail('sparse initializers are not supported');
+  const metadata: Record<string, string> = {};
+  for (const { key, value } of proto.metadataProps ?? []) metadata[key ?? ''] = value ?? '';
+
+  const constants = new ConstantTable();
+  for (const t of graph.initializer ?? []) {
+    if (!t.name) throw fail('an initializer has no name');
+    if (constants.has(t.name)) throw fail(`two initializers are named ${q(t.name)}`);
+    constants.addProto(t.name, t);
+  }
+  const inputs = (graph.input ?? []).filter((vi) => !constants.has(vi.name ?? ''));
+  const outputs = graph.output ?? [];
+  if (inputs.length !== 1) throw fail(`the graph has ${inputs.length} inputs ${list(inputs.map((i) => q(i.name)))}; simdnet imports models with one input`);
+  if (outputs.length !== 1) throw fail(`the graph has ${outputs.length} outputs ${list(outputs.map((o) => q(o.name)))}; simdnet imports models with one output`);
+  const [input, output] = [inputs[0], outputs[0]];
+  const inShape = valueShape(input, 'input', fail);
+  if (inShape === undefined || inShape.dims.length < 2 || inShape.dims.slice(1).some((d) => d === undefined || d < 1)) {
+    const dims = inShape && list(inShape.dims.map((d) => d ?? '?'));
+    throw fail(`input ${q(input.name)} must have a batch axis and fixed sizes >= 1 after it, e.g. [batch, 3, 32, 32]; got ${dims ?? 'no shape'}`);
+  }
+  const sample = inShape.dims.slice(1) as number[];
+  const outShape = valueShape(output, 'output', fail);
+
+  const nodes = graph.node ?? [];
+  const uses = new Map<string, number>();
+  const use = (name: string) => uses.set(name, (uses.get(name) ?? 0) + 1);
+  for (const n of nodes) for (const name of n.input ?? []) if (name) use(name);
+  use(output.name ?? '');
+  // Constant nodes have no inputs, so they are read first wherever they stand.
+  const context = (i: number, shape: readonly number[]) => new NodeContext(file, nodes[i], i, opset, shape, inShape.batch, constants);
+  nodes.forEach((n, i) => {
+    if (n.domain && n.domain !== 'ai.onnx') throw context(i, []).fail(`is in domain ${q(n.domain)}; simdnet imports ai.onnx ops only`);
+    if (n.opType === 'Constant') constants.addDecoded(n.output?.[0] ?? '', constantValue(context(i, [])));
+  });
+
+  let current = input.name ?? '';
+  let shape = [1, ...sample];
+  const layers: [string, Module][] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i];
+    if (node.opType === 'Constant') continue;
+    const ctx = context(i, shape);
+    const op = node.opType ?? '';
+    if (op !== 'MatMul' && !Object.prototype.hasOwnProperty.call(CONVERTERS, op)) {
+      throw ctx.fail(`op ${printable(op)} is not supported (supported: ${SUPPORTED_OPS.join(', ')})`);
+    }
+    const data = (node.input ?? []).filter((n) => n && !constants.has(n));
+    if (data.length !== 1 || data[0] !== current) {
+      const reads = data.length === 0 ? 'no computed value' : data.slice(0, 8).map(q).join(', ');
+      throw ctx.fail(`reads ${reads}, not just ${q(current)} from the node before it: the graph is not a chain (simdnet imports one path from input to output)`);
+    }
+    if (uses.get(current) !== 1) throw ctx.fail(`${q(current)} is read ${uses.get(current)} times: the graph branches, and simdnet imports chains only`);
+    let last = node;
+    let add: NodeContext | undefined;
+    if (op === 'MatMul') {
+      // x W + b: a following Add of a constant row is the Linear's bias.
+      let j = i + 1;
+      while (j < nodes.length && nodes[j].opType === 'Constant') j++;
+      const next = nodes[j];
+      const out = node.output?.[0];
+      if (next?.opType === 'Add' && out && uses.get(out) === 1 && next.input?.includes(out) && (next.input ?? []).every((n) => n === out || constants.has(n))) {
+        add = context(j, shape);
+        last = next;
+        i = j;
+      }
+    }
+    const outputs = last.output ?? [];
+    if (!outputs[0]) throw ctx.fail('has no output');
+    for (const extra of outputs.slice(1)) {
+      if (extra && uses.has(extra)) throw ctx.fail(`its second output ${q(extra)} is used; simdnet imports the first output only`);
+    }
+    let layer: Module | null;
+    try {
+      layer = op === 'MatMul' ? matMul(ctx, add) : CONVERTERS[op](ctx);
+    } catch (err) {
+      if (err instanceof FileFormatError) throw err;
+      throw ctx.fail((err as Error).message);
+    }
+    if (layer !== null) {
+      try {
+        shape = layer.outputShape(shape);
+      } catch (err) {
+        throw ctx.fail(`does not fit its input ${batchShape(shape)}: ${(err as Error).message}`);
+      }
+      layers.push([layerName(node, layers.length), layer]);
+    }
+    current = outputs[0];
+  }
+  if (current !== output.name) throw fail(`the chain of nodes ends at ${q(current)}, not at the graph output ${q(output.name)}`);
+
+  const outSample = shape.slice(1);
+  const declared = outShape?.dims.slice(1);
+  if (declared && (declared.length !== outSample.length || declared.some((d, k) => d !== undefined && d !== outSample[k]))) {
+    throw fail(`the graph output ${q(output.name)} is declared ${list(['batch', ...declared.map((d) => d ?? '?')])}, but the layers give ${batchShape(shape)}`);
+  }
+  const outputSize = outSample.reduce((a, b) => a * b, 1);
+  const classes = metadata[ONNX_NUM_CLASSES_KEY];
+  if (classes !== undefined && Number(classes) !== outputSize) {
+    throw fail(`metadata "${ONNX_NUM_CLASSES_KEY}" is ${JSON.stringify(classes)}, but the model gives ${outputSize} values per sample`);
+  }
+  const model = assemble(layers);
+  model.eval();
+  const producer = [proto.producerName, proto.producerVersion].filter((s) => s).join(' ');
+  return { model, inputShape: sample, outputShape: outSample, outputSize, metadata, graphName: graph.name ?? '', producer, opset };
+}
+
+/**
+ * Reads an ONNX model whose graph is a chain of the ops simdnet has layers for (what `exportOnnx` and
+ * `torch.onnx.export` write for LeNet-like models: Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm,
+ * MatMul + Add, BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Reshape
+ * as a flatten, Dropout, Identity, Constant) and returns it as a Sequential in eval mode with its weights.
+ * Layers are named after their weights ("conv1.weight" -> "conv1"), so state-dict names carry over.
+ *
+ * @param source a file path, or the file's bytes.
+ * @throws FileFormatError naming the file (and the node, with its op type) for an empty, truncated or
+ *   corrupt file, an unsupported op, attribute value or tensor type, external data, a graph that is not a
+ *   single chain from one input to one output, or weights whose shapes do not fit; TypeError for a bad source.
+ *   fs errors (ENOENT...) as thrown by Node.
+ *
+ * @example
+ * const { model, inputShape, outputSize } = importOnnx('lenet.onnx'); // [3, 32, 32], 10
+ * const logits = model.predict(new Tensor(images, [n, ...inputShape]));
+ */
+export function importOnnx(source: string | Uint8Array, options: OnnxImportOptions = {}): OnnxImport {
+  let bytes: Uint8Array;
+  let file: string;
+  if (typeof source === 'string') {
+    if (source.length === 0) throw new TypeError('importOnnx: source must be a non-empty path or a Uint8Array, got an empty string');
+    file = source;
+    bytes = fs.readFileSync(source);
+  } else if (ArrayBuffer.isView(source) && source.constructor?.name !== 'DataView' && (source as Uint8Array).BYTES_PER_ELEMENT === 1) {
+    file = options.name ?? 'ONNX bytes';
+    bytes = source;
+  } else {
+    throw new TypeError(`importOnnx: source must be a file path or a Uint8Array, got ${describe(source)}`);
+  }
+  if (bytes.length === 0) throw new FileFormatError(file, 'the file is empty, not an ONNX model');
+  let proto: onnx.ModelProto;
+  try {
+    proto = onnx.ModelProto.decode(bytes);
+  } catch (err) {
+    throw new FileFormatError(file, `not an ONNX model, or truncated (protobuf: ${(err as Error).message})`);
+  }
+  try {
+    return convertModel(proto, file);
+  } catch (err) {
+    if (err instanceof FileFormatError) throw err;
+    // Values no check above foresaw (a garbage file that happens to parse) still name the file.
+    throw new FileFormatError(file, `not a valid ONNX model: ${(err as Error)?.message ?? String(err)}`);
+  }
+}
