@@ -116,7 +116,8 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 /**
  * Writes tensors (and optional string metadata) to a safetensors file, atomically: the bytes go to a
  * temporary file in the same folder, which is fsynced and then renamed over `file`. On any failure
- * the temporary file is removed and an existing `file` is left untouched.
+ * the temporary file is removed and an existing `file` is left untouched. Temporary files that
+ * earlier writers of `file` left when they were killed mid-write are deleted first.
  * Tensor data is written straight from each tensor's memory, without an intermediate buffer.
  * @param file Destination path; its folder must exist.
  * @param dict Tensors by name (PyTorch state-dict names for weights files).
@@ -131,6 +132,7 @@ export function saveSafetensors(file: string, dict: Record<string, Tensor>, meta
   const dir = path.dirname(path.resolve(file));
   // Same folder as the target so rename() stays on one filesystem (and is therefore atomic).
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  removeStaleTemps(dir, path.basename(file));
   let fd = fs.openSync(tmp, 'wx');
   try {
     writeAll(fd, p.header);
@@ -147,6 +149,40 @@ export function saveSafetensors(file: string, dict: Record<string, Tensor>, meta
     throw err;
   }
   syncDir(dir);
+}
+
+/**
+ * Deletes the temp files that earlier writes of `base` left in `dir` when their process was killed
+ * mid-write (SIGKILL, power loss): those whose writer's pid no longer runs on this machine. A temp
+ * file of a live process (another writer, or a reused pid) is left alone; failures are ignored, as
+ * the leftovers are harmless.
+ */
+function removeStaleTemps(dir: string, base: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  const prefix = `.${base}.`;
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const match = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length));
+    if (match && !processAlive(Number(match[1]))) {
+      try { fs.unlinkSync(path.join(dir, name)); } catch { /* gone already, or not ours to delete */ }
+    }
+  }
+}
+
+/** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Persists the rename itself. Best effort: Windows cannot open a folder for fsync. */

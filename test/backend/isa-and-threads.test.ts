@@ -3,6 +3,8 @@
 // count never changes a result by a single bit.
 import { CrossEntropyLoss } from '../../lib/loss/cross-entropy';
 import { LeNet } from '../../lib/modules/lenet';
+import { LeNetBN } from '../../lib/modules/lenet-bn';
+import { Module } from '../../lib/modules/module';
 import { native } from '../../lib/native';
 import { Adam } from '../../lib/optim/adam';
 import { manualSeed } from '../../lib/random';
@@ -12,10 +14,10 @@ const info = native.kernelInfo();
 const x = randomTensor([5, 3, 32, 32], 1);
 const targets = Int32Array.from([0, 3, 9, 1, 3]);
 
-/** Logits, input gradient and weights after 2 Adam steps of a seeded LeNet. */
-function run(): { logits: Float32Array; dinput: Float32Array; weights: Float32Array[] } {
+/** Logits, input gradient, weights after 2 Adam steps and then eval-mode logits of a seeded model (LeNet by default). */
+function run(make: () => Module = () => new LeNet()): { logits: Float32Array; dinput: Float32Array; weights: Float32Array[]; evalLogits: Float32Array } {
   manualSeed(11);
-  const net = new LeNet();
+  const net = make();
   const lossFn = new CrossEntropyLoss();
   const opt = new Adam(net.parameters(), { lr: 1e-2 });
   const logits = net.forward(x).data;
@@ -27,7 +29,9 @@ function run(): { logits: Float32Array; dinput: Float32Array; weights: Float32Ar
     net.backward(lossFn.backward());
     opt.step();
   }
-  return { logits, dinput, weights: net.parameters().map((p) => p.data.data.slice()) };
+  net.eval();
+  const evalLogits = net.forward(x).data;
+  return { logits, dinput, weights: net.parameters().map((p) => p.data.data.slice()), evalLogits };
 }
 
 afterAll(() => {
@@ -60,15 +64,19 @@ describe('ISA dispatch', () => {
 });
 
 describe('threads', () => {
-  test('1, 2 and 3 threads give bit-identical training results', () => {
+  test.each<[string, () => Module]>([
+    ['LeNet', () => new LeNet()],
+    ['LeNetBN', () => new LeNetBN()],
+  ])('%s: 1, 2 and 3 threads give bit-identical training and eval results', (_name, make) => {
     native.setIsa('auto');
     native.setNumThreads(1);
-    const one = run();
+    const one = run(make);
     for (const n of [2, 3]) {
       native.setNumThreads(n);
-      const many = run();
+      const many = run(make);
       expect(many.logits).toEqual(one.logits);
       expect(many.dinput).toEqual(one.dinput);
+      expect(many.evalLogits).toEqual(one.evalLogits);
       many.weights.forEach((w, i) => expect(w).toEqual(one.weights[i]));
     }
   });

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tests of lib/io/safetensors.ts: round trips, exact bytes, hostile files and atomic writes (fixtures are in fixtures.test.ts).
+import { spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -260,6 +261,17 @@ describe('atomic writes', () => {
     expect(fs.readdirSync(dir)).toEqual([name]);
     expect(readSafetensors(file).metadata.version).toBe('new');
     expect(fs.readFileSync(file)).toEqual(encodeSafetensors(big, { version: 'new' }));
+  });
+
+  test('temp files of writers killed mid-write are deleted by the next save; live writers\' and other files stay', () => {
+    const { file } = setup();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid as number; // exited: its pid runs nothing now
+    const stale = `.${name}.${dead}.0123456789ab.tmp`;
+    const live = `.${name}.${process.ppid}.ba9876543210.tmp`;
+    const others = [`.other.safetensors.${dead}.0123456789ab.tmp`, `.${name}.notapid.tmp`];
+    for (const f of [stale, live, ...others]) fs.writeFileSync(path.join(dir, f), 'partial');
+    saveSafetensors(file, big);
+    expect(fs.readdirSync(dir).sort()).toEqual([live, ...others, name].sort());
   });
 
   test('a missing folder fails without creating anything', () => {

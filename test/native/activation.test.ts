@@ -36,7 +36,7 @@ describeEachIsa(() => {
       expectClose(other, expected, 0, 0, 'aliased views');
     });
 
-    test('reluMask zeroes grad in place where out <= 0 (or NaN) and keeps it elsewhere', () => {
+    test('reluMask zeroes grad in place where out <= 0 and keeps it elsewhere', () => {
       const out32 = Float32Array.from(reluForward(values(rng, n))), grad = values(rng, n);
       const expected = reluBackward(grad, out32), keep = out32.slice();
       native.reluMask(grad, out32);
@@ -44,7 +44,7 @@ describeEachIsa(() => {
       expect(out32).toEqual(keep);
     });
 
-    test('backward accumulates dout where out > 0 into a pre-filled dinput', () => {
+    test('backward accumulates dout where out is not <= 0 into a pre-filled dinput', () => {
       const out = reluForward(values(rng, n));
       const out32 = Float32Array.from(out), dout = values(rng, n), dx = rng.f32(n), before = dx.slice();
       native.reluBackward(dx, dout, out32);
@@ -60,12 +60,12 @@ describeEachIsa(() => {
       expectClose(out, expected, 0, 0, 'out');
     });
 
-    test('backward passes the gradient only where the saved output is > 0 (not at 0, -0 or NaN)', () => {
+    test('backward passes the gradient except where the saved output is <= 0 (so at NaN, as PyTorch)', () => {
       const out = new Float32Array([1, 0, -0, NaN, 1e-40, Infinity, 2]);
       const dout = new Float32Array([1, 2, 3, 4, 5, 6, NaN]);
       const dx = new Float32Array(7).fill(10);
       native.reluBackward(dx, dout, out);
-      expect(Array.from(dx)).toEqual([11, 10, 10, 10, 15, 16, NaN]);
+      expect(Array.from(dx)).toEqual([11, 10, 10, 14, 15, 16, NaN]);
     });
 
     test('a view with a byte offset reads and writes only its own elements', () => {

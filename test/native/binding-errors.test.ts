@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
-// Argument validation of every binding export (TypeError/RangeError naming op and argument), aliasing, views and a fuzz loop.
+// Argument validation of every binding export (TypeError/RangeError naming op and argument), aliasing, views, NaN/Inf data and a fuzz loop.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Rng } from './reference';
 import { INITIAL_ISA, ISAS, addon, restore, setIsa } from './isa';
 import {
-  Arg, SPECS, SENTINEL, Spec, Typed, arityOf, detach, expectError, fuzzValue, invoke, isBuffer, isError, labelOf, packViews, show,
-  viewAt,
+  Arg, FILL_MODES, SPECS, SENTINEL, Spec, Typed, arityOf, detach, expectError, fillNonFinite, fuzzValue, invoke, isBuffer, isError,
+  labelOf, packViews, show, viewAt,
 } from './binding-specs';
 
 const with1 = (args: readonly unknown[], i: number, v: unknown) => args.map((a, j) => (j === i ? v : a));
@@ -233,6 +233,48 @@ describe('value checks with the exact message', () => {
     const r = child(`b.maxPool2dForward(new Float32Array(1), new Int32Array(1), new Float32Array([5]), 1, 1, 1, 1,
       ${k}, ${k}, ${k}, ${k}, ${k / 2}, ${k / 2}, 0)`, 5000);
     expect(r).toEqual({ signal: null, status: 0, stdout: 'returned' });
+  });
+});
+
+describe('non-finite values in the data buffers', () => {
+  // Every float buffer at once, then each alone, in each fill mode, on every ISA: a NaN or an infinity is data, never a reason
+  // to crash, hang or write outside the outputs. (nonfinite.test.ts checks the values against PyTorch's rules.)
+  test.each(SPECS.map((s): [string, Spec] => [labelOf(s), s]))('%s: NaN/±Inf data works or throws TypeError/RangeError naming the op', (label, spec) => {
+    const rng = new Rng(label.length * 131 + 7);
+    const floats = spec.args.filter((a) => a.kind === 'f32' || a.kind === 'f32?').map((a) => a.name);
+    const bad: string[] = [];
+    let ok = 0;
+    try {
+      for (const isa of ISAS) {
+        setIsa(isa);
+        for (const mode of FILL_MODES) {
+          for (const which of ['all', ...floats]) {
+            const args = spec.valid(rng);
+            spec.args.forEach((a, i) => {
+              if ((which === 'all' || which === a.name) && args[i] instanceof Float32Array) fillNonFinite(args[i] as Float32Array, mode, rng);
+            });
+            const { packed, gaps } = packViews(args);
+            const where = `${isa} ${mode} in ${which}`;
+            try {
+              invoke(spec.op, packed);
+              ok++;
+            } catch (e) {
+              if (!(isError(e, 'TypeError') || isError(e, 'RangeError')) || !e.message.startsWith(`${spec.op}: `)) bad.push(`${where}: ${String(e)}`);
+            }
+            if (!gaps().every((g) => g === SENTINEL)) bad.push(`${where}: wrote outside its outputs`);
+            if (spec.op === 'maxPool2dForward') {
+              // argmax must stay inside its H*W plane whatever the values: maxPool2dBackward writes there.
+              const plane = (packed[spec.args.findIndex((a) => a.name === 'h')] as number) * (packed[spec.args.findIndex((a) => a.name === 'w')] as number);
+              if (!(packed[1] as Int32Array).every((v) => v >= 0 && v < plane)) bad.push(`${where}: argmax outside [0, ${plane})`);
+            }
+          }
+        }
+      }
+    } finally {
+      restore();
+    }
+    expect(bad).toEqual([]);
+    expect(ok).toBe(ISAS.length * FILL_MODES.length * (floats.length + 1)); // none is refused today
   });
 });
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Argument descriptions and valid small calls for every binding export, plus error helpers; shared by the error and fuzz tests.
+// Argument descriptions and valid small calls for every binding export, error helpers, non-finite fills; shared by the error and fuzz tests.
 import { native } from '../../lib/native';
 import { ConvShape, PoolShape, Rng, convArgs, convSizes, maxPool2dForward, poolArgs, poolSizes } from './reference';
 
@@ -234,6 +234,31 @@ export function expectError(fn: () => unknown, kind: 'TypeError' | 'RangeError',
   return error.message;
 }
 
+// ---- non-finite data
+
+/**
+ * float32 bit patterns of non-finite values: quiet NaN, negative quiet NaN, a signalling NaN, a NaN with another payload,
+ * +Infinity and -Infinity (NaN payloads and signs must not matter to any kernel).
+ */
+export const NONFINITE_BITS = [0x7fc00000, 0xffc00000, 0x7f800001, 0x7fa00101, 0x7f800000, 0xff800000];
+export const NAN_BITS = NONFINITE_BITS.slice(0, 4);
+/** How fillNonFinite fills a buffer: every element NaN (of any bit pattern), +Inf or -Inf; any non-finite value; or a quarter of them. */
+export const FILL_MODES = ['NaN', '+Inf', '-Inf', 'mixed', 'sparse'] as const;
+export type FillMode = (typeof FILL_MODES)[number];
+
+/** Overwrites `a` in place as `mode` says; 'sparse' leaves values in [-1, 1] between the non-finite ones. */
+export function fillNonFinite(a: Float32Array, mode: FillMode, rng: Rng): Float32Array {
+  const bits = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  for (let i = 0; i < a.length; i++) {
+    if (mode === 'NaN') bits[i] = rng.pick(NAN_BITS);
+    else if (mode === '+Inf') a[i] = Infinity;
+    else if (mode === '-Inf') a[i] = -Infinity;
+    else if (mode === 'mixed' || rng.next() < 0.25) bits[i] = rng.pick(NONFINITE_BITS);
+    else a[i] = rng.uniform(-1, 1);
+  }
+  return a;
+}
+
 // ---- fuzzing
 
 const ODD = [
@@ -262,6 +287,7 @@ export function fuzzValue(rng: Rng, args: unknown[], i: number, arg?: Arg): unkn
     case 3: { // a typed array of a random kind and length
       const Kind = rng.pick(KINDS), a = new Kind(rng.int(0, 120));
       for (let k = 0; k < a.length; k++) a[k] = Kind === Float32Array || Kind === Float64Array ? rng.uniform(-3, 3) : rng.int(-2, 60);
+      if (a instanceof Float32Array && rng.next() < 0.5) fillNonFinite(a, rng.pick(FILL_MODES), rng); // NaN and infinities as data
       return a;
     }
     case 4: { // the memory of another argument, maybe shifted or shortened: aliasing
@@ -284,6 +310,7 @@ export function fuzzValue(rng: Rng, args: unknown[], i: number, arg?: Arg): unkn
       if (!(v instanceof Float32Array || v instanceof Int32Array)) return new Float32Array(rng.int(0, 12));
       const a = new (v.constructor as typeof Float32Array)(Math.max(0, v.length + rng.int(-2, 2)));
       for (let k = 0; k < a.length; k++) a[k] = rng.int(-3, 60);
+      if (a instanceof Float32Array && rng.next() < 0.5) fillNonFinite(a, rng.pick(FILL_MODES), rng);
       return a;
     }
     default: return undefined;

@@ -272,7 +272,7 @@ export function reluForward(x: Vec): Float64Array {
 }
 
 export function reluBackward(dout: Vec, out: Vec): Float64Array {
-  return Float64Array.from(dout, (g, i) => (out[i] > 0 ? g : 0));
+  return Float64Array.from(dout, (g, i) => (out[i] <= 0 ? 0 : g)); // NaN passes, as PyTorch's threshold_backward
 }
 
 // ---- softmax cross-entropy: logits [B, K], targets [B]; mean loss over the batch.
@@ -309,7 +309,7 @@ export interface AdamHyper {
 export function adamStep(param: Float64Array, m: Float64Array, v: Float64Array, grad: Vec, h: AdamHyper): void {
   const bc1 = 1 - h.beta1 ** h.step, bc2 = 1 - h.beta2 ** h.step;
   for (let i = 0; i < param.length; i++) {
-    const g = grad[i] + h.weightDecay * param[i];
+    const g = h.weightDecay === 0 ? grad[i] : grad[i] + h.weightDecay * param[i]; // no 0 * Inf, as PyTorch
     m[i] = h.beta1 * m[i] + (1 - h.beta1) * g;
     v[i] = h.beta2 * v[i] + (1 - h.beta2) * g * g;
     const denom = Math.sqrt(v[i]) / Math.sqrt(bc2) + h.eps;

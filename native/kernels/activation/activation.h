@@ -8,10 +8,10 @@ namespace simdnet {
 // out = max(inp, 0); NaN stays NaN (as torch.relu). out may equal inp (in place).
 void relu_forward_ref(float* out, const float* inp, int64_t count);
 
-// dinp += dout where out > 0 (PyTorch's threshold_backward on the result).
+// dinp += (out <= 0 ? 0 : dout): PyTorch's threshold_backward on the result, so a NaN output passes the gradient.
 void relu_backward_ref(float* dinp, const float* dout, const float* out, int64_t count);
 
-// grad = out > 0 ? grad : 0, in place: ReLU backward when the incoming gradient may be overwritten.
+// grad = out <= 0 ? 0 : grad, in place: ReLU backward when the incoming gradient may be overwritten.
 void relu_mask_ref(float* grad, const float* out, int64_t count);
 
 // The same kernels compiled per ISA (<op>_<isa>.cc).

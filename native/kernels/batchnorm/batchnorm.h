@@ -10,6 +10,12 @@ struct BatchNormShape {
   int64_t n, c, s;  // batch, channels, values per channel and sample; M = n * s values per channel
 };
 
+// The channels [begin, end) a call computes: channels are independent, so the ops layer can give
+// ranges to threads; a channel's sums never depend on the split.
+struct ChannelRange {
+  int64_t begin, end;
+};
+
 // Training forward. out, inp [N, C, S]; save_mean, save_invstd [C] (overwritten: the batch mean and
 // 1/sqrt(biased var + eps), for backward); running_mean, running_var [C] updated in place when not
 // null: r = (1 - momentum) r + momentum x, with the UNBIASED variance var * M / (M - 1) (needs M > 1);
@@ -17,12 +23,12 @@ struct BatchNormShape {
 // lane). As PyTorch, a zero variance with eps 0 gives invstd 0 (the output is beta), not infinity.
 void batchnorm_forward_train_ref(float* out, float* save_mean, float* save_invstd, float* running_mean,
                                  float* running_var, const float* inp, const float* weight, const float* bias,
-                                 double eps, double momentum, const BatchNormShape& s);
+                                 double eps, double momentum, const BatchNormShape& s, ChannelRange r);
 
 // Eval forward: out = (inp - running_mean) / sqrt(running_var + eps) * weight + bias, computed as
 // PyTorch does (inp * alpha + beta), so running_var + eps == 0 gives NaN/inf like PyTorch.
 void batchnorm_forward_eval_ref(float* out, const float* inp, const float* running_mean, const float* running_var,
-                                const float* weight, const float* bias, double eps, const BatchNormShape& s);
+                                const float* weight, const float* bias, double eps, const BatchNormShape& s, ChannelRange r);
 
 // Training backward (PyTorch's batch_norm_backward_cpu, train branch), with dy = dout, xhat = (x - mean) invstd:
 //   dbias += sum dy;  dweight += sum dy xhat;
@@ -30,12 +36,12 @@ void batchnorm_forward_eval_ref(float* out, const float* inp, const float* runni
 // dinp [N, C, S], dweight, dbias [C] may each be null; save_mean, save_invstd from the training forward.
 void batchnorm_backward_train_ref(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                                   const float* save_mean, const float* save_invstd, const float* weight,
-                                  const BatchNormShape& s);
+                                  const BatchNormShape& s, ChannelRange r);
 
 // Eval backward: the forward is an affine map per channel, so dinp += dout * invstd * weight, with
 // invstd = 1/sqrt(running_var + eps); dweight and dbias as in training but with the running statistics.
 void batchnorm_backward_eval_ref(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                                  const float* running_mean, const float* running_var, const float* weight, double eps,
-                                 const BatchNormShape& s);
+                                 const BatchNormShape& s, ChannelRange r);
 
 }  // namespace simdnet

@@ -63,10 +63,10 @@ void grad_sums(const float* dout, const float* inp, float mean, int64_t c, const
 
 void batchnorm_forward_train_ref(float* out, float* save_mean, float* save_invstd, float* running_mean,
                                  float* running_var, const float* inp, const float* weight, const float* bias,
-                                 double eps, double momentum, const BatchNormShape& s) {
+                                 double eps, double momentum, const BatchNormShape& s, ChannelRange r) {
   const int64_t m = s.n * s.s;
   const float mom = static_cast<float>(momentum);
-  for (int64_t c = 0; c < s.c; ++c) {
+  for (int64_t c = r.begin; c < r.end; ++c) {
     // Two passes (mean, then squared deviations from the float mean), as ATen does.
     double sum = 0.0;
     for_rows(inp, inp, c, s, [&](const float* x, const float*) { sum += row_sum(s.s, [&](int64_t i) { return x[i]; }); });
@@ -96,9 +96,9 @@ void batchnorm_forward_train_ref(float* out, float* save_mean, float* save_invst
 }
 
 void batchnorm_forward_eval_ref(float* out, const float* inp, const float* running_mean, const float* running_var,
-                                const float* weight, const float* bias, double eps, const BatchNormShape& s) {
+                                const float* weight, const float* bias, double eps, const BatchNormShape& s, ChannelRange r) {
   const float eps_f = static_cast<float>(eps);
-  for (int64_t c = 0; c < s.c; ++c) {
+  for (int64_t c = r.begin; c < r.end; ++c) {
     const float invstd = 1.0f / std::sqrt(running_var[c] + eps_f);
     const float alpha = invstd * (weight != nullptr ? weight[c] : 1.0f);
     const float beta = (bias != nullptr ? bias[c] : 0.0f) - running_mean[c] * alpha;
@@ -108,9 +108,9 @@ void batchnorm_forward_eval_ref(float* out, const float* inp, const float* runni
 
 void batchnorm_backward_train_ref(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                                   const float* save_mean, const float* save_invstd, const float* weight,
-                                  const BatchNormShape& s) {
+                                  const BatchNormShape& s, ChannelRange r) {
   const int64_t m = s.n * s.s;
-  for (int64_t c = 0; c < s.c; ++c) {
+  for (int64_t c = r.begin; c < r.end; ++c) {
     const float mean = save_mean[c], invstd = save_invstd[c];
     double sum = 0.0, dotp = 0.0;
     grad_sums(dout, inp, mean, c, s, &sum, &dotp);
@@ -133,8 +133,8 @@ void batchnorm_backward_train_ref(float* dinp, float* dweight, float* dbias, con
 
 void batchnorm_backward_eval_ref(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                                  const float* running_mean, const float* running_var, const float* weight, double eps,
-                                 const BatchNormShape& s) {
-  for (int64_t c = 0; c < s.c; ++c) {
+                                 const BatchNormShape& s, ChannelRange r) {
+  for (int64_t c = r.begin; c < r.end; ++c) {
     const float mean = running_mean[c];
     const float invstd = static_cast<float>(1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps));
     if (dinp != nullptr) {
