@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// `simdnet eval`: rebuilds a model from a weights file and prints its test accuracy, per-class accuracy and confusion matrix on its dataset
+// `simdnet eval`: rebuilds a model from a weights or ONNX file and prints its test accuracy, per-class accuracy and confusion matrix on its dataset
 // (and, with --plot, draws the training curves the file records).
 import * as fs from 'fs';
 import { Command, Option } from 'commander';
@@ -26,7 +26,7 @@ export function registerEval(program: Command, io: CliIO, setExitCode: (code: nu
   program
     .command('eval')
     .description('evaluate a saved model on the test set of CIFAR-10, MNIST or Fashion-MNIST')
-    .requiredOption('--weights <file>', 'a .safetensors file saved by `simdnet train`', nonEmpty)
+    .requiredOption('--weights <file>', 'a .safetensors file saved by `simdnet train`, or an ONNX model (.onnx)', nonEmpty)
     .addOption(new Option('--dataset <name>', 'the dataset to evaluate on (default: the one recorded in the weights file, else cifar10)').choices(DATASET_NAMES))
     .requiredOption('--data <path>', DATA_HELP, nonEmpty)
     .option('--batch-size <n>', 'test images per batch', integerAtLeast(1), 256)
@@ -39,42 +39,36 @@ export async function runEval(opts: EvalCommandOptions, io: CliIO): Promise<numb
   const weights = checkFileExists('--weights', opts.weights);
   if (opts.plot !== undefined && !/\.svg$/i.test(opts.plot)) throw new UsageError(`--plot: ${opts.plot} must end in .svg`);
   const plotPath = opts.plot === undefined ? undefined : checkOutputPath('--plot', opts.plot);
-  const [{ readSafetensors }, { FileFormatError }] = await Promise.all([import('../io/safetensors'), import('../errors')]);
-  // The header names the dataset; an explicit --dataset wins.
-  const metadata = readSafetensors(weights).metadata;
-  const saved = metadata[DATASET_KEY];
+  const [{ loadClassifier }, { FileFormatError }] = await Promise.all([import('./classifier'), import('../errors')]);
+  // A simdnet weights file or an ONNX model; its metadata names the dataset, and an explicit --dataset wins.
+  const net = await loadClassifier(weights, opts.weights);
+  const saved = net.dataset;
   if (opts.dataset === undefined && saved !== undefined && !isDatasetName(saved)) {
     throw new FileFormatError(opts.weights, `"${DATASET_KEY}" is "${saved}", not one of ${DATASET_NAMES.join(', ')}; pass --dataset`);
   }
   const dataset: DatasetName = opts.dataset ?? (saved as DatasetName | undefined) ?? 'cifar10';
   const loc = checkDataPath(opts.data, { dataset, needTrain: false });
-  const [{ loadModel }, { evaluate }, { DataLoader }] = await Promise.all([
-    import('../train/saved-model'),
-    import('../train/evaluate'),
-    import('../data/loader'),
-  ]);
-  const model = loadModel(weights);
-  // Every shipped architecture keeps its constructor options in `config`; check they fit the dataset before loading it.
-  const config = model.config as { inChannels?: number; imageSize?: number; numClasses?: number };
+  const [{ evaluate }, { DataLoader }] = await Promise.all([import('../train/evaluate'), import('../data/loader')]);
+  // Check the model fits the dataset before loading the data.
   const { title, sampleShape: [c, h, w], numClasses } = DATASETS[dataset];
-  if (config.inChannels !== c || config.imageSize !== h || config.imageSize !== w || config.numClasses !== numClasses) {
+  if (net.channels !== c || net.height !== h || net.width !== w || net.numClasses !== numClasses) {
     const hint =
       saved === undefined ? ' (the weights do not record their dataset: pass --dataset)' : saved !== dataset ? ` (the weights were trained on ${saved})` : '';
     throw new FileFormatError(
       opts.weights,
-      `the model takes ${config.inChannels}x${config.imageSize}x${config.imageSize} images into ${config.numClasses} classes; ${title} needs ${c}x${h}x${w} into ${numClasses}${hint}`,
+      `the model takes ${net.channels}x${net.height}x${net.width} images into ${net.numClasses} classes; ${title} needs ${c}x${h}x${w} into ${numClasses}${hint}`,
     );
   }
   if (saved !== undefined && saved !== dataset) println(io.stderr, `note: the weights were trained on ${saved}; evaluating on ${dataset} as asked`);
   const test = await loadDataset(loc, false);
   const loader = new DataLoader(test, { batchSize: opts.batchSize });
-  const result = await evaluate(model, loader, { numClasses, signal: io.signal });
+  const result = await evaluate(net.model, loader, { numClasses, signal: io.signal });
   for (const line of formatEvaluation(result, test.classes, title)) println(io.stdout, line);
   if (plotPath !== undefined) {
-    const recorded = metadata[HISTORY_KEY];
+    const recorded = net.metadata[HISTORY_KEY];
     if (recorded === undefined) throw new FileFormatError(opts.weights, 'holds no training history to plot (only `simdnet train` records one; see `simdnet plot --history`)');
     const { trainingCurvesSvg } = await import('../plot/training-curves');
-    fs.writeFileSync(plotPath, trainingCurvesSvg(JSON.parse(recorded), { title: `${model.constructor.name} on ${title}` }));
+    fs.writeFileSync(plotPath, trainingCurvesSvg(JSON.parse(recorded), { title: `${net.name} on ${title}` }));
     println(io.stdout, `wrote the training curves to ${opts.plot}`);
   }
   return EXIT_OK;

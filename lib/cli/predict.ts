@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: MIT
 // `simdnet predict`: classifies PNG files with a saved model (safetensors or ONNX) and prints the top-k classes; decoding and
 // resizing live in image.ts.
-import * as fs from 'fs';
-import * as path from 'path';
 import { Command } from 'commander';
 import { CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD } from '../data/cifar10';
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_MEAN, FASHION_MNIST_STD, MNIST_CLASSES, MNIST_MEAN, MNIST_STD } from '../data/mnist';
 import { FileFormatError } from '../errors';
-import type { Module } from '../modules/module';
 import { registerPlot } from '../plot/command';
 import { formatPercent } from '../train/progress';
-import { checkFileExists, DATASET_KEY } from './data-path';
+import { loadClassifier } from './classifier';
+import { checkFileExists } from './data-path';
 import { preprocessImage, readPng } from './image';
 import { EXIT_OK, println, type CliIO } from './io';
 import { integerAtLeast, nonEmpty } from './options';
@@ -103,79 +101,19 @@ export function registerPredictAndPlot(program: Command, io: CliIO, setExitCode:
   registerPlot(program, io, setExitCode);
 }
 
-/** A model ready for predict, and what preprocessing needs of it. */
-interface Classifier {
-  /** "LeNet"; for an ONNX file of another producer its graph name and producer, "main_graph (pytorch 2.13.0)". */
-  name: string;
-  model: Module;
-  channels: 1 | 3;
-  height: number;
-  width: number;
-  numClasses: number;
-  /** The recorded training dataset (DATASET_KEY), if any. */
-  dataset: string | undefined;
-}
-
 /**
- * True when `file` should be read as ONNX: its name ends in .onnx, or (with another extension) it does not
- * start like safetensors (an 8-byte header length, then "{") but like a ModelProto (field 1, ir_version).
- *
- * @example
- * isOnnxFile('lenet.onnx'); // true, whatever the bytes
- */
-export function isOnnxFile(file: string): boolean {
-  const ext = path.extname(file).toLowerCase();
-  if (ext === '.onnx') return true;
-  if (ext === '.safetensors') return false;
-  const head = Buffer.alloc(9);
-  const fd = fs.openSync(file, 'r');
-  try {
-    const n = fs.readSync(fd, head, 0, head.length, 0);
-    return n > 0 && head[0] === 0x08 && !(n === 9 && head[8] === 0x7b);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** A LeNet or LeNetBN rebuilt from a safetensors weights file (`file` resolved, `shown` as the user typed it). */
-async function loadSafetensorsClassifier(file: string, shown: string): Promise<Classifier> {
-  const [{ loadModel }, { readSafetensors }] = await Promise.all([import('../train/saved-model'), import('../io/safetensors')]);
-  const model = loadModel(file);
-  const config = model.config as { inChannels?: unknown; imageSize?: unknown; numClasses?: unknown };
-  const [channels, size, numClasses] = [config.inChannels, config.imageSize, config.numClasses];
-  if ((channels !== 1 && channels !== 3) || !Number.isSafeInteger(size) || !Number.isSafeInteger(numClasses)) {
-    throw new FileFormatError(shown, `predict needs a model of 1- or 3-channel square images with a class count; its config is ${JSON.stringify(config)}`);
-  }
-  const side = size as number;
-  const dataset = readSafetensors(file).metadata[DATASET_KEY];
-  return { name: model.constructor.name, model, channels, height: side, width: side, numClasses: numClasses as number, dataset };
-}
-
-/** A Sequential imported from an ONNX file: sizes from the graph, the dataset from its metadata_props. */
-async function loadOnnxClassifier(file: string, shown: string): Promise<Classifier> {
-  const { importOnnx } = await import('../io/onnx-import');
-  const onnx = importOnnx(file);
-  const [channels, height, width] = onnx.inputShape;
-  if (onnx.inputShape.length !== 3 || (channels !== 1 && channels !== 3) || onnx.outputShape.length !== 1) {
-    const dims = (s: number[]) => `[batch, ${s.join(', ')}]`;
-    const needs = 'predict needs a model of 1- or 3-channel images [batch, C, H, W] giving [batch, classes]';
-    throw new FileFormatError(shown, `${needs}; this one maps ${dims(onnx.inputShape)} to ${dims(onnx.outputShape)}`);
-  }
-  // simdnet's exports name the graph after the model class, so both formats print the same first line.
-  const name = onnx.producer.startsWith('simdnet') && onnx.graphName ? onnx.graphName : `${onnx.graphName || 'graph'} (${onnx.producer || 'ONNX'})`;
-  return { name, model: onnx.model, channels, height, width, numClasses: onnx.outputSize, dataset: onnx.metadata[DATASET_KEY] };
-}
-
-/**
- * Runs `simdnet predict` with a safetensors or ONNX model (isOnnxFile decides): every image is decoded
+ * Runs `simdnet predict` with a safetensors or ONNX model (loadClassifier in classifier.ts decides): every image is decoded
  * before the model runs (a bad file stops everything with exit code 1), then all run as one batch.
  * Output: a "model:" line, then per image its name and `--top` lines "  1  cat  87.12%".
  */
 export async function runPredict(images: string[], opts: PredictCommandOptions, io: CliIO): Promise<number> {
   const weights = checkFileExists('--weights', opts.weights);
   const { Tensor } = await import('../tensor/tensor');
-  const net = isOnnxFile(weights) ? await loadOnnxClassifier(weights, opts.weights) : await loadSafetensorsClassifier(weights, opts.weights);
+  const net = await loadClassifier(weights, opts.weights);
   const { channels, height, width, numClasses: classCount, dataset } = net;
+  if (channels !== 1 && channels !== 3) {
+    throw new FileFormatError(opts.weights, `predict reads PNG images into 1 or 3 channels; this model takes ${channels}x${height}x${width}`);
+  }
   const prep = datasetPreprocessing(dataset, channels, classCount);
   if (prep.name === undefined) {
     const what = dataset === undefined ? 'no dataset' : `dataset "${dataset}", which has no known ${channels}-channel statistics`;

@@ -5,12 +5,15 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { PNG } from 'pngjs';
 import { decodePng, preprocessImage, readPng, resizeBilinear } from '../../lib/cli/image';
-import { datasetPreprocessing, isOnnxFile, topK } from '../../lib/cli/predict';
+import { isOnnxFile } from '../../lib/cli/classifier';
+import { datasetPreprocessing, topK } from '../../lib/cli/predict';
 import { CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD } from '../../lib/data/cifar10';
 import { FASHION_MNIST_CLASSES } from '../../lib/data/mnist';
 import { encodeOnnx } from '../../lib/io/onnx-export';
 import { importOnnx } from '../../lib/io/onnx-import';
 import { saveSafetensors } from '../../lib/io/safetensors';
+import { Conv2d } from '../../lib/modules/conv2d';
+import { Flatten } from '../../lib/modules/flatten';
 import { Linear } from '../../lib/modules/linear';
 import { Sequential } from '../../lib/modules/sequential';
 import { LeNet } from '../../lib/modules/lenet';
@@ -288,10 +291,12 @@ describe('ONNX models: --weights model.onnx', () => {
     fs.writeFileSync(at('cut.onnx'), bytes.subarray(0, 1000));
     fs.writeFileSync(at('text.onnx'), 'not a model');
     fs.writeFileSync(at('vector.onnx'), encodeOnnx(new Sequential(new Linear({ inFeatures: 4, outFeatures: 2 })), [1, 4]));
+    fs.writeFileSync(at('two.onnx'), encodeOnnx(new Sequential(new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3 }), new Flatten()), [1, 2, 5, 5]));
     const cases: [string, RegExp][] = [
       ['cut.onnx', /^error: .*cut\.onnx: not an ONNX model, or truncated/],
       ['text.onnx', /^error: .*text\.onnx: /],
-      ['vector.onnx', /^error: .*vector\.onnx: predict needs a model of 1- or 3-channel images \[batch, C, H, W\] giving \[batch, classes\]; this one maps \[batch, 4\] to \[batch, 2\]$/],
+      ['vector.onnx', /^error: .*vector\.onnx: not an image classifier \[batch, C, H, W\] -> \[batch, classes\]: it maps \[batch, 4\] to \[batch, 2\]$/],
+      ['two.onnx', /^error: .*two\.onnx: predict reads PNG images into 1 or 3 channels; this model takes 2x5x5$/],
     ];
     for (const [file, message] of cases) {
       const r = await cli(['predict', '--weights', at(file), at('red.png')]);

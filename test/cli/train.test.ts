@@ -61,6 +61,18 @@ test('eval prints "accuracy: NN.NN%" first, then a line per class, then the conf
   expect(fromArchive.out).toEqual(r.out);
 });
 
+test('eval of the exported ONNX model prints the same report as eval of the weights', async () => {
+  const onnx = path.join(dir, 'lenet.onnx');
+  expect((await cli(['export', '--weights', weights, '--onnx', onnx])).code).toBe(0);
+  const [fromWeights, fromOnnx] = await Promise.all([weights, onnx].map((w) => cli(['eval', '--weights', w, '--data', data])));
+  expect(fromOnnx.stderr).toBe('');
+  expect(fromOnnx.code).toBe(0);
+  expect(fromOnnx.out).toEqual(fromWeights.out);
+  const plot = await cli(['eval', '--weights', onnx, '--data', data, '--plot', path.join(dir, 'curves.svg')]);
+  expect(plot.code).toBe(1);
+  expect(plot.err).toEqual([expect.stringMatching(/lenet\.onnx: holds no training history to plot/)]);
+});
+
 test('formatEvaluation gives two decimals and exact counts', () => {
   const lines = formatEvaluation(
     { loss: 0.5, accuracy: 0.632149, correct: 3, total: 5, confusion: [[2, 1], [1, 1]], perClassAccuracy: [2 / 3, 0.5] },
