@@ -5,10 +5,10 @@ import { spawnSync } from 'child_process';
 /** The interpreter to use, or why there is none. SIMDNET_TORCH_PYTHON wins (.ci/run sets it); else python3 on PATH. */
 export function findTorchPython(): { python: string } | { missing: string } {
   const python = process.env.SIMDNET_TORCH_PYTHON || 'python3';
-  const probe = spawnSync(python, ['-c', 'import torch, safetensors.torch; print(torch.__version__)'], { encoding: 'utf8' });
+  const probe = spawnSync(python, ['-c', 'import torch, safetensors.torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
   if (probe.status === 0) return { python };
   const why = probe.error ? probe.error.message : probe.stderr.trim().split('\n').pop();
-  return { missing: `${python} cannot import torch and safetensors (${why}); set SIMDNET_TORCH_PYTHON` };
+  return { missing: `${python} cannot import torch, safetensors and numpy (${why}); set SIMDNET_TORCH_PYTHON` };
 }
 
 /** Runs `python args...` and fails with its stderr when it exits non-zero. */
