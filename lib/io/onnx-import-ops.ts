@@ -18,8 +18,8 @@ import { Tanh } from '../modules/tanh';
 import { Generator } from '../random';
 import { batchShape, float32Decimal, list, printable, q, type ConstTensor, type NodeContext } from './onnx-import-proto';
 
-/** A converter: the layer for one node, or null for a node that changes nothing (Identity, a no-op Reshape). */
-type Converter = (ctx: NodeContext) => Module | null;
+/** A converter: the layer (or layers) for one node, or null for a node that changes nothing (Identity, a no-op Reshape). */
+type Converter = (ctx: NodeContext) => Module | Module[] | null;
 
 // Layers are built with their own seeded generator: importing must not draw from the global random stream.
 const rng = (): Generator => new Generator(0);
@@ -199,37 +199,97 @@ function flatten(ctx: NodeContext): Module {
   return new Flatten();
 }
 
-/** Reshape by a constant shape that keeps the batch first and merges consecutive dims: a Flatten ([0, -1], [-1, K], [N, -1]). */
-function reshape(ctx: NodeContext): Module | null {
-  ctx.allowAttributes(['allowzero']);
-  const t = ctx.constant(1, 'shape');
-  if (t === undefined || t.int === undefined || t.dims.length !== 1) throw ctx.fail('needs a constant 1-d int64 shape');
-  const allowZero = ctx.int('allowzero', 0) === 1;
-  const target = t.int;
+/**
+ * The layer giving each sample the shape `target` (without the batch): null when it is the input's, else a Flatten
+ * of consecutive dims; `fail` explains anything else.
+ */
+function flattenTo(ctx: NodeContext, target: readonly number[], fail: (why: string) => Error): Module | null {
   const sample = ctx.inShape.slice(1);
-  const size = sample.reduce((a, b) => a * b, 1);
-  const fail = (why: string) => ctx.fail(`Reshape of ${batchShape(ctx.inShape)} to ${list(target)} ${why}`);
-  if (target.length === 0) throw fail('drops the batch dimension');
-  if (allowZero && target.includes(0)) throw fail('has a 0 with allowzero 1');
-  if (target.filter((d) => d === -1).length > 1 || target.some((d) => d < -1)) throw fail('is not a valid shape');
-  // The batch stays first when it is copied (0), inferred from fixed other dims (-1), or the input's own fixed batch.
-  const keepsBatch = target[0] === 0 || (target[0] === -1 && !target.slice(1).includes(-1)) || target[0] === ctx.inputBatch;
-  if (!keepsBatch) throw fail('changes the batch dimension (use 0 or -1 first to keep the batch dynamic)');
-  const rest = target.slice(1).map((d, i) => (d === 0 ? (sample[i] ?? NaN) : d));
-  const known = rest.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-  const resolved = rest.map((d) => (d === -1 ? size / known : d));
-  if (resolved.some((d) => !Number.isSafeInteger(d) || d < 1) || resolved.reduce((a, b) => a * b, 1) !== size) throw fail('does not keep the sample size');
-  if (resolved.length === sample.length && resolved.every((d, i) => d === sample[i])) return null;
+  if (target.length === sample.length && target.every((d, i) => d === sample[i])) return null;
   const rank = ctx.inShape.length;
   for (let start = 1; start < rank; start++) {
     for (let end = start; end < rank; end++) {
       const merged = [...sample.slice(0, start - 1), sample.slice(start - 1, end).reduce((a, b) => a * b, 1), ...sample.slice(end)];
-      if (merged.length === resolved.length && merged.every((d, i) => d === resolved[i])) {
+      if (merged.length === target.length && merged.every((d, i) => d === target[i])) {
         return new Flatten({ startDim: start, endDim: end === rank - 1 ? -1 : end });
       }
     }
   }
   throw fail('is not a flatten of consecutive dims (simdnet has no general reshape)');
+}
+
+/**
+ * Reshape by a constant shape, or one folded from the tensor's shape, that keeps the batch first and merges
+ * consecutive dims: a Flatten ([0, -1], [-1, K], [N, -1], PyTorch's view(x.size(0), -1)).
+ */
+function reshape(ctx: NodeContext): Module | null {
+  ctx.allowAttributes(['allowzero']);
+  const t = ctx.constant(1, 'shape', undefined, true);
+  if (t === undefined || t.int === undefined || t.dims.length !== 1) throw ctx.fail('needs a constant 1-d int64 shape');
+  const allowZero = ctx.int('allowzero', 0) === 1;
+  const target = t.int.map((d, i) => (t.batch?.[i] ? 'batch' : d));
+  const sample = ctx.inShape.slice(1);
+  const size = sample.reduce((a, b) => a * b, 1);
+  const fail = (why: string) => ctx.fail(`Reshape of ${batchShape(ctx.inShape)} to ${list(target)} ${why}`);
+  if (target.length === 0) throw fail('drops the batch dimension');
+  if (target.slice(1).includes('batch')) throw fail(`puts the batch size at position ${target.indexOf('batch', 1)}; only first is supported`);
+  const dims = t.int;
+  if (allowZero && dims.some((d, i) => d === 0 && !t.batch?.[i])) throw fail('has a 0 with allowzero 1');
+  if (dims.filter((d) => d === -1).length > 1 || dims.some((d) => d < -1)) throw fail('is not a valid shape');
+  // The batch stays first when it is copied (0 or the input's own size), inferred from fixed other dims (-1), or the input's fixed batch.
+  const keepsBatch = target[0] === 'batch' || dims[0] === 0 || (dims[0] === -1 && !dims.slice(1).includes(-1)) || dims[0] === ctx.inputBatch;
+  if (!keepsBatch) throw fail('changes the batch dimension (use 0 or -1 first to keep the batch dynamic)');
+  const rest = dims.slice(1).map((d, i) => (d === 0 ? (sample[i] ?? NaN) : d));
+  const known = rest.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const resolved = rest.map((d) => (d === -1 ? size / known : d));
+  if (resolved.some((d) => !Number.isSafeInteger(d) || d < 1) || resolved.reduce((a, b) => a * b, 1) !== size) throw fail('does not keep the sample size');
+  return flattenTo(ctx, resolved, fail);
+}
+
+/** Squeeze of size-1 dims after the batch (a Flatten merging each into its neighbour); axes are required. */
+function squeeze(ctx: NodeContext): Module | null {
+  let axes: number[] | undefined;
+  if (ctx.opset < 13) {
+    ctx.allowAttributes(['axes']);
+    axes = ctx.ints('axes');
+  } else {
+    ctx.allowAttributes([]);
+    const t = ctx.constant(1, 'axes');
+    if (t !== undefined && t.int === undefined) throw ctx.fail(`axes ${q(t.name)} must be int64`);
+    axes = t?.int;
+  }
+  const rank = ctx.inShape.length;
+  if (axes === undefined) throw ctx.fail('without axes would also squeeze a batch of 1; only explicit axes are supported');
+  const at = axes.map((a) => (a < 0 ? a + rank : a));
+  if (at.some((a) => a < 0 || a >= rank)) throw ctx.fail(`axes ${list(axes)} are out of range for the input ${batchShape(ctx.inShape)}`);
+  if (at.includes(0)) throw ctx.fail('squeezing axis 0 would drop the batch dimension');
+  const bad = at.find((a) => ctx.inShape[a] !== 1);
+  if (bad !== undefined) throw ctx.fail(`cannot squeeze axis ${bad} of the input ${batchShape(ctx.inShape)}: its size is not 1`);
+  const target = ctx.inShape.slice(1).filter((_, i) => !at.includes(i + 1));
+  return flattenTo(ctx, target, (why) => ctx.fail(`Squeeze of ${batchShape(ctx.inShape)} to ${list(['batch', ...target])} ${why}`));
+}
+
+/** ReduceMean over H and W of [N, C, H, W]: AdaptiveAvgPool2d(1), and a Flatten for keepdims 0 (PyTorch's x.mean((2, 3))). */
+function reduceMean(ctx: NodeContext): Module[] {
+  // Opset 18 moved axes from an attribute to an input.
+  ctx.allowAttributes(ctx.opset < 18 ? ['axes', 'keepdims'] : ['keepdims', 'noop_with_empty_axes']);
+  ctx.expectRank(4, 'simdnet imports ReduceMean as a global average pool of [N, C, H, W]');
+  let axes: number[] | undefined;
+  if (ctx.opset < 18) {
+    axes = ctx.ints('axes');
+  } else {
+    const t = ctx.constant(1, 'axes');
+    if (t !== undefined && t.int === undefined) throw ctx.fail(`axes ${q(t.name)} must be int64`);
+    axes = t?.int;
+    if (ctx.int('noop_with_empty_axes', 0) !== 0 && (axes === undefined || axes.length === 0)) throw ctx.fail('with noop_with_empty_axes 1 and no axes would do nothing; not supported');
+  }
+  const at = [...new Set((axes ?? [0, 1, 2, 3]).map((a) => (a < 0 ? a + 4 : a)))].sort();
+  if (at.length !== 2 || at[0] !== 2 || at[1] !== 3) {
+    throw ctx.fail(`axes ${axes === undefined ? '(all)' : list(axes)}: only the mean over H and W (axes [2, 3] or [-1, -2]) is supported, as a global average pool`);
+  }
+  const keepDims = ctx.int('keepdims', 1);
+  if (keepDims !== 0 && keepDims !== 1) throw ctx.fail(`keepdims must be 0 or 1, got ${keepDims}`);
+  return keepDims === 1 ? [new AdaptiveAvgPool2d(1)] : [new AdaptiveAvgPool2d(1), new Flatten()];
 }
 
 function batchNormalization(ctx: NodeContext): Module {
@@ -293,6 +353,8 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   LogSoftmax: softmax(LogSoftmax),
   Flatten: flatten,
   Reshape: reshape,
+  Squeeze: squeeze,
+  ReduceMean: reduceMean,
   BatchNormalization: batchNormalization,
   Dropout: dropout,
   Identity: (ctx) => {

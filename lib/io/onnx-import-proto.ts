@@ -18,7 +18,15 @@ export interface ConstTensor {
   float?: Float32Array;
   /** Set for INT64 and BOOL tensors. */
   int?: number[];
+  /**
+   * Set on integers folded from a tensor's shape (onnx-import-shape.ts): true where the entry is the batch size, which
+   * is known only at run time (`int` holds 1 there). Only Reshape's shape may be such a value.
+   */
+  batch?: boolean[];
 }
+
+/** Reads the bytes of a tensor stored outside the model file (external data); see onnx-import-external.ts. */
+export type ExternalDataReader = (t: onnx.ITensorProto, bytes: number, fail: (detail: string) => FileFormatError) => Uint8Array;
 
 /** Text from the file made printable (control characters as "?") and cut to 60 characters, for error messages. */
 export function printable(text: string): string {
@@ -60,27 +68,43 @@ export function float32Decimal(f: number): number {
   return target;
 }
 
+/**
+ * An int64 value as a number, saturated to the safe-integer range: values beyond it only mean "past any end" (Slice's
+ * INT64_MAX), and as a size they fail the checks on sizes.
+ */
+function saturate(v: bigint): number {
+  const max = BigInt(Number.MAX_SAFE_INTEGER);
+  return Number(v > max ? max : v < -max ? -max : v);
+}
+
 function typeName(dataType: number): string {
   return (DataType as unknown as Record<number, string | undefined>)[dataType] ?? `data type ${dataType}`;
 }
 
+/** Bytes per value of the types decodeTensor reads from external data. */
+const EXTERNAL_SIZES: Record<number, number> = { [DataType.FLOAT]: 4, [DataType.INT64]: 8, [DataType.BOOL]: 1 };
+
 /**
- * The values of a TensorProto (initializer or Constant value). Only FLOAT, INT64 and BOOL are read; external
- * data, segments and every other type throw through `fail`, which names the file and the tensor's user.
+ * The values of a TensorProto (initializer or Constant value). Only FLOAT, INT64 and BOOL are read; external data
+ * only through `external`; segments and every other type throw through `fail`, which names the file and the tensor's user.
  */
-export function decodeTensor(t: onnx.ITensorProto, fail: (detail: string) => FileFormatError): ConstTensor {
+export function decodeTensor(t: onnx.ITensorProto, fail: (detail: string) => FileFormatError, external?: ExternalDataReader): ConstTensor {
   const name = t.name ?? '';
   const what = `tensor ${q(name)}`;
-  if (t.dataLocation === DataLocation.EXTERNAL || (t.externalData?.length ?? 0) > 0) {
-    throw fail(`${what} keeps its data in an external file, which is not supported (save the model with its weights inside)`);
-  }
   if (t.segment) throw fail(`${what} is a segment of a larger tensor, which is not supported`);
   const dims = (t.dims ?? []).map((d) => toInt(d, `${what} dimension`, fail));
   if (dims.some((d) => d < 0)) throw fail(`${what} has a negative dimension ${list(dims)}`);
   const count = dims.reduce((a, b) => a * b, 1);
   if (!Number.isSafeInteger(count) || count > 2 ** 31) throw fail(`${what} of shape ${list(dims)} is too large`);
-  const raw = t.rawData ?? new Uint8Array(0);
+  let raw = t.rawData ?? new Uint8Array(0);
   const dataType = t.dataType ?? 0;
+  if (t.dataLocation === DataLocation.EXTERNAL || (t.externalData?.length ?? 0) > 0) {
+    const size = EXTERNAL_SIZES[dataType];
+    if (size === undefined) throw fail(`${what} is ${typeName(dataType)}; simdnet reads float32 weights (and int64 shapes) only`);
+    if (external === undefined) throw fail(`${what} keeps its data in an external file, which is not supported here`);
+    // The reader checks the file holds `count * size` bytes at the offset before it allocates them.
+    raw = external(t, count * size, fail);
+  }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const checkCount = (got: number, unit: string): void => {
     if (got !== count) throw fail(`${what} of shape ${list(dims)} needs ${count} values, but holds ${got} ${unit}`);
@@ -102,10 +126,10 @@ export function decodeTensor(t: onnx.ITensorProto, fail: (detail: string) => Fil
     if (raw.length > 0) {
       if (raw.length % 8 !== 0) throw fail(`${what} has ${raw.length} bytes of int64 data, not a multiple of 8`);
       checkCount(raw.length / 8, 'int64 values');
-      int = Array.from({ length: count }, (_, i) => toInt(view.getBigInt64(8 * i, true).toString(), `${what} value`, fail));
+      int = Array.from({ length: count }, (_, i) => saturate(view.getBigInt64(8 * i, true)));
     } else {
       checkCount(t.int64Data?.length ?? 0, 'int64_data values');
-      int = (t.int64Data ?? []).map((v) => toInt(v, `${what} value`, fail));
+      int = (t.int64Data ?? []).map((v) => saturate(BigInt(typeof v === 'number' ? v : String(v))));
     }
     return { name, dims, int };
   }
@@ -121,6 +145,9 @@ export function decodeTensor(t: onnx.ITensorProto, fail: (detail: string) => Fil
 export class ConstantTable {
   private readonly protos = new Map<string, onnx.ITensorProto>();
   private readonly decoded = new Map<string, ConstTensor>();
+
+  /** @param external reads initializers kept in external files (none: they are errors). */
+  constructor(private readonly external?: ExternalDataReader) {}
 
   has(name: string): boolean {
     return this.protos.has(name) || this.decoded.has(name);
@@ -139,7 +166,7 @@ export class ConstantTable {
     if (t === undefined) {
       const proto = this.protos.get(name);
       if (proto === undefined) throw fail(`${q(name)} is not a constant (an initializer or a Constant node's output)`);
-      t = decodeTensor({ ...proto, name }, fail);
+      t = decodeTensor({ ...proto, name }, fail, this.external);
       this.decoded.set(name, t);
     }
     return t;
@@ -244,12 +271,18 @@ export class NodeContext {
     return name ? name : undefined;
   }
 
-  /** The constant at input `pos` (undefined when optional and absent); its shape must be `dims` when given. */
-  constant(pos: number, what: string, dims?: readonly number[]): ConstTensor | undefined {
+  /**
+   * The constant at input `pos` (undefined when optional and absent); its shape must be `dims` when given. A value
+   * computed from the batch size (ConstTensor.batch) is an error unless `batch` allows it.
+   */
+  constant(pos: number, what: string, dims?: readonly number[], batch = false): ConstTensor | undefined {
     const name = this.inputName(pos);
     if (name === undefined) return undefined;
     if (!this.constants.has(name)) throw this.fail(`${what} ${q(name)} must be a constant (an initializer or a Constant node); simdnet imports fixed weights only`);
     const t = this.constants.get(name, (d) => this.fail(d));
+    if (t.batch !== undefined && !batch) {
+      throw this.fail(`${what} ${q(name)} is computed from the batch size, which simdnet knows only at run time (only a Reshape's shape may be)`);
+    }
     if (dims !== undefined && (t.dims.length !== dims.length || t.dims.some((d, i) => d !== dims[i]))) {
       throw this.fail(`${what} ${q(name)} has shape ${list(t.dims)}, expected ${list(dims)}`);
     }

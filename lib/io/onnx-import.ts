@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 // ONNX import: a ModelProto (decoded by onnx-proto) whose graph is a chain of supported ops, as a simdnet Sequential in eval mode;
-// the op converters are onnx-import-ops.ts, tensor and attribute decoding onnx-import-proto.ts.
+// the op converters are onnx-import-ops.ts, tensor and attribute decoding onnx-import-proto.ts, folding of shape computations
+// onnx-import-shape.ts, external data onnx-import-external.ts.
 import * as fs from 'fs';
+import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { describe, FileFormatError } from '../errors';
 import { Module } from '../modules/module';
 import { Sequential } from '../modules/sequential';
 import { ONNX_NUM_CLASSES_KEY } from './onnx-export';
+import { externalDataReader } from './onnx-import-external';
 import { CONVERTERS, matMul, SUPPORTED_OPS } from './onnx-import-ops';
 import { batchShape, ConstantTable, list, NodeContext, printable, q, toInt, type ConstTensor } from './onnx-import-proto';
+import { FOLDABLE_OPS, foldNode, unfoldable } from './onnx-import-shape';
 
 /** Oldest ai.onnx opset importOnnx reads. */
 export const ONNX_IMPORT_MIN_OPSET = 7;
@@ -39,6 +43,11 @@ export interface OnnxImport {
 export interface OnnxImportOptions {
   /** The name errors give for bytes (a file's errors name the file). Default "ONNX bytes". */
   name?: string;
+  /**
+   * The folder of the tensors' external data files (torch.onnx.export's default `<model>.onnx.data`). Default: the
+   * model file's folder; bytes have none, so their external tensors are an error unless this is given.
+   */
+  externalDataDir?: string;
 }
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -66,12 +75,17 @@ function valueShape(vi: onnx.IValueInfoProto, what: 'input' | 'output', fail: (d
   return { dims, batch: dims[0] };
 }
 
-/** The node's name in the model: the state-dict prefix of its weights ("conv1"), else its node name ("relu1", PyTorch's "/pool1/MaxPool" -> "pool1"). */
+/**
+ * The node's name in the model: the state-dict prefix of its weights ("conv1"), else its node name ("relu1", PyTorch's
+ * "/pool1/MaxPool" -> "pool1", the dynamo exporter's "node_max_pool2d" -> "max_pool2d").
+ */
 function layerName(node: onnx.INodeProto, index: number): string {
   const param = /^(.+)\.(weight|bias|running_mean|running_var|onnx_scale|onnx_bias)$/.exec(node.input?.[1] ?? '');
   let name = node.name ?? '';
   if (param) {
     name = param[1];
+  } else if (/^node_./.test(name)) {
+    name = name.slice(5);
   } else if (name.startsWith('/')) {
     // PyTorch's TorchScript exporter names nodes "/<module path>/<Op>_k" (the path segment holds the dotted name).
     const segments = name.split('/').filter((s) => s !== '');
@@ -148,7 +162,7 @@ function constantValue(ctx: NodeContext): ConstTensor {
 }
 
 /** The graph of a decoded ModelProto as a Sequential; every problem is a FileFormatError naming `file`. */
-function convertModel(proto: onnx.ModelProto, file: string): OnnxImport {
+function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | undefined): OnnxImport {
   const fail = (detail: string) => new FileFormatError(file, detail);
   const ir = toInt(proto.irVersion, 'ir_version', fail);
   if (ir < 3) throw fail(ir <= 0 ? 'no ir_version: not an ONNX model' : `IR version ${ir} is too old (simdnet reads IR 3 and later)`);
@@ -164,7 +178,7 @@ function convertModel(proto: onnx.ModelProto, file: string): OnnxImport {
   const metadata: Record<string, string> = {};
   for (const { key, value } of proto.metadataProps ?? []) metadata[key ?? ''] = value ?? '';
 
-  const constants = new ConstantTable();
+  const constants = new ConstantTable(externalDataReader(dataDir));
   for (const t of graph.initializer ?? []) {
     if (!t.name) throw fail('an initializer has no name');
     if (constants.has(t.name)) throw fail(`two initializers are named ${q(t.name)}`);
@@ -186,23 +200,45 @@ function convertModel(proto: onnx.ModelProto, file: string): OnnxImport {
   const nodes = graph.node ?? [];
   const uses = new Map<string, number>();
   const use = (name: string) => uses.set(name, (uses.get(name) ?? 0) + 1);
-  for (const n of nodes) for (const name of n.input ?? []) if (name) use(name);
+  // A Shape reads only the shape of its input, so it does not make the chain branch.
+  for (const n of nodes) if (n.opType !== 'Shape') for (const name of n.input ?? []) if (name) use(name);
   use(output.name ?? '');
   // Constant nodes have no inputs, so they are read first wherever they stand.
   const context = (i: number, shape: readonly number[]) => new NodeContext(file, nodes[i], i, opset, shape, inShape.batch, constants);
+  const functions = new Set((proto.functions ?? []).map((f) => `${f.domain ?? ''}:${f.name ?? ''}`));
   nodes.forEach((n, i) => {
+    if (functions.has(`${n.domain ?? ''}:${n.opType ?? ''}`)) {
+      throw context(i, []).fail(`calls the model's own function ${q(n.opType)} (domain ${q(n.domain)}), which simdnet does not expand; inline it first (onnx.inliner.inline_local_functions)`);
+    }
     if (n.domain && n.domain !== 'ai.onnx') throw context(i, []).fail(`is in domain ${q(n.domain)}; simdnet imports ai.onnx ops only`);
     if (n.opType === 'Constant') constants.addDecoded(n.output?.[0] ?? '', constantValue(context(i, [])));
   });
 
   let current = input.name ?? '';
   let shape = [1, ...sample];
+  // The shape of every tensor of the chain so far (batch placeholder 1), for Shape nodes.
+  const shapes = new Map<string, readonly number[]>([[current, shape]]);
   const layers: [string, Module][] = [];
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i];
     if (node.opType === 'Constant') continue;
     const ctx = context(i, shape);
     const op = node.opType ?? '';
+    if (FOLDABLE_OPS.has(op)) {
+      // Side computations on constants and shapes (x.view(x.size(0), -1)) become constants; the chain goes on around them.
+      const reads = (node.input ?? []).filter((n) => n);
+      const known = (n: string) => constants.has(n) || (op === 'Shape' && shapes.has(n));
+      if (reads.length > 0 && reads.every(known)) {
+        const out = node.output?.[0];
+        if (!out) throw ctx.fail('has no output');
+        if (constants.has(out) || shapes.has(out)) throw ctx.fail(`writes ${q(out)}, which another node or initializer also defines`);
+        constants.addDecoded(out, foldNode(ctx, (n) => shapes.get(n)));
+        continue;
+      }
+      // Reading a tensor of the chain, an op without a layer is just unsupported; else the shape side is what failed.
+      const onChain = reads.some((n) => shapes.has(n) && !known(n));
+      if (op === 'Shape' || (!onChain && !Object.prototype.hasOwnProperty.call(CONVERTERS, op))) throw ctx.fail(unfoldable(ctx, known));
+    }
     if (op !== 'MatMul' && !Object.prototype.hasOwnProperty.call(CONVERTERS, op)) {
       throw ctx.fail(`op ${printable(op)} is not supported (supported: ${SUPPORTED_OPS.join(', ')})`);
     }
@@ -231,22 +267,27 @@ function convertModel(proto: onnx.ModelProto, file: string): OnnxImport {
     for (const extra of outputs.slice(1)) {
       if (extra && uses.has(extra)) throw ctx.fail(`its second output ${q(extra)} is used; simdnet imports the first output only`);
     }
-    let layer: Module | null;
+    let made: Module | Module[] | null;
     try {
-      layer = op === 'MatMul' ? matMul(ctx, add) : CONVERTERS[op](ctx);
+      made = op === 'MatMul' ? matMul(ctx, add) : CONVERTERS[op](ctx);
     } catch (err) {
       if (err instanceof FileFormatError) throw err;
       throw ctx.fail((err as Error).message);
     }
-    if (layer !== null) {
+    const produced = made === null ? [] : Array.isArray(made) ? made : [made];
+    const name = layerName(node, layers.length);
+    produced.forEach((layer, k) => {
       try {
         shape = layer.outputShape(shape);
       } catch (err) {
         throw ctx.fail(`does not fit its input ${batchShape(shape)}: ${(err as Error).message}`);
       }
-      layers.push([layerName(node, layers.length), layer]);
-    }
+      // A node made of two layers (ReduceMean with keepdims 0: pool, flatten) names the second after its class.
+      layers.push([k === 0 ? name : `${name}_${layer.constructor.name.toLowerCase()}`, layer]);
+    });
+    if (shapes.has(outputs[0]) || constants.has(outputs[0])) throw ctx.fail(`writes ${q(outputs[0])}, which another node or initializer also defines`);
     current = outputs[0];
+    shapes.set(current, shape);
   }
   if (current !== output.name) throw fail(`the chain of nodes ends at ${q(current)}, not at the graph output ${q(output.name)}`);
 
@@ -267,17 +308,20 @@ function convertModel(proto: onnx.ModelProto, file: string): OnnxImport {
 }
 
 /**
- * Reads an ONNX model whose graph is a chain of the ops simdnet has layers for (what `exportOnnx` and
- * `torch.onnx.export` write for LeNet-like models: Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm,
- * MatMul + Add, BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Reshape
- * as a flatten, Dropout, Identity, Constant) and returns it as a Sequential in eval mode with its weights.
+ * Reads an ONNX model whose graph is a chain of the ops simdnet has layers for (what `exportOnnx` and both of
+ * `torch.onnx.export`'s exporters write for LeNet-like models: Conv, MaxPool, AveragePool, GlobalAveragePool,
+ * ReduceMean over H and W, Gemm, MatMul + Add, BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, Softmax,
+ * LogSoftmax, Flatten, Reshape and Squeeze as a flatten, Dropout, Identity, Constant) and returns it as a Sequential
+ * in eval mode with its weights. Side computations on constants and shapes are folded (PyTorch's
+ * `x.view(x.size(0), -1)`); weights in external data files are read from the model's folder.
  * Layers are named after their weights ("conv1.weight" -> "conv1"), so state-dict names carry over.
  *
  * @param source a file path, or the file's bytes.
  * @throws FileFormatError naming the file (and the node, with its op type) for an empty, truncated or
- *   corrupt file, an unsupported op, attribute value or tensor type, external data, a graph that is not a
- *   single chain from one input to one output, or weights whose shapes do not fit; TypeError for a bad source.
- *   fs errors (ENOENT...) as thrown by Node.
+ *   corrupt file, an unsupported op, attribute value or tensor type, a missing or short external data file, a
+ *   side computation that does not fold (or computes with the batch size), a graph that is not a single chain
+ *   from one input to one output, or weights whose shapes do not fit; TypeError for a bad source.
+ *   fs errors (ENOENT...) of the model file as thrown by Node.
  *
  * @example
  * const { model, inputShape, outputSize } = importOnnx('lenet.onnx'); // [3, 32, 32], 10
@@ -303,8 +347,9 @@ export function importOnnx(source: string | Uint8Array, options: OnnxImportOptio
   } catch (err) {
     throw new FileFormatError(file, `not an ONNX model, or truncated (protobuf: ${(err as Error).message})`);
   }
+  const dataDir = options.externalDataDir ?? (typeof source === 'string' ? path.dirname(source) : undefined);
   try {
-    return convertModel(proto, file);
+    return convertModel(proto, file, dataDir);
   } catch (err) {
     if (err instanceof FileFormatError) throw err;
     // Values no check above foresaw (a garbage file that happens to parse) still name the file.
