@@ -24,19 +24,37 @@ void for_rows(T* a, U* b, int64_t c, const BatchNormShape& s, Fn&& fn) {
 constexpr int kLanes = 8;
 constexpr int64_t kBlock = 1024;
 
-template <typename Term>
-double row_sum(int64_t len, Term&& term) {
-  double total = 0.0;
+// Two such sums (of term_a and term_b) in one pass over the row, each exactly as if summed alone.
+template <typename TermA, typename TermB>
+void row_sum2(int64_t len, TermA&& term_a, TermB&& term_b, double* total_a, double* total_b) {
+  double ta = 0.0, tb = 0.0;
   int64_t i = 0;
   while (i + kLanes <= len) {
-    float lane[kLanes] = {};
+    float lane_a[kLanes] = {}, lane_b[kLanes] = {};
     const int64_t end = i + ((len - i < kBlock ? len - i : kBlock) / kLanes) * kLanes;
     for (; i < end; i += kLanes) {
-      for (int l = 0; l < kLanes; ++l) lane[l] += term(i + l);
+      for (int l = 0; l < kLanes; ++l) {
+        lane_a[l] += term_a(i + l);
+        lane_b[l] += term_b(i + l);
+      }
     }
-    for (int l = 0; l < kLanes; ++l) total += lane[l];
+    for (int l = 0; l < kLanes; ++l) {
+      ta += lane_a[l];
+      tb += lane_b[l];
+    }
   }
-  for (; i < len; ++i) total += term(i);
+  for (; i < len; ++i) {
+    ta += term_a(i);
+    tb += term_b(i);
+  }
+  *total_a = ta;
+  *total_b = tb;
+}
+
+template <typename Term>
+double row_sum(int64_t len, Term&& term) {
+  double total = 0.0, unused = 0.0;
+  row_sum2(len, term, [](int64_t) { return 0.0f; }, &total, &unused);  // the zero sum compiles away
   return total;
 }
 
@@ -52,8 +70,10 @@ void grad_sums(const float* dout, const float* inp, float mean, int64_t c, const
                double* dotp) {
   double sy = 0.0, sxy = 0.0;
   for_rows(dout, inp, c, s, [&](const float* dy, const float* x) {
-    sy += row_sum(s.s, [&](int64_t i) { return dy[i]; });
-    sxy += row_sum(s.s, [&](int64_t i) { return (x[i] - mean) * dy[i]; });
+    double row_y = 0.0, row_xy = 0.0;
+    row_sum2(s.s, [&](int64_t i) { return dy[i]; }, [&](int64_t i) { return (x[i] - mean) * dy[i]; }, &row_y, &row_xy);
+    sy += row_y;
+    sxy += row_xy;
   });
   *sum = sy;
   *dotp = sxy;
