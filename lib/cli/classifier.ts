@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { FileFormatError } from '../errors';
 import type { Module } from '../modules/module';
+import { formatShape } from '../tensor/shape';
 import { DATASET_KEY } from './data-path';
 
 /** A classifier of [N, C, H, W] images into [N, classes] logits, and what its file records. */
@@ -55,18 +56,23 @@ export async function loadClassifier(file: string, shown: string): Promise<Class
   return isOnnxFile(file) ? loadOnnxClassifier(file, shown) : loadSafetensorsClassifier(file, shown);
 }
 
-/** A LeNet or LeNetBN rebuilt from a safetensors weights file. */
+/**
+ * A LeNet, LeNetBN or spec model rebuilt from a safetensors weights file; its input and class count
+ * come from its config (modelShapes: LeNet's inChannels and imageSize, a spec's input, and the output size).
+ */
 async function loadSafetensorsClassifier(file: string, shown: string): Promise<Classifier> {
-  const [{ loadModel }, { readSafetensors }] = await Promise.all([import('../train/saved-model'), import('../io/safetensors')]);
+  const [{ loadModel, modelShapes }, { readSafetensors }] = await Promise.all([import('../train/saved-model'), import('../io/safetensors')]);
   const model = loadModel(file);
-  const config = model.config as { inChannels?: unknown; imageSize?: unknown; numClasses?: unknown };
-  const [channels, size, numClasses] = [config.inChannels, config.imageSize, config.numClasses];
-  if (![channels, size, numClasses].every((v) => Number.isSafeInteger(v))) {
-    throw new FileFormatError(shown, `not an image classifier: its config ${JSON.stringify(config)} has no inChannels, imageSize and numClasses`);
+  const shapes = modelShapes(model);
+  if (shapes === undefined) {
+    throw new FileFormatError(shown, `not an image classifier: its config ${JSON.stringify(model.config)} has no inChannels, imageSize and numClasses`);
   }
+  if (shapes.input.length !== 4 || shapes.output.length !== 2) {
+    throw new FileFormatError(shown, `not an image classifier [batch, C, H, W] -> [batch, classes]: it maps ${formatShape(shapes.input)} to ${formatShape(shapes.output)}`);
+  }
+  const [, channels, height, width] = shapes.input;
   const metadata = readSafetensors(file).metadata;
-  const side = size as number;
-  return { name: model.constructor.name, model, channels: channels as number, height: side, width: side, numClasses: numClasses as number, dataset: metadata[DATASET_KEY], metadata };
+  return { name: model.constructor.name, model, channels, height, width, numClasses: shapes.output[1], dataset: metadata[DATASET_KEY], metadata };
 }
 
 /** A Sequential imported from an ONNX file: sizes from the graph, the dataset from its metadata_props. */

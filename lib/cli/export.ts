@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { checkFileExists, checkOutputPath, DATASET_KEY } from './data-path';
 import { EXIT_OK, println, UsageError, type CliIO } from './io';
+import { describeModule } from './model-source';
 import { integerAtLeast, nonEmpty } from './options';
 
 /** Parsed `simdnet export` options. */
@@ -42,22 +43,23 @@ export async function runExport(opts: ExportCommandOptions, io: CliIO): Promise<
   const weights = checkFileExists('--weights', opts.weights);
   const out = checkOutputPath('--onnx', opts.onnx);
   if (out === weights) throw new UsageError(`--onnx ${opts.onnx} would overwrite the --weights file`);
-  const [{ loadModel }, { exportOnnx, ONNX_OPSET, ONNX_NUM_CLASSES_KEY }, { readSafetensors }] = await Promise.all([
+  const [{ loadModel, modelShapes }, { exportOnnx, ONNX_OPSET, ONNX_NUM_CLASSES_KEY }, { readSafetensors }] = await Promise.all([
     import('../train/saved-model'),
     import('../io/onnx-export'),
     import('../io/safetensors'),
   ]);
   const model = loadModel(weights);
-  const config = model.config as { inChannels?: number; imageSize?: number; numClasses?: number };
-  if (!config.inChannels || !config.imageSize) throw new UsageError(`--weights ${opts.weights}: the file does not say the input size`);
-  const shape = [opts.batch ?? 1, config.inChannels, config.imageSize, config.imageSize];
+  // LeNet's config gives inChannels and imageSize, a model spec its input; both give the output for it.
+  const shapes = modelShapes(model);
+  if (shapes === undefined) throw new UsageError(`--weights ${opts.weights}: the file does not say the input size`);
+  const shape = [opts.batch ?? 1, ...shapes.input.slice(1)];
   // What predict needs besides the graph: the training data (normalisation, class names) and the class count.
   const metadata: Record<string, string> = {};
   const dataset = readSafetensors(weights).metadata[DATASET_KEY];
   if (dataset !== undefined) metadata[DATASET_KEY] = dataset;
-  if (config.numClasses !== undefined) metadata[ONNX_NUM_CLASSES_KEY] = String(config.numClasses);
+  if (shapes.output.length === 2) metadata[ONNX_NUM_CLASSES_KEY] = String(shapes.output[1]);
   exportOnnx(model, shape, out, { metadata });
-  const described = `${model.constructor.name}(${model.extraRepr()})`;
+  const described = describeModule(model);
   println(io.stdout, `wrote ${opts.onnx}: ${described}, input 'input' [batch, ${shape.slice(1).join(', ')}], output 'logits', opset ${ONNX_OPSET}`);
   return EXIT_OK;
 }

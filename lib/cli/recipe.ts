@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Turns a training recipe (lib/train/recipes.ts) into the model and the augmentation for a dataset.
+// Turns a training recipe (lib/train/recipes.ts) into the model and the augmentation for a dataset; a --model-file model
+// replaces the recipe's.
 import { compose, randomCrop, randomHorizontalFlip, type Transform } from '../data/transforms';
 import { LeNet } from '../modules/lenet';
 import { LeNetBN } from '../modules/lenet-bn';
@@ -8,17 +9,35 @@ import type { Recipe } from '../train/recipes';
 
 export interface BuiltRecipe {
   model: Module & { readonly config: object };
-  /** "LeNet" for CIFAR-10, "LeNet-5" for 28x28 images, with "BN" for batch norm. */
+  /** "LeNet" for CIFAR-10, "LeNet-5" for 28x28 images, with "BN" for batch norm; the given name for a custom model. */
   modelName: string;
   transform?: Transform;
 }
 
-/** The recipe's model for images of `sampleShape` ([C, H, W]) and its training augmentation. */
-export function buildRecipe(recipe: Recipe, sampleShape: readonly number[], numClasses: number): BuiltRecipe {
+/**
+ * The recipe's model for images of `sampleShape` ([C, H, W]) and its training augmentation. With
+ * `custom` (a model from --model-file), that model replaces the recipe's; the augmentation is the recipe's.
+ *
+ * @example
+ * const { model, transform } = buildRecipe(RECIPES['lenet-bn'], [3, 32, 32], 10);
+ * const mine = buildRecipe(RECIPES.lenet, [3, 32, 32], 10, { model: spec.model, name: 'net.json' });
+ */
+export function buildRecipe(
+  recipe: Recipe,
+  sampleShape: readonly number[],
+  numClasses: number,
+  custom?: { model: Module & { readonly config: object }; name: string },
+): BuiltRecipe {
   const [inChannels, imageSize] = sampleShape;
-  const options = { inChannels, imageSize, numClasses };
-  const model = recipe.model === 'LeNetBN' ? new LeNetBN(options) : new LeNet(options);
-  const modelName = `${imageSize === 28 ? 'LeNet-5' : 'LeNet'}${recipe.model === 'LeNetBN' ? 'BN' : ''}`;
+  let model: BuiltRecipe['model'];
+  let modelName: string;
+  if (custom !== undefined) {
+    ({ model, name: modelName } = custom);
+  } else {
+    const options = { inChannels, imageSize, numClasses };
+    model = recipe.model === 'LeNetBN' ? new LeNetBN(options) : new LeNet(options);
+    modelName = `${imageSize === 28 ? 'LeNet-5' : 'LeNet'}${recipe.model === 'LeNetBN' ? 'BN' : ''}`;
+  }
   const steps: Transform[] = [];
   if (recipe.cropPadding > 0) steps.push(randomCrop(imageSize, recipe.cropPadding));
   if (recipe.flip) steps.push(randomHorizontalFlip());

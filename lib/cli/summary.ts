@@ -26,10 +26,12 @@ in order, e.g.
     {"type": "conv2d", "outChannels": 6, "kernelSize": 5}, {"type": "relu"},
     {"type": "maxpool2d", "kernelSize": 2}, {"type": "flatten"},
     {"type": "linear", "outFeatures": 10}]}
-Types: conv2d, maxpool2d, relu, flatten, linear, and sequential (a nested block
-with its own "layers"). Options are the layers' own (kernelSize, stride, padding,
-dilation, groups, bias, ceilMode, ...); inChannels and inFeatures follow from the
-previous layer. An optional "name" names a layer.
+Types: conv1d, conv2d, maxpool2d, avgpool2d, adaptiveavgpool2d, batchnorm1d,
+batchnorm2d, relu, leakyrelu, sigmoid, tanh, softmax, logsoftmax, dropout, flatten,
+linear, and sequential (a nested block with its own "layers"). Options are the
+layers' own (kernelSize, stride, padding, dilation, groups, bias, ceilMode, p,
+dim, ...); inChannels, numFeatures and inFeatures follow from the previous layer.
+An optional "name" names a layer. See docs/models.md.
 
 Counts are for the whole batch in the input shape. MACs = multiply-adds of Conv2d
 and Linear (bias adds, pooling and activations count 0); FLOPs = 2 x MACs.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// `simdnet train`: LeNet on CIFAR-10 (LeNet-5 on MNIST/Fashion-MNIST) with Adam, per-epoch summaries, weights saved as safetensors (also on Ctrl+C).
+// `simdnet train`: LeNet on CIFAR-10 (LeNet-5 on MNIST/Fashion-MNIST), or a --model-file model, with Adam, per-epoch summaries,
+// weights saved as safetensors (also on Ctrl+C).
 import { Command, Option } from 'commander';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { EpochRecord, FitPosition } from '../train/trainer';
@@ -28,6 +30,8 @@ export interface TrainCommandOptions {
   limit?: number;
   /** A named recipe (lib/train/recipes.ts); its epochs, lr and batch size give way to explicit flags. */
   recipe?: string;
+  /** A JSON model spec (docs/models.md) that replaces the recipe's model; the rest of the recipe still applies. */
+  modelFile?: string;
   /** Folder of the run's checkpoint (DIR/checkpoint.safetensors), saved every epoch and on Ctrl+C. */
   checkpoint?: string;
   /** Also save the checkpoint every N training steps (batches) within an epoch. */
@@ -40,7 +44,7 @@ export interface TrainCommandOptions {
 export function registerTrain(program: Command, io: CliIO, setExitCode: (code: number) => void): void {
   program
     .command('train')
-    .description('train LeNet on CIFAR-10 (LeNet-5 on MNIST or Fashion-MNIST) with Adam and save the weights as safetensors')
+    .description('train LeNet on CIFAR-10 (LeNet-5 on MNIST or Fashion-MNIST), or a model described in a JSON file, with Adam and save the weights as safetensors')
     .addOption(new Option('--dataset <name>', 'the dataset to train on').choices(DATASET_NAMES).default('cifar10'))
     .requiredOption('--data <path>', DATA_HELP, nonEmpty)
     .option('--download', 'download the dataset into --data when it holds none (CIFAR-10 163 MB, MNIST 11 MB, Fashion-MNIST 30 MB)')
@@ -55,6 +59,7 @@ export function registerTrain(program: Command, io: CliIO, setExitCode: (code: n
     .option('--checkpoint <dir>', 'save the full training state (weights, optimizer, schedule, RNG states, position) in DIR/checkpoint.safetensors after every epoch and on Ctrl+C', nonEmpty)
     .option('--checkpoint-every <n>', 'with --checkpoint: also save every N training steps', integerAtLeast(1))
     .option('--resume', 'continue the run saved in --checkpoint DIR (the settings must match)')
+    .option('--model-file <file>', "train the model described in this JSON file (docs/models.md) instead of the recipe's LeNet; the recipe's optimizer, schedule, augmentation and defaults still apply", nonEmpty)
     .addOption(new Option('--recipe <name>', `a tuned recipe: ${RECIPE_NAMES.map((n) => `${n} (${RECIPES[n].description})`).join('; ')}; --epochs, --lr and --batch-size given on the command line still win`).choices(RECIPE_NAMES))
     .action(async (opts: TrainCommandOptions, cmd: Command) => {
       // A recipe's epochs, lr and batch size replace the defaults, not values the user typed.
@@ -75,6 +80,9 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   const loc = checkDataPath(opts.data, { download: opts.download === true, dataset });
   const out = checkOutputPath('--out', opts.out);
   const historyPath = opts.history === undefined ? undefined : checkOutputPath('--history', opts.history);
+  const { title, sampleShape, numClasses } = DATASETS[dataset];
+  // A model file is read and checked against the dataset before the data loads (and before a checkpoint folder is made).
+  const custom = opts.modelFile === undefined ? undefined : await (await import('./model-source')).readTrainingModelFile(opts.modelFile, DATASETS[dataset], opts.seed);
   const checkpointFile = checkCheckpointOptions(opts);
   // The addon loads here, not at startup, so --help works without it.
   const [{ DataLoader }, { Adam }, { AdamW }, { manualSeed }, { fit }, { modelMetadata }, { saveSafetensors }, { buildRecipe }, ckpt] = await Promise.all([
@@ -98,13 +106,15 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     println(io.stdout, 'interrupted before training started; nothing saved');
     return EXIT_INTERRUPTED;
   }
-  const { title, sampleShape, numClasses } = DATASETS[dataset];
   println(io.stdout, `data: ${title}, ${train.length} training images${train.length < fullTrain.length ? ` (first ${train.length} of ${fullTrain.length})` : ''}, ${test.length} test images`);
 
   manualSeed(opts.seed);
   const recipe: Recipe = RECIPES[opts.recipe ?? 'lenet'];
-  // CIFAR-10: the course's LeNet; 28x28 grey images: LeNet-5 (conv1 padded by 2, so 61,706 parameters).
-  const { model, modelName, transform } = buildRecipe(recipe, sampleShape, numClasses);
+  // CIFAR-10: the course's LeNet; 28x28 grey images: LeNet-5 (conv1 padded by 2, so 61,706 parameters); or the --model-file model.
+  const { model, modelName, transform } = buildRecipe(recipe, sampleShape, numClasses, custom && { model: custom.model, name: opts.modelFile as string });
+  if (custom !== undefined && /^(softmax|sigmoid)$/.test(lastLayerType(custom.spec.layers))) {
+    println(io.stderr, `note: ${opts.modelFile} ends in ${lastLayerType(custom.spec.layers)}, but training applies cross-entropy to the model's output as logits; end with the linear layer (or logsoftmax) instead`);
+  }
   const optimizer = recipe.optimizer === 'adamw' ? new AdamW(model.parameters(), { lr: opts.lr, weightDecay: recipe.weightDecay }) : new Adam(model.parameters(), { lr: opts.lr });
   const schedule = recipe.cosine ? new (await import('../optim/lr-scheduler')).CosineAnnealingLR(optimizer, { tMax: opts.epochs }) : undefined;
   const trainLoader = new DataLoader(train, { batchSize: opts.batchSize, shuffle: true, seed: opts.seed, transform });
@@ -121,12 +131,14 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     epochs: opts.epochs,
     lr: opts.lr,
     limit: opts.limit ?? null,
+    // The normalised spec: resuming with another model file is refused by name, not by a weight-shape error.
+    ...(custom === undefined ? {} : { model: JSON.stringify(custom.spec) }),
   };
   let resumeFrom: FitPosition | undefined;
   if (checkpoint !== undefined) {
     const diffs = ckpt.settingsMismatches(checkpoint.meta.settings, settings);
     if (diffs.length > 0) {
-      const list = diffs.map(([k, was, now]) => `${SETTING_FLAGS[k] ?? k} was ${formatSetting(was)}, now ${formatSetting(now)}`).join('; ');
+      const list = diffs.map(([k, was, now]) => `${SETTING_FLAGS[k] ?? k} was ${formatSetting(k, was)}, now ${formatSetting(k, now)}`).join('; ');
       throw new UsageError(`--resume: ${opts.checkpoint} holds a run with other settings (${list}); run with the same settings, or use another --checkpoint folder`);
     }
     resumeFrom = ckpt.restoreCheckpoint(checkpoint, { model, optimizer, scheduler: schedule });
@@ -167,10 +179,22 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
 }
 
 /** The flag of each checkpoint setting, for mismatch messages. */
-const SETTING_FLAGS: Readonly<Record<string, string>> = { dataset: '--dataset', recipe: '--recipe', seed: '--seed', batchSize: '--batch-size', epochs: '--epochs', lr: '--lr', limit: '--limit' };
+const SETTING_FLAGS: Readonly<Record<string, string>> = {
+  dataset: '--dataset', recipe: '--recipe', seed: '--seed', batchSize: '--batch-size', epochs: '--epochs', lr: '--lr', limit: '--limit', model: '--model-file',
+};
 
-function formatSetting(v: unknown): string {
-  return v === null || v === undefined ? '(not given)' : String(v);
+function formatSetting(key: string, v: unknown): string {
+  if (v === null || v === undefined) return '(not given)';
+  // A model spec is long JSON: a short digest tells two specs apart.
+  if (key === 'model' && typeof v === 'string') return `a model spec (sha256 ${createHash('sha256').update(v).digest('hex').slice(0, 12)})`;
+  return String(v);
+}
+
+/** Type of the last leaf layer of a normalised spec ("" for none). */
+function lastLayerType(layers: readonly { type: string; layers?: unknown }[]): string {
+  const last = layers[layers.length - 1];
+  if (last === undefined) return '';
+  return last.type === 'sequential' && Array.isArray(last.layers) ? lastLayerType(last.layers) : last.type;
 }
 
 /** Checks --checkpoint, --checkpoint-every and --resume; creates the folder. Returns the checkpoint file, or undefined without --checkpoint. */

@@ -3,4 +3,4 @@
 export { summary, type ActivationSize, type LayerSummary, type ModelSummary, type SummaryOptions } from './summary';
 export { formatSummary } from './format';
 export { registerMacCounter, type MacCounter } from './layer-macs';
-export { buildModelFromSpec, SPEC_LAYER_TYPES, type LayerSpec, type ModelSpec } from './model-spec';
+export { buildModelFromSpec, isSpecModel, SPEC_LAYER_TYPES, type BuildSpecOptions, type BuiltSpec, type LayerSpec, type ModelSpec, type SpecModel } from './model-spec';

@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: MIT
-// buildModelFromSpec(): a Sequential from a small JSON model description, inferring input sizes from the running shape (no file I/O here).
+// buildModelFromSpec(): a Sequential from a JSON model description (docs/models.md), inferring input sizes from the running
+// shape and returning the normalised description that rebuilds it; the per-type builders are in model-spec-layers.ts (no file I/O here).
 import { describe } from '../errors';
-import { Conv2d, type Conv2dOptions } from '../modules/conv2d';
-import { Flatten } from '../modules/flatten';
-import { Linear, type LinearOptions } from '../modules/linear';
-import { MaxPool2d, type MaxPool2dOptions } from '../modules/max-pool2d';
 import { Module } from '../modules/module';
-import { ReLU } from '../modules/relu';
 import { Sequential } from '../modules/sequential';
 import { Generator } from '../random';
 import { checkShape, formatShape } from '../tensor/shape';
+import { LAYER_TYPES } from './model-spec-layers';
 
 /** One layer: its type, an optional name, and the layer's options (camelCase, as its constructor takes them). */
 export interface LayerSpec {
@@ -26,25 +23,35 @@ export interface ModelSpec {
   layers: LayerSpec[];
 }
 
+/**
+ * A Sequential built from a spec, carrying its normalised spec as `config` (what saveModel records as
+ * the "Sequential" architecture's config, and loadModel rebuilds from).
+ */
+export type SpecModel = Sequential & { readonly config: Required<ModelSpec> };
+
+/** Options of buildModelFromSpec(). */
+export interface BuildSpecOptions {
+  /** Seed of the initial weights (and of Dropout's mask streams). Default 0. */
+  seed?: number;
+}
+
+/** What buildModelFromSpec() returns. */
+export interface BuiltSpec {
+  model: SpecModel;
+  /** The input shape the sizes were inferred from (batch first). */
+  input: number[];
+  /** The shape the model produces for `input`. */
+  output: number[];
+  /**
+   * The normalised description: the input, lower-case types, every inferred size written out
+   * (inChannels, inFeatures, numFeatures) and, in a list that names any layer, every name. Building
+   * it again gives the same layers, parameter names and shapes.
+   */
+  spec: Required<ModelSpec>;
+}
+
 /** The layer types a spec can use (lower case; matching ignores case). */
-export const SPEC_LAYER_TYPES = ['conv2d', 'maxpool2d', 'relu', 'flatten', 'linear', 'sequential'] as const;
-
-type Builder = (options: Record<string, unknown>, shape: readonly number[], rng: Generator, where: string) => Module;
-
-const BUILDERS: Record<string, Builder> = {
-  // inChannels and inFeatures come from the running shape unless given (a mismatch is then a shape error).
-  conv2d: (o, shape, rng, where) => {
-    if (shape.length !== 4) throw new RangeError(`${where}: conv2d needs a 4-D input [N, C, H, W], the shape here is ${formatShape(shape)}`);
-    return new Conv2d({ inChannels: shape[1], ...o, generator: rng } as unknown as Conv2dOptions);
-  },
-  linear: (o, shape, rng) => new Linear({ inFeatures: shape[shape.length - 1], ...o, generator: rng } as unknown as LinearOptions),
-  maxpool2d: (o) => new MaxPool2d(o as unknown as MaxPool2dOptions),
-  flatten: (o) => new Flatten(o),
-  relu: (o, _shape, _rng, where) => {
-    if (Object.keys(o).length > 0) throw new RangeError(`${where}: relu takes no options, got '${Object.keys(o)[0]}'`);
-    return new ReLU();
-  },
-};
+export const SPEC_LAYER_TYPES: readonly string[] = Object.freeze([...Object.keys(LAYER_TYPES), 'sequential']);
 
 /**
  * Builds a Sequential from a model description such as
@@ -52,21 +59,25 @@ const BUILDERS: Record<string, Builder> = {
  * {"type": "relu"}, {"type": "maxpool2d", "kernelSize": 2}, {"type": "flatten"},
  * {"type": "linear", "outFeatures": 10}]}`.
  *
- * Types: conv2d, maxpool2d, relu, flatten, linear, and sequential (a nested block with its own
- * "layers"). Options are the constructors' (kernelSize, stride, padding, dilation, groups, bias,
- * ceilMode, startDim, ...); inChannels and inFeatures default to the size the previous layer
- * produces. Names: without any "name" in a list the layers are "0", "1", ... as in PyTorch; once a
- * list names a layer, its unnamed ones are called type + index ("relu1"). A name is an identifier
- * (letters, digits, "_"). Weights come from a fixed seed, so the global generator is not touched.
+ * Types (SPEC_LAYER_TYPES, docs/models.md): conv1d, conv2d, maxpool2d, avgpool2d, adaptiveavgpool2d,
+ * batchnorm1d, batchnorm2d, relu, leakyrelu, sigmoid, tanh, softmax, logsoftmax, dropout, flatten,
+ * linear, and sequential (a nested block with its own "layers"). Options are the constructors'
+ * (kernelSize, stride, padding, dilation, groups, bias, ceilMode, startDim, p, dim, ...);
+ * inChannels, numFeatures and inFeatures default to the size the previous layer produces. Names:
+ * without any "name" in a list the layers are "0", "1", ... as in PyTorch; once a list names a
+ * layer, its unnamed ones are called type + index ("relu1"). A name is an identifier (letters,
+ * digits, "_"). Weights come from their own generator (`options.seed`, default 0), so the global
+ * generator is not touched.
  *
  * `input` (or `inputOverride`, which wins) gives the shape the sizes are inferred from.
- * @throws TypeError/RangeError naming the layer ("layers[2] (maxpool2d): ...") for a bad description.
+ * @throws TypeError/RangeError naming the layer ("layers[2] (maxpool2d): ...", "layers[0] 'conv1' (conv2d): ...") for a bad description.
  *
  * @example
  * const { model, input } = buildModelFromSpec(JSON.parse(fs.readFileSync('net.json', 'utf8')));
  * console.log(formatSummary(summary(model, input)));
+ * saveModel('net.safetensors', model); // loadModel() rebuilds it from model.config
  */
-export function buildModelFromSpec(spec: unknown, inputOverride?: readonly number[]): { model: Sequential; input: number[] } {
+export function buildModelFromSpec(spec: unknown, inputOverride?: readonly number[], options: BuildSpecOptions = {}): BuiltSpec {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new TypeError(`model spec must be a JSON object, got ${describe(spec)}`);
   const { input: specInput, layers, ...rest } = spec as Record<string, unknown>;
   const extra = Object.keys(rest);
@@ -75,36 +86,57 @@ export function buildModelFromSpec(spec: unknown, inputOverride?: readonly numbe
   if (raw === undefined) throw new RangeError('model spec: no input shape (give "input": [N, C, H, W] or an input shape)');
   const input = [...checkShape('model spec: input', raw)];
   if (input.length === 0 || input.some((d) => d < 1)) throw new RangeError(`model spec: input must have sizes >= 1, got ${formatShape(input)}`);
-  const rng = new Generator(0);
-  const { model } = buildList(layers, 'layers', input, rng);
-  return { model, input };
+  const seed = options.seed ?? 0;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`buildModelFromSpec: seed must be an integer >= 0, got ${describe(seed)}`);
+  const built = buildList(layers, 'layers', input, new Generator(seed));
+  const normalised = { input, layers: built.layers };
+  // Not enumerable: Module code that walks fields (e.g. for generators) sees only what a Sequential has.
+  Object.defineProperty(built.model, 'config', { value: normalised, enumerable: false });
+  return { model: built.model as SpecModel, input, output: built.shape, spec: normalised };
 }
 
-/** Builds one list of layers into a Sequential; returns it and the shape it produces. */
-function buildList(layers: unknown, where: string, shape: number[], rng: Generator): { model: Sequential; shape: number[] } {
+/** True for a Sequential that buildModelFromSpec() built (it carries its spec as `config`). */
+export function isSpecModel(model: unknown): model is SpecModel {
+  if (!(model instanceof Sequential) || model.constructor !== Sequential) return false;
+  const config = (model as { config?: unknown }).config as ModelSpec | undefined;
+  return config !== null && typeof config === 'object' && Array.isArray(config.layers) && Array.isArray(config.input);
+}
+
+/** Builds one list of layers into a Sequential; returns it, the shape it produces and its normalised layers. */
+function buildList(layers: unknown, where: string, shape: number[], rng: Generator): { model: Sequential; shape: number[]; layers: LayerSpec[] } {
   if (!Array.isArray(layers)) throw new TypeError(`model spec: "${where}" must be an array of layers, got ${describe(layers)}`);
   const named = layers.some((l) => l !== null && typeof l === 'object' && 'name' in l);
   const entries: [string, Module][] = [];
+  const normalised: LayerSpec[] = [];
   layers.forEach((layer: unknown, i) => {
     const at = `${where}[${i}]`;
     if (layer === null || typeof layer !== 'object' || Array.isArray(layer)) throw new TypeError(`${at}: a layer must be an object with a "type", got ${describe(layer)}`);
     const { type, name, layers: inner, ...options } = layer as Record<string, unknown>;
     if (typeof type !== 'string') throw new TypeError(`${at}: "type" must be a string (one of ${SPEC_LAYER_TYPES.join(', ')}), got ${describe(type)}`);
     const kind = type.toLowerCase();
-    const label = `${at} (${type})`;
-    const layerName = name === undefined ? (named ? `${kind}${i}` : String(i)) : checkName(name, label);
+    if (name !== undefined) checkName(name, `${at} (${type})`);
+    const label = name === undefined ? `${at} (${type})` : `${at} '${name}' (${type})`;
+    const layerName = name === undefined ? (named ? `${kind}${i}` : String(i)) : (name as string);
     if (entries.some(([n]) => n === layerName)) throw new RangeError(`${label}: duplicate layer name '${layerName}'`);
     let module: Module;
+    let recorded: Record<string, unknown>;
     if (kind === 'sequential') {
-      if (Object.keys(options).length > 0) throw new RangeError(`${label}: sequential takes only "layers", got '${Object.keys(options)[0]}'`);
-      ({ model: module, shape } = buildList(inner, `${at}.layers`, shape, rng));
+      const keys = Object.keys(options);
+      if (keys.length > 0) throw new RangeError(`${label}: unknown option '${keys[0]}' (sequential takes only "layers")`);
+      const block = buildList(inner, `${at}.layers`, shape, rng);
+      ({ model: module, shape } = block);
+      recorded = { layers: block.layers };
     } else {
-      const build = Object.prototype.hasOwnProperty.call(BUILDERS, kind) ? BUILDERS[kind] : undefined;
-      if (!build) throw new RangeError(`${label}: unknown layer type (known: ${SPEC_LAYER_TYPES.join(', ')})`);
+      const layerType = Object.prototype.hasOwnProperty.call(LAYER_TYPES, kind) ? LAYER_TYPES[kind] : undefined;
+      if (!layerType) throw new RangeError(`${label}: unknown layer type (known: ${SPEC_LAYER_TYPES.join(', ')})`);
       if (inner !== undefined) throw new RangeError(`${label}: only sequential takes "layers"`);
-      if ('generator' in options) throw new RangeError(`${label}: unknown or unsupported option 'generator'`);
+      const unknown = Object.keys(options).find((k) => !layerType.options.includes(k));
+      if (unknown !== undefined) {
+        const allowed = layerType.options.length === 0 ? `${kind} takes no options` : `${kind} takes ${layerType.options.join(', ')}`;
+        throw new RangeError(`${label}: unknown option '${unknown}' (${allowed})`);
+      }
       try {
-        module = build(options, shape, rng, label);
+        ({ module, options: recorded } = layerType.build(options, shape, rng, label));
         shape = module.outputShape(shape);
       } catch (err) {
         if (err instanceof Error && !err.message.startsWith(label)) err.message = `${label} with input ${formatShape(shape)}: ${err.message}`;
@@ -112,10 +144,11 @@ function buildList(layers: unknown, where: string, shape: number[], rng: Generat
       }
     }
     entries.push([layerName, module]);
+    normalised.push({ type: kind, ...(named ? { name: layerName } : {}), ...recorded });
   });
   // Identifier names never look like array indices, so the object keeps the list's order.
   const model = named ? new Sequential(Object.fromEntries(entries)) : new Sequential(...entries.map(([, m]) => m));
-  return { model, shape };
+  return { model, shape, layers: normalised };
 }
 
 function checkName(name: unknown, label: string): string {

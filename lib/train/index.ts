@@ -4,5 +4,5 @@ export { fit, writeJsonAtomic, type EpochRecord, type FitOptimizer, type FitOpti
 export { evaluate, type BatchSource, type EvaluateOptions, type EvaluateResult, type LossFunction } from './evaluate';
 export { argmaxRows, ConfusionMatrix, RunningMean, ThroughputMeter } from './metrics';
 export { createProgress, type BatchProgress, type ProgressMode, type ProgressOptions, type ProgressReporter, type ProgressStream } from './progress';
-export { loadModel, modelMetadata, saveModel, type SavableModel } from './saved-model';
+export { loadModel, modelMetadata, modelShapes, saveModel, type SavableModel } from './saved-model';
 export { saveCheckpoint, readCheckpoint, restoreCheckpoint, checkpointPath, CHECKPOINT_FILE, type Checkpoint, type CheckpointSettings, type TrainingState } from './checkpoint';

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Named training recipes for `simdnet train --recipe`: model, optimizer, schedule and augmentation
-// settings that go together. Data only; lib/cli/train.ts turns a recipe into objects.
+// settings that go together. Data only; lib/cli/train.ts turns a recipe into objects (with --model-file, a JSON model
+// replaces the recipe's model and the rest of the recipe still applies).
 
 export interface Recipe {
   readonly description: string;
+  /** The model trained without --model-file. */
   readonly model: 'LeNet' | 'LeNetBN';
   readonly epochs: number;
   readonly batchSize: number;

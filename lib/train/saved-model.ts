@@ -1,23 +1,30 @@
 // SPDX-License-Identifier: MIT
-// Saving a model as a self-describing safetensors weights file and rebuilding it from one; the format itself is lib/io.
+// Saving a model as a self-describing safetensors weights file and rebuilding it from one (LeNet, LeNetBN, or a Sequential
+// built from a JSON model spec); the format itself is lib/io.
 import { describe, FileFormatError } from '../errors';
 import { readSafetensors, saveSafetensors } from '../io/safetensors';
 import { LeNet, type LeNetOptions } from '../modules/lenet';
 import { LeNetBN, type LeNetBNOptions } from '../modules/lenet-bn';
 import { Module } from '../modules/module';
+import { buildModelFromSpec, isSpecModel } from '../summary/model-spec';
+import { formatShape } from '../tensor/shape';
 
-/** Metadata key naming the architecture ("LeNet"). */
+/** Metadata key naming the architecture ("LeNet", "LeNetBN", or "Sequential" for a model built from a spec). */
 export const ARCH_KEY = 'simdnet.arch';
-/** Metadata key holding the architecture's constructor options as JSON. */
+/** Metadata key holding the architecture's constructor options as JSON (for "Sequential": the normalised model spec). */
 export const CONFIG_KEY = 'simdnet.config';
 
 /** Architectures a weights file can name, with how to build each from its JSON config. */
 const ARCHITECTURES: Readonly<Record<string, (config: Record<string, unknown>) => Module & { config: object }>> = {
   LeNet: (config) => new LeNet(config as LeNetOptions),
   LeNetBN: (config) => new LeNetBN(config as LeNetBNOptions),
+  Sequential: (config) => buildModelFromSpec(config).model,
 };
 
-/** A model whose weights file can rebuild it: an architecture listed above, with its `config`. */
+/** What modelMetadata() says it accepts. */
+const SAVABLE = 'LeNet, LeNetBN, or a Sequential built by buildModelFromSpec';
+
+/** A model whose weights file can rebuild it: an architecture listed above, with its `config` (a spec model's is its spec). */
 export type SavableModel = Module & { readonly config: object };
 
 /**
@@ -26,10 +33,33 @@ export type SavableModel = Module & { readonly config: object };
  */
 export function modelMetadata(model: SavableModel): Record<string, string> {
   const arch = model?.constructor?.name;
-  if (!(model instanceof Module) || !(arch in ARCHITECTURES) || typeof model.config !== 'object') {
-    throw new TypeError(`saveModel: model must be one of ${Object.keys(ARCHITECTURES).join(', ')}, got ${describe(model)}`);
+  const known = arch === 'Sequential' ? isSpecModel(model) : Object.prototype.hasOwnProperty.call(ARCHITECTURES, arch);
+  if (!(model instanceof Module) || !known || model.config === null || typeof model.config !== 'object') {
+    const hint = arch === 'Sequential' ? ' (a Sequential built by hand records no architecture: describe it as a model spec)' : '';
+    throw new TypeError(`saveModel: model must be one of ${SAVABLE}, got ${describe(model)}${hint}`);
   }
   return { format: 'pt', [ARCH_KEY]: arch, [CONFIG_KEY]: JSON.stringify(model.config) };
+}
+
+/**
+ * The input shape a saved model takes ([1, C, H, W]: batch 1) and the output shape it gives for it, as
+ * its config says: LeNet's inChannels and imageSize, a spec's input. Undefined when the config does not
+ * say (the output then cannot be known either).
+ *
+ * @example
+ * modelShapes(new LeNet()); // { input: [1, 3, 32, 32], output: [1, 10] }
+ */
+export function modelShapes(model: SavableModel): { input: number[]; output: number[] } | undefined {
+  const config = model.config as { input?: unknown; inChannels?: unknown; imageSize?: unknown };
+  let input: number[];
+  if (isSpecModel(model)) {
+    input = [1, ...model.config.input.slice(1)];
+  } else if (Number.isSafeInteger(config.inChannels) && Number.isSafeInteger(config.imageSize)) {
+    input = [1, config.inChannels as number, config.imageSize as number, config.imageSize as number];
+  } else {
+    return undefined;
+  }
+  return { input, output: model.outputShape(input) };
 }
 
 /**
@@ -45,7 +75,7 @@ export function saveModel(file: string, model: SavableModel): void {
 
 /**
  * Rebuilds a model from a weights file alone: the architecture and config from its metadata, then the
- * weights, loaded strictly (every name and shape must match).
+ * weights, loaded strictly (every name and shape must match). A "Sequential" file rebuilds a spec model.
  * @throws FileFormatError naming the file when the metadata is missing or unknown or the weights do not fit.
  */
 export function loadModel(file: string): SavableModel {
@@ -70,15 +100,22 @@ export function loadModel(file: string): SavableModel {
     throw new FileFormatError(file, `"${CONFIG_KEY}" must be a JSON object, got ${metadata[CONFIG_KEY]}`);
   }
   let model: SavableModel;
+  // A spec can be long: messages show its start.
+  const shown = clip(metadata[CONFIG_KEY] ?? '');
   try {
     model = build(config as Record<string, unknown>);
   } catch (err) {
-    throw new FileFormatError(file, `bad ${arch} config ${metadata[CONFIG_KEY]}: ${(err as Error).message}`);
+    throw new FileFormatError(file, `bad ${arch} config ${shown}: ${(err as Error).message}`);
   }
   try {
     model.loadStateDict(tensors);
   } catch (err) {
-    throw new FileFormatError(file, `weights do not fit ${arch}(${metadata[CONFIG_KEY] ?? ''}): ${(err as Error).message}`);
+    const what = isSpecModel(model) ? `Sequential(input ${formatShape(model.config.input)})` : `${arch}(${shown})`;
+    throw new FileFormatError(file, `weights do not fit ${what}: ${(err as Error).message}`);
   }
   return model;
+}
+
+function clip(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max)}...`;
 }

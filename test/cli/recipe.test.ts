@@ -6,6 +6,7 @@ import { buildRecipe } from '../../lib/cli/recipe';
 import { readSafetensors } from '../../lib/io/safetensors';
 import { LeNetBN } from '../../lib/modules/lenet-bn';
 import { Generator } from '../../lib/random';
+import { buildModelFromSpec } from '../../lib/summary/model-spec';
 import { RECIPES } from '../../lib/train/recipes';
 import { writeTinyCifar10 } from './cifar-fixture';
 import { cli, tempDir } from './helpers';
@@ -29,6 +30,15 @@ test('buildRecipe makes the recipe model and its augmentation', () => {
   const plain = buildRecipe(RECIPES.lenet, [1, 28, 28], 10);
   expect(plain.modelName).toBe('LeNet-5');
   expect(plain.transform).toBeUndefined();
+});
+
+test('buildRecipe with a custom model keeps that model and the recipe augmentation', () => {
+  const { model } = buildModelFromSpec({ input: [1, 3, 32, 32], layers: [{ type: 'flatten' }, { type: 'linear', outFeatures: 10 }] });
+  const built = buildRecipe(RECIPES['lenet-bn'], [3, 32, 32], 10, { model, name: 'net.json' });
+  expect(built.model).toBe(model);
+  expect(built.modelName).toBe('net.json');
+  expect(built.transform).toBeDefined();
+  expect(buildRecipe(RECIPES.lenet, [3, 32, 32], 10, { model, name: 'net.json' }).transform).toBeUndefined();
 });
 
 test('train --recipe lenet-bn trains LeNetBN with its settings, and eval reloads it', async () => {

@@ -1,14 +1,35 @@
 // SPDX-License-Identifier: MIT
-// Tests of lib/train/saved-model.ts: metadata layout, round trip through a file, and clear errors for files that cannot rebuild a model.
+// Tests of lib/train/saved-model.ts: metadata layout, round trip through a file (LeNet and a model spec), the shapes a config
+// records, and clear errors for files that cannot rebuild a model.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { FileFormatError } from '../../lib/errors';
 import { readSafetensors, saveSafetensors } from '../../lib/io/safetensors';
+import { CrossEntropyLoss } from '../../lib/loss/cross-entropy';
 import { LeNet } from '../../lib/modules/lenet';
-import { manualSeed } from '../../lib/random';
-import { loadModel, modelMetadata, saveModel } from '../../lib/train/saved-model';
+import { LeNetBN } from '../../lib/modules/lenet-bn';
+import { Adam } from '../../lib/optim/adam';
+import { Generator, manualSeed } from '../../lib/random';
+import { buildModelFromSpec, isSpecModel } from '../../lib/summary/model-spec';
+import { Tensor } from '../../lib/tensor/tensor';
+import { loadModel, modelMetadata, modelShapes, saveModel } from '../../lib/train/saved-model';
 import { tinyModel } from './synthetic';
+
+/** A small CIFAR-sized classifier with batch norm (buffers) and dropout (training-only randomness). */
+const specWithNorm = {
+  input: [1, 3, 16, 16],
+  layers: [
+    { type: 'conv2d', name: 'conv', outChannels: 4, kernelSize: 3, padding: 1 },
+    { type: 'batchnorm2d', name: 'bn' },
+    { type: 'relu' },
+    { type: 'maxpool2d', kernelSize: 4 },
+    { type: 'flatten' },
+    { type: 'dropout', p: 0.5 },
+    { type: 'linear', name: 'fc', outFeatures: 5 },
+    { type: 'batchnorm1d' },
+  ],
+};
 
 let dir: string;
 beforeEach(() => {
@@ -23,7 +44,44 @@ test('the metadata names the architecture and its config, as docs/architecture.m
     'simdnet.arch': 'LeNet',
     'simdnet.config': '{"inChannels":1,"imageSize":28,"numClasses":10,"padding":2}',
   });
-  expect(() => modelMetadata(tinyModel() as never)).toThrow(/must be one of LeNet/);
+  expect(() => modelMetadata(tinyModel() as never)).toThrow(/must be one of LeNet, LeNetBN, or a Sequential built by buildModelFromSpec, got Sequential \(a Sequential built by hand/);
+  const { model, spec } = buildModelFromSpec(specWithNorm);
+  expect(modelMetadata(model)).toEqual({ format: 'pt', 'simdnet.arch': 'Sequential', 'simdnet.config': JSON.stringify(spec) });
+});
+
+test('a spec model with batch norm and dropout, trained a step, comes back with identical predictions (and loads strictly)', () => {
+  const { model } = buildModelFromSpec(specWithNorm, undefined, { seed: 3 });
+  const rng = new Generator(1);
+  const x = new Tensor(Float32Array.from({ length: 8 * 3 * 16 * 16 }, () => rng.uniform(-1, 1)), [8, 3, 16, 16]);
+  const labels = Int32Array.from({ length: 8 }, (_, i) => i % 5);
+  const optimizer = new Adam(model.parameters(), { lr: 0.01 });
+  const loss = new CrossEntropyLoss();
+  model.train();
+  loss.forward(model.forward(x), labels);
+  model.backward(loss.backward());
+  optimizer.step();
+  model.eval();
+  expect(Array.from(model.stateDict()['bn.num_batches_tracked'].data)).toEqual([1]);
+  const file = path.join(dir, 'spec.safetensors');
+  saveModel(file, model);
+  const back = loadModel(file);
+  expect(isSpecModel(back)).toBe(true);
+  expect(back.config).toEqual(model.config);
+  expect(Array.from(back.predict(x).data)).toEqual(Array.from(model.predict(x).data));
+  // Strict: one tensor missing (or one extra) and the file does not load.
+  const { tensors, metadata } = readSafetensors(file);
+  const { 'fc.bias': _dropped, ...fewer } = tensors;
+  saveSafetensors(file, fewer, metadata);
+  expect(() => loadModel(file)).toThrow(/weights do not fit Sequential\(input \[1, 3, 16, 16\]\): loadStateDict: missing keys: fc.bias/);
+  saveSafetensors(file, { ...tensors, extra: Tensor.zeros([1]) }, metadata);
+  expect(() => loadModel(file)).toThrow(/unexpected keys: extra/);
+});
+
+test('modelShapes gives the input (batch 1) and output a config records', () => {
+  expect(modelShapes(new LeNet())).toEqual({ input: [1, 3, 32, 32], output: [1, 10] });
+  expect(modelShapes(new LeNetBN({ inChannels: 1, imageSize: 28, numClasses: 4 }))).toEqual({ input: [1, 1, 28, 28], output: [1, 4] });
+  expect(modelShapes(buildModelFromSpec(specWithNorm, [7, 3, 16, 16]).model)).toEqual({ input: [1, 3, 16, 16], output: [1, 5] });
+  expect(modelShapes(buildModelFromSpec({ input: [2, 6], layers: [{ type: 'linear', outFeatures: 2 }] }).model)).toEqual({ input: [1, 6], output: [1, 2] });
 });
 
 test('saveModel then loadModel rebuilds the same architecture with the same weights', () => {
@@ -48,12 +106,15 @@ describe('files that cannot rebuild a model give a FileFormatError naming the fi
   };
   const cases: [string, () => string, RegExp][] = [
     ['no metadata', () => write(), /no "simdnet.arch" in the metadata/],
-    ['an unknown architecture', () => write({ 'simdnet.arch': 'ResNet' }), /unknown architecture "ResNet" \(known: LeNet, LeNetBN\)/],
+    ['an unknown architecture', () => write({ 'simdnet.arch': 'ResNet' }), /unknown architecture "ResNet" \(known: LeNet, LeNetBN, Sequential\)/],
     ['an inherited property name as architecture', () => write({ 'simdnet.arch': 'toString' }), /unknown architecture/],
     ['config that is not JSON', () => write({ 'simdnet.arch': 'LeNet', 'simdnet.config': '{oops' }), /not valid JSON/],
     ['config that is not an object', () => write({ 'simdnet.arch': 'LeNet', 'simdnet.config': '[1]' }), /must be a JSON object/],
     ['a config LeNet rejects', () => write({ 'simdnet.arch': 'LeNet', 'simdnet.config': '{"depth":3}' }), /bad LeNet config/],
     ['weights of another shape', () => write({ 'simdnet.arch': 'LeNet', 'simdnet.config': '{"numClasses":5}' }), /weights do not fit LeNet.*fc3/],
+    ['a Sequential config that is not a spec', () => write({ 'simdnet.arch': 'Sequential', 'simdnet.config': '{"layers":[{"type":"conv3d"}],"input":[1,3,32,32]}' }), /bad Sequential config .*layers\[0\] \(conv3d\): unknown layer type/],
+    ['a Sequential without a config', () => write({ 'simdnet.arch': 'Sequential' }), /bad Sequential config : model spec: no input shape/],
+    ['LeNet weights under a spec of other layers', () => write({ 'simdnet.arch': 'Sequential', 'simdnet.config': JSON.stringify(specWithNorm) }), /weights do not fit Sequential\(input \[1, 3, 16, 16\]\): loadStateDict: missing keys: conv.weight/],
   ];
   test.each(cases)('%s', (_, make, message) => {
     const file = make();
