@@ -11,6 +11,14 @@ export function randomTensor(shape: number[], seed: number, scale = 1): Tensor {
   return new Tensor(data, shape);
 }
 
+/** Max |a - b| over two equally long arrays (expects the lengths to match). */
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
 /** Fails with the max abs diff and its index when |a - e| > atol + rtol |e| anywhere. */
 export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0, what = 'values'): void {
   expect(actual.length).toBe(expected.length);

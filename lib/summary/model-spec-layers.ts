@@ -52,27 +52,25 @@ function plain(make: () => Module): LayerType {
   return { options: [], build: (o) => ({ module: make(), options: o }) };
 }
 
+/** A convolution of input rank `rank`; inChannels defaults to the running shape's channels. */
+function conv(type: string, rank: number, shapeName: string, make: (options: Record<string, unknown>) => Module): LayerType {
+  return {
+    options: CONV,
+    build(o, shape, rng, where) {
+      needRank(where, type, shape, [rank], shapeName);
+      const options = infer(o, 'inChannels', shape[1]);
+      return { module: make({ ...options, generator: rng }), options };
+    },
+  };
+}
+
 /**
  * Every layer type a spec can use, by its lower-case name. A new one needs a builder here and a
  * line in docs/models.md.
  */
 export const LAYER_TYPES: Readonly<Record<string, LayerType>> = Object.freeze({
-  conv1d: {
-    options: CONV,
-    build(o, shape, rng, where) {
-      needRank(where, 'conv1d', shape, [3], '3-D [N, C, L]');
-      const options = infer(o, 'inChannels', shape[1]);
-      return { module: new Conv1d({ ...options, generator: rng } as unknown as Conv1dOptions), options };
-    },
-  },
-  conv2d: {
-    options: CONV,
-    build(o, shape, rng, where) {
-      needRank(where, 'conv2d', shape, [4], '4-D [N, C, H, W]');
-      const options = infer(o, 'inChannels', shape[1]);
-      return { module: new Conv2d({ ...options, generator: rng } as unknown as Conv2dOptions), options };
-    },
-  },
+  conv1d: conv('conv1d', 3, '3-D [N, C, L]', (o) => new Conv1d(o as unknown as Conv1dOptions)),
+  conv2d: conv('conv2d', 4, '4-D [N, C, H, W]', (o) => new Conv2d(o as unknown as Conv2dOptions)),
   maxpool2d: {
     options: ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode'],
     build: (o) => ({ module: new MaxPool2d(o as unknown as MaxPool2dOptions), options: o }),

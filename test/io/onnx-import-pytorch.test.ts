@@ -10,7 +10,7 @@ import { importOnnx } from '../../lib/io/onnx-import';
 import { encodeSafetensors, readSafetensors } from '../../lib/io/safetensors';
 import { LeNet } from '../../lib/modules/lenet';
 import { Tensor } from '../../lib/tensor/tensor';
-import { randomTensor } from '../helpers';
+import { maxDiff, randomTensor } from '../helpers';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -20,12 +20,6 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const ref = readSafetensors(fixture('onnx_pytorch.safetensors')).tensors;
 const viewFile = readSafetensors(fixture('onnx_pytorch_view.safetensors'));
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
-}
 
 const diffs: Record<string, number> = {};
 afterAll(() => console.log(`ONNX import max |simdnet - PyTorch| (dynamo and view fixtures): ${JSON.stringify(diffs)}`));
