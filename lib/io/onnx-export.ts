@@ -1,22 +1,14 @@
 // SPDX-License-Identifier: MIT
-// ONNX export: a Sequential (LeNet, LeNetBN, ...) as an opset-13 ModelProto, encoded by onnx-proto (protobufjs code generated from onnx.proto).
+// ONNX export: a Sequential (LeNet, LeNetBN, ...) as an opset-13 ModelProto, encoded by onnx-proto (protobufjs code generated from onnx.proto),
+// and the atomic file write; the node(s) of each layer are onnx-export-ops.ts.
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { describe } from '../errors';
-import { AvgPool2d } from '../modules/avg-pool2d';
-import { BatchNormBase } from '../modules/batch-norm';
-import { Conv2d } from '../modules/conv2d';
-import { Dropout } from '../modules/dropout';
-import { Flatten } from '../modules/flatten';
-import { Linear } from '../modules/linear';
-import { MaxPool2d } from '../modules/max-pool2d';
 import { Module } from '../modules/module';
-import { ReLU } from '../modules/relu';
 import { Sequential } from '../modules/sequential';
-import { formatShape } from '../tensor/shape';
-import { Tensor } from '../tensor/tensor';
+import { emitLayer, GraphBuilder } from './onnx-export-ops';
 
 /** ONNX operator set the exporter writes (ai.onnx, the default domain). */
 export const ONNX_OPSET = 13;
@@ -42,139 +34,12 @@ export interface OnnxExportOptions {
   metadata?: Readonly<Record<string, string>>;
 }
 
-const { AttributeType } = onnx.AttributeProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const INT64 = onnx.TensorProto.DataType.INT64;
-
-type Attr = number | number[] | string;
-
-/** Collects the graph's nodes and initializers while the layers are walked in order. */
-class GraphBuilder {
-  readonly nodes: onnx.INodeProto[] = [];
-  readonly initializers: onnx.ITensorProto[] = [];
-  private readonly names = new Set<string>([ONNX_INPUT_NAME, ONNX_OUTPUT_NAME]);
-
-  /** A float32 initializer from a tensor (little-endian raw data), under its state-dict name. */
-  floatInit(name: string, t: Tensor | Float32Array, dims: readonly number[] = (t as Tensor).shape): string {
-    const data = t instanceof Tensor ? t.data : t;
-    const raw = new Uint8Array(data.length * 4);
-    const view = new DataView(raw.buffer);
-    for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);
-    this.initializers.push({ name: this.claim(name), dataType: FLOAT, dims: [...dims], rawData: raw });
-    return name;
-  }
-
-  int64Init(name: string, values: readonly number[]): string {
-    this.initializers.push({ name: this.claim(name), dataType: INT64, dims: [values.length], int64Data: [...values] });
-    return name;
-  }
-
-  node(opType: string, name: string, inputs: string[], attrs: Record<string, Attr> = {}): string {
-    const output = this.claim(`${name}.output`);
-    const attribute: onnx.IAttributeProto[] = Object.entries(attrs).map(([key, v]) =>
-      typeof v === 'string'
-        ? { name: key, type: AttributeType.STRING, s: Buffer.from(v, 'utf8') }
-        : Array.isArray(v)
-          ? { name: key, type: AttributeType.INTS, ints: v }
-          : Number.isInteger(v) && key !== 'epsilon' && key !== 'alpha' && key !== 'momentum'
-            ? { name: key, type: AttributeType.INT, i: v }
-            : { name: key, type: AttributeType.FLOAT, f: v },
-    );
-    this.nodes.push({ opType, name: this.claim(name || opType), input: inputs, output: [output], attribute });
-    return output;
-  }
-
-  private claim(name: string): string {
-    if (this.names.has(name)) throw new TypeError(`exportOnnx: two graph values would be named '${name}'`);
-    this.names.add(name);
-    return name;
-  }
-}
 
 /** Leaf layers in execution order with their dotted path ("conv1", "block.0"); nested Sequentials expanded. */
 function flatten(model: Module, prefix: string): [string, Module][] {
   if (!(model instanceof Sequential)) return [[prefix, model]];
   return model.namedChildren().flatMap(([name, child]) => flatten(child, prefix ? `${prefix}.${name}` : name));
-}
-
-function pads(p: readonly [number, number]): number[] {
-  return [p[0], p[1], p[0], p[1]];
-}
-
-/** Adds the nodes of one layer; returns the name of its output value. */
-function emitLayer(g: GraphBuilder, name: string, layer: Module, x: string, inShape: readonly number[]): string {
-  const prefix = name ? `${name}.` : '';
-  const nodeName = name || layer.constructor.name;
-  const unsupported = (why: string): TypeError => new TypeError(`exportOnnx: layer '${nodeName}' (${layer.constructor.name}) ${why}`);
-  const rank4 = (): void => {
-    if (inShape.length !== 4) throw unsupported(`needs a 4-d input, got ${formatShape(inShape)}`);
-  };
-  if (layer instanceof Conv2d) {
-    rank4();
-    const inputs = [x, g.floatInit(`${prefix}weight`, layer.weight.data)];
-    if (layer.bias) inputs.push(g.floatInit(`${prefix}bias`, layer.bias.data));
-    return g.node('Conv', nodeName, inputs, {
-      kernel_shape: [...layer.kernelSize],
-      strides: [...layer.stride],
-      pads: pads(layer.padding),
-      dilations: [...layer.dilation],
-      group: layer.groups,
-    });
-  }
-  if (layer instanceof MaxPool2d) {
-    rank4();
-    const attrs: Record<string, Attr> = {
-      kernel_shape: [...layer.kernelSize],
-      strides: [...layer.stride],
-      pads: pads(layer.padding),
-      ceil_mode: layer.ceilMode ? 1 : 0,
-    };
-    // MaxPool2d gained dilation after this exporter was written; read it when present.
-    const dilation = (layer as unknown as { dilation?: readonly [number, number] }).dilation;
-    if (dilation && (dilation[0] !== 1 || dilation[1] !== 1)) attrs.dilations = [...dilation];
-    return g.node('MaxPool', nodeName, [x], attrs);
-  }
-  if (layer instanceof AvgPool2d) {
-    rank4();
-    if (layer.divisorOverride !== undefined && layer.divisorOverride !== null) throw unsupported('has divisorOverride, which ONNX AveragePool cannot express');
-    return g.node('AveragePool', nodeName, [x], {
-      kernel_shape: [...layer.kernelSize],
-      strides: [...layer.stride],
-      pads: pads(layer.padding),
-      ceil_mode: layer.ceilMode ? 1 : 0,
-      count_include_pad: layer.countIncludePad ? 1 : 0,
-    });
-  }
-  if (layer instanceof Linear) {
-    if (inShape.length !== 2) throw unsupported(`is exported as Gemm, which needs a 2-d input, got ${formatShape(inShape)}`);
-    const inputs = [x, g.floatInit(`${prefix}weight`, layer.weight.data)];
-    if (layer.bias) inputs.push(g.floatInit(`${prefix}bias`, layer.bias.data));
-    return g.node('Gemm', nodeName, inputs, { transB: 1 });
-  }
-  if (layer.constructor === ReLU) return g.node('Relu', nodeName, [x]);
-  if (layer instanceof Flatten) {
-    const nd = inShape.length;
-    const start = layer.startDim < 0 ? layer.startDim + nd : layer.startDim;
-    const end = layer.endDim < 0 ? layer.endDim + nd : layer.endDim;
-    if (start === 0) throw unsupported('merges the batch dimension (startDim 0), which the dynamic batch axis cannot follow');
-    if (start === 1 && end === nd - 1) return g.node('Flatten', nodeName, [x], { axis: 1 });
-    // Merge dims start..end only: Reshape with 0 (= copy the dynamic batch size) first.
-    const target = layer.outputShape(inShape).map((d, i) => (i === 0 ? 0 : d));
-    return g.node('Reshape', nodeName, [x, g.int64Init(`${prefix}onnx_shape`, target)]);
-  }
-  if (layer instanceof BatchNormBase) {
-    if (inShape.length < 2) throw unsupported(`needs an input [N, C, ...], got ${formatShape(inShape)}`);
-    const mean = layer.runningMean;
-    const variance = layer.runningVar;
-    if (!mean || !variance) throw unsupported('does not track running statistics (trackRunningStats false), so eval mode uses batch statistics');
-    const c = layer.numFeatures;
-    const scale = layer.weight ? g.floatInit(`${prefix}weight`, layer.weight.data) : g.floatInit(`${prefix}onnx_scale`, new Float32Array(c).fill(1), [c]);
-    const bias = layer.bias ? g.floatInit(`${prefix}bias`, layer.bias.data) : g.floatInit(`${prefix}onnx_bias`, new Float32Array(c), [c]);
-    const inputs = [x, scale, bias, g.floatInit(`${prefix}running_mean`, mean), g.floatInit(`${prefix}running_var`, variance)];
-    return g.node('BatchNormalization', nodeName, inputs, { epsilon: layer.eps });
-  }
-  if (layer instanceof Dropout) return g.node('Identity', nodeName, [x]);
-  throw unsupported(`is not supported by the ONNX exporter (supported: Conv2d, MaxPool2d, AvgPool2d, Linear, ReLU, Flatten, BatchNorm1d/2d, Dropout, nested Sequential)`);
 }
 
 function checkInputShape(inputShape: unknown): number[] {
@@ -208,13 +73,14 @@ function producerVersion(): string {
  *
  * @param inputShape batch first, e.g. [1, 3, 32, 32]; the batch becomes the dynamic axis 'batch'.
  * @throws TypeError naming the layer for a layer the exporter does not support, or for a bad model or shape;
- *   RangeError (ShapeError) when inputShape does not fit the model.
+ *   RangeError (ShapeError) when inputShape does not fit the model, or naming an AdaptiveAvgPool2d whose output size does
+ *   not divide its input size there (ONNX has no adaptive pooling).
  */
 export function buildOnnxModel(model: Module, inputShape: readonly number[], options: OnnxExportOptions = {}): onnx.ModelProto {
   if (!(model instanceof Module)) throw new TypeError(`exportOnnx: model must be a Module (a Sequential, LeNet or LeNetBN), got ${describe(model)}`);
   const shape0 = checkInputShape(inputShape);
   const outShape = model.outputShape(shape0); // validates the whole chain first (RangeError on a misfit)
-  const g = new GraphBuilder();
+  const g = new GraphBuilder([ONNX_INPUT_NAME, ONNX_OUTPUT_NAME]);
   let x = ONNX_INPUT_NAME;
   let shape = shape0;
   for (const [name, layer] of flatten(model, '')) {

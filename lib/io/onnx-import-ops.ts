@@ -1,117 +1,19 @@
 // SPDX-License-Identifier: MIT
 // ONNX import, layer side: one converter per supported op, from a node's attributes and constant inputs to a simdnet layer
-// with its weights; the graph walk and the public importOnnx are onnx-import.ts.
+// with its weights (Conv and the pools are onnx-import-conv.ts); the graph walk and the public importOnnx are onnx-import.ts.
 import { AdaptiveAvgPool2d } from '../modules/adaptive-avg-pool2d';
-import { AvgPool2d } from '../modules/avg-pool2d';
 import { BatchNorm1d, BatchNorm2d } from '../modules/batch-norm';
-import { Conv2d } from '../modules/conv2d';
 import { Dropout } from '../modules/dropout';
 import { Flatten } from '../modules/flatten';
 import { LeakyReLU } from '../modules/leaky-relu';
 import { Linear } from '../modules/linear';
-import { MaxPool2d } from '../modules/max-pool2d';
 import { Module } from '../modules/module';
 import { ReLU } from '../modules/relu';
 import { Sigmoid } from '../modules/sigmoid';
 import { LogSoftmax, Softmax } from '../modules/softmax';
 import { Tanh } from '../modules/tanh';
-import { Generator } from '../random';
-import { batchShape, float32Decimal, list, printable, q, type ConstTensor, type NodeContext } from './onnx-import-proto';
-
-/** A converter: the layer (or layers) for one node, or null for a node that changes nothing (Identity, a no-op Reshape). */
-type Converter = (ctx: NodeContext) => Module | Module[] | null;
-
-// Layers are built with their own seeded generator: importing must not draw from the global random stream.
-const rng = (): Generator => new Generator(0);
-
-function pair(ctx: NodeContext, name: string, fallback: number): [number, number] {
-  const v = ctx.ints(name);
-  if (v === undefined) return [fallback, fallback];
-  if (v.length !== 2) throw ctx.fail(`${name} ${list(v)} must have 2 values (simdnet imports 2-d convolution and pooling)`);
-  return [v[0], v[1]];
-}
-
-/** `pads` [top, left, bottom, right] as simdnet's symmetric [h, w] padding; auto_pad NOTSET or VALID only. */
-function padding(ctx: NodeContext): [number, number] {
-  const autoPad = ctx.string('auto_pad', 'NOTSET');
-  const pads = ctx.ints('pads');
-  if (autoPad !== 'NOTSET' && autoPad !== 'VALID' && autoPad !== '') {
-    throw ctx.fail(`auto_pad ${printable(autoPad)} is not supported (only NOTSET with explicit pads, or VALID)`);
-  }
-  if (pads === undefined) return [0, 0];
-  if (pads.length !== 4) throw ctx.fail(`pads ${list(pads)} must have 4 values [top, left, bottom, right]`);
-  if (pads.some((p) => p < 0)) throw ctx.fail(`pads ${list(pads)} must not be negative`);
-  if (autoPad === 'VALID' && pads.some((p) => p !== 0)) throw ctx.fail(`auto_pad VALID with non-zero pads ${list(pads)}`);
-  if (pads[0] !== pads[2] || pads[1] !== pads[3]) {
-    throw ctx.fail(`asymmetric pads ${list(pads)}: simdnet pads both sides equally (pads [top, left, bottom, right] need top = bottom and left = right)`);
-  }
-  return [pads[0], pads[1]];
-}
-
-/** ONNX's ceil_mode / count_include_pad style 0-or-1 flag. */
-function flag(ctx: NodeContext, name: string, fallback: 0 | 1): boolean {
-  const v = ctx.int(name, fallback);
-  if (v !== 0 && v !== 1) throw ctx.fail(`${name} must be 0 or 1, got ${v}`);
-  return v === 1;
-}
-
-function checkKernel(ctx: NodeContext, given: [number, number], kernel: readonly number[]): void {
-  if (given[0] !== kernel[0] || given[1] !== kernel[1]) {
-    throw ctx.fail(`kernel_shape ${list(given)} does not match the weight's ${list(kernel)}`);
-  }
-}
-
-function conv(ctx: NodeContext): Module {
-  ctx.allowAttributes(['kernel_shape', 'strides', 'pads', 'dilations', 'group', 'auto_pad']);
-  ctx.expectRank(4, 'simdnet imports 2-d convolutions (input [N, C, H, W]) only');
-  const w = ctx.floats(1, 'weight');
-  if (w.dims.length !== 4) throw ctx.fail(`weight ${q(w.name)} must be 4-d [out, in / group, kh, kw], got ${list(w.dims)}`);
-  const [outChannels, perGroup, kh, kw] = w.dims;
-  if (ctx.ints('kernel_shape') !== undefined) checkKernel(ctx, pair(ctx, 'kernel_shape', 1), [kh, kw]);
-  const groups = ctx.int('group', 1);
-  const inChannels = ctx.inShape[1];
-  if (groups < 1 || perGroup * groups !== inChannels) {
-    throw ctx.fail(`weight ${q(w.name)} ${list(w.dims)} with group ${groups} expects ${perGroup * groups} input channels, the input has ${inChannels}`);
-  }
-  const b = ctx.constant(2, 'bias', [outChannels]);
-  if (b !== undefined && b.float === undefined) throw ctx.fail(`bias ${q(b.name)} must be float32`);
-  const layer = new Conv2d({
-    inChannels, outChannels, kernelSize: [kh, kw], stride: pair(ctx, 'strides', 1), padding: padding(ctx),
-    dilation: pair(ctx, 'dilations', 1), groups, bias: b !== undefined, generator: rng(),
-  });
-  layer.weight.data.data.set(w.float);
-  if (b !== undefined) layer.bias!.data.data.set(b.float!);
-  return layer;
-}
-
-function maxPool(ctx: NodeContext): Module {
-  ctx.allowAttributes(['kernel_shape', 'strides', 'pads', 'dilations', 'ceil_mode', 'storage_order', 'auto_pad']);
-  ctx.expectRank(4, 'simdnet imports 2-d pooling (input [N, C, H, W]) only');
-  if (ctx.ints('kernel_shape') === undefined) throw ctx.fail('has no kernel_shape');
-  if (ctx.int('storage_order', 0) !== 0) throw ctx.fail('storage_order 1 (column-major indices) is not supported');
-  return new MaxPool2d({
-    kernelSize: pair(ctx, 'kernel_shape', 1), stride: pair(ctx, 'strides', 1), padding: padding(ctx),
-    dilation: pair(ctx, 'dilations', 1), ceilMode: flag(ctx, 'ceil_mode', 0),
-  });
-}
-
-function averagePool(ctx: NodeContext): Module {
-  ctx.allowAttributes(['kernel_shape', 'strides', 'pads', 'dilations', 'ceil_mode', 'count_include_pad', 'auto_pad']);
-  ctx.expectRank(4, 'simdnet imports 2-d pooling (input [N, C, H, W]) only');
-  if (ctx.ints('kernel_shape') === undefined) throw ctx.fail('has no kernel_shape');
-  const dilation = pair(ctx, 'dilations', 1);
-  if (dilation[0] !== 1 || dilation[1] !== 1) throw ctx.fail(`dilations ${list(dilation)} are not supported (AvgPool2d has no dilation)`);
-  return new AvgPool2d({
-    kernelSize: pair(ctx, 'kernel_shape', 1), stride: pair(ctx, 'strides', 1), padding: padding(ctx),
-    ceilMode: flag(ctx, 'ceil_mode', 0), countIncludePad: flag(ctx, 'count_include_pad', 0),
-  });
-}
-
-function globalAveragePool(ctx: NodeContext): Module {
-  ctx.allowAttributes([]);
-  ctx.expectRank(4, 'simdnet imports 2-d pooling (input [N, C, H, W]) only');
-  return new AdaptiveAvgPool2d(1);
-}
+import { CONV_CONVERTERS } from './onnx-import-conv';
+import { batchShape, float32Decimal, layerGenerator, list, q, type ConstTensor, type Converter, type NodeContext } from './onnx-import-proto';
 
 /** A bias given as [], [1], [out], [1, 1] or [1, out], expanded to [out]; anything batch-shaped is rejected. */
 function rowBias(ctx: NodeContext, t: ConstTensor, out: number, scale = 1): Float32Array {
@@ -135,7 +37,7 @@ function linear(ctx: NodeContext, w: ConstTensor & { float: Float32Array }, tran
     throw ctx.fail(`weight ${q(w.name)} ${list(w.dims)} takes ${inFeatures} features, the input has ${ctx.inShape[1]}`);
   }
   if (bias !== undefined && bias.length !== outFeatures) throw ctx.fail(`bias has ${bias.length} values, expected ${outFeatures}`);
-  const layer = new Linear({ inFeatures, outFeatures, bias: bias !== undefined, generator: rng() });
+  const layer = new Linear({ inFeatures, outFeatures, bias: bias !== undefined, generator: layerGenerator() });
   const dst = layer.weight.data.data;
   for (let o = 0; o < outFeatures; o++) {
     for (let i = 0; i < inFeatures; i++) dst[o * inFeatures + i] = alpha * w.float[transposed ? i * outFeatures + o : o * inFeatures + i];
@@ -325,7 +227,7 @@ function dropout(ctx: NodeContext): Module {
     p = float32Decimal(ratio.float[0]);
   }
   if (!(p >= 0 && p < 1)) throw ctx.fail(`ratio ${p} must be within [0, 1)`);
-  return new Dropout({ p, generator: rng() });
+  return new Dropout({ p, generator: layerGenerator() });
 }
 
 function elementwise(make: () => Module): Converter {
@@ -337,10 +239,7 @@ function elementwise(make: () => Module): Converter {
 
 /** The ops importOnnx turns into layers (MatMul, with its Add, is handled by the graph walk). */
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
-  Conv: conv,
-  MaxPool: maxPool,
-  AveragePool: averagePool,
-  GlobalAveragePool: globalAveragePool,
+  ...CONV_CONVERTERS,
   Gemm: gemm,
   Relu: elementwise(() => new ReLU()),
   Sigmoid: elementwise(() => new Sigmoid()),

@@ -3,9 +3,17 @@
 // context converters read them through; which ops become which layers is onnx-import-ops.ts.
 import { onnx } from 'onnx-proto';
 import { FileFormatError } from '../errors';
+import type { Module } from '../modules/module';
+import { Generator } from '../random';
 
 const { DataType, DataLocation } = onnx.TensorProto;
 const { AttributeType } = onnx.AttributeProto;
+
+/** A converter: the layer (or layers) for one node, or null for a node that changes nothing (Identity, a no-op Reshape). */
+export type Converter = (ctx: NodeContext) => Module | Module[] | null;
+
+/** The generator of an imported layer's throwaway initial weights: importing must not draw from the global random stream. */
+export const layerGenerator = (): Generator => new Generator(0);
 
 /** An int64 field as protobufjs decodes it: a number, or a Long when the `long` package is installed. */
 type Int64 = number | { toString(): string };

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // ONNX import: a ModelProto (decoded by onnx-proto) whose graph is a chain of supported ops, as a simdnet Sequential in eval mode;
-// the op converters are onnx-import-ops.ts, tensor and attribute decoding onnx-import-proto.ts, folding of shape computations
-// onnx-import-shape.ts, external data onnx-import-external.ts.
+// the op converters are onnx-import-ops.ts (Conv and the pools onnx-import-conv.ts), tensor and attribute decoding
+// onnx-import-proto.ts, folding of shape computations onnx-import-shape.ts, external data onnx-import-external.ts.
 import * as fs from 'fs';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
@@ -309,7 +309,7 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
 
 /**
  * Reads an ONNX model whose graph is a chain of the ops simdnet has layers for (what `exportOnnx` and both of
- * `torch.onnx.export`'s exporters write for LeNet-like models: Conv, MaxPool, AveragePool, GlobalAveragePool,
+ * `torch.onnx.export`'s exporters write for LeNet-like models: Conv (2-d, or 1-d as Conv1d), MaxPool, AveragePool, GlobalAveragePool,
  * ReduceMean over H and W, Gemm, MatMul + Add, BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, Softmax,
  * LogSoftmax, Flatten, Reshape and Squeeze as a flatten, Dropout, Identity, Constant) and returns it as a Sequential
  * in eval mode with its weights. Side computations on constants and shapes are folded (PyTorch's

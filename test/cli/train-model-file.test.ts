@@ -170,15 +170,16 @@ test('a spec model with dropout: 2 epochs straight == 1 epoch, Ctrl+C, --resume 
   expect(tensorsOf(path.join(sub, 'resumed.safetensors'))).toEqual(tensorsOf(path.join(sub, 'straight.safetensors')));
 });
 
-test('an exported model file with a layer ONNX export does not support is a runtime error naming the layer', async () => {
-  const file = writeJson('leaky.json', { layers: [{ type: 'conv2d', outChannels: 4, kernelSize: 5, stride: 3 }, { type: 'leakyrelu', negativeSlope: 0.1 }, { type: 'adaptiveavgpool2d', outputSize: 1 }, { type: 'flatten' }, { type: 'linear', outFeatures: 10 }] });
+test('exporting a model file whose layer ONNX cannot express is a runtime error naming the layer', async () => {
+  // 10x10 -> 3x3 adaptive pooling has no fixed ONNX kernel (PyTorch's exporter refuses it too).
+  const file = writeJson('leaky.json', { layers: [{ type: 'conv2d', outChannels: 4, kernelSize: 5, stride: 3 }, { type: 'leakyrelu', negativeSlope: 0.1 }, { type: 'adaptiveavgpool2d', outputSize: 3 }, { type: 'flatten' }, { type: 'linear', outFeatures: 10 }] });
   const out = path.join(dir, 'leaky.safetensors');
   expect((await cli(trainArgs(['--model-file', file, '--epochs', '1', '--out', out]))).code).toBe(0);
   const e = await cli(['eval', '--weights', out, '--data', data]);
   expect(e.code).toBe(0);
   const x = await cli(['export', '--weights', out, '--onnx', path.join(dir, 'leaky.onnx')]);
   expect(x.code).toBe(1);
-  expect(x.err).toEqual([expect.stringMatching(/^error: exportOnnx: layer '1' \(LeakyReLU\) is not supported by the ONNX exporter/)]);
+  expect(x.err).toEqual([expect.stringMatching(/^error: exportOnnx: layer '2' \(AdaptiveAvgPool2d\) has output 3x3 for the input 10x10: ONNX has no adaptive pooling/)]);
 });
 
 describe('model files that do not fit the dataset, or are not specs: one line, exit 2, before any data loads', () => {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Tests of the ONNX exporter: LeNet, LeNetBN (trained a little, then eval) and a Sequential of every supported
-// layer run in onnxruntime-node at batch 1 and 5 and match predict() within 1e-5; the protobuf itself; bad input.
+// Tests of the ONNX exporter: LeNet, LeNetBN (trained a little, then eval), a Sequential of every supported
+// layer, the activations, adaptive pools and Conv1d of custom models (together and one at a time) run in onnxruntime-node
+// at batch 1 and 5 and match predict() within 1e-5; the protobuf itself; bad input.
 import * as fs from 'fs';
 import { spawnSync } from 'child_process';
 import * as os from 'os';
@@ -8,21 +9,26 @@ import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { buildOnnxModel, encodeOnnx, exportOnnx } from '../../lib/io/onnx-export';
 import { CrossEntropyLoss } from '../../lib/loss/cross-entropy';
+import { AdaptiveAvgPool2d } from '../../lib/modules/adaptive-avg-pool2d';
 import { AvgPool2d } from '../../lib/modules/avg-pool2d';
-import { BatchNorm2d } from '../../lib/modules/batch-norm';
+import { BatchNorm1d, BatchNorm2d } from '../../lib/modules/batch-norm';
+import { Conv1d } from '../../lib/modules/conv1d';
 import { Conv2d } from '../../lib/modules/conv2d';
 import { Flatten } from '../../lib/modules/flatten';
+import { LeakyReLU } from '../../lib/modules/leaky-relu';
 import { LeNet } from '../../lib/modules/lenet';
 import { LeNetBN } from '../../lib/modules/lenet-bn';
 import { Linear } from '../../lib/modules/linear';
-import type { Module } from '../../lib/modules/module';
+import { Module } from '../../lib/modules/module';
 import { Sequential } from '../../lib/modules/sequential';
+import { Sigmoid } from '../../lib/modules/sigmoid';
+import { LogSoftmax, Softmax } from '../../lib/modules/softmax';
 import { Tanh } from '../../lib/modules/tanh';
 import { SGD } from '../../lib/optim/sgd';
 import { manualSeed } from '../../lib/random';
 import { Tensor } from '../../lib/tensor/tensor';
 import { expectErrorNamed, randomTensor } from '../helpers';
-import { everyLayer } from './onnx-models';
+import { activations, conv1dModel, everyLayer } from './onnx-models';
 
 /** Result of test/io/ort-run.js. */
 interface OrtRun {
@@ -57,10 +63,10 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const TOL = 1e-5;
 
-/** Exports `model`, runs the file in onnxruntime at batch 1 and 5 and returns the max |ort - predict|. */
-function maxDiffVsOrt(model: Module, imageShape: number[], file: string, seed: number): number {
+/** Exports `model`, runs the file in onnxruntime at batch 1 and 5 (inputs uniform in +-scale) and returns the max |ort - predict|. */
+function maxDiffVsOrt(model: Module, imageShape: number[], file: string, seed: number, scale = 1): number {
   exportOnnx(model, [1, ...imageShape], file);
-  const inputs = [1, 5].map((n) => randomTensor([n, ...imageShape], seed + n));
+  const inputs = [1, 5].map((n) => randomTensor([n, ...imageShape], seed + n, scale));
   const run = runOrt(file, inputs);
   expect(run.inputNames).toEqual(['input']);
   expect(run.outputNames).toEqual(['logits']);
@@ -97,8 +103,15 @@ interface DecodedDims {
   type: { tensorType: { shape: { dim: { dimParam?: string; dimValue?: unknown }[] } } };
   name: string;
 }
+interface DecodedAttr {
+  name: string;
+  type: number;
+  i?: unknown;
+  f?: number;
+  ints?: unknown[];
+}
 interface DecodedGraph {
-  node: { opType: string; input: string[]; attribute: { name: string; i?: unknown; f?: number }[] }[];
+  node: { opType: string; name: string; input: string[]; attribute: DecodedAttr[] }[];
   initializer: { name: string; dims: unknown[]; rawData: Uint8Array }[];
   input: DecodedDims[];
   output: DecodedDims[];
@@ -158,6 +171,109 @@ test('Flatten of middle dims (Reshape) and of the last dims match', async () => 
   expect(diffs.flatten).toBeLessThanOrEqual(TOL);
 });
 
+describe('the layers of custom models: LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, AdaptiveAvgPool2d, Conv1d, BatchNorm1d on [N, C, L]', () => {
+  test('activations and adaptive pools together (trained a little) match within 1e-5', () => {
+    manualSeed(11);
+    const model = activations();
+    expect(model.outputShape([1, 3, 12, 10])).toEqual([1, 5]);
+    trainSteps(model, [3, 12, 10], 2, 5);
+    diffs.activations = maxDiffVsOrt(model, [3, 12, 10], path.join(dir, 'activations.onnx'), 60, 3);
+    expect(diffs.activations).toBeLessThanOrEqual(TOL);
+  });
+
+  test('a Conv1d model with BatchNorm1d on [N, C, L] (trained: non-trivial running statistics) matches within 1e-5', () => {
+    manualSeed(12);
+    const model = conv1dModel();
+    expect(model.outputShape([1, 4, 20])).toEqual([1, 4]);
+    trainSteps(model, [4, 20], 3, 4);
+    const bn1 = model.at(1) as BatchNorm1d;
+    expect(Math.max(...bn1.runningMean!.data.map(Math.abs))).toBeGreaterThan(0.01);
+    diffs.conv1d = maxDiffVsOrt(model, [4, 20], path.join(dir, 'conv1d.onnx'), 70, 2);
+    expect(diffs.conv1d).toBeLessThanOrEqual(TOL);
+  });
+
+  /** A BatchNorm1d with running statistics, weight and bias away from their initial values. */
+  const batchNorm1d = (): Module => {
+    const bn = new BatchNorm1d({ numFeatures: 3, eps: 1e-2 });
+    bn.runningMean!.data.set([0.5, -1, 2]);
+    bn.runningVar!.data.set([0.25, 4, 1.5]);
+    bn.weight!.data.data.set([2, -0.5, 1]);
+    bn.bias!.data.data.set([0.1, 0.2, -0.3]);
+    return bn;
+  };
+  // One layer at a time (inputs uniform in +-scale, wide enough to saturate Sigmoid and Tanh), so each max difference is the layer's own.
+  test.each<[string, () => Module, number[], number]>([
+    ['LeakyReLU(0.3)', () => new LeakyReLU({ negativeSlope: 0.3 }), [3, 4, 5], 2],
+    ['LeakyReLU(2)', () => new LeakyReLU({ negativeSlope: 2 }), [7], 2],
+    ['Sigmoid', () => new Sigmoid(), [6, 5], 20],
+    ['Tanh', () => new Tanh(), [2, 3, 4], 5],
+    ['Softmax(dim 1)', () => new Softmax({ dim: 1 }), [4, 3, 3], 5],
+    ['Softmax(dim -1)', () => new Softmax({ dim: -1 }), [7], 5],
+    ['LogSoftmax(dim 2)', () => new LogSoftmax({ dim: 2 }), [2, 5, 3], 5],
+    ['LogSoftmax(dim -3)', () => new LogSoftmax({ dim: -3 }), [4, 2, 3], 5],
+    ['AdaptiveAvgPool2d(1)', () => new AdaptiveAvgPool2d(1), [3, 5, 7], 1],
+    ['AdaptiveAvgPool2d([2, 3])', () => new AdaptiveAvgPool2d([2, 3]), [2, 4, 6], 1],
+    ['AdaptiveAvgPool2d([null, 2])', () => new AdaptiveAvgPool2d({ outputSize: [null, 2] }), [2, 3, 4], 1],
+    ['AdaptiveAvgPool2d(identity)', () => new AdaptiveAvgPool2d([5, 7]), [2, 5, 7], 1],
+    ['Conv1d', () => new Conv1d({ inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1 }), [2, 9], 1],
+    ['Conv1d(depthwise, strided, dilated)', () => new Conv1d({ inChannels: 3, outChannels: 6, kernelSize: 4, stride: 3, padding: 3, dilation: 2, groups: 3 }), [3, 17], 1],
+    ['BatchNorm1d([N, C, L])', batchNorm1d, [3, 6], 2],
+  ])('%s alone matches within 1e-5', (name, make, shape, scale) => {
+    manualSeed(13);
+    const model = new Sequential({ layer: make() }).eval();
+    const key = `layer ${name}`;
+    diffs[key] = maxDiffVsOrt(model, shape, path.join(dir, `${name.replace(/[^A-Za-z0-9]+/g, '_')}.onnx`), 80, scale);
+    expect(diffs[key]).toBeLessThanOrEqual(TOL);
+  });
+
+  test('the nodes: LeakyRelu alpha, axis as the dim, AdaptiveAvgPool2d as AveragePool or GlobalAveragePool, 1-d Conv attributes', () => {
+    manualSeed(14);
+    const attrs = (g: DecodedGraph, name: string): Record<string, unknown> =>
+      Object.fromEntries(g.node.find((n) => n.name === name)!.attribute.map((a) => [a.name, a.ints ? a.ints.map(Number) : a.f ?? Number(a.i)]));
+    const g = buildOnnxModel(activations(), [2, 3, 12, 10]).graph as unknown as DecodedGraph;
+    expect(g.node.map((n) => n.opType)).toEqual(['Conv', 'LeakyRelu', 'AveragePool', 'Softmax', 'Tanh', 'AveragePool', 'Sigmoid', 'GlobalAveragePool', 'Flatten', 'Gemm', 'LogSoftmax']);
+    expect(attrs(g, 'lrelu').alpha).toBeCloseTo(0.2, 7);
+    expect(g.node.find((n) => n.name === 'lrelu')!.attribute[0].type).toBe(onnx.AttributeProto.AttributeType.FLOAT);
+    expect(attrs(g, 'pool')).toEqual({ kernel_shape: [3, 2], strides: [3, 2], pads: [0, 0, 0, 0] });
+    expect(attrs(g, 'rows')).toEqual({ kernel_shape: [1, 5], strides: [1, 5], pads: [0, 0, 0, 0] });
+    expect(attrs(g, 'gap')).toEqual({});
+    expect([attrs(g, 'soft'), attrs(g, 'logp')]).toEqual([{ axis: 1 }, { axis: -1 }]);
+    const slope2 = buildOnnxModel(new Sequential(new LeakyReLU({ negativeSlope: 2 })), [1, 3]).graph as unknown as DecodedGraph;
+    expect(slope2.node[0].attribute).toMatchObject([{ name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 2 }]);
+
+    const c = buildOnnxModel(conv1dModel(), [1, 4, 20]).graph as unknown as DecodedGraph;
+    expect(c.node.map((n) => n.opType)).toEqual(['Conv', 'BatchNormalization', 'LeakyRelu', 'Conv', 'Softmax', 'Tanh', 'Flatten', 'Gemm', 'BatchNormalization', 'Softmax']);
+    expect(attrs(c, 'conv1')).toEqual({ kernel_shape: [3], strides: [2], pads: [2, 2], dilations: [2], group: 2 });
+    expect(attrs(c, 'conv2')).toEqual({ kernel_shape: [1], strides: [1], pads: [0, 0], dilations: [1], group: 1 });
+    expect(c.node.find((n) => n.name === 'conv2')!.input).toEqual(['act.output', 'conv2.weight']);
+    expect(c.initializer.find((t) => t.name === 'conv1.weight')!.dims.map(Number)).toEqual([6, 2, 3]);
+    expect(attrs(c, 'act').alpha).toBeCloseTo(0.01, 9);
+    expect([attrs(c, 'soft'), attrs(c, 'probs')]).toEqual([{ axis: -2 }, { axis: 1 }]);
+    // The output keeps the dynamic batch: [batch, 4].
+    expect(c.output[0].type.tensorType.shape.dim.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 4]);
+  });
+
+  test('an AdaptiveAvgPool2d whose output does not divide the input is a RangeError naming the layer; other input sizes export', () => {
+    const model = new Sequential({ conv: new Conv2d({ inChannels: 2, outChannels: 2, kernelSize: 1 }), pool: new AdaptiveAvgPool2d(3) });
+    expectErrorNamed(() => encodeOnnx(model, [1, 2, 7, 7]), 'RangeError',
+      /^exportOnnx: layer 'pool' \(AdaptiveAvgPool2d\) has output 3x3 for the input 7x7: ONNX has no adaptive pooling.*divides the input side/);
+    expectErrorNamed(() => encodeOnnx(model, [1, 2, 2, 2]), 'RangeError', /layer 'pool' \(AdaptiveAvgPool2d\) has output 3x3 for the input 2x2/);
+    const rows = new Sequential({ pool: new AdaptiveAvgPool2d({ outputSize: [null, 4] }) });
+    expectErrorNamed(() => encodeOnnx(rows, [1, 1, 5, 6]), 'RangeError', /has output 5x4 for the input 5x6/);
+    expect(() => encodeOnnx(model, [1, 2, 9, 6])).not.toThrow();
+    expect(() => encodeOnnx(rows, [1, 1, 5, 8])).not.toThrow();
+    // A shape the layer cannot take at all is still its own ShapeError.
+    expect(() => encodeOnnx(rows, [1, 5, 8])).toThrow(RangeError);
+    expect(() => encodeOnnx(rows, [1, 5, 8])).toThrow(/AdaptiveAvgPool2d: input/);
+  });
+
+  test('Softmax or LogSoftmax over the batch dimension is a TypeError naming the layer', () => {
+    for (const [layer, dim] of [[new Softmax({ dim: 0 }), 0], [new LogSoftmax({ dim: -2 }), -2]] as const) {
+      expectErrorNamed(() => encodeOnnx(new Sequential({ sm: layer }), [1, 4]), 'TypeError', new RegExp(`layer 'sm' \\(${layer.constructor.name}\\) has dim ${dim}, the batch dimension`));
+    }
+  });
+});
+
 test('the ModelProto: opset 13, IR 7, dynamic batch, state-dict initializer names, eval-mode BatchNormalization', () => {
   manualSeed(6);
   const model = new LeNetBN();
@@ -205,11 +321,26 @@ test('the write is atomic: it replaces an existing file and leaves no temporary 
   expect(() => exportOnnx(new LeNet(), [1, 3, 32, 32], path.join(dir, 'missing', 'x.onnx'))).toThrow(/ENOENT/);
 });
 
+/** A layer of the user's own (every built-in layer now exports): y = x * x. */
+class Square extends Module {
+  outputShape(inputShape: readonly number[]): number[] {
+    return [...inputShape];
+  }
+
+  forwardWith(input: Tensor): Tensor {
+    return new Tensor(input.data.map((v) => v * v), input.shape);
+  }
+
+  backwardWith(): Tensor | null {
+    return null;
+  }
+}
+
 test('unsupported layers throw a TypeError naming the layer', () => {
-  const model = new Sequential({ fc: new Linear({ inFeatures: 4, outFeatures: 4 }), act: new Tanh() });
-  expectErrorNamed(() => encodeOnnx(model, [1, 4]), 'TypeError', /layer 'act' \(Tanh\) is not supported/);
-  const nested = new Sequential({ block: new Sequential(new Tanh()) });
-  expectErrorNamed(() => encodeOnnx(nested, [1, 4]), 'TypeError', /layer 'block\.0' \(Tanh\)/);
+  const model = new Sequential({ fc: new Linear({ inFeatures: 4, outFeatures: 4 }), act: new Square() });
+  expectErrorNamed(() => encodeOnnx(model, [1, 4]), 'TypeError', /layer 'act' \(Square\) is not supported by the ONNX exporter \(supported: Conv1d, .*LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax/);
+  const nested = new Sequential({ block: new Sequential(new Square()) });
+  expectErrorNamed(() => encodeOnnx(nested, [1, 4]), 'TypeError', /layer 'block\.0' \(Square\)/);
   const noStats = new Sequential({ bn: new BatchNorm2d({ numFeatures: 2, trackRunningStats: false }) });
   expectErrorNamed(() => encodeOnnx(noStats, [1, 2, 3, 3]), 'TypeError', /layer 'bn' \(BatchNorm2d\).*running statistics/);
   const divisor = new Sequential({ pool: new AvgPool2d({ kernelSize: 2, divisorOverride: 3 }) });

@@ -4,6 +4,7 @@
 // naming the file and the node.
 import { onnx } from 'onnx-proto';
 import { importOnnx, type OnnxImport } from '../../lib/io/onnx-import';
+import { Conv1d } from '../../lib/modules/conv1d';
 import { Flatten } from '../../lib/modules/flatten';
 import type { Module } from '../../lib/modules/module';
 import { Tensor } from '../../lib/tensor/tensor';
@@ -105,6 +106,23 @@ describe('supported forms', () => {
     expect(Array.from(c.weight.data.data.subarray(0, 4))).toEqual([-0.3, -0.2, -0.1, 0].map(Math.fround));
     expect(r.outputShape).toEqual([3, 3, 5]);
     expect(load(conv({ auto_pad: 'VALID' })).outputShape).toEqual([3, 3, 3]);
+  });
+
+  test('Conv over [N, C, L] is a Conv1d: kernel_shape, strides, symmetric pads, dilations, group; weights and bias copied', () => {
+    const r = load({ ...conv({ kernel_shape: [3], strides: [2], pads: [2, 2], dilations: [2], group: 2 }, [4, 1, 3]), input: ['n', 2, 9] });
+    expect(kinds(r.model)).toEqual(['conv:Conv1d']);
+    const c = r.model.at(0) as Conv1d;
+    expect([c.inChannels, c.outChannels, c.kernelSize, c.stride, c.padding, c.dilation, c.groups]).toEqual([2, 4, 3, 2, 2, 2, 2]);
+    expect(r.outputShape).toEqual([4, 5]);
+    const ref = new Conv1d({ inChannels: 2, outChannels: 4, kernelSize: 3, stride: 2, padding: 2, dilation: 2, groups: 2 });
+    ref.weight.data.data.set(c.weight.data.data);
+    ref.bias!.data.data.set(c.bias!.data.data);
+    expect(Array.from(c.weight.data.data.subarray(0, 4))).toEqual([-0.3, -0.2, -0.1, 0].map(Math.fround));
+    expectSameAs(r, (x) => ref.eval().predict(x));
+    // No bias, auto_pad VALID, default attributes.
+    const plain = load({ nodes: [node('Conv', ['x', 'w'], 'y', { auto_pad: 'VALID' })], inits: [floats('w', [3, 2, 2])], input: ['n', 2, 5] });
+    expect((plain.model.at(0) as Conv1d).bias).toBeNull();
+    expect(plain.outputShape).toEqual([3, 4]);
   });
 
   test('Gemm transB 0 with alpha and beta; a [1, out] bias; float_data instead of raw_data', () => {
@@ -231,7 +249,17 @@ describe('unsupported graphs: FileFormatError naming the file, the node and the 
     ['an attribute of the wrong type', conv({ group: [1] }), /attribute 'group' must be INT, got INTS/],
     ['a kernel_shape that is not the weight\'s', conv({ kernel_shape: [2, 2] }), /kernel_shape \[2, 2\] does not match the weight's \[3, 3\]/],
     ['conv weight for other channels', conv({}, [3, 4, 3, 3]), /weight 'w' \[3, 4, 3, 3\] with group 1 expects 4 input channels, the input has 2/],
-    ['a 1-d convolution', { ...conv({}, [3, 2, 3]), input: ['n', 2, 5] }, /imports 2-d convolutions.*the input here is \[batch, 2, 5\]/],
+    ['a 3-d convolution', { ...conv({}, [3, 2, 3, 3, 3]), input: ['n', 2, 5, 5, 5] }, /imports 1-d and 2-d convolutions \(input \[N, C, L\] or \[N, C, H, W\]\) only; the input here is \[batch, 2, 5, 5, 5\]/],
+    ['a 2-d weight for a 1-d input', { ...conv(), input: ['n', 2, 5] }, /weight 'w' must be 3-d \[out, in \/ group, k\] for the input \[batch, 2, 5\], got \[3, 2, 3, 3\]/],
+    ['a 1-d weight for a 2-d input', conv({}, [3, 2, 3]), /weight 'w' must be 4-d \[out, in \/ group, kh, kw\] for the input \[batch, 2, 5, 5\], got \[3, 2, 3\]/],
+    ['1-d asymmetric pads', { ...conv({ pads: [0, 1] }, [3, 2, 3]), input: ['n', 2, 5] }, /asymmetric pads \[0, 1\]: simdnet pads both sides equally \(pads \[begin, end\] need begin = end\)/],
+    ['1-d pads with 4 values', { ...conv({ pads: [1, 1, 1, 1] }, [3, 2, 3]), input: ['n', 2, 5] }, /pads \[1, 1, 1, 1\] must have 2 values \[begin, end\]/],
+    ['2 strides for a 1-d convolution', { ...conv({ strides: [1, 1] }, [3, 2, 3]), input: ['n', 2, 5] }, /strides \[1, 1\] must have 1 value, one per spatial axis of the input \[batch, 2, 5\]/],
+    ['a 1-d kernel_shape that is not the weight\'s', { ...conv({ kernel_shape: [2] }, [3, 2, 3]), input: ['n', 2, 5] }, /kernel_shape \[2\] does not match the weight's \[3\]/],
+    ['a 1-d kernel longer than the input', { ...conv({}, [3, 2, 7]), input: ['n', 2, 5] }, /Conv1d: input length 5 is shorter than the \(dilated\) kernel 7/],
+    ['a 1-d MaxPool (no MaxPool1d)', { input: ['n', 2, 5], nodes: [node('MaxPool', ['x'], 'y', { kernel_shape: [2] })] }, /node 'maxpool' \(MaxPool\): simdnet imports 2-d pooling \(input \[N, C, H, W\]\) only: it has no 1-d or 3-d pooling layer; the input here is \[batch, 2, 5\]/],
+    ['a 1-d AveragePool', { input: ['n', 2, 5], nodes: [node('AveragePool', ['x'], 'y', { kernel_shape: [2] })] }, /\(AveragePool\): simdnet imports 2-d pooling .* no 1-d/],
+    ['a 1-d GlobalAveragePool', { input: ['n', 2, 5], nodes: [node('GlobalAveragePool', ['x'], 'y')] }, /\(GlobalAveragePool\): simdnet imports 2-d pooling .* no 1-d/],
     ['a bias of the wrong size', { nodes: [node('Conv', ['x', 'w', 'b'], 'y')], inits: [floats('w', [3, 2, 3, 3]), floats('b', [4])] }, /bias 'b' has shape \[4\], expected \[3\]/],
     ['a weight that is not a constant', { nodes: [node('Conv', ['x', 'r'], 'y')] }, /node 'conv' \(Conv\): reads 'x', 'r', not just 'x' from the node before it: the graph is not a chain/],
     ['MaxPool with padding over half the kernel', { nodes: [node('MaxPool', ['x'], 'y', { kernel_shape: [2, 2], pads: [2, 2, 2, 2] })] }, /node 'maxpool' \(MaxPool\): MaxPool2d: padding \[2, 2\] must be at most half/],

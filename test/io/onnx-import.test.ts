@@ -10,20 +10,23 @@ import { encodeOnnx, exportOnnx } from '../../lib/io/onnx-export';
 import { importOnnx } from '../../lib/io/onnx-import';
 import { encodeSafetensors, readSafetensors } from '../../lib/io/safetensors';
 import { CrossEntropyLoss } from '../../lib/loss/cross-entropy';
-import { BatchNorm2d } from '../../lib/modules/batch-norm';
+import { BatchNorm1d, BatchNorm2d } from '../../lib/modules/batch-norm';
+import { Conv1d } from '../../lib/modules/conv1d';
 import { Conv2d } from '../../lib/modules/conv2d';
 import { Flatten } from '../../lib/modules/flatten';
 import { LeNet } from '../../lib/modules/lenet';
 import { LeNetBN } from '../../lib/modules/lenet-bn';
+import { LeakyReLU } from '../../lib/modules/leaky-relu';
 import { Linear } from '../../lib/modules/linear';
 import type { Module } from '../../lib/modules/module';
 import { ReLU } from '../../lib/modules/relu';
 import { Sequential } from '../../lib/modules/sequential';
+import type { Softmax } from '../../lib/modules/softmax';
 import { SGD } from '../../lib/optim/sgd';
 import { defaultGenerator, Generator, manualSeed } from '../../lib/random';
 import { Tensor } from '../../lib/tensor/tensor';
 import { maxDiff, randomTensor } from '../helpers';
-import { everyLayer } from './onnx-models';
+import { activations, conv1dModel, everyLayer } from './onnx-models';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simdnet-onnx-import-'));
@@ -92,6 +95,46 @@ describe('export -> import round trips predict the same within 1e-6', () => {
     expect((imported.at(1) as BatchNorm2d).momentum).toBe(0.1);
     const conv = imported.at(0) as Conv2d;
     expect([conv.kernelSize, conv.stride, conv.padding, conv.dilation, conv.groups]).toEqual([[3, 2], [1, 2], [2, 1], [2, 1], 2]);
+  });
+
+  test('activations and adaptive pools: the same layers back, AdaptiveAvgPool2d to a dividing size as AvgPool2d', () => {
+    manualSeed(11);
+    const model = activations();
+    trainSteps(model, [3, 12, 10], 2, 5);
+    const { diff, imported } = roundTrip(model, [3, 12, 10], 60);
+    diffs.activations = diff;
+    expect(diff).toBeLessThanOrEqual(1e-6);
+    expect(weights(imported)).toEqual(weights(model));
+    expect(imported.namedChildren().map(([n, m]) => `${n}:${m.constructor.name}`)).toEqual([
+      'conv:Conv2d', 'lrelu:LeakyReLU', 'pool:AvgPool2d', 'soft:Softmax', 'tanh:Tanh', 'rows:AvgPool2d', 'sig:Sigmoid',
+      'gap:AdaptiveAvgPool2d', 'flat:Flatten', 'fc:Linear', 'logp:LogSoftmax',
+    ]);
+    expect((imported.at(1) as LeakyReLU).negativeSlope).toBe(0.2);
+    expect([(imported.at(3) as Softmax).dim, (imported.at(10) as Softmax).dim]).toEqual([1, -1]);
+    const pool = imported.at(2) as unknown as { kernelSize: number[]; stride: number[]; padding: number[] };
+    expect([pool.kernelSize, pool.stride, pool.padding]).toEqual([[3, 2], [3, 2], [0, 0]]);
+  });
+
+  test('a Conv1d model (trained; BatchNorm1d on [N, C, L] and [N, C]): Conv1d attributes, names and weights come back', () => {
+    manualSeed(12);
+    const model = conv1dModel();
+    trainSteps(model, [4, 20], 3, 4);
+    const { diff, imported } = roundTrip(model, [4, 20], 70);
+    diffs.conv1d = diff;
+    expect(diff).toBeLessThanOrEqual(1e-6);
+    expect(weights(imported)).toEqual(weights(model));
+    expect(imported.namedChildren().map(([n, m]) => `${n}:${m.constructor.name}`)).toEqual([
+      'conv1:Conv1d', 'bn1:BatchNorm1d', 'act:LeakyReLU', 'conv2:Conv1d', 'soft:Softmax', 'tanh:Tanh', 'flat:Flatten', 'fc:Linear',
+      'bn2:BatchNorm1d', 'probs:Softmax',
+    ]);
+    const [c1, c2] = [imported.at(0) as Conv1d, imported.at(3) as Conv1d];
+    expect([c1.kernelSize, c1.stride, c1.padding, c1.dilation, c1.groups, c1.bias !== null]).toEqual([3, 2, 2, 2, 2, true]);
+    expect([c2.kernelSize, c2.stride, c2.padding, c2.dilation, c2.groups, c2.bias]).toEqual([1, 1, 0, 1, 1, null]);
+    expect((imported.at(2) as LeakyReLU).negativeSlope).toBe(0.01);
+    expect([(imported.at(8) as BatchNorm1d).eps, (imported.at(8) as BatchNorm1d).momentum]).toEqual([1e-3, 0.1]);
+    expect([(imported.at(4) as Softmax).dim, (imported.at(9) as Softmax).dim]).toEqual([-2, 1]);
+    // Exporting the import again gives the same file.
+    expect(Buffer.from(encodeOnnx(imported, [1, 4, 20])).equals(Buffer.from(encodeOnnx(model, [1, 4, 20])))).toBe(true);
   });
 
   test('Flatten of middle dims (Reshape with 0 for the batch) and of the last dims', () => {
