@@ -39,10 +39,10 @@ export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<nu
 }
 
 /**
- * Expects fn to throw an error of the named class. Checks the name, not instanceof: errors made by
- * the addon belong to Node's main realm, and jest runs tests in another one.
+ * Expects fn to throw an error of the named class, and returns it. Checks the name, not instanceof:
+ * errors made by the addon belong to Node's main realm, and jest runs tests in another one.
  */
-export function expectErrorNamed(fn: () => unknown, name: 'TypeError' | 'RangeError' | 'Error', message?: RegExp): void {
+export function expectErrorNamed(fn: () => unknown, name: 'TypeError' | 'RangeError' | 'Error' | 'FileFormatError', message?: RegExp): Error {
   let caught: unknown;
   try {
     fn();
@@ -52,4 +52,5 @@ export function expectErrorNamed(fn: () => unknown, name: 'TypeError' | 'RangeEr
   expect(caught).toBeDefined();
   expect((caught as Error).name).toBe(name);
   if (message) expect((caught as Error).message).toMatch(message);
+  return caught as Error;
 }

@@ -8,7 +8,7 @@ import { Conv1d } from '../../lib/modules/conv1d';
 import { Flatten } from '../../lib/modules/flatten';
 import type { Module } from '../../lib/modules/module';
 import { Tensor } from '../../lib/tensor/tensor';
-import { expectAllClose, randomTensor } from '../helpers';
+import { expectAllClose, expectErrorNamed, randomTensor } from '../helpers';
 
 const { DataType, DataLocation } = onnx.TensorProto;
 const { AttributeType } = onnx.AttributeProto;
@@ -74,15 +74,7 @@ const load = (spec: GraphSpec): OnnxImport => importOnnx(build(spec), { name: 'c
 
 /** Expects a FileFormatError whose message starts with the file name and matches `message`. */
 function expectFileError(fn: () => unknown, message: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeDefined();
-  expect({ name: (caught as Error).name, message: (caught as Error).message }).toEqual({ name: 'FileFormatError', message: expect.stringMatching(/^case\.onnx: /) });
-  expect((caught as Error).message).toMatch(message);
+  expect(expectErrorNamed(fn, 'FileFormatError', /^case\.onnx: /).message).toMatch(message);
 }
 
 const conv = (attrs: Record<string, Attr> = {}, w = [3, 2, 3, 3]): GraphSpec => ({
