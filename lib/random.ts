@@ -41,6 +41,29 @@ export class Generator {
     return result;
   }
 
+  /**
+   * Fills `out` with the next out.length nextUint32() values, in order (the same stream), several
+   * times faster: the state stays in local variables.
+   */
+  fillUint32(out: Uint32Array): void {
+    let [s0, s1, s2, s3] = this.s;
+    for (let i = 0; i < out.length; i++) {
+      const r = Math.imul(s1, 5);
+      out[i] = Math.imul((r << 7) | (r >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+    }
+    this.s[0] = s0;
+    this.s[1] = s1;
+    this.s[2] = s2;
+    this.s[3] = s3;
+  }
+
   /** Uniform float in [0, 1) with 53 random bits. */
   random(): number {
     const hi = this.nextUint32() >>> 5; // 27 bits

@@ -44,6 +44,16 @@ describe('training mode', () => {
     expect(Math.abs(y.reduce((a, b) => a + b, 0) / n - 3)).toBeLessThan(0.05);
   });
 
+  test.each([0.25, 0.3, 1 / 3, 0.999])('p = %s: element i is zeroed exactly when the i-th draw of its generator is < p * 2^32', (p) => {
+    const x = new Tensor(new Float32Array(5000).fill(1), [50, 100]);
+    const drop = new Dropout({ p, generator: new Generator(9) });
+    const out = drop.forward(x).data;
+    const draws = new Generator(9);
+    const scale = Math.fround(1 / (1 - p));
+    const expected = Float32Array.from(out, () => (draws.nextUint32() < p * 2 ** 32 ? 0 : scale));
+    expect(out).toEqual(expected);
+  });
+
   test('backward applies the forward mask and scale', () => {
     const drop = new Dropout({ p: 0.3, generator: new Generator(2) });
     const x = randomTensor([4, 50], 3);
