@@ -10,6 +10,7 @@
         "native/binding.cc",
         "native/binding_program.cc",
         "native/binding_norm.cc",
+        "native/binding_pool.cc",
         "native/kernels/batchnorm/batchnorm_ref.cc",
         "native/dispatch.cc",
         "native/ops/conv2d_op.cc",
@@ -28,7 +29,8 @@
         "native/kernels/loss/loss_ref.cc",
         "native/kernels/optim/optim_ref.cc",
         "native/kernels/pool2d/pool2d_2x2.cc",
-        "native/kernels/pool2d/pool2d_ref.cc"
+        "native/kernels/pool2d/pool2d_ref.cc",
+        "native/kernels/pool2d/window_mean_ref.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

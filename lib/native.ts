@@ -58,6 +58,15 @@ export interface NativeBinding {
     saveInvstd: F32, weight: OptF32, n: number, c: number, s: number): void;
   batchNormBackwardEval(dinput: OptF32, dweight: OptF32, dbias: OptF32, doutput: F32, input: F32, runningMean: F32,
     runningVar: F32, weight: OptF32, n: number, c: number, s: number, eps: number): void;
+  /**
+   * out[p, y, x] = (float64 sum of input[p, rowStart[y]..rowEnd[y]-1, colStart[x]..colEnd[x]-1]) / divisor[y * ow + x],
+   * over `planes` planes of h x w; an empty window gives 0. Windows have oh / ow entries, indices in [0, h] / [0, w].
+   */
+  windowMeanForward(out: F32, input: F32, rowStart: Int32Array, rowEnd: Int32Array, colStart: Int32Array,
+    colEnd: Int32Array, divisor: Float64Array, planes: number, h: number, w: number, oh: number, ow: number): void;
+  /** The backward of windowMeanForward: dinput += float32(doutput / divisor) over each window. Accumulates. */
+  windowMeanBackward(dinput: F32, doutput: F32, rowStart: Int32Array, rowEnd: Int32Array, colStart: Int32Array,
+    colEnd: Int32Array, divisor: Float64Array, planes: number, h: number, w: number, oh: number, ow: number): void;
   kernelInfo(): KernelInfo;
   /** Switches the kernels to an ISA ("auto" = widest supported); returns the one in use. */
   setIsa(name: string): string;

@@ -17,6 +17,7 @@ namespace simdnet {
 
 void register_program_exports(Napi::Env env, Napi::Object exports);  // binding_program.cc
 void register_norm_exports(Napi::Env env, Napi::Object exports);     // binding_norm.cc
+void register_pool_exports(Napi::Env env, Napi::Object exports);     // binding_pool.cc
 
 namespace {
 
@@ -413,6 +414,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   register_program_exports(env, exports);
   register_norm_exports(env, exports);
+  register_pool_exports(env, exports);
   return exports;
 }
 

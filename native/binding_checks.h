@@ -115,6 +115,11 @@ class ArgReader {
     return static_cast<int32_t*>(typed(i, name, napi_int32_array, "Int32Array", expected, shape, output, false));
   }
 
+  // A Float64Array of exactly `expected` elements (per-output divisors and other double-precision data).
+  double* f64(size_t i, const char* name, int64_t expected, const char* shape, bool output) {
+    return static_cast<double*>(typed(i, name, napi_float64_array, "Float64Array", expected, shape, output, false));
+  }
+
   // Allows out and inp to be the very same memory (element-wise ops may run in place).
   void allow_in_place(const char* out_name, const char* in_name) {
     allowed_out_ = out_name;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// AvgPool2d (PyTorch's avg_pool2d, TypeScript loops) and the window-mean loops AdaptiveAvgPool2d shares; no native code.
+// AvgPool2d (PyTorch's avg_pool2d): its windows and divisors, and the window-mean calls (native) AdaptiveAvgPool2d shares.
 import { describe } from '../errors';
+import { native } from '../native';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
@@ -133,45 +134,23 @@ export class AvgPool2d extends Module {
 
 /**
  * out[p, y, x] = sum of input[p, rows[y], cols[x]] / divisor[y * OW + x], over `planes` = N*C
- * planes of h x w (sums in float64). An empty window gives 0, as in PyTorch.
+ * planes of h x w (sums in float64, rounded once to float32). An empty window gives 0, as in PyTorch.
+ * Native (windowMeanForward); a divisor must be finite and non-zero where its window is not empty.
  */
 export function windowMeanForward(
   out: Float32Array, input: Float32Array, planes: number, h: number, w: number, rows: PoolWindows, cols: PoolWindows, divisor: Float64Array,
 ): void {
-  const [oh, ow] = [rows.start.length, cols.start.length];
-  for (let p = 0; p < planes; p++) {
-    const src = p * h * w;
-    const dst = p * oh * ow;
-    for (let y = 0; y < oh; y++) {
-      for (let x = 0; x < ow; x++) {
-        let sum = 0;
-        for (let i = rows.start[y]; i < rows.end[y]; i++) {
-          for (let j = cols.start[x]; j < cols.end[x]; j++) sum += input[src + i * w + j];
-        }
-        const empty = rows.start[y] >= rows.end[y] || cols.start[x] >= cols.end[x];
-        out[dst + y * ow + x] = empty ? 0 : sum / divisor[y * ow + x];
-      }
-    }
-  }
+  native.windowMeanForward(out, input, rows.start, rows.end, cols.start, cols.end, divisor, planes, h, w, rows.start.length, cols.start.length);
 }
 
-/** The backward of windowMeanForward: dinput[p, i, j] += dout[p, y, x] / divisor for every window holding (i, j). Accumulates. */
+/**
+ * The backward of windowMeanForward: dinput[p, i, j] += float32(dout[p, y, x] / divisor) for every window holding (i, j),
+ * windows in output order. Accumulates. Native (windowMeanBackward).
+ */
 export function windowMeanBackward(
   dinput: Float32Array, dout: Float32Array, planes: number, h: number, w: number, rows: PoolWindows, cols: PoolWindows, divisor: Float64Array,
 ): void {
-  const [oh, ow] = [rows.start.length, cols.start.length];
-  for (let p = 0; p < planes; p++) {
-    const dst = p * h * w;
-    const src = p * oh * ow;
-    for (let y = 0; y < oh; y++) {
-      for (let x = 0; x < ow; x++) {
-        const g = Math.fround(dout[src + y * ow + x] / divisor[y * ow + x]);
-        for (let i = rows.start[y]; i < rows.end[y]; i++) {
-          for (let j = cols.start[x]; j < cols.end[x]; j++) dinput[dst + i * w + j] += g;
-        }
-      }
-    }
-  }
+  native.windowMeanBackward(dinput, dout, rows.start, rows.end, cols.start, cols.end, divisor, planes, h, w, rows.start.length, cols.start.length);
 }
 
 function checkBool(what: string, value: unknown, def: boolean): boolean {

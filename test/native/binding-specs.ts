@@ -3,7 +3,8 @@
 import { native } from '../../lib/native';
 import { ConvShape, PoolShape, Rng, convArgs, convSizes, maxPool2dForward, poolArgs, poolSizes } from './reference';
 
-export type Kind = 'f32' | 'f32?' | 'i32' | 'size' | 'size0' | 'number';
+/** 'f64' (a Float64Array) is not a buffer to the generic checks; window-mean.test.ts checks its errors. */
+export type Kind = 'f32' | 'f32?' | 'i32' | 'f64' | 'size' | 'size0' | 'number';
 export interface Arg {
   name: string;
   kind: Kind;
@@ -27,6 +28,7 @@ const arg = (kind: Kind, output = false) => (name: string): Arg => ({ name, kind
 const f32 = (name: string, output = false) => arg('f32', output)(name);
 const opt = (name: string, output = false) => arg('f32?', output)(name);
 const i32 = (name: string, output = false) => arg('i32', output)(name);
+const f64 = arg('f64');
 const size = arg('size'), num = arg('number');
 const sizes = (names: string) =>
   names.split(' ').map((n) => arg(n.startsWith('pad') || n === 'ceilMode' ? 'size0' : 'size')(n));
@@ -44,6 +46,16 @@ const [B, IN, OUT, K, N] = [3, 5, 4, 6, 10];
 // Batch norm sizes: n * s > 1 values per channel, as training needs.
 const [BN_N, BN_C, BN_S] = [3, 4, 5];
 const BN_COUNT = BN_N * BN_C * BN_S;
+
+// Window mean over [WM_P, WM_H, WM_W] -> [WM_P, WM_OH, WM_OW] (native/binding_pool.cc): overlapping windows, an empty last
+// row window (whose divisors may be 0), negative and fractional divisors.
+const [WM_P, WM_H, WM_W, WM_OH, WM_OW] = [6, 7, 6, 4, 3];
+const WM_WINDOWS = (r: Rng) => [
+  new Int32Array([0, 2, 3, 7]), new Int32Array([3, 5, 7, 7]), new Int32Array([0, 1, 4]), new Int32Array([2, 5, 6]),
+  Float64Array.from({ length: WM_OH * WM_OW }, (_, i) => (i >= 3 * WM_OW ? 0 : r.pick([1, 2, 6, -4, 0.5, 2.5]))),
+];
+const WM_ARGS = [i32('rowStart'), i32('rowEnd'), i32('colStart'), i32('colEnd'), f64('divisor'), ...['planes', 'h', 'w', 'oh', 'ow'].map(size)];
+const WM_SIZES = [WM_P, WM_H, WM_W, WM_OH, WM_OW];
 
 export const SPECS: Spec[] = [
   {
@@ -161,6 +173,17 @@ export const SPECS: Spec[] = [
       opt('weight'), size('n'), size('c'), size('s'),
     ],
     valid: (r) => [r.f32(BN_COUNT), r.f32(BN_C), r.f32(BN_C), r.f32(BN_COUNT), r.f32(BN_COUNT), r.f32(BN_C), r.f32(BN_C, 0.5, 2), r.f32(BN_C), BN_N, BN_C, BN_S],
+  },
+  // Window mean (native/binding_pool.cc).
+  {
+    op: 'windowMeanForward',
+    args: [f32('out', true), f32('input'), ...WM_ARGS],
+    valid: (r) => [new Float32Array(WM_P * WM_OH * WM_OW), r.f32(WM_P * WM_H * WM_W), ...WM_WINDOWS(r), ...WM_SIZES],
+  },
+  {
+    op: 'windowMeanBackward',
+    args: [f32('dinput', true), f32('doutput'), ...WM_ARGS],
+    valid: (r) => [r.f32(WM_P * WM_H * WM_W), r.f32(WM_P * WM_OH * WM_OW), ...WM_WINDOWS(r), ...WM_SIZES],
   },
 ];
 

@@ -316,3 +316,46 @@ export function adamStep(param: Float64Array, m: Float64Array, v: Float64Array, 
     param[i] -= (h.lr / bc1) * (m[i] / denom);
   }
 }
+
+// ---- window mean (AvgPool2d, AdaptiveAvgPool2d): input [P, H, W], output [P, OH, OW], windows per axis, float32 buffers.
+// These are the TypeScript loops lib/modules/avg-pool2d.ts ran before the native kernels, kept as the bit-exact reference.
+
+export interface MeanWindows {
+  rowStart: Int32Array; rowEnd: Int32Array; colStart: Int32Array; colEnd: Int32Array;
+  /** [OH * OW]: each output's divisor. */
+  divisor: Float64Array;
+}
+
+/** out[p, y, x] = float64 sum over the window / divisor, rounded to float32 by the store; an empty window gives 0. */
+export function windowMeanForward(out: Float32Array, input: Vec, planes: number, h: number, w: number, m: MeanWindows): void {
+  const [oh, ow] = [m.rowStart.length, m.colStart.length];
+  for (let p = 0; p < planes; p++) {
+    const src = p * h * w, dst = p * oh * ow;
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        let sum = 0;
+        for (let i = m.rowStart[y]; i < m.rowEnd[y]; i++) {
+          for (let j = m.colStart[x]; j < m.colEnd[x]; j++) sum += input[src + i * w + j];
+        }
+        const empty = m.rowStart[y] >= m.rowEnd[y] || m.colStart[x] >= m.colEnd[x];
+        out[dst + y * ow + x] = empty ? 0 : sum / m.divisor[y * ow + x];
+      }
+    }
+  }
+}
+
+/** dinput += Math.fround(dout / divisor) at every pixel of each window, windows in output order (float32 adds). */
+export function windowMeanBackward(dinput: Float32Array, dout: Vec, planes: number, h: number, w: number, m: MeanWindows): void {
+  const [oh, ow] = [m.rowStart.length, m.colStart.length];
+  for (let p = 0; p < planes; p++) {
+    const dst = p * h * w, src = p * oh * ow;
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        const g = Math.fround(dout[src + y * ow + x] / m.divisor[y * ow + x]);
+        for (let i = m.rowStart[y]; i < m.rowEnd[y]; i++) {
+          for (let j = m.colStart[x]; j < m.colEnd[x]; j++) dinput[dst + i * w + j] += g;
+        }
+      }
+    }
+  }
+}
