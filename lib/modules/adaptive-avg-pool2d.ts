@@ -75,6 +75,12 @@ export class AdaptiveAvgPool2d extends Module {
     return dinput;
   }
 
+  /** The windows and divisors this layer averages for an [N, C, H, W] input (for the native inference program). */
+  meanWindows(inputShape: readonly number[]): [PoolWindows, PoolWindows, Float64Array] {
+    const shape = this.outputShape(inputShape);
+    return adaptiveWindows(inputShape[2], inputShape[3], shape[2], shape[3]);
+  }
+
   override extraRepr(): string {
     const [h, w] = this.outputSize;
     return `outputSize=[${h === null ? 'null' : h}, ${w === null ? 'null' : w}]`;

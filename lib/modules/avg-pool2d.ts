@@ -79,7 +79,7 @@ export class AvgPool2d extends Module {
 
   forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
-    const [rows, cols, divisor] = this.windows(input.shape);
+    const [rows, cols, divisor] = this.meanWindows(input.shape);
     windowMeanForward(out.data, input.data, input.shape[0] * input.shape[1], input.shape[2], input.shape[3], rows, cols, divisor);
     if (ctx.keepState !== false) this.savedInput = this.training ? input.shape : null;
     return out;
@@ -90,13 +90,13 @@ export class AvgPool2d extends Module {
     expectShape('AvgPool2d.backward: doutput', doutput.shape, this.outputShape(shape));
     if (!ctx.inputGrad) return null;
     const dinput = this.scratch('dinput', shape, ctx.reuse, true);
-    const [rows, cols, divisor] = this.windows(shape);
+    const [rows, cols, divisor] = this.meanWindows(shape);
     windowMeanBackward(dinput.data, doutput.data, shape[0] * shape[1], shape[2], shape[3], rows, cols, divisor);
     return dinput;
   }
 
   /** Windows clipped to the input per axis, and each output's divisor (PyTorch's cpu_avg_pool). */
-  private windows(shape: readonly number[]): [PoolWindows, PoolWindows, Float64Array] {
+  meanWindows(shape: readonly number[]): [PoolWindows, PoolWindows, Float64Array] {
     const [, , oh, ow] = this.outputShape(shape);
     const axis = (i: number, n: number) => {
       const [k, s, p, size] = [this.kernelSize[i], this.stride[i], this.padding[i], shape[2 + i]];

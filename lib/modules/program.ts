@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Compiles a chain of layers into a native inference program (see native/ops/program.h) when every
-// layer is one the native side runs: Conv2d, MaxPool2d, Linear, ReLU, Flatten; plus what inference
-// turns into those: a BatchNorm with running statistics folded into the Conv2d or Linear before it,
-// and Dropout (the identity in eval mode).
+// layer is one the native side runs: Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Linear, ReLU,
+// Flatten; plus what inference turns into those: a BatchNorm with running statistics folded into the
+// Conv2d or Linear before it, and Dropout (the identity in eval mode).
+import { AdaptiveAvgPool2d } from './adaptive-avg-pool2d';
+import { AvgPool2d } from './avg-pool2d';
 import { BatchNorm1d, BatchNorm2d, BatchNormBase } from './batch-norm';
 import { Conv2d } from './conv2d';
 import { Dropout } from './dropout';
@@ -17,6 +19,9 @@ const OP_CONV = 1;
 const OP_MAXPOOL = 2;
 const OP_LINEAR = 3;
 const OP_RELU = 4;
+const OP_AVGPOOL = 5;
+/** The largest size or divisor a program field holds (native/ops/program.cc's kMaxDim). */
+const MAX_FIELD = 2 ** 24;
 
 export interface CompiledProgram {
   code: Int32Array;
@@ -71,6 +76,11 @@ export function compileProgram(layers: readonly Module[], imageShape: readonly n
     } else if (layer instanceof Linear) {
       if (shape.length !== 2) return null;
       code.push(OP_LINEAR, layer.inFeatures, layer.outFeatures, nextIsRelu ? 1 : 0, ...weightParams(weighted as Weighted));
+    } else if (layer instanceof AvgPool2d || layer instanceof AdaptiveAvgPool2d) {
+      const [rows, cols, divisor] = layer.meanWindows(shape);
+      // Divisors go into the program as integers: fall back to the layers for any other.
+      if (!divisor.every((d) => Number.isInteger(d) && d >= 0 && d <= MAX_FIELD)) return null;
+      code.push(OP_AVGPOOL, shape[1], shape[2], shape[3], out[2], out[3], ...rows.start, ...rows.end, ...cols.start, ...cols.end, ...divisor);
     } else if (layer.constructor === ReLU) {
       code.push(OP_RELU, out.slice(1).reduce((a, b) => a * b, 1));
     } else if (layer.constructor !== Flatten) {

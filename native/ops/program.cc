@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "ops.h"
+#include "parallel.h"
 #include "scratch.h"
 
 namespace simdnet {
@@ -18,6 +19,7 @@ class Reader {
  public:
   Reader(const int32_t* code, int64_t length) : code_(code), length_(length) {}
   bool done() const { return pos_ >= length_; }
+  int64_t remaining() const { return length_ - pos_; }
   // Next field; sets *error when the descriptor ends early or the value is below min.
   int64_t next(const char* field, int64_t min, std::string* error) {
     if (!error->empty()) return min;
@@ -51,6 +53,40 @@ bool check_param(int64_t index, int64_t expected, const std::vector<int64_t>& le
     return false;
   }
   return true;
+}
+
+// kOpAvgPool's fields after the op code: sizes, then the window table and divisors (see program.h).
+void parse_avg_pool(Reader& r, ProgramOp* op, std::string* error) {
+  Pool2dShape& s = op->pool;
+  s.n = 1;
+  s.c = r.next("c", 1, error), s.h = r.next("h", 1, error), s.w = r.next("w", 1, error);
+  s.oh = r.next("oh", 1, error), s.ow = r.next("ow", 1, error);
+  if (!error->empty()) return;
+  // Sizes are at most 2^24, so these products fit; checking the length first bounds the loops.
+  if (r.remaining() < 2 * s.oh + 2 * s.ow + s.oh * s.ow) {
+    *error = "avg pool window table ends early (needs " + std::to_string(2 * s.oh + 2 * s.ow + s.oh * s.ow) + " values)";
+    return;
+  }
+  op->windows.resize(static_cast<size_t>(2 * s.oh + 2 * s.ow));
+  for (int64_t i = 0; i < 2 * s.oh + 2 * s.ow && error->empty(); ++i) {
+    const bool row = i < 2 * s.oh;
+    op->windows[i] = static_cast<int32_t>(r.next(row ? "avg pool row index" : "avg pool column index", 0, error));
+    if (error->empty() && op->windows[i] > (row ? s.h : s.w)) *error = "avg pool window index outside its input";
+  }
+  const int32_t* rs = op->windows.data();
+  const int32_t *re = rs + s.oh, *cs = re + s.oh, *ce = cs + s.ow;
+  op->divisor.resize(static_cast<size_t>(s.oh * s.ow));
+  for (int64_t y = 0; y < s.oh && error->empty(); ++y) {
+    for (int64_t x = 0; x < s.ow && error->empty(); ++x) {
+      const int64_t d = r.next("avg pool divisor", 0, error);
+      if (error->empty() && rs[y] > re[y]) *error = "avg pool row window ends before it starts";
+      if (error->empty() && cs[x] > ce[x]) *error = "avg pool column window ends before it starts";
+      if (error->empty() && d == 0 && rs[y] < re[y] && cs[x] < ce[x]) *error = "avg pool divisor 0 for a non-empty window";
+      op->divisor[y * s.ow + x] = static_cast<double>(d);
+    }
+  }
+  op->in_size = s.c * s.h * s.w;
+  op->out_size = s.c * s.oh * s.ow;
 }
 
 }  // namespace
@@ -117,6 +153,8 @@ std::string parse_program(const int32_t* code, int64_t length, const std::vector
       op.out_size = op.dense.out;
     } else if (op.code == kOpRelu) {
       op.in_size = op.out_size = r.next("count", 1, &error);
+    } else if (op.code == kOpAvgPool) {
+      parse_avg_pool(r, &op, &error);
     } else {
       error = "unknown op code " + std::to_string(op.code);
     }
@@ -158,6 +196,12 @@ void run_program(const Program& program, int64_t n, const float* input, float* o
       s.batch = n;
       dense_forward_op(y, x, params[op.weight], bias, s);
       if (op.relu) kernels().relu_forward(y, y, n * op.out_size);
+    } else if (op.code == kOpAvgPool) {
+      const Pool2dShape& p = op.pool;
+      const int32_t* rs = op.windows.data();
+      const WindowMeanShape s{p.h, p.w, p.oh, p.ow, rs, rs + p.oh, rs + 2 * p.oh, rs + 2 * p.oh + p.ow, op.divisor.data()};
+      const double work = static_cast<double>(n) * static_cast<double>(op.in_size);
+      parallel_columns(n * p.c, 1, work, [&](int64_t begin, int64_t end) { window_mean_forward_ref(y, x, s, PlaneRange{begin, end}); });
     } else {
       kernels().relu_forward(y, x, n * op.out_size);
     }

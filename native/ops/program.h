@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Inference programs: a Sequential model (conv2d, max pool, linear, relu) run as one native call,
+// Inference programs: a Sequential model (conv2d, max and average pool, linear, relu) run as one native call,
 // for low latency at small batches and for running off the JS thread.
 #pragma once
 #include <cstdint>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dispatch.h"
+#include "kernels/pool2d/window_mean.h"
 
 namespace simdnet {
 
@@ -15,8 +16,11 @@ namespace simdnet {
 //   kOpMaxPool c h w kh kw sh sw ph pw dh dw ceil
 //   kOpLinear  in out relu weight bias
 //   kOpRelu    count
+//   kOpAvgPool c h w oh ow row_start[oh] row_end[oh] col_start[ow] col_end[ow] divisor[oh*ow]
+//              (any windows, as kernels/pool2d/window_mean.h: AvgPool2d and AdaptiveAvgPool2d;
+//              integer divisors, > 0 where the window is not empty)
 // weight/bias index the list of parameter arrays passed with the program.
-enum ProgramOpCode : int32_t { kOpConv = 1, kOpMaxPool = 2, kOpLinear = 3, kOpRelu = 4 };
+enum ProgramOpCode : int32_t { kOpConv = 1, kOpMaxPool = 2, kOpLinear = 3, kOpRelu = 4, kOpAvgPool = 5 };
 
 struct ProgramOp {
   ProgramOpCode code;
@@ -26,6 +30,10 @@ struct ProgramOp {
   bool relu;
   int32_t weight, bias;
   int64_t in_size, out_size;  // floats per image
+  // kOpAvgPool: sizes in `pool` (c, h, w, oh, ow), the windows (row starts, row ends, column
+  // starts, column ends, concatenated) and the divisors.
+  std::vector<int32_t> windows;
+  std::vector<double> divisor;
 };
 
 struct Program {

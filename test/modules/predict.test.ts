@@ -96,6 +96,15 @@ describe('runProgram binding', () => {
     // maxpool c h w kh kw sh sw ph pw dh dw ceil: a 2-tap window with dilation 2 on a 1-row input reads rows -1 and 1.
     expectErrorNamed(() => native.runProgram(Int32Array.from([2, 1, 1, 4, 2, 2, 2, 2, 1, 1, 2, 1, 0]), [], new Float32Array(4), new Float32Array(2), 1), 'RangeError', /pool has a window holding only padding/);
     expectErrorNamed(() => native.runProgram(Int32Array.from([2, 1, 1, 4, 2, 2, 2, 2, 1, 1, 0, 1, 0]), [], new Float32Array(4), new Float32Array(2), 1), 'RangeError', /dilationH = 0 is out of range/);
+    // avg pool c h w oh ow, row starts/ends, column starts/ends, divisors: 1 channel 2x2 -> 1x1.
+    const avg = (rest: number[]) => () => native.runProgram(Int32Array.from([5, 1, 2, 2, 1, 1, ...rest]), [], new Float32Array(4), new Float32Array(1), 1);
+    expect(avg([0, 2, 0, 2, 4])).not.toThrow();
+    expectErrorNamed(avg([0, 2, 0, 2]), 'RangeError', /window table ends early/);
+    expectErrorNamed(avg([0, 3, 0, 2, 4]), 'RangeError', /window index outside its input/);
+    expectErrorNamed(avg([2, 1, 0, 2, 4]), 'RangeError', /row window ends before it starts/);
+    expectErrorNamed(avg([0, 2, 0, 2, 0]), 'RangeError', /divisor 0 for a non-empty window/);
+    expectErrorNamed(avg([0, 2, -1, 2, 4]), 'RangeError', /column index = -1 is out of range/);
+    expectErrorNamed(() => native.runProgram(Int32Array.from([5, 1, 2, 2, 4096, 4096]), [], new Float32Array(4), new Float32Array(1), 1), 'RangeError', /ends early/);
     const shared = new Float32Array(5);
     expectErrorNamed(() => native.runProgram(linear, [weight], shared.subarray(0, 3), shared.subarray(2, 4), 1), 'RangeError', /overlaps/);
   });

@@ -2,6 +2,8 @@
 // compileProgram(): which chains run as one native program, and that BatchNorm folding and Dropout
 // skipping give the eval-mode forward's results, tracking weight and statistics changes.
 import { CrossEntropyLoss } from '../../lib/loss/cross-entropy';
+import { AdaptiveAvgPool2d } from '../../lib/modules/adaptive-avg-pool2d';
+import { AvgPool2d } from '../../lib/modules/avg-pool2d';
 import { BatchNorm1d, BatchNorm2d } from '../../lib/modules/batch-norm';
 import { Conv2d } from '../../lib/modules/conv2d';
 import { Dropout } from '../../lib/modules/dropout';
@@ -88,6 +90,22 @@ describe('BatchNorm folding', () => {
     const { out, native: ranNatively } = predictTraced(net, x);
     expect(ranNatively).toBe(true);
     expectAllClose(out.data, evalForward(net, x).data, ATOL, RTOL, 'output');
+  });
+
+  test('AvgPool2d and AdaptiveAvgPool2d run in the program, bit-identical to the layers', () => {
+    const net = new Sequential(
+      new Conv2d({ inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1 }),
+      new AvgPool2d({ kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false }),
+      new ReLU(),
+      new AvgPool2d({ kernelSize: 2, divisorOverride: 3 }),
+      new AdaptiveAvgPool2d({ outputSize: [3, 2] }),
+      new Flatten(),
+      new Linear({ inFeatures: 4 * 3 * 2, outFeatures: 5 }),
+    );
+    const x = randomTensor([3, 3, 11, 9], 80, 2);
+    const { out, native: ranNatively } = predictTraced(net, x);
+    expect(ranNatively).toBe(true);
+    expectAllClose(out.data, evalForward(net, x).data, 0, 0, 'output');
   });
 
   test.each<[string, () => Module[]]>([
