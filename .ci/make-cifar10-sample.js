@@ -24,5 +24,8 @@ function write(name, count) {
 
 for (let i = 1; i <= 5; i++) write(`data_batch_${i}.bin`, 200);
 write('test_batch.bin', 200);
-fs.writeFileSync(path.join(out, 'batches.meta.txt'), 'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n');
+fs.writeFileSync(
+  path.join(out, 'batches.meta.txt'),
+  'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n',
+);
 console.log(out);

@@ -34,16 +34,31 @@ const fmt = (x: number): string => x.toExponential(1);
 function failure(base: Pick<CaseResult, 'case' | 'batch' | 'system'>, err: unknown, maxDiff?: number): CaseResult {
   const msg = (err as Error)?.message ?? String(err);
   if (err instanceof CheckError) return { ...base, imagesPerSec: null, maxDiff, status: 'wrong result', note: msg };
-  return { ...base, imagesPerSec: null, maxDiff, status: base.case === 'train' ? 'cannot train' : 'error', note: msg.split('\n')[0] };
+  return {
+    ...base,
+    imagesPerSec: null,
+    maxDiff,
+    status: base.case === 'train' ? 'cannot train' : 'error',
+    note: msg.split('\n')[0],
+  };
 }
 
-function timed(base: Pick<CaseResult, 'case' | 'batch' | 'system'>, t: Awaited<ReturnType<typeof measure>>, maxDiff: number): CaseResult {
+function timed(
+  base: Pick<CaseResult, 'case' | 'batch' | 'system'>,
+  t: Awaited<ReturnType<typeof measure>>,
+  maxDiff: number,
+): CaseResult {
   return { ...base, imagesPerSec: (1000 * base.batch) / t.msPerCall, ...t, maxDiff, status: 'ok' };
 }
 
 /** Inference: `fn` returns logits [batch, 10] for the first `batch` shared images. */
-export async function inferCase(system: string, batch: number, data: BenchData, opt: TimingOptions,
-  prepare: () => Promise<Prepared<ArrayLike<number> | Promise<ArrayLike<number>>>>): Promise<CaseResult> {
+export async function inferCase(
+  system: string,
+  batch: number,
+  data: BenchData,
+  opt: TimingOptions,
+  prepare: () => Promise<Prepared<ArrayLike<number> | Promise<ArrayLike<number>>>>,
+): Promise<CaseResult> {
   const base = { case: 'infer' as const, batch, system };
   let p: Prepared<ArrayLike<number> | Promise<ArrayLike<number>>> | undefined;
   let diff: number | undefined;
@@ -51,7 +66,10 @@ export async function inferCase(system: string, batch: number, data: BenchData, 
     p = await prepare();
     const out = await p.fn();
     diff = out.length === batch * 10 ? maxAbsDiff(out, data.refLogits, batch * 10) : Infinity;
-    if (!(diff < TOL)) throw new CheckError(`logits differ from the float64 reference by ${fmt(diff)} (> ${TOL}), got ${out.length} values`);
+    if (!(diff < TOL))
+      throw new CheckError(
+        `logits differ from the float64 reference by ${fmt(diff)} (> ${TOL}), got ${out.length} values`,
+      );
     return timed(base, await measure(p.fn, opt), diff);
   } catch (err) {
     return failure(base, err, diff);
@@ -65,8 +83,13 @@ export async function inferCase(system: string, batch: number, data: BenchData, 
  * shared images with fresh shared weights and returns the loss before the update. The first loss must
  * match the reference; the last (after every timed step on the same batch) must be lower.
  */
-export async function trainCase(system: string, batch: number, data: BenchData, opt: TimingOptions,
-  prepare: () => Promise<Prepared<number>>): Promise<CaseResult> {
+export async function trainCase(
+  system: string,
+  batch: number,
+  data: BenchData,
+  opt: TimingOptions,
+  prepare: () => Promise<Prepared<number>>,
+): Promise<CaseResult> {
   const base = { case: 'train' as const, batch, system };
   let p: Prepared<number> | undefined;
   let diff: number | undefined;
@@ -75,7 +98,8 @@ export async function trainCase(system: string, batch: number, data: BenchData, 
     const step = p.fn;
     const first = step();
     diff = Math.abs(first - data.refLoss(batch));
-    if (!(diff < TOL)) throw new CheckError(`first loss ${first} differs from the reference ${data.refLoss(batch)} by ${fmt(diff)}`);
+    if (!(diff < TOL))
+      throw new CheckError(`first loss ${first} differs from the reference ${data.refLoss(batch)} by ${fmt(diff)}`);
     let last = first;
     const t = await measure(() => (last = step()), opt);
     if (!(last < first)) throw new CheckError(`loss did not fall after the timed steps (${first} -> ${last})`);

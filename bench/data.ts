@@ -30,7 +30,8 @@ export interface BenchData {
 /** bench/lenet.safetensors: the PyTorch LeNet's state dict (seed 0), the same weights as bench/lenet.onnx. */
 export function loadWeights(): Record<string, Tensor> {
   const file = path.join(benchDir, 'lenet.safetensors');
-  if (!fs.existsSync(file)) throw new Error(`bench: ${file} is missing; run /usr/bin/python3 bench/export_lenet_onnx.py`);
+  if (!fs.existsSync(file))
+    throw new Error(`bench: ${file} is missing; run /usr/bin/python3 bench/export_lenet_onnx.py`);
   return readSafetensors(file).tensors;
 }
 

@@ -36,7 +36,15 @@ function randomArray(rng: Generator, n: number): Float32Array {
 }
 
 /** Valid 5x5 convolution of x [n, c, hw, hw] with LeNet's weight `name`. Buffers are preallocated: only the kernel is timed. */
-function convCase(kernel: string, w: Record<string, Tensor>, name: string, n: number, c: number, hw: number, rng: Generator): KernelCase {
+function convCase(
+  kernel: string,
+  w: Record<string, Tensor>,
+  name: string,
+  n: number,
+  c: number,
+  hw: number,
+  rng: Generator,
+): KernelCase {
   const weight = w[`${name}.weight`].data;
   const bias = w[`${name}.bias`].data;
   const oc = w[`${name}.weight`].shape[0];
@@ -44,7 +52,9 @@ function convCase(kernel: string, w: Record<string, Tensor>, name: string, n: nu
   const x = randomArray(rng, n * c * hw * hw);
   const out = new Float32Array(n * oc * o * o);
   return {
-    kernel, op: 'conv2d', out,
+    kernel,
+    op: 'conv2d',
+    out,
     shape: `[${n},${c},${hw},${hw}] * [${oc},${c},5,5] -> [${n},${oc},${o},${o}]`,
     macs: n * oc * o * o * c * 25,
     run: () => native.conv2dForward(out, x, weight, bias, n, c, hw, hw, oc, 5, 5, 1, 1, 0, 0, 1, 1, 1),
@@ -59,7 +69,9 @@ function linearCase(kernel: string, w: Record<string, Tensor>, name: string, n: 
   const x = randomArray(rng, n * inF);
   const out = new Float32Array(n * outF);
   return {
-    kernel, op: 'linear', out,
+    kernel,
+    op: 'linear',
+    out,
     shape: `[${n},${inF}] x [${outF},${inF}]^T -> [${n},${outF}]`,
     macs: n * inF * outF,
     run: () => native.linearForward(out, x, weight, bias, n, inF, outF),
@@ -68,7 +80,11 @@ function linearCase(kernel: string, w: Record<string, Tensor>, name: string, n: 
 }
 
 /** conv1, conv2 and fc1 forward of LeNet at batch 64; `peak` is the FMA peak (GFLOP/s) to compare with, if known. */
-export async function kernelCases(weights: Record<string, Tensor>, opt: TimingOptions, peak: number | null): Promise<KernelResult[]> {
+export async function kernelCases(
+  weights: Record<string, Tensor>,
+  opt: TimingOptions,
+  peak: number | null,
+): Promise<KernelResult[]> {
   const rng = new Generator(7);
   const kernels = native.kernelInfo().kernels;
   const cases = [
@@ -78,17 +94,36 @@ export async function kernelCases(weights: Record<string, Tensor>, opt: TimingOp
   ];
   const results: KernelResult[] = [];
   for (const k of cases) {
-    const base = { kernel: k.kernel, shape: k.shape, isa: kernels[k.op] ?? '?', msPerCall: null, gflops: null, pctPeak: null };
+    const base = {
+      kernel: k.kernel,
+      shape: k.shape,
+      isa: kernels[k.op] ?? '?',
+      msPerCall: null,
+      gflops: null,
+      pctPeak: null,
+    };
     try {
       k.run();
       const diff = maxAbsDiff(k.out, k.ref(), k.out.length);
       if (!(diff < TOL)) {
-        results.push({ ...base, maxDiff: diff, status: 'wrong result', note: `max |out - float64 reference| = ${diff.toExponential(1)}` });
+        results.push({
+          ...base,
+          maxDiff: diff,
+          status: 'wrong result',
+          note: `max |out - float64 reference| = ${diff.toExponential(1)}`,
+        });
         continue;
       }
       const t = await measure(k.run, opt);
       const gflops = (2 * k.macs) / (t.msPerCall * 1e6);
-      results.push({ ...base, msPerCall: t.msPerCall, gflops, pctPeak: peak ? (100 * gflops) / peak : null, maxDiff: diff, status: 'ok' });
+      results.push({
+        ...base,
+        msPerCall: t.msPerCall,
+        gflops,
+        pctPeak: peak ? (100 * gflops) / peak : null,
+        maxDiff: diff,
+        status: 'ok',
+      });
     } catch (err) {
       results.push({ ...base, status: 'error', note: (err as Error).message.split('\n')[0] });
     }

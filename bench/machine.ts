@@ -26,7 +26,10 @@ function cpuinfo(): { flags: string[]; physical: number | null } {
     const text = fs.readFileSync('/proc/cpuinfo', 'utf8');
     const flagLine = /^(flags|Features)\s*:(.*)$/m.exec(text)?.[2] ?? '';
     const wanted = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_bf16', 'asimd', 'sve'];
-    const flags = flagLine.trim().split(/\s+/).filter((f) => wanted.includes(f));
+    const flags = flagLine
+      .trim()
+      .split(/\s+/)
+      .filter((f) => wanted.includes(f));
     const cores = new Set<string>();
     for (const block of text.split(/\n\n+/)) {
       const phys = /^physical id\s*:\s*(\d+)/m.exec(block)?.[1];
@@ -42,7 +45,10 @@ function cpuinfo(): { flags: string[]; physical: number | null } {
 function gitCommit(): string | null {
   const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' });
   if (head.status !== 0) return null;
-  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: repoRoot, encoding: 'utf8' });
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
   return head.stdout.trim() + (dirty.stdout.trim() ? '+changes' : '');
 }
 
@@ -57,7 +63,9 @@ export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
   const { flags, physical } = cpuinfo();
   const kernelInfo = native.kernelInfo() as unknown as Record<string, unknown>;
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(SIMDNET_|OMP_|OPENBLAS_)/.test(k) && k !== 'SIMDNET_ADDON_PATH')) as Record<string, string>;
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => /^(SIMDNET_|OMP_|OPENBLAS_)/.test(k) && k !== 'SIMDNET_ADDON_PATH'),
+  ) as Record<string, string>;
   return {
     cpu: cpus[0]?.model.trim() ?? 'unknown',
     logicalCores: cpus.length,
@@ -66,7 +74,12 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
-    simdnet: { version: JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).version, commit: gitCommit(), kernelInfo, threads: simdnetThreads(kernelInfo, physical ?? cpus.length) },
+    simdnet: {
+      version: JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).version,
+      commit: gitCommit(),
+      kernelInfo,
+      threads: simdnetThreads(kernelInfo, physical ?? cpus.length),
+    },
     env,
     libraries: {
       '@tensorflow/tfjs': packageVersion('@tensorflow/tfjs'),

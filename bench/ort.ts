@@ -22,7 +22,12 @@ export async function ortSession(threads: number): Promise<{ ort: Ort; session: 
 }
 
 /** session.run on the first n images (async, as a server calls it). */
-export function ortInfer(ort: Ort, session: InferenceSession, images: Float32Array, n: number): Prepared<Promise<Float32Array>> {
+export function ortInfer(
+  ort: Ort,
+  session: InferenceSession,
+  images: Float32Array,
+  n: number,
+): Prepared<Promise<Float32Array>> {
   const input = new ort.Tensor('float32', images.subarray(0, n * 3072), [n, 3, 32, 32]);
   const [inName] = session.inputNames;
   const [outName] = session.outputNames;

@@ -15,7 +15,9 @@ export interface PeakResult {
 
 /** Best measured GFLOP/s with at most `threads` threads, or null. */
 export function peakFor(peak: PeakResult, threads: number): number | null {
-  const values = Object.entries(peak.gflops).filter(([t]) => Number(t) <= threads).map(([, g]) => g);
+  const values = Object.entries(peak.gflops)
+    .filter(([t]) => Number(t) <= threads)
+    .map(([, g]) => g);
   return values.length ? Math.max(...values) : null;
 }
 
@@ -26,8 +28,13 @@ export function measurePeak(maxThreads: number, seconds: number): PeakResult {
   if (!fs.existsSync(exe) || fs.statSync(exe).mtimeMs < fs.statSync(src).mtimeMs) {
     fs.mkdirSync(buildDir, { recursive: true });
     const cc = spawnSync(cxx, ['-O2', '-std=c++17', '-pthread', src, '-o', exe], { encoding: 'utf8' });
-    if (cc.error) return { gflops: {}, error: `no peak probe: ${cxx} not found (${cc.error.message}); install g++ or set CXX` };
-    if (cc.status !== 0) return { gflops: {}, error: `no peak probe: ${cxx} failed: ${cc.stderr.trim().split('\n').slice(0, 3).join(' ')}` };
+    if (cc.error)
+      return { gflops: {}, error: `no peak probe: ${cxx} not found (${cc.error.message}); install g++ or set CXX` };
+    if (cc.status !== 0)
+      return {
+        gflops: {},
+        error: `no peak probe: ${cxx} failed: ${cc.stderr.trim().split('\n').slice(0, 3).join(' ')}`,
+      };
   }
   const run = spawnSync(exe, [String(maxThreads), String(seconds)], { encoding: 'utf8' });
   if (run.status !== 0) return { gflops: {}, error: `peak probe failed: ${run.error?.message ?? run.stderr.trim()}` };

@@ -29,15 +29,42 @@ export function findTorchPython(): { python: string | null; tried: string[] } {
   return { python: null, tried };
 }
 
-export function runPytorch(dataFile: string, threads: number, train: number[], infer: number[], opt: TimingOptions): PytorchRun {
+export function runPytorch(
+  dataFile: string,
+  threads: number,
+  train: number[],
+  infer: number[],
+  opt: TimingOptions,
+): PytorchRun {
   const { python, tried } = findTorchPython();
-  if (!python) return { results: [], note: `skipped: no python3 with torch (tried ${tried.join(', ')}); apt-get install python3-torch` };
-  const args = [path.join(benchDir, 'pytorch_bench.py'), '--data', dataFile, '--threads', String(threads),
-    '--train', train.join(','), '--infer', infer.join(','), '--timing', JSON.stringify(opt)];
+  if (!python)
+    return {
+      results: [],
+      note: `skipped: no python3 with torch (tried ${tried.join(', ')}); apt-get install python3-torch`,
+    };
+  const args = [
+    path.join(benchDir, 'pytorch_bench.py'),
+    '--data',
+    dataFile,
+    '--threads',
+    String(threads),
+    '--train',
+    train.join(','),
+    '--infer',
+    infer.join(','),
+    '--timing',
+    JSON.stringify(opt),
+  ];
   // One BLAS thread under torch's own threads: the issue's best CPU setup ("like a pip install").
   const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' };
-  const run = spawnSync(python, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
-  if (run.status !== 0) return { python, results: [], note: `failed: ${python} exited with ${run.status ?? run.signal}` };
+  const run = spawnSync(python, args, {
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 24,
+  });
+  if (run.status !== 0)
+    return { python, results: [], note: `failed: ${python} exited with ${run.status ?? run.signal}` };
   try {
     const lastLine = run.stdout.trim().split('\n').pop() ?? '';
     return { python, ...(JSON.parse(lastLine) as Omit<PytorchRun, 'python'>) };

@@ -5,7 +5,17 @@ import type { Tensor } from '../lib/tensor/tensor';
 type Arr = ArrayLike<number>;
 
 /** Valid (no padding), stride-1 convolution. x [n, c, h, w], w [oc, c, k, k], b [oc] -> [n, oc, h-k+1, w-k+1]. */
-export function conv2dRef(x: Arr, n: number, c: number, h: number, wd: number, w: Arr, b: Arr, oc: number, k: number): Float64Array {
+export function conv2dRef(
+  x: Arr,
+  n: number,
+  c: number,
+  h: number,
+  wd: number,
+  w: Arr,
+  b: Arr,
+  oc: number,
+  k: number,
+): Float64Array {
   const oh = h - k + 1;
   const ow = wd - k + 1;
   const out = new Float64Array(n * oc * oh * ow);

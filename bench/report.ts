@@ -11,7 +11,11 @@ const SYSTEM_ORDER = ['simdnet', 'pytorch', 'onnxruntime', 'tfjs-wasm', 'tfjs-cp
 
 function table(header: string[], rows: string[][], right: number[]): string {
   const width = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (right.includes(i) ? c.padStart(width[i]) : c.padEnd(width[i]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (right.includes(i) ? c.padStart(width[i]) : c.padEnd(width[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), width.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -37,20 +41,39 @@ export function casesTable(results: CaseResult[]): string {
     .map((r) => `${r.case}:${r.batch}`);
   const rows: string[][] = [];
   for (const key of keys) {
-    const group = results.filter((r) => `${r.case}:${r.batch}` === key)
+    const group = results
+      .filter((r) => `${r.case}:${r.batch}` === key)
       .sort((a, b) => SYSTEM_ORDER.indexOf(a.system) - SYSTEM_ORDER.indexOf(b.system));
     const simdnet = group.find((r) => r.system === 'simdnet');
     for (const r of group) {
-      rows.push([r.case, String(r.batch), r.system, r.imagesPerSec ? formatRate(r.imagesPerSec) : '-', ratio(simdnet, r), statusText(r)]);
+      rows.push([
+        r.case,
+        String(r.batch),
+        r.system,
+        r.imagesPerSec ? formatRate(r.imagesPerSec) : '-',
+        ratio(simdnet, r),
+        statusText(r),
+      ]);
     }
   }
   return table(['case', 'batch', 'system', 'images/s', 'simdnet/this', 'samples / note'], rows, [1, 3, 4]);
 }
 
 export function kernelsTable(kernels: KernelResult[], peak: PeakResult, peakUsed: number | null): string {
-  const rows = kernels.map((k) => [k.kernel, k.shape, k.isa, k.msPerCall ? k.msPerCall.toFixed(3) : '-',
-    k.gflops ? k.gflops.toFixed(1) : '-', k.pctPeak ? `${k.pctPeak.toFixed(1)}%` : '-', k.status === 'ok' ? '' : `${k.status}: ${k.note}`]);
-  const probe = peak.error ?? `FMA peak probe (${peak.isa}): ${Object.entries(peak.gflops).map(([t, g]) => `${g.toFixed(1)} GFLOP/s on ${t} thread${t === '1' ? '' : 's'}`).join(', ')}`;
+  const rows = kernels.map((k) => [
+    k.kernel,
+    k.shape,
+    k.isa,
+    k.msPerCall ? k.msPerCall.toFixed(3) : '-',
+    k.gflops ? k.gflops.toFixed(1) : '-',
+    k.pctPeak ? `${k.pctPeak.toFixed(1)}%` : '-',
+    k.status === 'ok' ? '' : `${k.status}: ${k.note}`,
+  ]);
+  const probe =
+    peak.error ??
+    `FMA peak probe (${peak.isa}): ${Object.entries(peak.gflops)
+      .map(([t, g]) => `${g.toFixed(1)} GFLOP/s on ${t} thread${t === '1' ? '' : 's'}`)
+      .join(', ')}`;
   const used = peakUsed ? `; % peak is against ${peakUsed.toFixed(1)} GFLOP/s` : '';
   return `${probe}${used}\n${table(['kernel (batch 64)', 'shape', 'isa', 'ms', 'GFLOP/s', '% peak', 'note'], rows, [3, 4, 5])}`;
 }
@@ -69,18 +92,25 @@ export function correctnessText(results: CaseResult[], tol: number): string {
   const c = correctness(results);
   const fmt = (x: number | null) => (x === null ? '-' : x.toExponential(1));
   const rows = SYSTEM_ORDER.filter((s) => c[s]).map((s) => [s, fmt(c[s].infer), fmt(c[s].train)]);
-  return `Checks against a float64 JS LeNet on the same weights (tolerance ${tol}), before timing:\n` +
-    table(['system', 'max |logits diff|', 'max |first loss diff|'], rows, [1, 2]);
+  return (
+    `Checks against a float64 JS LeNet on the same weights (tolerance ${tol}), before timing:\n` +
+    table(['system', 'max |logits diff|', 'max |first loss diff|'], rows, [1, 2])
+  );
 }
 
 export function machineText(m: MachineInfo): string {
   const cores = `${m.logicalCores} logical${m.physicalCores ? ` / ${m.physicalCores} physical` : ''} cores`;
   const k = m.simdnet.kernelInfo as { isa?: string; openmp?: boolean };
-  const env = Object.entries(m.env).map(([key, v]) => `${key}=${v}`).join(' ') || 'none';
+  const env =
+    Object.entries(m.env)
+      .map(([key, v]) => `${key}=${v}`)
+      .join(' ') || 'none';
   return [
     `Machine: ${m.cpu}, ${cores}, ${m.memoryGiB} GiB, flags ${m.cpuFlags.join(' ') || '-'}; ${m.os}; Node ${m.node}`,
     `simdnet ${m.simdnet.version} (${m.simdnet.commit ?? 'no git'}): isa ${k.isa ?? '?'}, openmp ${k.openmp ?? '?'}, ${m.simdnet.threads} thread(s); kernels ${JSON.stringify((m.simdnet.kernelInfo as { kernels?: unknown }).kernels ?? {})}`,
-    `Others: ${Object.entries(m.libraries).map(([n, v]) => `${n} ${v ?? 'not installed'}`).join(', ')}; env: ${env}`,
+    `Others: ${Object.entries(m.libraries)
+      .map(([n, v]) => `${n} ${v ?? 'not installed'}`)
+      .join(', ')}; env: ${env}`,
   ].join('\n');
 }
 

@@ -5,7 +5,16 @@
 import { buildDir, repoRoot } from './setup'; // first: points lib/native at the repo's addon
 import * as os from 'os';
 import * as path from 'path';
-import { batchOf, BenchData, INFER_BATCHES, loadBenchData, loadWeights, TOL, TRAIN_BATCHES, writeDataFile } from './data';
+import {
+  batchOf,
+  BenchData,
+  INFER_BATCHES,
+  loadBenchData,
+  loadWeights,
+  TOL,
+  TRAIN_BATCHES,
+  writeDataFile,
+} from './data';
 import { CaseResult, inferCase, trainCase } from './cases';
 import { kernelCases, KernelResult } from './kernels';
 import { machineInfo } from './machine';
@@ -23,7 +32,11 @@ type Section = (typeof SECTIONS)[number];
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): { quick: boolean; json: string; only: Set<Section> } {
-  const out = { quick: false, json: path.join(repoRoot, 'build', 'bench-results.json'), only: new Set<Section>(SECTIONS) };
+  const out = {
+    quick: false,
+    json: path.join(repoRoot, 'build', 'bench-results.json'),
+    only: new Set<Section>(SECTIONS),
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') out.quick = true;
@@ -34,7 +47,9 @@ function parseArgs(argv: string[]): { quick: boolean; json: string; only: Set<Se
       if (bad.length) throw new UsageError(`bench: --only takes ${SECTIONS.join(', ')}; got ${bad.join(', ')}`);
       out.only = new Set(names as Section[]);
     } else if (a === '--help' || a === '-h') {
-      console.log('npm run bench -- [--quick] [--json FILE (default build/bench-results.json)] [--only train,infer,kernels]');
+      console.log(
+        'npm run bench -- [--quick] [--json FILE (default build/bench-results.json)] [--only train,infer,kernels]',
+      );
       process.exit(0);
     } else throw new UsageError(`bench: unknown option ${a} (try --help)`);
   }
@@ -56,31 +71,51 @@ function add(out: CaseResult[], r: CaseResult): void {
   log(r);
 }
 
-async function simdnetCases(data: BenchData, only: Set<Section>, opt: TimingOptions, out: CaseResult[]): Promise<string> {
+async function simdnetCases(
+  data: BenchData,
+  only: Set<Section>,
+  opt: TimingOptions,
+  out: CaseResult[],
+): Promise<string> {
   const model = simdnetLeNet(data.weights);
   if (only.has('train')) {
     for (const b of TRAIN_BATCHES) {
-      add(out, await trainCase('simdnet', b, data, opt, async () => simdnetTrainer(data.weights, batchOf(data, b), data.targets.subarray(0, b))));
+      add(
+        out,
+        await trainCase('simdnet', b, data, opt, async () =>
+          simdnetTrainer(data.weights, batchOf(data, b), data.targets.subarray(0, b)),
+        ),
+      );
     }
   }
-  if (only.has('infer')) for (const b of INFER_BATCHES) add(out, await inferCase('simdnet', b, data, opt, async () => simdnetInfer(model, batchOf(data, b))));
+  if (only.has('infer'))
+    for (const b of INFER_BATCHES)
+      add(out, await inferCase('simdnet', b, data, opt, async () => simdnetInfer(model, batchOf(data, b))));
   return `simdnet LeNet, inference via ${inferenceApi(model)}`;
 }
 
 async function ortCases(data: BenchData, threads: number, opt: TimingOptions, out: CaseResult[]): Promise<string> {
   try {
     const { ort, session } = await ortSession(threads);
-    for (const b of INFER_BATCHES) add(out, await inferCase('onnxruntime', b, data, opt, async () => ortInfer(ort, session, data.images, b)));
+    for (const b of INFER_BATCHES)
+      add(out, await inferCase('onnxruntime', b, data, opt, async () => ortInfer(ort, session, data.images, b)));
     await session.release();
     return `onnxruntime-node ${ort.env.versions.node ?? ''}, bench/lenet.onnx, CPU provider, ${threads} intra-op threads, async session.run`;
   } catch (err) {
     const note = `unavailable: ${(err as Error).message.split('\n')[0]}`;
-    for (const b of INFER_BATCHES) add(out, { case: 'infer', batch: b, system: 'onnxruntime', imagesPerSec: null, status: 'error', note });
+    for (const b of INFER_BATCHES)
+      add(out, { case: 'infer', batch: b, system: 'onnxruntime', imagesPerSec: null, status: 'error', note });
     return note;
   }
 }
 
-async function tfjsCases(backend: TfBackend, data: BenchData, only: Set<Section>, quick: boolean, out: CaseResult[]): Promise<string> {
+async function tfjsCases(
+  backend: TfBackend,
+  data: BenchData,
+  only: Set<Section>,
+  quick: boolean,
+  out: CaseResult[],
+): Promise<string> {
   const opt = quick ? QUICK : FULL;
   const system = `tfjs-${backend}`;
   let desc: string;
@@ -88,45 +123,83 @@ async function tfjsCases(backend: TfBackend, data: BenchData, only: Set<Section>
     desc = await useBackend(backend);
   } catch (err) {
     const note = (err as Error).message;
-    if (only.has('train')) for (const b of TRAIN_BATCHES) add(out, { case: 'train', batch: b, system, imagesPerSec: null, status: 'error', note });
-    if (only.has('infer')) for (const b of INFER_BATCHES) add(out, { case: 'infer', batch: b, system, imagesPerSec: null, status: 'error', note });
+    if (only.has('train'))
+      for (const b of TRAIN_BATCHES)
+        add(out, { case: 'train', batch: b, system, imagesPerSec: null, status: 'error', note });
+    if (only.has('infer'))
+      for (const b of INFER_BATCHES)
+        add(out, { case: 'infer', batch: b, system, imagesPerSec: null, status: 'error', note });
     return note;
   }
   if (only.has('train')) {
     for (const b of TRAIN_BATCHES) {
       if (quick && backend === 'cpu' && b > 64) {
-        add(out, { case: 'train', batch: b, system, imagesPerSec: null, status: 'skipped', note: 'in --quick (one step takes about 30 s)' });
+        add(out, {
+          case: 'train',
+          batch: b,
+          system,
+          imagesPerSec: null,
+          status: 'skipped',
+          note: 'in --quick (one step takes about 30 s)',
+        });
         continue;
       }
-      add(out, await trainCase(system, b, data, opt, async () => {
-        const model = new TfLeNet(data.weights);
-        const x = toNhwc(data.images, b);
-        const t = model.trainer(x, data.targets.subarray(0, b));
-        return { fn: t.step, dispose: () => { t.dispose(); x.dispose(); model.dispose(); } };
-      }));
+      add(
+        out,
+        await trainCase(system, b, data, opt, async () => {
+          const model = new TfLeNet(data.weights);
+          const x = toNhwc(data.images, b);
+          const t = model.trainer(x, data.targets.subarray(0, b));
+          return {
+            fn: t.step,
+            dispose: () => {
+              t.dispose();
+              x.dispose();
+              model.dispose();
+            },
+          };
+        }),
+      );
     }
   }
   if (only.has('infer')) {
     const model = new TfLeNet(data.weights);
     for (const b of INFER_BATCHES) {
-      add(out, await inferCase(system, b, data, opt, async () => {
-        const x = toNhwc(data.images, b);
-        return { fn: () => model.infer(x), dispose: () => x.dispose() };
-      }));
+      add(
+        out,
+        await inferCase(system, b, data, opt, async () => {
+          const x = toNhwc(data.images, b);
+          return { fn: () => model.infer(x), dispose: () => x.dispose() };
+        }),
+      );
     }
     model.dispose();
   }
   return desc;
 }
 
-function pytorchCases(data: BenchData, threads: number, only: Set<Section>, opt: TimingOptions, out: CaseResult[]): { run: PytorchRun; desc: string } {
+function pytorchCases(
+  data: BenchData,
+  threads: number,
+  only: Set<Section>,
+  opt: TimingOptions,
+  out: CaseResult[],
+): { run: PytorchRun; desc: string } {
   const dataFile = path.join(buildDir, 'data.safetensors');
   writeDataFile(data, dataFile);
-  const run = runPytorch(dataFile, threads, only.has('train') ? TRAIN_BATCHES : [], only.has('infer') ? INFER_BATCHES : [], opt);
+  const run = runPytorch(
+    dataFile,
+    threads,
+    only.has('train') ? TRAIN_BATCHES : [],
+    only.has('infer') ? INFER_BATCHES : [],
+    opt,
+  );
   out.push(...run.results); // pytorch_bench.py printed each line itself
   if (run.note) console.error(`  pytorch: ${run.note}`);
   const blas = run.blas ? `${run.blas.kind} [${run.blas.libraries.map(shortPath).join(', ')}]` : '?';
-  const desc = run.note ?? `torch ${run.torch} (${run.python}, Python ${run.pythonVersion}), ${run.threads} threads, BLAS ${blas} (build: ${run.blas?.blasInfo}), OPENBLAS_NUM_THREADS=${run.openblasThreads}`;
+  const desc =
+    run.note ??
+    `torch ${run.torch} (${run.python}, Python ${run.pythonVersion}), ${run.threads} threads, BLAS ${blas} (build: ${run.blas?.blasInfo}), OPENBLAS_NUM_THREADS=${run.openblasThreads}`;
   return { run, desc };
 }
 
@@ -141,7 +214,9 @@ async function main(): Promise<void> {
   const systems: Record<string, string> = {};
   let pytorch: PytorchRun | null = null;
   if (args.only.has('train') || args.only.has('infer')) {
-    console.error(`bench${args.quick ? ' --quick' : ''}: float64 reference logits for ${INFER_BATCHES.at(-1)} images...`);
+    console.error(
+      `bench${args.quick ? ' --quick' : ''}: float64 reference logits for ${INFER_BATCHES.at(-1)} images...`,
+    );
     const data = loadBenchData();
     systems.simdnet = await simdnetCases(data, args.only, opt, results);
     if (args.only.has('infer')) systems.onnxruntime = await ortCases(data, threads, opt, results);
@@ -167,10 +242,23 @@ async function main(): Promise<void> {
   for (const [name, desc] of Object.entries(systems)) console.log(`${name}: ${desc}`);
   if (results.length) console.log(`\n${casesTable(results)}\n\n${correctnessText(results, TOL)}`);
   if (args.only.has('kernels')) console.log(`\n${kernelsTable(kernels, peak, peakUsed)}`);
-  const busy = Math.max(load.before, load.after) > 0.5 * machine.logicalCores ? ' (busy machine: other work was running, treat the numbers as rough)' : '';
+  const busy =
+    Math.max(load.before, load.after) > 0.5 * machine.logicalCores
+      ? ' (busy machine: other work was running, treat the numbers as rough)'
+      : '';
   console.log(`\nLoad average (1 min) before ${load.before.toFixed(2)}, after ${load.after.toFixed(2)}${busy}`);
-  const report = { machine, load, options: { quick: args.quick, only: [...args.only], timing: opt, threadsForOthers: threads },
-    systems, pytorch: pytorch && { ...pytorch, results: undefined }, correctness: correctness(results), results, peak, peakUsed, kernels };
+  const report = {
+    machine,
+    load,
+    options: { quick: args.quick, only: [...args.only], timing: opt, threadsForOthers: threads },
+    systems,
+    pytorch: pytorch && { ...pytorch, results: undefined },
+    correctness: correctness(results),
+    results,
+    peak,
+    peakUsed,
+    kernels,
+  };
   writeJson(args.json, report);
   console.log(`JSON: ${path.relative(process.cwd(), args.json) || args.json}`);
 }
@@ -180,6 +268,6 @@ main().catch((err) => {
     console.error(`${err.message}\nusage: npm run bench -- [--quick] [--json FILE] [--only train,infer,kernels]`);
     process.exit(2);
   }
-  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
   process.exit(1);
 });

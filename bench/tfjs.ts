@@ -51,14 +51,19 @@ export class TfLeNet {
       const s = w[name].shape as number[];
       return tf.tensor4d(transpose(w[name].data, s, [2, 3, 1, 0]), [s[2], s[3], s[1], s[0]]);
     };
-    const dense = (name: string, shape: number[], perm: number[]) => tf.tensor2d(transpose(w[name].data, shape, perm),
-      [shape.slice(1).reduce((a, b) => a * b, 1), shape[0]]);
+    const dense = (name: string, shape: number[], perm: number[]) =>
+      tf.tensor2d(transpose(w[name].data, shape, perm), [shape.slice(1).reduce((a, b) => a * b, 1), shape[0]]);
     const init: Record<string, tf.Tensor> = {
-      c1w: conv('conv1.weight'), c1b: tf.tensor1d(w['conv1.bias'].data),
-      c2w: conv('conv2.weight'), c2b: tf.tensor1d(w['conv2.bias'].data),
-      f1w: dense('fc1.weight', [120, 16, 5, 5], [2, 3, 1, 0]), f1b: tf.tensor1d(w['fc1.bias'].data), // [o,c,h,w] -> [h,w,c,o]
-      f2w: dense('fc2.weight', [84, 120], [1, 0]), f2b: tf.tensor1d(w['fc2.bias'].data),
-      f3w: dense('fc3.weight', [10, 84], [1, 0]), f3b: tf.tensor1d(w['fc3.bias'].data),
+      c1w: conv('conv1.weight'),
+      c1b: tf.tensor1d(w['conv1.bias'].data),
+      c2w: conv('conv2.weight'),
+      c2b: tf.tensor1d(w['conv2.bias'].data),
+      f1w: dense('fc1.weight', [120, 16, 5, 5], [2, 3, 1, 0]),
+      f1b: tf.tensor1d(w['fc1.bias'].data), // [o,c,h,w] -> [h,w,c,o]
+      f2w: dense('fc2.weight', [84, 120], [1, 0]),
+      f2b: tf.tensor1d(w['fc2.bias'].data),
+      f3w: dense('fc3.weight', [10, 84], [1, 0]),
+      f3b: tf.tensor1d(w['fc3.bias'].data),
     };
     this.v = Object.fromEntries(Object.entries(init).map(([k, t]) => [k, tf.variable(t, true, k)]));
     Object.values(init).forEach((t) => t.dispose());
@@ -69,8 +74,14 @@ export class TfLeNet {
   forward(x: tf.Tensor4D): tf.Tensor2D {
     const v = this.v;
     const block = (a: tf.Tensor4D, w: tf.Variable, b: tf.Variable): tf.Tensor4D =>
-      tf.maxPool(tf.relu(tf.add(tf.conv2d(a, w as tf.Tensor4D, 1, 'valid'), b) as tf.Tensor4D), 2, 2, 'valid') as tf.Tensor4D;
-    const fc = (h: tf.Tensor2D, w: tf.Variable, b: tf.Variable): tf.Tensor2D => tf.add(tf.matMul(h, w as tf.Tensor2D), b);
+      tf.maxPool(
+        tf.relu(tf.add(tf.conv2d(a, w as tf.Tensor4D, 1, 'valid'), b) as tf.Tensor4D),
+        2,
+        2,
+        'valid',
+      ) as tf.Tensor4D;
+    const fc = (h: tf.Tensor2D, w: tf.Variable, b: tf.Variable): tf.Tensor2D =>
+      tf.add(tf.matMul(h, w as tf.Tensor2D), b);
     const a = block(block(x, v.c1w, v.c1b), v.c2w, v.c2b);
     const h = tf.relu(fc(tf.relu(fc(tf.reshape(a, [a.shape[0], 400]), v.f1w, v.f1b)), v.f2w, v.f2b));
     return fc(h, v.f3w, v.f3b);
@@ -89,12 +100,22 @@ export class TfLeNet {
     const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), 10), 'float32'));
     const opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
     const step = () => {
-      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(labels, this.forward(x)) as tf.Scalar, true, this.vars);
+      const loss = opt.minimize(
+        () => tf.losses.softmaxCrossEntropy(labels, this.forward(x)) as tf.Scalar,
+        true,
+        this.vars,
+      );
       const value = loss!.dataSync()[0];
       loss!.dispose();
       return value;
     };
-    return { step, dispose: () => { labels.dispose(); opt.dispose(); } };
+    return {
+      step,
+      dispose: () => {
+        labels.dispose();
+        opt.dispose();
+      },
+    };
   }
 
   dispose(): void {

@@ -9,7 +9,10 @@ export class ShapeError extends RangeError {
 /** A file (dataset, weights) is missing, truncated or not in the expected format. The message names the file. */
 export class FileFormatError extends Error {
   override name = 'FileFormatError';
-  constructor(readonly file: string, detail: string) {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
     super(`${file}: ${detail}`);
   }
 }
@@ -31,7 +34,11 @@ export function checkInt(what: string, value: unknown, min = 1): number {
 }
 
 /** Throws unless `value` is a finite number (optionally > or >= a bound). */
-export function checkNumber(what: string, value: unknown, opts: { min?: number; minExclusive?: number; max?: number } = {}): number {
+export function checkNumber(
+  what: string,
+  value: unknown,
+  opts: { min?: number; minExclusive?: number; max?: number } = {},
+): number {
   if (typeof value !== 'number') throw new TypeError(`${what} must be a number, got ${describe(value)}`);
   if (!Number.isFinite(value)) throw new RangeError(`${what} must be finite, got ${value}`);
   if (opts.min !== undefined && value < opts.min) throw new RangeError(`${what} must be >= ${opts.min}, got ${value}`);

@@ -32,7 +32,15 @@ export { Optimizer } from './optim/optimizer';
 export { Adam, type AdamOptions } from './optim/adam';
 export { SGD, type SGDOptions } from './optim/sgd';
 export { AdamW, type AdamWOptions } from './optim/adamw';
-export { LRScheduler, StepLR, CosineAnnealingLR, LinearLR, type StepLROptions, type CosineAnnealingLROptions, type LinearLROptions } from './optim/lr-scheduler';
+export {
+  LRScheduler,
+  StepLR,
+  CosineAnnealingLR,
+  LinearLR,
+  type StepLROptions,
+  type CosineAnnealingLROptions,
+  type LinearLROptions,
+} from './optim/lr-scheduler';
 export { OneCycleLR, type OneCycleLROptions } from './optim/one-cycle-lr';
 export { SequentialLR, type SequentialLROptions } from './optim/sequential-lr';
 export { clipGradNorm } from './optim/clip-grad';
@@ -40,10 +48,24 @@ export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradch
 export { native, type KernelInfo } from './native';
 export { type BackwardOptions } from './modules/module';
 export * from './data';
-export { saveSafetensors, loadSafetensors, readSafetensors, encodeSafetensors, decodeSafetensors, type SafetensorsContents } from './io/safetensors';
+export {
+  saveSafetensors,
+  loadSafetensors,
+  readSafetensors,
+  encodeSafetensors,
+  decodeSafetensors,
+  type SafetensorsContents,
+} from './io/safetensors';
 export * from './train';
 export * from './summary';
 export { trainingCurvesSvg, readHistory, type TrainingCurvesOptions } from './plot/training-curves';
 export { readPng, decodePng, preprocessImage, resizeBilinear, type DecodedImage, type Preprocess } from './cli/image';
-export { exportOnnx, encodeOnnx, buildOnnxModel, ONNX_OPSET, ONNX_IR_VERSION, type OnnxExportOptions } from './io/onnx-export';
+export {
+  exportOnnx,
+  encodeOnnx,
+  buildOnnxModel,
+  ONNX_OPSET,
+  ONNX_IR_VERSION,
+  type OnnxExportOptions,
+} from './io/onnx-export';
 export { importOnnx, type OnnxImport, type OnnxImportOptions } from './io/onnx-import';

@@ -20,53 +20,222 @@ export interface KernelInfo {
 
 /** The raw binding. Each function validates its arguments and throws TypeError/RangeError. */
 export interface NativeBinding {
-  conv2dForward(out: F32, input: F32, weight: F32, bias: OptF32, n: number, c: number, h: number, w: number,
-    outChannels: number, kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number,
-    padW: number, dilationH: number, dilationW: number, groups: number, fuseRelu?: number): void;
-  conv2dBackward(dinput: OptF32, dweight: OptF32, dbias: OptF32, doutput: F32, input: F32, weight: F32, n: number,
-    c: number, h: number, w: number, outChannels: number, kernelH: number, kernelW: number, strideH: number,
-    strideW: number, padH: number, padW: number, dilationH: number, dilationW: number, groups: number): void;
-  maxPool2dForward(out: F32, argmax: Int32Array, input: F32, n: number, c: number, h: number, w: number,
-    kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number, padW: number,
-    ceilMode: number, dilationH?: number, dilationW?: number): void;
-  maxPool2dBackward(dinput: F32, doutput: F32, argmax: Int32Array, n: number, c: number, h: number, w: number,
-    kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number, padW: number,
-    ceilMode: number, dilationH?: number, dilationW?: number): void;
-  linearForward(out: F32, input: F32, weight: F32, bias: OptF32, batch: number, inFeatures: number,
-    outFeatures: number): void;
-  linearBackward(dinput: OptF32, dweight: OptF32, dbias: OptF32, doutput: F32, input: F32, weight: F32,
-    batch: number, inFeatures: number, outFeatures: number): void;
+  conv2dForward(
+    out: F32,
+    input: F32,
+    weight: F32,
+    bias: OptF32,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    outChannels: number,
+    kernelH: number,
+    kernelW: number,
+    strideH: number,
+    strideW: number,
+    padH: number,
+    padW: number,
+    dilationH: number,
+    dilationW: number,
+    groups: number,
+    fuseRelu?: number,
+  ): void;
+  conv2dBackward(
+    dinput: OptF32,
+    dweight: OptF32,
+    dbias: OptF32,
+    doutput: F32,
+    input: F32,
+    weight: F32,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    outChannels: number,
+    kernelH: number,
+    kernelW: number,
+    strideH: number,
+    strideW: number,
+    padH: number,
+    padW: number,
+    dilationH: number,
+    dilationW: number,
+    groups: number,
+  ): void;
+  maxPool2dForward(
+    out: F32,
+    argmax: Int32Array,
+    input: F32,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    kernelH: number,
+    kernelW: number,
+    strideH: number,
+    strideW: number,
+    padH: number,
+    padW: number,
+    ceilMode: number,
+    dilationH?: number,
+    dilationW?: number,
+  ): void;
+  maxPool2dBackward(
+    dinput: F32,
+    doutput: F32,
+    argmax: Int32Array,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    kernelH: number,
+    kernelW: number,
+    strideH: number,
+    strideW: number,
+    padH: number,
+    padW: number,
+    ceilMode: number,
+    dilationH?: number,
+    dilationW?: number,
+  ): void;
+  linearForward(
+    out: F32,
+    input: F32,
+    weight: F32,
+    bias: OptF32,
+    batch: number,
+    inFeatures: number,
+    outFeatures: number,
+  ): void;
+  linearBackward(
+    dinput: OptF32,
+    dweight: OptF32,
+    dbias: OptF32,
+    doutput: F32,
+    input: F32,
+    weight: F32,
+    batch: number,
+    inFeatures: number,
+    outFeatures: number,
+  ): void;
   reluForward(out: F32, input: F32): void;
   reluBackward(dinput: F32, doutput: F32, output: F32): void;
   /** grad = output > 0 ? grad : 0, in place. */
   reluMask(grad: F32, output: F32): void;
   crossEntropyForward(probs: F32, logits: F32, targets: Int32Array, batch: number, classes: number): number;
-  crossEntropyBackward(dlogits: F32, probs: F32, targets: Int32Array, scale: number, batch: number,
-    classes: number): void;
-  adamStep(param: F32, expAvg: F32, expAvgSq: F32, grad: F32, lr: number, beta1: number, beta2: number,
-    eps: number, weightDecay: number, step: number): void;
+  crossEntropyBackward(
+    dlogits: F32,
+    probs: F32,
+    targets: Int32Array,
+    scale: number,
+    batch: number,
+    classes: number,
+  ): void;
+  adamStep(
+    param: F32,
+    expAvg: F32,
+    expAvgSq: F32,
+    grad: F32,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    step: number,
+  ): void;
   /** Runs a compiled inference program (lib/modules/program.ts) on n images. */
   runProgram(code: Int32Array, params: Float32Array[], input: F32, output: F32, n: number): void;
   /** runProgram on the libuv thread pool, on copies of params and input. */
   runProgramAsync(code: Int32Array, params: Float32Array[], input: F32, n: number): Promise<Float32Array>;
   /** Batch-norm training forward over [n, c, s]; updates runningMean/runningVar (both or neither) in place. */
-  batchNormForwardTrain(out: F32, saveMean: F32, saveInvstd: F32, runningMean: OptF32, runningVar: OptF32, input: F32,
-    weight: OptF32, bias: OptF32, n: number, c: number, s: number, eps: number, momentum: number): void;
-  batchNormForwardEval(out: F32, input: F32, runningMean: F32, runningVar: F32, weight: OptF32, bias: OptF32,
-    n: number, c: number, s: number, eps: number): void;
-  batchNormBackwardTrain(dinput: OptF32, dweight: OptF32, dbias: OptF32, doutput: F32, input: F32, saveMean: F32,
-    saveInvstd: F32, weight: OptF32, n: number, c: number, s: number): void;
-  batchNormBackwardEval(dinput: OptF32, dweight: OptF32, dbias: OptF32, doutput: F32, input: F32, runningMean: F32,
-    runningVar: F32, weight: OptF32, n: number, c: number, s: number, eps: number): void;
+  batchNormForwardTrain(
+    out: F32,
+    saveMean: F32,
+    saveInvstd: F32,
+    runningMean: OptF32,
+    runningVar: OptF32,
+    input: F32,
+    weight: OptF32,
+    bias: OptF32,
+    n: number,
+    c: number,
+    s: number,
+    eps: number,
+    momentum: number,
+  ): void;
+  batchNormForwardEval(
+    out: F32,
+    input: F32,
+    runningMean: F32,
+    runningVar: F32,
+    weight: OptF32,
+    bias: OptF32,
+    n: number,
+    c: number,
+    s: number,
+    eps: number,
+  ): void;
+  batchNormBackwardTrain(
+    dinput: OptF32,
+    dweight: OptF32,
+    dbias: OptF32,
+    doutput: F32,
+    input: F32,
+    saveMean: F32,
+    saveInvstd: F32,
+    weight: OptF32,
+    n: number,
+    c: number,
+    s: number,
+  ): void;
+  batchNormBackwardEval(
+    dinput: OptF32,
+    dweight: OptF32,
+    dbias: OptF32,
+    doutput: F32,
+    input: F32,
+    runningMean: F32,
+    runningVar: F32,
+    weight: OptF32,
+    n: number,
+    c: number,
+    s: number,
+    eps: number,
+  ): void;
   /**
    * out[p, y, x] = (float64 sum of input[p, rowStart[y]..rowEnd[y]-1, colStart[x]..colEnd[x]-1]) / divisor[y * ow + x],
    * over `planes` planes of h x w; an empty window gives 0. Windows have oh / ow entries, indices in [0, h] / [0, w].
    */
-  windowMeanForward(out: F32, input: F32, rowStart: Int32Array, rowEnd: Int32Array, colStart: Int32Array,
-    colEnd: Int32Array, divisor: Float64Array, planes: number, h: number, w: number, oh: number, ow: number): void;
+  windowMeanForward(
+    out: F32,
+    input: F32,
+    rowStart: Int32Array,
+    rowEnd: Int32Array,
+    colStart: Int32Array,
+    colEnd: Int32Array,
+    divisor: Float64Array,
+    planes: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+  ): void;
   /** The backward of windowMeanForward: dinput += float32(doutput / divisor) over each window. Accumulates. */
-  windowMeanBackward(dinput: F32, doutput: F32, rowStart: Int32Array, rowEnd: Int32Array, colStart: Int32Array,
-    colEnd: Int32Array, divisor: Float64Array, planes: number, h: number, w: number, oh: number, ow: number): void;
+  windowMeanBackward(
+    dinput: F32,
+    doutput: F32,
+    rowStart: Int32Array,
+    rowEnd: Int32Array,
+    colStart: Int32Array,
+    colEnd: Int32Array,
+    divisor: Float64Array,
+    planes: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+  ): void;
   kernelInfo(): KernelInfo;
   /** Switches the kernels to an ISA ("auto" = widest supported); returns the one in use. */
   setIsa(name: string): string;

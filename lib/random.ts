@@ -15,7 +15,7 @@ export class Generator {
   manualSeed(seed: number): this {
     checkInt('manualSeed: seed', seed, 0);
     // splitmix32 over both halves of the seed fills the 128-bit state; never all zero.
-    let x = (seed >>> 0) ^ Math.floor(seed / 2 ** 32) * 0x9e3779b9;
+    let x = (seed >>> 0) ^ (Math.floor(seed / 2 ** 32) * 0x9e3779b9);
     for (let i = 0; i < 4; i++) {
       x = (x + 0x9e3779b9) | 0;
       let z = x;
@@ -78,7 +78,8 @@ export class Generator {
 
   /** Uniform integer in [0, n), without modulo bias. */
   randint(n: number): number {
-    if (n <= 0 || !Number.isSafeInteger(n) || n > 2 ** 32) throw new RangeError(`randint: n must be an integer in 1..2^32, got ${n}`);
+    if (n <= 0 || !Number.isSafeInteger(n) || n > 2 ** 32)
+      throw new RangeError(`randint: n must be an integer in 1..2^32, got ${n}`);
     const limit = Math.floor(2 ** 32 / n) * n;
     let r: number;
     do r = this.nextUint32();
@@ -105,7 +106,11 @@ export class Generator {
   }
 
   setState(state: readonly number[]): void {
-    if (!Array.isArray(state) || state.length !== 4 || state.some((v) => !Number.isInteger(v) || v < 0 || v >= 2 ** 32)) {
+    if (
+      !Array.isArray(state) ||
+      state.length !== 4 ||
+      state.some((v) => !Number.isInteger(v) || v < 0 || v >= 2 ** 32)
+    ) {
       throw new RangeError('Generator.setState: state must be 4 unsigned 32-bit integers');
     }
     this.s.set(state);

@@ -42,8 +42,8 @@ Conv2dShape read_conv2d_shape(ArgReader& a, size_t first) {
   a.mul(s.dh, s.kh - 1, "dilated kernel height");
   a.mul(s.dw, s.kw - 1, "dilated kernel width");
   if (s.c % s.groups != 0 || s.oc % s.groups != 0) {
-    throw_range(a.env(), a.prefix("groups") + " " + std::to_string(s.groups) + " must divide c " +
-                             std::to_string(s.c) + " and outChannels " + std::to_string(s.oc));
+    throw_range(a.env(), a.prefix("groups") + " " + std::to_string(s.groups) + " must divide c " + std::to_string(s.c) +
+                             " and outChannels " + std::to_string(s.oc));
   }
   s.oh = conv_output_size(s.h, s.kh, s.sh, s.ph, s.dh);
   s.ow = conv_output_size(s.w, s.kw, s.sw, s.pw, s.dw);

@@ -18,31 +18,40 @@ namespace simdnet {
 // tensor, small enough that products of two never overflow int64.
 constexpr int64_t kMaxElements = int64_t{1} << 40;
 
-[[noreturn]] inline void throw_type(Napi::Env env, const std::string& msg) {
-  throw Napi::TypeError::New(env, msg);
-}
-[[noreturn]] inline void throw_range(Napi::Env env, const std::string& msg) {
-  throw Napi::RangeError::New(env, msg);
-}
+[[noreturn]] inline void throw_type(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
+[[noreturn]] inline void throw_range(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
 
 inline std::string kind_of(const Napi::Value& v) {
   switch (v.Type()) {
-    case napi_undefined: return "undefined";
-    case napi_null: return "null";
-    case napi_boolean: return "boolean";
-    case napi_number: return "number";
-    case napi_string: return "string";
-    case napi_bigint: return "bigint";
-    case napi_function: return "function";
-    default: break;
+    case napi_undefined:
+      return "undefined";
+    case napi_null:
+      return "null";
+    case napi_boolean:
+      return "boolean";
+    case napi_number:
+      return "number";
+    case napi_string:
+      return "string";
+    case napi_bigint:
+      return "bigint";
+    case napi_function:
+      return "function";
+    default:
+      break;
   }
   if (v.IsTypedArray()) {
     switch (v.As<Napi::TypedArray>().TypedArrayType()) {
-      case napi_float32_array: return "Float32Array";
-      case napi_float64_array: return "Float64Array";
-      case napi_int32_array: return "Int32Array";
-      case napi_uint8_array: return "Uint8Array";
-      default: return "another TypedArray";
+      case napi_float32_array:
+        return "Float32Array";
+      case napi_float64_array:
+        return "Float64Array";
+      case napi_int32_array:
+        return "Int32Array";
+      case napi_uint8_array:
+        return "Uint8Array";
+      default:
+        return "another TypedArray";
     }
   }
   if (v.IsArray()) return "Array";
@@ -68,14 +77,13 @@ Napi::Value guarded(const Napi::CallbackInfo& info, const char* op, Fn&& fn) {
 class ArgReader {
  public:
   // Accepts between `arity` and `max_arity` arguments (trailing ones optional; default: exactly arity).
-  ArgReader(const Napi::CallbackInfo& info, const char* op, size_t arity, size_t max_arity = 0)
-      : info_(info), op_(op) {
+  ArgReader(const Napi::CallbackInfo& info, const char* op, size_t arity, size_t max_arity = 0) : info_(info), op_(op) {
     if (max_arity < arity) max_arity = arity;
     if (info.Length() < arity || info.Length() > max_arity) {
       const std::string expected =
           max_arity == arity ? std::to_string(arity) : std::to_string(arity) + " to " + std::to_string(max_arity);
-      throw_type(info.Env(), std::string(op) + ": expected " + expected + " arguments, got " +
-                                 std::to_string(info.Length()));
+      throw_type(info.Env(),
+                 std::string(op) + ": expected " + expected + " arguments, got " + std::to_string(info.Length()));
     }
   }
 
@@ -99,8 +107,8 @@ class ArgReader {
     if (!v.IsNumber()) throw_type(env(), prefix(name) + " must be a number, got " + kind_of(v));
     const double d = v.As<Napi::Number>().DoubleValue();
     if (!std::isfinite(d) || d < lo || d > hi) {
-      throw_range(env(), prefix(name) + " must be a finite number in [" + format(lo) + ", " + format(hi) +
-                             "], got " + format(d));
+      throw_range(env(), prefix(name) + " must be a finite number in [" + format(lo) + ", " + format(hi) + "], got " +
+                             format(d));
     }
     return d;
   }
@@ -133,8 +141,8 @@ class ArgReader {
         if (a == b || !spans_[a].output || (spans_[b].output && b < a)) continue;
         const Span &x = spans_[a], &y = spans_[b];
         if (x.begin < y.end && y.begin < x.end && !same_allowed(x, y)) {
-          throw_range(env(), std::string(op_) + ": " + x.name + " overlaps " + y.name +
-                                 " in memory; pass separate buffers");
+          throw_range(env(),
+                      std::string(op_) + ": " + x.name + " overlaps " + y.name + " in memory; pass separate buffers");
         }
       }
     }
@@ -168,8 +176,8 @@ class ArgReader {
     const Napi::Value v = info_[i];
     if (optional && (v.IsNull() || v.IsUndefined())) return nullptr;
     if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
-      throw_type(env(), prefix(name) + " must be a " + type_name + (optional ? " or null" : "") + ", got " +
-                            kind_of(v));
+      throw_type(env(),
+                 prefix(name) + " must be a " + type_name + (optional ? " or null" : "") + ", got " + kind_of(v));
     }
     const Napi::TypedArray arr = v.As<Napi::TypedArray>();
     const int64_t length = static_cast<int64_t>(arr.ElementLength());

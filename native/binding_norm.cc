@@ -69,7 +69,8 @@ Napi::Value BatchNormForwardTrain(const Napi::CallbackInfo& info) {
     const float* b = a.f32(7, "bias", s.c, "C", false, true);
     a.check_no_aliasing();
     over_channels(s, 3, [&](ChannelRange r) {
-      batchnorm_forward_train_ref(out, save_mean, save_invstd, running_mean, running_var, inp, w, b, eps, momentum, s, r);
+      batchnorm_forward_train_ref(out, save_mean, save_invstd, running_mean, running_var, inp, w, b, eps, momentum, s,
+                                  r);
     });
     return info.Env().Undefined();
   });
@@ -89,7 +90,9 @@ Napi::Value BatchNormForwardEval(const Napi::CallbackInfo& info) {
     const float* w = a.f32(4, "weight", s.c, "C", false, true);
     const float* b = a.f32(5, "bias", s.c, "C", false, true);
     a.check_no_aliasing();
-    over_channels(s, 1, [&](ChannelRange r) { batchnorm_forward_eval_ref(out, inp, running_mean, running_var, w, b, eps, s, r); });
+    over_channels(s, 1, [&](ChannelRange r) {
+      batchnorm_forward_eval_ref(out, inp, running_mean, running_var, w, b, eps, s, r);
+    });
     return info.Env().Undefined();
   });
 }
@@ -110,7 +113,9 @@ Napi::Value BatchNormBackwardTrain(const Napi::CallbackInfo& info) {
     const float* save_invstd = a.f32(6, "saveInvstd", s.c, "C", false);
     const float* w = a.f32(7, "weight", s.c, "C", false, true);
     a.check_no_aliasing();
-    over_channels(s, 3, [&](ChannelRange r) { batchnorm_backward_train_ref(dinp, dw, db, dout, inp, save_mean, save_invstd, w, s, r); });
+    over_channels(s, 3, [&](ChannelRange r) {
+      batchnorm_backward_train_ref(dinp, dw, db, dout, inp, save_mean, save_invstd, w, s, r);
+    });
     return info.Env().Undefined();
   });
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // N-API surface of the window-mean kernels (kernels/pool2d/window_mean.h) behind AvgPool2d and AdaptiveAvgPool2d:
-// argument checks, then the reference kernels over plane ranges. Registered by binding.cc through register_pool_exports.
+// argument checks, then the reference kernels over plane ranges. Registered by binding.cc through
+// register_pool_exports.
 #include <napi.h>
 
 #include <cmath>

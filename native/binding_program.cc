@@ -31,8 +31,8 @@ void read_program(ArgReader& a, const Napi::CallbackInfo& info, const char* op, 
   for (uint32_t i = 0; i < params.Length(); ++i) {
     const Napi::Value p = params.Get(i);
     if (!p.IsTypedArray() || p.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      throw_type(a.env(), std::string(op) + ": params[" + std::to_string(i) + "] must be a Float32Array, got " +
-                              kind_of(p));
+      throw_type(a.env(),
+                 std::string(op) + ": params[" + std::to_string(i) + "] must be a Float32Array, got " + kind_of(p));
     }
     const Napi::Float32Array arr = p.As<Napi::Float32Array>();
     out->params.push_back(arr.Data());

@@ -51,16 +51,16 @@ KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sge
   return t;
 }
 
-const KernelTable kRef = make_table("ref", sgemm_ref, sgemm_nt_ref,
-                                    {1, relu_forward_ref, relu_backward_ref, relu_mask_ref, cross_entropy_forward_ref,
-                                     cross_entropy_backward_ref, adam_step_ref, nullptr, nullptr, nullptr, nullptr,
-                                     nullptr});
+const KernelTable kRef =
+    make_table("ref", sgemm_ref, sgemm_nt_ref,
+               {1, relu_forward_ref, relu_backward_ref, relu_mask_ref, cross_entropy_forward_ref,
+                cross_entropy_backward_ref, adam_step_ref, nullptr, nullptr, nullptr, nullptr, nullptr});
 
-#define SN_SIMD_KERNELS(isa, lanes)                                                                             \
-  SimdKernels {                                                                                                 \
-    lanes, isa::relu_forward, isa::relu_backward, isa::relu_mask, isa::cross_entropy_forward,                  \
-        isa::cross_entropy_backward, isa::adam_step, maxpool2d_2x2_forward, isa::conv2d_direct_forward,       \
-        isa::conv2d_direct_dweight, isa::conv2d_channel_forward, isa::conv2d_channel_dweight                 \
+#define SN_SIMD_KERNELS(isa, lanes)                                                                     \
+  SimdKernels {                                                                                         \
+    lanes, isa::relu_forward, isa::relu_backward, isa::relu_mask, isa::cross_entropy_forward,           \
+        isa::cross_entropy_backward, isa::adam_step, maxpool2d_2x2_forward, isa::conv2d_direct_forward, \
+        isa::conv2d_direct_dweight, isa::conv2d_channel_forward, isa::conv2d_channel_dweight            \
   }
 #if defined(SIMDNET_HAVE_X86_KERNELS)
 const KernelTable kAvx2 = make_table("avx2", avx2::sgemm, avx2::sgemm_nt, SN_SIMD_KERNELS(avx2, 8));

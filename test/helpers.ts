@@ -20,7 +20,13 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Fails with the max abs diff and its index when |a - e| > atol + rtol |e| anywhere. */
-export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0, what = 'values'): void {
+export function expectAllClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol: number,
+  rtol = 0,
+  what = 'values',
+): void {
   expect(actual.length).toBe(expected.length);
   let worst = -1;
   let worstDiff = 0;
@@ -34,7 +40,9 @@ export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<nu
     }
   }
   if (failed) {
-    throw new Error(`${what}: max abs diff ${worstDiff} at index ${worst} (actual ${actual[worst]}, expected ${expected[worst]})`);
+    throw new Error(
+      `${what}: max abs diff ${worstDiff} at index ${worst} (actual ${actual[worst]}, expected ${expected[worst]})`,
+    );
   }
 }
 
@@ -42,7 +50,11 @@ export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<nu
  * Expects fn to throw an error of the named class, and returns it. Checks the name, not instanceof:
  * errors made by the addon belong to Node's main realm, and jest runs tests in another one.
  */
-export function expectErrorNamed(fn: () => unknown, name: 'TypeError' | 'RangeError' | 'Error' | 'FileFormatError', message?: RegExp): Error {
+export function expectErrorNamed(
+  fn: () => unknown,
+  name: 'TypeError' | 'RangeError' | 'Error' | 'FileFormatError',
+  message?: RegExp,
+): Error {
   let caught: unknown;
   try {
     fn();

@@ -45,7 +45,8 @@ describe('Generator', () => {
 
 test('fillUint32 gives the nextUint32 stream and leaves the same state', () => {
   for (const n of [0, 1, 7, 1000]) {
-    const a = new Generator(42), b = new Generator(42);
+    const a = new Generator(42),
+      b = new Generator(42);
     const filled = new Uint32Array(n);
     a.fillUint32(filled);
     expect(Array.from(filled)).toEqual(Array.from({ length: n }, () => b.nextUint32()));

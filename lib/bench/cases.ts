@@ -13,7 +13,10 @@ export const BENCH_CASES = ['train', 'infer'] as const;
 export type BenchCase = (typeof BENCH_CASES)[number];
 
 /** Default batch sizes per case: a typical training batch; one image (latency) and a batch (throughput). */
-export const DEFAULT_BATCHES: Readonly<Record<BenchCase, readonly number[]>> = Object.freeze({ train: [64], infer: [1, 64] });
+export const DEFAULT_BATCHES: Readonly<Record<BenchCase, readonly number[]>> = Object.freeze({
+  train: [64],
+  infer: [1, 64],
+});
 
 /** One timed case. */
 export interface BenchResult {
@@ -35,9 +38,16 @@ export interface BenchResult {
  * @example
  * const { images, labels } = syntheticBatch([3, 32, 32], 64, 10);
  */
-export function syntheticBatch(sampleShape: readonly number[], batch: number, classes: number, seed = 0): { images: Tensor; labels: Int32Array } {
-  if (!Number.isSafeInteger(batch) || batch < 1) throw new RangeError(`syntheticBatch: batch must be an integer >= 1, got ${batch}`);
-  if (!Number.isSafeInteger(classes) || classes < 1) throw new RangeError(`syntheticBatch: classes must be an integer >= 1, got ${classes}`);
+export function syntheticBatch(
+  sampleShape: readonly number[],
+  batch: number,
+  classes: number,
+  seed = 0,
+): { images: Tensor; labels: Int32Array } {
+  if (!Number.isSafeInteger(batch) || batch < 1)
+    throw new RangeError(`syntheticBatch: batch must be an integer >= 1, got ${batch}`);
+  if (!Number.isSafeInteger(classes) || classes < 1)
+    throw new RangeError(`syntheticBatch: classes must be an integer >= 1, got ${classes}`);
   const rng = new Generator(seed);
   const images = Tensor.zeros([batch, ...sampleShape]);
   const data = images.data;
@@ -101,7 +111,9 @@ export async function benchCase(
   const classes = outputClasses(model, sampleShape);
   if (name === 'train' && classes === null) {
     const out = formatShape(model.outputShape([batch, ...sampleShape]));
-    throw new RangeError(`bench train: the model's output ${out} is not [N, classes], so cross-entropy cannot train it (time inference only)`);
+    throw new RangeError(
+      `bench train: the model's output ${out} is not [N, classes], so cross-entropy cannot train it (time inference only)`,
+    );
   }
   const { images, labels } = syntheticBatch(sampleShape, batch, classes ?? 1, seed);
   let fn: () => unknown;

@@ -54,7 +54,8 @@ export function timingForSeconds(seconds: number, reps = 15): TimingOptions {
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
     throw new RangeError(`timingForSeconds: seconds must be a finite number > 0, got ${String(seconds)}`);
   }
-  if (!Number.isSafeInteger(reps) || reps < 1) throw new RangeError(`timingForSeconds: reps must be an integer >= 1, got ${String(reps)}`);
+  if (!Number.isSafeInteger(reps) || reps < 1)
+    throw new RangeError(`timingForSeconds: reps must be an integer >= 1, got ${String(reps)}`);
   const budgetMs = seconds * 800;
   return { reps, budgetMs, warmMs: seconds * 200, sampleMs: budgetMs / reps, slowReps: 3 };
 }

@@ -45,9 +45,11 @@ export function parseCases(value: string): BenchCase[] {
 
 /** Parser of --batch-size: integers >= 1 separated by commas ("1,64,256"). */
 export function parseBatchSizes(value: string): number[] {
-  if (!/^\s*\d+(\s*,\s*\d+)*\s*$/.test(value)) throw new InvalidArgumentError('expected batch sizes separated by commas, e.g. 1,64,256.');
+  if (!/^\s*\d+(\s*,\s*\d+)*\s*$/.test(value))
+    throw new InvalidArgumentError('expected batch sizes separated by commas, e.g. 1,64,256.');
   const sizes = value.split(',').map(Number);
-  if (sizes.some((n) => !Number.isSafeInteger(n) || n < 1)) throw new InvalidArgumentError('expected batch sizes >= 1, e.g. 1,64,256.');
+  if (sizes.some((n) => !Number.isSafeInteger(n) || n < 1))
+    throw new InvalidArgumentError('expected batch sizes >= 1, e.g. 1,64,256.');
   return [...new Set(sizes)];
 }
 
@@ -64,17 +66,34 @@ export function registerBench(program: Command, io: CliIO, setExitCode: (code: n
     .command('bench')
     .description("measure simdnet's training and inference speed (images/s) for a model on this machine")
     .addOption(
-      new Option('--model <name>', 'a built-in model: lenet (CIFAR-10), lenet-bn (LeNet with batch norm) or lenet5 (28x28 grayscale); default lenet')
+      new Option(
+        '--model <name>',
+        'a built-in model: lenet (CIFAR-10), lenet-bn (LeNet with batch norm) or lenet5 (28x28 grayscale); default lenet',
+      )
         .choices(BENCH_MODELS)
         .conflicts(['modelFile', 'weights']),
     )
-    .addOption(new Option('--model-file <file>', 'a model described in a JSON file, as `simdnet summary --model-file` takes').argParser(nonEmpty).conflicts('weights'))
+    .addOption(
+      new Option('--model-file <file>', 'a model described in a JSON file, as `simdnet summary --model-file` takes')
+        .argParser(nonEmpty)
+        .conflicts('weights'),
+    )
     .option('--weights <file>', 'a .safetensors file saved by `simdnet train` (the model is rebuilt from it)', nonEmpty)
     .option('--cases <list>', 'what to time: train, infer or train,infer (default both)', parseCases)
-    .option('--batch-size <list>', 'batch sizes for every case, e.g. 1,64,256 (default: train 64, infer 1,64)', parseBatchSizes)
-    .addOption(new Option('--seconds <s>', 'time budget per case, warm-up included').argParser(positiveNumber).default(2))
+    .option(
+      '--batch-size <list>',
+      'batch sizes for every case, e.g. 1,64,256 (default: train 64, infer 1,64)',
+      parseBatchSizes,
+    )
+    .addOption(
+      new Option('--seconds <s>', 'time budget per case, warm-up included').argParser(positiveNumber).default(2),
+    )
     .option('--threads <n>', 'native threads (default: SIMDNET_NUM_THREADS, else one per core)', parseThreads)
-    .addOption(new Option('--isa <name>', 'kernels to use (default: SIMDNET_ISA, else the widest this CPU runs)').choices(BENCH_ISAS))
+    .addOption(
+      new Option('--isa <name>', 'kernels to use (default: SIMDNET_ISA, else the widest this CPU runs)').choices(
+        BENCH_ISAS,
+      ),
+    )
     .option('--json', 'print the results as JSON instead of a table')
     .addHelpText('after', HELP)
     .action(async (opts: BenchCommandOptions) => setExitCode(await runBench(opts, io)));
@@ -91,12 +110,16 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<nu
   ]);
   const before = native.kernelInfo();
   if (opts.isa !== undefined && opts.isa !== 'auto' && !before.supportedIsas.includes(opts.isa)) {
-    throw new UsageError(`--isa ${opts.isa}: not supported on this CPU/build (supported: auto, ${before.supportedIsas.join(', ')})`);
+    throw new UsageError(
+      `--isa ${opts.isa}: not supported on this CPU/build (supported: auto, ${before.supportedIsas.join(', ')})`,
+    );
   }
   const bench = await resolveBenchModel(opts);
   const names = opts.cases ?? ['train', 'infer'];
   if (names.includes('train') && cases.outputClasses(bench.make(), bench.sampleShape) === null) {
-    throw new UsageError(`--cases train: the output of ${bench.label} is not [N, classes], so it cannot be trained with cross-entropy; use --cases infer`);
+    throw new UsageError(
+      `--cases train: the output of ${bench.label} is not [N, classes], so it cannot be trained with cross-entropy; use --cases infer`,
+    );
   }
   const timing = timingForSeconds(opts.seconds);
   const loadBefore = os.loadavg()[0];
@@ -107,12 +130,24 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<nu
     const cpus = os.cpus();
     const cpu = cpus[0]?.model?.trim() || 'unknown';
     const machine = {
-      simdnet: packageVersion(), node: process.version, platform: `${process.platform} ${process.arch}`,
-      cpu, cpus: cpus.length, isa: info.isa, threads: info.threads, openmp: info.openmp,
+      simdnet: packageVersion(),
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      cpu,
+      cpus: cpus.length,
+      isa: info.isa,
+      threads: info.threads,
+      openmp: info.openmp,
     };
     if (!opts.json) {
-      println(io.stdout, `simdnet ${machine.simdnet} bench: ${bench.label}, input [N, ${bench.sampleShape.join(', ')}], random images (seed 0)`);
-      println(io.stdout, `isa ${info.isa}, threads ${info.threads}${info.openmp ? '' : ' (no OpenMP)'}, cpu ${cpus.length} x ${cpu}, node ${process.version} (${machine.platform})`);
+      println(
+        io.stdout,
+        `simdnet ${machine.simdnet} bench: ${bench.label}, input [N, ${bench.sampleShape.join(', ')}], random images (seed 0)`,
+      );
+      println(
+        io.stdout,
+        `isa ${info.isa}, threads ${info.threads}${info.openmp ? '' : ' (no OpenMP)'}, cpu ${cpus.length} x ${cpu}, node ${process.version} (${machine.platform})`,
+      );
       println(io.stdout, `about ${opts.seconds} s per case: warm-up, then the median of up to ${timing.reps} samples`);
       println(io.stdout);
       println(io.stdout, row(['case', 'batch', 'images/s', 'ms/batch', 'spread', 'samples']));
@@ -130,12 +165,27 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<nu
     const peakRssBytes = process.resourceUsage().maxRSS * 1024;
     const load = { before: loadBefore, after: os.loadavg()[0] };
     if (opts.json) {
-      const report = { ...machine, model: bench.label, sampleShape: bench.sampleShape, seconds: opts.seconds, timing, results, peakRssBytes, loadAverage: load };
+      const report = {
+        ...machine,
+        model: bench.label,
+        sampleShape: bench.sampleShape,
+        seconds: opts.seconds,
+        timing,
+        results,
+        peakRssBytes,
+        loadAverage: load,
+      };
       println(io.stdout, JSON.stringify(report, null, 2));
     } else {
-      const busy = Math.max(load.before, load.after) > 0.5 * Math.max(1, cpus.length) ? ' (a busy machine: treat the numbers as rough)' : '';
+      const busy =
+        Math.max(load.before, load.after) > 0.5 * Math.max(1, cpus.length)
+          ? ' (a busy machine: treat the numbers as rough)'
+          : '';
       println(io.stdout);
-      println(io.stdout, `peak RSS ${bytes(peakRssBytes)}; load average (1 min) ${load.before.toFixed(2)} before, ${load.after.toFixed(2)} after${busy}`);
+      println(
+        io.stdout,
+        `peak RSS ${bytes(peakRssBytes)}; load average (1 min) ${load.before.toFixed(2)} before, ${load.after.toFixed(2)} after${busy}`,
+      );
     }
     return EXIT_OK;
   } finally {
@@ -149,11 +199,24 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<nu
 const WIDTHS = [5, 6, 10, 10, 7, 8];
 
 function row(cells: string[]): string {
-  return cells.map((c, i) => (i === 0 ? c.padEnd(WIDTHS[i]) : c.padStart(WIDTHS[i]))).join('  ').trimEnd();
+  return cells
+    .map((c, i) => (i === 0 ? c.padEnd(WIDTHS[i]) : c.padStart(WIDTHS[i])))
+    .join('  ')
+    .trimEnd();
 }
 
 function printResult(out: CliStream, r: BenchResult): void {
-  println(out, row([r.case, String(r.batch), rate(r.imagesPerSec), milliseconds(r.msPerBatch), `${r.spreadPct.toFixed(1)}%`, `${r.reps}x${r.callsPerRep}`]));
+  println(
+    out,
+    row([
+      r.case,
+      String(r.batch),
+      rate(r.imagesPerSec),
+      milliseconds(r.msPerBatch),
+      `${r.spreadPct.toFixed(1)}%`,
+      `${r.reps}x${r.callsPerRep}`,
+    ]),
+  );
 }
 
 /** 12345.6 -> "12,346"; 42.123 -> "42.1". */

@@ -61,18 +61,36 @@ export async function loadClassifier(file: string, shown: string): Promise<Class
  * come from its config (modelShapes: LeNet's inChannels and imageSize, a spec's input, and the output size).
  */
 async function loadSafetensorsClassifier(file: string, shown: string): Promise<Classifier> {
-  const [{ loadModel, modelShapes }, { readSafetensors }] = await Promise.all([import('../train/saved-model'), import('../io/safetensors')]);
+  const [{ loadModel, modelShapes }, { readSafetensors }] = await Promise.all([
+    import('../train/saved-model'),
+    import('../io/safetensors'),
+  ]);
   const model = loadModel(file);
   const shapes = modelShapes(model);
   if (shapes === undefined) {
-    throw new FileFormatError(shown, `not an image classifier: its config ${JSON.stringify(model.config)} has no inChannels, imageSize and numClasses`);
+    throw new FileFormatError(
+      shown,
+      `not an image classifier: its config ${JSON.stringify(model.config)} has no inChannels, imageSize and numClasses`,
+    );
   }
   if (shapes.input.length !== 4 || shapes.output.length !== 2) {
-    throw new FileFormatError(shown, `not an image classifier [batch, C, H, W] -> [batch, classes]: it maps ${formatShape(shapes.input)} to ${formatShape(shapes.output)}`);
+    throw new FileFormatError(
+      shown,
+      `not an image classifier [batch, C, H, W] -> [batch, classes]: it maps ${formatShape(shapes.input)} to ${formatShape(shapes.output)}`,
+    );
   }
   const [, channels, height, width] = shapes.input;
   const metadata = readSafetensors(file).metadata;
-  return { name: model.constructor.name, model, channels, height, width, numClasses: shapes.output[1], dataset: metadata[DATASET_KEY], metadata };
+  return {
+    name: model.constructor.name,
+    model,
+    channels,
+    height,
+    width,
+    numClasses: shapes.output[1],
+    dataset: metadata[DATASET_KEY],
+    metadata,
+  };
 }
 
 /** A Sequential imported from an ONNX file: sizes from the graph, the dataset from its metadata_props. */
@@ -82,9 +100,24 @@ async function loadOnnxClassifier(file: string, shown: string): Promise<Classifi
   const [channels, height, width] = onnx.inputShape;
   if (onnx.inputShape.length !== 3 || onnx.outputShape.length !== 1) {
     const dims = (s: number[]) => `[batch, ${s.join(', ')}]`;
-    throw new FileFormatError(shown, `not an image classifier [batch, C, H, W] -> [batch, classes]: it maps ${dims(onnx.inputShape)} to ${dims(onnx.outputShape)}`);
+    throw new FileFormatError(
+      shown,
+      `not an image classifier [batch, C, H, W] -> [batch, classes]: it maps ${dims(onnx.inputShape)} to ${dims(onnx.outputShape)}`,
+    );
   }
   // simdnet's exports name the graph after the model class, so both formats print the same first line.
-  const name = onnx.producer.startsWith('simdnet') && onnx.graphName ? onnx.graphName : `${onnx.graphName || 'graph'} (${onnx.producer || 'ONNX'})`;
-  return { name, model: onnx.model, channels, height, width, numClasses: onnx.outputSize, dataset: onnx.metadata[DATASET_KEY], metadata: onnx.metadata };
+  const name =
+    onnx.producer.startsWith('simdnet') && onnx.graphName
+      ? onnx.graphName
+      : `${onnx.graphName || 'graph'} (${onnx.producer || 'ONNX'})`;
+  return {
+    name,
+    model: onnx.model,
+    channels,
+    height,
+    width,
+    numClasses: onnx.outputSize,
+    dataset: onnx.metadata[DATASET_KEY],
+    metadata: onnx.metadata,
+  };
 }

@@ -75,7 +75,8 @@ export function checkDataPath(value: string, options: CheckDataOptions = {}): Da
   const root = path.resolve(value);
   if (!fs.existsSync(root)) {
     if (!download) throw new UsageError(`--data: ${value} does not exist (pass --download to fetch ${title} into it)`);
-    if (/\.(tar\.gz|tgz)$/i.test(root)) throw new UsageError(`--data: ${value} does not exist (with --download, give a folder)`);
+    if (/\.(tar\.gz|tgz)$/i.test(root))
+      throw new UsageError(`--data: ${value} does not exist (with --download, give a folder)`);
     fs.mkdirSync(root, { recursive: true });
     return { dataset, root, download };
   }
@@ -96,14 +97,23 @@ export function checkDataPath(value: string, options: CheckDataOptions = {}): Da
 }
 
 /** checkDataPath for MNIST and Fashion-MNIST: both splits (or only the test split) must be found, unless downloading. */
-function checkIdxPath(value: string, root: string, dataset: DatasetName, download: boolean, needTrain: boolean): DataLocation {
+function checkIdxPath(
+  value: string,
+  root: string,
+  dataset: DatasetName,
+  download: boolean,
+  needTrain: boolean,
+): DataLocation {
   const { title, folder } = DATASETS[dataset];
-  if (!fs.statSync(root).isDirectory()) throw new UsageError(`--data: ${value} is not a folder (for ${dataset}, give the folder holding the IDX files)`);
+  if (!fs.statSync(root).isDirectory())
+    throw new UsageError(`--data: ${value} is not a folder (for ${dataset}, give the folder holding the IDX files)`);
   const splits = needTrain ? [true, false] : [false];
   const missing = splits.find((train) => locateIdxSplit(root, folder!, train) === null);
   if (missing === undefined) return { dataset, root, download: false };
   if (!download) {
-    throw new UsageError(`--data: no ${title} ${missing ? 'training' : 'test'} data in ${value} (${describeSearch(value, folder!, missing)}); pass --download to fetch it`);
+    throw new UsageError(
+      `--data: no ${title} ${missing ? 'training' : 'test'} data in ${value} (${describeSearch(value, folder!, missing)}); pass --download to fetch it`,
+    );
   }
   return { dataset, root, download: true };
 }
@@ -121,8 +131,10 @@ export function checkFileExists(flag: string, value: string): string {
 export function checkOutputPath(flag: string, value: string): string {
   const file = path.resolve(value);
   const dir = path.dirname(file);
-  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${flag}: folder ${path.dirname(value)} does not exist`);
-  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${flag}: ${value} is a folder`);
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(`${flag}: folder ${path.dirname(value)} does not exist`);
+  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(`${flag}: ${value} is a folder`);
   return file;
 }
 
@@ -152,14 +164,20 @@ export async function loadDataset(loc: DataLocation, train: boolean, log?: CliSt
     return await Cls.load({ root: loc.root, train, download: loc.download, cacheDir: loc.root, onProgress });
   } catch (err) {
     if (!(err instanceof DownloadError)) throw err;
-    const files = loc.dataset === 'cifar10' ? `${CIFAR10_ARCHIVE} or ${CIFAR10_FOLDER}/` : 'the four IDX files (train-images-idx3-ubyte.gz ...)';
+    const files =
+      loc.dataset === 'cifar10'
+        ? `${CIFAR10_ARCHIVE} or ${CIFAR10_FOLDER}/`
+        : 'the four IDX files (train-images-idx3-ubyte.gz ...)';
     const hint = `offline? put ${files} into ${loc.root} yourself (see the README)`;
     throw new DownloadError(err.url, `${err.message.replace(`download ${err.url}: `, '')}; ${hint}`);
   }
 }
 
 /** A download progress callback printing "downloading MNIST file: 1.0/9.9 MB (10%)" about every 10% per file. */
-function progressPrinter(title: string, log?: CliStream): (received: number, total: number | undefined, file?: string) => void {
+function progressPrinter(
+  title: string,
+  log?: CliStream,
+): (received: number, total: number | undefined, file?: string) => void {
   let nextPercent = 0;
   let current: string | undefined;
   return (received, total, file) => {
@@ -171,7 +189,10 @@ function progressPrinter(title: string, log?: CliStream): (received: number, tot
     const percent = Math.floor((100 * received) / total);
     if (percent < nextPercent) return;
     nextPercent = Math.floor(percent / 10) * 10 + 10;
-    println(log, `downloading ${title}${file === undefined ? '' : ` ${file}`}: ${(received / 1e6).toFixed(1)}/${(total / 1e6).toFixed(1)} MB (${percent}%)`);
+    println(
+      log,
+      `downloading ${title}${file === undefined ? '' : ` ${file}`}: ${(received / 1e6).toFixed(1)}/${(total / 1e6).toFixed(1)} MB (${percent}%)`,
+    );
   };
 }
 

@@ -31,9 +31,17 @@ export function registerExport(program: Command, io: CliIO, setExitCode: (code: 
   program
     .command('export')
     .description('write a model saved by `simdnet train` as an ONNX file (for onnxruntime, PyTorch, ...)')
-    .requiredOption('--weights <file>', 'a .safetensors file saved by `simdnet train` (the model is rebuilt from it)', nonEmpty)
+    .requiredOption(
+      '--weights <file>',
+      'a .safetensors file saved by `simdnet train` (the model is rebuilt from it)',
+      nonEmpty,
+    )
     .requiredOption('--onnx <file>', 'the ONNX file to write (replaced atomically)', nonEmpty)
-    .option('--batch <n>', 'batch size of the example input shape (the batch axis stays dynamic; default 1)', integerAtLeast(1))
+    .option(
+      '--batch <n>',
+      'batch size of the example input shape (the batch axis stays dynamic; default 1)',
+      integerAtLeast(1),
+    )
     .addHelpText('after', EXPORT_HELP)
     .action(async (opts: ExportCommandOptions) => setExitCode(await runExport(opts, io)));
 }
@@ -43,11 +51,8 @@ export async function runExport(opts: ExportCommandOptions, io: CliIO): Promise<
   const weights = checkFileExists('--weights', opts.weights);
   const out = checkOutputPath('--onnx', opts.onnx);
   if (out === weights) throw new UsageError(`--onnx ${opts.onnx} would overwrite the --weights file`);
-  const [{ loadModel, modelShapes }, { exportOnnx, ONNX_OPSET, ONNX_NUM_CLASSES_KEY }, { readSafetensors }] = await Promise.all([
-    import('../train/saved-model'),
-    import('../io/onnx-export'),
-    import('../io/safetensors'),
-  ]);
+  const [{ loadModel, modelShapes }, { exportOnnx, ONNX_OPSET, ONNX_NUM_CLASSES_KEY }, { readSafetensors }] =
+    await Promise.all([import('../train/saved-model'), import('../io/onnx-export'), import('../io/safetensors')]);
   const model = loadModel(weights);
   // LeNet's config gives inChannels and imageSize, a model spec its input; both give the output for it.
   const shapes = modelShapes(model);
@@ -60,6 +65,9 @@ export async function runExport(opts: ExportCommandOptions, io: CliIO): Promise<
   if (shapes.output.length === 2) metadata[ONNX_NUM_CLASSES_KEY] = String(shapes.output[1]);
   exportOnnx(model, shape, out, { metadata });
   const described = describeModule(model);
-  println(io.stdout, `wrote ${opts.onnx}: ${described}, input 'input' [batch, ${shape.slice(1).join(', ')}], output 'logits', opset ${ONNX_OPSET}`);
+  println(
+    io.stdout,
+    `wrote ${opts.onnx}: ${described}, input 'input' [batch, ${shape.slice(1).join(', ')}], output 'logits', opset ${ONNX_OPSET}`,
+  );
   return EXIT_OK;
 }

@@ -47,7 +47,14 @@ export function readPng(file: string): DecodedImage {
     buffer = fs.readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new FileFormatError(file, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a PNG file' : `cannot read it (${code ?? (err as Error).message})`);
+    throw new FileFormatError(
+      file,
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a folder, not a PNG file'
+          : `cannot read it (${code ?? (err as Error).message})`,
+    );
   }
   return decodePng(buffer, file);
 }
@@ -60,10 +67,12 @@ export function readPng(file: string): DecodedImage {
  * const img = decodePng(fs.readFileSync('digit.png'), 'digit.png');
  */
 export function decodePng(buffer: Buffer, name = '<buffer>'): DecodedImage {
-  if (buffer.length < 24 || !buffer.subarray(0, 8).equals(SIGNATURE)) throw new FileFormatError(name, 'not a PNG file (no PNG signature)');
+  if (buffer.length < 24 || !buffer.subarray(0, 8).equals(SIGNATURE))
+    throw new FileFormatError(name, 'not a PNG file (no PNG signature)');
   // IHDR is the first chunk: width and height are big-endian at bytes 16 and 20.
   const [w, h] = [buffer.readUInt32BE(16), buffer.readUInt32BE(20)];
-  if (w * h > MAX_PIXELS) throw new FileFormatError(name, `${w}x${h} pixels is more than this reader accepts (${MAX_PIXELS})`);
+  if (w * h > MAX_PIXELS)
+    throw new FileFormatError(name, `${w}x${h} pixels is more than this reader accepts (${MAX_PIXELS})`);
   let png: ReturnType<typeof PNG.sync.read>;
   try {
     png = PNG.sync.read(buffer, { skipRescale: true });
@@ -122,7 +131,14 @@ export function preprocessImage(img: DecodedImage, p: Preprocess): Float32Array 
  * @example
  * resizeBilinear(Float32Array.of(0, 1, 2, 3), 1, 2, 2, 4, 3); // [0, 0.5, 1, 0.5, 1, 1.5, 1.5, 2, 2.5, 2, 2.5, 3]
  */
-export function resizeBilinear(src: Float32Array, channels: number, h: number, w: number, oh: number, ow: number): Float32Array {
+export function resizeBilinear(
+  src: Float32Array,
+  channels: number,
+  h: number,
+  w: number,
+  oh: number,
+  ow: number,
+): Float32Array {
   if (oh === h && ow === w) return src.slice();
   const ys = axisWeights(h, oh);
   const xs = axisWeights(w, ow);

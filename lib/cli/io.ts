@@ -52,5 +52,8 @@ export function reportError(err: unknown, io: CliIO): number {
 
 /** Joins the lines of a message so an error is always exactly one line. */
 export function oneLine(text: string): string {
-  return text.trim().split(/\s*\n\s*/).join(' ');
+  return text
+    .trim()
+    .split(/\s*\n\s*/)
+    .join(' ');
 }

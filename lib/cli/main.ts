@@ -18,7 +18,12 @@ process.on('SIGINT', () => {
   controller.abort();
 });
 
-runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal }).then(
+runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  signal: controller.signal,
+}).then(
   (code) => {
     process.exitCode = code;
   },

@@ -31,7 +31,12 @@ export async function readModelFile(value: string, input: number[] | undefined):
   try {
     // The spec builds from a fixed seed, so every copy starts from the same weights.
     const built = buildModelFromSpec(spec, input);
-    return { model: built.model, input: built.input, label: value, rebuild: () => buildModelFromSpec(spec, input).model };
+    return {
+      model: built.model,
+      input: built.input,
+      label: value,
+      rebuild: () => buildModelFromSpec(spec, input).model,
+    };
   } catch (err) {
     throw new UsageError(`--model-file ${value}: ${(err as Error).message}`);
   }
@@ -59,11 +64,17 @@ export async function readTrainingModelFile(
 ): Promise<TrainingModel> {
   const spec = readSpecJson(value);
   const { buildModelFromSpec } = await import('../summary/model-spec');
-  const given = spec !== null && typeof spec === 'object' && !Array.isArray(spec) ? (spec as { input?: unknown }).input : undefined;
+  const given =
+    spec !== null && typeof spec === 'object' && !Array.isArray(spec) ? (spec as { input?: unknown }).input : undefined;
   const images = data.sampleShape.join('x');
-  if (Array.isArray(given) && (given.length !== data.sampleShape.length + 1 || data.sampleShape.some((d, i) => given[i + 1] !== d))) {
+  if (
+    Array.isArray(given) &&
+    (given.length !== data.sampleShape.length + 1 || data.sampleShape.some((d, i) => given[i + 1] !== d))
+  ) {
     const takes = given.length === 4 ? `${given.slice(1).join('x')} images` : `input ${formatShape(given as number[])}`;
-    throw new UsageError(`--model-file ${value}: the model takes ${takes} ("input": ${JSON.stringify(given)}); ${data.title} has ${images} images (use "input": [1, ${data.sampleShape.join(', ')}], or leave it out)`);
+    throw new UsageError(
+      `--model-file ${value}: the model takes ${takes} ("input": ${JSON.stringify(given)}); ${data.title} has ${images} images (use "input": [1, ${data.sampleShape.join(', ')}], or leave it out)`,
+    );
   }
   let built: BuiltSpec;
   try {
@@ -97,7 +108,9 @@ function readSpecJson(value: string): unknown {
  * @example
  * const { model, input } = await readWeightsModel('lenet.safetensors');
  */
-export async function readWeightsModel(value: string): Promise<{ model: SavableModel; input: number[] | undefined; label: string; file: string }> {
+export async function readWeightsModel(
+  value: string,
+): Promise<{ model: SavableModel; input: number[] | undefined; label: string; file: string }> {
   const file = checkFileExists('--weights', value);
   const { loadModel, modelShapes } = await import('../train/saved-model');
   const model = loadModel(file);

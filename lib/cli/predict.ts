@@ -3,7 +3,14 @@
 // resizing live in image.ts.
 import { Command } from 'commander';
 import { CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD } from '../data/cifar10';
-import { FASHION_MNIST_CLASSES, FASHION_MNIST_MEAN, FASHION_MNIST_STD, MNIST_CLASSES, MNIST_MEAN, MNIST_STD } from '../data/mnist';
+import {
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_MEAN,
+  FASHION_MNIST_STD,
+  MNIST_CLASSES,
+  MNIST_MEAN,
+  MNIST_STD,
+} from '../data/mnist';
 import { FileFormatError } from '../errors';
 import { registerPlot } from '../plot/command';
 import { formatPercent } from '../train/progress';
@@ -37,7 +44,11 @@ export interface DatasetPreprocessing {
  * @example
  * datasetPreprocessing('fashion-mnist', 1, 10); // { name: 'Fashion-MNIST', mean: [0.286], std: [0.353], classes: [...] }
  */
-export function datasetPreprocessing(dataset: string | undefined, channels: number, numClasses: number): DatasetPreprocessing {
+export function datasetPreprocessing(
+  dataset: string | undefined,
+  channels: number,
+  numClasses: number,
+): DatasetPreprocessing {
   const key = dataset?.toLowerCase().replace(/[^a-z0-9]/g, '') ?? (channels === 3 ? 'cifar10' : undefined);
   const known: Record<string, [string, number, readonly number[], readonly number[], readonly string[]]> = {
     cifar10: ['CIFAR-10', 3, CIFAR10_MEAN, CIFAR10_STD, CIFAR10_CLASSES],
@@ -94,7 +105,11 @@ export function registerPredictAndPlot(program: Command, io: CliIO, setExitCode:
     .command('predict')
     .description('classify PNG images with a saved model and print the most probable classes')
     .argument('<images...>', 'PNG files (RGB, RGBA, gray, 8 or 16 bits; resized to the model input)')
-    .requiredOption('--weights <file>', 'a .safetensors file saved by `simdnet train`, or an ONNX model (.onnx)', nonEmpty)
+    .requiredOption(
+      '--weights <file>',
+      'a .safetensors file saved by `simdnet train`, or an ONNX model (.onnx)',
+      nonEmpty,
+    )
     .option('--top <k>', 'classes to print per image', integerAtLeast(1), 5)
     .addHelpText('after', PREDICT_HELP)
     .action(async (images: string[], opts: PredictCommandOptions) => setExitCode(await runPredict(images, opts, io)));
@@ -112,11 +127,15 @@ export async function runPredict(images: string[], opts: PredictCommandOptions, 
   const net = await loadClassifier(weights, opts.weights);
   const { channels, height, width, numClasses: classCount, dataset } = net;
   if (channels !== 1 && channels !== 3) {
-    throw new FileFormatError(opts.weights, `predict reads PNG images into 1 or 3 channels; this model takes ${channels}x${height}x${width}`);
+    throw new FileFormatError(
+      opts.weights,
+      `predict reads PNG images into 1 or 3 channels; this model takes ${channels}x${height}x${width}`,
+    );
   }
   const prep = datasetPreprocessing(dataset, channels, classCount);
   if (prep.name === undefined) {
-    const what = dataset === undefined ? 'no dataset' : `dataset "${dataset}", which has no known ${channels}-channel statistics`;
+    const what =
+      dataset === undefined ? 'no dataset' : `dataset "${dataset}", which has no known ${channels}-channel statistics`;
     println(io.stderr, `note: ${opts.weights} records ${what}; pixels are scaled to [0, 1] without normalisation`);
   }
 
@@ -129,7 +148,10 @@ export async function runPredict(images: string[], opts: PredictCommandOptions, 
   const logits = net.model.predict(new Tensor(batch, [images.length, channels, height, width]));
   const k = Math.min(opts.top, classCount);
   const scaling = prep.name === undefined ? 'scaled to [0, 1] only' : `normalised with the ${prep.name} mean/std`;
-  println(io.stdout, `model: ${net.name}, input ${channels}x${height}x${width}, ${classCount} classes; images resized bilinearly, ${scaling}`);
+  println(
+    io.stdout,
+    `model: ${net.name}, input ${channels}x${height}x${width}, ${classCount} classes; images resized bilinearly, ${scaling}`,
+  );
   images.forEach((file, i) => {
     println(io.stdout, file);
     const row = logits.data.subarray(i * classCount, (i + 1) * classCount);
@@ -144,9 +166,15 @@ export async function runPredict(images: string[], opts: PredictCommandOptions, 
  * @example
  * formatTopK(topK(logits, 5), CIFAR10_CLASSES).forEach((line) => console.log(line));
  */
-export function formatTopK(top: { index: number; probability: number }[], classes: readonly string[] | undefined): string[] {
+export function formatTopK(
+  top: { index: number; probability: number }[],
+  classes: readonly string[] | undefined,
+): string[] {
   const names = top.map(({ index }) => classes?.[index] ?? `class ${index}`);
   const width = Math.max(...names.map((n) => n.length));
   const rank = String(top.length).length;
-  return top.map(({ probability }, r) => `  ${String(r + 1).padStart(rank)}  ${names[r].padEnd(width)}  ${formatPercent(probability).padStart(7)}`);
+  return top.map(
+    ({ probability }, r) =>
+      `  ${String(r + 1).padStart(rank)}  ${names[r].padEnd(width)}  ${formatPercent(probability).padStart(7)}`,
+  );
 }

@@ -44,9 +44,11 @@ Examples:
 
 /** Parser of --input: sizes >= 1 separated by commas, batch first ("1,3,32,32"). */
 export function parseShape(value: string): number[] {
-  if (!/^\s*\d+(\s*,\s*\d+)*\s*$/.test(value)) throw new InvalidArgumentError('expected sizes separated by commas, batch first, e.g. 1,3,32,32.');
+  if (!/^\s*\d+(\s*,\s*\d+)*\s*$/.test(value))
+    throw new InvalidArgumentError('expected sizes separated by commas, batch first, e.g. 1,3,32,32.');
   const shape = value.split(',').map(Number);
-  if (shape.some((d) => !Number.isSafeInteger(d) || d < 1)) throw new InvalidArgumentError('expected sizes >= 1, e.g. 1,3,32,32.');
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 1))
+    throw new InvalidArgumentError('expected sizes >= 1, e.g. 1,3,32,32.');
   return shape;
 }
 
@@ -56,13 +58,24 @@ export function registerSummary(program: Command, io: CliIO, setExitCode: (code:
     .command('summary')
     .description('print per-layer output shapes, parameters, multiply-adds (MACs) and activation memory of a model')
     .addOption(
-      new Option('--model <name>', 'a built-in model: lenet (CIFAR-10), lenet5 (28x28 grayscale) or block (seed-examples section 1); default lenet')
+      new Option(
+        '--model <name>',
+        'a built-in model: lenet (CIFAR-10), lenet5 (28x28 grayscale) or block (seed-examples section 1); default lenet',
+      )
         .choices(BUILTIN_MODELS)
         .conflicts(['modelFile', 'weights']),
     )
-    .addOption(new Option('--model-file <file>', 'a model described in a JSON file (format below)').argParser(nonEmpty).conflicts('weights'))
+    .addOption(
+      new Option('--model-file <file>', 'a model described in a JSON file (format below)')
+        .argParser(nonEmpty)
+        .conflicts('weights'),
+    )
     .option('--weights <file>', 'a .safetensors file saved by `simdnet train` (the model is rebuilt from it)', nonEmpty)
-    .option('--input <shape>', "input shape, batch first, e.g. 1,3,32,32 (default: the model's own, batch 1)", parseShape)
+    .option(
+      '--input <shape>',
+      "input shape, batch first, e.g. 1,3,32,32 (default: the model's own, batch 1)",
+      parseShape,
+    )
     .option('--json', 'print the counts as JSON (the object summary() returns) instead of a table')
     .addHelpText('after', MODEL_FILE_HELP)
     .action(async (opts: SummaryCommandOptions) => setExitCode(await runSummary(opts, io)));
@@ -81,7 +94,8 @@ export async function runSummary(opts: SummaryCommandOptions, io: CliIO): Promis
     result = summary(model, input);
   } catch (err) {
     // A shape the model cannot take is a bad --input; anything else is a runtime error.
-    if (opts.input && err instanceof RangeError) throw new UsageError(`--input ${opts.input.join(',')} does not fit ${label}: ${err.message}`);
+    if (opts.input && err instanceof RangeError)
+      throw new UsageError(`--input ${opts.input.join(',')} does not fit ${label}: ${err.message}`);
     throw err;
   }
   if (opts.json) {
@@ -113,9 +127,17 @@ async function resolveModel(opts: SummaryCommandOptions): Promise<{ model: Modul
       conv1: new Conv2d({ inChannels: 128, outChannels: 256, kernelSize: 3, stride: 2, padding: 1, bias: false }),
       conv2: new Conv2d({ inChannels: 256, outChannels: 512, kernelSize: 3, stride: 1, padding: 1, bias: false }),
     });
-    return { model, input: opts.input ?? [1, 128, 64, 64], label: 'block (two 3x3 convolutions 128 -> 256 stride 2 -> 512, padding 1, no bias)' };
+    return {
+      model,
+      input: opts.input ?? [1, 128, 64, 64],
+      label: 'block (two 3x3 convolutions 128 -> 256 stride 2 -> 512, padding 1, no bias)',
+    };
   }
   const model = name === 'lenet5' ? new LeNet({ inChannels: 1, imageSize: 28 }) : new LeNet();
   const { inChannels, imageSize } = model.config;
-  return { model, input: opts.input ?? [1, inChannels, imageSize, imageSize], label: `${name} (${describeModule(model)})` };
+  return {
+    model,
+    input: opts.input ?? [1, inChannels, imageSize, imageSize],
+    label: `${name} (${describeModule(model)})`,
+  };
 }

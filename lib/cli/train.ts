@@ -8,7 +8,17 @@ import * as path from 'path';
 import type { EpochRecord, FitPosition } from '../train/trainer';
 import type { CheckpointSettings } from '../train/checkpoint';
 import { formatPercent, PROGRESS_MODES, type ProgressMode } from '../train/progress';
-import { checkDataPath, checkOutputPath, DATA_HELP, DATASET_KEY, DATASET_NAMES, DATASETS, loadDataset, takeFirst, type DatasetName } from './data-path';
+import {
+  checkDataPath,
+  checkOutputPath,
+  DATA_HELP,
+  DATASET_KEY,
+  DATASET_NAMES,
+  DATASETS,
+  loadDataset,
+  takeFirst,
+  type DatasetName,
+} from './data-path';
 import { RECIPE_NAMES, RECIPES, type Recipe } from '../train/recipes';
 import { HISTORY_KEY } from '../plot/training-curves';
 import { EXIT_INTERRUPTED, EXIT_OK, println, UsageError, type CliIO } from './io';
@@ -44,23 +54,45 @@ export interface TrainCommandOptions {
 export function registerTrain(program: Command, io: CliIO, setExitCode: (code: number) => void): void {
   program
     .command('train')
-    .description('train LeNet on CIFAR-10 (LeNet-5 on MNIST or Fashion-MNIST), or a model described in a JSON file, with Adam and save the weights as safetensors')
+    .description(
+      'train LeNet on CIFAR-10 (LeNet-5 on MNIST or Fashion-MNIST), or a model described in a JSON file, with Adam and save the weights as safetensors',
+    )
     .addOption(new Option('--dataset <name>', 'the dataset to train on').choices(DATASET_NAMES).default('cifar10'))
     .requiredOption('--data <path>', DATA_HELP, nonEmpty)
-    .option('--download', 'download the dataset into --data when it holds none (CIFAR-10 163 MB, MNIST 11 MB, Fashion-MNIST 30 MB)')
+    .option(
+      '--download',
+      'download the dataset into --data when it holds none (CIFAR-10 163 MB, MNIST 11 MB, Fashion-MNIST 30 MB)',
+    )
     .option('--epochs <n>', 'passes over the training set', integerAtLeast(1), 10)
     .option('--batch-size <n>', 'training images per batch', integerAtLeast(1), 64)
     .option('--lr <rate>', 'Adam learning rate', positiveNumber, 1e-3)
     .option('--seed <n>', 'seed of weight initialisation and shuffling', integerAtLeast(0), 0)
     .option('--out <file>', 'where to save the weights', nonEmpty, 'model.safetensors')
     .option('--history <file>', 'write the per-epoch history as JSON here after every epoch', nonEmpty)
-    .addOption(new Option('--progress <mode>', 'progress output on stderr: a bar on a terminal, log lines, or none').choices(PROGRESS_MODES).default('auto'))
+    .addOption(
+      new Option('--progress <mode>', 'progress output on stderr: a bar on a terminal, log lines, or none')
+        .choices(PROGRESS_MODES)
+        .default('auto'),
+    )
     .option('--limit <n>', 'use only the first N training images (for smoke tests)', integerAtLeast(1))
-    .option('--checkpoint <dir>', 'save the full training state (weights, optimizer, schedule, RNG states, position) in DIR/checkpoint.safetensors after every epoch and on Ctrl+C', nonEmpty)
+    .option(
+      '--checkpoint <dir>',
+      'save the full training state (weights, optimizer, schedule, RNG states, position) in DIR/checkpoint.safetensors after every epoch and on Ctrl+C',
+      nonEmpty,
+    )
     .option('--checkpoint-every <n>', 'with --checkpoint: also save every N training steps', integerAtLeast(1))
     .option('--resume', 'continue the run saved in --checkpoint DIR (the settings must match)')
-    .option('--model-file <file>', "train the model described in this JSON file (docs/models.md) instead of the recipe's LeNet; the recipe's optimizer, schedule, augmentation and defaults still apply", nonEmpty)
-    .addOption(new Option('--recipe <name>', `a tuned recipe: ${RECIPE_NAMES.map((n) => `${n} (${RECIPES[n].description})`).join('; ')}; --epochs, --lr and --batch-size given on the command line still win`).choices(RECIPE_NAMES))
+    .option(
+      '--model-file <file>',
+      "train the model described in this JSON file (docs/models.md) instead of the recipe's LeNet; the recipe's optimizer, schedule, augmentation and defaults still apply",
+      nonEmpty,
+    )
+    .addOption(
+      new Option(
+        '--recipe <name>',
+        `a tuned recipe: ${RECIPE_NAMES.map((n) => `${n} (${RECIPES[n].description})`).join('; ')}; --epochs, --lr and --batch-size given on the command line still win`,
+      ).choices(RECIPE_NAMES),
+    )
     .action(async (opts: TrainCommandOptions, cmd: Command) => {
       // A recipe's epochs, lr and batch size replace the defaults, not values the user typed.
       const recipe = opts.recipe === undefined ? undefined : RECIPES[opts.recipe];
@@ -82,10 +114,23 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   const historyPath = opts.history === undefined ? undefined : checkOutputPath('--history', opts.history);
   const { title, sampleShape, numClasses } = DATASETS[dataset];
   // A model file is read and checked against the dataset before the data loads (and before a checkpoint folder is made).
-  const custom = opts.modelFile === undefined ? undefined : await (await import('./model-source')).readTrainingModelFile(opts.modelFile, DATASETS[dataset], opts.seed);
+  const custom =
+    opts.modelFile === undefined
+      ? undefined
+      : await (await import('./model-source')).readTrainingModelFile(opts.modelFile, DATASETS[dataset], opts.seed);
   const checkpointFile = checkCheckpointOptions(opts);
   // The addon loads here, not at startup, so --help works without it.
-  const [{ DataLoader }, { Adam }, { AdamW }, { manualSeed }, { fit }, { modelMetadata }, { saveSafetensors }, { buildRecipe }, ckpt] = await Promise.all([
+  const [
+    { DataLoader },
+    { Adam },
+    { AdamW },
+    { manualSeed },
+    { fit },
+    { modelMetadata },
+    { saveSafetensors },
+    { buildRecipe },
+    ckpt,
+  ] = await Promise.all([
     import('../data/loader'),
     import('../optim/adam'),
     import('../optim/adamw'),
@@ -97,7 +142,8 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     import('../train/checkpoint'),
   ]);
   // Read before the data loads, so a bad or missing checkpoint fails fast.
-  const checkpoint = opts.resume === true && checkpointFile !== undefined ? ckpt.readCheckpoint(checkpointFile) : undefined;
+  const checkpoint =
+    opts.resume === true && checkpointFile !== undefined ? ckpt.readCheckpoint(checkpointFile) : undefined;
   const log = opts.progress === 'none' ? undefined : io.stderr;
   const fullTrain = await loadDataset(loc, true, log);
   const test = await loadDataset(loc, false, log);
@@ -106,22 +152,46 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     println(io.stdout, 'interrupted before training started; nothing saved');
     return EXIT_INTERRUPTED;
   }
-  println(io.stdout, `data: ${title}, ${train.length} training images${train.length < fullTrain.length ? ` (first ${train.length} of ${fullTrain.length})` : ''}, ${test.length} test images`);
+  println(
+    io.stdout,
+    `data: ${title}, ${train.length} training images${train.length < fullTrain.length ? ` (first ${train.length} of ${fullTrain.length})` : ''}, ${test.length} test images`,
+  );
 
   manualSeed(opts.seed);
   const recipe: Recipe = RECIPES[opts.recipe ?? 'lenet'];
   // CIFAR-10: the course's LeNet; 28x28 grey images: LeNet-5 (conv1 padded by 2, so 61,706 parameters); or the --model-file model.
-  const { model, modelName, transform } = buildRecipe(recipe, sampleShape, numClasses, custom && { model: custom.model, name: opts.modelFile as string });
+  const { model, modelName, transform } = buildRecipe(
+    recipe,
+    sampleShape,
+    numClasses,
+    custom && { model: custom.model, name: opts.modelFile as string },
+  );
   if (custom !== undefined && /^(softmax|sigmoid)$/.test(lastLayerType(custom.spec.layers))) {
-    println(io.stderr, `note: ${opts.modelFile} ends in ${lastLayerType(custom.spec.layers)}, but training applies cross-entropy to the model's output as logits; end with the linear layer (or logsoftmax) instead`);
+    println(
+      io.stderr,
+      `note: ${opts.modelFile} ends in ${lastLayerType(custom.spec.layers)}, but training applies cross-entropy to the model's output as logits; end with the linear layer (or logsoftmax) instead`,
+    );
   }
-  const optimizer = recipe.optimizer === 'adamw' ? new AdamW(model.parameters(), { lr: opts.lr, weightDecay: recipe.weightDecay }) : new Adam(model.parameters(), { lr: opts.lr });
-  const schedule = recipe.cosine ? new (await import('../optim/lr-scheduler')).CosineAnnealingLR(optimizer, { tMax: opts.epochs }) : undefined;
+  const optimizer =
+    recipe.optimizer === 'adamw'
+      ? new AdamW(model.parameters(), { lr: opts.lr, weightDecay: recipe.weightDecay })
+      : new Adam(model.parameters(), { lr: opts.lr });
+  const schedule = recipe.cosine
+    ? new (await import('../optim/lr-scheduler')).CosineAnnealingLR(optimizer, { tMax: opts.epochs })
+    : undefined;
   const trainLoader = new DataLoader(train, { batchSize: opts.batchSize, shuffle: true, seed: opts.seed, transform });
   const testLoader = new DataLoader(test, { batchSize: 256 });
-  const extras = [recipe.cosine ? 'cosine schedule' : '', recipe.flip ? 'flips' : '', recipe.cropPadding > 0 ? `crops (padding ${recipe.cropPadding})` : ''].filter(Boolean);
-  const optName = recipe.optimizer === 'adamw' ? `AdamW lr ${opts.lr} weight decay ${recipe.weightDecay}` : `Adam lr ${opts.lr}`;
-  println(io.stdout, `model: ${modelName} (${model.numParameters()} parameters), ${optName}${extras.length ? ` (${extras.join(', ')})` : ''}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`);
+  const extras = [
+    recipe.cosine ? 'cosine schedule' : '',
+    recipe.flip ? 'flips' : '',
+    recipe.cropPadding > 0 ? `crops (padding ${recipe.cropPadding})` : '',
+  ].filter(Boolean);
+  const optName =
+    recipe.optimizer === 'adamw' ? `AdamW lr ${opts.lr} weight decay ${recipe.weightDecay}` : `Adam lr ${opts.lr}`;
+  println(
+    io.stdout,
+    `model: ${modelName} (${model.numParameters()} parameters), ${optName}${extras.length ? ` (${extras.join(', ')})` : ''}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`,
+  );
 
   const settings: CheckpointSettings = {
     dataset,
@@ -138,8 +208,12 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   if (checkpoint !== undefined) {
     const diffs = ckpt.settingsMismatches(checkpoint.meta.settings, settings);
     if (diffs.length > 0) {
-      const list = diffs.map(([k, was, now]) => `${SETTING_FLAGS[k] ?? k} was ${formatSetting(k, was)}, now ${formatSetting(k, now)}`).join('; ');
-      throw new UsageError(`--resume: ${opts.checkpoint} holds a run with other settings (${list}); run with the same settings, or use another --checkpoint folder`);
+      const list = diffs
+        .map(([k, was, now]) => `${SETTING_FLAGS[k] ?? k} was ${formatSetting(k, was)}, now ${formatSetting(k, now)}`)
+        .join('; ');
+      throw new UsageError(
+        `--resume: ${opts.checkpoint} holds a run with other settings (${list}); run with the same settings, or use another --checkpoint folder`,
+      );
     }
     resumeFrom = ckpt.restoreCheckpoint(checkpoint, { model, optimizer, scheduler: schedule });
     println(io.stdout, `resumed from ${checkpointFile} at epoch ${resumeFrom.epoch}, batch ${resumeFrom.batch}`);
@@ -147,7 +221,11 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   const checkpointHook =
     checkpointFile === undefined
       ? undefined
-      : { every: opts.checkpointEvery, save: (position: FitPosition) => ckpt.saveCheckpoint(checkpointFile, { model, optimizer, scheduler: schedule, settings }, position) };
+      : {
+          every: opts.checkpointEvery,
+          save: (position: FitPosition) =>
+            ckpt.saveCheckpoint(checkpointFile, { model, optimizer, scheduler: schedule, settings }, position),
+        };
 
   const history = await fit(model, {
     trainLoader,
@@ -167,10 +245,19 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   });
   // saveModel's metadata (architecture and config) plus the dataset, so `eval` needs no --dataset.
   // The per-epoch history too, so `simdnet eval --plot` can draw the training curves from this file alone.
-  saveSafetensors(out, model.stateDict(), { ...modelMetadata(model), [DATASET_KEY]: dataset, [HISTORY_KEY]: JSON.stringify(history.epochs) });
+  saveSafetensors(out, model.stateDict(), {
+    ...modelMetadata(model),
+    [DATASET_KEY]: dataset,
+    [HISTORY_KEY]: JSON.stringify(history.epochs),
+  });
   if (history.stopped) {
     const at = history.stoppedAt;
-    const where = at === undefined ? '' : at.batch === 0 ? ` before epoch ${at.epoch}` : ` in epoch ${at.epoch} after ${at.batch} batches`;
+    const where =
+      at === undefined
+        ? ''
+        : at.batch === 0
+          ? ` before epoch ${at.epoch}`
+          : ` in epoch ${at.epoch} after ${at.batch} batches`;
     println(io.stdout, `stopped${where}; saved the weights to ${opts.out}`);
     return EXIT_INTERRUPTED;
   }
@@ -180,13 +267,21 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
 
 /** The flag of each checkpoint setting, for mismatch messages. */
 const SETTING_FLAGS: Readonly<Record<string, string>> = {
-  dataset: '--dataset', recipe: '--recipe', seed: '--seed', batchSize: '--batch-size', epochs: '--epochs', lr: '--lr', limit: '--limit', model: '--model-file',
+  dataset: '--dataset',
+  recipe: '--recipe',
+  seed: '--seed',
+  batchSize: '--batch-size',
+  epochs: '--epochs',
+  lr: '--lr',
+  limit: '--limit',
+  model: '--model-file',
 };
 
 function formatSetting(key: string, v: unknown): string {
   if (v === null || v === undefined) return '(not given)';
   // A model spec is long JSON: a short digest tells two specs apart.
-  if (key === 'model' && typeof v === 'string') return `a model spec (sha256 ${createHash('sha256').update(v).digest('hex').slice(0, 12)})`;
+  if (key === 'model' && typeof v === 'string')
+    return `a model spec (sha256 ${createHash('sha256').update(v).digest('hex').slice(0, 12)})`;
   return String(v);
 }
 
@@ -206,22 +301,32 @@ function checkCheckpointOptions(opts: TrainCommandOptions): string | undefined {
   }
   const dir = path.resolve(opts.checkpoint);
   const stat = fs.statSync(dir, { throwIfNoEntry: false });
-  if (stat !== undefined && !stat.isDirectory()) throw new UsageError(`--checkpoint: ${opts.checkpoint} is not a folder`);
+  if (stat !== undefined && !stat.isDirectory())
+    throw new UsageError(`--checkpoint: ${opts.checkpoint} is not a folder`);
   if (stat === undefined) {
-    if (!fs.statSync(path.dirname(dir), { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--checkpoint: folder ${path.dirname(opts.checkpoint)} does not exist`);
+    if (!fs.statSync(path.dirname(dir), { throwIfNoEntry: false })?.isDirectory())
+      throw new UsageError(`--checkpoint: folder ${path.dirname(opts.checkpoint)} does not exist`);
     fs.mkdirSync(dir);
   }
   const file = path.join(dir, 'checkpoint.safetensors');
   const exists = fs.existsSync(file);
-  if (opts.resume === true && !exists) throw new UsageError(`--resume: ${opts.checkpoint} holds no checkpoint (checkpoint.safetensors)`);
-  if (opts.resume !== true && exists) throw new UsageError(`--checkpoint: ${opts.checkpoint} already holds a checkpoint; pass --resume to continue it, or use another folder`);
+  if (opts.resume === true && !exists)
+    throw new UsageError(`--resume: ${opts.checkpoint} holds no checkpoint (checkpoint.safetensors)`);
+  if (opts.resume !== true && exists)
+    throw new UsageError(
+      `--checkpoint: ${opts.checkpoint} already holds a checkpoint; pass --resume to continue it, or use another folder`,
+    );
   return file;
 }
 
 /** "epoch  3/10  train loss 1.2345 acc 55.10%  test loss 1.3000 acc 52.00%  41.2s  1500 img/s". */
 export function formatEpochLine(r: EpochRecord, epochs: number): string {
-  const parts = [`epoch ${String(r.epoch).padStart(String(epochs).length)}/${epochs}`, `train loss ${r.trainLoss.toFixed(4)} acc ${formatPercent(r.trainAccuracy)}`];
-  if (r.testLoss !== undefined && r.testAccuracy !== undefined) parts.push(`test loss ${r.testLoss.toFixed(4)} acc ${formatPercent(r.testAccuracy)}`);
+  const parts = [
+    `epoch ${String(r.epoch).padStart(String(epochs).length)}/${epochs}`,
+    `train loss ${r.trainLoss.toFixed(4)} acc ${formatPercent(r.trainAccuracy)}`,
+  ];
+  if (r.testLoss !== undefined && r.testAccuracy !== undefined)
+    parts.push(`test loss ${r.testLoss.toFixed(4)} acc ${formatPercent(r.testAccuracy)}`);
   parts.push(`${r.seconds.toFixed(1)}s`, `${r.imagesPerSecond.toFixed(0)} img/s`);
   return parts.join('  ');
 }

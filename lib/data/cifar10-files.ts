@@ -9,7 +9,13 @@ import { FileFormatError } from '../errors';
 export const CIFAR10_RECORD_BYTES = 1 + 3 * 32 * 32;
 export const CIFAR10_ARCHIVE = 'cifar-10-binary.tar.gz';
 export const CIFAR10_FOLDER = 'cifar-10-batches-bin';
-export const CIFAR10_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
+export const CIFAR10_TRAIN_FILES = [
+  'data_batch_1.bin',
+  'data_batch_2.bin',
+  'data_batch_3.bin',
+  'data_batch_4.bin',
+  'data_batch_5.bin',
+];
 export const CIFAR10_TEST_FILES = ['test_batch.bin'];
 
 /** Where the data of a root lives: a folder of .bin files, or a .tar.gz archive. */
@@ -64,7 +70,8 @@ function readFolder(dir: string, names: string[]): Part[] {
   return names.map((name) => {
     const file = path.join(dir, name);
     const st = statOrNull(file);
-    if (st === null || !st.isFile()) throw new FileFormatError(file, `missing batch file (expected ${names.join(', ')} in ${dir})`);
+    if (st === null || !st.isFile())
+      throw new FileFormatError(file, `missing batch file (expected ${names.join(', ')} in ${dir})`);
     checkSize(file, st.size);
     const data = Buffer.allocUnsafe(st.size);
     const fd = fs.openSync(file, 'r');
@@ -113,7 +120,8 @@ function readArchive(archive: string, names: string[]): Part[] {
   }
   return names.map((name) => {
     const part = found.get(name);
-    if (part === undefined) throw new FileFormatError(archive, `missing batch file ${CIFAR10_FOLDER}/${name} in the archive`);
+    if (part === undefined)
+      throw new FileFormatError(archive, `missing batch file ${CIFAR10_FOLDER}/${name} in the archive`);
     checkLabels(part.file, part.data);
     return part;
   });

@@ -10,7 +10,16 @@ import { checkMd5, downloadFile, fileMd5, parseHttpUrl } from './download';
 
 /** Class names in label order (batches.meta.txt). */
 export const CIFAR10_CLASSES: readonly string[] = Object.freeze([
-  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
 ]);
 /** Per-channel (R, G, B) mean of the training set after x/255; torchvision's commonly used CIFAR-10 values. */
 export const CIFAR10_MEAN: readonly number[] = Object.freeze([0.4914, 0.4822, 0.4465]);
@@ -73,7 +82,9 @@ export class CIFAR10 implements Dataset {
   constructor(options: CIFAR10Options = {}) {
     const o = resolveOptions(options);
     if (o.download) {
-      throw new TypeError('CIFAR10: download needs the async factory: use `await CIFAR10.load({ ..., download: true })`');
+      throw new TypeError(
+        'CIFAR10: download needs the async factory: use `await CIFAR10.load({ ..., download: true })`',
+      );
     }
     const source = locateCifar10(o.root);
     if (source === null) {
@@ -103,7 +114,10 @@ export class CIFAR10 implements Dataset {
     // Data under root is used as is; only our own cached download is md5-checked (root defaults to the cache folder).
     if (!o.download || (source !== null && source.path !== cached)) return new CIFAR10({ ...options, download: false });
     parseHttpUrl(options.url !== undefined ? 'CIFAR10: url' : 'SIMDNET_CIFAR10_URL', o.url);
-    const ok = await fileMd5(cached).then((m) => m === o.md5, () => false);
+    const ok = await fileMd5(cached).then(
+      (m) => m === o.md5,
+      () => false,
+    );
     if (!ok) await downloadFile(o.url, cached, { md5: o.md5, timeoutMs: o.timeoutMs, onProgress: o.onProgress });
     return new CIFAR10({ ...options, root: cached, download: false });
   }
@@ -162,20 +176,24 @@ interface Resolved {
 
 /** Applies defaults (option, then env var, then built-in) and validates types, naming the option. */
 function resolveOptions(options: CIFAR10Options): Resolved {
-  if (options === null || typeof options !== 'object') throw new TypeError(`CIFAR10: options must be an object, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`CIFAR10: options must be an object, got ${describe(options)}`);
   for (const k of Object.keys(options)) {
     if (!KNOWN.has(k)) throw new TypeError(`CIFAR10: unknown option "${k}" (known: ${[...KNOWN].join(', ')})`);
   }
   const str = (name: string, v: unknown): string | undefined => {
-    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new TypeError(`CIFAR10: ${name} must be a non-empty string, got ${describe(v)}`);
+    if (v !== undefined && (typeof v !== 'string' || v === ''))
+      throw new TypeError(`CIFAR10: ${name} must be a non-empty string, got ${describe(v)}`);
     return v as string | undefined;
   };
   const bool = (name: string, v: unknown, def: boolean): boolean => {
-    if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`CIFAR10: ${name} must be a boolean, got ${describe(v)}`);
+    if (v !== undefined && typeof v !== 'boolean')
+      throw new TypeError(`CIFAR10: ${name} must be a boolean, got ${describe(v)}`);
     return (v as boolean | undefined) ?? def;
   };
   const env = (name: string): string | undefined => process.env[name] || undefined;
-  const cacheDir = str('cacheDir', options.cacheDir) ?? env('SIMDNET_CACHE_DIR') ?? path.join(os.homedir(), '.cache', 'simdnet');
+  const cacheDir =
+    str('cacheDir', options.cacheDir) ?? env('SIMDNET_CACHE_DIR') ?? path.join(os.homedir(), '.cache', 'simdnet');
   const url = str('url', options.url) ?? env('SIMDNET_CIFAR10_URL') ?? CIFAR10_URL;
   // An env var is only checked when a download needs it; a bad option is reported at once.
   if (options.url !== undefined) parseHttpUrl('CIFAR10: url', url);

@@ -59,15 +59,20 @@ export class TensorDataset implements Dataset {
     const n = labels.length;
     let shape: readonly number[];
     if (images instanceof Tensor) {
-      if (images.ndim !== 4) throw new ShapeError(`TensorDataset: images must have shape [N, C, H, W], got ${formatShape(images.shape)}`);
+      if (images.ndim !== 4)
+        throw new ShapeError(`TensorDataset: images must have shape [N, C, H, W], got ${formatShape(images.shape)}`);
       if (images.shape[0] !== n) {
-        throw new ShapeError(`TensorDataset: images has ${images.shape[0]} samples (shape ${formatShape(images.shape)}) but labels has ${n}`);
+        throw new ShapeError(
+          `TensorDataset: images has ${images.shape[0]} samples (shape ${formatShape(images.shape)}) but labels has ${n}`,
+        );
       }
       shape = images.shape.slice(1);
       if (options.sampleShape !== undefined) {
         const given = checkSampleShape(options.sampleShape);
         if (formatShape(given) !== formatShape(shape)) {
-          throw new ShapeError(`TensorDataset: sampleShape ${formatShape(given)} != images shape ${formatShape(images.shape)} without N`);
+          throw new ShapeError(
+            `TensorDataset: sampleShape ${formatShape(given)} != images shape ${formatShape(images.shape)} without N`,
+          );
         }
       }
       this.data = images.data;
@@ -78,20 +83,27 @@ export class TensorDataset implements Dataset {
       shape = checkSampleShape(options.sampleShape);
       const want = n * shapeSize(shape);
       if (images.length !== want) {
-        throw new ShapeError(`TensorDataset: images length ${images.length} != N*C*H*W = ${n}*${shapeSize(shape)} = ${want}`);
+        throw new ShapeError(
+          `TensorDataset: images length ${images.length} != N*C*H*W = ${n}*${shapeSize(shape)} = ${want}`,
+        );
       }
       this.data = images;
     } else {
       throw new TypeError(`TensorDataset: images must be a Tensor or a Float32Array, got ${describe(images)}`);
     }
     const k = options.classes?.length;
-    if (options.classes !== undefined && (!Array.isArray(options.classes) || options.classes.some((c) => typeof c !== 'string'))) {
+    if (
+      options.classes !== undefined &&
+      (!Array.isArray(options.classes) || options.classes.some((c) => typeof c !== 'string'))
+    ) {
       throw new TypeError('TensorDataset: options.classes must be an array of strings');
     }
     for (let i = 0; i < n; i++) {
       // Negative or out-of-range labels would index past the logits in the loss; catch them here.
       if (labels[i] < 0 || (k !== undefined && labels[i] >= k)) {
-        throw new RangeError(`TensorDataset: labels[${i}] = ${labels[i]}, expected 0..${k === undefined ? 'max' : k - 1}`);
+        throw new RangeError(
+          `TensorDataset: labels[${i}] = ${labels[i]}, expected 0..${k === undefined ? 'max' : k - 1}`,
+        );
       }
     }
     this.length = n;
@@ -148,7 +160,9 @@ export function checkBatchArgs(
   if (!isInt32Array(labels)) throw new TypeError(`${what}: labels must be an Int32Array, got ${describe(labels)}`);
   const b = checkInt(`${what}: indices.length`, indices?.length, 0);
   if (images.length !== b * sampleSize) {
-    throw new ShapeError(`${what}: images length ${images.length} != indices.length*C*H*W = ${b}*${sampleSize} = ${b * sampleSize}`);
+    throw new ShapeError(
+      `${what}: images length ${images.length} != indices.length*C*H*W = ${b}*${sampleSize} = ${b * sampleSize}`,
+    );
   }
   if (labels.length !== b) throw new ShapeError(`${what}: labels length ${labels.length} != indices.length = ${b}`);
   for (let j = 0; j < b; j++) checkIndex(what, indices[j], length);

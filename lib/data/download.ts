@@ -11,7 +11,10 @@ import { checkInt, describe } from '../errors';
 /** A download failed (HTTP status, network error, timeout, cut connection or md5 mismatch). `url` is the one requested. */
 export class DownloadError extends Error {
   override name = 'DownloadError';
-  constructor(readonly url: string, detail: string) {
+  constructor(
+    readonly url: string,
+    detail: string,
+  ) {
     super(`download ${url}: ${detail}`);
   }
 }
@@ -34,7 +37,8 @@ export interface DownloadOptions {
  */
 export async function downloadFile(url: string, dest: string, options: DownloadOptions = {}): Promise<void> {
   if (typeof url !== 'string') throw new TypeError(`downloadFile: url must be a string, got ${describe(url)}`);
-  if (typeof dest !== 'string' || dest === '') throw new TypeError(`downloadFile: dest must be a non-empty string, got ${describe(dest)}`);
+  if (typeof dest !== 'string' || dest === '')
+    throw new TypeError(`downloadFile: dest must be a non-empty string, got ${describe(dest)}`);
   const md5 = options.md5 === undefined ? undefined : checkMd5('downloadFile: md5', options.md5);
   const timeoutMs = checkInt('downloadFile: timeoutMs', options.timeoutMs ?? 60000, 1);
   const maxRedirects = checkInt('downloadFile: maxRedirects', options.maxRedirects ?? 5, 0);
@@ -63,7 +67,9 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
       }
     } catch (err) {
       // Node reports both a cut connection and our timeout's destroy() as a bare "aborted".
-      throw state.timedOut ? cut(`no data for ${timeoutMs} ms (timeout)`) : cut(`connection closed (${(err as Error).message})`);
+      throw state.timedOut
+        ? cut(`no data for ${timeoutMs} ms (timeout)`)
+        : cut(`connection closed (${(err as Error).message})`);
     }
     // A server that closes early can end the stream cleanly; the length is the only tell.
     if (total !== undefined && received !== total) throw cut('connection closed');
@@ -72,7 +78,10 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
     fh = undefined;
     const got = hash.digest('hex');
     if (md5 !== undefined && got !== md5) {
-      throw new DownloadError(url, `md5 mismatch: expected ${md5}, got ${got} (${received} bytes); the file was not kept`);
+      throw new DownloadError(
+        url,
+        `md5 mismatch: expected ${md5}, got ${got} (${received} bytes); the file was not kept`,
+      );
     }
     await rename(temp, dest);
     await syncDir(dir);
@@ -106,19 +115,27 @@ export function parseHttpUrl(what: string, url: string): URL {
   } catch {
     throw new TypeError(`${what} is not a valid URL: "${url}"`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError(`${what} must be http: or https:, got "${url}"`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new TypeError(`${what} must be http: or https:, got "${url}"`);
   return u;
 }
 
 /** GETs `u`, following redirects, and resolves with a 200 response whose body is not yet read. */
-function get(u: URL, original: string, timeoutMs: number, redirectsLeft: number, state: { timedOut: boolean }): Promise<http.IncomingMessage> {
+function get(
+  u: URL,
+  original: string,
+  timeoutMs: number,
+  redirectsLeft: number,
+  state: { timedOut: boolean },
+): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const lib = u.protocol === 'https:' ? https : http;
     const req = lib.get(u, { headers: { 'user-agent': 'simdnet' } }, (res) => {
       const status = res.statusCode ?? 0;
       if ([301, 302, 303, 307, 308].includes(status) && res.headers.location) {
         res.resume();
-        if (redirectsLeft === 0) return reject(new DownloadError(original, `too many redirects (last to ${res.headers.location})`));
+        if (redirectsLeft === 0)
+          return reject(new DownloadError(original, `too many redirects (last to ${res.headers.location})`));
         let next: URL;
         try {
           next = parseHttpUrl('redirect location', new URL(res.headers.location, u).href);
@@ -129,7 +146,9 @@ function get(u: URL, original: string, timeoutMs: number, redirectsLeft: number,
       }
       if (status !== 200) {
         res.resume();
-        return reject(new DownloadError(original, `HTTP ${status} ${res.statusMessage ?? ''}`.trim() + ` from ${u.href}`));
+        return reject(
+          new DownloadError(original, `HTTP ${status} ${res.statusMessage ?? ''}`.trim() + ` from ${u.href}`),
+        );
       }
       resolve(res);
     });

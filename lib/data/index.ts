@@ -14,6 +14,16 @@ export type { IdxArray, ReadIdxOptions } from './idx';
 export { parseIdx, readIdx } from './idx';
 export type { MNISTOptions } from './mnist';
 export {
-  FASHION_MNIST_CLASSES, FASHION_MNIST_MD5, FASHION_MNIST_MEAN, FASHION_MNIST_STD, FASHION_MNIST_URL, FashionMNIST,
-  MNIST, MNIST_CLASSES, MNIST_MD5, MNIST_MEAN, MNIST_STD, MNIST_URL,
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_MD5,
+  FASHION_MNIST_MEAN,
+  FASHION_MNIST_STD,
+  FASHION_MNIST_URL,
+  FashionMNIST,
+  MNIST,
+  MNIST_CLASSES,
+  MNIST_MD5,
+  MNIST_MEAN,
+  MNIST_STD,
+  MNIST_URL,
 } from './mnist';

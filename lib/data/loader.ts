@@ -54,9 +54,12 @@ export class DataLoader implements Iterable<Batch> {
     checkInt('DataLoader: dataset.length', dataset.length, 0);
     const s = dataset.sampleShape;
     if (!Array.isArray(s) || s.length !== 3 || s.some((d) => !Number.isSafeInteger(d) || d < 1)) {
-      throw new ShapeError(`DataLoader: dataset.sampleShape must be [C, H, W] with sizes >= 1, got ${Array.isArray(s) ? formatShape(s) : describe(s)}`);
+      throw new ShapeError(
+        `DataLoader: dataset.sampleShape must be [C, H, W] with sizes >= 1, got ${Array.isArray(s) ? formatShape(s) : describe(s)}`,
+      );
     }
-    if (options === null || typeof options !== 'object') throw new TypeError(`DataLoader: options must be an object, got ${describe(options)}`);
+    if (options === null || typeof options !== 'object')
+      throw new TypeError(`DataLoader: options must be an object, got ${describe(options)}`);
     for (const k of Object.keys(options)) {
       if (!KNOWN.has(k)) throw new TypeError(`DataLoader: unknown option "${k}" (known: ${[...KNOWN].join(', ')})`);
     }
@@ -133,16 +136,20 @@ function fillFromGet(ds: Dataset, idx: Int32Array, images: Float32Array, labels:
   for (let i = 0; i < idx.length; i++) {
     const { image, label } = ds.get(idx[i]);
     if (!isFloat32Array(image) || image.length !== size) {
-      throw new ShapeError(`DataLoader: dataset.get(${idx[i]}).image must be a Float32Array of ${size} floats, got ${describe(image)} of length ${image?.length}`);
+      throw new ShapeError(
+        `DataLoader: dataset.get(${idx[i]}).image must be a Float32Array of ${size} floats, got ${describe(image)} of length ${image?.length}`,
+      );
     }
-    if (!Number.isInteger(label)) throw new TypeError(`DataLoader: dataset.get(${idx[i]}).label must be an integer, got ${String(label)}`);
+    if (!Number.isInteger(label))
+      throw new TypeError(`DataLoader: dataset.get(${idx[i]}).label must be an integer, got ${String(label)}`);
     images.set(image, i * size);
     labels[i] = label;
   }
 }
 
 function checkBool(name: string, v: unknown): boolean {
-  if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`DataLoader: ${name} must be a boolean, got ${describe(v)}`);
+  if (v !== undefined && typeof v !== 'boolean')
+    throw new TypeError(`DataLoader: ${name} must be a boolean, got ${describe(v)}`);
   return v === true;
 }
 

@@ -70,7 +70,10 @@ export function readIdxSplit(files: IdxSplitFiles, numClasses: number): IdxSplit
   }
   if (count === 0) throw new FileFormatError(files.images, 'holds no images');
   if (labels.dims[0] !== count) {
-    throw new FileFormatError(files.labels, `has ${labels.dims[0]} labels but ${path.basename(files.images)} has ${count} images`);
+    throw new FileFormatError(
+      files.labels,
+      `has ${labels.dims[0]} labels but ${path.basename(files.images)} has ${count} images`,
+    );
   }
   for (let i = 0; i < count; i++) {
     if (labels.data[i] >= numClasses) {

@@ -65,20 +65,24 @@ const KNOWN = new Set(['root', 'train', 'download', 'normalize', 'cacheDir', 'ur
 /** Applies defaults (option, then env var, then built-in) and validates types, naming the dataset and the option. */
 export function resolveMnistOptions(spec: MnistSpec, options: MNISTOptions): ResolvedMnistOptions {
   const what = spec.name;
-  if (options === null || typeof options !== 'object') throw new TypeError(`${what}: options must be an object, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`${what}: options must be an object, got ${describe(options)}`);
   for (const k of Object.keys(options)) {
     if (!KNOWN.has(k)) throw new TypeError(`${what}: unknown option "${k}" (known: ${[...KNOWN].join(', ')})`);
   }
   const str = (name: string, v: unknown): string | undefined => {
-    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new TypeError(`${what}: ${name} must be a non-empty string, got ${describe(v)}`);
+    if (v !== undefined && (typeof v !== 'string' || v === ''))
+      throw new TypeError(`${what}: ${name} must be a non-empty string, got ${describe(v)}`);
     return v as string | undefined;
   };
   const bool = (name: string, v: unknown, def: boolean): boolean => {
-    if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${what}: ${name} must be a boolean, got ${describe(v)}`);
+    if (v !== undefined && typeof v !== 'boolean')
+      throw new TypeError(`${what}: ${name} must be a boolean, got ${describe(v)}`);
     return (v as boolean | undefined) ?? def;
   };
   const env = (name: string): string | undefined => process.env[name] || undefined;
-  const cacheDir = str('cacheDir', options.cacheDir) ?? env('SIMDNET_CACHE_DIR') ?? path.join(os.homedir(), '.cache', 'simdnet');
+  const cacheDir =
+    str('cacheDir', options.cacheDir) ?? env('SIMDNET_CACHE_DIR') ?? path.join(os.homedir(), '.cache', 'simdnet');
   const optionUrl = str('url', options.url);
   // An env var is only checked when a download needs it; a bad option is reported at once.
   if (optionUrl !== undefined) parseHttpUrl(`${what}: url`, optionUrl);
@@ -108,7 +112,8 @@ function resolveMd5(spec: MnistSpec, md5: unknown): Readonly<Record<string, stri
   }
   const out: Record<string, string> = { ...spec.md5 };
   for (const [file, sum] of Object.entries(md5)) {
-    if (!Object.prototype.hasOwnProperty.call(spec.md5, file)) throw new TypeError(`${spec.name}: md5 has unknown file "${file}" (known: ${Object.keys(spec.md5).join(', ')})`);
+    if (!Object.prototype.hasOwnProperty.call(spec.md5, file))
+      throw new TypeError(`${spec.name}: md5 has unknown file "${file}" (known: ${Object.keys(spec.md5).join(', ')})`);
     out[file] = checkMd5(`${spec.name}: md5["${file}"]`, sum);
   }
   return out;

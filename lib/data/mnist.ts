@@ -13,7 +13,16 @@ export type { MNISTOptions } from './mnist-options';
 export const MNIST_CLASSES: readonly string[] = Object.freeze(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
 /** torchvision's FashionMNIST.classes (the labels listed in zalandoresearch/fashion-mnist's README). */
 export const FASHION_MNIST_CLASSES: readonly string[] = Object.freeze([
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ]);
 /**
  * Mean and standard deviation of the 60,000 training images' pixels after x/255, as everyone uses them:
@@ -64,8 +73,14 @@ const PIXELS = 28 * 28;
 export class MNIST implements Dataset {
   /** What tells this dataset from its drop-in replacements (files, classes, statistics, mirror). */
   protected static readonly spec: MnistSpec = {
-    name: 'MNIST', folder: 'MNIST', classes: MNIST_CLASSES, mean: MNIST_MEAN[0], std: MNIST_STD[0],
-    url: MNIST_URL, urlEnv: 'SIMDNET_MNIST_URL', md5: MNIST_MD5,
+    name: 'MNIST',
+    folder: 'MNIST',
+    classes: MNIST_CLASSES,
+    mean: MNIST_MEAN[0],
+    std: MNIST_STD[0],
+    url: MNIST_URL,
+    urlEnv: 'SIMDNET_MNIST_URL',
+    md5: MNIST_MD5,
   };
   readonly length: number;
   readonly sampleShape: readonly number[] = Object.freeze([1, 28, 28]);
@@ -84,14 +99,19 @@ export class MNIST implements Dataset {
     const spec = (new.target as typeof MNIST).spec;
     const o = resolveMnistOptions(spec, options);
     if (o.download) {
-      throw new TypeError(`${spec.name}: download needs the async factory: use \`await ${spec.name}.load({ ..., download: true })\``);
+      throw new TypeError(
+        `${spec.name}: download needs the async factory: use \`await ${spec.name}.load({ ..., download: true })\``,
+      );
     }
     if (isFile(o.root)) {
       throw new FileFormatError(o.root, `expected a folder holding the IDX files (or torchvision's root), not a file`);
     }
     const found = locateIdxSplit(o.root, spec.folder, o.train);
     if (found === null) {
-      throw new FileFormatError(o.root, `no ${spec.name} ${o.train ? 'training' : 'test'} data found (${describeSearch(o.root, spec.folder, o.train)}); pass download: true to ${spec.name}.load to fetch it`);
+      throw new FileFormatError(
+        o.root,
+        `no ${spec.name} ${o.train ? 'training' : 'test'} data found (${describeSearch(o.root, spec.folder, o.train)}); pass download: true to ${spec.name}.load to fetch it`,
+      );
     }
     const split = readIdxSplit(found, spec.classes.length);
     this.pixels = split.pixels;
@@ -122,11 +142,20 @@ export class MNIST implements Dataset {
       const file = `${name}.gz`;
       const dest = path.join(cached, file);
       const md5 = o.md5[file];
-      if (await fileMd5(dest).then((m) => m === md5, () => false)) continue;
+      if (
+        await fileMd5(dest).then(
+          (m) => m === md5,
+          () => false,
+        )
+      )
+        continue;
       // The URL (maybe from an env var) is only checked when a file must be fetched.
       parseHttpUrl(o.urlSource, o.url);
       const base = o.url.endsWith('/') ? o.url : `${o.url}/`;
-      const onProgress = o.onProgress === undefined ? undefined : (received: number, total: number | undefined) => o.onProgress?.(received, total, file);
+      const onProgress =
+        o.onProgress === undefined
+          ? undefined
+          : (received: number, total: number | undefined) => o.onProgress?.(received, total, file);
       await downloadFile(new URL(file, base).href, dest, { md5, timeoutMs: o.timeoutMs, onProgress });
     }
     return new this({ ...options, root: cached, download: false });
@@ -169,8 +198,13 @@ export class MNIST implements Dataset {
  */
 export class FashionMNIST extends MNIST {
   protected static override readonly spec: MnistSpec = {
-    name: 'FashionMNIST', folder: 'FashionMNIST', classes: FASHION_MNIST_CLASSES, mean: FASHION_MNIST_MEAN[0], std: FASHION_MNIST_STD[0],
-    url: FASHION_MNIST_URL, urlEnv: 'SIMDNET_FASHION_MNIST_URL', md5: FASHION_MNIST_MD5,
+    name: 'FashionMNIST',
+    folder: 'FashionMNIST',
+    classes: FASHION_MNIST_CLASSES,
+    mean: FASHION_MNIST_MEAN[0],
+    std: FASHION_MNIST_STD[0],
+    url: FASHION_MNIST_URL,
+    urlEnv: 'SIMDNET_FASHION_MNIST_URL',
+    md5: FASHION_MNIST_MD5,
   };
 }
-

@@ -28,7 +28,9 @@ export function randomCrop(size: number, padding = 0): Transform {
   return (image, shape, rng) => {
     const [c, h, w] = checkSample('randomCrop', image, shape);
     if (h !== size || w !== size) {
-      throw new ShapeError(`randomCrop: size ${size} must equal the sample's H and W (in-place crop), got shape ${formatShape(shape)}`);
+      throw new ShapeError(
+        `randomCrop: size ${size} must equal the sample's H and W (in-place crop), got shape ${formatShape(shape)}`,
+      );
     }
     // Window top-left in padded coordinates, so the source pixel of (y, x) is (y + top - padding, x + left - padding).
     const top = rng.randint(h + 2 * padding - size + 1);
@@ -77,7 +79,8 @@ export function randomHorizontalFlip(p = 0.5): Transform {
 /** Applies `transforms` in order. */
 export function compose(...transforms: Transform[]): Transform {
   transforms.forEach((t, i) => {
-    if (typeof t !== 'function') throw new TypeError(`compose: argument ${i} must be a transform function, got ${describe(t)}`);
+    if (typeof t !== 'function')
+      throw new TypeError(`compose: argument ${i} must be a transform function, got ${describe(t)}`);
   });
   return (image, shape, rng) => {
     for (const t of transforms) t(image, shape, rng);
@@ -87,6 +90,7 @@ export function compose(...transforms: Transform[]): Transform {
 function checkSample(what: string, image: Float32Array, shape: readonly number[]): [number, number, number] {
   if (shape.length !== 3) throw new ShapeError(`${what}: expected a [C, H, W] sample shape, got ${formatShape(shape)}`);
   const [c, h, w] = shape;
-  if (image.length !== c * h * w) throw new ShapeError(`${what}: image length ${image.length} != C*H*W of ${formatShape(shape)}`);
+  if (image.length !== c * h * w)
+    throw new ShapeError(`${what}: image length ${image.length} != C*H*W of ${formatShape(shape)}`);
   return [c, h, w];
 }

@@ -30,7 +30,8 @@ type Attr = number | number[] | string;
 const FLOAT_ATTRS = new Set(['epsilon', 'alpha', 'momentum']);
 
 /** The layers emitLayer knows, for the error on any other. */
-export const EXPORTABLE_LAYERS = 'Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Linear, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, BatchNorm1d/2d, Dropout, nested Sequential';
+export const EXPORTABLE_LAYERS =
+  'Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Linear, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, BatchNorm1d/2d, Dropout, nested Sequential';
 
 /** Collects the graph's nodes and initializers while the layers are walked in order. */
 export class GraphBuilder {
@@ -104,13 +105,22 @@ function conv(g: GraphBuilder, name: string, prefix: string, layer: Conv1d | Con
  * kernel = stride = input / output (the windows PyTorch's adaptive pooling then uses). ONNX has no adaptive pooling, so
  * other sizes are refused, as torch.onnx.export refuses them.
  */
-function adaptiveAvgPool(g: GraphBuilder, name: string, layer: AdaptiveAvgPool2d, x: string, inShape: readonly number[], fail: (why: string) => Error): string {
+function adaptiveAvgPool(
+  g: GraphBuilder,
+  name: string,
+  layer: AdaptiveAvgPool2d,
+  x: string,
+  inShape: readonly number[],
+  fail: (why: string) => Error,
+): string {
   const [h, w] = [inShape[2], inShape[3]];
   const [oh, ow] = layer.outputShape(inShape).slice(2);
   if (oh === 1 && ow === 1) return g.node('GlobalAveragePool', name, [x]);
   if (h % oh !== 0 || w % ow !== 0) {
-    throw fail(`has output ${oh}x${ow} for the input ${h}x${w}: ONNX has no adaptive pooling, and an AveragePool (kernel = stride = input / output) ` +
-      'exists only when each output side divides the input side (or the output is 1x1), as in torch.onnx.export; pick such an output size or input shape');
+    throw fail(
+      `has output ${oh}x${ow} for the input ${h}x${w}: ONNX has no adaptive pooling, and an AveragePool (kernel = stride = input / output) ` +
+        'exists only when each output side divides the input side (or the output is 1x1), as in torch.onnx.export; pick such an output size or input shape',
+    );
   }
   const kernel = [h / oh, w / ow];
   return g.node('AveragePool', name, [x], { kernel_shape: kernel, strides: kernel, pads: [0, 0, 0, 0] });
@@ -150,7 +160,8 @@ export function emitLayer(g: GraphBuilder, name: string, layer: Module, x: strin
   }
   if (layer instanceof AvgPool2d) {
     rank(4, '[N, C, H, W]');
-    if (layer.divisorOverride !== undefined && layer.divisorOverride !== null) throw unsupported('has divisorOverride, which ONNX AveragePool cannot express');
+    if (layer.divisorOverride !== undefined && layer.divisorOverride !== null)
+      throw unsupported('has divisorOverride, which ONNX AveragePool cannot express');
     return g.node('AveragePool', nodeName, [x], {
       kernel_shape: [...layer.kernelSize],
       strides: [...layer.stride],
@@ -164,7 +175,8 @@ export function emitLayer(g: GraphBuilder, name: string, layer: Module, x: strin
     return adaptiveAvgPool(g, nodeName, layer, x, inShape, (why) => new RangeError(`${what} ${why}`));
   }
   if (layer instanceof Linear) {
-    if (inShape.length !== 2) throw unsupported(`is exported as Gemm, which needs a 2-d input, got ${formatShape(inShape)}`);
+    if (inShape.length !== 2)
+      throw unsupported(`is exported as Gemm, which needs a 2-d input, got ${formatShape(inShape)}`);
     const inputs = [x, g.floatInit(`${prefix}weight`, layer.weight.data)];
     if (layer.bias) inputs.push(g.floatInit(`${prefix}bias`, layer.bias.data));
     return g.node('Gemm', nodeName, inputs, { transB: 1 });
@@ -176,7 +188,9 @@ export function emitLayer(g: GraphBuilder, name: string, layer: Module, x: strin
   if (layer instanceof Softmax || layer instanceof LogSoftmax) {
     // Opset 13: one axis, as PyTorch's dim (negative counts from the end); the dim was checked against the shape already.
     if ((layer.dim < 0 ? layer.dim + inShape.length : layer.dim) === 0) {
-      throw unsupported(`has dim ${layer.dim}, the batch dimension: each sample's output would depend on the rest of the batch (importOnnx refuses it too)`);
+      throw unsupported(
+        `has dim ${layer.dim}, the batch dimension: each sample's output would depend on the rest of the batch (importOnnx refuses it too)`,
+      );
     }
     return g.node(layer instanceof Softmax ? 'Softmax' : 'LogSoftmax', nodeName, [x], { axis: layer.dim });
   }
@@ -184,7 +198,8 @@ export function emitLayer(g: GraphBuilder, name: string, layer: Module, x: strin
     const nd = inShape.length;
     const start = layer.startDim < 0 ? layer.startDim + nd : layer.startDim;
     const end = layer.endDim < 0 ? layer.endDim + nd : layer.endDim;
-    if (start === 0) throw unsupported('merges the batch dimension (startDim 0), which the dynamic batch axis cannot follow');
+    if (start === 0)
+      throw unsupported('merges the batch dimension (startDim 0), which the dynamic batch axis cannot follow');
     if (start === 1 && end === nd - 1) return g.node('Flatten', nodeName, [x], { axis: 1 });
     // Merge dims start..end only: Reshape with 0 (= copy the dynamic batch size) first.
     const target = layer.outputShape(inShape).map((d, i) => (i === 0 ? 0 : d));
@@ -195,11 +210,24 @@ export function emitLayer(g: GraphBuilder, name: string, layer: Module, x: strin
     if (inShape.length < 2) throw unsupported(`needs an input [N, C, ...], got ${formatShape(inShape)}`);
     const mean = layer.runningMean;
     const variance = layer.runningVar;
-    if (!mean || !variance) throw unsupported('does not track running statistics (trackRunningStats false), so eval mode uses batch statistics');
+    if (!mean || !variance)
+      throw unsupported(
+        'does not track running statistics (trackRunningStats false), so eval mode uses batch statistics',
+      );
     const c = layer.numFeatures;
-    const scale = layer.weight ? g.floatInit(`${prefix}weight`, layer.weight.data) : g.floatInit(`${prefix}onnx_scale`, new Float32Array(c).fill(1), [c]);
-    const bias = layer.bias ? g.floatInit(`${prefix}bias`, layer.bias.data) : g.floatInit(`${prefix}onnx_bias`, new Float32Array(c), [c]);
-    const inputs = [x, scale, bias, g.floatInit(`${prefix}running_mean`, mean), g.floatInit(`${prefix}running_var`, variance)];
+    const scale = layer.weight
+      ? g.floatInit(`${prefix}weight`, layer.weight.data)
+      : g.floatInit(`${prefix}onnx_scale`, new Float32Array(c).fill(1), [c]);
+    const bias = layer.bias
+      ? g.floatInit(`${prefix}bias`, layer.bias.data)
+      : g.floatInit(`${prefix}onnx_bias`, new Float32Array(c), [c]);
+    const inputs = [
+      x,
+      scale,
+      bias,
+      g.floatInit(`${prefix}running_mean`, mean),
+      g.floatInit(`${prefix}running_var`, variance),
+    ];
     return g.node('BatchNormalization', nodeName, inputs, { epsilon: layer.eps });
   }
   if (layer instanceof Dropout) return g.node('Identity', nodeName, [x]);

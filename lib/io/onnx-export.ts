@@ -43,8 +43,14 @@ function flatten(model: Module, prefix: string): [string, Module][] {
 }
 
 function checkInputShape(inputShape: unknown): number[] {
-  if (!Array.isArray(inputShape) || inputShape.length < 2 || inputShape.some((d) => !Number.isSafeInteger(d) || d < 1)) {
-    throw new TypeError(`exportOnnx: inputShape must be sizes >= 1, batch first, e.g. [1, 3, 32, 32]; got ${describe(inputShape)}`);
+  if (
+    !Array.isArray(inputShape) ||
+    inputShape.length < 2 ||
+    inputShape.some((d) => !Number.isSafeInteger(d) || d < 1)
+  ) {
+    throw new TypeError(
+      `exportOnnx: inputShape must be sizes >= 1, batch first, e.g. [1, 3, 32, 32]; got ${describe(inputShape)}`,
+    );
   }
   return [...inputShape];
 }
@@ -59,7 +65,9 @@ function producerVersion(): string {
   if (cachedVersion === undefined) {
     try {
       // lib/io and dist/io are both two folders below package.json.
-      cachedVersion = String(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version ?? '');
+      cachedVersion = String(
+        JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version ?? '',
+      );
     } catch {
       cachedVersion = '';
     }
@@ -76,8 +84,13 @@ function producerVersion(): string {
  *   RangeError (ShapeError) when inputShape does not fit the model, or naming an AdaptiveAvgPool2d whose output size does
  *   not divide its input size there (ONNX has no adaptive pooling).
  */
-export function buildOnnxModel(model: Module, inputShape: readonly number[], options: OnnxExportOptions = {}): onnx.ModelProto {
-  if (!(model instanceof Module)) throw new TypeError(`exportOnnx: model must be a Module (a Sequential, LeNet or LeNetBN), got ${describe(model)}`);
+export function buildOnnxModel(
+  model: Module,
+  inputShape: readonly number[],
+  options: OnnxExportOptions = {},
+): onnx.ModelProto {
+  if (!(model instanceof Module))
+    throw new TypeError(`exportOnnx: model must be a Module (a Sequential, LeNet or LeNetBN), got ${describe(model)}`);
   const shape0 = checkInputShape(inputShape);
   const outShape = model.outputShape(shape0); // validates the whole chain first (RangeError on a misfit)
   const g = new GraphBuilder([ONNX_INPUT_NAME, ONNX_OUTPUT_NAME]);
@@ -129,8 +142,14 @@ export function encodeOnnx(model: Module, inputShape: readonly number[], options
  * model.eval();
  * exportOnnx(model, [1, 3, 32, 32], 'lenet.onnx');
  */
-export function exportOnnx(model: Module, inputShape: readonly number[], file: string, options: OnnxExportOptions = {}): void {
-  if (typeof file !== 'string' || file.length === 0) throw new TypeError(`exportOnnx: path must be a non-empty string, got ${describe(file)}`);
+export function exportOnnx(
+  model: Module,
+  inputShape: readonly number[],
+  file: string,
+  options: OnnxExportOptions = {},
+): void {
+  if (typeof file !== 'string' || file.length === 0)
+    throw new TypeError(`exportOnnx: path must be a non-empty string, got ${describe(file)}`);
   const bytes = encodeOnnx(model, inputShape, options);
   writeFileAtomic(file, bytes);
 }

@@ -17,7 +17,9 @@ function sizes(ctx: NodeContext, name: string, axes: number, fallback: number): 
   const v = ctx.ints(name);
   if (v === undefined) return new Array<number>(axes).fill(fallback);
   if (v.length !== axes) {
-    throw ctx.fail(`${name} ${list(v)} must have ${axes} value${axes === 1 ? '' : 's'}, one per spatial axis of the input ${batchShape(ctx.inShape)}`);
+    throw ctx.fail(
+      `${name} ${list(v)} must have ${axes} value${axes === 1 ? '' : 's'}, one per spatial axis of the input ${batchShape(ctx.inShape)}`,
+    );
   }
   return v;
 }
@@ -41,7 +43,8 @@ function padding(ctx: NodeContext, axes: number): number[] {
   const form = axes === 1 ? '[begin, end]' : '[top, left, bottom, right]';
   if (pads.length !== 2 * axes) throw ctx.fail(`pads ${list(pads)} must have ${2 * axes} values ${form}`);
   if (pads.some((p) => p < 0)) throw ctx.fail(`pads ${list(pads)} must not be negative`);
-  if (autoPad === 'VALID' && pads.some((p) => p !== 0)) throw ctx.fail(`auto_pad VALID with non-zero pads ${list(pads)}`);
+  if (autoPad === 'VALID' && pads.some((p) => p !== 0))
+    throw ctx.fail(`auto_pad VALID with non-zero pads ${list(pads)}`);
   if (pads.slice(0, axes).some((p, i) => p !== pads[axes + i])) {
     const need = axes === 1 ? 'begin = end' : 'top = bottom and left = right';
     throw ctx.fail(`asymmetric pads ${list(pads)}: simdnet pads both sides equally (pads ${form} need ${need})`);
@@ -66,31 +69,49 @@ function conv(ctx: NodeContext): Module {
   ctx.allowAttributes(['kernel_shape', 'strides', 'pads', 'dilations', 'group', 'auto_pad']);
   const rank = ctx.inShape.length;
   if (rank !== 3 && rank !== 4) {
-    throw ctx.fail(`simdnet imports 1-d and 2-d convolutions (input [N, C, L] or [N, C, H, W]) only; the input here is ${batchShape(ctx.inShape)}`);
+    throw ctx.fail(
+      `simdnet imports 1-d and 2-d convolutions (input [N, C, L] or [N, C, H, W]) only; the input here is ${batchShape(ctx.inShape)}`,
+    );
   }
   const axes = rank - 2;
   const w = ctx.floats(1, 'weight');
   if (w.dims.length !== rank) {
     const form = axes === 1 ? '[out, in / group, k]' : '[out, in / group, kh, kw]';
-    throw ctx.fail(`weight ${q(w.name)} must be ${rank}-d ${form} for the input ${batchShape(ctx.inShape)}, got ${list(w.dims)}`);
+    throw ctx.fail(
+      `weight ${q(w.name)} must be ${rank}-d ${form} for the input ${batchShape(ctx.inShape)}, got ${list(w.dims)}`,
+    );
   }
   const [outChannels, perGroup, ...kernel] = w.dims;
   if (ctx.ints('kernel_shape') !== undefined) {
     const given = sizes(ctx, 'kernel_shape', axes, 1);
-    if (given.some((k, i) => k !== kernel[i])) throw ctx.fail(`kernel_shape ${list(given)} does not match the weight's ${list(kernel)}`);
+    if (given.some((k, i) => k !== kernel[i]))
+      throw ctx.fail(`kernel_shape ${list(given)} does not match the weight's ${list(kernel)}`);
   }
   const groups = ctx.int('group', 1);
   const inChannels = ctx.inShape[1];
   if (groups < 1 || perGroup * groups !== inChannels) {
-    throw ctx.fail(`weight ${q(w.name)} ${list(w.dims)} with group ${groups} expects ${perGroup * groups} input channels, the input has ${inChannels}`);
+    throw ctx.fail(
+      `weight ${q(w.name)} ${list(w.dims)} with group ${groups} expects ${perGroup * groups} input channels, the input has ${inChannels}`,
+    );
   }
   const b = ctx.constant(2, 'bias', [outChannels]);
   if (b !== undefined && b.float === undefined) throw ctx.fail(`bias ${q(b.name)} must be float32`);
-  const [stride, pad, dilation] = [sizes(ctx, 'strides', axes, 1), padding(ctx, axes), sizes(ctx, 'dilations', axes, 1)];
+  const [stride, pad, dilation] = [
+    sizes(ctx, 'strides', axes, 1),
+    padding(ctx, axes),
+    sizes(ctx, 'dilations', axes, 1),
+  ];
   const common = { inChannels, outChannels, groups, bias: b !== undefined, generator: layerGenerator() };
-  const layer = axes === 1
-    ? new Conv1d({ ...common, kernelSize: kernel[0], stride: stride[0], padding: pad[0], dilation: dilation[0] })
-    : new Conv2d({ ...common, kernelSize: [kernel[0], kernel[1]], stride: [stride[0], stride[1]], padding: [pad[0], pad[1]], dilation: [dilation[0], dilation[1]] });
+  const layer =
+    axes === 1
+      ? new Conv1d({ ...common, kernelSize: kernel[0], stride: stride[0], padding: pad[0], dilation: dilation[0] })
+      : new Conv2d({
+          ...common,
+          kernelSize: [kernel[0], kernel[1]],
+          stride: [stride[0], stride[1]],
+          padding: [pad[0], pad[1]],
+          dilation: [dilation[0], dilation[1]],
+        });
   layer.weight.data.data.set(w.float);
   if (b !== undefined) layer.bias!.data.data.set(b.float!);
   return layer;
@@ -102,8 +123,11 @@ function maxPool(ctx: NodeContext): Module {
   if (ctx.ints('kernel_shape') === undefined) throw ctx.fail('has no kernel_shape');
   if (ctx.int('storage_order', 0) !== 0) throw ctx.fail('storage_order 1 (column-major indices) is not supported');
   return new MaxPool2d({
-    kernelSize: pair(ctx, 'kernel_shape', 1), stride: pair(ctx, 'strides', 1), padding: padPair(ctx),
-    dilation: pair(ctx, 'dilations', 1), ceilMode: flag(ctx, 'ceil_mode', 0),
+    kernelSize: pair(ctx, 'kernel_shape', 1),
+    stride: pair(ctx, 'strides', 1),
+    padding: padPair(ctx),
+    dilation: pair(ctx, 'dilations', 1),
+    ceilMode: flag(ctx, 'ceil_mode', 0),
   });
 }
 
@@ -112,10 +136,14 @@ function averagePool(ctx: NodeContext): Module {
   ctx.expectRank(4, POOL_2D);
   if (ctx.ints('kernel_shape') === undefined) throw ctx.fail('has no kernel_shape');
   const dilation = pair(ctx, 'dilations', 1);
-  if (dilation[0] !== 1 || dilation[1] !== 1) throw ctx.fail(`dilations ${list(dilation)} are not supported (AvgPool2d has no dilation)`);
+  if (dilation[0] !== 1 || dilation[1] !== 1)
+    throw ctx.fail(`dilations ${list(dilation)} are not supported (AvgPool2d has no dilation)`);
   return new AvgPool2d({
-    kernelSize: pair(ctx, 'kernel_shape', 1), stride: pair(ctx, 'strides', 1), padding: padPair(ctx),
-    ceilMode: flag(ctx, 'ceil_mode', 0), countIncludePad: flag(ctx, 'count_include_pad', 0),
+    kernelSize: pair(ctx, 'kernel_shape', 1),
+    stride: pair(ctx, 'strides', 1),
+    padding: padPair(ctx),
+    ceilMode: flag(ctx, 'ceil_mode', 0),
+    countIncludePad: flag(ctx, 'count_include_pad', 0),
   });
 }
 

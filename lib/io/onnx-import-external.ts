@@ -18,20 +18,28 @@ function byteCount(value: string, key: string, what: string, fail: (detail: stri
  * `location` checked as ONNX's checker does: a relative path inside the model's folder (no absolute path, drive,
  * "..", or a symbolic link leading out), returned as a path under `dir`.
  */
-function resolveLocation(dir: string, location: string, what: string, fail: (detail: string) => FileFormatError): string {
+function resolveLocation(
+  dir: string,
+  location: string,
+  what: string,
+  fail: (detail: string) => FileFormatError,
+): string {
   const bad = (why: string) => fail(`${what}: external data location ${q(location)} ${why}`);
   if (location === '' || location.includes('\0')) throw bad('is not a file name');
-  if (path.isAbsolute(location) || path.win32.isAbsolute(location) || /^[A-Za-z]:/.test(location)) throw bad('is absolute; it must be relative to the model file');
-  if (location.split(/[\\/]/).includes('..')) throw bad('leads out of the model\'s folder');
+  if (path.isAbsolute(location) || path.win32.isAbsolute(location) || /^[A-Za-z]:/.test(location))
+    throw bad('is absolute; it must be relative to the model file');
+  if (location.split(/[\\/]/).includes('..')) throw bad("leads out of the model's folder");
   const file = path.join(dir, location);
   let real: string;
   let realDir: string;
   try {
     [real, realDir] = [fs.realpathSync(file), fs.realpathSync(dir)];
   } catch (err) {
-    throw fail(`${what}: cannot read its external data file ${q(location)} (${(err as NodeJS.ErrnoException).code ?? printable(String(err))})`);
+    throw fail(
+      `${what}: cannot read its external data file ${q(location)} (${(err as NodeJS.ErrnoException).code ?? printable(String(err))})`,
+    );
   }
-  if (path.relative(realDir, real).split(path.sep)[0] === '..') throw bad('leads out of the model\'s folder');
+  if (path.relative(realDir, real).split(path.sep)[0] === '..') throw bad("leads out of the model's folder");
   return real;
 }
 
@@ -48,22 +56,27 @@ export function externalDataReader(dir: string | undefined): ExternalDataReader 
     const location = entries.get('location');
     if (location === undefined) throw fail(`${what} is marked as external data but names no location`);
     if (dir === undefined) {
-      throw fail(`${what} keeps its data in an external file (${q(location)}), which bytes cannot reach: import the model by its path, or give options.externalDataDir`);
+      throw fail(
+        `${what} keeps its data in an external file (${q(location)}), which bytes cannot reach: import the model by its path, or give options.externalDataDir`,
+      );
     }
     const file = resolveLocation(dir, location, what, fail);
     const offset = byteCount(entries.get('offset') ?? '0', 'offset', what, fail);
     const length = entries.has('length') ? byteCount(entries.get('length')!, 'length', what, fail) : undefined;
-    if (length !== undefined && length !== bytes) throw fail(`${what}: external_data length ${length} is not the ${bytes} bytes its shape needs`);
+    if (length !== undefined && length !== bytes)
+      throw fail(`${what}: external_data length ${length} is not the ${bytes} bytes its shape needs`);
     let fd: number | undefined;
     try {
       fd = fs.openSync(file, 'r');
       const stat = fs.fstatSync(fd);
       if (!stat.isFile()) throw fail(`${what}: external data location ${q(location)} is not a file`);
       if (offset + bytes > stat.size) {
-        throw fail(`${what} needs bytes ${offset} to ${offset + bytes} of ${q(location)}, which has ${stat.size}: the data file is truncated or not this model's`);
+        throw fail(
+          `${what} needs bytes ${offset} to ${offset + bytes} of ${q(location)}, which has ${stat.size}: the data file is truncated or not this model's`,
+        );
       }
       const out = new Uint8Array(bytes);
-      for (let done = 0; done < bytes; ) {
+      for (let done = 0; done < bytes;) {
         const n = fs.readSync(fd, out, done, bytes - done, offset + done);
         if (n <= 0) throw fail(`${what}: ${q(location)} ended while reading its data`);
         done += n;
@@ -71,7 +84,9 @@ export function externalDataReader(dir: string | undefined): ExternalDataReader 
       return out;
     } catch (err) {
       if ((err as Error).name === 'FileFormatError') throw err;
-      throw fail(`${what}: cannot read its external data file ${q(location)} (${(err as NodeJS.ErrnoException).code ?? printable(String(err))})`);
+      throw fail(
+        `${what}: cannot read its external data file ${q(location)} (${(err as NodeJS.ErrnoException).code ?? printable(String(err))})`,
+      );
     } finally {
       if (fd !== undefined) fs.closeSync(fd);
     }

@@ -13,7 +13,16 @@ import { Sigmoid } from '../modules/sigmoid';
 import { LogSoftmax, Softmax } from '../modules/softmax';
 import { Tanh } from '../modules/tanh';
 import { CONV_CONVERTERS } from './onnx-import-conv';
-import { batchShape, float32Decimal, layerGenerator, list, q, type ConstTensor, type Converter, type NodeContext } from './onnx-import-proto';
+import {
+  batchShape,
+  float32Decimal,
+  layerGenerator,
+  list,
+  q,
+  type ConstTensor,
+  type Converter,
+  type NodeContext,
+} from './onnx-import-proto';
 
 /** A bias given as [], [1], [out], [1, 1] or [1, out], expanded to [out]; anything batch-shaped is rejected. */
 function rowBias(ctx: NodeContext, t: ConstTensor, out: number, scale = 1): Float32Array {
@@ -29,18 +38,26 @@ function rowBias(ctx: NodeContext, t: ConstTensor, out: number, scale = 1): Floa
 }
 
 /** A Linear from weight [out, in] (or [in, out] when `transposed`), with an optional bias row. */
-function linear(ctx: NodeContext, w: ConstTensor & { float: Float32Array }, transposed: boolean, bias: Float32Array | undefined, alpha = 1): Module {
+function linear(
+  ctx: NodeContext,
+  w: ConstTensor & { float: Float32Array },
+  transposed: boolean,
+  bias: Float32Array | undefined,
+  alpha = 1,
+): Module {
   ctx.expectRank(2, `${ctx.opType} is imported as Linear, which needs a 2-d input [N, features]`);
   if (w.dims.length !== 2) throw ctx.fail(`weight ${q(w.name)} must be 2-d, got ${list(w.dims)}`);
   const [outFeatures, inFeatures] = transposed ? [w.dims[1], w.dims[0]] : w.dims;
   if (inFeatures !== ctx.inShape[1]) {
     throw ctx.fail(`weight ${q(w.name)} ${list(w.dims)} takes ${inFeatures} features, the input has ${ctx.inShape[1]}`);
   }
-  if (bias !== undefined && bias.length !== outFeatures) throw ctx.fail(`bias has ${bias.length} values, expected ${outFeatures}`);
+  if (bias !== undefined && bias.length !== outFeatures)
+    throw ctx.fail(`bias has ${bias.length} values, expected ${outFeatures}`);
   const layer = new Linear({ inFeatures, outFeatures, bias: bias !== undefined, generator: layerGenerator() });
   const dst = layer.weight.data.data;
   for (let o = 0; o < outFeatures; o++) {
-    for (let i = 0; i < inFeatures; i++) dst[o * inFeatures + i] = alpha * w.float[transposed ? i * outFeatures + o : o * inFeatures + i];
+    for (let i = 0; i < inFeatures; i++)
+      dst[o * inFeatures + i] = alpha * w.float[transposed ? i * outFeatures + o : o * inFeatures + i];
   }
   if (bias !== undefined) layer.bias!.data.data.set(bias);
   return layer;
@@ -86,7 +103,9 @@ function softmax(Cls: typeof Softmax | typeof LogSoftmax): Converter {
     if (dim < 0 || dim >= rank) throw ctx.fail(`axis ${axis} is out of range for the input ${batchShape(ctx.inShape)}`);
     if (dim === 0) throw ctx.fail('axis 0 would normalise across the batch');
     if (ctx.opset < 13 && dim !== rank - 1) {
-      throw ctx.fail(`axis ${axis} at opset ${ctx.opset} normalises over all dims from ${dim} on, which simdnet's ${Cls.name} (one dim) cannot do`);
+      throw ctx.fail(
+        `axis ${axis} at opset ${ctx.opset} normalises over all dims from ${dim} on, which simdnet's ${Cls.name} (one dim) cannot do`,
+      );
     }
     return new Cls({ dim: axis });
   };
@@ -97,7 +116,10 @@ function flatten(ctx: NodeContext): Module {
   const rank = ctx.inShape.length;
   const given = ctx.int('axis', 1);
   const axis = given < 0 ? given + rank : given;
-  if (axis !== 1) throw ctx.fail(`axis ${given} on the input ${batchShape(ctx.inShape)} would merge the batch dimension; only axis 1 is supported`);
+  if (axis !== 1)
+    throw ctx.fail(
+      `axis ${given} on the input ${batchShape(ctx.inShape)} would merge the batch dimension; only axis 1 is supported`,
+    );
   return new Flatten();
 }
 
@@ -111,7 +133,11 @@ function flattenTo(ctx: NodeContext, target: readonly number[], fail: (why: stri
   const rank = ctx.inShape.length;
   for (let start = 1; start < rank; start++) {
     for (let end = start; end < rank; end++) {
-      const merged = [...sample.slice(0, start - 1), sample.slice(start - 1, end).reduce((a, b) => a * b, 1), ...sample.slice(end)];
+      const merged = [
+        ...sample.slice(0, start - 1),
+        sample.slice(start - 1, end).reduce((a, b) => a * b, 1),
+        ...sample.slice(end),
+      ];
       if (merged.length === target.length && merged.every((d, i) => d === target[i])) {
         return new Flatten({ startDim: start, endDim: end === rank - 1 ? -1 : end });
       }
@@ -134,17 +160,23 @@ function reshape(ctx: NodeContext): Module | null {
   const size = sample.reduce((a, b) => a * b, 1);
   const fail = (why: string) => ctx.fail(`Reshape of ${batchShape(ctx.inShape)} to ${list(target)} ${why}`);
   if (target.length === 0) throw fail('drops the batch dimension');
-  if (target.slice(1).includes('batch')) throw fail(`puts the batch size at position ${target.indexOf('batch', 1)}; only first is supported`);
+  if (target.slice(1).includes('batch'))
+    throw fail(`puts the batch size at position ${target.indexOf('batch', 1)}; only first is supported`);
   const dims = t.int;
   if (allowZero && dims.some((d, i) => d === 0 && !t.batch?.[i])) throw fail('has a 0 with allowzero 1');
   if (dims.filter((d) => d === -1).length > 1 || dims.some((d) => d < -1)) throw fail('is not a valid shape');
   // The batch stays first when it is copied (0 or the input's own size), inferred from fixed other dims (-1), or the input's fixed batch.
-  const keepsBatch = target[0] === 'batch' || dims[0] === 0 || (dims[0] === -1 && !dims.slice(1).includes(-1)) || dims[0] === ctx.inputBatch;
+  const keepsBatch =
+    target[0] === 'batch' ||
+    dims[0] === 0 ||
+    (dims[0] === -1 && !dims.slice(1).includes(-1)) ||
+    dims[0] === ctx.inputBatch;
   if (!keepsBatch) throw fail('changes the batch dimension (use 0 or -1 first to keep the batch dynamic)');
   const rest = dims.slice(1).map((d, i) => (d === 0 ? (sample[i] ?? NaN) : d));
   const known = rest.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
   const resolved = rest.map((d) => (d === -1 ? size / known : d));
-  if (resolved.some((d) => !Number.isSafeInteger(d) || d < 1) || resolved.reduce((a, b) => a * b, 1) !== size) throw fail('does not keep the sample size');
+  if (resolved.some((d) => !Number.isSafeInteger(d) || d < 1) || resolved.reduce((a, b) => a * b, 1) !== size)
+    throw fail('does not keep the sample size');
   return flattenTo(ctx, resolved, fail);
 }
 
@@ -161,14 +193,19 @@ function squeeze(ctx: NodeContext): Module | null {
     axes = t?.int;
   }
   const rank = ctx.inShape.length;
-  if (axes === undefined) throw ctx.fail('without axes would also squeeze a batch of 1; only explicit axes are supported');
+  if (axes === undefined)
+    throw ctx.fail('without axes would also squeeze a batch of 1; only explicit axes are supported');
   const at = axes.map((a) => (a < 0 ? a + rank : a));
-  if (at.some((a) => a < 0 || a >= rank)) throw ctx.fail(`axes ${list(axes)} are out of range for the input ${batchShape(ctx.inShape)}`);
+  if (at.some((a) => a < 0 || a >= rank))
+    throw ctx.fail(`axes ${list(axes)} are out of range for the input ${batchShape(ctx.inShape)}`);
   if (at.includes(0)) throw ctx.fail('squeezing axis 0 would drop the batch dimension');
   const bad = at.find((a) => ctx.inShape[a] !== 1);
-  if (bad !== undefined) throw ctx.fail(`cannot squeeze axis ${bad} of the input ${batchShape(ctx.inShape)}: its size is not 1`);
+  if (bad !== undefined)
+    throw ctx.fail(`cannot squeeze axis ${bad} of the input ${batchShape(ctx.inShape)}: its size is not 1`);
   const target = ctx.inShape.slice(1).filter((_, i) => !at.includes(i + 1));
-  return flattenTo(ctx, target, (why) => ctx.fail(`Squeeze of ${batchShape(ctx.inShape)} to ${list(['batch', ...target])} ${why}`));
+  return flattenTo(ctx, target, (why) =>
+    ctx.fail(`Squeeze of ${batchShape(ctx.inShape)} to ${list(['batch', ...target])} ${why}`),
+  );
 }
 
 /** ReduceMean over H and W of [N, C, H, W]: AdaptiveAvgPool2d(1), and a Flatten for keepdims 0 (PyTorch's x.mean((2, 3))). */
@@ -183,11 +220,14 @@ function reduceMean(ctx: NodeContext): Module[] {
     const t = ctx.constant(1, 'axes');
     if (t !== undefined && t.int === undefined) throw ctx.fail(`axes ${q(t.name)} must be int64`);
     axes = t?.int;
-    if (ctx.int('noop_with_empty_axes', 0) !== 0 && (axes === undefined || axes.length === 0)) throw ctx.fail('with noop_with_empty_axes 1 and no axes would do nothing; not supported');
+    if (ctx.int('noop_with_empty_axes', 0) !== 0 && (axes === undefined || axes.length === 0))
+      throw ctx.fail('with noop_with_empty_axes 1 and no axes would do nothing; not supported');
   }
   const at = [...new Set((axes ?? [0, 1, 2, 3]).map((a) => (a < 0 ? a + 4 : a)))].sort();
   if (at.length !== 2 || at[0] !== 2 || at[1] !== 3) {
-    throw ctx.fail(`axes ${axes === undefined ? '(all)' : list(axes)}: only the mean over H and W (axes [2, 3] or [-1, -2]) is supported, as a global average pool`);
+    throw ctx.fail(
+      `axes ${axes === undefined ? '(all)' : list(axes)}: only the mean over H and W (axes [2, 3] or [-1, -2]) is supported, as a global average pool`,
+    );
   }
   const keepDims = ctx.int('keepdims', 1);
   if (keepDims !== 0 && keepDims !== 1) throw ctx.fail(`keepdims must be 0 or 1, got ${keepDims}`);
@@ -196,19 +236,30 @@ function reduceMean(ctx: NodeContext): Module[] {
 
 function batchNormalization(ctx: NodeContext): Module {
   ctx.allowAttributes(['epsilon', 'momentum', 'training_mode', 'spatial']);
-  if (ctx.int('training_mode', 0) !== 0) throw ctx.fail('training_mode 1 (batch statistics) is not supported; export the model in eval mode');
+  if (ctx.int('training_mode', 0) !== 0)
+    throw ctx.fail('training_mode 1 (batch statistics) is not supported; export the model in eval mode');
   if (ctx.int('spatial', 1) !== 1) throw ctx.fail('spatial 0 (per-element statistics) is not supported');
   const rank = ctx.inShape.length;
-  if (rank < 2 || rank > 4) throw ctx.fail(`needs an input [N, C], [N, C, L] or [N, C, H, W], got ${batchShape(ctx.inShape)}`);
+  if (rank < 2 || rank > 4)
+    throw ctx.fail(`needs an input [N, C], [N, C, L] or [N, C, H, W], got ${batchShape(ctx.inShape)}`);
   const c = [ctx.inShape[1]];
   const [scale, bias, mean, variance] = ['scale', 'bias B', 'mean', 'var'].map((what, i) => ctx.floats(i + 1, what, c));
   // ONNX momentum weighs the old running value (0.9), PyTorch's the new batch (0.1).
   const onnxMomentum = ctx.float('momentum', 0.9);
   if (onnxMomentum < 0 || onnxMomentum > 1) throw ctx.fail(`momentum ${onnxMomentum} must be within [0, 1]`);
   // simdnet's exporter writes `<name>.onnx_scale` ones and `.onnx_bias` zeros for a layer without affine.
-  const plain = scale.name.endsWith('.onnx_scale') && scale.float.every((v) => v === 1) && bias.name.endsWith('.onnx_bias') && bias.float.every((v) => v === 0);
+  const plain =
+    scale.name.endsWith('.onnx_scale') &&
+    scale.float.every((v) => v === 1) &&
+    bias.name.endsWith('.onnx_bias') &&
+    bias.float.every((v) => v === 0);
   const Cls = rank === 4 ? BatchNorm2d : BatchNorm1d;
-  const layer = new Cls({ numFeatures: c[0], eps: ctx.float('epsilon', 1e-5), momentum: float32Decimal(1 - onnxMomentum), affine: !plain });
+  const layer = new Cls({
+    numFeatures: c[0],
+    eps: ctx.float('epsilon', 1e-5),
+    momentum: float32Decimal(1 - onnxMomentum),
+    affine: !plain,
+  });
   layer.weight?.data.data.set(scale.float);
   layer.bias?.data.data.set(bias.float);
   layer.runningMean!.data.set(mean.float);
@@ -219,11 +270,13 @@ function batchNormalization(ctx: NodeContext): Module {
 function dropout(ctx: NodeContext): Module {
   ctx.allowAttributes(['ratio', 'seed', 'is_test']);
   const training = ctx.constant(2, 'training_mode');
-  if (training !== undefined && (training.int === undefined || training.int.some((v) => v !== 0))) throw ctx.fail('training_mode true is not supported');
+  if (training !== undefined && (training.int === undefined || training.int.some((v) => v !== 0)))
+    throw ctx.fail('training_mode true is not supported');
   let p = ctx.float('ratio', 0.5);
   const ratio = ctx.constant(1, 'ratio');
   if (ratio !== undefined) {
-    if (ratio.float === undefined || ratio.float.length !== 1) throw ctx.fail(`ratio ${q(ratio.name)} must be one float32`);
+    if (ratio.float === undefined || ratio.float.length !== 1)
+      throw ctx.fail(`ratio ${q(ratio.name)} must be one float32`);
     p = float32Decimal(ratio.float[0]);
   }
   if (!(p >= 0 && p < 1)) throw ctx.fail(`ratio ${p} must be within [0, 1)`);

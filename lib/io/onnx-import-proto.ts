@@ -34,7 +34,11 @@ export interface ConstTensor {
 }
 
 /** Reads the bytes of a tensor stored outside the model file (external data); see onnx-import-external.ts. */
-export type ExternalDataReader = (t: onnx.ITensorProto, bytes: number, fail: (detail: string) => FileFormatError) => Uint8Array;
+export type ExternalDataReader = (
+  t: onnx.ITensorProto,
+  bytes: number,
+  fail: (detail: string) => FileFormatError,
+) => Uint8Array;
 
 /** Text from the file made printable (control characters as "?") and cut to 60 characters, for error messages. */
 export function printable(text: string): string {
@@ -96,7 +100,11 @@ const EXTERNAL_SIZES: Record<number, number> = { [DataType.FLOAT]: 4, [DataType.
  * The values of a TensorProto (initializer or Constant value). Only FLOAT, INT64 and BOOL are read; external data
  * only through `external`; segments and every other type throw through `fail`, which names the file and the tensor's user.
  */
-export function decodeTensor(t: onnx.ITensorProto, fail: (detail: string) => FileFormatError, external?: ExternalDataReader): ConstTensor {
+export function decodeTensor(
+  t: onnx.ITensorProto,
+  fail: (detail: string) => FileFormatError,
+  external?: ExternalDataReader,
+): ConstTensor {
   const name = t.name ?? '';
   const what = `tensor ${q(name)}`;
   if (t.segment) throw fail(`${what} is a segment of a larger tensor, which is not supported`);
@@ -108,7 +116,8 @@ export function decodeTensor(t: onnx.ITensorProto, fail: (detail: string) => Fil
   const dataType = t.dataType ?? 0;
   if (t.dataLocation === DataLocation.EXTERNAL || (t.externalData?.length ?? 0) > 0) {
     const size = EXTERNAL_SIZES[dataType];
-    if (size === undefined) throw fail(`${what} is ${typeName(dataType)}; simdnet reads float32 weights (and int64 shapes) only`);
+    if (size === undefined)
+      throw fail(`${what} is ${typeName(dataType)}; simdnet reads float32 weights (and int64 shapes) only`);
     if (external === undefined) throw fail(`${what} keeps its data in an external file, which is not supported here`);
     // The reader checks the file holds `count * size` bytes at the offset before it allocates them.
     raw = external(t, count * size, fail);
@@ -220,16 +229,25 @@ export class NodeContext {
   /** Throws for any attribute not in `known`, so nothing is silently ignored. */
   allowAttributes(known: readonly string[]): void {
     for (const key of this.attributes.keys()) {
-      if (!known.includes(key)) throw this.fail(`attribute ${q(key)} is not supported (supported for ${this.opType}: ${known.join(', ') || 'none'})`);
+      if (!known.includes(key))
+        throw this.fail(
+          `attribute ${q(key)} is not supported (supported for ${this.opType}: ${known.join(', ') || 'none'})`,
+        );
     }
   }
 
-  private attr(name: string, type: number, has: (a: onnx.IAttributeProto) => boolean): onnx.IAttributeProto | undefined {
+  private attr(
+    name: string,
+    type: number,
+    has: (a: onnx.IAttributeProto) => boolean,
+  ): onnx.IAttributeProto | undefined {
     const a = this.attributes.get(name);
     if (a === undefined) return undefined;
     // IR < 3 files may leave `type` unset: then the filled field decides.
-    if (a.type !== type && !(((a.type ?? 0) === AttributeType.UNDEFINED) && has(a))) {
-      throw this.fail(`attribute ${q(name)} must be ${AttributeType[type]}, got ${AttributeType[a.type ?? 0] ?? a.type}`);
+    if (a.type !== type && !((a.type ?? 0) === AttributeType.UNDEFINED && has(a))) {
+      throw this.fail(
+        `attribute ${q(name)} must be ${AttributeType[type]}, got ${AttributeType[a.type ?? 0] ?? a.type}`,
+      );
     }
     return a;
   }
@@ -250,7 +268,9 @@ export class NodeContext {
 
   ints(name: string): number[] | undefined {
     const a = this.attr(name, AttributeType.INTS, (x) => (x.ints?.length ?? 0) > 0);
-    return a === undefined ? undefined : (a.ints ?? []).map((v) => toInt(v, `attribute ${q(name)}`, (d) => this.fail(d)));
+    return a === undefined
+      ? undefined
+      : (a.ints ?? []).map((v) => toInt(v, `attribute ${q(name)}`, (d) => this.fail(d)));
   }
 
   floatList(name: string): number[] | undefined {
@@ -270,7 +290,9 @@ export class NodeContext {
   /** A TENSOR attribute (Constant's `value`). */
   tensor(name: string): ConstTensor | undefined {
     const a = this.attr(name, AttributeType.TENSOR, (x) => x.t !== undefined && x.t !== null);
-    return a === undefined ? undefined : decodeTensor({ ...(a.t ?? {}), name: a.t?.name || (this.node.output?.[0] ?? '') }, (d) => this.fail(d));
+    return a === undefined
+      ? undefined
+      : decodeTensor({ ...(a.t ?? {}), name: a.t?.name || (this.node.output?.[0] ?? '') }, (d) => this.fail(d));
   }
 
   /** The name of input `pos`, or undefined when absent or empty (an omitted optional input). */
@@ -286,10 +308,15 @@ export class NodeContext {
   constant(pos: number, what: string, dims?: readonly number[], batch = false): ConstTensor | undefined {
     const name = this.inputName(pos);
     if (name === undefined) return undefined;
-    if (!this.constants.has(name)) throw this.fail(`${what} ${q(name)} must be a constant (an initializer or a Constant node); simdnet imports fixed weights only`);
+    if (!this.constants.has(name))
+      throw this.fail(
+        `${what} ${q(name)} must be a constant (an initializer or a Constant node); simdnet imports fixed weights only`,
+      );
     const t = this.constants.get(name, (d) => this.fail(d));
     if (t.batch !== undefined && !batch) {
-      throw this.fail(`${what} ${q(name)} is computed from the batch size, which simdnet knows only at run time (only a Reshape's shape may be)`);
+      throw this.fail(
+        `${what} ${q(name)} is computed from the batch size, which simdnet knows only at run time (only a Reshape's shape may be)`,
+      );
     }
     if (dims !== undefined && (t.dims.length !== dims.length || t.dims.some((d, i) => d !== dims[i]))) {
       throw this.fail(`${what} ${q(name)} has shape ${list(t.dims)}, expected ${list(dims)}`);

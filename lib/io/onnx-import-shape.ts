@@ -9,8 +9,23 @@ const { DataType } = onnx.TensorProto;
 
 /** Ops folded into a constant when all their inputs are constants (Shape: when it reads a tensor of the chain). */
 export const FOLDABLE_OPS: ReadonlySet<string> = new Set([
-  'Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Concat', 'Slice', 'Cast', 'Identity', 'Reshape', 'Flatten', 'Transpose',
-  'Add', 'Sub', 'Mul', 'Div', 'Neg', 'ConstantOfShape',
+  'Shape',
+  'Gather',
+  'Unsqueeze',
+  'Squeeze',
+  'Concat',
+  'Slice',
+  'Cast',
+  'Identity',
+  'Reshape',
+  'Flatten',
+  'Transpose',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Neg',
+  'ConstantOfShape',
 ]);
 
 /** Most elements a folded value may have: a hostile ConstantOfShape must not allocate gigabytes. */
@@ -27,12 +42,19 @@ interface Value {
 const count = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
 function toValue(t: ConstTensor): Value {
-  return { dims: t.dims, values: t.float !== undefined ? Array.from(t.float) : (t.int ?? []), float: t.float !== undefined, batch: t.batch };
+  return {
+    dims: t.dims,
+    values: t.float !== undefined ? Array.from(t.float) : (t.int ?? []),
+    float: t.float !== undefined,
+    batch: t.batch,
+  };
 }
 
 function toConst(name: string, v: Value): ConstTensor {
   const batch = v.batch?.some((b) => b) ? { batch: v.batch } : {};
-  return v.float ? { name, dims: v.dims, float: Float32Array.from(v.values), ...batch } : { name, dims: v.dims, int: v.values, ...batch };
+  return v.float
+    ? { name, dims: v.dims, float: Float32Array.from(v.values), ...batch }
+    : { name, dims: v.dims, int: v.values, ...batch };
 }
 
 /** The elements of `v` at the flat indices `src`, shaped `dims` (every movement op reduces to this). */
@@ -59,10 +81,12 @@ export function foldNode(ctx: NodeContext, shapeOf: (name: string) => readonly n
     if (t === undefined) throw ctx.fail(`has no ${what} (input ${pos})`);
     return toValue(t);
   };
-  const optional = (pos: number, what: string): Value | undefined => (ctx.inputName(pos) === undefined ? undefined : input(pos, what));
+  const optional = (pos: number, what: string): Value | undefined =>
+    ctx.inputName(pos) === undefined ? undefined : input(pos, what);
   const ints = (v: Value, what: string): number[] => {
     if (v.float) throw ctx.fail(`${what} must be integers`);
-    if (v.batch?.some((b) => b)) throw ctx.fail(`${what} is computed from the batch size, which simdnet knows only at run time`);
+    if (v.batch?.some((b) => b))
+      throw ctx.fail(`${what} is computed from the batch size, which simdnet knows only at run time`);
     return v.values;
   };
   const axis = (a: number, rank: number): number => {
@@ -80,7 +104,8 @@ export function foldNode(ctx: NodeContext, shapeOf: (name: string) => readonly n
     return a && ints(a, 'axes');
   };
   const out = (v: Value): ConstTensor => {
-    if (v.values.length > MAX_FOLDED) throw ctx.fail(`folds to ${v.values.length} values, more than simdnet folds (${MAX_FOLDED})`);
+    if (v.values.length > MAX_FOLDED)
+      throw ctx.fail(`folds to ${v.values.length} values, more than simdnet folds (${MAX_FOLDED})`);
     return toConst(ctx.node.output?.[0] ?? '', v);
   };
 
@@ -93,7 +118,12 @@ export function foldNode(ctx: NodeContext, shapeOf: (name: string) => readonly n
       const clamp = (a: number) => Math.min(Math.max(a < 0 ? a + shape.length : a, 0), shape.length);
       const [start, end] = [clamp(ctx.int('start', 0)), clamp(ctx.int('end', shape.length))];
       const kept = shape.map((_, i) => i).slice(start, end);
-      return out({ dims: [kept.length], values: kept.map((i) => shape[i]), float: false, batch: kept.map((i) => i === 0 && chain !== undefined) });
+      return out({
+        dims: [kept.length],
+        values: kept.map((i) => shape[i]),
+        float: false,
+        batch: kept.map((i) => i === 0 && chain !== undefined),
+      });
     }
     case 'Identity':
       ctx.allowAttributes([]);
@@ -102,10 +132,15 @@ export function foldNode(ctx: NodeContext, shapeOf: (name: string) => readonly n
       ctx.allowAttributes(['to', 'saturate']);
       const v = input(0, 'input');
       const to = ctx.int('to', 0);
-      if (to === DataType.FLOAT || to === DataType.DOUBLE) return out({ ...v, values: v.values.map(Math.fround), float: true });
-      if (to === DataType.INT64 || to === DataType.INT32) return out({ ...v, values: v.values.map(Math.trunc), float: false });
-      if (to === DataType.BOOL) return out({ ...v, values: v.values.map((x) => (x !== 0 ? 1 : 0)), float: false, batch: undefined });
-      throw ctx.fail(`Cast to ${(DataType as unknown as Record<number, string | undefined>)[to] ?? to} is not folded (only FLOAT, DOUBLE, INT64, INT32, BOOL)`);
+      if (to === DataType.FLOAT || to === DataType.DOUBLE)
+        return out({ ...v, values: v.values.map(Math.fround), float: true });
+      if (to === DataType.INT64 || to === DataType.INT32)
+        return out({ ...v, values: v.values.map(Math.trunc), float: false });
+      if (to === DataType.BOOL)
+        return out({ ...v, values: v.values.map((x) => (x !== 0 ? 1 : 0)), float: false, batch: undefined });
+      throw ctx.fail(
+        `Cast to ${(DataType as unknown as Record<number, string | undefined>)[to] ?? to} is not folded (only FLOAT, DOUBLE, INT64, INT32, BOOL)`,
+      );
     }
     case 'Gather': {
       ctx.allowAttributes(['axis']);
@@ -117,8 +152,11 @@ export function foldNode(ctx: NodeContext, shapeOf: (name: string) => readonly n
         return i < 0 ? i + n : i;
       });
       const picks = data.dims.map((d, k) => (k === a ? indices : Array.from({ length: d }, (_, i) => i)));
-      if (count(data.dims.map((d, k) => (k === a ? indices.length : d))) > MAX_FOLDED) throw ctx.fail('folds to too many values');
-      return out(pick(data, grid(data.dims, picks), [...data.dims.slice(0, a), ...idx.dims, ...data.dims.slice(a + 1)]));
+      if (count(data.dims.map((d, k) => (k === a ? indices.length : d))) > MAX_FOLDED)
+        throw ctx.fail('folds to too many values');
+      return out(
+        pick(data, grid(data.dims, picks), [...data.dims.slice(0, a), ...idx.dims, ...data.dims.slice(a + 1)]),
+      );
     }
     case 'Unsqueeze': {
       const v = input(0, 'input');
@@ -134,7 +172,8 @@ export function foldNode(ctx: NodeContext, shapeOf: (name: string) => readonly n
     case 'Squeeze': {
       const v = input(0, 'input');
       const axes = axesOf(1, 13);
-      const at = axes === undefined ? v.dims.flatMap((d, k) => (d === 1 ? [k] : [])) : axes.map((a) => axis(a, v.dims.length));
+      const at =
+        axes === undefined ? v.dims.flatMap((d, k) => (d === 1 ? [k] : [])) : axes.map((a) => axis(a, v.dims.length));
       for (const k of at) if (v.dims[k] !== 1) throw ctx.fail(`cannot squeeze axis ${k} of size ${v.dims[k]}`);
       return out({ ...v, dims: v.dims.filter((_, k) => !at.includes(k)) });
     }
@@ -146,8 +185,14 @@ export function foldNode(ctx: NodeContext, shapeOf: (name: string) => readonly n
       if (!ctx.has('axis')) throw ctx.fail('has no axis');
       const a = axis(ctx.int('axis', 0), rank);
       for (const p of parts) {
-        if (p.float !== parts[0].float || p.dims.length !== rank || p.dims.some((d, k) => k !== a && d !== parts[0].dims[k])) {
-          throw ctx.fail(`inputs of shapes ${parts.map((x) => list(x.dims)).join(', ')} do not concatenate on axis ${a}`);
+        if (
+          p.float !== parts[0].float ||
+          p.dims.length !== rank ||
+          p.dims.some((d, k) => k !== a && d !== parts[0].dims[k])
+        ) {
+          throw ctx.fail(
+            `inputs of shapes ${parts.map((x) => list(x.dims)).join(', ')} do not concatenate on axis ${a}`,
+          );
         }
       }
       const dims = parts[0].dims.map((d, k) => (k === a ? parts.reduce((s, p) => s + p.dims[a], 0) : d));
@@ -178,8 +223,14 @@ export function foldNode(ctx: NodeContext, shapeOf: (name: string) => readonly n
         const [a, s] = [optional(3, 'axes'), optional(4, 'steps')];
         [axes, steps] = [a && ints(a, 'axes'), s && ints(s, 'steps')];
       }
-      if (ends.length !== starts.length || (axes && axes.length !== starts.length) || (steps && steps.length !== starts.length)) {
-        throw ctx.fail(`starts ${list(starts)}, ends ${list(ends)}, axes and steps must have one value per sliced axis`);
+      if (
+        ends.length !== starts.length ||
+        (axes && axes.length !== starts.length) ||
+        (steps && steps.length !== starts.length)
+      ) {
+        throw ctx.fail(
+          `starts ${list(starts)}, ends ${list(ends)}, axes and steps must have one value per sliced axis`,
+        );
       }
       const picks = v.dims.map((d) => Array.from({ length: d }, (_, i) => i));
       starts.forEach((start, j) => {
@@ -188,12 +239,19 @@ export function foldNode(ctx: NodeContext, shapeOf: (name: string) => readonly n
         if (step === 0) throw ctx.fail('has a step of 0');
         // ONNX's clamping: negative positions count from the end; a step < 0 runs from d - 1 down to -1 (exclusive).
         const clamp = (x: number, lo: number, hi: number) => Math.min(Math.max(x < 0 ? x + d : x, lo), hi);
-        const [s, e] = step > 0 ? [clamp(start, 0, d), clamp(ends[j], 0, d)] : [clamp(start, 0, d - 1), clamp(ends[j], -1, d - 1)];
+        const [s, e] =
+          step > 0 ? [clamp(start, 0, d), clamp(ends[j], 0, d)] : [clamp(start, 0, d - 1), clamp(ends[j], -1, d - 1)];
         const idx: number[] = [];
         for (let i = s; step > 0 ? i < e : i > e; i += step) idx.push(i);
         picks[k] = idx;
       });
-      return out(pick(v, grid(v.dims, picks), picks.map((p) => p.length)));
+      return out(
+        pick(
+          v,
+          grid(v.dims, picks),
+          picks.map((p) => p.length),
+        ),
+      );
     }
     case 'Reshape':
     case 'Flatten': {
@@ -211,12 +269,17 @@ export function foldNode(ctx: NodeContext, shapeOf: (name: string) => readonly n
         const allowZero = ctx.int('allowzero', 0) === 1;
         dims = target.map((d, k) => (d === 0 && !allowZero ? v.dims[k] : d));
         const known = count(dims.filter((d) => d !== -1));
-        if (dims.filter((d) => d === -1).length > 1 || dims.some((d) => d < -1 || d === undefined) || (dims.includes(-1) && known === 0)) {
+        if (
+          dims.filter((d) => d === -1).length > 1 ||
+          dims.some((d) => d < -1 || d === undefined) ||
+          (dims.includes(-1) && known === 0)
+        ) {
           throw ctx.fail(`cannot reshape ${list(v.dims)} to ${list(target)}`);
         }
         dims = dims.map((d) => (d === -1 ? v.values.length / known : d));
       }
-      if (dims.some((d) => !Number.isSafeInteger(d)) || count(dims) !== v.values.length) throw ctx.fail(`cannot reshape ${list(v.dims)} to ${list(dims)}`);
+      if (dims.some((d) => !Number.isSafeInteger(d)) || count(dims) !== v.values.length)
+        throw ctx.fail(`cannot reshape ${list(v.dims)} to ${list(dims)}`);
       return out({ ...v, dims });
     }
     case 'Transpose': {
@@ -224,10 +287,14 @@ export function foldNode(ctx: NodeContext, shapeOf: (name: string) => readonly n
       const v = input(0, 'data');
       const rank = v.dims.length;
       const perm = ctx.ints('perm') ?? v.dims.map((_, k) => rank - 1 - k);
-      if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, k) => p !== k)) throw ctx.fail(`perm ${list(perm)} is not a permutation of ${rank} axes`);
+      if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, k) => p !== k))
+        throw ctx.fail(`perm ${list(perm)} is not a permutation of ${rank} axes`);
       const dims = perm.map((p) => v.dims[p]);
       const strides = v.dims.map((_, k) => count(v.dims.slice(k + 1)));
-      const src = grid(dims, dims.map((d) => Array.from({ length: d }, (_, i) => i))).map((flat) => {
+      const src = grid(
+        dims,
+        dims.map((d) => Array.from({ length: d }, (_, i) => i)),
+      ).map((flat) => {
         let s = 0;
         for (let k = rank - 1; k >= 0; k--) {
           s += (flat % dims[k]) * strides[perm[k]];
@@ -252,11 +319,17 @@ export function foldNode(ctx: NodeContext, shapeOf: (name: string) => readonly n
     case 'ConstantOfShape': {
       ctx.allowAttributes(['value']);
       const dims = ints(input(0, 'shape'), 'shape');
-      if (dims.some((d) => d < 0) || count(dims) > MAX_FOLDED) throw ctx.fail(`shape ${list(dims)} is negative or too large to fold`);
+      if (dims.some((d) => d < 0) || count(dims) > MAX_FOLDED)
+        throw ctx.fail(`shape ${list(dims)} is negative or too large to fold`);
       const fill = ctx.tensor('value') ?? { name: '', dims: [1], float: Float32Array.of(0) };
       const one = toValue(fill);
       if (one.values.length !== 1) throw ctx.fail('value must hold one element');
-      return out({ dims, values: new Array<number>(count(dims)).fill(one.values[0]), float: one.float, batch: undefined });
+      return out({
+        dims,
+        values: new Array<number>(count(dims)).fill(one.values[0]),
+        float: one.float,
+        batch: undefined,
+      });
     }
     default:
       throw ctx.fail(`op ${op} is not folded`);
@@ -267,20 +340,34 @@ export function foldNode(ctx: NodeContext, shapeOf: (name: string) => readonly n
 function arithmetic(ctx: NodeContext, a: Value, b: Value): Value {
   if (a.float !== b.float) throw ctx.fail('inputs of two types (float and integer)');
   if (a.batch?.some((x) => x) || b.batch?.some((x) => x)) {
-    throw ctx.fail('computes with the batch size, which simdnet knows only at run time (only copying it into a Reshape\'s shape is followed)');
+    throw ctx.fail(
+      "computes with the batch size, which simdnet knows only at run time (only copying it into a Reshape's shape is followed)",
+    );
   }
   const rank = Math.max(a.dims.length, b.dims.length);
   const pad = (d: number[]) => [...new Array<number>(rank - d.length).fill(1), ...d];
   const [da, db] = [pad(a.dims), pad(b.dims)];
   const dims = da.map((d, k) => {
-    if (d !== db[k] && d !== 1 && db[k] !== 1) throw ctx.fail(`shapes ${list(a.dims)} and ${list(b.dims)} do not broadcast`);
+    if (d !== db[k] && d !== 1 && db[k] !== 1)
+      throw ctx.fail(`shapes ${list(a.dims)} and ${list(b.dims)} do not broadcast`);
     return d === 1 ? db[k] : d;
   });
   if (count(dims) > MAX_FOLDED) throw ctx.fail('folds to too many values');
   const all = dims.map((d) => Array.from({ length: d }, (_, i) => i));
-  const ia = grid(da, all.map((p, k) => (da[k] === 1 ? p.map(() => 0) : p)));
-  const ib = grid(db, all.map((p, k) => (db[k] === 1 ? p.map(() => 0) : p)));
-  const f = { Add: (x: number, y: number) => x + y, Sub: (x: number, y: number) => x - y, Mul: (x: number, y: number) => x * y, Div: (x: number, y: number) => x / y }[ctx.opType as 'Add'];
+  const ia = grid(
+    da,
+    all.map((p, k) => (da[k] === 1 ? p.map(() => 0) : p)),
+  );
+  const ib = grid(
+    db,
+    all.map((p, k) => (db[k] === 1 ? p.map(() => 0) : p)),
+  );
+  const f = {
+    Add: (x: number, y: number) => x + y,
+    Sub: (x: number, y: number) => x - y,
+    Mul: (x: number, y: number) => x * y,
+    Div: (x: number, y: number) => x / y,
+  }[ctx.opType as 'Add'];
   const values = ia.map((i, n) => {
     const [x, y] = [a.values[i], b.values[ib[n]]];
     if (a.float) return Math.fround(f(x, y));

@@ -11,7 +11,16 @@ import { Sequential } from '../modules/sequential';
 import { ONNX_NUM_CLASSES_KEY } from './onnx-export';
 import { externalDataReader } from './onnx-import-external';
 import { CONVERTERS, matMul, SUPPORTED_OPS } from './onnx-import-ops';
-import { batchShape, ConstantTable, list, NodeContext, printable, q, toInt, type ConstTensor } from './onnx-import-proto';
+import {
+  batchShape,
+  ConstantTable,
+  list,
+  NodeContext,
+  printable,
+  q,
+  toInt,
+  type ConstTensor,
+} from './onnx-import-proto';
 import { FOLDABLE_OPS, foldNode, unfoldable } from './onnx-import-shape';
 
 /** Oldest ai.onnx opset importOnnx reads. */
@@ -62,16 +71,24 @@ interface ValueShape {
  * Element type float32 and the dims of a graph input or output (undefined for a symbolic or unknown dim);
  * undefined when the value declares no shape (or, for an output, no type).
  */
-function valueShape(vi: onnx.IValueInfoProto, what: 'input' | 'output', fail: (d: string) => FileFormatError): ValueShape | undefined {
+function valueShape(
+  vi: onnx.IValueInfoProto,
+  what: 'input' | 'output',
+  fail: (d: string) => FileFormatError,
+): ValueShape | undefined {
   if (!vi.type && what === 'output') return undefined;
   const tensor = vi.type?.tensorType;
   if (!tensor) throw fail(`${what} ${q(vi.name)} is not a tensor`);
   if (tensor.elemType !== FLOAT) {
-    const type = (onnx.TensorProto.DataType as unknown as Record<number, string | undefined>)[tensor.elemType ?? 0] ?? tensor.elemType;
+    const type =
+      (onnx.TensorProto.DataType as unknown as Record<number, string | undefined>)[tensor.elemType ?? 0] ??
+      tensor.elemType;
     throw fail(`${what} ${q(vi.name)} is ${type}; simdnet runs float32 models only`);
   }
   if (!tensor.shape) return undefined;
-  const dims = (tensor.shape.dim ?? []).map((d) => (d.dimValue !== null && d.dimValue !== undefined ? toInt(d.dimValue, `${what} dimension`, fail) : undefined));
+  const dims = (tensor.shape.dim ?? []).map((d) =>
+    d.dimValue !== null && d.dimValue !== undefined ? toInt(d.dimValue, `${what} dimension`, fail) : undefined,
+  );
   return { dims, batch: dims[0] };
 }
 
@@ -91,7 +108,10 @@ function layerName(node: onnx.INodeProto, index: number): string {
     const segments = name.split('/').filter((s) => s !== '');
     name = segments.length >= 2 ? segments[segments.length - 2] : (segments[0] ?? '');
   }
-  const path = name.split('.').map((s) => s.replace(/[^A-Za-z0-9_]/g, '_')).filter((s) => s !== '');
+  const path = name
+    .split('.')
+    .map((s) => s.replace(/[^A-Za-z0-9_]/g, '_'))
+    .filter((s) => s !== '');
   return path.length > 0 ? path.join('.') : String(index);
 }
 
@@ -103,7 +123,7 @@ const INDEX = /^(0|[1-9][0-9]*)$/;
  */
 function nest(entries: [string[], Module][]): Sequential | null {
   const children: [string, Module][] = [];
-  for (let i = 0; i < entries.length; ) {
+  for (let i = 0; i < entries.length;) {
     const [path, layer] = entries[i];
     const head = path[0];
     if (children.some(([n]) => n === head)) return null;
@@ -165,14 +185,19 @@ function constantValue(ctx: NodeContext): ConstTensor {
 function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | undefined): OnnxImport {
   const fail = (detail: string) => new FileFormatError(file, detail);
   const ir = toInt(proto.irVersion, 'ir_version', fail);
-  if (ir < 3) throw fail(ir <= 0 ? 'no ir_version: not an ONNX model' : `IR version ${ir} is too old (simdnet reads IR 3 and later)`);
+  if (ir < 3)
+    throw fail(
+      ir <= 0 ? 'no ir_version: not an ONNX model' : `IR version ${ir} is too old (simdnet reads IR 3 and later)`,
+    );
   const graph = proto.graph;
   if (!graph) throw fail('no graph: not an ONNX model');
   const defaults = (proto.opsetImport ?? []).filter((o) => !o.domain || o.domain === 'ai.onnx');
   if (defaults.length !== 1) throw fail(`needs one ai.onnx opset import, got ${defaults.length}`);
   const opset = toInt(defaults[0].version, 'opset version', fail);
   if (opset < ONNX_IMPORT_MIN_OPSET || opset > ONNX_IMPORT_MAX_OPSET) {
-    throw fail(`opset ${opset} is not supported (simdnet imports ai.onnx opsets ${ONNX_IMPORT_MIN_OPSET} to ${ONNX_IMPORT_MAX_OPSET})`);
+    throw fail(
+      `opset ${opset} is not supported (simdnet imports ai.onnx opsets ${ONNX_IMPORT_MIN_OPSET} to ${ONNX_IMPORT_MAX_OPSET})`,
+    );
   }
   if ((graph.sparseInitializer?.length ?? 0) > 0) throw fail('sparse initializers are not supported');
   const metadata: Record<string, string> = {};
@@ -186,13 +211,21 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
   }
   const inputs = (graph.input ?? []).filter((vi) => !constants.has(vi.name ?? ''));
   const outputs = graph.output ?? [];
-  if (inputs.length !== 1) throw fail(`the graph has ${inputs.length} inputs ${list(inputs.map((i) => q(i.name)))}; simdnet imports models with one input`);
-  if (outputs.length !== 1) throw fail(`the graph has ${outputs.length} outputs ${list(outputs.map((o) => q(o.name)))}; simdnet imports models with one output`);
+  if (inputs.length !== 1)
+    throw fail(
+      `the graph has ${inputs.length} inputs ${list(inputs.map((i) => q(i.name)))}; simdnet imports models with one input`,
+    );
+  if (outputs.length !== 1)
+    throw fail(
+      `the graph has ${outputs.length} outputs ${list(outputs.map((o) => q(o.name)))}; simdnet imports models with one output`,
+    );
   const [input, output] = [inputs[0], outputs[0]];
   const inShape = valueShape(input, 'input', fail);
   if (inShape === undefined || inShape.dims.length < 2 || inShape.dims.slice(1).some((d) => d === undefined || d < 1)) {
     const dims = inShape && list(inShape.dims.map((d) => d ?? '?'));
-    throw fail(`input ${q(input.name)} must have a batch axis and fixed sizes >= 1 after it, e.g. [batch, 3, 32, 32]; got ${dims ?? 'no shape'}`);
+    throw fail(
+      `input ${q(input.name)} must have a batch axis and fixed sizes >= 1 after it, e.g. [batch, 3, 32, 32]; got ${dims ?? 'no shape'}`,
+    );
   }
   const sample = inShape.dims.slice(1) as number[];
   const outShape = valueShape(output, 'output', fail);
@@ -204,13 +237,17 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
   for (const n of nodes) if (n.opType !== 'Shape') for (const name of n.input ?? []) if (name) use(name);
   use(output.name ?? '');
   // Constant nodes have no inputs, so they are read first wherever they stand.
-  const context = (i: number, shape: readonly number[]) => new NodeContext(file, nodes[i], i, opset, shape, inShape.batch, constants);
+  const context = (i: number, shape: readonly number[]) =>
+    new NodeContext(file, nodes[i], i, opset, shape, inShape.batch, constants);
   const functions = new Set((proto.functions ?? []).map((f) => `${f.domain ?? ''}:${f.name ?? ''}`));
   nodes.forEach((n, i) => {
     if (functions.has(`${n.domain ?? ''}:${n.opType ?? ''}`)) {
-      throw context(i, []).fail(`calls the model's own function ${q(n.opType)} (domain ${q(n.domain)}), which simdnet does not expand; inline it first (onnx.inliner.inline_local_functions)`);
+      throw context(i, []).fail(
+        `calls the model's own function ${q(n.opType)} (domain ${q(n.domain)}), which simdnet does not expand; inline it first (onnx.inliner.inline_local_functions)`,
+      );
     }
-    if (n.domain && n.domain !== 'ai.onnx') throw context(i, []).fail(`is in domain ${q(n.domain)}; simdnet imports ai.onnx ops only`);
+    if (n.domain && n.domain !== 'ai.onnx')
+      throw context(i, []).fail(`is in domain ${q(n.domain)}; simdnet imports ai.onnx ops only`);
     if (n.opType === 'Constant') constants.addDecoded(n.output?.[0] ?? '', constantValue(context(i, [])));
   });
 
@@ -231,13 +268,18 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
       if (reads.length > 0 && reads.every(known)) {
         const out = node.output?.[0];
         if (!out) throw ctx.fail('has no output');
-        if (constants.has(out) || shapes.has(out)) throw ctx.fail(`writes ${q(out)}, which another node or initializer also defines`);
-        constants.addDecoded(out, foldNode(ctx, (n) => shapes.get(n)));
+        if (constants.has(out) || shapes.has(out))
+          throw ctx.fail(`writes ${q(out)}, which another node or initializer also defines`);
+        constants.addDecoded(
+          out,
+          foldNode(ctx, (n) => shapes.get(n)),
+        );
         continue;
       }
       // Reading a tensor of the chain, an op without a layer is just unsupported; else the shape side is what failed.
       const onChain = reads.some((n) => shapes.has(n) && !known(n));
-      if (op === 'Shape' || (!onChain && !Object.prototype.hasOwnProperty.call(CONVERTERS, op))) throw ctx.fail(unfoldable(ctx, known));
+      if (op === 'Shape' || (!onChain && !Object.prototype.hasOwnProperty.call(CONVERTERS, op)))
+        throw ctx.fail(unfoldable(ctx, known));
     }
     if (op !== 'MatMul' && !Object.prototype.hasOwnProperty.call(CONVERTERS, op)) {
       throw ctx.fail(`op ${printable(op)} is not supported (supported: ${SUPPORTED_OPS.join(', ')})`);
@@ -245,9 +287,14 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
     const data = (node.input ?? []).filter((n) => n && !constants.has(n));
     if (data.length !== 1 || data[0] !== current) {
       const reads = data.length === 0 ? 'no computed value' : data.slice(0, 8).map(q).join(', ');
-      throw ctx.fail(`reads ${reads}, not just ${q(current)} from the node before it: the graph is not a chain (simdnet imports one path from input to output)`);
+      throw ctx.fail(
+        `reads ${reads}, not just ${q(current)} from the node before it: the graph is not a chain (simdnet imports one path from input to output)`,
+      );
     }
-    if (uses.get(current) !== 1) throw ctx.fail(`${q(current)} is read ${uses.get(current)} times: the graph branches, and simdnet imports chains only`);
+    if (uses.get(current) !== 1)
+      throw ctx.fail(
+        `${q(current)} is read ${uses.get(current)} times: the graph branches, and simdnet imports chains only`,
+      );
     let last = node;
     let add: NodeContext | undefined;
     if (op === 'MatMul') {
@@ -256,7 +303,13 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
       while (j < nodes.length && nodes[j].opType === 'Constant') j++;
       const next = nodes[j];
       const out = node.output?.[0];
-      if (next?.opType === 'Add' && out && uses.get(out) === 1 && next.input?.includes(out) && (next.input ?? []).every((n) => n === out || constants.has(n))) {
+      if (
+        next?.opType === 'Add' &&
+        out &&
+        uses.get(out) === 1 &&
+        next.input?.includes(out) &&
+        (next.input ?? []).every((n) => n === out || constants.has(n))
+      ) {
         add = context(j, shape);
         last = next;
         i = j;
@@ -265,7 +318,8 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
     const outputs = last.output ?? [];
     if (!outputs[0]) throw ctx.fail('has no output');
     for (const extra of outputs.slice(1)) {
-      if (extra && uses.has(extra)) throw ctx.fail(`its second output ${q(extra)} is used; simdnet imports the first output only`);
+      if (extra && uses.has(extra))
+        throw ctx.fail(`its second output ${q(extra)} is used; simdnet imports the first output only`);
     }
     let made: Module | Module[] | null;
     try {
@@ -285,26 +339,44 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
       // A node made of two layers (ReduceMean with keepdims 0: pool, flatten) names the second after its class.
       layers.push([k === 0 ? name : `${name}_${layer.constructor.name.toLowerCase()}`, layer]);
     });
-    if (shapes.has(outputs[0]) || constants.has(outputs[0])) throw ctx.fail(`writes ${q(outputs[0])}, which another node or initializer also defines`);
+    if (shapes.has(outputs[0]) || constants.has(outputs[0]))
+      throw ctx.fail(`writes ${q(outputs[0])}, which another node or initializer also defines`);
     current = outputs[0];
     shapes.set(current, shape);
   }
-  if (current !== output.name) throw fail(`the chain of nodes ends at ${q(current)}, not at the graph output ${q(output.name)}`);
+  if (current !== output.name)
+    throw fail(`the chain of nodes ends at ${q(current)}, not at the graph output ${q(output.name)}`);
 
   const outSample = shape.slice(1);
   const declared = outShape?.dims.slice(1);
-  if (declared && (declared.length !== outSample.length || declared.some((d, k) => d !== undefined && d !== outSample[k]))) {
-    throw fail(`the graph output ${q(output.name)} is declared ${list(['batch', ...declared.map((d) => d ?? '?')])}, but the layers give ${batchShape(shape)}`);
+  if (
+    declared &&
+    (declared.length !== outSample.length || declared.some((d, k) => d !== undefined && d !== outSample[k]))
+  ) {
+    throw fail(
+      `the graph output ${q(output.name)} is declared ${list(['batch', ...declared.map((d) => d ?? '?')])}, but the layers give ${batchShape(shape)}`,
+    );
   }
   const outputSize = outSample.reduce((a, b) => a * b, 1);
   const classes = metadata[ONNX_NUM_CLASSES_KEY];
   if (classes !== undefined && Number(classes) !== outputSize) {
-    throw fail(`metadata "${ONNX_NUM_CLASSES_KEY}" is ${JSON.stringify(classes)}, but the model gives ${outputSize} values per sample`);
+    throw fail(
+      `metadata "${ONNX_NUM_CLASSES_KEY}" is ${JSON.stringify(classes)}, but the model gives ${outputSize} values per sample`,
+    );
   }
   const model = assemble(layers);
   model.eval();
   const producer = [proto.producerName, proto.producerVersion].filter((s) => s).join(' ');
-  return { model, inputShape: sample, outputShape: outSample, outputSize, metadata, graphName: graph.name ?? '', producer, opset };
+  return {
+    model,
+    inputShape: sample,
+    outputShape: outSample,
+    outputSize,
+    metadata,
+    graphName: graph.name ?? '',
+    producer,
+    opset,
+  };
 }
 
 /**
@@ -331,10 +403,15 @@ export function importOnnx(source: string | Uint8Array, options: OnnxImportOptio
   let bytes: Uint8Array;
   let file: string;
   if (typeof source === 'string') {
-    if (source.length === 0) throw new TypeError('importOnnx: source must be a non-empty path or a Uint8Array, got an empty string');
+    if (source.length === 0)
+      throw new TypeError('importOnnx: source must be a non-empty path or a Uint8Array, got an empty string');
     file = source;
     bytes = fs.readFileSync(source);
-  } else if (ArrayBuffer.isView(source) && source.constructor?.name !== 'DataView' && (source as Uint8Array).BYTES_PER_ELEMENT === 1) {
+  } else if (
+    ArrayBuffer.isView(source) &&
+    source.constructor?.name !== 'DataView' &&
+    (source as Uint8Array).BYTES_PER_ELEMENT === 1
+  ) {
     file = options.name ?? 'ONNX bytes';
     bytes = source;
   } else {

@@ -20,8 +20,21 @@ export interface SafetensorsContents {
 
 /** Bytes per element of every dtype the format defines; others are rejected as unknown. */
 const DTYPE_SIZES: Readonly<Record<string, number>> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  F64: 8,
+  I64: 8,
+  U64: 8,
 };
 const ENTRY_KEYS = ['dtype', 'shape', 'data_offsets'];
 /** Same cap as the reference reader: a real header is kilobytes; refuse to parse 100 MB of JSON. */
@@ -54,11 +67,13 @@ function plan(what: string, dict: Record<string, Tensor>, metadata?: Record<stri
     if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
       throw new TypeError(`${what}: metadata must be an object of string -> string, got ${describe(metadata)}`);
     }
-    const items = Object.keys(metadata).sort(compareUtf8).map((k) => {
-      const v = metadata[k];
-      if (typeof v !== 'string') throw new TypeError(`${what}: metadata "${k}" must be a string, got ${describe(v)}`);
-      return `${JSON.stringify(k)}:${JSON.stringify(v)}`;
-    });
+    const items = Object.keys(metadata)
+      .sort(compareUtf8)
+      .map((k) => {
+        const v = metadata[k];
+        if (typeof v !== 'string') throw new TypeError(`${what}: metadata "${k}" must be a string, got ${describe(v)}`);
+        return `${JSON.stringify(k)}:${JSON.stringify(v)}`;
+      });
     parts.push(`"${METADATA_KEY}":{${items.join(',')}}`);
   }
   const tensors: Tensor[] = [];
@@ -69,7 +84,9 @@ function plan(what: string, dict: Record<string, Tensor>, metadata?: Record<stri
     if (name === METADATA_KEY) throw new RangeError(`${what}: "${METADATA_KEY}" is reserved and cannot name a tensor`);
     const end = offset + t.data.byteLength;
     // Built by hand, not JSON.stringify(object): objects enumerate integer-like keys ("10") first.
-    parts.push(`${JSON.stringify(name)}:${JSON.stringify({ dtype: 'F32', shape: [...t.shape], data_offsets: [offset, end] })}`);
+    parts.push(
+      `${JSON.stringify(name)}:${JSON.stringify({ dtype: 'F32', shape: [...t.shape], data_offsets: [offset, end] })}`,
+    );
     tensors.push(t);
     offset = end;
   }
@@ -110,7 +127,7 @@ export function encodeSafetensors(dict: Record<string, Tensor>, metadata?: Recor
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+  for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, bytes.length - done);
 }
 
 /**
@@ -127,7 +144,8 @@ function writeAll(fd: number, bytes: Uint8Array): void {
  * saveSafetensors('lenet.safetensors', model.stateDict(), { format: 'pt' });
  */
 export function saveSafetensors(file: string, dict: Record<string, Tensor>, metadata?: Record<string, string>): void {
-  if (typeof file !== 'string' || file === '') throw new TypeError(`saveSafetensors: path must be a non-empty string, got ${describe(file)}`);
+  if (typeof file !== 'string' || file === '')
+    throw new TypeError(`saveSafetensors: path must be a non-empty string, got ${describe(file)}`);
   const p = plan('saveSafetensors', dict, metadata);
   const dir = path.dirname(path.resolve(file));
   // Same folder as the target so rename() stays on one filesystem (and is therefore atomic).
@@ -143,9 +161,17 @@ export function saveSafetensors(file: string, dict: Record<string, Tensor>, meta
     fs.renameSync(tmp, file);
   } catch (err) {
     if (fd >= 0) {
-      try { fs.closeSync(fd); } catch { /* already failing; report the first error */ }
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already failing; report the first error */
+      }
     }
-    try { fs.unlinkSync(tmp); } catch { /* may not exist any more */ }
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* may not exist any more */
+    }
     throw err;
   }
   syncDir(dir);
@@ -169,7 +195,11 @@ function removeStaleTemps(dir: string, base: string): void {
     if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
     const match = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length));
     if (match && !processAlive(Number(match[1]))) {
-      try { fs.unlinkSync(path.join(dir, name)); } catch { /* gone already, or not ours to delete */ }
+      try {
+        fs.unlinkSync(path.join(dir, name));
+      } catch {
+        /* gone already, or not ours to delete */
+      }
     }
   }
 }
@@ -191,7 +221,9 @@ function syncDir(dir: string): void {
   try {
     fd = fs.openSync(dir, 'r');
     fs.fsyncSync(fd);
-  } catch { /* not supported here; the file itself is already synced */ } finally {
+  } catch {
+    /* not supported here; the file itself is already synced */
+  } finally {
     if (fd >= 0) fs.closeSync(fd);
   }
 }
@@ -248,7 +280,8 @@ function parseEntry(fail: (d: string) => FileFormatError, name: string, v: unkno
   }
   for (const k of ENTRY_KEYS) if (!(k in v)) throw fail(`${where}: missing "${k}"`);
   const { dtype, shape, data_offsets: offsets } = v;
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_SIZES)) throw fail(`${where}: unknown dtype ${JSON.stringify(dtype)}`);
+  if (typeof dtype !== 'string' || !(dtype in DTYPE_SIZES))
+    throw fail(`${where}: unknown dtype ${JSON.stringify(dtype)}`);
   if (!Array.isArray(shape)) throw fail(`${where}: shape must be an array, got ${JSON.stringify(shape)}`);
   let count = 1;
   shape.forEach((d: unknown, i) => {
@@ -264,11 +297,15 @@ function parseEntry(fail: (d: string) => FileFormatError, name: string, v: unkno
   const [begin, end] = offsets as number[];
   if (begin > end) throw fail(`${where}: data_offsets [${begin}, ${end}] end before they begin`);
   if (end > dataBytes) {
-    throw fail(`${where}: data_offsets [${begin}, ${end}] are out of range: the data section has ${dataBytes} bytes (truncated file?)`);
+    throw fail(
+      `${where}: data_offsets [${begin}, ${end}] are out of range: the data section has ${dataBytes} bytes (truncated file?)`,
+    );
   }
   const want = count * DTYPE_SIZES[dtype];
   if (end - begin !== want) {
-    throw fail(`${where}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes but ${dtype} shape [${shape.join(', ')}] needs ${want}`);
+    throw fail(
+      `${where}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes but ${dtype} shape [${shape.join(', ')}] needs ${want}`,
+    );
   }
   return { name, dtype, shape: shape as number[], begin, end };
 }
@@ -280,7 +317,9 @@ function checkLayout(fail: (d: string) => FileFormatError, entries: Entry[], dat
   let prev: Entry | undefined;
   for (const e of sorted) {
     if (prev && e.begin < pos) {
-      throw fail(`tensor "${e.name}" data_offsets [${e.begin}, ${e.end}] overlap tensor "${prev.name}" [${prev.begin}, ${prev.end}]`);
+      throw fail(
+        `tensor "${e.name}" data_offsets [${e.begin}, ${e.end}] overlap tensor "${prev.name}" [${prev.begin}, ${prev.end}]`,
+      );
     }
     if (e.begin > pos) throw fail(`data bytes ${pos}..${e.begin} belong to no tensor (gap before "${e.name}")`);
     pos = e.end;
@@ -298,7 +337,8 @@ function readValues(buf: Uint8Array, at: number, count: number, dtype: string): 
   }
   const view = new DataView(buf.buffer, buf.byteOffset + at, buf.byteLength - at);
   if (dtype === 'F32') for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, true);
-  else if (dtype === 'F64') for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, true); // rounded to nearest float32
+  else if (dtype === 'F64')
+    for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, true); // rounded to nearest float32
   else for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(8 * i, true)); // I64: exactness checked by the caller
   return out;
 }
@@ -316,11 +356,15 @@ function readValues(buf: Uint8Array, at: number, count: number, dtype: string): 
  */
 export function decodeSafetensors(buf: Uint8Array, name = '<buffer>'): SafetensorsContents {
   const fail = (detail: string) => new FileFormatError(name, detail);
-  if (!(buf instanceof Uint8Array)) throw new TypeError(`decodeSafetensors: buf must be a Buffer or Uint8Array, got ${describe(buf)}`);
-  if (buf.length < 8) throw fail(`${buf.length} bytes is too short for a safetensors file (needs an 8-byte header length)`);
+  if (!(buf instanceof Uint8Array))
+    throw new TypeError(`decodeSafetensors: buf must be a Buffer or Uint8Array, got ${describe(buf)}`);
+  if (buf.length < 8)
+    throw fail(`${buf.length} bytes is too short for a safetensors file (needs an 8-byte header length)`);
   const n64 = new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true);
   if (n64 > BigInt(buf.length - 8)) {
-    throw fail(`header length ${n64} is larger than the ${buf.length - 8} bytes that follow it (truncated, or not a safetensors file)`);
+    throw fail(
+      `header length ${n64} is larger than the ${buf.length - 8} bytes that follow it (truncated, or not a safetensors file)`,
+    );
   }
   const n = Number(n64);
   if (n > MAX_HEADER_BYTES) throw fail(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
@@ -360,7 +404,9 @@ export function decodeSafetensors(buf: Uint8Array, name = '<buffer>'): Safetenso
   const tensors: Record<string, Tensor> = Object.create(null);
   for (const e of entries.sort((a, b) => a.begin - b.begin)) {
     if (e.dtype !== 'F32' && e.dtype !== 'F64' && e.dtype !== 'I64') {
-      throw fail(`tensor "${e.name}" has dtype ${e.dtype}; simdnet reads F32 (and F64 or I64, converted) only: save it as float32 (tensor.float() in PyTorch)`);
+      throw fail(
+        `tensor "${e.name}" has dtype ${e.dtype}; simdnet reads F32 (and F64 or I64, converted) only: save it as float32 (tensor.float() in PyTorch)`,
+      );
     }
     const count = (e.end - e.begin) / DTYPE_SIZES[e.dtype];
     const values = readValues(buf, dataStart + e.begin, count, e.dtype);

@@ -33,13 +33,18 @@ export class CrossEntropyLoss {
 
   constructor(options: CrossEntropyLossOptions = {}) {
     rejectUnknownOptions('CrossEntropyLoss', options, ['labelSmoothing']);
-    this.labelSmoothing = checkNumber('CrossEntropyLoss: labelSmoothing', options.labelSmoothing ?? 0, { min: 0, max: 1 });
+    this.labelSmoothing = checkNumber('CrossEntropyLoss: labelSmoothing', options.labelSmoothing ?? 0, {
+      min: 0,
+      max: 1,
+    });
   }
 
   /** Returns the mean loss; keeps the softmax for backward. */
   forward(logits: Tensor, targets: Int32Array): number {
-    if (!(logits instanceof Tensor)) throw new TypeError(`CrossEntropyLoss: logits must be a Tensor, got ${describe(logits)}`);
-    if (!isInt32Array(targets)) throw new TypeError(`CrossEntropyLoss: targets must be an Int32Array, got ${describe(targets)}`);
+    if (!(logits instanceof Tensor))
+      throw new TypeError(`CrossEntropyLoss: logits must be a Tensor, got ${describe(logits)}`);
+    if (!isInt32Array(targets))
+      throw new TypeError(`CrossEntropyLoss: targets must be an Int32Array, got ${describe(targets)}`);
     expectShape('CrossEntropyLoss: logits', logits.shape, [targets.length, -1]);
     const [n, k] = logits.shape;
     // Reuse the saved buffers while the shape holds: a training loop allocates nothing here.

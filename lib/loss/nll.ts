@@ -49,7 +49,10 @@ export class NLLLoss {
     for (let i = 0; i < n; i++) {
       const t = targets[i];
       if (t === this.ignoreIndex) continue;
-      if (t < 0 || t >= k) throw new RangeError(`NLLLoss: targets[${i}] = ${t} is outside 0..${k - 1} (and is not ignoreIndex ${this.ignoreIndex})`);
+      if (t < 0 || t >= k)
+        throw new RangeError(
+          `NLLLoss: targets[${i}] = ${t} is outside 0..${k - 1} (and is not ignoreIndex ${this.ignoreIndex})`,
+        );
       sum -= input.data[i * k + t];
       count++;
     }

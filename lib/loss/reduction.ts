@@ -9,7 +9,11 @@ export type Reduction = 'mean' | 'sum';
 export function checkReduction(loss: string, value: unknown): Reduction {
   if (value === undefined) return 'mean';
   if (typeof value !== 'string') throw new TypeError(`${loss}: reduction must be a string, got ${describe(value)}`);
-  if (value === 'none') throw new RangeError(`${loss}: reduction 'none' is not supported (forward() returns one number); use 'mean' or 'sum'`);
-  if (value !== 'mean' && value !== 'sum') throw new RangeError(`${loss}: reduction must be 'mean' or 'sum', got '${value}'`);
+  if (value === 'none')
+    throw new RangeError(
+      `${loss}: reduction 'none' is not supported (forward() returns one number); use 'mean' or 'sum'`,
+    );
+  if (value !== 'mean' && value !== 'sum')
+    throw new RangeError(`${loss}: reduction must be 'mean' or 'sum', got '${value}'`);
   return value;
 }

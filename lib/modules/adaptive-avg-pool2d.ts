@@ -32,8 +32,12 @@ export class AdaptiveAvgPool2d extends Module {
 
   constructor(options: AdaptiveAvgPool2dOptions | number | readonly [AdaptiveSize, AdaptiveSize]) {
     super();
-    const opts = typeof options === 'number' || Array.isArray(options) ? { outputSize: options as AdaptiveAvgPool2dOptions['outputSize'] } : options;
-    if (typeof opts !== 'object' || opts === null) throw new TypeError(`AdaptiveAvgPool2d: options must be an output size or an object, got ${describe(options)}`);
+    const opts =
+      typeof options === 'number' || Array.isArray(options)
+        ? { outputSize: options as AdaptiveAvgPool2dOptions['outputSize'] }
+        : options;
+    if (typeof opts !== 'object' || opts === null)
+      throw new TypeError(`AdaptiveAvgPool2d: options must be an output size or an object, got ${describe(options)}`);
     rejectUnknownOptions('AdaptiveAvgPool2d', opts, ['outputSize']);
     const size = (opts as AdaptiveAvgPool2dOptions).outputSize;
     const pair = typeof size === 'number' ? [size, size] : size;
@@ -42,8 +46,10 @@ export class AdaptiveAvgPool2d extends Module {
     }
     for (const v of pair) {
       if (v === null) continue;
-      if (typeof v !== 'number') throw new TypeError(`AdaptiveAvgPool2d: outputSize must hold numbers or null, got ${describe(v)}`);
-      if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`AdaptiveAvgPool2d: outputSize must be an integer >= 1, got ${v}`);
+      if (typeof v !== 'number')
+        throw new TypeError(`AdaptiveAvgPool2d: outputSize must hold numbers or null, got ${describe(v)}`);
+      if (!Number.isSafeInteger(v) || v < 1)
+        throw new RangeError(`AdaptiveAvgPool2d: outputSize must be an integer >= 1, got ${v}`);
     }
     this.outputSize = [pair[0], pair[1]];
   }

@@ -58,21 +58,29 @@ export class AvgPool2d extends Module {
     this.ceilMode = checkBool('AvgPool2d: ceilMode', opts.ceilMode, false);
     this.countIncludePad = checkBool('AvgPool2d: countIncludePad', opts.countIncludePad, true);
     const d = opts.divisorOverride ?? undefined;
-    if (d !== undefined && typeof d !== 'number') throw new TypeError(`AvgPool2d: divisorOverride must be a number, got ${describe(d)}`);
-    if (d !== undefined && (!Number.isSafeInteger(d) || d === 0)) throw new RangeError(`AvgPool2d: divisorOverride must be a non-zero integer, got ${d}`);
+    if (d !== undefined && typeof d !== 'number')
+      throw new TypeError(`AvgPool2d: divisorOverride must be a number, got ${describe(d)}`);
+    if (d !== undefined && (!Number.isSafeInteger(d) || d === 0))
+      throw new RangeError(`AvgPool2d: divisorOverride must be a non-zero integer, got ${d}`);
     this.divisorOverride = d;
     for (let i = 0; i < 2; i++) {
       if (2 * this.padding[i] > this.kernelSize[i]) {
-        throw new RangeError(`AvgPool2d: padding ${pairRepr(this.padding)} must be at most half of kernelSize ${pairRepr(this.kernelSize)}`);
+        throw new RangeError(
+          `AvgPool2d: padding ${pairRepr(this.padding)} must be at most half of kernelSize ${pairRepr(this.kernelSize)}`,
+        );
       }
     }
   }
 
   outputShape(inputShape: readonly number[]): number[] {
     expectShape('AvgPool2d: input', inputShape, [-1, -1, -1, -1]);
-    const [oh, ow] = [0, 1].map((i) => poolOutputSize(inputShape[2 + i], this.kernelSize[i], this.stride[i], this.padding[i], this.ceilMode));
+    const [oh, ow] = [0, 1].map((i) =>
+      poolOutputSize(inputShape[2 + i], this.kernelSize[i], this.stride[i], this.padding[i], this.ceilMode),
+    );
     if (oh < 1 || ow < 1) {
-      throw new RangeError(`AvgPool2d: input ${inputShape[2]}x${inputShape[3]} with padding ${pairRepr(this.padding)} is smaller than the kernel ${pairRepr(this.kernelSize)}`);
+      throw new RangeError(
+        `AvgPool2d: input ${inputShape[2]}x${inputShape[3]} with padding ${pairRepr(this.padding)} is smaller than the kernel ${pairRepr(this.kernelSize)}`,
+      );
     }
     return [inputShape[0], inputShape[1], oh, ow];
   }
@@ -80,7 +88,16 @@ export class AvgPool2d extends Module {
   forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
     const [rows, cols, divisor] = this.meanWindows(input.shape);
-    windowMeanForward(out.data, input.data, input.shape[0] * input.shape[1], input.shape[2], input.shape[3], rows, cols, divisor);
+    windowMeanForward(
+      out.data,
+      input.data,
+      input.shape[0] * input.shape[1],
+      input.shape[2],
+      input.shape[3],
+      rows,
+      cols,
+      divisor,
+    );
     if (ctx.keepState !== false) this.savedInput = this.training ? input.shape : null;
     return out;
   }
@@ -117,7 +134,9 @@ export class AvgPool2d extends Module {
       for (let x = 0; x < ow; x++) {
         divisor[y * ow + x] =
           this.divisorOverride ??
-          (this.countIncludePad ? rows.padded[y] * cols.padded[x] : (rows.end[y] - rows.start[y]) * (cols.end[x] - cols.start[x]));
+          (this.countIncludePad
+            ? rows.padded[y] * cols.padded[x]
+            : (rows.end[y] - rows.start[y]) * (cols.end[x] - cols.start[x]));
       }
     }
     return [rows, cols, divisor];
@@ -138,9 +157,29 @@ export class AvgPool2d extends Module {
  * Native (windowMeanForward); a divisor must be finite and non-zero where its window is not empty.
  */
 export function windowMeanForward(
-  out: Float32Array, input: Float32Array, planes: number, h: number, w: number, rows: PoolWindows, cols: PoolWindows, divisor: Float64Array,
+  out: Float32Array,
+  input: Float32Array,
+  planes: number,
+  h: number,
+  w: number,
+  rows: PoolWindows,
+  cols: PoolWindows,
+  divisor: Float64Array,
 ): void {
-  native.windowMeanForward(out, input, rows.start, rows.end, cols.start, cols.end, divisor, planes, h, w, rows.start.length, cols.start.length);
+  native.windowMeanForward(
+    out,
+    input,
+    rows.start,
+    rows.end,
+    cols.start,
+    cols.end,
+    divisor,
+    planes,
+    h,
+    w,
+    rows.start.length,
+    cols.start.length,
+  );
 }
 
 /**
@@ -148,9 +187,29 @@ export function windowMeanForward(
  * windows in output order. Accumulates. Native (windowMeanBackward).
  */
 export function windowMeanBackward(
-  dinput: Float32Array, dout: Float32Array, planes: number, h: number, w: number, rows: PoolWindows, cols: PoolWindows, divisor: Float64Array,
+  dinput: Float32Array,
+  dout: Float32Array,
+  planes: number,
+  h: number,
+  w: number,
+  rows: PoolWindows,
+  cols: PoolWindows,
+  divisor: Float64Array,
 ): void {
-  native.windowMeanBackward(dinput, dout, rows.start, rows.end, cols.start, cols.end, divisor, planes, h, w, rows.start.length, cols.start.length);
+  native.windowMeanBackward(
+    dinput,
+    dout,
+    rows.start,
+    rows.end,
+    cols.start,
+    cols.end,
+    divisor,
+    planes,
+    h,
+    w,
+    rows.start.length,
+    cols.start.length,
+  );
 }
 
 function checkBool(what: string, value: unknown, def: boolean): boolean {

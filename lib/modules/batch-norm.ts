@@ -51,7 +51,8 @@ export abstract class BatchNormBase extends Module {
 
   constructor(layer: string, options: BatchNormOptions) {
     super();
-    if (options === null || typeof options !== 'object') throw new TypeError(`${layer}: options must be an object, got ${describe(options)}`);
+    if (options === null || typeof options !== 'object')
+      throw new TypeError(`${layer}: options must be an object, got ${describe(options)}`);
     rejectUnknownOptions(layer, options, KNOWN);
     this.numFeatures = checkInt(`${layer}: numFeatures`, options.numFeatures);
     this.eps = checkNumber(`${layer}: eps`, options.eps ?? 1e-5, { min: 0 });
@@ -117,12 +118,25 @@ export abstract class BatchNormBase extends Module {
     const w = this.weight?.data.data ?? null;
     const b = this.bias?.data.data ?? null;
     if (!this.training && this.stats) {
-      native.batchNormForwardEval(out.data, input.data, this.stats.mean.data, this.stats.variance.data, w, b, n, c, s, this.eps);
+      native.batchNormForwardEval(
+        out.data,
+        input.data,
+        this.stats.mean.data,
+        this.stats.variance.data,
+        w,
+        b,
+        n,
+        c,
+        s,
+        this.eps,
+      );
       if (keep) this.saved = null;
       return out;
     }
     if (n * s < 2) {
-      throw new RangeError(`${this.constructor.name}: Expected more than 1 value per channel when training, got input size ${formatShape(input.shape)}`);
+      throw new RangeError(
+        `${this.constructor.name}: Expected more than 1 value per channel when training, got input size ${formatShape(input.shape)}`,
+      );
     }
     // Running statistics change only in training mode, and never for predict() (keepState false).
     const update = this.training && keep ? this.stats : null;
@@ -133,8 +147,21 @@ export abstract class BatchNormBase extends Module {
     }
     const mean = this.scratch('saveMean', [c], ctx.reuse && keep);
     const invstd = this.scratch('saveInvstd', [c], ctx.reuse && keep);
-    native.batchNormForwardTrain(out.data, mean.data, invstd.data, update?.mean.data ?? null, update?.variance.data ?? null,
-      input.data, w, b, n, c, s, this.eps, factor);
+    native.batchNormForwardTrain(
+      out.data,
+      mean.data,
+      invstd.data,
+      update?.mean.data ?? null,
+      update?.variance.data ?? null,
+      input.data,
+      w,
+      b,
+      n,
+      c,
+      s,
+      this.eps,
+      factor,
+    );
     if (keep) this.saved = this.training ? { input, mean, invstd } : null;
     return out;
   }
@@ -144,17 +171,31 @@ export abstract class BatchNormBase extends Module {
     expectShape(`${this.constructor.name}.backward: doutput`, doutput.shape, saved.input.shape);
     const [n, c, s] = this.dims(saved.input.shape);
     const dinput = ctx.inputGrad ? this.scratch('dinput', saved.input.shape, ctx.reuse, true) : null;
-    native.batchNormBackwardTrain(dinput?.data ?? null, this.weight?.grad.data ?? null, this.bias?.grad.data ?? null, doutput.data,
-      saved.input.data, saved.mean.data, saved.invstd.data, this.weight?.data.data ?? null, n, c, s);
+    native.batchNormBackwardTrain(
+      dinput?.data ?? null,
+      this.weight?.grad.data ?? null,
+      this.bias?.grad.data ?? null,
+      doutput.data,
+      saved.input.data,
+      saved.mean.data,
+      saved.invstd.data,
+      this.weight?.data.data ?? null,
+      n,
+      c,
+      s,
+    );
     return dinput;
   }
 
   /** Throws unless dimension 1 holds numFeatures channels and every dimension is >= 1. */
   protected checkChannels(shape: readonly number[]): [number, number, number] {
     if (shape[1] !== this.numFeatures) {
-      throw new ShapeError(`${this.constructor.name}: input ${formatShape(shape)} has ${shape[1]} channels, expected numFeatures = ${this.numFeatures}`);
+      throw new ShapeError(
+        `${this.constructor.name}: input ${formatShape(shape)} has ${shape[1]} channels, expected numFeatures = ${this.numFeatures}`,
+      );
     }
-    if (shape.some((d) => d < 1)) throw new ShapeError(`${this.constructor.name}: input ${formatShape(shape)} has no values`);
+    if (shape.some((d) => d < 1))
+      throw new ShapeError(`${this.constructor.name}: input ${formatShape(shape)} has no values`);
     return [shape[0], shape[1], shape.slice(2).reduce((a, d) => a * d, 1)];
   }
 
@@ -188,7 +229,8 @@ export class BatchNorm1d extends BatchNormBase {
   }
 
   protected dims(shape: readonly number[]): [number, number, number] {
-    if (shape.length !== 2 && shape.length !== 3) throw new ShapeError(`BatchNorm1d: expected 2D or 3D input (got ${shape.length}D input)`);
+    if (shape.length !== 2 && shape.length !== 3)
+      throw new ShapeError(`BatchNorm1d: expected 2D or 3D input (got ${shape.length}D input)`);
     return this.checkChannels(shape);
   }
 }

@@ -31,7 +31,17 @@ export interface Conv1dOptions {
   generator?: Generator;
 }
 
-const KNOWN = ['inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'groups', 'bias', 'generator'];
+const KNOWN = [
+  'inChannels',
+  'outChannels',
+  'kernelSize',
+  'stride',
+  'padding',
+  'dilation',
+  'groups',
+  'bias',
+  'generator',
+];
 
 /** Reads a 1-D size option (`3` or `[3]`) and checks it is an integer >= min. */
 function intOne(what: string, value: unknown, min: number): number {
@@ -70,7 +80,8 @@ export class Conv1d extends Module {
 
   constructor(options: Conv1dOptions) {
     super();
-    if (typeof options !== 'object' || options === null) throw new TypeError(`Conv1d: options must be an object, got ${describe(options)}`);
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError(`Conv1d: options must be an object, got ${describe(options)}`);
     rejectUnknownOptions('Conv1d', options, KNOWN);
     this.inChannels = checkInt('Conv1d: inChannels', options.inChannels);
     this.outChannels = checkInt('Conv1d: outChannels', options.outChannels);
@@ -83,11 +94,14 @@ export class Conv1d extends Module {
       throw new TypeError(`Conv1d: bias must be a boolean, got ${describe(options.bias)}`);
     }
     if (this.inChannels % this.groups !== 0 || this.outChannels % this.groups !== 0) {
-      throw new RangeError(`Conv1d: groups ${this.groups} must divide inChannels ${this.inChannels} and outChannels ${this.outChannels}`);
+      throw new RangeError(
+        `Conv1d: groups ${this.groups} must divide inChannels ${this.inChannels} and outChannels ${this.outChannels}`,
+      );
     }
     const shape = [this.outChannels, this.inChannels / this.groups, this.kernelSize];
     this.weight = this.registerParameter('weight', new Parameter(Tensor.zeros(shape)));
-    this.bias = options.bias ?? true ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outChannels]))) : null;
+    this.bias =
+      (options.bias ?? true) ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outChannels]))) : null;
     this.resetParameters(options.generator ?? defaultGenerator);
   }
 
@@ -100,13 +114,17 @@ export class Conv1d extends Module {
 
   outputShape(inputShape: readonly number[]): number[] {
     if (inputShape.length !== 3) {
-      throw new ShapeError(`Conv1d: input must be [N, C, L] (3 dimensions), got ${formatShape(inputShape)}` +
-        (inputShape.length === 2 ? '; reshape one unbatched [C, L] sample to [1, C, L]' : ''));
+      throw new ShapeError(
+        `Conv1d: input must be [N, C, L] (3 dimensions), got ${formatShape(inputShape)}` +
+          (inputShape.length === 2 ? '; reshape one unbatched [C, L] sample to [1, C, L]' : ''),
+      );
     }
     expectShape('Conv1d: input', inputShape, [-1, this.inChannels, -1]);
     const span = inputShape[2] + 2 * this.padding - this.dilation * (this.kernelSize - 1) - 1;
     if (span < 0) {
-      throw new RangeError(`Conv1d: input length ${inputShape[2]} is shorter than the (dilated) kernel ${this.dilation * (this.kernelSize - 1) + 1} with padding ${this.padding}`);
+      throw new RangeError(
+        `Conv1d: input length ${inputShape[2]} is shorter than the (dilated) kernel ${this.dilation * (this.kernelSize - 1) + 1} with padding ${this.padding}`,
+      );
     }
     return [inputShape[0], this.outChannels, Math.floor(span / this.stride) + 1];
   }
@@ -114,7 +132,13 @@ export class Conv1d extends Module {
   forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     if (!(input instanceof Tensor)) throw new TypeError(`Conv1d: input must be a Tensor, got ${describe(input)}`);
     const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
-    native.conv2dForward(out.data, input.data, this.weight.data.data, this.bias?.data.data ?? null, ...this.sizes(input));
+    native.conv2dForward(
+      out.data,
+      input.data,
+      this.weight.data.data,
+      this.bias?.data.data ?? null,
+      ...this.sizes(input),
+    );
     if (ctx.keepState !== false) this.savedInput = this.training ? input : null;
     return out;
   }
@@ -124,15 +148,39 @@ export class Conv1d extends Module {
     expectShape('Conv1d.backward: doutput', doutput.shape, this.outputShape(input.shape));
     // The kernel accumulates into every gradient buffer: dinput starts at zero, parameter grads keep adding.
     const dinput = ctx.inputGrad ? this.scratch('dinput', input.shape, ctx.reuse, true) : null;
-    native.conv2dBackward(dinput?.data ?? null, this.weight.grad.data, this.bias?.grad.data ?? null, doutput.data, input.data,
-      this.weight.data.data, ...this.sizes(input));
+    native.conv2dBackward(
+      dinput?.data ?? null,
+      this.weight.grad.data,
+      this.bias?.grad.data ?? null,
+      doutput.data,
+      input.data,
+      this.weight.data.data,
+      ...this.sizes(input),
+    );
     return dinput;
   }
 
   /** The native conv2d size arguments for a [N, C, L] input seen as [N, C, 1, L]. */
-  private sizes(input: Tensor): [number, number, number, number, number, number, number, number, number, number, number, number, number, number] {
+  private sizes(
+    input: Tensor,
+  ): [number, number, number, number, number, number, number, number, number, number, number, number, number, number] {
     const [n, c, l] = input.shape;
-    return [n, c, 1, l, this.outChannels, 1, this.kernelSize, 1, this.stride, 0, this.padding, 1, this.dilation, this.groups];
+    return [
+      n,
+      c,
+      1,
+      l,
+      this.outChannels,
+      1,
+      this.kernelSize,
+      1,
+      this.stride,
+      0,
+      this.padding,
+      1,
+      this.dilation,
+      this.groups,
+    ];
   }
 
   override extraRepr(): string {

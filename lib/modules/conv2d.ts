@@ -28,7 +28,17 @@ export interface Conv2dOptions {
   generator?: Generator;
 }
 
-const KNOWN = ['inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'groups', 'bias', 'generator'];
+const KNOWN = [
+  'inChannels',
+  'outChannels',
+  'kernelSize',
+  'stride',
+  'padding',
+  'dilation',
+  'groups',
+  'bias',
+  'generator',
+];
 
 /**
  * Applies a 2-D convolution, as torch.nn.Conv2d with padding_mode 'zeros'.
@@ -64,11 +74,17 @@ export class Conv2d extends Module {
     this.dilation = intPair('Conv2d: dilation', options.dilation ?? 1, 1);
     this.groups = checkInt('Conv2d: groups', options.groups ?? 1);
     if (this.inChannels % this.groups !== 0 || this.outChannels % this.groups !== 0) {
-      throw new RangeError(`Conv2d: groups ${this.groups} must divide inChannels ${this.inChannels} and outChannels ${this.outChannels}`);
+      throw new RangeError(
+        `Conv2d: groups ${this.groups} must divide inChannels ${this.inChannels} and outChannels ${this.outChannels}`,
+      );
     }
     const [kh, kw] = this.kernelSize;
-    this.weight = this.registerParameter('weight', new Parameter(Tensor.zeros([this.outChannels, this.inChannels / this.groups, kh, kw])));
-    this.bias = options.bias ?? true ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outChannels]))) : null;
+    this.weight = this.registerParameter(
+      'weight',
+      new Parameter(Tensor.zeros([this.outChannels, this.inChannels / this.groups, kh, kw])),
+    );
+    this.bias =
+      (options.bias ?? true) ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outChannels]))) : null;
     this.resetParameters(options.generator ?? defaultGenerator);
   }
 
@@ -87,7 +103,9 @@ export class Conv2d extends Module {
     };
     const [oh, ow] = [size(0), size(1)];
     if (oh < 1 || ow < 1) {
-      throw new RangeError(`Conv2d: input ${inputShape[2]}x${inputShape[3]} is smaller than the (dilated) kernel ${pairRepr(this.kernelSize)} with padding ${pairRepr(this.padding)}`);
+      throw new RangeError(
+        `Conv2d: input ${inputShape[2]}x${inputShape[3]} is smaller than the (dilated) kernel ${pairRepr(this.kernelSize)} with padding ${pairRepr(this.padding)}`,
+      );
     }
     return [inputShape[0], this.outChannels, oh, ow];
   }
@@ -103,7 +121,14 @@ export class Conv2d extends Module {
 
   private convolve(input: Tensor, ctx: ForwardContext, relu: boolean): Tensor {
     const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
-    native.conv2dForward(out.data, input.data, this.weight.data.data, this.bias?.data.data ?? null, ...this.sizes(input), relu ? 1 : 0);
+    native.conv2dForward(
+      out.data,
+      input.data,
+      this.weight.data.data,
+      this.bias?.data.data ?? null,
+      ...this.sizes(input),
+      relu ? 1 : 0,
+    );
     if (ctx.keepState !== false) this.savedInput = this.training ? input : null;
     return out;
   }
@@ -112,14 +137,34 @@ export class Conv2d extends Module {
     const input = requireSaved(this.savedInput, 'Conv2d');
     expectShape('Conv2d.backward: doutput', doutput.shape, this.outputShape(input.shape));
     const dinput = ctx.inputGrad ? this.scratch('dinput', input.shape, ctx.reuse, true) : null;
-    native.conv2dBackward(dinput?.data ?? null, this.weight.grad.data, this.bias?.grad.data ?? null, doutput.data, input.data,
-      this.weight.data.data, ...this.sizes(input));
+    native.conv2dBackward(
+      dinput?.data ?? null,
+      this.weight.grad.data,
+      this.bias?.grad.data ?? null,
+      doutput.data,
+      input.data,
+      this.weight.data.data,
+      ...this.sizes(input),
+    );
     return dinput;
   }
 
-  private sizes(input: Tensor): [number, number, number, number, number, number, number, number, number, number, number, number, number, number] {
+  private sizes(
+    input: Tensor,
+  ): [number, number, number, number, number, number, number, number, number, number, number, number, number, number] {
     const [n, c, h, w] = input.shape;
-    return [n, c, h, w, this.outChannels, ...this.kernelSize, ...this.stride, ...this.padding, ...this.dilation, this.groups];
+    return [
+      n,
+      c,
+      h,
+      w,
+      this.outChannels,
+      ...this.kernelSize,
+      ...this.stride,
+      ...this.padding,
+      ...this.dilation,
+      this.groups,
+    ];
   }
 
   override extraRepr(): string {

@@ -31,7 +31,9 @@ export class Flatten extends Module {
     const start = this.startDim < 0 ? this.startDim + nd : this.startDim;
     const end = this.endDim < 0 ? this.endDim + nd : this.endDim;
     if (start < 0 || end >= nd || start > end) {
-      throw new RangeError(`Flatten: dims ${this.startDim}..${this.endDim} do not fit input shape ${formatShape(inputShape)}`);
+      throw new RangeError(
+        `Flatten: dims ${this.startDim}..${this.endDim} do not fit input shape ${formatShape(inputShape)}`,
+      );
     }
     return [...inputShape.slice(0, start), shapeSize(inputShape.slice(start, end + 1)), ...inputShape.slice(end + 1)];
   }

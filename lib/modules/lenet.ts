@@ -54,7 +54,11 @@ export class LeNet extends Sequential {
  * Validates LeNet options and builds the layers in order, with a BatchNorm2d after each
  * convolution when `batchNorm` (LeNetBN). Shared by LeNet and LeNetBN; `name` prefixes errors.
  */
-export function lenetLayers(name: string, options: LeNetOptions, batchNorm: boolean): { config: LeNetConfig; layers: Record<string, Module> } {
+export function lenetLayers(
+  name: string,
+  options: LeNetOptions,
+  batchNorm: boolean,
+): { config: LeNetConfig; layers: Record<string, Module> } {
   rejectUnknownOptions(name, options, ['inChannels', 'imageSize', 'numClasses', 'padding']);
   const inChannels = checkInt(`${name}: inChannels`, options.inChannels ?? 3);
   const imageSize = checkInt(`${name}: imageSize`, options.imageSize ?? 32);
@@ -62,8 +66,10 @@ export function lenetLayers(name: string, options: LeNetOptions, batchNorm: bool
   const padding = checkInt(`${name}: padding`, options.padding ?? (imageSize === 28 ? 2 : 0), 0);
   // Side after conv1 (5x5), pool, conv2 (5x5), pool.
   const side = Math.floor((Math.floor((imageSize + 2 * padding - 4) / 2) - 4) / 2);
-  if (side < 1) throw new RangeError(`${name}: imageSize ${imageSize} is too small (needs at least ${16 - 2 * padding})`);
-  const norm = (key: string, numFeatures: number): Record<string, Module> => (batchNorm ? { [key]: new BatchNorm2d({ numFeatures }) } : {});
+  if (side < 1)
+    throw new RangeError(`${name}: imageSize ${imageSize} is too small (needs at least ${16 - 2 * padding})`);
+  const norm = (key: string, numFeatures: number): Record<string, Module> =>
+    batchNorm ? { [key]: new BatchNorm2d({ numFeatures }) } : {};
   const layers: Record<string, Module> = {
     conv1: new Conv2d({ inChannels, outChannels: 6, kernelSize: 5, padding }),
     ...norm('bn1', 6),

@@ -39,7 +39,8 @@ export class Linear extends Module {
     this.inFeatures = checkInt('Linear: inFeatures', options.inFeatures);
     this.outFeatures = checkInt('Linear: outFeatures', options.outFeatures);
     this.weight = this.registerParameter('weight', new Parameter(Tensor.zeros([this.outFeatures, this.inFeatures])));
-    this.bias = options.bias ?? true ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outFeatures]))) : null;
+    this.bias =
+      (options.bias ?? true) ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outFeatures]))) : null;
     this.resetParameters(options.generator ?? defaultGenerator);
   }
 
@@ -55,7 +56,15 @@ export class Linear extends Module {
 
   forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
-    native.linearForward(out.data, input.data, this.weight.data.data, this.bias?.data.data ?? null, input.shape[0], this.inFeatures, this.outFeatures);
+    native.linearForward(
+      out.data,
+      input.data,
+      this.weight.data.data,
+      this.bias?.data.data ?? null,
+      input.shape[0],
+      this.inFeatures,
+      this.outFeatures,
+    );
     if (ctx.keepState !== false) this.savedInput = this.training ? input : null;
     return out;
   }
@@ -64,8 +73,17 @@ export class Linear extends Module {
     const input = requireSaved(this.savedInput, 'Linear');
     expectShape('Linear.backward: doutput', doutput.shape, [input.shape[0], this.outFeatures]);
     const dinput = ctx.inputGrad ? this.scratch('dinput', input.shape, ctx.reuse, true) : null;
-    native.linearBackward(dinput?.data ?? null, this.weight.grad.data, this.bias?.grad.data ?? null, doutput.data, input.data,
-      this.weight.data.data, input.shape[0], this.inFeatures, this.outFeatures);
+    native.linearBackward(
+      dinput?.data ?? null,
+      this.weight.grad.data,
+      this.bias?.grad.data ?? null,
+      doutput.data,
+      input.data,
+      this.weight.data.data,
+      input.shape[0],
+      this.inFeatures,
+      this.outFeatures,
+    );
     return dinput;
   }
 

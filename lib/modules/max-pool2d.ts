@@ -45,19 +45,34 @@ export class MaxPool2d extends Module {
     this.ceilMode = opts.ceilMode ?? false;
     for (let i = 0; i < 2; i++) {
       if (2 * this.padding[i] > this.kernelSize[i]) {
-        throw new RangeError(`MaxPool2d: padding ${pairRepr(this.padding)} must be at most half of kernelSize ${pairRepr(this.kernelSize)}`);
+        throw new RangeError(
+          `MaxPool2d: padding ${pairRepr(this.padding)} must be at most half of kernelSize ${pairRepr(this.kernelSize)}`,
+        );
       }
     }
   }
 
   outputShape(inputShape: readonly number[]): number[] {
     expectShape('MaxPool2d: input', inputShape, [-1, -1, -1, -1]);
-    const size = (i: number) => poolOutputSize(inputShape[2 + i], this.kernelSize[i], this.stride[i], this.padding[i], this.ceilMode, this.dilation[i]);
+    const size = (i: number) =>
+      poolOutputSize(
+        inputShape[2 + i],
+        this.kernelSize[i],
+        this.stride[i],
+        this.padding[i],
+        this.ceilMode,
+        this.dilation[i],
+      );
     const [oh, ow] = [size(0), size(1)];
     const dilated = this.dilation[0] !== 1 || this.dilation[1] !== 1 ? ` (dilation ${pairRepr(this.dilation)})` : '';
-    if (oh < 1 || ow < 1) throw new RangeError(`MaxPool2d: input ${inputShape[2]}x${inputShape[3]} is smaller than the kernel ${pairRepr(this.kernelSize)}${dilated}`);
+    if (oh < 1 || ow < 1)
+      throw new RangeError(
+        `MaxPool2d: input ${inputShape[2]}x${inputShape[3]} is smaller than the kernel ${pairRepr(this.kernelSize)}${dilated}`,
+      );
     if ([0, 1].some((i) => windowInPadding(inputShape[2 + i], this.kernelSize[i], this.padding[i], this.dilation[i]))) {
-      throw new RangeError(`MaxPool2d: input ${inputShape[2]}x${inputShape[3]} is too small for dilation ${pairRepr(this.dilation)}: a window of kernel ${pairRepr(this.kernelSize)} holds only padding ${pairRepr(this.padding)}`);
+      throw new RangeError(
+        `MaxPool2d: input ${inputShape[2]}x${inputShape[3]} is too small for dilation ${pairRepr(this.dilation)}: a window of kernel ${pairRepr(this.kernelSize)} holds only padding ${pairRepr(this.padding)}`,
+      );
     }
     return [inputShape[0], inputShape[1], oh, ow];
   }
@@ -79,7 +94,9 @@ export class MaxPool2d extends Module {
     return dinput;
   }
 
-  private sizes(shape: readonly number[]): [number, number, number, number, number, number, number, number, number, number, number, number, number] {
+  private sizes(
+    shape: readonly number[],
+  ): [number, number, number, number, number, number, number, number, number, number, number, number, number] {
     const [n, c, h, w] = shape;
     return [n, c, h, w, ...this.kernelSize, ...this.stride, ...this.padding, this.ceilMode ? 1 : 0, ...this.dilation];
   }

@@ -96,7 +96,8 @@ export abstract class Module {
   }
 
   protected registerModule<M extends Module>(name: string, module: M): M {
-    if (name === '' || name.includes('.')) throw new RangeError(`Module: child name '${name}' must be non-empty without '.'`);
+    if (name === '' || name.includes('.'))
+      throw new RangeError(`Module: child name '${name}' must be non-empty without '.'`);
     this.children.set(name, module);
     return module;
   }

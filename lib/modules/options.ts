@@ -33,7 +33,14 @@ export function pairRepr(p: readonly [number, number]): string {
  * (in + 2 pad - dilation (kernel - 1) - 1) / stride, plus 1; in ceil mode the last window must start
  * inside the input or the left padding. Returns 0 or less when no window fits.
  */
-export function poolOutputSize(input: number, kernel: number, stride: number, pad: number, ceilMode: boolean, dilation = 1): number {
+export function poolOutputSize(
+  input: number,
+  kernel: number,
+  stride: number,
+  pad: number,
+  ceilMode: boolean,
+  dilation = 1,
+): number {
   const num = input + 2 * pad - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0);
   if (num < 0) return 0;
   let out = Math.floor(num / stride) + 1;
@@ -60,7 +67,8 @@ export function poolWindow<O extends { kernelSize: IntPair; stride?: IntPair; pa
   known: readonly string[],
 ): PoolWindow<O> {
   const options = (typeof arg === 'number' || Array.isArray(arg) ? { kernelSize: arg } : arg) as O;
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${layer}: options must be a kernel size or an object, got ${describe(arg)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`${layer}: options must be a kernel size or an object, got ${describe(arg)}`);
   rejectUnknownOptions(layer, options, known);
   const kernelSize = intPair(`${layer}: kernelSize`, options.kernelSize, 1);
   return {

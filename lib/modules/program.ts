@@ -68,21 +68,63 @@ export function compileProgram(layers: readonly Module[], imageShape: readonly n
     const nextIsRelu = plan[i + 1]?.constructor === ReLU;
     let out = layer.outputShape(shape); // validates the input shape
     if (layer instanceof Conv2d) {
-      code.push(OP_CONV, shape[1], shape[2], shape[3], layer.outChannels, ...layer.kernelSize, ...layer.stride,
-        ...layer.padding, ...layer.dilation, layer.groups, nextIsRelu ? 1 : 0, ...weightParams(weighted as Weighted));
+      code.push(
+        OP_CONV,
+        shape[1],
+        shape[2],
+        shape[3],
+        layer.outChannels,
+        ...layer.kernelSize,
+        ...layer.stride,
+        ...layer.padding,
+        ...layer.dilation,
+        layer.groups,
+        nextIsRelu ? 1 : 0,
+        ...weightParams(weighted as Weighted),
+      );
     } else if (layer instanceof MaxPool2d) {
-      code.push(OP_MAXPOOL, shape[1], shape[2], shape[3], ...layer.kernelSize, ...layer.stride, ...layer.padding, ...layer.dilation,
-        layer.ceilMode ? 1 : 0);
+      code.push(
+        OP_MAXPOOL,
+        shape[1],
+        shape[2],
+        shape[3],
+        ...layer.kernelSize,
+        ...layer.stride,
+        ...layer.padding,
+        ...layer.dilation,
+        layer.ceilMode ? 1 : 0,
+      );
     } else if (layer instanceof Linear) {
       if (shape.length !== 2) return null;
-      code.push(OP_LINEAR, layer.inFeatures, layer.outFeatures, nextIsRelu ? 1 : 0, ...weightParams(weighted as Weighted));
+      code.push(
+        OP_LINEAR,
+        layer.inFeatures,
+        layer.outFeatures,
+        nextIsRelu ? 1 : 0,
+        ...weightParams(weighted as Weighted),
+      );
     } else if (layer instanceof AvgPool2d || layer instanceof AdaptiveAvgPool2d) {
       const [rows, cols, divisor] = layer.meanWindows(shape);
       // Divisors go into the program as integers: fall back to the layers for any other.
       if (!divisor.every((d) => Number.isInteger(d) && d >= 0 && d <= MAX_FIELD)) return null;
-      code.push(OP_AVGPOOL, shape[1], shape[2], shape[3], out[2], out[3], ...rows.start, ...rows.end, ...cols.start, ...cols.end, ...divisor);
+      code.push(
+        OP_AVGPOOL,
+        shape[1],
+        shape[2],
+        shape[3],
+        out[2],
+        out[3],
+        ...rows.start,
+        ...rows.end,
+        ...cols.start,
+        ...cols.end,
+        ...divisor,
+      );
     } else if (layer.constructor === ReLU) {
-      code.push(OP_RELU, out.slice(1).reduce((a, b) => a * b, 1));
+      code.push(
+        OP_RELU,
+        out.slice(1).reduce((a, b) => a * b, 1),
+      );
     } else if (layer.constructor !== Flatten) {
       return null;
     }

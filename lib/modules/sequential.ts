@@ -35,7 +35,8 @@ export class Sequential extends Module {
         ? Object.entries(modules[0] as Record<string, Module>)
         : modules.map((m, i) => [String(i), m]);
     for (const [name, m] of entries) {
-      if (!(m instanceof Module)) throw new TypeError(`Sequential: entry '${name}' must be a Module, got ${describe(m)}`);
+      if (!(m instanceof Module))
+        throw new TypeError(`Sequential: entry '${name}' must be a Module, got ${describe(m)}`);
       this.layers.push(this.registerModule(name, m));
     }
   }
@@ -107,10 +108,13 @@ export class Sequential extends Module {
   private program(input: Tensor): CompiledProgram | null {
     if (!(input instanceof Tensor)) throw new TypeError(`predict: input must be a Tensor, got ${describe(input)}`);
     if (input.shape.length < 2 || input.shape[0] < 1) {
-      throw new ShapeError(`predict: input needs a batch dimension >= 1 and a sample shape, got ${formatShape(input.shape)}`);
+      throw new ShapeError(
+        `predict: input needs a batch dimension >= 1 and a sample shape, got ${formatShape(input.shape)}`,
+      );
     }
     const key = input.shape.slice(1).join('x');
-    if (this.compiled?.key !== key) this.compiled = { key, program: compileProgram(this.flatLayers(), input.shape.slice(1)) };
+    if (this.compiled?.key !== key)
+      this.compiled = { key, program: compileProgram(this.flatLayers(), input.shape.slice(1)) };
     return this.compiled.program;
   }
 

@@ -25,7 +25,8 @@ abstract class SoftmaxBase extends Module {
       throw new TypeError(`${name}: option 'dim' is required, e.g. new ${name}({ dim: 1 }) for [N, K] input`);
     }
     rejectUnknownOptions(name, options, ['dim']);
-    if (typeof options.dim !== 'number') throw new TypeError(`${name}: dim must be a number, got ${describe(options.dim)}`);
+    if (typeof options.dim !== 'number')
+      throw new TypeError(`${name}: dim must be a number, got ${describe(options.dim)}`);
     if (!Number.isSafeInteger(options.dim)) throw new RangeError(`${name}: dim must be an integer, got ${options.dim}`);
     this.dim = options.dim;
   }
@@ -35,7 +36,9 @@ abstract class SoftmaxBase extends Module {
     const nd = Math.max(shape.length, 1);
     const d = this.dim < 0 ? this.dim + nd : this.dim;
     if (d < 0 || d >= nd) {
-      throw new RangeError(`${this.constructor.name}: dim ${this.dim} is out of range for input shape ${formatShape(shape)} (expected ${-nd}..${nd - 1})`);
+      throw new RangeError(
+        `${this.constructor.name}: dim ${this.dim} is out of range for input shape ${formatShape(shape)} (expected ${-nd}..${nd - 1})`,
+      );
     }
     let outer = 1;
     let inner = 1;
@@ -79,9 +82,23 @@ abstract class SoftmaxBase extends Module {
   }
 
   /** Writes one slice y[base + c * inner], c < k, from x and the slice maximum. */
-  protected abstract normalise(y: Float32Array, x: Float32Array, base: number, k: number, inner: number, max: number): void;
+  protected abstract normalise(
+    y: Float32Array,
+    x: Float32Array,
+    base: number,
+    k: number,
+    inner: number,
+    max: number,
+  ): void;
   /** Writes one slice of dx (which may be g) from g and the saved output y. */
-  protected abstract gradient(dx: Float32Array, g: Float32Array, y: Float32Array, base: number, k: number, inner: number): void;
+  protected abstract gradient(
+    dx: Float32Array,
+    g: Float32Array,
+    y: Float32Array,
+    base: number,
+    k: number,
+    inner: number,
+  ): void;
 
   override extraRepr(): string {
     return `dim=${this.dim}`;

@@ -34,20 +34,38 @@ function geometry(what: string, layer: Conv1d | Conv2d, inputShape: readonly num
   if (shape.length === dims + 2 && shape[0] === 1) shape = shape.slice(1); // a batch of one
   if (shape.length !== dims + 1) {
     const want = dims === 1 ? '[C, L]' : '[C, H, W]';
-    throw new ShapeError(`${what}: inputShape must be one sample's shape ${want} (or with a leading batch of 1), got ${formatShape(inputShape)}`);
+    throw new ShapeError(
+      `${what}: inputShape must be one sample's shape ${want} (or with a leading batch of 1), got ${formatShape(inputShape)}`,
+    );
   }
   const out = layer.outputShape([1, ...shape]); // validates channels and sizes
   if (layer instanceof Conv1d) {
     return {
-      dims, inChannels: layer.inChannels, outChannels: layer.outChannels, groups: layer.groups,
-      input: [1, shape[1]], output: [1, out[2]], kernel: [1, layer.kernelSize], stride: [1, layer.stride],
-      padding: [0, layer.padding], dilation: [1, layer.dilation], weight: layer.weight.data.data,
+      dims,
+      inChannels: layer.inChannels,
+      outChannels: layer.outChannels,
+      groups: layer.groups,
+      input: [1, shape[1]],
+      output: [1, out[2]],
+      kernel: [1, layer.kernelSize],
+      stride: [1, layer.stride],
+      padding: [0, layer.padding],
+      dilation: [1, layer.dilation],
+      weight: layer.weight.data.data,
     };
   }
   return {
-    dims, inChannels: layer.inChannels, outChannels: layer.outChannels, groups: layer.groups,
-    input: [shape[1], shape[2]], output: [out[2], out[3]], kernel: layer.kernelSize, stride: layer.stride,
-    padding: layer.padding, dilation: layer.dilation, weight: layer.weight.data.data,
+    dims,
+    inChannels: layer.inChannels,
+    outChannels: layer.outChannels,
+    groups: layer.groups,
+    input: [shape[1], shape[2]],
+    output: [out[2], out[3]],
+    kernel: layer.kernelSize,
+    stride: layer.stride,
+    padding: layer.padding,
+    dilation: layer.dilation,
+    weight: layer.weight.data.data,
   };
 }
 
@@ -55,7 +73,9 @@ function matrixSize(what: string, g: Geometry, limit: number): [number, number] 
   const rows = g.outChannels * g.output[0] * g.output[1];
   const cols = g.inChannels * g.input[0] * g.input[1];
   if (rows * cols > limit) {
-    throw new RangeError(`${what}: the matrix would be ${rows} x ${cols}; at most ${limit} entries are built (use a smaller input)`);
+    throw new RangeError(
+      `${what}: the matrix would be ${rows} x ${cols}; at most ${limit} entries are built (use a smaller input)`,
+    );
   }
   return [rows, cols];
 }
@@ -65,7 +85,10 @@ function matrixSize(what: string, g: Geometry, limit: number): [number, number] 
  * the weight's flat index, output channel j, input channel i and the kernel taps (0-based).
  * Distinct taps of one output position read distinct inputs, so no entry is visited twice.
  */
-function forEachTap(g: Geometry, visit: (row: number, col: number, w: number, j: number, i: number, ky: number, kx: number) => void): void {
+function forEachTap(
+  g: Geometry,
+  visit: (row: number, col: number, w: number, j: number, i: number, ky: number, kx: number) => void,
+): void {
   const [h, w] = g.input;
   const [oh, ow] = g.output;
   const [kh, kw] = g.kernel;

@@ -53,12 +53,22 @@ export class Adam extends Optimizer {
     super(params, options.lr ?? 1e-3, name);
     rejectUnknownOptions(name, options, ['lr', 'betas', 'eps', 'weightDecay']);
     const betas = options.betas ?? [0.9, 0.999];
-    if (!Array.isArray(betas) || betas.length !== 2) throw new TypeError(`${name}: betas must be a [beta1, beta2] pair`);
-    this.betas = [checkNumber(`${name}: betas[0]`, betas[0], { min: 0, max: 0.999999999 }), checkNumber(`${name}: betas[1]`, betas[1], { min: 0, max: 0.999999999 })];
+    if (!Array.isArray(betas) || betas.length !== 2)
+      throw new TypeError(`${name}: betas must be a [beta1, beta2] pair`);
+    this.betas = [
+      checkNumber(`${name}: betas[0]`, betas[0], { min: 0, max: 0.999999999 }),
+      checkNumber(`${name}: betas[1]`, betas[1], { min: 0, max: 0.999999999 }),
+    ];
     this.eps = checkNumber(`${name}: eps`, options.eps ?? 1e-8, { min: 0 });
-    this.weightDecay = checkNumber(`${name}: weightDecay`, options.weightDecay ?? variant.defaultWeightDecay, { min: 0 });
+    this.weightDecay = checkNumber(`${name}: weightDecay`, options.weightDecay ?? variant.defaultWeightDecay, {
+      min: 0,
+    });
     this.variant = variant;
-    this.state = this.params.map((p) => ({ step: 0, expAvg: new Float32Array(p.data.size), expAvgSq: new Float32Array(p.data.size) }));
+    this.state = this.params.map((p) => ({
+      step: 0,
+      expAvg: new Float32Array(p.data.size),
+      expAvgSq: new Float32Array(p.data.size),
+    }));
   }
 
   step(): void {
@@ -71,7 +81,18 @@ export class Adam extends Optimizer {
       if (p.data.size === 0) return;
       const theta = p.data.data;
       if (decay !== 1) for (let j = 0; j < theta.length; j++) theta[j] *= decay;
-      native.adamStep(theta, s.expAvg, s.expAvgSq, p.grad.data, this.lr, this.betas[0], this.betas[1], this.eps, l2, s.step);
+      native.adamStep(
+        theta,
+        s.expAvg,
+        s.expAvgSq,
+        p.grad.data,
+        this.lr,
+        this.betas[0],
+        this.betas[1],
+        this.eps,
+        l2,
+        s.step,
+      );
     });
   }
 

@@ -14,13 +14,20 @@ import { Parameter } from '../modules/parameter';
  * const norm = clipGradNorm(model.parameters(), 1.0);
  * opt.step();
  */
-export function clipGradNorm(parameters: Iterable<Parameter>, maxNorm: number, normType = 2, errorIfNonfinite = false): number {
+export function clipGradNorm(
+  parameters: Iterable<Parameter>,
+  maxNorm: number,
+  normType = 2,
+  errorIfNonfinite = false,
+): number {
   const params = [...parameters];
   params.forEach((p, i) => {
-    if (!(p instanceof Parameter)) throw new TypeError(`clipGradNorm: parameters[${i}] must be a Parameter, got ${describe(p)}`);
+    if (!(p instanceof Parameter))
+      throw new TypeError(`clipGradNorm: parameters[${i}] must be a Parameter, got ${describe(p)}`);
   });
   checkNumber('clipGradNorm: maxNorm', maxNorm, { min: 0 });
-  if (typeof normType !== 'number') throw new TypeError(`clipGradNorm: normType must be a number, got ${describe(normType)}`);
+  if (typeof normType !== 'number')
+    throw new TypeError(`clipGradNorm: normType must be a number, got ${describe(normType)}`);
   if (!(normType > 0)) throw new RangeError(`clipGradNorm: normType must be > 0 or Infinity, got ${normType}`);
   if (params.length === 0) return 0;
 
@@ -28,10 +35,13 @@ export function clipGradNorm(parameters: Iterable<Parameter>, maxNorm: number, n
   const norms = params.map((p) => pNorm(p.grad.data, normType));
   const total = Math.fround(pNorm(norms, normType));
   if (errorIfNonfinite && !Number.isFinite(total)) {
-    throw new RangeError(`clipGradNorm: the total norm of order ${normType} of the gradients is ${total}; set errorIfNonfinite false to skip this check`);
+    throw new RangeError(
+      `clipGradNorm: the total norm of order ${normType} of the gradients is ${total}; set errorIfNonfinite false to skip this check`,
+    );
   }
   const coef = Math.fround(maxNorm / Math.fround(total + 1e-6));
-  if (!(coef >= 1)) { // a NaN norm makes every gradient NaN, as in PyTorch
+  if (!(coef >= 1)) {
+    // a NaN norm makes every gradient NaN, as in PyTorch
     for (const p of params) {
       const g = p.grad.data;
       for (let i = 0; i < g.length; i++) g[i] *= coef;

@@ -25,7 +25,8 @@ export abstract class LRScheduler {
 
   /** `initialLr` replaces the optimizer's initial lr (OneCycleLR's maxLr / divFactor). */
   protected constructor(name: string, optimizer: Optimizer, initialLr?: number) {
-    if (!(optimizer instanceof Optimizer)) throw new TypeError(`${name}: optimizer must be an Optimizer, got ${describe(optimizer)}`);
+    if (!(optimizer instanceof Optimizer))
+      throw new TypeError(`${name}: optimizer must be an Optimizer, got ${describe(optimizer)}`);
     this.optimizer = optimizer;
     if (initialLr !== undefined) initialLrs.set(optimizer, initialLr);
     else if (!initialLrs.has(optimizer)) initialLrs.set(optimizer, optimizer.lr);

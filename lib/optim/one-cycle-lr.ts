@@ -54,7 +54,18 @@ export class OneCycleLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, options: OneCycleLROptions) {
     const o = options ?? ({} as OneCycleLROptions);
-    rejectUnknownOptions('OneCycleLR', o, ['maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'divFactor', 'finalDivFactor', 'threePhase', 'cycleMomentum']);
+    rejectUnknownOptions('OneCycleLR', o, [
+      'maxLr',
+      'totalSteps',
+      'epochs',
+      'stepsPerEpoch',
+      'pctStart',
+      'annealStrategy',
+      'divFactor',
+      'finalDivFactor',
+      'threePhase',
+      'cycleMomentum',
+    ]);
     const maxLr = checkNumber('OneCycleLR: maxLr', o.maxLr, { min: 0 });
     const divFactor = checkNumber('OneCycleLR: divFactor', o.divFactor ?? 25, { minExclusive: 0 });
     super('OneCycleLR', optimizer, maxLr / divFactor);
@@ -62,32 +73,49 @@ export class OneCycleLR extends LRScheduler {
     this.totalSteps = totalStepsOf(o);
     const pct = checkNumber('OneCycleLR: pctStart', o.pctStart ?? 0.3, { min: 0, max: 1 });
     const anneal = o.annealStrategy ?? 'cos';
-    if (anneal !== 'cos' && anneal !== 'linear') throw new RangeError(`OneCycleLR: annealStrategy must be 'cos' or 'linear', got ${String(anneal)}`);
+    if (anneal !== 'cos' && anneal !== 'linear')
+      throw new RangeError(`OneCycleLR: annealStrategy must be 'cos' or 'linear', got ${String(anneal)}`);
     this.annealStrategy = anneal;
     const minLr = this.baseLr / checkNumber('OneCycleLR: finalDivFactor', o.finalDivFactor ?? 1e4, { minExclusive: 0 });
     if (o.cycleMomentum !== undefined && o.cycleMomentum !== false) {
-      throw new RangeError('OneCycleLR: cycleMomentum is not supported (only the learning rate is scheduled); pass false or leave it out');
+      throw new RangeError(
+        'OneCycleLR: cycleMomentum is not supported (only the learning rate is scheduled); pass false or leave it out',
+      );
     }
     const threePhase = o.threePhase ?? false;
-    if (typeof threePhase !== 'boolean') throw new TypeError(`OneCycleLR: threePhase must be a boolean, got ${describe(threePhase)}`);
+    if (typeof threePhase !== 'boolean')
+      throw new TypeError(`OneCycleLR: threePhase must be a boolean, got ${describe(threePhase)}`);
     const t = this.totalSteps;
     const init = this.baseLr;
     this.phases = threePhase
-      ? [{ endStep: pct * t - 1, startLr: init, endLr: maxLr }, { endStep: 2 * pct * t - 2, startLr: maxLr, endLr: init }, { endStep: t - 1, startLr: init, endLr: minLr }]
-      : [{ endStep: pct * t - 1, startLr: init, endLr: maxLr }, { endStep: t - 1, startLr: maxLr, endLr: minLr }];
+      ? [
+          { endStep: pct * t - 1, startLr: init, endLr: maxLr },
+          { endStep: 2 * pct * t - 2, startLr: maxLr, endLr: init },
+          { endStep: t - 1, startLr: init, endLr: minLr },
+        ]
+      : [
+          { endStep: pct * t - 1, startLr: init, endLr: maxLr },
+          { endStep: t - 1, startLr: maxLr, endLr: minLr },
+        ];
     this.start();
   }
 
   /** PyTorch's get_lr: the phase holding `step`, annealed from its start to its end lr. */
   lrAt(step: number): number {
-    if (step > this.totalSteps) throw new RangeError(`OneCycleLR: tried to step ${step} times; totalSteps is ${this.totalSteps}`);
+    if (step > this.totalSteps)
+      throw new RangeError(`OneCycleLR: tried to step ${step} times; totalSteps is ${this.totalSteps}`);
     let startStep = 0;
     for (let i = 0; i < this.phases.length; i++) {
       const { endStep, startLr, endLr } = this.phases[i];
       if (step <= endStep || i === this.phases.length - 1) {
-        if (endStep === startStep) throw new RangeError(`OneCycleLR: phase ${i} has no steps (pctStart * totalSteps = ${this.phases[0].endStep + 1}); change pctStart or totalSteps`);
+        if (endStep === startStep)
+          throw new RangeError(
+            `OneCycleLR: phase ${i} has no steps (pctStart * totalSteps = ${this.phases[0].endStep + 1}); change pctStart or totalSteps`,
+          );
         const pct = (step - startStep) / (endStep - startStep);
-        return this.annealStrategy === 'cos' ? endLr + ((startLr - endLr) / 2) * (Math.cos(Math.PI * pct) + 1) : (endLr - startLr) * pct + startLr;
+        return this.annealStrategy === 'cos'
+          ? endLr + ((startLr - endLr) / 2) * (Math.cos(Math.PI * pct) + 1)
+          : (endLr - startLr) * pct + startLr;
       }
       startStep = endStep;
     }

@@ -12,7 +12,8 @@ export abstract class Optimizer {
   constructor(params: Iterable<Parameter>, lr: number, name: string) {
     const list = [...params];
     list.forEach((p, i) => {
-      if (!(p instanceof Parameter)) throw new TypeError(`${name}: params[${i}] must be a Parameter, got ${describe(p)}`);
+      if (!(p instanceof Parameter))
+        throw new TypeError(`${name}: params[${i}] must be a Parameter, got ${describe(p)}`);
     });
     if (list.length === 0) throw new RangeError(`${name}: params is empty`);
     if (new Set(list).size !== list.length) throw new RangeError(`${name}: params holds the same Parameter twice`);

@@ -28,19 +28,25 @@ export class SequentialLR extends LRScheduler {
   constructor(optimizer: Optimizer, options: SequentialLROptions) {
     super('SequentialLR', optimizer);
     const { schedulers, milestones } = options ?? ({} as never);
-    if (!Array.isArray(schedulers) || schedulers.length === 0) throw new TypeError(`SequentialLR: schedulers must be a non-empty array, got ${describe(schedulers)}`);
+    if (!Array.isArray(schedulers) || schedulers.length === 0)
+      throw new TypeError(`SequentialLR: schedulers must be a non-empty array, got ${describe(schedulers)}`);
     schedulers.forEach((s, i) => {
-      if (!(s instanceof LRScheduler)) throw new TypeError(`SequentialLR: schedulers[${i}] must be an LRScheduler, got ${describe(s)}`);
-      if (s.optimizer !== optimizer) throw new RangeError(`SequentialLR: schedulers[${i}] belongs to another optimizer`);
+      if (!(s instanceof LRScheduler))
+        throw new TypeError(`SequentialLR: schedulers[${i}] must be an LRScheduler, got ${describe(s)}`);
+      if (s.optimizer !== optimizer)
+        throw new RangeError(`SequentialLR: schedulers[${i}] belongs to another optimizer`);
     });
     if (!Array.isArray(milestones) || milestones.length !== schedulers.length - 1) {
-      throw new RangeError(`SequentialLR: milestones must hold ${schedulers.length - 1} epochs (one fewer than schedulers), got ${describe(milestones)}${Array.isArray(milestones) ? ` of length ${milestones.length}` : ''}`);
+      throw new RangeError(
+        `SequentialLR: milestones must hold ${schedulers.length - 1} epochs (one fewer than schedulers), got ${describe(milestones)}${Array.isArray(milestones) ? ` of length ${milestones.length}` : ''}`,
+      );
     }
     milestones.forEach((m, i) => {
       checkInt(`SequentialLR: milestones[${i}]`, m, i === 0 ? 1 : milestones[i - 1] + 1);
     });
     for (const key of Object.keys(options)) {
-      if (key !== 'schedulers' && key !== 'milestones') throw new RangeError(`SequentialLR: unknown or unsupported option '${key}'`);
+      if (key !== 'schedulers' && key !== 'milestones')
+        throw new RangeError(`SequentialLR: unknown or unsupported option '${key}'`);
     }
     this.schedulers = [...schedulers];
     this.milestones = [...milestones];

@@ -47,11 +47,14 @@ export class SGD extends Optimizer {
     rejectUnknownOptions('SGD', options, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay']);
     this.momentum = checkNumber('SGD: momentum', options.momentum ?? 0, { min: 0 });
     this.dampening = checkNumber('SGD: dampening', options.dampening ?? 0);
-    if (typeof (options.nesterov ?? false) !== 'boolean') throw new TypeError(`SGD: nesterov must be a boolean, got ${describe(options.nesterov)}`);
+    if (typeof (options.nesterov ?? false) !== 'boolean')
+      throw new TypeError(`SGD: nesterov must be a boolean, got ${describe(options.nesterov)}`);
     this.nesterov = options.nesterov ?? false;
     this.weightDecay = checkNumber('SGD: weightDecay', options.weightDecay ?? 0, { min: 0 });
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
-      throw new RangeError(`SGD: nesterov needs momentum > 0 and dampening 0, got momentum ${this.momentum}, dampening ${this.dampening}`);
+      throw new RangeError(
+        `SGD: nesterov needs momentum > 0 and dampening 0, got momentum ${this.momentum}, dampening ${this.dampening}`,
+      );
     }
     this.state = this.params.map(() => ({ momentumBuffer: null }));
   }

@@ -37,7 +37,8 @@ export function registerPlot(program: Command, io: CliIO, setExitCode: (code: nu
  */
 export async function runPlot(opts: PlotCommandOptions, io: CliIO): Promise<number> {
   checkFileExists('--history', opts.history);
-  if (!/\.svg$/i.test(opts.out)) throw new UsageError(`--out: ${opts.out} must end in .svg (the curves are written as SVG only)`);
+  if (!/\.svg$/i.test(opts.out))
+    throw new UsageError(`--out: ${opts.out} must end in .svg (the curves are written as SVG only)`);
   const out = checkOutputPath('--out', opts.out);
   const history = readHistory(opts.history);
   if (history.epochs.length === 0) throw new FileFormatError(opts.history, 'the history has no finished epoch to plot');

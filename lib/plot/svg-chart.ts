@@ -39,7 +39,12 @@ export function escapeXml(text: string): string {
  * @example
  * niceTicks(0.13, 0.92); // { ticks: [0, 0.2, 0.4, 0.6, 0.8, 1], lo: 0, hi: 1, step: 0.2 }
  */
-export function niceTicks(min: number, max: number, count = 5, integer = false): { ticks: number[]; lo: number; hi: number; step: number } {
+export function niceTicks(
+  min: number,
+  max: number,
+  count = 5,
+  integer = false,
+): { ticks: number[]; lo: number; hi: number; step: number } {
   if (!Number.isFinite(min) || !Number.isFinite(max)) [min, max] = [0, 1];
   if (max - min < 1e-12 * Math.max(1, Math.abs(max))) {
     const pad = integer ? 1 : Math.abs(min) > 0 ? Math.abs(min) * 0.1 : 1;
@@ -49,7 +54,9 @@ export function niceTicks(min: number, max: number, count = 5, integer = false):
   const raw = (max - min) / count;
   const power = 10 ** Math.floor(Math.log10(raw));
   // The candidate nearest to raw on a log scale, so the tick count stays close to `count`.
-  let step = [1, 2, 5, 10].map((m) => m * power).reduce((best, s) => (Math.abs(Math.log(s / raw)) < Math.abs(Math.log(best / raw)) ? s : best));
+  let step = [1, 2, 5, 10]
+    .map((m) => m * power)
+    .reduce((best, s) => (Math.abs(Math.log(s / raw)) < Math.abs(Math.log(best / raw)) ? s : best));
   if (integer) step = Math.max(1, Math.round(step));
   const lo = roundTo(Math.floor(min / step + 1e-9) * step, step);
   const hi = roundTo(Math.ceil(max / step - 1e-9) * step, step);
@@ -76,35 +83,57 @@ export function chartPanel(p: ChartPanel): string {
   const sx = (v: number) => left + ((v - xt.lo) / (xt.hi - xt.lo)) * w;
   const sy = (v: number) => top + h - ((v - yt.lo) / (yt.hi - yt.lo)) * h;
   const out: string[] = [`<g class="panel" data-title="${escapeXml(p.title)}">`];
-  out.push(`<text x="${fmt(left + w / 2)}" y="${fmt(p.y + 20)}" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(p.title)}</text>`);
+  out.push(
+    `<text x="${fmt(left + w / 2)}" y="${fmt(p.y + 20)}" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(p.title)}</text>`,
+  );
   for (const t of yt.ticks) {
-    out.push(`<line class="grid" x1="${fmt(left)}" y1="${fmt(sy(t))}" x2="${fmt(left + w)}" y2="${fmt(sy(t))}" stroke="#e4e4e4"/>`);
-    out.push(`<text class="ytick" x="${fmt(left - 6)}" y="${fmt(sy(t) + 4)}" text-anchor="end">${tickLabel(t, yt.step)}</text>`);
+    out.push(
+      `<line class="grid" x1="${fmt(left)}" y1="${fmt(sy(t))}" x2="${fmt(left + w)}" y2="${fmt(sy(t))}" stroke="#e4e4e4"/>`,
+    );
+    out.push(
+      `<text class="ytick" x="${fmt(left - 6)}" y="${fmt(sy(t) + 4)}" text-anchor="end">${tickLabel(t, yt.step)}</text>`,
+    );
   }
   for (const t of xt.ticks) {
-    out.push(`<line x1="${fmt(sx(t))}" y1="${fmt(top + h)}" x2="${fmt(sx(t))}" y2="${fmt(top + h + 5)}" stroke="#333"/>`);
-    out.push(`<text class="xtick" x="${fmt(sx(t))}" y="${fmt(top + h + 18)}" text-anchor="middle">${tickLabel(t, xt.step)}</text>`);
+    out.push(
+      `<line x1="${fmt(sx(t))}" y1="${fmt(top + h)}" x2="${fmt(sx(t))}" y2="${fmt(top + h + 5)}" stroke="#333"/>`,
+    );
+    out.push(
+      `<text class="xtick" x="${fmt(sx(t))}" y="${fmt(top + h + 18)}" text-anchor="middle">${tickLabel(t, xt.step)}</text>`,
+    );
   }
-  out.push(`<path class="axes" d="M${fmt(left)},${fmt(top)} V${fmt(top + h)} H${fmt(left + w)}" fill="none" stroke="#333"/>`);
-  out.push(`<text x="${fmt(left + w / 2)}" y="${fmt(top + h + 38)}" text-anchor="middle">${escapeXml(p.xLabel)}</text>`);
+  out.push(
+    `<path class="axes" d="M${fmt(left)},${fmt(top)} V${fmt(top + h)} H${fmt(left + w)}" fill="none" stroke="#333"/>`,
+  );
+  out.push(
+    `<text x="${fmt(left + w / 2)}" y="${fmt(top + h + 38)}" text-anchor="middle">${escapeXml(p.xLabel)}</text>`,
+  );
   const ly = top + h / 2;
-  out.push(`<text x="${fmt(p.x + 16)}" y="${fmt(ly)}" text-anchor="middle" transform="rotate(-90 ${fmt(p.x + 16)} ${fmt(ly)})">${escapeXml(p.yLabel)}</text>`);
+  out.push(
+    `<text x="${fmt(p.x + 16)}" y="${fmt(ly)}" text-anchor="middle" transform="rotate(-90 ${fmt(p.x + 16)} ${fmt(ly)})">${escapeXml(p.yLabel)}</text>`,
+  );
   for (const s of p.series) {
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     for (const run of finiteRuns(s.points)) {
       const pts = run.map(([a, b]) => `${fmt(sx(a))},${fmt(sy(b))}`).join(' ');
-      out.push(`<polyline data-series="${escapeXml(s.name)}" points="${pts}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>`);
+      out.push(
+        `<polyline data-series="${escapeXml(s.name)}" points="${pts}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>`,
+      );
     }
     for (const [a, b] of finite(s)) out.push(`<circle cx="${fmt(sx(a))}" cy="${fmt(sy(b))}" r="3" fill="${s.color}"/>`);
   }
   // Legend in the top-right corner of the plot area.
   const shown = p.series.filter((s) => finite(s).length > 0);
   const lw = 28 + 7.5 * Math.max(0, ...shown.map((s) => s.name.length));
-  out.push(`<g class="legend"><rect x="${fmt(left + w - lw - 8)}" y="${fmt(top + 6)}" width="${fmt(lw)}" height="${fmt(8 + 18 * shown.length)}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`);
+  out.push(
+    `<g class="legend"><rect x="${fmt(left + w - lw - 8)}" y="${fmt(top + 6)}" width="${fmt(lw)}" height="${fmt(8 + 18 * shown.length)}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`,
+  );
   shown.forEach((s, i) => {
     const [x0, y0] = [left + w - lw - 2, top + 20 + 18 * i];
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
-    out.push(`<line x1="${fmt(x0)}" y1="${fmt(y0 - 4)}" x2="${fmt(x0 + 20)}" y2="${fmt(y0 - 4)}" stroke="${s.color}" stroke-width="2"${dash}/>`);
+    out.push(
+      `<line x1="${fmt(x0)}" y1="${fmt(y0 - 4)}" x2="${fmt(x0 + 20)}" y2="${fmt(y0 - 4)}" stroke="${s.color}" stroke-width="2"${dash}/>`,
+    );
     out.push(`<text x="${fmt(x0 + 26)}" y="${fmt(y0)}">${escapeXml(s.name)}</text>`);
   });
   out.push('</g>', '</g>');

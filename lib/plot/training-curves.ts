@@ -29,14 +29,25 @@ const TEST_COLOR = '#ff7f0e';
  * const history = await fit(model, { ... });
  * fs.writeFileSync('curves.svg', trainingCurvesSvg(history));
  */
-export function trainingCurvesSvg(history: History | readonly EpochRecord[], options: TrainingCurvesOptions = {}): string {
+export function trainingCurvesSvg(
+  history: History | readonly EpochRecord[],
+  options: TrainingCurvesOptions = {},
+): string {
   const epochs = Array.isArray(history) ? (history as readonly EpochRecord[]) : (history as History)?.epochs;
-  if (!Array.isArray(epochs)) throw new TypeError(`trainingCurvesSvg: history must be a History or an array of epoch records, got ${describe(history)}`);
+  if (!Array.isArray(epochs))
+    throw new TypeError(
+      `trainingCurvesSvg: history must be a History or an array of epoch records, got ${describe(history)}`,
+    );
   if (epochs.length === 0) throw new RangeError('trainingCurvesSvg: the history has no finished epoch to plot');
   const width = options.width ?? 960;
   const height = options.height ?? 400;
   const title = options.title ?? 'Training curves';
-  const line = (name: string, color: string, dashed: boolean, value: (r: EpochRecord) => number | undefined): ChartSeries => ({
+  const line = (
+    name: string,
+    color: string,
+    dashed: boolean,
+    value: (r: EpochRecord) => number | undefined,
+  ): ChartSeries => ({
     name,
     color,
     dashed,
@@ -53,14 +64,20 @@ export function trainingCurvesSvg(history: History | readonly EpochRecord[], opt
   const top = 30;
   const panel = { y: top, width: width / 2, height: height - top, xLabel: 'epoch', integerX: true };
   const last = epochs[epochs.length - 1];
-  const caption = `${title}: ${epochs.length} epoch${epochs.length === 1 ? '' : 's'}` +
+  const caption =
+    `${title}: ${epochs.length} epoch${epochs.length === 1 ? '' : 's'}` +
     (Array.isArray(history) || !(history as History).stopped ? '' : ' (stopped early)');
-  return svgDocument(width, height, [
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="16">${escapeXml(caption)}</text>`,
-    chartPanel({ ...panel, x: 0, title: 'Loss', yLabel: 'cross-entropy loss', series: loss }),
-    chartPanel({ ...panel, x: width / 2, title: 'Accuracy', yLabel: 'accuracy (%)', series: acc, yLimits: [0, 100] }),
-    `<desc>last epoch ${last.epoch}: ${describeRecord(last)}</desc>`,
-  ], title);
+  return svgDocument(
+    width,
+    height,
+    [
+      `<text x="${width / 2}" y="20" text-anchor="middle" font-size="16">${escapeXml(caption)}</text>`,
+      chartPanel({ ...panel, x: 0, title: 'Loss', yLabel: 'cross-entropy loss', series: loss }),
+      chartPanel({ ...panel, x: width / 2, title: 'Accuracy', yLabel: 'accuracy (%)', series: acc, yLimits: [0, 100] }),
+      `<desc>last epoch ${last.epoch}: ${describeRecord(last)}</desc>`,
+    ],
+    title,
+  );
 }
 
 /**
@@ -77,19 +94,33 @@ export function readHistory(file: string): History {
     value = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new FileFormatError(file, code === 'ENOENT' ? 'no such file' : `not a JSON history (${(err as Error).message})`);
+    throw new FileFormatError(
+      file,
+      code === 'ENOENT' ? 'no such file' : `not a JSON history (${(err as Error).message})`,
+    );
   }
   const epochs = (value as History | null)?.epochs;
   if (value === null || typeof value !== 'object' || !Array.isArray(epochs)) {
-    throw new FileFormatError(file, 'not a training history: expected an object with an "epochs" array (from `simdnet train --history`)');
+    throw new FileFormatError(
+      file,
+      'not a training history: expected an object with an "epochs" array (from `simdnet train --history`)',
+    );
   }
   const numeric = (v: unknown) => v === null || typeof v === 'number';
   epochs.forEach((r: unknown, i) => {
     const rec = r as Record<string, unknown> | null;
     const bad =
-      rec === null || typeof rec !== 'object' || typeof rec.epoch !== 'number' || !numeric(rec.trainLoss) || !numeric(rec.trainAccuracy) ||
+      rec === null ||
+      typeof rec !== 'object' ||
+      typeof rec.epoch !== 'number' ||
+      !numeric(rec.trainLoss) ||
+      !numeric(rec.trainAccuracy) ||
       ['testLoss', 'testAccuracy'].some((k) => rec[k] !== undefined && !numeric(rec[k]));
-    if (bad) throw new FileFormatError(file, `epochs[${i}] is not an epoch record (needs numbers epoch, trainLoss, trainAccuracy): ${JSON.stringify(r)?.slice(0, 80)}`);
+    if (bad)
+      throw new FileFormatError(
+        file,
+        `epochs[${i}] is not an epoch record (needs numbers epoch, trainLoss, trainAccuracy): ${JSON.stringify(r)?.slice(0, 80)}`,
+      );
   });
   return value as History;
 }
@@ -99,9 +130,10 @@ function finiteOrNaN(v: number | null | undefined): number {
 }
 
 function describeRecord(r: EpochRecord): string {
-  const f = (v: number | null | undefined, scale = 1, digits = 4) => (typeof v === 'number' && Number.isFinite(v) ? (scale * v).toFixed(digits) : 'n/a');
+  const f = (v: number | null | undefined, scale = 1, digits = 4) =>
+    typeof v === 'number' && Number.isFinite(v) ? (scale * v).toFixed(digits) : 'n/a';
   const parts = [`train loss ${f(r.trainLoss)}`, `train accuracy ${f(r.trainAccuracy, 100, 2)}%`];
-  if (r.testLoss !== undefined || r.testAccuracy !== undefined) parts.push(`test loss ${f(r.testLoss)}`, `test accuracy ${f(r.testAccuracy, 100, 2)}%`);
+  if (r.testLoss !== undefined || r.testAccuracy !== undefined)
+    parts.push(`test loss ${f(r.testLoss)}`, `test accuracy ${f(r.testAccuracy, 100, 2)}%`);
   return parts.join(', ');
 }
-

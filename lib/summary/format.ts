@@ -22,7 +22,9 @@ import type { ModelSummary } from './summary';
  */
 export function formatSummary(s: ModelSummary): string {
   const head = ['Layer (type)', 'Output shape', 'Params', 'MACs', 'Activations', 'Memory', 'Change'];
-  const rows: string[][] = [['input', formatShape(s.inputShape), '', '', count(s.inputActivations.values), bytes(s.inputActivations.bytes), '']];
+  const rows: string[][] = [
+    ['input', formatShape(s.inputShape), '', '', count(s.inputActivations.values), bytes(s.inputActivations.bytes), ''],
+  ];
   for (const l of s.layers) {
     rows.push([
       l.name === '' ? l.type : `${l.name} (${l.type})`,
@@ -36,7 +38,11 @@ export function formatSummary(s: ModelSummary): string {
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   // The first two columns are text (left-aligned), the rest numbers (right-aligned).
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   const rule = '='.repeat(widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1));
   const batch = s.inputShape[0];
   const out = [line(head), rule, ...rows.map(line), rule];
@@ -44,10 +50,15 @@ export function formatSummary(s: ModelSummary): string {
   out.push(`Total MACs: ${count(s.totalMacs)} (multiply-adds for a batch of ${batch}${batch === 1 ? ' image' : ''})`);
   out.push(`FLOPs = 2 x MACs: ${count(s.flops)}`);
   out.push(`Input activations: ${count(s.inputActivations.values)} values (${bytes(s.inputActivations.bytes)})`);
-  out.push(`Output activations: ${count(s.outputActivations.values)} values (${bytes(s.outputActivations.bytes)}), ${percent(s.activationChange)} change from the input`);
-  out.push(`Layer outputs in total: ${count(s.totalActivations.values)} values (${bytes(s.totalActivations.bytes)} at ${s.bytesPerValue} bytes per value)`);
+  out.push(
+    `Output activations: ${count(s.outputActivations.values)} values (${bytes(s.outputActivations.bytes)}), ${percent(s.activationChange)} change from the input`,
+  );
+  out.push(
+    `Layer outputs in total: ${count(s.totalActivations.values)} values (${bytes(s.totalActivations.bytes)} at ${s.bytesPerValue} bytes per value)`,
+  );
   out.push('MACs count Conv2d and Linear multiply-adds; bias adds, pooling comparisons and activations count 0.');
-  if (s.layers.some((l) => !l.known)) out.push('* layer without a MAC rule; it has no parameters and keeps the shape, so 0 MACs are assumed.');
+  if (s.layers.some((l) => !l.known))
+    out.push('* layer without a MAC rule; it has no parameters and keeps the shape, so 0 MACs are assumed.');
   return out.join('\n');
 }
 

@@ -3,4 +3,13 @@
 export { summary, type ActivationSize, type LayerSummary, type ModelSummary, type SummaryOptions } from './summary';
 export { formatSummary } from './format';
 export { registerMacCounter, type MacCounter } from './layer-macs';
-export { buildModelFromSpec, isSpecModel, SPEC_LAYER_TYPES, type BuildSpecOptions, type BuiltSpec, type LayerSpec, type ModelSpec, type SpecModel } from './model-spec';
+export {
+  buildModelFromSpec,
+  isSpecModel,
+  SPEC_LAYER_TYPES,
+  type BuildSpecOptions,
+  type BuiltSpec,
+  type LayerSpec,
+  type ModelSpec,
+  type SpecModel,
+} from './model-spec';

@@ -16,7 +16,11 @@ import { shapeSize } from '../tensor/shape';
  * Counts the multiply-adds one forward pass of `layer` does for a whole input of `inputShape`
  * (batch included), given the `outputShape` the layer reported for it.
  */
-export type MacCounter<M extends Module = Module> = (layer: M, inputShape: readonly number[], outputShape: readonly number[]) => number;
+export type MacCounter<M extends Module = Module> = (
+  layer: M,
+  inputShape: readonly number[],
+  outputShape: readonly number[],
+) => number;
 
 type LayerClass<M extends Module> = abstract new (...args: never[]) => M;
 
@@ -40,7 +44,11 @@ export function registerMacCounter<M extends Module>(layerClass: LayerClass<M>, 
 
 /** The rule for `layer`'s class or its nearest registered ancestor class, or undefined. */
 export function findMacCounter(layer: Module): MacCounter | undefined {
-  for (let proto = Object.getPrototypeOf(layer); proto && proto !== Module.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto = Object.getPrototypeOf(layer);
+    proto && proto !== Module.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     const rule = counters.get(proto.constructor as LayerClass<Module>);
     if (rule) return rule;
   }
@@ -67,6 +75,9 @@ registerMacCounter(Flatten, () => 0);
 registerMacCounter(AvgPool2d, () => 0);
 registerMacCounter(AdaptiveAvgPool2d, () => 0);
 /** Conv1d: MACs = N * outChannels * OL * (inChannels / groups) * kernel. */
-registerMacCounter(Conv1d, (conv, _input, output) => shapeSize(output) * (conv.inChannels / conv.groups) * conv.kernelSize);
+registerMacCounter(
+  Conv1d,
+  (conv, _input, output) => shapeSize(output) * (conv.inChannels / conv.groups) * conv.kernelSize,
+);
 /** Batch norm: one multiply-add per output value (x * scale + shift once folded, as in eval mode). */
 registerMacCounter(BatchNormBase, (_bn, _input, output) => shapeSize(output));

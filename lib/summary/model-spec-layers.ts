@@ -31,15 +31,27 @@ export interface LayerType {
    * spec: the given ones plus the sizes inferred from the shape (inChannels, inFeatures, numFeatures).
    * `where` starts every error message.
    */
-  build(options: Options, shape: readonly number[], rng: Generator, where: string): { module: Module; options: Options };
+  build(
+    options: Options,
+    shape: readonly number[],
+    rng: Generator,
+    where: string,
+  ): { module: Module; options: Options };
 }
 
 const CONV = ['inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'groups', 'bias'];
 const NORM = ['numFeatures', 'eps', 'momentum', 'affine', 'trackRunningStats'];
 
 /** Checks the input rank a layer needs (so an inferred size is read from the right axis); `layout` names the ranks for the message. */
-function needRank(where: string, kind: string, shape: readonly number[], dims: readonly number[], layout: string): void {
-  if (!dims.includes(shape.length)) throw new RangeError(`${where}: ${kind} needs a ${layout} input, the shape here is ${formatShape(shape)}`);
+function needRank(
+  where: string,
+  kind: string,
+  shape: readonly number[],
+  dims: readonly number[],
+  layout: string,
+): void {
+  if (!dims.includes(shape.length))
+    throw new RangeError(`${where}: ${kind} needs a ${layout} input, the shape here is ${formatShape(shape)}`);
 }
 
 /** `size` (the inferred value) under `key` first, unless the spec gives it. */
@@ -53,7 +65,12 @@ function plain(make: () => Module): LayerType {
 }
 
 /** A convolution of input rank `rank`; inChannels defaults to the running shape's channels. */
-function conv(type: string, rank: number, shapeName: string, make: (options: Record<string, unknown>) => Module): LayerType {
+function conv(
+  type: string,
+  rank: number,
+  shapeName: string,
+  make: (options: Record<string, unknown>) => Module,
+): LayerType {
   return {
     options: CONV,
     build(o, shape, rng, where) {
@@ -117,7 +134,10 @@ export const LAYER_TYPES: Readonly<Record<string, LayerType>> = Object.freeze({
   dropout: {
     options: ['p'],
     // Its masks get their own stream from the spec's generator, so building never touches the global one.
-    build: (o, _shape, rng) => ({ module: new Dropout({ ...(o as DropoutOptions), generator: new Generator(Math.floor(rng.random() * 2 ** 53)) }), options: o }),
+    build: (o, _shape, rng) => ({
+      module: new Dropout({ ...(o as DropoutOptions), generator: new Generator(Math.floor(rng.random() * 2 ** 53)) }),
+      options: o,
+    }),
   },
   flatten: {
     options: ['startDim', 'endDim'],

@@ -77,17 +77,25 @@ export const SPEC_LAYER_TYPES: readonly string[] = Object.freeze([...Object.keys
  * console.log(formatSummary(summary(model, input)));
  * saveModel('net.safetensors', model); // loadModel() rebuilds it from model.config
  */
-export function buildModelFromSpec(spec: unknown, inputOverride?: readonly number[], options: BuildSpecOptions = {}): BuiltSpec {
-  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new TypeError(`model spec must be a JSON object, got ${describe(spec)}`);
+export function buildModelFromSpec(
+  spec: unknown,
+  inputOverride?: readonly number[],
+  options: BuildSpecOptions = {},
+): BuiltSpec {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+    throw new TypeError(`model spec must be a JSON object, got ${describe(spec)}`);
   const { input: specInput, layers, ...rest } = spec as Record<string, unknown>;
   const extra = Object.keys(rest);
   if (extra.length > 0) throw new RangeError(`model spec: unknown key '${extra[0]}' (expected "input" and "layers")`);
   const raw = inputOverride ?? specInput;
-  if (raw === undefined) throw new RangeError('model spec: no input shape (give "input": [N, C, H, W] or an input shape)');
+  if (raw === undefined)
+    throw new RangeError('model spec: no input shape (give "input": [N, C, H, W] or an input shape)');
   const input = [...checkShape('model spec: input', raw)];
-  if (input.length === 0 || input.some((d) => d < 1)) throw new RangeError(`model spec: input must have sizes >= 1, got ${formatShape(input)}`);
+  if (input.length === 0 || input.some((d) => d < 1))
+    throw new RangeError(`model spec: input must have sizes >= 1, got ${formatShape(input)}`);
   const seed = options.seed ?? 0;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`buildModelFromSpec: seed must be an integer >= 0, got ${describe(seed)}`);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new RangeError(`buildModelFromSpec: seed must be an integer >= 0, got ${describe(seed)}`);
   const built = buildList(layers, 'layers', input, new Generator(seed));
   const normalised = { input, layers: built.layers };
   // Not enumerable: Module code that walks fields (e.g. for generators) sees only what a Sequential has.
@@ -103,16 +111,26 @@ export function isSpecModel(model: unknown): model is SpecModel {
 }
 
 /** Builds one list of layers into a Sequential; returns it, the shape it produces and its normalised layers. */
-function buildList(layers: unknown, where: string, shape: number[], rng: Generator): { model: Sequential; shape: number[]; layers: LayerSpec[] } {
-  if (!Array.isArray(layers)) throw new TypeError(`model spec: "${where}" must be an array of layers, got ${describe(layers)}`);
+function buildList(
+  layers: unknown,
+  where: string,
+  shape: number[],
+  rng: Generator,
+): { model: Sequential; shape: number[]; layers: LayerSpec[] } {
+  if (!Array.isArray(layers))
+    throw new TypeError(`model spec: "${where}" must be an array of layers, got ${describe(layers)}`);
   const named = layers.some((l) => l !== null && typeof l === 'object' && 'name' in l);
   const entries: [string, Module][] = [];
   const normalised: LayerSpec[] = [];
   layers.forEach((layer: unknown, i) => {
     const at = `${where}[${i}]`;
-    if (layer === null || typeof layer !== 'object' || Array.isArray(layer)) throw new TypeError(`${at}: a layer must be an object with a "type", got ${describe(layer)}`);
+    if (layer === null || typeof layer !== 'object' || Array.isArray(layer))
+      throw new TypeError(`${at}: a layer must be an object with a "type", got ${describe(layer)}`);
     const { type, name, layers: inner, ...options } = layer as Record<string, unknown>;
-    if (typeof type !== 'string') throw new TypeError(`${at}: "type" must be a string (one of ${SPEC_LAYER_TYPES.join(', ')}), got ${describe(type)}`);
+    if (typeof type !== 'string')
+      throw new TypeError(
+        `${at}: "type" must be a string (one of ${SPEC_LAYER_TYPES.join(', ')}), got ${describe(type)}`,
+      );
     const kind = type.toLowerCase();
     if (name !== undefined) checkName(name, `${at} (${type})`);
     const label = name === undefined ? `${at} (${type})` : `${at} '${name}' (${type})`;
@@ -122,7 +140,8 @@ function buildList(layers: unknown, where: string, shape: number[], rng: Generat
     let recorded: Record<string, unknown>;
     if (kind === 'sequential') {
       const keys = Object.keys(options);
-      if (keys.length > 0) throw new RangeError(`${label}: unknown option '${keys[0]}' (sequential takes only "layers")`);
+      if (keys.length > 0)
+        throw new RangeError(`${label}: unknown option '${keys[0]}' (sequential takes only "layers")`);
       const block = buildList(inner, `${at}.layers`, shape, rng);
       ({ model: module, shape } = block);
       recorded = { layers: block.layers };
@@ -132,14 +151,16 @@ function buildList(layers: unknown, where: string, shape: number[], rng: Generat
       if (inner !== undefined) throw new RangeError(`${label}: only sequential takes "layers"`);
       const unknown = Object.keys(options).find((k) => !layerType.options.includes(k));
       if (unknown !== undefined) {
-        const allowed = layerType.options.length === 0 ? `${kind} takes no options` : `${kind} takes ${layerType.options.join(', ')}`;
+        const allowed =
+          layerType.options.length === 0 ? `${kind} takes no options` : `${kind} takes ${layerType.options.join(', ')}`;
         throw new RangeError(`${label}: unknown option '${unknown}' (${allowed})`);
       }
       try {
         ({ module, options: recorded } = layerType.build(options, shape, rng, label));
         shape = module.outputShape(shape);
       } catch (err) {
-        if (err instanceof Error && !err.message.startsWith(label)) err.message = `${label} with input ${formatShape(shape)}: ${err.message}`;
+        if (err instanceof Error && !err.message.startsWith(label))
+          err.message = `${label} with input ${formatShape(shape)}: ${err.message}`;
         throw err;
       }
     }
@@ -153,6 +174,9 @@ function buildList(layers: unknown, where: string, shape: number[], rng: Generat
 
 function checkName(name: unknown, label: string): string {
   if (typeof name !== 'string') throw new TypeError(`${label}: "name" must be a string, got ${describe(name)}`);
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new RangeError(`${label}: name '${name}' must be an identifier (letters, digits, '_'; not starting with a digit)`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new RangeError(
+      `${label}: name '${name}' must be an identifier (letters, digits, '_'; not starting with a digit)`,
+    );
   return name;
 }

@@ -79,13 +79,19 @@ export interface ModelSummary {
  */
 export function summary(model: Module, inputShape: readonly number[], options: SummaryOptions = {}): ModelSummary {
   if (!(model instanceof Module)) throw new TypeError(`summary: model must be a Module, got ${describe(model)}`);
-  if (options === null || typeof options !== 'object') throw new TypeError(`summary: options must be an object, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`summary: options must be an object, got ${describe(options)}`);
   const bytesPerValue = checkInt('summary: bytesPerValue', options.bytesPerValue ?? 4);
   const input = [...checkShape('summary: inputShape', inputShape)];
   if (input.length === 0 || input.some((d) => d < 1)) {
-    throw new RangeError(`summary: inputShape must have sizes >= 1 (batch first, e.g. [1, 3, 32, 32]), got ${formatShape(input)}`);
+    throw new RangeError(
+      `summary: inputShape must have sizes >= 1 (batch first, e.g. [1, 3, 32, 32]), got ${formatShape(input)}`,
+    );
   }
-  const size = (shape: readonly number[]): ActivationSize => ({ values: shapeSize(shape), bytes: shapeSize(shape) * bytesPerValue });
+  const size = (shape: readonly number[]): ActivationSize => ({
+    values: shapeSize(shape),
+    bytes: shapeSize(shape) * bytesPerValue,
+  });
   const layers: LayerSummary[] = [];
   let shape = input;
   for (const [name, layer] of leafLayers(model, '')) {
@@ -93,8 +99,13 @@ export function summary(model: Module, inputShape: readonly number[], options: S
     const params = layer.numParameters();
     const rule = findMacCounter(layer);
     if (!rule && (params > 0 || !sameShape(shape, outputShape))) {
-      const why = params > 0 ? `it has ${params} parameters` : `it changes the shape ${formatShape(shape)} -> ${formatShape(outputShape)}`;
-      throw new TypeError(`summary: ${label(name, layer)} is a layer type summary() cannot count (${why}); register its MACs with registerMacCounter(${layer.constructor.name}, ...)`);
+      const why =
+        params > 0
+          ? `it has ${params} parameters`
+          : `it changes the shape ${formatShape(shape)} -> ${formatShape(outputShape)}`;
+      throw new TypeError(
+        `summary: ${label(name, layer)} is a layer type summary() cannot count (${why}); register its MACs with registerMacCounter(${layer.constructor.name}, ...)`,
+      );
     }
     const macs = rule ? rule(layer, shape, outputShape) : 0;
     layers.push({
@@ -136,7 +147,9 @@ function leafLayers(module: Module, name: string): [string, Module][] {
   const children = module.namedChildren();
   if (findMacCounter(module) || (children.length === 0 && !(module instanceof Sequential))) return [[name, module]];
   if (!(module instanceof Sequential)) {
-    throw new TypeError(`summary: ${label(name, module)} is a container other than Sequential; summary() cannot tell the order its children run in (register its MACs with registerMacCounter(${module.constructor.name}, ...))`);
+    throw new TypeError(
+      `summary: ${label(name, module)} is a container other than Sequential; summary() cannot tell the order its children run in (register its MACs with registerMacCounter(${module.constructor.name}, ...))`,
+    );
   }
   return children.flatMap(([child, m]) => leafLayers(m, name === '' ? child : `${name}.${child}`));
 }
@@ -146,7 +159,8 @@ function layerOutputShape(layer: Module, name: string, shape: number[]): number[
     return [...layer.outputShape(shape)];
   } catch (err) {
     // Keep the error class (ShapeError, RangeError) and say which layer and input it was.
-    if (err instanceof Error) err.message = `summary: ${label(name, layer)} with input ${formatShape(shape)}: ${err.message}`;
+    if (err instanceof Error)
+      err.message = `summary: ${label(name, layer)} with input ${formatShape(shape)}: ${err.message}`;
     throw err;
   }
 }

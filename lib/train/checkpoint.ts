@@ -95,7 +95,10 @@ export function saveCheckpoint(file: string, state: TrainingState, position: Fit
   const { model, optimizer, scheduler, settings } = checkState('saveCheckpoint', state);
   const dict: Record<string, Tensor> = { ...model.stateDict() };
   for (const name of Object.keys(dict)) {
-    if (name.startsWith(OPTIM_PREFIX)) throw new RangeError(`saveCheckpoint: the model has a tensor named '${name}', which clashes with the optimizer's '${OPTIM_PREFIX}*' names`);
+    if (name.startsWith(OPTIM_PREFIX))
+      throw new RangeError(
+        `saveCheckpoint: the model has a tensor named '${name}', which clashes with the optimizer's '${OPTIM_PREFIX}*' names`,
+      );
   }
   const steps: number[] = [];
   optimizer.params.forEach((p, i) => {
@@ -144,27 +147,41 @@ export function readCheckpoint(file: string): Checkpoint {
     throw new FileFormatError(file, `bad checkpoint metadata: ${detail}`);
   };
   if (meta === null || typeof meta !== 'object') bad('not an object');
-  if (meta.version !== CHECKPOINT_VERSION) bad(`version ${describe(meta.version)}, this simdnet reads version ${CHECKPOINT_VERSION}`);
+  if (meta.version !== CHECKPOINT_VERSION)
+    bad(`version ${describe(meta.version)}, this simdnet reads version ${CHECKPOINT_VERSION}`);
   const nat = (v: unknown, what: string, min = 0): void => {
-    if (!Number.isSafeInteger(v) || (v as number) < min) bad(`${what} must be an integer >= ${min}, got ${describe(v)}`);
+    if (!Number.isSafeInteger(v) || (v as number) < min)
+      bad(`${what} must be an integer >= ${min}, got ${describe(v)}`);
   };
   nat(meta.position?.epoch, 'position.epoch', 1);
   nat(meta.position?.batch, 'position.batch');
   nat(meta.partial?.count, 'partial.count');
   nat(meta.partial?.correct, 'partial.correct');
   if (typeof meta.partial?.lossSum !== 'number') bad('partial.lossSum must be a number');
-  if (!Array.isArray(meta.history) || meta.history.length !== meta.position.epoch - 1) bad(`history must list the ${meta.position.epoch - 1} finished epochs`);
+  if (!Array.isArray(meta.history) || meta.history.length !== meta.position.epoch - 1)
+    bad(`history must list the ${meta.position.epoch - 1} finished epochs`);
   const o = meta.optimizer;
-  if (o === null || typeof o !== 'object' || typeof o.type !== 'string' || typeof o.lr !== 'number' || !Array.isArray(o.steps)) bad('optimizer must be { type, lr, betas, eps, weightDecay, steps }');
+  if (
+    o === null ||
+    typeof o !== 'object' ||
+    typeof o.type !== 'string' ||
+    typeof o.lr !== 'number' ||
+    !Array.isArray(o.steps)
+  )
+    bad('optimizer must be { type, lr, betas, eps, weightDecay, steps }');
   o.steps.forEach((s, i) => nat(s, `optimizer.steps[${i}]`));
-  if (meta.scheduler !== null && (typeof meta.scheduler !== 'object' || typeof meta.scheduler.type !== 'string')) bad('scheduler must be null or { type, lastEpoch }');
+  if (meta.scheduler !== null && (typeof meta.scheduler !== 'object' || typeof meta.scheduler.type !== 'string'))
+    bad('scheduler must be null or { type, lastEpoch }');
   const state = (v: unknown, what: string): void => {
-    if (!Array.isArray(v) || v.length !== 4 || v.some((x) => !Number.isInteger(x) || x < 0 || x >= 2 ** 32)) bad(`${what} must be 4 unsigned 32-bit integers`);
+    if (!Array.isArray(v) || v.length !== 4 || v.some((x) => !Number.isInteger(x) || x < 0 || x >= 2 ** 32))
+      bad(`${what} must be 4 unsigned 32-bit integers`);
   };
   state(meta.generators?.default, 'generators.default');
-  if (meta.generators.modules === null || typeof meta.generators.modules !== 'object') bad('generators.modules must be an object');
+  if (meta.generators.modules === null || typeof meta.generators.modules !== 'object')
+    bad('generators.modules must be an object');
   for (const [k, v] of Object.entries(meta.generators.modules)) state(v, `generators.modules["${k}"]`);
-  if (meta.settings === null || typeof meta.settings !== 'object' || Array.isArray(meta.settings)) bad('settings must be an object');
+  if (meta.settings === null || typeof meta.settings !== 'object' || Array.isArray(meta.settings))
+    bad('settings must be an object');
   return { file, meta, tensors };
 }
 
@@ -192,19 +209,29 @@ export function restoreCheckpoint(ck: Checkpoint, state: Omit<TrainingState, 'se
     const pair = ['exp_avg', 'exp_avg_sq'].map((which) => {
       const t = tensors[`${OPTIM_PREFIX}${i}.${which}`];
       if (t === undefined) bad(`no tensor '${OPTIM_PREFIX}${i}.${which}'`);
-      if (t.size !== p.data.size) bad(`'${OPTIM_PREFIX}${i}.${which}' has ${t.size} values, parameter ${i} has ${p.data.size}`);
+      if (t.size !== p.data.size)
+        bad(`'${OPTIM_PREFIX}${i}.${which}' has ${t.size} values, parameter ${i} has ${p.data.size}`);
       return t.data;
     });
     return [pair[0], pair[1]];
   });
-  const extra = Object.keys(tensors).filter((k) => k.startsWith(OPTIM_PREFIX) && !/^optim\.(\d+)\.exp_avg(_sq)?$/.test(k));
+  const extra = Object.keys(tensors).filter(
+    (k) => k.startsWith(OPTIM_PREFIX) && !/^optim\.(\d+)\.exp_avg(_sq)?$/.test(k),
+  );
   if (extra.length) bad(`unexpected tensors ${extra.join(', ')}`);
-  if ((meta.scheduler === null) !== (scheduler === undefined)) bad(meta.scheduler === null ? 'it has no schedule, this run has one' : `it has a ${meta.scheduler!.type} schedule, this run has none`);
-  if (meta.scheduler !== null && scheduler !== undefined && meta.scheduler.type !== scheduler.constructor.name) bad(`the schedule is ${meta.scheduler.type}, this run uses ${scheduler.constructor.name}`);
+  if ((meta.scheduler === null) !== (scheduler === undefined))
+    bad(
+      meta.scheduler === null
+        ? 'it has no schedule, this run has one'
+        : `it has a ${meta.scheduler!.type} schedule, this run has none`,
+    );
+  if (meta.scheduler !== null && scheduler !== undefined && meta.scheduler.type !== scheduler.constructor.name)
+    bad(`the schedule is ${meta.scheduler.type}, this run uses ${scheduler.constructor.name}`);
   const gens = namedGenerators(model);
   const saved = Object.keys(meta.generators.modules).sort();
   const mine = [...gens.keys()].sort();
-  if (saved.join('\n') !== mine.join('\n')) bad(`module generators [${saved.join(', ')}], this model has [${mine.join(', ')}]`);
+  if (saved.join('\n') !== mine.join('\n'))
+    bad(`module generators [${saved.join(', ')}], this model has [${mine.join(', ')}]`);
   // Throws (changing nothing) for missing, unexpected or misshapen weights.
   try {
     model.loadStateDict(modelDict);
@@ -217,7 +244,8 @@ export function restoreCheckpoint(ck: Checkpoint, state: Omit<TrainingState, 'se
     s.expAvgSq.set(v);
     s.step = o.steps[i];
   });
-  if (scheduler !== undefined && meta.scheduler !== null) scheduler.loadStateDict({ lastEpoch: meta.scheduler.lastEpoch });
+  if (scheduler !== undefined && meta.scheduler !== null)
+    scheduler.loadStateDict({ lastEpoch: meta.scheduler.lastEpoch });
   optimizer.lr = o.lr; // after the schedule, which also sets it (to the same value)
   defaultGenerator.setState(meta.generators.default);
   for (const [name, g] of gens) g.setState(meta.generators.modules[name]);
@@ -232,18 +260,27 @@ export function restoreCheckpoint(ck: Checkpoint, state: Omit<TrainingState, 'se
 }
 
 /** Settings whose values differ: [name, saved value, current value] for each (keys of either side). */
-export function settingsMismatches(saved: CheckpointSettings, current: CheckpointSettings): [string, unknown, unknown][] {
+export function settingsMismatches(
+  saved: CheckpointSettings,
+  current: CheckpointSettings,
+): [string, unknown, unknown][] {
   const keys = [...new Set([...Object.keys(current), ...Object.keys(saved)])];
-  return keys.filter((k) => !Object.is(saved[k] ?? null, current[k] ?? null)).map((k) => [k, saved[k] ?? null, current[k] ?? null]);
+  return keys
+    .filter((k) => !Object.is(saved[k] ?? null, current[k] ?? null))
+    .map((k) => [k, saved[k] ?? null, current[k] ?? null]);
 }
 
 function checkState(what: string, state: TrainingState): TrainingState {
-  if (state === null || typeof state !== 'object') throw new TypeError(`${what}: state must be { model, optimizer, scheduler?, settings }, got ${describe(state)}`);
-  if (!(state.model instanceof Module)) throw new TypeError(`${what}: model must be a Module, got ${describe(state.model)}`);
-  if (!(state.optimizer instanceof Adam)) throw new TypeError(`${what}: optimizer must be an Adam or AdamW, got ${describe(state.optimizer)}`);
+  if (state === null || typeof state !== 'object')
+    throw new TypeError(`${what}: state must be { model, optimizer, scheduler?, settings }, got ${describe(state)}`);
+  if (!(state.model instanceof Module))
+    throw new TypeError(`${what}: model must be a Module, got ${describe(state.model)}`);
+  if (!(state.optimizer instanceof Adam))
+    throw new TypeError(`${what}: optimizer must be an Adam or AdamW, got ${describe(state.optimizer)}`);
   if (state.scheduler !== undefined && (state.scheduler === null || typeof state.scheduler.stateDict !== 'function')) {
     throw new TypeError(`${what}: scheduler must be an LRScheduler, got ${describe(state.scheduler)}`);
   }
-  if (state.settings === null || typeof state.settings !== 'object') throw new TypeError(`${what}: settings must be an object, got ${describe(state.settings)}`);
+  if (state.settings === null || typeof state.settings !== 'object')
+    throw new TypeError(`${what}: settings must be an object, got ${describe(state.settings)}`);
   return state;
 }

@@ -48,7 +48,11 @@ export interface EvaluateResult {
  * @example
  * const { accuracy, perClassAccuracy } = await evaluate(model, new DataLoader(test, { batchSize: 256 }));
  */
-export async function evaluate(model: Module, loader: BatchSource, options: EvaluateOptions = {}): Promise<EvaluateResult> {
+export async function evaluate(
+  model: Module,
+  loader: BatchSource,
+  options: EvaluateOptions = {},
+): Promise<EvaluateResult> {
   if (!(model instanceof Module)) throw new TypeError(`evaluate: model must be a Module, got ${describe(model)}`);
   checkBatchSource('evaluate: loader', loader);
   const lossFn = options.lossFn ?? new CrossEntropyLoss();
@@ -81,7 +85,11 @@ export function yieldToEventLoop(): Promise<void> {
 
 /** TypeError unless `loader` is iterable. */
 export function checkBatchSource(what: string, loader: unknown): void {
-  if (loader === null || typeof loader !== 'object' || typeof (loader as Iterable<Batch>)[Symbol.iterator] !== 'function') {
+  if (
+    loader === null ||
+    typeof loader !== 'object' ||
+    typeof (loader as Iterable<Batch>)[Symbol.iterator] !== 'function'
+  ) {
     throw new TypeError(`${what} must be an iterable of batches (a DataLoader), got ${describe(loader)}`);
   }
 }

@@ -19,7 +19,8 @@ export class RunningMean {
 
   /** Adds `value` with `weight` (default 1, must be >= 0). */
   add(value: number, weight = 1): void {
-    if (typeof value !== 'number') throw new TypeError(`RunningMean.add: value must be a number, got ${describe(value)}`);
+    if (typeof value !== 'number')
+      throw new TypeError(`RunningMean.add: value must be a number, got ${describe(value)}`);
     checkNumber('RunningMean.add: weight', weight, { min: 0 });
     this.sum += value * weight;
     this.weight += weight;
@@ -47,7 +48,8 @@ export class RunningMean {
  */
 export function argmaxRows(logits: Tensor): Int32Array {
   if (!(logits instanceof Tensor)) throw new TypeError(`argmaxRows: logits must be a Tensor, got ${describe(logits)}`);
-  if (logits.ndim !== 2) throw new ShapeError(`argmaxRows: logits must have shape [N, K], got ${formatShape(logits.shape)}`);
+  if (logits.ndim !== 2)
+    throw new ShapeError(`argmaxRows: logits must have shape [N, K], got ${formatShape(logits.shape)}`);
   const [n, k] = logits.shape;
   const d = logits.data;
   const out = new Int32Array(n);
@@ -104,8 +106,12 @@ export class ConfusionMatrix {
 
   /** Counts a batch: argmax of each row of logits [N, numClasses] against labels [N]. Returns the batch's correct count. */
   update(logits: Tensor, labels: Int32Array): number {
-    if (!isInt32Array(labels)) throw new TypeError(`ConfusionMatrix.update: labels must be an Int32Array, got ${describe(labels)}`);
-    if (logits instanceof Tensor && (logits.ndim !== 2 || logits.shape[0] !== labels.length || logits.shape[1] !== this.numClasses)) {
+    if (!isInt32Array(labels))
+      throw new TypeError(`ConfusionMatrix.update: labels must be an Int32Array, got ${describe(labels)}`);
+    if (
+      logits instanceof Tensor &&
+      (logits.ndim !== 2 || logits.shape[0] !== labels.length || logits.shape[1] !== this.numClasses)
+    ) {
       throw new ShapeError(
         `ConfusionMatrix.update: logits shape ${formatShape(logits.shape)} != [${labels.length}, ${this.numClasses}] (labels, classes)`,
       );

@@ -75,7 +75,10 @@ class LogProgress implements ProgressReporter {
   private last: BatchProgress | null = null;
   private lastPrinted = 0;
 
-  constructor(private readonly stream: ProgressStream, private readonly every: number) {}
+  constructor(
+    private readonly stream: ProgressStream,
+    private readonly every: number,
+  ) {}
 
   startEpoch(epoch: number, epochs: number, totalBatches: number | undefined): void {
     this.epoch = epoch;
@@ -117,7 +120,10 @@ class BarProgress implements ProgressReporter {
   private fallback: LogProgress;
   private payload = { epoch: '', epochs: '', loss: '-', acc: '-', ips: '-' };
 
-  constructor(private readonly stream: ProgressStream, every: number) {
+  constructor(
+    private readonly stream: ProgressStream,
+    every: number,
+  ) {
     this.fallback = new LogProgress(stream, every);
   }
 
@@ -132,7 +138,8 @@ class BarProgress implements ProgressReporter {
     this.payload = { epoch: String(epoch).padStart(width), epochs: String(epochs), loss: '-', acc: '-', ips: '-' };
     this.bar = new cliProgress.SingleBar({
       stream: this.stream as NodeJS.WritableStream,
-      format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} | loss {loss} | acc {acc} | {ips} img/s | ETA {eta_formatted}',
+      format:
+        'epoch {epoch}/{epochs} [{bar}] {value}/{total} | loss {loss} | acc {acc} | {ips} img/s | ETA {eta_formatted}',
       barsize: 24,
       hideCursor: false,
       // A forced bar on a non-TTY stream still prints (a line every couple of seconds).
@@ -168,9 +175,17 @@ export function formatBatchLine(epoch: number, epochs: number, total: number | u
   const w = String(epochs).length;
   const parts = [`epoch ${String(epoch).padStart(w)}/${epochs}`];
   if (total === undefined) parts.push(`batch ${p.batch}`);
-  else parts.push(`batch ${String(p.batch).padStart(String(total).length)}/${total} (${Math.floor((100 * p.batch) / total)}%)`);
-  parts.push(`loss ${formatNumber(p.loss, 4)}`, `acc ${formatPercent(p.accuracy)}`, `${p.imagesPerSecond.toFixed(0)} img/s`);
-  if (total !== undefined && p.batch > 0) parts.push(`ETA ${formatDuration(((total - p.batch) * p.seconds) / p.batch)}`);
+  else
+    parts.push(
+      `batch ${String(p.batch).padStart(String(total).length)}/${total} (${Math.floor((100 * p.batch) / total)}%)`,
+    );
+  parts.push(
+    `loss ${formatNumber(p.loss, 4)}`,
+    `acc ${formatPercent(p.accuracy)}`,
+    `${p.imagesPerSecond.toFixed(0)} img/s`,
+  );
+  if (total !== undefined && p.batch > 0)
+    parts.push(`ETA ${formatDuration(((total - p.batch) * p.seconds) / p.batch)}`);
   return parts.join('  ');
 }
 

@@ -28,8 +28,30 @@ export interface Recipe {
  * Adam 2e-3: 69.36%; Adam 3e-3: 68.95%; AdamW 2e-3 with weight decay 0.05: 70.91%.
  */
 export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
-  lenet: { description: 'LeNet, Adam 1e-3, 10 epochs, no augmentation', model: 'LeNet', epochs: 10, batchSize: 64, lr: 1e-3, optimizer: 'adam', weightDecay: 0, cosine: false, flip: false, cropPadding: 0 },
-  'lenet-bn': { description: 'LeNetBN, AdamW 2e-3 (weight decay 0.05) with cosine annealing, 30 epochs, horizontal flips', model: 'LeNetBN', epochs: 30, batchSize: 64, lr: 2e-3, optimizer: 'adamw', weightDecay: 0.05, cosine: true, flip: true, cropPadding: 0 },
+  lenet: {
+    description: 'LeNet, Adam 1e-3, 10 epochs, no augmentation',
+    model: 'LeNet',
+    epochs: 10,
+    batchSize: 64,
+    lr: 1e-3,
+    optimizer: 'adam',
+    weightDecay: 0,
+    cosine: false,
+    flip: false,
+    cropPadding: 0,
+  },
+  'lenet-bn': {
+    description: 'LeNetBN, AdamW 2e-3 (weight decay 0.05) with cosine annealing, 30 epochs, horizontal flips',
+    model: 'LeNetBN',
+    epochs: 30,
+    batchSize: 64,
+    lr: 2e-3,
+    optimizer: 'adamw',
+    weightDecay: 0.05,
+    cosine: true,
+    flip: true,
+    cropPadding: 0,
+  },
 });
 
 export const RECIPE_NAMES: readonly string[] = Object.freeze(Object.keys(RECIPES));

@@ -35,7 +35,8 @@ export function modelMetadata(model: SavableModel): Record<string, string> {
   const arch = model?.constructor?.name;
   const known = arch === 'Sequential' ? isSpecModel(model) : Object.prototype.hasOwnProperty.call(ARCHITECTURES, arch);
   if (!(model instanceof Module) || !known || model.config === null || typeof model.config !== 'object') {
-    const hint = arch === 'Sequential' ? ' (a Sequential built by hand records no architecture: describe it as a model spec)' : '';
+    const hint =
+      arch === 'Sequential' ? ' (a Sequential built by hand records no architecture: describe it as a model spec)' : '';
     throw new TypeError(`saveModel: model must be one of ${SAVABLE}, got ${describe(model)}${hint}`);
   }
   return { format: 'pt', [ARCH_KEY]: arch, [CONFIG_KEY]: JSON.stringify(model.config) };
@@ -82,7 +83,10 @@ export function loadModel(file: string): SavableModel {
   const { tensors, metadata } = readSafetensors(file);
   const arch = metadata[ARCH_KEY];
   if (arch === undefined) {
-    throw new FileFormatError(file, `no "${ARCH_KEY}" in the metadata, so the model cannot be rebuilt (was it saved by simdnet?)`);
+    throw new FileFormatError(
+      file,
+      `no "${ARCH_KEY}" in the metadata, so the model cannot be rebuilt (was it saved by simdnet?)`,
+    );
   }
   const build = Object.prototype.hasOwnProperty.call(ARCHITECTURES, arch) ? ARCHITECTURES[arch] : undefined;
   if (build === undefined) {

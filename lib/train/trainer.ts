@@ -121,7 +121,8 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
   const start = o.resumeFrom;
   const history: History = { epochs: start ? [...start.epochs] : [], stopped: false };
   const lossFn = o.lossFn ?? new CrossEntropyLoss();
-  const progress = typeof o.progress === 'object' ? o.progress : createProgress({ mode: o.progress, stream: o.progressStream });
+  const progress =
+    typeof o.progress === 'object' ? o.progress : createProgress({ mode: o.progress, stream: o.progressStream });
   const totalBatches = typeof o.trainLoader.length === 'number' ? o.trainLoader.length : undefined;
   const every = o.checkpoint?.every;
   const position = (epoch: number, batch: number, lossSum = 0, count = 0, correct = 0): FitPosition => ({
@@ -189,8 +190,15 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
         const predicted = argmaxRows(logits);
         for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) correct++;
         meter.add(labels.length);
-        progress.update({ batch, loss: lossSum / count, accuracy: correct / count, imagesPerSecond: meter.imagesPerSecond, seconds: meter.seconds });
-        if (every !== undefined && batch % every === 0 && batch !== totalBatches) await o.checkpoint!.save(position(epoch, batch, lossSum, count, correct));
+        progress.update({
+          batch,
+          loss: lossSum / count,
+          accuracy: correct / count,
+          imagesPerSecond: meter.imagesPerSecond,
+          seconds: meter.seconds,
+        });
+        if (every !== undefined && batch % every === 0 && batch !== totalBatches)
+          await o.checkpoint!.save(position(epoch, batch, lossSum, count, correct));
         await yieldToEventLoop();
         if (o.signal?.aborted) break;
       }
@@ -233,8 +241,22 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
 
 function checkFitOptions(model: Module, options: FitOptions): FitOptions {
   if (!(model instanceof Module)) throw new TypeError(`fit: model must be a Module, got ${describe(model)}`);
-  if (options === null || typeof options !== 'object') throw new TypeError(`fit: options must be an object, got ${describe(options)}`);
-  const known = ['trainLoader', 'testLoader', 'optimizer', 'lossFn', 'epochs', 'progress', 'progressStream', 'historyPath', 'signal', 'onEpochEnd', 'resumeFrom', 'checkpoint'];
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`fit: options must be an object, got ${describe(options)}`);
+  const known = [
+    'trainLoader',
+    'testLoader',
+    'optimizer',
+    'lossFn',
+    'epochs',
+    'progress',
+    'progressStream',
+    'historyPath',
+    'signal',
+    'onEpochEnd',
+    'resumeFrom',
+    'checkpoint',
+  ];
   for (const k of Object.keys(options)) {
     if (!known.includes(k)) throw new TypeError(`fit: unknown option "${k}" (known: ${known.join(', ')})`);
   }
@@ -245,8 +267,13 @@ function checkFitOptions(model: Module, options: FitOptions): FitOptions {
     throw new TypeError(`fit: optimizer must have step() and zeroGrad() (e.g. an Adam), got ${describe(opt)}`);
   }
   const lossFn = options.lossFn;
-  if (lossFn !== undefined && (lossFn === null || typeof lossFn.forward !== 'function' || typeof lossFn.backward !== 'function')) {
-    throw new TypeError(`fit: lossFn must have forward() and backward() (e.g. a CrossEntropyLoss), got ${describe(lossFn)}`);
+  if (
+    lossFn !== undefined &&
+    (lossFn === null || typeof lossFn.forward !== 'function' || typeof lossFn.backward !== 'function')
+  ) {
+    throw new TypeError(
+      `fit: lossFn must have forward() and backward() (e.g. a CrossEntropyLoss), got ${describe(lossFn)}`,
+    );
   }
   checkInt('fit: epochs', options.epochs, 1);
   if (options.historyPath !== undefined && (typeof options.historyPath !== 'string' || options.historyPath === '')) {
@@ -278,7 +305,8 @@ function checkFitOptions(model: Module, options: FitOptions): FitOptions {
 function checkResume(options: FitOptions): void {
   const r = options.resumeFrom;
   if (r === undefined) return;
-  if (r === null || typeof r !== 'object') throw new TypeError(`fit: resumeFrom must be a FitPosition, got ${describe(r)}`);
+  if (r === null || typeof r !== 'object')
+    throw new TypeError(`fit: resumeFrom must be a FitPosition, got ${describe(r)}`);
   const loader = options.trainLoader as unknown as Partial<ResumableLoader>;
   if (typeof loader.setEpoch !== 'function' || typeof loader.batches !== 'function') {
     throw new TypeError('fit: resumeFrom needs a trainLoader with setEpoch() and batches(epoch, start) (a DataLoader)');
@@ -287,11 +315,14 @@ function checkResume(options: FitOptions): void {
   const total = typeof options.trainLoader.length === 'number' ? options.trainLoader.length : Number.MAX_SAFE_INTEGER;
   intIn('fit: resumeFrom.batch', r.batch, 0, r.epoch > options.epochs ? 0 : total);
   if (!Array.isArray(r.epochs) || r.epochs.length !== r.epoch - 1) {
-    throw new RangeError(`fit: resumeFrom.epochs must hold the ${r.epoch - 1} finished epochs, got ${Array.isArray(r.epochs) ? r.epochs.length : describe(r.epochs)}`);
+    throw new RangeError(
+      `fit: resumeFrom.epochs must hold the ${r.epoch - 1} finished epochs, got ${Array.isArray(r.epochs) ? r.epochs.length : describe(r.epochs)}`,
+    );
   }
   checkInt('fit: resumeFrom.count', r.count, 0);
   intIn('fit: resumeFrom.correct', r.correct, 0, r.count);
-  if (typeof r.lossSum !== 'number' || !Number.isFinite(r.lossSum)) throw new TypeError(`fit: resumeFrom.lossSum must be a finite number, got ${describe(r.lossSum)}`);
+  if (typeof r.lossSum !== 'number' || !Number.isFinite(r.lossSum))
+    throw new TypeError(`fit: resumeFrom.lossSum must be a finite number, got ${describe(r.lossSum)}`);
 }
 
 function intIn(what: string, value: unknown, min: number, max: number): number {
@@ -306,7 +337,10 @@ function intIn(what: string, value: unknown, min: number, max: number): number {
  */
 export function writeJsonAtomic(file: string, value: unknown): void {
   const target = path.resolve(file);
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  );
   try {
     fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { flag: 'wx' });
     fs.renameSync(tmp, target);

@@ -68,8 +68,8 @@ void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* in
     for (int64_t k = 0; k < g.taps; ++k) wpack[k * g.ocp + o] = w[o * g.taps + k];
   parallel_for(s.n, [&](int64_t n) {
     const float* image = padded_image(inp + n * s.c * s.h * s.w, s, g);
-    t.conv2d_channel_forward({g.pixels, g.taps, s.oc, g.ocp, s.oh, s.ow, s.sw == 1, image, g.base, g.offset, wpack,
-                              b, out + n * s.oc * g.pixels, fuse_relu});
+    t.conv2d_channel_forward({g.pixels, g.taps, s.oc, g.ocp, s.oh, s.ow, s.sw == 1, image, g.base, g.offset, wpack, b,
+                              out + n * s.oc * g.pixels, fuse_relu});
   });
 }
 

@@ -35,7 +35,8 @@ float* pad_planes(ScratchSlot slot, const float* src, int64_t c, int64_t h, int6
   std::memset(dst, 0, sizeof(float) * static_cast<size_t>(size));
   for (int64_t ci = 0; ci < c; ++ci)
     for (int64_t y = 0; y < h; ++y)
-      std::memcpy(dst + (ci * p.hp + y + ph) * p.ld + pw, src + (ci * h + y) * w, sizeof(float) * static_cast<size_t>(w));
+      std::memcpy(dst + (ci * p.hp + y + ph) * p.ld + pw, src + (ci * h + y) * w,
+                  sizeof(float) * static_cast<size_t>(w));
   return dst;
 }
 
@@ -132,8 +133,8 @@ void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dou
               w[((o * s.c + ci) * s.kh + (s.kh - 1 - ky)) * s.kw + (s.kw - 1 - kx)];
   parallel_for(s.n, [&](int64_t n) {
     const float* gp = pad_planes(ScratchSlot::kColumnGrad, dout + n * out_image, s.oc, s.oh, s.ow, qh, qw, pout);
-    t.conv2d_direct_forward({s.oc, pout.hp, pout.ld, s.c, s.kh, s.kw, s.h, s.w, gp, wflip, nullptr,
-                             dinp + n * in_image, true, false});
+    t.conv2d_direct_forward(
+        {s.oc, pout.hp, pout.ld, s.c, s.kh, s.kw, s.h, s.w, gp, wflip, nullptr, dinp + n * in_image, true, false});
   });
 }
 

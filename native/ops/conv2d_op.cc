@@ -39,8 +39,8 @@ ConvPlan plan(const Conv2dShape& s) {
 }
 
 // Column matrix [K x nb*P] of images n0..n0+nb-1, group g (row stride returned in *ld).
-const float* block_columns(const float* inp, int64_t n0, int64_t nb, int64_t g, const Conv2dShape& s,
-                           const ConvPlan& c, int64_t* ld) {
+const float* block_columns(const float* inp, int64_t n0, int64_t nb, int64_t g, const Conv2dShape& s, const ConvPlan& c,
+                           int64_t* ld) {
   const float* first = inp + n0 * c.in_image + g * c.icg * s.h * s.w;
   if (conv_is_pointwise(s)) {  // block == 1: the input plane is the column matrix
     *ld = c.p;
@@ -54,8 +54,8 @@ const float* block_columns(const float* inp, int64_t n0, int64_t nb, int64_t g, 
 
 }  // namespace
 
-void conv2d_gemm_backward(const KernelTable& t, float* dinp, float* dw, float* db, const float* dout,
-                          const float* inp, const float* w, const Conv2dShape& s);
+void conv2d_gemm_backward(const KernelTable& t, float* dinp, float* dw, float* db, const float* dout, const float* inp,
+                          const float* w, const Conv2dShape& s);
 
 void conv2d_forward_op(float* out, const float* inp, const float* w, const float* b, const Conv2dShape& s,
                        bool fuse_relu) {
@@ -119,14 +119,14 @@ void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, co
   if (channel_dw) conv2d_channel_dweight_op(t, dw, db, dout, inp, s);
   if (direct_dinp) conv2d_direct_dinput_op(t, dinp, dout, w, s);
   if (gemm_dw || (dinp != nullptr && !direct_dinp)) {
-    conv2d_gemm_backward(t, direct_dinp ? nullptr : dinp, gemm_dw ? dw : nullptr, gemm_dw ? db : nullptr, dout,
-                         inp, w, s);
+    conv2d_gemm_backward(t, direct_dinp ? nullptr : dinp, gemm_dw ? dw : nullptr, gemm_dw ? db : nullptr, dout, inp, w,
+                         s);
   }
 }
 
 // The im2col + GEMM backward (any shape).
-void conv2d_gemm_backward(const KernelTable& t, float* dinp, float* dw, float* db, const float* dout,
-                          const float* inp, const float* w, const Conv2dShape& s) {
+void conv2d_gemm_backward(const KernelTable& t, float* dinp, float* dw, float* db, const float* dout, const float* inp,
+                          const float* w, const Conv2dShape& s) {
   const ConvPlan c = plan(s);
   const int64_t w_count = s.oc * c.k;
   const int64_t partial_stride = w_count + s.oc;

@@ -24,8 +24,8 @@ void over_planes(const Pool2dShape& s, int64_t in_plane, int64_t out_plane, Fn&&
 
 void maxpool2d_forward_op(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s) {
   const KernelTable& t = kernels();
-  const bool two_by_two = s.kh == 2 && s.kw == 2 && s.sh == 2 && s.sw == 2 && s.ph == 0 && s.pw == 0 &&
-                          s.dh == 1 && s.dw == 1 && 2 * s.oh <= s.h && 2 * s.ow <= s.w;
+  const bool two_by_two = s.kh == 2 && s.kw == 2 && s.sh == 2 && s.sw == 2 && s.ph == 0 && s.pw == 0 && s.dh == 1 &&
+                          s.dw == 1 && 2 * s.oh <= s.h && 2 * s.ow <= s.w;
   const auto kernel = two_by_two && t.maxpool2d_2x2_forward ? t.maxpool2d_2x2_forward : t.maxpool2d_forward;
   over_planes(s, s.h * s.w, s.oh * s.ow, [&](const Pool2dShape& part, int64_t in_off, int64_t out_off) {
     kernel(out + out_off, argmax + out_off, inp + in_off, part);

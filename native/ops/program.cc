@@ -64,7 +64,8 @@ void parse_avg_pool(Reader& r, ProgramOp* op, std::string* error) {
   if (!error->empty()) return;
   // Sizes are at most 2^24, so these products fit; checking the length first bounds the loops.
   if (r.remaining() < 2 * s.oh + 2 * s.ow + s.oh * s.ow) {
-    *error = "avg pool window table ends early (needs " + std::to_string(2 * s.oh + 2 * s.ow + s.oh * s.ow) + " values)";
+    *error =
+        "avg pool window table ends early (needs " + std::to_string(2 * s.oh + 2 * s.ow + s.oh * s.ow) + " values)";
     return;
   }
   op->windows.resize(static_cast<size_t>(2 * s.oh + 2 * s.ow));
@@ -81,7 +82,8 @@ void parse_avg_pool(Reader& r, ProgramOp* op, std::string* error) {
       const int64_t d = r.next("avg pool divisor", 0, error);
       if (error->empty() && rs[y] > re[y]) *error = "avg pool row window ends before it starts";
       if (error->empty() && cs[x] > ce[x]) *error = "avg pool column window ends before it starts";
-      if (error->empty() && d == 0 && rs[y] < re[y] && cs[x] < ce[x]) *error = "avg pool divisor 0 for a non-empty window";
+      if (error->empty() && d == 0 && rs[y] < re[y] && cs[x] < ce[x])
+        *error = "avg pool divisor 0 for a non-empty window";
       op->divisor[y * s.ow + x] = static_cast<double>(d);
     }
   }
@@ -199,9 +201,12 @@ void run_program(const Program& program, int64_t n, const float* input, float* o
     } else if (op.code == kOpAvgPool) {
       const Pool2dShape& p = op.pool;
       const int32_t* rs = op.windows.data();
-      const WindowMeanShape s{p.h, p.w, p.oh, p.ow, rs, rs + p.oh, rs + 2 * p.oh, rs + 2 * p.oh + p.ow, op.divisor.data()};
+      const WindowMeanShape s{
+          p.h, p.w, p.oh, p.ow, rs, rs + p.oh, rs + 2 * p.oh, rs + 2 * p.oh + p.ow, op.divisor.data()};
       const double work = static_cast<double>(n) * static_cast<double>(op.in_size);
-      parallel_columns(n * p.c, 1, work, [&](int64_t begin, int64_t end) { window_mean_forward_ref(y, x, s, PlaneRange{begin, end}); });
+      parallel_columns(n * p.c, 1, work, [&](int64_t begin, int64_t end) {
+        window_mean_forward_ref(y, x, s, PlaneRange{begin, end});
+      });
     } else {
       kernels().relu_forward(y, x, n * op.out_size);
     }

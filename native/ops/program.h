@@ -24,7 +24,7 @@ enum ProgramOpCode : int32_t { kOpConv = 1, kOpMaxPool = 2, kOpLinear = 3, kOpRe
 
 struct ProgramOp {
   ProgramOpCode code;
-  Conv2dShape conv;     // n is set per run
+  Conv2dShape conv;  // n is set per run
   Pool2dShape pool;
   DenseShape dense;
   bool relu;

@@ -7,7 +7,19 @@
 
 namespace simdnet {
 
-enum class ScratchSlot { kColumns, kColumnGrad, kGradBlock, kGemm, kPartials, kPackedWeights, kTables, kProgramA, kProgramB, kArgmax, kCount };
+enum class ScratchSlot {
+  kColumns,
+  kColumnGrad,
+  kGradBlock,
+  kGemm,
+  kPartials,
+  kPackedWeights,
+  kTables,
+  kProgramA,
+  kProgramB,
+  kArgmax,
+  kCount
+};
 
 // At least `floats` floats, 64-byte aligned, valid until the same thread asks for the same slot again.
 float* thread_scratch(ScratchSlot slot, int64_t floats);

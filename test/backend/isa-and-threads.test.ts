@@ -15,7 +15,12 @@ const x = randomTensor([5, 3, 32, 32], 1);
 const targets = Int32Array.from([0, 3, 9, 1, 3]);
 
 /** Logits, input gradient, weights after 2 Adam steps and then eval-mode logits of a seeded model (LeNet by default). */
-function run(make: () => Module = () => new LeNet()): { logits: Float32Array; dinput: Float32Array; weights: Float32Array[]; evalLogits: Float32Array } {
+function run(make: () => Module = () => new LeNet()): {
+  logits: Float32Array;
+  dinput: Float32Array;
+  weights: Float32Array[];
+  evalLogits: Float32Array;
+} {
   manualSeed(11);
   const net = make();
   const lossFn = new CrossEntropyLoss();

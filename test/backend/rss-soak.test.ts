@@ -18,27 +18,35 @@ const BOUND_MB = 4;
 // grows by design there; and a debug build would take minutes.
 const underAsan = /libasan/.test(process.env.LD_PRELOAD ?? '');
 
-(underAsan ? test.skip : test)(`RSS grows < ${BOUND_MB} MB over ${STEPS} training steps, ${PREDICTS} predict() and ${ASYNC_PREDICTS} predictAsync() calls`, () => {
-  const child = path.join(__dirname, 'rss-soak-child.ts');
-  const runner = path.join(__dirname, '..', 'cli', 'run-ts.js');
-  const r = spawnSync(process.execPath, ['--expose-gc', runner, child, String(STEPS), String(PREDICTS), String(ASYNC_PREDICTS)], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
-  const m = JSON.parse(r.stdout) as Record<string, number>;
-  const rows = ['train', 'predict', 'async'].map((p) => ({
-    phase: p,
-    beforeMb: +m[`${p}Before`].toFixed(2),
-    afterMb: +m[`${p}After`].toFixed(2),
-    growthMb: +(m[`${p}After`] - m[`${p}Before`]).toFixed(2),
-    seconds: +m[`${p}Seconds`].toFixed(2),
-    scratchGrowths: m[`${p}ScratchGrowths`],
-  }));
-  console.log(`RSS in the child (MB, after GC):\n${rows.map((row) => JSON.stringify(row)).join('\n')}`);
-  expect(m.finite).toBe(1);
-  for (const row of rows) {
-    expect(row.scratchGrowths).toBe(0);
-    expect([row.phase, row.growthMb < BOUND_MB]).toEqual([row.phase, true]);
-  }
-}, 120_000);
+(underAsan ? test.skip : test)(
+  `RSS grows < ${BOUND_MB} MB over ${STEPS} training steps, ${PREDICTS} predict() and ${ASYNC_PREDICTS} predictAsync() calls`,
+  () => {
+    const child = path.join(__dirname, 'rss-soak-child.ts');
+    const runner = path.join(__dirname, '..', 'cli', 'run-ts.js');
+    const r = spawnSync(
+      process.execPath,
+      ['--expose-gc', runner, child, String(STEPS), String(PREDICTS), String(ASYNC_PREDICTS)],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
+    const m = JSON.parse(r.stdout) as Record<string, number>;
+    const rows = ['train', 'predict', 'async'].map((p) => ({
+      phase: p,
+      beforeMb: +m[`${p}Before`].toFixed(2),
+      afterMb: +m[`${p}After`].toFixed(2),
+      growthMb: +(m[`${p}After`] - m[`${p}Before`]).toFixed(2),
+      seconds: +m[`${p}Seconds`].toFixed(2),
+      scratchGrowths: m[`${p}ScratchGrowths`],
+    }));
+    console.log(`RSS in the child (MB, after GC):\n${rows.map((row) => JSON.stringify(row)).join('\n')}`);
+    expect(m.finite).toBe(1);
+    for (const row of rows) {
+      expect(row.scratchGrowths).toBe(0);
+      expect([row.phase, row.growthMb < BOUND_MB]).toEqual([row.phase, true]);
+    }
+  },
+  120_000,
+);

@@ -19,7 +19,10 @@ function train(lib: typeof import('../../lib/index'), steps: number): Float32Arr
   const opt = new lib.Adam(net.parameters(), { lr: 1e-2 });
   const lossFn = new lib.CrossEntropyLoss();
   const rng = new lib.Generator(9);
-  const x = new lib.Tensor(Float32Array.from({ length: 8 * 3072 }, () => rng.uniform(-1, 1)), [8, 3, 32, 32]);
+  const x = new lib.Tensor(
+    Float32Array.from({ length: 8 * 3072 }, () => rng.uniform(-1, 1)),
+    [8, 3, 32, 32],
+  );
   const labels = Int32Array.from({ length: 8 }, (_, i) => i % 10);
   for (let i = 0; i < steps; i++) {
     opt.zeroGrad();
@@ -46,7 +49,14 @@ function runWorker(steps: number): Promise<Float32Array[]> {
 
 test('two workers train at once after the main thread loaded the addon, with identical results', async () => {
   expect(fs.existsSync(dist)).toBe(true);
-  const lib = { manualSeed, LeNet, Adam, CrossEntropyLoss, Generator, Tensor } as unknown as typeof import('../../lib/index');
+  const lib = {
+    manualSeed,
+    LeNet,
+    Adam,
+    CrossEntropyLoss,
+    Generator,
+    Tensor,
+  } as unknown as typeof import('../../lib/index');
   const mainWeights = train(lib, 10); // the addon is loaded and used on the main thread first
   const [a, b] = await Promise.all([runWorker(10), runWorker(10)]);
   for (const weights of [a, b]) {

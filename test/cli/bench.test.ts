@@ -34,7 +34,10 @@ const SPEC = {
 function tableRows(lines: string[]): string[][] {
   const head = lines.findIndex((l) => l.startsWith('case '));
   expect(lines[head].split(/\s+/)).toEqual(['case', 'batch', 'images/s', 'ms/batch', 'spread', 'samples']);
-  return lines.slice(head + 1).filter((l) => /^(train|infer) /.test(l)).map((l) => l.trim().split(/\s+/));
+  return lines
+    .slice(head + 1)
+    .filter((l) => /^(train|infer) /.test(l))
+    .map((l) => l.trim().split(/\s+/));
 }
 
 const num = (cell: string): number => Number(cell.replace(/[,%]/g, ''));
@@ -50,7 +53,9 @@ test('default: LeNet, train 64 and infer 1 and 64, with the machine in the heade
   const r = await cli(['bench', ...FAST]);
   expect(r.code).toBe(0);
   expect(r.stderr).toBe('');
-  expect(r.out[0]).toMatch(/^simdnet \d+\.\d+\.\d+\S* bench: lenet \(LeNet\(inChannels=3, imageSize=32, numClasses=10\)\), input \[N, 3, 32, 32\], random images \(seed 0\)$/);
+  expect(r.out[0]).toMatch(
+    /^simdnet \d+\.\d+\.\d+\S* bench: lenet \(LeNet\(inChannels=3, imageSize=32, numClasses=10\)\), input \[N, 3, 32, 32\], random images \(seed 0\)$/,
+  );
   const info = native.kernelInfo();
   expect(r.out[1]).toContain(`isa ${info.isa}, threads ${info.threads}`);
   expect(r.out[1]).toContain(`node ${process.version}`);
@@ -71,9 +76,19 @@ test('--model-file with --json: every case and batch size, positive numbers', as
   expect(r.code).toBe(0);
   expect(r.stderr).toBe('');
   const data = JSON.parse(r.stdout);
-  expect(data).toMatchObject({ sampleShape: [1, 8, 8], seconds: 0.05, isa: native.kernelInfo().isa, node: process.version });
+  expect(data).toMatchObject({
+    sampleShape: [1, 8, 8],
+    seconds: 0.05,
+    isa: native.kernelInfo().isa,
+    node: process.version,
+  });
   expect(data.model).toMatch(/net\.json$/);
-  expect(data.results.map((x: { case: string; batch: number }) => `${x.case} ${x.batch}`)).toEqual(['train 2', 'train 3', 'infer 2', 'infer 3']);
+  expect(data.results.map((x: { case: string; batch: number }) => `${x.case} ${x.batch}`)).toEqual([
+    'train 2',
+    'train 3',
+    'infer 2',
+    'infer 3',
+  ]);
   for (const x of data.results) {
     expectPositiveFinite(x.imagesPerSec, x.msPerBatch, x.reps, x.callsPerRep);
     expect(x.spreadPct).toBeGreaterThanOrEqual(0);
@@ -83,7 +98,20 @@ test('--model-file with --json: every case and batch size, positive numbers', as
 
 test('--model lenet-bn --threads 1 --isa ref: used for the run, then restored', async () => {
   const before = native.kernelInfo();
-  const r = await cli(['bench', '--model', 'lenet-bn', '--cases', 'infer', '--batch-size', '2', '--threads', '1', '--isa', 'ref', ...FAST]);
+  const r = await cli([
+    'bench',
+    '--model',
+    'lenet-bn',
+    '--cases',
+    'infer',
+    '--batch-size',
+    '2',
+    '--threads',
+    '1',
+    '--isa',
+    'ref',
+    ...FAST,
+  ]);
   expect(r.code).toBe(0);
   expect(r.out[0]).toContain('bench: lenet-bn (LeNetBN(');
   expect(r.out[1]).toMatch(/^isa ref, threads 1\b/);
@@ -104,10 +132,17 @@ test('--weights rebuilds the saved model and takes its input size from the file'
 });
 
 test('a model file whose output is not [N, classes] can be timed for inference only', async () => {
-  const file = writeJson('conv.json', { input: [1, 1, 6, 6], layers: [{ type: 'conv2d', outChannels: 2, kernelSize: 3 }] });
+  const file = writeJson('conv.json', {
+    input: [1, 1, 6, 6],
+    layers: [{ type: 'conv2d', outChannels: 2, kernelSize: 3 }],
+  });
   const train = await cli(['bench', '--model-file', file, ...FAST]);
   expect(train.code).toBe(2);
-  expect(train.err).toEqual([expect.stringMatching(/^error: --cases train: the output of .*conv\.json is not \[N, classes\].*use --cases infer$/)]);
+  expect(train.err).toEqual([
+    expect.stringMatching(
+      /^error: --cases train: the output of .*conv\.json is not \[N, classes\].*use --cases infer$/,
+    ),
+  ]);
   const infer = await cli(['bench', '--model-file', file, '--cases', 'infer', '--batch-size', '1', ...FAST]);
   expect(infer.code).toBe(0);
 });
@@ -116,15 +151,33 @@ const unsupportedIsa = ['avx2', 'avx512', 'neon'].find((isa) => !native.kernelIn
 
 test.each([
   [['--batch-size', '0'], /^error: option '--batch-size <list>' argument '0' is invalid\. expected batch sizes >= 1/],
-  [['--batch-size', '1,x'], /^error: option '--batch-size <list>' argument '1,x' is invalid\. expected batch sizes separated by commas/],
-  [['--cases', 'train,eval'], /^error: option '--cases <list>' argument 'train,eval' is invalid\. expected train, infer or train,infer; got 'eval'\.$/],
+  [
+    ['--batch-size', '1,x'],
+    /^error: option '--batch-size <list>' argument '1,x' is invalid\. expected batch sizes separated by commas/,
+  ],
+  [
+    ['--cases', 'train,eval'],
+    /^error: option '--cases <list>' argument 'train,eval' is invalid\. expected train, infer or train,infer; got 'eval'\.$/,
+  ],
   [['--seconds', '0'], /^error: option '--seconds <s>' argument '0' is invalid\. expected a number > 0\.$/],
   [['--seconds', 'soon'], /^error: option '--seconds <s>' argument 'soon' is invalid/],
   [['--threads', '0'], /^error: option '--threads <n>' argument '0' is invalid\. expected an integer >= 1\.$/],
-  [['--threads', '2000'], /^error: option '--threads <n>' argument '2000' is invalid\. expected an integer from 1 to 1024\.$/],
-  [['--isa', 'mips'], /^error: option '--isa <name>' argument 'mips' is invalid\. Allowed choices are auto, ref, avx2, avx512, neon\.$/],
-  [['--model', 'resnet'], /^error: option '--model <name>' argument 'resnet' is invalid\. Allowed choices are lenet, lenet-bn, lenet5\.$/],
-  [['--model', 'lenet', '--weights', 'w.safetensors'], /^error: option '--model <name>' cannot be used with option '--weights <file>'$/],
+  [
+    ['--threads', '2000'],
+    /^error: option '--threads <n>' argument '2000' is invalid\. expected an integer from 1 to 1024\.$/,
+  ],
+  [
+    ['--isa', 'mips'],
+    /^error: option '--isa <name>' argument 'mips' is invalid\. Allowed choices are auto, ref, avx2, avx512, neon\.$/,
+  ],
+  [
+    ['--model', 'resnet'],
+    /^error: option '--model <name>' argument 'resnet' is invalid\. Allowed choices are lenet, lenet-bn, lenet5\.$/,
+  ],
+  [
+    ['--model', 'lenet', '--weights', 'w.safetensors'],
+    /^error: option '--model <name>' cannot be used with option '--weights <file>'$/,
+  ],
   [['--model-file', 'x.json', '--weights', 'w.safetensors'], /cannot be used with/],
   [['--model-file', 'missing.json'], /^error: --model-file: missing\.json does not exist$/],
   [['--weights', 'nowhere.safetensors'], /^error: --weights: nowhere\.safetensors does not exist$/],
@@ -138,22 +191,46 @@ test.each([
 });
 
 test('a bad model file is a usage error naming it', async () => {
-  const r = await cli(['bench', '--model-file', writeJson('bad.json', { input: [1, 4], layers: [{ type: 'gelu' }] }), ...FAST]);
+  const r = await cli([
+    'bench',
+    '--model-file',
+    writeJson('bad.json', { input: [1, 4], layers: [{ type: 'gelu' }] }),
+    ...FAST,
+  ]);
   expect(r.code).toBe(2);
-  expect(r.err).toEqual([expect.stringMatching(/^error: --model-file .*bad\.json: layers\[0\] \(gelu\): unknown layer type/)]);
+  expect(r.err).toEqual([
+    expect.stringMatching(/^error: --model-file .*bad\.json: layers\[0\] \(gelu\): unknown layer type/),
+  ]);
 });
 
-(unsupportedIsa ? test : test.skip)('--isa that this CPU/build lacks: exit code 2 listing the supported ones', async () => {
-  const r = await cli(['bench', '--isa', unsupportedIsa!, ...FAST]);
-  expect(r.code).toBe(2);
-  expect(r.err).toEqual([`error: --isa ${unsupportedIsa}: not supported on this CPU/build (supported: auto, ${native.kernelInfo().supportedIsas.join(', ')})`]);
-});
+(unsupportedIsa ? test : test.skip)(
+  '--isa that this CPU/build lacks: exit code 2 listing the supported ones',
+  async () => {
+    const r = await cli(['bench', '--isa', unsupportedIsa!, ...FAST]);
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([
+      `error: --isa ${unsupportedIsa}: not supported on this CPU/build (supported: auto, ${native.kernelInfo().supportedIsas.join(', ')})`,
+    ]);
+  },
+);
 
 test('the program help lists bench, and bench --help its flags', async () => {
-  expect((await cli(['--help'])).stdout).toMatch(/\n\s+bench \[options\]\s+measure simdnet's training and inference speed/);
+  expect((await cli(['--help'])).stdout).toMatch(
+    /\n\s+bench \[options\]\s+measure simdnet's training and inference speed/,
+  );
   const r = await cli(['bench', '--help']);
   expect(r.code).toBe(0);
-  for (const flag of ['--model <name>', '--model-file <file>', '--weights <file>', '--cases <list>', '--batch-size <list>', '--seconds <s>', '--threads <n>', '--isa <name>', '--json']) {
+  for (const flag of [
+    '--model <name>',
+    '--model-file <file>',
+    '--weights <file>',
+    '--cases <list>',
+    '--batch-size <list>',
+    '--seconds <s>',
+    '--threads <n>',
+    '--isa <name>',
+    '--json',
+  ]) {
     expect(r.stdout).toContain(flag);
   }
 });

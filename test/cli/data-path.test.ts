@@ -20,7 +20,11 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('--data accepts the parent folder and the batches folder; download only when no data is there', () => {
   expect(checkDataPath(dir)).toEqual({ dataset: 'cifar10', root: dir, download: false });
-  expect(checkDataPath(path.join(dir, 'cifar-10-batches-bin'), { download: true })).toEqual({ dataset: 'cifar10', root: path.join(dir, 'cifar-10-batches-bin'), download: false });
+  expect(checkDataPath(path.join(dir, 'cifar-10-batches-bin'), { download: true })).toEqual({
+    dataset: 'cifar10',
+    root: path.join(dir, 'cifar-10-batches-bin'),
+    download: false,
+  });
   const fresh = path.join(dir, 'new', 'cifar');
   expect(checkDataPath(fresh, { download: true })).toEqual({ dataset: 'cifar10', root: fresh, download: true });
   expect(fs.statSync(fresh).isDirectory()).toBe(true);
@@ -28,23 +32,45 @@ test('--data accepts the parent folder and the batches folder; download only whe
   expect(() => checkDataPath(path.join(dir, 'absent'))).toThrow(/does not exist \(pass --download to fetch CIFAR-10/);
 });
 
-test('--data for mnist and fashion-mnist: the IDX folder or torchvision\'s root; eval needs only the test split', () => {
+test("--data for mnist and fashion-mnist: the IDX folder or torchvision's root; eval needs only the test split", () => {
   const idx = path.join(dir, 'idx');
   writeTinyMnist(idx, { gzip: true });
   const tv = path.join(dir, 'tv');
   writeTinyMnist(path.join(tv, 'FashionMNIST', 'raw'));
   expect(checkDataPath(idx, { dataset: 'mnist' })).toEqual({ dataset: 'mnist', root: idx, download: false });
-  expect(checkDataPath(idx, { dataset: 'fashion-mnist', download: true })).toEqual({ dataset: 'fashion-mnist', root: idx, download: false });
-  expect(checkDataPath(tv, { dataset: 'fashion-mnist' })).toEqual({ dataset: 'fashion-mnist', root: tv, download: false });
-  expect(() => checkDataPath(tv, { dataset: 'mnist' })).toThrow(/--data: no MNIST training data in .*tv \(looked for train-images-idx3-ubyte\[\.gz\] .* MNIST\/raw\); pass --download/);
-  expect(checkDataPath(tv, { dataset: 'mnist', download: true })).toEqual({ dataset: 'mnist', root: tv, download: true });
+  expect(checkDataPath(idx, { dataset: 'fashion-mnist', download: true })).toEqual({
+    dataset: 'fashion-mnist',
+    root: idx,
+    download: false,
+  });
+  expect(checkDataPath(tv, { dataset: 'fashion-mnist' })).toEqual({
+    dataset: 'fashion-mnist',
+    root: tv,
+    download: false,
+  });
+  expect(() => checkDataPath(tv, { dataset: 'mnist' })).toThrow(
+    /--data: no MNIST training data in .*tv \(looked for train-images-idx3-ubyte\[\.gz\] .* MNIST\/raw\); pass --download/,
+  );
+  expect(checkDataPath(tv, { dataset: 'mnist', download: true })).toEqual({
+    dataset: 'mnist',
+    root: tv,
+    download: true,
+  });
   fs.rmSync(path.join(idx, 'train-images-idx3-ubyte.gz'));
   expect(() => checkDataPath(idx, { dataset: 'mnist' })).toThrow(/no MNIST training data/);
-  expect(checkDataPath(idx, { dataset: 'mnist', needTrain: false })).toEqual({ dataset: 'mnist', root: idx, download: false });
+  expect(checkDataPath(idx, { dataset: 'mnist', needTrain: false })).toEqual({
+    dataset: 'mnist',
+    root: idx,
+    download: false,
+  });
   fs.rmSync(path.join(idx, 't10k-labels-idx1-ubyte.gz'));
   expect(() => checkDataPath(idx, { dataset: 'mnist', needTrain: false })).toThrow(/no MNIST test data/);
-  expect(() => checkDataPath(path.join(idx, 't10k-images-idx3-ubyte.gz'), { dataset: 'mnist' })).toThrow(/is not a folder \(for mnist, give the folder holding the IDX files\)/);
-  expect(() => checkDataPath(path.join(dir, 'nope'), { dataset: 'fashion-mnist' })).toThrow(/does not exist \(pass --download to fetch Fashion-MNIST/);
+  expect(() => checkDataPath(path.join(idx, 't10k-images-idx3-ubyte.gz'), { dataset: 'mnist' })).toThrow(
+    /is not a folder \(for mnist, give the folder holding the IDX files\)/,
+  );
+  expect(() => checkDataPath(path.join(dir, 'nope'), { dataset: 'fashion-mnist' })).toThrow(
+    /does not exist \(pass --download to fetch Fashion-MNIST/,
+  );
 });
 
 test('output paths need an existing folder and must not be a folder', () => {
@@ -54,7 +80,13 @@ test('output paths need an existing folder and must not be a folder', () => {
 });
 
 test('takeFirst exposes the first N samples through get and getBatch', () => {
-  const ds = new TensorDataset(new Tensor(Float32Array.from({ length: 10 }, (_, i) => i), [10, 1, 1, 1]), Int32Array.from({ length: 10 }, (_, i) => i % 3));
+  const ds = new TensorDataset(
+    new Tensor(
+      Float32Array.from({ length: 10 }, (_, i) => i),
+      [10, 1, 1, 1],
+    ),
+    Int32Array.from({ length: 10 }, (_, i) => i % 3),
+  );
   expect(takeFirst(ds, 20)).toBe(ds);
   const sub = takeFirst(ds, 4);
   expect(sub.length).toBe(4);

@@ -44,15 +44,38 @@ describe('simdnet explain conv', () => {
     expect(r.out).toContain('  dX2 = dY1 * [w3(2>1) w2(2>1) w1(2>1)] + dY2 * [w3(2>2) w2(2>2) w1(2>2)]');
     expect(r.stdout).toMatch(/not only\s+the first row's \(the slip in the course's answer\)/);
     for (const line of r.out) expect(line.length).toBeLessThanOrEqual(80);
-    const explicit = await cli(['explain', 'conv', '--channels-in', '2', '--channels-out', '2', '--length', '4', '--kernel', '3', '--stride', '1', '--padding', '0']);
+    const explicit = await cli([
+      'explain',
+      'conv',
+      '--channels-in',
+      '2',
+      '--channels-out',
+      '2',
+      '--length',
+      '4',
+      '--kernel',
+      '3',
+      '--stride',
+      '1',
+      '--padding',
+      '0',
+    ]);
     expect(explicit.stdout).toBe(r.stdout);
   });
 
   test('--numeric --seed prints the matrix of a Conv1d initialised with that seed, and checks it against the layer', async () => {
     const r = await cli(['explain', 'conv', '--numeric', '--seed', '3']);
     expect(r.code).toBe(0);
-    const a = toMatrix(new Conv1d({ inChannels: 2, outChannels: 2, kernelSize: 3, bias: false, generator: new Generator(3) }), [2, 4]);
-    const rows = gridAfter(r.out, 'y = A x, with A (4 x 8)').map((l) => l.replace(/^\S+ \[ | \]$/g, '').split(' ').map(Number));
+    const a = toMatrix(
+      new Conv1d({ inChannels: 2, outChannels: 2, kernelSize: 3, bias: false, generator: new Generator(3) }),
+      [2, 4],
+    );
+    const rows = gridAfter(r.out, 'y = A x, with A (4 x 8)').map((l) =>
+      l
+        .replace(/^\S+ \[ | \]$/g, '')
+        .split(' ')
+        .map(Number),
+    );
     expect(rows).toHaveLength(4);
     rows.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - a.at(i, j))).toBeLessThanOrEqual(5e-4)));
     const w = (k: number) => a.at(0, k).toFixed(3);
@@ -72,14 +95,30 @@ describe('simdnet explain conv', () => {
     expect(r.stdout).toMatch(/rotated\s+180\s+degrees/);
     expect(r.out).toContain('  R(1>2) = [ w3,3(1>2) w3,2(1>2) w3,1(1>2) ]');
     for (const line of r.out) expect(line.length).toBeLessThanOrEqual(80);
-    const small = await cli(['explain', 'conv', '--2d', '--channels-in', '1', '--channels-out', '1', '--length', '2', '--kernel', '2', '--padding', '1']);
+    const small = await cli([
+      'explain',
+      'conv',
+      '--2d',
+      '--channels-in',
+      '1',
+      '--channels-out',
+      '1',
+      '--length',
+      '2',
+      '--kernel',
+      '2',
+      '--padding',
+      '1',
+    ]);
     expect(gridAfter(small.out, 'y = A x, with A (9 x 4)')[0]).toBe('y111 [ w2,2(1>1) 0 0 0 ]');
   });
 
   test('stride 2 explains A^T as a transposed convolution', async () => {
     const r = await cli(['explain', 'conv', '--stride', '2', '--padding', '1', '--length', '5']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/put 1 zero between neighbours of\s+dL\/dY \(length 5\), pad 1 zero before and pad 1 zero after/);
+    expect(r.stdout).toMatch(
+      /put 1 zero between neighbours of\s+dL\/dY \(length 5\), pad 1 zero before and pad 1 zero after/,
+    );
     expect(r.stdout).toContain('5 + 1 + 1 - 3 + 1 = 5.');
   });
 
@@ -102,7 +141,17 @@ describe('simdnet explain conv', () => {
   test('help lists the command and its options', async () => {
     const r = await cli(['explain', 'conv', '--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--channels-in', '--channels-out', '--length', '--kernel', '--stride', '--padding', '--2d', '--numeric', '--seed']) {
+    for (const flag of [
+      '--channels-in',
+      '--channels-out',
+      '--length',
+      '--kernel',
+      '--stride',
+      '--padding',
+      '--2d',
+      '--numeric',
+      '--seed',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
     expect((await cli(['--help'])).stdout).toMatch(/explain/);

@@ -31,14 +31,21 @@ test('LeNet weights -> ONNX: the bytes encodeOnnx gives for the rebuilt model, a
   const out = path.join(dir, 'lenet.onnx');
   const r = await cli(['export', '--weights', weights, '--onnx', out]);
   expect(r).toMatchObject({ code: 0, stderr: '' });
-  expect(r.out).toEqual([`wrote ${out}: LeNet(inChannels=3, imageSize=32, numClasses=10), input 'input' [batch, 3, 32, 32], output 'logits', opset 13`]);
+  expect(r.out).toEqual([
+    `wrote ${out}: LeNet(inChannels=3, imageSize=32, numClasses=10), input 'input' [batch, 3, 32, 32], output 'logits', opset 13`,
+  ]);
   const metadata = { 'simdnet.num_classes': '10' };
-  expect(Buffer.from(fs.readFileSync(out)).equals(Buffer.from(encodeOnnx(model, [1, 3, 32, 32], { metadata })))).toBe(true);
+  expect(Buffer.from(fs.readFileSync(out)).equals(Buffer.from(encodeOnnx(model, [1, 3, 32, 32], { metadata })))).toBe(
+    true,
+  );
   expect(inputDims(out)).toEqual(['batch', 3, 32, 32]);
   // onnxruntime accepts the file (a child process: see test/io/ort-run.js).
   const x = new Float32Array(2 * 3 * 32 * 32).fill(0.5);
   const run = spawnSync(process.execPath, [path.join(__dirname, '..', 'io', 'ort-run.js')], {
-    input: JSON.stringify({ model: out, inputs: [{ dims: [2, 3, 32, 32], data: Buffer.from(x.buffer).toString('base64') }] }),
+    input: JSON.stringify({
+      model: out,
+      inputs: [{ dims: [2, 3, 32, 32], data: Buffer.from(x.buffer).toString('base64') }],
+    }),
     encoding: 'utf8',
   });
   expect(run.stderr).toBe('');
@@ -62,7 +69,11 @@ test('LeNetBN (28x28, one channel) with --batch 8 replaces an existing file', as
   const r = await cli(['export', '--weights', weights, '--onnx', out, '--batch', '8']);
   expect(r).toMatchObject({ code: 0, stderr: '' });
   expect(r.out[0]).toContain("LeNetBN(inChannels=1, imageSize=28, numClasses=10), input 'input' [batch, 1, 28, 28]");
-  expect(Buffer.from(fs.readFileSync(out)).equals(Buffer.from(encodeOnnx(model, [8, 1, 28, 28], { metadata: { 'simdnet.num_classes': '10' } })))).toBe(true);
+  expect(
+    Buffer.from(fs.readFileSync(out)).equals(
+      Buffer.from(encodeOnnx(model, [8, 1, 28, 28], { metadata: { 'simdnet.num_classes': '10' } })),
+    ),
+  ).toBe(true);
   expect(inputDims(out)).toEqual(['batch', 1, 28, 28]);
   expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 });
@@ -75,18 +86,32 @@ test('the training dataset and class count go into metadata_props; importOnnx re
   const out = path.join(dir, 'mnist.onnx');
   expect((await cli(['export', '--weights', weights, '--onnx', out])).code).toBe(0);
   const m = onnx.ModelProto.decode(fs.readFileSync(out));
-  expect(m.metadataProps.map((p) => [p.key, p.value])).toEqual([['simdnet.dataset', 'mnist'], ['simdnet.num_classes', '7']]);
+  expect(m.metadataProps.map((p) => [p.key, p.value])).toEqual([
+    ['simdnet.dataset', 'mnist'],
+    ['simdnet.num_classes', '7'],
+  ]);
   const back = importOnnx(out);
-  expect(back).toMatchObject({ inputShape: [1, 28, 28], outputSize: 7, graphName: 'LeNetBN', metadata: { 'simdnet.dataset': 'mnist', 'simdnet.num_classes': '7' } });
-  const x = new (await import('../../lib/tensor/tensor')).Tensor(new Float32Array(2 * 784).map((_, i) => Math.sin(i)), [2, 1, 28, 28]);
+  expect(back).toMatchObject({
+    inputShape: [1, 28, 28],
+    outputSize: 7,
+    graphName: 'LeNetBN',
+    metadata: { 'simdnet.dataset': 'mnist', 'simdnet.num_classes': '7' },
+  });
+  const x = new (await import('../../lib/tensor/tensor')).Tensor(
+    new Float32Array(2 * 784).map((_, i) => Math.sin(i)),
+    [2, 1, 28, 28],
+  );
   expect(Array.from(back.model.predict(x).data)).toEqual(Array.from(model.predict(x).data));
 });
 
 test('--help lists the flags', async () => {
   const r = await cli(['export', '--help']);
   expect(r.code).toBe(0);
-  for (const flag of ['--weights <file>', '--onnx <file>', '--batch <n>', 'dynamic axis', 'simdnet.dataset']) expect(r.stdout).toContain(flag);
-  expect((await cli(['--help'])).stdout).toMatch(/export \[options\]\s+write a model saved by `simdnet train` as an\s+ONNX file/);
+  for (const flag of ['--weights <file>', '--onnx <file>', '--batch <n>', 'dynamic axis', 'simdnet.dataset'])
+    expect(r.stdout).toContain(flag);
+  expect((await cli(['--help'])).stdout).toMatch(
+    /export \[options\]\s+write a model saved by `simdnet train` as an\s+ONNX file/,
+  );
 });
 
 test('usage errors: one stderr line, exit code 2, nothing written', async () => {
@@ -97,9 +122,15 @@ test('usage errors: one stderr line, exit code 2, nothing written', async () => 
   const cases: [string[], RegExp][] = [
     [['export', '--onnx', out], /required option '--weights <file>'/],
     [['export', '--weights', weights], /required option '--onnx <file>'/],
-    [['export', '--weights', path.join(dir, 'nope.safetensors'), '--onnx', out], /--weights: .*nope\.safetensors does not exist/],
+    [
+      ['export', '--weights', path.join(dir, 'nope.safetensors'), '--onnx', out],
+      /--weights: .*nope\.safetensors does not exist/,
+    ],
     [['export', '--weights', dir, '--onnx', out], /--weights: .* is not a file/],
-    [['export', '--weights', weights, '--onnx', path.join(dir, 'missing', 'x.onnx')], /--onnx: folder .*missing does not exist/],
+    [
+      ['export', '--weights', weights, '--onnx', path.join(dir, 'missing', 'x.onnx')],
+      /--onnx: folder .*missing does not exist/,
+    ],
     [['export', '--weights', weights, '--onnx', dir], /--onnx: .* is a folder/],
     [['export', '--weights', weights, '--onnx', weights], /would overwrite the --weights file/],
     [['export', '--weights', weights, '--onnx', out, '--batch', '0'], /--batch.*expected an integer >= 1/],

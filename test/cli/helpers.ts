@@ -17,7 +17,10 @@ export interface CliRun {
 }
 
 /** Captures a stream; `onLine` sees every complete line as it is written. */
-export function capture(onLine?: (line: string) => void, isTTY = false): { write(s: string): boolean; text: () => string; isTTY: boolean } {
+export function capture(
+  onLine?: (line: string) => void,
+  isTTY = false,
+): { write(s: string): boolean; text: () => string; isTTY: boolean } {
   let text = '';
   let partial = '';
   return {
@@ -35,7 +38,10 @@ export function capture(onLine?: (line: string) => void, isTTY = false): { write
 }
 
 /** Runs `simdnet ...argv` in-process. */
-export async function cli(argv: string[], extra: Partial<CliIO> & { onStdoutLine?: (line: string) => void } = {}): Promise<CliRun> {
+export async function cli(
+  argv: string[],
+  extra: Partial<CliIO> & { onStdoutLine?: (line: string) => void } = {},
+): Promise<CliRun> {
   const stdout = capture(extra.onStdoutLine);
   const stderr = capture();
   const code = await runCli(argv, { stdout, stderr, env: extra.env ?? {}, signal: extra.signal });

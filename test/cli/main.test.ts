@@ -18,12 +18,18 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function run(args: string[]) {
-  const r = spawnSync(process.execPath, [...runner, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, SIMDNET_DEBUG: '' } });
+  const r = spawnSync(process.execPath, [...runner, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, SIMDNET_DEBUG: '' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 test('main.ts starts with a shebang', () => {
-  expect(fs.readFileSync(path.join(root, 'lib', 'cli', 'main.ts'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  expect(fs.readFileSync(path.join(root, 'lib', 'cli', 'main.ts'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(
+    true,
+  );
 });
 
 test('--version exits 0; a bad value exits 2 with one line on stderr', () => {
@@ -36,10 +42,14 @@ test('--version exits 0; a bad value exits 2 with one line on stderr', () => {
 
 test('Ctrl+C (SIGINT) stops training after the current batch, saves the weights and exits 130', async () => {
   const out = path.join(dir, 'm.safetensors');
-  const child = spawn(process.execPath, [...runner, 'train', '--data', dir, '--epochs', '100000', '--batch-size', '4', '--progress', 'none', '--out', out], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...runner, 'train', '--data', dir, '--epochs', '100000', '--batch-size', '4', '--progress', 'none', '--out', out],
+    {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   let sent = false;

@@ -24,7 +24,14 @@ import { expectAllClose } from '../helpers';
 import { cli, tempDir } from './helpers';
 
 /** Writes a PNG whose pixel (x, y) is rgba(x, y) (samples 0..255, or 0..65535 with bitDepth 16). */
-function writePng(file: string, w: number, h: number, rgba: (x: number, y: number) => number[], colorType: 0 | 2 | 4 | 6 = 2, bitDepth: 8 | 16 = 8): string {
+function writePng(
+  file: string,
+  w: number,
+  h: number,
+  rgba: (x: number, y: number) => number[],
+  colorType: 0 | 2 | 4 | 6 = 2,
+  bitDepth: 8 | 16 = 8,
+): string {
   const values: number[] = [];
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) values.push(...rgba(x, y));
   const png = new PNG({ width: w, height: h });
@@ -56,8 +63,13 @@ function rawPng(w: number, h: number, depth: number, colorType: number, rows: nu
   ihdr.writeUInt32BE(h, 4);
   ihdr.set([depth, colorType, 0, 0, 0], 8);
   const idat = zlib.deflateSync(Buffer.from(rows.flatMap((r) => [0, ...r])));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
-    ...(palette ? [chunk('PLTE', Buffer.from(palette))] : []), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    ...(palette ? [chunk('PLTE', Buffer.from(palette))] : []),
+    chunk('IDAT', idat),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 let dir: string;
@@ -70,7 +82,10 @@ beforeAll(() => {
   rgbModel = new LeNet();
   saveModel(at('lenet.safetensors'), rgbModel);
   grayModel = new LeNet({ inChannels: 1, imageSize: 28 });
-  saveSafetensors(at('fashion.safetensors'), grayModel.stateDict(), { ...modelMetadata(grayModel), 'simdnet.dataset': 'fashion-mnist' });
+  saveSafetensors(at('fashion.safetensors'), grayModel.stateDict(), {
+    ...modelMetadata(grayModel),
+    'simdnet.dataset': 'fashion-mnist',
+  });
   saveModel(at('gray-nodata.safetensors'), grayModel);
   writePng(at('red.png'), 32, 32, () => [255, 0, 0, 255]);
   writePng(at('redblue.png'), 40, 24, (x) => (x < 20 ? [255, 0, 0, 255] : [0, 0, 255, 255]));
@@ -116,16 +131,23 @@ describe('image.ts: decoding, channels, resizing and normalisation', () => {
 
   test('bilinear resizing matches PyTorch interpolate(align_corners=False, antialias=False)', () => {
     // Numbers from torch 1.13: F.interpolate(x, size, mode='bilinear', align_corners=False).
-    expect(Array.from(resizeBilinear(Float32Array.of(0, 1, 2, 3), 1, 2, 2, 4, 3))).toEqual([0, 0.5, 1, 0.5, 1, 1.5, 1.5, 2, 2.5, 2, 2.5, 3]);
+    expect(Array.from(resizeBilinear(Float32Array.of(0, 1, 2, 3), 1, 2, 2, 4, 3))).toEqual([
+      0, 0.5, 1, 0.5, 1, 1.5, 1.5, 2, 2.5, 2, 2.5, 3,
+    ]);
     const ramp = Float32Array.from({ length: 35 }, (_, i) => i / 34);
-    const want = [0.10539215058088303, 0.2083333283662796, 0.4485293924808502, 0.5514705777168274, 0.7916666269302368, 0.8946078419685364];
+    const want = [
+      0.10539215058088303, 0.2083333283662796, 0.4485293924808502, 0.5514705777168274, 0.7916666269302368,
+      0.8946078419685364,
+    ];
     expectAllClose(resizeBilinear(ramp, 1, 5, 7, 3, 2), want, 1e-6);
   });
 
   test('preprocessImage: RGB to gray with luma weights, gray to RGB by copying, then (x - mean) / std', () => {
     const red = decodePng(fs.readFileSync(at('red.png')));
     const x = preprocessImage(red, { channels: 3, height: 32, width: 32, mean: CIFAR10_MEAN, std: CIFAR10_STD });
-    expect([x[0], x[1024], x[2048]]).toEqual([0, 1, 2].map((c) => Math.fround(((c === 0 ? 1 : 0) - CIFAR10_MEAN[c]) / CIFAR10_STD[c])));
+    expect([x[0], x[1024], x[2048]]).toEqual(
+      [0, 1, 2].map((c) => Math.fround(((c === 0 ? 1 : 0) - CIFAR10_MEAN[c]) / CIFAR10_STD[c])),
+    );
     expect(preprocessImage(red, { channels: 1, height: 2, width: 2, mean: [0], std: [1] })[0]).toBeCloseTo(0.299, 6);
     const gray = readPng(at('gray.png'));
     const three = preprocessImage(gray, { channels: 3, height: 28, width: 28, mean: [0, 0, 0], std: [1, 1, 1] });
@@ -135,17 +157,45 @@ describe('image.ts: decoding, channels, resizing and normalisation', () => {
 });
 
 test('datasetPreprocessing: recorded dataset, CIFAR-10 default for 3 channels, plain scaling otherwise', () => {
-  expect(datasetPreprocessing(undefined, 3, 10)).toEqual({ name: 'CIFAR-10', mean: CIFAR10_MEAN, std: CIFAR10_STD, classes: CIFAR10_CLASSES });
+  expect(datasetPreprocessing(undefined, 3, 10)).toEqual({
+    name: 'CIFAR-10',
+    mean: CIFAR10_MEAN,
+    std: CIFAR10_STD,
+    classes: CIFAR10_CLASSES,
+  });
   expect(datasetPreprocessing('MNIST', 1, 10)).toMatchObject({ name: 'MNIST', mean: [0.1307], std: [0.3081] });
-  expect(datasetPreprocessing('FashionMNIST', 1, 10)).toMatchObject({ name: 'Fashion-MNIST', mean: [0.286], std: [0.353], classes: FASHION_MNIST_CLASSES });
+  expect(datasetPreprocessing('FashionMNIST', 1, 10)).toMatchObject({
+    name: 'Fashion-MNIST',
+    mean: [0.286],
+    std: [0.353],
+    classes: FASHION_MNIST_CLASSES,
+  });
   expect(datasetPreprocessing('cifar10', 3, 4)).toMatchObject({ name: 'CIFAR-10', classes: undefined });
-  for (const [d, c] of [[undefined, 1], ['mnist', 3], ['imagenet', 3], ['toString', 1]] as const) {
-    expect(datasetPreprocessing(d, c, 10)).toEqual({ name: undefined, mean: new Array(c).fill(0), std: new Array(c).fill(1), classes: undefined });
+  for (const [d, c] of [
+    [undefined, 1],
+    ['mnist', 3],
+    ['imagenet', 3],
+    ['toString', 1],
+  ] as const) {
+    expect(datasetPreprocessing(d, c, 10)).toEqual({
+      name: undefined,
+      mean: new Array(c).fill(0),
+      std: new Array(c).fill(1),
+      classes: undefined,
+    });
   }
 });
 
 /** The top-k lines `simdnet predict` should print for `files`, from model.predict on one batch. */
-function expectedLines(model: LeNet, files: string[], channels: 1 | 3, mean: readonly number[], std: readonly number[], classes: readonly string[] | undefined, k: number): string[] {
+function expectedLines(
+  model: LeNet,
+  files: string[],
+  channels: 1 | 3,
+  mean: readonly number[],
+  std: readonly number[],
+  classes: readonly string[] | undefined,
+  k: number,
+): string[] {
   const side = model.config.imageSize;
   const inputs = files.map((f) => preprocessImage(readPng(at(f)), { channels, height: side, width: side, mean, std }));
   const batch = new Float32Array(inputs.length * inputs[0].length);
@@ -154,7 +204,13 @@ function expectedLines(model: LeNet, files: string[], channels: 1 | 3, mean: rea
   const n = model.config.numClasses;
   return files.flatMap((f, i) => [
     at(f),
-    ...topK(logits.data.subarray(i * n, (i + 1) * n), k).map(({ index, probability }, r) => ({ r, name: classes?.[index] ?? `class ${index}`, p: (100 * probability).toFixed(2) })).map(({ r, name, p }) => `${r + 1} ${name} ${p}%`),
+    ...topK(logits.data.subarray(i * n, (i + 1) * n), k)
+      .map(({ index, probability }, r) => ({
+        r,
+        name: classes?.[index] ?? `class ${index}`,
+        p: (100 * probability).toFixed(2),
+      }))
+      .map(({ r, name, p }) => `${r + 1} ${name} ${p}%`),
   ]);
 }
 const squash = (lines: string[]) => lines.map((l) => l.trim().replace(/\s+/g, ' '));
@@ -164,11 +220,17 @@ test('RGB images (resized, with alpha) print the top-5 CIFAR-10 classes that mod
   const r = await cli(['predict', '--weights', at('lenet.safetensors'), ...files.map(at)]);
   expect(r.code).toBe(0);
   expect(r.stderr).toBe('');
-  expect(r.out[0]).toBe('model: LeNet, input 3x32x32, 10 classes; images resized bilinearly, normalised with the CIFAR-10 mean/std');
-  expect(squash(r.out.slice(1))).toEqual(expectedLines(rgbModel, files, 3, CIFAR10_MEAN, CIFAR10_STD, CIFAR10_CLASSES, 5));
+  expect(r.out[0]).toBe(
+    'model: LeNet, input 3x32x32, 10 classes; images resized bilinearly, normalised with the CIFAR-10 mean/std',
+  );
+  expect(squash(r.out.slice(1))).toEqual(
+    expectedLines(rgbModel, files, 3, CIFAR10_MEAN, CIFAR10_STD, CIFAR10_CLASSES, 5),
+  );
   expect(r.out).toHaveLength(1 + 4 * 6);
   // The solid red image, normalised by hand rather than by preprocessImage, gives the same first line.
-  const red = new Float32Array(3 * 1024).map((_, i) => ((i < 1024 ? 1 : 0) - CIFAR10_MEAN[i >> 10]) / CIFAR10_STD[i >> 10]);
+  const red = new Float32Array(3 * 1024).map(
+    (_, i) => ((i < 1024 ? 1 : 0) - CIFAR10_MEAN[i >> 10]) / CIFAR10_STD[i >> 10],
+  );
   const best = topK(rgbModel.predict(new Tensor(red, [1, 3, 32, 32])).data, 1)[0];
   expect(squash([r.out[2]])[0]).toBe(`1 ${CIFAR10_CLASSES[best.index]} ${(100 * best.probability).toFixed(2)}%`);
 });
@@ -178,10 +240,16 @@ test('a 1-channel model uses the recorded dataset: gray conversion, its mean/std
   const r = await cli(['predict', '--weights', at('fashion.safetensors'), '--top', '12', ...files.map(at)]);
   expect(r.code).toBe(0);
   expect(r.out[0]).toMatch(/input 1x28x28, 10 classes; .* the Fashion-MNIST mean\/std$/);
-  expect(squash(r.out.slice(1))).toEqual(expectedLines(grayModel, files, 1, [0.286], [0.353], FASHION_MNIST_CLASSES, 10));
+  expect(squash(r.out.slice(1))).toEqual(
+    expectedLines(grayModel, files, 1, [0.286], [0.353], FASHION_MNIST_CLASSES, 10),
+  );
   const noData = await cli(['predict', '--weights', at('gray-nodata.safetensors'), '--top', '2', at('gray.png')]);
   expect(noData.code).toBe(0);
-  expect(noData.err).toEqual([expect.stringMatching(/^note: .*gray-nodata.safetensors records no dataset; pixels are scaled to \[0, 1\] without normalisation$/)]);
+  expect(noData.err).toEqual([
+    expect.stringMatching(
+      /^note: .*gray-nodata.safetensors records no dataset; pixels are scaled to \[0, 1\] without normalisation$/,
+    ),
+  ]);
   expect(squash(noData.out.slice(1))).toEqual(expectedLines(grayModel, ['gray.png'], 1, [0], [1], undefined, 2));
 });
 
@@ -208,8 +276,16 @@ describe('bad command lines: exit code 2', () => {
   test.each([
     ['no images', ['--weights', '{w}'], /missing required argument 'images'/],
     ['no --weights', ['{red}'], /required option '--weights <file>' not specified/],
-    ['--weights that does not exist', ['--weights', 'no/such.safetensors', '{red}'], /--weights: no\/such.safetensors does not exist/],
-    ['--top 0', ['--weights', '{w}', '--top', '0', '{red}'], /'--top <k>' argument '0' is invalid. expected an integer >= 1/],
+    [
+      '--weights that does not exist',
+      ['--weights', 'no/such.safetensors', '{red}'],
+      /--weights: no\/such.safetensors does not exist/,
+    ],
+    [
+      '--top 0',
+      ['--weights', '{w}', '--top', '0', '{red}'],
+      /'--top <k>' argument '0' is invalid. expected an integer >= 1/,
+    ],
     ['--top abc', ['--weights', '{w}', '--top', 'abc', '{red}'], /--top.*'abc' is invalid/],
     ['an unknown flag', ['--weights', '{w}', '--topk', '3', '{red}'], /unknown option '--topk'/],
   ])('%s', async (_name, args, message) => {
@@ -237,7 +313,9 @@ describe('ONNX models: --weights model.onnx', () => {
     const fromOnnx = await cli(['predict', '--weights', onnxFile, '--top', '3', ...files]);
     expect(fromOnnx).toMatchObject({ code: 0, stderr: '' });
     expect(fromOnnx.stdout).toBe(fromWeights.stdout);
-    expect(fromOnnx.out[0]).toBe('model: LeNet, input 3x32x32, 10 classes; images resized bilinearly, normalised with the CIFAR-10 mean/std');
+    expect(fromOnnx.out[0]).toBe(
+      'model: LeNet, input 3x32x32, 10 classes; images resized bilinearly, normalised with the CIFAR-10 mean/std',
+    );
     expect(fromOnnx.out).toHaveLength(1 + 3 * 4);
   });
 
@@ -253,8 +331,14 @@ describe('ONNX models: --weights model.onnx', () => {
     const plain = await exported('gray-nodata.safetensors', 'gray-nodata.onnx');
     const c = await cli(['predict', '--weights', plain, '--top', '2', at('gray.png')]);
     expect(c.code).toBe(0);
-    expect(c.err).toEqual([expect.stringMatching(/^note: .*gray-nodata.onnx records no dataset; pixels are scaled to \[0, 1\] without normalisation$/)]);
-    expect(c.stdout).toBe((await cli(['predict', '--weights', at('gray-nodata.safetensors'), '--top', '2', at('gray.png')])).stdout);
+    expect(c.err).toEqual([
+      expect.stringMatching(
+        /^note: .*gray-nodata.onnx records no dataset; pixels are scaled to \[0, 1\] without normalisation$/,
+      ),
+    ]);
+    expect(c.stdout).toBe(
+      (await cli(['predict', '--weights', at('gray-nodata.safetensors'), '--top', '2', at('gray.png')])).stdout,
+    );
   });
 
   test("PyTorch's LeNet export (test/fixtures/onnx_lenet.onnx) runs as a CIFAR-10 model", async () => {
@@ -262,13 +346,19 @@ describe('ONNX models: --weights model.onnx', () => {
     const files = ['red.png', 'redblue.png'];
     const r = await cli(['predict', '--weights', file, '--top', '4', ...files.map(at)]);
     expect(r).toMatchObject({ code: 0, stderr: '' });
-    expect(r.out[0]).toMatch(/^model: main_graph \(pytorch 2\.[0-9.]+\), input 3x32x32, 10 classes; images resized bilinearly, normalised with the CIFAR-10 mean\/std$/);
+    expect(r.out[0]).toMatch(
+      /^model: main_graph \(pytorch 2\.[0-9.]+\), input 3x32x32, 10 classes; images resized bilinearly, normalised with the CIFAR-10 mean\/std$/,
+    );
     const { model } = importOnnx(file);
-    const inputs = files.map((f) => preprocessImage(readPng(at(f)), { channels: 3, height: 32, width: 32, mean: CIFAR10_MEAN, std: CIFAR10_STD }));
+    const inputs = files.map((f) =>
+      preprocessImage(readPng(at(f)), { channels: 3, height: 32, width: 32, mean: CIFAR10_MEAN, std: CIFAR10_STD }),
+    );
     const logits = model.predict(new Tensor(Float32Array.from(inputs.flatMap((x) => Array.from(x))), [2, 3, 32, 32]));
     const want = files.flatMap((f, i) => [
       at(f),
-      ...topK(logits.data.subarray(i * 10, i * 10 + 10), 4).map(({ index, probability }, k) => `${k + 1} ${CIFAR10_CLASSES[index]} ${(100 * probability).toFixed(2)}%`),
+      ...topK(logits.data.subarray(i * 10, i * 10 + 10), 4).map(
+        ({ index, probability }, k) => `${k + 1} ${CIFAR10_CLASSES[index]} ${(100 * probability).toFixed(2)}%`,
+      ),
     ]);
     expect(squash(r.out.slice(1))).toEqual(want);
   });
@@ -290,12 +380,24 @@ describe('ONNX models: --weights model.onnx', () => {
     const bytes = fs.readFileSync(await exported('lenet.safetensors', 'whole.onnx'));
     fs.writeFileSync(at('cut.onnx'), bytes.subarray(0, 1000));
     fs.writeFileSync(at('text.onnx'), 'not a model');
-    fs.writeFileSync(at('vector.onnx'), encodeOnnx(new Sequential(new Linear({ inFeatures: 4, outFeatures: 2 })), [1, 4]));
-    fs.writeFileSync(at('two.onnx'), encodeOnnx(new Sequential(new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3 }), new Flatten()), [1, 2, 5, 5]));
+    fs.writeFileSync(
+      at('vector.onnx'),
+      encodeOnnx(new Sequential(new Linear({ inFeatures: 4, outFeatures: 2 })), [1, 4]),
+    );
+    fs.writeFileSync(
+      at('two.onnx'),
+      encodeOnnx(
+        new Sequential(new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3 }), new Flatten()),
+        [1, 2, 5, 5],
+      ),
+    );
     const cases: [string, RegExp][] = [
       ['cut.onnx', /^error: .*cut\.onnx: not an ONNX model, or truncated/],
       ['text.onnx', /^error: .*text\.onnx: /],
-      ['vector.onnx', /^error: .*vector\.onnx: not an image classifier \[batch, C, H, W\] -> \[batch, classes\]: it maps \[batch, 4\] to \[batch, 2\]$/],
+      [
+        'vector.onnx',
+        /^error: .*vector\.onnx: not an image classifier \[batch, C, H, W\] -> \[batch, classes\]: it maps \[batch, 4\] to \[batch, 2\]$/,
+      ],
       ['two.onnx', /^error: .*two\.onnx: predict reads PNG images into 1 or 3 channels; this model takes 2x5x5$/],
     ];
     for (const [file, message] of cases) {
@@ -308,7 +410,9 @@ describe('ONNX models: --weights model.onnx', () => {
   test('--help explains both formats', async () => {
     const r = await cli(['predict', '--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/--weights <file>\s+a \.safetensors file saved by `simdnet\s+train`, or an ONNX\s+model \(\.onnx\)/);
+    expect(r.stdout).toMatch(
+      /--weights <file>\s+a \.safetensors file saved by `simdnet\s+train`, or an ONNX\s+model \(\.onnx\)/,
+    );
     expect(r.stdout).toContain('simdnet predict --weights lenet.onnx cat.png');
   });
 });

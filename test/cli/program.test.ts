@@ -21,9 +21,22 @@ test('--version prints the package version', async () => {
 test('--help lists the commands; each command’s --help lists every flag', async () => {
   const root = await cli(['--help']);
   expect(root.code).toBe(0);
-  for (const word of ['train', 'eval', 'info', '--version', '--help', 'Exit codes']) expect(root.stdout).toContain(word);
+  for (const word of ['train', 'eval', 'info', '--version', '--help', 'Exit codes'])
+    expect(root.stdout).toContain(word);
   const flags: Record<string, string[]> = {
-    train: ['--data <path>', '--download', '--epochs <n>', '--batch-size <n>', '--lr <rate>', '--seed <n>', '--out <file>', '--history <file>', '--progress <mode>', '--limit <n>', '--help'],
+    train: [
+      '--data <path>',
+      '--download',
+      '--epochs <n>',
+      '--batch-size <n>',
+      '--lr <rate>',
+      '--seed <n>',
+      '--out <file>',
+      '--history <file>',
+      '--progress <mode>',
+      '--limit <n>',
+      '--help',
+    ],
     eval: ['--weights <file>', '--data <path>', '--batch-size <n>', '--help'],
     info: ['--help'],
   };
@@ -33,13 +46,23 @@ test('--help lists the commands; each command’s --help lists every flag', asyn
     for (const flag of list) expect(r.stdout).toContain(flag);
     expect(await cli(['help', command])).toMatchObject({ code: 0, stdout: r.stdout });
   }
-  expect((await cli(['train', '--help'])).stdout).toMatch(/--epochs <n>\s+passes over the training set \(default: 10\)/);
+  expect((await cli(['train', '--help'])).stdout).toMatch(
+    /--epochs <n>\s+passes over the training set \(default: 10\)/,
+  );
 });
 
 describe('usage errors: exit code 2 and exactly one line on stderr', () => {
   const cases: [string, string[], RegExp][] = [
-    ['unknown flag (with a suggestion)', ['train', '--data', '.', '--epoch', '3'], /unknown option '--epoch'.*Did you mean --epochs\?/],
-    ['--epochs 0', ['train', '--data', '.', '--epochs', '0'], /'--epochs <n>' argument '0' is invalid\. expected an integer >= 1/],
+    [
+      'unknown flag (with a suggestion)',
+      ['train', '--data', '.', '--epoch', '3'],
+      /unknown option '--epoch'.*Did you mean --epochs\?/,
+    ],
+    [
+      '--epochs 0',
+      ['train', '--data', '.', '--epochs', '0'],
+      /'--epochs <n>' argument '0' is invalid\. expected an integer >= 1/,
+    ],
     ['--epochs abc', ['train', '--data', '.', '--epochs', 'abc'], /--epochs.*'abc' is invalid/],
     ['--epochs 2.5', ['train', '--data', '.', '--epochs', '2.5'], /--epochs.*'2.5' is invalid/],
     ['--batch-size -1', ['train', '--data', '.', '--batch-size', '-1'], /--batch-size.*'-1' is invalid/],
@@ -53,19 +76,40 @@ describe('usage errors: exit code 2 and exactly one line on stderr', () => {
     ['missing --weights', ['eval', '--data', '.'], /required option '--weights <file>' not specified/],
     ['an extra argument', ['train', 'now', '--data', '.'], /too many arguments for 'train'/],
     ['an unknown command', ['fit'], /unknown command 'fit'/],
-    ['--data that does not exist', ['train', '--data', 'no/such/dir'], /--data: no\/such\/dir does not exist \(pass --download/],
+    [
+      '--data that does not exist',
+      ['train', '--data', 'no/such/dir'],
+      /--data: no\/such\/dir does not exist \(pass --download/,
+    ],
     ['--data without CIFAR-10', ['train', '--data', '{empty}'], /--data: no CIFAR-10 data in .*pass --download/],
-    ['--data that is some other file', ['train', '--data', '{file}'], /--data: .*expected a folder or a cifar-10-binary.tar.gz/],
-    ['--out in a missing folder', ['train', '--data', '{data}', '--out', 'no/such/dir/m.safetensors'], /--out: folder no\/such\/dir does not exist/],
-    ['--history in a missing folder', ['train', '--data', '{data}', '--history', 'no/such/h.json'], /--history: folder no\/such does not exist/],
-    ['--weights that does not exist', ['eval', '--weights', 'none.safetensors', '--data', '{data}'], /--weights: none.safetensors does not exist/],
+    [
+      '--data that is some other file',
+      ['train', '--data', '{file}'],
+      /--data: .*expected a folder or a cifar-10-binary.tar.gz/,
+    ],
+    [
+      '--out in a missing folder',
+      ['train', '--data', '{data}', '--out', 'no/such/dir/m.safetensors'],
+      /--out: folder no\/such\/dir does not exist/,
+    ],
+    [
+      '--history in a missing folder',
+      ['train', '--data', '{data}', '--history', 'no/such/h.json'],
+      /--history: folder no\/such does not exist/,
+    ],
+    [
+      '--weights that does not exist',
+      ['eval', '--weights', 'none.safetensors', '--data', '{data}'],
+      /--weights: none.safetensors does not exist/,
+    ],
     ['--weights that is a folder', ['eval', '--weights', '{data}', '--data', '{data}'], /--weights: .* is not a file/],
   ];
   test.each(cases)('%s', async (_, argv, message) => {
     const empty = path.join(dir, 'empty');
     fs.mkdirSync(empty, { recursive: true });
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'hi');
-    const subst = (a: string) => a.replace('{empty}', empty).replace('{file}', path.join(dir, 'notes.txt')).replace('{data}', dir);
+    const subst = (a: string) =>
+      a.replace('{empty}', empty).replace('{file}', path.join(dir, 'notes.txt')).replace('{data}', dir);
     const r = await cli(argv.map(subst));
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');

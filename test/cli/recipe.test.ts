@@ -33,7 +33,10 @@ test('buildRecipe makes the recipe model and its augmentation', () => {
 });
 
 test('buildRecipe with a custom model keeps that model and the recipe augmentation', () => {
-  const { model } = buildModelFromSpec({ input: [1, 3, 32, 32], layers: [{ type: 'flatten' }, { type: 'linear', outFeatures: 10 }] });
+  const { model } = buildModelFromSpec({
+    input: [1, 3, 32, 32],
+    layers: [{ type: 'flatten' }, { type: 'linear', outFeatures: 10 }],
+  });
   const built = buildRecipe(RECIPES['lenet-bn'], [3, 32, 32], 10, { model, name: 'net.json' });
   expect(built.model).toBe(model);
   expect(built.modelName).toBe('net.json');
@@ -43,10 +46,26 @@ test('buildRecipe with a custom model keeps that model and the recipe augmentati
 
 test('train --recipe lenet-bn trains LeNetBN with its settings, and eval reloads it', async () => {
   const weights = path.join(dir, 'bn.safetensors');
-  const r = await cli(['train', '--data', data, '--recipe', 'lenet-bn', '--epochs', '2', '--batch-size', '8', '--progress', 'none', '--out', weights]);
+  const r = await cli([
+    'train',
+    '--data',
+    data,
+    '--recipe',
+    'lenet-bn',
+    '--epochs',
+    '2',
+    '--batch-size',
+    '8',
+    '--progress',
+    'none',
+    '--out',
+    weights,
+  ]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  expect(r.out[1]).toBe('model: LeNetBN (62050 parameters), AdamW lr 0.002 weight decay 0.05 (cosine schedule, flips), batch size 8, 2 epochs, seed 0');
+  expect(r.out[1]).toBe(
+    'model: LeNetBN (62050 parameters), AdamW lr 0.002 weight decay 0.05 (cosine schedule, flips), batch size 8, 2 epochs, seed 0',
+  );
   expect(readSafetensors(weights).metadata['simdnet.arch']).toBe('LeNetBN');
   const e = await cli(['eval', '--weights', weights, '--data', data]);
   expect(e.code).toBe(0);
@@ -62,7 +81,19 @@ test('an unknown recipe is a usage error', async () => {
 
 test('eval --plot draws the training curves that train recorded in the weights file', async () => {
   const weights = path.join(dir, 'plain.safetensors');
-  const t = await cli(['train', '--data', data, '--epochs', '2', '--batch-size', '8', '--progress', 'none', '--out', weights]);
+  const t = await cli([
+    'train',
+    '--data',
+    data,
+    '--epochs',
+    '2',
+    '--batch-size',
+    '8',
+    '--progress',
+    'none',
+    '--out',
+    weights,
+  ]);
   expect(t.code).toBe(0);
   expect(JSON.parse(readSafetensors(weights).metadata['simdnet.history'])).toHaveLength(2);
   const svg = path.join(dir, 'curves.svg');
@@ -72,5 +103,7 @@ test('eval --plot draws the training curves that train recorded in the weights f
   const text = fs.readFileSync(svg, 'utf8');
   expect(text).toMatch(/^<\?xml[^\n]*\n<svg /);
   expect(text).toContain('LeNet on CIFAR-10');
-  expect((await cli(['eval', '--weights', weights, '--data', data, '--plot', path.join(dir, 'curves.png')])).code).toBe(2);
+  expect((await cli(['eval', '--weights', weights, '--data', data, '--plot', path.join(dir, 'curves.png')])).code).toBe(
+    2,
+  );
 });

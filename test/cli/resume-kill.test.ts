@@ -70,7 +70,10 @@ interface Exit {
 }
 
 /** Starts `simdnet ...argv` from the transpiled lib; `onLine` sees each stdout line as it arrives. */
-function start(argv: string[], onLine: (line: string) => void = () => {}): { child: ChildProcess; exit: Promise<Exit> } {
+function start(
+  argv: string[],
+  onLine: (line: string) => void = () => {},
+): { child: ChildProcess; exit: Promise<Exit> } {
   const env = {
     ...process.env,
     NODE_PATH: path.join(root, 'node_modules'),
@@ -104,12 +107,14 @@ function start(argv: string[], onLine: (line: string) => void = () => {}): { chi
 /** The weight tensors of a weights file, as exact bytes. */
 function tensorsOf(file: string): Record<string, number[]> {
   const out: Record<string, number[]> = {};
-  for (const [k, t] of Object.entries(readSafetensors(file).tensors)) out[k] = Array.from(new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length));
+  for (const [k, t] of Object.entries(readSafetensors(file).tensors))
+    out[k] = Array.from(new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length));
   return out;
 }
 
 const TMP = /^\.checkpoint\.safetensors\.(\d+)\.[0-9a-f]+\.tmp$/;
-const tmpFilesOf = (ck: string, pid: number): string[] => fs.readdirSync(ck).filter((f) => TMP.exec(f)?.[1] === String(pid));
+const tmpFilesOf = (ck: string, pid: number): string[] =>
+  fs.readdirSync(ck).filter((f) => TMP.exec(f)?.[1] === String(pid));
 
 // Checkpoints of a run: after batches 1..19 of each epoch, then at the epoch's end (position epoch + 1, batch 0).
 const PER_EPOCH = 20;
@@ -122,7 +127,10 @@ const saveIndex = (p: { epoch: number; batch: number }) => (p.epoch - 1) * PER_E
  * write. 'after': SIGKILL `ms` after the temp file appears (anywhere in the step). 'start': SIGKILL `ms` after the 'model:'
  * line (restoring the checkpoint, the first steps).
  */
-type Plan = { kind: 'write'; at: number; events: number } | { kind: 'after'; at: number; ms: number } | { kind: 'start'; ms: number };
+type Plan =
+  | { kind: 'write'; at: number; events: number }
+  | { kind: 'after'; at: number; ms: number }
+  | { kind: 'start'; ms: number };
 
 function schedule(): Plan[] {
   const rng = new Generator(SEED);
@@ -132,12 +140,21 @@ function schedule(): Plan[] {
   while (targets.size < KILLS - 5) targets.add(3 + rng.randint(68));
   // The very first checkpoint's write, twice; then the targets in order, with a 'start' kill (little progress) before
   // the 2nd, 6th and 10th.
-  const plans: Plan[] = [{ kind: 'write', at: 1, events: 0 }, { kind: 'write', at: 1, events: 3 }];
-  [...targets].sort((a, b) => a - b).forEach((at, i) => {
-    if (i % 4 === 1) plans.push({ kind: 'start', ms: rng.randint(15) });
-    // inotify merges a file's unread modify events, so only the first few events are told apart.
-    plans.push(at % PER_EPOCH === 0 || rng.random() < 0.5 ? { kind: 'write', at, events: rng.randint(4) } : { kind: 'after', at, ms: rng.randint(7) });
-  });
+  const plans: Plan[] = [
+    { kind: 'write', at: 1, events: 0 },
+    { kind: 'write', at: 1, events: 3 },
+  ];
+  [...targets]
+    .sort((a, b) => a - b)
+    .forEach((at, i) => {
+      if (i % 4 === 1) plans.push({ kind: 'start', ms: rng.randint(15) });
+      // inotify merges a file's unread modify events, so only the first few events are told apart.
+      plans.push(
+        at % PER_EPOCH === 0 || rng.random() < 0.5
+          ? { kind: 'write', at, events: rng.randint(4) }
+          : { kind: 'after', at, ms: rng.randint(7) },
+      );
+    });
   return plans;
 }
 
@@ -148,122 +165,159 @@ function waitStopped(pid: number): boolean {
   return false;
 }
 
-const before = (a: { epoch: number; batch: number }, b: { epoch: number; batch: number }) => a.epoch < b.epoch || (a.epoch === b.epoch && a.batch <= b.batch);
+const before = (a: { epoch: number; batch: number }, b: { epoch: number; batch: number }) =>
+  a.epoch < b.epoch || (a.epoch === b.epoch && a.batch <= b.batch);
 
 // fs.watch with file names, SIGSTOP and /proc/<pid>/stat: Linux (CI) only.
-(process.platform === 'linux' ? test : test.skip)(`${KILLS} SIGKILLs at seeded moments (some mid-write), each followed by --resume == uninterrupted (bit-identical)`, async () => {
-  const args = (out: string, ck: string) => [
-    'train', '--data', data, '--epochs', String(EPOCHS), '--batch-size', '2', '--progress', 'none',
-    '--out', path.join(dir, out), '--checkpoint', path.join(dir, ck), '--checkpoint-every', '1',
-  ];
-  const straight = await start(args('straight.safetensors', 'ck-straight')).exit;
-  expect(straight.stderr).toBe('');
-  expect(straight.code).toBe(0);
+(process.platform === 'linux' ? test : test.skip)(
+  `${KILLS} SIGKILLs at seeded moments (some mid-write), each followed by --resume == uninterrupted (bit-identical)`,
+  async () => {
+    const args = (out: string, ck: string) => [
+      'train',
+      '--data',
+      data,
+      '--epochs',
+      String(EPOCHS),
+      '--batch-size',
+      '2',
+      '--progress',
+      'none',
+      '--out',
+      path.join(dir, out),
+      '--checkpoint',
+      path.join(dir, ck),
+      '--checkpoint-every',
+      '1',
+    ];
+    const straight = await start(args('straight.safetensors', 'ck-straight')).exit;
+    expect(straight.stderr).toBe('');
+    expect(straight.code).toBe(0);
 
-  const ck = path.join(dir, 'ck');
-  const ckFile = path.join(ck, CHECKPOINT_FILE);
-  fs.mkdirSync(ck);
-  const log: string[] = [];
-  let midWrite = 0;
-  const midWritePids = new Set<string>();
-  let firstWriteHits = 0;
-  let refusedEmpty = false;
-  let restarts = 0;
-  let last: { epoch: number; batch: number } | undefined;
-  const queue = schedule();
-  expect(queue).toHaveLength(KILLS);
-  while (queue.length > 0) {
-    const plan = queue.shift()!;
-    const resume = fs.existsSync(ckFile);
-    expect(resume).toBe(last !== undefined); // a checkpoint, once written, is never lost
-    if (!resume && fs.readdirSync(ck).length > 0 && !refusedEmpty) {
-      // Only a temp file of the first write: --resume says there is nothing to resume (it does not read the temp file).
-      refusedEmpty = true;
-      const refused = await start([...args('killed.safetensors', 'ck'), '--resume']).exit;
-      expect(refused.code).toBe(2);
-      expect(refused.stderr).toContain('holds no checkpoint');
-    }
-    let verified = false; // the temp file was seen while the child was stopped
-    const { child, exit } = start([...args('killed.safetensors', 'ck'), ...(resume ? ['--resume'] : [])], (line) => {
-      if (plan.kind === 'start' && line.startsWith('model: ')) setTimeout(() => child.kill('SIGKILL'), plan.ms);
-    });
-    const pid = child.pid!;
-    const k = plan.kind === 'start' ? 0 : Math.max(1, plan.at - (last ? saveIndex(last) : 0)); // the child's k-th write
-    const events = new Map<string, number>(); // file events per temp file of this child
-    let armed = plan.kind !== 'start';
-    // inotify events arrive in order, so the first event naming a temp file is its creation.
-    const watcher = fs.watch(ck, (_event, name) => {
-      if (!armed || typeof name !== 'string' || TMP.exec(name)?.[1] !== String(pid)) return;
-      const n = events.get(name) ?? 0;
-      events.set(name, n + 1);
-      if (events.size < k) return;
-      if (plan.kind === 'after') {
-        armed = false;
-        setTimeout(() => child.kill('SIGKILL'), plan.ms);
-        return;
+    const ck = path.join(dir, 'ck');
+    const ckFile = path.join(ck, CHECKPOINT_FILE);
+    fs.mkdirSync(ck);
+    const log: string[] = [];
+    let midWrite = 0;
+    const midWritePids = new Set<string>();
+    let firstWriteHits = 0;
+    let refusedEmpty = false;
+    let restarts = 0;
+    let last: { epoch: number; batch: number } | undefined;
+    const queue = schedule();
+    expect(queue).toHaveLength(KILLS);
+    while (queue.length > 0) {
+      const plan = queue.shift()!;
+      const resume = fs.existsSync(ckFile);
+      expect(resume).toBe(last !== undefined); // a checkpoint, once written, is never lost
+      if (!resume && fs.readdirSync(ck).length > 0 && !refusedEmpty) {
+        // Only a temp file of the first write: --resume says there is nothing to resume (it does not read the temp file).
+        refusedEmpty = true;
+        const refused = await start([...args('killed.safetensors', 'ck'), '--resume']).exit;
+        expect(refused.code).toBe(2);
+        expect(refused.stderr).toContain('holds no checkpoint');
       }
-      if (plan.kind !== 'write' || (n < plan.events && events.size === k)) return;
-      child.kill('SIGSTOP');
-      const stopped = waitStopped(pid);
-      const there = fs.existsSync(path.join(ck, name));
-      if (there || events.size >= k + 3) {
-        armed = false;
-        verified = stopped && there;
-        child.kill('SIGKILL');
-      } else {
-        child.kill('SIGCONT'); // missed: the rename came first; stop at the next write's first event
+      let verified = false; // the temp file was seen while the child was stopped
+      const { child, exit } = start([...args('killed.safetensors', 'ck'), ...(resume ? ['--resume'] : [])], (line) => {
+        if (plan.kind === 'start' && line.startsWith('model: ')) setTimeout(() => child.kill('SIGKILL'), plan.ms);
+      });
+      const pid = child.pid!;
+      const k = plan.kind === 'start' ? 0 : Math.max(1, plan.at - (last ? saveIndex(last) : 0)); // the child's k-th write
+      const events = new Map<string, number>(); // file events per temp file of this child
+      let armed = plan.kind !== 'start';
+      // inotify events arrive in order, so the first event naming a temp file is its creation.
+      const watcher = fs.watch(ck, (_event, name) => {
+        if (!armed || typeof name !== 'string' || TMP.exec(name)?.[1] !== String(pid)) return;
+        const n = events.get(name) ?? 0;
+        events.set(name, n + 1);
+        if (events.size < k) return;
+        if (plan.kind === 'after') {
+          armed = false;
+          setTimeout(() => child.kill('SIGKILL'), plan.ms);
+          return;
+        }
+        if (plan.kind !== 'write' || (n < plan.events && events.size === k)) return;
+        child.kill('SIGSTOP');
+        const stopped = waitStopped(pid);
+        const there = fs.existsSync(path.join(ck, name));
+        if (there || events.size >= k + 3) {
+          armed = false;
+          verified = stopped && there;
+          child.kill('SIGKILL');
+        } else {
+          child.kill('SIGCONT'); // missed: the rename came first; stop at the next write's first event
+        }
+      });
+      const r = await exit;
+      watcher.close();
+      expect(r.stderr).toBe('');
+      if (r.code === 0)
+        throw new Error(
+          `the run finished before kill ${log.length + 1} (${JSON.stringify(plan)}); log: ${log.join('; ')}`,
+        );
+      expect(r.signal).toBe('SIGKILL');
+      expect(fs.existsSync(path.join(dir, 'killed.safetensors'))).toBe(false);
+      if (resume && r.stdout.includes('resumed from '))
+        expect(r.stdout).toContain(`resumed from ${ckFile} at epoch ${last!.epoch}, batch ${last!.batch}`);
+
+      // At most one temp file per killed child: the write the kill interrupted.
+      const tmps = tmpFilesOf(ck, pid);
+      expect(tmps.length).toBeLessThanOrEqual(1);
+      if (verified) expect(tmps).toHaveLength(1);
+      if (tmps.length === 1) {
+        midWrite++;
+        midWritePids.add(String(pid));
       }
-    });
-    const r = await exit;
-    watcher.close();
-    expect(r.stderr).toBe('');
-    if (r.code === 0) throw new Error(`the run finished before kill ${log.length + 1} (${JSON.stringify(plan)}); log: ${log.join('; ')}`);
-    expect(r.signal).toBe('SIGKILL');
-    expect(fs.existsSync(path.join(dir, 'killed.safetensors'))).toBe(false);
-    if (resume && r.stdout.includes('resumed from ')) expect(r.stdout).toContain(`resumed from ${ckFile} at epoch ${last!.epoch}, batch ${last!.batch}`);
+      if (tmps.length === 1 && !fs.existsSync(ckFile)) firstWriteHits++;
+      if (fs.existsSync(ckFile)) {
+        const at = readCheckpoint(ckFile).meta.position; // loadable, whatever the moment of the kill
+        if (last !== undefined) expect(before(last, at)).toBe(true);
+        expect(before(at, { epoch: EPOCHS, batch: 19 })).toBe(true); // not finished
+        last = at;
+      }
+      const size = tmps.length ? fs.statSync(path.join(ck, tmps[0])).size : 0;
+      const how =
+        plan.kind === 'start'
+          ? `+${plan.ms} ms after start`
+          : plan.kind === 'after'
+            ? `write ${plan.at} +${plan.ms} ms`
+            : `write ${plan.at} event ${plan.events}`;
+      log.push(
+        `${plan.kind} (${how}) -> checkpoint ${last ? `${last.epoch}/${last.batch}` : 'none'}${tmps.length ? `, mid-write: temp ${size} bytes` : ''}`,
+      );
+      if (plan.kind === 'write' && plan.at === 1 && !resume && last !== undefined && restarts < 4) {
+        // Aimed at the first checkpoint's write but the rename came first: start the run again (delete the checkpoint; the
+        // temp files stay) and aim again, so the first write is hit on any machine.
+        restarts++;
+        fs.rmSync(ckFile);
+        last = undefined;
+        queue.unshift(plan);
+        log.push('  (missed the first write: checkpoint deleted, run restarted)');
+      }
+    }
 
-    // At most one temp file per killed child: the write the kill interrupted.
-    const tmps = tmpFilesOf(ck, pid);
-    expect(tmps.length).toBeLessThanOrEqual(1);
-    if (verified) expect(tmps).toHaveLength(1);
-    if (tmps.length === 1) {
-      midWrite++;
-      midWritePids.add(String(pid));
-    }
-    if (tmps.length === 1 && !fs.existsSync(ckFile)) firstWriteHits++;
-    if (fs.existsSync(ckFile)) {
-      const at = readCheckpoint(ckFile).meta.position; // loadable, whatever the moment of the kill
-      if (last !== undefined) expect(before(last, at)).toBe(true);
-      expect(before(at, { epoch: EPOCHS, batch: 19 })).toBe(true); // not finished
-      last = at;
-    }
-    const size = tmps.length ? fs.statSync(path.join(ck, tmps[0])).size : 0;
-    const how = plan.kind === 'start' ? `+${plan.ms} ms after start` : plan.kind === 'after' ? `write ${plan.at} +${plan.ms} ms` : `write ${plan.at} event ${plan.events}`;
-    log.push(`${plan.kind} (${how}) -> checkpoint ${last ? `${last.epoch}/${last.batch}` : 'none'}${tmps.length ? `, mid-write: temp ${size} bytes` : ''}`);
-    if (plan.kind === 'write' && plan.at === 1 && !resume && last !== undefined && restarts < 4) {
-      // Aimed at the first checkpoint's write but the rename came first: start the run again (delete the checkpoint; the
-      // temp files stay) and aim again, so the first write is hit on any machine.
-      restarts++;
-      fs.rmSync(ckFile);
-      last = undefined;
-      queue.unshift(plan);
-      log.push('  (missed the first write: checkpoint deleted, run restarted)');
-    }
-  }
-
-  const final = await start([...args('killed.safetensors', 'ck'), '--resume']).exit;
-  expect(final.stderr).toBe('');
-  expect(final.code).toBe(0);
-  expect(final.stdout).toContain(`resumed from ${ckFile} at epoch ${last!.epoch}, batch ${last!.batch}`);
-  expect(readCheckpoint(ckFile).meta.position).toEqual({ epoch: EPOCHS + 1, batch: 0 });
-  expect(tensorsOf(path.join(dir, 'killed.safetensors'))).toEqual(tensorsOf(path.join(dir, 'straight.safetensors')));
-  const hist = (f: string) => JSON.parse(readSafetensors(path.join(dir, f)).metadata['simdnet.history']).map((h: Record<string, number>) => [h.epoch, h.trainLoss, h.trainAccuracy, h.testLoss]);
-  expect(hist('killed.safetensors')).toEqual(hist('straight.safetensors'));
-  // Temp files left in DIR (none confused a later run) come only from writes a kill interrupted, one per such kill.
-  const leftovers = fs.readdirSync(ck).filter((f) => TMP.test(f));
-  expect(leftovers.filter((f) => !midWritePids.has(TMP.exec(f)![1]))).toEqual([]);
-  expect(leftovers.length).toBeLessThanOrEqual(midWrite);
-  console.log(`${KILLS + restarts} kills, ${midWrite} mid-write (${firstWriteHits} in the first checkpoint's write):\n${log.join('\n')}`);
-  expect(log).toHaveLength(KILLS + 2 * restarts);
-  expect(firstWriteHits).toBe(2);
-}, 90_000);
+    const final = await start([...args('killed.safetensors', 'ck'), '--resume']).exit;
+    expect(final.stderr).toBe('');
+    expect(final.code).toBe(0);
+    expect(final.stdout).toContain(`resumed from ${ckFile} at epoch ${last!.epoch}, batch ${last!.batch}`);
+    expect(readCheckpoint(ckFile).meta.position).toEqual({ epoch: EPOCHS + 1, batch: 0 });
+    expect(tensorsOf(path.join(dir, 'killed.safetensors'))).toEqual(tensorsOf(path.join(dir, 'straight.safetensors')));
+    const hist = (f: string) =>
+      JSON.parse(readSafetensors(path.join(dir, f)).metadata['simdnet.history']).map((h: Record<string, number>) => [
+        h.epoch,
+        h.trainLoss,
+        h.trainAccuracy,
+        h.testLoss,
+      ]);
+    expect(hist('killed.safetensors')).toEqual(hist('straight.safetensors'));
+    // Temp files left in DIR (none confused a later run) come only from writes a kill interrupted, one per such kill.
+    const leftovers = fs.readdirSync(ck).filter((f) => TMP.test(f));
+    expect(leftovers.filter((f) => !midWritePids.has(TMP.exec(f)![1]))).toEqual([]);
+    expect(leftovers.length).toBeLessThanOrEqual(midWrite);
+    console.log(
+      `${KILLS + restarts} kills, ${midWrite} mid-write (${firstWriteHits} in the first checkpoint's write):\n${log.join('\n')}`,
+    );
+    expect(log).toHaveLength(KILLS + 2 * restarts);
+    expect(firstWriteHits).toBe(2);
+  },
+  90_000,
+);

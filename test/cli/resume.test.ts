@@ -25,7 +25,8 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 /** The weight tensors of a weights file, as exact bytes. */
 function tensorsOf(file: string): Record<string, number[]> {
   const out: Record<string, number[]> = {};
-  for (const [k, t] of Object.entries(readSafetensors(file).tensors)) out[k] = Array.from(new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length));
+  for (const [k, t] of Object.entries(readSafetensors(file).tensors))
+    out[k] = Array.from(new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length));
   return out;
 }
 
@@ -37,12 +38,25 @@ for (const recipe of ['lenet', 'lenet-bn']) {
   test(`${recipe}: 2 epochs straight == 1 epoch, Ctrl+C, --resume for the 2nd (bit-identical weights)`, async () => {
     const sub = path.join(dir, recipe);
     fs.mkdirSync(sub);
-    const args = (out: string, ck: string) => trainArgs(['--recipe', recipe, '--epochs', '2', '--out', path.join(sub, out), '--checkpoint', path.join(sub, ck)]);
+    const args = (out: string, ck: string) =>
+      trainArgs([
+        '--recipe',
+        recipe,
+        '--epochs',
+        '2',
+        '--out',
+        path.join(sub, out),
+        '--checkpoint',
+        path.join(sub, ck),
+      ]);
 
     const straight = await cli(args('straight.safetensors', 'ck-straight'));
     expect(straight.stderr).toBe('');
     expect(straight.code).toBe(0);
-    expect(readCheckpoint(path.join(sub, 'ck-straight', 'checkpoint.safetensors')).meta.position).toEqual({ epoch: 3, batch: 0 });
+    expect(readCheckpoint(path.join(sub, 'ck-straight', 'checkpoint.safetensors')).meta.position).toEqual({
+      epoch: 3,
+      batch: 0,
+    });
 
     // Stop after epoch 1 (as Ctrl+C would): the checkpoint is at the start of epoch 2.
     const controller = new AbortController();
@@ -57,7 +71,15 @@ for (const recipe of ['lenet', 'lenet-bn']) {
     const ck = readCheckpoint(path.join(sub, 'ck', 'checkpoint.safetensors'));
     expect(ck.meta.position).toEqual({ epoch: 2, batch: 0 });
     expect(ck.meta.history).toHaveLength(1);
-    expect(ck.meta.settings).toEqual({ dataset: 'cifar10', recipe, seed: 0, batchSize: 8, epochs: 2, lr: recipe === 'lenet' ? 1e-3 : 2e-3, limit: null });
+    expect(ck.meta.settings).toEqual({
+      dataset: 'cifar10',
+      recipe,
+      seed: 0,
+      batchSize: 8,
+      epochs: 2,
+      lr: recipe === 'lenet' ? 1e-3 : 2e-3,
+      limit: null,
+    });
 
     const resumed = await cli([...args('resumed.safetensors', 'ck'), '--resume']);
     expect(resumed.stderr).toBe('');
@@ -66,7 +88,13 @@ for (const recipe of ['lenet', 'lenet-bn']) {
     expect(resumed.out.filter((l) => l.startsWith('epoch '))).toHaveLength(1);
     expect(tensorsOf(path.join(sub, 'resumed.safetensors'))).toEqual(tensorsOf(path.join(sub, 'straight.safetensors')));
     // The history in the weights file covers both epochs, with the same training numbers.
-    const hist = (f: string) => JSON.parse(readSafetensors(path.join(sub, f)).metadata['simdnet.history']).map((r: Record<string, number>) => [r.epoch, r.trainLoss, r.trainAccuracy, r.testLoss]);
+    const hist = (f: string) =>
+      JSON.parse(readSafetensors(path.join(sub, f)).metadata['simdnet.history']).map((r: Record<string, number>) => [
+        r.epoch,
+        r.trainLoss,
+        r.trainAccuracy,
+        r.testLoss,
+      ]);
     expect(hist('resumed.safetensors')).toEqual(hist('straight.safetensors'));
   });
 }
@@ -76,7 +104,10 @@ test('--resume refuses other settings, naming each mismatch; flag errors exit 2'
   const out = path.join(dir, 'mismatch.safetensors');
   // Ctrl+C just before training starts: the checkpoint holds the initial state.
   const controller = new AbortController();
-  const first = await cli(trainArgs(['--out', out, '--checkpoint', ck]), { signal: controller.signal, onStdoutLine: (l) => l.startsWith('model: ') && controller.abort() });
+  const first = await cli(trainArgs(['--out', out, '--checkpoint', ck]), {
+    signal: controller.signal,
+    onStdoutLine: (l) => l.startsWith('model: ') && controller.abort(),
+  });
   expect(first.code).toBe(130);
   expect(readCheckpoint(path.join(ck, 'checkpoint.safetensors')).meta.position).toEqual({ epoch: 1, batch: 0 });
 
@@ -85,7 +116,23 @@ test('--resume refuses other settings, naming each mismatch; flag errors exit 2'
   expect(seeded.err).toEqual([
     `error: --resume: ${ck} holds a run with other settings (--seed was 0, now 1; --lr was 0.001, now 0.01); run with the same settings, or use another --checkpoint folder`,
   ]);
-  const recipe = await cli(trainArgs(['--out', out, '--checkpoint', ck, '--resume', '--recipe', 'lenet-bn', '--epochs', '2', '--lr', '0.001', '--batch-size', '8']));
+  const recipe = await cli(
+    trainArgs([
+      '--out',
+      out,
+      '--checkpoint',
+      ck,
+      '--resume',
+      '--recipe',
+      'lenet-bn',
+      '--epochs',
+      '2',
+      '--lr',
+      '0.001',
+      '--batch-size',
+      '8',
+    ]),
+  );
   expect(recipe.code).toBe(2);
   expect(recipe.stderr).toContain('--recipe was lenet, now lenet-bn');
 
@@ -95,7 +142,9 @@ test('--resume refuses other settings, naming each mismatch; flag errors exit 2'
   const none = await cli(trainArgs(['--out', out, '--checkpoint', path.join(dir, 'empty-ck'), '--resume']));
   expect(none.code).toBe(2);
   expect(none.stderr).toContain('holds no checkpoint');
-  expect((await cli(trainArgs(['--out', out, '--checkpoint-every', '3']))).stderr).toBe('error: --checkpoint-every needs --checkpoint DIR\n');
+  expect((await cli(trainArgs(['--out', out, '--checkpoint-every', '3']))).stderr).toBe(
+    'error: --checkpoint-every needs --checkpoint DIR\n',
+  );
   expect((await cli(trainArgs(['--out', out, '--resume']))).stderr).toBe('error: --resume needs --checkpoint DIR\n');
 });
 
@@ -103,12 +152,31 @@ test('a real SIGKILL after a mid-epoch checkpoint, then --resume == uninterrupte
   const sub = path.join(dir, 'kill');
   fs.mkdirSync(sub);
   // 40 images, batch 4: 10 steps per epoch, 4 epochs, a checkpoint after every step.
-  const args = (out: string, ck: string) => ['train', '--data', data, '--epochs', '4', '--batch-size', '4', '--progress', 'none', '--out', path.join(sub, out), '--checkpoint', path.join(sub, ck), '--checkpoint-every', '1'];
+  const args = (out: string, ck: string) => [
+    'train',
+    '--data',
+    data,
+    '--epochs',
+    '4',
+    '--batch-size',
+    '4',
+    '--progress',
+    'none',
+    '--out',
+    path.join(sub, out),
+    '--checkpoint',
+    path.join(sub, ck),
+    '--checkpoint-every',
+    '1',
+  ];
   const straight = await cli(args('straight.safetensors', 'ck-straight'));
   expect(straight.code).toBe(0);
 
   const ckFile = path.join(sub, 'ck', 'checkpoint.safetensors');
-  const child = spawn(process.execPath, [...runner, ...args('killed.safetensors', 'ck')], { cwd: sub, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...runner, ...args('killed.safetensors', 'ck')], {
+    cwd: sub,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   child.stdout.resume();
@@ -118,7 +186,9 @@ test('a real SIGKILL after a mid-epoch checkpoint, then --resume == uninterrupte
       child.kill('SIGKILL');
     }
   }, 1);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('close', (c, s) => resolve([c, s])),
+  );
   clearInterval(poll);
   expect(stderr).toBe('');
   expect(signal).toBe('SIGKILL');
@@ -127,7 +197,11 @@ test('a real SIGKILL after a mid-epoch checkpoint, then --resume == uninterrupte
   const at = readCheckpoint(ckFile).meta.position; // loadable, whatever moment the kill hit
   expect(at.epoch).toBeLessThanOrEqual(4); // killed before the run finished
 
-  const resumed = spawnSync(process.execPath, [...runner, ...args('killed.safetensors', 'ck'), '--resume'], { cwd: sub, encoding: 'utf8', env: { ...process.env, SIMDNET_DEBUG: '' } });
+  const resumed = spawnSync(process.execPath, [...runner, ...args('killed.safetensors', 'ck'), '--resume'], {
+    cwd: sub,
+    encoding: 'utf8',
+    env: { ...process.env, SIMDNET_DEBUG: '' },
+  });
   expect(resumed.stderr).toBe('');
   expect(resumed.status).toBe(0);
   expect(resumed.stdout).toContain(`resumed from ${ckFile} at epoch ${at.epoch}, batch ${at.batch}`);

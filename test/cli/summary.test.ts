@@ -38,8 +38,24 @@ test('--model block reproduces seed-examples section 1', async () => {
   const r = await cli(['summary', '--model', 'block']);
   expect(r.code).toBe(0);
   expect(r.out[0]).toMatch(/^model: block .*input \[1, 128, 64, 64\]$/);
-  expect(row(r.out, 'conv1')).toEqual(['conv1 (Conv2d)', '[1, 256, 32, 32]', '294,912', '301,989,888', '262,144', '1.00 MiB', '-50%']);
-  expect(row(r.out, 'conv2')).toEqual(['conv2 (Conv2d)', '[1, 512, 32, 32]', '1,179,648', '1,207,959,552', '524,288', '2.00 MiB', '+100%']);
+  expect(row(r.out, 'conv1')).toEqual([
+    'conv1 (Conv2d)',
+    '[1, 256, 32, 32]',
+    '294,912',
+    '301,989,888',
+    '262,144',
+    '1.00 MiB',
+    '-50%',
+  ]);
+  expect(row(r.out, 'conv2')).toEqual([
+    'conv2 (Conv2d)',
+    '[1, 512, 32, 32]',
+    '1,179,648',
+    '1,207,959,552',
+    '524,288',
+    '2.00 MiB',
+    '+100%',
+  ]);
   expect(r.out).toContain('Total params: 1,474,560 (trainable)');
   expect(r.out).toContain('Total MACs: 1,509,949,440 (multiply-adds for a batch of 1 image)');
   expect(r.out).toContain('Output activations: 524,288 values (2.00 MiB), 0% change from the input');
@@ -51,7 +67,12 @@ test('--model lenet5 --input 4,1,28,28 --json prints the data', async () => {
   const data = JSON.parse(r.stdout);
   expect(data.inputShape).toEqual([4, 1, 28, 28]);
   expect(data.totalParams).toBe(61_706);
-  expect(data.layers[0]).toMatchObject({ name: 'conv1', type: 'Conv2d', outputShape: [4, 6, 28, 28], macs: 4 * 117_600 });
+  expect(data.layers[0]).toMatchObject({
+    name: 'conv1',
+    type: 'Conv2d',
+    outputShape: [4, 6, 28, 28],
+    macs: 4 * 117_600,
+  });
   expect(data.flops).toBe(2 * data.totalMacs);
 });
 
@@ -72,13 +93,17 @@ describe('--model-file', () => {
     expect(r.code).toBe(0);
     const data = JSON.parse(r.stdout);
     expect(data.layers.map((l: { name: string; outputShape: number[] }) => [l.name, l.outputShape])).toEqual([
-      ['0', [1, 6, 28, 28]], ['1', [1, 6, 28, 28]], ['2', [1, 6, 14, 14]], ['3', [1, 1176]], ['4', [1, 10]],
+      ['0', [1, 6, 28, 28]],
+      ['1', [1, 6, 28, 28]],
+      ['2', [1, 6, 14, 14]],
+      ['3', [1, 1176]],
+      ['4', [1, 10]],
     ]);
     expect(data.totalParams).toBe(456 + 11_770);
     expect(data.totalMacs).toBe(352_800 + 11_760);
   });
 
-  test('--input overrides the file\'s input', async () => {
+  test("--input overrides the file's input", async () => {
     const r = await cli(['summary', '--model-file', writeJson('net2.json', spec), '--input', '2,3,36,36']);
     expect(r.code).toBe(0);
     expect(r.out[0]).toMatch(/^model: .*net2\.json, input \[2, 3, 36, 36\]$/);
@@ -88,9 +113,21 @@ describe('--model-file', () => {
   test.each([
     ['missing.json', null, /^error: --model-file: .*missing\.json does not exist$/],
     ['broken.json', '{"input": [1, 3', /^error: --model-file .*broken\.json: not valid JSON: /],
-    ['unknown.json', { input: [1, 4], layers: [{ type: 'gelu' }] }, /layers\[0\] \(gelu\): unknown layer type \(known: conv1d, conv2d, /],
-    ['badopt.json', { input: [1, 4], layers: [{ type: 'linear', outFeatures: 2, bais: false }] }, /layers\[0\] \(linear\): unknown option 'bais' \(linear takes inFeatures, outFeatures, bias\)/],
-    ['small.json', { input: [1, 1, 3, 3], layers: [{ type: 'conv2d', outChannels: 2, kernelSize: 5 }] }, /layers\[0\] \(conv2d\) with input \[1, 1, 3, 3\]: Conv2d: input 3x3 is smaller/],
+    [
+      'unknown.json',
+      { input: [1, 4], layers: [{ type: 'gelu' }] },
+      /layers\[0\] \(gelu\): unknown layer type \(known: conv1d, conv2d, /,
+    ],
+    [
+      'badopt.json',
+      { input: [1, 4], layers: [{ type: 'linear', outFeatures: 2, bais: false }] },
+      /layers\[0\] \(linear\): unknown option 'bais' \(linear takes inFeatures, outFeatures, bias\)/,
+    ],
+    [
+      'small.json',
+      { input: [1, 1, 3, 3], layers: [{ type: 'conv2d', outChannels: 2, kernelSize: 5 }] },
+      /layers\[0\] \(conv2d\) with input \[1, 1, 3, 3\]: Conv2d: input 3x3 is smaller/,
+    ],
     ['noinput.json', { layers: [] }, /no input shape/],
   ])('%s: one line, exit code 2', async (name, content, message) => {
     const file = content === null ? path.join(dir, name) : writeJson(name, content);
@@ -107,7 +144,9 @@ test('--weights rebuilds a saved model and takes its input size from the file', 
   saveModel(file, new LeNet({ inChannels: 1, imageSize: 28, numClasses: 5 }));
   const r = await cli(['summary', '--weights', file]);
   expect(r.code).toBe(0);
-  expect(r.out[0]).toMatch(/digits\.safetensors \(LeNet\(inChannels=1, imageSize=28, numClasses=5\)\), input \[1, 1, 28, 28\]$/);
+  expect(r.out[0]).toMatch(
+    /digits\.safetensors \(LeNet\(inChannels=1, imageSize=28, numClasses=5\)\), input \[1, 1, 28, 28\]$/,
+  );
   expect(row(r.out, 'fc3').slice(0, 4)).toEqual(['fc3 (Linear)', '[1, 5]', '425', '420']);
   const bad = await cli(['summary', '--weights', writeJson('not-weights.safetensors', 'nonsense')]);
   expect(bad.code).toBe(1);
@@ -115,11 +154,23 @@ test('--weights rebuilds a saved model and takes its input size from the file', 
 });
 
 test.each([
-  [['--model', 'resnet'], /^error: option '--model <name>' argument 'resnet' is invalid. Allowed choices are lenet, lenet5, block\.$/],
-  [['--input', '1,3,x'], /^error: option '--input <shape>' argument '1,3,x' is invalid\. expected sizes separated by commas/],
+  [
+    ['--model', 'resnet'],
+    /^error: option '--model <name>' argument 'resnet' is invalid. Allowed choices are lenet, lenet5, block\.$/,
+  ],
+  [
+    ['--input', '1,3,x'],
+    /^error: option '--input <shape>' argument '1,3,x' is invalid\. expected sizes separated by commas/,
+  ],
   [['--input', '1,0,32,32'], /expected sizes >= 1/],
-  [['--input', '1,1,32,32'], /^error: --input 1,1,32,32 does not fit lenet .*layer 'conv1' \(Conv2d\) with input \[1, 1, 32, 32\]/],
-  [['--model', 'block', '--model-file', 'x.json'], /^error: option '--model <name>' cannot be used with option '--model-file <file>'$/],
+  [
+    ['--input', '1,1,32,32'],
+    /^error: --input 1,1,32,32 does not fit lenet .*layer 'conv1' \(Conv2d\) with input \[1, 1, 32, 32\]/,
+  ],
+  [
+    ['--model', 'block', '--model-file', 'x.json'],
+    /^error: option '--model <name>' cannot be used with option '--model-file <file>'$/,
+  ],
   [['--model-file', 'x.json', '--weights', 'w.safetensors'], /cannot be used with/],
   [['--weights', 'nowhere.safetensors'], /^error: --weights: nowhere\.safetensors does not exist$/],
   [['--bogus'], /^error: unknown option '--bogus'/],

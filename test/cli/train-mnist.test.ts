@@ -33,16 +33,34 @@ test('--help of train and eval lists --dataset and its choices', async () => {
     expect(r.stdout).toMatch(/torchvision's root/);
   }
   expect((await cli(['train', '--help'])).stdout).toMatch(/default: "cifar10"/);
-  expect((await cli(['eval', '--help'])).stdout).toMatch(/default:\s+the\s+one\s+recorded\s+in\s+the\s+weights\s+file,\s+else\s+cifar10/);
+  expect((await cli(['eval', '--help'])).stdout).toMatch(
+    /default:\s+the\s+one\s+recorded\s+in\s+the\s+weights\s+file,\s+else\s+cifar10/,
+  );
 });
 
 test('train --dataset mnist: LeNet-5 for 1 epoch, weights record the architecture, config and dataset', async () => {
-  const r = await cli(['train', '--dataset', 'mnist', '--data', mnist, '--epochs', '1', '--batch-size', '8', '--progress', 'none', '--out', weights]);
+  const r = await cli([
+    'train',
+    '--dataset',
+    'mnist',
+    '--data',
+    mnist,
+    '--epochs',
+    '1',
+    '--batch-size',
+    '8',
+    '--progress',
+    'none',
+    '--out',
+    weights,
+  ]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.out[0]).toBe('data: MNIST, 40 training images, 20 test images');
   expect(r.out[1]).toBe('model: LeNet-5 (61706 parameters), Adam lr 0.001, batch size 8, 1 epochs, seed 0');
-  expect(r.out[2]).toMatch(/^epoch 1\/1  train loss \d+\.\d{4} acc \d+\.\d{2}%  test loss \d+\.\d{4} acc \d+\.\d{2}%/);
+  expect(r.out[2]).toMatch(
+    /^epoch 1\/1 {2}train loss \d+\.\d{4} acc \d+\.\d{2}% {2}test loss \d+\.\d{4} acc \d+\.\d{2}%/,
+  );
   expect(r.out[3]).toBe(`saved the weights to ${weights}`);
   const { tensors, metadata } = readSafetensors(weights);
   const { 'simdnet.history': recorded, ...rest } = metadata;
@@ -55,7 +73,9 @@ test('train --dataset mnist: LeNet-5 for 1 epoch, weights record the architectur
   });
   expect(tensors['conv1.weight'].shape).toEqual([6, 1, 5, 5]);
   expect(tensors['fc1.weight'].shape).toEqual([120, 400]);
-  expect(Object.keys(tensors).sort()).toEqual(Object.keys(new LeNet({ inChannels: 1, imageSize: 28 }).stateDict()).sort());
+  expect(Object.keys(tensors).sort()).toEqual(
+    Object.keys(new LeNet({ inChannels: 1, imageSize: 28 }).stateDict()).sort(),
+  );
 });
 
 test('eval without --dataset uses the recorded one; the IDX folder itself works as --data', async () => {
@@ -63,7 +83,18 @@ test('eval without --dataset uses the recorded one; the IDX folder itself works 
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.out[0]).toMatch(/^accuracy: \d{1,3}\.\d{2}%$/);
-  expect(r.out.slice(1, 11).map((l) => l.trim().split(/\s+/)[0])).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  expect(r.out.slice(1, 11).map((l) => l.trim().split(/\s+/)[0])).toEqual([
+    '0',
+    '1',
+    '2',
+    '3',
+    '4',
+    '5',
+    '6',
+    '7',
+    '8',
+    '9',
+  ]);
   expect(r.out[r.out.length - 1]).toMatch(/^loss: \d+\.\d{4} over 20 MNIST test images$/);
   expect((await cli(['eval', '--weights', weights, '--data', mnist])).out).toEqual(r.out);
 });
@@ -75,7 +106,9 @@ test('eval needs only the test files', async () => {
   expect((await cli(['eval', '--weights', weights, '--data', only])).code).toBe(0);
   const t = await cli(['train', '--dataset', 'mnist', '--data', only]);
   expect(t.code).toBe(2);
-  expect(t.err).toEqual([expect.stringMatching(/^error: --data: no MNIST training data in .*; pass --download to fetch it$/)]);
+  expect(t.err).toEqual([
+    expect.stringMatching(/^error: --data: no MNIST training data in .*; pass --download to fetch it$/),
+  ]);
 });
 
 test('an explicit --dataset wins: fashion-mnist with MNIST weights works with a note; cifar10 is a clear error', async () => {
@@ -88,12 +121,30 @@ test('an explicit --dataset wins: fashion-mnist with MNIST weights works with a 
   writeTinyCifar10(cifar, 1, 2);
   const c = await cli(['eval', '--weights', weights, '--dataset', 'cifar10', '--data', cifar]);
   expect(c).toMatchObject({ code: 1, stdout: '' });
-  expect(c.err).toEqual([`error: ${weights}: the model takes 1x28x28 images into 10 classes; CIFAR-10 needs 3x32x32 into 10 (the weights were trained on mnist)`]);
+  expect(c.err).toEqual([
+    `error: ${weights}: the model takes 1x28x28 images into 10 classes; CIFAR-10 needs 3x32x32 into 10 (the weights were trained on mnist)`,
+  ]);
 });
 
 test('train --dataset fashion-mnist on a folder of raw IDX files; CIFAR-10 weights on it are a clear error', async () => {
   const out = path.join(dir, 'fashion.safetensors');
-  const r = await cli(['train', '--dataset', 'fashion-mnist', '--data', fashion, '--epochs', '1', '--batch-size', '6', '--limit', '12', '--progress', 'none', '--out', out]);
+  const r = await cli([
+    'train',
+    '--dataset',
+    'fashion-mnist',
+    '--data',
+    fashion,
+    '--epochs',
+    '1',
+    '--batch-size',
+    '6',
+    '--limit',
+    '12',
+    '--progress',
+    'none',
+    '--out',
+    out,
+  ]);
   expect(r.code).toBe(0);
   expect(r.out[0]).toBe('data: Fashion-MNIST, 12 training images (first 12 of 24), 10 test images');
   expect(readSafetensors(out).metadata['simdnet.dataset']).toBe('fashion-mnist');
@@ -105,13 +156,19 @@ test('train --dataset fashion-mnist on a folder of raw IDX files; CIFAR-10 weigh
   saveModel(cifarWeights, new LeNet());
   const bad = await cli(['eval', '--weights', cifarWeights, '--dataset', 'fashion-mnist', '--data', fashion]);
   expect(bad.code).toBe(1);
-  expect(bad.err).toEqual([expect.stringMatching(/takes 3x32x32 images into 10 classes; Fashion-MNIST needs 1x28x28 into 10 \(the weights do not record/)]);
+  expect(bad.err).toEqual([
+    expect.stringMatching(
+      /takes 3x32x32 images into 10 classes; Fashion-MNIST needs 1x28x28 into 10 \(the weights do not record/,
+    ),
+  ]);
 });
 
 test('usage errors: an unknown --dataset, and data of another kind', async () => {
   const r = await cli(['train', '--dataset', 'svhn', '--data', fashion]);
   expect(r.code).toBe(2);
-  expect(r.err).toEqual([expect.stringMatching(/argument 'svhn' is invalid\. Allowed choices are cifar10, mnist, fashion-mnist/)]);
+  expect(r.err).toEqual([
+    expect.stringMatching(/argument 'svhn' is invalid\. Allowed choices are cifar10, mnist, fashion-mnist/),
+  ]);
   const c = await cli(['train', '--data', fashion]);
   expect(c.code).toBe(2);
   expect(c.err).toEqual([expect.stringMatching(/no CIFAR-10 data in/)]);
@@ -127,7 +184,9 @@ test('--download: a failed download names the URL and says how to work offline',
     const r = await cli(['train', '--dataset', 'mnist', '--data', target, '--download', '--progress', 'none']);
     expect(r.code).toBe(1);
     expect(r.err).toEqual([
-      expect.stringMatching(/^error: download http:\/\/127\.0\.0\.1:\d+\/m\/train-images-idx3-ubyte\.gz: HTTP 404 .*; offline\? put the four IDX files .* into .*dl yourself/),
+      expect.stringMatching(
+        /^error: download http:\/\/127\.0\.0\.1:\d+\/m\/train-images-idx3-ubyte\.gz: HTTP 404 .*; offline\? put the four IDX files .* into .*dl yourself/,
+      ),
     ]);
     expect(fs.readdirSync(path.join(target, 'MNIST', 'raw'))).toEqual([]);
   } finally {

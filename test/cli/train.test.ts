@@ -22,16 +22,37 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('train for 1 epoch prints a summary, writes the weights with their metadata and the history', async () => {
   const history = path.join(dir, 'history.json');
-  const r = await cli(['train', '--data', data, '--epochs', '1', '--batch-size', '8', '--progress', 'none', '--out', weights, '--history', history]);
+  const r = await cli([
+    'train',
+    '--data',
+    data,
+    '--epochs',
+    '1',
+    '--batch-size',
+    '8',
+    '--progress',
+    'none',
+    '--out',
+    weights,
+    '--history',
+    history,
+  ]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.out[0]).toBe('data: CIFAR-10, 40 training images, 20 test images');
   expect(r.out[1]).toBe('model: LeNet (62006 parameters), Adam lr 0.001, batch size 8, 1 epochs, seed 0');
-  expect(r.out[2]).toMatch(/^epoch 1\/1  train loss \d+\.\d{4} acc \d+\.\d{2}%  test loss \d+\.\d{4} acc \d+\.\d{2}%  \d+\.\ds  \d+ img\/s$/);
+  expect(r.out[2]).toMatch(
+    /^epoch 1\/1 {2}train loss \d+\.\d{4} acc \d+\.\d{2}% {2}test loss \d+\.\d{4} acc \d+\.\d{2}% {2}\d+\.\ds {2}\d+ img\/s$/,
+  );
   expect(r.out[3]).toBe(`saved the weights to ${weights}`);
   const { tensors, metadata } = readSafetensors(weights);
   const { 'simdnet.history': recorded, ...rest } = metadata;
-  expect(rest).toEqual({ format: 'pt', 'simdnet.arch': 'LeNet', 'simdnet.config': JSON.stringify(new LeNet().config), 'simdnet.dataset': 'cifar10' });
+  expect(rest).toEqual({
+    format: 'pt',
+    'simdnet.arch': 'LeNet',
+    'simdnet.config': JSON.stringify(new LeNet().config),
+    'simdnet.dataset': 'cifar10',
+  });
   expect(JSON.parse(recorded)).toHaveLength(1); // the per-epoch history, for eval --plot
   expect(Object.keys(tensors).sort()).toEqual(Object.keys(new LeNet().stateDict()).sort());
   const h = JSON.parse(fs.readFileSync(history, 'utf8'));
@@ -50,8 +71,27 @@ test('eval prints "accuracy: NN.NN%" first, then a line per class, then the conf
   expect(r.out[11]).toBe('confusion matrix (rows: true class, columns: predicted class):');
   expect(r.out[12].trim().split(/\s+/)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
   const rows = r.out.slice(13, 23).map((l) => l.trim().split(/\s+/));
-  expect(rows.map((x) => x[1])).toEqual(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
-  expect(rows.every((x) => x.slice(2).map(Number).reduce((a, b) => a + b) === 2)).toBe(true);
+  expect(rows.map((x) => x[1])).toEqual([
+    'airplane',
+    'automobile',
+    'bird',
+    'cat',
+    'deer',
+    'dog',
+    'frog',
+    'horse',
+    'ship',
+    'truck',
+  ]);
+  expect(
+    rows.every(
+      (x) =>
+        x
+          .slice(2)
+          .map(Number)
+          .reduce((a, b) => a + b) === 2,
+    ),
+  ).toBe(true);
   expect(r.out[23]).toMatch(/^loss: \d+\.\d{4} over 20 CIFAR-10 test images$/);
   // Same numbers from the .tar.gz.
   const archive = path.join(dir, 'cifar-10-binary.tar.gz');
@@ -64,7 +104,9 @@ test('eval prints "accuracy: NN.NN%" first, then a line per class, then the conf
 test('eval of the exported ONNX model prints the same report as eval of the weights', async () => {
   const onnx = path.join(dir, 'lenet.onnx');
   expect((await cli(['export', '--weights', weights, '--onnx', onnx])).code).toBe(0);
-  const [fromWeights, fromOnnx] = await Promise.all([weights, onnx].map((w) => cli(['eval', '--weights', w, '--data', data])));
+  const [fromWeights, fromOnnx] = await Promise.all(
+    [weights, onnx].map((w) => cli(['eval', '--weights', w, '--data', data])),
+  );
   expect(fromOnnx.stderr).toBe('');
   expect(fromOnnx.code).toBe(0);
   expect(fromOnnx.out).toEqual(fromWeights.out);
@@ -75,7 +117,17 @@ test('eval of the exported ONNX model prints the same report as eval of the weig
 
 test('formatEvaluation gives two decimals and exact counts', () => {
   const lines = formatEvaluation(
-    { loss: 0.5, accuracy: 0.632149, correct: 3, total: 5, confusion: [[2, 1], [1, 1]], perClassAccuracy: [2 / 3, 0.5] },
+    {
+      loss: 0.5,
+      accuracy: 0.632149,
+      correct: 3,
+      total: 5,
+      confusion: [
+        [2, 1],
+        [1, 1],
+      ],
+      perClassAccuracy: [2 / 3, 0.5],
+    },
     ['cat', 'horse'],
   );
   expect(lines).toEqual([
@@ -92,12 +144,30 @@ test('formatEvaluation gives two decimals and exact counts', () => {
 
 test('--limit trains on the first N images; --progress log writes progress to stderr', async () => {
   const out = path.join(dir, 'limited.safetensors');
-  const r = await cli(['train', '--data', data, '--epochs', '2', '--batch-size', '4', '--limit', '10', '--progress', 'log', '--out', out, '--seed', '7', '--lr', '3e-3']);
+  const r = await cli([
+    'train',
+    '--data',
+    data,
+    '--epochs',
+    '2',
+    '--batch-size',
+    '4',
+    '--limit',
+    '10',
+    '--progress',
+    'log',
+    '--out',
+    out,
+    '--seed',
+    '7',
+    '--lr',
+    '3e-3',
+  ]);
   expect(r.code).toBe(0);
   expect(r.out[0]).toBe('data: CIFAR-10, 10 training images (first 10 of 40), 20 test images');
   expect(r.out[1]).toContain('Adam lr 0.003, batch size 4, 2 epochs, seed 7');
-  expect(r.err.filter((l) => /^epoch 1\/2  batch \d\/3/.test(l)).length).toBeGreaterThan(0);
-  expect(r.err[r.err.length - 1]).toMatch(/^epoch 2\/2  batch 3\/3 \(100%\)/);
+  expect(r.err.filter((l) => /^epoch 1\/2 {2}batch \d\/3/.test(l)).length).toBeGreaterThan(0);
+  expect(r.err[r.err.length - 1]).toMatch(/^epoch 2\/2 {2}batch 3\/3 \(100%\)/);
   expect(fs.existsSync(out)).toBe(true);
 });
 
@@ -105,16 +175,36 @@ test('the abort signal (Ctrl+C) stops after the current batch, still saves the w
   const controller = new AbortController();
   const out = path.join(dir, 'stopped.safetensors');
   const history = path.join(dir, 'stopped.json');
-  const r = await cli(['train', '--data', data, '--epochs', '500', '--batch-size', '8', '--progress', 'none', '--out', out, '--history', history], {
-    signal: controller.signal,
-    onStdoutLine: (line) => {
-      if (/^epoch +2\/500/.test(line)) controller.abort();
+  const r = await cli(
+    [
+      'train',
+      '--data',
+      data,
+      '--epochs',
+      '500',
+      '--batch-size',
+      '8',
+      '--progress',
+      'none',
+      '--out',
+      out,
+      '--history',
+      history,
+    ],
+    {
+      signal: controller.signal,
+      onStdoutLine: (line) => {
+        if (/^epoch +2\/500/.test(line)) controller.abort();
+      },
     },
-  });
+  );
   expect(r.code).toBe(130);
   expect(r.out[r.out.length - 1]).toBe(`stopped before epoch 3; saved the weights to ${out}`);
   expect(readSafetensors(out).metadata['simdnet.arch']).toBe('LeNet');
-  expect(JSON.parse(fs.readFileSync(history, 'utf8'))).toMatchObject({ stopped: true, stoppedAt: { epoch: 3, batch: 0 } });
+  expect(JSON.parse(fs.readFileSync(history, 'utf8'))).toMatchObject({
+    stopped: true,
+    stoppedAt: { epoch: 3, batch: 0 },
+  });
 });
 
 describe('runtime errors: exit code 1, one line, a stack only with SIMDNET_DEBUG=1', () => {
@@ -143,7 +233,11 @@ describe('runtime errors: exit code 1, one line, a stack only with SIMDNET_DEBUG
     saveModel(digits, new LeNet({ inChannels: 1, imageSize: 28 }));
     const d = await cli(['eval', '--weights', digits, '--data', data]);
     expect(d.code).toBe(1);
-    expect(d.err).toEqual([expect.stringMatching(/takes 1x28x28 images into 10 classes; CIFAR-10 needs 3x32x32 into 10 \(the weights do not record their dataset: pass --dataset\)$/)]);
+    expect(d.err).toEqual([
+      expect.stringMatching(
+        /takes 1x28x28 images into 10 classes; CIFAR-10 needs 3x32x32 into 10 \(the weights do not record their dataset: pass --dataset\)$/,
+      ),
+    ]);
   });
 
   test('a truncated batch file', async () => {

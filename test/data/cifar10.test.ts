@@ -25,7 +25,8 @@ function records(n: number, first: number, salt: number): Buffer {
   const b = Buffer.alloc(n * REC);
   for (let r = 0; r < n; r++) {
     b[r * REC] = (first + r) % 10;
-    for (let k = 0; k < 3072; k++) b[r * REC + 1 + k] = (Math.imul(k + 1, 2654435761) ^ Math.imul(r + 7 * salt + 1, 40503)) >>> 13 & 255;
+    for (let k = 0; k < 3072; k++)
+      b[r * REC + 1 + k] = ((Math.imul(k + 1, 2654435761) ^ Math.imul(r + 7 * salt + 1, 40503)) >>> 13) & 255;
   }
   return b;
 }
@@ -89,7 +90,18 @@ describe('CIFAR10 reading', () => {
     writeBatches(tmp);
     const ds = new CIFAR10({ root: tmp });
     expect(Array.from({ length: 10 }, (_, i) => ds.get(i).label)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(ds.classes).toEqual(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
+    expect(ds.classes).toEqual([
+      'airplane',
+      'automobile',
+      'bird',
+      'cat',
+      'deer',
+      'dog',
+      'frog',
+      'horse',
+      'ship',
+      'truck',
+    ]);
     const test = new CIFAR10({ root: tmp, train: false });
     expect([0, 1, 2, 3].map((i) => test.get(i).label)).toEqual([3, 4, 5, 6]);
   });
@@ -104,7 +116,9 @@ describe('CIFAR10 reading', () => {
       const labels = new Int32Array(2);
       ds.getBatch([9, 3], images, labels);
       expect(labels).toEqual(Int32Array.from([9, 3]));
-      const want = Float32Array.from({ length: 3072 }, (_, k) => expectedPixel(raw[REC + 1 + k], Math.floor(k / 1024), normalize));
+      const want = Float32Array.from({ length: 3072 }, (_, k) =>
+        expectedPixel(raw[REC + 1 + k], Math.floor(k / 1024), normalize),
+      );
       expect(image).toEqual(want);
       expect(images.subarray(3072)).toEqual(want);
       expect(new Set(raw.subarray(REC + 1, 2 * REC)).size).toBeGreaterThan(200); // the record covers most byte values
@@ -257,7 +271,10 @@ describe('CIFAR10.load with download (local server)', () => {
       expect((await CIFAR10.load({ download: true, md5 })).length).toBe(10);
       expect(hits).toHaveLength(2);
     } finally {
-      for (const [k, v] of [['SIMDNET_CIFAR10_URL', saved.url], ['SIMDNET_CACHE_DIR', saved.cache]] as const) {
+      for (const [k, v] of [
+        ['SIMDNET_CIFAR10_URL', saved.url],
+        ['SIMDNET_CACHE_DIR', saved.cache],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
@@ -266,7 +283,12 @@ describe('CIFAR10.load with download (local server)', () => {
 
   test('root with data makes no request', async () => {
     writeBatches(tmp);
-    const ds = await CIFAR10.load({ root: tmp, download: true, url: `${base}/good.tar.gz`, cacheDir: path.join(tmp, 'c') });
+    const ds = await CIFAR10.load({
+      root: tmp,
+      download: true,
+      url: `${base}/good.tar.gz`,
+      cacheDir: path.join(tmp, 'c'),
+    });
     expect(ds.length).toBe(10);
     expect(hits).toHaveLength(0);
   });

@@ -78,7 +78,9 @@ test('follows relative and absolute redirects, and gives up on a loop', async ()
   const dest = path.join(tmp, 'f.bin');
   await downloadFile(`${base}/r1`, dest, { md5 });
   expect(hits).toEqual(['/r1', '/r2', '/file']);
-  await expect(downloadFile(`${base}/loop`, path.join(tmp, 'g.bin'), { maxRedirects: 3 })).rejects.toThrow(/too many redirects/);
+  await expect(downloadFile(`${base}/loop`, path.join(tmp, 'g.bin'), { maxRedirects: 3 })).rejects.toThrow(
+    /too many redirects/,
+  );
 });
 
 describe('failures leave no file and do not touch an existing dest', () => {

@@ -40,7 +40,10 @@ export interface TinyMnistOptions {
 }
 
 /** Writes the four IDX files of a tiny MNIST-format dataset into `dir` (created). Returns the data written. */
-export function writeTinyMnist(dir: string, options: TinyMnistOptions = {}): { train: ReturnType<typeof tinyDigits>; test: ReturnType<typeof tinyDigits> } {
+export function writeTinyMnist(
+  dir: string,
+  options: TinyMnistOptions = {},
+): { train: ReturnType<typeof tinyDigits>; test: ReturnType<typeof tinyDigits> } {
   fs.mkdirSync(dir, { recursive: true });
   const seed = options.seed ?? 1;
   const train = tinyDigits(options.train ?? 12, 0, seed);

@@ -40,7 +40,10 @@ describe('reading', () => {
   test('header bytes: magic 0x00000803 and big-endian dims', () => {
     expect([...images.subarray(0, 16)]).toEqual([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4]);
     expect(parseIdx(images)).toEqual({ dims: [2, 3, 4], data: values });
-    expect(parseIdx(Uint8Array.from([0, 0, 8, 1, 0, 0, 0, 2, 7, 3]))).toEqual({ dims: [2], data: Uint8Array.from([7, 3]) });
+    expect(parseIdx(Uint8Array.from([0, 0, 8, 1, 0, 0, 0, 2, 7, 3]))).toEqual({
+      dims: [2],
+      data: Uint8Array.from([7, 3]),
+    });
   });
 
   test('raw, .gz, and gzip data under a name without .gz give the same array', () => {
@@ -54,7 +57,9 @@ describe('reading', () => {
   test('dimensions of size 0 and large dims are read as unsigned', () => {
     expect(parseIdx(encodeIdx([0, 28, 28], []))).toEqual({ dims: [0, 28, 28], data: new Uint8Array(0) });
     const big = Buffer.from([0, 0, 8, 1, 0xff, 0xff, 0xff, 0xff]);
-    expect(() => parseIdx(big, 'big')).toThrow('big: truncated: dimensions 4294967295 need 4294967295 data bytes, the file has 0');
+    expect(() => parseIdx(big, 'big')).toThrow(
+      'big: truncated: dimensions 4294967295 need 4294967295 data bytes, the file has 0',
+    );
   });
 });
 
@@ -62,13 +67,29 @@ describe('defects give FileFormatError naming the file and the problem', () => {
   test.each([
     ['too short', Buffer.from([0, 0, 8]), /3 bytes is too short for an IDX file/],
     ['empty', Buffer.alloc(0), /0 bytes is too short/],
-    ['bad magic (a PNG)', Buffer.from('\x89PNG\r\n\x1a\n0000', 'latin1'), /bad magic number 0x89504e47: not an IDX file/],
+    [
+      'bad magic (a PNG)',
+      Buffer.from('\x89PNG\r\n\x1a\n0000', 'latin1'),
+      /bad magic number 0x89504e47: not an IDX file/,
+    ],
     ['unknown type code', Buffer.from([0, 0, 0x07, 1, 0, 0, 0, 0]), /bad magic number 0x00000701/],
     ['zero dimensions', Buffer.from([0, 0, 8, 0]), /bad magic number 0x00000800/],
-    ['float values', Buffer.from([0, 0, 0x0d, 1, 0, 0, 0, 0]), /magic number 0x00000d01 says float32 values; only unsigned-byte \(0x08\)/],
+    [
+      'float values',
+      Buffer.from([0, 0, 0x0d, 1, 0, 0, 0, 0]),
+      /magic number 0x00000d01 says float32 values; only unsigned-byte \(0x08\)/,
+    ],
     ['truncated header', images.subarray(0, 10), /truncated header: 10 bytes, but 3 dimension sizes need 16/],
-    ['truncated data', images.subarray(0, images.length - 5), /truncated: dimensions 2x3x4 need 24 data bytes, the file has 19/],
-    ['trailing bytes', Buffer.concat([images, Buffer.from([1, 2])]), /2 unexpected bytes after the 24 data bytes that dimensions 2x3x4 call for/],
+    [
+      'truncated data',
+      images.subarray(0, images.length - 5),
+      /truncated: dimensions 2x3x4 need 24 data bytes, the file has 19/,
+    ],
+    [
+      'trailing bytes',
+      Buffer.concat([images, Buffer.from([1, 2])]),
+      /2 unexpected bytes after the 24 data bytes that dimensions 2x3x4 call for/,
+    ],
   ])('%s', (_, bytes, message) => {
     const file = write('x-idx3-ubyte', bytes);
     expect(formatError(file, () => readIdx(file)).message).toMatch(message);
@@ -80,11 +101,18 @@ describe('defects give FileFormatError naming the file and the problem', () => {
       `${labels}: magic number 0x00000801 says 1 dimension(s) (labels), expected 3 (images) (0x00000803)`,
     );
     const imgs = write('images-idx3-ubyte', images);
-    expect(formatError(imgs, () => readIdx(imgs, { ndim: 1 })).message).toMatch(/says 3 dimension\(s\) \(images\), expected 1 \(labels\)/);
+    expect(formatError(imgs, () => readIdx(imgs, { ndim: 1 })).message).toMatch(
+      /says 3 dimension\(s\) \(images\), expected 1 \(labels\)/,
+    );
   });
 
   test('truncated, bit-flipped and fake .gz files', () => {
-    const gz = zlib.gzipSync(encodeIdx([50, 28, 28], Array.from({ length: 50 * 784 }, (_, i) => (i * 7) % 251)));
+    const gz = zlib.gzipSync(
+      encodeIdx(
+        [50, 28, 28],
+        Array.from({ length: 50 * 784 }, (_, i) => (i * 7) % 251),
+      ),
+    );
     for (const n of [gz.length - 4, gz.length >> 1, 5]) {
       const file = write(`cut${n}.gz`, gz.subarray(0, n));
       expect(formatError(file, () => readIdx(file)).message).toMatch(/corrupt or truncated gzip data/);
@@ -94,7 +122,9 @@ describe('defects give FileFormatError naming the file and the problem', () => {
     const bad = write('flip.gz', flipped);
     expect(formatError(bad, () => readIdx(bad)).message).toMatch(/corrupt or truncated gzip data/);
     const fake = write('raw-but-named.gz', images);
-    expect(formatError(fake, () => readIdx(fake)).message).toMatch(/not gzip data \(a \.gz file starts with the bytes 1f 8b\)/);
+    expect(formatError(fake, () => readIdx(fake)).message).toMatch(
+      /not gzip data \(a \.gz file starts with the bytes 1f 8b\)/,
+    );
     // Valid gzip holding something else.
     const text = write('text.gz', zlib.gzipSync('hello'));
     expect(formatError(text, () => readIdx(text)).message).toMatch(/bad magic number 0x68656c6c/);
@@ -102,7 +132,9 @@ describe('defects give FileFormatError naming the file and the problem', () => {
 
   test('gzip that inflates past maxBytes', () => {
     const file = write('bomb.gz', zlib.gzipSync(encodeIdx([100000], new Uint8Array(100000))));
-    expect(formatError(file, () => readIdx(file, { maxBytes: 1000 })).message).toMatch(/inflates to more than 1000 bytes/);
+    expect(formatError(file, () => readIdx(file, { maxBytes: 1000 })).message).toMatch(
+      /inflates to more than 1000 bytes/,
+    );
     expect(readIdx(file).dims).toEqual([100000]);
   });
 });

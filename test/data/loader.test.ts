@@ -7,7 +7,11 @@ import { DataLoader, TensorDataset, type Batch, type Dataset, type Transform } f
 function dataset(n: number): TensorDataset {
   const images = new Float32Array(n * 2);
   for (let i = 0; i < n; i++) images.set([i, -i], 2 * i);
-  return new TensorDataset(images, Int32Array.from({ length: n }, (_, i) => i), { sampleShape: [1, 1, 2] });
+  return new TensorDataset(
+    images,
+    Int32Array.from({ length: n }, (_, i) => i),
+    { sampleShape: [1, 1, 2] },
+  );
 }
 
 /** Copies of each batch's labels (batches are only valid until the next one). */
@@ -22,16 +26,28 @@ test('batch count, shapes and the last partial batch', () => {
   for (const b of loader) {
     shapes.push([...b.images.shape]);
     expect(b.labels.length).toBe(b.images.shape[0]);
-    for (let i = 0; i < b.labels.length; i++) expect(Array.from(b.images.data.subarray(2 * i, 2 * i + 2))).toEqual([b.labels[i], -b.labels[i]]);
+    for (let i = 0; i < b.labels.length; i++)
+      expect(Array.from(b.images.data.subarray(2 * i, 2 * i + 2))).toEqual([b.labels[i], -b.labels[i]]);
   }
-  expect(shapes).toEqual([[4, 1, 1, 2], [4, 1, 1, 2], [2, 1, 1, 2]]);
-  expect(epochLabels(new DataLoader(dataset(10), { batchSize: 4 }))).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+  expect(shapes).toEqual([
+    [4, 1, 1, 2],
+    [4, 1, 1, 2],
+    [2, 1, 1, 2],
+  ]);
+  expect(epochLabels(new DataLoader(dataset(10), { batchSize: 4 }))).toEqual([
+    [0, 1, 2, 3],
+    [4, 5, 6, 7],
+    [8, 9],
+  ]);
 });
 
 test('dropLast', () => {
   const loader = new DataLoader(dataset(10), { batchSize: 4, dropLast: true });
   expect(loader.length).toBe(2);
-  expect(epochLabels(loader)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7]]);
+  expect(epochLabels(loader)).toEqual([
+    [0, 1, 2, 3],
+    [4, 5, 6, 7],
+  ]);
   expect(new DataLoader(dataset(8), { batchSize: 4, dropLast: true }).length).toBe(2);
   expect(new DataLoader(dataset(3), { batchSize: 4, dropLast: true }).length).toBe(0);
   expect(new DataLoader(dataset(3), { batchSize: 4 }).length).toBe(1);
@@ -61,8 +77,14 @@ test('seeded shuffle: every index once per epoch, reproducible, different per ep
 test('datasets without getBatch go through get()', () => {
   const inner = dataset(5);
   const plain: Dataset = { length: 5, sampleShape: [1, 1, 2], get: (i) => inner.get(i) };
-  const viaGet = Array.from(new DataLoader(plain, { batchSize: 2, shuffle: true, seed: 9 }), (b) => [Array.from(b.images.data), Array.from(b.labels)]);
-  const viaBatch = Array.from(new DataLoader(inner, { batchSize: 2, shuffle: true, seed: 9 }), (b) => [Array.from(b.images.data), Array.from(b.labels)]);
+  const viaGet = Array.from(new DataLoader(plain, { batchSize: 2, shuffle: true, seed: 9 }), (b) => [
+    Array.from(b.images.data),
+    Array.from(b.labels),
+  ]);
+  const viaBatch = Array.from(new DataLoader(inner, { batchSize: 2, shuffle: true, seed: 9 }), (b) => [
+    Array.from(b.images.data),
+    Array.from(b.labels),
+  ]);
   expect(viaGet).toEqual(viaBatch);
   const bad: Dataset = { length: 2, sampleShape: [1, 1, 2], get: () => ({ image: new Float32Array(3), label: 0 }) };
   expect(() => [...new DataLoader(bad)]).toThrow(ShapeError);
@@ -97,7 +119,8 @@ test('transform gets each sample with a generator derived from (seed, epoch, bat
   expect(run(1, 0, 1)).toEqual(e0.slice(1)); // resuming mid-epoch gives the same augmented data
   // Sample i became [i + r, -i + r]: the same r was added to both values of each sample.
   for (const batch of e0) {
-    for (let i = 0; i < batch.length; i += 2) expect(batch[i] + batch[i + 1]).toBeCloseTo(2 * (batch[i] - Math.floor(batch[i])), 5);
+    for (let i = 0; i < batch.length; i += 2)
+      expect(batch[i] + batch[i + 1]).toBeCloseTo(2 * (batch[i] - Math.floor(batch[i])), 5);
   }
 });
 
@@ -112,6 +135,8 @@ test('option errors name the option', () => {
   expect(() => new DataLoader(ds, { transform: 3 as unknown as Transform })).toThrow(/transform must be a function/);
   expect(() => new DataLoader(ds, { batch_size: 4 } as object)).toThrow(/unknown option "batch_size"/);
   expect(() => new DataLoader({} as Dataset)).toThrow(/dataset must be a Dataset/);
-  expect(() => new DataLoader({ length: 1, sampleShape: [2], get: () => ({ image: new Float32Array(2), label: 0 }) })).toThrow(ShapeError);
+  expect(
+    () => new DataLoader({ length: 1, sampleShape: [2], get: () => ({ image: new Float32Array(2), label: 0 }) }),
+  ).toThrow(ShapeError);
   expect(() => new DataLoader(ds).setEpoch(-1)).toThrow(RangeError);
 });

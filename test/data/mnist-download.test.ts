@@ -20,7 +20,10 @@ const md5 = { mnist: {} as Record<string, string>, fashion: {} as Record<string,
 
 beforeAll(async () => {
   const src = fs.mkdtempSync(path.join(os.tmpdir(), 'simdnet-mnist-src-'));
-  for (const [kind, seed] of [['mnist', 1], ['fashion', 9]] as const) {
+  for (const [kind, seed] of [
+    ['mnist', 1],
+    ['fashion', 9],
+  ] as const) {
     const dir = path.join(src, kind);
     writeTinyMnist(dir, { gzip: true, seed, train: kind === 'mnist' ? 12 : 8 });
     for (const name of fs.readdirSync(dir)) {
@@ -59,7 +62,14 @@ const TEST = ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
 test('downloads a split into cacheDir/MNIST/raw/, verifies md5s, reuses the cache, re-fetches a bad cached file', async () => {
   const cacheDir = path.join(tmp, 'cache');
   const progress = new Set<string>();
-  const opts = { root: path.join(tmp, 'empty'), cacheDir, download: true, url: `${base}/mnist/`, md5: md5.mnist, onProgress: (_r: number, _t: number | undefined, f: string) => progress.add(f) };
+  const opts = {
+    root: path.join(tmp, 'empty'),
+    cacheDir,
+    download: true,
+    url: `${base}/mnist/`,
+    md5: md5.mnist,
+    onProgress: (_r: number, _t: number | undefined, f: string) => progress.add(f),
+  };
   const train = await MNIST.load(opts);
   expect(train).toBeInstanceOf(MNIST);
   expect(train.length).toBe(12);
@@ -106,7 +116,9 @@ test('SIMDNET_MNIST_URL, SIMDNET_FASHION_MNIST_URL and SIMDNET_CACHE_DIR apply w
     expect((await FashionMNIST.load({ download: true, md5: md5.fashion })).length).toBe(8);
     expect(hits).toHaveLength(4);
     process.env.SIMDNET_MNIST_URL = 'not a url';
-    await expect(MNIST.load({ download: true, md5: md5.mnist, train: false })).rejects.toThrow(/SIMDNET_MNIST_URL is not a valid URL/);
+    await expect(MNIST.load({ download: true, md5: md5.mnist, train: false })).rejects.toThrow(
+      /SIMDNET_MNIST_URL is not a valid URL/,
+    );
     // An env var is only checked when a download needs it.
     expect((await MNIST.load({ download: true, md5: md5.mnist })).length).toBe(12);
   } finally {
@@ -116,13 +128,23 @@ test('SIMDNET_MNIST_URL, SIMDNET_FASHION_MNIST_URL and SIMDNET_CACHE_DIR apply w
 
 test('root with data makes no request, even with download', async () => {
   writeTinyMnist(path.join(tmp, 'data'), { train: 3 });
-  const ds = await MNIST.load({ root: path.join(tmp, 'data'), download: true, url: `${base}/mnist/`, cacheDir: path.join(tmp, 'c') });
+  const ds = await MNIST.load({
+    root: path.join(tmp, 'data'),
+    download: true,
+    url: `${base}/mnist/`,
+    cacheDir: path.join(tmp, 'c'),
+  });
   expect(ds.length).toBe(3);
   expect(hits).toHaveLength(0);
 });
 
 test.each([
-  ['the official md5s (the test files differ)', `/mnist/`, undefined, /md5 mismatch: expected f68b3c2dcbeaaa9fbdd348bbdeb94873/],
+  [
+    'the official md5s (the test files differ)',
+    `/mnist/`,
+    undefined,
+    /md5 mismatch: expected f68b3c2dcbeaaa9fbdd348bbdeb94873/,
+  ],
   ['a changed byte', `/flip/`, md5.mnist, /md5 mismatch/],
   ['a cut connection', `/half/`, md5.mnist, /connection|aborted|closed/],
   ['HTTP 404', `/nothing/`, md5.mnist, /HTTP 404/],

@@ -6,7 +6,14 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { FileFormatError } from '../../lib/errors';
 import {
-  FASHION_MNIST_CLASSES, FASHION_MNIST_MEAN, FASHION_MNIST_STD, FashionMNIST, MNIST, MNIST_CLASSES, MNIST_MEAN, MNIST_STD,
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_MEAN,
+  FASHION_MNIST_STD,
+  FashionMNIST,
+  MNIST,
+  MNIST_CLASSES,
+  MNIST_MEAN,
+  MNIST_STD,
 } from '../../lib/data';
 import { encodeIdx, writeTinyMnist } from './idx-fixture';
 
@@ -43,10 +50,14 @@ describe('reading', () => {
       expect([...Array(6).keys()].map((i) => test.get(i).label)).toEqual([3, 4, 5, 6, 7, 8]);
     }
     expect(new MNIST({ root: roots[3] }).files).toEqual(
-      ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'].map((f) => path.join(tmp, 'torchvision', 'MNIST', 'raw', f)),
+      ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'].map((f) =>
+        path.join(tmp, 'torchvision', 'MNIST', 'raw', f),
+      ),
     );
     // FashionMNIST looks in FashionMNIST/raw/, not MNIST/raw/.
-    expect(() => new FashionMNIST({ root: roots[3] })).toThrow(/no FashionMNIST training data found .*FashionMNIST\/raw/);
+    expect(() => new FashionMNIST({ root: roots[3] })).toThrow(
+      /no FashionMNIST training data found .*FashionMNIST\/raw/,
+    );
     writeTinyMnist(path.join(tmp, 'torchvision', 'FashionMNIST', 'raw'), { seed: 5 });
     expect(new FashionMNIST({ root: roots[3] }).length).toBe(12);
   });
@@ -64,7 +75,18 @@ describe('reading', () => {
     const f = new FashionMNIST({ root: tmp, train: false });
     expect(m.classes).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     expect(MNIST_CLASSES).toBe(m.classes);
-    expect(f.classes).toEqual(['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
+    expect(f.classes).toEqual([
+      'T-shirt/top',
+      'Trouser',
+      'Pullover',
+      'Dress',
+      'Coat',
+      'Sandal',
+      'Shirt',
+      'Sneaker',
+      'Bag',
+      'Ankle boot',
+    ]);
     expect(FASHION_MNIST_CLASSES).toBe(f.classes);
     expect(f).toBeInstanceOf(MNIST);
     expect(f.sampleShape).toEqual([1, 28, 28]);
@@ -73,7 +95,12 @@ describe('reading', () => {
   });
 
   test('pixels: x/255 then (x - mean) / std with each dataset’s constants, exactly, in get and getBatch', () => {
-    expect([MNIST_MEAN, MNIST_STD, FASHION_MNIST_MEAN, FASHION_MNIST_STD]).toEqual([[0.1307], [0.3081], [0.286], [0.353]]);
+    expect([MNIST_MEAN, MNIST_STD, FASHION_MNIST_MEAN, FASHION_MNIST_STD]).toEqual([
+      [0.1307],
+      [0.3081],
+      [0.286],
+      [0.353],
+    ]);
     // Image 1 holds every byte value: pixel k = (k * 3) % 256 covers 0..255 over 784 pixels.
     const pixels = Uint8Array.from({ length: 2 * 784 }, (_, k) => (k < 784 ? 0 : ((k - 784) * 3) % 256));
     fs.writeFileSync(path.join(tmp, 'train-images-idx3-ubyte'), encodeIdx([2, 28, 28], pixels));
@@ -113,7 +140,9 @@ describe('reading', () => {
     expect(() => new MNIST({ root: tmp, train: 1 as unknown as boolean })).toThrow(TypeError);
     expect(() => new MNIST({ root: tmp, batchSize: 3 } as object)).toThrow(/MNIST: unknown option "batchSize"/);
     expect(() => new MNIST({ root: tmp, md5: { 'train-images-idx3-ubyte.gz': 'abc' } })).toThrow(RangeError);
-    expect(() => new MNIST({ root: tmp, md5: { 'train-images.gz': '0'.repeat(32) } })).toThrow(/unknown file "train-images.gz"/);
+    expect(() => new MNIST({ root: tmp, md5: { 'train-images.gz': '0'.repeat(32) } })).toThrow(
+      /unknown file "train-images.gz"/,
+    );
     expect(() => new MNIST({ root: tmp, md5: { constructor: '0'.repeat(32) } })).toThrow(/unknown file "constructor"/);
     expect(() => new MNIST({ root: tmp, url: 'ftp://x/' })).toThrow(TypeError);
     expect(() => new MNIST({ root: tmp, timeoutMs: 0 })).toThrow(RangeError);
@@ -134,7 +163,10 @@ describe('corrupt or missing data gives FileFormatError naming the file', () => 
   };
 
   test('no data, a missing split, and a file as root', () => {
-    expectError(tmp, /no MNIST training data found \(looked for train-images-idx3-ubyte\[\.gz\] and train-labels-idx1-ubyte\[\.gz\] in .*, raw, MNIST\/raw\); pass download: true/);
+    expectError(
+      tmp,
+      /no MNIST training data found \(looked for train-images-idx3-ubyte\[\.gz\] and train-labels-idx1-ubyte\[\.gz\] in .*, raw, MNIST\/raw\); pass download: true/,
+    );
     writeTinyMnist(tmp);
     fs.rmSync(path.join(tmp, 't10k-labels-idx1-ubyte'));
     expect(new MNIST({ root: tmp }).length).toBe(12);

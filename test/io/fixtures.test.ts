@@ -24,7 +24,10 @@ const LENET_PARAMS: Record<string, number[]> = {
 
 const allFinite = (t: Tensor) => t.data.every(Number.isFinite);
 const withPrefix = (tensors: Record<string, Tensor>, prefix: string) =>
-  Object.keys(tensors).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)).sort();
+  Object.keys(tensors)
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => k.slice(prefix.length))
+    .sort();
 
 describe('lenet.safetensors', () => {
   const t = lenet.tensors;
@@ -32,23 +35,32 @@ describe('lenet.safetensors', () => {
   test('holds exactly the documented tensors', () => {
     const names = Object.keys(LENET_PARAMS);
     const expected = [
-      'input', 'targets', 'logits', 'loss', 'grad.input', 'adam3_losses', 'adam3wd_losses',
+      'input',
+      'targets',
+      'logits',
+      'loss',
+      'grad.input',
+      'adam3_losses',
+      'adam3wd_losses',
       ...['init.', 'grad.', 'adam3.', 'adam3wd.'].flatMap((p) => names.map((n) => p + n)),
     ];
     expect(Object.keys(t).sort()).toEqual(expected.sort());
   });
 
-  test.each(['init.', 'grad.', 'adam3.', 'adam3wd.'])('%s* has every LeNet parameter with PyTorch layout, 62006 values', (prefix) => {
-    const extra = prefix === 'grad.' ? ['input'] : []; // grad.input is the gradient of the batch, not a parameter's
-    expect(withPrefix(t, prefix)).toEqual([...Object.keys(LENET_PARAMS), ...extra].sort());
-    let total = 0;
-    for (const [name, shape] of Object.entries(LENET_PARAMS)) {
-      expect(t[prefix + name].shape).toEqual(shape);
-      expect(allFinite(t[prefix + name])).toBe(true);
-      total += t[prefix + name].size;
-    }
-    expect(total).toBe(62006);
-  });
+  test.each(['init.', 'grad.', 'adam3.', 'adam3wd.'])(
+    '%s* has every LeNet parameter with PyTorch layout, 62006 values',
+    (prefix) => {
+      const extra = prefix === 'grad.' ? ['input'] : []; // grad.input is the gradient of the batch, not a parameter's
+      expect(withPrefix(t, prefix)).toEqual([...Object.keys(LENET_PARAMS), ...extra].sort());
+      let total = 0;
+      for (const [name, shape] of Object.entries(LENET_PARAMS)) {
+        expect(t[prefix + name].shape).toEqual(shape);
+        expect(allFinite(t[prefix + name])).toBe(true);
+        total += t[prefix + name].size;
+      }
+      expect(total).toBe(62006);
+    },
+  );
 
   test('batch, targets, logits and loss have the documented shapes and values', () => {
     expect(t.input.shape).toEqual([4, 3, 32, 32]);
@@ -82,16 +94,35 @@ describe('layers.safetensors', () => {
   const t = layers.tensors;
   const cases: Record<string, Record<string, number[]>> = {
     conv_s2p1: {
-      input: [2, 3, 7, 9], weight: [4, 3, 3, 3], bias: [4], output: [2, 4, 4, 5],
-      dout: [2, 4, 4, 5], dinput: [2, 3, 7, 9], dweight: [4, 3, 3, 3], dbias: [4],
+      input: [2, 3, 7, 9],
+      weight: [4, 3, 3, 3],
+      bias: [4],
+      output: [2, 4, 4, 5],
+      dout: [2, 4, 4, 5],
+      dinput: [2, 3, 7, 9],
+      dweight: [4, 3, 3, 3],
+      dbias: [4],
     },
     conv_nobias: {
-      input: [2, 2, 6, 5], weight: [3, 2, 3, 3], output: [2, 3, 4, 3],
-      dout: [2, 3, 4, 3], dinput: [2, 2, 6, 5], dweight: [3, 2, 3, 3],
+      input: [2, 2, 6, 5],
+      weight: [3, 2, 3, 3],
+      output: [2, 3, 4, 3],
+      dout: [2, 3, 4, 3],
+      dinput: [2, 2, 6, 5],
+      dweight: [3, 2, 3, 3],
     },
     maxpool_k3s2p1: { input: [2, 3, 7, 9], output: [2, 3, 4, 5], dout: [2, 3, 4, 5], dinput: [2, 3, 7, 9] },
     maxpool_2x2_5x5: { input: [2, 3, 5, 5], output: [2, 3, 2, 2], dout: [2, 3, 2, 2], dinput: [2, 3, 5, 5] },
-    linear: { input: [3, 5], weight: [7, 5], bias: [7], output: [3, 7], dout: [3, 7], dinput: [3, 5], dweight: [7, 5], dbias: [7] },
+    linear: {
+      input: [3, 5],
+      weight: [7, 5],
+      bias: [7],
+      output: [3, 7],
+      dout: [3, 7],
+      dinput: [3, 5],
+      dweight: [7, 5],
+      dbias: [7],
+    },
     relu: { input: [2, 3, 4, 5], output: [2, 3, 4, 5], dout: [2, 3, 4, 5], dinput: [2, 3, 4, 5] },
     cross_entropy: { logits: [5, 7], targets: [5], loss: [1], dlogits: [5, 7] },
   };
@@ -124,12 +155,16 @@ describe('layers.safetensors', () => {
   test('cross-entropy targets are class indices and dlogits rows sum to ~0', () => {
     expect(t['cross_entropy.targets'].data.every((v) => Number.isInteger(v) && v >= 0 && v < 7)).toBe(true);
     const g = t['cross_entropy.dlogits'].data;
-    for (let r = 0; r < 5; r++) expect(Math.abs(g.slice(7 * r, 7 * r + 7).reduce((a, b) => a + b, 0))).toBeLessThan(1e-6);
+    for (let r = 0; r < 5; r++)
+      expect(Math.abs(g.slice(7 * r, 7 * r + 7).reduce((a, b) => a + b, 0))).toBeLessThan(1e-6);
   });
 });
 
 test('simdnet re-encodes both fixtures to the same bytes as the Python writer', () => {
-  for (const [name, contents] of [['lenet', lenet], ['layers', layers]] as const) {
+  for (const [name, contents] of [
+    ['lenet', lenet],
+    ['layers', layers],
+  ] as const) {
     const bytes = fs.readFileSync(path.join(FIXTURES, `${name}.safetensors`));
     expect(encodeSafetensors(contents.tensors, contents.metadata).equals(bytes)).toBe(true);
   }

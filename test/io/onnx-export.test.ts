@@ -44,11 +44,22 @@ interface OrtRun {
 function runOrt(file: string, inputs: Tensor[]): OrtRun {
   const request = {
     model: file,
-    inputs: inputs.map((t) => ({ dims: t.shape, data: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64') })),
+    inputs: inputs.map((t) => ({
+      dims: t.shape,
+      data: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64'),
+    })),
   };
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'ort-run.js')], { input: JSON.stringify(request), encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'ort-run.js')], {
+    input: JSON.stringify(request),
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   if (r.status !== 0) throw new Error(`ort-run.js failed (${r.status}): ${r.stderr}`);
-  const out = JSON.parse(r.stdout) as { inputNames: string[]; outputNames: string[]; outputs: { dims: number[]; data: string }[] };
+  const out = JSON.parse(r.stdout) as {
+    inputNames: string[];
+    outputNames: string[];
+    outputs: { dims: number[]; data: string }[];
+  };
   return {
     ...out,
     outputs: out.outputs.map(({ dims, data }) => {
@@ -149,7 +160,6 @@ test('LeNetBN after training steps (non-trivial running statistics), in eval mod
   expect(diffs.LeNetBN).toBeLessThanOrEqual(TOL);
 });
 
-
 test('a Sequential of every supported layer (non-default options) matches within 1e-5', async () => {
   manualSeed(4);
   const model = everyLayer();
@@ -216,7 +226,12 @@ describe('the layers of custom models: LeakyReLU, Sigmoid, Tanh, Softmax, LogSof
     ['AdaptiveAvgPool2d([null, 2])', () => new AdaptiveAvgPool2d({ outputSize: [null, 2] }), [2, 3, 4], 1],
     ['AdaptiveAvgPool2d(identity)', () => new AdaptiveAvgPool2d([5, 7]), [2, 5, 7], 1],
     ['Conv1d', () => new Conv1d({ inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1 }), [2, 9], 1],
-    ['Conv1d(depthwise, strided, dilated)', () => new Conv1d({ inChannels: 3, outChannels: 6, kernelSize: 4, stride: 3, padding: 3, dilation: 2, groups: 3 }), [3, 17], 1],
+    [
+      'Conv1d(depthwise, strided, dilated)',
+      () => new Conv1d({ inChannels: 3, outChannels: 6, kernelSize: 4, stride: 3, padding: 3, dilation: 2, groups: 3 }),
+      [3, 17],
+      1,
+    ],
     ['BatchNorm1d([N, C, L])', batchNorm1d, [3, 6], 2],
   ])('%s alone matches within 1e-5', (name, make, shape, scale) => {
     manualSeed(13);
@@ -229,20 +244,50 @@ describe('the layers of custom models: LeakyReLU, Sigmoid, Tanh, Softmax, LogSof
   test('the nodes: LeakyRelu alpha, axis as the dim, AdaptiveAvgPool2d as AveragePool or GlobalAveragePool, 1-d Conv attributes', () => {
     manualSeed(14);
     const attrs = (g: DecodedGraph, name: string): Record<string, unknown> =>
-      Object.fromEntries(g.node.find((n) => n.name === name)!.attribute.map((a) => [a.name, a.ints ? a.ints.map(Number) : a.f ?? Number(a.i)]));
+      Object.fromEntries(
+        g.node
+          .find((n) => n.name === name)!
+          .attribute.map((a) => [a.name, a.ints ? a.ints.map(Number) : (a.f ?? Number(a.i))]),
+      );
     const g = buildOnnxModel(activations(), [2, 3, 12, 10]).graph as unknown as DecodedGraph;
-    expect(g.node.map((n) => n.opType)).toEqual(['Conv', 'LeakyRelu', 'AveragePool', 'Softmax', 'Tanh', 'AveragePool', 'Sigmoid', 'GlobalAveragePool', 'Flatten', 'Gemm', 'LogSoftmax']);
+    expect(g.node.map((n) => n.opType)).toEqual([
+      'Conv',
+      'LeakyRelu',
+      'AveragePool',
+      'Softmax',
+      'Tanh',
+      'AveragePool',
+      'Sigmoid',
+      'GlobalAveragePool',
+      'Flatten',
+      'Gemm',
+      'LogSoftmax',
+    ]);
     expect(attrs(g, 'lrelu').alpha).toBeCloseTo(0.2, 7);
     expect(g.node.find((n) => n.name === 'lrelu')!.attribute[0].type).toBe(onnx.AttributeProto.AttributeType.FLOAT);
     expect(attrs(g, 'pool')).toEqual({ kernel_shape: [3, 2], strides: [3, 2], pads: [0, 0, 0, 0] });
     expect(attrs(g, 'rows')).toEqual({ kernel_shape: [1, 5], strides: [1, 5], pads: [0, 0, 0, 0] });
     expect(attrs(g, 'gap')).toEqual({});
     expect([attrs(g, 'soft'), attrs(g, 'logp')]).toEqual([{ axis: 1 }, { axis: -1 }]);
-    const slope2 = buildOnnxModel(new Sequential(new LeakyReLU({ negativeSlope: 2 })), [1, 3]).graph as unknown as DecodedGraph;
-    expect(slope2.node[0].attribute).toMatchObject([{ name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 2 }]);
+    const slope2 = buildOnnxModel(new Sequential(new LeakyReLU({ negativeSlope: 2 })), [1, 3])
+      .graph as unknown as DecodedGraph;
+    expect(slope2.node[0].attribute).toMatchObject([
+      { name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 2 },
+    ]);
 
     const c = buildOnnxModel(conv1dModel(), [1, 4, 20]).graph as unknown as DecodedGraph;
-    expect(c.node.map((n) => n.opType)).toEqual(['Conv', 'BatchNormalization', 'LeakyRelu', 'Conv', 'Softmax', 'Tanh', 'Flatten', 'Gemm', 'BatchNormalization', 'Softmax']);
+    expect(c.node.map((n) => n.opType)).toEqual([
+      'Conv',
+      'BatchNormalization',
+      'LeakyRelu',
+      'Conv',
+      'Softmax',
+      'Tanh',
+      'Flatten',
+      'Gemm',
+      'BatchNormalization',
+      'Softmax',
+    ]);
     expect(attrs(c, 'conv1')).toEqual({ kernel_shape: [3], strides: [2], pads: [2, 2], dilations: [2], group: 2 });
     expect(attrs(c, 'conv2')).toEqual({ kernel_shape: [1], strides: [1], pads: [0, 0], dilations: [1], group: 1 });
     expect(c.node.find((n) => n.name === 'conv2')!.input).toEqual(['act.output', 'conv2.weight']);
@@ -254,10 +299,20 @@ describe('the layers of custom models: LeakyReLU, Sigmoid, Tanh, Softmax, LogSof
   });
 
   test('an AdaptiveAvgPool2d whose output does not divide the input is a RangeError naming the layer; other input sizes export', () => {
-    const model = new Sequential({ conv: new Conv2d({ inChannels: 2, outChannels: 2, kernelSize: 1 }), pool: new AdaptiveAvgPool2d(3) });
-    expectErrorNamed(() => encodeOnnx(model, [1, 2, 7, 7]), 'RangeError',
-      /^exportOnnx: layer 'pool' \(AdaptiveAvgPool2d\) has output 3x3 for the input 7x7: ONNX has no adaptive pooling.*divides the input side/);
-    expectErrorNamed(() => encodeOnnx(model, [1, 2, 2, 2]), 'RangeError', /layer 'pool' \(AdaptiveAvgPool2d\) has output 3x3 for the input 2x2/);
+    const model = new Sequential({
+      conv: new Conv2d({ inChannels: 2, outChannels: 2, kernelSize: 1 }),
+      pool: new AdaptiveAvgPool2d(3),
+    });
+    expectErrorNamed(
+      () => encodeOnnx(model, [1, 2, 7, 7]),
+      'RangeError',
+      /^exportOnnx: layer 'pool' \(AdaptiveAvgPool2d\) has output 3x3 for the input 7x7: ONNX has no adaptive pooling.*divides the input side/,
+    );
+    expectErrorNamed(
+      () => encodeOnnx(model, [1, 2, 2, 2]),
+      'RangeError',
+      /layer 'pool' \(AdaptiveAvgPool2d\) has output 3x3 for the input 2x2/,
+    );
     const rows = new Sequential({ pool: new AdaptiveAvgPool2d({ outputSize: [null, 4] }) });
     expectErrorNamed(() => encodeOnnx(rows, [1, 1, 5, 6]), 'RangeError', /has output 5x4 for the input 5x6/);
     expect(() => encodeOnnx(model, [1, 2, 9, 6])).not.toThrow();
@@ -268,8 +323,15 @@ describe('the layers of custom models: LeakyReLU, Sigmoid, Tanh, Softmax, LogSof
   });
 
   test('Softmax or LogSoftmax over the batch dimension is a TypeError naming the layer', () => {
-    for (const [layer, dim] of [[new Softmax({ dim: 0 }), 0], [new LogSoftmax({ dim: -2 }), -2]] as const) {
-      expectErrorNamed(() => encodeOnnx(new Sequential({ sm: layer }), [1, 4]), 'TypeError', new RegExp(`layer 'sm' \\(${layer.constructor.name}\\) has dim ${dim}, the batch dimension`));
+    for (const [layer, dim] of [
+      [new Softmax({ dim: 0 }), 0],
+      [new LogSoftmax({ dim: -2 }), -2],
+    ] as const) {
+      expectErrorNamed(
+        () => encodeOnnx(new Sequential({ sm: layer }), [1, 4]),
+        'TypeError',
+        new RegExp(`layer 'sm' \\(${layer.constructor.name}\\) has dim ${dim}, the batch dimension`),
+      );
     }
   });
 });
@@ -284,8 +346,20 @@ test('the ModelProto: opset 13, IR 7, dynamic batch, state-dict initializer name
   expect(m.producerName).toBe('simdnet');
   const g = m.graph as unknown as DecodedGraph;
   expect(g.node.map((n) => n.opType)).toEqual([
-    'Conv', 'BatchNormalization', 'Relu', 'MaxPool', 'Conv', 'BatchNormalization', 'Relu', 'MaxPool',
-    'Flatten', 'Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm',
+    'Conv',
+    'BatchNormalization',
+    'Relu',
+    'MaxPool',
+    'Conv',
+    'BatchNormalization',
+    'Relu',
+    'MaxPool',
+    'Flatten',
+    'Gemm',
+    'Relu',
+    'Gemm',
+    'Relu',
+    'Gemm',
   ]);
   expect(g.initializer.map((t) => t.name).sort()).toEqual(
     Object.keys(model.stateDict())
@@ -298,7 +372,9 @@ test('the ModelProto: opset 13, IR 7, dynamic batch, state-dict initializer name
   expect(g.output[0].type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 10]);
   const conv1 = g.initializer.find((t) => t.name === 'conv1.weight')!;
   expect(conv1.dims.map(Number)).toEqual([6, 3, 5, 5]);
-  expect(Array.from(new Float32Array(Uint8Array.from(conv1.rawData).buffer))).toEqual(Array.from(model.stateDict()['conv1.weight'].data));
+  expect(Array.from(new Float32Array(Uint8Array.from(conv1.rawData).buffer))).toEqual(
+    Array.from(model.stateDict()['conv1.weight'].data),
+  );
   const gemm = g.node.find((n) => n.opType === 'Gemm')!;
   expect(Number(gemm.attribute.find((a) => a.name === 'transB')!.i)).toBe(1);
   const bn = g.node.find((n) => n.opType === 'BatchNormalization')!;
@@ -328,7 +404,10 @@ class Square extends Module {
   }
 
   forwardWith(input: Tensor): Tensor {
-    return new Tensor(input.data.map((v) => v * v), input.shape);
+    return new Tensor(
+      input.data.map((v) => v * v),
+      input.shape,
+    );
   }
 
   backwardWith(): Tensor | null {
@@ -338,11 +417,19 @@ class Square extends Module {
 
 test('unsupported layers throw a TypeError naming the layer', () => {
   const model = new Sequential({ fc: new Linear({ inFeatures: 4, outFeatures: 4 }), act: new Square() });
-  expectErrorNamed(() => encodeOnnx(model, [1, 4]), 'TypeError', /layer 'act' \(Square\) is not supported by the ONNX exporter \(supported: Conv1d, .*LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax/);
+  expectErrorNamed(
+    () => encodeOnnx(model, [1, 4]),
+    'TypeError',
+    /layer 'act' \(Square\) is not supported by the ONNX exporter \(supported: Conv1d, .*LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax/,
+  );
   const nested = new Sequential({ block: new Sequential(new Square()) });
   expectErrorNamed(() => encodeOnnx(nested, [1, 4]), 'TypeError', /layer 'block\.0' \(Square\)/);
   const noStats = new Sequential({ bn: new BatchNorm2d({ numFeatures: 2, trackRunningStats: false }) });
-  expectErrorNamed(() => encodeOnnx(noStats, [1, 2, 3, 3]), 'TypeError', /layer 'bn' \(BatchNorm2d\).*running statistics/);
+  expectErrorNamed(
+    () => encodeOnnx(noStats, [1, 2, 3, 3]),
+    'TypeError',
+    /layer 'bn' \(BatchNorm2d\).*running statistics/,
+  );
   const divisor = new Sequential({ pool: new AvgPool2d({ kernelSize: 2, divisorOverride: 3 }) });
   expectErrorNamed(() => encodeOnnx(divisor, [1, 1, 4, 4]), 'TypeError', /layer 'pool' \(AvgPool2d\).*divisorOverride/);
   const batchFlat = new Sequential({ flat: new Flatten({ startDim: 0 }) });
@@ -361,7 +448,11 @@ test('bad model, shape and path arguments', () => {
   expect(() => encodeOnnx(model, [1, 1, 32, 32])).toThrow(/channels|Conv2d/);
   expectErrorNamed(() => exportOnnx(model, [1, 3, 32, 32], ''), 'TypeError', /path must be a non-empty string/);
   for (const metadata of ['x', { n: 10 }, [1]]) {
-    expectErrorNamed(() => encodeOnnx(model, [1, 3, 32, 32], { metadata: metadata as unknown as Record<string, string> }), 'TypeError', /options.metadata must be an object of strings/);
+    expectErrorNamed(
+      () => encodeOnnx(model, [1, 3, 32, 32], { metadata: metadata as unknown as Record<string, string> }),
+      'TypeError',
+      /options.metadata must be an object of strings/,
+    );
   }
   expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 });

@@ -32,11 +32,12 @@ const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simdnet-onnx-import-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-
 const diffs: Record<string, number> = {};
 afterAll(() => {
   // The final report quotes these.
-  console.log(`ONNX import max |imported - original| (round trips vs predict, fixtures vs PyTorch): ${JSON.stringify(diffs)}`);
+  console.log(
+    `ONNX import max |imported - original| (round trips vs predict, fixtures vs PyTorch): ${JSON.stringify(diffs)}`,
+  );
 });
 
 /** A few SGD steps in training mode (moving weights and BatchNorm's running statistics), then eval mode. */
@@ -48,7 +49,10 @@ function trainSteps(model: Module, imageShape: number[], steps: number, numClass
     const x = randomTensor([8, ...imageShape], 200 + s, 2);
     for (let i = 0; i < x.data.length; i++) x.data[i] += 0.5;
     opt.zeroGrad();
-    lossFn.forward(model.forward(x), Int32Array.from({ length: 8 }, (_, i) => (i * 3 + s) % numClasses));
+    lossFn.forward(
+      model.forward(x),
+      Int32Array.from({ length: 8 }, (_, i) => (i * 3 + s) % numClasses),
+    );
     model.backward(lossFn.backward());
     opt.step();
   }
@@ -72,10 +76,10 @@ function roundTrip(model: Module, imageShape: number[], seed: number): { diff: n
 /** The state dict without num_batches_tracked (not exported), as plain arrays. */
 function weights(model: Module): Record<string, number[]> {
   const out: Record<string, number[]> = {};
-  for (const [k, t] of Object.entries(model.stateDict())) if (!k.endsWith('num_batches_tracked')) out[k] = Array.from(t.data);
+  for (const [k, t] of Object.entries(model.stateDict()))
+    if (!k.endsWith('num_batches_tracked')) out[k] = Array.from(t.data);
   return out;
 }
-
 
 describe('export -> import round trips predict the same within 1e-6', () => {
   test('a Sequential of every exportable layer (trained, non-default options, nested block)', () => {
@@ -87,14 +91,37 @@ describe('export -> import round trips predict the same within 1e-6', () => {
     expect(diff).toBeLessThanOrEqual(1e-6);
     // Same state-dict names and values (the Dropout, exported as Identity, has no weights); the block nests again.
     expect(weights(imported)).toEqual(weights(model));
-    expect(imported.namedChildren().map(([n]) => n)).toEqual(['conv', 'bn', 'relu', 'pool', 'block', 'flat', 'fc1', 'bn1d', 'relu2', 'fc2']);
+    expect(imported.namedChildren().map(([n]) => n)).toEqual([
+      'conv',
+      'bn',
+      'relu',
+      'pool',
+      'block',
+      'flat',
+      'fc1',
+      'bn1d',
+      'relu2',
+      'fc2',
+    ]);
     const block = imported.namedChildren()[4][1] as Sequential;
-    expect(block.namedChildren().map(([n, m]) => `${n}:${m.constructor.name}`)).toEqual(['0:Conv2d', '1:BatchNorm2d', '2:AvgPool2d', '3:AvgPool2d', '4:AvgPool2d']);
+    expect(block.namedChildren().map(([n, m]) => `${n}:${m.constructor.name}`)).toEqual([
+      '0:Conv2d',
+      '1:BatchNorm2d',
+      '2:AvgPool2d',
+      '3:AvgPool2d',
+      '4:AvgPool2d',
+    ]);
     expect((block.at(1) as BatchNorm2d).affine).toBe(false);
     expect((imported.at(1) as BatchNorm2d).eps).toBe(1e-3);
     expect((imported.at(1) as BatchNorm2d).momentum).toBe(0.1);
     const conv = imported.at(0) as Conv2d;
-    expect([conv.kernelSize, conv.stride, conv.padding, conv.dilation, conv.groups]).toEqual([[3, 2], [1, 2], [2, 1], [2, 1], 2]);
+    expect([conv.kernelSize, conv.stride, conv.padding, conv.dilation, conv.groups]).toEqual([
+      [3, 2],
+      [1, 2],
+      [2, 1],
+      [2, 1],
+      2,
+    ]);
   });
 
   test('activations and adaptive pools: the same layers back, AdaptiveAvgPool2d to a dividing size as AvgPool2d', () => {
@@ -106,13 +133,26 @@ describe('export -> import round trips predict the same within 1e-6', () => {
     expect(diff).toBeLessThanOrEqual(1e-6);
     expect(weights(imported)).toEqual(weights(model));
     expect(imported.namedChildren().map(([n, m]) => `${n}:${m.constructor.name}`)).toEqual([
-      'conv:Conv2d', 'lrelu:LeakyReLU', 'pool:AvgPool2d', 'soft:Softmax', 'tanh:Tanh', 'rows:AvgPool2d', 'sig:Sigmoid',
-      'gap:AdaptiveAvgPool2d', 'flat:Flatten', 'fc:Linear', 'logp:LogSoftmax',
+      'conv:Conv2d',
+      'lrelu:LeakyReLU',
+      'pool:AvgPool2d',
+      'soft:Softmax',
+      'tanh:Tanh',
+      'rows:AvgPool2d',
+      'sig:Sigmoid',
+      'gap:AdaptiveAvgPool2d',
+      'flat:Flatten',
+      'fc:Linear',
+      'logp:LogSoftmax',
     ]);
     expect((imported.at(1) as LeakyReLU).negativeSlope).toBe(0.2);
     expect([(imported.at(3) as Softmax).dim, (imported.at(10) as Softmax).dim]).toEqual([1, -1]);
     const pool = imported.at(2) as unknown as { kernelSize: number[]; stride: number[]; padding: number[] };
-    expect([pool.kernelSize, pool.stride, pool.padding]).toEqual([[3, 2], [3, 2], [0, 0]]);
+    expect([pool.kernelSize, pool.stride, pool.padding]).toEqual([
+      [3, 2],
+      [3, 2],
+      [0, 0],
+    ]);
   });
 
   test('a Conv1d model (trained; BatchNorm1d on [N, C, L] and [N, C]): Conv1d attributes, names and weights come back', () => {
@@ -124,11 +164,26 @@ describe('export -> import round trips predict the same within 1e-6', () => {
     expect(diff).toBeLessThanOrEqual(1e-6);
     expect(weights(imported)).toEqual(weights(model));
     expect(imported.namedChildren().map(([n, m]) => `${n}:${m.constructor.name}`)).toEqual([
-      'conv1:Conv1d', 'bn1:BatchNorm1d', 'act:LeakyReLU', 'conv2:Conv1d', 'soft:Softmax', 'tanh:Tanh', 'flat:Flatten', 'fc:Linear',
-      'bn2:BatchNorm1d', 'probs:Softmax',
+      'conv1:Conv1d',
+      'bn1:BatchNorm1d',
+      'act:LeakyReLU',
+      'conv2:Conv1d',
+      'soft:Softmax',
+      'tanh:Tanh',
+      'flat:Flatten',
+      'fc:Linear',
+      'bn2:BatchNorm1d',
+      'probs:Softmax',
     ]);
     const [c1, c2] = [imported.at(0) as Conv1d, imported.at(3) as Conv1d];
-    expect([c1.kernelSize, c1.stride, c1.padding, c1.dilation, c1.groups, c1.bias !== null]).toEqual([3, 2, 2, 2, 2, true]);
+    expect([c1.kernelSize, c1.stride, c1.padding, c1.dilation, c1.groups, c1.bias !== null]).toEqual([
+      3,
+      2,
+      2,
+      2,
+      2,
+      true,
+    ]);
     expect([c2.kernelSize, c2.stride, c2.padding, c2.dilation, c2.groups, c2.bias]).toEqual([1, 1, 0, 1, 1, null]);
     expect((imported.at(2) as LeakyReLU).negativeSlope).toBe(0.01);
     expect([(imported.at(8) as BatchNorm1d).eps, (imported.at(8) as BatchNorm1d).momentum]).toEqual([1e-3, 0.1]);
@@ -148,7 +203,10 @@ describe('export -> import round trips predict the same within 1e-6', () => {
     const { diff, imported } = roundTrip(model, [2, 6, 6], 50);
     diffs.flatten = diff;
     expect(diff).toBe(0);
-    expect([imported.at(1), imported.at(2)].map((f) => [(f as Flatten).startDim, (f as Flatten).endDim])).toEqual([[2, -1], [1, -1]]);
+    expect([imported.at(1), imported.at(2)].map((f) => [(f as Flatten).startDim, (f as Flatten).endDim])).toEqual([
+      [2, -1],
+      [1, -1],
+    ]);
   });
 
   test.each([
@@ -181,12 +239,20 @@ describe('export -> import round trips predict the same within 1e-6', () => {
     manualSeed(6);
     const model = new LeNet({ numClasses: 4 });
     const file = path.join(dir, 'meta.onnx');
-    exportOnnx(model, [1, 3, 32, 32], file, { metadata: { 'simdnet.dataset': 'cifar10', 'simdnet.num_classes': '4', note: 'héllo' } });
+    exportOnnx(model, [1, 3, 32, 32], file, {
+      metadata: { 'simdnet.dataset': 'cifar10', 'simdnet.num_classes': '4', note: 'héllo' },
+    });
     const before = defaultGenerator.getState();
     const r = importOnnx(file);
     expect(defaultGenerator.getState()).toEqual(before);
     expect(r.metadata).toEqual({ note: 'héllo', 'simdnet.dataset': 'cifar10', 'simdnet.num_classes': '4' });
-    expect(r).toMatchObject({ inputShape: [3, 32, 32], outputShape: [4], outputSize: 4, graphName: 'LeNet', opset: 13 });
+    expect(r).toMatchObject({
+      inputShape: [3, 32, 32],
+      outputShape: [4],
+      outputSize: 4,
+      graphName: 'LeNet',
+      opset: 13,
+    });
     expect(r.producer).toMatch(/^simdnet \d+\.\d+\.\d+/);
     expect(importOnnx(new Uint8Array(fs.readFileSync(file))).metadata['simdnet.num_classes']).toBe('4');
   });
@@ -196,10 +262,24 @@ describe("PyTorch's own ONNX exports (gen_onnx_fixture.py: torch.onnx.export, dy
   const refFile = readSafetensors(path.join(FIXTURES, 'onnx_pytorch.safetensors'));
   const ref = refFile.tensors;
 
-  test('the reference file: what the generator says it wrote, in the fixtures\' byte layout', () => {
+  test("the reference file: what the generator says it wrote, in the fixtures' byte layout", () => {
     expect(Object.keys(ref).sort()).toEqual(['lenet.input', 'lenet.logits', 'mix.input', 'mix.logits']);
-    expect([ref['lenet.input'].shape, ref['lenet.logits'].shape, ref['mix.input'].shape, ref['mix.logits'].shape]).toEqual([[4, 3, 32, 32], [4, 10], [3, 3, 16, 16], [3, 5]]);
-    expect(refFile.metadata).toMatchObject({ generator: 'test/fixtures/gen_onnx_fixture.py', seed: '0', torch: expect.stringMatching(/^2\./) });
+    expect([
+      ref['lenet.input'].shape,
+      ref['lenet.logits'].shape,
+      ref['mix.input'].shape,
+      ref['mix.logits'].shape,
+    ]).toEqual([
+      [4, 3, 32, 32],
+      [4, 10],
+      [3, 3, 16, 16],
+      [3, 5],
+    ]);
+    expect(refFile.metadata).toMatchObject({
+      generator: 'test/fixtures/gen_onnx_fixture.py',
+      seed: '0',
+      torch: expect.stringMatching(/^2\./),
+    });
     const bytes = fs.readFileSync(path.join(FIXTURES, 'onnx_pytorch.safetensors'));
     expect(encodeSafetensors(ref, refFile.metadata).equals(bytes)).toBe(true);
   });
@@ -212,8 +292,18 @@ describe("PyTorch's own ONNX exports (gen_onnx_fixture.py: torch.onnx.export, dy
     diffs.pytorchLeNet = maxDiff(logits.data, ref['lenet.logits'].data);
     expect(diffs.pytorchLeNet).toBeLessThanOrEqual(1e-5);
     expect(r.model.namedChildren().map(([n, m]) => `${n}:${m.constructor.name}`)).toEqual([
-      'conv1:Conv2d', 'Relu:ReLU', 'MaxPool:MaxPool2d', 'conv2:Conv2d', 'Relu_1:ReLU', 'MaxPool_1:MaxPool2d', 'Flatten:Flatten',
-      'fc1:Linear', 'Relu_2:ReLU', 'fc2:Linear', 'Relu_3:ReLU', 'fc3:Linear',
+      'conv1:Conv2d',
+      'Relu:ReLU',
+      'MaxPool:MaxPool2d',
+      'conv2:Conv2d',
+      'Relu_1:ReLU',
+      'MaxPool_1:MaxPool2d',
+      'Flatten:Flatten',
+      'fc1:Linear',
+      'Relu_2:ReLU',
+      'fc2:Linear',
+      'Relu_3:ReLU',
+      'fc3:Linear',
     ]);
     // The same state-dict names as PyTorch's, so simdnet's LeNet loads the imported weights directly.
     const lenet = new LeNet();
@@ -227,9 +317,24 @@ describe("PyTorch's own ONNX exports (gen_onnx_fixture.py: torch.onnx.export, dy
     diffs.pytorchMix = maxDiff(r.model.predict(ref['mix.input']).data, ref['mix.logits'].data);
     expect(diffs.pytorchMix).toBeLessThanOrEqual(1e-5);
     expect(r.model.namedChildren().map(([n, m]) => `${n}:${m.constructor.name}`)).toEqual([
-      'conv1:Conv2d', 'LeakyRelu:LeakyReLU', 'pool1:AvgPool2d', 'bn1:BatchNorm2d', 'conv2:Conv2d', 'Tanh:Tanh', 'pool2:MaxPool2d',
-      'MaxPool:MaxPool2d', 'conv3:Conv2d', 'Relu:ReLU', 'gap:AdaptiveAvgPool2d', 'Reshape:Flatten', 'fc1:Linear', 'Sigmoid:Sigmoid',
-      'MatMul:Linear', 'Relu_1:ReLU', 'fc3:Linear', 'LogSoftmax:LogSoftmax',
+      'conv1:Conv2d',
+      'LeakyRelu:LeakyReLU',
+      'pool1:AvgPool2d',
+      'bn1:BatchNorm2d',
+      'conv2:Conv2d',
+      'Tanh:Tanh',
+      'pool2:MaxPool2d',
+      'MaxPool:MaxPool2d',
+      'conv3:Conv2d',
+      'Relu:ReLU',
+      'gap:AdaptiveAvgPool2d',
+      'Reshape:Flatten',
+      'fc1:Linear',
+      'Sigmoid:Sigmoid',
+      'MatMul:Linear',
+      'Relu_1:ReLU',
+      'fc3:Linear',
+      'LogSoftmax:LogSoftmax',
     ]);
     // ONNX's momentum 0.9 and epsilon stored as float32 read back as PyTorch's 0.1 and 1e-3.
     const bn = r.model.at(3) as BatchNorm2d;
@@ -249,7 +354,10 @@ describe("PyTorch's own ONNX exports (gen_onnx_fixture.py: torch.onnx.export, dy
 test('the decoded ModelProto of an export carries its metadata_props in key order', () => {
   manualSeed(7);
   const bytes = encodeOnnx(new LeNet(), [1, 3, 32, 32], { metadata: { b: '2', a: '1' } });
-  expect(onnx.ModelProto.decode(bytes).metadataProps.map((p) => [p.key, p.value])).toEqual([['a', '1'], ['b', '2']]);
+  expect(onnx.ModelProto.decode(bytes).metadataProps.map((p) => [p.key, p.value])).toEqual([
+    ['a', '1'],
+    ['b', '2'],
+  ]);
 });
 
 describe('corrupt, truncated, empty or non-ONNX input: a FileFormatError naming the file, never another error', () => {
@@ -260,7 +368,8 @@ describe('corrupt, truncated, empty or non-ONNX input: a FileFormatError naming 
       return 'ok';
     } catch (err) {
       const e = err as Error;
-      if (e.name !== 'FileFormatError' || !e.message.startsWith(`${name}: `)) throw new Error(`${name}: expected a FileFormatError, got ${e.name}: ${e.message}`);
+      if (e.name !== 'FileFormatError' || !e.message.startsWith(`${name}: `))
+        throw new Error(`${name}: expected a FileFormatError, got ${e.name}: ${e.message}`, { cause: err });
       return e.name;
     }
   }
@@ -268,7 +377,9 @@ describe('corrupt, truncated, empty or non-ONNX input: a FileFormatError naming 
   test('an empty file, a text file, a safetensors file and a PNG signature', () => {
     const file = path.join(dir, 'empty.onnx');
     fs.writeFileSync(file, '');
-    expect(() => importOnnx(file)).toThrow(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the file is empty, not an ONNX model$`));
+    expect(() => importOnnx(file)).toThrow(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the file is empty, not an ONNX model$`),
+    );
     const samples: [string, Uint8Array][] = [
       ['text', Buffer.from('this is not a model\n')],
       ['safetensors', fs.readFileSync(path.join(FIXTURES, 'onnx_pytorch.safetensors'))],
@@ -278,17 +389,20 @@ describe('corrupt, truncated, empty or non-ONNX input: a FileFormatError naming 
     for (const [name, bytes] of samples) {
       expect(outcome(bytes, name)).toBe('FileFormatError');
     }
-    expect(() => importOnnx(Buffer.from('this is not a model\n'), { name: 'text' })).toThrow(/^text: (not an ONNX model, or truncated|no ir_version)/);
+    expect(() => importOnnx(Buffer.from('this is not a model\n'), { name: 'text' })).toThrow(
+      /^text: (not an ONNX model, or truncated|no ir_version)/,
+    );
   });
 
-  test('truncated at every offset of a small model and at 400 offsets of PyTorch\'s LeNet', () => {
+  test("truncated at every offset of a small model and at 400 offsets of PyTorch's LeNet", () => {
     manualSeed(8);
     const small = encodeOnnx(everyLayer(), [1, 4, 11, 13]);
     const lenet = fs.readFileSync(path.join(FIXTURES, 'onnx_lenet.onnx'));
     const cuts: [Uint8Array, number][] = [];
     for (let n = 0; n < small.length; n++) cuts.push([small, n]);
     for (let k = 0; k < 400; k++) cuts.push([lenet, Math.floor((k * lenet.length) / 400)]);
-    for (const [bytes, n] of cuts) expect([n, outcome(bytes.subarray(0, n), `cut-${n}`)]).toEqual([n, 'FileFormatError']);
+    for (const [bytes, n] of cuts)
+      expect([n, outcome(bytes.subarray(0, n), `cut-${n}`)]).toEqual([n, 'FileFormatError']);
     expect(outcome(small, 'whole')).toBe('ok');
   });
 
@@ -316,7 +430,7 @@ describe('corrupt, truncated, empty or non-ONNX input: a FileFormatError naming 
     expect(seen.FileFormatError).toBeGreaterThan(100);
   });
 
-  test('a source that is not a path or bytes is a TypeError; a missing file is Node\'s ENOENT', () => {
+  test("a source that is not a path or bytes is a TypeError; a missing file is Node's ENOENT", () => {
     for (const bad of [42, null, undefined, {}, new Float32Array(4), new DataView(new ArrayBuffer(4))]) {
       expect(() => importOnnx(bad as unknown as Uint8Array)).toThrow(TypeError);
     }

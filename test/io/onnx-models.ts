@@ -19,7 +19,15 @@ import { Tanh } from '../../lib/modules/tanh';
 /** Every layer the exporter supports, with non-default options, including a nested Sequential. Input [N, 4, 11, 13]. */
 export function everyLayer(): Sequential {
   return new Sequential({
-    conv: new Conv2d({ inChannels: 4, outChannels: 8, kernelSize: [3, 2], stride: [1, 2], padding: [2, 1], dilation: [2, 1], groups: 2 }),
+    conv: new Conv2d({
+      inChannels: 4,
+      outChannels: 8,
+      kernelSize: [3, 2],
+      stride: [1, 2],
+      padding: [2, 1],
+      dilation: [2, 1],
+      groups: 2,
+    }),
     bn: new BatchNorm2d({ numFeatures: 8, eps: 1e-3 }),
     relu: new ReLU(),
     pool: new MaxPool2d({ kernelSize: 3, stride: 2, padding: 1, ceilMode: true }),

@@ -9,14 +9,20 @@ async function main() {
   let text = '';
   for await (const chunk of process.stdin) text += chunk;
   const req = JSON.parse(text);
-  const session = await ort.InferenceSession.create(req.model, { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled' });
+  const session = await ort.InferenceSession.create(req.model, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'disabled',
+  });
   const outputs = [];
   for (const { dims, data } of req.inputs) {
     const bytes = Buffer.from(data, 'base64');
     const x = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
     const result = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, dims) });
     const y = result[session.outputNames[0]];
-    outputs.push({ dims: y.dims, data: Buffer.from(y.data.buffer, y.data.byteOffset, y.data.byteLength).toString('base64') });
+    outputs.push({
+      dims: y.dims,
+      data: Buffer.from(y.data.buffer, y.data.byteOffset, y.data.byteLength).toString('base64'),
+    });
   }
   await session.release();
   process.stdout.write(JSON.stringify({ inputNames: session.inputNames, outputNames: session.outputNames, outputs }));

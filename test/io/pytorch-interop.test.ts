@@ -71,7 +71,7 @@ function headerDtypes(file: string): Record<string, string> {
 describe('PyTorch -> simdnet: state dicts saved by safetensors.torch.save_file', () => {
   const expected = readSafetensors(path.join(INTEROP, 'expected.safetensors')).tensors;
 
-  test.each(MODELS)('%s: strict load, then eval-mode logits equal PyTorch\'s', (name, build) => {
+  test.each(MODELS)("%s: strict load, then eval-mode logits equal PyTorch's", (name, build) => {
     const file = path.join(INTEROP, `${name}_torch.safetensors`);
     const model = build();
     model.loadStateDict(readSafetensors(file).tensors); // strict: every name and shape must match
@@ -81,7 +81,7 @@ describe('PyTorch -> simdnet: state dicts saved by safetensors.torch.save_file',
     expectAllClose(model.forward(input).data, expected[`${name}.logits`].data, ATOL, RTOL, `${name} forward logits`);
   });
 
-  test('the files are PyTorch\'s own: BatchNorm counters are I64, and every state-dict entry is there', () => {
+  test("the files are PyTorch's own: BatchNorm counters are I64, and every state-dict entry is there", () => {
     const dtypes = headerDtypes(path.join(INTEROP, 'lenetbn_torch.safetensors'));
     expect(dtypes['bn1.num_batches_tracked']).toBe('I64');
     expect(Object.keys(dtypes).sort()).toEqual(Object.keys(new LeNetBN().stateDict()).sort());
@@ -102,20 +102,29 @@ describeLive('simdnet -> PyTorch: load_state_dict(strict=True) of files simdnet 
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test.each(MODELS)('%s: PyTorch\'s eval-mode logits equal simdnet\'s after simdnet trained it', (name, build, shape, classes) => {
-    manualSeed(7);
-    const model = build();
-    trainALittle(model, shape, classes);
-    model.eval();
-    const input = randomTensor(shape, 11, 2);
-    const weights = path.join(dir, `${name}.safetensors`);
-    const inputs = path.join(dir, `${name}-input.safetensors`);
-    const out = path.join(dir, `${name}-logits.safetensors`);
-    saveSafetensors(weights, model.stateDict());
-    saveSafetensors(inputs, { input });
-    runPython((torch as { python: string }).python, [SCRIPT, 'logits', name, weights, inputs, out]);
-    expectAllClose(readSafetensors(out).tensors.logits.data, model.predict(input).data, ATOL, RTOL, `${name} logits in PyTorch`);
-  });
+  test.each(MODELS)(
+    "%s: PyTorch's eval-mode logits equal simdnet's after simdnet trained it",
+    (name, build, shape, classes) => {
+      manualSeed(7);
+      const model = build();
+      trainALittle(model, shape, classes);
+      model.eval();
+      const input = randomTensor(shape, 11, 2);
+      const weights = path.join(dir, `${name}.safetensors`);
+      const inputs = path.join(dir, `${name}-input.safetensors`);
+      const out = path.join(dir, `${name}-logits.safetensors`);
+      saveSafetensors(weights, model.stateDict());
+      saveSafetensors(inputs, { input });
+      runPython((torch as { python: string }).python, [SCRIPT, 'logits', name, weights, inputs, out]);
+      expectAllClose(
+        readSafetensors(out).tensors.logits.data,
+        model.predict(input).data,
+        ATOL,
+        RTOL,
+        `${name} logits in PyTorch`,
+      );
+    },
+  );
 });
 
 /** A few Adam steps on random batches in training mode, so weights and BatchNorm statistics leave their init. */

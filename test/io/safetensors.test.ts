@@ -25,7 +25,10 @@ afterEach(() => {
 
 const ramp = (shape: number[], start = 0) => {
   const n = shape.reduce((a, b) => a * b, 1);
-  return new Tensor(Float32Array.from({ length: n }, (_, i) => start + i * 0.5 - 1), shape);
+  return new Tensor(
+    Float32Array.from({ length: n }, (_, i) => start + i * 0.5 - 1),
+    shape,
+  );
 };
 
 /** A file from a header string (unpadded is fine) and raw data bytes; `declared` overrides N. */
@@ -146,33 +149,89 @@ describe('hostile or broken files give FileFormatError naming the file and the p
   const good = `{"a":${entry('F32', [2], 0, 8)},"b":${entry('F32', [1], 8, 12)}}`;
   const cases: [string, Buffer, RegExp][] = [
     ['too short', Buffer.from([1, 2, 3]), /too short/],
-    ['header length past the end', fileOf(good, f32(1, 2, 3), 1000n), /header length 1000 is larger than the \d+ bytes/],
+    [
+      'header length past the end',
+      fileOf(good, f32(1, 2, 3), 1000n),
+      /header length 1000 is larger than the \d+ bytes/,
+    ],
     ['header length 2^64-1', fileOf(good, f32(1, 2, 3), 2n ** 64n - 1n), /header length 18446744073709551615/],
     ['invalid UTF-8', fileOf('{"\xff":1}').fill(0xff, 10, 11), /not valid UTF-8/],
     ['not JSON', fileOf('{"a": nope}'), /not valid JSON/],
     ['JSON but not an object', fileOf('[1,2]'), /must be a JSON object/],
-    ['duplicate tensor name', fileOf(`{"a":${entry('F32', [1], 0, 4)},"a":${entry('F32', [1], 4, 8)}}`, f32(1, 2)), /key "a" twice/],
-    ['duplicate name written with an escape', fileOf(`{"a":${entry('F32', [1], 0, 4)},"\\u0061":${entry('F32', [1], 4, 8)}}`, f32(1, 2)), /key "a" twice/],
-    ['duplicate key inside an entry', fileOf(`{"a":{"dtype":"F32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, f32(1)), /key "dtype" twice/],
-    ['unknown key', fileOf(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"stride":[1]}}`, f32(1)), /tensor "a": unknown key "stride"/],
+    [
+      'duplicate tensor name',
+      fileOf(`{"a":${entry('F32', [1], 0, 4)},"a":${entry('F32', [1], 4, 8)}}`, f32(1, 2)),
+      /key "a" twice/,
+    ],
+    [
+      'duplicate name written with an escape',
+      fileOf(`{"a":${entry('F32', [1], 0, 4)},"\\u0061":${entry('F32', [1], 4, 8)}}`, f32(1, 2)),
+      /key "a" twice/,
+    ],
+    [
+      'duplicate key inside an entry',
+      fileOf(`{"a":{"dtype":"F32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, f32(1)),
+      /key "dtype" twice/,
+    ],
+    [
+      'unknown key',
+      fileOf(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"stride":[1]}}`, f32(1)),
+      /tensor "a": unknown key "stride"/,
+    ],
     ['missing key', fileOf(`{"a":{"dtype":"F32","shape":[1]}}`, f32(1)), /tensor "a": missing "data_offsets"/],
     ['entry not an object', fileOf(`{"a":[1]}`), /tensor "a": header entry must be an object/],
     ['unknown dtype', fileOf(`{"a":${entry('F31', [1], 0, 4)}}`, f32(1)), /tensor "a": unknown dtype "F31"/],
     ['F16', fileOf(`{"h":${entry('F16', [2], 0, 4)}}`, [0, 60, 0, 60]), /tensor "h" has dtype F16/],
-    ['I64 beyond 2^24', fileOf(`{"t":${entry('I64', [1], 0, 8)}}`, new Uint8Array(new BigInt64Array([2n ** 40n]).buffer)), /tensor "t" has I64 values beyond 2\^24/],
-    ['negative dim', fileOf(`{"a":${entry('F32', [-1, 2], 0, 8)}}`, f32(1, 2)), /tensor "a": shape\[0\] is -1, expected an integer >= 0/],
+    [
+      'I64 beyond 2^24',
+      fileOf(`{"t":${entry('I64', [1], 0, 8)}}`, new Uint8Array(new BigInt64Array([2n ** 40n]).buffer)),
+      /tensor "t" has I64 values beyond 2\^24/,
+    ],
+    [
+      'negative dim',
+      fileOf(`{"a":${entry('F32', [-1, 2], 0, 8)}}`, f32(1, 2)),
+      /tensor "a": shape\[0\] is -1, expected an integer >= 0/,
+    ],
     ['fractional dim', fileOf(`{"a":${entry('F32', [2, 0.5], 0, 4)}}`, f32(1)), /shape\[1\] is 0.5/],
     ['string dim', fileOf(`{"a":${entry('F32', ['2'], 0, 8)}}`, f32(1, 2)), /shape\[0\] is "2"/],
-    ['shape not an array', fileOf(`{"a":{"dtype":"F32","shape":2,"data_offsets":[0,8]}}`, f32(1, 2)), /shape must be an array/],
-    ['offsets out of range', fileOf(`{"a":${entry('F32', [4], 0, 16)}}`, f32(1, 2)), /tensor "a": data_offsets \[0, 16\] are out of range: the data section has 8 bytes/],
+    [
+      'shape not an array',
+      fileOf(`{"a":{"dtype":"F32","shape":2,"data_offsets":[0,8]}}`, f32(1, 2)),
+      /shape must be an array/,
+    ],
+    [
+      'offsets out of range',
+      fileOf(`{"a":${entry('F32', [4], 0, 16)}}`, f32(1, 2)),
+      /tensor "a": data_offsets \[0, 16\] are out of range: the data section has 8 bytes/,
+    ],
     ['negative offset', fileOf(`{"a":${entry('F32', [1], -4, 0)}}`, f32(1)), /data_offsets must be two integers >= 0/],
-    ['three offsets', fileOf(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}}`, f32(1)), /data_offsets must be two integers/],
+    [
+      'three offsets',
+      fileOf(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}}`, f32(1)),
+      /data_offsets must be two integers/,
+    ],
     ['offsets reversed', fileOf(`{"a":${entry('F32', [0], 4, 0)}}`, f32(1)), /end before they begin/],
-    ['offsets not matching shape*4', fileOf(`{"a":${entry('F32', [3], 0, 8)}}`, f32(1, 2)), /hold 8 bytes but F32 shape \[3\] needs 12/],
+    [
+      'offsets not matching shape*4',
+      fileOf(`{"a":${entry('F32', [3], 0, 8)}}`, f32(1, 2)),
+      /hold 8 bytes but F32 shape \[3\] needs 12/,
+    ],
     ['huge shape', fileOf(`{"a":${entry('F32', [2 ** 40, 2 ** 40], 0, 4)}}`, f32(1)), /needs \d/],
-    ['overlapping offsets', fileOf(`{"a":${entry('F32', [2], 0, 8)},"b":${entry('F32', [2], 4, 12)}}`, f32(1, 2, 3)), /tensor "b" data_offsets \[4, 12\] overlap tensor "a" \[0, 8\]/],
-    ['same offsets twice', fileOf(`{"a":${entry('F32', [1], 0, 4)},"b":${entry('F32', [1], 0, 4)}}`, f32(1)), /overlap/],
-    ['gap between tensors', fileOf(`{"a":${entry('F32', [1], 0, 4)},"b":${entry('F32', [1], 8, 12)}}`, f32(1, 2, 3)), /data bytes 4..8 belong to no tensor/],
+    [
+      'overlapping offsets',
+      fileOf(`{"a":${entry('F32', [2], 0, 8)},"b":${entry('F32', [2], 4, 12)}}`, f32(1, 2, 3)),
+      /tensor "b" data_offsets \[4, 12\] overlap tensor "a" \[0, 8\]/,
+    ],
+    [
+      'same offsets twice',
+      fileOf(`{"a":${entry('F32', [1], 0, 4)},"b":${entry('F32', [1], 0, 4)}}`, f32(1)),
+      /overlap/,
+    ],
+    [
+      'gap between tensors',
+      fileOf(`{"a":${entry('F32', [1], 0, 4)},"b":${entry('F32', [1], 8, 12)}}`, f32(1, 2, 3)),
+      /data bytes 4..8 belong to no tensor/,
+    ],
     ['trailing bytes', fileOf(`{"a":${entry('F32', [1], 0, 4)}}`, f32(1, 2)), /last 4 data bytes belong to no tensor/],
     ['metadata not strings', fileOf(`{"__metadata__":{"epochs":3}}`), /__metadata__ "epochs" must be a string/],
     ['metadata not an object', fileOf(`{"__metadata__":"pt"}`), /__metadata__ must be an object/],
@@ -202,8 +261,10 @@ describe('hostile or broken files give FileFormatError naming the file and the p
     expect(() => loadSafetensors(file)).toThrow(`${file}: tensor "w": data_offsets [0, 40] are out of range`);
   });
 
-  test('a missing file gives Node\'s ENOENT error', () => {
-    expect(() => loadSafetensors(path.join(dir, 'nope.safetensors'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  test("a missing file gives Node's ENOENT error", () => {
+    expect(() => loadSafetensors(path.join(dir, 'nope.safetensors'))).toThrow(
+      expect.objectContaining({ code: 'ENOENT' }),
+    );
   });
 });
 
@@ -211,7 +272,9 @@ describe('bad arguments to the writers', () => {
   test('non-Tensor values, non-string metadata and the reserved name are rejected before any file exists', () => {
     const file = path.join(dir, 'x.safetensors');
     const arr = [1, 2] as unknown as Tensor;
-    expect(() => saveSafetensors(file, { a: arr })).toThrow(new TypeError('saveSafetensors: "a" must be a Tensor, got Array'));
+    expect(() => saveSafetensors(file, { a: arr })).toThrow(
+      new TypeError('saveSafetensors: "a" must be a Tensor, got Array'),
+    );
     expect(() => saveSafetensors(file, { a: ramp([1]) }, { n: 3 as unknown as string })).toThrow(TypeError);
     expect(() => saveSafetensors(file, { __metadata__: ramp([1]) })).toThrow(RangeError);
     expect(() => saveSafetensors(file, null as unknown as Record<string, Tensor>)).toThrow(TypeError);
@@ -244,16 +307,19 @@ describe('atomic writes', () => {
     expect(fs.readdirSync(dir)).toEqual([name]);
   });
 
-  test.each(['fsyncSync', 'renameSync'] as const)('a failing %s leaves the previous file intact and no temp file', (fn) => {
-    const { file, before } = setup();
-    jest.spyOn(fs, fn).mockImplementation(() => {
-      throw new Error(`${fn} failed`);
-    });
-    expect(() => saveSafetensors(file, big)).toThrow(`${fn} failed`);
-    jest.restoreAllMocks();
-    expect(fs.readFileSync(file)).toEqual(before);
-    expect(fs.readdirSync(dir)).toEqual([name]);
-  });
+  test.each(['fsyncSync', 'renameSync'] as const)(
+    'a failing %s leaves the previous file intact and no temp file',
+    (fn) => {
+      const { file, before } = setup();
+      jest.spyOn(fs, fn).mockImplementation(() => {
+        throw new Error(`${fn} failed`);
+      });
+      expect(() => saveSafetensors(file, big)).toThrow(`${fn} failed`);
+      jest.restoreAllMocks();
+      expect(fs.readFileSync(file)).toEqual(before);
+      expect(fs.readdirSync(dir)).toEqual([name]);
+    },
+  );
 
   test('a successful save replaces the file and leaves no temp file', () => {
     const { file } = setup();
@@ -263,7 +329,7 @@ describe('atomic writes', () => {
     expect(fs.readFileSync(file)).toEqual(encodeSafetensors(big, { version: 'new' }));
   });
 
-  test('temp files of writers killed mid-write are deleted by the next save; live writers\' and other files stay', () => {
+  test("temp files of writers killed mid-write are deleted by the next save; live writers' and other files stay", () => {
     const { file } = setup();
     const dead = spawnSync(process.execPath, ['-e', '']).pid as number; // exited: its pid runs nothing now
     const stale = `.${name}.${dead}.0123456789ab.tmp`;

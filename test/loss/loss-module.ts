@@ -10,7 +10,10 @@ interface Loss<T> {
 
 /** forward(x) = [loss(x, target)]; backward(g) = loss.backward(g[0]), i.e. dL/dx scaled by the upstream gradient. */
 export class LossModule<T> extends Module {
-  constructor(private readonly loss: Loss<T>, private readonly target: T) {
+  constructor(
+    private readonly loss: Loss<T>,
+    private readonly target: T,
+  ) {
     super();
   }
 
@@ -26,4 +29,3 @@ export class LossModule<T> extends Module {
     return ctx.inputGrad ? this.loss.backward(doutput.data[0]) : null;
   }
 }
-

@@ -45,7 +45,11 @@ test('errors', () => {
   expect(() => lossFn.forward(Tensor.zeros([2, 3]), Tensor.zeros([3, 2]))).toThrow(RangeError);
   expect(() => lossFn.forward(Tensor.zeros([2, 3]), Tensor.zeros([6]))).toThrow(/MSELoss: target/);
   expectErrorNamed(() => lossFn.forward([1, 2] as never, Tensor.zeros([2])), 'TypeError', /input must be a Tensor/);
-  expectErrorNamed(() => lossFn.forward(Tensor.zeros([2]), new Float32Array(2) as never), 'TypeError', /target must be a Tensor/);
+  expectErrorNamed(
+    () => lossFn.forward(Tensor.zeros([2]), new Float32Array(2) as never),
+    'TypeError',
+    /target must be a Tensor/,
+  );
   expectErrorNamed(() => new MSELoss({ reduction: 'none' as never }), 'RangeError', /'none' is not supported/);
   expectErrorNamed(() => new MSELoss({ reduction: 'avg' as never }), 'RangeError', /reduction must be 'mean' or 'sum'/);
   expectErrorNamed(() => new MSELoss({ reduction: 1 as never }), 'TypeError', /reduction must be a string/);

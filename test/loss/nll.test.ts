@@ -49,10 +49,22 @@ test('every target ignored: a NaN mean, a zero gradient (PyTorch 1.13)', () => {
 test('errors', () => {
   const lossFn = new NLLLoss();
   expectErrorNamed(() => lossFn.backward(), 'Error', /call forward\(\) first/);
-  expectErrorNamed(() => lossFn.forward(Tensor.zeros([2, 3]), Int32Array.from([0, 3])), 'RangeError', /targets\[1\] = 3 is outside 0..2/);
-  expectErrorNamed(() => lossFn.forward(Tensor.zeros([2, 3]), Int32Array.from([-1, 0])), 'RangeError', /targets\[0\] = -1/);
+  expectErrorNamed(
+    () => lossFn.forward(Tensor.zeros([2, 3]), Int32Array.from([0, 3])),
+    'RangeError',
+    /targets\[1\] = 3 is outside 0..2/,
+  );
+  expectErrorNamed(
+    () => lossFn.forward(Tensor.zeros([2, 3]), Int32Array.from([-1, 0])),
+    'RangeError',
+    /targets\[0\] = -1/,
+  );
   expect(() => lossFn.forward(Tensor.zeros([3, 3]), Int32Array.from([0, 1]))).toThrow(/NLLLoss: input/);
-  expectErrorNamed(() => lossFn.forward(Tensor.zeros([2, 3]), [0, 1] as never), 'TypeError', /targets must be an Int32Array/);
+  expectErrorNamed(
+    () => lossFn.forward(Tensor.zeros([2, 3]), [0, 1] as never),
+    'TypeError',
+    /targets must be an Int32Array/,
+  );
   expectErrorNamed(() => lossFn.forward({} as never, new Int32Array(0)), 'TypeError', /input must be a Tensor/);
   expectErrorNamed(() => new NLLLoss({ ignoreIndex: 0.5 }), 'RangeError', /ignoreIndex/);
   expectErrorNamed(() => new NLLLoss({ reduction: 'none' as never }), 'RangeError', /'none'/);

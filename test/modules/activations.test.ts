@@ -18,10 +18,14 @@ const { tensors: fx, metadata } = readSafetensors(path.join(__dirname, '..', 'fi
 function build(name: string): Module {
   const { op, ...c } = JSON.parse(metadata[`${name}.config`]);
   switch (op) {
-    case 'leaky_relu': return new LeakyReLU(c);
-    case 'sigmoid': return new Sigmoid();
-    case 'tanh': return new Tanh();
-    default: throw new Error(`unknown op ${op}`);
+    case 'leaky_relu':
+      return new LeakyReLU(c);
+    case 'sigmoid':
+      return new Sigmoid();
+    case 'tanh':
+      return new Tanh();
+    default:
+      throw new Error(`unknown op ${op}`);
   }
 }
 
@@ -56,7 +60,11 @@ describe('behaviour', () => {
   test('LeakyReLU: slope 0.01 by default, slope at exactly 0 as PyTorch', () => {
     const act = new LeakyReLU();
     expect(Array.from(act.forward(Tensor.fromArray([-2, 0, 3], [3])).data)).toEqual([Math.fround(-0.02), 0, 3]);
-    expect(Array.from(act.backward(Tensor.fromArray([1, 1, 1], [3])).data)).toEqual([Math.fround(0.01), Math.fround(0.01), 1]);
+    expect(Array.from(act.backward(Tensor.fromArray([1, 1, 1], [3])).data)).toEqual([
+      Math.fround(0.01),
+      Math.fround(0.01),
+      1,
+    ]);
     expect(act.toString()).toBe('LeakyReLU(negativeSlope=0.01)');
   });
 
@@ -73,8 +81,11 @@ describe('behaviour', () => {
   ] as const)('%s inside Sequential (in-place gradient) equals standalone backward', (_name, make) => {
     const x = randomTensor([4, 5], 7, 2);
     const g = randomTensor([4, 3], 8);
-    const seq = new Sequential(new Linear({ inFeatures: 5, outFeatures: 6, generator: new Generator(1) }), make(),
-      new Linear({ inFeatures: 6, outFeatures: 3, generator: new Generator(2) }));
+    const seq = new Sequential(
+      new Linear({ inFeatures: 5, outFeatures: 6, generator: new Generator(1) }),
+      make(),
+      new Linear({ inFeatures: 6, outFeatures: 3, generator: new Generator(2) }),
+    );
     seq.forward(x);
     const dx = seq.backward(g);
     // The same chain by hand, layer by layer, with fresh buffers.

@@ -22,7 +22,9 @@ test('windows [floor(i in / out), ceil((i + 1) in / out)) overlap when out does 
   const g = pool.backward(Tensor.fromArray([2, 3, 4], [1, 1, 1, 3]));
   expect(Array.from(g.data)).toEqual([1, 1 + 1, 1, 1 + 2, 2]);
   // out > in repeats pixels: in 2, out 3 gives [0, 1), [0, 2), [1, 2).
-  expect(Array.from(new AdaptiveAvgPool2d([1, 3]).forward(Tensor.fromArray([2, 4], [1, 1, 1, 2])).data)).toEqual([2, 3, 4]);
+  expect(Array.from(new AdaptiveAvgPool2d([1, 3]).forward(Tensor.fromArray([2, 4], [1, 1, 1, 2])).data)).toEqual([
+    2, 3, 4,
+  ]);
 });
 
 test.each([
@@ -38,14 +40,54 @@ test.each([
 
 describe('bad options throw, naming the option', () => {
   const cases: [string, () => unknown, typeof TypeError | typeof RangeError, RegExp][] = [
-    ['outputSize 0', () => new AdaptiveAvgPool2d(0), RangeError, /AdaptiveAvgPool2d: outputSize must be an integer >= 1, got 0/],
-    ['outputSize 2.5', () => new AdaptiveAvgPool2d([2.5, 1]), RangeError, /outputSize must be an integer >= 1, got 2.5/],
-    ['outputSize of three', () => new AdaptiveAvgPool2d([1, 2, 3] as never), TypeError, /AdaptiveAvgPool2d: outputSize must be a number or an \[h, w\] pair, got Array/],
-    ['outputSize missing', () => new AdaptiveAvgPool2d({} as never), TypeError, /outputSize must be a number or an \[h, w\] pair, got undefined/],
-    ['outputSize entry a string', () => new AdaptiveAvgPool2d(['2', 2] as never), TypeError, /outputSize must hold numbers or null, got string/],
-    ['an unknown option', () => new AdaptiveAvgPool2d({ outputSize: 1, ceilMode: true } as never), RangeError, /AdaptiveAvgPool2d: unknown or unsupported option 'ceilMode'/],
-    ['options null', () => new AdaptiveAvgPool2d(null as never), TypeError, /AdaptiveAvgPool2d: options must be an output size or an object/],
-    ['a 2-D input', () => new AdaptiveAvgPool2d(1).forward(Tensor.zeros([3, 4])), RangeError, /AdaptiveAvgPool2d: input: expected shape/],
+    [
+      'outputSize 0',
+      () => new AdaptiveAvgPool2d(0),
+      RangeError,
+      /AdaptiveAvgPool2d: outputSize must be an integer >= 1, got 0/,
+    ],
+    [
+      'outputSize 2.5',
+      () => new AdaptiveAvgPool2d([2.5, 1]),
+      RangeError,
+      /outputSize must be an integer >= 1, got 2.5/,
+    ],
+    [
+      'outputSize of three',
+      () => new AdaptiveAvgPool2d([1, 2, 3] as never),
+      TypeError,
+      /AdaptiveAvgPool2d: outputSize must be a number or an \[h, w\] pair, got Array/,
+    ],
+    [
+      'outputSize missing',
+      () => new AdaptiveAvgPool2d({} as never),
+      TypeError,
+      /outputSize must be a number or an \[h, w\] pair, got undefined/,
+    ],
+    [
+      'outputSize entry a string',
+      () => new AdaptiveAvgPool2d(['2', 2] as never),
+      TypeError,
+      /outputSize must hold numbers or null, got string/,
+    ],
+    [
+      'an unknown option',
+      () => new AdaptiveAvgPool2d({ outputSize: 1, ceilMode: true } as never),
+      RangeError,
+      /AdaptiveAvgPool2d: unknown or unsupported option 'ceilMode'/,
+    ],
+    [
+      'options null',
+      () => new AdaptiveAvgPool2d(null as never),
+      TypeError,
+      /AdaptiveAvgPool2d: options must be an output size or an object/,
+    ],
+    [
+      'a 2-D input',
+      () => new AdaptiveAvgPool2d(1).forward(Tensor.zeros([3, 4])),
+      RangeError,
+      /AdaptiveAvgPool2d: input: expected shape/,
+    ],
   ];
   test.each(cases)('%s', (_name, fn, cls, message) => {
     expect(fn).toThrow(cls);
@@ -54,7 +96,9 @@ describe('bad options throw, naming the option', () => {
 
   test('backward before forward, after an eval-mode forward, and with a misshapen gradient', () => {
     const pool = new AdaptiveAvgPool2d(2);
-    expect(() => pool.backward(Tensor.zeros([1, 1, 2, 2]))).toThrow(/AdaptiveAvgPool2d.backward: call forward\(\) in training mode first/);
+    expect(() => pool.backward(Tensor.zeros([1, 1, 2, 2]))).toThrow(
+      /AdaptiveAvgPool2d.backward: call forward\(\) in training mode first/,
+    );
     pool.forward(Tensor.zeros([1, 1, 5, 5]));
     expect(() => pool.backward(Tensor.zeros([1, 1, 3, 3]))).toThrow(/doutput: expected shape \[1, 1, 2, 2\]/);
     pool.eval().forward(Tensor.zeros([1, 1, 5, 5]));

@@ -10,7 +10,10 @@ import { expectAllClose } from '../helpers';
 
 const FILE = path.join(__dirname, '..', 'fixtures', 'pool.safetensors');
 const { tensors: fx, metadata } = readSafetensors(FILE);
-const cases = Object.keys(metadata).filter((k) => k.endsWith('.config')).map((k) => k.slice(0, -'.config'.length)).sort();
+const cases = Object.keys(metadata)
+  .filter((k) => k.endsWith('.config'))
+  .map((k) => k.slice(0, -'.config'.length))
+  .sort();
 
 function build(name: string): Module {
   const { op, ...options } = JSON.parse(metadata[`${name}.config`]);
@@ -23,9 +26,18 @@ test('the fixture holds every case gen_pool.py writes, in the reference layout',
   expect(metadata.generator).toBe('test/fixtures/gen_pool.py');
   expect(encodeSafetensors(fx, metadata).equals(fs.readFileSync(FILE))).toBe(true);
   expect(cases).toEqual([
-    'adaptive_1x1', 'adaptive_3x4', 'adaptive_none_3', 'adaptive_up_4x6',
-    'avg_ceil_k2', 'avg_ceil_k3s2p1', 'avg_ceil_rect_nopad', 'avg_divisor', 'avg_divisor_ceil_p1',
-    'avg_k2_5x5', 'avg_k3s2p1', 'avg_k3s2p1_nopad',
+    'adaptive_1x1',
+    'adaptive_3x4',
+    'adaptive_none_3',
+    'adaptive_up_4x6',
+    'avg_ceil_k2',
+    'avg_ceil_k3s2p1',
+    'avg_ceil_rect_nopad',
+    'avg_divisor',
+    'avg_divisor_ceil_p1',
+    'avg_k2_5x5',
+    'avg_k3s2p1',
+    'avg_k3s2p1_nopad',
   ]);
 });
 

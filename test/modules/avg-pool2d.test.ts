@@ -38,7 +38,15 @@ test('padding with countIncludePad true divides by the padded window, false by t
 });
 
 test('poolOutputSize follows PyTorch (and MaxPool2d) in floor and ceil mode', () => {
-  for (const [inp, k, s, p] of [[7, 3, 2, 1], [8, 3, 2, 1], [5, 2, 2, 0], [6, 3, 3, 1], [1, 1, 1, 0], [9, 4, 3, 2], [5, 2, 2, 1]]) {
+  for (const [inp, k, s, p] of [
+    [7, 3, 2, 1],
+    [8, 3, 2, 1],
+    [5, 2, 2, 0],
+    [6, 3, 3, 1],
+    [1, 1, 1, 0],
+    [9, 4, 3, 2],
+    [5, 2, 2, 1],
+  ]) {
     for (const ceilMode of [false, true]) {
       const max = new MaxPool2d({ kernelSize: k, stride: s, padding: p, ceilMode }).outputShape([1, 1, inp, inp]);
       expect(poolOutputSize(inp, k, s, p, ceilMode)).toBe(max[2]);
@@ -53,7 +61,11 @@ describe('gradcheck', () => {
   test.each([
     ['kernel 2', { kernelSize: 2 }, [2, 2, 5, 5]],
     ['3x3 stride 2 padding 1', { kernelSize: 3, stride: 2, padding: 1 }, [1, 2, 7, 9]],
-    ['ceil mode, countIncludePad false', { kernelSize: [3, 2], stride: 2, padding: [1, 0], ceilMode: true, countIncludePad: false }, [1, 3, 6, 5]],
+    [
+      'ceil mode, countIncludePad false',
+      { kernelSize: [3, 2], stride: 2, padding: [1, 0], ceilMode: true, countIncludePad: false },
+      [1, 3, 6, 5],
+    ],
     ['divisorOverride', { kernelSize: 3, stride: 1, padding: 1, divisorOverride: 7 }, [2, 1, 4, 5]],
   ] as const)('AvgPool2d %s', (_name, opts, shape) => {
     const r = gradcheck(new AvgPool2d(opts), randomTensor([...shape], 3), { maxPerTensor: 80 });
@@ -65,19 +77,84 @@ describe('gradcheck', () => {
 describe('bad options throw, naming the option', () => {
   const cases: [string, () => unknown, typeof TypeError | typeof RangeError, RegExp][] = [
     ['kernelSize 0', () => new AvgPool2d(0), RangeError, /AvgPool2d: kernelSize must be an integer >= 1, got 0/],
-    ['kernelSize missing', () => new AvgPool2d({} as never), TypeError, /kernelSize must be a number or an \[h, w\] pair/],
-    ['stride 0', () => new AvgPool2d({ kernelSize: 2, stride: 0 }), RangeError, /AvgPool2d: stride must be an integer >= 1/],
-    ['negative padding', () => new AvgPool2d({ kernelSize: 2, padding: -1 }), RangeError, /AvgPool2d: padding must be an integer >= 0/],
-    ['padding over half the kernel', () => new AvgPool2d({ kernelSize: 3, padding: [1, 2] }), RangeError, /AvgPool2d: padding \[1, 2\] must be at most half of kernelSize \[3, 3\]/],
-    ['ceilMode not boolean', () => new AvgPool2d({ kernelSize: 2, ceilMode: 1 as never }), TypeError, /AvgPool2d: ceilMode must be a boolean, got number/],
-    ['countIncludePad not boolean', () => new AvgPool2d({ kernelSize: 2, countIncludePad: 'no' as never }), TypeError, /AvgPool2d: countIncludePad must be a boolean/],
-    ['divisorOverride 0', () => new AvgPool2d({ kernelSize: 2, divisorOverride: 0 }), RangeError, /AvgPool2d: divisorOverride must be a non-zero integer, got 0/],
-    ['divisorOverride 1.5', () => new AvgPool2d({ kernelSize: 2, divisorOverride: 1.5 }), RangeError, /divisorOverride must be a non-zero integer, got 1.5/],
-    ['divisorOverride string', () => new AvgPool2d({ kernelSize: 2, divisorOverride: '2' as never }), TypeError, /divisorOverride must be a number, got string/],
-    ['an unknown option', () => new AvgPool2d({ kernelSize: 2, dilation: 2 } as never), RangeError, /AvgPool2d: unknown or unsupported option 'dilation'/],
-    ['options null', () => new AvgPool2d(null as never), TypeError, /AvgPool2d: options must be a kernel size or an object/],
-    ['input smaller than the kernel', () => new AvgPool2d(3).outputShape([1, 1, 2, 5]), RangeError, /AvgPool2d: input 2x5 with padding \[0, 0\] is smaller than the kernel \[3, 3\]/],
-    ['a 3-D input', () => new AvgPool2d(2).forward(Tensor.zeros([1, 4, 4])), RangeError, /AvgPool2d: input: expected shape \[\*, \*, \*, \*\]/],
+    [
+      'kernelSize missing',
+      () => new AvgPool2d({} as never),
+      TypeError,
+      /kernelSize must be a number or an \[h, w\] pair/,
+    ],
+    [
+      'stride 0',
+      () => new AvgPool2d({ kernelSize: 2, stride: 0 }),
+      RangeError,
+      /AvgPool2d: stride must be an integer >= 1/,
+    ],
+    [
+      'negative padding',
+      () => new AvgPool2d({ kernelSize: 2, padding: -1 }),
+      RangeError,
+      /AvgPool2d: padding must be an integer >= 0/,
+    ],
+    [
+      'padding over half the kernel',
+      () => new AvgPool2d({ kernelSize: 3, padding: [1, 2] }),
+      RangeError,
+      /AvgPool2d: padding \[1, 2\] must be at most half of kernelSize \[3, 3\]/,
+    ],
+    [
+      'ceilMode not boolean',
+      () => new AvgPool2d({ kernelSize: 2, ceilMode: 1 as never }),
+      TypeError,
+      /AvgPool2d: ceilMode must be a boolean, got number/,
+    ],
+    [
+      'countIncludePad not boolean',
+      () => new AvgPool2d({ kernelSize: 2, countIncludePad: 'no' as never }),
+      TypeError,
+      /AvgPool2d: countIncludePad must be a boolean/,
+    ],
+    [
+      'divisorOverride 0',
+      () => new AvgPool2d({ kernelSize: 2, divisorOverride: 0 }),
+      RangeError,
+      /AvgPool2d: divisorOverride must be a non-zero integer, got 0/,
+    ],
+    [
+      'divisorOverride 1.5',
+      () => new AvgPool2d({ kernelSize: 2, divisorOverride: 1.5 }),
+      RangeError,
+      /divisorOverride must be a non-zero integer, got 1.5/,
+    ],
+    [
+      'divisorOverride string',
+      () => new AvgPool2d({ kernelSize: 2, divisorOverride: '2' as never }),
+      TypeError,
+      /divisorOverride must be a number, got string/,
+    ],
+    [
+      'an unknown option',
+      () => new AvgPool2d({ kernelSize: 2, dilation: 2 } as never),
+      RangeError,
+      /AvgPool2d: unknown or unsupported option 'dilation'/,
+    ],
+    [
+      'options null',
+      () => new AvgPool2d(null as never),
+      TypeError,
+      /AvgPool2d: options must be a kernel size or an object/,
+    ],
+    [
+      'input smaller than the kernel',
+      () => new AvgPool2d(3).outputShape([1, 1, 2, 5]),
+      RangeError,
+      /AvgPool2d: input 2x5 with padding \[0, 0\] is smaller than the kernel \[3, 3\]/,
+    ],
+    [
+      'a 3-D input',
+      () => new AvgPool2d(2).forward(Tensor.zeros([1, 4, 4])),
+      RangeError,
+      /AvgPool2d: input: expected shape \[\*, \*, \*, \*\]/,
+    ],
   ];
   test.each(cases)('%s', (_name, fn, cls, message) => {
     expect(fn).toThrow(cls);
@@ -86,23 +163,47 @@ describe('bad options throw, naming the option', () => {
 
   test('backward before forward, and with a misshapen gradient', () => {
     const pool = new AvgPool2d(2);
-    expect(() => pool.backward(Tensor.zeros([1, 1, 2, 2]))).toThrow(/AvgPool2d.backward: call forward\(\) in training mode first/);
+    expect(() => pool.backward(Tensor.zeros([1, 1, 2, 2]))).toThrow(
+      /AvgPool2d.backward: call forward\(\) in training mode first/,
+    );
     pool.forward(Tensor.zeros([1, 1, 4, 4]));
-    expect(() => pool.backward(Tensor.zeros([1, 1, 3, 3]))).toThrow(/AvgPool2d.backward: doutput: expected shape \[1, 1, 2, 2\]/);
+    expect(() => pool.backward(Tensor.zeros([1, 1, 3, 3]))).toThrow(
+      /AvgPool2d.backward: doutput: expected shape \[1, 1, 2, 2\]/,
+    );
   });
 });
 
 test('defaults and toString', () => {
   const pool = new AvgPool2d([2, 3]);
-  expect(pool).toMatchObject({ kernelSize: [2, 3], stride: [2, 3], padding: [0, 0], ceilMode: false, countIncludePad: true, divisorOverride: undefined });
+  expect(pool).toMatchObject({
+    kernelSize: [2, 3],
+    stride: [2, 3],
+    padding: [0, 0],
+    ceilMode: false,
+    countIncludePad: true,
+    divisorOverride: undefined,
+  });
   expect(String(pool)).toBe('AvgPool2d(kernelSize=[2, 3], stride=[2, 3], padding=[0, 0])');
-  const all = new AvgPool2d({ kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false, divisorOverride: 4 });
-  expect(String(all)).toBe('AvgPool2d(kernelSize=[3, 3], stride=[2, 2], padding=[1, 1], ceilMode=true, countIncludePad=false, divisorOverride=4)');
+  const all = new AvgPool2d({
+    kernelSize: 3,
+    stride: 2,
+    padding: 1,
+    ceilMode: true,
+    countIncludePad: false,
+    divisorOverride: 4,
+  });
+  expect(String(all)).toBe(
+    'AvgPool2d(kernelSize=[3, 3], stride=[2, 2], padding=[1, 1], ceilMode=true, countIncludePad=false, divisorOverride=4)',
+  );
   expect(new AvgPool2d({ kernelSize: 2, divisorOverride: null }).divisorOverride).toBeUndefined();
 });
 
 test('in a Sequential: training steps reuse buffers, and predict() leaves the pending backward alone', () => {
-  const net = new Sequential(new AvgPool2d({ kernelSize: 3, stride: 2, padding: 1 }), new Flatten(), new Linear({ inFeatures: 2 * 3 * 4, outFeatures: 3, generator: new Generator(1) }));
+  const net = new Sequential(
+    new AvgPool2d({ kernelSize: 3, stride: 2, padding: 1 }),
+    new Flatten(),
+    new Linear({ inFeatures: 2 * 3 * 4, outFeatures: 3, generator: new Generator(1) }),
+  );
   const x = randomTensor([2, 2, 5, 7], 1);
   const dout = randomTensor([2, 3], 2);
   net.forward(x);

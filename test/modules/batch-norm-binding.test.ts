@@ -12,12 +12,29 @@ interface Op {
   names: string[];
   valid(): unknown[];
 }
-const call = (op: Op): Call => (args) => (native[op.name] as (...a: unknown[]) => unknown)(...args);
+const call =
+  (op: Op): Call =>
+  (args) =>
+    (native[op.name] as (...a: unknown[]) => unknown)(...args);
 
 const OPS: Op[] = [
   {
     name: 'batchNormForwardTrain',
-    names: ['out', 'saveMean', 'saveInvstd', 'runningMean', 'runningVar', 'input', 'weight', 'bias', 'n', 'c', 's', 'eps', 'momentum'],
+    names: [
+      'out',
+      'saveMean',
+      'saveInvstd',
+      'runningMean',
+      'runningVar',
+      'input',
+      'weight',
+      'bias',
+      'n',
+      'c',
+      's',
+      'eps',
+      'momentum',
+    ],
     valid: () => [f(N * C * S), f(C), f(C), f(C), f(C), f(N * C * S), f(C), f(C), N, C, S, 1e-5, 0.1],
   },
   {
@@ -32,7 +49,20 @@ const OPS: Op[] = [
   },
   {
     name: 'batchNormBackwardEval',
-    names: ['dinput', 'dweight', 'dbias', 'doutput', 'input', 'runningMean', 'runningVar', 'weight', 'n', 'c', 's', 'eps'],
+    names: [
+      'dinput',
+      'dweight',
+      'dbias',
+      'doutput',
+      'input',
+      'runningMean',
+      'runningVar',
+      'weight',
+      'n',
+      'c',
+      's',
+      'eps',
+    ],
     valid: () => [f(N * C * S), f(C), f(C), f(N * C * S), f(N * C * S), f(C), f(C), f(C), N, C, S, 1e-5],
   },
 ];
@@ -46,7 +76,9 @@ const with1 = (args: unknown[], i: number, v: unknown) => args.map((a, j) => (j 
 
 describe.each(OPS.map((op): [string, Op] => [op.name, op]))('%s', (op, spec) => {
   const run = call(spec);
-  const buffers = spec.names.map((n, i): [string, number] => [n, i]).filter(([, i]) => spec.valid()[i] instanceof Float32Array);
+  const buffers = spec.names
+    .map((n, i): [string, number] => [n, i])
+    .filter(([, i]) => spec.valid()[i] instanceof Float32Array);
   const sizes = spec.names.map((n, i): [string, number] => [n, i]).filter(([n]) => ['n', 'c', 's'].includes(n));
 
   test('a valid call succeeds, and null optional buffers are accepted', () => {
@@ -58,84 +90,146 @@ describe.each(OPS.map((op): [string, Op] => [op.name, op]))('%s', (op, spec) => 
 
   test('wrong arity is a TypeError', () => {
     const args = spec.valid();
-    expectErrorNamed(() => run(args.slice(0, -1)), 'TypeError', new RegExp(`^${op}: expected ${args.length} arguments, got ${args.length - 1}$`));
+    expectErrorNamed(
+      () => run(args.slice(0, -1)),
+      'TypeError',
+      new RegExp(`^${op}: expected ${args.length} arguments, got ${args.length - 1}$`),
+    );
     expectErrorNamed(() => run([...args, 1]), 'TypeError', new RegExp(`^${op}: expected ${args.length} arguments`));
   });
 
   test.each(buffers)('%s: wrong kind is a TypeError, wrong length a RangeError', (name, i) => {
-    const args = spec.valid(), len = (args[i] as Float32Array).length;
+    const args = spec.valid(),
+      len = (args[i] as Float32Array).length;
     for (const bad of [new Float64Array(len), Array.from({ length: len }, () => 0), 'x', 3, new Int32Array(len)]) {
-      expectErrorNamed(() => run(with1(args, i, bad)), 'TypeError', new RegExp(`^${op}: ${name} must be a Float32Array`));
+      expectErrorNamed(
+        () => run(with1(args, i, bad)),
+        'TypeError',
+        new RegExp(`^${op}: ${name} must be a Float32Array`),
+      );
     }
-    if (!OPTIONAL[op].includes(name)) expectErrorNamed(() => run(with1(args, i, null)), 'TypeError', new RegExp(`^${op}: ${name} must be`));
+    if (!OPTIONAL[op].includes(name))
+      expectErrorNamed(() => run(with1(args, i, null)), 'TypeError', new RegExp(`^${op}: ${name} must be`));
     for (const bad of [len - 1, len + 1]) {
       const expected = len === C ? `C = ${C}` : `N\\*C\\*S = ${N * C * S}`;
-      expectErrorNamed(() => run(with1(args, i, new Float32Array(bad))), 'RangeError', new RegExp(`^${op}: ${name} length ${bad} != ${expected}$`));
+      expectErrorNamed(
+        () => run(with1(args, i, new Float32Array(bad))),
+        'RangeError',
+        new RegExp(`^${op}: ${name} length ${bad} != ${expected}$`),
+      );
     }
   });
 
   test.each(sizes)('size %s: bad values are RangeErrors, non-numbers TypeErrors', (name, i) => {
     const args = spec.valid();
     for (const bad of [0, -1, 1.5, NaN, Infinity, 2 ** 41]) {
-      expectErrorNamed(() => run(with1(args, i, bad)), 'RangeError', new RegExp(`^${op}: ${name} must be an integer >= 1`));
+      expectErrorNamed(
+        () => run(with1(args, i, bad)),
+        'RangeError',
+        new RegExp(`^${op}: ${name} must be an integer >= 1`),
+      );
     }
-    for (const bad of ['2', null, {}]) expectErrorNamed(() => run(with1(args, i, bad)), 'TypeError', new RegExp(`^${op}: ${name} must be a number`));
+    for (const bad of ['2', null, {}])
+      expectErrorNamed(() => run(with1(args, i, bad)), 'TypeError', new RegExp(`^${op}: ${name} must be a number`));
     // A consistent but huge shape is refused by a product or a buffer length, never by a crash.
     expectErrorNamed(() => run(with1(args, i, 2 ** 40)), 'RangeError', new RegExp(`^${op}: `));
   });
 
   test('an output overlapping another buffer is a RangeError', () => {
-    const args = spec.valid(), first = 0, input = spec.names.indexOf('input');
+    const args = spec.valid(),
+      first = 0,
+      input = spec.names.indexOf('input');
     const shared = new Float32Array(N * C * S);
-    expectErrorNamed(() => run(with1(with1(args, first, shared), input, shared)), 'RangeError', new RegExp(`^${op}: .* overlaps .* in memory`));
+    expectErrorNamed(
+      () => run(with1(with1(args, first, shared), input, shared)),
+      'RangeError',
+      new RegExp(`^${op}: .* overlaps .* in memory`),
+    );
   });
 });
 
 describe('value checks', () => {
-  const train = call(OPS[0]), evalFwd = call(OPS[1]), backEval = call(OPS[3]);
+  const train = call(OPS[0]),
+    evalFwd = call(OPS[1]),
+    backEval = call(OPS[3]);
   test('eps must be a finite number >= 0 (0 is allowed, as PyTorch); momentum in [0, 1]', () => {
     const args = OPS[0].valid();
     expect(() => train(with1(args, 11, 0))).not.toThrow();
-    for (const bad of [-1e-5, NaN, Infinity]) expectErrorNamed(() => train(with1(args, 11, bad)), 'RangeError', /^batchNormForwardTrain: eps must be a finite number in \[0, Infinity\]/);
+    for (const bad of [-1e-5, NaN, Infinity])
+      expectErrorNamed(
+        () => train(with1(args, 11, bad)),
+        'RangeError',
+        /^batchNormForwardTrain: eps must be a finite number in \[0, Infinity\]/,
+      );
     expectErrorNamed(() => evalFwd(with1(OPS[1].valid(), 9, -1)), 'RangeError', /^batchNormForwardEval: eps must be/);
-    expectErrorNamed(() => backEval(with1(OPS[3].valid(), 11, '1')), 'TypeError', /^batchNormBackwardEval: eps must be a number/);
-    for (const bad of [-0.1, 1.1, NaN]) expectErrorNamed(() => train(with1(args, 12, bad)), 'RangeError', /^batchNormForwardTrain: momentum must be a finite number in \[0, 1\]/);
+    expectErrorNamed(
+      () => backEval(with1(OPS[3].valid(), 11, '1')),
+      'TypeError',
+      /^batchNormBackwardEval: eps must be a number/,
+    );
+    for (const bad of [-0.1, 1.1, NaN])
+      expectErrorNamed(
+        () => train(with1(args, 12, bad)),
+        'RangeError',
+        /^batchNormForwardTrain: momentum must be a finite number in \[0, 1\]/,
+      );
   });
 
   test('training needs more than one value per channel (n*s > 1)', () => {
     const args = [f(C), f(C), f(C), f(C), f(C), f(C), f(C), f(C), 1, C, 1, 1e-5, 0.1];
-    expectErrorNamed(() => train(args), 'RangeError', /^batchNormForwardTrain: input: expected more than 1 value per channel when training, got n\*s = 1$/);
+    expectErrorNamed(
+      () => train(args),
+      'RangeError',
+      /^batchNormForwardTrain: input: expected more than 1 value per channel when training, got n\*s = 1$/,
+    );
   });
 
   test('runningMean and runningVar must both be given or both be null', () => {
-    expectErrorNamed(() => train(with1(OPS[0].valid(), 4, null)), 'TypeError', /^batchNormForwardTrain: runningVar must be a Float32Array, got null \(runningMean and runningVar: both or neither\)$/);
-    expectErrorNamed(() => train(with1(OPS[0].valid(), 3, null)), 'TypeError', /^batchNormForwardTrain: runningMean must be a Float32Array, got null \(runningMean and runningVar: both or neither\)$/);
+    expectErrorNamed(
+      () => train(with1(OPS[0].valid(), 4, null)),
+      'TypeError',
+      /^batchNormForwardTrain: runningVar must be a Float32Array, got null \(runningMean and runningVar: both or neither\)$/,
+    );
+    expectErrorNamed(
+      () => train(with1(OPS[0].valid(), 3, null)),
+      'TypeError',
+      /^batchNormForwardTrain: runningMean must be a Float32Array, got null \(runningMean and runningVar: both or neither\)$/,
+    );
   });
 });
 
 describe('kernel contract', () => {
   test('long rows (S = 2051: blocks of 1024, a tail of 3) match a float64 reference, train and backward', () => {
-    const [n, c, s] = [2, 2, 2051], m = n * s;
+    const [n, c, s] = [2, 2, 2051],
+      m = n * s;
     const x = new Float32Array(n * c * s).map((_, i) => 100 + Math.sin(i * 0.37) * (1 + (i % 3)));
     const dy = new Float32Array(n * c * s).map((_, i) => Math.cos(i * 0.11));
-    const w = Float32Array.from([1.5, -0.5]), b = Float32Array.from([0.25, 2]);
-    const out = new Float32Array(x.length), mean = new Float32Array(c), invstd = new Float32Array(c);
-    const rm = new Float32Array(c), rv = new Float32Array(c).fill(1);
+    const w = Float32Array.from([1.5, -0.5]),
+      b = Float32Array.from([0.25, 2]);
+    const out = new Float32Array(x.length),
+      mean = new Float32Array(c),
+      invstd = new Float32Array(c);
+    const rm = new Float32Array(c),
+      rv = new Float32Array(c).fill(1);
     native.batchNormForwardTrain(out, mean, invstd, rm, rv, x, w, b, n, c, s, 1e-5, 0.1);
-    const dx = new Float32Array(x.length), dw = new Float32Array(c), db = new Float32Array(c);
+    const dx = new Float32Array(x.length),
+      dw = new Float32Array(c),
+      db = new Float32Array(c);
     native.batchNormBackwardTrain(dx, dw, db, dy, x, mean, invstd, w, n, c, s);
     for (let ch = 0; ch < c; ch++) {
       const idx = Array.from({ length: m }, (_, k) => (Math.floor(k / s) * c + ch) * s + (k % s));
       const mu = idx.reduce((a, i) => a + x[i], 0) / m;
-      const v = idx.reduce((a, i) => a + (x[i] - mu) ** 2, 0) / m, is = 1 / Math.sqrt(v + 1e-5);
-      const sy = idx.reduce((a, i) => a + dy[i], 0), sxy = idx.reduce((a, i) => a + (x[i] - mu) * dy[i], 0);
+      const v = idx.reduce((a, i) => a + (x[i] - mu) ** 2, 0) / m,
+        is = 1 / Math.sqrt(v + 1e-5);
+      const sy = idx.reduce((a, i) => a + dy[i], 0),
+        sxy = idx.reduce((a, i) => a + (x[i] - mu) * dy[i], 0);
       expect(Math.abs(mean[ch] - mu)).toBeLessThan(1e-5 * Math.abs(mu));
-      expect(Math.abs(rv[ch] - (0.9 + 0.1 * v * m / (m - 1)))).toBeLessThan(1e-5);
+      expect(Math.abs(rv[ch] - (0.9 + (0.1 * v * m) / (m - 1)))).toBeLessThan(1e-5);
       expect(Math.abs(db[ch] - sy)).toBeLessThan(1e-4);
       expect(Math.abs(dw[ch] - sxy * is)).toBeLessThan(1e-3);
       for (const i of idx.filter((_, k) => k % 97 === 0)) {
         expect(Math.abs(out[i] - ((x[i] - mu) * is * w[ch] + b[ch]))).toBeLessThan(1e-3);
-        expect(Math.abs(dx[i] - (dy[i] - sy / m - (x[i] - mu) * is * is * sxy / m) * is * w[ch])).toBeLessThan(1e-4);
+        expect(Math.abs(dx[i] - (dy[i] - sy / m - ((x[i] - mu) * is * is * sxy) / m) * is * w[ch])).toBeLessThan(1e-4);
       }
     }
   });
@@ -153,13 +247,15 @@ describe('kernel contract', () => {
     expect(args.slice(0, 3).map((a) => Array.from(a as Float32Array))).toEqual(first);
 
     for (const op of [OPS[2], OPS[3]]) {
-      const once = op.valid(), twice = op.valid();
+      const once = op.valid(),
+        twice = op.valid();
       for (const a of [once, twice]) for (let i = 0; i < 3; i++) (a[i] as Float32Array).fill(0);
       call(op)(once);
       call(op)(twice);
       call(op)(twice);
       for (let i = 0; i < 3; i++) {
-        const a = once[i] as Float32Array, b = twice[i] as Float32Array;
+        const a = once[i] as Float32Array,
+          b = twice[i] as Float32Array;
         b.forEach((v, k) => expect(v).toBeCloseTo(2 * a[k], 5));
       }
     }

@@ -29,7 +29,8 @@ test('the fixture is in the reference layout (encodeSafetensors rewrites it byte
 });
 
 describe.each(CASES)('%s matches PyTorch', (name) => {
-  const close = (actual: ArrayLike<number>, key: string) => expectAllClose(actual, fx[`${name}.${key}`].data, ATOL, RTOL, `${name}.${key}`);
+  const close = (actual: ArrayLike<number>, key: string) =>
+    expectAllClose(actual, fx[`${name}.${key}`].data, ATOL, RTOL, `${name}.${key}`);
 
   test('training forward and backward with a random upstream gradient', () => {
     const bn = build(name);
@@ -66,10 +67,26 @@ describe.each(CASES)('%s matches PyTorch', (name) => {
     const bn = build(name);
     if (!bn.trackRunningStats) return;
     for (const x of ['x0', 'x1', 'x2']) bn.forward(fx[`${name}.${x}`]);
-    const x = fx[`${name}.eval_input`], [n, c] = x.shape, s = x.size / (n * c);
-    const dinput = new Float32Array(x.size), dweight = new Float32Array(c), dbias = new Float32Array(c);
-    native.batchNormBackwardEval(dinput, bn.affine ? dweight : null, bn.affine ? dbias : null, fx[`${name}.eval_dout`].data, x.data,
-      bn.runningMean!.data, bn.runningVar!.data, bn.weight?.data.data ?? null, n, c, s, bn.eps);
+    const x = fx[`${name}.eval_input`],
+      [n, c] = x.shape,
+      s = x.size / (n * c);
+    const dinput = new Float32Array(x.size),
+      dweight = new Float32Array(c),
+      dbias = new Float32Array(c);
+    native.batchNormBackwardEval(
+      dinput,
+      bn.affine ? dweight : null,
+      bn.affine ? dbias : null,
+      fx[`${name}.eval_dout`].data,
+      x.data,
+      bn.runningMean!.data,
+      bn.runningVar!.data,
+      bn.weight?.data.data ?? null,
+      n,
+      c,
+      s,
+      bn.eps,
+    );
     close(dinput, 'eval_dinput');
     if (bn.affine) {
       close(dweight, 'eval_dweight');
@@ -86,9 +103,11 @@ describe('LeNetBN matches PyTorch', () => {
     return net;
   };
 
-  test('state dict names are PyTorch\'s; 62,050 parameters', () => {
+  test("state dict names are PyTorch's; 62,050 parameters", () => {
     const net = new LeNetBN();
-    const pytorchNames = Object.keys(fx).filter((k) => k.startsWith('lenetbn.init.')).map((k) => k.slice('lenetbn.init.'.length));
+    const pytorchNames = Object.keys(fx)
+      .filter((k) => k.startsWith('lenetbn.init.'))
+      .map((k) => k.slice('lenetbn.init.'.length));
     expect(Object.keys(net.stateDict()).sort()).toEqual(pytorchNames.sort());
     expect(net.numParameters()).toBe(62050);
   });
@@ -102,8 +121,10 @@ describe('LeNetBN matches PyTorch', () => {
     expect(Math.abs(loss - fx['lenetbn.loss'].data[0])).toBeLessThanOrEqual(1e-5);
     const dinput = net.backward(lossFn.backward());
     expectAllClose(dinput.data, fx['lenetbn.grad.input'].data, ATOL, 1e-4, 'grad.input');
-    for (const [n, p] of net.namedParameters()) expectAllClose(p.grad.data, fx[`lenetbn.grad.${n}`].data, ATOL, 1e-4, `grad.${n}`);
-    for (const [n, b] of net.namedBuffers()) expectAllClose(b.data, fx[`lenetbn.after.${n}`].data, ATOL, 1e-5, `after.${n}`);
+    for (const [n, p] of net.namedParameters())
+      expectAllClose(p.grad.data, fx[`lenetbn.grad.${n}`].data, ATOL, 1e-4, `grad.${n}`);
+    for (const [n, b] of net.namedBuffers())
+      expectAllClose(b.data, fx[`lenetbn.after.${n}`].data, ATOL, 1e-5, `after.${n}`);
     net.eval();
     expectAllClose(net.forward(fx['lenetbn.input']).data, fx['lenetbn.eval_logits'].data, ATOL, 1e-4, 'eval_logits');
     expectAllClose(net.predict(fx['lenetbn.input']).data, fx['lenetbn.eval_logits'].data, ATOL, 1e-4, 'predict');

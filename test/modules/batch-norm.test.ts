@@ -16,7 +16,11 @@ const Z = [
   [-5, 5, 5, -5],
 ];
 /** The batch as BatchNorm1d input [4 examples, 3 units]. */
-const zBatch = () => Tensor.fromArray([0, 1, 2, 3].flatMap((j) => Z.map((row) => row[j])), [4, 3]);
+const zBatch = () =>
+  Tensor.fromArray(
+    [0, 1, 2, 3].flatMap((j) => Z.map((row) => row[j])),
+    [4, 3],
+  );
 /** Column j of a [4, 3] output as [unit0, unit1, unit2] rows -> back to the doc's 3 x 4 layout. */
 const asUnitRows = (t: Tensor) => Z.map((_, u) => [0, 1, 2, 3].map((j) => t.at(j, u)));
 
@@ -47,14 +51,20 @@ describe('seed-examples section 2: batch norm of a 3-unit layer over a batch of 
     const bn = courseLayer(1);
     bn.forward(zBatch());
     expectAllClose(bn.runningMean!.data, [13, 5, 0], 0, 0, 'batch mean');
-    expectAllClose(bn.runningVar!.data, [1 * 4 / 3, 25 * 4 / 3, 25 * 4 / 3], 1e-5, 1e-6, 'unbiased variance');
+    expectAllClose(bn.runningVar!.data, [(1 * 4) / 3, (25 * 4) / 3, (25 * 4) / 3], 1e-5, 1e-6, 'unbiased variance');
   });
 
   test('one training step with momentum 0.1 moves the running statistics from (0, 1) a tenth of the way', () => {
     const bn = courseLayer();
     bn.forward(zBatch());
     expectAllClose(bn.runningMean!.data, [1.3, 0.5, 0], 1e-6, 0, 'running_mean');
-    expectAllClose(bn.runningVar!.data, [0.9 + 0.1 * 4 / 3, 0.9 + 0.1 * 100 / 3, 0.9 + 0.1 * 100 / 3], 1e-6, 1e-6, 'running_var');
+    expectAllClose(
+      bn.runningVar!.data,
+      [0.9 + (0.1 * 4) / 3, 0.9 + (0.1 * 100) / 3, 0.9 + (0.1 * 100) / 3],
+      1e-6,
+      1e-6,
+      'running_var',
+    );
     expect(bn.numBatchesTracked).toBe(1);
   });
 
@@ -63,7 +73,9 @@ describe('seed-examples section 2: batch norm of a 3-unit layer over a batch of 
     bn.forward(zBatch());
     bn.eval();
     const out = bn.forward(zBatch());
-    const rm = bn.runningMean!.data, rv = bn.runningVar!.data, beta = [0, -10, 10];
+    const rm = bn.runningMean!.data,
+      rv = bn.runningVar!.data,
+      beta = [0, -10, 10];
     const expected = [0, 1, 2, 3].flatMap((j) => Z.map((row, u) => (row[j] - rm[u]) / Math.sqrt(rv[u]) + beta[u]));
     expectAllClose(out.data, expected, 1e-5, 1e-6, 'eval output');
     expect(bn.numBatchesTracked).toBe(1); // eval forward changes nothing
@@ -80,8 +92,11 @@ describe('train vs eval: an example in eval mode does not depend on its batch', 
   };
   const example = randomTensor([1, 3, 4, 4], 7, 2);
   const within = (others: Tensor, at: number) => {
-    const n = others.shape[0] + 1, size = example.size, data = new Float32Array(n * size);
-    for (let i = 0, k = 0; i < n; i++) data.set(i === at ? example.data : others.data.subarray(k * size, ++k * size), i * size);
+    const n = others.shape[0] + 1,
+      size = example.size,
+      data = new Float32Array(n * size);
+    for (let i = 0, k = 0; i < n; i++)
+      data.set(i === at ? example.data : others.data.subarray(k * size, ++k * size), i * size);
     return new Tensor(data, [n, 3, 4, 4]);
   };
   const row = (t: Tensor, i: number) => t.data.slice(i * example.size, (i + 1) * example.size);
@@ -114,8 +129,10 @@ describe('train vs eval: an example in eval mode does not depend on its batch', 
   });
 
   test('predict() between forward and backward does not disturb the pending backward', () => {
-    const x = randomTensor([4, 3, 4, 4], 14, 2), dout = randomTensor([4, 3, 4, 4], 15);
-    const a = trained(), b = trained();
+    const x = randomTensor([4, 3, 4, 4], 14, 2),
+      dout = randomTensor([4, 3, 4, 4], 15);
+    const a = trained(),
+      b = trained();
     a.forward(x);
     const expected = a.backward(dout);
     b.forward(x);
@@ -137,7 +154,11 @@ describe('options and modes', () => {
     expect(dict.num_batches_tracked.shape).toEqual([]);
     expect(bn.namedParameters().map(([n]) => n)).toEqual(['weight', 'bias']);
     expect(bn.toString()).toBe('BatchNorm2d(4, eps=0.00001, momentum=0.1, affine=true, trackRunningStats=true)');
-    expect(Object.keys(new BatchNorm1d({ numFeatures: 2, affine: false }).stateDict())).toEqual(['running_mean', 'running_var', 'num_batches_tracked']);
+    expect(Object.keys(new BatchNorm1d({ numFeatures: 2, affine: false }).stateDict())).toEqual([
+      'running_mean',
+      'running_var',
+      'num_batches_tracked',
+    ]);
     const untracked = new BatchNorm1d({ numFeatures: 2, trackRunningStats: false });
     expect(Object.keys(untracked.stateDict())).toEqual(['weight', 'bias']);
     expect([untracked.runningMean, untracked.runningVar, untracked.numBatchesTracked]).toEqual([null, null, 0]);
@@ -153,7 +174,8 @@ describe('options and modes', () => {
       saveSafetensors(file, a.stateDict());
       const b = new BatchNorm2d({ numFeatures: 3 });
       b.loadStateDict(loadSafetensors(file));
-      for (const [name, t] of Object.entries(a.stateDict())) expect(Array.from(b.stateDict()[name].data)).toEqual(Array.from(t.data));
+      for (const [name, t] of Object.entries(a.stateDict()))
+        expect(Array.from(b.stateDict()[name].data)).toEqual(Array.from(t.data));
       expect(b.numBatchesTracked).toBe(3);
       const x = randomTensor([2, 3, 3, 3], 9);
       expect(Array.from(b.eval().forward(x).data)).toEqual(Array.from(a.eval().forward(x).data));
@@ -171,7 +193,11 @@ describe('options and modes', () => {
 
   test('momentum null: running statistics are the cumulative average of the batch statistics', () => {
     const bn = new BatchNorm1d({ numFeatures: 1, momentum: null });
-    const batches = [[1, 3], [5, 9], [0, 4]];
+    const batches = [
+      [1, 3],
+      [5, 9],
+      [0, 4],
+    ];
     for (const b of batches) bn.forward(Tensor.fromArray(b, [2, 1]));
     expect(bn.runningMean!.data[0]).toBeCloseTo((2 + 7 + 2) / 3, 5);
     expect(bn.runningVar!.data[0]).toBeCloseTo((2 + 8 + 8) / 3, 5); // unbiased variances 2, 8, 8
@@ -182,10 +208,16 @@ describe('options and modes', () => {
     expect(() => new BatchNorm1d({ numFeatures: 3 }).forward(Tensor.zeros([1, 3]))).toThrow(
       /^BatchNorm1d: Expected more than 1 value per channel when training, got input size \[1, 3\]$/,
     );
-    expect(() => new BatchNorm2d({ numFeatures: 3 }).forward(Tensor.zeros([1, 3, 1, 1]))).toThrow(/more than 1 value per channel/);
-    expect(() => new BatchNorm1d({ numFeatures: 3, trackRunningStats: false }).eval().forward(Tensor.zeros([1, 3]))).toThrow(RangeError);
+    expect(() => new BatchNorm2d({ numFeatures: 3 }).forward(Tensor.zeros([1, 3, 1, 1]))).toThrow(
+      /more than 1 value per channel/,
+    );
+    expect(() =>
+      new BatchNorm1d({ numFeatures: 3, trackRunningStats: false }).eval().forward(Tensor.zeros([1, 3])),
+    ).toThrow(RangeError);
     expect(new BatchNorm2d({ numFeatures: 3 }).forward(Tensor.zeros([1, 3, 2, 1])).shape).toEqual([1, 3, 2, 1]);
-    expect(new BatchNorm1d({ numFeatures: 3 }).eval().forward(Tensor.fromArray([1, 2, 3], [1, 3])).shape).toEqual([1, 3]);
+    expect(new BatchNorm1d({ numFeatures: 3 }).eval().forward(Tensor.fromArray([1, 2, 3], [1, 3])).shape).toEqual([
+      1, 3,
+    ]);
   });
 
   test('zero variance with eps 0: invstd 0 in training (output = beta), NaN in eval, as PyTorch', () => {
@@ -193,7 +225,12 @@ describe('options and modes', () => {
     bn.bias!.data.data.set([0.5, 0]);
     expect(Array.from(bn.forward(Tensor.fromArray([1, 2, 1, 3], [2, 2])).data)).toEqual([0.5, -1, 0.5, 1]);
     bn.runningVar!.data.fill(0);
-    expect(bn.eval().forward(Tensor.fromArray([1, 2, 1, 3], [2, 2])).data.every(Number.isNaN)).toBe(true);
+    expect(
+      bn
+        .eval()
+        .forward(Tensor.fromArray([1, 2, 1, 3], [2, 2]))
+        .data.every(Number.isNaN),
+    ).toBe(true);
   });
 
   test('bad options and shapes throw errors naming the layer', () => {
@@ -202,8 +239,11 @@ describe('options and modes', () => {
     expect(() => new BatchNorm2d({ numFeatures: 2, momentum: 1.5 })).toThrow(/^BatchNorm2d: momentum must be <= 1/);
     expect(() => new BatchNorm2d({ numFeatures: 2, affine: 1 as unknown as boolean })).toThrow(TypeError);
     expect(() => new BatchNorm2d({ numFeatures: 2, foo: 1 } as never)).toThrow(/unknown or unsupported option 'foo'/);
-    const bn1 = new BatchNorm1d({ numFeatures: 3 }), bn2 = new BatchNorm2d({ numFeatures: 3 });
-    expect(() => bn1.forward(Tensor.zeros([2, 3, 4, 5]))).toThrow(/^BatchNorm1d: expected 2D or 3D input \(got 4D input\)$/);
+    const bn1 = new BatchNorm1d({ numFeatures: 3 }),
+      bn2 = new BatchNorm2d({ numFeatures: 3 });
+    expect(() => bn1.forward(Tensor.zeros([2, 3, 4, 5]))).toThrow(
+      /^BatchNorm1d: expected 2D or 3D input \(got 4D input\)$/,
+    );
     expect(() => bn2.forward(Tensor.zeros([2, 3, 4]))).toThrow(/^BatchNorm2d: expected 4D input \(got 3D input\)$/);
     expect(() => bn2.forward(Tensor.zeros([2, 4, 2, 2]))).toThrow(/has 4 channels, expected numFeatures = 3/);
     expect(() => bn2.forward(Tensor.zeros([2, 3, 0, 2]))).toThrow(/has no values/);
@@ -221,7 +261,11 @@ describe('gradcheck in training mode', () => {
     ['BatchNorm1d [N, C, L]', () => new BatchNorm1d({ numFeatures: 3, momentum: null }), [2, 3, 5]],
     ['BatchNorm2d', () => new BatchNorm2d({ numFeatures: 3 }), [2, 3, 3, 4]],
     ['BatchNorm2d without affine', () => new BatchNorm2d({ numFeatures: 2, affine: false }), [3, 2, 2, 2]],
-    ['BatchNorm2d without running stats', () => new BatchNorm2d({ numFeatures: 2, trackRunningStats: false }), [2, 2, 3, 3]],
+    [
+      'BatchNorm2d without running stats',
+      () => new BatchNorm2d({ numFeatures: 2, trackRunningStats: false }),
+      [2, 2, 3, 3],
+    ],
   ] as const)('%s', (_name, make, shape) => {
     const bn = make();
     bn.weight?.data.data.forEach((_, i, w) => (w[i] = 0.5 + i * 0.3));

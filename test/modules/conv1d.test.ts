@@ -28,7 +28,8 @@ describe.each(CASES)('%s matches PyTorch 1.13 within 1e-5', (name) => {
     expectAllClose(out.data, fx[`${name}.output`].data, 1e-5, 0, `${name}.output`);
     const dinput = conv.backward(fx[`${name}.dout`]);
     expectAllClose(dinput.data, fx[`${name}.dinput`].data, 1e-5, 0, `${name}.dinput`);
-    for (const [n, p] of conv.namedParameters()) expectAllClose(p.grad.data, fx[`${name}.d${n}`].data, 1e-5, 0, `${name}.d${n}`);
+    for (const [n, p] of conv.namedParameters())
+      expectAllClose(p.grad.data, fx[`${name}.d${n}`].data, 1e-5, 0, `${name}.d${n}`);
   });
 });
 
@@ -42,10 +43,20 @@ describe('gradcheck', () => {
   test.each([
     ['kernel 3, no padding', { inChannels: 2, outChannels: 3, kernelSize: 3 }, [2, 2, 7]],
     ['stride 2, padding 1', { inChannels: 3, outChannels: 2, kernelSize: 3, stride: 2, padding: 1 }, [2, 3, 9]],
-    ['dilation 2, groups 2, no bias', { inChannels: 4, outChannels: 2, kernelSize: 2, dilation: 2, groups: 2, bias: false }, [1, 4, 8]],
-    ['kernel as [k], padding larger than the dilated kernel', { inChannels: 1, outChannels: 2, kernelSize: [1], padding: 2 }, [3, 1, 4]],
+    [
+      'dilation 2, groups 2, no bias',
+      { inChannels: 4, outChannels: 2, kernelSize: 2, dilation: 2, groups: 2, bias: false },
+      [1, 4, 8],
+    ],
+    [
+      'kernel as [k], padding larger than the dilated kernel',
+      { inChannels: 1, outChannels: 2, kernelSize: [1], padding: 2 },
+      [3, 1, 4],
+    ],
   ] as const)('%s', (_name, opts, shape) => {
-    const r = gradcheck(new Conv1d({ ...opts, generator: new Generator(1) }), randomTensor([...shape], 2), { maxPerTensor: 40 });
+    const r = gradcheck(new Conv1d({ ...opts, generator: new Generator(1) }), randomTensor([...shape], 2), {
+      maxPerTensor: 40,
+    });
     if (!r.ok) throw new Error(`gradcheck failed: ${JSON.stringify(r.mismatches.slice(0, 5))}`);
     expect(r.checked).toBeGreaterThan(0);
   });
@@ -70,7 +81,10 @@ test('equals Conv2d with height 1 on the same weights, forward and backward', ()
 describe('module contract', () => {
   test('PyTorch names, layouts and default init U(+-1/sqrt(fanIn))', () => {
     const conv = new Conv1d({ inChannels: 4, outChannels: 6, kernelSize: 5, groups: 2, generator: new Generator(7) });
-    expect(Object.fromEntries(Object.entries(conv.stateDict()).map(([k, t]) => [k, t.shape]))).toEqual({ weight: [6, 2, 5], bias: [6] });
+    expect(Object.fromEntries(Object.entries(conv.stateDict()).map(([k, t]) => [k, t.shape]))).toEqual({
+      weight: [6, 2, 5],
+      bias: [6],
+    });
     const bound = 1 / Math.sqrt(2 * 5);
     for (const t of [conv.weight.data, conv.bias!.data]) {
       expect(Math.max(...t.data.map(Math.abs))).toBeLessThanOrEqual(bound);
@@ -78,8 +92,17 @@ describe('module contract', () => {
     }
     expect(conv.numParameters()).toBe(66);
     expect(conv.toString()).toBe('Conv1d(4, 6, kernelSize=5, groups=2)');
-    expect(new Conv1d({ inChannels: 1, outChannels: 1, kernelSize: 3, stride: 2, padding: 1, dilation: 2, bias: false }).toString())
-      .toBe('Conv1d(1, 1, kernelSize=3, stride=2, padding=1, dilation=2, bias=false)');
+    expect(
+      new Conv1d({
+        inChannels: 1,
+        outChannels: 1,
+        kernelSize: 3,
+        stride: 2,
+        padding: 1,
+        dilation: 2,
+        bias: false,
+      }).toString(),
+    ).toBe('Conv1d(1, 1, kernelSize=3, stride=2, padding=1, dilation=2, bias=false)');
   });
 
   test('outputShape follows PyTorch: floor((L + 2p - d(k - 1) - 1) / s) + 1', () => {
@@ -96,7 +119,13 @@ describe('module contract', () => {
     conv.backward(g);
     const once = conv.weight.grad.data.slice();
     expect(conv.backward(g, { inputGrad: false })).toBeNull();
-    expectAllClose(conv.weight.grad.data, once.map((v) => 2 * v), 1e-6, 0, 'accumulated dweight');
+    expectAllClose(
+      conv.weight.grad.data,
+      once.map((v) => 2 * v),
+      1e-6,
+      0,
+      'accumulated dweight',
+    );
     const fresh = new Conv1d({ inChannels: 2, outChannels: 2, kernelSize: 3 }).eval();
     fresh.forward(x);
     expectErrorNamed(() => fresh.backward(g), 'Error', /Conv1d.backward: call forward\(\) in training mode first/);
@@ -104,8 +133,11 @@ describe('module contract', () => {
 
   test('runs inside Sequential (reused buffers) and predict()', () => {
     const gen = new Generator(9);
-    const net = new Sequential(new Conv1d({ inChannels: 1, outChannels: 3, kernelSize: 3, padding: 1, generator: gen }), new ReLU(),
-      new Conv1d({ inChannels: 3, outChannels: 2, kernelSize: 2, stride: 2, generator: gen }));
+    const net = new Sequential(
+      new Conv1d({ inChannels: 1, outChannels: 3, kernelSize: 3, padding: 1, generator: gen }),
+      new ReLU(),
+      new Conv1d({ inChannels: 3, outChannels: 2, kernelSize: 2, stride: 2, generator: gen }),
+    );
     const x = randomTensor([2, 1, 8], 3);
     const y = net.forward(x);
     expect(y.shape).toEqual([2, 2, 4]);
@@ -119,7 +151,11 @@ describe('bad options and shapes throw errors naming the option', () => {
   test.each([
     [{ ...base, kernelSize: 0 }, 'RangeError', /Conv1d: kernelSize must be an integer >= 1, got 0/],
     [{ ...base, kernelSize: 2.5 }, 'RangeError', /kernelSize/],
-    [{ ...base, kernelSize: '3' }, 'TypeError', /Conv1d: kernelSize must be a number or a one-element array, got string/],
+    [
+      { ...base, kernelSize: '3' },
+      'TypeError',
+      /Conv1d: kernelSize must be a number or a one-element array, got string/,
+    ],
     [{ ...base, kernelSize: [3, 3] }, 'TypeError', /kernelSize .*got Array/],
     [{ ...base, stride: 0 }, 'RangeError', /Conv1d: stride/],
     [{ ...base, padding: -1 }, 'RangeError', /Conv1d: padding must be an integer >= 0, got -1/],
@@ -141,11 +177,25 @@ describe('bad options and shapes throw errors naming the option', () => {
       expect(fn).toThrow(ShapeError); // a RangeError
       expect(fn).toThrow(message);
     };
-    shapeError(() => conv.forward(Tensor.zeros([2, 4])), /Conv1d: input must be \[N, C, L\] \(3 dimensions\), got \[2, 4\]; reshape .* \[1, C, L\]/);
+    shapeError(
+      () => conv.forward(Tensor.zeros([2, 4])),
+      /Conv1d: input must be \[N, C, L\] \(3 dimensions\), got \[2, 4\]; reshape .* \[1, C, L\]/,
+    );
     shapeError(() => conv.forward(Tensor.zeros([1, 2, 1, 4])), /3 dimensions\), got \[1, 2, 1, 4\]$/);
-    shapeError(() => conv.forward(Tensor.zeros([1, 3, 4])), /Conv1d: input: expected shape \[\*, 2, \*\], got \[1, 3, 4\]/);
-    expectErrorNamed(() => conv.forward(Tensor.zeros([1, 2, 2])), 'RangeError', /Conv1d: input length 2 is shorter than the \(dilated\) kernel 3/);
-    expectErrorNamed(() => conv.forward([1, 2, 3] as unknown as Tensor), 'TypeError', /Conv1d: input must be a Tensor, got Array/);
+    shapeError(
+      () => conv.forward(Tensor.zeros([1, 3, 4])),
+      /Conv1d: input: expected shape \[\*, 2, \*\], got \[1, 3, 4\]/,
+    );
+    expectErrorNamed(
+      () => conv.forward(Tensor.zeros([1, 2, 2])),
+      'RangeError',
+      /Conv1d: input length 2 is shorter than the \(dilated\) kernel 3/,
+    );
+    expectErrorNamed(
+      () => conv.forward([1, 2, 3] as unknown as Tensor),
+      'TypeError',
+      /Conv1d: input must be a Tensor, got Array/,
+    );
     conv.forward(Tensor.zeros([1, 2, 5]));
     shapeError(() => conv.backward(Tensor.zeros([1, 2, 2])), /Conv1d.backward: doutput: expected shape \[1, 2, 3\]/);
   });

@@ -20,7 +20,8 @@ describe.each(['dropout_eval', 'dropout_p0', 'dropout_p1'])('%s matches PyTorch'
     const drop = new Dropout({ p });
     if (mode === 'eval') drop.eval();
     expectAllClose(drop.forward(fx[`${name}.input`]).data, fx[`${name}.output`].data, 0, 0, `${name}.output`);
-    if (mode === 'train') expectAllClose(drop.backward(fx[`${name}.dout`]).data, fx[`${name}.dinput`].data, 0, 0, `${name}.dinput`);
+    if (mode === 'train')
+      expectAllClose(drop.backward(fx[`${name}.dout`]).data, fx[`${name}.dinput`].data, 0, 0, `${name}.dinput`);
   });
 });
 
@@ -44,15 +45,18 @@ describe('training mode', () => {
     expect(Math.abs(y.reduce((a, b) => a + b, 0) / n - 3)).toBeLessThan(0.05);
   });
 
-  test.each([0.25, 0.3, 1 / 3, 0.999])('p = %s: element i is zeroed exactly when the i-th draw of its generator is < p * 2^32', (p) => {
-    const x = new Tensor(new Float32Array(5000).fill(1), [50, 100]);
-    const drop = new Dropout({ p, generator: new Generator(9) });
-    const out = drop.forward(x).data;
-    const draws = new Generator(9);
-    const scale = Math.fround(1 / (1 - p));
-    const expected = Float32Array.from(out, () => (draws.nextUint32() < p * 2 ** 32 ? 0 : scale));
-    expect(out).toEqual(expected);
-  });
+  test.each([0.25, 0.3, 1 / 3, 0.999])(
+    'p = %s: element i is zeroed exactly when the i-th draw of its generator is < p * 2^32',
+    (p) => {
+      const x = new Tensor(new Float32Array(5000).fill(1), [50, 100]);
+      const drop = new Dropout({ p, generator: new Generator(9) });
+      const out = drop.forward(x).data;
+      const draws = new Generator(9);
+      const scale = Math.fround(1 / (1 - p));
+      const expected = Float32Array.from(out, () => (draws.nextUint32() < p * 2 ** 32 ? 0 : scale));
+      expect(out).toEqual(expected);
+    },
+  );
 
   test('backward applies the forward mask and scale', () => {
     const drop = new Dropout({ p: 0.3, generator: new Generator(2) });
@@ -62,8 +66,20 @@ describe('training mode', () => {
     const dx = drop.backward(g);
     const scale = Math.fround(1 / 0.7);
     const kept = Array.from(y.data, (v) => v !== 0);
-    expectAllClose(dx.data, g.data.map((v, i) => (kept[i] ? v * scale : 0)), 0, 0, 'dinput');
-    expectAllClose(y.data, x.data.map((v, i) => (kept[i] ? v * scale : 0)), 0, 0, 'output');
+    expectAllClose(
+      dx.data,
+      g.data.map((v, i) => (kept[i] ? v * scale : 0)),
+      0,
+      0,
+      'dinput',
+    );
+    expectAllClose(
+      y.data,
+      x.data.map((v, i) => (kept[i] ? v * scale : 0)),
+      0,
+      0,
+      'output',
+    );
     expect(kept.filter(Boolean).length).toBeGreaterThan(100); // some of each
     expect(kept.filter((k) => !k).length).toBeGreaterThan(20);
   });
@@ -113,7 +129,10 @@ describe('training mode', () => {
   });
 
   test('inside Sequential: gradients flow through the kept units only', () => {
-    const seq = new Sequential(new Linear({ inFeatures: 3, outFeatures: 40, generator: new Generator(1) }), new Dropout({ p: 0.5, generator: new Generator(2) }));
+    const seq = new Sequential(
+      new Linear({ inFeatures: 3, outFeatures: 40, generator: new Generator(1) }),
+      new Dropout({ p: 0.5, generator: new Generator(2) }),
+    );
     const y = seq.forward(randomTensor([2, 3], 3));
     const g = new Tensor(new Float32Array(80).fill(1), [2, 40]);
     seq.backward(g);
@@ -127,7 +146,11 @@ describe('training mode', () => {
 });
 
 test('a Sequential with Dropout and Softmax predicts (JS fallback of the native program) as in eval mode', () => {
-  const seq = new Sequential(new Linear({ inFeatures: 3, outFeatures: 5, generator: new Generator(1) }), new Dropout({ p: 0.5 }), new Softmax({ dim: 1 }));
+  const seq = new Sequential(
+    new Linear({ inFeatures: 3, outFeatures: 5, generator: new Generator(1) }),
+    new Dropout({ p: 0.5 }),
+    new Softmax({ dim: 1 }),
+  );
   const x = randomTensor([4, 3], 2);
   const y = seq.predict(x);
   expect(seq.training).toBe(true);
@@ -144,7 +167,9 @@ test('gradcheck with a fixed mask', () => {
       return super.forwardWith(x, ctx);
     }
   }
-  const r = gradcheck(new FixedMaskDropout({ p: 0.4, generator: new Generator(3) }), randomTensor([3, 7], 12), { maxPerTensor: 40 });
+  const r = gradcheck(new FixedMaskDropout({ p: 0.4, generator: new Generator(3) }), randomTensor([3, 7], 12), {
+    maxPerTensor: 40,
+  });
   if (!r.ok) throw new Error(`gradcheck failed: ${JSON.stringify(r.mismatches.slice(0, 5))}`);
   expect(r.checked).toBeGreaterThan(0);
 });

@@ -29,7 +29,8 @@ describe('gradcheck', () => {
     expectGradOk(new Conv2d({ ...opts, generator: new Generator(1) }), randomTensor([...shape], 2));
   });
 
-  test('Linear', () => expectGradOk(new Linear({ inFeatures: 7, outFeatures: 5, generator: new Generator(3) }), randomTensor([4, 7], 4)));
+  test('Linear', () =>
+    expectGradOk(new Linear({ inFeatures: 7, outFeatures: 5, generator: new Generator(3) }), randomTensor([4, 7], 4)));
 
   test('ReLU (away from the kink)', () => {
     const x = randomTensor([3, 11], 5);
@@ -45,7 +46,10 @@ describe('gradcheck', () => {
     // Distinct, well separated values so a small step never changes the argmax.
     const n = (shape as readonly number[]).reduce((a, b) => a * b, 1);
     const perm = new Generator(6).permutation(n);
-    const x = new Tensor(Float32Array.from(perm, (v) => v * 0.1), [...shape]);
+    const x = new Tensor(
+      Float32Array.from(perm, (v) => v * 0.1),
+      [...shape],
+    );
     expectGradOk(new MaxPool2d(opts), x);
   });
 
@@ -55,7 +59,12 @@ describe('gradcheck', () => {
   // too deep for float32 finite differences (rounding noise ~3e-3); test/modules/lenet-pytorch.test.ts
   // checks its gradients against PyTorch instead.
   test('Sequential end to end', () => {
-    const seq = new Sequential(new Conv2d({ inChannels: 1, outChannels: 2, kernelSize: 3, generator: new Generator(8) }), new ReLU(), new Flatten(), new Linear({ inFeatures: 2 * 3 * 3, outFeatures: 3, generator: new Generator(9) }));
+    const seq = new Sequential(
+      new Conv2d({ inChannels: 1, outChannels: 2, kernelSize: 3, generator: new Generator(8) }),
+      new ReLU(),
+      new Flatten(),
+      new Linear({ inFeatures: 2 * 3 * 3, outFeatures: 3, generator: new Generator(9) }),
+    );
     expectGradOk(seq, randomTensor([2, 1, 5, 5], 10), 1e-3);
   });
 

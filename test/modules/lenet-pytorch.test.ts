@@ -9,7 +9,18 @@ import { Tensor } from '../../lib/tensor/tensor';
 import { expectAllClose } from '../helpers';
 
 const fx = loadSafetensors(path.join(__dirname, '..', 'fixtures', 'lenet.safetensors'));
-const names = ['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias', 'fc3.weight', 'fc3.bias'];
+const names = [
+  'conv1.weight',
+  'conv1.bias',
+  'conv2.weight',
+  'conv2.bias',
+  'fc1.weight',
+  'fc1.bias',
+  'fc2.weight',
+  'fc2.bias',
+  'fc3.weight',
+  'fc3.bias',
+];
 const targets = Int32Array.from(fx.targets.data);
 
 function pytorchLeNet(prefix = 'init.'): LeNet {
@@ -37,7 +48,8 @@ describe('LeNet matches PyTorch', () => {
     lossFn.forward(net.forward(fx.input), targets);
     const dinput = net.backward(lossFn.backward());
     expectAllClose(dinput.data, fx['grad.input'].data, ATOL, RTOL, 'grad.input');
-    for (const [name, p] of net.namedParameters()) expectAllClose(p.grad.data, fx[`grad.${name}`].data, ATOL, RTOL, `grad.${name}`);
+    for (const [name, p] of net.namedParameters())
+      expectAllClose(p.grad.data, fx[`grad.${name}`].data, ATOL, RTOL, `grad.${name}`);
   });
 
   test.each([
@@ -55,7 +67,8 @@ describe('LeNet matches PyTorch', () => {
       opt.step();
     }
     expectAllClose(losses, fx[`${prefix}_losses`].data, ATOL, RTOL, 'losses');
-    for (const [name, p] of net.namedParameters()) expectAllClose(p.data.data, fx[`${prefix}.${name}`].data, 1e-5, 0, `${prefix}.${name}`);
+    for (const [name, p] of net.namedParameters())
+      expectAllClose(p.data.data, fx[`${prefix}.${name}`].data, 1e-5, 0, `${prefix}.${name}`);
   });
 
   test('the fixture input really is NCHW [4, 3, 32, 32]', () => {

@@ -32,16 +32,30 @@ describe('state dict', () => {
     const dict = Object.fromEntries(Object.entries(new LeNet().stateDict()).map(([k, t]) => [k, t.clone()]));
     const { ['fc2.bias']: _dropped, ...missing } = dict;
     expect(() => net.loadStateDict(missing)).toThrow(/missing keys: fc2\.bias/);
-    expect(() => net.loadStateDict({ ...dict, 'fc4.weight': Tensor.zeros([1]) })).toThrow(/unexpected keys: fc4\.weight/);
-    expect(() => net.loadStateDict({ ...dict, 'fc1.weight': Tensor.zeros([400, 120]) })).toThrow(/'fc1\.weight' has shape \[400, 120\], expected \[120, 400\]/);
+    expect(() => net.loadStateDict({ ...dict, 'fc4.weight': Tensor.zeros([1]) })).toThrow(
+      /unexpected keys: fc4\.weight/,
+    );
+    expect(() => net.loadStateDict({ ...dict, 'fc1.weight': Tensor.zeros([400, 120]) })).toThrow(
+      /'fc1\.weight' has shape \[400, 120\], expected \[120, 400\]/,
+    );
     expect(net.stateDict()['conv1.weight'].data).toEqual(before);
   });
 
   test('Sequential names children by index or by key', () => {
-    const s = new Sequential(new Linear({ inFeatures: 2, outFeatures: 3 }), new ReLU(), new Linear({ inFeatures: 3, outFeatures: 1, bias: false }));
+    const s = new Sequential(
+      new Linear({ inFeatures: 2, outFeatures: 3 }),
+      new ReLU(),
+      new Linear({ inFeatures: 3, outFeatures: 1, bias: false }),
+    );
     expect(Object.keys(s.stateDict())).toEqual(['0.weight', '0.bias', '2.weight']);
     const named = new Sequential({ body: s, head: new Linear({ inFeatures: 1, outFeatures: 1 }) });
-    expect(Object.keys(named.stateDict())).toEqual(['body.0.weight', 'body.0.bias', 'body.2.weight', 'head.weight', 'head.bias']);
+    expect(Object.keys(named.stateDict())).toEqual([
+      'body.0.weight',
+      'body.0.bias',
+      'body.2.weight',
+      'head.weight',
+      'head.bias',
+    ]);
     expect(() => new Sequential({ bad: 3 } as never)).toThrow(TypeError);
   });
 });
@@ -80,9 +94,13 @@ describe('modes and gradients', () => {
 describe('layer options', () => {
   test('Conv2d validates its options and input', () => {
     expect(() => new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 0 })).toThrow(RangeError);
-    expect(() => new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 3, groups: 2 })).toThrow(/groups 2 must divide/);
+    expect(() => new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 3, groups: 2 })).toThrow(
+      /groups 2 must divide/,
+    );
     expect(() => new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: [3] as never })).toThrow(TypeError);
-    expect(() => new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 3, paddingMode: 'reflect' } as never)).toThrow(/paddingMode/);
+    expect(() => new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 3, paddingMode: 'reflect' } as never)).toThrow(
+      /paddingMode/,
+    );
     const conv = new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 5 });
     expect(() => conv.forward(randomTensor([1, 2, 8, 8], 1))).toThrow(/expected shape \[\*, 3, \*, \*\]/);
     expect(() => conv.forward(randomTensor([1, 3, 4, 8], 1))).toThrow(/smaller than/);
@@ -93,7 +111,9 @@ describe('layer options', () => {
     expect(new MaxPool2d({ kernelSize: 2, ceilMode: true }).outputShape([1, 1, 5, 5])).toEqual([1, 1, 3, 3]);
     expect(new MaxPool2d({ kernelSize: 3, stride: 2, padding: 1 }).outputShape([1, 1, 7, 7])).toEqual([1, 1, 4, 4]);
     expect(() => new MaxPool2d({ kernelSize: 2, padding: 2 })).toThrow(/at most half/);
-    expect(new MaxPool2d({ kernelSize: 3, stride: 1, padding: 1, dilation: 2 }).outputShape([1, 1, 7, 7])).toEqual([1, 1, 5, 5]);
+    expect(new MaxPool2d({ kernelSize: 3, stride: 1, padding: 1, dilation: 2 }).outputShape([1, 1, 7, 7])).toEqual([
+      1, 1, 5, 5,
+    ]);
     expect(() => new MaxPool2d({ kernelSize: 2, dilation: 0 })).toThrow(/dilation must be an integer >= 1/);
   });
 

@@ -109,11 +109,26 @@ describe('BatchNorm folding', () => {
   });
 
   test.each<[string, () => Module[]]>([
-    ['BatchNorm without running statistics (batch statistics in eval mode too)', () => [
-      new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3 }), new BatchNorm2d({ numFeatures: 3, trackRunningStats: false }), new ReLU(),
-    ]],
-    ['BatchNorm after a ReLU', () => [new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3 }), new ReLU(), new BatchNorm2d({ numFeatures: 3 })]],
-    ['BatchNorm first', () => [new BatchNorm2d({ numFeatures: 2 }), new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3 })]],
+    [
+      'BatchNorm without running statistics (batch statistics in eval mode too)',
+      () => [
+        new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3 }),
+        new BatchNorm2d({ numFeatures: 3, trackRunningStats: false }),
+        new ReLU(),
+      ],
+    ],
+    [
+      'BatchNorm after a ReLU',
+      () => [
+        new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3 }),
+        new ReLU(),
+        new BatchNorm2d({ numFeatures: 3 }),
+      ],
+    ],
+    [
+      'BatchNorm first',
+      () => [new BatchNorm2d({ numFeatures: 2 }), new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3 })],
+    ],
   ])('%s runs in JavaScript, with the same results', (_name, layers) => {
     const net = new Sequential(...layers(), new Flatten());
     train(net, [4, 2, 6, 6], 3, 2, 30);

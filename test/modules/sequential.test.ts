@@ -22,7 +22,12 @@ describe('Sequential', () => {
 
   test('fused Conv2d + ReLU gives the same outputs and gradients as the layers run one by one', () => {
     manualSeed(3);
-    const net = new Sequential(new Conv2d({ inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1 }), new ReLU(), new Flatten(), new Linear({ inFeatures: 4 * 6 * 6, outFeatures: 3 }));
+    const net = new Sequential(
+      new Conv2d({ inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1 }),
+      new ReLU(),
+      new Flatten(),
+      new Linear({ inFeatures: 4 * 6 * 6, outFeatures: 3 }),
+    );
     const x = randomTensor([3, 2, 6, 6], 4);
     const dout = randomTensor([3, 3], 5);
     const fusedOut = net.forward(x);

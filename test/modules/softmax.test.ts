@@ -12,16 +12,19 @@ import { expectAllClose, expectErrorNamed, randomTensor } from '../helpers';
 
 const { tensors: fx, metadata } = readSafetensors(path.join(__dirname, '..', 'fixtures', 'layers2.safetensors'));
 
-describe.each(['softmax_dim1', 'softmax_neg1', 'softmax_dim0', 'softmax_neg3', 'log_softmax_dim1', 'log_softmax_neg2'])('%s matches PyTorch', (name) => {
-  test('forward and input gradient', () => {
-    const { op, dim } = JSON.parse(metadata[`${name}.config`]);
-    const layer = op === 'softmax' ? new Softmax({ dim }) : new LogSoftmax({ dim });
-    const out = layer.forward(fx[`${name}.input`]);
-    expect(out.shape).toEqual(fx[`${name}.output`].shape);
-    expectAllClose(out.data, fx[`${name}.output`].data, 1e-5, 1e-5, `${name}.output`);
-    expectAllClose(layer.backward(fx[`${name}.dout`]).data, fx[`${name}.dinput`].data, 1e-5, 1e-5, `${name}.dinput`);
-  });
-});
+describe.each(['softmax_dim1', 'softmax_neg1', 'softmax_dim0', 'softmax_neg3', 'log_softmax_dim1', 'log_softmax_neg2'])(
+  '%s matches PyTorch',
+  (name) => {
+    test('forward and input gradient', () => {
+      const { op, dim } = JSON.parse(metadata[`${name}.config`]);
+      const layer = op === 'softmax' ? new Softmax({ dim }) : new LogSoftmax({ dim });
+      const out = layer.forward(fx[`${name}.input`]);
+      expect(out.shape).toEqual(fx[`${name}.output`].shape);
+      expectAllClose(out.data, fx[`${name}.output`].data, 1e-5, 1e-5, `${name}.output`);
+      expectAllClose(layer.backward(fx[`${name}.dout`]).data, fx[`${name}.dinput`].data, 1e-5, 1e-5, `${name}.dinput`);
+    });
+  },
+);
 
 describe('gradcheck', () => {
   test.each([
@@ -60,8 +63,11 @@ describe('behaviour', () => {
   });
 
   test('inside Sequential (in-place gradient) equals standalone backward', () => {
-    const seq = new Sequential(new Linear({ inFeatures: 4, outFeatures: 5, generator: new Generator(1) }), new LogSoftmax({ dim: 1 }),
-      new Linear({ inFeatures: 5, outFeatures: 2, generator: new Generator(2) }));
+    const seq = new Sequential(
+      new Linear({ inFeatures: 4, outFeatures: 5, generator: new Generator(1) }),
+      new LogSoftmax({ dim: 1 }),
+      new Linear({ inFeatures: 5, outFeatures: 2, generator: new Generator(2) }),
+    );
     const x = randomTensor([3, 4], 5);
     const g = randomTensor([3, 2], 6);
     seq.forward(x);
@@ -84,7 +90,11 @@ describe('errors', () => {
     expectErrorNamed(() => new Softmax({ dim: 1.5 }), 'RangeError', /Softmax: dim must be an integer/);
     expectErrorNamed(() => new Softmax({ dim: '1' as never }), 'TypeError', /dim/);
     expectErrorNamed(() => new Softmax({ dim: 1, dtype: 'float32' } as never), 'RangeError', /dtype/);
-    expectErrorNamed(() => new Softmax({ dim: 2 }).forward(Tensor.zeros([2, 3])), 'RangeError', /dim 2 is out of range .* \(expected -2\.\.1\)/);
+    expectErrorNamed(
+      () => new Softmax({ dim: 2 }).forward(Tensor.zeros([2, 3])),
+      'RangeError',
+      /dim 2 is out of range .* \(expected -2\.\.1\)/,
+    );
     expectErrorNamed(() => new LogSoftmax({ dim: -3 }).outputShape([2, 3]), 'RangeError', /dim -3/);
   });
 

@@ -19,7 +19,8 @@ describeEachIsa(() => {
     const rng = new Rng(n * 17 + 3);
 
     test('forward overwrites out and keeps NaN', () => {
-      const x = values(rng, n), keep = x.slice();
+      const x = values(rng, n),
+        keep = x.slice();
       const out = new Float32Array(n).fill(12345);
       native.reluForward(out, x);
       expectClose(out, reluForward(x), 0, 0, 'out');
@@ -27,7 +28,8 @@ describeEachIsa(() => {
     });
 
     test('forward in place (out is input) and on two views of the same memory', () => {
-      const x = values(rng, n), expected = reluForward(x);
+      const x = values(rng, n),
+        expected = reluForward(x);
       const same = x.slice();
       native.reluForward(same, same);
       expectClose(same, expected, 0, 0, 'in place');
@@ -37,8 +39,10 @@ describeEachIsa(() => {
     });
 
     test('reluMask zeroes grad in place where out <= 0 and keeps it elsewhere', () => {
-      const out32 = Float32Array.from(reluForward(values(rng, n))), grad = values(rng, n);
-      const expected = reluBackward(grad, out32), keep = out32.slice();
+      const out32 = Float32Array.from(reluForward(values(rng, n))),
+        grad = values(rng, n);
+      const expected = reluBackward(grad, out32),
+        keep = out32.slice();
       native.reluMask(grad, out32);
       expectClose(grad, expected, 0, 0, 'grad');
       expect(out32).toEqual(keep);
@@ -46,7 +50,10 @@ describeEachIsa(() => {
 
     test('backward accumulates dout where out is not <= 0 into a pre-filled dinput', () => {
       const out = reluForward(values(rng, n));
-      const out32 = Float32Array.from(out), dout = values(rng, n), dx = rng.f32(n), before = dx.slice();
+      const out32 = Float32Array.from(out),
+        dout = values(rng, n),
+        dx = rng.f32(n),
+        before = dx.slice();
       native.reluBackward(dx, dout, out32);
       expectClose(dx, plus(before, reluBackward(dout, out32)), 1e-7, 1e-7, 'dinput');
     });
@@ -54,7 +61,8 @@ describeEachIsa(() => {
 
   describe('relu special cases', () => {
     test('forward of each special value (the sign of a zero result is not specified)', () => {
-      const x = Float32Array.from(SPECIALS), out = new Float32Array(x.length);
+      const x = Float32Array.from(SPECIALS),
+        out = new Float32Array(x.length);
       native.reluForward(out, x);
       const expected = [NaN, Infinity, 0, 0, 0, Math.fround(1e-40), 0, Math.fround(3.4e38), 0, 1, 0];
       expectClose(out, expected, 0, 0, 'out');

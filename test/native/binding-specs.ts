@@ -24,12 +24,15 @@ export interface Spec {
   driver?: string;
 }
 
-const arg = (kind: Kind, output = false) => (name: string): Arg => ({ name, kind, output });
+const arg =
+  (kind: Kind, output = false) =>
+  (name: string): Arg => ({ name, kind, output });
 const f32 = (name: string, output = false) => arg('f32', output)(name);
 const opt = (name: string, output = false) => arg('f32?', output)(name);
 const i32 = (name: string, output = false) => arg('i32', output)(name);
 const f64 = arg('f64');
-const size = arg('size'), num = arg('number');
+const size = arg('size'),
+  num = arg('number');
 const sizes = (names: string) =>
   names.split(' ').map((n) => arg(n.startsWith('pad') || n === 'ceilMode' ? 'size0' : 'size')(n));
 
@@ -37,10 +40,27 @@ const CONV_SIZES = sizes('n c h w outChannels kernelH kernelW strideH strideW pa
 const POOL_SIZES = sizes('n c h w kernelH kernelW strideH strideW padH padW ceilMode');
 const POOL_DILATION = sizes('dilationH dilationW');
 
-export const CONV: ConvShape = { n: 2, c: 4, h: 6, w: 5, oc: 6, kh: 3, kw: 2, sh: 2, sw: 1, ph: 1, pw: 0, dh: 1, dw: 2, groups: 2 };
+export const CONV: ConvShape = {
+  n: 2,
+  c: 4,
+  h: 6,
+  w: 5,
+  oc: 6,
+  kh: 3,
+  kw: 2,
+  sh: 2,
+  sw: 1,
+  ph: 1,
+  pw: 0,
+  dh: 1,
+  dw: 2,
+  groups: 2,
+};
 export const POOL: PoolShape = { n: 2, c: 3, h: 7, w: 6, kh: 3, kw: 2, sh: 2, sw: 2, ph: 1, pw: 1, ceil: true };
 export const POOL_DILATED: PoolShape = { ...POOL, dh: 2, dw: 3 };
-const cz = convSizes(CONV), pz = poolSizes(POOL), pdz = poolSizes(POOL_DILATED);
+const cz = convSizes(CONV),
+  pz = poolSizes(POOL),
+  pdz = poolSizes(POOL_DILATED);
 const [B, IN, OUT, K, N] = [3, 5, 4, 6, 10];
 
 // Batch norm sizes: n * s > 1 values per channel, as training needs.
@@ -51,10 +71,20 @@ const BN_COUNT = BN_N * BN_C * BN_S;
 // row window (whose divisors may be 0), negative and fractional divisors.
 const [WM_P, WM_H, WM_W, WM_OH, WM_OW] = [6, 7, 6, 4, 3];
 const WM_WINDOWS = (r: Rng) => [
-  new Int32Array([0, 2, 3, 7]), new Int32Array([3, 5, 7, 7]), new Int32Array([0, 1, 4]), new Int32Array([2, 5, 6]),
+  new Int32Array([0, 2, 3, 7]),
+  new Int32Array([3, 5, 7, 7]),
+  new Int32Array([0, 1, 4]),
+  new Int32Array([2, 5, 6]),
   Float64Array.from({ length: WM_OH * WM_OW }, (_, i) => (i >= 3 * WM_OW ? 0 : r.pick([1, 2, 6, -4, 0.5, 2.5]))),
 ];
-const WM_ARGS = [i32('rowStart'), i32('rowEnd'), i32('colStart'), i32('colEnd'), f64('divisor'), ...['planes', 'h', 'w', 'oh', 'ow'].map(size)];
+const WM_ARGS = [
+  i32('rowStart'),
+  i32('rowEnd'),
+  i32('colStart'),
+  i32('colEnd'),
+  f64('divisor'),
+  ...['planes', 'h', 'w', 'oh', 'ow'].map(size),
+];
 const WM_SIZES = [WM_P, WM_H, WM_W, WM_OH, WM_OW];
 
 export const SPECS: Spec[] = [
@@ -69,13 +99,34 @@ export const SPECS: Spec[] = [
     label: 'conv2dForward with fuseRelu',
     args: [f32('out', true), f32('input'), f32('weight'), opt('bias'), ...CONV_SIZES, arg('size0')('fuseRelu')],
     arity: [18, 19],
-    valid: (r) => [new Float32Array(cz.output), r.f32(cz.input), r.f32(cz.weight), r.f32(CONV.oc), ...convArgs(CONV), 1],
+    valid: (r) => [
+      new Float32Array(cz.output),
+      r.f32(cz.input),
+      r.f32(cz.weight),
+      r.f32(CONV.oc),
+      ...convArgs(CONV),
+      1,
+    ],
   },
   {
     op: 'conv2dBackward',
-    args: [opt('dinput', true), opt('dweight', true), opt('dbias', true), f32('doutput'), f32('input'), f32('weight'), ...CONV_SIZES],
+    args: [
+      opt('dinput', true),
+      opt('dweight', true),
+      opt('dbias', true),
+      f32('doutput'),
+      f32('input'),
+      f32('weight'),
+      ...CONV_SIZES,
+    ],
     valid: (r) => [
-      r.f32(cz.input), r.f32(cz.weight), r.f32(CONV.oc), r.f32(cz.output), r.f32(cz.input), r.f32(cz.weight), ...convArgs(CONV),
+      r.f32(cz.input),
+      r.f32(cz.weight),
+      r.f32(CONV.oc),
+      r.f32(cz.output),
+      r.f32(cz.input),
+      r.f32(cz.weight),
+      ...convArgs(CONV),
     ],
   },
   {
@@ -89,13 +140,23 @@ export const SPECS: Spec[] = [
     label: 'maxPool2dForward with dilation',
     args: [f32('out', true), i32('argmax', true), f32('input'), ...POOL_SIZES, ...POOL_DILATION],
     arity: [14, 16],
-    valid: (r) => [new Float32Array(pdz.output), new Int32Array(pdz.output), r.f32(pdz.input), ...poolArgs(POOL_DILATED)],
+    valid: (r) => [
+      new Float32Array(pdz.output),
+      new Int32Array(pdz.output),
+      r.f32(pdz.input),
+      ...poolArgs(POOL_DILATED),
+    ],
   },
   {
     op: 'maxPool2dBackward',
     args: [f32('dinput', true), f32('doutput'), i32('argmax'), ...POOL_SIZES],
     arity: [14, 16],
-    valid: (r) => [r.f32(pz.input), r.f32(pz.output), maxPool2dForward(r.f32(pz.input), POOL).argmax, ...poolArgs(POOL)],
+    valid: (r) => [
+      r.f32(pz.input),
+      r.f32(pz.output),
+      maxPool2dForward(r.f32(pz.input), POOL).argmax,
+      ...poolArgs(POOL),
+    ],
   },
   {
     op: 'maxPool2dBackward',
@@ -103,23 +164,56 @@ export const SPECS: Spec[] = [
     args: [f32('dinput', true), f32('doutput'), i32('argmax'), ...POOL_SIZES, ...POOL_DILATION],
     arity: [14, 16],
     valid: (r) => [
-      r.f32(pdz.input), r.f32(pdz.output), maxPool2dForward(r.f32(pdz.input), POOL_DILATED).argmax, ...poolArgs(POOL_DILATED),
+      r.f32(pdz.input),
+      r.f32(pdz.output),
+      maxPool2dForward(r.f32(pdz.input), POOL_DILATED).argmax,
+      ...poolArgs(POOL_DILATED),
     ],
   },
   {
     op: 'linearForward',
-    args: [f32('out', true), f32('input'), f32('weight'), opt('bias'), size('batch'), size('inFeatures'), size('outFeatures')],
+    args: [
+      f32('out', true),
+      f32('input'),
+      f32('weight'),
+      opt('bias'),
+      size('batch'),
+      size('inFeatures'),
+      size('outFeatures'),
+    ],
     valid: (r) => [new Float32Array(B * OUT), r.f32(B * IN), r.f32(OUT * IN), r.f32(OUT), B, IN, OUT],
   },
   {
     op: 'linearBackward',
     args: [
-      opt('dinput', true), opt('dweight', true), opt('dbias', true), f32('doutput'), f32('input'), f32('weight'),
-      size('batch'), size('inFeatures'), size('outFeatures'),
+      opt('dinput', true),
+      opt('dweight', true),
+      opt('dbias', true),
+      f32('doutput'),
+      f32('input'),
+      f32('weight'),
+      size('batch'),
+      size('inFeatures'),
+      size('outFeatures'),
     ],
-    valid: (r) => [r.f32(B * IN), r.f32(OUT * IN), r.f32(OUT), r.f32(B * OUT), r.f32(B * IN), r.f32(OUT * IN), B, IN, OUT],
+    valid: (r) => [
+      r.f32(B * IN),
+      r.f32(OUT * IN),
+      r.f32(OUT),
+      r.f32(B * OUT),
+      r.f32(B * IN),
+      r.f32(OUT * IN),
+      B,
+      IN,
+      OUT,
+    ],
   },
-  { op: 'reluForward', args: [f32('out', true), f32('input')], valid: (r) => [new Float32Array(N), r.f32(N)], driver: 'input' },
+  {
+    op: 'reluForward',
+    args: [f32('out', true), f32('input')],
+    valid: (r) => [new Float32Array(N), r.f32(N)],
+    driver: 'input',
+  },
   {
     op: 'reluBackward',
     args: [f32('dinput', true), f32('doutput'), f32('output')],
@@ -145,8 +239,16 @@ export const SPECS: Spec[] = [
   {
     op: 'adamStep',
     args: [
-      f32('param', true), f32('expAvg', true), f32('expAvgSq', true), f32('grad'),
-      num('lr'), num('beta1'), num('beta2'), num('eps'), num('weightDecay'), size('step'),
+      f32('param', true),
+      f32('expAvg', true),
+      f32('expAvgSq', true),
+      f32('grad'),
+      num('lr'),
+      num('beta1'),
+      num('beta2'),
+      num('eps'),
+      num('weightDecay'),
+      size('step'),
     ],
     valid: (r) => [r.f32(N), r.f32(N), r.f32(N, 0, 1), r.f32(N), 1e-3, 0.9, 0.999, 1e-8, 0, 1],
     driver: 'param',
@@ -155,24 +257,91 @@ export const SPECS: Spec[] = [
   {
     op: 'batchNormForwardTrain',
     args: [
-      f32('out', true), f32('saveMean', true), f32('saveInvstd', true), f32('runningMean', true), f32('runningVar', true),
-      f32('input'), opt('weight'), opt('bias'), size('n'), size('c'), size('s'), num('eps'), num('momentum'),
+      f32('out', true),
+      f32('saveMean', true),
+      f32('saveInvstd', true),
+      f32('runningMean', true),
+      f32('runningVar', true),
+      f32('input'),
+      opt('weight'),
+      opt('bias'),
+      size('n'),
+      size('c'),
+      size('s'),
+      num('eps'),
+      num('momentum'),
     ],
-    valid: (r) => [new Float32Array(BN_COUNT), new Float32Array(BN_C), new Float32Array(BN_C), r.f32(BN_C), r.f32(BN_C, 0.5, 1),
-      r.f32(BN_COUNT), r.f32(BN_C), r.f32(BN_C), BN_N, BN_C, BN_S, 1e-5, 0.1],
+    valid: (r) => [
+      new Float32Array(BN_COUNT),
+      new Float32Array(BN_C),
+      new Float32Array(BN_C),
+      r.f32(BN_C),
+      r.f32(BN_C, 0.5, 1),
+      r.f32(BN_COUNT),
+      r.f32(BN_C),
+      r.f32(BN_C),
+      BN_N,
+      BN_C,
+      BN_S,
+      1e-5,
+      0.1,
+    ],
   },
   {
     op: 'batchNormForwardEval',
-    args: [f32('out', true), f32('input'), f32('runningMean'), f32('runningVar'), opt('weight'), opt('bias'), size('n'), size('c'), size('s'), num('eps')],
-    valid: (r) => [new Float32Array(BN_COUNT), r.f32(BN_COUNT), r.f32(BN_C), r.f32(BN_C, 0.5, 1), r.f32(BN_C), r.f32(BN_C), BN_N, BN_C, BN_S, 1e-5],
+    args: [
+      f32('out', true),
+      f32('input'),
+      f32('runningMean'),
+      f32('runningVar'),
+      opt('weight'),
+      opt('bias'),
+      size('n'),
+      size('c'),
+      size('s'),
+      num('eps'),
+    ],
+    valid: (r) => [
+      new Float32Array(BN_COUNT),
+      r.f32(BN_COUNT),
+      r.f32(BN_C),
+      r.f32(BN_C, 0.5, 1),
+      r.f32(BN_C),
+      r.f32(BN_C),
+      BN_N,
+      BN_C,
+      BN_S,
+      1e-5,
+    ],
   },
   {
     op: 'batchNormBackwardTrain',
     args: [
-      opt('dinput', true), opt('dweight', true), opt('dbias', true), f32('doutput'), f32('input'), f32('saveMean'), f32('saveInvstd'),
-      opt('weight'), size('n'), size('c'), size('s'),
+      opt('dinput', true),
+      opt('dweight', true),
+      opt('dbias', true),
+      f32('doutput'),
+      f32('input'),
+      f32('saveMean'),
+      f32('saveInvstd'),
+      opt('weight'),
+      size('n'),
+      size('c'),
+      size('s'),
     ],
-    valid: (r) => [r.f32(BN_COUNT), r.f32(BN_C), r.f32(BN_C), r.f32(BN_COUNT), r.f32(BN_COUNT), r.f32(BN_C), r.f32(BN_C, 0.5, 2), r.f32(BN_C), BN_N, BN_C, BN_S],
+    valid: (r) => [
+      r.f32(BN_COUNT),
+      r.f32(BN_C),
+      r.f32(BN_C),
+      r.f32(BN_COUNT),
+      r.f32(BN_COUNT),
+      r.f32(BN_C),
+      r.f32(BN_C, 0.5, 2),
+      r.f32(BN_C),
+      BN_N,
+      BN_C,
+      BN_S,
+    ],
   },
   // Window mean (native/binding_pool.cc).
   {
@@ -203,7 +372,10 @@ export function detach(a: Typed): void {
 
 /** A copy of `a` (same kind and contents) at element `offset` of `backing`. */
 export function viewAt(backing: ArrayBufferLike, offset: number, a: Typed): Typed {
-  const v = a instanceof Int32Array ? new Int32Array(backing, offset * 4, a.length) : new Float32Array(backing, offset * 4, a.length);
+  const v =
+    a instanceof Int32Array
+      ? new Int32Array(backing, offset * 4, a.length)
+      : new Float32Array(backing, offset * 4, a.length);
   v.set(a as never);
   return v;
 }
@@ -214,7 +386,11 @@ export const SENTINEL = 0x7fbadbad; // a NaN bit pattern no kernel writes
  * Moves every typed array of args into one backing buffer (an ArrayBuffer unless given another constructor), one element
  * after the start and `gap` elements apart, so no view is 16-byte aligned; the gaps hold SENTINEL.
  */
-export function packViews(args: readonly unknown[], gap = 3, Backing: new (n: number) => ArrayBufferLike = ArrayBuffer) {
+export function packViews(
+  args: readonly unknown[],
+  gap = 3,
+  Backing: new (n: number) => ArrayBufferLike = ArrayBuffer,
+) {
   const typed = args.filter((a): a is Typed => a instanceof Float32Array || a instanceof Int32Array);
   const total = typed.reduce((s, a) => s + a.length + gap, 1);
   const backing = new Backing(total * 4);
@@ -227,8 +403,11 @@ export function packViews(args: readonly unknown[], gap = 3, Backing: new (n: nu
     return v;
   });
   const gaps = () => {
-    const words = new Int32Array(backing), spans = packed.filter((a): a is Typed => ArrayBuffer.isView(a));
-    return Array.from(words).filter((_, i) => !spans.some((s) => i >= s.byteOffset / 4 && i < s.byteOffset / 4 + s.length));
+    const words = new Int32Array(backing),
+      spans = packed.filter((a): a is Typed => ArrayBuffer.isView(a));
+    return Array.from(words).filter(
+      (_, i) => !spans.some((s) => i >= s.byteOffset / 4 && i < s.byteOffset / 4 + s.length),
+    );
   };
   return { packed, gaps };
 }
@@ -285,12 +464,32 @@ export function fillNonFinite(a: Float32Array, mode: FillMode, rng: Rng): Float3
 // ---- fuzzing
 
 const ODD = [
-  0, -0, -1, 1, 2, 3, 7, 0.5, 1.5, NaN, Infinity, -Infinity, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 40, 2 ** 40 + 1, 2 ** 53,
-  -(2 ** 53), Number.MAX_VALUE, Number.EPSILON,
+  0,
+  -0,
+  -1,
+  1,
+  2,
+  3,
+  7,
+  0.5,
+  1.5,
+  NaN,
+  Infinity,
+  -Infinity,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 32,
+  2 ** 40,
+  2 ** 40 + 1,
+  2 ** 53,
+  -(2 ** 53),
+  Number.MAX_VALUE,
+  Number.EPSILON,
 ];
 const OTHER = ['', '3', 'abc', null, undefined, true, false, 3n, {}, [], [1, 2], Symbol('s'), () => 1, new Number(2)];
 const KINDS = [Float32Array, Float32Array, Int32Array, Int32Array, Float64Array, Uint8Array, Int16Array];
-const typedOf = (args: unknown[]) => // typed arguments that still have memory (not detached)
+const typedOf = (args: unknown[]) =>
+  // typed arguments that still have memory (not detached)
   args.filter((a): a is Typed => (a instanceof Float32Array || a instanceof Int32Array) && a.buffer.byteLength > 0);
 /** A short description of a fuzzed value for failure messages. */
 export function show(v: unknown): string {
@@ -302,33 +501,46 @@ export function show(v: unknown): string {
 /** A replacement for argument i: mostly of the kind it wants (numbers for sizes, typed arrays for buffers), else anything. */
 export function fuzzValue(rng: Rng, args: unknown[], i: number, arg?: Arg): unknown {
   const others = typedOf(args);
-  const pick = !arg || rng.next() < 0.25 ? rng.int(0, 8) : isBuffer(arg) ? rng.pick([3, 4, 5, 7, 7]) : rng.pick([0, 1, 6, 6]);
+  const pick =
+    !arg || rng.next() < 0.25 ? rng.int(0, 8) : isBuffer(arg) ? rng.pick([3, 4, 5, 7, 7]) : rng.pick([0, 1, 6, 6]);
   switch (pick) {
-    case 0: return rng.pick(ODD);
-    case 1: return rng.int(0, 70);
-    case 2: return rng.pick(OTHER);
-    case 3: { // a typed array of a random kind and length
-      const Kind = rng.pick(KINDS), a = new Kind(rng.int(0, 120));
-      for (let k = 0; k < a.length; k++) a[k] = Kind === Float32Array || Kind === Float64Array ? rng.uniform(-3, 3) : rng.int(-2, 60);
+    case 0:
+      return rng.pick(ODD);
+    case 1:
+      return rng.int(0, 70);
+    case 2:
+      return rng.pick(OTHER);
+    case 3: {
+      // a typed array of a random kind and length
+      const Kind = rng.pick(KINDS),
+        a = new Kind(rng.int(0, 120));
+      for (let k = 0; k < a.length; k++)
+        a[k] = Kind === Float32Array || Kind === Float64Array ? rng.uniform(-3, 3) : rng.int(-2, 60);
       if (a instanceof Float32Array && rng.next() < 0.5) fillNonFinite(a, rng.pick(FILL_MODES), rng); // NaN and infinities as data
       return a;
     }
-    case 4: { // the memory of another argument, maybe shifted or shortened: aliasing
+    case 4: {
+      // the memory of another argument, maybe shifted or shortened: aliasing
       if (!others.length) return null;
-      const o = rng.pick(others), shift = rng.int(0, Math.min(2, o.length)), len = Math.max(0, o.length - shift - rng.int(0, 1));
+      const o = rng.pick(others),
+        shift = rng.int(0, Math.min(2, o.length)),
+        len = Math.max(0, o.length - shift - rng.int(0, 1));
       return new (rng.next() < 0.5 ? Float32Array : Int32Array)(o.buffer as ArrayBuffer, o.byteOffset + 4 * shift, len);
     }
-    case 5: { // a detached copy of an argument
+    case 5: {
+      // a detached copy of an argument
       if (!others.length) return null;
       const a = rng.pick(others).slice();
       detach(a);
       return a;
     }
-    case 6: { // a nearby or doubled number
+    case 6: {
+      // a nearby or doubled number
       const v = args[i];
       return typeof v === 'number' ? (rng.next() < 0.5 ? v + rng.int(-2, 2) : v * 2) : rng.int(1, 9);
     }
-    case 7: { // the right kind with a nearby length, or the same length
+    case 7: {
+      // the right kind with a nearby length, or the same length
       const v = args[i];
       if (!(v instanceof Float32Array || v instanceof Int32Array)) return new Float32Array(rng.int(0, 12));
       const a = new (v.constructor as typeof Float32Array)(Math.max(0, v.length + rng.int(-2, 2)));
@@ -336,6 +548,7 @@ export function fuzzValue(rng: Rng, args: unknown[], i: number, arg?: Arg): unkn
       if (a instanceof Float32Array && rng.next() < 0.5) fillNonFinite(a, rng.pick(FILL_MODES), rng);
       return a;
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }

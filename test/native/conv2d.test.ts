@@ -3,10 +3,34 @@
 import { native } from '../../lib/native';
 import { ISAS, addon, describeEachIsa, restore, setIsa, setThreads } from './isa';
 import {
-  ConvShape, Rng, conv2dBackward, conv2dForward, convArgs, convSizes, dot, expectClose, numericGrad, plus,
+  ConvShape,
+  Rng,
+  conv2dBackward,
+  conv2dForward,
+  convArgs,
+  convSizes,
+  dot,
+  expectClose,
+  numericGrad,
+  plus,
 } from './reference';
 
-const base: ConvShape = { n: 1, c: 1, h: 5, w: 5, oc: 1, kh: 3, kw: 3, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, groups: 1 };
+const base: ConvShape = {
+  n: 1,
+  c: 1,
+  h: 5,
+  w: 5,
+  oc: 1,
+  kh: 3,
+  kw: 3,
+  sh: 1,
+  sw: 1,
+  ph: 0,
+  pw: 0,
+  dh: 1,
+  dw: 1,
+  groups: 1,
+};
 
 const named: Array<[string, Partial<ConvShape>]> = [
   ['1x1 kernel', { n: 2, c: 3, oc: 4, kh: 1, kw: 1 }],
@@ -23,7 +47,10 @@ const named: Array<[string, Partial<ConvShape>]> = [
   ['dilation 2, padding 2, stride 2', { n: 2, c: 3, oc: 4, h: 9, w: 8, dh: 2, dw: 2, ph: 2, pw: 2, sh: 2, sw: 2 }],
   ['dilation 3x1, kernel 2x4', { c: 2, oc: 2, h: 8, w: 6, kh: 2, kw: 4, dh: 3, dw: 1 }],
   ['groups 2', { n: 2, c: 4, oc: 6, h: 6, w: 7, groups: 2 }],
-  ['groups 2 with stride, padding and dilation', { n: 2, c: 6, oc: 4, h: 9, w: 9, groups: 2, sh: 2, sw: 2, ph: 1, pw: 2, dh: 2, dw: 1 }],
+  [
+    'groups 2 with stride, padding and dilation',
+    { n: 2, c: 6, oc: 4, h: 9, w: 9, groups: 2, sh: 2, sw: 2, ph: 1, pw: 2, dh: 2, dw: 1 },
+  ],
   ['depthwise 7', { n: 2, c: 7, oc: 7, h: 6, w: 6, groups: 7, ph: 1, pw: 1 }],
   ['depthwise multiplier 2', { c: 3, oc: 6, h: 5, w: 6, groups: 3 }],
   ['width 1', { c: 2, oc: 3, h: 8, w: 1, kh: 3, kw: 1 }],
@@ -40,20 +67,43 @@ const named: Array<[string, Partial<ConvShape>]> = [
   ['direct: 9 images (partial sums of 4)', { n: 9, c: 2, oc: 4, h: 4, w: 24, kh: 3, kw: 5, ph: 1, pw: 2 }],
   // Many output channels on narrow rows take the channel-vectorised kernels (any stride/dilation).
   ['channels: 16 out, 10-wide rows', { n: 3, c: 6, oc: 16, h: 14, w: 14, kh: 5, kw: 5 }],
-  ['channels: 29 out (partial vector), stride 2, padding 1', { n: 5, c: 3, oc: 29, h: 9, w: 8, sh: 2, sw: 2, ph: 1, pw: 1 }],
+  [
+    'channels: 29 out (partial vector), stride 2, padding 1',
+    { n: 5, c: 3, oc: 29, h: 9, w: 8, sh: 2, sw: 2, ph: 1, pw: 1 },
+  ],
   ['channels: 40 out, dilation 2, 1 image', { n: 1, c: 2, oc: 40, h: 9, w: 7, dh: 2, dw: 2, ph: 2, pw: 1 }],
   ['channels: 13 out (below the threshold on AVX-512)', { n: 2, c: 4, oc: 13, h: 6, w: 6 }],
 ];
-for (const [c, oc] of [[1, 1], [2, 13], [7, 8], [8, 8], [9, 16], [16, 9], [17, 7], [13, 17]]) {
+for (const [c, oc] of [
+  [1, 1],
+  [2, 13],
+  [7, 8],
+  [8, 8],
+  [9, 16],
+  [16, 9],
+  [17, 7],
+  [13, 17],
+]) {
   named.push([`channels ${c} -> ${oc}`, { n: 2, c, oc, h: 6, w: 7 }]);
 }
 
 function randomShape(rng: Rng): ConvShape {
   const groups = rng.pick([1, 1, 1, 2, 3]);
   const s: ConvShape = {
-    n: rng.int(1, 3), c: groups * rng.int(1, 4), oc: groups * rng.int(1, 4), h: 1, w: 1,
-    kh: rng.int(1, 5), kw: rng.int(1, 5), sh: rng.int(1, 3), sw: rng.int(1, 3), ph: rng.int(0, 2),
-    pw: rng.int(0, 2), dh: rng.int(1, 2), dw: rng.int(1, 2), groups,
+    n: rng.int(1, 3),
+    c: groups * rng.int(1, 4),
+    oc: groups * rng.int(1, 4),
+    h: 1,
+    w: 1,
+    kh: rng.int(1, 5),
+    kw: rng.int(1, 5),
+    sh: rng.int(1, 3),
+    sw: rng.int(1, 3),
+    ph: rng.int(0, 2),
+    pw: rng.int(0, 2),
+    dh: rng.int(1, 2),
+    dw: rng.int(1, 2),
+    groups,
   };
   // The smallest input the dilated kernel fits (with padding), plus 0..8.
   s.h = Math.max(1, s.dh * (s.kh - 1) + 1 - 2 * s.ph) + rng.int(0, 8);
@@ -67,13 +117,19 @@ const cases: Array<[string, ConvShape]> = [
   ...Array.from({ length: 40 }, (_, i): [string, ConvShape] => [`random #${i}`, randomShape(shapeRng)]),
 ];
 
-const FWD_ATOL = 1e-5, FWD_RTOL = 1e-5, GRAD_ATOL = 1e-4, GRAD_RTOL = 1e-4;
+const FWD_ATOL = 1e-5,
+  FWD_RTOL = 1e-5,
+  GRAD_ATOL = 1e-4,
+  GRAD_RTOL = 1e-4;
 
 describeEachIsa(() => {
   describe.each(cases)('conv2d: %s', (_name, s) => {
     const z = convSizes(s);
     const rng = new Rng(z.input * 7919 + z.weight * 31 + z.output);
-    const x = rng.f32(z.input), w = rng.f32(z.weight), b = rng.f32(s.oc), dout = rng.f32(z.output);
+    const x = rng.f32(z.input),
+      w = rng.f32(z.weight),
+      b = rng.f32(s.oc),
+      dout = rng.f32(z.output);
     const copies = [x, w, b, dout].map((a) => a.slice());
     const expectInputsUntouched = () => [x, w, b, dout].forEach((a, i) => expect(a).toEqual(copies[i]));
 
@@ -93,7 +149,9 @@ describeEachIsa(() => {
 
     test('backward accumulates (+=) into pre-filled dinput, dweight and dbias', () => {
       const ref = conv2dBackward(dout, x, w, s);
-      const dx = rng.f32(z.input), dw = rng.f32(z.weight), db = rng.f32(s.oc);
+      const dx = rng.f32(z.input),
+        dw = rng.f32(z.weight),
+        db = rng.f32(s.oc);
       const before = [dx.slice(), dw.slice(), db.slice()];
       native.conv2dBackward(dx, dw, db, dout, x, w, ...convArgs(s));
       expectClose(dx, plus(before[0], ref.dx), GRAD_ATOL, GRAD_RTOL, 'dinput');
@@ -121,7 +179,9 @@ describeEachIsa(() => {
       const s: ConvShape = { ...base, n: 3, c: 4, oc: 6, h: 7, w: 6, ph: 1, pw: 1, groups: 2 };
       const z = convSizes(s);
       const rng = new Rng(11);
-      const x = rng.f32(z.input), w = rng.f32(z.weight), b = rng.f32(s.oc);
+      const x = rng.f32(z.input),
+        w = rng.f32(z.weight),
+        b = rng.f32(s.oc);
       const ref = conv2dForward(x, w, b, s);
       for (const fuse of [0, 1]) {
         const out = new Float32Array(z.output).fill(NaN);
@@ -164,15 +224,50 @@ describeEachIsa(() => {
 });
 
 test('the reference backward matches finite differences of the reference forward', () => {
-  const s: ConvShape = { n: 2, c: 4, h: 5, w: 6, oc: 2, kh: 3, kw: 2, sh: 2, sw: 1, ph: 1, pw: 1, dh: 1, dw: 2, groups: 2 };
+  const s: ConvShape = {
+    n: 2,
+    c: 4,
+    h: 5,
+    w: 6,
+    oc: 2,
+    kh: 3,
+    kw: 2,
+    sh: 2,
+    sw: 1,
+    ph: 1,
+    pw: 1,
+    dh: 1,
+    dw: 2,
+    groups: 2,
+  };
   const z = convSizes(s);
   const rng = new Rng(7);
-  const x = Float64Array.from(rng.f32(z.input)), w = Float64Array.from(rng.f32(z.weight));
-  const b = Float64Array.from(rng.f32(s.oc)), dout = Float64Array.from(rng.f32(z.output));
+  const x = Float64Array.from(rng.f32(z.input)),
+    w = Float64Array.from(rng.f32(z.weight));
+  const b = Float64Array.from(rng.f32(s.oc)),
+    dout = Float64Array.from(rng.f32(z.output));
   const ref = conv2dBackward(dout, x, w, s);
-  expectClose(ref.dx, numericGrad((v) => dot(conv2dForward(v, w, b, s), dout), x), 1e-8, 1e-6, 'dx');
-  expectClose(ref.dw, numericGrad((v) => dot(conv2dForward(x, v, b, s), dout), w), 1e-8, 1e-6, 'dw');
-  expectClose(ref.db, numericGrad((v) => dot(conv2dForward(x, w, v, s), dout), b), 1e-8, 1e-6, 'db');
+  expectClose(
+    ref.dx,
+    numericGrad((v) => dot(conv2dForward(v, w, b, s), dout), x),
+    1e-8,
+    1e-6,
+    'dx',
+  );
+  expectClose(
+    ref.dw,
+    numericGrad((v) => dot(conv2dForward(x, v, b, s), dout), w),
+    1e-8,
+    1e-6,
+    'dw',
+  );
+  expectClose(
+    ref.db,
+    numericGrad((v) => dot(conv2dForward(x, w, v, s), dout), b),
+    1e-8,
+    1e-6,
+    'db',
+  );
 });
 
 describe('conv2d results do not depend on the thread count', () => {
@@ -182,22 +277,31 @@ describe('conv2d results do not depend on the thread count', () => {
     { ...base, n: 19, c: 3, oc: 4, h: 9, w: 9, kh: 1, kw: 1 },
     { ...base, n: 7, c: 4, oc: 4, h: 8, w: 8, groups: 4, sh: 2, sw: 2, dh: 2, dw: 2, ph: 2, pw: 2 },
   ];
-  test.each(ISAS.flatMap((isa) => shapes.map((s, i): [string, number, ConvShape] => [isa, i, s])))('isa %s, shape #%i', (isa, _i, s) => {
-    setIsa(isa);
-    const z = convSizes(s);
-    const rng = new Rng(13);
-    const x = rng.f32(z.input), w = rng.f32(z.weight), b = rng.f32(s.oc), dout = rng.f32(z.output);
-    const run = (threads: number) => {
-      setThreads(threads);
-      const out = new Float32Array(z.output), dx = new Float32Array(z.input), dw = new Float32Array(z.weight), db = new Float32Array(s.oc);
-      native.conv2dForward(out, x, w, b, ...convArgs(s));
-      native.conv2dBackward(dx, dw, db, dout, x, w, ...convArgs(s));
-      return [out, dx, dw, db].map((a) => Array.from(a));
-    };
-    const one = run(1);
-    const ref = conv2dBackward(dout, x, w, s);
-    expectClose(one[0], conv2dForward(x, w, b, s), FWD_ATOL, FWD_RTOL, 'out');
-    [ref.dx, ref.dw, ref.db].forEach((r, k) => expectClose(one[k + 1], r, GRAD_ATOL, GRAD_RTOL, `gradient ${k}`));
-    for (const threads of [2, 3, 8]) expect(run(threads)).toEqual(one);
-  });
+  test.each(ISAS.flatMap((isa) => shapes.map((s, i): [string, number, ConvShape] => [isa, i, s])))(
+    'isa %s, shape #%i',
+    (isa, _i, s) => {
+      setIsa(isa);
+      const z = convSizes(s);
+      const rng = new Rng(13);
+      const x = rng.f32(z.input),
+        w = rng.f32(z.weight),
+        b = rng.f32(s.oc),
+        dout = rng.f32(z.output);
+      const run = (threads: number) => {
+        setThreads(threads);
+        const out = new Float32Array(z.output),
+          dx = new Float32Array(z.input),
+          dw = new Float32Array(z.weight),
+          db = new Float32Array(s.oc);
+        native.conv2dForward(out, x, w, b, ...convArgs(s));
+        native.conv2dBackward(dx, dw, db, dout, x, w, ...convArgs(s));
+        return [out, dx, dw, db].map((a) => Array.from(a));
+      };
+      const one = run(1);
+      const ref = conv2dBackward(dout, x, w, s);
+      expectClose(one[0], conv2dForward(x, w, b, s), FWD_ATOL, FWD_RTOL, 'out');
+      [ref.dx, ref.dw, ref.db].forEach((r, k) => expectClose(one[k + 1], r, GRAD_ATOL, GRAD_RTOL, `gradient ${k}`));
+      for (const threads of [2, 3, 8]) expect(run(threads)).toEqual(one);
+    },
+  );
 });

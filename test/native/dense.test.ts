@@ -6,8 +6,21 @@ import { Rng, dot, expectClose, linearBackward, linearForward, numericGrad, plus
 
 type Dims = [batch: number, nin: number, nout: number];
 const named: Dims[] = [
-  [1, 1, 1], [1, 7, 3], [2, 8, 9], [3, 9, 16], [4, 17, 17], [5, 16, 8], [7, 13, 1], [1, 1, 17], [9, 1, 2],
-  [16, 7, 7], [3, 31, 33], [1, 64, 65], [64, 400, 120], [64, 84, 10], [2, 1000, 3],
+  [1, 1, 1],
+  [1, 7, 3],
+  [2, 8, 9],
+  [3, 9, 16],
+  [4, 17, 17],
+  [5, 16, 8],
+  [7, 13, 1],
+  [1, 1, 17],
+  [9, 1, 2],
+  [16, 7, 7],
+  [3, 31, 33],
+  [1, 64, 65],
+  [64, 400, 120],
+  [64, 84, 10],
+  [2, 1000, 3],
 ];
 const dimsRng = new Rng(42);
 const cases: Dims[] = [
@@ -21,7 +34,10 @@ const fwdAtol = (nin: number) => 1e-5 * Math.max(1, Math.sqrt(nin) / 4);
 describeEachIsa(() => {
   describe.each(cases)('linear: batch %i, in %i, out %i', (batch, nin, nout) => {
     const rng = new Rng(batch * 10007 + nin * 101 + nout);
-    const x = rng.f32(batch * nin), w = rng.f32(nout * nin), b = rng.f32(nout), dout = rng.f32(batch * nout);
+    const x = rng.f32(batch * nin),
+      w = rng.f32(nout * nin),
+      b = rng.f32(nout),
+      dout = rng.f32(batch * nout);
     const copies = [x, w, b, dout].map((a) => a.slice());
 
     test('forward, with bias and with null bias, overwrites out', () => {
@@ -35,7 +51,9 @@ describeEachIsa(() => {
 
     test('backward accumulates (+=) into pre-filled dinput, dweight and dbias', () => {
       const ref = linearBackward(dout, x, w, batch, nin, nout);
-      const dx = rng.f32(batch * nin), dw = rng.f32(nout * nin), db = rng.f32(nout);
+      const dx = rng.f32(batch * nin),
+        dw = rng.f32(nout * nin),
+        db = rng.f32(nout);
       const before = [dx.slice(), dw.slice(), db.slice()];
       native.linearBackward(dx, dw, db, dout, x, w, batch, nin, nout);
       expectClose(dx, plus(before[0], ref.dx), 1e-4, 1e-4, 'dinput');
@@ -68,9 +86,13 @@ describeEachIsa(() => {
 
     test('a second backward call adds the same gradients again', () => {
       const rng = new Rng(9);
-      const x = rng.f32(6), w = rng.f32(12), dout = rng.f32(8);
+      const x = rng.f32(6),
+        w = rng.f32(12),
+        dout = rng.f32(8);
       const ref = linearBackward(dout, x, w, 2, 3, 4);
-      const dx = new Float32Array(6), dw = new Float32Array(12), db = new Float32Array(4);
+      const dx = new Float32Array(6),
+        dw = new Float32Array(12),
+        db = new Float32Array(4);
       native.linearBackward(dx, dw, db, dout, x, w, 2, 3, 4);
       native.linearBackward(dx, dw, db, dout, x, w, 2, 3, 4);
       expectClose(dx, plus(ref.dx, ref.dx), 1e-6, 1e-5, 'dinput');
@@ -90,34 +112,67 @@ describeEachIsa(() => {
 test('the reference backward matches finite differences of the reference forward', () => {
   const [batch, nin, nout] = [3, 5, 4];
   const rng = new Rng(8);
-  const x = Float64Array.from(rng.f32(batch * nin)), w = Float64Array.from(rng.f32(nout * nin));
-  const b = Float64Array.from(rng.f32(nout)), dout = Float64Array.from(rng.f32(batch * nout));
+  const x = Float64Array.from(rng.f32(batch * nin)),
+    w = Float64Array.from(rng.f32(nout * nin));
+  const b = Float64Array.from(rng.f32(nout)),
+    dout = Float64Array.from(rng.f32(batch * nout));
   const ref = linearBackward(dout, x, w, batch, nin, nout);
-  const f = (xx: Float64Array, ww: Float64Array, bb: Float64Array) => dot(linearForward(xx, ww, bb, batch, nin, nout), dout);
-  expectClose(ref.dx, numericGrad((v) => f(v, w, b), x), 1e-8, 1e-6, 'dx');
-  expectClose(ref.dw, numericGrad((v) => f(x, v, b), w), 1e-8, 1e-6, 'dw');
-  expectClose(ref.db, numericGrad((v) => f(x, w, v), b), 1e-8, 1e-6, 'db');
+  const f = (xx: Float64Array, ww: Float64Array, bb: Float64Array) =>
+    dot(linearForward(xx, ww, bb, batch, nin, nout), dout);
+  expectClose(
+    ref.dx,
+    numericGrad((v) => f(v, w, b), x),
+    1e-8,
+    1e-6,
+    'dx',
+  );
+  expectClose(
+    ref.dw,
+    numericGrad((v) => f(x, v, b), w),
+    1e-8,
+    1e-6,
+    'dw',
+  );
+  expectClose(
+    ref.db,
+    numericGrad((v) => f(x, w, v), b),
+    1e-8,
+    1e-6,
+    'db',
+  );
 });
 
 describe('linear results do not depend on the thread count', () => {
   afterAll(restore);
-  const shapes: Dims[] = [[64, 400, 120], [33, 257, 67], [5, 1000, 9]];
-  test.each(ISAS.flatMap((isa) => shapes.map((d): [string, ...Dims] => [isa, ...d])))('isa %s, batch %i, in %i, out %i', (isa, batch, nin, nout) => {
-    setIsa(isa);
-    const rng = new Rng(17);
-    const x = rng.f32(batch * nin), w = rng.f32(nout * nin), b = rng.f32(nout), dout = rng.f32(batch * nout);
-    const run = (threads: number) => {
-      setThreads(threads);
-      const out = new Float32Array(batch * nout), dx = new Float32Array(batch * nin);
-      const dw = new Float32Array(nout * nin), db = new Float32Array(nout);
-      native.linearForward(out, x, w, b, batch, nin, nout);
-      native.linearBackward(dx, dw, db, dout, x, w, batch, nin, nout);
-      return [out, dx, dw, db].map((a) => Array.from(a));
-    };
-    const one = run(1);
-    const ref = linearBackward(dout, x, w, batch, nin, nout);
-    expectClose(one[0], linearForward(x, w, b, batch, nin, nout), fwdAtol(nin), 1e-5, 'out');
-    [ref.dx, ref.dw, ref.db].forEach((r, k) => expectClose(one[k + 1], r, 1e-4, 1e-4, `gradient ${k}`));
-    for (const threads of [2, 3, 8]) expect(run(threads)).toEqual(one);
-  });
+  const shapes: Dims[] = [
+    [64, 400, 120],
+    [33, 257, 67],
+    [5, 1000, 9],
+  ];
+  test.each(ISAS.flatMap((isa) => shapes.map((d): [string, ...Dims] => [isa, ...d])))(
+    'isa %s, batch %i, in %i, out %i',
+    (isa, batch, nin, nout) => {
+      setIsa(isa);
+      const rng = new Rng(17);
+      const x = rng.f32(batch * nin),
+        w = rng.f32(nout * nin),
+        b = rng.f32(nout),
+        dout = rng.f32(batch * nout);
+      const run = (threads: number) => {
+        setThreads(threads);
+        const out = new Float32Array(batch * nout),
+          dx = new Float32Array(batch * nin);
+        const dw = new Float32Array(nout * nin),
+          db = new Float32Array(nout);
+        native.linearForward(out, x, w, b, batch, nin, nout);
+        native.linearBackward(dx, dw, db, dout, x, w, batch, nin, nout);
+        return [out, dx, dw, db].map((a) => Array.from(a));
+      };
+      const one = run(1);
+      const ref = linearBackward(dout, x, w, batch, nin, nout);
+      expectClose(one[0], linearForward(x, w, b, batch, nin, nout), fwdAtol(nin), 1e-5, 'out');
+      [ref.dx, ref.dw, ref.db].forEach((r, k) => expectClose(one[k + 1], r, 1e-4, 1e-4, `gradient ${k}`));
+      for (const threads of [2, 3, 8]) expect(run(threads)).toEqual(one);
+    },
+  );
 });

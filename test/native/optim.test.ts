@@ -36,8 +36,11 @@ describeEachIsa(() => {
     const h = { ...DEFAULTS, ...partial };
     test.each(LENGTHS)('one step on %i elements matches the float64 reference', (n) => {
       const rng = new Rng(n * 7 + h.step);
-      const s = state(rng, n), grad = s.g.slice();
-      const p = Float64Array.from(s.p), m = Float64Array.from(s.m), v = Float64Array.from(s.v);
+      const s = state(rng, n),
+        grad = s.g.slice();
+      const p = Float64Array.from(s.p),
+        m = Float64Array.from(s.m),
+        v = Float64Array.from(s.v);
       adamStep(p, m, v, s.g, h);
       call(s.p, s.m, s.v, s.g, h);
       expectClose(s.m, m, 1e-8, 1e-6, 'expAvg');
@@ -49,7 +52,9 @@ describeEachIsa(() => {
 
   describe('adamStep trajectories and exact values', () => {
     test('the first step from zero state moves each param by lr against the sign of its gradient', () => {
-      const p = new Float32Array([1, 1, -2]), m = new Float32Array(3), v = new Float32Array(3);
+      const p = new Float32Array([1, 1, -2]),
+        m = new Float32Array(3),
+        v = new Float32Array(3);
       call(p, m, v, new Float32Array([0.5, -3, 1e-3]), { ...DEFAULTS, lr: 0.1, eps: 0 });
       expectClose(p, [0.9, 1.1, -2.1], 1e-7, 1e-6, 'param');
       expectClose(m, [0.05, -0.3, 1e-4], 1e-9, 1e-6, 'expAvg');
@@ -57,7 +62,9 @@ describeEachIsa(() => {
     });
 
     test('a zero gradient from zero state leaves param, expAvg and expAvgSq unchanged', () => {
-      const p = new Float32Array([1, -1]), m = new Float32Array(2), v = new Float32Array(2);
+      const p = new Float32Array([1, -1]),
+        m = new Float32Array(2),
+        v = new Float32Array(2);
       call(p, m, v, new Float32Array(2), DEFAULTS);
       expect(Array.from(p)).toEqual([1, -1]);
       expect(Array.from(m)).toEqual([0, 0]);
@@ -82,8 +89,12 @@ describeEachIsa(() => {
     ])('100 steps with fresh gradients follow the float64 trajectory (%s)', (_name, hyper) => {
       const rng = new Rng(31);
       const n = 37;
-      const p32 = rng.f32(n), m32 = new Float32Array(n), v32 = new Float32Array(n);
-      const p = Float64Array.from(p32), m = new Float64Array(n), v = new Float64Array(n);
+      const p32 = rng.f32(n),
+        m32 = new Float32Array(n),
+        v32 = new Float32Array(n);
+      const p = Float64Array.from(p32),
+        m = new Float64Array(n),
+        v = new Float64Array(n);
       for (let t = 1; t <= 100; t++) {
         const g = rng.f32(n);
         for (let i = 0; i < n; i++) g[i] = Math.fround(g[i] + 0.3 * p32[i]); // a gradient that depends on the params
@@ -98,7 +109,8 @@ describeEachIsa(() => {
 
     test('views with byte offsets into one ArrayBuffer update only their own elements', () => {
       const rng = new Rng(2);
-      const n = 9, buf = new Float32Array(4 * n + 5).fill(NaN);
+      const n = 9,
+        buf = new Float32Array(4 * n + 5).fill(NaN);
       const views = [0, 1, 2, 3].map((k) => buf.subarray(1 + k * (n + 1), 1 + k * (n + 1) + n));
       const s = state(rng, n);
       [s.p, s.m, s.v, s.g].forEach((a, k) => views[k].set(a));

@@ -2,7 +2,16 @@
 // maxPool2dForward / maxPool2dBackward against reference.ts for every ISA: values, PyTorch argmax, ties, NaN, ceil mode, dilation (no error paths).
 import { native } from '../../lib/native';
 import { ISAS, describeEachIsa, restore, setIsa, setThreads } from './isa';
-import { PoolShape, Rng, expectClose, maxPool2dBackward, maxPool2dForward, plus, poolArgs, poolSizes } from './reference';
+import {
+  PoolShape,
+  Rng,
+  expectClose,
+  maxPool2dBackward,
+  maxPool2dForward,
+  plus,
+  poolArgs,
+  poolSizes,
+} from './reference';
 
 const base: PoolShape = { n: 1, c: 1, h: 5, w: 5, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, ceil: false };
 
@@ -13,7 +22,10 @@ const named: Array<[string, Partial<PoolShape>]> = [
   ['3x3/2 pad 1', { n: 2, c: 2, h: 9, w: 8, kh: 3, kw: 3, ph: 1, pw: 1 }],
   ['3x3/1 pad 1 (overlapping windows)', { n: 2, c: 3, h: 6, w: 7, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 }],
   ['3x3/2 pad 1, ceil', { c: 2, h: 6, w: 7, kh: 3, kw: 3, ph: 1, pw: 1, ceil: true }],
-  ['ceil mode drops a window that would start in the right padding', { h: 5, w: 5, sh: 3, sw: 3, ph: 1, pw: 1, ceil: true }],
+  [
+    'ceil mode drops a window that would start in the right padding',
+    { h: 5, w: 5, sh: 3, sw: 3, ph: 1, pw: 1, ceil: true },
+  ],
   ['ceil mode, stride 3 on 8x10', { c: 2, h: 8, w: 10, kh: 2, kw: 3, sh: 3, sw: 3, ceil: true }],
   ['kernel 1 stride 1 (identity)', { c: 3, h: 4, w: 5, kh: 1, kw: 1, sh: 1, sw: 1 }],
   ['kernel 1 stride 2', { c: 2, h: 7, w: 6, kh: 1, kw: 1 }],
@@ -29,16 +41,32 @@ const named: Array<[string, Partial<PoolShape>]> = [
   ['3x3/1 dilation 2', { n: 2, c: 2, h: 9, w: 8, kh: 3, kw: 3, sh: 1, sw: 1, dh: 2, dw: 2 }],
   ['3x3/2 pad 1 dilation [2, 3], ceil', { c: 2, h: 9, w: 11, kh: 3, kw: 3, ph: 1, pw: 1, dh: 2, dw: 3, ceil: true }],
   ['3x2/1 pad 1 dilation [2, 3]', { n: 2, c: 3, h: 8, w: 9, kh: 3, kw: 2, sh: 1, sw: 1, ph: 1, pw: 1, dh: 2, dw: 3 }],
-  ['dilation [3, 2], stride [2, 1], pad 1, ceil', { c: 2, h: 10, w: 7, kh: 2, kw: 3, sh: 2, sw: 1, ph: 1, pw: 1, dh: 3, dw: 2, ceil: true }],
-  ['dilation past the input: one window, clipped to its one tap inside', { h: 3, w: 3, kh: 4, kw: 4, sh: 7, sw: 7, ph: 2, pw: 2, dh: 4, dw: 4, ceil: true }],
+  [
+    'dilation [3, 2], stride [2, 1], pad 1, ceil',
+    { c: 2, h: 10, w: 7, kh: 2, kw: 3, sh: 2, sw: 1, ph: 1, pw: 1, dh: 3, dw: 2, ceil: true },
+  ],
+  [
+    'dilation past the input: one window, clipped to its one tap inside',
+    { h: 3, w: 3, kh: 4, kw: 4, sh: 7, sw: 7, ph: 2, pw: 2, dh: 4, dw: 4, ceil: true },
+  ],
 ];
 for (const c of [1, 7, 8, 9, 16, 17]) named.push([`channels ${c}`, { n: 2, c, h: 6, w: 7, ceil: c % 2 === 1 }]);
 
 function randomShape(rng: Rng): PoolShape {
-  const kh = rng.int(1, 4), kw = rng.int(1, 4);
+  const kh = rng.int(1, 4),
+    kw = rng.int(1, 4);
   const s: PoolShape = {
-    n: rng.int(1, 3), c: rng.int(1, 5), h: 1, w: 1, kh, kw, sh: rng.int(1, 3), sw: rng.int(1, 3),
-    ph: rng.int(0, kh >> 1), pw: rng.int(0, kw >> 1), ceil: rng.next() < 0.5,
+    n: rng.int(1, 3),
+    c: rng.int(1, 5),
+    h: 1,
+    w: 1,
+    kh,
+    kw,
+    sh: rng.int(1, 3),
+    sw: rng.int(1, 3),
+    ph: rng.int(0, kh >> 1),
+    pw: rng.int(0, kw >> 1),
+    ceil: rng.next() < 0.5,
   };
   s.h = Math.max(1, s.kh - 2 * s.ph) + rng.int(0, 8);
   s.w = Math.max(1, s.kw - 2 * s.pw) + rng.int(0, 8);
@@ -53,16 +81,21 @@ function randomDilatedShape(rng: Rng): PoolShape {
   return s;
 }
 
-const shapeRng = new Rng(99), dilatedRng = new Rng(101);
+const shapeRng = new Rng(99),
+  dilatedRng = new Rng(101);
 const cases: Array<[string, PoolShape]> = [
   ...named.map(([name, p]): [string, PoolShape] => [name, { ...base, ...p }]),
   ...Array.from({ length: 40 }, (_, i): [string, PoolShape] => [`random #${i}`, randomShape(shapeRng)]),
-  ...Array.from({ length: 20 }, (_, i): [string, PoolShape] => [`random dilated #${i}`, randomDilatedShape(dilatedRng)]),
+  ...Array.from({ length: 20 }, (_, i): [string, PoolShape] => [
+    `random dilated #${i}`,
+    randomDilatedShape(dilatedRng),
+  ]),
 ];
 
 function forward(x: Float32Array, s: PoolShape) {
   const z = poolSizes(s);
-  const out = new Float32Array(z.output).fill(NaN), argmax = new Int32Array(z.output).fill(-7);
+  const out = new Float32Array(z.output).fill(NaN),
+    argmax = new Int32Array(z.output).fill(-7);
   native.maxPool2dForward(out, argmax, x, ...poolArgs(s));
   return { out, argmax };
 }
@@ -81,11 +114,12 @@ describeEachIsa(() => {
       ['continuous values', () => rng.f32(z.input)],
       ['values in {-1, 0, 1} (many ties: first maximum wins)', () => Float32Array.from(rng.i32(z.input, -1, 1))],
       ['all equal', () => new Float32Array(z.input).fill(-3)],
-    ['values in {-1, 0, 1, NaN}', () => Float32Array.from({ length: z.input }, () => rng.pick([-1, 0, 1, NaN]))],
+      ['values in {-1, 0, 1, NaN}', () => Float32Array.from({ length: z.input }, () => rng.pick([-1, 0, 1, NaN]))],
     ])('forward on %s: exact max and argmax', (_what, make) => {
       const x = make();
       const keep = x.slice();
-      const got = forward(x, s), ref = maxPool2dForward(x, s);
+      const got = forward(x, s),
+        ref = maxPool2dForward(x, s);
       expectClose(got.out, ref.out, 0, 0, 'out');
       expect(Array.from(got.argmax)).toEqual(Array.from(ref.argmax));
       expect(x).toEqual(keep);
@@ -94,7 +128,9 @@ describeEachIsa(() => {
     test('backward routes dout to argmax and accumulates into a pre-filled dinput', () => {
       const x = Float32Array.from(rng.i32(z.input, -2, 2));
       const { argmax } = forward(x, s);
-      const dout = rng.f32(z.output), dx = rng.f32(z.input), before = dx.slice();
+      const dout = rng.f32(z.output),
+        dx = rng.f32(z.input),
+        before = dx.slice();
       native.maxPool2dBackward(dx, dout, argmax, ...poolArgs(s));
       expectClose(dx, plus(before, maxPool2dBackward(dout, argmax, s)), 1e-6, 1e-6, 'dinput');
     });
@@ -112,7 +148,8 @@ describeEachIsa(() => {
 
     test('an all -Infinity input gives -Infinity and the first index of each window', () => {
       const x = new Float32Array(16).fill(-Infinity);
-      const got = forward(x, s3), ref = maxPool2dForward(x, s3);
+      const got = forward(x, s3),
+        ref = maxPool2dForward(x, s3);
       expect(Array.from(got.out)).toEqual(new Array(16).fill(-Infinity));
       expect(Array.from(got.argmax)).toEqual(Array.from(ref.argmax));
     });
@@ -132,7 +169,8 @@ describeEachIsa(() => {
     ])('NaN propagates as in PyTorch (the last NaN of a window wins): %s', (_what, s) => {
       const x = Float32Array.from({ length: 16 }, (_, i) => i);
       for (const i of [0, 1, 6, 7, 13]) x[i] = NaN;
-      const got = forward(x, s), ref = maxPool2dForward(x, s);
+      const got = forward(x, s),
+        ref = maxPool2dForward(x, s);
       expectClose(got.out, ref.out, 0, 0, 'out');
       expect(Array.from(got.argmax)).toEqual(Array.from(ref.argmax));
       if (s.ph === 0 && s.kh === 2) expect(Array.from(got.argmax)).toEqual([1, 7, 13, 15]);
@@ -142,7 +180,8 @@ describeEachIsa(() => {
       const s: PoolShape = { ...base, n: 2, c: 3, h: 9, w: 8, kh: 3, kw: 2, sh: 2, sw: 1, ph: 1, pw: 1, ceil: true };
       const rng = new Rng(21);
       const x = Float32Array.from({ length: 2 * 3 * 9 * 8 }, () => rng.pick([-1, 0, 1, NaN]));
-      const got = forward(x, s), ref = maxPool2dForward(x, s);
+      const got = forward(x, s),
+        ref = maxPool2dForward(x, s);
       expectClose(got.out, ref.out, 0, 0, 'out');
       expect(Array.from(got.argmax)).toEqual(Array.from(ref.argmax));
     });
@@ -199,8 +238,10 @@ describe('maxpool2d output size', () => {
 
   test('15 arguments: dilationW defaults to 1', () => {
     const s: PoolShape = { ...base, h: 5, w: 5, kh: 2, kw: 2, sh: 1, sw: 1 };
-    const x = new Rng(5).f32(25), ref = maxPool2dForward(x, { ...s, dh: 2, dw: 1 });
-    const out = new Float32Array(ref.out.length), argmax = new Int32Array(ref.out.length);
+    const x = new Rng(5).f32(25),
+      ref = maxPool2dForward(x, { ...s, dh: 2, dw: 1 });
+    const out = new Float32Array(ref.out.length),
+      argmax = new Int32Array(ref.out.length);
     (native.maxPool2dForward as (...args: unknown[]) => void)(out, argmax, x, ...poolArgs(s), 2);
     expectClose(out, ref.out, 0, 0, 'out');
     expect(Array.from(argmax)).toEqual(Array.from(ref.argmax));
@@ -212,14 +253,18 @@ describe('maxpool2d results do not depend on the thread count', () => {
   test.each(ISAS)('isa %s', (isa) => {
     setIsa(isa);
     for (const s of [
-      { ...base, n: 32, c: 16, h: 32, w: 32 }, { ...base, n: 9, c: 32, h: 31, w: 33, kh: 3, kw: 3, ph: 1, pw: 1, ceil: true },
+      { ...base, n: 32, c: 16, h: 32, w: 32 },
+      { ...base, n: 9, c: 32, h: 31, w: 33, kh: 3, kw: 3, ph: 1, pw: 1, ceil: true },
       { ...base, n: 9, c: 32, h: 31, w: 33, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 2, dw: 3, ceil: true },
     ]) {
-      const x = new Rng(23).f32(poolSizes(s).input), ref = maxPool2dForward(x, s);
-      const dout = new Rng(24).f32(poolSizes(s).output), dref = maxPool2dBackward(dout, ref.argmax, s);
+      const x = new Rng(23).f32(poolSizes(s).input),
+        ref = maxPool2dForward(x, s);
+      const dout = new Rng(24).f32(poolSizes(s).output),
+        dref = maxPool2dBackward(dout, ref.argmax, s);
       for (const threads of [1, 2, 3, 8]) {
         setThreads(threads);
-        const got = forward(x, s), dx = new Float32Array(x.length);
+        const got = forward(x, s),
+          dx = new Float32Array(x.length);
         native.maxPool2dBackward(dx, dout, got.argmax, ...poolArgs(s));
         expectClose(got.out, ref.out, 0, 0, `out (${threads} threads)`);
         expect(Array.from(got.argmax)).toEqual(Array.from(ref.argmax));

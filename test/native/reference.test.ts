@@ -4,7 +4,9 @@ import { Rng, convSizes, expectClose, poolOutSize } from './reference';
 
 describe('expectClose', () => {
   test('passes within the tolerance, with NaN matching NaN and infinities matching themselves', () => {
-    expect(() => expectClose([1, NaN, Infinity, -Infinity, 0], [1 + 1e-7, NaN, Infinity, -Infinity, -0], 1e-6, 0)).not.toThrow();
+    expect(() =>
+      expectClose([1, NaN, Infinity, -Infinity, 0], [1 + 1e-7, NaN, Infinity, -Infinity, -0], 1e-6, 0),
+    ).not.toThrow();
     expect(() => expectClose([100.0009], [100], 0, 1e-5)).not.toThrow();
   });
 
@@ -22,7 +24,9 @@ describe('expectClose', () => {
 
 describe('reference helpers', () => {
   test('Rng is deterministic per seed and int() covers both ends', () => {
-    const a = new Rng(5), b = new Rng(5), seen = new Set<number>();
+    const a = new Rng(5),
+      b = new Rng(5),
+      seen = new Set<number>();
     for (let i = 0; i < 200; i++) {
       expect(a.next()).toBe(b.next());
       seen.add(a.int(-1, 1));
@@ -32,8 +36,9 @@ describe('reference helpers', () => {
   });
 
   test('output sizes follow PyTorch (conv floor; pooling floor/ceil with the last window inside input + left pad)', () => {
-    expect(convSizes({ n: 1, c: 1, h: 7, w: 7, oc: 1, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 2, dw: 2, groups: 1 }))
-      .toMatchObject({ oh: 3, ow: 3 });
+    expect(
+      convSizes({ n: 1, c: 1, h: 7, w: 7, oc: 1, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 2, dw: 2, groups: 1 }),
+    ).toMatchObject({ oh: 3, ow: 3 });
     expect([poolOutSize(7, 2, 2, 0, false), poolOutSize(7, 2, 2, 0, true)]).toEqual([3, 4]);
     expect([poolOutSize(5, 2, 3, 1, false), poolOutSize(5, 2, 3, 1, true)]).toEqual([2, 2]);
     expect(poolOutSize(1, 2, 2, 0, true)).toBe(1);

@@ -44,9 +44,13 @@ export function expectClose(actual: Vec, expected: Vec, atol: number, rtol: numb
   if (actual.length !== expected.length) {
     throw new Error(`${label}: length ${actual.length} != expected length ${expected.length}`);
   }
-  let bad = 0, firstBad = -1, worst = -1, worstDiff = -1;
+  let bad = 0,
+    firstBad = -1,
+    worst = -1,
+    worstDiff = -1;
   for (let i = 0; i < actual.length; i++) {
-    const a = actual[i], e = expected[i];
+    const a = actual[i],
+      e = expected[i];
     // NaN matches only NaN and an infinity only itself; finite values match within the tolerance.
     const same = a === e || (Number.isNaN(a) && Number.isNaN(e));
     const diff = same ? 0 : Number.isFinite(a) && Number.isFinite(e) ? Math.abs(a - e) : Infinity;
@@ -94,15 +98,28 @@ export function dot(a: Vec, b: Vec): number {
 // ---- conv2d: input [N, C, H, W], weight [OC, C/groups, KH, KW], bias [OC], output [N, OC, OH, OW].
 
 export interface ConvShape {
-  n: number; c: number; h: number; w: number; oc: number; kh: number; kw: number;
-  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number; groups: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  oc: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  groups: number;
 }
 
 export function convSizes(s: ConvShape) {
   const oh = Math.floor((s.h + 2 * s.ph - s.dh * (s.kh - 1) - 1) / s.sh) + 1;
   const ow = Math.floor((s.w + 2 * s.pw - s.dw * (s.kw - 1) - 1) / s.sw) + 1;
   return {
-    oh, ow,
+    oh,
+    ow,
     input: s.n * s.c * s.h * s.w,
     weight: s.oc * (s.c / s.groups) * s.kh * s.kw,
     output: s.n * s.oc * oh * ow,
@@ -121,7 +138,8 @@ export function convArgs(s: ConvShape): ConvArgs {
 /** Calls visit(outIndex, inIndex, weightIndex, o) for every multiply of the convolution (padding skipped). */
 function convTaps(s: ConvShape, visit: (oi: number, ii: number, wi: number, o: number) => void): void {
   const { oh, ow } = convSizes(s);
-  const icg = s.c / s.groups, ocg = s.oc / s.groups;
+  const icg = s.c / s.groups,
+    ocg = s.oc / s.groups;
   for (let n = 0; n < s.n; n++) {
     for (let o = 0; o < s.oc; o++) {
       const g = Math.floor(o / ocg);
@@ -158,7 +176,9 @@ export function conv2dForward(x: Vec, w: Vec, b: Vec | null, s: ConvShape): Floa
 
 export function conv2dBackward(dout: Vec, x: Vec, w: Vec, s: ConvShape) {
   const z = convSizes(s);
-  const dx = new Float64Array(z.input), dw = new Float64Array(z.weight), db = new Float64Array(s.oc);
+  const dx = new Float64Array(z.input),
+    dw = new Float64Array(z.weight),
+    db = new Float64Array(s.oc);
   convTaps(s, (oi, ii, wi, o) => {
     if (ii < 0) {
       db[o] += dout[oi];
@@ -173,10 +193,20 @@ export function conv2dBackward(dout: Vec, x: Vec, w: Vec, s: ConvShape) {
 // ---- max pooling: input [N, C, H, W], output and argmax [N, C, OH, OW]; -inf padding, dilation dh x dw (default 1).
 
 export interface PoolShape {
-  n: number; c: number; h: number; w: number; kh: number; kw: number;
-  sh: number; sw: number; ph: number; pw: number; ceil: boolean;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  ceil: boolean;
   /** Passed to the binding only when set (its optional trailing arguments); 1 when absent. */
-  dh?: number; dw?: number;
+  dh?: number;
+  dw?: number;
 }
 
 /** PyTorch's pooling_output_shape: floor (div_rtn) or ceil, and a last window must start inside input + left pad. */
@@ -187,7 +217,8 @@ export function poolOutSize(len: number, k: number, stride: number, pad: number,
 }
 
 export function poolSizes(s: PoolShape) {
-  const oh = poolOutSize(s.h, s.kh, s.sh, s.ph, s.ceil, s.dh), ow = poolOutSize(s.w, s.kw, s.sw, s.pw, s.ceil, s.dw);
+  const oh = poolOutSize(s.h, s.kh, s.sh, s.ph, s.ceil, s.dh),
+    ow = poolOutSize(s.w, s.kw, s.sw, s.pw, s.ceil, s.dw);
   return { oh, ow, input: s.n * s.c * s.h * s.w, output: s.n * s.c * oh * ow };
 }
 
@@ -203,11 +234,13 @@ export function poolArgs(s: PoolShape): PoolArgs {
  */
 export function maxPool2dForward(x: Vec, s: PoolShape) {
   const { oh, ow, output } = poolSizes(s);
-  const out = new Float64Array(output), argmax = new Int32Array(output);
+  const out = new Float64Array(output),
+    argmax = new Int32Array(output);
   for (let p = 0; p < s.n * s.c; p++) {
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
-        let best = -Infinity, at = -1;
+        let best = -Infinity,
+          at = -1;
         for (let ky = 0; ky < s.kh; ky++) {
           const y = oy * s.sh - s.ph + ky * (s.dh ?? 1);
           if (y < 0 || y >= s.h) continue;
@@ -251,7 +284,9 @@ export function linearForward(x: Vec, w: Vec, b: Vec | null, batch: number, nin:
 }
 
 export function linearBackward(dout: Vec, x: Vec, w: Vec, batch: number, nin: number, nout: number) {
-  const dx = new Float64Array(batch * nin), dw = new Float64Array(nout * nin), db = new Float64Array(nout);
+  const dx = new Float64Array(batch * nin),
+    dw = new Float64Array(nout * nin),
+    db = new Float64Array(nout);
   for (let i = 0; i < batch; i++) {
     for (let o = 0; o < nout; o++) {
       const g = dout[i * nout + o];
@@ -302,12 +337,18 @@ export function crossEntropyGrad(probs: Vec, targets: Vec, scale: number, batch:
 // ---- Adam, as torch.optim.Adam (amsgrad=False, maximize=False) for step t >= 1.
 
 export interface AdamHyper {
-  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  step: number;
 }
 
 /** Updates param, m and v in place (float64 if given Float64Arrays). */
 export function adamStep(param: Float64Array, m: Float64Array, v: Float64Array, grad: Vec, h: AdamHyper): void {
-  const bc1 = 1 - h.beta1 ** h.step, bc2 = 1 - h.beta2 ** h.step;
+  const bc1 = 1 - h.beta1 ** h.step,
+    bc2 = 1 - h.beta2 ** h.step;
   for (let i = 0; i < param.length; i++) {
     const g = h.weightDecay === 0 ? grad[i] : grad[i] + h.weightDecay * param[i]; // no 0 * Inf, as PyTorch
     m[i] = h.beta1 * m[i] + (1 - h.beta1) * g;
@@ -321,16 +362,27 @@ export function adamStep(param: Float64Array, m: Float64Array, v: Float64Array, 
 // These are the TypeScript loops lib/modules/avg-pool2d.ts ran before the native kernels, kept as the bit-exact reference.
 
 export interface MeanWindows {
-  rowStart: Int32Array; rowEnd: Int32Array; colStart: Int32Array; colEnd: Int32Array;
+  rowStart: Int32Array;
+  rowEnd: Int32Array;
+  colStart: Int32Array;
+  colEnd: Int32Array;
   /** [OH * OW]: each output's divisor. */
   divisor: Float64Array;
 }
 
 /** out[p, y, x] = float64 sum over the window / divisor, rounded to float32 by the store; an empty window gives 0. */
-export function windowMeanForward(out: Float32Array, input: Vec, planes: number, h: number, w: number, m: MeanWindows): void {
+export function windowMeanForward(
+  out: Float32Array,
+  input: Vec,
+  planes: number,
+  h: number,
+  w: number,
+  m: MeanWindows,
+): void {
   const [oh, ow] = [m.rowStart.length, m.colStart.length];
   for (let p = 0; p < planes; p++) {
-    const src = p * h * w, dst = p * oh * ow;
+    const src = p * h * w,
+      dst = p * oh * ow;
     for (let y = 0; y < oh; y++) {
       for (let x = 0; x < ow; x++) {
         let sum = 0;
@@ -345,10 +397,18 @@ export function windowMeanForward(out: Float32Array, input: Vec, planes: number,
 }
 
 /** dinput += Math.fround(dout / divisor) at every pixel of each window, windows in output order (float32 adds). */
-export function windowMeanBackward(dinput: Float32Array, dout: Vec, planes: number, h: number, w: number, m: MeanWindows): void {
+export function windowMeanBackward(
+  dinput: Float32Array,
+  dout: Vec,
+  planes: number,
+  h: number,
+  w: number,
+  m: MeanWindows,
+): void {
   const [oh, ow] = [m.rowStart.length, m.colStart.length];
   for (let p = 0; p < planes; p++) {
-    const dst = p * h * w, src = p * oh * ow;
+    const dst = p * h * w,
+      src = p * oh * ow;
     for (let y = 0; y < oh; y++) {
       for (let x = 0; x < ow; x++) {
         const g = Math.fround(dout[src + y * ow + x] / m.divisor[y * ow + x]);

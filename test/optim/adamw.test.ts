@@ -38,7 +38,7 @@ test('three steps match the formulas in float64: θ *= 1 - lr wd, then Adam on t
   });
 });
 
-test('defaults are PyTorch\'s: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 1e-2', () => {
+test("defaults are PyTorch's: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 1e-2", () => {
   const opt = new AdamW([new Parameter(Tensor.zeros([1]))]);
   expect([opt.lr, opt.betas, opt.eps, opt.weightDecay]).toEqual([1e-3, [0.9, 0.999], 1e-8, 1e-2]);
 });
@@ -47,7 +47,11 @@ test('errors name the option', () => {
   const p = new Parameter(Tensor.zeros([1]));
   expectErrorNamed(() => new AdamW([p], { lr: -1 }), 'RangeError', /AdamW: lr must be >= 0/);
   expectErrorNamed(() => new AdamW([p], { betas: [0.9, 1] }), 'RangeError', /betas\[1\]/);
-  expectErrorNamed(() => new AdamW([p], { betas: [0.9] as never }), 'TypeError', /betas must be a \[beta1, beta2\] pair/);
+  expectErrorNamed(
+    () => new AdamW([p], { betas: [0.9] as never }),
+    'TypeError',
+    /betas must be a \[beta1, beta2\] pair/,
+  );
   expectErrorNamed(() => new AdamW([p], { eps: NaN }), 'RangeError', /eps must be finite/);
   expectErrorNamed(() => new AdamW([p], { weightDecay: -0.1 }), 'RangeError', /weightDecay must be >= 0/);
   expectErrorNamed(() => new AdamW([p], { amsgrad: true } as never), 'RangeError', /amsgrad/);

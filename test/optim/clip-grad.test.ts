@@ -8,18 +8,23 @@ import { layers2 } from './tiny-model';
 
 const { tensors: fx, metadata } = layers2;
 
-test.each(['clip_l2', 'clip_l2_noop', 'clip_inf', 'clip_l1', 'clip_l3'])('%s matches PyTorch: total norm and clipped gradients', (name) => {
-  const { maxNorm, normType } = JSON.parse(metadata[`${name}.config`]);
-  const params = [0, 1, 2].map((i) => {
-    const p = new Parameter(Tensor.zeros(fx[`${name}.grad${i}`].shape));
-    p.grad.data.set(fx[`${name}.grad${i}`].data);
-    return p;
-  });
-  const total = clipGradNorm(params, maxNorm, normType === 'inf' ? Infinity : normType);
-  expectAllClose([total], fx[`${name}.total`].data, 1e-5, 1e-6, `${name}.total`);
-  params.forEach((p, i) => expectAllClose(p.grad.data, fx[`${name}.clipped${i}`].data, 1e-6, 1e-6, `${name}.clipped${i}`));
-  if (name === 'clip_l2_noop') params.forEach((p, i) => expect(p.grad.data).toEqual(fx[`${name}.grad${i}`].data));
-});
+test.each(['clip_l2', 'clip_l2_noop', 'clip_inf', 'clip_l1', 'clip_l3'])(
+  '%s matches PyTorch: total norm and clipped gradients',
+  (name) => {
+    const { maxNorm, normType } = JSON.parse(metadata[`${name}.config`]);
+    const params = [0, 1, 2].map((i) => {
+      const p = new Parameter(Tensor.zeros(fx[`${name}.grad${i}`].shape));
+      p.grad.data.set(fx[`${name}.grad${i}`].data);
+      return p;
+    });
+    const total = clipGradNorm(params, maxNorm, normType === 'inf' ? Infinity : normType);
+    expectAllClose([total], fx[`${name}.total`].data, 1e-5, 1e-6, `${name}.total`);
+    params.forEach((p, i) =>
+      expectAllClose(p.grad.data, fx[`${name}.clipped${i}`].data, 1e-6, 1e-6, `${name}.clipped${i}`),
+    );
+    if (name === 'clip_l2_noop') params.forEach((p, i) => expect(p.grad.data).toEqual(fx[`${name}.grad${i}`].data));
+  },
+);
 
 test('the clipped norm is maxNorm (to the 1e-6 in the coefficient); no parameters give 0', () => {
   const p = new Parameter(Tensor.zeros([2]));

@@ -17,29 +17,51 @@ interface Config {
 
 function makeScheduler(opt: Optimizer, { op, ...options }: Config): LRScheduler {
   switch (op) {
-    case 'StepLR': return new StepLR(opt, options as never);
-    case 'CosineAnnealingLR': return new CosineAnnealingLR(opt, options as never);
-    case 'LinearLR': return new LinearLR(opt, options);
-    case 'OneCycleLR': return new OneCycleLR(opt, options as never);
+    case 'StepLR':
+      return new StepLR(opt, options as never);
+    case 'CosineAnnealingLR':
+      return new CosineAnnealingLR(opt, options as never);
+    case 'LinearLR':
+      return new LinearLR(opt, options);
+    case 'OneCycleLR':
+      return new OneCycleLR(opt, options as never);
     case 'SequentialLR': {
       const schedulers = (options.schedulers as Config[]).map((c) => makeScheduler(opt, c));
       return new SequentialLR(opt, { schedulers, milestones: options.milestones as number[] });
     }
-    default: throw new Error(`unknown scheduler ${op}`);
+    default:
+      throw new Error(`unknown scheduler ${op}`);
   }
 }
 
 const sgd = (lr = 0.1): SGD => new SGD([new Parameter(Tensor.zeros([1]))], { lr });
 
-const cases = Object.keys(layers2.metadata).filter((k) => k.startsWith('sched.')).map((k) => k.slice('sched.'.length));
+const cases = Object.keys(layers2.metadata)
+  .filter((k) => k.startsWith('sched.'))
+  .map((k) => k.slice('sched.'.length));
 
 test('every schedule case is here', () => {
-  expect(cases.sort()).toEqual(['cosine', 'cosine_default', 'linear', 'linear_decay', 'linear_default', 'onecycle', 'onecycle_3phase',
-    'onecycle_epochs', 'sequential', 'steplr', 'steplr_default']);
+  expect(cases.sort()).toEqual([
+    'cosine',
+    'cosine_default',
+    'linear',
+    'linear_decay',
+    'linear_default',
+    'onecycle',
+    'onecycle_3phase',
+    'onecycle_epochs',
+    'sequential',
+    'steplr',
+    'steplr_default',
+  ]);
 });
 
 test.each(cases)('%s: lr after construction and after each step() matches PyTorch', (name) => {
-  const { config, optimizerLr, lrs } = JSON.parse(layers2.metadata[`sched.${name}`]) as { config: Config; optimizerLr: number; lrs: number[] };
+  const { config, optimizerLr, lrs } = JSON.parse(layers2.metadata[`sched.${name}`]) as {
+    config: Config;
+    optimizerLr: number;
+    lrs: number[];
+  };
   const opt = sgd(optimizerLr);
   const sched = makeScheduler(opt, config);
   const got = [opt.lr];
@@ -52,7 +74,8 @@ test.each(cases)('%s: lr after construction and after each step() matches PyTorc
   }
   // PyTorch's recursive forms and these closed forms differ only by float64 rounding.
   got.forEach((lr, i) => {
-    if (!(Math.abs(lr - lrs[i]) <= 1e-12 + 1e-9 * Math.abs(lrs[i]))) throw new Error(`${name}: lr at epoch ${i} is ${lr}, PyTorch ${lrs[i]}`);
+    if (!(Math.abs(lr - lrs[i]) <= 1e-12 + 1e-9 * Math.abs(lrs[i])))
+      throw new Error(`${name}: lr at epoch ${i} is ${lr}, PyTorch ${lrs[i]}`);
   });
 });
 
@@ -76,7 +99,7 @@ describe('behaviour', () => {
     expect(opt2.lr).toBe(opt.lr);
   });
 
-  test('a second scheduler on one optimizer scales the first one\'s initial lr, as PyTorch\'s initial_lr', () => {
+  test("a second scheduler on one optimizer scales the first one's initial lr, as PyTorch's initial_lr", () => {
     const opt = sgd(1);
     new LinearLR(opt, { startFactor: 0.5 });
     expect(opt.lr).toBe(0.5);
@@ -118,7 +141,11 @@ describe('behaviour', () => {
 describe('errors', () => {
   test('required options, ranges and unknown options', () => {
     const opt = sgd();
-    expectErrorNamed(() => new StepLR({} as never, { stepSize: 1 }), 'TypeError', /StepLR: optimizer must be an Optimizer/);
+    expectErrorNamed(
+      () => new StepLR({} as never, { stepSize: 1 }),
+      'TypeError',
+      /StepLR: optimizer must be an Optimizer/,
+    );
     expectErrorNamed(() => new StepLR(opt, {} as never), 'TypeError', /StepLR: stepSize must be a number/);
     expectErrorNamed(() => new StepLR(opt, { stepSize: 0 }), 'RangeError', /stepSize must be an integer >= 1/);
     expectErrorNamed(() => new StepLR(opt, { stepSize: 2, lastEpoch: 3 } as never), 'RangeError', /lastEpoch/);
@@ -127,22 +154,54 @@ describe('errors', () => {
     expectErrorNamed(() => new LinearLR(opt, { startFactor: 0 }), 'RangeError', /startFactor must be > 0/);
     expectErrorNamed(() => new LinearLR(opt, { endFactor: 1.5 }), 'RangeError', /endFactor must be <= 1/);
     expectErrorNamed(() => new LinearLR(opt, { totalIters: 0 }), 'RangeError', /totalIters/);
-    expectErrorNamed(() => new StepLR(opt, { stepSize: 1 }).loadStateDict({ lastEpoch: -1 }), 'RangeError', /lastEpoch/);
+    expectErrorNamed(
+      () => new StepLR(opt, { stepSize: 1 }).loadStateDict({ lastEpoch: -1 }),
+      'RangeError',
+      /lastEpoch/,
+    );
   });
 
   test('OneCycleLR', () => {
     const opt = sgd();
     expectErrorNamed(() => new OneCycleLR(opt, { totalSteps: 10 } as never), 'TypeError', /maxLr must be a number/);
-    expectErrorNamed(() => new OneCycleLR(opt, { maxLr: 0.1 }), 'TypeError', /give totalSteps, or epochs and stepsPerEpoch/);
+    expectErrorNamed(
+      () => new OneCycleLR(opt, { maxLr: 0.1 }),
+      'TypeError',
+      /give totalSteps, or epochs and stepsPerEpoch/,
+    );
     expectErrorNamed(() => new OneCycleLR(opt, { maxLr: 0.1, epochs: 2 }), 'TypeError', /epochs and stepsPerEpoch/);
     expectErrorNamed(() => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 0 }), 'RangeError', /totalSteps/);
-    expectErrorNamed(() => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, pctStart: 1.5 }), 'RangeError', /pctStart/);
-    expectErrorNamed(() => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, annealStrategy: 'exp' as never }), 'RangeError', /annealStrategy/);
-    expectErrorNamed(() => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, cycleMomentum: true as never }), 'RangeError', /cycleMomentum is not supported/);
-    expectErrorNamed(() => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, baseMomentum: 0.85 } as never), 'RangeError', /baseMomentum/);
-    expectErrorNamed(() => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, divFactor: 0 }), 'RangeError', /divFactor must be > 0/);
+    expectErrorNamed(
+      () => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, pctStart: 1.5 }),
+      'RangeError',
+      /pctStart/,
+    );
+    expectErrorNamed(
+      () => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, annealStrategy: 'exp' as never }),
+      'RangeError',
+      /annealStrategy/,
+    );
+    expectErrorNamed(
+      () => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, cycleMomentum: true as never }),
+      'RangeError',
+      /cycleMomentum is not supported/,
+    );
+    expectErrorNamed(
+      () => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, baseMomentum: 0.85 } as never),
+      'RangeError',
+      /baseMomentum/,
+    );
+    expectErrorNamed(
+      () => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, divFactor: 0 }),
+      'RangeError',
+      /divFactor must be > 0/,
+    );
     // pctStart * totalSteps = 1: the first phase has no steps (PyTorch divides by zero).
-    expectErrorNamed(() => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, pctStart: 0.1 }), 'RangeError', /phase 0 has no steps/);
+    expectErrorNamed(
+      () => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, pctStart: 0.1 }),
+      'RangeError',
+      /phase 0 has no steps/,
+    );
     expect(new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, cycleMomentum: false }).totalSteps).toBe(10);
   });
 
@@ -151,10 +210,30 @@ describe('errors', () => {
     const a = new LinearLR(opt);
     const b = new StepLR(opt, { stepSize: 2 });
     expectErrorNamed(() => new SequentialLR(opt, { schedulers: [], milestones: [] }), 'TypeError', /non-empty array/);
-    expectErrorNamed(() => new SequentialLR(opt, { schedulers: [a, b], milestones: [] }), 'RangeError', /milestones must hold 1 epochs/);
-    expectErrorNamed(() => new SequentialLR(opt, { schedulers: [a, b, a], milestones: [3, 3] }), 'RangeError', /milestones\[1\] must be an integer >= 4/);
-    expectErrorNamed(() => new SequentialLR(opt, { schedulers: [a, new StepLR(sgd(), { stepSize: 1 })], milestones: [2] }), 'RangeError', /another optimizer/);
-    expectErrorNamed(() => new SequentialLR(opt, { schedulers: [a, {} as never], milestones: [2] }), 'TypeError', /schedulers\[1\] must be an LRScheduler/);
-    expectErrorNamed(() => new SequentialLR(opt, { schedulers: [a, b], milestones: [2], lastEpoch: 0 } as never), 'RangeError', /lastEpoch/);
+    expectErrorNamed(
+      () => new SequentialLR(opt, { schedulers: [a, b], milestones: [] }),
+      'RangeError',
+      /milestones must hold 1 epochs/,
+    );
+    expectErrorNamed(
+      () => new SequentialLR(opt, { schedulers: [a, b, a], milestones: [3, 3] }),
+      'RangeError',
+      /milestones\[1\] must be an integer >= 4/,
+    );
+    expectErrorNamed(
+      () => new SequentialLR(opt, { schedulers: [a, new StepLR(sgd(), { stepSize: 1 })], milestones: [2] }),
+      'RangeError',
+      /another optimizer/,
+    );
+    expectErrorNamed(
+      () => new SequentialLR(opt, { schedulers: [a, {} as never], milestones: [2] }),
+      'TypeError',
+      /schedulers\[1\] must be an LRScheduler/,
+    );
+    expectErrorNamed(
+      () => new SequentialLR(opt, { schedulers: [a, b], milestones: [2], lastEpoch: 0 } as never),
+      'RangeError',
+      /lastEpoch/,
+    );
   });
 });

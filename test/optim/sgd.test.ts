@@ -8,15 +8,18 @@ import { layers2, tinyModel, train } from './tiny-model';
 
 const { tensors: fx, metadata } = layers2;
 
-test.each(['sgd_plain', 'sgd_momentum', 'sgd_dampening', 'sgd_nesterov', 'sgd_wd'])('%s: weights after 3 steps match PyTorch', (name) => {
-  const { op, ...options } = JSON.parse(metadata[`${name}.config`]);
-  expect(op).toBe('sgd');
-  const model = tinyModel();
-  const losses = train(model, new SGD(model.parameters(), options), 3);
-  expectAllClose(losses, fx[`${name}.losses`].data, 1e-5, 1e-5, `${name}.losses`);
-  expectAllClose(model.weight.data.data, fx[`${name}.weight`].data, 1e-5, 0, `${name}.weight`);
-  expectAllClose(model.bias!.data.data, fx[`${name}.bias`].data, 1e-5, 0, `${name}.bias`);
-});
+test.each(['sgd_plain', 'sgd_momentum', 'sgd_dampening', 'sgd_nesterov', 'sgd_wd'])(
+  '%s: weights after 3 steps match PyTorch',
+  (name) => {
+    const { op, ...options } = JSON.parse(metadata[`${name}.config`]);
+    expect(op).toBe('sgd');
+    const model = tinyModel();
+    const losses = train(model, new SGD(model.parameters(), options), 3);
+    expectAllClose(losses, fx[`${name}.losses`].data, 1e-5, 1e-5, `${name}.losses`);
+    expectAllClose(model.weight.data.data, fx[`${name}.weight`].data, 1e-5, 0, `${name}.weight`);
+    expectAllClose(model.bias!.data.data, fx[`${name}.bias`].data, 1e-5, 0, `${name}.bias`);
+  },
+);
 
 function param(values: number[]): Parameter {
   return new Parameter(Tensor.fromArray(values, [values.length]));
@@ -66,8 +69,16 @@ test('errors name the option', () => {
   expectErrorNamed(() => new SGD([p], { lr: -0.1 }), 'RangeError', /SGD: lr must be >= 0/);
   expectErrorNamed(() => new SGD([p], { lr: 0.1, momentum: -1 }), 'RangeError', /momentum must be >= 0/);
   expectErrorNamed(() => new SGD([p], { lr: 0.1, weightDecay: -1 }), 'RangeError', /weightDecay must be >= 0/);
-  expectErrorNamed(() => new SGD([p], { lr: 0.1, nesterov: true }), 'RangeError', /nesterov needs momentum > 0 and dampening 0/);
-  expectErrorNamed(() => new SGD([p], { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true }), 'RangeError', /nesterov/);
+  expectErrorNamed(
+    () => new SGD([p], { lr: 0.1, nesterov: true }),
+    'RangeError',
+    /nesterov needs momentum > 0 and dampening 0/,
+  );
+  expectErrorNamed(
+    () => new SGD([p], { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true }),
+    'RangeError',
+    /nesterov/,
+  );
   expectErrorNamed(() => new SGD([p], { lr: 0.1, nesterov: 1 as never }), 'TypeError', /nesterov must be a boolean/);
   expectErrorNamed(() => new SGD([p], { lr: 0.1, maximize: true } as never), 'RangeError', /maximize/);
   expectErrorNamed(() => new SGD([], { lr: 0.1 }), 'RangeError', /params is empty/);

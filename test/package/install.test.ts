@@ -21,7 +21,10 @@ beforeAll(() => {
   const tarball = path.join(tmp, packed[0].filename);
   project = path.join(tmp, 'consumer');
   fs.mkdirSync(project);
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+  fs.writeFileSync(
+    path.join(project, 'package.json'),
+    JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }),
+  );
   // The install script (node-gyp rebuild) compiles the addon from the packed sources.
   run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], project);
 }, 600_000);
@@ -35,9 +38,21 @@ test('the tarball ships sources and compiled TypeScript, not build output', () =
 });
 
 test('LeNet loads from CommonJS and from ESM', () => {
-  const cjs = run('node', ['-e', "const { LeNet } = require('simdnet'); console.log(new LeNet().numParameters())"], project);
+  const cjs = run(
+    'node',
+    ['-e', "const { LeNet } = require('simdnet'); console.log(new LeNet().numParameters())"],
+    project,
+  );
   expect(cjs.trim()).toBe('62006');
-  const esm = run('node', ['--input-type=module', '-e', "import { LeNet, Tensor, fit, CIFAR10 } from 'simdnet'; const y = new LeNet().forward(new Tensor(new Float32Array(3072), [1, 3, 32, 32])); console.log(y.shape.join('x'), typeof fit, typeof CIFAR10)"], project);
+  const esm = run(
+    'node',
+    [
+      '--input-type=module',
+      '-e',
+      "import { LeNet, Tensor, fit, CIFAR10 } from 'simdnet'; const y = new LeNet().forward(new Tensor(new Float32Array(3072), [1, 3, 32, 32])); console.log(y.shape.join('x'), typeof fit, typeof CIFAR10)",
+    ],
+    project,
+  );
   expect(esm.trim()).toBe('1x10 function function'); // names re-exported with export * reach ESM too
 });
 

@@ -20,10 +20,38 @@ test('escapeXml escapes markup characters', () => {
 
 test('a panel draws a polyline per finite run, a marker per point, ticks and a legend', () => {
   const panel = chartPanel({
-    title: 'Loss <test>', xLabel: 'epoch', yLabel: 'loss', x: 0, y: 0, width: 480, height: 360, integerX: true,
+    title: 'Loss <test>',
+    xLabel: 'epoch',
+    yLabel: 'loss',
+    x: 0,
+    y: 0,
+    width: 480,
+    height: 360,
+    integerX: true,
     series: [
-      { name: 'train', color: '#1f77b4', points: [[1, 2], [2, 1.5], [3, NaN], [4, 1.1], [5, 1]] },
-      { name: 'test & co', color: '#ff7f0e', dashed: true, points: [[1, 2.2], [2, 1.9], [3, 1.7], [4, 1.6], [5, 1.6]] },
+      {
+        name: 'train',
+        color: '#1f77b4',
+        points: [
+          [1, 2],
+          [2, 1.5],
+          [3, NaN],
+          [4, 1.1],
+          [5, 1],
+        ],
+      },
+      {
+        name: 'test & co',
+        color: '#ff7f0e',
+        dashed: true,
+        points: [
+          [1, 2.2],
+          [2, 1.9],
+          [3, 1.7],
+          [4, 1.6],
+          [5, 1.6],
+        ],
+      },
       { name: 'empty', color: '#000', points: [[1, NaN]] },
     ],
   });
@@ -49,8 +77,33 @@ test('a panel draws a polyline per finite run, a marker per point, ticks and a l
 });
 
 test('yLimits clip the axis range: an accuracy axis never passes 100', () => {
-  const svg = svgDocument(480, 360, [chartPanel({ title: 'Accuracy', xLabel: 'epoch', yLabel: '%', x: 0, y: 0, width: 480, height: 360, yLimits: [0, 100], series: [{ name: 'a', color: '#000', points: [[1, 91], [2, 99.5]] }] })]);
+  const svg = svgDocument(480, 360, [
+    chartPanel({
+      title: 'Accuracy',
+      xLabel: 'epoch',
+      yLabel: '%',
+      x: 0,
+      y: 0,
+      width: 480,
+      height: 360,
+      yLimits: [0, 100],
+      series: [
+        {
+          name: 'a',
+          color: '#000',
+          points: [
+            [1, 91],
+            [2, 99.5],
+          ],
+        },
+      ],
+    }),
+  ]);
   checkSvg(svg);
-  expect(texts(svg, 'ytick').map(Number).every((v) => v <= 100)).toBe(true);
+  expect(
+    texts(svg, 'ytick')
+      .map(Number)
+      .every((v) => v <= 100),
+  ).toBe(true);
   expect(texts(svg, 'ytick').at(-1)).toBe('100');
 });

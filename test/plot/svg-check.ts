@@ -3,7 +3,8 @@
 
 /** Throws unless `svg` is one XML declaration and a balanced element tree; returns the elements' tag names in order. */
 export function checkSvg(svg: string): string[] {
-  if (!svg.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<svg ')) throw new Error('no XML declaration and <svg> root');
+  if (!svg.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<svg '))
+    throw new Error('no XML declaration and <svg> root');
   const body = svg.replace(/^<\?xml[^>]*\?>/, '');
   const stack: string[] = [];
   const names: string[] = [];
@@ -25,7 +26,8 @@ export function checkSvg(svg: string): string[] {
   if (body.slice(last).trim() !== '') throw new Error(`text after the root: ${body.slice(last, last + 60)}`);
   if (stack.length !== 0) throw new Error(`unclosed: ${stack.join(', ')}`);
   if (names[0] !== 'svg') throw new Error('the root is not <svg>');
-  if (/NaN|undefined|Infinity|null/.test(svg.replace(/<text[^>]*>[^<]*<\/text>/g, ''))) throw new Error('NaN, undefined, Infinity or null in the markup');
+  if (/NaN|undefined|Infinity|null/.test(svg.replace(/<text[^>]*>[^<]*<\/text>/g, '')))
+    throw new Error('NaN, undefined, Infinity or null in the markup');
   return names;
 }
 
@@ -36,6 +38,7 @@ export function attributes(svg: string, attr: string): string[] {
 
 /** The text content of every <text> element with the given class (any when omitted). */
 export function texts(svg: string, cls?: string): string[] {
-  const re = cls === undefined ? /<text[^>]*>([^<]*)<\/text>/g : new RegExp(`<text class="${cls}"[^>]*>([^<]*)</text>`, 'g');
+  const re =
+    cls === undefined ? /<text[^>]*>([^<]*)<\/text>/g : new RegExp(`<text class="${cls}"[^>]*>([^<]*)</text>`, 'g');
   return [...svg.matchAll(re)].map((m) => m[1]);
 }

@@ -10,7 +10,14 @@ import { tempDir } from '../cli/helpers';
 import { attributes, checkSvg, texts } from './svg-check';
 
 const record = (epoch: number, extra: Partial<EpochRecord> = {}): EpochRecord => ({
-  epoch, trainLoss: 2 / epoch, trainAccuracy: 0.3 + 0.05 * epoch, testLoss: 2.1 / epoch + 0.1, testAccuracy: 0.28 + 0.04 * epoch, seconds: 10, imagesPerSecond: 5000, ...extra,
+  epoch,
+  trainLoss: 2 / epoch,
+  trainAccuracy: 0.3 + 0.05 * epoch,
+  testLoss: 2.1 / epoch + 0.1,
+  testAccuracy: 0.28 + 0.04 * epoch,
+  seconds: 10,
+  imagesPerSecond: 5000,
+  ...extra,
 });
 const history = (n: number, extra: (e: number) => Partial<EpochRecord> = () => ({})): History => ({
   epochs: Array.from({ length: n }, (_, i) => record(i + 1, extra(i + 1))),
@@ -25,11 +32,38 @@ test('ten epochs: loss and accuracy panels, train solid and test dashed, one poi
   expect(attributes(svg, 'data-series')).toEqual(['train loss', 'test loss', 'train accuracy', 'test accuracy']);
   expect(attributes(svg, 'points').map(pointCount)).toEqual([10, 10, 10, 10]);
   expect(names.filter((n) => n === 'circle')).toHaveLength(40);
-  expect(texts(svg)).toEqual(expect.arrayContaining(['Training curves: 10 epochs', 'epoch', 'cross-entropy loss', 'accuracy (%)']));
-  expect(texts(svg, 'xtick')).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
-  expect(svg).toMatch(/<desc>last epoch 10: train loss 0.2000, train accuracy 80.00%, test loss 0.3100, test accuracy 68.00%<\/desc>/);
+  expect(texts(svg)).toEqual(
+    expect.arrayContaining(['Training curves: 10 epochs', 'epoch', 'cross-entropy loss', 'accuracy (%)']),
+  );
+  expect(texts(svg, 'xtick')).toEqual([
+    '1',
+    '2',
+    '3',
+    '4',
+    '5',
+    '6',
+    '7',
+    '8',
+    '9',
+    '10',
+    '1',
+    '2',
+    '3',
+    '4',
+    '5',
+    '6',
+    '7',
+    '8',
+    '9',
+    '10',
+  ]);
+  expect(svg).toMatch(
+    /<desc>last epoch 10: train loss 0.2000, train accuracy 80.00%, test loss 0.3100, test accuracy 68.00%<\/desc>/,
+  );
   // Train accuracy rises: its y coordinates (SVG y grows downwards) fall.
-  const ys = attributes(svg, 'points')[2].split(' ').map((p) => Number(p.split(',')[1]));
+  const ys = attributes(svg, 'points')[2]
+    .split(' ')
+    .map((p) => Number(p.split(',')[1]));
   expect([...ys].sort((a, b) => b - a)).toEqual(ys);
 });
 
@@ -44,7 +78,10 @@ test('one epoch still draws a marker for each value, with an epoch tick at 1', (
 
 test('NaN and null values are left out and break the line; no test set means train lines only', () => {
   const h = history(5, (e) => (e === 3 ? { trainLoss: NaN, trainAccuracy: null as never } : {}));
-  h.epochs.forEach((r) => { delete r.testLoss; delete r.testAccuracy; });
+  h.epochs.forEach((r) => {
+    delete r.testLoss;
+    delete r.testAccuracy;
+  });
   h.stopped = true;
   const svg = trainingCurvesSvg(h);
   checkSvg(svg);
@@ -52,19 +89,25 @@ test('NaN and null values are left out and break the line; no test set means tra
   expect(attributes(svg, 'points').map(pointCount)).toEqual([2, 2, 2, 2]);
   expect(texts(svg)).toContain('Training curves: 5 epochs (stopped early)');
   // Every value non-finite: the panels still render, with no lines.
-  const blank = trainingCurvesSvg([record(1, { trainLoss: NaN, trainAccuracy: NaN, testLoss: NaN, testAccuracy: NaN })]);
+  const blank = trainingCurvesSvg([
+    record(1, { trainLoss: NaN, trainAccuracy: NaN, testLoss: NaN, testAccuracy: NaN }),
+  ]);
   checkSvg(blank);
   expect(attributes(blank, 'data-series')).toEqual([]);
 });
 
 test('errors: no epoch, not a history', () => {
-  expect(() => trainingCurvesSvg({ epochs: [], stopped: true })).toThrow(/trainingCurvesSvg: the history has no finished epoch to plot/);
+  expect(() => trainingCurvesSvg({ epochs: [], stopped: true })).toThrow(
+    /trainingCurvesSvg: the history has no finished epoch to plot/,
+  );
   expect(() => trainingCurvesSvg(null as never)).toThrow(TypeError);
 });
 
 describe('readHistory', () => {
   let dir: string;
-  beforeAll(() => { dir = tempDir('simdnet-history-'); });
+  beforeAll(() => {
+    dir = tempDir('simdnet-history-');
+  });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('reads what fit() writes, NaN written as null included', () => {
@@ -74,7 +117,13 @@ describe('readHistory', () => {
     const back = readHistory(file);
     expect(back.epochs).toHaveLength(3);
     expect(back.epochs[1].testLoss).toBeNull();
-    expect(attributes(trainingCurvesSvg(back), 'data-series')).toEqual(['train loss', 'test loss', 'test loss', 'train accuracy', 'test accuracy']);
+    expect(attributes(trainingCurvesSvg(back), 'data-series')).toEqual([
+      'train loss',
+      'test loss',
+      'test loss',
+      'train accuracy',
+      'test accuracy',
+    ]);
   });
 
   test.each([
@@ -82,8 +131,16 @@ describe('readHistory', () => {
     ['not JSON', '{"epochs": [', /not a JSON history/],
     ['without epochs', '{"stopped": false}', /expected an object with an "epochs" array/],
     ['JSON null', 'null', /expected an object with an "epochs" array/],
-    ['a bad record', '{"epochs": [{"epoch": 1, "trainLoss": "low", "trainAccuracy": 0.5}]}', /epochs\[0\] is not an epoch record/],
-    ['a bad test value', '{"epochs": [{"epoch": 1, "trainLoss": 1, "trainAccuracy": 0.5, "testAccuracy": "high"}]}', /epochs\[0\]/],
+    [
+      'a bad record',
+      '{"epochs": [{"epoch": 1, "trainLoss": "low", "trainAccuracy": 0.5}]}',
+      /epochs\[0\] is not an epoch record/,
+    ],
+    [
+      'a bad test value',
+      '{"epochs": [{"epoch": 1, "trainLoss": 1, "trainAccuracy": 0.5, "testAccuracy": "high"}]}',
+      /epochs\[0\]/,
+    ],
   ])('%s: FileFormatError naming the file', (name, content, message) => {
     const file = path.join(dir, `${name}.json`);
     if (content !== null) fs.writeFileSync(file, content);

@@ -15,11 +15,35 @@ const block = new Sequential({
 
 test('section 1 as a table: one row per layer, then the totals', () => {
   const lines = formatSummary(summary(block, [1, 128, 64, 64])).split('\n');
-  expect(lines[0].split(/\s{2,}/)).toEqual(['Layer (type)', 'Output shape', 'Params', 'MACs', 'Activations', 'Memory', 'Change']);
+  expect(lines[0].split(/\s{2,}/)).toEqual([
+    'Layer (type)',
+    'Output shape',
+    'Params',
+    'MACs',
+    'Activations',
+    'Memory',
+    'Change',
+  ]);
   expect(lines[1]).toMatch(/^=+$/);
   expect(lines[2].split(/\s{2,}/)).toEqual(['input', '[1, 128, 64, 64]', '524,288', '2.00 MiB']);
-  expect(lines[3].split(/\s{2,}/)).toEqual(['conv1 (Conv2d)', '[1, 256, 32, 32]', '294,912', '301,989,888', '262,144', '1.00 MiB', '-50%']);
-  expect(lines[4].split(/\s{2,}/)).toEqual(['conv2 (Conv2d)', '[1, 512, 32, 32]', '1,179,648', '1,207,959,552', '524,288', '2.00 MiB', '+100%']);
+  expect(lines[3].split(/\s{2,}/)).toEqual([
+    'conv1 (Conv2d)',
+    '[1, 256, 32, 32]',
+    '294,912',
+    '301,989,888',
+    '262,144',
+    '1.00 MiB',
+    '-50%',
+  ]);
+  expect(lines[4].split(/\s{2,}/)).toEqual([
+    'conv2 (Conv2d)',
+    '[1, 512, 32, 32]',
+    '1,179,648',
+    '1,207,959,552',
+    '524,288',
+    '2.00 MiB',
+    '+100%',
+  ]);
   expect(lines[5]).toBe(lines[1]);
   expect(lines.slice(6)).toEqual([
     'Total params: 1,474,560 (trainable)',
@@ -46,7 +70,9 @@ test('a batch, a single-layer model and a layer without a MAC rule', () => {
       return d;
     }
   }
-  const text = formatSummary(summary(new Sequential(new Linear({ inFeatures: 3, outFeatures: 2 }), new Identity()), [8, 3]));
+  const text = formatSummary(
+    summary(new Sequential(new Linear({ inFeatures: 3, outFeatures: 2 }), new Identity()), [8, 3]),
+  );
   expect(text).toContain('Total MACs: 48 (multiply-adds for a batch of 8)');
   expect(text).toMatch(/^1 \(Identity\)\s+\[8, 2\]\s+0\s+0\*/m);
   expect(text.split('\n').pop()).toMatch(/^\* layer without a MAC rule/);
@@ -57,8 +83,20 @@ test('a batch, a single-layer model and a layer without a MAC rule', () => {
 test('count, percent and bytes', () => {
   expect(count(1_509_949_440)).toBe('1,509,949,440');
   expect(count(0)).toBe('0');
-  expect([percent(-0.5), percent(1), percent(0), percent(-0), percent(0.53125), percent(1e-12), percent(-0.99674)]).toEqual(
-    ['-50%', '+100%', '0%', '0%', '+53.1%', '0%', '-99.7%'],
-  );
-  expect([bytes(40), bytes(1023), bytes(1024), bytes(2_097_152), bytes(3 * 2 ** 30)]).toEqual(['40 B', '1023 B', '1.00 KiB', '2.00 MiB', '3.00 GiB']);
+  expect([
+    percent(-0.5),
+    percent(1),
+    percent(0),
+    percent(-0),
+    percent(0.53125),
+    percent(1e-12),
+    percent(-0.99674),
+  ]).toEqual(['-50%', '+100%', '0%', '0%', '+53.1%', '0%', '-99.7%']);
+  expect([bytes(40), bytes(1023), bytes(1024), bytes(2_097_152), bytes(3 * 2 ** 30)]).toEqual([
+    '40 B',
+    '1023 B',
+    '1.00 KiB',
+    '2.00 MiB',
+    '3.00 GiB',
+  ]);
 });

@@ -47,8 +47,32 @@ test('LeNet as a spec: 62,006 parameters and 651,720 MACs, named layers kept, ot
   const s = summary(model, input);
   expect(s.totalParams).toBe(62_006);
   expect(s.totalMacs).toBe(651_720);
-  expect(s.layers.map((l) => l.name)).toEqual(['conv1', 'relu1', 'maxpool2d2', 'conv2', 'relu4', 'maxpool2d5', 'flatten6', 'fc1', 'relu8', 'fc2', 'relu10', 'fc3']);
-  expect(Object.keys(model.stateDict())).toEqual(['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias', 'fc3.weight', 'fc3.bias']);
+  expect(s.layers.map((l) => l.name)).toEqual([
+    'conv1',
+    'relu1',
+    'maxpool2d2',
+    'conv2',
+    'relu4',
+    'maxpool2d5',
+    'flatten6',
+    'fc1',
+    'relu8',
+    'fc2',
+    'relu10',
+    'fc3',
+  ]);
+  expect(Object.keys(model.stateDict())).toEqual([
+    'conv1.weight',
+    'conv1.bias',
+    'conv2.weight',
+    'conv2.bias',
+    'fc1.weight',
+    'fc1.bias',
+    'fc2.weight',
+    'fc2.bias',
+    'fc3.weight',
+    'fc3.bias',
+  ]);
 });
 
 test('section 1 as a spec, with every conv option passed through', () => {
@@ -56,7 +80,16 @@ test('section 1 as a spec, with every conv option passed through', () => {
     input: [1, 128, 64, 64],
     layers: [
       { type: 'conv2d', outChannels: 256, kernelSize: 3, stride: 2, padding: 1, bias: false },
-      { type: 'conv2d', outChannels: 512, kernelSize: [3, 3], stride: [1, 1], padding: 1, dilation: 1, groups: 1, bias: false },
+      {
+        type: 'conv2d',
+        outChannels: 512,
+        kernelSize: [3, 3],
+        stride: [1, 1],
+        padding: 1,
+        dilation: 1,
+        groups: 1,
+        bias: false,
+      },
     ],
   });
   const s = summary(model, [1, 128, 64, 64]);
@@ -69,7 +102,14 @@ test('section 1 as a spec, with every conv option passed through', () => {
 test('nested sequential blocks, pool and flatten options, and an input override', () => {
   const spec = {
     layers: [
-      { type: 'sequential', name: 'features', layers: [{ type: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 }, { type: 'maxpool2d', kernelSize: 3, stride: 2, ceilMode: true }] },
+      {
+        type: 'sequential',
+        name: 'features',
+        layers: [
+          { type: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 },
+          { type: 'maxpool2d', kernelSize: 3, stride: 2, ceilMode: true },
+        ],
+      },
       { type: 'flatten', startDim: 1, endDim: -1 },
       { type: 'linear', outFeatures: 3, bias: false },
     ],
@@ -78,7 +118,10 @@ test('nested sequential blocks, pool and flatten options, and an input override'
   expect(input).toEqual([2, 1, 8, 8]);
   const s = summary(model, input);
   expect(s.layers.map((l) => [l.name, l.outputShape])).toEqual([
-    ['features.0', [2, 4, 8, 8]], ['features.1', [2, 4, 4, 4]], ['flatten1', [2, 64]], ['linear2', [2, 3]],
+    ['features.0', [2, 4, 8, 8]],
+    ['features.1', [2, 4, 4, 4]],
+    ['flatten1', [2, 64]],
+    ['linear2', [2, 3]],
   ]);
   expect((model.at(0) as Sequential).at(1)).toBeInstanceOf(MaxPool2d);
   expect((model.at(2) as Linear).inFeatures).toBe(64);
@@ -95,16 +138,84 @@ test('weights come from a fixed seed: the same every time, and the global genera
 
 describe('every layer type: its class, options passed through, sizes inferred from the running shape', () => {
   // [spec layer, input shape, class, output shape, fields the layer must have]
-  const cases: [Record<string, unknown>, number[], Function, number[], Record<string, unknown>][] = [
-    [{ type: 'conv1d', outChannels: 4, kernelSize: 3, stride: 2, padding: 1, dilation: 1, groups: 1, bias: false }, [2, 3, 9], Conv1d, [2, 4, 5], { inChannels: 3, stride: 2, bias: null }],
-    [{ type: 'conv2d', outChannels: 6, kernelSize: [3, 1], padding: [1, 0], groups: 3 }, [2, 3, 5, 5], Conv2d, [2, 6, 5, 5], { inChannels: 3, groups: 3, kernelSize: [3, 1] }],
-    [{ type: 'maxpool2d', kernelSize: 3, stride: 2, padding: 1, dilation: 1, ceilMode: true }, [1, 2, 8, 8], MaxPool2d, [1, 2, 5, 5], { ceilMode: true }],
-    [{ type: 'avgpool2d', kernelSize: 2, stride: 1, padding: 1, ceilMode: false, countIncludePad: false, divisorOverride: 3 }, [1, 2, 4, 4], AvgPool2d, [1, 2, 5, 5], { countIncludePad: false, divisorOverride: 3 }],
-    [{ type: 'adaptiveavgpool2d', outputSize: [null, 2] }, [1, 2, 5, 7], AdaptiveAvgPool2d, [1, 2, 5, 2], { outputSize: [null, 2] }],
-    [{ type: 'adaptiveavgpool2d', outputSize: 1 }, [1, 2, 5, 7], AdaptiveAvgPool2d, [1, 2, 1, 1], { outputSize: [1, 1] }],
-    [{ type: 'batchnorm1d', eps: 1e-3, momentum: null, affine: false }, [4, 5], BatchNorm1d, [4, 5], { numFeatures: 5, eps: 1e-3, momentum: null, affine: false }],
-    [{ type: 'batchnorm1d', trackRunningStats: false }, [4, 3, 7], BatchNorm1d, [4, 3, 7], { numFeatures: 3, trackRunningStats: false }],
-    [{ type: 'batchnorm2d', momentum: 0.2 }, [2, 6, 3, 3], BatchNorm2d, [2, 6, 3, 3], { numFeatures: 6, momentum: 0.2 }],
+  const cases: [
+    Record<string, unknown>,
+    number[],
+    abstract new (...args: never[]) => object,
+    number[],
+    Record<string, unknown>,
+  ][] = [
+    [
+      { type: 'conv1d', outChannels: 4, kernelSize: 3, stride: 2, padding: 1, dilation: 1, groups: 1, bias: false },
+      [2, 3, 9],
+      Conv1d,
+      [2, 4, 5],
+      { inChannels: 3, stride: 2, bias: null },
+    ],
+    [
+      { type: 'conv2d', outChannels: 6, kernelSize: [3, 1], padding: [1, 0], groups: 3 },
+      [2, 3, 5, 5],
+      Conv2d,
+      [2, 6, 5, 5],
+      { inChannels: 3, groups: 3, kernelSize: [3, 1] },
+    ],
+    [
+      { type: 'maxpool2d', kernelSize: 3, stride: 2, padding: 1, dilation: 1, ceilMode: true },
+      [1, 2, 8, 8],
+      MaxPool2d,
+      [1, 2, 5, 5],
+      { ceilMode: true },
+    ],
+    [
+      {
+        type: 'avgpool2d',
+        kernelSize: 2,
+        stride: 1,
+        padding: 1,
+        ceilMode: false,
+        countIncludePad: false,
+        divisorOverride: 3,
+      },
+      [1, 2, 4, 4],
+      AvgPool2d,
+      [1, 2, 5, 5],
+      { countIncludePad: false, divisorOverride: 3 },
+    ],
+    [
+      { type: 'adaptiveavgpool2d', outputSize: [null, 2] },
+      [1, 2, 5, 7],
+      AdaptiveAvgPool2d,
+      [1, 2, 5, 2],
+      { outputSize: [null, 2] },
+    ],
+    [
+      { type: 'adaptiveavgpool2d', outputSize: 1 },
+      [1, 2, 5, 7],
+      AdaptiveAvgPool2d,
+      [1, 2, 1, 1],
+      { outputSize: [1, 1] },
+    ],
+    [
+      { type: 'batchnorm1d', eps: 1e-3, momentum: null, affine: false },
+      [4, 5],
+      BatchNorm1d,
+      [4, 5],
+      { numFeatures: 5, eps: 1e-3, momentum: null, affine: false },
+    ],
+    [
+      { type: 'batchnorm1d', trackRunningStats: false },
+      [4, 3, 7],
+      BatchNorm1d,
+      [4, 3, 7],
+      { numFeatures: 3, trackRunningStats: false },
+    ],
+    [
+      { type: 'batchnorm2d', momentum: 0.2 },
+      [2, 6, 3, 3],
+      BatchNorm2d,
+      [2, 6, 3, 3],
+      { numFeatures: 6, momentum: 0.2 },
+    ],
     [{ type: 'relu' }, [2, 3], ReLU, [2, 3], {}],
     [{ type: 'leakyrelu', negativeSlope: 0.2 }, [2, 3], LeakyReLU, [2, 3], { negativeSlope: 0.2 }],
     [{ type: 'LeakyReLU' }, [2, 3], LeakyReLU, [2, 3], { negativeSlope: 0.01 }],
@@ -118,7 +229,9 @@ describe('every layer type: its class, options passed through, sizes inferred fr
     [{ type: 'linear', outFeatures: 7, bias: false }, [2, 12], Linear, [2, 7], { inFeatures: 12, bias: null }],
   ];
   test('the cases cover every type', () => {
-    expect(new Set(cases.map(([l]) => String(l.type).toLowerCase()))).toEqual(new Set(SPEC_LAYER_TYPES.filter((t) => t !== 'sequential')));
+    expect(new Set(cases.map(([l]) => String(l.type).toLowerCase()))).toEqual(
+      new Set(SPEC_LAYER_TYPES.filter((t) => t !== 'sequential')),
+    );
   });
   test.each(cases)('%o on %j', (layer, input, cls, output, fields) => {
     const built = buildModelFromSpec({ input, layers: [layer] });
@@ -127,7 +240,10 @@ describe('every layer type: its class, options passed through, sizes inferred fr
     expect(built.output).toEqual(output);
     for (const [k, v] of Object.entries(fields)) expect((m as unknown as Record<string, unknown>)[k]).toEqual(v);
     // It runs, forward and backward, with the shapes the spec promised.
-    const x = new Tensor(Float32Array.from({ length: input.reduce((a, b) => a * b) }, (_, i) => Math.sin(i)), input);
+    const x = new Tensor(
+      Float32Array.from({ length: input.reduce((a, b) => a * b) }, (_, i) => Math.sin(i)),
+      input,
+    );
     const y = built.model.forward(x);
     expect(y.shape).toEqual(output);
     expect(built.model.backward(Tensor.zeros(output)).shape).toEqual(input);
@@ -138,8 +254,25 @@ test('a CIFAR-10 net with every kind of layer: sizes inferred along the chain, t
   const { model, output } = buildModelFromSpec({
     input: [1, 3, 32, 32],
     layers: [
-      { type: 'sequential', name: 'block1', layers: [{ type: 'conv2d', name: 'conv', outChannels: 8, kernelSize: 3, padding: 1, bias: false }, { type: 'batchnorm2d', name: 'bn' }, { type: 'leakyrelu', name: 'act', negativeSlope: 0.1 }, { type: 'maxpool2d', name: 'pool', kernelSize: 2 }] },
-      { type: 'sequential', name: 'block2', layers: [{ type: 'conv2d', name: 'conv', outChannels: 16, kernelSize: 3, padding: 1 }, { type: 'tanh', name: 'act' }, { type: 'avgpool2d', name: 'pool', kernelSize: 2 }] },
+      {
+        type: 'sequential',
+        name: 'block1',
+        layers: [
+          { type: 'conv2d', name: 'conv', outChannels: 8, kernelSize: 3, padding: 1, bias: false },
+          { type: 'batchnorm2d', name: 'bn' },
+          { type: 'leakyrelu', name: 'act', negativeSlope: 0.1 },
+          { type: 'maxpool2d', name: 'pool', kernelSize: 2 },
+        ],
+      },
+      {
+        type: 'sequential',
+        name: 'block2',
+        layers: [
+          { type: 'conv2d', name: 'conv', outChannels: 16, kernelSize: 3, padding: 1 },
+          { type: 'tanh', name: 'act' },
+          { type: 'avgpool2d', name: 'pool', kernelSize: 2 },
+        ],
+      },
       { type: 'adaptiveavgpool2d', name: 'gap', outputSize: 2 },
       { type: 'flatten', name: 'flatten', startDim: 2 },
       { type: 'conv1d', name: 'mix', outChannels: 8, kernelSize: 1 },
@@ -155,11 +288,27 @@ test('a CIFAR-10 net with every kind of layer: sizes inferred along the chain, t
   expect((model.at(4) as Conv1d).inChannels).toBe(16);
   expect((model.at(5) as BatchNorm1d).numFeatures).toBe(8);
   expect((model.at(9) as Linear).inFeatures).toBe(32);
-  expect(Object.keys(model.stateDict()).sort()).toEqual([
-    'block1.conv.weight', 'block1.bn.weight', 'block1.bn.bias', 'block1.bn.running_mean', 'block1.bn.running_var', 'block1.bn.num_batches_tracked',
-    'block2.conv.weight', 'block2.conv.bias', 'mix.weight', 'mix.bias', 'bn1d.weight', 'bn1d.bias', 'bn1d.running_mean', 'bn1d.running_var', 'bn1d.num_batches_tracked',
-    'fc.weight', 'fc.bias',
-  ].sort());
+  expect(Object.keys(model.stateDict()).sort()).toEqual(
+    [
+      'block1.conv.weight',
+      'block1.bn.weight',
+      'block1.bn.bias',
+      'block1.bn.running_mean',
+      'block1.bn.running_var',
+      'block1.bn.num_batches_tracked',
+      'block2.conv.weight',
+      'block2.conv.bias',
+      'mix.weight',
+      'mix.bias',
+      'bn1d.weight',
+      'bn1d.bias',
+      'bn1d.running_mean',
+      'bn1d.running_var',
+      'bn1d.num_batches_tracked',
+      'fc.weight',
+      'fc.bias',
+    ].sort(),
+  );
 });
 
 test('the normalised spec writes out types, inferred sizes and names, and rebuilds the same layers', () => {
@@ -168,7 +317,10 @@ test('the normalised spec writes out types, inferred sizes and names, and rebuil
     layers: [
       { type: 'Conv2d', outChannels: 2, kernelSize: 3 },
       { type: 'BatchNorm2d' },
-      { type: 'sequential', layers: [{ type: 'flatten' }, { type: 'Linear', name: 'fc', outFeatures: 5 }, { type: 'dropout', p: 0.1 }] },
+      {
+        type: 'sequential',
+        layers: [{ type: 'flatten' }, { type: 'Linear', name: 'fc', outFeatures: 5 }, { type: 'dropout', p: 0.1 }],
+      },
     ],
   };
   const built = buildModelFromSpec(spec);
@@ -177,7 +329,14 @@ test('the normalised spec writes out types, inferred sizes and names, and rebuil
     layers: [
       { type: 'conv2d', inChannels: 3, outChannels: 2, kernelSize: 3 },
       { type: 'batchnorm2d', numFeatures: 2 },
-      { type: 'sequential', layers: [{ type: 'flatten', name: 'flatten0' }, { type: 'linear', name: 'fc', inFeatures: 72, outFeatures: 5 }, { type: 'dropout', name: 'dropout2', p: 0.1 }] },
+      {
+        type: 'sequential',
+        layers: [
+          { type: 'flatten', name: 'flatten0' },
+          { type: 'linear', name: 'fc', inFeatures: 72, outFeatures: 5 },
+          { type: 'dropout', name: 'dropout2', p: 0.1 },
+        ],
+      },
     ],
   });
   expect(built.model.config).toBe(built.spec);
@@ -192,48 +351,171 @@ test('the normalised spec writes out types, inferred sizes and names, and rebuil
 
 test('options.seed picks the initial weights and the dropout streams', () => {
   const spec = { input: [1, 4], layers: [{ type: 'linear', outFeatures: 3 }, { type: 'dropout' }] };
-  const w = (seed?: number) => Array.from(buildModelFromSpec(spec, undefined, seed === undefined ? {} : { seed }).model.stateDict()['0.weight'].data);
+  const w = (seed?: number) =>
+    Array.from(
+      buildModelFromSpec(spec, undefined, seed === undefined ? {} : { seed }).model.stateDict()['0.weight'].data,
+    );
   expect(w(0)).toEqual(w());
   expect(w(1)).not.toEqual(w(0));
-  const drop = (seed: number) => (buildModelFromSpec(spec, undefined, { seed }).model.at(1) as Dropout).generator.getState();
+  const drop = (seed: number) =>
+    (buildModelFromSpec(spec, undefined, { seed }).model.at(1) as Dropout).generator.getState();
   expect(drop(3)).toEqual(drop(3));
   expect(drop(3)).not.toEqual(drop(4));
 });
 
 describe('bad specs name the layer and throw the right class', () => {
-  const one = (layer: unknown, input = [1, 3, 8, 8]) => () => buildModelFromSpec({ input, layers: [layer] });
+  const one =
+    (layer: unknown, input = [1, 3, 8, 8]) =>
+    () =>
+      buildModelFromSpec({ input, layers: [layer] });
   test.each([
     ['not an object', () => buildModelFromSpec([]), TypeError, /model spec must be a JSON object, got Array/],
-    ['unknown top-level key', () => buildModelFromSpec({ input: [1, 2], layers: [], model: 'x' }), RangeError, /unknown key 'model'/],
+    [
+      'unknown top-level key',
+      () => buildModelFromSpec({ input: [1, 2], layers: [], model: 'x' }),
+      RangeError,
+      /unknown key 'model'/,
+    ],
     ['no input', () => buildModelFromSpec({ layers: [] }), RangeError, /no input shape/],
     ['bad input', () => buildModelFromSpec({ input: [1, 0], layers: [] }), RangeError, /sizes >= 1, got \[1, 0\]/],
-    ['layers not an array', () => buildModelFromSpec({ input: [1, 2], layers: {} }), TypeError, /"layers" must be an array/],
+    [
+      'layers not an array',
+      () => buildModelFromSpec({ input: [1, 2], layers: {} }),
+      TypeError,
+      /"layers" must be an array/,
+    ],
     ['layer not an object', one(3), TypeError, /^layers\[0\]: a layer must be an object/],
     ['no type', one({ outChannels: 2 }), TypeError, /^layers\[0\]: "type" must be a string/],
-    ['unknown type', one({ type: 'conv3d' }), RangeError, /^layers\[0\] \(conv3d\): unknown layer type \(known: conv1d, conv2d, maxpool2d, avgpool2d, adaptiveavgpool2d, batchnorm1d, batchnorm2d, relu, leakyrelu, sigmoid, tanh, softmax, logsoftmax, dropout, flatten, linear, sequential\)$/],
-    ['unknown option', one({ type: 'conv2d', outChannels: 2, kernelSize: 3, strides: 2 }), RangeError, /^layers\[0\] \(conv2d\): unknown option 'strides' \(conv2d takes inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias\)$/],
-    ['unknown option of a named layer', one({ type: 'Dropout', name: 'drop', rate: 0.5 }), RangeError, /^layers\[0\] 'drop' \(Dropout\): unknown option 'rate' \(dropout takes p\)$/],
-    ['generator', one({ type: 'linear', outFeatures: 2, generator: {} }, [1, 4]), RangeError, /unknown option 'generator' \(linear takes inFeatures, outFeatures, bias\)/],
-    ['relu options', one({ type: 'relu', inplace: true }), RangeError, /unknown option 'inplace' \(relu takes no options\)/],
-    ['a bad option value', one({ type: 'batchnorm2d', momentum: 2 }), RangeError, /^layers\[0\] \(batchnorm2d\) with input \[1, 3, 8, 8\]: BatchNorm2d: momentum/],
-    ['softmax without dim', one({ type: 'softmax' }, [1, 4]), TypeError, /^layers\[0\] \(softmax\) with input \[1, 4\]: Softmax: option 'dim' is required/],
-    ['dim out of range', one({ type: 'logsoftmax', dim: 2 }, [1, 4]), RangeError, /LogSoftmax: dim 2 is out of range for input shape \[1, 4\]/],
-    ['conv1d on an image', one({ type: 'conv1d', outChannels: 2, kernelSize: 1 }), RangeError, /conv1d needs a 3-D \[N, C, L\] input, the shape here is \[1, 3, 8, 8\]/],
-    ['batchnorm2d after flatten', one({ type: 'batchnorm2d' }, [1, 4]), RangeError, /batchnorm2d needs a 4-D \[N, C, H, W\] input/],
-    ['batchnorm1d on an image', one({ type: 'batchnorm1d' }), RangeError, /batchnorm1d needs a 2-D \[N, C\] or 3-D \[N, C, L\] input/],
-    ['linear before flatten', one({ type: 'linear', outFeatures: 2 }), RangeError, /linear needs a 2-D \[N, features\] \(put a flatten before it\) input, the shape here is \[1, 3, 8, 8\]/],
-    ['adaptive pool size', one({ type: 'adaptiveavgpool2d', outputSize: 0 }), RangeError, /AdaptiveAvgPool2d: outputSize must be an integer >= 1/],
+    [
+      'unknown type',
+      one({ type: 'conv3d' }),
+      RangeError,
+      /^layers\[0\] \(conv3d\): unknown layer type \(known: conv1d, conv2d, maxpool2d, avgpool2d, adaptiveavgpool2d, batchnorm1d, batchnorm2d, relu, leakyrelu, sigmoid, tanh, softmax, logsoftmax, dropout, flatten, linear, sequential\)$/,
+    ],
+    [
+      'unknown option',
+      one({ type: 'conv2d', outChannels: 2, kernelSize: 3, strides: 2 }),
+      RangeError,
+      /^layers\[0\] \(conv2d\): unknown option 'strides' \(conv2d takes inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias\)$/,
+    ],
+    [
+      'unknown option of a named layer',
+      one({ type: 'Dropout', name: 'drop', rate: 0.5 }),
+      RangeError,
+      /^layers\[0\] 'drop' \(Dropout\): unknown option 'rate' \(dropout takes p\)$/,
+    ],
+    [
+      'generator',
+      one({ type: 'linear', outFeatures: 2, generator: {} }, [1, 4]),
+      RangeError,
+      /unknown option 'generator' \(linear takes inFeatures, outFeatures, bias\)/,
+    ],
+    [
+      'relu options',
+      one({ type: 'relu', inplace: true }),
+      RangeError,
+      /unknown option 'inplace' \(relu takes no options\)/,
+    ],
+    [
+      'a bad option value',
+      one({ type: 'batchnorm2d', momentum: 2 }),
+      RangeError,
+      /^layers\[0\] \(batchnorm2d\) with input \[1, 3, 8, 8\]: BatchNorm2d: momentum/,
+    ],
+    [
+      'softmax without dim',
+      one({ type: 'softmax' }, [1, 4]),
+      TypeError,
+      /^layers\[0\] \(softmax\) with input \[1, 4\]: Softmax: option 'dim' is required/,
+    ],
+    [
+      'dim out of range',
+      one({ type: 'logsoftmax', dim: 2 }, [1, 4]),
+      RangeError,
+      /LogSoftmax: dim 2 is out of range for input shape \[1, 4\]/,
+    ],
+    [
+      'conv1d on an image',
+      one({ type: 'conv1d', outChannels: 2, kernelSize: 1 }),
+      RangeError,
+      /conv1d needs a 3-D \[N, C, L\] input, the shape here is \[1, 3, 8, 8\]/,
+    ],
+    [
+      'batchnorm2d after flatten',
+      one({ type: 'batchnorm2d' }, [1, 4]),
+      RangeError,
+      /batchnorm2d needs a 4-D \[N, C, H, W\] input/,
+    ],
+    [
+      'batchnorm1d on an image',
+      one({ type: 'batchnorm1d' }),
+      RangeError,
+      /batchnorm1d needs a 2-D \[N, C\] or 3-D \[N, C, L\] input/,
+    ],
+    [
+      'linear before flatten',
+      one({ type: 'linear', outFeatures: 2 }),
+      RangeError,
+      /linear needs a 2-D \[N, features\] \(put a flatten before it\) input, the shape here is \[1, 3, 8, 8\]/,
+    ],
+    [
+      'adaptive pool size',
+      one({ type: 'adaptiveavgpool2d', outputSize: 0 }),
+      RangeError,
+      /AdaptiveAvgPool2d: outputSize must be an integer >= 1/,
+    ],
     ['dropout p', one({ type: 'dropout', p: 1.5 }), RangeError, /Dropout: p/],
     ['layers on a leaf', one({ type: 'flatten', layers: [] }), RangeError, /only sequential takes "layers"/],
-    ['options on a sequential', one({ type: 'sequential', layers: [], kernelSize: 2 }), RangeError, /unknown option 'kernelSize' \(sequential takes only "layers"\)/],
-    ['conv after flatten', one({ type: 'conv2d', outChannels: 2, kernelSize: 1 }, [1, 4]), RangeError, /conv2d needs a 4-D \[N, C, H, W\] input/],
-    ['explicit inChannels that do not fit', one({ type: 'conv2d', inChannels: 4, outChannels: 2, kernelSize: 1 }), ShapeError, /expected shape \[\*, 4, \*, \*\]/],
+    [
+      'options on a sequential',
+      one({ type: 'sequential', layers: [], kernelSize: 2 }),
+      RangeError,
+      /unknown option 'kernelSize' \(sequential takes only "layers"\)/,
+    ],
+    [
+      'conv after flatten',
+      one({ type: 'conv2d', outChannels: 2, kernelSize: 1 }, [1, 4]),
+      RangeError,
+      /conv2d needs a 4-D \[N, C, H, W\] input/,
+    ],
+    [
+      'explicit inChannels that do not fit',
+      one({ type: 'conv2d', inChannels: 4, outChannels: 2, kernelSize: 1 }),
+      ShapeError,
+      /expected shape \[\*, 4, \*, \*\]/,
+    ],
     ['kernel larger than the input', one({ type: 'maxpool2d', kernelSize: 9 }), RangeError, /smaller than the kernel/],
     ['bad name', one({ type: 'relu', name: '1st' }), RangeError, /name '1st' must be an identifier/],
     ['name not a string', one({ type: 'relu', name: 3 }), TypeError, /"name" must be a string/],
-    ['duplicate name', () => buildModelFromSpec({ input: [1, 2], layers: [{ type: 'relu', name: 'a' }, { type: 'relu', name: 'a' }] }), RangeError, /layers\[1\] 'a' \(relu\): duplicate layer name 'a'/],
-    ['a nested layer', () => buildModelFromSpec({ input: [1, 2], layers: [{ type: 'sequential', name: 'head', layers: [{ type: 'tanh', beta: 1 }] }] }), RangeError, /^layers\[0\]\.layers\[0\] \(tanh\): unknown option 'beta'/],
-    ['a bad seed', () => buildModelFromSpec({ input: [1, 2], layers: [] }, undefined, { seed: -1 }), RangeError, /seed must be an integer >= 0/],
+    [
+      'duplicate name',
+      () =>
+        buildModelFromSpec({
+          input: [1, 2],
+          layers: [
+            { type: 'relu', name: 'a' },
+            { type: 'relu', name: 'a' },
+          ],
+        }),
+      RangeError,
+      /layers\[1\] 'a' \(relu\): duplicate layer name 'a'/,
+    ],
+    [
+      'a nested layer',
+      () =>
+        buildModelFromSpec({
+          input: [1, 2],
+          layers: [{ type: 'sequential', name: 'head', layers: [{ type: 'tanh', beta: 1 }] }],
+        }),
+      RangeError,
+      /^layers\[0\]\.layers\[0\] \(tanh\): unknown option 'beta'/,
+    ],
+    [
+      'a bad seed',
+      () => buildModelFromSpec({ input: [1, 2], layers: [] }, undefined, { seed: -1 }),
+      RangeError,
+      /seed must be an integer >= 0/,
+    ],
   ])('%s', (_what, run, errorClass, message) => {
     expect(run).toThrow(errorClass);
     expect(run).toThrow(message);

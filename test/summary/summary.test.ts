@@ -78,14 +78,34 @@ describe('seed-examples section 4: LeNet on CIFAR-10', () => {
   test('per layer: conv1 352,800, conv2 240,000, fc1 48,000, fc2 10,080, fc3 840; the rest 0', () => {
     const macs = Object.fromEntries(s.layers.map((l) => [l.name, l.macs]));
     expect(macs).toEqual({
-      conv1: 352_800, relu1: 0, pool1: 0, conv2: 240_000, relu2: 0, pool2: 0, flatten: 0,
-      fc1: 48_000, relu3: 0, fc2: 10_080, relu4: 0, fc3: 840,
+      conv1: 352_800,
+      relu1: 0,
+      pool1: 0,
+      conv2: 240_000,
+      relu2: 0,
+      pool2: 0,
+      flatten: 0,
+      fc1: 48_000,
+      relu3: 0,
+      fc2: 10_080,
+      relu4: 0,
+      fc3: 840,
     });
     const params = Object.fromEntries(s.layers.filter((l) => l.params > 0).map((l) => [l.name, l.params]));
     expect(params).toEqual({ conv1: 456, conv2: 2_416, fc1: 48_120, fc2: 10_164, fc3: 850 });
     expect(s.layers.map((l) => l.outputShape)).toEqual([
-      [1, 6, 28, 28], [1, 6, 28, 28], [1, 6, 14, 14], [1, 16, 10, 10], [1, 16, 10, 10], [1, 16, 5, 5],
-      [1, 400], [1, 120], [1, 120], [1, 84], [1, 84], [1, 10],
+      [1, 6, 28, 28],
+      [1, 6, 28, 28],
+      [1, 6, 14, 14],
+      [1, 16, 10, 10],
+      [1, 16, 10, 10],
+      [1, 16, 5, 5],
+      [1, 400],
+      [1, 120],
+      [1, 120],
+      [1, 84],
+      [1, 84],
+      [1, 10],
     ]);
     expect(s.layers.every((l) => l.known)).toBe(true);
   });
@@ -99,7 +119,15 @@ describe('seed-examples section 4: LeNet on CIFAR-10', () => {
 });
 
 test('grouped, dilated, rectangular convolutions: MACs use inChannels / groups and the kernel area', () => {
-  const conv = new Conv2d({ inChannels: 8, outChannels: 4, kernelSize: [3, 1], stride: [1, 2], padding: [2, 0], dilation: 2, groups: 2 });
+  const conv = new Conv2d({
+    inChannels: 8,
+    outChannels: 4,
+    kernelSize: [3, 1],
+    stride: [1, 2],
+    padding: [2, 0],
+    dilation: 2,
+    groups: 2,
+  });
   const s = summary(conv, [3, 8, 10, 9]);
   expect(s.layers).toHaveLength(1);
   expect(s.layers[0].name).toBe('');
@@ -110,8 +138,15 @@ test('grouped, dilated, rectangular convolutions: MACs use inChannels / groups a
 
 test('nested Sequentials are expanded with dotted names', () => {
   const model = new Sequential({
-    features: new Sequential(new Conv2d({ inChannels: 1, outChannels: 2, kernelSize: 3 }), new ReLU(), new MaxPool2d(2)),
-    head: new Sequential({ flatten: new Flatten(), fc: new Linear({ inFeatures: 2 * 3 * 3, outFeatures: 5, bias: false }) }),
+    features: new Sequential(
+      new Conv2d({ inChannels: 1, outChannels: 2, kernelSize: 3 }),
+      new ReLU(),
+      new MaxPool2d(2),
+    ),
+    head: new Sequential({
+      flatten: new Flatten(),
+      fc: new Linear({ inFeatures: 2 * 3 * 3, outFeatures: 5, bias: false }),
+    }),
   });
   const s = summary(model, [1, 1, 8, 8]);
   expect(s.layers.map((l) => l.name)).toEqual(['features.0', 'features.1', 'features.2', 'head.flatten', 'head.fc']);
@@ -128,7 +163,10 @@ test('bytesPerValue changes only the bytes', () => {
 
 /** A layer summary() has no rule for; `params` and `scale` make it count or not. */
 class Custom extends Module {
-  constructor(params: number, private readonly scale = 1) {
+  constructor(
+    params: number,
+    private readonly scale = 1,
+  ) {
     super();
     if (params > 0) this.registerParameter('weight', new Parameter(Tensor.zeros([params])));
   }
@@ -151,8 +189,12 @@ describe('layers without a MAC rule', () => {
 
   test('with parameters, or changing the shape: a TypeError naming the layer and its type', () => {
     expect(() => summary(new Sequential({ odd: new Custom(3) }), [1, 4])).toThrow(TypeError);
-    expect(() => summary(new Sequential({ odd: new Custom(3) }), [1, 4])).toThrow(/layer 'odd' \(Custom\).*3 parameters.*registerMacCounter\(Custom/);
-    expect(() => summary(new Custom(0, 2), [1, 4])).toThrow(/the model \(Custom\).*changes the shape \[1, 4\] -> \[1, 8\]/);
+    expect(() => summary(new Sequential({ odd: new Custom(3) }), [1, 4])).toThrow(
+      /layer 'odd' \(Custom\).*3 parameters.*registerMacCounter\(Custom/,
+    );
+    expect(() => summary(new Custom(0, 2), [1, 4])).toThrow(
+      /the model \(Custom\).*changes the shape \[1, 4\] -> \[1, 8\]/,
+    );
   });
 
   test('registerMacCounter teaches summary() a class (and its subclasses)', () => {
@@ -160,7 +202,10 @@ describe('layers without a MAC rule', () => {
     class Sub extends Counted {}
     registerMacCounter(Counted, (_layer, input, output) => input[1] * output[1]);
     const s = summary(new Sequential(new Counted(3, 2), new Sub(0)), [1, 4]);
-    expect(s.layers.map((l) => [l.type, l.params, l.macs, l.known])).toEqual([['Counted', 3, 32, true], ['Sub', 0, 64, true]]);
+    expect(s.layers.map((l) => [l.type, l.params, l.macs, l.known])).toEqual([
+      ['Counted', 3, 32, true],
+      ['Sub', 0, 64, true],
+    ]);
     expect(() => registerMacCounter(Object as never, () => 0)).toThrow(TypeError);
     expect(() => registerMacCounter(Counted, 3 as never)).toThrow(TypeError);
   });
@@ -172,7 +217,9 @@ describe('layers without a MAC rule', () => {
         this.registerModule('inner', new ReLU());
       }
     }
-    expect(() => summary(new Sequential({ block: new Block() }), [1, 4])).toThrow(/layer 'block' \(Block\) is a container other than Sequential/);
+    expect(() => summary(new Sequential({ block: new Block() }), [1, 4])).toThrow(
+      /layer 'block' \(Block\) is a container other than Sequential/,
+    );
   });
 });
 
@@ -180,7 +227,9 @@ describe('bad arguments', () => {
   test('a shape that does not fit a layer: the layer error, with its name and input shape', () => {
     const run = () => summary(new LeNet(), [1, 1, 32, 32]);
     expect(run).toThrow(ShapeError);
-    expect(run).toThrow(/^summary: layer 'conv1' \(Conv2d\) with input \[1, 1, 32, 32\]: Conv2d: input: expected shape/);
+    expect(run).toThrow(
+      /^summary: layer 'conv1' \(Conv2d\) with input \[1, 1, 32, 32\]: Conv2d: input: expected shape/,
+    );
   });
 
   test('bad model, input shape or options', () => {

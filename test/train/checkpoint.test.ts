@@ -37,7 +37,15 @@ afterEach(() => {
 });
 
 const EPOCHS = 3;
-const SETTINGS: CheckpointSettings = { dataset: 'blobs', recipe: 'test', seed: 5, batchSize: 8, epochs: EPOCHS, lr: 0.02, limit: null };
+const SETTINGS: CheckpointSettings = {
+  dataset: 'blobs',
+  recipe: 'test',
+  seed: 5,
+  batchSize: 8,
+  epochs: EPOCHS,
+  lr: 0.02,
+  limit: null,
+};
 
 /** A run with every kind of state: BatchNorm buffers, a Dropout generator, AdamW, a cosine schedule, augmentation. */
 function build() {
@@ -53,14 +61,22 @@ function build() {
   const optimizer = new AdamW(model.parameters(), { lr: 0.02, weightDecay: 0.01 });
   const scheduler = new CosineAnnealingLR(optimizer, { tMax: EPOCHS });
   // 76 samples, batch 8: 10 batches, the last one smaller.
-  const trainLoader = new DataLoader(blobs(76, 1), { batchSize: 8, shuffle: true, seed: 5, transform: randomHorizontalFlip() });
+  const trainLoader = new DataLoader(blobs(76, 1), {
+    batchSize: 8,
+    shuffle: true,
+    seed: 5,
+    transform: randomHorizontalFlip(),
+  });
   const testLoader = new DataLoader(blobs(20, 2), { batchSize: 16 });
   return { model, optimizer, scheduler, trainLoader, testLoader };
 }
 
 type Run = ReturnType<typeof build>;
 
-async function train(run: Run, extra: { resumeFrom?: FitPosition; every?: number; stopAt?: { epoch: number; batch: number } } = {}): Promise<History> {
+async function train(
+  run: Run,
+  extra: { resumeFrom?: FitPosition; every?: number; stopAt?: { epoch: number; batch: number } } = {},
+): Promise<History> {
   const file = checkpointPath(dir);
   const controller = new AbortController();
   return fit(run.model, {
@@ -109,7 +125,9 @@ test('save then restore into fresh objects gives back every piece exactly', asyn
   expect(ck.meta.settings).toEqual(SETTINGS);
   expect(ck.meta.history).toHaveLength(1);
   expect(ck.meta.partial.count).toBe(32);
-  expect(Object.keys(ck.tensors)).toEqual(expect.arrayContaining(['optim.0.exp_avg', 'optim.0.exp_avg_sq', '2.running_mean', '2.num_batches_tracked']));
+  expect(Object.keys(ck.tensors)).toEqual(
+    expect.arrayContaining(['optim.0.exp_avg', 'optim.0.exp_avg_sq', '2.running_mean', '2.num_batches_tracked']),
+  );
   expect(ck.meta.optimizer).toMatchObject({ type: 'AdamW', weightDecay: 0.01, steps: [14, 14, 14, 14, 14, 14] });
   expect(ck.meta.scheduler).toEqual({ type: 'CosineAnnealingLR', lastEpoch: 1 });
   expect(Object.keys(ck.meta.generators.modules)).toEqual(['4']);
@@ -117,7 +135,14 @@ test('save then restore into fresh objects gives back every piece exactly', asyn
   const savedDefault = ck.meta.generators.default;
   const b = build();
   const position = restoreCheckpoint(ck, b);
-  expect(position).toEqual({ epoch: 2, batch: 4, epochs: ck.meta.history, lossSum: ck.meta.partial.lossSum, count: 32, correct: ck.meta.partial.correct });
+  expect(position).toEqual({
+    epoch: 2,
+    batch: 4,
+    epochs: ck.meta.history,
+    lossSum: ck.meta.partial.lossSum,
+    count: 32,
+    correct: ck.meta.partial.correct,
+  });
   expect(weights(b)).toEqual(weights(a));
   b.optimizer.params.forEach((_, i) => expect(b.optimizer.stateOf(i).step).toBe(14));
   expect(b.optimizer.lr).toBe(a.optimizer.lr);
@@ -141,7 +166,10 @@ test('fit: stopped mid-epoch and resumed from the checkpoint file == uninterrupt
     const stopped = await train(first, { every: 3, stopAt });
     expect(stopped.stopped).toBe(true);
     const resumed = build(); // fresh objects: everything must come from the file
-    const h2 = await train(resumed, { every: 3, resumeFrom: restoreCheckpoint(readCheckpoint(checkpointPath(dir)), resumed) });
+    const h2 = await train(resumed, {
+      every: 3,
+      resumeFrom: restoreCheckpoint(readCheckpoint(checkpointPath(dir)), resumed),
+    });
     expect(weights(resumed)).toEqual(weights(straight));
     expect(stripTimes(h2)).toEqual(stripTimes(h1));
     expect(readCheckpoint(checkpointPath(dir)).meta.position).toEqual({ epoch: EPOCHS + 1, batch: 0 });
@@ -165,11 +193,19 @@ test('a failing write leaves the previous checkpoint loadable, and no temporary 
   const file = checkpointPath(dir);
   const before = fs.readFileSync(file);
   // The write fails at fsync, after the new bytes went to the temporary file.
+  // jest.spyOn needs the mutable CommonJS exports object, not the import namespace.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const realFs = require('fs') as typeof fs;
   const spy = jest.spyOn(realFs, 'fsyncSync').mockImplementation(() => {
     throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
   });
-  expect(() => saveCheckpoint(file, { ...a, settings: SETTINGS }, { epoch: 1, batch: 9, epochs: [], lossSum: 0, count: 0, correct: 0 })).toThrow(/EIO/);
+  expect(() =>
+    saveCheckpoint(
+      file,
+      { ...a, settings: SETTINGS },
+      { epoch: 1, batch: 9, epochs: [], lossSum: 0, count: 0, correct: 0 },
+    ),
+  ).toThrow(/EIO/);
   expect(spy).toHaveBeenCalled();
   spy.mockRestore();
   expect(fs.readFileSync(file).equals(before)).toBe(true);
@@ -189,7 +225,9 @@ test('errors name the file and what is wrong', async () => {
   manualSeed(5);
   const other = new Sequential(new Flatten(), new Linear({ inFeatures: 4, outFeatures: 3 }));
   const opt = new AdamW(other.parameters());
-  expect(() => restoreCheckpoint(readCheckpoint(file), { model: other, optimizer: opt })).toThrow(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: does not fit this run: `));
+  expect(() => restoreCheckpoint(readCheckpoint(file), { model: other, optimizer: opt })).toThrow(
+    new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: does not fit this run: `),
+  );
   // A plain weights file.
   const plain = path.join(dir, 'plain.safetensors');
   const { saveSafetensors } = await import('../../lib/io/safetensors');

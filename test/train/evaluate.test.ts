@@ -63,7 +63,17 @@ test('numClasses fixes the matrix size; an empty loader gives NaN metrics', asyn
   const r = await evaluate(new Sequential(new Flatten()), new DataLoader(dataset, { batchSize: 5 }), { numClasses: 3 });
   expect(r.confusion).toHaveLength(3);
   const empty = await evaluate(new Sequential(new Flatten()), [], { numClasses: 2 });
-  expect(empty).toEqual({ loss: NaN, accuracy: NaN, correct: 0, total: 0, confusion: [[0, 0], [0, 0]], perClassAccuracy: [NaN, NaN] });
+  expect(empty).toEqual({
+    loss: NaN,
+    accuracy: NaN,
+    correct: 0,
+    total: 0,
+    confusion: [
+      [0, 0],
+      [0, 0],
+    ],
+    perClassAccuracy: [NaN, NaN],
+  });
 });
 
 test('a label outside the model outputs is a RangeError', async () => {
@@ -71,7 +81,9 @@ test('a label outside the model outputs is a RangeError', async () => {
   await expect(evaluate(new Sequential(new Flatten()), new DataLoader(bad))).rejects.toThrow(/not a class index/);
   // With a loss that does not check labels, the confusion matrix still does.
   const lossFn = { forward: () => 0, backward: () => Tensor.zeros([1, 2]) };
-  await expect(evaluate(new Sequential(new Flatten()), new DataLoader(bad), { lossFn })).rejects.toThrow(/label 2 is outside 0..1/);
+  await expect(evaluate(new Sequential(new Flatten()), new DataLoader(bad), { lossFn })).rejects.toThrow(
+    /label 2 is outside 0..1/,
+  );
 });
 
 test('an aborted signal stops it with the signal’s reason, and modes are still restored', async () => {

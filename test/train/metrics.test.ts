@@ -64,7 +64,10 @@ describe('ConfusionMatrix', () => {
     expect(cm.perClassAccuracy()).toEqual([1, NaN]);
     cm.reset();
     expect(cm.total).toBe(0);
-    expect(cm.toArray()).toEqual([[0, 0], [0, 0]]);
+    expect(cm.toArray()).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
   });
 
   test('rejects labels outside the classes and misshapen logits', () => {

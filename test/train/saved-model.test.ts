@@ -44,15 +44,24 @@ test('the metadata names the architecture and its config, as docs/architecture.m
     'simdnet.arch': 'LeNet',
     'simdnet.config': '{"inChannels":1,"imageSize":28,"numClasses":10,"padding":2}',
   });
-  expect(() => modelMetadata(tinyModel() as never)).toThrow(/must be one of LeNet, LeNetBN, or a Sequential built by buildModelFromSpec, got Sequential \(a Sequential built by hand/);
+  expect(() => modelMetadata(tinyModel() as never)).toThrow(
+    /must be one of LeNet, LeNetBN, or a Sequential built by buildModelFromSpec, got Sequential \(a Sequential built by hand/,
+  );
   const { model, spec } = buildModelFromSpec(specWithNorm);
-  expect(modelMetadata(model)).toEqual({ format: 'pt', 'simdnet.arch': 'Sequential', 'simdnet.config': JSON.stringify(spec) });
+  expect(modelMetadata(model)).toEqual({
+    format: 'pt',
+    'simdnet.arch': 'Sequential',
+    'simdnet.config': JSON.stringify(spec),
+  });
 });
 
 test('a spec model with batch norm and dropout, trained a step, comes back with identical predictions (and loads strictly)', () => {
   const { model } = buildModelFromSpec(specWithNorm, undefined, { seed: 3 });
   const rng = new Generator(1);
-  const x = new Tensor(Float32Array.from({ length: 8 * 3 * 16 * 16 }, () => rng.uniform(-1, 1)), [8, 3, 16, 16]);
+  const x = new Tensor(
+    Float32Array.from({ length: 8 * 3 * 16 * 16 }, () => rng.uniform(-1, 1)),
+    [8, 3, 16, 16],
+  );
   const labels = Int32Array.from({ length: 8 }, (_, i) => i % 5);
   const optimizer = new Adam(model.parameters(), { lr: 0.01 });
   const loss = new CrossEntropyLoss();
@@ -72,16 +81,26 @@ test('a spec model with batch norm and dropout, trained a step, comes back with 
   const { tensors, metadata } = readSafetensors(file);
   const { 'fc.bias': _dropped, ...fewer } = tensors;
   saveSafetensors(file, fewer, metadata);
-  expect(() => loadModel(file)).toThrow(/weights do not fit Sequential\(input \[1, 3, 16, 16\]\): loadStateDict: missing keys: fc.bias/);
+  expect(() => loadModel(file)).toThrow(
+    /weights do not fit Sequential\(input \[1, 3, 16, 16\]\): loadStateDict: missing keys: fc.bias/,
+  );
   saveSafetensors(file, { ...tensors, extra: Tensor.zeros([1]) }, metadata);
   expect(() => loadModel(file)).toThrow(/unexpected keys: extra/);
 });
 
 test('modelShapes gives the input (batch 1) and output a config records', () => {
   expect(modelShapes(new LeNet())).toEqual({ input: [1, 3, 32, 32], output: [1, 10] });
-  expect(modelShapes(new LeNetBN({ inChannels: 1, imageSize: 28, numClasses: 4 }))).toEqual({ input: [1, 1, 28, 28], output: [1, 4] });
-  expect(modelShapes(buildModelFromSpec(specWithNorm, [7, 3, 16, 16]).model)).toEqual({ input: [1, 3, 16, 16], output: [1, 5] });
-  expect(modelShapes(buildModelFromSpec({ input: [2, 6], layers: [{ type: 'linear', outFeatures: 2 }] }).model)).toEqual({ input: [1, 6], output: [1, 2] });
+  expect(modelShapes(new LeNetBN({ inChannels: 1, imageSize: 28, numClasses: 4 }))).toEqual({
+    input: [1, 1, 28, 28],
+    output: [1, 4],
+  });
+  expect(modelShapes(buildModelFromSpec(specWithNorm, [7, 3, 16, 16]).model)).toEqual({
+    input: [1, 3, 16, 16],
+    output: [1, 5],
+  });
+  expect(
+    modelShapes(buildModelFromSpec({ input: [2, 6], layers: [{ type: 'linear', outFeatures: 2 }] }).model),
+  ).toEqual({ input: [1, 6], output: [1, 2] });
 });
 
 test('saveModel then loadModel rebuilds the same architecture with the same weights', () => {
@@ -94,7 +113,8 @@ test('saveModel then loadModel rebuilds the same architecture with the same weig
   expect(back).toBeInstanceOf(LeNet);
   expect(back.config).toEqual(net.config);
   const want = net.stateDict();
-  for (const [name, t] of Object.entries(back.stateDict())) expect(Array.from(t.data)).toEqual(Array.from(want[name].data));
+  for (const [name, t] of Object.entries(back.stateDict()))
+    expect(Array.from(t.data)).toEqual(Array.from(want[name].data));
 });
 
 describe('files that cannot rebuild a model give a FileFormatError naming the file', () => {
@@ -106,15 +126,44 @@ describe('files that cannot rebuild a model give a FileFormatError naming the fi
   };
   const cases: [string, () => string, RegExp][] = [
     ['no metadata', () => write(), /no "simdnet.arch" in the metadata/],
-    ['an unknown architecture', () => write({ 'simdnet.arch': 'ResNet' }), /unknown architecture "ResNet" \(known: LeNet, LeNetBN, Sequential\)/],
+    [
+      'an unknown architecture',
+      () => write({ 'simdnet.arch': 'ResNet' }),
+      /unknown architecture "ResNet" \(known: LeNet, LeNetBN, Sequential\)/,
+    ],
     ['an inherited property name as architecture', () => write({ 'simdnet.arch': 'toString' }), /unknown architecture/],
     ['config that is not JSON', () => write({ 'simdnet.arch': 'LeNet', 'simdnet.config': '{oops' }), /not valid JSON/],
-    ['config that is not an object', () => write({ 'simdnet.arch': 'LeNet', 'simdnet.config': '[1]' }), /must be a JSON object/],
-    ['a config LeNet rejects', () => write({ 'simdnet.arch': 'LeNet', 'simdnet.config': '{"depth":3}' }), /bad LeNet config/],
-    ['weights of another shape', () => write({ 'simdnet.arch': 'LeNet', 'simdnet.config': '{"numClasses":5}' }), /weights do not fit LeNet.*fc3/],
-    ['a Sequential config that is not a spec', () => write({ 'simdnet.arch': 'Sequential', 'simdnet.config': '{"layers":[{"type":"conv3d"}],"input":[1,3,32,32]}' }), /bad Sequential config .*layers\[0\] \(conv3d\): unknown layer type/],
-    ['a Sequential without a config', () => write({ 'simdnet.arch': 'Sequential' }), /bad Sequential config : model spec: no input shape/],
-    ['LeNet weights under a spec of other layers', () => write({ 'simdnet.arch': 'Sequential', 'simdnet.config': JSON.stringify(specWithNorm) }), /weights do not fit Sequential\(input \[1, 3, 16, 16\]\): loadStateDict: missing keys: conv.weight/],
+    [
+      'config that is not an object',
+      () => write({ 'simdnet.arch': 'LeNet', 'simdnet.config': '[1]' }),
+      /must be a JSON object/,
+    ],
+    [
+      'a config LeNet rejects',
+      () => write({ 'simdnet.arch': 'LeNet', 'simdnet.config': '{"depth":3}' }),
+      /bad LeNet config/,
+    ],
+    [
+      'weights of another shape',
+      () => write({ 'simdnet.arch': 'LeNet', 'simdnet.config': '{"numClasses":5}' }),
+      /weights do not fit LeNet.*fc3/,
+    ],
+    [
+      'a Sequential config that is not a spec',
+      () =>
+        write({ 'simdnet.arch': 'Sequential', 'simdnet.config': '{"layers":[{"type":"conv3d"}],"input":[1,3,32,32]}' }),
+      /bad Sequential config .*layers\[0\] \(conv3d\): unknown layer type/,
+    ],
+    [
+      'a Sequential without a config',
+      () => write({ 'simdnet.arch': 'Sequential' }),
+      /bad Sequential config : model spec: no input shape/,
+    ],
+    [
+      'LeNet weights under a spec of other layers',
+      () => write({ 'simdnet.arch': 'Sequential', 'simdnet.config': JSON.stringify(specWithNorm) }),
+      /weights do not fit Sequential\(input \[1, 3, 16, 16\]\): loadStateDict: missing keys: conv.weight/,
+    ],
   ];
   test.each(cases)('%s', (_, make, message) => {
     const file = make();

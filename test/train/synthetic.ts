@@ -31,7 +31,13 @@ export function tinyModel(seed = 0): Sequential {
 }
 
 /** A writable that keeps what was written. */
-export function collector(isTTY = false): { write(s: string): boolean; text(): string; lines(): string[]; isTTY: boolean; columns: number } {
+export function collector(isTTY = false): {
+  write(s: string): boolean;
+  text(): string;
+  lines(): string[];
+  isTTY: boolean;
+  columns: number;
+} {
   let out = '';
   return {
     isTTY,

@@ -61,7 +61,15 @@ test('a small model learns the synthetic data: loss falls, accuracy rises, histo
   expect(last.trainAccuracy).toBeGreaterThan(0.9);
   expect(last.testAccuracy).toBeGreaterThan(0.9);
   expect(last.testLoss).toBeLessThan(first.testLoss!);
-  expect(Object.keys(first)).toEqual(['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'seconds', 'imagesPerSecond']);
+  expect(Object.keys(first)).toEqual([
+    'epoch',
+    'trainLoss',
+    'trainAccuracy',
+    'testLoss',
+    'testAccuracy',
+    'seconds',
+    'imagesPerSecond',
+  ]);
   expect(first.seconds).toBeGreaterThan(0);
   expect(first.imagesPerSecond).toBeGreaterThan(0);
   expect(JSON.parse(fs.readFileSync(historyPath, 'utf8'))).toEqual(history);
@@ -70,17 +78,24 @@ test('a small model learns the synthetic data: loss falls, accuracy rises, histo
 });
 
 test('the same seeds give the same history numbers', async () => {
-  const a = await fit(...Object.values(setup({ testLoader: undefined })) as [never, never]);
-  const b = await fit(...Object.values(setup({ testLoader: undefined })) as [never, never]);
+  const a = await fit(...(Object.values(setup({ testLoader: undefined })) as [never, never]));
+  const b = await fit(...(Object.values(setup({ testLoader: undefined })) as [never, never]));
   expect(b.epochs.map((e) => e.trainLoss)).toEqual(a.epochs.map((e) => e.trainLoss));
 });
 
 test('a NaN input makes a NonFiniteLossError naming the epoch and batch and suggesting a lower learning rate', async () => {
   const data = blobs(24, 1);
   const images = new Float32Array(24 * 4);
-  data.getBatch(Int32Array.from({ length: 24 }, (_, i) => i), images, new Int32Array(24));
+  data.getBatch(
+    Int32Array.from({ length: 24 }, (_, i) => i),
+    images,
+    new Int32Array(24),
+  );
   images[9 * 4 + 1] = NaN; // sample 9 is in batch 3 of 4-sample batches
-  const poisoned = new TensorDataset(new Tensor(images, [24, 1, 2, 2]), Int32Array.from({ length: 24 }, (_, i) => i % 3));
+  const poisoned = new TensorDataset(
+    new Tensor(images, [24, 1, 2, 2]),
+    Int32Array.from({ length: 24 }, (_, i) => i % 3),
+  );
   const { model, options } = setup({ trainLoader: new DataLoader(poisoned, { batchSize: 4 }), testLoader: undefined });
   const err = await fit(model, options).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(NonFiniteLossError);
@@ -128,14 +143,27 @@ test('aborting in onEpochEnd stops before the next epoch; an already aborted sig
 
   const again = setup({ signal: AbortSignal.abort() });
   const opt = counting(again.options.optimizer as Adam);
-  expect(await fit(again.model, again.options)).toEqual({ epochs: [], stopped: true, stoppedAt: { epoch: 1, batch: 0 } });
+  expect(await fit(again.model, again.options)).toEqual({
+    epochs: [],
+    stopped: true,
+    stoppedAt: { epoch: 1, batch: 0 },
+  });
   expect(opt.steps).toBe(0);
 });
 
 test('fit yields to the event loop between batches: a timer can abort an endless loader', async () => {
   const batch: Batch = { images: new Tensor(new Float32Array(2 * 4), [2, 1, 2, 2]), labels: Int32Array.from([0, 1]) };
-  const endless = { *[Symbol.iterator]() { for (;;) yield batch; } };
-  const { model, options } = setup({ trainLoader: endless, testLoader: undefined, epochs: 1, signal: AbortSignal.timeout(30) });
+  const endless = {
+    *[Symbol.iterator]() {
+      for (;;) yield batch;
+    },
+  };
+  const { model, options } = setup({
+    trainLoader: endless,
+    testLoader: undefined,
+    epochs: 1,
+    signal: AbortSignal.timeout(30),
+  });
   const history = await fit(model, options);
   expect(history.stopped).toBe(true);
   expect(history.stoppedAt!.batch).toBeGreaterThan(0);
@@ -147,8 +175,10 @@ test("progress 'log' writes lines to the injected stream", async () => {
   await fit(model, options);
   const lines = out.lines();
   expect(lines).toHaveLength(20); // 12 batches: a line at every 10% threshold crossed (10 per epoch)
-  expect(lines[0]).toMatch(/^epoch 1\/2  batch  2\/12 \(16%\)  loss \d+\.\d{4}  acc \d+\.\d{2}%  \d+ img\/s  ETA \d+:\d{2}$/);
-  expect(lines[19]).toMatch(/^epoch 2\/2  batch 12\/12 \(100%\)/);
+  expect(lines[0]).toMatch(
+    /^epoch 1\/2 {2}batch {2}2\/12 \(16%\) {2}loss \d+\.\d{4} {2}acc \d+\.\d{2}% {2}\d+ img\/s {2}ETA \d+:\d{2}$/,
+  );
+  expect(lines[19]).toMatch(/^epoch 2\/2 {2}batch 12\/12 \(100%\)/);
 });
 
 test('option errors are reported before training', async () => {
@@ -157,7 +187,9 @@ test('option errors are reported before training', async () => {
   await expect(fit(model, { ...options, epochs: 1.5 })).rejects.toThrow(RangeError);
   await expect(fit(model, { ...options, optimizer: {} as never })).rejects.toThrow(/optimizer must have step/);
   await expect(fit(model, { ...options, progress: 'loud' as never })).rejects.toThrow(/auto, bar, log, none/);
-  await expect(fit(model, { ...options, trainLoader: null as never })).rejects.toThrow(/trainLoader must be an iterable/);
+  await expect(fit(model, { ...options, trainLoader: null as never })).rejects.toThrow(
+    /trainLoader must be an iterable/,
+  );
   await expect(fit(model, { ...options, lr: 1 } as never)).rejects.toThrow(/unknown option "lr"/);
   await expect(fit({} as never, options)).rejects.toThrow(/model must be a Module/);
 });
@@ -176,11 +208,21 @@ test('resumeFrom and checkpoint are checked up front', async () => {
   const start = { epoch: 1, batch: 0, epochs: [], lossSum: 0, count: 0, correct: 0 };
   const { model, options } = setup();
   const plain: Batch[] = [];
-  await expect(fit(model, { ...options, trainLoader: plain, resumeFrom: start })).rejects.toThrow(/resumeFrom needs a trainLoader with setEpoch\(\) and batches/);
-  await expect(fit(model, { ...options, resumeFrom: { ...start, epoch: 6 } })).rejects.toThrow(/resumeFrom.epoch must be an integer in 1..5/);
-  await expect(fit(model, { ...options, resumeFrom: { ...start, epoch: 2 } })).rejects.toThrow(/must hold the 1 finished epochs/);
-  await expect(fit(model, { ...options, resumeFrom: { ...start, batch: 13 } })).rejects.toThrow(/resumeFrom.batch must be an integer in 0..12/);
-  await expect(fit(model, { ...options, checkpoint: { every: 0, save: () => undefined } })).rejects.toThrow(/checkpoint.every must be an integer >= 1/);
+  await expect(fit(model, { ...options, trainLoader: plain, resumeFrom: start })).rejects.toThrow(
+    /resumeFrom needs a trainLoader with setEpoch\(\) and batches/,
+  );
+  await expect(fit(model, { ...options, resumeFrom: { ...start, epoch: 6 } })).rejects.toThrow(
+    /resumeFrom.epoch must be an integer in 1..5/,
+  );
+  await expect(fit(model, { ...options, resumeFrom: { ...start, epoch: 2 } })).rejects.toThrow(
+    /must hold the 1 finished epochs/,
+  );
+  await expect(fit(model, { ...options, resumeFrom: { ...start, batch: 13 } })).rejects.toThrow(
+    /resumeFrom.batch must be an integer in 0..12/,
+  );
+  await expect(fit(model, { ...options, checkpoint: { every: 0, save: () => undefined } })).rejects.toThrow(
+    /checkpoint.every must be an integer >= 1/,
+  );
   await expect(fit(model, { ...options, checkpoint: {} as never })).rejects.toThrow(/checkpoint must be/);
 });
 
@@ -200,6 +242,12 @@ test('the checkpoint hook sees every N batches, each epoch end and the stop posi
   });
   const h = await fit(model, options);
   // 96 samples, batch 8: 12 batches; saves after 5 and 10, at the end of epoch 1, after 5 of epoch 2, then on stop.
-  expect(seen).toEqual([[1, 5, 40], [1, 10, 80], [2, 0, 0], [2, 5, 40], [2, 5, 40]]);
+  expect(seen).toEqual([
+    [1, 5, 40],
+    [1, 10, 80],
+    [2, 0, 0],
+    [2, 5, 40],
+    [2, 5, 40],
+  ]);
   expect(h.stoppedAt).toEqual({ epoch: 2, batch: 5 });
 });

@@ -15,11 +15,11 @@ void relu_backward_ref(float* dinp, const float* dout, const float* out, int64_t
 void relu_mask_ref(float* grad, const float* out, int64_t count);
 
 // The same kernels compiled per ISA (<op>_<isa>.cc).
-#define SN_DECLARE_RELU(isa) \
-  namespace isa {           \
-  void relu_forward(float* out, const float* inp, int64_t count); \
+#define SN_DECLARE_RELU(isa)                                                           \
+  namespace isa {                                                                      \
+  void relu_forward(float* out, const float* inp, int64_t count);                      \
   void relu_backward(float* dinp, const float* dout, const float* out, int64_t count); \
-  void relu_mask(float* grad, const float* out, int64_t count); \
+  void relu_mask(float* grad, const float* out, int64_t count);                        \
   }
 SN_DECLARE_RELU(avx2)
 SN_DECLARE_RELU(avx512)

@@ -28,7 +28,8 @@ void batchnorm_forward_train_ref(float* out, float* save_mean, float* save_invst
 // Eval forward: out = (inp - running_mean) / sqrt(running_var + eps) * weight + bias, computed as
 // PyTorch does (inp * alpha + beta), so running_var + eps == 0 gives NaN/inf like PyTorch.
 void batchnorm_forward_eval_ref(float* out, const float* inp, const float* running_mean, const float* running_var,
-                                const float* weight, const float* bias, double eps, const BatchNormShape& s, ChannelRange r);
+                                const float* weight, const float* bias, double eps, const BatchNormShape& s,
+                                ChannelRange r);
 
 // Training backward (PyTorch's batch_norm_backward_cpu, train branch), with dy = dout, xhat = (x - mean) invstd:
 //   dbias += sum dy;  dweight += sum dy xhat;

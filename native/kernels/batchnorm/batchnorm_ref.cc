@@ -54,7 +54,8 @@ void row_sum2(int64_t len, TermA&& term_a, TermB&& term_b, double* total_a, doub
 template <typename Term>
 double row_sum(int64_t len, Term&& term) {
   double total = 0.0, unused = 0.0;
-  row_sum2(len, term, [](int64_t) { return 0.0f; }, &total, &unused);  // the zero sum compiles away
+  row_sum2(
+      len, term, [](int64_t) { return 0.0f; }, &total, &unused);  // the zero sum compiles away
   return total;
 }
 
@@ -71,7 +72,8 @@ void grad_sums(const float* dout, const float* inp, float mean, int64_t c, const
   double sy = 0.0, sxy = 0.0;
   for_rows(dout, inp, c, s, [&](const float* dy, const float* x) {
     double row_y = 0.0, row_xy = 0.0;
-    row_sum2(s.s, [&](int64_t i) { return dy[i]; }, [&](int64_t i) { return (x[i] - mean) * dy[i]; }, &row_y, &row_xy);
+    row_sum2(
+        s.s, [&](int64_t i) { return dy[i]; }, [&](int64_t i) { return (x[i] - mean) * dy[i]; }, &row_y, &row_xy);
     sy += row_y;
     sxy += row_xy;
   });
@@ -89,7 +91,8 @@ void batchnorm_forward_train_ref(float* out, float* save_mean, float* save_invst
   for (int64_t c = r.begin; c < r.end; ++c) {
     // Two passes (mean, then squared deviations from the float mean), as ATen does.
     double sum = 0.0;
-    for_rows(inp, inp, c, s, [&](const float* x, const float*) { sum += row_sum(s.s, [&](int64_t i) { return x[i]; }); });
+    for_rows(inp, inp, c, s,
+             [&](const float* x, const float*) { sum += row_sum(s.s, [&](int64_t i) { return x[i]; }); });
     const float mean = static_cast<float>(sum / static_cast<double>(m));
     double sq = 0.0;
     for_rows(inp, inp, c, s, [&](const float* x, const float*) {
@@ -116,7 +119,8 @@ void batchnorm_forward_train_ref(float* out, float* save_mean, float* save_invst
 }
 
 void batchnorm_forward_eval_ref(float* out, const float* inp, const float* running_mean, const float* running_var,
-                                const float* weight, const float* bias, double eps, const BatchNormShape& s, ChannelRange r) {
+                                const float* weight, const float* bias, double eps, const BatchNormShape& s,
+                                ChannelRange r) {
   const float eps_f = static_cast<float>(eps);
   for (int64_t c = r.begin; c < r.end; ++c) {
     const float invstd = 1.0f / std::sqrt(running_var[c] + eps_f);

@@ -7,13 +7,13 @@ namespace simdnet {
 
 // Sizes of one conv2d call. The binding validates them; kernels trust them.
 struct Conv2dShape {
-  int64_t n, c, h, w;       // input  [N, C, H, W]
-  int64_t oc, kh, kw;       // weight [OC, C/groups, KH, KW]
-  int64_t sh, sw;           // stride
-  int64_t ph, pw;           // zero padding on each side
-  int64_t dh, dw;           // dilation
+  int64_t n, c, h, w;  // input  [N, C, H, W]
+  int64_t oc, kh, kw;  // weight [OC, C/groups, KH, KW]
+  int64_t sh, sw;      // stride
+  int64_t ph, pw;      // zero padding on each side
+  int64_t dh, dw;      // dilation
   int64_t groups;
-  int64_t oh, ow;           // output [N, OC, OH, OW], derived by conv2d_output_size
+  int64_t oh, ow;  // output [N, OC, OH, OW], derived by conv2d_output_size
 };
 
 // floor((in + 2 pad - dilation (k - 1) - 1) / stride) + 1, or <= 0 if the window does not fit.
@@ -27,7 +27,7 @@ void conv2d_forward_ref(float* out, const float* inp, const float* w, const floa
 
 // dinp [N, C, H, W] += conv^T(dout); dw [OC, C/g, KH, KW] += corr(inp, dout); db [OC] += sum(dout).
 // Any of dinp, dw, db may be null (not wanted).
-void conv2d_backward_ref(float* dinp, float* dw, float* db, const float* dout, const float* inp,
-                         const float* w, const Conv2dShape& s);
+void conv2d_backward_ref(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
+                         const Conv2dShape& s);
 
 }  // namespace simdnet

@@ -11,15 +11,15 @@ namespace simdnet {
 constexpr int64_t kDirectSlack = 64;
 
 struct DirectConvArgs {
-  int64_t c, hp, wp;      // padded input [c, hp, wp] (+ kDirectSlack floats)
-  int64_t oc, kh, kw;     // output channels, kernel
-  int64_t oh, ow;         // output [oc, oh, ow]; oh = hp - kh + 1, ow = wp - kw + 1
+  int64_t c, hp, wp;   // padded input [c, hp, wp] (+ kDirectSlack floats)
+  int64_t oc, kh, kw;  // output channels, kernel
+  int64_t oh, ow;      // output [oc, oh, ow]; oh = hp - kh + 1, ow = wp - kw + 1
   const float* inp;
-  const float* wpack;     // weights k-major: wpack[(ci*kh + ky)*kw + kx][o], [c*kh*kw, oc]
-  const float* bias;      // [oc] or null
-  float* out;             // written (=), or added to when accumulate
+  const float* wpack;  // weights k-major: wpack[(ci*kh + ky)*kw + kx][o], [c*kh*kw, oc]
+  const float* bias;   // [oc] or null
+  float* out;          // written (=), or added to when accumulate
   bool accumulate;
-  bool relu;              // max(., 0) after bias (not with accumulate)
+  bool relu;  // max(., 0) after bias (not with accumulate)
 };
 
 // dW [oc, c, kh, kw] += correlation of the padded input with dout [oc, oh, ow], where dout is given
@@ -60,12 +60,12 @@ struct ChannelDweightArgs {
   float* dwt;
 };
 
-#define SN_DECLARE_DIRECT(isa)                                     \
-  namespace isa {                                                  \
-  void conv2d_direct_forward(const DirectConvArgs& a);             \
-  void conv2d_direct_dweight(const DirectDweightArgs& a);          \
-  void conv2d_channel_forward(const ChannelConvArgs& a);           \
-  void conv2d_channel_dweight(const ChannelDweightArgs& a);        \
+#define SN_DECLARE_DIRECT(isa)                              \
+  namespace isa {                                           \
+  void conv2d_direct_forward(const DirectConvArgs& a);      \
+  void conv2d_direct_dweight(const DirectDweightArgs& a);   \
+  void conv2d_channel_forward(const ChannelConvArgs& a);    \
+  void conv2d_channel_dweight(const ChannelDweightArgs& a); \
   }
 SN_DECLARE_DIRECT(avx2)
 SN_DECLARE_DIRECT(avx512)

@@ -61,8 +61,8 @@ void conv2d_forward_ref(float* out, const float* inp, const float* w, const floa
 
 // Gradients of y[n,o,oy,ox] = b[o] + sum w[o,ci,ky,kx] x[n,g*icg+ci, oy*sh+ky*dh-ph, ox*sw+kx*dw-pw]:
 // dx scatters dy through the same index map, dw correlates x with dy, db sums dy.
-void conv2d_backward_ref(float* dinp, float* dw, float* db, const float* dout, const float* inp,
-                         const float* w, const Conv2dShape& s) {
+void conv2d_backward_ref(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
+                         const Conv2dShape& s) {
   const int64_t icg = s.c / s.groups, ocg = s.oc / s.groups;
   const int64_t out_plane = s.oh * s.ow, in_plane = s.h * s.w;
   for (int64_t n = 0; n < s.n; ++n) {

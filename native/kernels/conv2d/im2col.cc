@@ -9,8 +9,7 @@ namespace simdnet {
 namespace {
 
 // Output columns ox whose input column ox*stride + offset lies in [0, in).
-inline void valid_range(int64_t out_len, int64_t in_len, int64_t offset, int64_t stride, int64_t* begin,
-                        int64_t* end) {
+inline void valid_range(int64_t out_len, int64_t in_len, int64_t offset, int64_t stride, int64_t* begin, int64_t* end) {
   int64_t b = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
   int64_t e = in_len - offset <= 0 ? 0 : (in_len - offset - 1) / stride + 1;
   b = std::min(b, out_len);

@@ -47,10 +47,10 @@ void sgemm_ref(const GemmArgs& g, float* workspace);
 void sgemm_nt_ref(const GemmNTArgs& g);
 
 // Register-tiled variants (gemm_impl.inc compiled once per ISA).
-#define SN_DECLARE_GEMM(isa)                         \
-  namespace isa {                                    \
-  void sgemm(const GemmArgs& g, float* workspace);   \
-  void sgemm_nt(const GemmNTArgs& g);                \
+#define SN_DECLARE_GEMM(isa)                       \
+  namespace isa {                                  \
+  void sgemm(const GemmArgs& g, float* workspace); \
+  void sgemm_nt(const GemmNTArgs& g);              \
   }
 SN_DECLARE_GEMM(avx2)
 SN_DECLARE_GEMM(avx512)

@@ -15,8 +15,8 @@ struct AdamHyper {
 void adam_step_ref(float* param, float* m, float* v, const float* grad, const AdamHyper& h, int64_t count);
 
 // The same kernels compiled per ISA (<op>_<isa>.cc).
-#define SN_DECLARE_ADAM(isa) \
-  namespace isa {           \
+#define SN_DECLARE_ADAM(isa)                                                                              \
+  namespace isa {                                                                                         \
   void adam_step(float* param, float* m, float* v, const float* grad, const AdamHyper& h, int64_t count); \
   }
 SN_DECLARE_ADAM(avx2)

@@ -6,12 +6,12 @@
 namespace simdnet {
 
 struct Pool2dShape {
-  int64_t n, c, h, w;   // input [N, C, H, W]
-  int64_t kh, kw;       // window
-  int64_t sh, sw;       // stride
-  int64_t ph, pw;       // implicit -inf padding (PyTorch: pad <= kernel / 2)
-  int64_t dh, dw;       // dilation
-  int64_t oh, ow;       // output [N, C, OH, OW]
+  int64_t n, c, h, w;  // input [N, C, H, W]
+  int64_t kh, kw;      // window
+  int64_t sh, sw;      // stride
+  int64_t ph, pw;      // implicit -inf padding (PyTorch: pad <= kernel / 2)
+  int64_t dh, dw;      // dilation
+  int64_t oh, ow;      // output [N, C, OH, OW]
 };
 
 // PyTorch's pooling output size (pooling_output_shape_pad_lr): floor or ceil of

@@ -10,8 +10,8 @@ namespace simdnet {
 // column x input columns [col_start[x], col_end[x]), divided by divisor[y * ow + x]. Windows may
 // overlap or be empty (start == end); every index lies in [0, h] / [0, w].
 struct WindowMeanShape {
-  int64_t h, w;    // input plane [H, W]
-  int64_t oh, ow;  // output plane [OH, OW]
+  int64_t h, w;              // input plane [H, W]
+  int64_t oh, ow;            // output plane [OH, OW]
   const int32_t* row_start;  // [OH]
   const int32_t* row_end;    // [OH]
   const int32_t* col_start;  // [OW]
