@@ -1,3 +1,6 @@
+# The addon for Linux and macOS with GCC or Clang (the kernels use GCC vector extensions and
+# __builtin_cpu_supports; there is no MSVC build). Source lists: native/sources.json, shared with
+# the other builds. One static library per x86 ISA gives those files their own flags.
 {
   "variables": {
     "simdnet_common_cflags": ["-O3", "-fno-math-errno", "-fPIC"],
@@ -6,32 +9,7 @@
   "targets": [
     {
       "target_name": "simdnet",
-      "sources": [
-        "native/binding.cc",
-        "native/binding_program.cc",
-        "native/binding_norm.cc",
-        "native/binding_pool.cc",
-        "native/kernels/batchnorm/batchnorm_ref.cc",
-        "native/dispatch.cc",
-        "native/ops/conv2d_op.cc",
-        "native/ops/conv2d_direct_op.cc",
-        "native/ops/conv2d_channel_op.cc",
-        "native/ops/dense_op.cc",
-        "native/ops/pool2d_op.cc",
-        "native/ops/program.cc",
-        "native/ops/scratch.cc",
-        "native/ops/threads.cc",
-        "native/kernels/activation/activation_ref.cc",
-        "native/kernels/conv2d/conv2d_ref.cc",
-        "native/kernels/conv2d/im2col.cc",
-        "native/kernels/dense/dense_ref.cc",
-        "native/kernels/gemm/gemm_ref.cc",
-        "native/kernels/loss/loss_ref.cc",
-        "native/kernels/optim/optim_ref.cc",
-        "native/kernels/pool2d/pool2d_2x2.cc",
-        "native/kernels/pool2d/pool2d_ref.cc",
-        "native/kernels/pool2d/window_mean_ref.cc"
-      ],
+      "sources": ["<!@(node -p \"require('./native/sources.json').common.join(' ')\")"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-O2"],
@@ -44,9 +22,6 @@
         "GCC_OPTIMIZATION_LEVEL": "3",
         "MACOSX_DEPLOYMENT_TARGET": "10.15"
       },
-      "msvs_settings": {
-        "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"] }
-      },
       "conditions": [
         ["OS=='linux' and simdnet_openmp=='true'", {
           "cflags": ["-fopenmp"],
@@ -58,9 +33,7 @@
         }],
         ["target_arch=='arm64'", {
           "defines": ["SIMDNET_HAVE_NEON_KERNELS"],
-          "sources": ["native/kernels/gemm/gemm_neon.cc", "native/kernels/conv2d/conv2d_neon.cc",
-                      "native/kernels/activation/activation_neon.cc", "native/kernels/optim/optim_neon.cc",
-                      "native/kernels/loss/loss_neon.cc"]
+          "sources": ["<!@(node -p \"require('./native/sources.json').neon.join(' ')\")"]
         }]
       ]
     }
@@ -71,30 +44,24 @@
         {
           "target_name": "simdnet_avx2",
           "type": "static_library",
-          "sources": ["native/kernels/gemm/gemm_avx2.cc", "native/kernels/conv2d/conv2d_avx2.cc",
-                      "native/kernels/activation/activation_avx2.cc", "native/kernels/optim/optim_avx2.cc",
-                      "native/kernels/loss/loss_avx2.cc"],
+          "sources": ["<!@(node -p \"require('./native/sources.json').avx2.join(' ')\")"],
           "include_dirs": ["native"],
           "cflags!": ["-O2"],
           "cflags_cc!": ["-O2"],
           "cflags": ["<@(simdnet_common_cflags)", "-mavx2", "-mfma"],
           "cflags_cc": ["-std=c++17"],
-          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-std=c++17", "-O3"] },
-          "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX2", "/std:c++17"] } }
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-std=c++17", "-O3"] }
         },
         {
           "target_name": "simdnet_avx512",
           "type": "static_library",
-          "sources": ["native/kernels/gemm/gemm_avx512.cc", "native/kernels/conv2d/conv2d_avx512.cc",
-                      "native/kernels/activation/activation_avx512.cc", "native/kernels/optim/optim_avx512.cc",
-                      "native/kernels/loss/loss_avx512.cc"],
+          "sources": ["<!@(node -p \"require('./native/sources.json').avx512.join(' ')\")"],
           "include_dirs": ["native"],
           "cflags!": ["-O2"],
           "cflags_cc!": ["-O2"],
           "cflags": ["<@(simdnet_common_cflags)", "-mavx512f", "-mfma"],
           "cflags_cc": ["-std=c++17"],
-          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mfma", "-std=c++17", "-O3"] },
-          "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX512", "/std:c++17"] } }
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mfma", "-std=c++17", "-O3"] }
         }
       ]
     }]

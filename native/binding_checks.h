@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Argument checks for binding.cc: typed-array kinds and lengths, integer sizes, aliasing.
-// Every failure throws a JS TypeError (wrong kind) or RangeError (bad value) naming op and argument.
+// Argument checks shared by the binding_*.cc files: typed-array kinds and lengths, integer sizes,
+// aliasing, and guarded(), every export's catch-all. Every failure throws a JS TypeError (wrong kind)
+// or RangeError (bad value) naming op and argument.
 #pragma once
 #include <napi.h>
 
@@ -20,6 +21,15 @@ constexpr int64_t kMaxElements = int64_t{1} << 40;
 
 [[noreturn]] inline void throw_type(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
 [[noreturn]] inline void throw_range(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
+
+// A number as error messages show it: JavaScript's names for NaN and the infinities, else %.10g.
+inline std::string format_number(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", d);
+  return buf;
+}
 
 inline std::string kind_of(const Napi::Value& v) {
   switch (v.Type()) {
@@ -96,7 +106,7 @@ class ArgReader {
     const double d = v.As<Napi::Number>().DoubleValue();
     if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(min) ||
         d > static_cast<double>(kMaxElements)) {
-      throw_range(env(), prefix(name) + " must be an integer >= " + std::to_string(min) + ", got " + format(d));
+      throw_range(env(), prefix(name) + " must be an integer >= " + std::to_string(min) + ", got " + format_number(d));
     }
     return static_cast<int64_t>(d);
   }
@@ -107,8 +117,8 @@ class ArgReader {
     if (!v.IsNumber()) throw_type(env(), prefix(name) + " must be a number, got " + kind_of(v));
     const double d = v.As<Napi::Number>().DoubleValue();
     if (!std::isfinite(d) || d < lo || d > hi) {
-      throw_range(env(), prefix(name) + " must be a finite number in [" + format(lo) + ", " + format(hi) + "], got " +
-                             format(d));
+      throw_range(env(), prefix(name) + " must be a finite number in [" + format_number(lo) + ", " + format_number(hi) +
+                             "], got " + format_number(d));
     }
     return d;
   }
@@ -126,6 +136,15 @@ class ArgReader {
   // A Float64Array of exactly `expected` elements (per-output divisors and other double-precision data).
   double* f64(size_t i, const char* name, int64_t expected, const char* shape, bool output) {
     return static_cast<double*>(typed(i, name, napi_float64_array, "Float64Array", expected, shape, output, false));
+  }
+
+  // The element count of a Float32Array argument, for element-wise ops whose sizes come from their buffers.
+  int64_t f32_length(size_t i, const char* name) const {
+    const Napi::Value v = info_[i];
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      throw_type(env(), prefix(name) + " must be a Float32Array, got " + kind_of(v));
+    }
+    return static_cast<int64_t>(v.As<Napi::TypedArray>().ElementLength());
   }
 
   // Allows out and inp to be the very same memory (element-wise ops may run in place).
@@ -196,14 +215,6 @@ class ArgReader {
     spans_[n_spans_++] = {name, reinterpret_cast<uintptr_t>(data),
                           reinterpret_cast<uintptr_t>(data) + static_cast<uintptr_t>(arr.ByteLength()), output};
     return data;
-  }
-
-  static std::string format(double d) {
-    if (std::isnan(d)) return "NaN";
-    if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.10g", d);
-    return buf;
   }
 
   // Fixed storage: argument checks allocate nothing on the success path.

@@ -1,24 +1,16 @@
 // SPDX-License-Identifier: MIT
-// N-API surface of batch normalisation (kernels/batchnorm): argument checks, then the reference kernels.
+// N-API surface of batch normalisation: argument checks, then ops/batchnorm_op.cc.
 // Registered by binding.cc through register_norm_exports. Argument order: outputs, saved buffers, inputs, sizes.
 #include <napi.h>
 
 #include <string>
 
+#include "binding.h"
 #include "binding_checks.h"
-#include "kernels/batchnorm/batchnorm.h"
-#include "ops/parallel.h"
+#include "ops/ops.h"
 
 namespace simdnet {
 namespace {
-
-// Runs kernel(range) over channel ranges, one per thread when the work is worth it (`passes` reads of
-// the N*C*S values). Each channel is computed whole by one call, so results do not depend on threads.
-template <typename Kernel>
-void over_channels(const BatchNormShape& s, double passes, Kernel&& kernel) {
-  const double work = passes * static_cast<double>(s.n) * static_cast<double>(s.c) * static_cast<double>(s.s);
-  parallel_columns(s.c, 1, work, [&](int64_t begin, int64_t end) { kernel(ChannelRange{begin, end}); });
-}
 
 // Sizes n, c, s at positions [first, first + 3); returns the shape and sets *count = N*C*S.
 BatchNormShape read_shape(ArgReader& a, size_t first, int64_t* count) {
@@ -68,10 +60,7 @@ Napi::Value BatchNormForwardTrain(const Napi::CallbackInfo& info) {
     const float* w = a.f32(6, "weight", s.c, "C", false, true);
     const float* b = a.f32(7, "bias", s.c, "C", false, true);
     a.check_no_aliasing();
-    over_channels(s, 3, [&](ChannelRange r) {
-      batchnorm_forward_train_ref(out, save_mean, save_invstd, running_mean, running_var, inp, w, b, eps, momentum, s,
-                                  r);
-    });
+    batchnorm_forward_train_op(out, save_mean, save_invstd, running_mean, running_var, inp, w, b, eps, momentum, s);
     return info.Env().Undefined();
   });
 }
@@ -90,9 +79,7 @@ Napi::Value BatchNormForwardEval(const Napi::CallbackInfo& info) {
     const float* w = a.f32(4, "weight", s.c, "C", false, true);
     const float* b = a.f32(5, "bias", s.c, "C", false, true);
     a.check_no_aliasing();
-    over_channels(s, 1, [&](ChannelRange r) {
-      batchnorm_forward_eval_ref(out, inp, running_mean, running_var, w, b, eps, s, r);
-    });
+    batchnorm_forward_eval_op(out, inp, running_mean, running_var, w, b, eps, s);
     return info.Env().Undefined();
   });
 }
@@ -113,9 +100,7 @@ Napi::Value BatchNormBackwardTrain(const Napi::CallbackInfo& info) {
     const float* save_invstd = a.f32(6, "saveInvstd", s.c, "C", false);
     const float* w = a.f32(7, "weight", s.c, "C", false, true);
     a.check_no_aliasing();
-    over_channels(s, 3, [&](ChannelRange r) {
-      batchnorm_backward_train_ref(dinp, dw, db, dout, inp, save_mean, save_invstd, w, s, r);
-    });
+    batchnorm_backward_train_op(dinp, dw, db, dout, inp, save_mean, save_invstd, w, s);
     return info.Env().Undefined();
   });
 }
@@ -137,9 +122,7 @@ Napi::Value BatchNormBackwardEval(const Napi::CallbackInfo& info) {
     read_running(a, info, 5, s.c, false, false, &running_mean, &running_var);
     const float* w = a.f32(7, "weight", s.c, "C", false, true);
     a.check_no_aliasing();
-    over_channels(s, 2, [&](ChannelRange r) {
-      batchnorm_backward_eval_ref(dinp, dw, db, dout, inp, running_mean, running_var, w, eps, s, r);
-    });
+    batchnorm_backward_eval_op(dinp, dw, db, dout, inp, running_mean, running_var, w, eps, s);
     return info.Env().Undefined();
   });
 }

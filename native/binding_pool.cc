@@ -1,19 +1,103 @@
 // SPDX-License-Identifier: MIT
-// N-API surface of the window-mean kernels (kernels/pool2d/window_mean.h) behind AvgPool2d and AdaptiveAvgPool2d:
-// argument checks, then the reference kernels over plane ranges. Registered by binding.cc through
-// register_pool_exports.
+// N-API surface of pooling: max pooling (PyTorch's sizes, padding and dilation rules; argmax
+// checked on the way back) and the window means behind AvgPool2d and AdaptiveAvgPool2d (windows
+// computed in TypeScript, checked here). Argument checks, then ops/pool2d_op.cc and
+// ops/window_mean_op.cc. Registered by binding.cc through register_pool_exports.
 #include <napi.h>
 
 #include <cmath>
-#include <cstdio>
 #include <string>
 
+#include "binding.h"
 #include "binding_checks.h"
-#include "kernels/pool2d/window_mean.h"
-#include "ops/parallel.h"
+#include "ops/ops.h"
 
 namespace simdnet {
 namespace {
+
+// Pool sizes: positions [first, first + 11) hold n, c, h, w, kh, kw, sh, sw, ph, pw, ceilMode, then the
+// optional dilationH, dilationW (default 1).
+Pool2dShape read_pool2d_shape(ArgReader& a, size_t first) {
+  Pool2dShape s{};
+  s.n = a.size(first + 0, "n");
+  s.c = a.size(first + 1, "c");
+  s.h = a.size(first + 2, "h");
+  s.w = a.size(first + 3, "w");
+  s.kh = a.size(first + 4, "kernelH");
+  s.kw = a.size(first + 5, "kernelW");
+  s.sh = a.size(first + 6, "strideH");
+  s.sw = a.size(first + 7, "strideW");
+  s.ph = a.size(first + 8, "padH", 0);
+  s.pw = a.size(first + 9, "padW", 0);
+  const bool ceil_mode = a.size(first + 10, "ceilMode", 0) != 0;
+  s.dh = a.count() > first + 11 ? a.size(first + 11, "dilationH") : 1;
+  s.dw = a.count() > first + 12 ? a.size(first + 12, "dilationW") : 1;
+  // Products the output-size formula forms must not overflow (a wrapped size would be accepted).
+  a.mul(s.dh, s.kh - 1, "dilated kernel height");
+  a.mul(s.dw, s.kw - 1, "dilated kernel width");
+  if (2 * s.ph > s.kh || 2 * s.pw > s.kw) {
+    throw_range(a.env(), a.prefix("padding") + " " + std::to_string(s.ph) + "x" + std::to_string(s.pw) +
+                             " must be at most half the kernel " + std::to_string(s.kh) + "x" + std::to_string(s.kw));
+  }
+  const std::string dilated =
+      s.dh == 1 && s.dw == 1 ? "" : " (dilation " + std::to_string(s.dh) + "x" + std::to_string(s.dw) + ")";
+  s.oh = pool_output_size(s.h, s.kh, s.sh, s.ph, s.dh, ceil_mode);
+  s.ow = pool_output_size(s.w, s.kw, s.sw, s.pw, s.dw, ceil_mode);
+  if (s.oh < 1 || s.ow < 1) {
+    throw_range(a.env(), a.prefix("kernel") + " " + std::to_string(s.kh) + "x" + std::to_string(s.kw) + dilated +
+                             " does not fit the input " + std::to_string(s.h) + "x" + std::to_string(s.w));
+  }
+  if (pool_window_in_padding(s.h, s.kh, s.ph, s.dh) || pool_window_in_padding(s.w, s.kw, s.pw, s.dw)) {
+    throw_range(a.env(), a.prefix("kernel") + " " + std::to_string(s.kh) + "x" + std::to_string(s.kw) + dilated +
+                             " has a window holding only padding on the input " + std::to_string(s.h) + "x" +
+                             std::to_string(s.w));
+  }
+  return s;
+}
+
+// maxPool2dForward(out, argmax, inp, n, c, h, w, kh, kw, sh, sw, ph, pw, ceilMode
+//                 [, dilationH = 1, dilationW = 1])
+Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
+  return guarded(info, "maxPool2dForward", [&] {
+    ArgReader a(info, "maxPool2dForward", 14, 16);
+    const Pool2dShape s = read_pool2d_shape(a, 3);
+    const int64_t planes = a.mul(s.n, s.c, "input");
+    const int64_t in_count = a.mul(planes, a.mul(s.h, s.w, "input"), "input");
+    const int64_t out_count = a.mul(planes, a.mul(s.oh, s.ow, "output"), "output");
+    if (s.h * s.w > INT32_MAX) throw_range(a.env(), a.prefix("input") + " plane is too large for int32 argmax");
+    float* out = a.f32(0, "out", out_count, "N*C*OH*OW", true);
+    int32_t* argmax = a.i32(1, "argmax", out_count, "N*C*OH*OW", true);
+    const float* inp = a.f32(2, "input", in_count, "N*C*H*W", false);
+    a.check_no_aliasing();
+    maxpool2d_forward_op(out, argmax, inp, s);
+    return info.Env().Undefined();
+  });
+}
+
+// maxPool2dBackward(dinp, dout, argmax, n, c, h, w, kh, kw, sh, sw, ph, pw, ceilMode
+//                  [, dilationH = 1, dilationW = 1])
+Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, "maxPool2dBackward", [&] {
+    ArgReader a(info, "maxPool2dBackward", 14, 16);
+    const Pool2dShape s = read_pool2d_shape(a, 3);
+    const int64_t planes = a.mul(s.n, s.c, "input");
+    const int64_t in_count = a.mul(planes, a.mul(s.h, s.w, "input"), "input");
+    const int64_t out_count = a.mul(planes, a.mul(s.oh, s.ow, "output"), "output");
+    float* dinp = a.f32(0, "dinput", in_count, "N*C*H*W", true);
+    const float* dout = a.f32(1, "doutput", out_count, "N*C*OH*OW", false);
+    const int32_t* argmax = a.i32(2, "argmax", out_count, "N*C*OH*OW", false);
+    a.check_no_aliasing();
+    const int64_t plane = s.h * s.w;
+    for (int64_t i = 0; i < out_count; ++i) {
+      if (argmax[i] < 0 || argmax[i] >= plane) {
+        throw_range(a.env(), a.prefix("argmax") + "[" + std::to_string(i) + "] = " + std::to_string(argmax[i]) +
+                                 " is outside the H*W plane of " + std::to_string(plane));
+      }
+    }
+    maxpool2d_backward_op(dinp, dout, argmax, s);
+    return info.Env().Undefined();
+  });
+}
 
 // The checked arguments of one call. `big` is the [P, H, W] buffer (input, or dinput), `small` the
 // [P, OH, OW] one (out, or doutput); the binding reads only what its direction treats as input.
@@ -74,10 +158,7 @@ WindowMeanArgs read_window_mean(ArgReader& a, bool forward) {
     for (int64_t x = 0; x < r.s.ow; ++x) {
       const double d = r.s.divisor[y * r.s.ow + x];
       if (r.s.col_start[x] != r.s.col_end[x] && (!std::isfinite(d) || d == 0.0)) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%.10g", d);
-        const std::string shown = std::isnan(d) ? "NaN" : std::isinf(d) ? (d > 0 ? "Infinity" : "-Infinity") : buf;
-        throw_range(a.env(), a.prefix("divisor") + "[" + std::to_string(y * r.s.ow + x) + "] = " + shown +
+        throw_range(a.env(), a.prefix("divisor") + "[" + std::to_string(y * r.s.ow + x) + "] = " + format_number(d) +
                                  " must be finite and non-zero (its window is not empty)");
       }
     }
@@ -85,23 +166,12 @@ WindowMeanArgs read_window_mean(ArgReader& a, bool forward) {
   return r;
 }
 
-// Runs kernel(range) over plane ranges, one per thread when the work is worth it. Each plane is computed
-// whole by one call, so results do not depend on the thread count.
-template <typename Kernel>
-void over_planes(const WindowMeanArgs& r, Kernel&& kernel) {
-  double rows = 0, cols = 0;  // pixels summed per plane = (sum of window heights) * (sum of window widths)
-  for (int64_t y = 0; y < r.s.oh; ++y) rows += r.s.row_end[y] - r.s.row_start[y];
-  for (int64_t x = 0; x < r.s.ow; ++x) cols += r.s.col_end[x] - r.s.col_start[x];
-  const double work = static_cast<double>(r.planes) * (rows * cols + static_cast<double>(r.s.oh * r.s.ow));
-  parallel_columns(r.planes, 1, work, [&](int64_t begin, int64_t end) { kernel(PlaneRange{begin, end}); });
-}
-
 // windowMeanForward(out, input, rowStart, rowEnd, colStart, colEnd, divisor, planes, h, w, oh, ow)
 Napi::Value WindowMeanForward(const Napi::CallbackInfo& info) {
   return guarded(info, "windowMeanForward", [&] {
     ArgReader a(info, "windowMeanForward", 12);
     const WindowMeanArgs r = read_window_mean(a, true);
-    over_planes(r, [&](PlaneRange range) { window_mean_forward_ref(r.small, r.big, r.s, range); });
+    window_mean_forward_op(r.small, r.big, r.s, r.planes);
     return info.Env().Undefined();
   });
 }
@@ -112,7 +182,7 @@ Napi::Value WindowMeanBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "windowMeanBackward", [&] {
     ArgReader a(info, "windowMeanBackward", 12);
     const WindowMeanArgs r = read_window_mean(a, false);
-    over_planes(r, [&](PlaneRange range) { window_mean_backward_ref(r.big, r.small, r.s, range); });
+    window_mean_backward_op(r.big, r.small, r.s, r.planes);
     return info.Env().Undefined();
   });
 }
@@ -120,6 +190,8 @@ Napi::Value WindowMeanBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_pool_exports(Napi::Env env, Napi::Object exports) {
+  exports.Set("maxPool2dForward", Napi::Function::New(env, MaxPool2dForward, "maxPool2dForward"));
+  exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward, "maxPool2dBackward"));
   exports.Set("windowMeanForward", Napi::Function::New(env, WindowMeanForward, "windowMeanForward"));
   exports.Set("windowMeanBackward", Napi::Function::New(env, WindowMeanBackward, "windowMeanBackward"));
 }

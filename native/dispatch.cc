@@ -48,6 +48,13 @@ KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sge
   t.cross_entropy_forward = k.cross_entropy_forward;
   t.cross_entropy_backward = k.cross_entropy_backward;
   t.adam_step = k.adam_step;
+  // Reference only: batch norm (double sums per channel) and window means (exactly the former JS loops).
+  t.window_mean_forward = window_mean_forward_ref;
+  t.window_mean_backward = window_mean_backward_ref;
+  t.batchnorm_forward_train = batchnorm_forward_train_ref;
+  t.batchnorm_forward_eval = batchnorm_forward_eval_ref;
+  t.batchnorm_backward_train = batchnorm_backward_train_ref;
+  t.batchnorm_backward_eval = batchnorm_backward_eval_ref;
   return t;
 }
 
@@ -56,11 +63,11 @@ const KernelTable kRef =
                {1, relu_forward_ref, relu_backward_ref, relu_mask_ref, cross_entropy_forward_ref,
                 cross_entropy_backward_ref, adam_step_ref, nullptr, nullptr, nullptr, nullptr, nullptr});
 
-#define SN_SIMD_KERNELS(isa, lanes)                                                                     \
-  SimdKernels {                                                                                         \
-    lanes, isa::relu_forward, isa::relu_backward, isa::relu_mask, isa::cross_entropy_forward,           \
-        isa::cross_entropy_backward, isa::adam_step, maxpool2d_2x2_forward, isa::conv2d_direct_forward, \
-        isa::conv2d_direct_dweight, isa::conv2d_channel_forward, isa::conv2d_channel_dweight            \
+#define SN_SIMD_KERNELS(isa, lanes)                                                                               \
+  SimdKernels {                                                                                                   \
+    lanes, isa::relu_forward, isa::relu_backward, isa::relu_mask, isa::cross_entropy_forward,                     \
+        isa::cross_entropy_backward, isa::adam_step, baseline::maxpool2d_2x2_forward, isa::conv2d_direct_forward, \
+        isa::conv2d_direct_dweight, isa::conv2d_channel_forward, isa::conv2d_channel_dweight                      \
   }
 #if defined(SIMDNET_HAVE_X86_KERNELS)
 const KernelTable kAvx2 = make_table("avx2", avx2::sgemm, avx2::sgemm_nt, SN_SIMD_KERNELS(avx2, 8));
@@ -96,7 +103,7 @@ const KernelTable* find_table(const std::string& name) {
 const KernelTable* initial_table() {
   const char* forced = std::getenv("SIMDNET_ISA");
   if (forced != nullptr && *forced != '\0') {
-    // An unknown or unsupported SIMDNET_ISA falls back to the best table; backendInfo() shows which ran.
+    // An unknown or unsupported SIMDNET_ISA falls back to the best table; kernelInfo() shows which ran.
     if (const KernelTable* t = find_table(forced)) return t;
   }
   return find_table("auto");
@@ -107,6 +114,23 @@ std::atomic<const KernelTable*> current{initial_table()};
 }  // namespace
 
 const KernelTable& kernels() { return *current.load(std::memory_order_acquire); }
+
+std::vector<OpVariant> op_variants(const KernelTable& t) {
+  // An op runs the reference when its pointer is the _ref kernel; conv2d and linear run the table's
+  // GEMM and direct kernels whenever use_gemm is set.
+  const auto from = [&](bool ref) { return ref ? "ref" : t.isa; };
+  return {
+      {"conv2d", from(!t.use_gemm)},
+      {"maxpool2d",
+       t.maxpool2d_2x2_forward != nullptr ? "baseline" : from(t.maxpool2d_forward == maxpool2d_forward_ref)},
+      {"windowMean", from(t.window_mean_forward == window_mean_forward_ref)},
+      {"linear", from(!t.use_gemm)},
+      {"batchNorm", from(t.batchnorm_forward_train == batchnorm_forward_train_ref)},
+      {"relu", from(t.relu_forward == relu_forward_ref)},
+      {"crossEntropy", from(t.cross_entropy_forward == cross_entropy_forward_ref)},
+      {"adam", from(t.adam_step == adam_step_ref)},
+  };
+}
 
 std::vector<std::string> supported_isas() {
   std::vector<std::string> names;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/activation/activation.h"
+#include "kernels/batchnorm/batchnorm.h"
 #include "kernels/conv2d/conv2d.h"
 #include "kernels/conv2d/conv2d_direct.h"
 #include "kernels/dense/dense.h"
@@ -13,6 +14,7 @@
 #include "kernels/loss/loss.h"
 #include "kernels/optim/optim.h"
 #include "kernels/pool2d/pool2d.h"
+#include "kernels/pool2d/window_mean.h"
 
 namespace simdnet {
 
@@ -31,8 +33,10 @@ struct KernelTable {
   decltype(&conv2d_forward_ref) conv2d_forward;
   decltype(&conv2d_backward_ref) conv2d_backward;
   decltype(&maxpool2d_forward_ref) maxpool2d_forward;
-  decltype(&maxpool2d_forward_ref) maxpool2d_2x2_forward;  // 2x2 / stride 2 only; null for ref
+  decltype(&maxpool2d_forward_ref) maxpool2d_2x2_forward;  // 2x2 / stride 2 only (baseline::); null for ref
   decltype(&maxpool2d_backward_ref) maxpool2d_backward;
+  decltype(&window_mean_forward_ref) window_mean_forward;
+  decltype(&window_mean_backward_ref) window_mean_backward;
   decltype(&dense_forward_ref) dense_forward;
   decltype(&dense_backward_ref) dense_backward;
   decltype(&relu_forward_ref) relu_forward;
@@ -41,7 +45,22 @@ struct KernelTable {
   decltype(&cross_entropy_forward_ref) cross_entropy_forward;
   decltype(&cross_entropy_backward_ref) cross_entropy_backward;
   decltype(&adam_step_ref) adam_step;
+  decltype(&batchnorm_forward_train_ref) batchnorm_forward_train;
+  decltype(&batchnorm_forward_eval_ref) batchnorm_forward_eval;
+  decltype(&batchnorm_backward_train_ref) batchnorm_backward_train;
+  decltype(&batchnorm_backward_eval_ref) batchnorm_backward_eval;
 };
+
+// One op of a table as kernelInfo() reports it: its name in JavaScript (the prefix of its exports,
+// e.g. "batchNorm" for batchNormForwardTrain) and where its kernels come from: "ref", the table's
+// ISA, or "baseline" (built with the compiler's default flags, used by every SIMD table).
+struct OpVariant {
+  const char* op;
+  const char* variant;
+};
+
+// Every op of table t, read from its kernel pointers.
+std::vector<OpVariant> op_variants(const KernelTable& t);
 
 // The current table (never null).
 const KernelTable& kernels();

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Whole-batch operations the binding calls: they pick the kernels from the current table, split
-// the batch across threads and own the scratch memory. Same buffer conventions as the kernels
-// (forward overwrites, backward accumulates); results do not depend on the thread count.
+// Whole-batch operations the binding calls, one per op the binding validates: they pick the kernels
+// from the current table, decide how work is split across threads and own the scratch memory. Same
+// buffer conventions as the kernels (forward overwrites, backward accumulates); results do not
+// depend on the thread count.
 #pragma once
 #include "dispatch.h"
 
@@ -16,9 +17,36 @@ void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, co
 void maxpool2d_forward_op(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s);
 void maxpool2d_backward_op(float* dinp, const float* dout, const int32_t* argmax, const Pool2dShape& s);
 
+// Window means (AvgPool2d, AdaptiveAvgPool2d) over `planes` planes of s's windows: planes across threads.
+void window_mean_forward_op(float* out, const float* inp, const WindowMeanShape& s, int64_t planes);
+void window_mean_backward_op(float* dinp, const float* dout, const WindowMeanShape& s, int64_t planes);
+
 void dense_forward_op(float* out, const float* inp, const float* w, const float* b, const DenseShape& s);
 void dense_backward_op(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
                        const DenseShape& s);
+
+// Batch norm (kernels/batchnorm/batchnorm.h has the maths): channels across threads.
+void batchnorm_forward_train_op(float* out, float* save_mean, float* save_invstd, float* running_mean,
+                                float* running_var, const float* inp, const float* weight, const float* bias,
+                                double eps, double momentum, const BatchNormShape& s);
+void batchnorm_forward_eval_op(float* out, const float* inp, const float* running_mean, const float* running_var,
+                               const float* weight, const float* bias, double eps, const BatchNormShape& s);
+void batchnorm_backward_train_op(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                                 const float* save_mean, const float* save_invstd, const float* weight,
+                                 const BatchNormShape& s);
+void batchnorm_backward_eval_op(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                                const float* running_mean, const float* running_var, const float* weight, double eps,
+                                const BatchNormShape& s);
+
+// ReLU, cross-entropy and the Adam step run on the calling thread: each is one memory-bound pass
+// over a layer's values (not split across threads today; ReLU and Adam could be, element by element).
+void relu_forward_op(float* out, const float* inp, int64_t count);
+void relu_backward_op(float* dinp, const float* dout, const float* out, int64_t count);
+void relu_mask_op(float* grad, const float* out, int64_t count);
+double cross_entropy_forward_op(float* probs, const float* logits, const int32_t* targets, const CrossEntropyShape& s);
+void cross_entropy_backward_op(float* dlogits, const float* probs, const int32_t* targets, float scale,
+                               const CrossEntropyShape& s);
+void adam_step_op(float* param, float* m, float* v, const float* grad, const AdamHyper& h, int64_t count);
 
 // Thread count for the parallel ops (>= 1; num_threads() is in parallel.h); the default is one per physical core.
 void set_num_threads(int n);

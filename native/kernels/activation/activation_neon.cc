@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The neon ReLU kernels: activation_simd.inc compiled with neon flags (see binding.gyp).
+// The neon ReLU kernels: activation_impl.inc with 16-byte vectors, compiled with neon flags (see binding.gyp).
 #include <cmath>
 #include <cstdint>
 
@@ -10,7 +10,7 @@ namespace neon {
 
 constexpr int kVecBytes = 16;
 #include "kernels/common/vec.inc"
-#include "activation_simd.inc"
+#include "activation_impl.inc"
 
 }  // namespace neon
 }  // namespace simdnet

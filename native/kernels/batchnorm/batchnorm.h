@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Batch normalisation kernels over [N, C, S] (S = H*W for 2-d input, 1 or L for 1-d), PyTorch's maths.
-// No allocation or N-API here; the binding (native/binding_norm.cc) validates every argument.
+// No allocation or N-API here; native/binding_norm.cc validates every argument, ops/batchnorm_op.cc
+// gives channel ranges to threads.
 #pragma once
 #include <cstdint>
 
@@ -10,7 +11,7 @@ struct BatchNormShape {
   int64_t n, c, s;  // batch, channels, values per channel and sample; M = n * s values per channel
 };
 
-// The channels [begin, end) a call computes: channels are independent, so the ops layer can give
+// The channels [begin, end) a call computes: channels are independent, so ops/batchnorm_op.cc gives
 // ranges to threads; a channel's sums never depend on the split.
 struct ChannelRange {
   int64_t begin, end;

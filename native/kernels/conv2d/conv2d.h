@@ -13,7 +13,7 @@ struct Conv2dShape {
   int64_t ph, pw;      // zero padding on each side
   int64_t dh, dw;      // dilation
   int64_t groups;
-  int64_t oh, ow;  // output [N, OC, OH, OW], derived by conv2d_output_size
+  int64_t oh, ow;  // output [N, OC, OH, OW], derived by conv_output_size
 };
 
 // floor((in + 2 pad - dilation (k - 1) - 1) / stride) + 1, or <= 0 if the window does not fit.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The avx512 cross-entropy: loss_body.inc compiled with avx512 flags (see binding.gyp).
+// The avx512 cross-entropy: loss_impl.inc compiled with avx512 flags (see binding.gyp).
 #include <cmath>
 #include <cstdint>
 
@@ -8,9 +8,9 @@
 namespace simdnet {
 namespace avx512 {
 
-#define SN_KERNEL(name) name
-#include "loss_body.inc"
-#undef SN_KERNEL
+constexpr int kVecBytes = 64;
+#include "kernels/common/vec.inc"
+#include "loss_impl.inc"
 
 }  // namespace avx512
 }  // namespace simdnet

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The neon cross-entropy: loss_body.inc compiled with neon flags (see binding.gyp).
+// The neon cross-entropy: loss_impl.inc compiled with neon flags (see binding.gyp).
 #include <cmath>
 #include <cstdint>
 
@@ -8,9 +8,9 @@
 namespace simdnet {
 namespace neon {
 
-#define SN_KERNEL(name) name
-#include "loss_body.inc"
-#undef SN_KERNEL
+constexpr int kVecBytes = 16;
+#include "kernels/common/vec.inc"
+#include "loss_impl.inc"
 
 }  // namespace neon
 }  // namespace simdnet

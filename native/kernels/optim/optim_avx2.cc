@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The avx2 Adam step: optim_body.inc compiled with avx2 flags (see binding.gyp).
+// The avx2 Adam step: optim_impl.inc compiled with avx2 flags (see binding.gyp).
 #include <cmath>
 #include <cstdint>
 
@@ -8,9 +8,9 @@
 namespace simdnet {
 namespace avx2 {
 
-#define SN_KERNEL(name) name
-#include "optim_body.inc"
-#undef SN_KERNEL
+constexpr int kVecBytes = 32;
+#include "kernels/common/vec.inc"
+#include "optim_impl.inc"
 
 }  // namespace avx2
 }  // namespace simdnet

@@ -42,7 +42,10 @@ void maxpool2d_forward_ref(float* out, int32_t* argmax, const float* inp, const 
 // dinp [N, C, H, W] += dout routed to each window's argmax.
 void maxpool2d_backward_ref(float* dinp, const float* dout, const int32_t* argmax, const Pool2dShape& s);
 
-// The common 2x2 window, stride 2, no padding case, with the reference's results (pool2d_2x2.cc).
+// The common 2x2 window, stride 2, no padding case, with the reference's results (pool2d_baseline.cc:
+// baseline compiler flags, shared by every SIMD table).
+namespace baseline {
 void maxpool2d_2x2_forward(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s);
+}
 
 }  // namespace simdnet

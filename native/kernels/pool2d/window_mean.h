@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Window-mean kernels (NCHW): the forward and backward of average pooling over any per-axis windows
-// (AvgPool2d, AdaptiveAvgPool2d). No allocation or N-API here; native/binding_pool.cc validates every argument.
+// (AvgPool2d, AdaptiveAvgPool2d). No allocation or N-API here; native/binding_pool.cc validates every argument,
+// ops/window_mean_op.cc gives plane ranges to threads.
 #pragma once
 #include <cstdint>
 
@@ -20,7 +21,7 @@ struct WindowMeanShape {
 };
 
 // The planes (N*C images of one channel) [begin, end) a call computes: planes are independent, so
-// the binding gives ranges to threads; a plane's values never depend on the split.
+// the ops layer gives ranges to threads; a plane's values never depend on the split.
 struct PlaneRange {
   int64_t begin, end;
 };

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
-// Max pooling with a 2x2 window and stride 2 (LeNet's case): branch-free selects over each row.
-// Compiled once with baseline flags and used by every SIMD table: rows are short (LeNet: 14 and
-// 5 outputs), and 4-wide vectors fit them; built per ISA with AVX-512 flags it measured 3x slower
-// (the 16-wide loop never runs and the scalar tail does all the work).
+// The "baseline" pooling kernel: max pooling with a 2x2 window and stride 2 (LeNet's case),
+// branch-free selects over each row that the compiler vectorises. Built once with the compiler's
+// default flags (SSE2 on x86-64, NEON on arm64) and used by every SIMD table: rows are short (LeNet:
+// 14 and 5 outputs), and 4-wide vectors fit them; built per ISA with AVX-512 flags it measured 3x
+// slower (the 16-wide loop never runs and the scalar tail does all the work).
 #include <cmath>
 
 #include "pool2d.h"
 
 namespace simdnet {
+namespace baseline {
 
 void maxpool2d_2x2_forward(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s) {
   const int64_t planes = s.n * s.c, in_plane = s.h * s.w, out_plane = s.oh * s.ow;
@@ -40,4 +42,5 @@ void maxpool2d_2x2_forward(float* out, int32_t* argmax, const float* inp, const 
   }
 }
 
+}  // namespace baseline
 }  // namespace simdnet
