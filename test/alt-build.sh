@@ -39,4 +39,4 @@ case "$mode" in
     ;;
 esac
 cd "$root"
-node node_modules/.bin/jest test/native test/modules test/backend "$@"
+node node_modules/.bin/jest test/native test/modules test/constructor-fuzz.test.ts "$@"

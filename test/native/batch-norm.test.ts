@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The batch-norm binding exports: argument checks (TypeError/RangeError naming op and argument) and accumulation.
+// The batch-norm exports (native/binding_norm.cc, ops/batchnorm_op.cc): argument checks (TypeError/RangeError naming op
+// and argument), accumulation, and results that do not depend on the thread count.
 import { native } from '../../lib/native';
 import { expectErrorNamed } from '../helpers';
+import { restore, setThreads } from './isa';
 
 const [N, C, S] = [2, 3, 4];
 const f = (n: number, v = 0.5) => new Float32Array(n).map((_, i) => v + ((i * 7) % 5) * 0.25);
@@ -258,6 +260,47 @@ describe('kernel contract', () => {
           b = twice[i] as Float32Array;
         b.forEach((v, k) => expect(v).toBeCloseTo(2 * a[k], 5));
       }
+    }
+  });
+});
+
+describe('threads', () => {
+  afterAll(restore);
+
+  /** The index of the first element whose bits differ, or -1. */
+  const firstDiff = (a: Float32Array, b: Float32Array): number => {
+    const x = new Uint32Array(a.buffer, a.byteOffset, a.length),
+      y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+    return x.findIndex((v, i) => v !== y[i]);
+  };
+
+  test('1, 2 and 3 threads give bit-identical results from all four exports (13 channels split unevenly)', () => {
+    // 8 * 13 * 6007 values: enough work for the ops layer to give every thread a range of channels.
+    const [n, c, s] = [8, 13, 6007],
+      count = n * c * s;
+    const x = new Float32Array(count).map((_, i) => Math.sin(i * 0.013) * (1 + (i % 7)) + (i % 13));
+    const dy = new Float32Array(count).map((_, i) => Math.cos(i * 0.029));
+    const w = f(c),
+      b = f(c, -0.25);
+    const run = (threads: number): Float32Array[] => {
+      setThreads(threads);
+      const out = new Float32Array(count),
+        mean = new Float32Array(c),
+        invstd = new Float32Array(c),
+        rm = f(c, 0),
+        rv = f(c, 1);
+      native.batchNormForwardTrain(out, mean, invstd, rm, rv, x, w, b, n, c, s, 1e-5, 0.1);
+      const evalOut = new Float32Array(count);
+      native.batchNormForwardEval(evalOut, x, rm, rv, w, b, n, c, s, 1e-5);
+      const [dx, dw, db] = [new Float32Array(count), new Float32Array(c), new Float32Array(c)];
+      native.batchNormBackwardTrain(dx, dw, db, dy, x, mean, invstd, w, n, c, s);
+      const [dxe, dwe, dbe] = [new Float32Array(count), new Float32Array(c), new Float32Array(c)];
+      native.batchNormBackwardEval(dxe, dwe, dbe, dy, x, rm, rv, w, n, c, s, 1e-5);
+      return [out, mean, invstd, rm, rv, evalOut, dx, dw, db, dxe, dwe, dbe];
+    };
+    const one = run(1);
+    for (const threads of [2, 3]) {
+      run(threads).forEach((got, k) => expect([threads, k, firstDiff(got, one[k])]).toEqual([threads, k, -1]));
     }
   });
 });

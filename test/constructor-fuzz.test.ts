@@ -2,8 +2,8 @@
 // Hostile options for every public constructor: each call builds the object or throws a TypeError or
 // RangeError (never another error, a crash or a hang). Huge sizes are ones past the 2^32-element
 // tensor cap (rejected); a valid 2^31-element layer would really allocate 8 GB, as in PyTorch.
-import * as lib from '../../lib/index';
-import { Generator } from '../../lib/random';
+import * as lib from '../lib/index';
+import { Generator } from '../lib/random';
 
 const rng = new Generator(2024);
 const pick = <T>(xs: readonly T[]): T => xs[rng.randint(xs.length)];

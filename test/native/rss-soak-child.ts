@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Child process of rss-soak.test.ts: a small conv net trained for many steps, then many predict() and predictAsync()
 // calls, printing resident memory (after a GC) at the start and end of each phase as one JSON line. No assertions here.
-// Usage: node --expose-gc test/cli/run-ts.js test/backend/rss-soak-child.ts STEPS PREDICTS ASYNC_PREDICTS (a multiple of 4)
+// Usage: node --expose-gc test/cli/run-ts.js test/native/rss-soak-child.ts STEPS PREDICTS ASYNC_PREDICTS (a multiple of 4)
 import { CrossEntropyLoss } from '../../lib/loss/cross-entropy';
 import { Conv2d } from '../../lib/modules/conv2d';
 import { Flatten } from '../../lib/modules/flatten';
