@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Loads the compiled addon once and gives every export a type. Argument order mirrors native/binding.cc.
+// Loads the compiled addon once and gives every export a type. Argument order mirrors the native/binding_*.cc files.
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -9,7 +9,7 @@ type OptF32 = Float32Array | null;
 export interface KernelInfo {
   /** The instruction set in use: "ref", "avx2", "avx512" or "neon". */
   isa: string;
-  /** The ISA each op runs on. */
+  /** Per op, the kernels it runs: the ISA in use, "ref", or "baseline" (built with default flags). */
   kernels: Record<string, string>;
   /** ISAs this build and CPU can run ("ref" first, widest last). */
   supportedIsas: string[];
