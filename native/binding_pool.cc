@@ -55,19 +55,26 @@ Pool2dShape read_pool2d_shape(ArgReader& a, size_t first) {
   return s;
 }
 
+struct PoolCounts {
+  int64_t input, output;  // N*C*H*W and N*C*OH*OW
+};
+
+PoolCounts pool_counts(ArgReader& a, const Pool2dShape& s) {
+  const int64_t planes = a.mul(s.n, s.c, "input");
+  return {a.mul(planes, a.mul(s.h, s.w, "input"), "input"), a.mul(planes, a.mul(s.oh, s.ow, "output"), "output")};
+}
+
 // maxPool2dForward(out, argmax, inp, n, c, h, w, kh, kw, sh, sw, ph, pw, ceilMode
 //                 [, dilationH = 1, dilationW = 1])
 Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
   return guarded(info, "maxPool2dForward", [&] {
     ArgReader a(info, "maxPool2dForward", 14, 16);
     const Pool2dShape s = read_pool2d_shape(a, 3);
-    const int64_t planes = a.mul(s.n, s.c, "input");
-    const int64_t in_count = a.mul(planes, a.mul(s.h, s.w, "input"), "input");
-    const int64_t out_count = a.mul(planes, a.mul(s.oh, s.ow, "output"), "output");
+    const PoolCounts z = pool_counts(a, s);
     if (s.h * s.w > INT32_MAX) throw_range(a.env(), a.prefix("input") + " plane is too large for int32 argmax");
-    float* out = a.f32(0, "out", out_count, "N*C*OH*OW", true);
-    int32_t* argmax = a.i32(1, "argmax", out_count, "N*C*OH*OW", true);
-    const float* inp = a.f32(2, "input", in_count, "N*C*H*W", false);
+    float* out = a.f32(0, "out", z.output, "N*C*OH*OW", true);
+    int32_t* argmax = a.i32(1, "argmax", z.output, "N*C*OH*OW", true);
+    const float* inp = a.f32(2, "input", z.input, "N*C*H*W", false);
     a.check_no_aliasing();
     maxpool2d_forward_op(out, argmax, inp, s);
     return info.Env().Undefined();
@@ -80,15 +87,13 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "maxPool2dBackward", [&] {
     ArgReader a(info, "maxPool2dBackward", 14, 16);
     const Pool2dShape s = read_pool2d_shape(a, 3);
-    const int64_t planes = a.mul(s.n, s.c, "input");
-    const int64_t in_count = a.mul(planes, a.mul(s.h, s.w, "input"), "input");
-    const int64_t out_count = a.mul(planes, a.mul(s.oh, s.ow, "output"), "output");
-    float* dinp = a.f32(0, "dinput", in_count, "N*C*H*W", true);
-    const float* dout = a.f32(1, "doutput", out_count, "N*C*OH*OW", false);
-    const int32_t* argmax = a.i32(2, "argmax", out_count, "N*C*OH*OW", false);
+    const PoolCounts z = pool_counts(a, s);
+    float* dinp = a.f32(0, "dinput", z.input, "N*C*H*W", true);
+    const float* dout = a.f32(1, "doutput", z.output, "N*C*OH*OW", false);
+    const int32_t* argmax = a.i32(2, "argmax", z.output, "N*C*OH*OW", false);
     a.check_no_aliasing();
     const int64_t plane = s.h * s.w;
-    for (int64_t i = 0; i < out_count; ++i) {
+    for (int64_t i = 0; i < z.output; ++i) {
       if (argmax[i] < 0 || argmax[i] >= plane) {
         throw_range(a.env(), a.prefix("argmax") + "[" + std::to_string(i) + "] = " + std::to_string(argmax[i]) +
                                  " is outside the H*W plane of " + std::to_string(plane));
