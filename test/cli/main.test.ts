@@ -73,5 +73,5 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s during training', (signal) => 
     expect(stdout).toContain(`resume with: simdnet train --data ${dir} --epochs 100000 --batch-size 4 --lr 0.001`);
     expect(stdout).toContain(`--out ${out} --force --checkpoint ${ck} --resume\n`);
     expect(fs.existsSync(path.join(ck, 'checkpoint.safetensors'))).toBe(true);
-  }, 120_000);
+  });
 });

@@ -62,7 +62,7 @@ beforeAll(() => {
   data = path.join(dir, 'data');
   writeTinyCifar10(path.join(data, 'cifar-10-batches-bin'), 8, 4); // 40 training images, 4 test images
   mainJs = transpileLib(path.join(dir, 'js'));
-});
+}, 300_000);
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); // also ends a stopped child
   fs.rmSync(dir, { recursive: true, force: true });
