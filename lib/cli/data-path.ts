@@ -77,9 +77,11 @@ export function checkDataPath(value: string, options: CheckDataOptions = {}): Da
   const { title, folder } = DATASETS[dataset];
   const root = path.resolve(value);
   // What to do about missing data: fetch it (commands with --download), or give the path of data already there.
-  const fetch = options.downloadFlag === false ? `give ${DATA_FORMS[dataset]}` : `pass --download to fetch ${title}`;
+  const give = options.downloadFlag === false ? `give ${DATA_FORMS[dataset]}` : undefined;
+  const fetch = give ?? 'pass --download to fetch it';
   if (!fs.existsSync(root)) {
-    if (!download) throw new UsageError(`--data: ${value} does not exist (${fetch})`);
+    if (!download)
+      throw new UsageError(`--data: ${value} does not exist (${give ?? `pass --download to fetch ${title} into it`})`);
     if (/\.(tar\.gz|tgz)$/i.test(root))
       throw new UsageError(`--data: ${value} does not exist (with --download, give a folder)`);
     fs.mkdirSync(root, { recursive: true });

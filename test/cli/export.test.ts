@@ -146,7 +146,7 @@ test('usage errors: one stderr line, exit code 2, nothing written', async () => 
   expect(fs.existsSync(out)).toBe(false);
 });
 
-test('a weights file simdnet cannot rebuild is a runtime error naming the file (exit 1)', async () => {
+test('a weights file simdnet cannot rebuild is an error naming the file (exit 2: a file of the wrong kind)', async () => {
   const plain = path.join(dir, 'plain.safetensors');
   saveSafetensors(plain, new Linear({ inFeatures: 2, outFeatures: 2 }).stateDict());
   const garbage = path.join(dir, 'garbage.safetensors');
@@ -154,7 +154,7 @@ test('a weights file simdnet cannot rebuild is a runtime error naming the file (
   const out = path.join(dir, 'bad.onnx');
   for (const file of [plain, garbage]) {
     const r = await cli(['export', '--weights', file, '--onnx', out]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toHaveLength(1);
     expect(r.err[0]).toMatch(new RegExp(`^error: .*${path.basename(file)}`));
   }
