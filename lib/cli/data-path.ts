@@ -62,6 +62,8 @@ export interface CheckDataOptions {
   needTrain?: boolean;
   /** The command has a --download flag, so its messages may suggest it (`eval` has none). Default true. */
   downloadFlag?: boolean;
+  /** The md5 sums that tell the IDX datasets apart (dataset -> .gz file name -> md5). Default: the published ones, IDX_MD5. */
+  checksums?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /**
@@ -87,7 +89,8 @@ export function checkDataPath(value: string, options: CheckDataOptions = {}): Da
     fs.mkdirSync(root, { recursive: true });
     return { dataset, root, download };
   }
-  if (folder !== undefined) return checkIdxPath(value, root, dataset, download, options.needTrain !== false, fetch);
+  if (folder !== undefined)
+    return checkIdxPath(value, root, dataset, download, options.needTrain !== false, fetch, options.checksums);
   let found;
   try {
     found = locateCifar10(root);
@@ -121,6 +124,7 @@ function checkIdxPath(
   download: boolean,
   needTrain: boolean,
   fetch: string,
+  checksums = IDX_MD5,
 ): DataLocation {
   const { title, folder } = DATASETS[dataset];
   if (!fs.statSync(root).isDirectory())
@@ -128,7 +132,7 @@ function checkIdxPath(
   const splits = needTrain ? [true, false] : [false];
   const found = splits.map((train) => ({ train, files: locateIdxSplit(root, folder!, train) }));
   for (const { files } of found) {
-    const actual = files === null ? undefined : idxDatasetOf(files);
+    const actual = files === null ? undefined : idxDatasetOf(files, checksums);
     if (actual !== undefined && actual !== dataset) {
       throw new UsageError(
         `--dataset ${dataset}: ${path.relative(root, files!.labels) || files!.labels} in ${value} is ${DATASETS[actual].title}'s (by its published md5), not ${title}'s; pass --dataset ${actual}`,
