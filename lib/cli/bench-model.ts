@@ -3,14 +3,11 @@
 import type { Module } from '../modules/module';
 import { UsageError } from './io';
 import { describeModule, readModelFile, readWeightsModel } from './model-source';
-
-/** The models `simdnet bench --model` names: LeNet for CIFAR-10, LeNetBN (LeNet with batch norm), LeNet-5 for 28 x 28 digits. */
-export const BENCH_MODELS = ['lenet', 'lenet-bn', 'lenet5'] as const;
-export type BenchModelName = (typeof BENCH_MODELS)[number];
+import { builtinModelFactory, MODELS, type ModelName } from './models';
 
 /** Where the model comes from: at most one of the three (commander enforces it). */
 export interface BenchModelOptions {
-  model?: BenchModelName;
+  model?: ModelName;
   modelFile?: string;
   weights?: string;
 }
@@ -41,11 +38,9 @@ export async function resolveBenchModel(opts: BenchModelOptions): Promise<BenchM
     const { loadModel } = await import('../train/saved-model');
     return { make: () => loadModel(file), sampleShape: input.slice(1), label };
   }
-  const [{ LeNet }, { LeNetBN }] = await Promise.all([import('../modules/lenet'), import('../modules/lenet-bn')]);
   const name = opts.model ?? 'lenet';
-  const make = (): Module & { config: { inChannels: number; imageSize: number } } =>
-    name === 'lenet-bn' ? new LeNetBN() : name === 'lenet5' ? new LeNet({ inChannels: 1, imageSize: 28 }) : new LeNet();
-  const model = make();
-  const { inChannels, imageSize } = model.config;
-  return { make, sampleShape: [inChannels, imageSize, imageSize], label: `${name} (${describeModule(model)})` };
+  const make = await builtinModelFactory(name);
+  const { description, input } = MODELS[name];
+  const label = name === 'block' ? `block (${description})` : `${name} (${describeModule(make())})`;
+  return { make, sampleShape: input.slice(1), label };
 }

@@ -3,7 +3,8 @@
 import * as os from 'os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BenchCase, BenchResult } from '../bench/cases';
-import { BENCH_MODELS, resolveBenchModel, type BenchModelOptions } from './bench-model';
+import { resolveBenchModel, type BenchModelOptions } from './bench-model';
+import { describeModelNames, MODEL_NAMES } from './models';
 import { packageVersion } from './info';
 import { EXIT_OK, println, UsageError, type CliIO, type CliStream } from './io';
 import { integerAtLeast, nonEmpty, positiveNumber } from './options';
@@ -66,11 +67,8 @@ export function registerBench(program: Command, io: CliIO, setExitCode: (code: n
     .command('bench')
     .description("measure simdnet's training and inference speed (images/s) for a model on this machine")
     .addOption(
-      new Option(
-        '--model <name>',
-        'a built-in model: lenet (CIFAR-10), lenet-bn (LeNet with batch norm) or lenet5 (28x28 grayscale); default lenet',
-      )
-        .choices(BENCH_MODELS)
+      new Option('--model <name>', `a built-in model: ${describeModelNames()}; default lenet`)
+        .choices(MODEL_NAMES)
         .conflicts(['modelFile', 'weights']),
     )
     .addOption(

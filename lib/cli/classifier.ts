@@ -7,10 +7,11 @@ import { FileFormatError } from '../errors';
 import type { Module } from '../modules/module';
 import { formatShape } from '../tensor/shape';
 import { DATASET_KEY } from './data-path';
+import { modelTitle, titleOfModel } from './models';
 
 /** A classifier of [N, C, H, W] images into [N, classes] logits, and what its file records. */
 export interface Classifier {
-  /** "LeNet"; for an ONNX file of another producer its graph name and producer, "main_graph (pytorch 2.13.0)". */
+  /** "LeNet", "LeNet-5" (modelTitle); for an ONNX file of another producer its graph name and producer, "main_graph (pytorch 2.13.0)". */
   name: string;
   model: Module;
   channels: number;
@@ -82,7 +83,7 @@ async function loadSafetensorsClassifier(file: string, shown: string): Promise<C
   const [, channels, height, width] = shapes.input;
   const metadata = readSafetensors(file).metadata;
   return {
-    name: model.constructor.name,
+    name: titleOfModel(model),
     model,
     channels,
     height,
@@ -108,7 +109,7 @@ async function loadOnnxClassifier(file: string, shown: string): Promise<Classifi
   // simdnet's exports name the graph after the model class, so both formats print the same first line.
   const name =
     onnx.producer.startsWith('simdnet') && onnx.graphName
-      ? onnx.graphName
+      ? modelTitle(onnx.graphName, height === width ? height : undefined)
       : `${onnx.graphName || 'graph'} (${onnx.producer || 'ONNX'})`;
   return {
     name,

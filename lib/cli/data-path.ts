@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 // CLI dataset choice (--dataset), path checks (--data, --weights, --out) and dataset loading for commands, incl. the --limit subset; no training.
+import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CIFAR10 } from '../data/cifar10';
 import { DownloadError } from '../data/download';
 import { CIFAR10_ARCHIVE, CIFAR10_FOLDER, locateCifar10 } from '../data/cifar10-files';
 import { checkBatchArgs, checkIndex, type Dataset, type Sample } from '../data/dataset';
-import { FashionMNIST, MNIST } from '../data/mnist';
-import { describeSearch, locateIdxSplit } from '../data/mnist-files';
+import { FASHION_MNIST_MD5, FashionMNIST, MNIST, MNIST_MD5 } from '../data/mnist';
+import { describeSearch, locateIdxSplit, type IdxSplitFiles } from '../data/mnist-files';
 import { shapeSize } from '../tensor/shape';
 import { println, UsageError, type CliStream } from './io';
 
@@ -59,6 +60,10 @@ export interface CheckDataOptions {
   dataset?: DatasetName;
   /** The command reads the training split too, not only the test split (IDX datasets only). Default true. */
   needTrain?: boolean;
+  /** The command has a --download flag, so its messages may suggest it (`eval` has none). Default true. */
+  downloadFlag?: boolean;
+  /** The md5 sums that tell the IDX datasets apart (dataset -> .gz file name -> md5). Default: the published ones, IDX_MD5. */
+  checksums?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /**
@@ -73,14 +78,19 @@ export function checkDataPath(value: string, options: CheckDataOptions = {}): Da
   const download = options.download === true;
   const { title, folder } = DATASETS[dataset];
   const root = path.resolve(value);
+  // What to do about missing data: fetch it (commands with --download), or give the path of data already there.
+  const give = options.downloadFlag === false ? `give ${DATA_FORMS[dataset]}` : undefined;
+  const fetch = give ?? 'pass --download to fetch it';
   if (!fs.existsSync(root)) {
-    if (!download) throw new UsageError(`--data: ${value} does not exist (pass --download to fetch ${title} into it)`);
+    if (!download)
+      throw new UsageError(`--data: ${value} does not exist (${give ?? `pass --download to fetch ${title} into it`})`);
     if (/\.(tar\.gz|tgz)$/i.test(root))
       throw new UsageError(`--data: ${value} does not exist (with --download, give a folder)`);
     fs.mkdirSync(root, { recursive: true });
     return { dataset, root, download };
   }
-  if (folder !== undefined) return checkIdxPath(value, root, dataset, download, options.needTrain !== false);
+  if (folder !== undefined)
+    return checkIdxPath(value, root, dataset, download, options.needTrain !== false, fetch, options.checksums);
   let found;
   try {
     found = locateCifar10(root);
@@ -89,33 +99,80 @@ export function checkDataPath(value: string, options: CheckDataOptions = {}): Da
   }
   if (found === null && !download) {
     throw new UsageError(
-      `--data: no CIFAR-10 data in ${value} (expected ${CIFAR10_FOLDER}/, its .bin files or ${CIFAR10_ARCHIVE}); pass --download to fetch it`,
+      `--data: no CIFAR-10 data in ${value} (expected ${CIFAR10_FOLDER}/, its .bin files or ${CIFAR10_ARCHIVE}); ${fetch}`,
     );
   }
   if (found === null && !fs.statSync(root).isDirectory()) throw new UsageError(`--data: ${value} is not a folder`);
   return { dataset, root, download: download && found === null };
 }
 
-/** checkDataPath for MNIST and Fashion-MNIST: both splits (or only the test split) must be found, unless downloading. */
+/** What --data may name for each dataset, for messages of commands without --download. */
+const DATA_FORMS: Readonly<Record<DatasetName, string>> = {
+  cifar10: `the folder holding ${CIFAR10_FOLDER}/, that folder, or ${CIFAR10_ARCHIVE}`,
+  mnist: "the folder holding MNIST's four IDX files (raw or .gz), or torchvision's root",
+  'fashion-mnist': "the folder holding Fashion-MNIST's four IDX files (raw or .gz), or torchvision's root",
+};
+
+/**
+ * checkDataPath for MNIST and Fashion-MNIST: both splits (or only the test split) must be found, unless downloading;
+ * files that are the other dataset's (by their published md5) are refused.
+ */
 function checkIdxPath(
   value: string,
   root: string,
   dataset: DatasetName,
   download: boolean,
   needTrain: boolean,
+  fetch: string,
+  checksums = IDX_MD5,
 ): DataLocation {
   const { title, folder } = DATASETS[dataset];
   if (!fs.statSync(root).isDirectory())
     throw new UsageError(`--data: ${value} is not a folder (for ${dataset}, give the folder holding the IDX files)`);
   const splits = needTrain ? [true, false] : [false];
-  const missing = splits.find((train) => locateIdxSplit(root, folder!, train) === null);
+  const found = splits.map((train) => ({ train, files: locateIdxSplit(root, folder!, train) }));
+  for (const { files } of found) {
+    const actual = files === null ? undefined : idxDatasetOf(files, checksums);
+    if (actual !== undefined && actual !== dataset) {
+      throw new UsageError(
+        `--dataset ${dataset}: ${path.relative(root, files!.labels) || files!.labels} in ${value} is ${DATASETS[actual].title}'s (by its published md5), not ${title}'s; pass --dataset ${actual}`,
+      );
+    }
+  }
+  const missing = found.find(({ files }) => files === null)?.train;
   if (missing === undefined) return { dataset, root, download: false };
   if (!download) {
     throw new UsageError(
-      `--data: no ${title} ${missing ? 'training' : 'test'} data in ${value} (${describeSearch(value, folder!, missing)}); pass --download to fetch it`,
+      `--data: no ${title} ${missing ? 'training' : 'test'} data in ${value} (${describeSearch(value, folder!, missing)}); ${fetch}`,
     );
   }
   return { dataset, root, download: true };
+}
+
+/** The published md5 of each .gz file of the IDX datasets (lib/data/mnist.ts, as downloads check them). */
+export const IDX_MD5: Readonly<Record<string, Readonly<Record<string, string>>>> = Object.freeze({
+  mnist: MNIST_MD5,
+  'fashion-mnist': FASHION_MNIST_MD5,
+});
+
+/**
+ * Which IDX dataset a split's files are, from the md5 of its labels file (small: 29 KB gzipped for 60,000 labels)
+ * against `known` (dataset -> file name -> md5); undefined for a raw file, a file of no known dataset, or one over 1 MB.
+ *
+ * @example
+ * idxDatasetOf(locateIdxSplit('data', 'MNIST', true)!); // 'fashion-mnist' when those are Fashion-MNIST's files
+ */
+export function idxDatasetOf(
+  files: IdxSplitFiles,
+  known: Readonly<Record<string, Readonly<Record<string, string>>>> = IDX_MD5,
+): DatasetName | undefined {
+  const name = path.basename(files.labels);
+  if (!name.endsWith('.gz')) return undefined;
+  const size = fs.statSync(files.labels).size;
+  if (size > 1 << 20) return undefined;
+  const md5 = createHash('md5').update(fs.readFileSync(files.labels)).digest('hex');
+  const match = Object.entries(known).find(([, sums]) => sums[name] === md5);
+  return match !== undefined && isDatasetName(match[0]) ? match[0] : undefined;
 }
 
 /** @throws UsageError unless `value` is an existing file. Returns it resolved. */
@@ -127,7 +184,11 @@ export function checkFileExists(flag: string, value: string): string {
   return file;
 }
 
-/** @throws UsageError unless the folder `value` will be written in exists (an output file's parent). */
+/**
+ * Checks, before any slow work, that an output file can be written: its folder exists and a file can be created in it
+ * (a read-only or foreign folder fails now, not after training). Returns the path resolved.
+ * @throws UsageError naming the flag when the folder is missing or not writable, or `value` is a folder.
+ */
 export function checkOutputPath(flag: string, value: string): string {
   const file = path.resolve(value);
   const dir = path.dirname(file);
@@ -135,7 +196,24 @@ export function checkOutputPath(flag: string, value: string): string {
     throw new UsageError(`${flag}: folder ${path.dirname(value)} does not exist`);
   if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory())
     throw new UsageError(`${flag}: ${value} is a folder`);
+  checkWritableFolder(flag, dir, path.dirname(value));
   return file;
+}
+
+/**
+ * Creates and removes a small file in `dir`, the way the atomic writers create their temp files: the one test that
+ * also holds for root, read-only mounts and ACLs. `shown` is the folder as the user typed it.
+ * @throws UsageError naming the flag and the reason (EACCES, EROFS, ...).
+ */
+export function checkWritableFolder(flag: string, dir: string, shown: string): void {
+  const probe = path.join(dir, `.simdnet-write-test.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    fs.closeSync(fs.openSync(probe, 'wx'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UsageError(`${flag}: cannot write in folder ${shown} (${code})`);
+  }
+  fs.rmSync(probe, { force: true });
 }
 
 /** A loaded split: a Dataset with class names. */

@@ -75,7 +75,7 @@ export async function runEval(opts: EvalCommandOptions, io: CliIO): Promise<numb
     );
   }
   const dataset: DatasetName = opts.dataset ?? (saved as DatasetName | undefined) ?? 'cifar10';
-  const loc = checkDataPath(opts.data, { dataset, needTrain: false });
+  const loc = checkDataPath(opts.data, { dataset, needTrain: false, downloadFlag: false });
   const [{ evaluate }, { DataLoader }] = await Promise.all([import('../train/evaluate'), import('../data/loader')]);
   // Check the model fits the dataset before loading the data.
   const {

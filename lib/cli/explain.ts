@@ -6,7 +6,7 @@ import type { Conv2d } from '../modules/conv2d';
 import { EXIT_OK, println, UsageError, type CliIO } from './io';
 import { integerAtLeast } from './options';
 
-/** Parsed `simdnet explain conv` options (the defaults are shared/seed-examples.md section 3). */
+/** Parsed `simdnet explain conv` options (the defaults: 2 channels of length 4, kernel 3, 2 output channels). */
 export interface ExplainConvOptions {
   channelsIn: number;
   channelsOut: number;
@@ -45,7 +45,7 @@ export function registerExplain(program: Command, io: CliIO, setExitCode: (code:
     .option('--seed <n>', 'seed of the weights with --numeric', integerAtLeast(0))
     .addHelpText(
       'after',
-      '\nExample (seed-examples section 3, the default):\n  simdnet explain conv --channels-in 2 --channels-out 2 --length 4 --kernel 3',
+      '\nExample (the default: a 4 x 8 matrix):\n  simdnet explain conv --channels-in 2 --channels-out 2 --length 4 --kernel 3',
     )
     .action(async (o: Omit<ExplainConvOptions, 'twoD' | 'numeric'> & { '2d'?: boolean; numeric?: boolean }) => {
       setExitCode(await runExplainConv({ ...o, twoD: o['2d'] === true, numeric: o.numeric === true }, io));
@@ -181,7 +181,7 @@ export async function runExplainConv(opts: ExplainConvOptions, io: CliIO): Promi
     }
   }
   say(
-    `(a * K slides K along a, as the layer does.) Every kernel is ${opts.twoD ? 'rotated' : 'reversed'}, not only the first row's (the slip in the course's answer).`,
+    `(a * K slides K along a, as the layer does.) Every kernel is ${opts.twoD ? 'rotated' : 'reversed'}, not only the first row's (an easy slip when done by hand).`,
   );
 
   if (opts.numeric) {

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The streams and environment a CLI command runs with, the usage-error class, and error-to-exit-code mapping.
+// The streams and environment a CLI command runs with, the usage-error class, and the one error-to-exit-code mapping.
+import { CommanderError } from 'commander';
+import { FileFormatError } from '../errors';
 
 /** A writable the CLI prints to (process.stdout/stderr, or a collector in tests). */
 export interface CliStream {
@@ -18,7 +20,11 @@ export interface CliIO {
   signal?: AbortSignal;
 }
 
-/** Exit codes: 0 ok, 1 runtime error, 2 usage error (bad flag, value or path), 130 interrupted. */
+/**
+ * Exit codes: 0 ok; 1 the run failed (a download, a disk error, training that diverged, a bug); 2 the command line is
+ * wrong (a bad flag or value, a path that does not exist or names a file of the wrong kind, flags that do not fit
+ * together); 130 interrupted (Ctrl+C, SIGTERM).
+ */
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -35,19 +41,36 @@ export function println(stream: CliStream, text = ''): void {
 }
 
 /**
- * Prints a runtime error as one line ("error: ...") and returns its exit code; with SIMDNET_DEBUG=1
- * the stack follows. An error caused by the abort signal maps to 130.
+ * The exit code of an error a command threw: the one place that maps error kinds to codes. 2 for what the user named
+ * on the command line: commander's parse errors, UsageError (a bad path or flag combination) and FileFormatError (a
+ * file given to a flag is not of the kind it takes: not a weights file, not a history, a model that does not fit the
+ * dataset); 130 for the abort signal's reason (Ctrl+C); 1 for everything else (downloads, disk errors, divergence).
+ *
+ * @example
+ * exitCodeFor(new UsageError('--data: x does not exist')); // 2
+ */
+export function exitCodeFor(err: unknown, signal?: AbortSignal): number {
+  if (signal?.aborted && err === signal.reason) return EXIT_INTERRUPTED;
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+  if (err instanceof UsageError || err instanceof FileFormatError) return EXIT_USAGE;
+  return EXIT_FAILURE;
+}
+
+/**
+ * Prints an error a command threw as one line ("error: ...") and returns its exit code (exitCodeFor); with
+ * SIMDNET_DEBUG=1 the stack follows. An error caused by the abort signal prints "error: interrupted".
  */
 export function reportError(err: unknown, io: CliIO): number {
   const env = io.env ?? process.env;
-  if (io.signal?.aborted && err === io.signal.reason) {
+  const code = exitCodeFor(err, io.signal);
+  if (code === EXIT_INTERRUPTED) {
     println(io.stderr, 'error: interrupted');
-    return EXIT_INTERRUPTED;
+    return code;
   }
   const message = err instanceof Error ? err.message : String(err);
   println(io.stderr, `error: ${oneLine(message)}`);
   if (env.SIMDNET_DEBUG === '1' && err instanceof Error && err.stack) println(io.stderr, err.stack);
-  return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+  return code;
 }
 
 /** Joins the lines of a message so an error is always exactly one line. */

@@ -9,14 +9,19 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+// Ctrl+C (SIGINT) or SIGTERM (kill, systemd, docker stop): stop after the current batch; `simdnet train` then saves the
+// run to resume it. A second signal quits at once (nothing more is written).
 const controller = new AbortController();
 let interrupts = 0;
-process.on('SIGINT', () => {
-  interrupts++;
-  if (interrupts > 1) process.exit(130);
-  process.stderr.write('\ninterrupted: stopping after the current batch (Ctrl+C again to quit now)\n');
-  controller.abort();
-});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    const name = signal === 'SIGINT' ? 'interrupted' : 'terminated';
+    process.stderr.write(`\n${name}: stopping after the current batch (Ctrl+C again to quit now)\n`);
+    controller.abort();
+  });
+}
 
 runCli(process.argv.slice(2), {
   stdout: process.stdout,

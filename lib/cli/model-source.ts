@@ -8,6 +8,7 @@ import type { SavableModel } from '../train/saved-model';
 import { formatShape } from '../tensor/shape';
 import { checkFileExists } from './data-path';
 import { UsageError } from './io';
+import { titleOfModel } from './models';
 
 /** A model read from a file, with the input shape it takes (batch first) and a one-line description. */
 export interface FileModel {
@@ -117,11 +118,16 @@ export async function readWeightsModel(
   return { model, input: modelShapes(model)?.input, label: `${value} (${describeModule(model)})`, file };
 }
 
-/** "LeNet(inChannels=3, imageSize=32, numClasses=10)"; for a model built from a spec "Sequential(input [1, 3, 32, 32], 9 layers)". */
+/**
+ * "LeNet(inChannels=3, imageSize=32, numClasses=10)", with the model's name first when it differs from its class
+ * ("LeNet-5: LeNet(inChannels=1, imageSize=28, numClasses=10)"); for a model built from a spec
+ * "Sequential(input [1, 3, 32, 32], 9 layers)".
+ */
 export function describeModule(model: Module): string {
   const spec = (model as { config?: Partial<ModelSpec> }).config;
   if (model.constructor.name === 'Sequential' && spec && Array.isArray(spec.input) && Array.isArray(spec.layers)) {
     return `Sequential(input ${formatShape(spec.input)}, ${spec.layers.length} layers)`;
   }
-  return `${model.constructor.name}(${model.extraRepr()})`;
+  const title = titleOfModel(model);
+  return `${title === model.constructor.name ? '' : `${title}: `}${model.constructor.name}(${model.extraRepr()})`;
 }

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The `simdnet` command line: builds the commander program and runs it in-process, mapping every outcome to an exit code.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type Option } from 'commander';
 import { registerBench } from './bench';
 import { registerEval } from './eval';
 import { registerExplain } from './explain';
 import { registerExport } from './export';
 import { packageVersion, registerInfo } from './info';
-import { EXIT_OK, EXIT_USAGE, oneLine, reportError, type CliIO } from './io';
+import { EXIT_OK, exitCodeFor, oneLine, reportError, type CliIO } from './io';
 import { registerPredictAndPlot } from './predict';
 import { registerSummary } from './summary';
 import { registerTrain } from './train';
@@ -37,6 +37,7 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
   registerExplain(program, io, setExitCode);
   registerExport(program, io, setExitCode);
   registerBench(program, io, setExitCode);
+  checkRequiredOptionsLast(program);
   program.addHelpText(
     'after',
     '\nExamples:\n  simdnet train --data ./data --download --epochs 10 --out lenet.safetensors\n  simdnet eval --weights lenet.safetensors --data ./data\n  simdnet bench --model lenet-bn --batch-size 1,64\n' +
@@ -62,8 +63,32 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (err) {
-    // Help and --version end in a CommanderError with exit code 0; the rest are usage errors, already printed.
-    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    // Help and --version end in a CommanderError with exit code 0; the other CommanderErrors (usage) are already printed.
+    if (err instanceof CommanderError) return exitCodeFor(err);
     return reportError(err, io);
   }
+}
+
+/**
+ * Commander checks required options before unknown ones, so a typo of a required flag (`--weigths`) would be reported
+ * as "required option '--weights' not specified" instead of "unknown option '--weigths' (Did you mean --weights?)".
+ * This moves the check of every subcommand's required options to a preAction hook, which runs after the unknown-option
+ * check, with commander's own message.
+ */
+function checkRequiredOptionsLast(program: Command): void {
+  const required = new Map<Command, Option[]>();
+  const visit = (cmd: Command): void => {
+    const mandatory = cmd.options.filter((o) => o.mandatory);
+    for (const o of mandatory) o.makeOptionMandatory(false);
+    if (mandatory.length > 0) required.set(cmd, mandatory);
+    cmd.commands.forEach(visit);
+  };
+  visit(program);
+  program.hook('preAction', (_program, action) => {
+    const missing = required.get(action)?.find((o) => action.getOptionValue(o.attributeName()) === undefined);
+    if (missing !== undefined)
+      action.error(`error: required option '${missing.flags}' not specified`, {
+        code: 'commander.missingMandatoryOptionValue',
+      });
+  });
 }

@@ -6,10 +6,11 @@ import { LeNet } from '../modules/lenet';
 import { LeNetBN } from '../modules/lenet-bn';
 import type { Module } from '../modules/module';
 import type { Recipe } from '../train/recipes';
+import { titleOfModel } from './models';
 
 export interface BuiltRecipe {
   model: Module & { readonly config: object };
-  /** "LeNet" for CIFAR-10, "LeNet-5" for 28x28 images, with "BN" for batch norm; the given name for a custom model. */
+  /** The model's name (titleOfModel: "LeNet", "LeNet-5", "LeNetBN", as every command names it); the given name for a custom model. */
   modelName: string;
   transform?: Transform;
 }
@@ -36,7 +37,7 @@ export function buildRecipe(
   } else {
     const options = { inChannels, imageSize, numClasses };
     model = recipe.model === 'LeNetBN' ? new LeNetBN(options) : new LeNet(options);
-    modelName = `${imageSize === 28 ? 'LeNet-5' : 'LeNet'}${recipe.model === 'LeNetBN' ? 'BN' : ''}`;
+    modelName = titleOfModel(model);
   }
   const steps: Transform[] = [];
   if (recipe.cropPadding > 0) steps.push(randomCrop(imageSize, recipe.cropPadding));

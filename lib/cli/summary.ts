@@ -4,15 +4,12 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Module } from '../modules/module';
 import { EXIT_OK, println, UsageError, type CliIO } from './io';
 import { describeModule, readModelFile, readWeightsModel } from './model-source';
+import { buildBuiltinModel, describeModelNames, MODEL_NAMES, MODELS, type ModelName } from './models';
 import { nonEmpty } from './options';
-
-/** The models `--model` names: LeNet for CIFAR-10, LeNet-5 for 28 x 28 digits, and seed-examples section 1's block. */
-export const BUILTIN_MODELS = ['lenet', 'lenet5', 'block'] as const;
-export type BuiltinModel = (typeof BUILTIN_MODELS)[number];
 
 /** Parsed `simdnet summary` options. */
 export interface SummaryCommandOptions {
-  model?: BuiltinModel;
+  model?: ModelName;
   modelFile?: string;
   weights?: string;
   input?: number[];
@@ -33,13 +30,14 @@ layers' own (kernelSize, stride, padding, dilation, groups, bias, ceilMode, p,
 dim, ...); inChannels, numFeatures and inFeatures follow from the previous layer.
 An optional "name" names a layer. See docs/models.md.
 
-Counts are for the whole batch in the input shape. MACs = multiply-adds of Conv2d
-and Linear (bias adds, pooling and activations count 0); FLOPs = 2 x MACs.
-See docs/summary.md.
+Counts are for the whole batch in the input shape. MACs = multiply-adds of
+convolutions, linear layers and batch norm (one per value); bias adds, pooling
+and activations count 0. FLOPs = 2 x MACs. See docs/summary.md.
 
 Examples:
   simdnet summary                     LeNet on one 3x32x32 image
-  simdnet summary --model block       seed-examples section 1's convolution block
+  simdnet summary --model lenet5-bn   LeNet-5 with batch norm on one 1x28x28 image
+  simdnet summary --model block       two 3x3 convolutions on a 128x64x64 input
   simdnet summary --model-file net.json --input 8,3,32,32 --json`;
 
 /** Parser of --input: sizes >= 1 separated by commas, batch first ("1,3,32,32"). */
@@ -58,11 +56,8 @@ export function registerSummary(program: Command, io: CliIO, setExitCode: (code:
     .command('summary')
     .description('print per-layer output shapes, parameters, multiply-adds (MACs) and activation memory of a model')
     .addOption(
-      new Option(
-        '--model <name>',
-        'a built-in model: lenet (CIFAR-10), lenet5 (28x28 grayscale) or block (seed-examples section 1); default lenet',
-      )
-        .choices(BUILTIN_MODELS)
+      new Option('--model <name>', `a built-in model: ${describeModelNames()}; default lenet`)
+        .choices(MODEL_NAMES)
         .conflicts(['modelFile', 'weights']),
     )
     .addOption(
@@ -116,28 +111,9 @@ async function resolveModel(opts: SummaryCommandOptions): Promise<{ model: Modul
     if (!shape) throw new UsageError(`--weights ${opts.weights}: the file does not say the input size; give --input`);
     return { model, input: shape, label };
   }
-  const [{ LeNet }, { Sequential }, { Conv2d }] = await Promise.all([
-    import('../modules/lenet'),
-    import('../modules/sequential'),
-    import('../modules/conv2d'),
-  ]);
   const name = opts.model ?? 'lenet';
-  if (name === 'block') {
-    const model = new Sequential({
-      conv1: new Conv2d({ inChannels: 128, outChannels: 256, kernelSize: 3, stride: 2, padding: 1, bias: false }),
-      conv2: new Conv2d({ inChannels: 256, outChannels: 512, kernelSize: 3, stride: 1, padding: 1, bias: false }),
-    });
-    return {
-      model,
-      input: opts.input ?? [1, 128, 64, 64],
-      label: 'block (two 3x3 convolutions 128 -> 256 stride 2 -> 512, padding 1, no bias)',
-    };
-  }
-  const model = name === 'lenet5' ? new LeNet({ inChannels: 1, imageSize: 28 }) : new LeNet();
-  const { inChannels, imageSize } = model.config;
-  return {
-    model,
-    input: opts.input ?? [1, inChannels, imageSize, imageSize],
-    label: `${name} (${describeModule(model)})`,
-  };
+  const model = await buildBuiltinModel(name);
+  const { description, input } = MODELS[name];
+  const label = name === 'block' ? `block (${description})` : `${name} (${describeModule(model)})`;
+  return { model, input: opts.input ?? [...input], label };
 }

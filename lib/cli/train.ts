@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: MIT
-// `simdnet train`: LeNet on CIFAR-10 (LeNet-5 on MNIST/Fashion-MNIST), or a --model-file model, with Adam, per-epoch summaries,
-// weights saved as safetensors (also on Ctrl+C).
-import { Command, Option } from 'commander';
-import { createHash } from 'crypto';
+// `simdnet train`: LeNet on CIFAR-10 (LeNet-5 on MNIST/Fashion-MNIST), or a --model-file model, with Adam, per-epoch summaries
+// and the weights saved as safetensors when the run finishes; stopping and resuming are train-resume.ts.
 import * as fs from 'fs';
-import * as path from 'path';
+import { Command, Option } from 'commander';
 import type { EpochRecord, FitPosition } from '../train/trainer';
 import type { CheckpointSettings } from '../train/checkpoint';
 import { formatPercent, PROGRESS_MODES, type ProgressMode } from '../train/progress';
@@ -35,6 +33,8 @@ export interface TrainCommandOptions {
   lr: number;
   seed: number;
   out: string;
+  /** Replace an existing --out file when the run finishes (an interrupted run never writes --out). */
+  force?: boolean;
   history?: string;
   progress: ProgressMode;
   limit?: number;
@@ -67,7 +67,13 @@ export function registerTrain(program: Command, io: CliIO, setExitCode: (code: n
     .option('--batch-size <n>', 'training images per batch', integerAtLeast(1), 64)
     .option('--lr <rate>', 'Adam learning rate', positiveNumber, 1e-3)
     .option('--seed <n>', 'seed of weight initialisation and shuffling', integerAtLeast(0), 0)
-    .option('--out <file>', 'where to save the weights', nonEmpty, 'model.safetensors')
+    .option(
+      '--out <file>',
+      'where to save the weights when the run finishes (an interrupted run saves FILE.partial.safetensors and a checkpoint instead)',
+      nonEmpty,
+      'model.safetensors',
+    )
+    .option('--force', 'replace --out if it exists (without it, an existing --out stops the command before training)')
     .option('--history <file>', 'write the per-epoch history as JSON here after every epoch', nonEmpty)
     .addOption(
       new Option('--progress <mode>', 'progress output on stderr: a bar on a terminal, log lines, or none')
@@ -81,7 +87,10 @@ export function registerTrain(program: Command, io: CliIO, setExitCode: (code: n
       nonEmpty,
     )
     .option('--checkpoint-every <n>', 'with --checkpoint: also save every N training steps', integerAtLeast(1))
-    .option('--resume', 'continue the run saved in --checkpoint DIR (the settings must match)')
+    .option(
+      '--resume',
+      'continue the run saved in --checkpoint DIR (the same settings; --epochs may be larger, to extend a finished run)',
+    )
     .option(
       '--model-file <file>',
       "train the model described in this JSON file (docs/models.md) instead of the recipe's LeNet; the recipe's optimizer, schedule, augmentation and defaults still apply",
@@ -107,10 +116,14 @@ export function registerTrain(program: Command, io: CliIO, setExitCode: (code: n
 
 /** Runs `simdnet train` with parsed options; returns the exit code (throws on errors, which the caller reports). */
 export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<number> {
-  // Every path is checked before the (slow) data loading starts.
+  // Every path is checked before the (slow) data loading starts: a run is never lost to a bad --out at its end.
   const dataset = opts.dataset ?? 'cifar10';
   const loc = checkDataPath(opts.data, { download: opts.download === true, dataset });
   const out = checkOutputPath('--out', opts.out);
+  if (opts.force !== true && fs.existsSync(out))
+    throw new UsageError(
+      `--out: ${opts.out} already exists; pass --force to replace it when training finishes, or choose another --out`,
+    );
   const historyPath = opts.history === undefined ? undefined : checkOutputPath('--history', opts.history);
   const { title, sampleShape, numClasses } = DATASETS[dataset];
   // A model file is read and checked against the dataset before the data loads (and before a checkpoint folder is made).
@@ -118,8 +131,9 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     opts.modelFile === undefined
       ? undefined
       : await (await import('./model-source')).readTrainingModelFile(opts.modelFile, DATASETS[dataset], opts.seed);
-  const checkpointFile = checkCheckpointOptions(opts);
   // The addon loads here, not at startup, so --help works without it.
+  const resuming = await import('./train-resume');
+  const checkpointFile = resuming.checkCheckpointOptions(opts);
   const [
     { DataLoader },
     { Adam },
@@ -145,6 +159,8 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   const checkpoint =
     opts.resume === true && checkpointFile !== undefined ? ckpt.readCheckpoint(checkpointFile) : undefined;
   const log = opts.progress === 'none' ? undefined : io.stderr;
+  // Reading CIFAR-10 takes seconds: say so, rather than print nothing.
+  if (log !== undefined && !loc.download) println(log, `loading ${title} from ${loc.root}`);
   const fullTrain = await loadDataset(loc, true, log);
   const test = await loadDataset(loc, false, log);
   const train = opts.limit === undefined ? fullTrain : takeFirst(fullTrain, opts.limit);
@@ -159,7 +175,7 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
 
   manualSeed(opts.seed);
   const recipe: Recipe = RECIPES[opts.recipe ?? 'lenet'];
-  // CIFAR-10: the course's LeNet; 28x28 grey images: LeNet-5 (conv1 padded by 2, so 61,706 parameters); or the --model-file model.
+  // CIFAR-10: LeNet; 28x28 grey images: LeNet-5 (conv1 padded by 2, so 61,706 parameters); or the --model-file model.
   const { model, modelName, transform } = buildRecipe(
     recipe,
     sampleShape,
@@ -204,28 +220,24 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     // The normalised spec: resuming with another model file is refused by name, not by a weight-shape error.
     ...(custom === undefined ? {} : { model: JSON.stringify(custom.spec) }),
   };
+  const state = { model, optimizer, scheduler: schedule, settings };
   let resumeFrom: FitPosition | undefined;
   if (checkpoint !== undefined) {
-    const diffs = ckpt.settingsMismatches(checkpoint.meta.settings, settings);
-    if (diffs.length > 0) {
-      const list = diffs
-        .map(([k, was, now]) => `${SETTING_FLAGS[k] ?? k} was ${formatSetting(k, was)}, now ${formatSetting(k, now)}`)
-        .join('; ');
-      throw new UsageError(
-        `--resume: ${opts.checkpoint} holds a run with other settings (${list}); run with the same settings, or use another --checkpoint folder`,
-      );
-    }
+    // The cosine schedule anneals over exactly --epochs, so only runs without it may change --epochs.
+    const note = resuming.checkResumeSettings(checkpoint, settings, opts, recipe.cosine);
     resumeFrom = ckpt.restoreCheckpoint(checkpoint, { model, optimizer, scheduler: schedule });
     println(io.stdout, `resumed from ${checkpointFile} at epoch ${resumeFrom.epoch}, batch ${resumeFrom.batch}`);
+    if (note !== undefined) println(io.stdout, note);
   }
-  const checkpointHook =
-    checkpointFile === undefined
-      ? undefined
-      : {
-          every: opts.checkpointEvery,
-          save: (position: FitPosition) =>
-            ckpt.saveCheckpoint(checkpointFile, { model, optimizer, scheduler: schedule, settings }, position),
-        };
+  // Every position fit() reports is kept: when it stops, the last one is where the run resumes.
+  let last: FitPosition | undefined;
+  const checkpointHook = {
+    every: opts.checkpointEvery,
+    save: (position: FitPosition) => {
+      last = position;
+      if (checkpointFile !== undefined) ckpt.saveCheckpoint(checkpointFile, state, position);
+    },
+  };
 
   const history = await fit(model, {
     trainLoader,
@@ -245,44 +257,36 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   });
   // saveModel's metadata (architecture and config) plus the dataset, so `eval` needs no --dataset.
   // The per-epoch history too, so `simdnet eval --plot` can draw the training curves from this file alone.
-  saveSafetensors(out, model.stateDict(), {
-    ...modelMetadata(model),
-    [DATASET_KEY]: dataset,
-    [HISTORY_KEY]: JSON.stringify(history.epochs),
-  });
-  if (history.stopped) {
-    const at = history.stoppedAt;
-    const where =
-      at === undefined
-        ? ''
-        : at.batch === 0
-          ? ` before epoch ${at.epoch}`
-          : ` in epoch ${at.epoch} after ${at.batch} batches`;
-    println(io.stdout, `stopped${where}; saved the weights to ${opts.out}`);
-    return EXIT_INTERRUPTED;
+  const metadata = { ...modelMetadata(model), [DATASET_KEY]: dataset, [HISTORY_KEY]: JSON.stringify(history.epochs) };
+  if (!history.stopped) {
+    saveSafetensors(out, model.stateDict(), metadata);
+    println(io.stdout, `saved the weights to ${opts.out}`);
+    return EXIT_OK;
   }
-  println(io.stdout, `saved the weights to ${opts.out}`);
-  return EXIT_OK;
-}
-
-/** The flag of each checkpoint setting, for mismatch messages. */
-const SETTING_FLAGS: Readonly<Record<string, string>> = {
-  dataset: '--dataset',
-  recipe: '--recipe',
-  seed: '--seed',
-  batchSize: '--batch-size',
-  epochs: '--epochs',
-  lr: '--lr',
-  limit: '--limit',
-  model: '--model-file',
-};
-
-function formatSetting(key: string, v: unknown): string {
-  if (v === null || v === undefined) return '(not given)';
-  // A model spec is long JSON: a short digest tells two specs apart.
-  if (key === 'model' && typeof v === 'string')
-    return `a model spec (sha256 ${createHash('sha256').update(v).digest('hex').slice(0, 12)})`;
-  return String(v);
+  // Stopped (Ctrl+C, SIGTERM): --out, which may hold a finished model, is left alone. The weights so far go to a file
+  // named partial, and the run to a checkpoint: --checkpoint DIR (fit() saved it), else a folder next to --out.
+  const partial = resuming.partialWeightsPath(opts.out);
+  saveSafetensors(partial, model.stateDict(), metadata);
+  let dir = opts.checkpoint;
+  if (dir === undefined && last !== undefined) {
+    dir = resuming.interruptedCheckpointDir(opts.out);
+    fs.mkdirSync(dir, { recursive: true });
+    ckpt.saveCheckpoint(ckpt.checkpointPath(dir), state, last);
+  }
+  const at = history.stoppedAt;
+  const where =
+    at === undefined
+      ? ''
+      : at.batch === 0
+        ? ` before epoch ${at.epoch}`
+        : ` in epoch ${at.epoch} after ${at.batch} batches`;
+  println(io.stdout, `stopped${where}; ${opts.out} not written (the run did not finish)`);
+  println(
+    io.stdout,
+    `saved the weights so far to ${partial}${dir === undefined ? '' : ` and the run to ${ckpt.checkpointPath(dir)}`}`,
+  );
+  if (dir !== undefined) println(io.stdout, `resume with: ${resuming.resumeCommand(opts, dir)}`);
+  return EXIT_INTERRUPTED;
 }
 
 /** Type of the last leaf layer of a normalised spec ("" for none). */
@@ -290,33 +294,6 @@ function lastLayerType(layers: readonly { type: string; layers?: unknown }[]): s
   const last = layers[layers.length - 1];
   if (last === undefined) return '';
   return last.type === 'sequential' && Array.isArray(last.layers) ? lastLayerType(last.layers) : last.type;
-}
-
-/** Checks --checkpoint, --checkpoint-every and --resume; creates the folder. Returns the checkpoint file, or undefined without --checkpoint. */
-function checkCheckpointOptions(opts: TrainCommandOptions): string | undefined {
-  if (opts.checkpoint === undefined) {
-    if (opts.checkpointEvery !== undefined) throw new UsageError('--checkpoint-every needs --checkpoint DIR');
-    if (opts.resume === true) throw new UsageError('--resume needs --checkpoint DIR');
-    return undefined;
-  }
-  const dir = path.resolve(opts.checkpoint);
-  const stat = fs.statSync(dir, { throwIfNoEntry: false });
-  if (stat !== undefined && !stat.isDirectory())
-    throw new UsageError(`--checkpoint: ${opts.checkpoint} is not a folder`);
-  if (stat === undefined) {
-    if (!fs.statSync(path.dirname(dir), { throwIfNoEntry: false })?.isDirectory())
-      throw new UsageError(`--checkpoint: folder ${path.dirname(opts.checkpoint)} does not exist`);
-    fs.mkdirSync(dir);
-  }
-  const file = path.join(dir, 'checkpoint.safetensors');
-  const exists = fs.existsSync(file);
-  if (opts.resume === true && !exists)
-    throw new UsageError(`--resume: ${opts.checkpoint} holds no checkpoint (checkpoint.safetensors)`);
-  if (opts.resume !== true && exists)
-    throw new UsageError(
-      `--checkpoint: ${opts.checkpoint} already holds a checkpoint; pass --resume to continue it, or use another folder`,
-    );
-  return file;
 }
 
 /** "epoch  3/10  train loss 1.2345 acc 55.10%  test loss 1.3000 acc 52.00%  41.2s  1500 img/s". */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// LeNet: the course's LeNet for CIFAR-10 (and LeNet-5 for 28x28 digits), with PyTorch's parameter names.
+// LeNet: the small CNN of PyTorch's CIFAR-10 tutorial (and LeNet-5 for 28x28 digits), with PyTorch's parameter names.
 import { checkInt } from '../errors';
 import { BatchNorm2d } from './batch-norm';
 import { Conv2d } from './conv2d';

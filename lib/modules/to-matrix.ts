@@ -124,7 +124,7 @@ function forEachTap(
  *
  * @example
  * const conv = new Conv1d({ inChannels: 2, outChannels: 2, kernelSize: 3, bias: false });
- * const a = toMatrix(conv, [2, 4]); // Tensor [4, 8]: seed-examples section 3
+ * const a = toMatrix(conv, [2, 4]); // Tensor [4, 8]: 2 output channels x 2 positions, 2 input channels x 4 positions
  */
 export function toMatrix(layer: Conv1d | Conv2d, inputShape: readonly number[]): Tensor {
   const g = geometry('toMatrix', layer, inputShape);
@@ -153,7 +153,7 @@ export function toBiasVector(layer: Conv1d | Conv2d, inputShape: readonly number
 }
 
 /**
- * The name of one weight in seed-examples section 3's notation, from 0-based indices: kernel tap(s),
+ * The name of one weight in the notation `simdnet explain conv` prints, from 0-based indices: kernel tap(s),
  * input channel i, output channel j. 1-D: "w1(1>2)" (tap 1 from input channel 1 to output channel 2);
  * 2-D: "w1,3(2>1)" (row tap 1, column tap 3).
  *

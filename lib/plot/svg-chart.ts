@@ -25,7 +25,10 @@ export interface ChartPanel {
   yLimits?: readonly [number, number];
 }
 
-const MARGIN = { left: 60, right: 16, top: 34, bottom: 46 };
+// The top margin holds the panel title and, under it, the legend: outside the plot area, so no line is ever hidden.
+const MARGIN = { left: 60, right: 16, top: 52, bottom: 46 };
+/** Legend geometry: marker line, gap to its text, estimated width of a 12 px character, space between entries. */
+const LEGEND = { line: 20, gap: 6, char: 7, between: 16, height: 16 };
 
 /** Escapes text for SVG content and attribute values. */
 export function escapeXml(text: string): string {
@@ -122,20 +125,25 @@ export function chartPanel(p: ChartPanel): string {
     }
     for (const [a, b] of finite(s)) out.push(`<circle cx="${fmt(sx(a))}" cy="${fmt(sy(b))}" r="3" fill="${s.color}"/>`);
   }
-  // Legend in the top-right corner of the plot area.
+  // Legend: one row between the title and the plot area, right-aligned with the plot (never over a curve: the
+  // accuracy curves end in the top-right corner, where a legend inside the plot would sit).
   const shown = p.series.filter((s) => finite(s).length > 0);
-  const lw = 28 + 7.5 * Math.max(0, ...shown.map((s) => s.name.length));
+  const entryWidth = (s: ChartSeries) => LEGEND.line + LEGEND.gap + LEGEND.char * s.name.length;
+  const lw = shown.reduce((sum, s) => sum + entryWidth(s), 0) + LEGEND.between * Math.max(0, shown.length - 1);
+  const legendTop = top - 4 - LEGEND.height; // the legend's top; its bottom is 4 px above the plot area
+  let x0 = Math.max(p.x + 4, left + w - lw);
   out.push(
-    `<g class="legend"><rect x="${fmt(left + w - lw - 8)}" y="${fmt(top + 6)}" width="${fmt(lw)}" height="${fmt(8 + 18 * shown.length)}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`,
+    `<g class="legend"><rect x="${fmt(x0 - 4)}" y="${fmt(legendTop)}" width="${fmt(lw + 8)}" height="${LEGEND.height}" fill="white" stroke="none"/>`,
   );
-  shown.forEach((s, i) => {
-    const [x0, y0] = [left + w - lw - 2, top + 20 + 18 * i];
+  for (const s of shown) {
+    const y0 = legendTop + 12;
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     out.push(
-      `<line x1="${fmt(x0)}" y1="${fmt(y0 - 4)}" x2="${fmt(x0 + 20)}" y2="${fmt(y0 - 4)}" stroke="${s.color}" stroke-width="2"${dash}/>`,
+      `<line x1="${fmt(x0)}" y1="${fmt(y0 - 4)}" x2="${fmt(x0 + LEGEND.line)}" y2="${fmt(y0 - 4)}" stroke="${s.color}" stroke-width="2"${dash}/>`,
     );
-    out.push(`<text x="${fmt(x0 + 26)}" y="${fmt(y0)}">${escapeXml(s.name)}</text>`);
-  });
+    out.push(`<text x="${fmt(x0 + LEGEND.line + LEGEND.gap)}" y="${fmt(y0)}">${escapeXml(s.name)}</text>`);
+    x0 += entryWidth(s) + LEGEND.between;
+  }
   out.push('</g>', '</g>');
   return out.join('\n');
 }

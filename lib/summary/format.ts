@@ -56,10 +56,25 @@ export function formatSummary(s: ModelSummary): string {
   out.push(
     `Layer outputs in total: ${count(s.totalActivations.values)} values (${bytes(s.totalActivations.bytes)} at ${s.bytesPerValue} bytes per value)`,
   );
-  out.push('MACs count Conv2d and Linear multiply-adds; bias adds, pooling comparisons and activations count 0.');
+  out.push(macsFootnote(s));
   if (s.layers.some((l) => !l.known))
     out.push('* layer without a MAC rule; it has no parameters and keeps the shape, so 0 MACs are assumed.');
   return out.join('\n');
+}
+
+/**
+ * What the MACs column counted, from the rows themselves so it holds for any model (and for rules added with
+ * registerMacCounter): "MACs: multiply-adds of Conv2d, BatchNorm2d and Linear (batch norm: one per value); bias adds
+ * and the other layers (pooling, activations, reshapes) count 0."
+ */
+function macsFootnote(s: ModelSummary): string {
+  const counted = [...new Set(s.layers.filter((l) => l.macs > 0).map((l) => l.type))];
+  if (counted.length === 0)
+    return 'MACs: no layer here multiplies and adds (pooling, activations and reshapes count 0).';
+  const list =
+    counted.length === 1 ? counted[0] : `${counted.slice(0, -1).join(', ')} and ${counted[counted.length - 1]}`;
+  const bn = counted.some((t) => /^BatchNorm/.test(t)) ? ' (batch norm: one per value, x * scale + shift)' : '';
+  return `MACs: multiply-adds of ${list}${bn}; bias adds and the other layers (pooling, activations, reshapes) count 0.`;
 }
 
 /** 1474560 -> "1,474,560". */

@@ -25,6 +25,8 @@ export interface EvaluateOptions {
   numClasses?: number;
   /** Aborting stops after the current batch and rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Called after each batch with the number of batches done (progress output). */
+  onBatch?: (batchesDone: number) => void;
 }
 
 export interface EvaluateResult {
@@ -60,11 +62,13 @@ export async function evaluate(
   signal?.throwIfAborted();
   const loss = new RunningMean();
   let matrix = options.numClasses === undefined ? null : new ConfusionMatrix(options.numClasses);
+  let done = 0;
   for (const { images, labels } of loader) {
     const logits = model.predict(images); // eval-mode output; modes and training state untouched
     matrix ??= new ConfusionMatrix(logits.shape[1] ?? 1);
     loss.add(lossFn.forward(logits, labels), labels.length);
     matrix.update(logits, labels);
+    options.onBatch?.(++done);
     await yieldToEventLoop();
     signal?.throwIfAborted();
   }

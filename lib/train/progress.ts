@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Progress output during an epoch: a cli-progress bar on a terminal, plain log lines elsewhere; no metrics maths here.
+// Progress output during an epoch and the test evaluation after it: a cli-progress bar on a terminal, plain log lines
+// elsewhere; no metrics maths here.
 import * as cliProgress from 'cli-progress';
 
 /** 'auto' = a bar when the stream is a TTY, else log lines; 'bar'; 'log'; 'none' = silent. */
@@ -34,6 +35,12 @@ export interface ProgressReporter {
   update(progress: BatchProgress): void;
   /** Called once per started epoch, also when it ends early (abort, error). */
   endEpoch(): void;
+  /** Optional: the test set is evaluated after the epoch just ended (`totalBatches` batches, undefined when unknown). */
+  startEvaluation?(totalBatches: number | undefined): void;
+  /** Optional: `batch` test batches are done. */
+  updateEvaluation?(batch: number): void;
+  /** Optional: the evaluation finished, or stopped early. */
+  endEvaluation?(): void;
 }
 
 export interface ProgressOptions {
@@ -108,15 +115,20 @@ class LogProgress implements ProgressReporter {
     if (this.last !== null && this.last.batch !== this.lastPrinted) this.print(this.last);
   }
 
+  startEvaluation(totalBatches: number | undefined): void {
+    this.stream.write(`${formatEvaluationLine(this.epoch, this.epochs, totalBatches)}\n`);
+  }
+
   private print(p: BatchProgress): void {
     this.lastPrinted = p.batch;
     this.stream.write(`${formatBatchLine(this.epoch, this.epochs, this.total, p)}\n`);
   }
 }
 
-/** A cli-progress bar per epoch, left on screen when the epoch ends. */
+/** A cli-progress bar per epoch, left on screen when the epoch ends, then one for the test evaluation. */
 class BarProgress implements ProgressReporter {
   private bar: cliProgress.SingleBar | null = null;
+  private evalBar: cliProgress.SingleBar | null = null;
   private fallback: LogProgress;
   private payload = { epoch: '', epochs: '', loss: '-', acc: '-', ips: '-' };
 
@@ -136,17 +148,46 @@ class BarProgress implements ProgressReporter {
     }
     const width = String(epochs).length;
     this.payload = { epoch: String(epoch).padStart(width), epochs: String(epochs), loss: '-', acc: '-', ips: '-' };
-    this.bar = new cliProgress.SingleBar({
+    this.bar = this.newBar(
+      'epoch {epoch}/{epochs} [{bar}] {value}/{total} | loss {loss} | acc {acc} | {ips} img/s | ETA {eta_formatted}',
+    );
+    this.bar.start(totalBatches, 0, this.payload);
+  }
+
+  private newBar(format: string): cliProgress.SingleBar {
+    return new cliProgress.SingleBar({
       stream: this.stream as NodeJS.WritableStream,
-      format:
-        'epoch {epoch}/{epochs} [{bar}] {value}/{total} | loss {loss} | acc {acc} | {ips} img/s | ETA {eta_formatted}',
+      format,
       barsize: 24,
       hideCursor: false,
       // A forced bar on a non-TTY stream still prints (a line every couple of seconds).
       noTTYOutput: this.stream.isTTY !== true,
       etaBuffer: 50,
     });
-    this.bar.start(totalBatches, 0, this.payload);
+  }
+
+  startEvaluation(totalBatches: number | undefined): void {
+    this.endEvaluation();
+    if (totalBatches === undefined) {
+      this.stream.write(
+        `${formatEvaluationLine(Number(this.payload.epoch), Number(this.payload.epochs), undefined)}\n`,
+      );
+      return;
+    }
+    // The training bar stays at its last state; this one shows the evaluation moving (it takes seconds on CIFAR-10).
+    this.evalBar = this.newBar(
+      'epoch {epoch}/{epochs} evaluating [{bar}] {value}/{total} test batches | ETA {eta_formatted}',
+    );
+    this.evalBar.start(totalBatches, 0, { epoch: this.payload.epoch, epochs: this.payload.epochs });
+  }
+
+  updateEvaluation(batch: number): void {
+    this.evalBar?.update(batch);
+  }
+
+  endEvaluation(): void {
+    this.evalBar?.stop();
+    this.evalBar = null;
   }
 
   update(p: BatchProgress): void {
@@ -187,6 +228,13 @@ export function formatBatchLine(epoch: number, epochs: number, total: number | u
   if (total !== undefined && p.batch > 0)
     parts.push(`ETA ${formatDuration(((total - p.batch) * p.seconds) / p.batch)}`);
   return parts.join('  ');
+}
+
+/** "epoch 3/10  evaluating on the test set (40 batches)". */
+export function formatEvaluationLine(epoch: number, epochs: number, totalBatches: number | undefined): string {
+  const w = String(epochs).length;
+  const batches = totalBatches === undefined ? '' : ` (${totalBatches} batch${totalBatches === 1 ? '' : 'es'})`;
+  return `epoch ${String(epoch).padStart(w)}/${epochs}  evaluating on the test set${batches}`;
 }
 
 /** 0.6321 -> "63.21%"; NaN -> "n/a". */

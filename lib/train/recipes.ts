@@ -22,7 +22,7 @@ export interface Recipe {
 }
 
 /**
- * `lenet` is the course's plain recipe (and the default without --recipe). `lenet-bn` was tuned on
+ * `lenet` is the plain recipe (and the default without --recipe). `lenet-bn` was tuned on
  * CIFAR-10 here: LeNet with batch norm underfits under strong augmentation, so flips only and a
  * higher learning rate, annealed over 30 epochs. Measured (test accuracy after 30 epochs, seed 0):
  * Adam 2e-3: 69.36%; Adam 3e-3: 68.95%; AdamW 2e-3 with weight decay 0.05: 70.91%.

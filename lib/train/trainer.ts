@@ -210,11 +210,15 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
     const trainSeconds = meter.seconds;
     let test: { loss: number; accuracy: number } | undefined;
     if (o.testLoader !== undefined) {
+      progress.startEvaluation?.(typeof o.testLoader.length === 'number' ? o.testLoader.length : undefined);
       try {
-        test = await evaluate(model, o.testLoader, { lossFn, signal: o.signal });
+        const onBatch = (n: number) => progress.updateEvaluation?.(n);
+        test = await evaluate(model, o.testLoader, { lossFn, signal: o.signal, onBatch });
       } catch (err) {
         if (o.signal?.aborted) return stop(position(epoch, batch, lossSum, count, correct));
         throw err;
+      } finally {
+        progress.endEvaluation?.();
       }
     }
     const record: EpochRecord = {

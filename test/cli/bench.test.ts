@@ -127,7 +127,7 @@ test('--weights rebuilds the saved model and takes its input size from the file'
   expect(r.code).toBe(0);
   const data = JSON.parse(r.stdout);
   expect(data.sampleShape).toEqual([1, 28, 28]);
-  expect(data.model).toMatch(/digits\.safetensors \(LeNet\(inChannels=1, imageSize=28, numClasses=5\)\)$/);
+  expect(data.model).toMatch(/digits\.safetensors \(LeNet-5: LeNet\(inChannels=1, imageSize=28, numClasses=5\)\)$/);
   expect(data.results).toHaveLength(1);
 });
 
@@ -172,7 +172,7 @@ test.each([
   ],
   [
     ['--model', 'resnet'],
-    /^error: option '--model <name>' argument 'resnet' is invalid\. Allowed choices are lenet, lenet-bn, lenet5\.$/,
+    /^error: option '--model <name>' argument 'resnet' is invalid\. Allowed choices are lenet, lenet-bn, lenet5, lenet5-bn, block\.$/,
   ],
   [
     ['--model', 'lenet', '--weights', 'w.safetensors'],

@@ -1,8 +1,17 @@
 // SPDX-License-Identifier: MIT
 // Tests of lib/cli/data-path.ts: --data forms per dataset, --download folder creation, output path checks and the --limit subset.
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkDataPath, checkFileExists, checkOutputPath, takeFirst } from '../../lib/cli/data-path';
+import {
+  checkDataPath,
+  checkFileExists,
+  checkOutputPath,
+  IDX_MD5,
+  idxDatasetOf,
+  takeFirst,
+} from '../../lib/cli/data-path';
+import { FASHION_MNIST_MD5, MNIST_MD5 } from '../../lib/data/mnist';
 import { UsageError } from '../../lib/cli/io';
 import { TensorDataset } from '../../lib/data/dataset';
 import { DataLoader } from '../../lib/data/loader';
@@ -97,4 +106,26 @@ test('takeFirst exposes the first N samples through get and getBatch', () => {
   for (const b of new DataLoader(sub, { batchSize: 3, shuffle: true, seed: 1 })) seen.push(...b.images.data);
   expect(seen.sort()).toEqual([0, 1, 2, 3]);
   expect(() => sub.getBatch!(Int32Array.from([5]), new Float32Array(1), new Int32Array(1))).toThrow(RangeError);
+});
+
+test("--dataset mnist on another IDX dataset's files (known by their published md5) is refused, naming the dataset", () => {
+  const md5 = (file: string) => createHash('md5').update(fs.readFileSync(file)).digest('hex');
+  const fashion = path.join(dir, 'looks-like-fashion');
+  writeTinyMnist(fashion, { gzip: true });
+  // These tiny files stand in for Fashion-MNIST's: a table of their md5 sums, as IDX_MD5 holds the published ones.
+  const sums = Object.fromEntries(
+    ['train-labels-idx1-ubyte.gz', 't10k-labels-idx1-ubyte.gz'].map((f) => [f, md5(path.join(fashion, f))]),
+  );
+  const checksums = { mnist: MNIST_MD5, 'fashion-mnist': sums };
+  expect(() => checkDataPath(fashion, { dataset: 'mnist', checksums })).toThrow(
+    /^--dataset mnist: train-labels-idx1-ubyte\.gz in .*looks-like-fashion is Fashion-MNIST's \(by its published md5\), not MNIST's; pass --dataset fashion-mnist$/,
+  );
+  expect(() => checkDataPath(fashion, { dataset: 'mnist', needTrain: false, checksums })).toThrow(/t10k-labels/);
+  expect(checkDataPath(fashion, { dataset: 'fashion-mnist', checksums }).dataset).toBe('fashion-mnist');
+  // Files of no known dataset (these, with the published sums) and raw files cannot be told apart: accepted.
+  expect(checkDataPath(fashion, { dataset: 'mnist' }).dataset).toBe('mnist');
+  expect(IDX_MD5).toEqual({ mnist: MNIST_MD5, 'fashion-mnist': FASHION_MNIST_MD5 });
+  const files = { dir: fashion, images: '', labels: path.join(fashion, 'train-labels-idx1-ubyte.gz') };
+  expect(idxDatasetOf(files, checksums)).toBe('fashion-mnist');
+  expect(idxDatasetOf({ ...files, labels: files.labels.replace(/\.gz$/, '') }, checksums)).toBeUndefined();
 });

@@ -104,14 +104,49 @@ test('the training dataset and class count go into metadata_props; importOnnx re
   expect(Array.from(back.model.predict(x).data)).toEqual(Array.from(model.predict(x).data));
 });
 
+test('--onnx defaults to the --weights name ending in .onnx', async () => {
+  manualSeed(15);
+  const weights = path.join(dir, 'default-name.safetensors');
+  saveModel(weights, new LeNet());
+  const r = await cli(['export', '--weights', weights]);
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+  expect(r.out[0]).toMatch(
+    new RegExp(`^wrote ${path.join(dir, 'default-name.onnx').replace(/[.]/g, '\\.')}: LeNet\\(`),
+  );
+  expect(importOnnx(path.join(dir, 'default-name.onnx')).graphName).toBe('LeNet');
+});
+
+test("an ONNX --weights file (PyTorch's export) is rewritten in simdnet's form: same outputs, simdnet's metadata", async () => {
+  const source = path.join(dir, 'torch.onnx');
+  fs.copyFileSync(path.join(__dirname, '..', 'fixtures', 'onnx_lenet.onnx'), source);
+  const r = await cli(['export', '--weights', source]);
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+  const out = path.join(dir, 'torch.simdnet.onnx'); // the default never replaces the input
+  expect(r.out).toEqual([
+    expect.stringMatching(
+      /^wrote .*torch\.simdnet\.onnx: main_graph \(pytorch [\d.]+, opset \d+\) as \d+ layers, input 'input' \[batch, 3, 32, 32\], output 'logits', opset 13$/,
+    ),
+  ]);
+  const [before, after] = [importOnnx(source), importOnnx(out)];
+  expect(after).toMatchObject({ inputShape: [3, 32, 32], outputSize: 10, metadata: { 'simdnet.num_classes': '10' } });
+  const { Tensor } = await import('../../lib/tensor/tensor');
+  const x = new Tensor(
+    new Float32Array(2 * 3072).map((_, i) => Math.cos(i)),
+    [2, 3, 32, 32],
+  );
+  expect(Array.from(after.model.predict(x).data)).toEqual(Array.from(before.model.predict(x).data));
+  // Nor can --onnx name the input.
+  const again = await cli(['export', '--weights', source, '--onnx', source]);
+  expect(again.code).toBe(2);
+  expect(again.err).toEqual([expect.stringMatching(/would overwrite the --weights file/)]);
+});
+
 test('--help lists the flags', async () => {
   const r = await cli(['export', '--help']);
   expect(r.code).toBe(0);
   for (const flag of ['--weights <file>', '--onnx <file>', '--batch <n>', 'dynamic axis', 'simdnet.dataset'])
     expect(r.stdout).toContain(flag);
-  expect((await cli(['--help'])).stdout).toMatch(
-    /export \[options\]\s+write a model saved by `simdnet train` as an\s+ONNX file/,
-  );
+  expect((await cli(['--help'])).stdout).toMatch(/export \[options\]\s+write a model saved by `simdnet train` \(or/);
 });
 
 test('usage errors: one stderr line, exit code 2, nothing written', async () => {
@@ -121,7 +156,6 @@ test('usage errors: one stderr line, exit code 2, nothing written', async () => 
   const out = path.join(dir, 'usage.onnx');
   const cases: [string[], RegExp][] = [
     [['export', '--onnx', out], /required option '--weights <file>'/],
-    [['export', '--weights', weights], /required option '--onnx <file>'/],
     [
       ['export', '--weights', path.join(dir, 'nope.safetensors'), '--onnx', out],
       /--weights: .*nope\.safetensors does not exist/,
@@ -146,7 +180,7 @@ test('usage errors: one stderr line, exit code 2, nothing written', async () => 
   expect(fs.existsSync(out)).toBe(false);
 });
 
-test('a weights file simdnet cannot rebuild is a runtime error naming the file (exit 1)', async () => {
+test('a weights file simdnet cannot rebuild is an error naming the file (exit 2: a file of the wrong kind)', async () => {
   const plain = path.join(dir, 'plain.safetensors');
   saveSafetensors(plain, new Linear({ inFeatures: 2, outFeatures: 2 }).stateDict());
   const garbage = path.join(dir, 'garbage.safetensors');
@@ -154,7 +188,7 @@ test('a weights file simdnet cannot rebuild is a runtime error naming the file (
   const out = path.join(dir, 'bad.onnx');
   for (const file of [plain, garbage]) {
     const r = await cli(['export', '--weights', file, '--onnx', out]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toHaveLength(1);
     expect(r.err[0]).toMatch(new RegExp(`^error: .*${path.basename(file)}`));
   }

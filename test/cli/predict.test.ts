@@ -253,7 +253,7 @@ test('a 1-channel model uses the recorded dataset: gray conversion, its mean/std
   expect(squash(noData.out.slice(1))).toEqual(expectedLines(grayModel, ['gray.png'], 1, [0], [1], undefined, 2));
 });
 
-describe('bad files: one line naming the file, exit code 1', () => {
+describe('bad files: one line naming the file, exit code 2 (a bad path)', () => {
   test.each([
     ['a missing PNG', 'missing.png', /^error: .*missing\.png: no such file$/],
     ['a text file', 'text.png', /^error: .*text\.png: not a PNG file \(no PNG signature\)$/],
@@ -261,13 +261,13 @@ describe('bad files: one line naming the file, exit code 1', () => {
     ['a folder', '.', /: is a folder, not a PNG file$/],
   ])('%s', async (_name, file, message) => {
     const r = await cli(['predict', '--weights', at('lenet.safetensors'), at('red.png'), at(file)]);
-    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.err).toEqual([expect.stringMatching(message)]);
   });
 
   test('weights that are not a model', async () => {
     const r = await cli(['predict', '--weights', at('red.png'), at('red.png')]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toEqual([expect.stringMatching(/^error: .*red\.png: /)]);
   });
 });
@@ -376,7 +376,7 @@ describe('ONNX models: --weights model.onnx', () => {
     expect(a).toMatchObject({ code: 0, stdout: b.stdout });
   });
 
-  test('a corrupt .onnx file, or an ONNX model that is not an image classifier: one error line naming the file, exit 1', async () => {
+  test('a corrupt .onnx file, or an ONNX model that is not an image classifier: one error line naming the file, exit 2', async () => {
     const bytes = fs.readFileSync(await exported('lenet.safetensors', 'whole.onnx'));
     fs.writeFileSync(at('cut.onnx'), bytes.subarray(0, 1000));
     fs.writeFileSync(at('text.onnx'), 'not a model');
@@ -402,7 +402,7 @@ describe('ONNX models: --weights model.onnx', () => {
     ];
     for (const [file, message] of cases) {
       const r = await cli(['predict', '--weights', at(file), at('red.png')]);
-      expect(r).toMatchObject({ code: 1, stdout: '' });
+      expect(r).toMatchObject({ code: 2, stdout: '' });
       expect(r.err).toEqual([expect.stringMatching(message)]);
     }
   });

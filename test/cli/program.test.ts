@@ -3,6 +3,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { packageVersion } from '../../lib/cli/info';
+import { LeNet } from '../../lib/modules/lenet';
+import { saveModel } from '../../lib/train/saved-model';
 import { writeTinyCifar10 } from './cifar-fixture';
 import { cli, tempDir } from './helpers';
 
@@ -10,6 +12,7 @@ let dir: string;
 beforeAll(() => {
   dir = tempDir('simdnet-cli-args-');
   writeTinyCifar10(path.join(dir, 'cifar-10-batches-bin'), 2, 2);
+  saveModel(path.join(dir, 'lenet.safetensors'), new LeNet());
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -102,6 +105,16 @@ describe('usage errors: exit code 2 and exactly one line on stderr', () => {
       ['eval', '--weights', 'none.safetensors', '--data', '{data}'],
       /--weights: none.safetensors does not exist/,
     ],
+    [
+      'eval --data that does not exist: what eval takes, not --download (which eval has not)',
+      ['eval', '--weights', '{weights}', '--data', 'no/such/dir'],
+      /^error: --data: no\/such\/dir does not exist \(give the folder holding cifar-10-batches-bin\/, that folder, or cifar-10-binary\.tar\.gz\)$/,
+    ],
+    [
+      'eval --data without CIFAR-10',
+      ['eval', '--weights', '{weights}', '--data', '{empty}'],
+      /^error: --data: no CIFAR-10 data in .*; give the folder holding cifar-10-batches-bin\/, that folder, or cifar-10-binary\.tar\.gz$/,
+    ],
     ['--weights that is a folder', ['eval', '--weights', '{data}', '--data', '{data}'], /--weights: .* is not a file/],
   ];
   test.each(cases)('%s', async (_, argv, message) => {
@@ -109,7 +122,11 @@ describe('usage errors: exit code 2 and exactly one line on stderr', () => {
     fs.mkdirSync(empty, { recursive: true });
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'hi');
     const subst = (a: string) =>
-      a.replace('{empty}', empty).replace('{file}', path.join(dir, 'notes.txt')).replace('{data}', dir);
+      a
+        .replace('{empty}', empty)
+        .replace('{file}', path.join(dir, 'notes.txt'))
+        .replace('{weights}', path.join(dir, 'lenet.safetensors'))
+        .replace('{data}', dir);
     const r = await cli(argv.map(subst));
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -117,6 +134,31 @@ describe('usage errors: exit code 2 and exactly one line on stderr', () => {
     expect(r.stderr.endsWith('\n')).toBe(true);
     expect(r.err[0]).toMatch(/^error: /);
     expect(r.err[0]).toMatch(message);
+  });
+});
+
+describe('a mistyped flag gets "Did you mean", in every command, before any "required option" error', () => {
+  test.each([
+    [['train', '--dat', 'x'], '--dat', '--data'],
+    [['eval', '--weigths', 'w.safetensors', '--data', '.'], '--weigths', '--weights'],
+    [['predict', '--weigths', 'w.safetensors', 'cat.png'], '--weigths', '--weights'],
+    [['plot', '--histroy', 'h.json'], '--histroy', '--history'],
+    [['export', '--weigths', 'w.safetensors'], '--weigths', '--weights'],
+    [['summary', '--modle', 'lenet'], '--modle', '--model'],
+    [['bench', '--batch-sizes', '1'], '--batch-sizes', '--batch-size'],
+    [['explain', 'conv', '--kernal', '3'], '--kernal', '--kernel'],
+  ])('%j', async (argv, typo, flag) => {
+    const r = await cli(argv);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.err).toEqual([`error: unknown option '${typo}' (Did you mean ${flag}?)`]);
+  });
+  test("a missing required option is still reported, with commander's words", async () => {
+    expect((await cli(['eval', '--data', '.'])).err).toEqual([
+      "error: required option '--weights <file>' not specified",
+    ]);
+    expect((await cli(['predict', 'cat.png'])).err).toEqual([
+      "error: required option '--weights <file>' not specified",
+    ]);
   });
 });
 

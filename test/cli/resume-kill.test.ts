@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 // `simdnet train --checkpoint DIR --checkpoint-every 1` killed with SIGKILL at many seeded moments (some inside a checkpoint
 // write, caught with fs.watch + SIGSTOP) and resumed each time: the checkpoint always loads, leftover temp files do no harm,
-// and the final weights equal an uninterrupted run's bit for bit. Not here: stop/resume in-process (resume.test.ts).
+// and the final weights equal an uninterrupted run's bit for bit. It asserts what must hold whatever the machine's speed:
+// where a kill lands depends on timing, so the run is long enough that no kill can land past its end, a kill aimed at a
+// write retries at the next write until it lands inside one, and the run is finished (and compared) at the epoch after
+// the last kill. Not here: stop/resume in-process, a folder holding only a temp file (resume.test.ts).
 import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -15,9 +18,12 @@ import { tempDir } from './helpers';
 const root = path.resolve(__dirname, '..', '..');
 const KILLS = 16;
 const SEED = 20240611;
-// 40 images, batch 2, 5 epochs: 100 checkpoints (19 mid-epoch + 1 at the end of each epoch), about 4 ms apart. The kills
-// aim at checkpoints up to 70; the rest is headroom for kills that land late on a busy machine.
-const EPOCHS = 5;
+// 40 images, batch 2: 20 checkpoints per epoch (19 mid-epoch + 1 at the end), about 4 ms apart. The killed runs are set for
+// 1000 epochs, so however late a kill lands the run is still going; the last resume finishes it at the epoch after the
+// last checkpoint's (--epochs may shrink on --resume), and the uninterrupted run it is compared with has as many epochs.
+const KILLED_EPOCHS = 1000;
+// A kill aimed at a write that finds the write already done waits for the next one, up to this many writes.
+const WRITE_RETRIES = 200;
 
 let dir: string;
 let data: string;
@@ -56,7 +62,7 @@ beforeAll(() => {
   data = path.join(dir, 'data');
   writeTinyCifar10(path.join(data, 'cifar-10-batches-bin'), 8, 4); // 40 training images, 4 test images
   mainJs = transpileLib(path.join(dir, 'js'));
-});
+}, 300_000);
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); // also ends a stopped child
   fs.rmSync(dir, { recursive: true, force: true });
@@ -92,8 +98,8 @@ function start(
     lines.forEach(onLine);
   });
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  // A hung child fails the test instead of the whole run.
-  const watchdog = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  // A hung child fails the test instead of the whole run (generous: a busy machine is slow, not hung).
+  const watchdog = setTimeout(() => child.kill('SIGKILL'), 120_000);
   const exit = new Promise<Exit>((resolve) =>
     child.on('close', (code, signal) => {
       clearTimeout(watchdog);
@@ -121,11 +127,11 @@ const PER_EPOCH = 20;
 const saveIndex = (p: { epoch: number; batch: number }) => (p.epoch - 1) * PER_EPOCH + p.batch;
 
 /**
- * How one child dies, aimed at the write of checkpoint number `at` of the run (1..100; the child's first write is the one
- * after the checkpoint it resumed from). 'write': SIGSTOP at the `events`-th file event of that write's temp file (0: its
+ * How one child dies, aimed at the write of checkpoint number `at` of the run (the child's first write is the one after
+ * the checkpoint it resumed from). 'write': SIGSTOP at the `events`-th file event of that write's temp file (0: its
  * creation; later ones come with the data writes); if the temp file is still there, SIGKILL, else SIGCONT and try the next
- * write. 'after': SIGKILL `ms` after the temp file appears (anywhere in the step). 'start': SIGKILL `ms` after the 'model:'
- * line (restoring the checkpoint, the first steps).
+ * write (up to WRITE_RETRIES). 'after': SIGKILL `ms` after the temp file appears (anywhere in the step). 'start': SIGKILL
+ * `ms` after the 'model:' line (restoring the checkpoint, the first steps).
  */
 type Plan =
   | { kind: 'write'; at: number; events: number }
@@ -136,7 +142,6 @@ function schedule(): Plan[] {
   const rng = new Generator(SEED);
   // The targets spread over the run, with the three epoch-end writes among them.
   const targets = new Set([PER_EPOCH, 2 * PER_EPOCH, 3 * PER_EPOCH]);
-  // At most 70, so that overshooting (a missed write, a late kill, a 'start' kill) does not reach the run's end (100).
   while (targets.size < KILLS - 5) targets.add(3 + rng.randint(68));
   // The very first checkpoint's write, twice; then the targets in order, with a 'start' kill (little progress) before
   // the 2nd, 6th and 10th.
@@ -172,12 +177,12 @@ const before = (a: { epoch: number; batch: number }, b: { epoch: number; batch: 
 (process.platform === 'linux' ? test : test.skip)(
   `${KILLS} SIGKILLs at seeded moments (some mid-write), each followed by --resume == uninterrupted (bit-identical)`,
   async () => {
-    const args = (out: string, ck: string) => [
+    const args = (out: string, ck: string, epochs = KILLED_EPOCHS) => [
       'train',
       '--data',
       data,
       '--epochs',
-      String(EPOCHS),
+      String(epochs),
       '--batch-size',
       '2',
       '--progress',
@@ -189,10 +194,6 @@ const before = (a: { epoch: number; batch: number }, b: { epoch: number; batch: 
       '--checkpoint-every',
       '1',
     ];
-    const straight = await start(args('straight.safetensors', 'ck-straight')).exit;
-    expect(straight.stderr).toBe('');
-    expect(straight.code).toBe(0);
-
     const ck = path.join(dir, 'ck');
     const ckFile = path.join(ck, CHECKPOINT_FILE);
     fs.mkdirSync(ck);
@@ -239,7 +240,7 @@ const before = (a: { epoch: number; batch: number }, b: { epoch: number; batch: 
         child.kill('SIGSTOP');
         const stopped = waitStopped(pid);
         const there = fs.existsSync(path.join(ck, name));
-        if (there || events.size >= k + 3) {
+        if (there || events.size >= k + WRITE_RETRIES) {
           armed = false;
           verified = stopped && there;
           child.kill('SIGKILL');
@@ -271,7 +272,6 @@ const before = (a: { epoch: number; batch: number }, b: { epoch: number; batch: 
       if (fs.existsSync(ckFile)) {
         const at = readCheckpoint(ckFile).meta.position; // loadable, whatever the moment of the kill
         if (last !== undefined) expect(before(last, at)).toBe(true);
-        expect(before(at, { epoch: EPOCHS, batch: 19 })).toBe(true); // not finished
         last = at;
       }
       const size = tmps.length ? fs.statSync(path.join(ck, tmps[0])).size : 0;
@@ -295,11 +295,16 @@ const before = (a: { epoch: number; batch: number }, b: { epoch: number; batch: 
       }
     }
 
-    const final = await start([...args('killed.safetensors', 'ck'), '--resume']).exit;
+    // Finish the run at the epoch after the last checkpoint's, and compare with a run of as many epochs, never killed.
+    const epochs = last!.epoch + 1;
+    const final = await start([...args('killed.safetensors', 'ck', epochs), '--resume']).exit;
     expect(final.stderr).toBe('');
     expect(final.code).toBe(0);
     expect(final.stdout).toContain(`resumed from ${ckFile} at epoch ${last!.epoch}, batch ${last!.batch}`);
-    expect(readCheckpoint(ckFile).meta.position).toEqual({ epoch: EPOCHS + 1, batch: 0 });
+    expect(readCheckpoint(ckFile).meta.position).toEqual({ epoch: epochs + 1, batch: 0 });
+    const straight = await start(args('straight.safetensors', 'ck-straight', epochs)).exit;
+    expect(straight.stderr).toBe('');
+    expect(straight.code).toBe(0);
     expect(tensorsOf(path.join(dir, 'killed.safetensors'))).toEqual(tensorsOf(path.join(dir, 'straight.safetensors')));
     const hist = (f: string) =>
       JSON.parse(readSafetensors(path.join(dir, f)).metadata['simdnet.history']).map((h: Record<string, number>) => [
@@ -317,7 +322,9 @@ const before = (a: { epoch: number; batch: number }, b: { epoch: number; batch: 
       `${KILLS + restarts} kills, ${midWrite} mid-write (${firstWriteHits} in the first checkpoint's write):\n${log.join('\n')}`,
     );
     expect(log).toHaveLength(KILLS + 2 * restarts);
-    expect(firstWriteHits).toBe(2);
+    // Kills inside a write are what this test is for: a kill aimed at a write retries until one lands there, so some do
+    // on any machine. How many, and whether the very first write was among them, depends on timing: logged, not asserted.
+    expect(midWrite).toBeGreaterThan(0);
   },
-  90_000,
+  300_000,
 );

@@ -148,16 +148,68 @@ test('--resume refuses other settings, naming each mismatch; flag errors exit 2'
   expect((await cli(trainArgs(['--out', out, '--resume']))).stderr).toBe('error: --resume needs --checkpoint DIR\n');
 });
 
-test('a real SIGKILL after a mid-epoch checkpoint, then --resume == uninterrupted (bit-identical)', async () => {
+test('--epochs may grow on --resume (a finished run goes on, bit-identical to a longer run), not with a cosine schedule', async () => {
+  const sub = path.join(dir, 'extend');
+  fs.mkdirSync(sub);
+  const run = (epochs: number, out: string, ck: string, extra: string[] = []) =>
+    cli(
+      trainArgs([
+        '--epochs',
+        String(epochs),
+        '--out',
+        path.join(sub, out),
+        '--checkpoint',
+        path.join(sub, ck),
+        ...extra,
+      ]),
+    );
+  expect((await run(3, 'straight.safetensors', 'ck-straight')).code).toBe(0);
+  expect((await run(1, 'one.safetensors', 'ck')).code).toBe(0);
+  const extended = await run(3, 'three.safetensors', 'ck', ['--resume']);
+  expect(extended.stderr).toBe('');
+  expect(extended.code).toBe(0);
+  expect(extended.out).toContain('extending the run from 1 to 3 epochs');
+  expect(extended.out.filter((l) => l.startsWith('epoch '))).toHaveLength(2);
+  expect(tensorsOf(path.join(sub, 'three.safetensors'))).toEqual(tensorsOf(path.join(sub, 'straight.safetensors')));
+  expect(readCheckpoint(path.join(sub, 'ck', 'checkpoint.safetensors')).meta.settings.epochs).toBe(3);
+
+  const fewer = await run(2, 'two.safetensors', 'ck', ['--resume']);
+  expect(fewer.code).toBe(2);
+  expect(fewer.err).toEqual([
+    `error: --epochs 2: the run in ${path.join(sub, 'ck')} has finished 3 epochs; pass --epochs 3 or more`,
+  ]);
+  expect((await run(1, 'bn.safetensors', 'ck-bn', ['--recipe', 'lenet-bn'])).code).toBe(0);
+  const cosine = await run(2, 'bn2.safetensors', 'ck-bn', ['--recipe', 'lenet-bn', '--resume']);
+  expect(cosine.code).toBe(2);
+  expect(cosine.err[0]).toMatch(
+    /anneals its learning rate \(cosine schedule\) over 1 epochs, so it cannot be extended/,
+  );
+});
+
+test("--resume of a folder holding only a killed write's temp file says there is no checkpoint; a new run there starts", async () => {
+  const ck = path.join(dir, 'ck-temp-only');
+  fs.mkdirSync(ck);
+  fs.writeFileSync(path.join(ck, '.checkpoint.safetensors.4242.0123456789ab.tmp'), 'half a checkpoint');
+  const out = path.join(dir, 'temp-only.safetensors');
+  const refused = await cli(trainArgs(['--out', out, '--checkpoint', ck, '--resume']));
+  expect(refused.code).toBe(2);
+  expect(refused.err).toEqual([`error: --resume: ${ck} holds no checkpoint (checkpoint.safetensors)`]);
+  const fresh = await cli(trainArgs(['--out', out, '--checkpoint', ck, '--epochs', '1']));
+  expect(fresh.code).toBe(0);
+  expect(readCheckpoint(path.join(ck, 'checkpoint.safetensors')).meta.position).toEqual({ epoch: 2, batch: 0 });
+});
+
+test('a real SIGKILL after a checkpoint, then --resume == uninterrupted (bit-identical), wherever the kill lands', async () => {
   const sub = path.join(dir, 'kill');
   fs.mkdirSync(sub);
-  // 40 images, batch 4: 10 steps per epoch, 4 epochs, a checkpoint after every step.
-  const args = (out: string, ck: string) => [
+  // 40 images, batch 4: 10 steps per epoch, a checkpoint after every step. The killed run is set for 1000 epochs, so it is
+  // still running however late the kill lands; the resume then finishes it at the epoch after the kill's.
+  const args = (out: string, ck: string, epochs: number) => [
     'train',
     '--data',
     data,
     '--epochs',
-    '4',
+    String(epochs),
     '--batch-size',
     '4',
     '--progress',
@@ -169,11 +221,8 @@ test('a real SIGKILL after a mid-epoch checkpoint, then --resume == uninterrupte
     '--checkpoint-every',
     '1',
   ];
-  const straight = await cli(args('straight.safetensors', 'ck-straight'));
-  expect(straight.code).toBe(0);
-
   const ckFile = path.join(sub, 'ck', 'checkpoint.safetensors');
-  const child = spawn(process.execPath, [...runner, ...args('killed.safetensors', 'ck')], {
+  const child = spawn(process.execPath, [...runner, ...args('killed.safetensors', 'ck', 1000)], {
     cwd: sub,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -195,9 +244,9 @@ test('a real SIGKILL after a mid-epoch checkpoint, then --resume == uninterrupte
   expect(code).toBeNull();
   expect(fs.existsSync(path.join(sub, 'killed.safetensors'))).toBe(false); // it never got to save the weights
   const at = readCheckpoint(ckFile).meta.position; // loadable, whatever moment the kill hit
-  expect(at.epoch).toBeLessThanOrEqual(4); // killed before the run finished
+  const epochs = at.epoch + 1;
 
-  const resumed = spawnSync(process.execPath, [...runner, ...args('killed.safetensors', 'ck'), '--resume'], {
+  const resumed = spawnSync(process.execPath, [...runner, ...args('killed.safetensors', 'ck', epochs), '--resume'], {
     cwd: sub,
     encoding: 'utf8',
     env: { ...process.env, SIMDNET_DEBUG: '' },
@@ -205,5 +254,7 @@ test('a real SIGKILL after a mid-epoch checkpoint, then --resume == uninterrupte
   expect(resumed.stderr).toBe('');
   expect(resumed.status).toBe(0);
   expect(resumed.stdout).toContain(`resumed from ${ckFile} at epoch ${at.epoch}, batch ${at.batch}`);
+  const straight = await cli(args('straight.safetensors', 'ck-straight', epochs));
+  expect(straight.code).toBe(0);
   expect(tensorsOf(path.join(sub, 'killed.safetensors'))).toEqual(tensorsOf(path.join(sub, 'straight.safetensors')));
-}, 120_000);
+}, 300_000);

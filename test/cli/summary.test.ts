@@ -145,18 +145,18 @@ test('--weights rebuilds a saved model and takes its input size from the file', 
   const r = await cli(['summary', '--weights', file]);
   expect(r.code).toBe(0);
   expect(r.out[0]).toMatch(
-    /digits\.safetensors \(LeNet\(inChannels=1, imageSize=28, numClasses=5\)\), input \[1, 1, 28, 28\]$/,
+    /digits\.safetensors \(LeNet-5: LeNet\(inChannels=1, imageSize=28, numClasses=5\)\), input \[1, 1, 28, 28\]$/,
   );
   expect(row(r.out, 'fc3').slice(0, 4)).toEqual(['fc3 (Linear)', '[1, 5]', '425', '420']);
   const bad = await cli(['summary', '--weights', writeJson('not-weights.safetensors', 'nonsense')]);
-  expect(bad.code).toBe(1);
+  expect(bad.code).toBe(2);
   expect(bad.err).toHaveLength(1);
 });
 
 test.each([
   [
     ['--model', 'resnet'],
-    /^error: option '--model <name>' argument 'resnet' is invalid. Allowed choices are lenet, lenet5, block\.$/,
+    /^error: option '--model <name>' argument 'resnet' is invalid. Allowed choices are lenet, lenet-bn, lenet5, lenet5-bn, block\.$/,
   ],
   [
     ['--input', '1,3,x'],

@@ -120,7 +120,7 @@ test('an explicit --dataset wins: fashion-mnist with MNIST weights works with a 
   const cifar = path.join(dir, 'cifar');
   writeTinyCifar10(cifar, 1, 2);
   const c = await cli(['eval', '--weights', weights, '--dataset', 'cifar10', '--data', cifar]);
-  expect(c).toMatchObject({ code: 1, stdout: '' });
+  expect(c).toMatchObject({ code: 2, stdout: '' }); // a bad command line: these weights with that dataset
   expect(c.err).toEqual([
     `error: ${weights}: the model takes 1x28x28 images into 10 classes; CIFAR-10 needs 3x32x32 into 10 (the weights were trained on mnist)`,
   ]);
@@ -155,7 +155,7 @@ test('train --dataset fashion-mnist on a folder of raw IDX files; CIFAR-10 weigh
   const { saveModel } = await import('../../lib/train/saved-model');
   saveModel(cifarWeights, new LeNet());
   const bad = await cli(['eval', '--weights', cifarWeights, '--dataset', 'fashion-mnist', '--data', fashion]);
-  expect(bad.code).toBe(1);
+  expect(bad.code).toBe(2);
   expect(bad.err).toEqual([
     expect.stringMatching(
       /takes 3x32x32 images into 10 classes; Fashion-MNIST needs 1x28x28 into 10 \(the weights do not record/,

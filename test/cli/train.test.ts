@@ -111,7 +111,7 @@ test('eval of the exported ONNX model prints the same report as eval of the weig
   expect(fromOnnx.code).toBe(0);
   expect(fromOnnx.out).toEqual(fromWeights.out);
   const plot = await cli(['eval', '--weights', onnx, '--data', data, '--plot', path.join(dir, 'curves.svg')]);
-  expect(plot.code).toBe(1);
+  expect(plot.code).toBe(2);
   expect(plot.err).toEqual([expect.stringMatching(/lenet\.onnx: holds no training history to plot/)]);
 });
 
@@ -167,56 +167,131 @@ test('--limit trains on the first N images; --progress log writes progress to st
   expect(r.out[0]).toBe('data: CIFAR-10, 10 training images (first 10 of 40), 20 test images');
   expect(r.out[1]).toContain('Adam lr 0.003, batch size 4, 2 epochs, seed 7');
   expect(r.err.filter((l) => /^epoch 1\/2 {2}batch \d\/3/.test(l)).length).toBeGreaterThan(0);
-  expect(r.err[r.err.length - 1]).toMatch(/^epoch 2\/2 {2}batch 3\/3 \(100%\)/);
+  // Something shows while the data loads, and each epoch's test evaluation is a phase of its own.
+  expect(r.err[0]).toBe(`loading CIFAR-10 from ${data}`);
+  expect(r.err.slice(-2)).toEqual([
+    expect.stringMatching(/^epoch 2\/2 {2}batch 3\/3 \(100%\)/),
+    'epoch 2/2  evaluating on the test set (1 batch)',
+  ]);
+  expect(r.err.filter((l) => l.includes('evaluating'))).toHaveLength(2);
   expect(fs.existsSync(out)).toBe(true);
 });
 
-test('the abort signal (Ctrl+C) stops after the current batch, still saves the weights, and exits 130', async () => {
+test('the abort signal (Ctrl+C) never writes --out: partial weights, a checkpoint, and a resume command that finishes the run', async () => {
+  const args = (out: string) => [
+    'train',
+    '--data',
+    data,
+    '--epochs',
+    '3',
+    '--batch-size',
+    '8',
+    '--progress',
+    'none',
+    '--out',
+    out,
+  ];
+  const straight = path.join(dir, 'straight3.safetensors');
+  expect((await cli(args(straight))).code).toBe(0);
+
   const controller = new AbortController();
   const out = path.join(dir, 'stopped.safetensors');
   const history = path.join(dir, 'stopped.json');
-  const r = await cli(
-    [
-      'train',
-      '--data',
-      data,
-      '--epochs',
-      '500',
-      '--batch-size',
-      '8',
-      '--progress',
-      'none',
-      '--out',
-      out,
-      '--history',
-      history,
-    ],
-    {
-      signal: controller.signal,
-      onStdoutLine: (line) => {
-        if (/^epoch +2\/500/.test(line)) controller.abort();
-      },
+  const r = await cli([...args(out), '--history', history], {
+    signal: controller.signal,
+    onStdoutLine: (line) => {
+      if (/^epoch +2\/3/.test(line)) controller.abort();
     },
-  );
+  });
   expect(r.code).toBe(130);
-  expect(r.out[r.out.length - 1]).toBe(`stopped before epoch 3; saved the weights to ${out}`);
-  expect(readSafetensors(out).metadata['simdnet.arch']).toBe('LeNet');
+  const ck = path.join(dir, 'stopped.checkpoint');
+  expect(r.out.slice(-3)).toEqual([
+    `stopped before epoch 3; ${out} not written (the run did not finish)`,
+    `saved the weights so far to ${path.join(dir, 'stopped.partial.safetensors')} and the run to ${path.join(ck, 'checkpoint.safetensors')}`,
+    `resume with: simdnet train --data ${data} --epochs 3 --batch-size 8 --lr 0.001 --seed 0 --out ${out} --history ${history} --checkpoint ${ck} --resume`,
+  ]);
+  expect(fs.existsSync(out)).toBe(false);
+  expect(readSafetensors(path.join(dir, 'stopped.partial.safetensors')).metadata['simdnet.arch']).toBe('LeNet');
   expect(JSON.parse(fs.readFileSync(history, 'utf8'))).toMatchObject({
     stopped: true,
     stoppedAt: { epoch: 3, batch: 0 },
   });
+  // The printed command, run as printed, finishes the run exactly as an uninterrupted one.
+  const resumed = await cli(r.out[r.out.length - 1].replace('resume with: simdnet ', '').split(' '));
+  expect(resumed.code).toBe(0);
+  expect(readSafetensors(out).tensors).toEqual(readSafetensors(straight).tensors);
+  // A second interrupted run with the same --out keeps the first run's checkpoint: it saves next to it.
+  const again = new AbortController();
+  const second = await cli([...args(path.join(dir, 'stopped.safetensors')), '--force'], {
+    signal: again.signal,
+    onStdoutLine: (line) => line.startsWith('model: ') && again.abort(),
+  });
+  expect(second.code).toBe(130);
+  expect(second.out[second.out.length - 1]).toMatch(/--checkpoint \S+stopped\.checkpoint-2 --resume$/);
+  expect(readSafetensors(out).tensors).toEqual(readSafetensors(straight).tensors); // --out untouched, --force or not
 });
 
-describe('runtime errors: exit code 1, one line, a stack only with SIMDNET_DEBUG=1', () => {
+test('an existing --out is not replaced without --force; the check comes before any training', async () => {
+  const out = path.join(dir, 'precious.safetensors');
+  fs.writeFileSync(out, 'a finished model');
+  const r = await cli(['train', '--data', data, '--epochs', '1', '--progress', 'none', '--out', out]);
+  expect(r).toMatchObject({ code: 2, stdout: '' });
+  expect(r.err).toEqual([
+    `error: --out: ${out} already exists; pass --force to replace it when training finishes, or choose another --out`,
+  ]);
+  expect(fs.readFileSync(out, 'utf8')).toBe('a finished model');
+  const forced = await cli(['train', '--data', data, '--epochs', '1', '--progress', 'none', '--out', out, '--force']);
+  expect(forced.code).toBe(0);
+  expect(readSafetensors(out).metadata['simdnet.arch']).toBe('LeNet');
+});
+
+// A folder no one can create files in: chmod 555 stops other users, but root only where the kernel refuses (sysfs).
+const readOnlyDir = (): string => {
+  if (process.getuid?.() !== 0) {
+    const ro = path.join(dir, 'read-only');
+    fs.mkdirSync(ro, { recursive: true });
+    fs.chmodSync(ro, 0o555);
+    return ro;
+  }
+  return '/sys';
+};
+
+(process.platform === 'linux' ? test : test.skip)(
+  '--out, --history and --checkpoint in a read-only folder fail at start (exit 2), before any data loads',
+  async () => {
+    const ro = readOnlyDir();
+    const cases: [string[], RegExp][] = [
+      [['--out', path.join(ro, 'm.safetensors')], /^error: --out: cannot write in folder \S+ \(E[A-Z]+\)$/],
+      [['--history', path.join(ro, 'h.json')], /^error: --history: cannot write in folder \S+ \(E[A-Z]+\)$/],
+      [['--checkpoint', path.join(ro, 'ck')], /^error: --checkpoint: cannot write in folder \S+ \(E[A-Z]+\)$/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await cli([
+        'train',
+        '--data',
+        data,
+        '--progress',
+        'log',
+        '--out',
+        path.join(dir, 'ro.safetensors'),
+        ...flags,
+      ]);
+      expect({ flags, code: r.code, stdout: r.stdout }).toEqual({ flags, code: 2, stdout: '' });
+      expect(r.err).toEqual([expect.stringMatching(message)]); // no "loading ..." line: it failed first
+    }
+  },
+);
+
+describe('files of the wrong kind: exit code 2, one line naming the file, a stack only with SIMDNET_DEBUG=1', () => {
   test('a corrupt weights file', async () => {
     const bad = path.join(dir, 'corrupt.safetensors');
     fs.writeFileSync(bad, Buffer.from('this is not a safetensors file at all'));
     const r = await cli(['eval', '--weights', bad, '--data', data]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toHaveLength(1);
     expect(r.err[0]).toMatch(new RegExp(`^error: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
     const debug = await cli(['eval', '--weights', bad, '--data', data], { env: { SIMDNET_DEBUG: '1' } });
-    expect(debug.code).toBe(1);
+    expect(debug.code).toBe(2);
     expect(debug.err.length).toBeGreaterThan(2);
     expect(debug.stderr).toMatch(/\n\s+at /);
   });
@@ -226,13 +301,13 @@ describe('runtime errors: exit code 1, one line, a stack only with SIMDNET_DEBUG
     const plain = path.join(dir, 'plain.safetensors');
     saveSafetensors(plain, new LeNet().stateDict());
     const r = await cli(['eval', '--weights', plain, '--data', data]);
-    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.err).toEqual([expect.stringMatching(/no "simdnet.arch" in the metadata/)]);
     const digits = path.join(dir, 'digits.safetensors');
     const { saveModel } = await import('../../lib/train/saved-model');
     saveModel(digits, new LeNet({ inChannels: 1, imageSize: 28 }));
     const d = await cli(['eval', '--weights', digits, '--data', data]);
-    expect(d.code).toBe(1);
+    expect(d.code).toBe(2);
     expect(d.err).toEqual([
       expect.stringMatching(
         /takes 1x28x28 images into 10 classes; CIFAR-10 needs 3x32x32 into 10 \(the weights do not record their dataset: pass --dataset\)$/,
@@ -245,7 +320,7 @@ describe('runtime errors: exit code 1, one line, a stack only with SIMDNET_DEBUG
     writeTinyCifar10(broken, 2, 2);
     fs.truncateSync(path.join(broken, 'test_batch.bin'), 100);
     const r = await cli(['eval', '--weights', weights, '--data', broken]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toHaveLength(1);
     expect(r.err[0]).toMatch(/^error: .*test_batch\.bin/);
   });

@@ -63,4 +63,4 @@ test('two workers train at once after the main thread loaded the addon, with ide
     expect(weights).toHaveLength(mainWeights.length);
     weights.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(mainWeights[i])));
   }
-}, 120_000);
+}, 300_000);

@@ -67,13 +67,13 @@ test.each([
   [
     'a history that is not JSON',
     ['plot', '--history', '{dir}/broken.json', '--out', '{dir}/x.svg'],
-    1,
+    2,
     /broken.json: not a JSON history/,
   ],
   [
     'a history without epochs',
     ['plot', '--history', '{dir}/empty.json', '--out', '{dir}/x.svg'],
-    1,
+    2,
     /empty.json: the history has no finished epoch to plot/,
   ],
 ])('%s: its exit code and one line', async (_name, argv, code, message) => {

@@ -150,3 +150,29 @@ describe('readHistory', () => {
     expect(call).toThrow(file);
   });
 });
+
+test('the legend covers no curve: it sits above each plot area, also when accuracy ends near 100% on the right', () => {
+  // Accuracy rising to 99%: its last points are in the top-right corner of the accuracy plot.
+  const svg = trainingCurvesSvg(
+    history(20, (e) => ({ trainAccuracy: 0.5 + 0.0245 * e, testAccuracy: 0.45 + 0.025 * e, trainLoss: 1 / e })),
+  );
+  checkSvg(svg);
+  const panels = svg.split('<g class="panel"').slice(1);
+  expect(panels).toHaveLength(2);
+  for (const panel of panels) {
+    const rect = /<g class="legend"><rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/.exec(panel);
+    expect(rect).not.toBeNull();
+    const [x, y, w, h] = rect!.slice(1).map(Number);
+    // Every drawn point (polyline vertices and markers) and the plot's axes lie outside the legend's box.
+    const points = [
+      ...attributes(panel, 'points').flatMap((pts) => pts.split(' ').map((p) => p.split(',').map(Number))),
+      ...[...panel.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]),
+    ];
+    expect(points.length).toBeGreaterThan(0);
+    const inside = points.filter(([px, py]) => px >= x && px <= x + w && py >= y && py <= y + h);
+    expect(inside).toEqual([]);
+    const axesTop = Number(/<path class="axes" d="M[\d.]+,([\d.]+)/.exec(panel)![1]);
+    expect(y + h).toBeLessThanOrEqual(axesTop);
+  }
+  expect(texts(svg)).toEqual(expect.arrayContaining(['train accuracy', 'test accuracy', 'train loss', 'test loss']));
+});

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Tests of formatSummary() and its number helpers: section 1's block as a table, totals, the FLOPs line and footnotes.
+// Tests of formatSummary() and its number helpers: two convolutions as a table, totals, the FLOPs line and footnotes.
 import { Conv2d } from '../../lib/modules/conv2d';
 import { Linear } from '../../lib/modules/linear';
+import { LeNetBN } from '../../lib/modules/lenet-bn';
 import { Module } from '../../lib/modules/module';
+import { ReLU } from '../../lib/modules/relu';
 import { Sequential } from '../../lib/modules/sequential';
 import { bytes, count, formatSummary, percent } from '../../lib/summary/format';
 import { summary } from '../../lib/summary/summary';
@@ -52,10 +54,25 @@ test('section 1 as a table: one row per layer, then the totals', () => {
     'Input activations: 524,288 values (2.00 MiB)',
     'Output activations: 524,288 values (2.00 MiB), 0% change from the input',
     'Layer outputs in total: 786,432 values (3.00 MiB at 4 bytes per value)',
-    'MACs count Conv2d and Linear multiply-adds; bias adds, pooling comparisons and activations count 0.',
+    'MACs: multiply-adds of Conv2d; bias adds and the other layers (pooling, activations, reshapes) count 0.',
   ]);
   // Columns line up: every row is as wide as the rule or narrower.
   expect(Math.max(...lines.slice(0, 6).map((l) => l.length))).toBe(lines[1].length);
+});
+
+test('the MACs footnote names the layers whose MACs the table shows, batch norm included', () => {
+  const footnote = (m: Module, shape: number[]) => {
+    const lines = formatSummary(summary(m, shape)).split('\n');
+    return lines.find((l) => l.startsWith('MACs: '));
+  };
+  expect(footnote(new LeNetBN(), [1, 3, 32, 32])).toBe(
+    'MACs: multiply-adds of Conv2d, BatchNorm2d and Linear (batch norm: one per value, x * scale + shift); bias adds and the other layers (pooling, activations, reshapes) count 0.',
+  );
+  const lines = formatSummary(summary(new LeNetBN(), [1, 3, 32, 32])).split('\n');
+  expect(lines.find((l) => l.startsWith('bn1 '))?.split(/\s{2,}/)[3]).toBe('4,704'); // a BatchNorm row with MACs
+  expect(footnote(new Sequential(new ReLU()), [1, 4])).toBe(
+    'MACs: no layer here multiplies and adds (pooling, activations and reshapes count 0).',
+  );
 });
 
 test('a batch, a single-layer model and a layer without a MAC rule', () => {

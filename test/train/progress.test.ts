@@ -86,3 +86,28 @@ test('formatting helpers', () => {
   expect(formatDuration(Infinity)).toBe('?');
   expect(formatBatchLine(2, 10, undefined, at(7))).toBe('epoch  2/10  batch 7  loss 1.6500  acc 17.50%  640 img/s');
 });
+
+test('the test evaluation after an epoch is a phase of its own: a bar of test batches, or one log line', () => {
+  const tty = collector(true);
+  const bar = createProgress({ mode: 'bar', stream: tty });
+  bar.startEpoch(2, 3, 20);
+  for (let b = 1; b <= 20; b++) bar.update(at(b));
+  bar.endEpoch();
+  const trained = tty.text().length;
+  bar.startEvaluation!(40);
+  for (let b = 1; b <= 40; b++) bar.updateEvaluation!(b);
+  bar.endEvaluation!();
+  // Not the training bar frozen at "ETA 0s": the evaluation's own bar, drawn up to its end.
+  const evaluation = tty.text().slice(trained);
+  expect(evaluation).toContain('epoch 2/3 evaluating [');
+  expect(evaluation).toMatch(/40\/40 test batches \| ETA 0s/);
+
+  const log = collector(false);
+  const lines = createProgress({ mode: 'log', stream: log });
+  lines.startEpoch(2, 10, 20);
+  lines.startEvaluation!(40);
+  for (let b = 1; b <= 40; b++) lines.updateEvaluation?.(b);
+  lines.endEvaluation?.();
+  expect(log.lines()).toEqual(['epoch  2/10  evaluating on the test set (40 batches)']);
+  expect(runEpoch('none', 20, 20, true).text()).toBe('');
+});

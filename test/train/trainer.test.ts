@@ -174,11 +174,13 @@ test("progress 'log' writes lines to the injected stream", async () => {
   const { model, options } = setup({ progress: 'log', progressStream: out, epochs: 2 });
   await fit(model, options);
   const lines = out.lines();
-  expect(lines).toHaveLength(20); // 12 batches: a line at every 10% threshold crossed (10 per epoch)
+  // 12 batches: a line at every 10% threshold crossed (10 per epoch), then one as the test set is evaluated.
+  expect(lines).toHaveLength(22);
   expect(lines[0]).toMatch(
     /^epoch 1\/2 {2}batch {2}2\/12 \(16%\) {2}loss \d+\.\d{4} {2}acc \d+\.\d{2}% {2}\d+ img\/s {2}ETA \d+:\d{2}$/,
   );
-  expect(lines[19]).toMatch(/^epoch 2\/2 {2}batch 12\/12 \(100%\)/);
+  expect(lines[10]).toBe('epoch 1/2  evaluating on the test set (2 batches)');
+  expect(lines[20]).toMatch(/^epoch 2\/2 {2}batch 12\/12 \(100%\)/);
 });
 
 test('option errors are reported before training', async () => {
