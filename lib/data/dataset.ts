@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The Dataset/Sample/Batch contracts and TensorDataset (samples already in memory); no file reading here.
-import { checkInt, describe, isFloat32Array, isInt32Array, ShapeError } from '../errors';
+import { checkInt, describe, isFloat32Array, isInt32Array } from '../check';
+import { ShapeError } from '../errors';
 import { checkShape, formatShape, shapeSize } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 

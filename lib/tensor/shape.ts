@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Shape arithmetic and validation; no tensor data here.
-import { ShapeError, describe } from '../errors';
+import { describe } from '../check';
+import { ShapeError } from '../errors';
 
 /** Number of elements of a shape; [] is a scalar with one element. */
 export function shapeSize(shape: readonly number[]): number {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // evaluate(): loss, accuracy and confusion matrix of a model over a loader, in eval mode; no training here.
-import { describe } from '../errors';
+import { describe } from '../check';
 import type { Batch } from '../data/dataset';
 import { CrossEntropyLoss } from '../loss/cross-entropy';
 import { Module } from '../modules/module';
