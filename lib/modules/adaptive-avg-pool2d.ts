@@ -34,7 +34,7 @@ export class AdaptiveAvgPool2d extends Module {
     const what = 'AdaptiveAvgPool2d: outputSize';
     const bare = typeof options === 'number' || Array.isArray(options);
     if (options === undefined || options === null)
-      throw new TypeError(`${what} is required (a number, an [h, w] pair or { outputSize }), got ${String(options)}`);
+      throw new TypeError(`AdaptiveAvgPool2d: options must be an output size or an object, got ${describe(options)}`);
     const opts = checkOptions('AdaptiveAvgPool2d', bare ? { outputSize: options } : options, ['outputSize']);
     const size = (opts as AdaptiveAvgPool2dOptions).outputSize;
     if (typeof size !== 'number' && !Array.isArray(size))

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Pooling-window helpers shared by the 2-D pools (output size, window options, repr); the argument
 // checks themselves are in ../check.ts.
-import { checkIntPair, checkOptions, type IntPair } from '../check';
+import { checkIntPair, checkOptions, describe, type IntPair } from '../check';
 
 export type { IntPair };
 
@@ -55,7 +55,7 @@ export function poolWindow<O extends { kernelSize: IntPair; stride?: IntPair; pa
   known: readonly string[],
 ): PoolWindow<O> {
   if (arg === undefined || arg === null)
-    throw new TypeError(`${layer}: give a kernel size or an options object with kernelSize, got ${String(arg)}`);
+    throw new TypeError(`${layer}: options must be a kernel size or an object, got ${describe(arg)}`);
   const bare = typeof arg === 'number' || Array.isArray(arg);
   const options = checkOptions(layer, (bare ? { kernelSize: arg } : arg) as O, known);
   const kernelSize = checkIntPair(`${layer}: kernelSize`, options.kernelSize, 1);

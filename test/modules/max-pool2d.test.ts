@@ -110,7 +110,10 @@ describe('MaxPool2d with dilation', () => {
       /padding \[2, 2\] must be at most half of kernelSize \[3, 3\]/,
     );
     expect(() => new MaxPool2d({ kernelSize: 2, dilation: [1, 0] })).toThrow(RangeError);
-    expect(() => new MaxPool2d({ kernelSize: 2, dilation: [2] as never })).toThrow(TypeError);
+    expect(() => new MaxPool2d({ kernelSize: 2, dilation: [2] as never })).toThrow(RangeError);
+    expect(() => new MaxPool2d({ kernelSize: 2, ceilMode: {} as never })).toThrow(
+      /ceilMode must be a boolean, got Object/,
+    );
   });
 
   test('an input too small for the dilated kernel, or leaving a window with only padding, is a RangeError', () => {

@@ -97,7 +97,8 @@ describe('layer options', () => {
     expect(() => new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 3, groups: 2 })).toThrow(
       /groups 2 must divide/,
     );
-    expect(() => new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: [3] as never })).toThrow(TypeError);
+    expect(() => new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: [3] as never })).toThrow(RangeError);
+    expect(() => new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: '3' as never })).toThrow(TypeError);
     expect(() => new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 3, paddingMode: 'reflect' } as never)).toThrow(
       /paddingMode/,
     );
