@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Sequential: runs child modules in order (fusing Conv2d + ReLU); backward runs them in reverse;
 // predict() runs as one native program when every layer allows it.
-import { describe } from '../check';
+import { describe, isOptionsObject } from '../check';
 import { ShapeError } from '../errors';
 import { native } from '../native';
 import { formatShape } from '../tensor/shape';
@@ -32,10 +32,10 @@ export class Sequential extends Module {
 
   constructor(...modules: Module[] | [Record<string, Module>]) {
     super();
-    const entries: [string, unknown][] =
-      modules.length === 1 && !(modules[0] instanceof Module) && typeof modules[0] === 'object'
-        ? Object.entries(modules[0] as Record<string, Module>)
-        : modules.map((m, i) => [String(i), m]);
+    const named = modules.length === 1 && !(modules[0] instanceof Module) && isOptionsObject(modules[0]);
+    const entries: [string, unknown][] = named
+      ? Object.entries(modules[0] as Record<string, Module>)
+      : modules.map((m, i) => [String(i), m]);
     for (const [name, m] of entries) {
       if (!(m instanceof Module))
         throw new TypeError(`Sequential: entry '${name}' must be a Module, got ${describe(m)}`);

@@ -15,8 +15,9 @@ export function checkShape(what: string, shape: unknown): readonly number[] {
   if (!Array.isArray(shape)) throw new TypeError(`${what}: shape must be an array of integers, got ${describe(shape)}`);
   let n = 1;
   for (let i = 0; i < shape.length; i++) {
-    const d = shape[i];
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+    const d: unknown = shape[i];
+    if (typeof d !== 'number') throw new TypeError(`${what}: shape[${i}] must be a number, got ${describe(d)}`);
+    if (!Number.isSafeInteger(d) || d < 0) {
       throw new ShapeError(`${what}: shape[${i}] must be an integer >= 0, got ${String(d)}`);
     }
     n *= d;
