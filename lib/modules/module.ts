@@ -46,7 +46,9 @@ export abstract class Module {
    * eval mode.
    */
   forward(input: Tensor): Tensor {
-    return fastPath(this, 'forwardWith', 'forward').call(this, input, FRESH_FORWARD);
+    // Inside predict(), a built-in layer reached through a user's forward() keeps its saved state too.
+    const ctx = predicting > 0 ? PREDICT_FORWARD : FRESH_FORWARD;
+    return fastPath(this, 'forwardWith', 'forward').call(this, input, ctx);
   }
 
   /**
@@ -70,9 +72,11 @@ export abstract class Module {
     if (!(input instanceof Tensor)) throw new TypeError(`predict: input must be a Tensor, got ${describe(input)}`);
     const restore = saveModes(this);
     this.eval();
+    predicting++;
     try {
-      return this.forwardWith(input, { reuse: false, keepState: false });
+      return this.forwardWith(input, PREDICT_FORWARD);
     } finally {
+      predicting--;
       restore();
     }
   }
@@ -258,6 +262,9 @@ export interface BackwardContext {
 }
 
 const FRESH_FORWARD: ForwardContext = Object.freeze({ reuse: false });
+const PREDICT_FORWARD: ForwardContext = Object.freeze({ reuse: false, keepState: false });
+/** Depth of predict() calls running (forward is synchronous, so one counter serves every module). */
+let predicting = 0;
 
 /**
  * True when the class chain from `proto` defines `method` (forward) nearer than `fast`
