@@ -2,7 +2,7 @@
 // checkFitOptions(): validates fit()'s model and options up front, before any batch runs (the loop is in trainer.ts).
 import { checkBool, checkFunction, checkInstance, checkInt, checkOptions, checkString, describe } from '../check';
 import { Module } from '../modules/module';
-import { checkBatchSource } from './evaluate';
+import { checkBatchSource, checkLossFunction } from './evaluate';
 import type { FitOptions, ResumableLoader } from './fit-types';
 import { createProgress } from './progress';
 
@@ -34,15 +34,7 @@ export function checkFitOptions(model: Module, options: FitOptions): FitOptions 
   if (opt === null || typeof opt !== 'object' || typeof opt.step !== 'function' || typeof opt.zeroGrad !== 'function') {
     throw new TypeError(`fit: optimizer must have step() and zeroGrad() (e.g. an Adam), got ${describe(opt)}`);
   }
-  const lossFn = o.lossFn;
-  if (
-    lossFn !== undefined &&
-    (lossFn === null || typeof lossFn.forward !== 'function' || typeof lossFn.backward !== 'function')
-  ) {
-    throw new TypeError(
-      `fit: lossFn must have forward() and backward() (e.g. a CrossEntropyLoss), got ${describe(lossFn)}`,
-    );
-  }
+  if (o.lossFn !== undefined) checkLossFunction('fit: lossFn', o.lossFn);
   checkInt('fit: epochs', o.epochs, 1);
   if (o.historyPath !== undefined) checkString('fit: historyPath', o.historyPath, true);
   if (o.signal !== undefined) checkInstance('fit: signal', o.signal, AbortSignal, 'an AbortSignal');
