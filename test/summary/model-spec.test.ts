@@ -410,12 +410,7 @@ describe('bad specs name the layer and throw the right class', () => {
       RangeError,
       /unknown option 'generator' \(known: inFeatures, outFeatures, bias\)/,
     ],
-    [
-      'relu options',
-      one({ type: 'relu', inplace: true }),
-      RangeError,
-      /unknown option 'inplace' \(it takes none\)/,
-    ],
+    ['relu options', one({ type: 'relu', inplace: true }), RangeError, /unknown option 'inplace' \(it takes none\)/],
     [
       'a bad option value',
       one({ type: 'batchnorm2d', momentum: 2 }),
