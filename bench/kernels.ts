@@ -3,7 +3,8 @@
 import { native, Tensor } from '../lib';
 import { Generator } from '../lib/random';
 import { TOL } from './data';
-import { conv2dRef, linearRef, maxAbsDiff } from './reference';
+import { conv2dForward, linearForward } from '../test/native/reference';
+import { maxAbsDiff, validConv } from './reference';
 import { measure, TimingOptions } from './timing';
 
 export interface KernelResult {
@@ -58,7 +59,7 @@ function convCase(
     shape: `[${n},${c},${hw},${hw}] * [${oc},${c},5,5] -> [${n},${oc},${o},${o}]`,
     macs: n * oc * o * o * c * 25,
     run: () => native.conv2dForward(out, x, weight, bias, n, c, hw, hw, oc, 5, 5, 1, 1, 0, 0, 1, 1, 1),
-    ref: () => conv2dRef(x, n, c, hw, hw, weight, bias, oc, 5),
+    ref: () => conv2dForward(x, weight, bias, validConv(n, c, hw, oc, 5)),
   };
 }
 
@@ -75,7 +76,7 @@ function linearCase(kernel: string, w: Record<string, Tensor>, name: string, n: 
     shape: `[${n},${inF}] x [${outF},${inF}]^T -> [${n},${outF}]`,
     macs: n * inF * outF,
     run: () => native.linearForward(out, x, weight, bias, n, inF, outF),
-    ref: () => linearRef(x, n, inF, weight, bias, outF),
+    ref: () => linearForward(x, weight, bias, n, inF, outF),
   };
 }
 

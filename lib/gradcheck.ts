@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // gradcheck: compares a module's backward() with central finite differences of its forward().
+import { checkBool, checkInstance, checkInt, checkNumber, checkOptions } from './check';
 import { Module } from './modules/module';
 import { Generator } from './random';
 import { Tensor } from './tensor/tensor';
@@ -42,11 +43,15 @@ export interface GradcheckResult {
  * if (!r.ok) console.log(r.mismatches);
  */
 export function gradcheck(module: Module, input: Tensor, options: GradcheckOptions = {}): GradcheckResult {
-  const eps = options.eps ?? 1e-2;
-  const rtol = options.rtol ?? 1e-2;
-  const atol = options.atol ?? 1e-3;
-  const maxPer = options.maxPerTensor ?? 64;
-  const rng = new Generator(options.seed ?? 0);
+  checkInstance('gradcheck: module', module, Module);
+  checkInstance('gradcheck: input', input, Tensor);
+  const o = checkOptions('gradcheck', options, ['eps', 'rtol', 'atol', 'maxPerTensor', 'checkParameters', 'seed']);
+  const eps = checkNumber('gradcheck: eps', o.eps ?? 1e-2, { minExclusive: 0 });
+  const rtol = checkNumber('gradcheck: rtol', o.rtol ?? 1e-2, { min: 0 });
+  const atol = checkNumber('gradcheck: atol', o.atol ?? 1e-3, { min: 0 });
+  const maxPer = checkInt('gradcheck: maxPerTensor', o.maxPerTensor ?? 64, 1);
+  const checkParameters = checkBool('gradcheck: checkParameters', o.checkParameters ?? true);
+  const rng = new Generator(checkInt('gradcheck: seed', o.seed ?? 0, 0));
 
   const x = input.clone();
   const out = module.forward(x);
@@ -62,7 +67,7 @@ export function gradcheck(module: Module, input: Tensor, options: GradcheckOptio
   module.forward(x);
   const dinput = module.backward(new Tensor(r.slice(), out.shape));
   const targets: [string, Float32Array, Float32Array][] = [['input', x.data, dinput.data]];
-  if (options.checkParameters ?? true) {
+  if (checkParameters) {
     for (const [name, p] of module.namedParameters()) targets.push([name, p.data.data, p.grad.data.slice()]);
   }
 

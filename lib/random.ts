@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Seeded pseudo-random numbers (xoshiro128**, seeded through splitmix32) and the global generator.
 // The stream differs from PyTorch's mt19937: seeds give reproducible runs here, not PyTorch's exact numbers.
-import { checkInt } from './errors';
+import { checkInt } from './check';
 
 /** A small, fast, seedable generator. Its state can be saved and restored (for resumable training). */
 export class Generator {

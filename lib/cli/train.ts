@@ -3,9 +3,10 @@
 // and the weights saved as safetensors when the run finishes; stopping and resuming are train-resume.ts.
 import * as fs from 'fs';
 import { Command, Option } from 'commander';
-import type { EpochRecord, FitPosition } from '../train/trainer';
+import type { FitPosition } from '../train/trainer';
+import { formatEpochLine } from '../train/fit-progress';
 import type { CheckpointSettings } from '../train/checkpoint';
-import { formatPercent, PROGRESS_MODES, type ProgressMode } from '../train/progress';
+import { PROGRESS_MODES, type ProgressMode } from '../train/progress';
 import {
   checkDataPath,
   checkOutputPath,
@@ -246,6 +247,7 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     epochs: opts.epochs,
     progress: opts.progress,
     progressStream: io.stderr,
+    epochSummary: false, // the epoch line goes to stdout (onEpochEnd)
     historyPath,
     signal: io.signal,
     resumeFrom,
@@ -294,16 +296,4 @@ function lastLayerType(layers: readonly { type: string; layers?: unknown }[]): s
   const last = layers[layers.length - 1];
   if (last === undefined) return '';
   return last.type === 'sequential' && Array.isArray(last.layers) ? lastLayerType(last.layers) : last.type;
-}
-
-/** "epoch  3/10  train loss 1.2345 acc 55.10%  test loss 1.3000 acc 52.00%  41.2s  1500 img/s". */
-export function formatEpochLine(r: EpochRecord, epochs: number): string {
-  const parts = [
-    `epoch ${String(r.epoch).padStart(String(epochs).length)}/${epochs}`,
-    `train loss ${r.trainLoss.toFixed(4)} acc ${formatPercent(r.trainAccuracy)}`,
-  ];
-  if (r.testLoss !== undefined && r.testAccuracy !== undefined)
-    parts.push(`test loss ${r.testLoss.toFixed(4)} acc ${formatPercent(r.testAccuracy)}`);
-  parts.push(`${r.seconds.toFixed(1)}s`, `${r.imagesPerSecond.toFixed(0)} img/s`);
-  return parts.join('  ');
 }

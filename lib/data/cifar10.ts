@@ -3,7 +3,8 @@
 // File finding/parsing lives in cifar10-files.ts, HTTP in download.ts.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkInt, describe, FileFormatError } from '../errors';
+import { checkBool, checkFunction, checkInt, checkOptions, checkString } from '../check';
+import { FileFormatError } from '../errors';
 import { checkBatchArgs, checkIndex, type Dataset, type Sample } from './dataset';
 import { CIFAR10_ARCHIVE, CIFAR10_RECORD_BYTES, locateCifar10, readCifar10 } from './cifar10-files';
 import { checkMd5, downloadFile, fileMd5, parseHttpUrl } from './download';
@@ -49,7 +50,7 @@ export interface CIFAR10Options {
   onProgress?: (received: number, total: number | undefined) => void;
 }
 
-const KNOWN = new Set(['root', 'train', 'download', 'normalize', 'cacheDir', 'url', 'md5', 'timeoutMs', 'onProgress']);
+const KNOWN = ['root', 'train', 'download', 'normalize', 'cacheDir', 'url', 'md5', 'timeoutMs', 'onProgress'];
 const PIXELS = 3 * 32 * 32;
 
 /**
@@ -176,30 +177,17 @@ interface Resolved {
 
 /** Applies defaults (option, then env var, then built-in) and validates types, naming the option. */
 function resolveOptions(options: CIFAR10Options): Resolved {
-  if (options === null || typeof options !== 'object')
-    throw new TypeError(`CIFAR10: options must be an object, got ${describe(options)}`);
-  for (const k of Object.keys(options)) {
-    if (!KNOWN.has(k)) throw new TypeError(`CIFAR10: unknown option "${k}" (known: ${[...KNOWN].join(', ')})`);
-  }
-  const str = (name: string, v: unknown): string | undefined => {
-    if (v !== undefined && (typeof v !== 'string' || v === ''))
-      throw new TypeError(`CIFAR10: ${name} must be a non-empty string, got ${describe(v)}`);
-    return v as string | undefined;
-  };
-  const bool = (name: string, v: unknown, def: boolean): boolean => {
-    if (v !== undefined && typeof v !== 'boolean')
-      throw new TypeError(`CIFAR10: ${name} must be a boolean, got ${describe(v)}`);
-    return (v as boolean | undefined) ?? def;
-  };
+  options = checkOptions('CIFAR10', options, KNOWN);
+  const str = (name: string, v: unknown): string | undefined =>
+    v === undefined || v === null ? undefined : checkString(`CIFAR10: ${name}`, v, true);
+  const bool = (name: string, v: unknown, def: boolean): boolean => checkBool(`CIFAR10: ${name}`, v ?? def);
   const env = (name: string): string | undefined => process.env[name] || undefined;
   const cacheDir =
     str('cacheDir', options.cacheDir) ?? env('SIMDNET_CACHE_DIR') ?? path.join(os.homedir(), '.cache', 'simdnet');
   const url = str('url', options.url) ?? env('SIMDNET_CIFAR10_URL') ?? CIFAR10_URL;
   // An env var is only checked when a download needs it; a bad option is reported at once.
   if (options.url !== undefined) parseHttpUrl('CIFAR10: url', url);
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
-    throw new TypeError(`CIFAR10: onProgress must be a function, got ${describe(options.onProgress)}`);
-  }
+  if (options.onProgress !== undefined) checkFunction('CIFAR10: onProgress', options.onProgress);
   return {
     root: path.resolve(str('root', options.root) ?? cacheDir),
     train: bool('train', options.train, true),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The Dataset/Sample/Batch contracts and TensorDataset (samples already in memory); no file reading here.
-import { checkInt, describe, isFloat32Array, isInt32Array, ShapeError } from '../errors';
+import { checkInt, checkOptions, describe, isFloat32Array, isInt32Array } from '../check';
+import { ShapeError } from '../errors';
 import { checkShape, formatShape, shapeSize } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 
@@ -53,6 +54,7 @@ export class TensorDataset implements Dataset {
   private readonly sampleSize: number;
 
   constructor(images: Float32Array | Tensor, labels: Int32Array, options: TensorDatasetOptions = {}) {
+    options = checkOptions('TensorDataset', options, ['sampleShape', 'classes']);
     if (!isInt32Array(labels)) {
       throw new TypeError(`TensorDataset: labels must be an Int32Array, got ${describe(labels)}`);
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // DataLoader: turns a Dataset into seeded, reproducible mini-batches (shuffle + augmentation); no file I/O here.
-import { checkInt, describe, isFloat32Array, ShapeError } from '../errors';
+import { checkBool, checkFunction, checkInt, checkOptions, describe, isFloat32Array } from '../check';
+import { ShapeError } from '../errors';
 import { Generator } from '../random';
 import { formatShape, shapeSize } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -20,7 +21,7 @@ export interface DataLoaderOptions {
   transform?: Transform;
 }
 
-const KNOWN = new Set(['batchSize', 'shuffle', 'seed', 'dropLast', 'transform']);
+const KNOWN = ['batchSize', 'shuffle', 'seed', 'dropLast', 'transform'];
 
 /**
  * Iterates a dataset in mini-batches. Each `for (const batch of loader)` (each `[Symbol.iterator]()` call)
@@ -58,20 +59,16 @@ export class DataLoader implements Iterable<Batch> {
         `DataLoader: dataset.sampleShape must be [C, H, W] with sizes >= 1, got ${Array.isArray(s) ? formatShape(s) : describe(s)}`,
       );
     }
-    if (options === null || typeof options !== 'object')
-      throw new TypeError(`DataLoader: options must be an object, got ${describe(options)}`);
-    for (const k of Object.keys(options)) {
-      if (!KNOWN.has(k)) throw new TypeError(`DataLoader: unknown option "${k}" (known: ${[...KNOWN].join(', ')})`);
-    }
+    const o = checkOptions('DataLoader', options, KNOWN);
     this.dataset = dataset;
-    this.batchSize = checkInt('DataLoader: batchSize', options.batchSize ?? 64, 1);
-    this.shuffle = checkBool('shuffle', options.shuffle);
-    this.seed = checkInt('DataLoader: seed', options.seed ?? 0, 0);
-    this.dropLast = checkBool('dropLast', options.dropLast);
-    if (options.transform !== undefined && typeof options.transform !== 'function') {
-      throw new TypeError(`DataLoader: transform must be a function, got ${describe(options.transform)}`);
-    }
-    this.transform = options.transform;
+    this.batchSize = checkInt('DataLoader: batchSize', o.batchSize ?? 64, 1);
+    this.shuffle = checkBool('DataLoader: shuffle', o.shuffle ?? false);
+    this.seed = checkInt('DataLoader: seed', o.seed ?? 0, 0);
+    this.dropLast = checkBool('DataLoader: dropLast', o.dropLast ?? false);
+    this.transform =
+      o.transform === undefined || o.transform === null
+        ? undefined
+        : checkFunction<Transform>('DataLoader: transform', o.transform);
   }
 
   /** Number of batches per epoch. */
@@ -145,12 +142,6 @@ function fillFromGet(ds: Dataset, idx: Int32Array, images: Float32Array, labels:
     images.set(image, i * size);
     labels[i] = label;
   }
-}
-
-function checkBool(name: string, v: unknown): boolean {
-  if (v !== undefined && typeof v !== 'boolean')
-    throw new TypeError(`DataLoader: ${name} must be a boolean, got ${describe(v)}`);
-  return v === true;
 }
 
 /**

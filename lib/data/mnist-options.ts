@@ -2,7 +2,7 @@
 // The options of MNIST and FashionMNIST and their resolution (option, then environment variable, then default); no I/O.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkInt, describe } from '../errors';
+import { checkBool, checkFunction, checkInt, checkOptions, checkString, describe } from '../check';
 import { checkMd5, parseHttpUrl } from './download';
 
 export interface MNISTOptions {
@@ -60,26 +60,15 @@ export interface ResolvedMnistOptions {
   onProgress: MNISTOptions['onProgress'];
 }
 
-const KNOWN = new Set(['root', 'train', 'download', 'normalize', 'cacheDir', 'url', 'md5', 'timeoutMs', 'onProgress']);
+const KNOWN = ['root', 'train', 'download', 'normalize', 'cacheDir', 'url', 'md5', 'timeoutMs', 'onProgress'];
 
 /** Applies defaults (option, then env var, then built-in) and validates types, naming the dataset and the option. */
 export function resolveMnistOptions(spec: MnistSpec, options: MNISTOptions): ResolvedMnistOptions {
   const what = spec.name;
-  if (options === null || typeof options !== 'object')
-    throw new TypeError(`${what}: options must be an object, got ${describe(options)}`);
-  for (const k of Object.keys(options)) {
-    if (!KNOWN.has(k)) throw new TypeError(`${what}: unknown option "${k}" (known: ${[...KNOWN].join(', ')})`);
-  }
-  const str = (name: string, v: unknown): string | undefined => {
-    if (v !== undefined && (typeof v !== 'string' || v === ''))
-      throw new TypeError(`${what}: ${name} must be a non-empty string, got ${describe(v)}`);
-    return v as string | undefined;
-  };
-  const bool = (name: string, v: unknown, def: boolean): boolean => {
-    if (v !== undefined && typeof v !== 'boolean')
-      throw new TypeError(`${what}: ${name} must be a boolean, got ${describe(v)}`);
-    return (v as boolean | undefined) ?? def;
-  };
+  options = checkOptions(what, options, KNOWN);
+  const str = (name: string, v: unknown): string | undefined =>
+    v === undefined || v === null ? undefined : checkString(`${what}: ${name}`, v, true);
+  const bool = (name: string, v: unknown, def: boolean): boolean => checkBool(`${what}: ${name}`, v ?? def);
   const env = (name: string): string | undefined => process.env[name] || undefined;
   const cacheDir =
     str('cacheDir', options.cacheDir) ?? env('SIMDNET_CACHE_DIR') ?? path.join(os.homedir(), '.cache', 'simdnet');
@@ -87,9 +76,7 @@ export function resolveMnistOptions(spec: MnistSpec, options: MNISTOptions): Res
   // An env var is only checked when a download needs it; a bad option is reported at once.
   if (optionUrl !== undefined) parseHttpUrl(`${what}: url`, optionUrl);
   const envUrl = env(spec.urlEnv);
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
-    throw new TypeError(`${what}: onProgress must be a function, got ${describe(options.onProgress)}`);
-  }
+  if (options.onProgress !== undefined) checkFunction(`${what}: onProgress`, options.onProgress);
   return {
     root: path.resolve(str('root', options.root) ?? cacheDir),
     train: bool('train', options.train, true),
@@ -113,7 +100,7 @@ function resolveMd5(spec: MnistSpec, md5: unknown): Readonly<Record<string, stri
   const out: Record<string, string> = { ...spec.md5 };
   for (const [file, sum] of Object.entries(md5)) {
     if (!Object.prototype.hasOwnProperty.call(spec.md5, file))
-      throw new TypeError(`${spec.name}: md5 has unknown file "${file}" (known: ${Object.keys(spec.md5).join(', ')})`);
+      throw new RangeError(`${spec.name}: md5 has unknown file "${file}" (known: ${Object.keys(spec.md5).join(', ')})`);
     out[file] = checkMd5(`${spec.name}: md5["${file}"]`, sum);
   }
   return out;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // In-place augmentations of one CHW sample (random crop with padding, horizontal flip) and compose(); no normalisation.
-import { checkInt, checkNumber, describe, ShapeError } from '../errors';
+import { checkInt, checkNumber, describe } from '../check';
+import { ShapeError } from '../errors';
 import { formatShape } from '../tensor/shape';
 import type { Generator } from '../random';
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // CrossEntropyLoss: softmax + negative log-likelihood on logits with integer class targets (mean), optional label smoothing.
-import { checkNumber, describe, isInt32Array } from '../errors';
-import { rejectUnknownOptions } from '../modules/options';
+import { checkNumber, checkOptions, describe, isInt32Array } from '../check';
 import { native } from '../native';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -32,8 +31,8 @@ export class CrossEntropyLoss {
   private saved: { probs: Float32Array; targets: Int32Array; shape: readonly number[] } | null = null;
 
   constructor(options: CrossEntropyLossOptions = {}) {
-    rejectUnknownOptions('CrossEntropyLoss', options, ['labelSmoothing']);
-    this.labelSmoothing = checkNumber('CrossEntropyLoss: labelSmoothing', options.labelSmoothing ?? 0, {
+    const o = checkOptions('CrossEntropyLoss', options, ['labelSmoothing']);
+    this.labelSmoothing = checkNumber('CrossEntropyLoss: labelSmoothing', o.labelSmoothing ?? 0, {
       min: 0,
       max: 1,
     });

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // MSELoss: mean (or summed) squared difference between two tensors of one shape, with its input gradient.
-import { describe } from '../errors';
-import { rejectUnknownOptions } from '../modules/options';
+import { checkOptions, describe } from '../check';
 import { expectShape, formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { checkReduction, Reduction } from './reduction';
@@ -27,8 +26,8 @@ export class MSELoss {
   private saved: { diff: Float32Array; shape: readonly number[] } | null = null;
 
   constructor(options: MSELossOptions = {}) {
-    rejectUnknownOptions('MSELoss', options, ['reduction']);
-    this.reduction = checkReduction('MSELoss', options.reduction);
+    const o = checkOptions('MSELoss', options, ['reduction']);
+    this.reduction = checkReduction('MSELoss', o.reduction);
   }
 
   /** Returns the loss; keeps input - target for backward. A 'mean' over no elements is NaN, as in PyTorch. */

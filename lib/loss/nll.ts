@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // NLLLoss: negative log-likelihood of class targets given log-probabilities [N, K], with its input gradient.
-import { checkInt, describe, isInt32Array } from '../errors';
-import { rejectUnknownOptions } from '../modules/options';
+import { checkInt, checkOptions, describe, isInt32Array } from '../check';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { checkReduction, Reduction } from './reduction';
@@ -32,9 +31,9 @@ export class NLLLoss {
   private saved: { targets: Int32Array; shape: readonly number[]; count: number } | null = null;
 
   constructor(options: NLLLossOptions = {}) {
-    rejectUnknownOptions('NLLLoss', options, ['reduction', 'ignoreIndex']);
-    this.reduction = checkReduction('NLLLoss', options.reduction);
-    this.ignoreIndex = checkInt('NLLLoss: ignoreIndex', options.ignoreIndex ?? -100, -(2 ** 31));
+    const o = checkOptions('NLLLoss', options, ['reduction', 'ignoreIndex']);
+    this.reduction = checkReduction('NLLLoss', o.reduction);
+    this.ignoreIndex = checkInt('NLLLoss: ignoreIndex', o.ignoreIndex ?? -100, -(2 ** 31));
   }
 
   /** Returns the loss ('mean' is NaN when every target is ignored, as in PyTorch); keeps the targets for backward. */

@@ -23,14 +23,14 @@ export abstract class ElementwiseActivation extends Module {
     return [...inputShape];
   }
 
-  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+  override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const out = this.scratch('out', input.shape, ctx.reuse);
     this.apply(out.data, input.data);
     if (ctx.keepState !== false) this.saved = this.training ? (this.savesInput ? input : out) : null;
     return out;
   }
 
-  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const name = this.constructor.name;
     const saved = requireSaved(this.saved, name);
     expectShape(`${name}.backward: doutput`, doutput.shape, saved.shape);

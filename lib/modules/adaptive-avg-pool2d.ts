@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 // AdaptiveAvgPool2d: average pooling to a fixed output size (PyTorch's windows), forward and backward in TypeScript.
-import { describe } from '../errors';
+import { checkArray, checkInt, checkOptions, describe } from '../check';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { windowMeanBackward, windowMeanForward, type PoolWindows } from './avg-pool2d';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
-import { rejectUnknownOptions } from './options';
 
 /** An output side, or null to keep the input's. */
 export type AdaptiveSize = number | null;
@@ -32,26 +31,22 @@ export class AdaptiveAvgPool2d extends Module {
 
   constructor(options: AdaptiveAvgPool2dOptions | number | readonly [AdaptiveSize, AdaptiveSize]) {
     super();
-    const opts =
-      typeof options === 'number' || Array.isArray(options)
-        ? { outputSize: options as AdaptiveAvgPool2dOptions['outputSize'] }
-        : options;
-    if (typeof opts !== 'object' || opts === null)
+    const what = 'AdaptiveAvgPool2d: outputSize';
+    const bare = typeof options === 'number' || Array.isArray(options);
+    if (options === undefined || options === null)
       throw new TypeError(`AdaptiveAvgPool2d: options must be an output size or an object, got ${describe(options)}`);
-    rejectUnknownOptions('AdaptiveAvgPool2d', opts, ['outputSize']);
+    const opts = checkOptions('AdaptiveAvgPool2d', bare ? { outputSize: options } : options, ['outputSize']);
     const size = (opts as AdaptiveAvgPool2dOptions).outputSize;
-    const pair = typeof size === 'number' ? [size, size] : size;
-    if (!Array.isArray(pair) || pair.length !== 2) {
-      throw new TypeError(`AdaptiveAvgPool2d: outputSize must be a number or an [h, w] pair, got ${describe(size)}`);
-    }
-    for (const v of pair) {
-      if (v === null) continue;
-      if (typeof v !== 'number')
-        throw new TypeError(`AdaptiveAvgPool2d: outputSize must hold numbers or null, got ${describe(v)}`);
-      if (!Number.isSafeInteger(v) || v < 1)
-        throw new RangeError(`AdaptiveAvgPool2d: outputSize must be an integer >= 1, got ${v}`);
-    }
-    this.outputSize = [pair[0], pair[1]];
+    if (typeof size !== 'number' && !Array.isArray(size))
+      throw new TypeError(`${what} must be a number or an [h, w] pair, got ${describe(size)}`);
+    const pair = typeof size === 'number' ? [size, size] : checkArray(what, size, 2);
+    // null keeps that input side, as PyTorch's None.
+    const side = (v: unknown): AdaptiveSize => {
+      if (v !== null && typeof v !== 'number')
+        throw new TypeError(`${what} must hold numbers or null, got ${describe(v)}`);
+      return v === null ? null : checkInt(what, v, 1);
+    };
+    this.outputSize = [side(pair[0]), side(pair[1])];
   }
 
   outputShape(inputShape: readonly number[]): number[] {
@@ -59,7 +54,7 @@ export class AdaptiveAvgPool2d extends Module {
     return [inputShape[0], inputShape[1], this.outputSize[0] ?? inputShape[2], this.outputSize[1] ?? inputShape[3]];
   }
 
-  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+  override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const shape = this.outputShape(input.shape);
     const out = this.scratch('out', shape, ctx.reuse);
     const [n, c, h, w] = input.shape;
@@ -69,7 +64,7 @@ export class AdaptiveAvgPool2d extends Module {
     return out;
   }
 
-  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const shape = requireSaved(this.savedInput, 'AdaptiveAvgPool2d');
     const outShape = this.outputShape(shape);
     expectShape('AdaptiveAvgPool2d.backward: doutput', doutput.shape, outShape);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // AvgPool2d (PyTorch's avg_pool2d): its windows and divisors, and the window-mean calls (native) AdaptiveAvgPool2d shares.
-import { describe } from '../errors';
+import { checkBool, checkNumber, type IntPair } from '../check';
 import { native } from '../native';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
-import { IntPair, pairRepr, poolOutputSize, poolWindow } from './options';
+import { pairRepr, poolOutputSize, poolWindow } from './options';
 
 export interface AvgPool2dOptions {
   kernelSize: IntPair;
@@ -55,21 +55,13 @@ export class AvgPool2d extends Module {
     super();
     const { options: opts, kernelSize, stride, padding } = poolWindow<AvgPool2dOptions>('AvgPool2d', options, KNOWN);
     [this.kernelSize, this.stride, this.padding] = [kernelSize, stride, padding];
-    this.ceilMode = checkBool('AvgPool2d: ceilMode', opts.ceilMode, false);
-    this.countIncludePad = checkBool('AvgPool2d: countIncludePad', opts.countIncludePad, true);
+    this.ceilMode = checkBool('AvgPool2d: ceilMode', opts.ceilMode ?? false);
+    this.countIncludePad = checkBool('AvgPool2d: countIncludePad', opts.countIncludePad ?? true);
+    // null, like undefined, means no override (PyTorch's divisor_override=None).
     const d = opts.divisorOverride ?? undefined;
-    if (d !== undefined && typeof d !== 'number')
-      throw new TypeError(`AvgPool2d: divisorOverride must be a number, got ${describe(d)}`);
-    if (d !== undefined && (!Number.isSafeInteger(d) || d === 0))
+    if (d !== undefined && (!Number.isSafeInteger(checkNumber('AvgPool2d: divisorOverride', d)) || d === 0))
       throw new RangeError(`AvgPool2d: divisorOverride must be a non-zero integer, got ${d}`);
     this.divisorOverride = d;
-    for (let i = 0; i < 2; i++) {
-      if (2 * this.padding[i] > this.kernelSize[i]) {
-        throw new RangeError(
-          `AvgPool2d: padding ${pairRepr(this.padding)} must be at most half of kernelSize ${pairRepr(this.kernelSize)}`,
-        );
-      }
-    }
   }
 
   outputShape(inputShape: readonly number[]): number[] {
@@ -85,7 +77,7 @@ export class AvgPool2d extends Module {
     return [inputShape[0], inputShape[1], oh, ow];
   }
 
-  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+  override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
     const [rows, cols, divisor] = this.meanWindows(input.shape);
     windowMeanForward(
@@ -102,7 +94,7 @@ export class AvgPool2d extends Module {
     return out;
   }
 
-  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const shape = requireSaved(this.savedInput, 'AvgPool2d');
     expectShape('AvgPool2d.backward: doutput', doutput.shape, this.outputShape(shape));
     if (!ctx.inputGrad) return null;
@@ -210,10 +202,4 @@ export function windowMeanBackward(
     rows.start.length,
     cols.start.length,
   );
-}
-
-function checkBool(what: string, value: unknown, def: boolean): boolean {
-  if (value === undefined) return def;
-  if (typeof value !== 'boolean') throw new TypeError(`${what} must be a boolean, got ${describe(value)}`);
-  return value;
 }

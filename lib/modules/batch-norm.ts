@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // BatchNorm1d and BatchNorm2d: options, parameters, running statistics and modes (the maths is in native/).
-import { checkInt, checkNumber, describe, ShapeError } from '../errors';
+import { checkBool, checkInt, checkNumber, checkOptions } from '../check';
+import { ShapeError } from '../errors';
 import { native } from '../native';
 import { formatShape, expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
-import { rejectUnknownOptions } from './options';
 import { Parameter } from './parameter';
 
 export interface BatchNormOptions {
@@ -51,15 +51,14 @@ export abstract class BatchNormBase extends Module {
 
   constructor(layer: string, options: BatchNormOptions) {
     super();
-    if (options === null || typeof options !== 'object')
-      throw new TypeError(`${layer}: options must be an object, got ${describe(options)}`);
-    rejectUnknownOptions(layer, options, KNOWN);
-    this.numFeatures = checkInt(`${layer}: numFeatures`, options.numFeatures);
-    this.eps = checkNumber(`${layer}: eps`, options.eps ?? 1e-5, { min: 0 });
-    const momentum = options.momentum === undefined ? 0.1 : options.momentum;
+    const o = checkOptions(layer, options, KNOWN);
+    this.numFeatures = checkInt(`${layer}: numFeatures`, o.numFeatures);
+    this.eps = checkNumber(`${layer}: eps`, o.eps ?? 1e-5, { min: 0 });
+    // null is a value here (a cumulative average), so only undefined takes the default.
+    const momentum = o.momentum === undefined ? 0.1 : o.momentum;
     this.momentum = momentum === null ? null : checkNumber(`${layer}: momentum`, momentum, { min: 0, max: 1 });
-    this.affine = checkFlag(`${layer}: affine`, options.affine ?? true);
-    this.trackRunningStats = checkFlag(`${layer}: trackRunningStats`, options.trackRunningStats ?? true);
+    this.affine = checkBool(`${layer}: affine`, o.affine ?? true);
+    this.trackRunningStats = checkBool(`${layer}: trackRunningStats`, o.trackRunningStats ?? true);
     const c = [this.numFeatures];
     this.weight = this.affine ? this.registerParameter('weight', new Parameter(Tensor.zeros(c))) : null;
     this.bias = this.affine ? this.registerParameter('bias', new Parameter(Tensor.zeros(c))) : null;
@@ -111,7 +110,7 @@ export abstract class BatchNormBase extends Module {
     return [...inputShape];
   }
 
-  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+  override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const [n, c, s] = this.dims(input.shape);
     const keep = ctx.keepState !== false;
     const out = this.scratch('out', input.shape, ctx.reuse);
@@ -166,7 +165,7 @@ export abstract class BatchNormBase extends Module {
     return out;
   }
 
-  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const saved = requireSaved(this.saved, this.constructor.name);
     expectShape(`${this.constructor.name}.backward: doutput`, doutput.shape, saved.input.shape);
     const [n, c, s] = this.dims(saved.input.shape);
@@ -202,11 +201,6 @@ export abstract class BatchNormBase extends Module {
   override extraRepr(): string {
     return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}`;
   }
-}
-
-function checkFlag(what: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${what} must be a boolean, got ${describe(value)}`);
-  return value;
 }
 
 /**

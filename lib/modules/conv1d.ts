@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Conv1d: 1-D convolution layer over [N, C, L] input, run by the native conv2d kernels with H = 1 (no maths here).
-import { checkInt, describe, ShapeError } from '../errors';
+import { checkBool, checkInstance, checkInt, checkOptions, describe } from '../check';
+import { ShapeError } from '../errors';
 import { native } from '../native';
 import { defaultGenerator, Generator } from '../random';
 import { expectShape, formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { uniformFanIn } from './init';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
-import { rejectUnknownOptions } from './options';
 import { Parameter } from './parameter';
 
 /** A 1-D size: a number or a one-element array, as PyTorch's `int or (int,)`. */
@@ -45,12 +45,16 @@ const KNOWN = [
 
 /** Reads a 1-D size option (`3` or `[3]`) and checks it is an integer >= min. */
 function intOne(what: string, value: unknown, min: number): number {
-  const v = Array.isArray(value) && value.length === 1 ? value[0] : value;
-  if (typeof v !== 'number') {
+  if (Array.isArray(value)) {
+    if (value.length !== 1)
+      throw new RangeError(`${what} must be a number or a one-element array, got ${value.length} entries`);
+    return checkInt(what, value[0], min);
+  }
+  if (typeof value !== 'number') {
     const hint = typeof value === 'string' ? ` (string paddings such as 'same' are not supported)` : '';
     throw new TypeError(`${what} must be a number or a one-element array, got ${describe(value)}${hint}`);
   }
-  return checkInt(what, v, min);
+  return checkInt(what, value, min);
 }
 
 /**
@@ -80,19 +84,16 @@ export class Conv1d extends Module {
 
   constructor(options: Conv1dOptions) {
     super();
-    if (typeof options !== 'object' || options === null)
-      throw new TypeError(`Conv1d: options must be an object, got ${describe(options)}`);
-    rejectUnknownOptions('Conv1d', options, KNOWN);
-    this.inChannels = checkInt('Conv1d: inChannels', options.inChannels);
-    this.outChannels = checkInt('Conv1d: outChannels', options.outChannels);
-    this.kernelSize = intOne('Conv1d: kernelSize', options.kernelSize, 1);
-    this.stride = intOne('Conv1d: stride', options.stride ?? 1, 1);
-    this.padding = intOne('Conv1d: padding', options.padding ?? 0, 0);
-    this.dilation = intOne('Conv1d: dilation', options.dilation ?? 1, 1);
-    this.groups = checkInt('Conv1d: groups', options.groups ?? 1);
-    if (options.bias !== undefined && typeof options.bias !== 'boolean') {
-      throw new TypeError(`Conv1d: bias must be a boolean, got ${describe(options.bias)}`);
-    }
+    const o = checkOptions('Conv1d', options, KNOWN);
+    this.inChannels = checkInt('Conv1d: inChannels', o.inChannels);
+    this.outChannels = checkInt('Conv1d: outChannels', o.outChannels);
+    this.kernelSize = intOne('Conv1d: kernelSize', o.kernelSize, 1);
+    this.stride = intOne('Conv1d: stride', o.stride ?? 1, 1);
+    this.padding = intOne('Conv1d: padding', o.padding ?? 0, 0);
+    this.dilation = intOne('Conv1d: dilation', o.dilation ?? 1, 1);
+    this.groups = checkInt('Conv1d: groups', o.groups ?? 1);
+    const bias = checkBool('Conv1d: bias', o.bias ?? true);
+    const rng = checkInstance('Conv1d: generator', o.generator ?? defaultGenerator, Generator);
     if (this.inChannels % this.groups !== 0 || this.outChannels % this.groups !== 0) {
       throw new RangeError(
         `Conv1d: groups ${this.groups} must divide inChannels ${this.inChannels} and outChannels ${this.outChannels}`,
@@ -100,9 +101,8 @@ export class Conv1d extends Module {
     }
     const shape = [this.outChannels, this.inChannels / this.groups, this.kernelSize];
     this.weight = this.registerParameter('weight', new Parameter(Tensor.zeros(shape)));
-    this.bias =
-      (options.bias ?? true) ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outChannels]))) : null;
-    this.resetParameters(options.generator ?? defaultGenerator);
+    this.bias = bias ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outChannels]))) : null;
+    this.resetParameters(rng);
   }
 
   /** PyTorch's default initialisation: weight and bias from U(+-1/sqrt(fanIn)), fanIn = inChannels / groups * kernelSize. */
@@ -129,7 +129,7 @@ export class Conv1d extends Module {
     return [inputShape[0], this.outChannels, Math.floor(span / this.stride) + 1];
   }
 
-  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+  override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     if (!(input instanceof Tensor)) throw new TypeError(`Conv1d: input must be a Tensor, got ${describe(input)}`);
     const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
     native.conv2dForward(
@@ -143,7 +143,7 @@ export class Conv1d extends Module {
     return out;
   }
 
-  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const input = requireSaved(this.savedInput, 'Conv1d');
     expectShape('Conv1d.backward: doutput', doutput.shape, this.outputShape(input.shape));
     // The kernel accumulates into every gradient buffer: dinput starts at zero, parameter grads keep adding.

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Conv2d: 2-D convolution layer over NCHW input (state and validation; the maths is in native/).
-import { checkInt } from '../errors';
+import { checkBool, checkInstance, checkInt, checkIntPair, checkOptions, type IntPair } from '../check';
 import { native } from '../native';
 import { defaultGenerator, Generator } from '../random';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { uniformFanIn } from './init';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
-import { intPair, IntPair, pairRepr, rejectUnknownOptions } from './options';
+import { pairRepr } from './options';
 import { Parameter } from './parameter';
 
 export interface Conv2dOptions {
@@ -65,14 +65,16 @@ export class Conv2d extends Module {
 
   constructor(options: Conv2dOptions) {
     super();
-    rejectUnknownOptions('Conv2d', options, KNOWN);
-    this.inChannels = checkInt('Conv2d: inChannels', options.inChannels);
-    this.outChannels = checkInt('Conv2d: outChannels', options.outChannels);
-    this.kernelSize = intPair('Conv2d: kernelSize', options.kernelSize, 1);
-    this.stride = intPair('Conv2d: stride', options.stride ?? 1, 1);
-    this.padding = intPair('Conv2d: padding', options.padding ?? 0, 0);
-    this.dilation = intPair('Conv2d: dilation', options.dilation ?? 1, 1);
-    this.groups = checkInt('Conv2d: groups', options.groups ?? 1);
+    const o = checkOptions('Conv2d', options, KNOWN);
+    this.inChannels = checkInt('Conv2d: inChannels', o.inChannels);
+    this.outChannels = checkInt('Conv2d: outChannels', o.outChannels);
+    this.kernelSize = checkIntPair('Conv2d: kernelSize', o.kernelSize, 1);
+    this.stride = checkIntPair('Conv2d: stride', o.stride ?? 1, 1);
+    this.padding = checkIntPair('Conv2d: padding', o.padding ?? 0, 0);
+    this.dilation = checkIntPair('Conv2d: dilation', o.dilation ?? 1, 1);
+    this.groups = checkInt('Conv2d: groups', o.groups ?? 1);
+    const bias = checkBool('Conv2d: bias', o.bias ?? true);
+    const rng = checkInstance('Conv2d: generator', o.generator ?? defaultGenerator, Generator);
     if (this.inChannels % this.groups !== 0 || this.outChannels % this.groups !== 0) {
       throw new RangeError(
         `Conv2d: groups ${this.groups} must divide inChannels ${this.inChannels} and outChannels ${this.outChannels}`,
@@ -83,9 +85,8 @@ export class Conv2d extends Module {
       'weight',
       new Parameter(Tensor.zeros([this.outChannels, this.inChannels / this.groups, kh, kw])),
     );
-    this.bias =
-      (options.bias ?? true) ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outChannels]))) : null;
-    this.resetParameters(options.generator ?? defaultGenerator);
+    this.bias = bias ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outChannels]))) : null;
+    this.resetParameters(rng);
   }
 
   /** PyTorch's default initialisation: weight and bias from U(+-1/sqrt(fanIn)). */
@@ -110,7 +111,7 @@ export class Conv2d extends Module {
     return [inputShape[0], this.outChannels, oh, ow];
   }
 
-  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+  override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     return this.convolve(input, ctx, false);
   }
 
@@ -133,7 +134,7 @@ export class Conv2d extends Module {
     return out;
   }
 
-  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const input = requireSaved(this.savedInput, 'Conv2d');
     expectShape('Conv2d.backward: doutput', doutput.shape, this.outputShape(input.shape));
     const dinput = ctx.inputGrad ? this.scratch('dinput', input.shape, ctx.reuse, true) : null;

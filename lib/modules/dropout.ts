@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Dropout: zeroes elements with probability p in training (scaling the rest by 1/(1-p)); identity in eval.
-import { checkNumber, describe } from '../errors';
+import { checkInstance, checkNumber, checkOptions } from '../check';
 import { defaultGenerator, Generator } from '../random';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
-import { rejectUnknownOptions } from './options';
 
 export interface DropoutOptions {
   /** Probability of zeroing an element, in [0, 1]. Default 0.5. */
@@ -38,20 +37,21 @@ export class Dropout extends Module {
 
   constructor(options: DropoutOptions = {}) {
     super();
-    rejectUnknownOptions('Dropout', options, ['p', 'generator']);
-    this.p = checkNumber('Dropout: p', options.p ?? 0.5, { min: 0, max: 1 });
-    if (options.generator !== undefined && !(options.generator instanceof Generator)) {
-      throw new TypeError(`Dropout: generator must be a Generator, got ${describe(options.generator)}`);
-    }
+    const o = checkOptions('Dropout', options, ['p', 'generator']);
+    this.p = checkNumber('Dropout: p', o.p ?? 0.5, { min: 0, max: 1 });
     // 53 random bits of the default stream seed this layer's own stream.
-    this.generator = options.generator ?? new Generator(Math.floor(defaultGenerator.random() * 2 ** 53));
+    this.generator = checkInstance(
+      'Dropout: generator',
+      o.generator ?? new Generator(Math.floor(defaultGenerator.random() * 2 ** 53)),
+      Generator,
+    );
   }
 
   outputShape(inputShape: readonly number[]): number[] {
     return [...inputShape];
   }
 
-  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+  override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     if (ctx.keepState === false) return input;
     if (!this.training) {
       this.saved = null;
@@ -80,7 +80,7 @@ export class Dropout extends Module {
     return out;
   }
 
-  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const { shape, mask } = requireSaved(this.saved, 'Dropout');
     expectShape('Dropout.backward: doutput', doutput.shape, shape);
     if (!ctx.inputGrad) return null;

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Flatten: merges dimensions startDim..endDim into one (a reshape; shares data).
-import { checkInt } from '../errors';
+import { checkInt, checkOptions } from '../check';
 import { expectShape, formatShape, shapeSize } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
-import { rejectUnknownOptions } from './options';
 
 export interface FlattenOptions {
   /** Default 1 (keeps the batch dimension). Negative counts from the end. */
@@ -21,9 +20,9 @@ export class Flatten extends Module {
 
   constructor(options: FlattenOptions = {}) {
     super();
-    rejectUnknownOptions('Flatten', options, ['startDim', 'endDim']);
-    this.startDim = checkInt('Flatten: startDim', options.startDim ?? 1, -64);
-    this.endDim = checkInt('Flatten: endDim', options.endDim ?? -1, -64);
+    const o = checkOptions('Flatten', options, ['startDim', 'endDim']);
+    this.startDim = checkInt('Flatten: startDim', o.startDim ?? 1, -64, 63);
+    this.endDim = checkInt('Flatten: endDim', o.endDim ?? -1, -64, 63);
   }
 
   outputShape(inputShape: readonly number[]): number[] {
@@ -38,13 +37,13 @@ export class Flatten extends Module {
     return [...inputShape.slice(0, start), shapeSize(inputShape.slice(start, end + 1)), ...inputShape.slice(end + 1)];
   }
 
-  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+  override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const out = input.reshape(this.outputShape(input.shape));
     if (ctx.keepState !== false) this.savedShape = this.training ? input.shape : null;
     return out;
   }
 
-  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const shape = requireSaved(this.savedShape, 'Flatten');
     expectShape('Flatten.backward: doutput', doutput.shape, this.outputShape(shape));
     return ctx.inputGrad ? doutput.reshape(shape) : null;

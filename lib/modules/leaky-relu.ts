@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 // LeakyReLU activation (x for x > 0, negativeSlope * x otherwise), any shape.
-import { checkNumber } from '../errors';
+import { checkNumber, checkOptions } from '../check';
 import { ElementwiseActivation } from './activation';
-import { rejectUnknownOptions } from './options';
 
 export interface LeakyReLUOptions {
   /** Slope for x <= 0. Default 0.01. */
@@ -25,8 +24,8 @@ export class LeakyReLU extends ElementwiseActivation {
 
   constructor(options: LeakyReLUOptions = {}) {
     super();
-    rejectUnknownOptions('LeakyReLU', options, ['negativeSlope']);
-    this.negativeSlope = checkNumber('LeakyReLU: negativeSlope', options.negativeSlope ?? 0.01);
+    const o = checkOptions('LeakyReLU', options, ['negativeSlope']);
+    this.negativeSlope = checkNumber('LeakyReLU: negativeSlope', o.negativeSlope ?? 0.01);
   }
 
   protected apply(out: Float32Array, x: Float32Array): void {

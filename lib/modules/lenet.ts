@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 // LeNet: the small CNN of PyTorch's CIFAR-10 tutorial (and LeNet-5 for 28x28 digits), with PyTorch's parameter names.
-import { checkInt } from '../errors';
+import { checkInt, checkOptions } from '../check';
 import { BatchNorm2d } from './batch-norm';
 import { Conv2d } from './conv2d';
 import { Flatten } from './flatten';
 import { Linear } from './linear';
 import { MaxPool2d } from './max-pool2d';
-import { rejectUnknownOptions } from './options';
 import type { Module } from './module';
 import { ReLU } from './relu';
 import { Sequential } from './sequential';
@@ -59,11 +58,11 @@ export function lenetLayers(
   options: LeNetOptions,
   batchNorm: boolean,
 ): { config: LeNetConfig; layers: Record<string, Module> } {
-  rejectUnknownOptions(name, options, ['inChannels', 'imageSize', 'numClasses', 'padding']);
-  const inChannels = checkInt(`${name}: inChannels`, options.inChannels ?? 3);
-  const imageSize = checkInt(`${name}: imageSize`, options.imageSize ?? 32);
-  const numClasses = checkInt(`${name}: numClasses`, options.numClasses ?? 10);
-  const padding = checkInt(`${name}: padding`, options.padding ?? (imageSize === 28 ? 2 : 0), 0);
+  const o = checkOptions(name, options, ['inChannels', 'imageSize', 'numClasses', 'padding']);
+  const inChannels = checkInt(`${name}: inChannels`, o.inChannels ?? 3);
+  const imageSize = checkInt(`${name}: imageSize`, o.imageSize ?? 32);
+  const numClasses = checkInt(`${name}: numClasses`, o.numClasses ?? 10);
+  const padding = checkInt(`${name}: padding`, o.padding ?? (imageSize === 28 ? 2 : 0), 0);
   // Side after conv1 (5x5), pool, conv2 (5x5), pool.
   const side = Math.floor((Math.floor((imageSize + 2 * padding - 4) / 2) - 4) / 2);
   if (side < 1)

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Linear: fully connected layer y = x W^T + b over [N, inFeatures] input.
-import { checkInt } from '../errors';
+import { checkBool, checkInstance, checkInt, checkOptions } from '../check';
 import { native } from '../native';
 import { defaultGenerator, Generator } from '../random';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { uniformFanIn } from './init';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
-import { rejectUnknownOptions } from './options';
 import { Parameter } from './parameter';
 
 export interface LinearOptions {
@@ -35,13 +34,14 @@ export class Linear extends Module {
 
   constructor(options: LinearOptions) {
     super();
-    rejectUnknownOptions('Linear', options, ['inFeatures', 'outFeatures', 'bias', 'generator']);
-    this.inFeatures = checkInt('Linear: inFeatures', options.inFeatures);
-    this.outFeatures = checkInt('Linear: outFeatures', options.outFeatures);
+    const o = checkOptions('Linear', options, ['inFeatures', 'outFeatures', 'bias', 'generator']);
+    this.inFeatures = checkInt('Linear: inFeatures', o.inFeatures);
+    this.outFeatures = checkInt('Linear: outFeatures', o.outFeatures);
+    const bias = checkBool('Linear: bias', o.bias ?? true);
+    const rng = checkInstance('Linear: generator', o.generator ?? defaultGenerator, Generator);
     this.weight = this.registerParameter('weight', new Parameter(Tensor.zeros([this.outFeatures, this.inFeatures])));
-    this.bias =
-      (options.bias ?? true) ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outFeatures]))) : null;
-    this.resetParameters(options.generator ?? defaultGenerator);
+    this.bias = bias ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outFeatures]))) : null;
+    this.resetParameters(rng);
   }
 
   resetParameters(rng: Generator = defaultGenerator): void {
@@ -54,7 +54,7 @@ export class Linear extends Module {
     return [inputShape[0], this.outFeatures];
   }
 
-  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+  override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
     native.linearForward(
       out.data,
@@ -69,7 +69,7 @@ export class Linear extends Module {
     return out;
   }
 
-  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const input = requireSaved(this.savedInput, 'Linear');
     expectShape('Linear.backward: doutput', doutput.shape, [input.shape[0], this.outFeatures]);
     const dinput = ctx.inputGrad ? this.scratch('dinput', input.shape, ctx.reuse, true) : null;

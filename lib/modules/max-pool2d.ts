@@ -4,7 +4,8 @@ import { native } from '../native';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
-import { intPair, IntPair, pairRepr, poolOutputSize, poolWindow } from './options';
+import { checkBool, checkIntPair, type IntPair } from '../check';
+import { pairRepr, poolOutputSize, poolWindow } from './options';
 
 export interface MaxPool2dOptions {
   kernelSize: IntPair;
@@ -41,15 +42,8 @@ export class MaxPool2d extends Module {
     super();
     const { options: opts, kernelSize, stride, padding } = poolWindow<MaxPool2dOptions>('MaxPool2d', options, KNOWN);
     [this.kernelSize, this.stride, this.padding] = [kernelSize, stride, padding];
-    this.dilation = intPair('MaxPool2d: dilation', opts.dilation ?? 1, 1);
-    this.ceilMode = opts.ceilMode ?? false;
-    for (let i = 0; i < 2; i++) {
-      if (2 * this.padding[i] > this.kernelSize[i]) {
-        throw new RangeError(
-          `MaxPool2d: padding ${pairRepr(this.padding)} must be at most half of kernelSize ${pairRepr(this.kernelSize)}`,
-        );
-      }
-    }
+    this.dilation = checkIntPair('MaxPool2d: dilation', opts.dilation ?? 1, 1);
+    this.ceilMode = checkBool('MaxPool2d: ceilMode', opts.ceilMode ?? false);
   }
 
   outputShape(inputShape: readonly number[]): number[] {
@@ -77,7 +71,7 @@ export class MaxPool2d extends Module {
     return [inputShape[0], inputShape[1], oh, ow];
   }
 
-  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+  override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
     const argmax = ctx.reuse && this.saved?.argmax.length === out.size ? this.saved.argmax : new Int32Array(out.size);
     native.maxPool2dForward(out.data, argmax, input.data, ...this.sizes(input.shape));
@@ -85,7 +79,7 @@ export class MaxPool2d extends Module {
     return out;
   }
 
-  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const saved = requireSaved(this.saved, 'MaxPool2d');
     expectShape('MaxPool2d.backward: doutput', doutput.shape, this.outputShape(saved.input));
     if (!ctx.inputGrad) return null;

@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: MIT
 // Module: the base class of layers and models (parameters, buffers, children, modes, state dicts).
-import { describe, ShapeError } from '../errors';
+import { describe } from '../check';
+import { ShapeError } from '../errors';
 import { formatShape, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { Parameter } from './parameter';
 
 /**
- * Base class of every layer and model. Subclasses implement forward, backward and outputShape,
- * register their parameters, buffers and child modules, and describe themselves in extraRepr().
+ * Base class of every layer and model, as torch.nn.Module. A subclass overrides forward(x),
+ * backward(dout) and outputShape(inputShape), registers its parameters, buffers and child modules,
+ * and may describe itself in extraRepr() (docs/custom-layers.md shows a whole layer).
  *
  * forward() in training mode keeps what backward() needs; backward(dout) accumulates parameter
  * gradients into `param.grad` and returns the gradient with respect to the input.
+ *
+ * Built-in layers implement an internal fast path instead, forwardWith(x, ctx) /
+ * backwardWith(g, ctx): the contexts let containers reuse buffers between calls, skip input
+ * gradients and overwrite gradients in place. A user subclass never needs it: containers call a
+ * user's forward()/backward() as they are (also in a subclass of a built-in layer that overrides
+ * them), give it no buffer they will overwrite, and never overwrite what it returns.
  */
 export abstract class Module {
   /** True in training mode (the default), false after eval(). */
@@ -20,12 +28,27 @@ export abstract class Module {
   private readonly children = new Map<string, Module>();
   private readonly workspace = new Map<string, Tensor>();
 
+  constructor() {
+    // A subclass that overrides forward() (backward()) below a class with its own forwardWith()
+    // (backwardWith()), i.e. a user subclass of a built-in layer, gets the user path on this
+    // instance, so containers calling the fast path run the override too.
+    const proto = new.target.prototype as Module;
+    if (overrides(proto, 'forward', 'forwardWith')) this.forwardWith = Module.prototype.forwardWith;
+    if (overrides(proto, 'backward', 'backwardWith')) this.backwardWith = Module.prototype.backwardWith;
+  }
+
   /** The output shape for an input shape (validates the input shape). */
   abstract outputShape(inputShape: readonly number[]): number[];
 
-  /** Computes the output; in training mode keeps what backward() needs. Returns a new tensor. */
+  /**
+   * Computes the output; in training mode keeps what backward() needs. Returns a tensor the caller
+   * may keep. Override it (with backward and outputShape) to write a layer; predict() calls it in
+   * eval mode.
+   */
   forward(input: Tensor): Tensor {
-    return this.forwardWith(input, FRESH_FORWARD);
+    // Inside predict(), a built-in layer reached through a user's forward() keeps its saved state too.
+    const ctx = predicting > 0 ? PREDICT_FORWARD : FRESH_FORWARD;
+    return fastPath(this, 'forwardWith', 'forward').call(this, input, ctx);
   }
 
   /**
@@ -36,7 +59,8 @@ export abstract class Module {
   backward(doutput: Tensor): Tensor;
   backward(doutput: Tensor, options: BackwardOptions): Tensor | null;
   backward(doutput: Tensor, options: BackwardOptions = {}): Tensor | null {
-    return this.backwardWith(doutput, { reuse: false, inputGrad: options.inputGrad ?? true });
+    const ctx = { reuse: false, inputGrad: options.inputGrad ?? true };
+    return fastPath(this, 'backwardWith', 'backward').call(this, doutput, ctx);
   }
 
   /**
@@ -48,9 +72,11 @@ export abstract class Module {
     if (!(input instanceof Tensor)) throw new TypeError(`predict: input must be a Tensor, got ${describe(input)}`);
     const restore = saveModes(this);
     this.eval();
+    predicting++;
     try {
-      return this.forwardWith(input, { reuse: false, keepState: false });
+      return this.forwardWith(input, PREDICT_FORWARD);
     } finally {
+      predicting--;
       restore();
     }
   }
@@ -63,10 +89,29 @@ export abstract class Module {
     return this.predict(input);
   }
 
-  /** forward() for containers: `ctx.reuse` allows returning a buffer the next call overwrites. */
-  abstract forwardWith(input: Tensor, ctx: ForwardContext): Tensor;
-  /** backward() for containers; returns null only when `ctx.inputGrad` is false. */
-  abstract backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null;
+  /**
+   * forward() for containers (the internal fast path of built-in layers): `ctx.reuse` allows
+   * returning a buffer the next call overwrites, `ctx.keepState: false` (predict) leaves the saved
+   * state alone. This default, the user path, runs forward() and ignores the context.
+   */
+  forwardWith(input: Tensor, _ctx: ForwardContext): Tensor {
+    const out = this.forward(input);
+    if (!(out instanceof Tensor))
+      throw new TypeError(`${this.constructor.name}.forward must return a Tensor, got ${describe(out)}`);
+    return out;
+  }
+
+  /**
+   * backward() for containers (the fast path); returns null only when `ctx.inputGrad` is false.
+   * This default, the user path, runs backward() and ignores reuse and overwriteGrad.
+   */
+  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+    const dinput = this.backward(doutput);
+    if (!ctx.inputGrad) return null;
+    if (!(dinput instanceof Tensor))
+      throw new TypeError(`${this.constructor.name}.backward must return a Tensor, got ${describe(dinput)}`);
+    return dinput;
+  }
 
   /**
    * A tensor for an op's result: with `reuse`, the same memory each call while the shape holds
@@ -217,6 +262,45 @@ export interface BackwardContext {
 }
 
 const FRESH_FORWARD: ForwardContext = Object.freeze({ reuse: false });
+const PREDICT_FORWARD: ForwardContext = Object.freeze({ reuse: false, keepState: false });
+/** Depth of predict() calls running (forward is synchronous, so one counter serves every module). */
+let predicting = 0;
+
+/**
+ * True when the class chain from `proto` defines `method` (forward) nearer than `fast`
+ * (forwardWith): its forward() is a user's override and must run instead of the fast path.
+ */
+function overrides(proto: object, method: 'forward' | 'backward', fast: 'forwardWith' | 'backwardWith'): boolean {
+  for (let p = proto; p !== Module.prototype && p !== null; p = Object.getPrototypeOf(p)) {
+    if (Object.prototype.hasOwnProperty.call(p, fast)) return false;
+    if (Object.prototype.hasOwnProperty.call(p, method)) return true;
+  }
+  return false;
+}
+
+/**
+ * The class's own fast path (from the prototype chain, so a user override that calls
+ * super.forward() reaches the built-in layer's code). Throws when a subclass defines neither.
+ */
+function fastPath<K extends 'forwardWith' | 'backwardWith'>(m: Module, fast: K, method: string): Module[K] {
+  const impl = (Object.getPrototypeOf(m) as Module)[fast];
+  if (impl === Module.prototype[fast]) {
+    throw new TypeError(
+      `${m.constructor.name} must override ${method}() (a layer implements forward, backward and outputShape; see docs/custom-layers.md)`,
+    );
+  }
+  return impl;
+}
+
+/** True when a module runs the built-in fast path (forwardWith), false for a user's forward(). */
+export function hasFastForward(m: Module): boolean {
+  return m.forwardWith !== Module.prototype.forwardWith;
+}
+
+/** True when a module's backward is the built-in fast path, whose result is its own scratch memory. */
+export function hasFastBackward(m: Module): boolean {
+  return m.backwardWith !== Module.prototype.backwardWith;
+}
 
 /** Records the `training` flag of a module and all its descendants; the returned function puts them back. */
 export function saveModes(model: Module): () => void {

@@ -1,27 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Helpers that turn layer options (a number or an [h, w] pair) into validated integer pairs.
-import { describe } from '../errors';
+// Pooling-window helpers shared by the 2-D pools (output size, window options, repr); the argument
+// checks themselves are in ../check.ts.
+import { checkIntPair, checkOptions, describe, type IntPair } from '../check';
 
-export type IntPair = number | readonly [number, number];
+export type { IntPair };
 
-/** Expands `value` to [h, w] and checks both are integers >= min. `what` names the option. */
-export function intPair(what: string, value: IntPair, min: number): [number, number] {
-  const pair = typeof value === 'number' ? [value, value] : value;
-  if (!Array.isArray(pair) || pair.length !== 2) {
-    throw new TypeError(`${what} must be a number or an [h, w] pair, got ${describe(value)}`);
-  }
-  for (const v of pair) {
-    if (typeof v !== 'number') throw new TypeError(`${what} must hold numbers, got ${describe(v)}`);
-    if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`${what} must be an integer >= ${min}, got ${v}`);
-  }
-  return [pair[0], pair[1]];
-}
-
-/** Throws when an options object holds keys the layer does not know, so no option is silently ignored. */
+// Old names, kept so layers written before check.ts still compile; new code uses checkIntPair / checkOptions.
+export const intPair = (what: string, value: unknown, min: number): [number, number] => checkIntPair(what, value, min);
 export function rejectUnknownOptions(layer: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new RangeError(`${layer}: unknown or unsupported option '${key}'`);
-  }
+  checkOptions(layer, options, known);
 }
 
 export function pairRepr(p: readonly [number, number]): string {
@@ -59,22 +46,32 @@ export interface PoolWindow<O> {
 
 /**
  * Normalises a pool's constructor argument (a kernel size or an options object): rejects unknown
- * keys, then kernelSize (>= 1), stride (default kernelSize) and padding (default 0) as pairs.
+ * keys, then kernelSize (>= 1), stride (default kernelSize) and padding (default 0, at most half the
+ * kernel) as pairs.
  */
 export function poolWindow<O extends { kernelSize: IntPair; stride?: IntPair; padding?: IntPair }>(
   layer: string,
   arg: O | IntPair,
   known: readonly string[],
 ): PoolWindow<O> {
-  const options = (typeof arg === 'number' || Array.isArray(arg) ? { kernelSize: arg } : arg) as O;
-  if (typeof options !== 'object' || options === null)
+  if (arg === undefined || arg === null)
     throw new TypeError(`${layer}: options must be a kernel size or an object, got ${describe(arg)}`);
-  rejectUnknownOptions(layer, options, known);
-  const kernelSize = intPair(`${layer}: kernelSize`, options.kernelSize, 1);
+  const bare = typeof arg === 'number' || Array.isArray(arg);
+  const options = checkOptions(layer, (bare ? { kernelSize: arg } : arg) as O, known);
+  const kernelSize = checkIntPair(`${layer}: kernelSize`, options.kernelSize, 1);
   return {
     options,
     kernelSize,
-    stride: intPair(`${layer}: stride`, options.stride ?? kernelSize, 1),
-    padding: intPair(`${layer}: padding`, options.padding ?? 0, 0),
+    stride: checkIntPair(`${layer}: stride`, options.stride ?? kernelSize, 1),
+    padding: checkPoolPadding(layer, kernelSize, checkIntPair(`${layer}: padding`, options.padding ?? 0, 0)),
   };
+}
+
+/** PyTorch's pooling rule: padding at most half the kernel on each axis. */
+function checkPoolPadding(layer: string, kernel: [number, number], padding: [number, number]): [number, number] {
+  if (2 * padding[0] > kernel[0] || 2 * padding[1] > kernel[1])
+    throw new RangeError(
+      `${layer}: padding ${pairRepr(padding)} must be at most half of kernelSize ${pairRepr(kernel)}`,
+    );
+  return padding;
 }

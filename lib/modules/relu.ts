@@ -13,7 +13,7 @@ export class ReLU extends Module {
     return [...inputShape];
   }
 
-  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+  override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const out = this.scratch('out', input.shape, ctx.reuse);
     if (out.size > 0) native.reluForward(out.data, input.data);
     return this.adoptOutput(out, ctx);
@@ -25,7 +25,7 @@ export class ReLU extends Module {
     return out;
   }
 
-  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const out = requireSaved(this.savedOutput, 'ReLU');
     expectShape('ReLU.backward: doutput', doutput.shape, out.shape);
     if (!ctx.inputGrad) return null;

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Sequential: runs child modules in order (fusing Conv2d + ReLU); backward runs them in reverse;
 // predict() runs as one native program when every layer allows it.
-import { describe, ShapeError } from '../errors';
+import { describe, isOptionsObject } from '../check';
+import { ShapeError } from '../errors';
 import { native } from '../native';
 import { formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { Conv2d } from './conv2d';
-import { BackwardContext, ForwardContext, Module } from './module';
+import { BackwardContext, ForwardContext, hasFastBackward, hasFastForward, Module } from './module';
 import { compileProgram, type CompiledProgram } from './program';
 import { ReLU } from './relu';
 
@@ -18,7 +19,8 @@ const REUSE: ForwardContext = Object.freeze({ reuse: true });
  *
  * Intermediate results live in buffers the children reuse from call to call, and a Conv2d
  * directly followed by a ReLU runs as one fused op; forward() and backward() still return new
- * tensors.
+ * tensors. A child with its own forward()/backward() (a user layer) runs them as written: it is
+ * never fused or compiled, and nothing it returns is overwritten.
  *
  * @example
  * const net = new Sequential(new Linear({ inFeatures: 4, outFeatures: 8 }), new ReLU());
@@ -30,10 +32,10 @@ export class Sequential extends Module {
 
   constructor(...modules: Module[] | [Record<string, Module>]) {
     super();
-    const entries: [string, unknown][] =
-      modules.length === 1 && !(modules[0] instanceof Module) && typeof modules[0] === 'object'
-        ? Object.entries(modules[0] as Record<string, Module>)
-        : modules.map((m, i) => [String(i), m]);
+    const named = modules.length === 1 && !(modules[0] instanceof Module) && isOptionsObject(modules[0]);
+    const entries: [string, unknown][] = named
+      ? Object.entries(modules[0] as Record<string, Module>)
+      : modules.map((m, i) => [String(i), m]);
     for (const [name, m] of entries) {
       if (!(m instanceof Module))
         throw new TypeError(`Sequential: entry '${name}' must be a Module, got ${describe(m)}`);
@@ -58,14 +60,14 @@ export class Sequential extends Module {
     return shape;
   }
 
-  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+  override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     // predict() must not overwrite the buffers a pending backward() reads.
     const childCtx = ctx.keepState === false ? ctx : REUSE;
     let x = input;
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i];
       const next = this.layers[i + 1];
-      if (layer instanceof Conv2d && next?.constructor === ReLU) {
+      if (layer instanceof Conv2d && next?.constructor === ReLU && hasFastForward(layer)) {
         x = (next as ReLU).adoptOutput(layer.forwardWithRelu(x, childCtx), childCtx);
         i++;
       } else {
@@ -76,13 +78,15 @@ export class Sequential extends Module {
     return childCtx === REUSE && !ctx.reuse && this.layers.length > 0 ? x.clone() : x;
   }
 
-  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     let g: Tensor | null = doutput;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const inputGrad = i > 0 || ctx.inputGrad;
       const grad = g as Tensor;
-      // Gradients between children live in the children's scratch: safe to overwrite in place.
-      g = this.layers[i].backwardWith(grad, { reuse: true, inputGrad, overwriteGrad: grad.data !== doutput.data });
+      // A gradient a built-in child returned lives in its scratch: safe to overwrite in place. Not
+      // the caller's, nor one a user layer returned (it may keep it).
+      const overwriteGrad = grad.data !== doutput.data && hasFastBackward(this.layers[i + 1]);
+      g = this.layers[i].backwardWith(grad, { reuse: true, inputGrad, overwriteGrad });
     }
     return g === null || ctx.reuse || g === doutput ? g : g.clone();
   }
@@ -113,8 +117,12 @@ export class Sequential extends Module {
       );
     }
     const key = input.shape.slice(1).join('x');
-    if (this.compiled?.key !== key)
-      this.compiled = { key, program: compileProgram(this.flatLayers(), input.shape.slice(1)) };
+    if (this.compiled?.key !== key) {
+      // A user's forward() cannot run natively (nor can a built-in layer's subclass that overrides it).
+      const layers = this.flatLayers();
+      const native = layers.every(hasFastForward) ? compileProgram(layers, input.shape.slice(1)) : null;
+      this.compiled = { key, program: native };
+    }
     return this.compiled.program;
   }
 

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Softmax and LogSoftmax along one dimension (negative dims count from the end), numerically stable.
-import { describe } from '../errors';
+import { checkInt, checkOptions } from '../check';
 import { expectShape, formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
-import { rejectUnknownOptions } from './options';
 
 export interface SoftmaxOptions {
   /**
@@ -21,14 +20,11 @@ abstract class SoftmaxBase extends Module {
 
   constructor(name: string, options: SoftmaxOptions) {
     super();
-    if (typeof options !== 'object' || options === null || options.dim === undefined) {
+    const o = checkOptions(name, options, ['dim']);
+    if (o.dim === undefined || o.dim === null) {
       throw new TypeError(`${name}: option 'dim' is required, e.g. new ${name}({ dim: 1 }) for [N, K] input`);
     }
-    rejectUnknownOptions(name, options, ['dim']);
-    if (typeof options.dim !== 'number')
-      throw new TypeError(`${name}: dim must be a number, got ${describe(options.dim)}`);
-    if (!Number.isSafeInteger(options.dim)) throw new RangeError(`${name}: dim must be an integer, got ${options.dim}`);
-    this.dim = options.dim;
+    this.dim = checkInt(`${name}: dim`, o.dim, -64, 63);
   }
 
   /** [outer, K, inner] for an input shape: K is the size along dim. A 0-d input counts as 1-d. */
@@ -52,7 +48,7 @@ abstract class SoftmaxBase extends Module {
     return [...inputShape];
   }
 
-  forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+  override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const [outer, k, inner] = this.layout(input.shape);
     const out = this.scratch('out', input.shape, ctx.reuse);
     const x = input.data;
@@ -69,7 +65,7 @@ abstract class SoftmaxBase extends Module {
     return out;
   }
 
-  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const out = requireSaved(this.savedOutput, this.constructor.name);
     expectShape(`${this.constructor.name}.backward: doutput`, doutput.shape, out.shape);
     if (!ctx.inputGrad) return null;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A Conv1d or Conv2d layer as the dense matrix A of y = A x (numeric or symbolic), for teaching and tests; not a fast path.
-import { describe, ShapeError } from '../errors';
+import { describe } from '../check';
+import { ShapeError } from '../errors';
 import { checkShape, formatShape, shapeSize } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { Conv1d } from './conv1d';

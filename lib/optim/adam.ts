@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Adam: torch.optim.Adam's update (bias correction, eps outside the sqrt, L2 weight decay on the gradient).
-import { checkNumber } from '../errors';
+import { checkArray, checkNumber, checkOptions } from '../check';
 import { Parameter } from '../modules/parameter';
 import { native } from '../native';
-import { rejectUnknownOptions } from '../modules/options';
 import { Optimizer } from './optimizer';
 
 export interface AdamOptions {
@@ -50,19 +49,16 @@ export class Adam extends Optimizer {
   /** `variant` is for subclasses (AdamW); users pass params and options only. */
   constructor(params: Iterable<Parameter>, options: AdamOptions = {}, variant: AdamVariant = ADAM) {
     const name = variant.name;
-    super(params, options.lr ?? 1e-3, name);
-    rejectUnknownOptions(name, options, ['lr', 'betas', 'eps', 'weightDecay']);
-    const betas = options.betas ?? [0.9, 0.999];
-    if (!Array.isArray(betas) || betas.length !== 2)
-      throw new TypeError(`${name}: betas must be a [beta1, beta2] pair`);
+    const o = checkOptions(name, options, ['lr', 'betas', 'eps', 'weightDecay']);
+    super(params, o.lr ?? 1e-3, name);
+    const betas = checkArray(`${name}: betas`, o.betas ?? [0.9, 0.999], 2);
+    // PyTorch: 0 <= beta < 1.
     this.betas = [
-      checkNumber(`${name}: betas[0]`, betas[0], { min: 0, max: 0.999999999 }),
-      checkNumber(`${name}: betas[1]`, betas[1], { min: 0, max: 0.999999999 }),
+      checkNumber(`${name}: betas[0]`, betas[0], { min: 0, maxExclusive: 1 }),
+      checkNumber(`${name}: betas[1]`, betas[1], { min: 0, maxExclusive: 1 }),
     ];
-    this.eps = checkNumber(`${name}: eps`, options.eps ?? 1e-8, { min: 0 });
-    this.weightDecay = checkNumber(`${name}: weightDecay`, options.weightDecay ?? variant.defaultWeightDecay, {
-      min: 0,
-    });
+    this.eps = checkNumber(`${name}: eps`, o.eps ?? 1e-8, { min: 0 });
+    this.weightDecay = checkNumber(`${name}: weightDecay`, o.weightDecay ?? variant.defaultWeightDecay, { min: 0 });
     this.variant = variant;
     this.state = this.params.map((p) => ({
       step: 0,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // clipGradNorm: rescales parameter gradients so their joint norm is at most maxNorm (torch.nn.utils.clip_grad_norm_).
-import { checkNumber, describe } from '../errors';
+import { checkBool, checkInstance, checkNumber, describe } from '../check';
 import { Parameter } from '../modules/parameter';
 
 /**
@@ -20,15 +20,15 @@ export function clipGradNorm(
   normType = 2,
   errorIfNonfinite = false,
 ): number {
+  if (parameters === null || typeof (parameters as Partial<Iterable<Parameter>>)?.[Symbol.iterator] !== 'function')
+    throw new TypeError(`clipGradNorm: parameters must be an iterable of Parameters, got ${describe(parameters)}`);
   const params = [...parameters];
-  params.forEach((p, i) => {
-    if (!(p instanceof Parameter))
-      throw new TypeError(`clipGradNorm: parameters[${i}] must be a Parameter, got ${describe(p)}`);
-  });
+  params.forEach((p, i) => checkInstance(`clipGradNorm: parameters[${i}]`, p, Parameter));
   checkNumber('clipGradNorm: maxNorm', maxNorm, { min: 0 });
   if (typeof normType !== 'number')
     throw new TypeError(`clipGradNorm: normType must be a number, got ${describe(normType)}`);
   if (!(normType > 0)) throw new RangeError(`clipGradNorm: normType must be > 0 or Infinity, got ${normType}`);
+  checkBool('clipGradNorm: errorIfNonfinite', errorIfNonfinite);
   if (params.length === 0) return 0;
 
   // Per-parameter norms in float64, then the norm of those norms (PyTorch's two-level reduction).

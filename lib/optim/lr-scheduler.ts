@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Learning-rate schedules as PyTorch's (closed forms): the LRScheduler base, StepLR, CosineAnnealingLR and LinearLR.
-import { checkInt, checkNumber, describe } from '../errors';
-import { rejectUnknownOptions } from '../modules/options';
+import { checkInstance, checkInt, checkNumber, checkOptions } from '../check';
 import { Optimizer } from './optimizer';
 
 /** PyTorch's param_group['initial_lr']: set by the first scheduler built on an optimizer, shared by later ones. */
@@ -25,9 +24,7 @@ export abstract class LRScheduler {
 
   /** `initialLr` replaces the optimizer's initial lr (OneCycleLR's maxLr / divFactor). */
   protected constructor(name: string, optimizer: Optimizer, initialLr?: number) {
-    if (!(optimizer instanceof Optimizer))
-      throw new TypeError(`${name}: optimizer must be an Optimizer, got ${describe(optimizer)}`);
-    this.optimizer = optimizer;
+    this.optimizer = checkInstance(`${name}: optimizer`, optimizer, Optimizer, 'an Optimizer');
     if (initialLr !== undefined) initialLrs.set(optimizer, initialLr);
     else if (!initialLrs.has(optimizer)) initialLrs.set(optimizer, optimizer.lr);
     this.baseLr = initialLrs.get(optimizer)!;
@@ -94,9 +91,9 @@ export class StepLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, options: StepLROptions) {
     super('StepLR', optimizer);
-    rejectUnknownOptions('StepLR', options ?? {}, ['stepSize', 'gamma']);
-    this.stepSize = checkInt('StepLR: stepSize', options?.stepSize);
-    this.gamma = checkNumber('StepLR: gamma', options.gamma ?? 0.1);
+    const o = checkOptions('StepLR', options, ['stepSize', 'gamma']);
+    this.stepSize = checkInt('StepLR: stepSize', o.stepSize);
+    this.gamma = checkNumber('StepLR: gamma', o.gamma ?? 0.1, { min: 0 });
     this.start();
   }
 
@@ -125,9 +122,9 @@ export class CosineAnnealingLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, options: CosineAnnealingLROptions) {
     super('CosineAnnealingLR', optimizer);
-    rejectUnknownOptions('CosineAnnealingLR', options ?? {}, ['tMax', 'etaMin']);
-    this.tMax = checkInt('CosineAnnealingLR: tMax', options?.tMax);
-    this.etaMin = checkNumber('CosineAnnealingLR: etaMin', options.etaMin ?? 0);
+    const o = checkOptions('CosineAnnealingLR', options, ['tMax', 'etaMin']);
+    this.tMax = checkInt('CosineAnnealingLR: tMax', o.tMax);
+    this.etaMin = checkNumber('CosineAnnealingLR: etaMin', o.etaMin ?? 0, { min: 0 });
     this.start();
   }
 
@@ -160,10 +157,10 @@ export class LinearLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, options: LinearLROptions = {}) {
     super('LinearLR', optimizer);
-    rejectUnknownOptions('LinearLR', options, ['startFactor', 'endFactor', 'totalIters']);
-    this.startFactor = checkNumber('LinearLR: startFactor', options.startFactor ?? 1 / 3, { minExclusive: 0, max: 1 });
-    this.endFactor = checkNumber('LinearLR: endFactor', options.endFactor ?? 1, { min: 0, max: 1 });
-    this.totalIters = checkInt('LinearLR: totalIters', options.totalIters ?? 5);
+    const o = checkOptions('LinearLR', options, ['startFactor', 'endFactor', 'totalIters']);
+    this.startFactor = checkNumber('LinearLR: startFactor', o.startFactor ?? 1 / 3, { minExclusive: 0, max: 1 });
+    this.endFactor = checkNumber('LinearLR: endFactor', o.endFactor ?? 1, { min: 0, max: 1 });
+    this.totalIters = checkInt('LinearLR: totalIters', o.totalIters ?? 5);
     this.start();
   }
 

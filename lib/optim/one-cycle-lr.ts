@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // OneCycleLR: torch.optim.lr_scheduler.OneCycleLR's learning-rate curve, stepped once per batch (no momentum cycling).
-import { checkInt, checkNumber, describe } from '../errors';
-import { rejectUnknownOptions } from '../modules/options';
+import { checkBool, checkInt, checkNumber, checkOneOf, checkOptions } from '../check';
 import { LRScheduler } from './lr-scheduler';
 import { Optimizer } from './optimizer';
 
@@ -53,8 +52,7 @@ export class OneCycleLR extends LRScheduler {
   private readonly phases: Phase[];
 
   constructor(optimizer: Optimizer, options: OneCycleLROptions) {
-    const o = options ?? ({} as OneCycleLROptions);
-    rejectUnknownOptions('OneCycleLR', o, [
+    const o = checkOptions('OneCycleLR', options, [
       'maxLr',
       'totalSteps',
       'epochs',
@@ -72,19 +70,17 @@ export class OneCycleLR extends LRScheduler {
     this.maxLr = maxLr;
     this.totalSteps = totalStepsOf(o);
     const pct = checkNumber('OneCycleLR: pctStart', o.pctStart ?? 0.3, { min: 0, max: 1 });
-    const anneal = o.annealStrategy ?? 'cos';
-    if (anneal !== 'cos' && anneal !== 'linear')
-      throw new RangeError(`OneCycleLR: annealStrategy must be 'cos' or 'linear', got ${String(anneal)}`);
-    this.annealStrategy = anneal;
+    this.annealStrategy = checkOneOf('OneCycleLR: annealStrategy', o.annealStrategy ?? 'cos', [
+      'cos',
+      'linear',
+    ] as const);
     const minLr = this.baseLr / checkNumber('OneCycleLR: finalDivFactor', o.finalDivFactor ?? 1e4, { minExclusive: 0 });
-    if (o.cycleMomentum !== undefined && o.cycleMomentum !== false) {
+    if (checkBool('OneCycleLR: cycleMomentum', o.cycleMomentum ?? false)) {
       throw new RangeError(
         'OneCycleLR: cycleMomentum is not supported (only the learning rate is scheduled); pass false or leave it out',
       );
     }
-    const threePhase = o.threePhase ?? false;
-    if (typeof threePhase !== 'boolean')
-      throw new TypeError(`OneCycleLR: threePhase must be a boolean, got ${describe(threePhase)}`);
+    const threePhase = checkBool('OneCycleLR: threePhase', o.threePhase ?? false);
     const t = this.totalSteps;
     const init = this.baseLr;
     this.phases = threePhase
@@ -124,8 +120,8 @@ export class OneCycleLR extends LRScheduler {
 }
 
 function totalStepsOf(o: OneCycleLROptions): number {
-  if (o.totalSteps !== undefined) return checkInt('OneCycleLR: totalSteps', o.totalSteps);
-  if (o.epochs === undefined || o.stepsPerEpoch === undefined) {
+  if (o.totalSteps !== undefined && o.totalSteps !== null) return checkInt('OneCycleLR: totalSteps', o.totalSteps);
+  if (o.epochs === undefined || o.epochs === null || o.stepsPerEpoch === undefined || o.stepsPerEpoch === null) {
     throw new TypeError('OneCycleLR: give totalSteps, or epochs and stepsPerEpoch');
   }
   return checkInt('OneCycleLR: epochs', o.epochs) * checkInt('OneCycleLR: stepsPerEpoch', o.stepsPerEpoch);

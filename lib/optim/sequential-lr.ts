@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // SequentialLR: runs schedules one after another at given milestones (e.g. LinearLR warm-up, then cosine).
-import { checkInt, describe } from '../errors';
+import { checkInt, checkOptions, describe } from '../check';
 import { LRScheduler } from './lr-scheduler';
 import { Optimizer } from './optimizer';
 
@@ -27,27 +27,26 @@ export class SequentialLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, options: SequentialLROptions) {
     super('SequentialLR', optimizer);
-    const { schedulers, milestones } = options ?? ({} as never);
-    if (!Array.isArray(schedulers) || schedulers.length === 0)
+    const { schedulers, milestones } = checkOptions('SequentialLR', options, ['schedulers', 'milestones']);
+    if (!Array.isArray(schedulers))
       throw new TypeError(`SequentialLR: schedulers must be a non-empty array, got ${describe(schedulers)}`);
+    if (schedulers.length === 0) throw new RangeError('SequentialLR: schedulers must be a non-empty array, got []');
     schedulers.forEach((s, i) => {
       if (!(s instanceof LRScheduler))
         throw new TypeError(`SequentialLR: schedulers[${i}] must be an LRScheduler, got ${describe(s)}`);
       if (s.optimizer !== optimizer)
         throw new RangeError(`SequentialLR: schedulers[${i}] belongs to another optimizer`);
     });
-    if (!Array.isArray(milestones) || milestones.length !== schedulers.length - 1) {
+    if (!Array.isArray(milestones))
+      throw new TypeError(`SequentialLR: milestones must be an array of epochs, got ${describe(milestones)}`);
+    if (milestones.length !== schedulers.length - 1) {
       throw new RangeError(
-        `SequentialLR: milestones must hold ${schedulers.length - 1} epochs (one fewer than schedulers), got ${describe(milestones)}${Array.isArray(milestones) ? ` of length ${milestones.length}` : ''}`,
+        `SequentialLR: milestones must hold ${schedulers.length - 1} epochs (one fewer than schedulers), got ${milestones.length}`,
       );
     }
     milestones.forEach((m, i) => {
       checkInt(`SequentialLR: milestones[${i}]`, m, i === 0 ? 1 : milestones[i - 1] + 1);
     });
-    for (const key of Object.keys(options)) {
-      if (key !== 'schedulers' && key !== 'milestones')
-        throw new RangeError(`SequentialLR: unknown or unsupported option '${key}'`);
-    }
     this.schedulers = [...schedulers];
     this.milestones = [...milestones];
     this.start();

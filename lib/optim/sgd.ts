@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 // SGD: torch.optim.SGD's update (momentum with dampening, Nesterov, L2 weight decay on the gradient).
-import { checkNumber, describe } from '../errors';
+import { checkBool, checkNumber, checkOptions } from '../check';
 import { Parameter } from '../modules/parameter';
-import { rejectUnknownOptions } from '../modules/options';
 import { Optimizer } from './optimizer';
 
 export interface SGDOptions {
@@ -40,17 +39,14 @@ export class SGD extends Optimizer {
   private readonly state: SGDState[];
 
   constructor(params: Iterable<Parameter>, options: SGDOptions) {
-    if (typeof options !== 'object' || options === null || options.lr === undefined) {
+    const o = checkOptions('SGD', options, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay']);
+    if (o.lr === undefined || o.lr === null)
       throw new TypeError('SGD: options.lr is required, e.g. new SGD(model.parameters(), { lr: 0.01 })');
-    }
-    super(params, options.lr, 'SGD');
-    rejectUnknownOptions('SGD', options, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay']);
-    this.momentum = checkNumber('SGD: momentum', options.momentum ?? 0, { min: 0 });
-    this.dampening = checkNumber('SGD: dampening', options.dampening ?? 0);
-    if (typeof (options.nesterov ?? false) !== 'boolean')
-      throw new TypeError(`SGD: nesterov must be a boolean, got ${describe(options.nesterov)}`);
-    this.nesterov = options.nesterov ?? false;
-    this.weightDecay = checkNumber('SGD: weightDecay', options.weightDecay ?? 0, { min: 0 });
+    super(params, o.lr, 'SGD');
+    this.momentum = checkNumber('SGD: momentum', o.momentum ?? 0, { min: 0 });
+    this.dampening = checkNumber('SGD: dampening', o.dampening ?? 0);
+    this.nesterov = checkBool('SGD: nesterov', o.nesterov ?? false);
+    this.weightDecay = checkNumber('SGD: weightDecay', o.weightDecay ?? 0, { min: 0 });
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new RangeError(
         `SGD: nesterov needs momentum > 0 and dampening 0, got momentum ${this.momentum}, dampening ${this.dampening}`,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // buildModelFromSpec(): a Sequential from a JSON model description (docs/models.md), inferring input sizes from the running
 // shape and returning the normalised description that rebuilds it; the per-type builders are in model-spec-layers.ts (no file I/O here).
-import { describe } from '../errors';
+import { checkInt, checkOptions, describe } from '../check';
 import { Module } from '../modules/module';
 import { Sequential } from '../modules/sequential';
 import { Generator } from '../random';
@@ -84,18 +84,14 @@ export function buildModelFromSpec(
 ): BuiltSpec {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
     throw new TypeError(`model spec must be a JSON object, got ${describe(spec)}`);
-  const { input: specInput, layers, ...rest } = spec as Record<string, unknown>;
-  const extra = Object.keys(rest);
-  if (extra.length > 0) throw new RangeError(`model spec: unknown key '${extra[0]}' (expected "input" and "layers")`);
+  const { input: specInput, layers } = checkOptions('model spec', spec as Record<string, unknown>, ['input', 'layers']);
   const raw = inputOverride ?? specInput;
   if (raw === undefined)
     throw new RangeError('model spec: no input shape (give "input": [N, C, H, W] or an input shape)');
   const input = [...checkShape('model spec: input', raw)];
   if (input.length === 0 || input.some((d) => d < 1))
     throw new RangeError(`model spec: input must have sizes >= 1, got ${formatShape(input)}`);
-  const seed = options.seed ?? 0;
-  if (!Number.isSafeInteger(seed) || seed < 0)
-    throw new RangeError(`buildModelFromSpec: seed must be an integer >= 0, got ${describe(seed)}`);
+  const seed = checkInt('buildModelFromSpec: seed', checkOptions('buildModelFromSpec', options, ['seed']).seed ?? 0, 0);
   const built = buildList(layers, 'layers', input, new Generator(seed));
   const normalised = { input, layers: built.layers };
   // Not enumerable: Module code that walks fields (e.g. for generators) sees only what a Sequential has.
@@ -139,9 +135,7 @@ function buildList(
     let module: Module;
     let recorded: Record<string, unknown>;
     if (kind === 'sequential') {
-      const keys = Object.keys(options);
-      if (keys.length > 0)
-        throw new RangeError(`${label}: unknown option '${keys[0]}' (sequential takes only "layers")`);
+      checkOptions(label, { layers: inner, ...options }, ['layers']);
       const block = buildList(inner, `${at}.layers`, shape, rng);
       ({ model: module, shape } = block);
       recorded = { layers: block.layers };
@@ -149,12 +143,7 @@ function buildList(
       const layerType = Object.prototype.hasOwnProperty.call(LAYER_TYPES, kind) ? LAYER_TYPES[kind] : undefined;
       if (!layerType) throw new RangeError(`${label}: unknown layer type (known: ${SPEC_LAYER_TYPES.join(', ')})`);
       if (inner !== undefined) throw new RangeError(`${label}: only sequential takes "layers"`);
-      const unknown = Object.keys(options).find((k) => !layerType.options.includes(k));
-      if (unknown !== undefined) {
-        const allowed =
-          layerType.options.length === 0 ? `${kind} takes no options` : `${kind} takes ${layerType.options.join(', ')}`;
-        throw new RangeError(`${label}: unknown option '${unknown}' (${allowed})`);
-      }
+      checkOptions(label, options, layerType.options);
       try {
         ({ module, options: recorded } = layerType.build(options, shape, rng, label));
         shape = module.outputShape(shape);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // summary(): walks a model layer by layer and counts output shapes, parameters, multiply-adds and activations (rendering is format.ts).
-import { checkInt, describe } from '../errors';
+import { checkInt, describe } from '../check';
 import { Module } from '../modules/module';
 import { Sequential } from '../modules/sequential';
 import { checkShape, formatShape, sameShape, shapeSize } from '../tensor/shape';

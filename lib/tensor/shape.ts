@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Shape arithmetic and validation; no tensor data here.
-import { ShapeError, describe } from '../errors';
+import { describe } from '../check';
+import { ShapeError } from '../errors';
 
 /** Number of elements of a shape; [] is a scalar with one element. */
 export function shapeSize(shape: readonly number[]): number {
@@ -14,8 +15,9 @@ export function checkShape(what: string, shape: unknown): readonly number[] {
   if (!Array.isArray(shape)) throw new TypeError(`${what}: shape must be an array of integers, got ${describe(shape)}`);
   let n = 1;
   for (let i = 0; i < shape.length; i++) {
-    const d = shape[i];
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+    const d: unknown = shape[i];
+    if (typeof d !== 'number') throw new TypeError(`${what}: shape[${i}] must be a number, got ${describe(d)}`);
+    if (!Number.isSafeInteger(d) || d < 0) {
       throw new ShapeError(`${what}: shape[${i}] must be an integer >= 0, got ${String(d)}`);
     }
     n *= d;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tensor: a shape over a Float32Array (NCHW for images). Data is shared, never copied implicitly.
-import { describe, isFloat32Array, ShapeError } from '../errors';
+import { describe, isFloat32Array } from '../check';
+import { ShapeError } from '../errors';
 import { checkShape, formatShape, shapeSize } from './shape';
 
 /**

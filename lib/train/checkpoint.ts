@@ -2,7 +2,8 @@
 // Training checkpoints: weights, Adam moments and step counts, schedule, generator states, position, settings
 // and history in one safetensors file (atomic writes), and restoring them so a resumed run is bit-identical.
 import * as path from 'path';
-import { describe, FileFormatError } from '../errors';
+import { describe } from '../check';
+import { FileFormatError } from '../errors';
 import { readSafetensors, saveSafetensors } from '../io/safetensors';
 import { Module } from '../modules/module';
 import { Adam, type AdamState } from '../optim/adam';

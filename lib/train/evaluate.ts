@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // evaluate(): loss, accuracy and confusion matrix of a model over a loader, in eval mode; no training here.
-import { describe } from '../errors';
+import { checkInstance, checkInt, checkOptions, describe } from '../check';
 import type { Batch } from '../data/dataset';
 import { CrossEntropyLoss } from '../loss/cross-entropy';
 import { Module } from '../modules/module';
@@ -55,20 +55,24 @@ export async function evaluate(
   loader: BatchSource,
   options: EvaluateOptions = {},
 ): Promise<EvaluateResult> {
-  if (!(model instanceof Module)) throw new TypeError(`evaluate: model must be a Module, got ${describe(model)}`);
+  checkInstance('evaluate: model', model, Module);
   checkBatchSource('evaluate: loader', loader);
-  const lossFn = options.lossFn ?? new CrossEntropyLoss();
-  const signal = options.signal;
+  const o = checkOptions('evaluate', options, ['lossFn', 'numClasses', 'signal', 'onBatch']);
+  if (o.lossFn !== undefined) checkLossFunction('evaluate: lossFn', o.lossFn);
+  if (o.numClasses !== undefined) checkInt('evaluate: numClasses', o.numClasses, 1);
+  if (o.signal !== undefined) checkInstance('evaluate: signal', o.signal, AbortSignal, 'an AbortSignal');
+  const lossFn = o.lossFn ?? new CrossEntropyLoss();
+  const signal = o.signal;
   signal?.throwIfAborted();
   const loss = new RunningMean();
-  let matrix = options.numClasses === undefined ? null : new ConfusionMatrix(options.numClasses);
+  let matrix = o.numClasses === undefined ? null : new ConfusionMatrix(o.numClasses);
   let done = 0;
   for (const { images, labels } of loader) {
     const logits = model.predict(images); // eval-mode output; modes and training state untouched
     matrix ??= new ConfusionMatrix(logits.shape[1] ?? 1);
     loss.add(lossFn.forward(logits, labels), labels.length);
     matrix.update(logits, labels);
-    options.onBatch?.(++done);
+    o.onBatch?.(++done);
     await yieldToEventLoop();
     signal?.throwIfAborted();
   }
@@ -85,6 +89,16 @@ export async function evaluate(
 /** Resolves on the next turn of the event loop (after pending I/O and timers). */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** TypeError unless `lossFn` has forward() and backward() (a CrossEntropyLoss, NLLLoss, ...). */
+export function checkLossFunction(what: string, lossFn: unknown): LossFunction {
+  const f = lossFn as Partial<LossFunction> | null;
+  if (f === null || typeof f !== 'object' || typeof f.forward !== 'function' || typeof f.backward !== 'function')
+    throw new TypeError(
+      `${what} must have forward() and backward() (e.g. a CrossEntropyLoss), got ${describe(lossFn)}`,
+    );
+  return lossFn as LossFunction;
 }
 
 /** TypeError unless `loader` is iterable. */

@@ -7,8 +7,10 @@ export {
   type FitOptimizer,
   type FitOptions,
   type FitPosition,
+  type FitProgressReporter,
   type History,
 } from './trainer';
+export { formatEpochLine } from './fit-progress';
 export { evaluate, type BatchSource, type EvaluateOptions, type EvaluateResult, type LossFunction } from './evaluate';
 export { argmaxRows, ConfusionMatrix, RunningMean, ThroughputMeter } from './metrics';
 export {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Training/evaluation metrics: running mean, argmax, confusion matrix with accuracies, and an images/s meter; no I/O.
-import { checkInt, checkNumber, describe, isInt32Array, ShapeError } from '../errors';
+import { checkInt, checkNumber, describe, isInt32Array } from '../check';
+import { ShapeError } from '../errors';
 import { formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Saving a model as a self-describing safetensors weights file and rebuilding it from one (LeNet, LeNetBN, or a Sequential
 // built from a JSON model spec); the format itself is lib/io.
-import { describe, FileFormatError } from '../errors';
+import { describe } from '../check';
+import { FileFormatError } from '../errors';
 import { readSafetensors, saveSafetensors } from '../io/safetensors';
 import { LeNet, type LeNetOptions } from '../modules/lenet';
 import { LeNetBN, type LeNetBNOptions } from '../modules/lenet-bn';

@@ -132,7 +132,10 @@ describe('CIFAR10 reading', () => {
     writeBatches(tmp);
     expect(() => new CIFAR10({ root: tmp, download: true })).toThrow(/CIFAR10\.load/);
     expect(() => new CIFAR10({ root: tmp, train: 'yes' as unknown as boolean })).toThrow(TypeError);
-    expect(() => new CIFAR10({ root: tmp, batchSize: 3 } as object)).toThrow(/unknown option "batchSize"/);
+    expect(() => new CIFAR10({ root: tmp, batchSize: 3 } as object)).toThrow(
+      /unknown option 'batchSize' \(known: root, /,
+    );
+    expect(() => new CIFAR10({ root: tmp, batchSize: 3 } as object)).toThrow(RangeError);
     expect(() => new CIFAR10({ root: tmp, md5: 'abc' })).toThrow(RangeError);
     expect(() => new CIFAR10({ root: tmp, url: 'ftp://x/y' })).toThrow(TypeError);
     const ds = new CIFAR10({ root: tmp });

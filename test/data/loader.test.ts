@@ -133,7 +133,10 @@ test('option errors name the option', () => {
   expect(() => new DataLoader(ds, { shuffle: 1 as unknown as boolean })).toThrow(/shuffle must be a boolean/);
   expect(() => new DataLoader(ds, { dropLast: 'no' as unknown as boolean })).toThrow(/dropLast/);
   expect(() => new DataLoader(ds, { transform: 3 as unknown as Transform })).toThrow(/transform must be a function/);
-  expect(() => new DataLoader(ds, { batch_size: 4 } as object)).toThrow(/unknown option "batch_size"/);
+  expect(() => new DataLoader(ds, { batch_size: 4 } as object)).toThrow(
+    /unknown option 'batch_size' \(known: batchSize, /,
+  );
+  expect(() => new DataLoader(ds, { batch_size: 4 } as object)).toThrow(RangeError);
   expect(() => new DataLoader({} as Dataset)).toThrow(/dataset must be a Dataset/);
   expect(
     () => new DataLoader({ length: 1, sampleShape: [2], get: () => ({ image: new Float32Array(2), label: 0 }) }),

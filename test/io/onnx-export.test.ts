@@ -403,15 +403,15 @@ class Square extends Module {
     return [...inputShape];
   }
 
-  forwardWith(input: Tensor): Tensor {
+  override forward(input: Tensor): Tensor {
     return new Tensor(
       input.data.map((v) => v * v),
       input.shape,
     );
   }
 
-  backwardWith(): Tensor | null {
-    return null;
+  override backward(doutput: Tensor): Tensor {
+    return doutput;
   }
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Test helper: wraps a loss with fixed targets as a Module (output [1]) so gradcheck can check its backward(scale).
-import { BackwardContext, Module } from '../../lib/modules/module';
+import { Module } from '../../lib/modules/module';
 import { Tensor } from '../../lib/tensor/tensor';
 
 interface Loss<T> {
@@ -21,11 +21,11 @@ export class LossModule<T> extends Module {
     return [1];
   }
 
-  forwardWith(input: Tensor): Tensor {
+  override forward(input: Tensor): Tensor {
     return Tensor.fromArray([this.loss.forward(input, this.target)], [1]);
   }
 
-  backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
-    return ctx.inputGrad ? this.loss.backward(doutput.data[0]) : null;
+  override backward(doutput: Tensor): Tensor {
+    return this.loss.backward(doutput.data[0]);
   }
 }

@@ -55,8 +55,14 @@ describe('bad options throw, naming the option', () => {
     [
       'outputSize of three',
       () => new AdaptiveAvgPool2d([1, 2, 3] as never),
+      RangeError,
+      /AdaptiveAvgPool2d: outputSize must hold 2 entries, got 3/,
+    ],
+    [
+      'outputSize an object',
+      () => new AdaptiveAvgPool2d({ outputSize: {} } as never),
       TypeError,
-      /AdaptiveAvgPool2d: outputSize must be a number or an \[h, w\] pair, got Array/,
+      /AdaptiveAvgPool2d: outputSize must be a number or an \[h, w\] pair, got Object/,
     ],
     [
       'outputSize missing',
@@ -74,7 +80,7 @@ describe('bad options throw, naming the option', () => {
       'an unknown option',
       () => new AdaptiveAvgPool2d({ outputSize: 1, ceilMode: true } as never),
       RangeError,
-      /AdaptiveAvgPool2d: unknown or unsupported option 'ceilMode'/,
+      /AdaptiveAvgPool2d: unknown option 'ceilMode'/,
     ],
     [
       'options null',

@@ -135,7 +135,7 @@ describe('bad options throw, naming the option', () => {
       'an unknown option',
       () => new AvgPool2d({ kernelSize: 2, dilation: 2 } as never),
       RangeError,
-      /AvgPool2d: unknown or unsupported option 'dilation'/,
+      /AvgPool2d: unknown option 'dilation'/,
     ],
     [
       'options null',

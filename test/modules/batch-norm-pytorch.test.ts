@@ -136,6 +136,6 @@ describe('LeNetBN matches PyTorch', () => {
     expect(digits.config.padding).toBe(2);
     expect(digits.outputShape([5, 1, 28, 28])).toEqual([5, 10]);
     expect(() => new LeNetBN({ imageSize: 12 })).toThrow(/^LeNetBN: imageSize 12 is too small/);
-    expect(() => new LeNetBN({ depth: 3 } as never)).toThrow(/unknown or unsupported option 'depth'/);
+    expect(() => new LeNetBN({ depth: 3 } as never)).toThrow(/unknown option 'depth'/);
   });
 });

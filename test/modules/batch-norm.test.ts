@@ -238,7 +238,9 @@ describe('options and modes', () => {
     expect(() => new BatchNorm1d({ numFeatures: 2, eps: -1 })).toThrow(/^BatchNorm1d: eps must be >= 0/);
     expect(() => new BatchNorm2d({ numFeatures: 2, momentum: 1.5 })).toThrow(/^BatchNorm2d: momentum must be <= 1/);
     expect(() => new BatchNorm2d({ numFeatures: 2, affine: 1 as unknown as boolean })).toThrow(TypeError);
-    expect(() => new BatchNorm2d({ numFeatures: 2, foo: 1 } as never)).toThrow(/unknown or unsupported option 'foo'/);
+    expect(() => new BatchNorm2d({ numFeatures: 2, foo: 1 } as never)).toThrow(RangeError);
+    expect(() => new BatchNorm2d({ numFeatures: 2, foo: 1 } as never)).toThrow(/unknown option 'foo'/);
+    expect(() => new BatchNorm2d(3 as never)).toThrow(/BatchNorm2d: options must be an object, got number/);
     const bn1 = new BatchNorm1d({ numFeatures: 3 }),
       bn2 = new BatchNorm2d({ numFeatures: 3 });
     expect(() => bn1.forward(Tensor.zeros([2, 3, 4, 5]))).toThrow(

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// MaxPool2d with dilation: output shapes, forward/backward against a naive loop, the native program, gradcheck.
+// MaxPool2d: options, output sizes (dilation, ceil mode), forward/backward against a naive loop, the native program, gradcheck.
 import { gradcheck } from '../../lib/gradcheck';
 import { Flatten } from '../../lib/modules/flatten';
 import { MaxPool2d, type MaxPool2dOptions } from '../../lib/modules/max-pool2d';
@@ -110,7 +110,10 @@ describe('MaxPool2d with dilation', () => {
       /padding \[2, 2\] must be at most half of kernelSize \[3, 3\]/,
     );
     expect(() => new MaxPool2d({ kernelSize: 2, dilation: [1, 0] })).toThrow(RangeError);
-    expect(() => new MaxPool2d({ kernelSize: 2, dilation: [2] as never })).toThrow(TypeError);
+    expect(() => new MaxPool2d({ kernelSize: 2, dilation: [2] as never })).toThrow(RangeError);
+    expect(() => new MaxPool2d({ kernelSize: 2, ceilMode: {} as never })).toThrow(
+      /ceilMode must be a boolean, got Object/,
+    );
   });
 
   test('an input too small for the dilated kernel, or leaving a window with only padding, is a RangeError', () => {
@@ -124,5 +127,23 @@ describe('MaxPool2d with dilation', () => {
     );
     expect(() => pool.forward(randomTensor([1, 1, 1, 4], 1))).toThrow(RangeError);
     expect(pool.outputShape([1, 1, 2, 4])).toEqual([1, 1, 1, 3]);
+  });
+});
+
+describe('MaxPool2d options and semantics', () => {
+  test('MaxPool2d accepts a number or options and follows PyTorch output sizes', () => {
+    expect(new MaxPool2d(2).outputShape([1, 1, 5, 5])).toEqual([1, 1, 2, 2]);
+    expect(new MaxPool2d({ kernelSize: 2, ceilMode: true }).outputShape([1, 1, 5, 5])).toEqual([1, 1, 3, 3]);
+    expect(new MaxPool2d({ kernelSize: 3, stride: 2, padding: 1 }).outputShape([1, 1, 7, 7])).toEqual([1, 1, 4, 4]);
+    expect(() => new MaxPool2d({ kernelSize: 2, padding: 2 })).toThrow(/at most half/);
+    expect(new MaxPool2d({ kernelSize: 3, stride: 1, padding: 1, dilation: 2 }).outputShape([1, 1, 7, 7])).toEqual([
+      1, 1, 5, 5,
+    ]);
+    expect(() => new MaxPool2d({ kernelSize: 2, dilation: 0 })).toThrow(/dilation must be an integer >= 1/);
+  });
+
+  test('MaxPool2d forward keeps PyTorch argmax semantics: NaN propagates', () => {
+    const x = new Tensor(Float32Array.from([1, NaN, 3, 2]), [1, 1, 2, 2]);
+    expect(Number.isNaN(new MaxPool2d(2).forward(x).data[0])).toBe(true);
   });
 });

@@ -49,8 +49,13 @@ test('errors name the option', () => {
   expectErrorNamed(() => new AdamW([p], { betas: [0.9, 1] }), 'RangeError', /betas\[1\]/);
   expectErrorNamed(
     () => new AdamW([p], { betas: [0.9] as never }),
+    'RangeError',
+    /AdamW: betas must hold 2 entries, got 1/,
+  );
+  expectErrorNamed(
+    () => new AdamW([p], { betas: 0.9 as never }),
     'TypeError',
-    /betas must be a \[beta1, beta2\] pair/,
+    /AdamW: betas must be an array, got number/,
   );
   expectErrorNamed(() => new AdamW([p], { eps: NaN }), 'RangeError', /eps must be finite/);
   expectErrorNamed(() => new AdamW([p], { weightDecay: -0.1 }), 'RangeError', /weightDecay must be >= 0/);

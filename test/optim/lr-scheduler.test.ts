@@ -179,7 +179,12 @@ describe('errors', () => {
     expectErrorNamed(
       () => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, annealStrategy: 'exp' as never }),
       'RangeError',
-      /annealStrategy/,
+      /annealStrategy must be one of 'cos', 'linear', got 'exp'/,
+    );
+    expectErrorNamed(
+      () => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, threePhase: 1 as never }),
+      'TypeError',
+      /threePhase must be a boolean, got number/,
     );
     expectErrorNamed(
       () => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, cycleMomentum: true as never }),
@@ -209,7 +214,12 @@ describe('errors', () => {
     const opt = sgd();
     const a = new LinearLR(opt);
     const b = new StepLR(opt, { stepSize: 2 });
-    expectErrorNamed(() => new SequentialLR(opt, { schedulers: [], milestones: [] }), 'TypeError', /non-empty array/);
+    expectErrorNamed(() => new SequentialLR(opt, { schedulers: [], milestones: [] }), 'RangeError', /non-empty array/);
+    expectErrorNamed(
+      () => new SequentialLR(opt, { schedulers: a, milestones: [] } as never),
+      'TypeError',
+      /non-empty array/,
+    );
     expectErrorNamed(
       () => new SequentialLR(opt, { schedulers: [a, b], milestones: [] }),
       'RangeError',

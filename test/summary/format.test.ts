@@ -80,10 +80,10 @@ test('a batch, a single-layer model and a layer without a MAC rule', () => {
     outputShape(s: readonly number[]): number[] {
       return [...s];
     }
-    forwardWith(x: Tensor): Tensor {
+    override forward(x: Tensor): Tensor {
       return x;
     }
-    backwardWith(d: Tensor): Tensor {
+    override backward(d: Tensor): Tensor {
       return d;
     }
   }

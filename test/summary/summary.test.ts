@@ -6,7 +6,7 @@ import { Flatten } from '../../lib/modules/flatten';
 import { LeNet } from '../../lib/modules/lenet';
 import { Linear } from '../../lib/modules/linear';
 import { MaxPool2d } from '../../lib/modules/max-pool2d';
-import { Module, type BackwardContext, type ForwardContext } from '../../lib/modules/module';
+import { Module } from '../../lib/modules/module';
 import { Parameter } from '../../lib/modules/parameter';
 import { ReLU } from '../../lib/modules/relu';
 import { Sequential } from '../../lib/modules/sequential';
@@ -173,10 +173,10 @@ class Custom extends Module {
   outputShape(s: readonly number[]): number[] {
     return [s[0], s[1] * this.scale];
   }
-  forwardWith(x: Tensor, _ctx: ForwardContext): Tensor {
+  override forward(x: Tensor): Tensor {
     return x;
   }
-  backwardWith(d: Tensor, _ctx: BackwardContext): Tensor {
+  override backward(d: Tensor): Tensor {
     return d;
   }
 }

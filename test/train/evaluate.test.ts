@@ -105,4 +105,12 @@ test('an aborted signal stops it with the signal’s reason, and modes are still
 test('argument errors', async () => {
   await expect(evaluate({} as never, [])).rejects.toThrow(TypeError);
   await expect(evaluate(new Sequential(new Flatten()), 5 as never)).rejects.toThrow(/iterable of batches/);
+  const model = new Sequential(new Flatten());
+  const loader = new DataLoader(dataset);
+  await expect(evaluate(model, loader, { numclasses: 3 } as never)).rejects.toThrow(
+    /^evaluate: unknown option 'numclasses' \(known: lossFn, numClasses, signal\)$/,
+  );
+  await expect(evaluate(model, loader, { numClasses: 0 })).rejects.toThrow(RangeError);
+  await expect(evaluate(model, loader, { lossFn: {} as never })).rejects.toThrow(/lossFn must have forward\(\)/);
+  await expect(evaluate(model, loader, { signal: 'stop' as never })).rejects.toThrow(/signal must be an AbortSignal/);
 });

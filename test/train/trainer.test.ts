@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Tests of lib/train/trainer.ts: learning on synthetic data, history file, NaN guard, abort, event-loop yields, progress, options.
+// Tests of lib/train/trainer.ts and its parts (epoch-runner, resume, fit-options, fit-progress): learning on synthetic
+// data, history file, NaN guard, abort, event-loop yields, progress and epoch lines, options.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -8,6 +9,7 @@ import { TensorDataset, type Batch } from '../../lib/data/dataset';
 import { NonFiniteLossError } from '../../lib/errors';
 import { Adam } from '../../lib/optim/adam';
 import { Tensor } from '../../lib/tensor/tensor';
+import { formatEpochLine } from '../../lib/train/fit-progress';
 import { fit, writeJsonAtomic, type FitOptions } from '../../lib/train/trainer';
 import { blobs, collector, tinyModel } from './synthetic';
 
@@ -169,18 +171,51 @@ test('fit yields to the event loop between batches: a timer can abort an endless
   expect(history.stoppedAt!.batch).toBeGreaterThan(0);
 });
 
-test("progress 'log' writes lines to the injected stream", async () => {
+test("progress 'log' writes batch lines and, per epoch, the train and test accuracy to the injected stream", async () => {
   const out = collector();
   const { model, options } = setup({ progress: 'log', progressStream: out, epochs: 2 });
-  await fit(model, options);
+  const history = await fit(model, options);
   const lines = out.lines();
-  // 12 batches: a line at every 10% threshold crossed (10 per epoch), then one as the test set is evaluated.
-  expect(lines).toHaveLength(22);
+  // 12 batches: a line at every 10% threshold crossed (10 per epoch), one as the test set is evaluated,
+  // then the epoch's summary line.
+  expect(lines).toHaveLength(24);
   expect(lines[0]).toMatch(
     /^epoch 1\/2 {2}batch {2}2\/12 \(16%\) {2}loss \d+\.\d{4} {2}acc \d+\.\d{2}% {2}\d+ img\/s {2}ETA \d+:\d{2}$/,
   );
+  expect(lines[9]).toMatch(/^epoch 1\/2 {2}batch 12\/12 \(100%\)/);
+  const summary = (e: number) => formatEpochLine(history.epochs[e - 1], 2);
   expect(lines[10]).toBe('epoch 1/2  evaluating on the test set (2 batches)');
-  expect(lines[20]).toMatch(/^epoch 2\/2 {2}batch 12\/12 \(100%\)/);
+  expect(lines[11]).toBe(summary(1));
+  expect(lines[11]).toMatch(
+    /^epoch 1\/2 {2}train loss \d+\.\d{4} acc \d+\.\d{2}% {2}test loss \d+\.\d{4} acc \d+\.\d{2}% {2}\d+\.\ds {2}\d+ img\/s$/,
+  );
+  expect(lines[11]).toContain(
+    `test loss ${history.epochs[0].testLoss!.toFixed(4)} acc ${(100 * history.epochs[0].testAccuracy!).toFixed(2)}%`,
+  );
+  expect(lines[21]).toMatch(/^epoch 2\/2 {2}batch 12\/12 \(100%\)/);
+  expect(lines[23]).toBe(summary(2));
+});
+
+test('epochSummary: false leaves only the batch lines; a custom reporter gets epochSummary() calls', async () => {
+  const out = collector();
+  const quiet = setup({ progress: 'log', progressStream: out, epochs: 2, epochSummary: false });
+  await fit(quiet.model, quiet.options);
+  expect(out.lines()).toHaveLength(20);
+  expect(out.lines().every((l) => /batch/.test(l))).toBe(true);
+
+  const records: [number, number | undefined, number][] = [];
+  const { model, options } = setup({
+    epochs: 2,
+    progress: {
+      startEpoch() {},
+      update() {},
+      endEpoch() {},
+      epochSummary: (r, epochs) => records.push([r.epoch, r.testAccuracy, epochs]),
+    },
+  });
+  const history = await fit(model, options);
+  expect(records).toEqual(history.epochs.map((e) => [e.epoch, e.testAccuracy, 2]));
+  expect(records[1][1]).toBeGreaterThan(0.5);
 });
 
 test('option errors are reported before training', async () => {
@@ -192,7 +227,11 @@ test('option errors are reported before training', async () => {
   await expect(fit(model, { ...options, trainLoader: null as never })).rejects.toThrow(
     /trainLoader must be an iterable/,
   );
-  await expect(fit(model, { ...options, lr: 1 } as never)).rejects.toThrow(/unknown option "lr"/);
+  await expect(fit(model, { ...options, lr: 1 } as never)).rejects.toThrow(RangeError);
+  await expect(fit(model, { ...options, lr: 1 } as never)).rejects.toThrow(/fit: unknown option 'lr' \(known: /);
+  await expect(fit(model, { ...options, epochSummary: 'yes' } as never)).rejects.toThrow(TypeError);
+  await expect(fit(model, { ...options, historyPath: '' })).rejects.toThrow(RangeError);
+  await expect(fit(model, { ...options, signal: {} as never })).rejects.toThrow(/signal must be an AbortSignal/);
   await expect(fit({} as never, options)).rejects.toThrow(/model must be a Module/);
 });
 
