@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // evaluate(): loss, accuracy and confusion matrix of a model over a loader, in eval mode; no training here.
-import { checkInstance, checkInt, checkOptions, describe } from '../check';
+import { checkFunction, checkInstance, checkInt, checkOptions, describe } from '../check';
 import type { Batch } from '../data/dataset';
 import { CrossEntropyLoss } from '../loss/cross-entropy';
 import { Module } from '../modules/module';
@@ -61,6 +61,7 @@ export async function evaluate(
   if (o.lossFn !== undefined) checkLossFunction('evaluate: lossFn', o.lossFn);
   if (o.numClasses !== undefined) checkInt('evaluate: numClasses', o.numClasses, 1);
   if (o.signal !== undefined) checkInstance('evaluate: signal', o.signal, AbortSignal, 'an AbortSignal');
+  if (o.onBatch !== undefined) checkFunction('evaluate: onBatch', o.onBatch);
   const lossFn = o.lossFn ?? new CrossEntropyLoss();
   const signal = o.signal;
   signal?.throwIfAborted();

@@ -108,7 +108,7 @@ test('argument errors', async () => {
   const model = new Sequential(new Flatten());
   const loader = new DataLoader(dataset);
   await expect(evaluate(model, loader, { numclasses: 3 } as never)).rejects.toThrow(
-    /^evaluate: unknown option 'numclasses' \(known: lossFn, numClasses, signal\)$/,
+    /^evaluate: unknown option 'numclasses' \(known: lossFn, numClasses, signal, onBatch\)$/,
   );
   await expect(evaluate(model, loader, { numClasses: 0 })).rejects.toThrow(RangeError);
   await expect(evaluate(model, loader, { lossFn: {} as never })).rejects.toThrow(/lossFn must have forward\(\)/);
