@@ -173,7 +173,10 @@ export async function loadDataset(loc: DataLocation, train: boolean, log?: CliSt
   }
 }
 
-/** A download progress callback printing "downloading MNIST file: 1.0/9.9 MB (10%)" about every 10% per file. */
+/**
+ * A download progress callback printing "downloading MNIST file: 1.0/9.9 MB (10%)" about every 10% per file, or
+ * "downloading MNIST file: 10.0 MB" every 10 MB when the size is unknown.
+ */
 function progressPrinter(
   title: string,
   log?: CliStream,
@@ -181,18 +184,23 @@ function progressPrinter(
   let nextPercent = 0;
   let current: string | undefined;
   return (received, total, file) => {
-    if (log === undefined || total === undefined || total <= 0) return;
+    if (log === undefined) return;
     if (file !== current) {
       current = file;
       nextPercent = 0;
     }
+    const what = `downloading ${title}${file === undefined ? '' : ` ${file}`}`;
+    if (total === undefined || total <= 0) {
+      // Without a total, "percent" counts 10 MB steps.
+      if (received < nextPercent * 1e6) return;
+      nextPercent = Math.floor(received / 1e7) * 10 + 10;
+      println(log, `${what}: ${(received / 1e6).toFixed(1)} MB`);
+      return;
+    }
     const percent = Math.floor((100 * received) / total);
     if (percent < nextPercent) return;
     nextPercent = Math.floor(percent / 10) * 10 + 10;
-    println(
-      log,
-      `downloading ${title}${file === undefined ? '' : ` ${file}`}: ${(received / 1e6).toFixed(1)}/${(total / 1e6).toFixed(1)} MB (${percent}%)`,
-    );
+    println(log, `${what}: ${(received / 1e6).toFixed(1)}/${(total / 1e6).toFixed(1)} MB (${percent}%)`);
   };
 }
 

@@ -1,14 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Public exports of the training utilities (fit, evaluate, metrics, progress, saved models); no code of its own.
-export {
-  fit,
-  writeJsonAtomic,
-  type EpochRecord,
-  type FitOptimizer,
-  type FitOptions,
-  type FitPosition,
-  type History,
-} from './trainer';
+export { fit, type EpochRecord, type FitOptimizer, type FitOptions, type FitPosition, type History } from './trainer';
+export { writeJsonAtomic } from '../io/atomic-file';
 export { evaluate, type BatchSource, type EvaluateOptions, type EvaluateResult, type LossFunction } from './evaluate';
 export { argmaxRows, ConfusionMatrix, RunningMean, ThroughputMeter } from './metrics';
 export {

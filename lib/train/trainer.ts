@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 // fit(): the training loop (batches, NaN guard, per-epoch evaluation, history file, abort); metrics and output live elsewhere.
-import * as fs from 'fs';
-import * as path from 'path';
-import { randomBytes } from 'crypto';
 import { checkInt, describe, NonFiniteLossError } from '../errors';
+import { writeJsonAtomic } from '../io/atomic-file';
 import { CrossEntropyLoss } from '../loss/cross-entropy';
 import type { Batch } from '../data/dataset';
 import { Module } from '../modules/module';
@@ -329,23 +327,4 @@ function intIn(what: string, value: unknown, min: number, max: number): number {
   checkInt(what, value, min);
   if ((value as number) > max) throw new RangeError(`${what} must be an integer in ${min}..${max}, got ${value}`);
   return value as number;
-}
-
-/**
- * Writes `value` as pretty JSON to `file` via a temporary file in the same folder and a rename, so
- * a reader never sees half a file. Non-finite numbers become null (JSON has no NaN).
- */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  const target = path.resolve(file);
-  const tmp = path.join(
-    path.dirname(target),
-    `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
-  );
-  try {
-    fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { flag: 'wx' });
-    fs.renameSync(tmp, target);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
 }

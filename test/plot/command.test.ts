@@ -2,7 +2,7 @@
 // Tests of `simdnet plot` (lib/plot/command.ts): writes the SVG, and every bad input is one stderr line with the right exit code.
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeJsonAtomic } from '../../lib/train/trainer';
+import { writeJsonAtomic } from '../../lib/io/atomic-file';
 import { cli, tempDir } from '../cli/helpers';
 import { attributes, checkSvg } from './svg-check';
 

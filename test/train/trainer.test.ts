@@ -8,7 +8,8 @@ import { TensorDataset, type Batch } from '../../lib/data/dataset';
 import { NonFiniteLossError } from '../../lib/errors';
 import { Adam } from '../../lib/optim/adam';
 import { Tensor } from '../../lib/tensor/tensor';
-import { fit, writeJsonAtomic, type FitOptions } from '../../lib/train/trainer';
+import { writeJsonAtomic } from '../../lib/io/atomic-file';
+import { fit, type FitOptions } from '../../lib/train/trainer';
 import { blobs, collector, tinyModel } from './synthetic';
 
 let dir: string;
