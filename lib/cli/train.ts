@@ -12,9 +12,9 @@ import {
   checkDataPath,
   checkOutputPath,
   DATA_HELP,
-  DATASET_KEY,
   DATASET_NAMES,
-  DATASETS,
+  datasetInfo,
+  datasetMetadata,
   loadDataset,
   takeFirst,
   type DatasetName,
@@ -112,12 +112,13 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   const loc = checkDataPath(opts.data, { download: opts.download === true, dataset });
   const out = checkOutputPath('--out', opts.out);
   const historyPath = opts.history === undefined ? undefined : checkOutputPath('--history', opts.history);
-  const { title, sampleShape, numClasses } = DATASETS[dataset];
+  const info = datasetInfo(loc);
+  const { title, sampleShape, numClasses } = info;
   // A model file is read and checked against the dataset before the data loads (and before a checkpoint folder is made).
   const custom =
     opts.modelFile === undefined
       ? undefined
-      : await (await import('./model-source')).readTrainingModelFile(opts.modelFile, DATASETS[dataset], opts.seed);
+      : await (await import('./model-source')).readTrainingModelFile(opts.modelFile, info, opts.seed);
   const checkpointFile = checkCheckpointOptions(opts);
   // The addon loads here, not at startup, so --help works without it.
   const [
@@ -247,7 +248,7 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   // The per-epoch history too, so `simdnet eval --plot` can draw the training curves from this file alone.
   saveSafetensors(out, model.stateDict(), {
     ...modelMetadata(model),
-    [DATASET_KEY]: dataset,
+    ...datasetMetadata(dataset, fullTrain.classes),
     [HISTORY_KEY]: JSON.stringify(history.epochs),
   });
   if (history.stopped) {

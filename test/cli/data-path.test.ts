@@ -2,7 +2,7 @@
 // Tests of lib/cli/data-path.ts: --data forms per dataset, --download folder creation, output path checks and the --limit subset.
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkDataPath, checkFileExists, checkOutputPath, takeFirst } from '../../lib/cli/data-path';
+import { checkDataPath, checkFileExists, checkOutputPath, progressPrinter, takeFirst } from '../../lib/cli/data-path';
 import { UsageError } from '../../lib/cli/io';
 import { TensorDataset } from '../../lib/data/dataset';
 import { DataLoader } from '../../lib/data/loader';
@@ -97,4 +97,21 @@ test('takeFirst exposes the first N samples through get and getBatch', () => {
   for (const b of new DataLoader(sub, { batchSize: 3, shuffle: true, seed: 1 })) seen.push(...b.images.data);
   expect(seen.sort()).toEqual([0, 1, 2, 3]);
   expect(() => sub.getBatch!(Int32Array.from([5]), new Float32Array(1), new Int32Array(1))).toThrow(RangeError);
+});
+
+test('download progress: every 10% with a total, every 10 MB without one (no Content-Length, no known size)', () => {
+  const lines: string[] = [];
+  const log = { write: (s: string) => lines.push(s.trimEnd()) };
+  const known = progressPrinter('MNIST', log);
+  for (let r = 0; r <= 1000; r += 50) known(r * 1000, 1e6, 'a.gz');
+  expect(lines[0]).toBe('downloading MNIST a.gz: 0.0/1.0 MB (0%)');
+  expect(lines).toHaveLength(11);
+  lines.length = 0;
+  const unknown = progressPrinter('CIFAR-10', log);
+  for (let mb = 0; mb <= 25; mb++) unknown(mb * 1e6, undefined);
+  expect(lines).toEqual([
+    'downloading CIFAR-10: 0.0 MB',
+    'downloading CIFAR-10: 10.0 MB',
+    'downloading CIFAR-10: 20.0 MB',
+  ]);
 });
