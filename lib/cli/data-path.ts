@@ -9,6 +9,7 @@ import { checkBatchArgs, checkIndex, type Dataset, type Sample } from '../data/d
 import { FashionMNIST, MNIST } from '../data/mnist';
 import { IMAGE_FOLDER_SHAPE, ImageFolder, imageFolderClasses } from '../data/image-folder';
 import { describeSearch, locateIdxSplit } from '../data/mnist-files';
+import { Generator } from '../random';
 import { shapeSize } from '../tensor/shape';
 import { println, UsageError, type CliStream } from './io';
 
@@ -206,7 +207,11 @@ export async function loadDataset(loc: DataLocation, train: boolean, log?: CliSt
         log,
         `note: ${loc.root} has no val/ or test/ folder: the test accuracy is measured on the training images`,
       );
-    return new ImageFolder({ root: split.dir });
+    const folder = new ImageFolder({ root: split.dir });
+    if (!train) return folder;
+    // An image folder lists its classes one after another; shuffled once (seed 0), as CIFAR-10's batch files are,
+    // the first N training images (--limit) hold every class.
+    return view(folder, folder.length, new Generator(0).permutation(folder.length), 'ImageFolder') as LoadedDataset;
   }
   const { title } = DATASETS[loc.dataset];
   const onProgress = progressPrinter(title, log);
@@ -270,22 +275,26 @@ export function progressPrinter(
  * const small = takeFirst(train, 512);
  */
 export function takeFirst(dataset: Dataset, n: number): Dataset {
-  if (n >= dataset.length) return dataset;
+  return n >= dataset.length ? dataset : view(dataset, n, undefined, 'takeFirst');
+}
+
+/** Samples order[0..n-1] of a dataset (0..n-1 without an order) as a dataset, without copying. */
+function view(dataset: Dataset, n: number, order: Int32Array | undefined, what: string): Dataset {
   const size = shapeSize(dataset.sampleShape);
   const subset: Dataset = {
     length: n,
     sampleShape: dataset.sampleShape,
     classes: dataset.classes,
     get(index: number): Sample {
-      checkIndex('takeFirst.get', index, n);
-      return dataset.get(index);
+      checkIndex(`${what}.get`, index, n);
+      return dataset.get(order === undefined ? index : order[index]);
     },
   };
   const getBatch = dataset.getBatch;
   if (getBatch !== undefined) {
     subset.getBatch = (indices, images, labels) => {
-      checkBatchArgs('takeFirst.getBatch', n, size, indices, images, labels);
-      getBatch.call(dataset, indices, images, labels);
+      checkBatchArgs(`${what}.getBatch`, n, size, indices, images, labels);
+      getBatch.call(dataset, order === undefined ? indices : Int32Array.from(indices, (i) => order[i]), images, labels);
     };
   }
   return subset;

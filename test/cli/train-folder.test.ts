@@ -3,6 +3,7 @@
 // the weights file records; the train/ + val/ layout, and --data errors.
 import * as fs from 'fs';
 import * as path from 'path';
+import { checkDataPath, loadDataset, takeFirst } from '../../lib/cli/data-path';
 import { readSafetensors } from '../../lib/io/safetensors';
 import { writePng } from '../data/png-fixture';
 import { cli, tempDir } from './helpers';
@@ -62,6 +63,24 @@ test('train on a folder of class folders, then eval and predict name the classes
       .map((l) => l.trim().split(/\s+/)[1])
       .sort(),
   ).toEqual(['blue', 'red']);
+});
+
+test('the training split is shuffled once (seed 0), so --limit N takes images of every class', async () => {
+  writeClasses(at('order'), 5);
+  const loc = checkDataPath(at('order'), { dataset: 'folder' });
+  const train = await loadDataset(loc, true);
+  const labels = Array.from({ length: train.length }, (_, i) => train.get(i).label);
+  expect([...labels].sort()).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
+  expect(new Set(labels.slice(0, 4))).toEqual(new Set([0, 1])); // sorted order would give 0, 0, 0, 0
+  const first = takeFirst(train, 4);
+  const images = new Float32Array(2 * 3072);
+  const got = new Int32Array(2);
+  first.getBatch!([3, 1], images, got);
+  expect(Array.from(got)).toEqual([labels[3], labels[1]]);
+  expect(Array.from(images.subarray(0, 3072))).toEqual(Array.from(train.get(3).image));
+  expect((await loadDataset(loc, true)).get(7).image).toEqual(train.get(7).image); // the same order every time
+  const test = await loadDataset(loc, false);
+  expect(Array.from({ length: test.length }, (_, i) => test.get(i).label)).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
 });
 
 test('train/ and val/ folders are the two splits', async () => {
