@@ -59,7 +59,24 @@ export {
 export * from './train';
 export * from './summary';
 export { trainingCurvesSvg, readHistory, type TrainingCurvesOptions } from './plot/training-curves';
-export { readPng, decodePng, preprocessImage, resizeBilinear, type DecodedImage, type Preprocess } from './cli/image';
+export {
+  readImage,
+  decodeImage,
+  readPng,
+  decodePng,
+  decodeJpeg,
+  imageFormat,
+  preprocessImage,
+  resizeBilinear,
+  cropWindow,
+  MAX_PIXELS,
+  RESIZE_MODES,
+  type DecodedImage,
+  type ImageFormat,
+  type Preprocess,
+  type ResizeMode,
+} from './data/image';
+export { FileWriteError, writeFileAtomic } from './io/atomic-file';
 export {
   exportOnnx,
   encodeOnnx,

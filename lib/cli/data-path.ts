@@ -9,12 +9,16 @@ import { CIFAR10_ARCHIVE, CIFAR10_FOLDER, locateCifar10 } from '../data/cifar10-
 import { checkBatchArgs, checkIndex, type Dataset, type Sample } from '../data/dataset';
 import { FASHION_MNIST_MD5, FashionMNIST, MNIST, MNIST_MD5 } from '../data/mnist';
 import { describeSearch, locateIdxSplit, type IdxSplitFiles } from '../data/mnist-files';
+import { IMAGE_FOLDER_SHAPE, ImageFolder, imageFolderClasses } from '../data/image-folder';
+import { Generator } from '../random';
 import { shapeSize } from '../tensor/shape';
 import { println, UsageError, type CliStream } from './io';
 
-/** The datasets `--dataset` accepts. */
-export const DATASET_NAMES = ['cifar10', 'mnist', 'fashion-mnist'] as const;
+/** The datasets `--dataset` accepts: three built in, and "folder" (an ImageFolder of the user's images). */
+export const DATASET_NAMES = ['cifar10', 'mnist', 'fashion-mnist', 'folder'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
+/** The datasets whose shape and classes are known before any file is read. */
+export type BuiltinDatasetName = Exclude<DatasetName, 'folder'>;
 
 /** What a command needs to know of a dataset before loading it. */
 export interface DatasetInfo {
@@ -27,7 +31,7 @@ export interface DatasetInfo {
   folder?: string;
 }
 
-export const DATASETS: Readonly<Record<DatasetName, DatasetInfo>> = Object.freeze({
+export const DATASETS: Readonly<Record<BuiltinDatasetName, DatasetInfo>> = Object.freeze({
   cifar10: { title: 'CIFAR-10', sampleShape: [3, 32, 32], numClasses: 10 },
   mnist: { title: 'MNIST', sampleShape: [1, 28, 28], numClasses: 10, folder: 'MNIST' },
   'fashion-mnist': { title: 'Fashion-MNIST', sampleShape: [1, 28, 28], numClasses: 10, folder: 'FashionMNIST' },
@@ -35,11 +39,14 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetInfo>> = Object.freez
 
 /** Metadata key of a weights file naming the dataset it was trained on (a DatasetName), so `eval` can default to it. */
 export const DATASET_KEY = 'simdnet.dataset';
+/** Metadata key of a weights file trained on an image folder: its class names as a JSON array, for `predict`. */
+export const CLASSES_KEY = 'simdnet.classes';
 
 /** The --help text of --data. */
 export const DATA_HELP =
   'where the data is: for cifar10 a folder holding cifar-10-batches-bin/, that folder, or cifar-10-binary.tar.gz; ' +
-  "for mnist and fashion-mnist the folder holding the four IDX files (raw or .gz), or torchvision's root (with MNIST/raw/ or FashionMNIST/raw/)";
+  "for mnist and fashion-mnist the folder holding the four IDX files (raw or .gz), or torchvision's root (with MNIST/raw/ or FashionMNIST/raw/); " +
+  'for folder a folder of class subfolders of PNG/JPEG images, or one holding train/ and val/ (or test/) such folders';
 
 /** True when `value` is one of DATASET_NAMES. */
 export function isDatasetName(value: unknown): value is DatasetName {
@@ -69,18 +76,20 @@ export interface CheckDataOptions {
 /**
  * Checks --data before anything slow runs. CIFAR-10: a folder holding cifar-10-batches-bin/, that folder
  * itself, the .tar.gz, or a folder holding the .tar.gz. MNIST and Fashion-MNIST: the folder holding the
- * IDX files (raw or .gz), or torchvision's root (holding MNIST/raw/ or FashionMNIST/raw/). With download a
- * missing folder is created and the data is downloaded into it.
+ * IDX files (raw or .gz), or torchvision's root (holding MNIST/raw/ or FashionMNIST/raw/). Folder: class folders
+ * in --data, or in its train/ and val/ (or test/). With download a missing folder is created and the data is
+ * downloaded into it (not for folder).
  * @throws UsageError (exit code 2) when the path is missing or holds no data of the dataset.
  */
 export function checkDataPath(value: string, options: CheckDataOptions = {}): DataLocation {
   const dataset = options.dataset ?? 'cifar10';
   const download = options.download === true;
-  const { title, folder } = DATASETS[dataset];
   const root = path.resolve(value);
+  if (dataset === 'folder') return checkImageFolderPath(value, root, download, options.needTrain !== false);
   // What to do about missing data: fetch it (commands with --download), or give the path of data already there.
   const give = options.downloadFlag === false ? `give ${DATA_FORMS[dataset]}` : undefined;
   const fetch = give ?? 'pass --download to fetch it';
+  const { title, folder } = DATASETS[dataset];
   if (!fs.existsSync(root)) {
     if (!download)
       throw new UsageError(`--data: ${value} does not exist (${give ?? `pass --download to fetch ${title} into it`})`);
@@ -111,7 +120,50 @@ const DATA_FORMS: Readonly<Record<DatasetName, string>> = {
   cifar10: `the folder holding ${CIFAR10_FOLDER}/, that folder, or ${CIFAR10_ARCHIVE}`,
   mnist: "the folder holding MNIST's four IDX files (raw or .gz), or torchvision's root",
   'fashion-mnist': "the folder holding Fashion-MNIST's four IDX files (raw or .gz), or torchvision's root",
+  folder: 'a folder of class folders (or one with train/ and val/ or test/)',
 };
+
+/**
+ * Where the split of an image folder is: `root/train` and `root/val` (or `root/test`) when root has train/,
+ * else root itself for both. `sameAsTrain` when the test split falls back to the training images.
+ */
+export function imageFolderSplit(root: string, train: boolean): { dir: string; sameAsTrain: boolean } {
+  const isDir = (p: string) => fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
+  const trainDir = path.join(root, 'train');
+  if (!isDir(trainDir)) return { dir: root, sameAsTrain: !train };
+  if (train) return { dir: trainDir, sameAsTrain: false };
+  const test = ['val', 'test'].map((n) => path.join(root, n)).find(isDir);
+  return { dir: test ?? trainDir, sameAsTrain: test === undefined };
+}
+
+/** checkDataPath for --dataset folder: the split folders must exist and hold class folders (nothing is downloaded). */
+function checkImageFolderPath(value: string, root: string, download: boolean, needTrain: boolean): DataLocation {
+  if (download) throw new UsageError('--download: an image folder is not downloaded; give a folder of class folders');
+  if (!fs.existsSync(root)) throw new UsageError(`--data: ${value} does not exist`);
+  for (const train of needTrain ? [true, false] : [false]) {
+    try {
+      imageFolderClasses(imageFolderSplit(root, train).dir);
+    } catch (err) {
+      throw new UsageError(`--data: ${(err as Error).message}`);
+    }
+  }
+  return { dataset: 'folder', root, download: false };
+}
+
+/**
+ * The shape and class count of a located dataset: fixed for the built-in ones; for an image folder, its class
+ * folders (of the training split, or of the test split with `train` false) and IMAGE_FOLDER_SHAPE.
+ */
+export function datasetInfo(loc: DataLocation, train = true): DatasetInfo {
+  if (loc.dataset !== 'folder') return DATASETS[loc.dataset];
+  const classes = imageFolderClasses(imageFolderSplit(loc.root, train).dir);
+  return { title: 'ImageFolder', sampleShape: IMAGE_FOLDER_SHAPE, numClasses: classes.length };
+}
+
+/** The metadata a weights file records about its training data: the dataset, and an image folder's class names. */
+export function datasetMetadata(dataset: DatasetName, classes: readonly string[]): Record<string, string> {
+  return { [DATASET_KEY]: dataset, ...(dataset === 'folder' ? { [CLASSES_KEY]: JSON.stringify(classes) } : {}) };
+}
 
 /**
  * checkDataPath for MNIST and Fashion-MNIST: both splits (or only the test split) must be found, unless downloading;
@@ -120,7 +172,7 @@ const DATA_FORMS: Readonly<Record<DatasetName, string>> = {
 function checkIdxPath(
   value: string,
   root: string,
-  dataset: DatasetName,
+  dataset: BuiltinDatasetName,
   download: boolean,
   needTrain: boolean,
   fetch: string,
@@ -165,14 +217,14 @@ export const IDX_MD5: Readonly<Record<string, Readonly<Record<string, string>>>>
 export function idxDatasetOf(
   files: IdxSplitFiles,
   known: Readonly<Record<string, Readonly<Record<string, string>>>> = IDX_MD5,
-): DatasetName | undefined {
+): BuiltinDatasetName | undefined {
   const name = path.basename(files.labels);
   if (!name.endsWith('.gz')) return undefined;
   const size = fs.statSync(files.labels).size;
   if (size > 1 << 20) return undefined;
   const md5 = createHash('md5').update(fs.readFileSync(files.labels)).digest('hex');
   const match = Object.entries(known).find(([, sums]) => sums[name] === md5);
-  return match !== undefined && isDatasetName(match[0]) ? match[0] : undefined;
+  return match !== undefined && match[0] in DATASETS ? (match[0] as BuiltinDatasetName) : undefined;
 }
 
 /** @throws UsageError unless `value` is an existing file. Returns it resolved. */
@@ -227,6 +279,19 @@ export type LoadedDataset = Dataset & { readonly classes: readonly string[] };
  * const test = await loadDataset(checkDataPath('data', { dataset: 'mnist', needTrain: false }), false);
  */
 export async function loadDataset(loc: DataLocation, train: boolean, log?: CliStream): Promise<LoadedDataset> {
+  if (loc.dataset === 'folder') {
+    const split = imageFolderSplit(loc.root, train);
+    if (split.sameAsTrain && log !== undefined)
+      println(
+        log,
+        `note: ${loc.root} has no val/ or test/ folder: the test accuracy is measured on the training images`,
+      );
+    const folder = new ImageFolder({ root: split.dir });
+    if (!train) return folder;
+    // An image folder lists its classes one after another; shuffled once (seed 0), as CIFAR-10's batch files are,
+    // the first N training images (--limit) hold every class.
+    return view(folder, folder.length, new Generator(0).permutation(folder.length), 'ImageFolder') as LoadedDataset;
+  }
   const { title } = DATASETS[loc.dataset];
   const onProgress = progressPrinter(title, log);
   try {
@@ -251,26 +316,34 @@ export async function loadDataset(loc: DataLocation, train: boolean, log?: CliSt
   }
 }
 
-/** A download progress callback printing "downloading MNIST file: 1.0/9.9 MB (10%)" about every 10% per file. */
-function progressPrinter(
+/**
+ * A download progress callback printing "downloading MNIST file: 1.0/9.9 MB (10%)" about every 10% per file, or
+ * "downloading MNIST file: 10.0 MB" every 10 MB when the size is unknown.
+ */
+export function progressPrinter(
   title: string,
   log?: CliStream,
 ): (received: number, total: number | undefined, file?: string) => void {
   let nextPercent = 0;
   let current: string | undefined;
   return (received, total, file) => {
-    if (log === undefined || total === undefined || total <= 0) return;
+    if (log === undefined) return;
     if (file !== current) {
       current = file;
       nextPercent = 0;
     }
+    const what = `downloading ${title}${file === undefined ? '' : ` ${file}`}`;
+    if (total === undefined || total <= 0) {
+      // Without a total, "percent" counts 10 MB steps.
+      if (received < nextPercent * 1e6) return;
+      nextPercent = Math.floor(received / 1e7) * 10 + 10;
+      println(log, `${what}: ${(received / 1e6).toFixed(1)} MB`);
+      return;
+    }
     const percent = Math.floor((100 * received) / total);
     if (percent < nextPercent) return;
     nextPercent = Math.floor(percent / 10) * 10 + 10;
-    println(
-      log,
-      `downloading ${title}${file === undefined ? '' : ` ${file}`}: ${(received / 1e6).toFixed(1)}/${(total / 1e6).toFixed(1)} MB (${percent}%)`,
-    );
+    println(log, `${what}: ${(received / 1e6).toFixed(1)}/${(total / 1e6).toFixed(1)} MB (${percent}%)`);
   };
 }
 
@@ -281,22 +354,26 @@ function progressPrinter(
  * const small = takeFirst(train, 512);
  */
 export function takeFirst(dataset: Dataset, n: number): Dataset {
-  if (n >= dataset.length) return dataset;
+  return n >= dataset.length ? dataset : view(dataset, n, undefined, 'takeFirst');
+}
+
+/** Samples order[0..n-1] of a dataset (0..n-1 without an order) as a dataset, without copying. */
+function view(dataset: Dataset, n: number, order: Int32Array | undefined, what: string): Dataset {
   const size = shapeSize(dataset.sampleShape);
   const subset: Dataset = {
     length: n,
     sampleShape: dataset.sampleShape,
     classes: dataset.classes,
     get(index: number): Sample {
-      checkIndex('takeFirst.get', index, n);
-      return dataset.get(index);
+      checkIndex(`${what}.get`, index, n);
+      return dataset.get(order === undefined ? index : order[index]);
     },
   };
   const getBatch = dataset.getBatch;
   if (getBatch !== undefined) {
     subset.getBatch = (indices, images, labels) => {
-      checkBatchArgs('takeFirst.getBatch', n, size, indices, images, labels);
-      getBatch.call(dataset, indices, images, labels);
+      checkBatchArgs(`${what}.getBatch`, n, size, indices, images, labels);
+      getBatch.call(dataset, order === undefined ? indices : Int32Array.from(indices, (i) => order[i]), images, labels);
     };
   }
   return subset;

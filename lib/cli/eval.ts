@@ -13,7 +13,7 @@ import {
   DATA_HELP,
   DATASET_KEY,
   DATASET_NAMES,
-  DATASETS,
+  datasetInfo,
   isDatasetName,
   loadDataset,
   type DatasetName,
@@ -82,7 +82,7 @@ export async function runEval(opts: EvalCommandOptions, io: CliIO): Promise<numb
     title,
     sampleShape: [c, h, w],
     numClasses,
-  } = DATASETS[dataset];
+  } = datasetInfo(loc, false);
   if (net.channels !== c || net.height !== h || net.width !== w || net.numClasses !== numClasses) {
     const hint =
       saved === undefined

@@ -11,9 +11,9 @@ import {
   checkDataPath,
   checkOutputPath,
   DATA_HELP,
-  DATASET_KEY,
   DATASET_NAMES,
-  DATASETS,
+  datasetInfo,
+  datasetMetadata,
   loadDataset,
   takeFirst,
   type DatasetName,
@@ -126,12 +126,13 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
       `--out: ${opts.out} already exists; pass --force to replace it when training finishes, or choose another --out`,
     );
   const historyPath = opts.history === undefined ? undefined : checkOutputPath('--history', opts.history);
-  const { title, sampleShape, numClasses } = DATASETS[dataset];
+  const info = datasetInfo(loc);
+  const { title, sampleShape, numClasses } = info;
   // A model file is read and checked against the dataset before the data loads (and before a checkpoint folder is made).
   const custom =
     opts.modelFile === undefined
       ? undefined
-      : await (await import('./model-source')).readTrainingModelFile(opts.modelFile, DATASETS[dataset], opts.seed);
+      : await (await import('./model-source')).readTrainingModelFile(opts.modelFile, info, opts.seed);
   // The addon loads here, not at startup, so --help works without it.
   const resuming = await import('./train-resume');
   const checkpointFile = resuming.checkCheckpointOptions(opts);
@@ -259,7 +260,11 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   });
   // saveModel's metadata (architecture and config) plus the dataset, so `eval` needs no --dataset.
   // The per-epoch history too, so `simdnet eval --plot` can draw the training curves from this file alone.
-  const metadata = { ...modelMetadata(model), [DATASET_KEY]: dataset, [HISTORY_KEY]: JSON.stringify(history.epochs) };
+  const metadata = {
+    ...modelMetadata(model),
+    ...datasetMetadata(dataset, fullTrain.classes),
+    [HISTORY_KEY]: JSON.stringify(history.epochs),
+  };
   if (!history.stopped) {
     saveSafetensors(out, model.stateDict(), metadata);
     println(io.stdout, `saved the weights to ${opts.out}`);

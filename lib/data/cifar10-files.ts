@@ -7,6 +7,8 @@ import { FileFormatError } from '../errors';
 
 /** One record: 1 label byte, then 1024 R, 1024 G and 1024 B bytes (32x32 planes, row-major). */
 export const CIFAR10_RECORD_BYTES = 1 + 3 * 32 * 32;
+/** Size of every official batch file (10,000 records); larger files or archive members are refused before reading. */
+export const CIFAR10_BATCH_BYTES = 10_000 * CIFAR10_RECORD_BYTES;
 export const CIFAR10_ARCHIVE = 'cifar-10-binary.tar.gz';
 export const CIFAR10_FOLDER = 'cifar-10-batches-bin';
 export const CIFAR10_TRAIN_FILES = [
@@ -127,8 +129,15 @@ function readArchive(archive: string, names: string[]): Part[] {
   });
 }
 
+/** Checks a batch file's size from its directory entry or tar header, before a byte of it is read. */
 function checkSize(file: string, size: number): void {
   if (size === 0) throw new FileFormatError(file, 'empty batch file');
+  if (size > CIFAR10_BATCH_BYTES) {
+    throw new FileFormatError(
+      file,
+      `size ${size} bytes is more than a CIFAR-10 batch file holds (${CIFAR10_BATCH_BYTES} bytes, 10000 records): not a CIFAR-10 binary batch`,
+    );
+  }
   if (size % CIFAR10_RECORD_BYTES !== 0) {
     throw new FileFormatError(
       file,

@@ -28,6 +28,8 @@ export const CIFAR10_MEAN: readonly number[] = Object.freeze([0.4914, 0.4822, 0.
 export const CIFAR10_STD: readonly number[] = Object.freeze([0.247, 0.2435, 0.2616]);
 export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
 export const CIFAR10_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
+/** Bytes of the official archive (the one CIFAR10_MD5 checks): a download is cut there. */
+export const CIFAR10_BYTES = 170_052_171;
 
 export interface CIFAR10Options {
   /** A folder holding cifar-10-batches-bin/, that folder itself, the .tar.gz, or a folder holding it. Default: the cache folder. */
@@ -119,7 +121,11 @@ export class CIFAR10 implements Dataset {
       (m) => m === o.md5,
       () => false,
     );
-    if (!ok) await downloadFile(o.url, cached, { md5: o.md5, timeoutMs: o.timeoutMs, onProgress: o.onProgress });
+    if (!ok) {
+      // The official archive's size caps the body; another md5 means another file, whose size we do not know.
+      const size = o.md5 === CIFAR10_MD5 ? CIFAR10_BYTES : undefined;
+      await downloadFile(o.url, cached, { md5: o.md5, size, timeoutMs: o.timeoutMs, onProgress: o.onProgress });
+    }
     return new CIFAR10({ ...options, root: cached, download: false });
   }
 

@@ -52,6 +52,18 @@ export const FASHION_MNIST_MD5: Readonly<Record<string, string>> = Object.freeze
   't10k-labels-idx1-ubyte.gz': 'bb300cfdad3c16e7a12a480ee83cd310',
 });
 
+/** Bytes of each official .gz file by its md5 (MNIST_MD5, FASHION_MNIST_MD5): a download is cut there. */
+const OFFICIAL_BYTES: Readonly<Record<string, number>> = Object.freeze({
+  f68b3c2dcbeaaa9fbdd348bbdeb94873: 9_912_422,
+  d53e105ee54ea40749a09fcbcd1e9432: 28_881,
+  '9fb629c4189551a2d022fa330f9573f3': 1_648_877,
+  ec29112dd5afa0611ce80d1b7f02629c: 4_542,
+  '8d4fb7e6c68d591d4c3dfef9ec88bf0d': 26_421_880,
+  '25c81989df183df01b3e8a0aad5dffbe': 29_515,
+  bef4ecab320f06d8554ea6380940ec79: 4_422_102,
+  bb300cfdad3c16e7a12a480ee83cd310: 5_148,
+});
+
 const PIXELS = 28 * 28;
 
 /**
@@ -156,7 +168,8 @@ export class MNIST implements Dataset {
         o.onProgress === undefined
           ? undefined
           : (received: number, total: number | undefined) => o.onProgress?.(received, total, file);
-      await downloadFile(new URL(file, base).href, dest, { md5, timeoutMs: o.timeoutMs, onProgress });
+      const size = Object.prototype.hasOwnProperty.call(OFFICIAL_BYTES, md5) ? OFFICIAL_BYTES[md5] : undefined;
+      await downloadFile(new URL(file, base).href, dest, { md5, size, timeoutMs: o.timeoutMs, onProgress });
     }
     return new this({ ...options, root: cached, download: false });
   }

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 // ONNX export: a Sequential (LeNet, LeNetBN, ...) as an opset-13 ModelProto, encoded by onnx-proto (protobufjs code generated from onnx.proto),
-// and the atomic file write; the node(s) of each layer are onnx-export-ops.ts.
-import { randomBytes } from 'crypto';
+// written with the shared atomic writer; the node(s) of each layer are onnx-export-ops.ts.
 import * as fs from 'fs';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { describe } from '../errors';
 import { Module } from '../modules/module';
 import { Sequential } from '../modules/sequential';
+import { writeFileAtomic } from './atomic-file';
 import { emitLayer, GraphBuilder } from './onnx-export-ops';
 
 /** ONNX operator set the exporter writes (ai.onnx, the default domain). */
@@ -136,7 +136,8 @@ export function encodeOnnx(model: Module, inputShape: readonly number[], options
 /**
  * Writes `model` as an ONNX file (opset 13, IR 7) that onnxruntime runs: input 'input' [batch, ...inputShape[1:]],
  * output 'logits'; initializers carry the PyTorch state-dict names ("conv1.weight", "bn1.running_mean").
- * The write is atomic: a temporary file in the same folder, fsynced, then renamed over `file`.
+ * The write is atomic (lib/io/atomic-file.ts): a temporary file in the same folder, fsynced, then renamed over `file`.
+ * @throws FileWriteError naming `file` when the disk refuses (ENOSPC, EROFS, EACCES...).
  *
  * @example
  * model.eval();
@@ -152,28 +153,4 @@ export function exportOnnx(
     throw new TypeError(`exportOnnx: path must be a non-empty string, got ${describe(file)}`);
   const bytes = encodeOnnx(model, inputShape, options);
   writeFileAtomic(file, bytes);
-}
-
-/** Writes bytes to a temporary file next to `file`, fsyncs it and renames it over `file`; no partial file is left on failure. */
-export function writeFileAtomic(file: string, bytes: Uint8Array): void {
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'wx');
-  try {
-    try {
-      let off = 0;
-      while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      /* already renamed or never created */
-    }
-    throw err;
-  }
 }

@@ -6,6 +6,7 @@ import * as path from 'path';
 import type { onnx } from 'onnx-proto';
 import type { FileFormatError } from '../errors';
 import { printable, q, type ExternalDataReader } from './onnx-import-proto';
+import { openRegularFile, readExactly } from './regular-file';
 
 /** A decimal offset or length of external_data as a number; throws through `fail` for anything else. */
 function byteCount(value: string, key: string, what: string, fail: (detail: string) => FileFormatError): number {
@@ -67,21 +68,15 @@ export function externalDataReader(dir: string | undefined): ExternalDataReader 
       throw fail(`${what}: external_data length ${length} is not the ${bytes} bytes its shape needs`);
     let fd: number | undefined;
     try {
-      fd = fs.openSync(file, 'r');
-      const stat = fs.fstatSync(fd);
-      if (!stat.isFile()) throw fail(`${what}: external data location ${q(location)} is not a file`);
-      if (offset + bytes > stat.size) {
+      // Opened without blocking and checked on the descriptor: a FIFO here would otherwise block forever.
+      const opened = openRegularFile(file, (d) => fail(`${what}: external data location ${q(location)} ${d}`));
+      fd = opened.fd;
+      if (offset + bytes > opened.size) {
         throw fail(
-          `${what} needs bytes ${offset} to ${offset + bytes} of ${q(location)}, which has ${stat.size}: the data file is truncated or not this model's`,
+          `${what} needs bytes ${offset} to ${offset + bytes} of ${q(location)}, which has ${opened.size}: the data file is truncated or not this model's`,
         );
       }
-      const out = new Uint8Array(bytes);
-      for (let done = 0; done < bytes;) {
-        const n = fs.readSync(fd, out, done, bytes - done, offset + done);
-        if (n <= 0) throw fail(`${what}: ${q(location)} ended while reading its data`);
-        done += n;
-      }
-      return out;
+      return readExactly(fd, bytes, offset, () => fail(`${what}: ${q(location)} ended while reading its data`));
     } catch (err) {
       if ((err as Error).name === 'FileFormatError') throw err;
       throw fail(

@@ -2,14 +2,14 @@
 // ONNX import: a ModelProto (decoded by onnx-proto) whose graph is a chain of supported ops, as a simdnet Sequential in eval mode;
 // the op converters are onnx-import-ops.ts (Conv and the pools onnx-import-conv.ts), tensor and attribute decoding
 // onnx-import-proto.ts, folding of shape computations onnx-import-shape.ts, external data onnx-import-external.ts.
-import * as fs from 'fs';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
-import { describe, FileFormatError } from '../errors';
+import { describe, FileFormatError, ShapeError } from '../errors';
 import { Module } from '../modules/module';
 import { Sequential } from '../modules/sequential';
 import { ONNX_NUM_CLASSES_KEY } from './onnx-export';
 import { externalDataReader } from './onnx-import-external';
+import { readRegularFile } from './regular-file';
 import { CONVERTERS, matMul, SUPPORTED_OPS } from './onnx-import-ops';
 import {
   batchShape,
@@ -27,6 +27,13 @@ import { FOLDABLE_OPS, foldNode, unfoldable } from './onnx-import-shape';
 export const ONNX_IMPORT_MIN_OPSET = 7;
 /** Newest ai.onnx opset importOnnx reads (the supported ops mean the same up to here). */
 export const ONNX_IMPORT_MAX_OPSET = 24;
+/**
+ * Values one sample may have at the input or after any layer (2^28 floats = 1 GiB): larger shapes cannot be
+ * allocated as a typed array, so a model declaring them is refused at import, naming the input or node.
+ */
+export const MAX_SAMPLE_VALUES = 2 ** 28;
+/** Largest model file importOnnx reads: protobuf messages end at 2 GiB (larger models keep weights in external data). */
+const MAX_ONNX_BYTES = 2 ** 31 - 1;
 
 /** What importOnnx returns: the model and what running it needs. */
 export interface OnnxImport {
@@ -228,6 +235,12 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
     );
   }
   const sample = inShape.dims.slice(1) as number[];
+  const values = sample.reduce((a, b) => a * b, 1);
+  if (values > MAX_SAMPLE_VALUES) {
+    throw new ShapeError(
+      `${file}: input ${q(input.name)} takes ${batchShape([1, ...sample])}: ${values} values per sample, more than simdnet handles (${MAX_SAMPLE_VALUES})`,
+    );
+  }
   const outShape = valueShape(output, 'output', fail);
 
   const nodes = graph.node ?? [];
@@ -336,6 +349,12 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
       } catch (err) {
         throw ctx.fail(`does not fit its input ${batchShape(shape)}: ${(err as Error).message}`);
       }
+      const size = shape.slice(1).reduce((a, b) => a * b, 1);
+      if (size > MAX_SAMPLE_VALUES) {
+        throw new ShapeError(
+          `${file}: ${ctx.label} gives ${batchShape(shape)}: ${size} values per sample, more than simdnet handles (${MAX_SAMPLE_VALUES})`,
+        );
+      }
       // A node made of two layers (ReduceMean with keepdims 0: pool, flatten) names the second after its class.
       layers.push([k === 0 ? name : `${name}_${layer.constructor.name.toLowerCase()}`, layer]);
     });
@@ -406,7 +425,8 @@ export function importOnnx(source: string | Uint8Array, options: OnnxImportOptio
     if (source.length === 0)
       throw new TypeError('importOnnx: source must be a non-empty path or a Uint8Array, got an empty string');
     file = source;
-    bytes = fs.readFileSync(source);
+    // A FIFO or device named as the model would block or stream forever; protobuf cannot hold more than 2 GiB.
+    bytes = readRegularFile(source, MAX_ONNX_BYTES, 'an ONNX model');
   } else if (
     ArrayBuffer.isView(source) &&
     source.constructor?.name !== 'DataView' &&
@@ -428,7 +448,7 @@ export function importOnnx(source: string | Uint8Array, options: OnnxImportOptio
   try {
     return convertModel(proto, file, dataDir);
   } catch (err) {
-    if (err instanceof FileFormatError) throw err;
+    if (err instanceof FileFormatError || err instanceof ShapeError) throw err;
     // Values no check above foresaw (a garbage file that happens to parse) still name the file.
     throw new FileFormatError(file, `not a valid ONNX model: ${(err as Error)?.message ?? String(err)}`);
   }

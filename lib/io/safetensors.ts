@@ -7,10 +7,9 @@
 // data contiguous with no gaps, compact JSON. Metadata keys are sorted (the reference's order is a
 // hash map's, so any order is valid; sorted keeps our files reproducible byte for byte).
 import * as fs from 'fs';
-import * as path from 'path';
-import { randomBytes } from 'crypto';
 import { describe, FileFormatError } from '../errors';
 import { Tensor } from '../tensor/tensor';
+import { writeFileAtomic } from './atomic-file';
 
 /** What a safetensors file holds: its tensors by name and its `__metadata__` strings ({} if absent). */
 export interface SafetensorsContents {
@@ -40,6 +39,8 @@ const ENTRY_KEYS = ['dtype', 'shape', 'data_offsets'];
 /** Same cap as the reference reader: a real header is kilobytes; refuse to parse 100 MB of JSON. */
 const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
+/** float32 holds every integer in [-2^24, 2^24]; I64 tensors must stay inside. */
+const I64_EXACT = 2n ** 24n;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 // ---------------------------------------------------------------------------------------------
@@ -126,20 +127,17 @@ export function encodeSafetensors(dict: Record<string, Tensor>, metadata?: Recor
   return out;
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, bytes.length - done);
-}
-
 /**
- * Writes tensors (and optional string metadata) to a safetensors file, atomically: the bytes go to a
- * temporary file in the same folder, which is fsynced and then renamed over `file`. On any failure
+ * Writes tensors (and optional string metadata) to a safetensors file, atomically (lib/io/atomic-file.ts): the
+ * bytes go to a temporary file in the same folder, which is fsynced and then renamed over `file`. On any failure
  * the temporary file is removed and an existing `file` is left untouched. Temporary files that
  * earlier writers of `file` left when they were killed mid-write are deleted first.
  * Tensor data is written straight from each tensor's memory, without an intermediate buffer.
  * @param file Destination path; its folder must exist.
  * @param dict Tensors by name (PyTorch state-dict names for weights files).
  * @param metadata Strings stored under `__metadata__`, e.g. `{ format: 'pt' }`.
- * @throws TypeError/RangeError for bad arguments (before any file is created); fs errors as thrown by Node.
+ * @throws TypeError/RangeError for bad arguments (before any file is created); FileWriteError naming `file`
+ *   (with the errno `code`: ENOSPC, EROFS, EACCES...) when the disk refuses.
  * @example
  * saveSafetensors('lenet.safetensors', model.stateDict(), { format: 'pt' });
  */
@@ -147,85 +145,7 @@ export function saveSafetensors(file: string, dict: Record<string, Tensor>, meta
   if (typeof file !== 'string' || file === '')
     throw new TypeError(`saveSafetensors: path must be a non-empty string, got ${describe(file)}`);
   const p = plan('saveSafetensors', dict, metadata);
-  const dir = path.dirname(path.resolve(file));
-  // Same folder as the target so rename() stays on one filesystem (and is therefore atomic).
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  removeStaleTemps(dir, path.basename(file));
-  let fd = fs.openSync(tmp, 'wx');
-  try {
-    writeAll(fd, p.header);
-    for (const t of p.tensors) writeAll(fd, tensorBytes(t));
-    fs.fsyncSync(fd); // the data must be on disk before the rename makes it visible
-    fs.closeSync(fd);
-    fd = -1;
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    if (fd >= 0) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* already failing; report the first error */
-      }
-    }
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      /* may not exist any more */
-    }
-    throw err;
-  }
-  syncDir(dir);
-}
-
-/**
- * Deletes the temp files that earlier writes of `base` left in `dir` when their process was killed
- * mid-write (SIGKILL, power loss): those whose writer's pid no longer runs on this machine. A temp
- * file of a live process (another writer, or a reused pid) is left alone; failures are ignored, as
- * the leftovers are harmless.
- */
-function removeStaleTemps(dir: string, base: string): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return;
-  }
-  const prefix = `.${base}.`;
-  for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
-    const match = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length));
-    if (match && !processAlive(Number(match[1]))) {
-      try {
-        fs.unlinkSync(path.join(dir, name));
-      } catch {
-        /* gone already, or not ours to delete */
-      }
-    }
-  }
-}
-
-/** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Persists the rename itself. Best effort: Windows cannot open a folder for fsync. */
-function syncDir(dir: string): void {
-  let fd = -1;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    /* not supported here; the file itself is already synced */
-  } finally {
-    if (fd >= 0) fs.closeSync(fd);
-  }
+  writeFileAtomic(file, [p.header, ...p.tensors.map(tensorBytes)]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -339,8 +259,21 @@ function readValues(buf: Uint8Array, at: number, count: number, dtype: string): 
   if (dtype === 'F32') for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, true);
   else if (dtype === 'F64')
     for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, true); // rounded to nearest float32
-  else for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(8 * i, true)); // I64: exactness checked by the caller
+  else for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(8 * i, true)); // I64: checked by inexactI64
   return out;
+}
+
+/**
+ * The first I64 value (and its index) of a tensor beyond +-2^24, where float32 stops holding every integer, if any.
+ * Checked on the 64-bit integers themselves: after rounding to float32, 2^24 + 1 would pass as 2^24.
+ */
+function inexactI64(buf: Uint8Array, at: number, count: number): [bigint, number] | undefined {
+  const view = new DataView(buf.buffer, buf.byteOffset + at, 8 * count);
+  for (let i = 0; i < count; i++) {
+    const v = view.getBigInt64(8 * i, true);
+    if (v > I64_EXACT || v < -I64_EXACT) return [v, i];
+  }
+  return undefined;
 }
 
 /**
@@ -409,11 +342,14 @@ export function decodeSafetensors(buf: Uint8Array, name = '<buffer>'): Safetenso
       );
     }
     const count = (e.end - e.begin) / DTYPE_SIZES[e.dtype];
-    const values = readValues(buf, dataStart + e.begin, count, e.dtype);
     // I64 (PyTorch's BatchNorm num_batches_tracked) is accepted only where float32 holds it exactly.
-    if (e.dtype === 'I64' && values.some((v) => Math.abs(v) > 2 ** 24)) {
-      throw fail(`tensor "${e.name}" has I64 values beyond 2^24, which float32 cannot hold exactly`);
+    const inexact = e.dtype === 'I64' ? inexactI64(buf, dataStart + e.begin, count) : undefined;
+    if (inexact !== undefined) {
+      throw fail(
+        `tensor "${e.name}" holds the I64 value ${inexact[0]} (at index ${inexact[1]}) beyond 2^24: float32 cannot hold every integer there`,
+      );
     }
+    const values = readValues(buf, dataStart + e.begin, count, e.dtype);
     tensors[e.name] = new Tensor(values, e.shape);
   }
   return { tensors, metadata };

@@ -6,6 +6,9 @@ export { registerMacCounter, type MacCounter } from './layer-macs';
 export {
   buildModelFromSpec,
   isSpecModel,
+  MAX_SPEC_DEPTH,
+  MAX_SPEC_LAYERS,
+  SpecTooLargeError,
   SPEC_LAYER_TYPES,
   type BuildSpecOptions,
   type BuiltSpec,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The per-type layer builders behind buildModelFromSpec(): each type's options, the sizes it infers from the running shape, and its
-// constructor call. The list walking, names and nesting are in model-spec.ts.
+// The per-type layer builders behind buildModelFromSpec(): each type's options, the sizes it infers from the running shape, the
+// weights it allocates (counted before building) and its constructor call. The list walking, names and nesting are in model-spec.ts.
 import { AdaptiveAvgPool2d, type AdaptiveAvgPool2dOptions } from '../modules/adaptive-avg-pool2d';
 import { AvgPool2d, type AvgPool2dOptions } from '../modules/avg-pool2d';
 import { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from '../modules/batch-norm';
@@ -27,16 +27,18 @@ export interface LayerType {
   /** The options the spec may give, in the constructor's order. */
   readonly options: readonly string[];
   /**
-   * Builds the layer for input `shape`. Returns it with the options as they are recorded in a normalised
-   * spec: the given ones plus the sizes inferred from the shape (inChannels, inFeatures, numFeatures).
-   * `where` starts every error message.
+   * The options as a normalised spec records them: the given ones plus the sizes inferred from input `shape`
+   * (inChannels, inFeatures, numFeatures), after checking the input rank. `where` starts every error message.
    */
-  build(
-    options: Options,
-    shape: readonly number[],
-    rng: Generator,
-    where: string,
-  ): { module: Module; options: Options };
+  normalise(options: Options, shape: readonly number[], where: string): Options;
+  /**
+   * Parameter and buffer values the layer allocates for these (normalised) options, counted without building it
+   * (so a hostile spec is refused before anything is allocated); NaN when an option is not a number (the
+   * constructor then says what is wrong).
+   */
+  stateValues(options: Options): number;
+  /** Builds the layer from normalised options. */
+  build(options: Options, rng: Generator): Module;
 }
 
 const CONV = ['inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'groups', 'bias'];
@@ -59,9 +61,19 @@ function infer(options: Options, key: string, size: number): Options {
   return key in options ? options : { [key]: size, ...options };
 }
 
+/** An option as a count: the number, `fallback` when absent, NaN for anything else. */
+function num(value: unknown, fallback: number): number {
+  return value === undefined ? fallback : typeof value === 'number' ? value : NaN;
+}
+
+/** A layer without weights whose options are recorded as given. */
+function stateless(options: readonly string[], make: (options: Options, rng: Generator) => Module): LayerType {
+  return { options, normalise: (o) => o, stateValues: () => 0, build: make };
+}
+
 /** A layer without options. */
 function plain(make: () => Module): LayerType {
-  return { options: [], build: (o) => ({ module: make(), options: o }) };
+  return stateless([], () => make());
 }
 
 /** A convolution of input rank `rank`; inChannels defaults to the running shape's channels. */
@@ -73,82 +85,76 @@ function conv(
 ): LayerType {
   return {
     options: CONV,
-    build(o, shape, rng, where) {
+    normalise(o, shape, where) {
       needRank(where, type, shape, [rank], shapeName);
-      const options = infer(o, 'inChannels', shape[1]);
-      return { module: make({ ...options, generator: rng }), options };
+      return infer(o, 'inChannels', shape[1]);
     },
+    stateValues(o) {
+      const k = o.kernelSize;
+      const kernel = Array.isArray(k) ? k.reduce((a: number, b) => a * num(b, NaN), 1) : num(k, NaN) ** (rank - 2);
+      const out = num(o.outChannels, NaN);
+      return out * (num(o.inChannels, NaN) / num(o.groups, 1)) * kernel + (o.bias === false ? 0 : out);
+    },
+    build: (o, rng) => make({ ...o, generator: rng }),
+  };
+}
+
+/** BatchNorm1d/2d: numFeatures defaults to the running shape's channels. */
+function batchNorm(type: string, dims: number[], layout: string, make: (o: BatchNormOptions) => Module): LayerType {
+  return {
+    options: NORM,
+    normalise(o, shape, where) {
+      needRank(where, type, shape, dims, layout);
+      return infer(o, 'numFeatures', shape[1]);
+    },
+    stateValues(o) {
+      const n = num(o.numFeatures, NaN);
+      return (o.affine === false ? 0 : 2 * n) + (o.trackRunningStats === false ? 0 : 2 * n + 1);
+    },
+    build: (o) => make(o as unknown as BatchNormOptions),
   };
 }
 
 /**
- * Every layer type a spec can use, by its lower-case name. A new one needs a builder here and a
+ * Every layer type a spec can use, by its lower-case name. A new one needs an entry here and a
  * line in docs/models.md.
  */
 export const LAYER_TYPES: Readonly<Record<string, LayerType>> = Object.freeze({
   conv1d: conv('conv1d', 3, '3-D [N, C, L]', (o) => new Conv1d(o as unknown as Conv1dOptions)),
   conv2d: conv('conv2d', 4, '4-D [N, C, H, W]', (o) => new Conv2d(o as unknown as Conv2dOptions)),
-  maxpool2d: {
-    options: ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode'],
-    build: (o) => ({ module: new MaxPool2d(o as unknown as MaxPool2dOptions), options: o }),
-  },
-  avgpool2d: {
-    options: ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'],
-    build: (o) => ({ module: new AvgPool2d(o as unknown as AvgPool2dOptions), options: o }),
-  },
-  adaptiveavgpool2d: {
-    options: ['outputSize'],
-    build: (o) => ({ module: new AdaptiveAvgPool2d(o as unknown as AdaptiveAvgPool2dOptions), options: o }),
-  },
-  batchnorm1d: {
-    options: NORM,
-    build(o, shape, _rng, where) {
-      needRank(where, 'batchnorm1d', shape, [2, 3], '2-D [N, C] or 3-D [N, C, L]');
-      const options = infer(o, 'numFeatures', shape[1]);
-      return { module: new BatchNorm1d(options as unknown as BatchNormOptions), options };
-    },
-  },
-  batchnorm2d: {
-    options: NORM,
-    build(o, shape, _rng, where) {
-      needRank(where, 'batchnorm2d', shape, [4], '4-D [N, C, H, W]');
-      const options = infer(o, 'numFeatures', shape[1]);
-      return { module: new BatchNorm2d(options as unknown as BatchNormOptions), options };
-    },
-  },
+  maxpool2d: stateless(
+    ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode'],
+    (o) => new MaxPool2d(o as unknown as MaxPool2dOptions),
+  ),
+  avgpool2d: stateless(
+    ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'],
+    (o) => new AvgPool2d(o as unknown as AvgPool2dOptions),
+  ),
+  adaptiveavgpool2d: stateless(['outputSize'], (o) => new AdaptiveAvgPool2d(o as unknown as AdaptiveAvgPool2dOptions)),
+  batchnorm1d: batchNorm('batchnorm1d', [2, 3], '2-D [N, C] or 3-D [N, C, L]', (o) => new BatchNorm1d(o)),
+  batchnorm2d: batchNorm('batchnorm2d', [4], '4-D [N, C, H, W]', (o) => new BatchNorm2d(o)),
   relu: plain(() => new ReLU()),
-  leakyrelu: {
-    options: ['negativeSlope'],
-    build: (o) => ({ module: new LeakyReLU(o as LeakyReLUOptions), options: o }),
-  },
+  leakyrelu: stateless(['negativeSlope'], (o) => new LeakyReLU(o as LeakyReLUOptions)),
   sigmoid: plain(() => new Sigmoid()),
   tanh: plain(() => new Tanh()),
-  softmax: {
-    options: ['dim'],
-    build: (o) => ({ module: new Softmax(o as unknown as SoftmaxOptions), options: o }),
-  },
-  logsoftmax: {
-    options: ['dim'],
-    build: (o) => ({ module: new LogSoftmax(o as unknown as SoftmaxOptions), options: o }),
-  },
-  dropout: {
-    options: ['p'],
-    // Its masks get their own stream from the spec's generator, so building never touches the global one.
-    build: (o, _shape, rng) => ({
-      module: new Dropout({ ...(o as DropoutOptions), generator: new Generator(Math.floor(rng.random() * 2 ** 53)) }),
-      options: o,
-    }),
-  },
-  flatten: {
-    options: ['startDim', 'endDim'],
-    build: (o) => ({ module: new Flatten(o as FlattenOptions), options: o }),
-  },
+  softmax: stateless(['dim'], (o) => new Softmax(o as unknown as SoftmaxOptions)),
+  logsoftmax: stateless(['dim'], (o) => new LogSoftmax(o as unknown as SoftmaxOptions)),
+  // Its masks get their own stream from the spec's generator, so building never touches the global one.
+  dropout: stateless(
+    ['p'],
+    (o, rng) => new Dropout({ ...(o as DropoutOptions), generator: new Generator(Math.floor(rng.random() * 2 ** 53)) }),
+  ),
+  flatten: stateless(['startDim', 'endDim'], (o) => new Flatten(o as FlattenOptions)),
   linear: {
     options: ['inFeatures', 'outFeatures', 'bias'],
-    build(o, shape, rng, where) {
+    normalise(o, shape, where) {
       needRank(where, 'linear', shape, [2], '2-D [N, features] (put a flatten before it)');
-      const options = infer(o, 'inFeatures', shape[1]);
-      return { module: new Linear({ ...options, generator: rng } as unknown as LinearOptions), options };
+      return infer(o, 'inFeatures', shape[1]);
     },
+    stateValues(o) {
+      const out = num(o.outFeatures, NaN);
+      return num(o.inFeatures, NaN) * out + (o.bias === false ? 0 : out);
+    },
+    build: (o, rng) => new Linear({ ...o, generator: rng } as unknown as LinearOptions),
   },
 });

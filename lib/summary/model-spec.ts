@@ -33,7 +33,22 @@ export type SpecModel = Sequential & { readonly config: Required<ModelSpec> };
 export interface BuildSpecOptions {
   /** Seed of the initial weights (and of Dropout's mask streams). Default 0. */
   seed?: number;
+  /**
+   * Refuse (RangeError) before building the layer whose parameters and buffers would take the model past this
+   * many values; loadModel passes the number of values the weights file holds. Default: no bound.
+   */
+  maxStateValues?: number;
 }
+
+/** A spec's layers need more parameter and buffer values than BuildSpecOptions.maxStateValues allows. */
+export class SpecTooLargeError extends RangeError {
+  override name = 'SpecTooLargeError';
+}
+
+/** Layers a spec may have in all, nested blocks and their contents included (real CNNs have hundreds). */
+export const MAX_SPEC_LAYERS = 10_000;
+/** How deep "sequential" blocks may nest. */
+export const MAX_SPEC_DEPTH = 64;
 
 /** What buildModelFromSpec() returns. */
 export interface BuiltSpec {
@@ -69,8 +84,11 @@ export const SPEC_LAYER_TYPES: readonly string[] = Object.freeze([...Object.keys
  * digits, "_"). Weights come from their own generator (`options.seed`, default 0), so the global
  * generator is not touched.
  *
- * `input` (or `inputOverride`, which wins) gives the shape the sizes are inferred from.
- * @throws TypeError/RangeError naming the layer ("layers[2] (maxpool2d): ...", "layers[0] 'conv1' (conv2d): ...") for a bad description.
+ * `input` (or `inputOverride`, which wins) gives the shape the sizes are inferred from. Limits, checked before
+ * anything is built: at most MAX_SPEC_LAYERS layers and MAX_SPEC_DEPTH levels of blocks, and with
+ * `options.maxStateValues` that many parameter and buffer values (each layer's are counted before it is built).
+ * @throws TypeError/RangeError naming the layer ("layers[2] (maxpool2d): ...", "layers[0] 'conv1' (conv2d): ...") for a bad
+ *   description; RangeError past a limit (SpecTooLargeError past maxStateValues).
  *
  * @example
  * const { model, input } = buildModelFromSpec(JSON.parse(fs.readFileSync('net.json', 'utf8')));
@@ -91,8 +109,14 @@ export function buildModelFromSpec(
   const input = [...checkShape('model spec: input', raw)];
   if (input.length === 0 || input.some((d) => d < 1))
     throw new RangeError(`model spec: input must have sizes >= 1, got ${formatShape(input)}`);
-  const seed = checkInt('buildModelFromSpec: seed', checkOptions('buildModelFromSpec', options, ['seed']).seed ?? 0, 0);
-  const built = buildList(layers, 'layers', input, new Generator(seed));
+  const o = checkOptions('buildModelFromSpec', options, ['seed', 'maxStateValues']);
+  const seed = checkInt('buildModelFromSpec: seed', o.seed ?? 0, 0);
+  const maxStateValues = o.maxStateValues ?? Infinity;
+  if (typeof maxStateValues !== 'number' || !(maxStateValues >= 0))
+    throw new RangeError(`buildModelFromSpec: maxStateValues must be a number >= 0, got ${describe(maxStateValues)}`);
+  checkSpecSize(layers);
+  const budget = { max: maxStateValues, used: 0 };
+  const built = buildList(layers, 'layers', input, new Generator(seed), budget);
   const normalised = { input, layers: built.layers };
   // Not enumerable: Module code that walks fields (e.g. for generators) sees only what a Sequential has.
   Object.defineProperty(built.model, 'config', { value: normalised, enumerable: false });
@@ -106,16 +130,45 @@ export function isSpecModel(model: unknown): model is SpecModel {
   return config !== null && typeof config === 'object' && Array.isArray(config.layers) && Array.isArray(config.input);
 }
 
+/**
+ * Counts the layers of a spec and how deep its blocks nest, without recursion and before anything is built:
+ * @throws RangeError past MAX_SPEC_LAYERS layers or MAX_SPEC_DEPTH levels (a hostile spec would otherwise run for
+ *   minutes or overflow the stack).
+ */
+function checkSpecSize(layers: unknown): void {
+  let count = 0;
+  const stack: [unknown, string, number][] = [[layers, 'layers', 1]];
+  while (stack.length > 0) {
+    const [list, where, depth] = stack.pop()!;
+    if (!Array.isArray(list)) continue; // buildList says what is wrong with it
+    if (depth > MAX_SPEC_DEPTH)
+      throw new RangeError(
+        `model spec: "${where}" is nested ${depth} blocks deep, more than the ${MAX_SPEC_DEPTH} a spec may have`,
+      );
+    count += list.length;
+    if (count > MAX_SPEC_LAYERS)
+      throw new RangeError(
+        `model spec: more than ${MAX_SPEC_LAYERS} layers (nested ones included), the most a spec may have`,
+      );
+    list.forEach((layer: unknown, i) => {
+      const inner = (layer as { layers?: unknown } | null)?.layers;
+      if (inner !== undefined) stack.push([inner, `${where}[${i}].layers`, depth + 1]);
+    });
+  }
+}
+
 /** Builds one list of layers into a Sequential; returns it, the shape it produces and its normalised layers. */
 function buildList(
   layers: unknown,
   where: string,
   shape: number[],
   rng: Generator,
+  budget: { max: number; used: number },
 ): { model: Sequential; shape: number[]; layers: LayerSpec[] } {
   if (!Array.isArray(layers))
     throw new TypeError(`model spec: "${where}" must be an array of layers, got ${describe(layers)}`);
   const named = layers.some((l) => l !== null && typeof l === 'object' && 'name' in l);
+  const taken = new Set<string>();
   const entries: [string, Module][] = [];
   const normalised: LayerSpec[] = [];
   layers.forEach((layer: unknown, i) => {
@@ -131,12 +184,13 @@ function buildList(
     if (name !== undefined) checkName(name, `${at} (${type})`);
     const label = name === undefined ? `${at} (${type})` : `${at} '${name}' (${type})`;
     const layerName = name === undefined ? (named ? `${kind}${i}` : String(i)) : (name as string);
-    if (entries.some(([n]) => n === layerName)) throw new RangeError(`${label}: duplicate layer name '${layerName}'`);
+    if (taken.has(layerName)) throw new RangeError(`${label}: duplicate layer name '${layerName}'`);
+    taken.add(layerName);
     let module: Module;
     let recorded: Record<string, unknown>;
     if (kind === 'sequential') {
       checkOptions(label, { layers: inner, ...options }, ['layers']);
-      const block = buildList(inner, `${at}.layers`, shape, rng);
+      const block = buildList(inner, `${at}.layers`, shape, rng, budget);
       ({ model: module, shape } = block);
       recorded = { layers: block.layers };
     } else {
@@ -145,7 +199,14 @@ function buildList(
       if (inner !== undefined) throw new RangeError(`${label}: only sequential takes "layers"`);
       checkOptions(label, options, layerType.options);
       try {
-        ({ module, options: recorded } = layerType.build(options, shape, rng, label));
+        recorded = layerType.normalise(options, shape, label);
+        const values = layerType.stateValues(recorded);
+        // Counted before the constructor allocates anything (NaN: invalid options, which the constructor reports).
+        if (!Number.isNaN(values) && (budget.used += values) > budget.max)
+          throw new SpecTooLargeError(
+            `${label} with input ${formatShape(shape)}: its ${values} parameter and buffer values take the model to ${budget.used}, more than the ${budget.max} allowed`,
+          );
+        module = layerType.build(recorded, rng);
         shape = module.outputShape(shape);
       } catch (err) {
         if (err instanceof Error && !err.message.startsWith(label))

@@ -2,7 +2,6 @@
 // Public exports of the training utilities (fit, evaluate, metrics, progress, saved models); no code of its own.
 export {
   fit,
-  writeJsonAtomic,
   type EpochRecord,
   type FitOptimizer,
   type FitOptions,
@@ -11,6 +10,7 @@ export {
   type History,
 } from './trainer';
 export { formatEpochLine } from './fit-progress';
+export { writeJsonAtomic } from '../io/atomic-file';
 export { evaluate, type BatchSource, type EvaluateOptions, type EvaluateResult, type LossFunction } from './evaluate';
 export { argmaxRows, ConfusionMatrix, RunningMean, ThroughputMeter } from './metrics';
 export {

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 // fit(): the training run (epochs, evaluation, history file, hooks, stop); one epoch's batches are in
 // epoch-runner.ts, the resume start in resume.ts, the options check in fit-options.ts.
-import * as fs from 'fs';
-import * as path from 'path';
-import { randomBytes } from 'crypto';
+import { writeJsonAtomic } from '../io/atomic-file';
 import { CrossEntropyLoss } from '../loss/cross-entropy';
 import type { Module } from '../modules/module';
 import { runEpoch, type EpochRun } from './epoch-runner';
@@ -109,23 +107,4 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
     await o.checkpoint?.save(position(epoch + 1, 0));
   }
   return history;
-}
-
-/**
- * Writes `value` as pretty JSON to `file` via a temporary file in the same folder and a rename, so
- * a reader never sees half a file. Non-finite numbers become null (JSON has no NaN).
- */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  const target = path.resolve(file);
-  const tmp = path.join(
-    path.dirname(target),
-    `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
-  );
-  try {
-    fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { flag: 'wx' });
-    fs.renameSync(tmp, target);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
 }

@@ -9,6 +9,7 @@ import {
   checkOutputPath,
   IDX_MD5,
   idxDatasetOf,
+  progressPrinter,
   takeFirst,
 } from '../../lib/cli/data-path';
 import { FASHION_MNIST_MD5, MNIST_MD5 } from '../../lib/data/mnist';
@@ -128,4 +129,21 @@ test("--dataset mnist on another IDX dataset's files (known by their published m
   const files = { dir: fashion, images: '', labels: path.join(fashion, 'train-labels-idx1-ubyte.gz') };
   expect(idxDatasetOf(files, checksums)).toBe('fashion-mnist');
   expect(idxDatasetOf({ ...files, labels: files.labels.replace(/\.gz$/, '') }, checksums)).toBeUndefined();
+});
+
+test('download progress: every 10% with a total, every 10 MB without one (no Content-Length, no known size)', () => {
+  const lines: string[] = [];
+  const log = { write: (s: string) => lines.push(s.trimEnd()) };
+  const known = progressPrinter('MNIST', log);
+  for (let r = 0; r <= 1000; r += 50) known(r * 1000, 1e6, 'a.gz');
+  expect(lines[0]).toBe('downloading MNIST a.gz: 0.0/1.0 MB (0%)');
+  expect(lines).toHaveLength(11);
+  lines.length = 0;
+  const unknown = progressPrinter('CIFAR-10', log);
+  for (let mb = 0; mb <= 25; mb++) unknown(mb * 1e6, undefined);
+  expect(lines).toEqual([
+    'downloading CIFAR-10: 0.0 MB',
+    'downloading CIFAR-10: 10.0 MB',
+    'downloading CIFAR-10: 20.0 MB',
+  ]);
 });

@@ -117,7 +117,7 @@ describe('a model trained from a spec file, then every command on the saved file
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.out[0]).toBe(
-      'model: Sequential, input 3x32x32, 10 classes; images resized bilinearly, normalised with the CIFAR-10 mean/std',
+      'model: Sequential, input 3x32x32, 10 classes; images resized bilinearly (short side to 32, centre 32x32 cut out: --resize crop), normalised with the CIFAR-10 mean/std',
     );
     expect(r.stdout).toMatch(/airplane|automobile|bird|cat|deer|dog|frog|horse|ship|truck/);
   });

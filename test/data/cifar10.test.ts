@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tar from 'tar';
+import * as zlib from 'node:zlib';
 import { FileFormatError } from '../../lib/errors';
 import { CIFAR10, CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD, DownloadError } from '../../lib/data';
 
@@ -155,6 +156,39 @@ describe('CIFAR10 corrupt data gives FileFormatError naming the file', () => {
     expect(err.message).toMatch(/3173 bytes is not a multiple of the 3073-byte record/);
   });
 
+  test('a batch file larger than the official 30,730,000 bytes is refused from its size, unread', () => {
+    const dir = writeBatches(tmp);
+    const file = path.join(dir, 'test_batch.bin');
+    // 10001 records: a multiple of 3073, one record more than any real batch. Sparse: nothing big is written.
+    fs.truncateSync(file, 10_001 * REC);
+    const err = catchError(() => new CIFAR10({ root: tmp, train: false }));
+    expect(err).toBeInstanceOf(FileFormatError);
+    expect(err.message).toBe(
+      `${file}: size 30733073 bytes is more than a CIFAR-10 batch file holds (30730000 bytes, 10000 records): not a CIFAR-10 binary batch`,
+    );
+  });
+
+  test('an archive member declaring more than 30,730,000 bytes is refused from its tar header (a gzip bomb)', () => {
+    // The issue's bomb: 1.8 MB of .tar.gz holding 922 MB of "test images". Here the header alone declares
+    // 300,000 records, followed by only a little data: the size check must fire before any is read.
+    const header = new tar.Header({
+      path: 'cifar-10-batches-bin/test_batch.bin',
+      type: 'File',
+      size: 300_000 * REC,
+      mode: 0o644,
+      mtime: new Date(0),
+    });
+    const block = Buffer.alloc(512);
+    header.encode(block, 0);
+    const archive = path.join(tmp, 'bomb.tar.gz');
+    fs.writeFileSync(archive, zlib.gzipSync(Buffer.concat([block, Buffer.alloc(4096)])));
+    const err = catchError(() => new CIFAR10({ root: archive, train: false }));
+    expect(err).toBeInstanceOf(FileFormatError);
+    expect(err.message).toBe(
+      `${archive}:cifar-10-batches-bin/test_batch.bin: size 921900000 bytes is more than a CIFAR-10 batch file holds (30730000 bytes, 10000 records): not a CIFAR-10 binary batch`,
+    );
+  });
+
   test('label > 9', () => {
     const dir = writeBatches(tmp);
     const file = path.join(dir, 'test_batch.bin');
@@ -223,6 +257,10 @@ describe('CIFAR10.load with download (local server)', () => {
       } else if (req.url === '/half.tar.gz') {
         res.writeHead(200, { 'content-length': archive.length });
         res.write(archive.subarray(0, archive.length >> 1), () => res.destroy());
+      } else if (req.url === '/endless.tar.gz') {
+        // One byte longer than the official archive, announced: refused from the header.
+        res.writeHead(200, { 'content-length': 170_052_172 });
+        res.write(archive);
       } else if (req.url === '/wrong.tar.gz') {
         const wrong = Buffer.from(archive);
         wrong[wrong.length >> 1] ^= 1;
@@ -305,6 +343,14 @@ describe('CIFAR10.load with download (local server)', () => {
     const p = CIFAR10.load({ root: path.join(tmp, 'none'), cacheDir, download: true, url: base + route, md5 });
     await expect(p).rejects.toThrow(DownloadError);
     await expect(p).rejects.toThrow(message);
+    expect(fs.readdirSync(cacheDir)).toEqual([]);
+  });
+
+  test("with the official md5, the official archive's size caps the download", async () => {
+    const cacheDir = path.join(tmp, 'cache');
+    const p = CIFAR10.load({ root: path.join(tmp, 'none'), cacheDir, download: true, url: `${base}/endless.tar.gz` });
+    await expect(p).rejects.toThrow(DownloadError);
+    await expect(p).rejects.toThrow(/announces 170052172 bytes, more than the 170052171-byte limit/);
     expect(fs.readdirSync(cacheDir)).toEqual([]);
   });
 });

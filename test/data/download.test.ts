@@ -11,6 +11,11 @@ import { DownloadError, downloadFile, fileMd5 } from '../../lib/data';
 const body = Buffer.from(Array.from({ length: 200000 }, (_, i) => (i * 31 + (i >> 8)) & 255));
 const md5 = createHash('md5').update(body).digest('hex');
 let server: http.Server;
+/** Calls `write` every `ms` milliseconds until the client goes away (an endless body). */
+function endless(res: http.ServerResponse, write: () => void, ms = 1): void {
+  const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : write()), ms);
+  res.on('close', () => clearInterval(timer));
+}
 let base: string;
 let tmp: string;
 const hits: string[] = [];
@@ -39,6 +44,14 @@ beforeAll(async () => {
         return void res.write(body.subarray(0, 1000));
       case '/stall-headers':
         return; // never answers
+      case '/endless': // no content-length, never ends: only a size cap stops it
+        return void endless(res, () => res.write(Buffer.alloc(16384, 7)));
+      case '/trickle': // one byte at a time, forever: never stalls, so only a deadline stops it
+        res.writeHead(200, { 'content-length': body.length });
+        return void endless(res, () => res.write(body.subarray(0, 1)), 5);
+      case '/huge-length':
+        res.writeHead(200, { 'content-length': 1e12 });
+        return void res.write(body.subarray(0, 10));
       case '/error':
         return void res.writeHead(500, 'Oops').end('server error');
       default:
@@ -112,8 +125,8 @@ describe('failures leave no file and do not touch an existing dest', () => {
 });
 
 test('removes temp files left by a dead process, keeps those of live ones', async () => {
-  const dead = path.join(tmp, 'f.bin.999999999-abc.tmp');
-  const live = path.join(tmp, `f.bin.${process.pid}-abc.tmp`);
+  const dead = path.join(tmp, '.f.bin.999999999.abc.tmp');
+  const live = path.join(tmp, `.f.bin.${process.pid}.abc.tmp`);
   fs.writeFileSync(dead, 'x');
   fs.writeFileSync(live, 'x');
   await downloadFile(`${base}/file`, path.join(tmp, 'f.bin'));
@@ -126,6 +139,82 @@ test('argument errors', async () => {
   await expect(downloadFile('ftp://example.com/x', dest)).rejects.toThrow(/http: or https:/);
   await expect(downloadFile(`${base}/file`, dest, { md5: 'xyz' })).rejects.toThrow(RangeError);
   await expect(downloadFile(`${base}/file`, dest, { timeoutMs: 0 })).rejects.toThrow(/timeoutMs/);
+  await expect(downloadFile(`${base}/file`, dest, { deadlineMs: 0 })).rejects.toThrow(/deadlineMs/);
+  await expect(downloadFile(`${base}/file`, dest, { maxBytes: -1 })).rejects.toThrow(/maxBytes/);
+  await expect(downloadFile(`${base}/file`, dest, { size: 1.5 })).rejects.toThrow(/size/);
   await expect(downloadFile(`${base}/file`, '')).rejects.toThrow(TypeError);
   expect(hits).toEqual([]);
+});
+
+describe('bounded: an endless body, a trickle and a disk error each end with a clear error and no file', () => {
+  const expectNothingLeft = () => expect(fs.readdirSync(tmp)).toEqual([]);
+
+  test('an endless body without Content-Length stops at maxBytes', async () => {
+    const p = downloadFile(`${base}/endless`, path.join(tmp, 'f.bin'), { maxBytes: 100000 });
+    await expect(p).rejects.toThrow(DownloadError);
+    await expect(p).rejects.toThrow(/the body passed the 100000-byte limit after 1\d{5} of unknown bytes/);
+    expectNothingLeft();
+  });
+
+  test('the known size caps the body and is the progress total without Content-Length', async () => {
+    await expect(downloadFile(`${base}/endless`, path.join(tmp, 'f.bin'), { size: 50000 })).rejects.toThrow(
+      /passed the 50000-byte limit after \d+ of 50000 bytes/,
+    );
+    expectNothingLeft();
+    const progress: (number | undefined)[] = [];
+    await downloadFile(`${base}/chunked`, path.join(tmp, 'f.bin'), {
+      size: body.length,
+      onProgress: (_, total) => progress.push(total),
+    });
+    expect(progress.length).toBeGreaterThan(0);
+    expect(new Set(progress)).toEqual(new Set([body.length]));
+    fs.rmSync(path.join(tmp, 'f.bin'));
+    await expect(downloadFile(`${base}/file`, path.join(tmp, 'f.bin'), { size: body.length + 1 })).rejects.toThrow(
+      /announces 200000 bytes, but the file has 200001/,
+    );
+    await expect(downloadFile(`${base}/chunked`, path.join(tmp, 'f.bin'), { size: body.length + 1 })).rejects.toThrow(
+      /connection closed after 200000 of 200001 bytes/,
+    );
+    expectNothingLeft();
+  });
+
+  test('a Content-Length over the limit is refused before the body is read', async () => {
+    await expect(downloadFile(`${base}/huge-length`, path.join(tmp, 'f.bin'))).rejects.toThrow(
+      /announces 1000000000000 bytes, more than the 4294967296-byte limit/,
+    );
+    expectNothingLeft();
+  });
+
+  test('a trickle that never stalls ends at the deadline', async () => {
+    // The stall timeout is far away; the body never ends, so only the deadline can stop it.
+    const p = downloadFile(`${base}/trickle`, path.join(tmp, 'f.bin'), { timeoutMs: 600000, deadlineMs: 300 });
+    await expect(p).rejects.toThrow(DownloadError);
+    await expect(p).rejects.toThrow(/not finished within the 300 ms deadline after \d+ of 200000 bytes/);
+    expectNothingLeft();
+  });
+
+  test('a full disk is named as such (FileWriteError ENOSPC), not as a closed connection', async () => {
+    const realOpen = fs.promises.open;
+    jest.spyOn(fs.promises, 'open').mockImplementation(async (...args: Parameters<typeof realOpen>) => {
+      const handle = await realOpen(...args);
+      let written = 0;
+      const realWrite = handle.write.bind(handle) as (...a: unknown[]) => Promise<{ bytesWritten: number }>;
+      // A disk that fills after 50,000 bytes.
+      handle.write = (async (...a: unknown[]) => {
+        if ((written += (a[0] as Buffer).length) > 50000)
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        return realWrite(...a);
+      }) as typeof handle.write;
+      return handle;
+    });
+    try {
+      const dest = path.join(tmp, 'f.bin');
+      const p = downloadFile(`${base}/file`, dest);
+      await expect(p).rejects.toThrow(expect.objectContaining({ name: 'FileWriteError', code: 'ENOSPC' }));
+      await expect(p).rejects.toThrow(`${dest}: cannot write it (no space left on the disk (ENOSPC))`);
+    } finally {
+      jest.restoreAllMocks();
+    }
+    expectNothingLeft();
+  });
 });

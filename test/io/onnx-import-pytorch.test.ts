@@ -2,6 +2,7 @@
 // Tests of the ONNX importer on what PyTorch users get by default: torch.onnx.export's dynamo exporter (opset 20, weights in
 // an external <model>.onnx.data file) and the TorchScript exporter's x.view(x.size(0), -1) (Shape, Gather, Unsqueeze,
 // Concat, Reshape), from test/fixtures/gen_onnx_fixture.py; external data read safely; truncated files give FileFormatErrors.
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -179,7 +180,7 @@ describe('external data', () => {
       data,
       /external data location '\/etc\/passwd' is absolute/,
     ],
-    ['a folder as location', set('location', '.'), data, /external data location '\.' is not a file/],
+    ['a folder as location', set('location', '.'), data, /external data location '\.' is a folder, not a file/],
     [
       'no location',
       (e) => e.splice(0, e.length, { key: 'offset', value: '0' }),
@@ -204,6 +205,16 @@ describe('external data', () => {
     expect(caught?.name).toBe('FileFormatError');
     expect(caught?.message.startsWith(`${file}: node '`)).toBe(true);
     expect(caught?.message).toMatch(message);
+  });
+
+  // mkfifo exists on Linux and macOS only.
+  (process.platform === 'win32' ? test.skip : test)('a FIFO as the data file is refused without blocking', () => {
+    const file = variant('fifo', () => undefined);
+    execFileSync('mkfifo', [path.join(path.dirname(file), 'onnx_lenet_dynamo.onnx.data')]);
+    // Opening a FIFO for reading waits for a writer: before the fix this call never returned.
+    expect(() => importOnnx(file)).toThrow(
+      /external data location 'onnx_lenet_dynamo\.onnx\.data' is not a regular file \(a FIFO, socket or device\)/,
+    );
   });
 
   test('a symbolic link leading out of the folder is refused', () => {

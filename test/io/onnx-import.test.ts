@@ -7,9 +7,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { encodeOnnx, exportOnnx } from '../../lib/io/onnx-export';
-import { importOnnx } from '../../lib/io/onnx-import';
+import { importOnnx, MAX_SAMPLE_VALUES } from '../../lib/io/onnx-import';
 import { encodeSafetensors, readSafetensors } from '../../lib/io/safetensors';
 import { CrossEntropyLoss } from '../../lib/loss/cross-entropy';
+import { AdaptiveAvgPool2d } from '../../lib/modules/adaptive-avg-pool2d';
 import { BatchNorm1d, BatchNorm2d } from '../../lib/modules/batch-norm';
 import { Conv1d } from '../../lib/modules/conv1d';
 import { Conv2d } from '../../lib/modules/conv2d';
@@ -436,5 +437,37 @@ describe('corrupt, truncated, empty or non-ONNX input: a FileFormatError naming 
     }
     expect(() => importOnnx('')).toThrow(/importOnnx: source must be a non-empty path/);
     expect(() => importOnnx(path.join(dir, 'missing.onnx'))).toThrow(/ENOENT/);
+  });
+});
+
+describe('sizes no typed array can hold are refused at import, naming the input or node (MAX_SAMPLE_VALUES)', () => {
+  const pooled = () =>
+    new Sequential(
+      new Conv2d({ inChannels: 3, outChannels: 2, kernelSize: 1 }),
+      new AdaptiveAvgPool2d({ outputSize: 1 }),
+    );
+
+  test('an input of [N, 3, 40000, 40000]: a ShapeError (RangeError) naming the file and the input', () => {
+    // Before the check this imported, and predict() ended in a raw "Invalid typed array length".
+    const bytes = encodeOnnx(pooled(), [1, 3, 40000, 40000]);
+    let caught: Error | undefined;
+    try {
+      importOnnx(bytes, { name: 'big.onnx' });
+    } catch (err) {
+      caught = err as Error;
+    }
+    expect(caught?.name).toBe('ShapeError');
+    expect(caught).toBeInstanceOf(RangeError);
+    expect(caught?.message).toBe(
+      `big.onnx: input 'input' takes [batch, 3, 40000, 40000]: 4800000000 values per sample, more than simdnet handles (${MAX_SAMPLE_VALUES})`,
+    );
+  });
+
+  test('a layer whose output would be too large names its node', () => {
+    const model = new Sequential(new Conv2d({ inChannels: 3, outChannels: 100, kernelSize: 1 }));
+    expect(() => importOnnx(encodeOnnx(model, [1, 3, 4000, 4000]), { name: 'wide.onnx' })).toThrow(
+      /^wide\.onnx: node .* \(Conv\) gives \[batch, 100, 4000, 4000\]: 1600000000 values per sample, more than simdnet handles/,
+    );
+    expect(importOnnx(encodeOnnx(pooled(), [1, 3, 4000, 4000])).inputShape).toEqual([3, 4000, 4000]);
   });
 });

@@ -185,7 +185,18 @@ describe('hostile or broken files give FileFormatError naming the file and the p
     [
       'I64 beyond 2^24',
       fileOf(`{"t":${entry('I64', [1], 0, 8)}}`, new Uint8Array(new BigInt64Array([2n ** 40n]).buffer)),
-      /tensor "t" has I64 values beyond 2\^24/,
+      /tensor "t" holds the I64 value 1099511627776 \(at index 0\) beyond 2\^24/,
+    ],
+    [
+      // Rounded to float32 first, 2^24 + 1 became 2^24 and passed the check.
+      'I64 2^24 + 1',
+      fileOf(`{"t":${entry('I64', [2], 0, 16)}}`, new Uint8Array(new BigInt64Array([5n, 2n ** 24n + 1n]).buffer)),
+      /tensor "t" holds the I64 value 16777217 \(at index 1\) beyond 2\^24/,
+    ],
+    [
+      'I64 -(2^24 + 1)',
+      fileOf(`{"t":${entry('I64', [1], 0, 8)}}`, new Uint8Array(new BigInt64Array([-(2n ** 24n) - 1n]).buffer)),
+      /I64 value -16777217/,
     ],
     [
       'negative dim',
@@ -354,4 +365,7 @@ test('I64 tensors load as float32 when exact (PyTorch BatchNorm num_batches_trac
   const t = decodeSafetensors(bytes).tensors.num_batches_tracked;
   expect(t.shape).toEqual([]);
   expect(t.data[0]).toBe(-12345);
+  const edge = Buffer.from(bytes);
+  edge.writeBigInt64LE(2n ** 24n, bytes.length - 8); // the largest accepted value
+  expect(decodeSafetensors(edge).tensors.num_batches_tracked.data[0]).toBe(2 ** 24);
 });

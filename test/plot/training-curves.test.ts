@@ -5,7 +5,7 @@ import * as path from 'path';
 import { FileFormatError } from '../../lib/errors';
 import { readHistory, trainingCurvesSvg } from '../../lib/plot/training-curves';
 import type { EpochRecord, History } from '../../lib/train/trainer';
-import { writeJsonAtomic } from '../../lib/train/trainer';
+import { writeJsonAtomic } from '../../lib/io/atomic-file';
 import { tempDir } from '../cli/helpers';
 import { attributes, checkSvg, texts } from './svg-check';
 

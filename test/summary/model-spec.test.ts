@@ -18,7 +18,14 @@ import { Sigmoid } from '../../lib/modules/sigmoid';
 import { LogSoftmax, Softmax } from '../../lib/modules/softmax';
 import { Tanh } from '../../lib/modules/tanh';
 import { defaultGenerator, manualSeed } from '../../lib/random';
-import { buildModelFromSpec, isSpecModel, SPEC_LAYER_TYPES } from '../../lib/summary/model-spec';
+import {
+  buildModelFromSpec,
+  isSpecModel,
+  MAX_SPEC_DEPTH,
+  MAX_SPEC_LAYERS,
+  SPEC_LAYER_TYPES,
+  SpecTooLargeError,
+} from '../../lib/summary/model-spec';
 import { Tensor } from '../../lib/tensor/tensor';
 import { summary } from '../../lib/summary/summary';
 
@@ -520,5 +527,57 @@ describe('bad specs name the layer and throw the right class', () => {
   ])('%s', (_what, run, errorClass, message) => {
     expect(run).toThrow(errorClass);
     expect(run).toThrow(message);
+  });
+});
+
+describe('limits checked before anything is built: layer count, nesting depth, parameter values', () => {
+  test('200,000 layers: a RangeError at once (it ran 200 s and overflowed the stack)', () => {
+    const layers = Array.from({ length: 200_000 }, () => ({ type: 'relu' }));
+    expect(() => buildModelFromSpec({ input: [1, 4], layers })).toThrow(
+      new RangeError(
+        `model spec: more than ${MAX_SPEC_LAYERS} layers (nested ones included), the most a spec may have`,
+      ),
+    );
+    // Nested ones count too: 101 blocks of 100.
+    const blocks = Array.from({ length: 101 }, () => ({ type: 'sequential', layers: layers.slice(0, 99) }));
+    expect(() => buildModelFromSpec({ input: [1, 4], layers: blocks })).toThrow(/more than 10000 layers/);
+  });
+
+  test('20,000 nested blocks: a RangeError naming the depth, not a stack overflow', () => {
+    let layer: Record<string, unknown> = { type: 'relu' };
+    for (let i = 0; i < 20_000; i++) layer = { type: 'sequential', layers: [layer] };
+    expect(() => buildModelFromSpec({ input: [1, 4], layers: [layer] })).toThrow(
+      /^model spec: "layers(\[0\]\.layers){64}" is nested 65 blocks deep, more than the 64 a spec may have$/,
+    );
+    let ok: Record<string, unknown> = { type: 'relu' };
+    for (let i = 0; i < MAX_SPEC_DEPTH - 1; i++) ok = { type: 'sequential', layers: [ok] };
+    expect(buildModelFromSpec({ input: [1, 4], layers: [ok] }).output).toEqual([1, 4]);
+  });
+
+  test('maxStateValues: the layer that passes it is named, and nothing of it is built', () => {
+    const spec = {
+      input: [1, 3, 8, 8],
+      layers: [
+        { type: 'conv2d', outChannels: 4, kernelSize: 3 }, // 4*3*9 + 4 = 112
+        { type: 'batchnorm2d' }, // 2*4 + 2*4 + 1 = 17
+        { type: 'flatten' },
+        { type: 'linear', outFeatures: 100000 }, // 144 * 100000 + 100000
+      ],
+    };
+    const exact = buildModelFromSpec({ ...spec, layers: spec.layers.slice(0, 3) }, undefined, { maxStateValues: 129 });
+    const size = Object.values(exact.model.stateDict()).reduce((n, t) => n + t.size, 0);
+    expect(size).toBe(129);
+    let caught: Error | undefined;
+    try {
+      buildModelFromSpec(spec, undefined, { maxStateValues: 1000 });
+    } catch (err) {
+      caught = err as Error;
+    }
+    expect(caught).toBeInstanceOf(SpecTooLargeError);
+    expect(caught).toBeInstanceOf(RangeError);
+    expect(caught?.message).toBe(
+      'layers[3] (linear) with input [1, 144]: its 14500000 parameter and buffer values take the model to 14500129, more than the 1000 allowed',
+    );
+    expect(() => buildModelFromSpec(spec, undefined, { maxStateValues: -1 })).toThrow(/maxStateValues/);
   });
 });

@@ -13,7 +13,7 @@ import { Adam } from '../../lib/optim/adam';
 import { Generator, manualSeed } from '../../lib/random';
 import { buildModelFromSpec, isSpecModel } from '../../lib/summary/model-spec';
 import { Tensor } from '../../lib/tensor/tensor';
-import { loadModel, modelMetadata, modelShapes, saveModel } from '../../lib/train/saved-model';
+import { lenetStateValues, loadModel, modelMetadata, modelShapes, saveModel } from '../../lib/train/saved-model';
 import { tinyModel } from './synthetic';
 
 /** A small CIFAR-sized classifier with batch norm (buffers) and dropout (training-only randomness). */
@@ -177,5 +177,42 @@ describe('files that cannot rebuild a model give a FileFormatError naming the fi
     expect(err).toBeInstanceOf(FileFormatError);
     expect((err as Error).message.startsWith(file)).toBe(true);
     expect((err as Error).message).toMatch(message);
+  });
+});
+
+describe('a model larger than the file is refused before anything of it is allocated (test/fixtures/hostile)', () => {
+  const hostile = (name: string) => path.join(__dirname, '..', 'fixtures', 'hostile', name);
+
+  test('LeNet with numClasses 1e7 in a 180-byte file: refused from the config, no layer built', () => {
+    // Before the check this built the 3.4 GB fc3 (62 s) and only then found the weights missing.
+    const file = hostile('lenet-1e7-classes.safetensors');
+    expect(() => loadModel(file)).toThrow(FileFormatError);
+    expect(() => loadModel(file)).toThrow(
+      `${file}: weights do not fit LeNet({"numClasses": 10000000}): it has 850061156 parameter and buffer values, the file holds 1 (nothing was built)`,
+    );
+  });
+
+  test('a spec with a 200,000-wide linear layer in a 244-byte file: refused before the layer is built', () => {
+    const file = hostile('spec-wide-linear.safetensors');
+    expect(() => loadModel(file)).toThrow(FileFormatError);
+    expect(() => loadModel(file)).toThrow(
+      /weights do not fit the model spec .* \(nothing more was built\): layers\[0\] \(linear\) with input \[1, 200000\]: its 40000200000 parameter and buffer values take the model to 40000200000, more than the 1048578 allowed$/,
+    );
+  });
+
+  test("lenetStateValues is exactly LeNet's and LeNetBN's state-dict size (it must follow lenet.ts)", () => {
+    const size = (m: LeNet | LeNetBN) => Object.values(m.stateDict()).reduce((n, t) => n + t.size, 0);
+    for (const config of [{}, { inChannels: 1, imageSize: 28 }, { numClasses: 7, imageSize: 40, padding: 1 }]) {
+      expect(lenetStateValues(config, false)).toBe(size(new LeNet(config)));
+      expect(lenetStateValues(config, true)).toBe(size(new LeNetBN(config)));
+    }
+    expect(lenetStateValues({ numClasses: 'x' as unknown as number }, false)).toBeNaN();
+  });
+
+  test('a spec whose size matches its file still loads', () => {
+    const { model } = buildModelFromSpec({ input: [1, 6], layers: [{ type: 'linear', outFeatures: 3 }] });
+    const file = path.join(dir, 'small.safetensors');
+    saveModel(file, model);
+    expect(loadModel(file).stateDict()['0.weight'].data).toEqual(model.stateDict()['0.weight'].data);
   });
 });

@@ -10,7 +10,8 @@ import { NonFiniteLossError } from '../../lib/errors';
 import { Adam } from '../../lib/optim/adam';
 import { Tensor } from '../../lib/tensor/tensor';
 import { formatEpochLine } from '../../lib/train/fit-progress';
-import { fit, writeJsonAtomic, type FitOptions } from '../../lib/train/trainer';
+import { writeJsonAtomic } from '../../lib/io/atomic-file';
+import { fit, type FitOptions } from '../../lib/train/trainer';
 import { blobs, collector, tinyModel } from './synthetic';
 
 let dir: string;

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Tests of `simdnet plot` (lib/plot/command.ts): writes the SVG, and every bad input is one stderr line with the right exit code.
+// Tests of `simdnet plot` (lib/cli/plot.ts): writes the SVG, and every bad input is one stderr line with the right exit code.
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeJsonAtomic } from '../../lib/train/trainer';
-import { cli, tempDir } from '../cli/helpers';
-import { attributes, checkSvg } from './svg-check';
+import { writeJsonAtomic } from '../../lib/io/atomic-file';
+import { cli, tempDir } from './helpers';
+import { attributes, checkSvg } from '../plot/svg-check';
 
 let dir: string;
 const at = (name: string) => path.join(dir, name);

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-// `simdnet plot`: writes the training curves of a --history JSON file as an SVG; the drawing is training-curves.ts.
+// `simdnet plot`: writes the training curves of a --history JSON file as an SVG; the drawing is lib/plot/training-curves.ts.
 import * as fs from 'fs';
 import { Command } from 'commander';
-import { checkFileExists, checkOutputPath } from '../cli/data-path';
-import { EXIT_OK, println, UsageError, type CliIO } from '../cli/io';
-import { nonEmpty } from '../cli/options';
 import { FileFormatError } from '../errors';
-import { readHistory, trainingCurvesSvg } from './training-curves';
+import { readHistory, trainingCurvesSvg } from '../plot/training-curves';
+import { checkFileExists, checkOutputPath } from './data-path';
+import { EXIT_OK, println, UsageError, type CliIO } from './io';
+import { nonEmpty } from './options';
 
 /** Parsed `simdnet plot` options. */
 export interface PlotCommandOptions {
