@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { describe, FileFormatError } from '../errors';
-import { rejectUnknownOptions } from '../modules/options';
+import { checkOptions } from '../check';
 import { checkBatchArgs, checkIndex, type Dataset, type Sample } from './dataset';
 import { preprocessImage, readImage, RESIZE_MODES, type ResizeMode } from './image';
 
@@ -193,7 +193,7 @@ export class ImageFolder implements Dataset {
 function resolveOptions(options: ImageFolderOptions): Required<ImageFolderOptions> & { sampleShape: number[] } {
   if (options === null || typeof options !== 'object')
     throw new TypeError(`ImageFolder: options must be an object with a root, got ${describe(options)}`);
-  rejectUnknownOptions('ImageFolder', options as unknown as Record<string, unknown>, KNOWN);
+  checkOptions('ImageFolder', options, KNOWN);
   const { root } = options;
   if (typeof root !== 'string' || root === '')
     throw new TypeError(`ImageFolder: root must be a non-empty string, got ${describe(root)}`);

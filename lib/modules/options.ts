@@ -5,12 +5,6 @@ import { checkIntPair, checkOptions, describe, type IntPair } from '../check';
 
 export type { IntPair };
 
-// Old names, kept so layers written before check.ts still compile; new code uses checkIntPair / checkOptions.
-export const intPair = (what: string, value: unknown, min: number): [number, number] => checkIntPair(what, value, min);
-export function rejectUnknownOptions(layer: string, options: object, known: readonly string[]): void {
-  checkOptions(layer, options, known);
-}
-
 export function pairRepr(p: readonly [number, number]): string {
   return `[${p[0]}, ${p[1]}]`;
 }
