@@ -7,175 +7,35 @@
 // (rejected); a valid 2^31-element layer would really allocate 8 GB, as in PyTorch.
 import * as lib from '../lib/index';
 import { Generator } from '../lib/random';
-
-const rng = new Generator(2024);
-const pick = <T>(xs: readonly T[]): T => xs[rng.randint(xs.length)];
-
-/** Values a careless or hostile caller might pass where a small positive integer is expected. */
-const HOSTILE: readonly unknown[] = [
-  0,
-  -1,
-  1.5,
-  NaN,
-  Infinity,
-  -Infinity,
-  2 ** 33,
-  2 ** 40,
-  2 ** 53,
-  2 ** 60,
-  '3',
-  'no',
-  null,
-  undefined,
-  true,
-  false,
-  {},
-  [],
-  [2],
-  [2, 3],
-  [2, 3, 4],
-  [-1, 2],
-  [NaN, 1],
-  ['2', 2],
-  1,
-  2,
-  3,
-  5,
-  1e-3,
-  0.5,
-  'same',
-  Symbol('x'),
-  () => 1,
-  new Float32Array(2),
-];
-const CAP = 2 ** 32; // elements of the largest tensor Tensor.zeros allocates
-
-type ErrorName = 'TypeError' | 'RangeError';
-type Judged = { ok: true; value: unknown } | { ok: false; error: ErrorName };
-/** What an option accepts: the normalised value (undefined: not given, the default applies) or the error. */
-type Judge = (v: unknown) => Judged;
-
-const OK = (value: unknown): Judged => ({ ok: true, value });
-const BAD = (error: ErrorName): Judged => ({ ok: false, error });
-/** undefined and null mean "not given" (check.ts's rule). */
-const given = (v: unknown): boolean => v !== undefined && v !== null;
-
-function intValue(v: unknown, min: number, max: number): Judged {
-  if (typeof v !== 'number') return BAD('TypeError');
-  return Number.isSafeInteger(v) && v >= min && v <= max ? OK(v) : BAD('RangeError');
-}
-const int =
-  (min: number, max = Number.MAX_SAFE_INTEGER, required = false): Judge =>
-  (v) =>
-    given(v) ? intValue(v, min, max) : required ? BAD('TypeError') : OK(undefined);
-const required = (min: number): Judge => int(min, Number.MAX_SAFE_INTEGER, true);
-/** A number or an [h, w] pair of integers >= min (elements checked in order). */
-const pair =
-  (min: number, isRequired = false): Judge =>
-  (v) => {
-    if (!given(v)) return isRequired ? BAD('TypeError') : OK(undefined);
-    if (typeof v === 'number') {
-      const j = intValue(v, min, Number.MAX_SAFE_INTEGER);
-      return j.ok ? OK([v, v]) : j;
-    }
-    if (!Array.isArray(v)) return BAD('TypeError');
-    if (v.length !== 2) return BAD('RangeError');
-    for (const e of v) {
-      const j = intValue(e, min, Number.MAX_SAFE_INTEGER);
-      if (!j.ok) return j;
-    }
-    return OK([...v]);
-  };
-/** A number or a one-element array (Conv1d's sizes). */
-const one =
-  (min: number, isRequired = false): Judge =>
-  (v) => {
-    if (!given(v)) return isRequired ? BAD('TypeError') : OK(undefined);
-    if (Array.isArray(v)) return v.length === 1 ? intValue(v[0], min, Number.MAX_SAFE_INTEGER) : BAD('RangeError');
-    return intValue(v, min, Number.MAX_SAFE_INTEGER);
-  };
-const bool: Judge = (v) => (!given(v) ? OK(undefined) : typeof v === 'boolean' ? OK(v) : BAD('TypeError'));
-const num =
-  (b: { min?: number; max?: number; gt?: number; lt?: number } = {}, isRequired = false): Judge =>
-  (v) => {
-    if (!given(v)) return isRequired ? BAD('TypeError') : OK(undefined);
-    if (typeof v !== 'number') return BAD('TypeError');
-    const inside =
-      Number.isFinite(v) &&
-      (b.min === undefined || v >= b.min) &&
-      (b.max === undefined || v <= b.max) &&
-      (b.gt === undefined || v > b.gt) &&
-      (b.lt === undefined || v < b.lt);
-    return inside ? OK(v) : BAD('RangeError');
-  };
-const generator: Judge = (v) => (!given(v) ? OK(undefined) : v instanceof Generator ? OK(v) : BAD('TypeError'));
-
-/** Candidates that are often valid, drawn half the time instead of a hostile value. */
-const INTS = [1, 2, 3, 4, 6, undefined];
-const PAIRS = [1, 2, 3, [1, 2], [2, 1], undefined];
-const BOOLS = [true, false, undefined];
-const UNIT = [0, 0.1, 0.5, 1, undefined];
-
-interface OptionSpec {
-  judge: Judge;
-  pool: readonly unknown[];
-}
-const opt = (judge: Judge, pool: readonly unknown[] = []): OptionSpec => ({ judge, pool });
-
-/** One argument set drawn for a constructor, with what must happen. */
-interface Draw {
-  build: () => unknown;
-  /** Judged options: valid ones (value undefined when not given) and the bad ones' error classes. */
-  valid: Record<string, unknown>;
-  bad: [string, ErrorName][];
-}
-
-interface Case {
-  draw(): Draw;
-  /** Constructions to try. Default 300. */
-  runs?: number;
-  /** RangeError from a rule across options (sizes that must divide, the tensor cap), given the valid options. */
-  cross?: (n: Record<string, unknown>) => boolean;
-  /** The object's values for the normalised options, defaults applied. */
-  expected(n: Record<string, unknown>): Record<string, unknown>;
-  read(obj: never): Record<string, unknown>;
-}
-
-/** Draws each option from its pool or the hostile list and judges it. */
-function drawOptions(specs: Record<string, OptionSpec>): {
-  options: Record<string, unknown>;
-  valid: Record<string, unknown>;
-  bad: [string, ErrorName][];
-} {
-  const options: Record<string, unknown> = {};
-  const valid: Record<string, unknown> = {};
-  const bad: [string, ErrorName][] = [];
-  // About one hostile value per draw, so that many draws build and many fail.
-  const hostile = Math.min(0.4, 1 / Object.keys(specs).length);
-  for (const [key, spec] of Object.entries(specs)) {
-    const v = spec.pool.length > 0 && rng.random() >= hostile ? pick(spec.pool) : pick(HOSTILE);
-    if (v !== undefined || rng.random() < 0.5) options[key] = v;
-    const j = spec.judge(v);
-    if (j.ok) valid[key] = j.value;
-    else bad.push([key, j.error]);
-  }
-  return { options, valid, bad };
-}
-
-/** A constructor taking one options object. */
-function optionsCase(
-  specs: Record<string, OptionSpec>,
-  build: (o: Record<string, unknown>) => unknown,
-  rest: Omit<Case, 'draw'>,
-): Case {
-  return {
-    ...rest,
-    draw() {
-      const { options, valid, bad } = drawOptions(specs);
-      return { build: () => build(options), valid, bad };
-    },
-  };
-}
+import {
+  BAD,
+  BOOLS,
+  CAP,
+  type Case,
+  type ErrorName,
+  HOSTILE,
+  INTS,
+  type Judge,
+  type Judged,
+  OK,
+  PAIRS,
+  UNIT,
+  bool,
+  drawOptions,
+  generator,
+  given,
+  int,
+  intValue,
+  num,
+  one,
+  opt,
+  optionsCase,
+  pair,
+  pick,
+  poolCase,
+  required,
+  rng,
+} from './option-model';
 
 const has = (n: Record<string, unknown>, ...keys: string[]): boolean => keys.every((k) => k in n);
 const size = (...dims: number[]): number => dims.reduce((a, b) => a * b, 1);
@@ -195,22 +55,6 @@ function poolCross(n: Record<string, unknown>): boolean {
   if (!has(n, 'kernelSize', 'padding') || n.padding === undefined) return false;
   const [k, p] = [n.kernelSize as number[], n.padding as number[]];
   return 2 * p[0] > k[0] || 2 * p[1] > k[1];
-}
-
-/** The options object of a pool, or a bare kernel size in its place. */
-function poolCase(specs: Record<string, OptionSpec>, build: (arg: unknown) => unknown, rest: Omit<Case, 'draw'>): Case {
-  const options = optionsCase(specs, build, rest);
-  return {
-    ...rest,
-    draw() {
-      if (rng.random() < 0.6) return options.draw();
-      const v = rng.random() < 0.5 ? pick(PAIRS) : pick(HOSTILE);
-      const bare = typeof v === 'number' || Array.isArray(v);
-      // Not a size: an object is read as options ({} lacks kernelSize), anything else has the wrong kind.
-      const j = bare ? pair(1, true)(v) : BAD('TypeError');
-      return { build: () => build(v), valid: j.ok ? { kernelSize: j.value } : {}, bad: j.ok ? [] : [['', j.error]] };
-    },
-  };
 }
 
 const CASES: Record<string, Case> = {

@@ -121,7 +121,7 @@ describe('--model-file', () => {
     [
       'badopt.json',
       { input: [1, 4], layers: [{ type: 'linear', outFeatures: 2, bais: false }] },
-      /layers\[0\] \(linear\): unknown option 'bais' \(linear takes inFeatures, outFeatures, bias\)/,
+      /layers\[0\] \(linear\): unknown option 'bais' \(known: inFeatures, outFeatures, bias\)/,
     ],
     [
       'small.json',

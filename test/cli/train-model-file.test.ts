@@ -294,7 +294,7 @@ describe('model files that do not fit the dataset, or are not specs: one line, e
         writeJson('opt.json', {
           layers: [{ type: 'flatten' }, { type: 'linear', name: 'fc', outFeatures: 10, activation: 'relu' }],
         }),
-      /^error: --model-file .*opt\.json: layers\[1\] 'fc' \(linear\): unknown option 'activation' \(linear takes inFeatures, outFeatures, bias\)$/,
+      /^error: --model-file .*opt\.json: layers\[1\] 'fc' \(linear\): unknown option 'activation' \(known: inFeatures, outFeatures, bias\)$/,
     ],
     ['not JSON', () => writeJson('bad.json', '{"layers": ['), /^error: --model-file .*bad\.json: not valid JSON/],
     ['a missing file', () => path.join(dir, 'missing.json'), /^error: --model-file.*missing\.json/],
