@@ -28,6 +28,8 @@ export interface BatchingOptions {
 
 /** One finished batch, as onBatch sees it. */
 export interface BatchReport {
+  /** The sample shape every call of the batch has (the input shape without the batch dimension). */
+  shape: number[];
   rows: number;
   calls: number;
   /** Time from dispatch to results, in microseconds. */
@@ -59,6 +61,7 @@ interface Call {
 
 /** Calls waiting for the same program (one sample shape), oldest first. */
 interface Queue {
+  shape: number[];
   program: CompiledProgram;
   calls: Call[];
   rows: number;
@@ -134,7 +137,7 @@ class Batcher {
     const key = input.shape.slice(1).join('x');
     let queue = this.queues.get(key);
     if (!queue) {
-      queue = { program, calls: [], rows: 0 };
+      queue = { shape: input.shape.slice(1), program, calls: [], rows: 0 };
       this.queues.set(key, queue);
     }
     queue.program = program; // the latest compilation for this shape
@@ -180,7 +183,7 @@ class Batcher {
     queue.rows -= rows;
     this.queues.delete(key);
     if (queue.calls.length > 0) this.queues.set(key, queue); // other shapes' waiters go first (round robin)
-    this.run(queue.program, calls, rows);
+    this.run(queue, calls, rows);
   }
 
   /** Checks again after `micros`: by a timer for the whole milliseconds, then each event-loop turn. */
@@ -194,13 +197,13 @@ class Batcher {
     else setImmediate(again);
   }
 
-  private run(program: CompiledProgram, calls: Call[], rows: number): void {
+  private run({ program, shape }: Queue, calls: Call[], rows: number): void {
     this.running = true;
     const started = nowMicros();
     const finish = (ok: boolean): void => {
       this.running = false;
       try {
-        this.onBatch?.({ rows, calls: calls.length, micros: nowMicros() - started, ok });
+        this.onBatch?.({ shape: shape.slice(), rows, calls: calls.length, micros: nowMicros() - started, ok });
       } catch {
         // metrics must not break serving
       }
