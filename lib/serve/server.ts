@@ -69,10 +69,16 @@ export function createServer(options: ServerOptions): ModelServer {
     done(null, body),
   );
 
-  app.setErrorHandler((err: FastifyError, _req, reply) => {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) process.stderr.write(`error: ${err.message}\n`);
-    void reply.code(status).send({ error: status < 500 ? err.message : `prediction failed: ${err.message}` });
+    const message =
+      err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? unsupportedType(req)
+        : status < 500
+          ? err.message
+          : `prediction failed: ${err.message}`;
+    void reply.code(status).send({ error: message });
   });
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: `no route ${req.method} ${req.url} (POST /predict, GET /health, GET /metrics)` });
@@ -121,12 +127,18 @@ export function createServer(options: ServerOptions): ModelServer {
 
 /** The request's media type, lower case without parameters (fastify has already refused types without a parser). */
 function mediaType(req: FastifyRequest): 'application/json' | 'image/png' | 'image/jpeg' {
-  const type = String(req.headers['content-type'] ?? '')
+  const type = (req.headers['content-type'] ?? '')
     .split(';')[0]
     .trim()
     .toLowerCase();
   if (type === 'image/png' || type === 'image/jpeg' || type === 'application/json') return type;
-  throw new RequestError(415, `unsupported content type "${type}": send image/png, image/jpeg or application/json`);
+  throw new RequestError(415, unsupportedType(req));
+}
+
+function unsupportedType(req: FastifyRequest): string {
+  const type = req.headers['content-type'];
+  const what = type === undefined ? 'no Content-Type' : `unsupported Content-Type "${type}"`;
+  return `${what}: send image/png, image/jpeg or application/json`;
 }
 
 /** ?top=k: an integer from 1 to the class count. */
