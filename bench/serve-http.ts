@@ -121,7 +121,16 @@ export async function httpCases(data: BenchData, amount: number, ortThreads: num
     try {
       results.push(await measureServer(system, args, body, amount));
     } catch (err) {
-      results.push({ system, requestsPerSec: NaN, p50Ms: NaN, p99Ms: NaN, requests: 0, non2xx: 0, errors: 0, note: String(err) });
+      results.push({
+        system,
+        requestsPerSec: NaN,
+        p50Ms: NaN,
+        p99Ms: NaN,
+        requests: 0,
+        non2xx: 0,
+        errors: 0,
+        note: String(err),
+      });
     }
   }
   return results;

@@ -68,13 +68,19 @@ export function singleImages(data: BenchData, n: number): Float32Array[] {
 }
 
 /** simdnet predictAsync with the given batching; checks every answer of a first pass against a lone predict(). */
-export async function simdnetCall(model: LeNet, images: Float32Array[], maxBatchSize: number, maxWaitMicros: number): Promise<Call> {
+export async function simdnetCall(
+  model: LeNet,
+  images: Float32Array[],
+  maxBatchSize: number,
+  maxWaitMicros: number,
+): Promise<Call> {
   setBatching(model, { maxBatchSize, maxWaitMicros });
   const call: Call = async (image) => (await model.predictAsync(new Tensor(image, [1, 3, 32, 32]))).data;
   const answers = await Promise.all(images.map(call));
   answers.forEach((a, i) => {
     const lone = model.predict(new Tensor(images[i], [1, 3, 32, 32])).data;
-    if (lone.some((v, k) => !Object.is(v, a[k]))) throw new Error(`simdnet: request ${i} differs from a lone predict()`);
+    if (lone.some((v, k) => !Object.is(v, a[k])))
+      throw new Error(`simdnet: request ${i} differs from a lone predict()`);
   });
   return call;
 }

@@ -24,7 +24,14 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { only: new Set(['inproc', 'http']), sweep: false, requests: 4000, inFlight: 32, rounds: 5, httpRequests: 20000 };
+  const args: Args = {
+    only: new Set(['inproc', 'http']),
+    sweep: false,
+    requests: 4000,
+    inFlight: 32,
+    rounds: 5,
+    httpRequests: 20000,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): number => {
@@ -55,7 +62,10 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const data = loadBenchData();
   const threads = Math.min(2, require('os').cpus().length as number); // eslint-disable-line @typescript-eslint/no-require-imports
-  print({ machine: { isa: native.kernelInfo().isa, ortThreads: threads, node: process.version }, args: { ...args, only: [...args.only] } });
+  print({
+    machine: { isa: native.kernelInfo().isa, ortThreads: threads, node: process.version },
+    args: { ...args, only: [...args.only] },
+  });
   const images = singleImages(data, 1000);
   const model: LeNet = simdnetLeNet(data.weights);
   if (args.only.has('inproc')) {
@@ -67,7 +77,11 @@ async function main(): Promise<void> {
     ];
     for (const [system, make] of sys) {
       try {
-        print({ case: 'inproc', inFlight, ...round(await medianOfRounds(system, await make(), images, requests, inFlight, rounds)) });
+        print({
+          case: 'inproc',
+          inFlight,
+          ...round(await medianOfRounds(system, await make(), images, requests, inFlight, rounds)),
+        });
       } catch (err) {
         print({ case: 'inproc', system, error: String(err) });
       }
@@ -77,7 +91,14 @@ async function main(): Promise<void> {
         for (const maxBatch of [8, 16, 32, 64]) {
           for (const maxWait of [0, 50, 200, 1000]) {
             const call = await simdnetCall(model, images.slice(0, 64), maxBatch, maxWait);
-            const r = await medianOfRounds(`simdnet maxBatchSize ${maxBatch} maxWaitMicros ${maxWait}`, call, images, requests, inFlightSweep, 3);
+            const r = await medianOfRounds(
+              `simdnet maxBatchSize ${maxBatch} maxWaitMicros ${maxWait}`,
+              call,
+              images,
+              requests,
+              inFlightSweep,
+              3,
+            );
             print({ case: 'sweep', inFlight: inFlightSweep, maxBatch, maxWait, ...round(r) });
           }
         }

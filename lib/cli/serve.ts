@@ -56,7 +56,12 @@ export function registerServe(program: Command, io: CliIO, setExitCode: (code: n
     .option('--port <n>', 'TCP port (0: any free port, printed when listening)', port, 8080)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--max-batch <n>', 'most images per batch', integerAtLeast(1), DEFAULT_MAX_BATCH_SIZE)
-    .option('--max-wait-us <n>', 'longest wait for a fuller batch, in microseconds', integerAtLeast(0), DEFAULT_MAX_WAIT_MICROS)
+    .option(
+      '--max-wait-us <n>',
+      'longest wait for a fuller batch, in microseconds',
+      integerAtLeast(0),
+      DEFAULT_MAX_WAIT_MICROS,
+    )
     .option('--body-limit <bytes>', 'largest request body', integerAtLeast(1), 4 * 2 ** 20)
     .option('--top <k>', 'classes per answer unless the request sets ?top=k', integerAtLeast(1), 5)
     .addHelpText('after', SERVE_HELP)

@@ -86,7 +86,10 @@ export function setBatching(model: Module, options: BatchingOptions): Required<O
       throw new RangeError(`setBatching: maxBatchSize must be at most ${MAX_BATCH_SIZE}, got ${b.maxBatchSize}`);
   }
   if (options.maxWaitMicros !== undefined)
-    b.maxWaitMicros = checkNumber('setBatching: maxWaitMicros', options.maxWaitMicros, { min: 0, max: MAX_WAIT_MICROS });
+    b.maxWaitMicros = checkNumber('setBatching: maxWaitMicros', options.maxWaitMicros, {
+      min: 0,
+      max: MAX_WAIT_MICROS,
+    });
   if (options.onBatch !== undefined) {
     if (typeof options.onBatch !== 'function')
       throw new TypeError(`setBatching: onBatch must be a function, got ${describe(options.onBatch)}`);

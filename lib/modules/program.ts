@@ -59,7 +59,8 @@ export function compileProgram(layers: readonly Module[], imageShape: readonly n
   const weightParams = ({ layer, norm }: Weighted): [number, number] => {
     sources.push(...[layer.weight, layer.bias].flatMap((p) => (p ? [p.data.data] : [])));
     if (!norm) return [param(layer.weight.data.data), layer.bias ? param(layer.bias.data.data) : -1];
-    for (const t of [norm.runningMean, norm.runningVar, norm.weight?.data, norm.bias?.data]) if (t) sources.push(t.data);
+    for (const t of [norm.runningMean, norm.runningVar, norm.weight?.data, norm.bias?.data])
+      if (t) sources.push(t.data);
     const weight = new Float32Array(layer.weight.data.size);
     const bias = new Float32Array(norm.numFeatures);
     folds.push(() => foldBatchNorm(weight, bias, layer, norm));

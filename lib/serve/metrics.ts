@@ -26,7 +26,11 @@ class Histogram {
       cumulative += this.counts[i];
       out.push(`${name}_bucket{le="${formatNumber(b)}"} ${cumulative}`);
     });
-    out.push(`${name}_bucket{le="+Inf"} ${this.count}`, `${name}_sum ${formatNumber(this.sum)}`, `${name}_count ${this.count}`);
+    out.push(
+      `${name}_bucket{le="+Inf"} ${this.count}`,
+      `${name}_sum ${formatNumber(this.sum)}`,
+      `${name}_count ${this.count}`,
+    );
     return out;
   }
 }

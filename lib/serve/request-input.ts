@@ -27,7 +27,12 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
  * @example
  * const x = imageInput(body, 'image/png', { channels: 3, height: 32, width: 32, mean, std }, 1 << 24);
  */
-export function imageInput(body: Buffer, type: 'image/png' | 'image/jpeg', prep: Preprocess, maxPixels: number): Float32Array {
+export function imageInput(
+  body: Buffer,
+  type: 'image/png' | 'image/jpeg',
+  prep: Preprocess,
+  maxPixels: number,
+): Float32Array {
   const image = type === 'image/png' ? decodePngBody(body, maxPixels) : decodeJpegBody(body, maxPixels);
   return preprocessImage(image, prep);
 }
@@ -35,7 +40,8 @@ export function imageInput(body: Buffer, type: 'image/png' | 'image/jpeg', prep:
 function decodePngBody(body: Buffer, maxPixels: number): DecodedImage {
   if (body.length >= 24 && body.subarray(0, 8).equals(PNG_SIGNATURE)) {
     const pixels = body.readUInt32BE(16) * body.readUInt32BE(20);
-    if (pixels > maxPixels) throw new RequestError(413, `the image has ${pixels} pixels; this server takes at most ${maxPixels}`);
+    if (pixels > maxPixels)
+      throw new RequestError(413, `the image has ${pixels} pixels; this server takes at most ${maxPixels}`);
   }
   try {
     return decodePng(body, 'request body');

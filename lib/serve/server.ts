@@ -81,7 +81,9 @@ export function createServer(options: ServerOptions): ModelServer {
     void reply.code(status).send({ error: message });
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: `no route ${req.method} ${req.url} (POST /predict, GET /health, GET /metrics)` });
+    void reply
+      .code(404)
+      .send({ error: `no route ${req.method} ${req.url} (POST /predict, GET /health, GET /metrics)` });
   });
   app.addHook('onResponse', async (req, reply) => {
     if (req.routeOptions.url === '/predict') metrics.requestFinished(reply.statusCode, reply.elapsedTime / 1000);
@@ -127,10 +129,7 @@ export function createServer(options: ServerOptions): ModelServer {
 
 /** The request's media type, lower case without parameters (fastify has already refused types without a parser). */
 function mediaType(req: FastifyRequest): 'application/json' | 'image/png' | 'image/jpeg' {
-  const type = (req.headers['content-type'] ?? '')
-    .split(';')[0]
-    .trim()
-    .toLowerCase();
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'image/png' || type === 'image/jpeg' || type === 'application/json') return type;
   throw new RequestError(415, unsupportedType(req));
 }

@@ -61,18 +61,23 @@ describe('predictAsync batching', () => {
     ['LeNet', () => new LeNet(), [3, 32, 32]],
     ['LeNetBN (folded BatchNorm)', () => new LeNetBN(), [3, 32, 32]],
     ['conv/pool/linear mix', mixedNet, [3, 19, 17]],
-  ] as const)('%s: concurrent calls share batches and each equals a lone predict() bit for bit', async (_, make, shape) => {
-    const net = make();
-    net.train(); // predictAsync runs eval mode whatever the module's mode
-    const batches = recordBatches(net);
-    const rowsPerCall = [1, 2, 1, 3, 1, 1, 5, 1, 2, 1, 1, 1, 4, 1, 1, 1, 1, 2, 1, 1, 7, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 33];
-    const inputs = rowsPerCall.map((rows, i) => randomTensor([rows, ...shape], 100 + i));
-    const results = await Promise.all(inputs.map((x) => net.predictAsync(x)));
-    inputs.forEach((x, i) => expectSame(results[i], net.predict(x), `call ${i}`));
-    expect(Math.max(...batches.map((b) => b.calls))).toBeGreaterThan(1); // batching happened
-    expect(batches.reduce((n, b) => n + b.rows, 0)).toBe(rowsPerCall.reduce((a, b) => a + b, 0));
-    expect(net.training).toBe(true);
-  });
+  ] as const)(
+    '%s: concurrent calls share batches and each equals a lone predict() bit for bit',
+    async (_, make, shape) => {
+      const net = make();
+      net.train(); // predictAsync runs eval mode whatever the module's mode
+      const batches = recordBatches(net);
+      const rowsPerCall = [
+        1, 2, 1, 3, 1, 1, 5, 1, 2, 1, 1, 1, 4, 1, 1, 1, 1, 2, 1, 1, 7, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 33,
+      ];
+      const inputs = rowsPerCall.map((rows, i) => randomTensor([rows, ...shape], 100 + i));
+      const results = await Promise.all(inputs.map((x) => net.predictAsync(x)));
+      inputs.forEach((x, i) => expectSame(results[i], net.predict(x), `call ${i}`));
+      expect(Math.max(...batches.map((b) => b.calls))).toBeGreaterThan(1); // batching happened
+      expect(batches.reduce((n, b) => n + b.rows, 0)).toBe(rowsPerCall.reduce((a, b) => a + b, 0));
+      expect(net.training).toBe(true);
+    },
+  );
 
   test('each caller gets its own copy of its rows', async () => {
     const net = new LeNet();

@@ -11,7 +11,13 @@ export interface Answer {
 }
 
 /** Sends `body` with `type` as its Content-Type (none when empty) and resolves to the whole answer. */
-export function request(port: number, method: string, path: string, type = '', body: string | Buffer = ''): Promise<Answer> {
+export function request(
+  port: number,
+  method: string,
+  path: string,
+  type = '',
+  body: string | Buffer = '',
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = { 'content-length': Buffer.byteLength(body) };
     if (type) headers['content-type'] = type;

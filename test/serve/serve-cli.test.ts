@@ -55,7 +55,9 @@ describe('simdnet serve', () => {
     try {
       expect((await request(port, 'GET', '/health')).status).toBe(200);
       const n = 12;
-      const answers = Array.from({ length: n }, (_, i) => request(port, 'POST', '/predict', 'image/png', pngImage(32, 32, i)));
+      const answers = Array.from({ length: n }, (_, i) =>
+        request(port, 'POST', '/predict', 'image/png', pngImage(32, 32, i)),
+      );
       // The hook holds each request once counted in flight: wait until the server has all of them.
       while ((await inFlight(port)) < n) await new Promise((r) => setTimeout(r, 20));
       child.kill('SIGTERM');

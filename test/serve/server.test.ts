@@ -27,7 +27,11 @@ function lenetClassifier(): Classifier {
 }
 
 /** The answer a lone predict() gives for an input. */
-function expectedTop(model: LeNet, input: Float32Array, k: number): { label: string; index: number; probability: number }[] {
+function expectedTop(
+  model: LeNet,
+  input: Float32Array,
+  k: number,
+): { label: string; index: number; probability: number }[] {
   const logits = model.predict(new Tensor(input, [1, 3, 32, 32]));
   return topK(logits.data, k).map(({ index, probability }) => ({
     label: (prep.classes as readonly string[])[index],
@@ -59,7 +63,13 @@ describe('simdnet serve endpoints', () => {
     const png = pngImage(40, 24, 1); // resized to 32x32
     const r = await post('image/png', png);
     expect(r.status).toBe(200);
-    const input = preprocessImage(decodePng(png), { channels: 3, height: 32, width: 32, mean: prep.mean, std: prep.std });
+    const input = preprocessImage(decodePng(png), {
+      channels: 3,
+      height: 32,
+      width: 32,
+      mean: prep.mean,
+      std: prep.std,
+    });
     expect(r.json()).toEqual({ top: expectedTop(classifier.model as LeNet, input, 5) });
   });
 
