@@ -7,7 +7,7 @@ import { native } from '../native';
 import { Tensor } from '../tensor/tensor';
 import type { Module } from './module';
 import type { CompiledProgram } from './program';
-import { currentSnapshot, releaseSnapshot } from './program-snapshot';
+import { currentSnapshot } from './program-snapshot';
 
 /** How predictAsync() groups concurrent calls (setBatching). */
 export interface BatchingOptions {
@@ -112,7 +112,7 @@ export function predictBatched(model: Module, input: Tensor): Promise<Tensor> {
 function batcherOf(model: Module): Batcher {
   let b = batchers.get(model);
   if (!b) {
-    b = new Batcher();
+    b = new Batcher(model);
     batchers.set(model, b);
   }
   return b;
@@ -132,8 +132,8 @@ class Batcher {
   private readonly queues = new Map<string, Queue>();
   private running = false;
   private scheduled = false;
-  /** The program of the last batch, whose snapshot is released when another program takes over. */
-  private lastProgram: CompiledProgram | null = null;
+
+  constructor(private readonly model: Module) {}
 
   submit(input: Tensor, program: CompiledProgram): Promise<Tensor> {
     const rows = input.shape[0];
@@ -214,9 +214,7 @@ class Batcher {
     };
     let pending: Promise<Float32Array>;
     try {
-      if (this.lastProgram !== null && this.lastProgram !== program) releaseSnapshot(this.lastProgram);
-      this.lastProgram = program;
-      const snapshot = currentSnapshot(program);
+      const snapshot = currentSnapshot(this.model, program);
       const input = calls.length === 1 ? calls[0].data : concat(calls, rows);
       pending = native.runProgramAsync(program.code, snapshot, input, rows);
     } catch (err) {

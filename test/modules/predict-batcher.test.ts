@@ -103,7 +103,14 @@ describe('predictAsync batching', () => {
       [1, 1, 8, 8],
     ];
     const inputs = shapes.map((s, i) => randomTensor(s, i));
-    const results = await Promise.all(inputs.map((x) => net.predictAsync(x)));
+    const spy = jest.spyOn(native, 'createProgramSnapshot');
+    let results: Tensor[];
+    try {
+      results = await Promise.all(inputs.map((x) => net.predictAsync(x)));
+      expect(spy).toHaveBeenCalledTimes(1); // the programs of both shapes share one weight snapshot
+    } finally {
+      spy.mockRestore();
+    }
     inputs.forEach((x, i) => expectSame(results[i], net.predict(x), `call ${i}`));
     expect(batches.map((b) => [b.shape.join('x'), b.rows]).sort()).toEqual([
       ['1x12x9', 2],
