@@ -42,8 +42,8 @@ export function benchPng(data: BenchData): Buffer {
 }
 
 /** Starts a server process and resolves with its port once it prints its listening line. */
-function startServer(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+function startServer(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -86,8 +86,14 @@ async function load(port: number, body: Buffer, amount: number, connections: num
 }
 
 /** One server under autocannon: a warm-up of a tenth of the requests, then the measured run. */
-async function measureServer(system: string, args: string[], body: Buffer, amount: number): Promise<HttpResult> {
-  const { child, port } = await startServer(args);
+async function measureServer(
+  system: string,
+  args: string[],
+  env: Record<string, string>,
+  body: Buffer,
+  amount: number,
+): Promise<HttpResult> {
+  const { child, port } = await startServer(args, env);
   try {
     await load(port, body, Math.ceil(amount / 10), 64, 60);
     const r = await load(port, body, amount, 64, 120);
@@ -106,20 +112,26 @@ async function measureServer(system: string, args: string[], body: Buffer, amoun
   }
 }
 
-/** Both servers, one after the other, with the same PNG body and request count. */
-export async function httpCases(data: BenchData, amount: number, ortThreads: number): Promise<HttpResult[]> {
+/**
+ * Both servers, one after the other, with the same PNG body and request count; each with all the machine's threads
+ * (up to 2) for its kernels and with 1 (leaving a core to the HTTP thread and to autocannon).
+ */
+export async function httpCases(data: BenchData, amount: number, threads: number): Promise<HttpResult[]> {
   const body = benchPng(data);
   const main = path.join(repoRoot, 'dist', 'cli', 'main.js'); // the CLI as installed (npm run build:ts)
   if (!fs.existsSync(main)) throw new Error(`bench: ${main} is missing; run npm run build:ts first`);
   const weights = path.join(benchDir, 'lenet.safetensors');
   const results: HttpResult[] = [];
-  const cases: [string, string[]][] = [
-    ['simdnet serve', [main, 'serve', '--weights', weights, '--port', '0']],
-    ['onnxruntime-node + fastify', [path.join(buildDir, 'bench', 'serve-ort-server.js'), String(ortThreads)]],
-  ];
-  for (const [system, args] of cases) {
+  const simdnet = [main, 'serve', '--weights', weights, '--port', '0'];
+  const ort = path.join(buildDir, 'bench', 'serve-ort-server.js');
+  const cases: [string, string[], Record<string, string>][] = [];
+  for (const t of [...new Set([threads, 1])]) {
+    cases.push([`simdnet serve, ${t} kernel threads`, simdnet, { SIMDNET_NUM_THREADS: String(t) }]);
+    cases.push([`onnxruntime-node + fastify, ${t} intra-op threads`, [ort, String(t)], {}]);
+  }
+  for (const [system, args, env] of cases) {
     try {
-      results.push(await measureServer(system, args, body, amount));
+      results.push(await measureServer(system, args, env, body, amount));
     } catch (err) {
       results.push({
         system,
