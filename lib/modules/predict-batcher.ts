@@ -132,6 +132,8 @@ class Batcher {
   private readonly queues = new Map<string, Queue>();
   private running = false;
   private scheduled = false;
+  /** The timer of a long maxWaitMicros wait, cleared when a batch fills up meanwhile. */
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly model: Module) {}
 
@@ -150,6 +152,11 @@ class Batcher {
     return new Promise<Tensor>((resolve, reject) => {
       q.calls.push({ data, rows, arrived: nowMicros(), resolve, reject });
       q.rows += rows;
+      if (this.timer !== null && q.rows >= this.maxBatchSize) {
+        clearTimeout(this.timer); // a full batch need not wait
+        this.timer = null;
+        this.scheduled = false;
+      }
       this.schedule();
     });
   }
@@ -193,10 +200,11 @@ class Batcher {
   private waitFor(micros: number): void {
     this.scheduled = true;
     const again = (): void => {
+      this.timer = null;
       this.scheduled = false;
       this.pump();
     };
-    if (micros >= 2000) setTimeout(again, Math.floor(micros / 1000) - 1);
+    if (micros >= 2000) this.timer = setTimeout(again, Math.floor(micros / 1000) - 1);
     else setImmediate(again);
   }
 

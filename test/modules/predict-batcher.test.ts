@@ -166,6 +166,11 @@ describe('predictAsync batching', () => {
     setBatching(net, { maxBatchSize: 4, maxWaitMicros: 3_600e6 }); // an hour: only a full batch may start
     await Promise.all([1, 2, 3, 4].map((i) => net.predictAsync(randomTensor([1, 3, 32, 32], i))));
     expect(batches.map((b) => b.rows)).toEqual([4]);
+    // A batch that fills up while its first call waits on the timer starts then (not in an hour).
+    const first = net.predictAsync(randomTensor([1, 3, 32, 32], 5));
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    await Promise.all([first, ...[6, 7, 8].map((i) => net.predictAsync(randomTensor([1, 3, 32, 32], i)))]);
+    expect(batches.map((b) => b.rows)).toEqual([4, 4]);
     setBatching(net, { maxWaitMicros: 30_000 });
     const start = performance.now();
     await net.predictAsync(randomTensor([1, 3, 32, 32], 5));
