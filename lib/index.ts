@@ -5,6 +5,7 @@ export { shapeSize, formatShape } from './tensor/shape';
 export { ShapeError, FileFormatError, NonFiniteLossError } from './errors';
 export { Generator, manualSeed, defaultGenerator } from './random';
 export { Module } from './modules/module';
+export { setBatching, type BatchingOptions, type BatchReport } from './modules/predict-batcher';
 export { Parameter } from './modules/parameter';
 export { Sequential } from './modules/sequential';
 export { Conv2d, type Conv2dOptions } from './modules/conv2d';

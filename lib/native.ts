@@ -5,6 +5,8 @@ import * as path from 'path';
 
 type F32 = Float32Array;
 type OptF32 = Float32Array | null;
+/** An opaque handle to a native weight snapshot (createProgramSnapshot). */
+export type ProgramSnapshot = { readonly __brand: 'ProgramSnapshot' };
 
 export interface KernelInfo {
   /** The instruction set in use: "ref", "avx2", "avx512" or "neon". */
@@ -146,8 +148,14 @@ export interface NativeBinding {
   ): void;
   /** Runs a compiled inference program (lib/modules/program.ts) on n images. */
   runProgram(code: Int32Array, params: Float32Array[], input: F32, output: F32, n: number): void;
-  /** runProgram on the libuv thread pool, on copies of params and input. */
-  runProgramAsync(code: Int32Array, params: Float32Array[], input: F32, n: number): Promise<Float32Array>;
+  /** Copies a program's params (and the sources they derive from) into one immutable weight version. */
+  createProgramSnapshot(params: Float32Array[], sources: Float32Array[]): ProgramSnapshot;
+  /** True when `sources` hold exactly the values the snapshot copied. */
+  programSnapshotMatches(snapshot: ProgramSnapshot, sources: Float32Array[]): boolean;
+  /** Drops the handle's share of the snapshot's memory (runs in flight keep theirs). */
+  releaseProgramSnapshot(snapshot: ProgramSnapshot): void;
+  /** runProgram on the libuv thread pool with a snapshot's weights and a copy of the input. */
+  runProgramAsync(code: Int32Array, snapshot: ProgramSnapshot, input: F32, n: number): Promise<Float32Array>;
   /** Batch-norm training forward over [n, c, s]; updates runningMean/runningVar (both or neither) in place. */
   batchNormForwardTrain(
     out: F32,

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
-// N-API surface of inference programs (ops/program.h): a synchronous run on caller memory and an
-// asynchronous run on the libuv thread pool that works on copies, so JS may do anything meanwhile.
+// N-API surface of inference programs (ops/program.h): a synchronous run on caller memory, and an
+// asynchronous run on the libuv thread pool that reads an immutable weight snapshot (one per weight
+// version, shared by every run in flight) and a copy of its input, so JS may do anything meanwhile.
 #include <napi.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,60 +61,200 @@ Napi::Value RunProgram(const Napi::CallbackInfo& info) {
   });
 }
 
-// Owns copies of everything it reads, so the JS side can change or drop its arrays meanwhile.
+// One weight version of a program: copies of its parameter arrays and of the arrays they derive from
+// (the sources, compared by programSnapshotMatches), each distinct array stored once. Immutable once
+// made, so every run that holds it reads the same values while JS changes or drops the originals.
+struct Snapshot {
+  std::vector<float> storage;
+  std::vector<int64_t> param_offset, param_length;
+  std::vector<int64_t> source_offset, source_length;
+  std::vector<const float*> params() const {
+    std::vector<const float*> out;
+    for (const int64_t off : param_offset) out.push_back(storage.data() + off);
+    return out;
+  }
+};
+
+// What the JS handle (an External) holds: a share of the snapshot until released or collected.
+struct SnapshotHolder {
+  std::shared_ptr<const Snapshot> snapshot;
+  int64_t bytes = 0;
+};
+
+constexpr napi_type_tag kSnapshotTag = {0x73696d646e657420ULL, 0x736e617073686f74ULL};
+
+// Float32Arrays of a JS Array argument: data pointers and lengths.
+void read_arrays(ArgReader& a, const Napi::Value& value, const char* op, const char* name,
+                 std::vector<const float*>* data, std::vector<int64_t>* lengths) {
+  if (!value.IsArray()) throw_type(a.env(), std::string(op) + ": " + name + " must be an Array, got " + kind_of(value));
+  const Napi::Array list = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    const Napi::Value v = list.Get(i);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      throw_type(a.env(), std::string(op) + ": " + name + "[" + std::to_string(i) + "] must be a Float32Array, got " +
+                              kind_of(v));
+    }
+    const Napi::Float32Array arr = v.As<Napi::Float32Array>();
+    if (arr.ElementLength() > 0 && arr.Data() == nullptr) {
+      throw_range(a.env(), std::string(op) + ": " + name + "[" + std::to_string(i) + "] has no memory (detached?)");
+    }
+    data->push_back(arr.Data());
+    lengths->push_back(static_cast<int64_t>(arr.ElementLength()));
+  }
+}
+
+SnapshotHolder& holder_of(ArgReader& a, const Napi::Value& value, const char* op) {
+  if (!value.IsExternal() || !value.As<Napi::External<SnapshotHolder>>().CheckTypeTag(&kSnapshotTag)) {
+    throw_type(a.env(), std::string(op) + ": snapshot must come from createProgramSnapshot, got " + kind_of(value));
+  }
+  return *value.As<Napi::External<SnapshotHolder>>().Data();
+}
+
+const Snapshot& live_snapshot(ArgReader& a, const SnapshotHolder& holder, const char* op) {
+  if (!holder.snapshot) throw_range(a.env(), std::string(op) + ": the snapshot was released");
+  return *holder.snapshot;
+}
+
+// createProgramSnapshot(params, sources) -> snapshot: copies both lists; a param that is one of the
+// sources (same memory) is stored once.
+Napi::Value CreateProgramSnapshot(const Napi::CallbackInfo& info) {
+  return guarded(info, "createProgramSnapshot", [&]() -> Napi::Value {
+    ArgReader a(info, "createProgramSnapshot", 2);
+    std::vector<const float*> params, sources;
+    std::vector<int64_t> param_lengths, source_lengths;
+    read_arrays(a, info[0], "createProgramSnapshot", "params", &params, &param_lengths);
+    read_arrays(a, info[1], "createProgramSnapshot", "sources", &sources, &source_lengths);
+    auto snapshot = std::make_shared<Snapshot>();
+    int64_t total = 0;
+    auto place = [&](int64_t length) {
+      const int64_t offset = total;
+      total += length;  // lengths are below 2^53 and checked one by one: no overflow before the check
+      if (total > kMaxElements) throw_range(a.env(), "createProgramSnapshot: the arrays are too large");
+      return offset;
+    };
+    for (const int64_t length : source_lengths) {
+      snapshot->source_offset.push_back(place(length));
+      snapshot->source_length.push_back(length);
+    }
+    std::vector<int64_t> copy_from;  // param i's storage offset, or -1: copy it from params[i]
+    for (size_t i = 0; i < params.size(); ++i) {
+      int64_t offset = -1;
+      for (size_t j = 0; j < sources.size() && offset < 0; ++j) {
+        if (sources[j] == params[i] && source_lengths[j] == param_lengths[i]) offset = snapshot->source_offset[j];
+      }
+      copy_from.push_back(offset);
+      snapshot->param_offset.push_back(offset >= 0 ? offset : place(param_lengths[i]));
+      snapshot->param_length.push_back(param_lengths[i]);
+    }
+    snapshot->storage.resize(static_cast<size_t>(total));
+    float* dst = snapshot->storage.data();
+    for (size_t j = 0; j < sources.size(); ++j) {
+      std::copy(sources[j], sources[j] + source_lengths[j], dst + snapshot->source_offset[j]);
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (copy_from[i] < 0) std::copy(params[i], params[i] + param_lengths[i], dst + snapshot->param_offset[i]);
+    }
+    auto* holder = new SnapshotHolder{std::move(snapshot), total * static_cast<int64_t>(sizeof(float))};
+    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), holder->bytes);
+    auto handle = Napi::External<SnapshotHolder>::New(info.Env(), holder, [](Napi::Env env, SnapshotHolder* h) {
+      if (h->snapshot) Napi::MemoryManagement::AdjustExternalMemory(env, -h->bytes);
+      delete h;
+    });
+    handle.TypeTag(&kSnapshotTag);
+    return handle;
+  });
+}
+
+// programSnapshotMatches(snapshot, sources) -> true when every source holds exactly (bit for bit)
+// the values the snapshot copied: then the snapshot is the current weight version.
+Napi::Value ProgramSnapshotMatches(const Napi::CallbackInfo& info) {
+  return guarded(info, "programSnapshotMatches", [&]() -> Napi::Value {
+    ArgReader a(info, "programSnapshotMatches", 2);
+    const Snapshot& s = live_snapshot(a, holder_of(a, info[0], "programSnapshotMatches"), "programSnapshotMatches");
+    std::vector<const float*> sources;
+    std::vector<int64_t> lengths;
+    read_arrays(a, info[1], "programSnapshotMatches", "sources", &sources, &lengths);
+    bool same = sources.size() == s.source_offset.size();
+    for (size_t j = 0; same && j < sources.size(); ++j) {
+      same = lengths[j] == s.source_length[j] &&
+             std::memcmp(sources[j], s.storage.data() + s.source_offset[j], lengths[j] * sizeof(float)) == 0;
+    }
+    return Napi::Boolean::New(info.Env(), same);
+  });
+}
+
+// releaseProgramSnapshot(snapshot): drops the handle's share now (runs still in flight keep theirs).
+Napi::Value ReleaseProgramSnapshot(const Napi::CallbackInfo& info) {
+  return guarded(info, "releaseProgramSnapshot", [&]() -> Napi::Value {
+    ArgReader a(info, "releaseProgramSnapshot", 1);
+    SnapshotHolder& holder = holder_of(a, info[0], "releaseProgramSnapshot");
+    if (holder.snapshot) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -holder.bytes);
+    holder.snapshot.reset();
+    return info.Env().Undefined();
+  });
+}
+
+// Runs a program on the libuv thread pool: shares the weight snapshot, owns a copy of the input, and
+// writes into an output array no JS code sees before the promise resolves.
 class ProgramWorker : public Napi::AsyncWorker {
  public:
-  ProgramWorker(Napi::Env env, Program program, std::vector<std::vector<float>> params, std::vector<float> input,
+  ProgramWorker(Napi::Env env, Program program, std::shared_ptr<const Snapshot> snapshot, std::vector<float> input,
                 int64_t n)
       : Napi::AsyncWorker(env, "simdnet.runProgramAsync"),
         deferred_(Napi::Promise::Deferred::New(env)),
         program_(std::move(program)),
-        params_(std::move(params)),
+        snapshot_(std::move(snapshot)),
         input_(std::move(input)),
-        n_(n) {}
+        n_(n) {
+    Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(n * program_.out_size));
+    output_data_ = out.Data();
+    output_ = Napi::Persistent(static_cast<Napi::Object>(out));
+  }
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
     try {
-      std::vector<const float*> ptrs;
-      for (const auto& p : params_) ptrs.push_back(p.data());
-      output_.resize(static_cast<size_t>(n_ * program_.out_size));
-      run_program(program_, n_, input_.data(), output_.data(), ptrs);
+      run_program(program_, n_, input_.data(), output_data_, snapshot_->params());
     } catch (const std::exception& e) {
       SetError(std::string("runProgramAsync: ") + e.what());
     }
   }
 
-  void OnOK() override {
-    Napi::Float32Array out = Napi::Float32Array::New(Env(), output_.size());
-    std::copy(output_.begin(), output_.end(), out.Data());
-    deferred_.Resolve(out);
-  }
+  void OnOK() override { deferred_.Resolve(output_.Value()); }
 
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
   Napi::Promise::Deferred deferred_;
   Program program_;
-  std::vector<std::vector<float>> params_;
+  std::shared_ptr<const Snapshot> snapshot_;
   std::vector<float> input_;
-  std::vector<float> output_;
+  Napi::ObjectReference output_;
+  float* output_data_ = nullptr;
   int64_t n_;
 };
 
-// runProgramAsync(code, params, input, n) -> Promise<Float32Array [n * outSize]>
+// runProgramAsync(code, snapshot, input, n) -> Promise<Float32Array [n * outSize]>
 Napi::Value RunProgramAsync(const Napi::CallbackInfo& info) {
   return guarded(info, "runProgramAsync", [&]() -> Napi::Value {
     ArgReader a(info, "runProgramAsync", 4);
-    ProgramArgs p;
-    read_program(a, info, "runProgramAsync", &p);
+    const Napi::Value code_value = info[0];
+    if (!code_value.IsTypedArray() || code_value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+      throw_type(a.env(), "runProgramAsync: code must be an Int32Array, got " + kind_of(code_value));
+    }
+    const Napi::Int32Array code = code_value.As<Napi::Int32Array>();
+    const std::shared_ptr<const Snapshot> snapshot = holder_of(a, info[1], "runProgramAsync").snapshot;
+    if (!snapshot) throw_range(a.env(), "runProgramAsync: the snapshot was released");
+    Program program;
+    const std::string error =
+        parse_program(code.Data(), static_cast<int64_t>(code.ElementLength()), snapshot->param_length, &program);
+    if (!error.empty()) throw_range(a.env(), "runProgramAsync: code: " + error);
     const int64_t n = a.size(3, "n");
-    const float* input = a.f32(2, "input", a.mul(n, p.program.in_size, "input"), "n*inSize", false);
-    std::vector<std::vector<float>> params;
-    for (size_t i = 0; i < p.params.size(); ++i) params.emplace_back(p.params[i], p.params[i] + p.lengths[i]);
-    std::vector<float> in(input, input + n * p.program.in_size);
-    auto* worker = new ProgramWorker(info.Env(), std::move(p.program), std::move(params), std::move(in), n);
+    const float* input = a.f32(2, "input", a.mul(n, program.in_size, "input"), "n*inSize", false);
+    a.mul(n, program.out_size, "output");
+    std::vector<float> in(input, input + n * program.in_size);
+    auto* worker = new ProgramWorker(info.Env(), std::move(program), snapshot, std::move(in), n);
     Napi::Promise promise = worker->promise();
     worker->Queue();  // the worker deletes itself when done
     return promise;
@@ -123,6 +266,9 @@ Napi::Value RunProgramAsync(const Napi::CallbackInfo& info) {
 void register_program_exports(Napi::Env env, Napi::Object exports) {
   exports.Set("runProgram", Napi::Function::New(env, RunProgram, "runProgram"));
   exports.Set("runProgramAsync", Napi::Function::New(env, RunProgramAsync, "runProgramAsync"));
+  exports.Set("createProgramSnapshot", Napi::Function::New(env, CreateProgramSnapshot, "createProgramSnapshot"));
+  exports.Set("programSnapshotMatches", Napi::Function::New(env, ProgramSnapshotMatches, "programSnapshotMatches"));
+  exports.Set("releaseProgramSnapshot", Napi::Function::New(env, ReleaseProgramSnapshot, "releaseProgramSnapshot"));
 }
 
 }  // namespace simdnet

@@ -8,6 +8,7 @@ import { registerExport } from './export';
 import { packageVersion, registerInfo } from './info';
 import { EXIT_OK, exitCodeFor, oneLine, reportError, type CliIO } from './io';
 import { registerPredictAndPlot } from './predict';
+import { registerServe } from './serve';
 import { registerSummary } from './summary';
 import { registerTrain } from './train';
 
@@ -37,6 +38,7 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
   registerExplain(program, io, setExitCode);
   registerExport(program, io, setExitCode);
   registerBench(program, io, setExitCode);
+  registerServe(program, io, setExitCode);
   checkRequiredOptionsLast(program);
   program.addHelpText(
     'after',

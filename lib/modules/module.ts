@@ -5,6 +5,7 @@ import { ShapeError } from '../errors';
 import { formatShape, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { Parameter } from './parameter';
+import { predictBatched } from './predict-batcher';
 
 /**
  * Base class of every layer and model, as torch.nn.Module. A subclass overrides forward(x),
@@ -82,11 +83,15 @@ export abstract class Module {
   }
 
   /**
-   * predict() off the event loop where the model supports it (Sequential models run on a
-   * thread-pool thread, on copies of the input and weights); other modules run predict() now.
+   * predict() off the event loop where the model supports it: Sequential models that compile to a
+   * native program run on a thread-pool thread, and concurrent calls with the same sample shape are
+   * batched (setBatching; docs/serving.md). Each call resolves to exactly what a lone predict() of
+   * its input gives, with the weights as they are when its batch starts (an immutable snapshot shared
+   * by the batch: later weight changes never tear a result). The input is copied at the call. Other
+   * modules run predict() now.
    */
   async predictAsync(input: Tensor): Promise<Tensor> {
-    return this.predict(input);
+    return predictBatched(this, input);
   }
 
   /**

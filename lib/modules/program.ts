@@ -27,6 +27,11 @@ export interface CompiledProgram {
   code: Int32Array;
   /** Parameter arrays: the layers' own (weight updates need no recompilation) or folded copies. */
   params: Float32Array[];
+  /**
+   * Every live array the params hold or are computed from (weights, biases, folded BatchNorms'
+   * statistics and affine parameters): the program's results change exactly when one of these does.
+   */
+  sources: Float32Array[];
   /** Output shape for one image (without the batch dimension). */
   outShape: number[];
   /** Recomputes the folded copies from the current weights and statistics; call before each run. */
@@ -47,11 +52,15 @@ interface Weighted {
 export function compileProgram(layers: readonly Module[], imageShape: readonly number[]): CompiledProgram | null {
   const code: number[] = [];
   const params: Float32Array[] = [];
+  const sources: Float32Array[] = [];
   const folds: (() => void)[] = [];
   const param = (t: Float32Array): number => params.push(t) - 1;
   /** Indices of the weight and bias arrays of a weighted layer, folded copies when a BatchNorm follows. */
   const weightParams = ({ layer, norm }: Weighted): [number, number] => {
+    sources.push(...[layer.weight, layer.bias].flatMap((p) => (p ? [p.data.data] : [])));
     if (!norm) return [param(layer.weight.data.data), layer.bias ? param(layer.bias.data.data) : -1];
+    for (const t of [norm.runningMean, norm.runningVar, norm.weight?.data, norm.bias?.data])
+      if (t) sources.push(t.data);
     const weight = new Float32Array(layer.weight.data.size);
     const bias = new Float32Array(norm.numFeatures);
     folds.push(() => foldBatchNorm(weight, bias, layer, norm));
@@ -136,6 +145,7 @@ export function compileProgram(layers: readonly Module[], imageShape: readonly n
   return {
     code: Int32Array.from(code),
     params,
+    sources,
     outShape: shape.slice(1),
     refresh: () => folds.forEach((fold) => fold()),
   };

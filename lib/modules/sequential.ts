@@ -92,7 +92,7 @@ export class Sequential extends Module {
   }
 
   override predict(input: Tensor): Tensor {
-    const program = this.program(input);
+    const program = this.inferenceProgram(input);
     if (!program) return super.predict(input);
     const out = Tensor.zeros([input.shape[0], ...program.outShape]);
     program.refresh();
@@ -100,16 +100,11 @@ export class Sequential extends Module {
     return out;
   }
 
-  override async predictAsync(input: Tensor): Promise<Tensor> {
-    const program = this.program(input);
-    if (!program) return super.predict(input);
-    program.refresh();
-    const data = await native.runProgramAsync(program.code, program.params, input.data, input.shape[0]);
-    return new Tensor(data, [input.shape[0], ...program.outShape]);
-  }
-
-  /** The native program for this input's image shape (compiled once per shape), or null. */
-  private program(input: Tensor): CompiledProgram | null {
+  /**
+   * The native program for this input's image shape (compiled once per shape), or null; used by
+   * predict() and by predictAsync()'s batcher. Throws on a malformed input.
+   */
+  inferenceProgram(input: Tensor): CompiledProgram | null {
     if (!(input instanceof Tensor)) throw new TypeError(`predict: input must be a Tensor, got ${describe(input)}`);
     if (input.shape.length < 2 || input.shape[0] < 1) {
       throw new ShapeError(

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+// HTTP serving case: autocannon (64 connections, a fixed number of PNG requests, a time cap, loopback only) against
+// `simdnet serve` and the same small fastify server on onnxruntime-node (serve-ort-server.ts), each in its own process.
+import { spawn, type ChildProcess } from 'child_process';
+import * as path from 'path';
+import { PNG } from 'pngjs';
+import type { BenchData } from './data';
+import * as fs from 'fs';
+import { benchDir, buildDir, repoRoot } from './setup';
+
+export interface HttpResult {
+  system: string;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  note?: string;
+}
+
+interface AutocannonResult {
+  duration: number;
+  latency: { p50: number; p99: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  '2xx': number;
+}
+type Autocannon = ((opts: Record<string, unknown>) => Promise<AutocannonResult> & { stop?: () => void }) & {
+  track?: unknown;
+};
+
+/** A 32x32 PNG of the first bench image (pixels mapped from [-1, 1) to 0..255). */
+export function benchPng(data: BenchData): Buffer {
+  const png = new PNG({ width: 32, height: 32 });
+  for (let i = 0; i < 1024; i++) {
+    for (let c = 0; c < 3; c++) png.data[4 * i + c] = Math.round((data.images[c * 1024 + i] + 1) * 127.5);
+    png.data[4 * i + 3] = 255;
+  }
+  return PNG.sync.write(png);
+}
+
+/** Starts a server process and resolves with its port once it prints its listening line. */
+function startServer(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 120 s: ${err}`)), 120_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(m[1]) });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before listening: ${err.trim()}`));
+    });
+  });
+}
+
+/** `amount` PNG requests over `connections` keep-alive connections, stopped after `maxSeconds` whatever happens. */
+async function load(port: number, body: Buffer, amount: number, connections: number, maxSeconds: number) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const autocannon: Autocannon = require('autocannon');
+  const run = autocannon({
+    url: `http://127.0.0.1:${port}/predict`,
+    method: 'POST',
+    headers: { 'content-type': 'image/png' },
+    body,
+    connections,
+    amount,
+    timeout: 10,
+  });
+  const cap = setTimeout(() => run.stop?.(), maxSeconds * 1000);
+  try {
+    return await run;
+  } finally {
+    clearTimeout(cap);
+  }
+}
+
+/** One server under autocannon: a warm-up of a tenth of the requests, then the measured run. */
+async function measureServer(
+  system: string,
+  args: string[],
+  env: Record<string, string>,
+  body: Buffer,
+  amount: number,
+): Promise<HttpResult> {
+  const { child, port } = await startServer(args, env);
+  try {
+    await load(port, body, Math.ceil(amount / 10), 64, 60);
+    const r = await load(port, body, amount, 64, 120);
+    return {
+      system,
+      requestsPerSec: r['2xx'] / r.duration,
+      p50Ms: r.latency.p50,
+      p99Ms: r.latency.p99,
+      requests: r['2xx'],
+      non2xx: r.non2xx,
+      errors: r.errors + r.timeouts,
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+/**
+ * Both servers, one after the other, with the same PNG body and request count; each with all the machine's threads
+ * (up to 2) for its kernels and with 1 (leaving a core to the HTTP thread and to autocannon).
+ */
+export async function httpCases(data: BenchData, amount: number, threads: number): Promise<HttpResult[]> {
+  const body = benchPng(data);
+  const main = path.join(repoRoot, 'dist', 'cli', 'main.js'); // the CLI as installed (npm run build:ts)
+  if (!fs.existsSync(main)) throw new Error(`bench: ${main} is missing; run npm run build:ts first`);
+  const weights = path.join(benchDir, 'lenet.safetensors');
+  const results: HttpResult[] = [];
+  const simdnet = [main, 'serve', '--weights', weights, '--port', '0'];
+  const ort = path.join(buildDir, 'bench', 'serve-ort-server.js');
+  const cases: [string, string[], Record<string, string>][] = [];
+  for (const t of [...new Set([threads, 1])]) {
+    cases.push([`simdnet serve, ${t} kernel threads`, simdnet, { SIMDNET_NUM_THREADS: String(t) }]);
+    cases.push([`onnxruntime-node + fastify, ${t} intra-op threads`, [ort, String(t)], {}]);
+  }
+  for (const [system, args, env] of cases) {
+    try {
+      results.push(await measureServer(system, args, env, body, amount));
+    } catch (err) {
+      results.push({
+        system,
+        requestsPerSec: NaN,
+        p50Ms: NaN,
+        p99Ms: NaN,
+        requests: 0,
+        non2xx: 0,
+        errors: 0,
+        note: String(err),
+      });
+    }
+  }
+  return results;
+}

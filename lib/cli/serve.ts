@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+// `simdnet serve`: loads a classifier (safetensors or ONNX, as predict does) and answers HTTP prediction requests
+// (lib/serve/server.ts) until SIGTERM or Ctrl+C, then lets the requests in flight finish and exits 0.
+import type { AddressInfo } from 'net';
+import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MICROS } from '../modules/predict-batcher';
+import { loadClassifier } from './classifier';
+import { checkFileExists } from './data-path';
+import { EXIT_OK, println, type CliIO } from './io';
+import { integerAtLeast, nonEmpty } from './options';
+import { datasetPreprocessing } from './predict';
+
+/** Parsed `simdnet serve` options. */
+export interface ServeCommandOptions {
+  weights: string;
+  port: number;
+  host: string;
+  maxBatch: number;
+  maxWaitUs: number;
+  bodyLimit: number;
+  top: number;
+}
+
+const SERVE_HELP = `
+Endpoints:
+  POST /predict   body image/png or image/jpeg (preprocessed as \`simdnet predict\` does),
+                  or application/json {"input": [numbers], "shape": [C, H, W]} (the model
+                  input itself); ?top=k. Answers {"top": [{"label", "index", "probability"}]}.
+  GET  /health    200 once the model is loaded
+  GET  /metrics   Prometheus text format: requests, errors, latency and batch sizes
+
+Concurrent requests are batched (--max-batch, --max-wait-us; see docs/serving.md).
+SIGTERM or Ctrl+C stops accepting requests, lets those in flight finish, and exits 0.
+
+Examples:
+  simdnet serve --weights lenet.safetensors
+  simdnet serve --weights lenet.onnx --port 0 --max-batch 64`;
+
+function port(value: string): number {
+  const n = integerAtLeast(0)(value);
+  if (n > 65535) throw new InvalidArgumentError('expected a port from 0 to 65535.');
+  return n;
+}
+
+/**
+ * Adds the `serve` command.
+ *
+ * @example
+ * // simdnet serve --weights lenet.safetensors --port 8080 --host 127.0.0.1
+ */
+export function registerServe(program: Command, io: CliIO, setExitCode: (code: number) => void): void {
+  program
+    .command('serve')
+    .description('answer HTTP prediction requests with a saved model (batching concurrent requests)')
+    .requiredOption('--weights <file>', 'a .safetensors file saved by `simdnet train`, or an ONNX model', nonEmpty)
+    .option('--port <n>', 'TCP port (0: any free port, printed when listening)', port, 8080)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--max-batch <n>', 'most images per batch', integerAtLeast(1), DEFAULT_MAX_BATCH_SIZE)
+    .option(
+      '--max-wait-us <n>',
+      'longest wait for a fuller batch, in microseconds',
+      integerAtLeast(0),
+      DEFAULT_MAX_WAIT_MICROS,
+    )
+    .option('--body-limit <bytes>', 'largest request body', integerAtLeast(1), 4 * 2 ** 20)
+    .option('--top <k>', 'classes per answer unless the request sets ?top=k', integerAtLeast(1), 5)
+    .addHelpText('after', SERVE_HELP)
+    .action(async (opts: ServeCommandOptions) => setExitCode(await runServe(opts, io)));
+}
+
+/**
+ * Runs `simdnet serve`: prints "listening on http://HOST:PORT" once the model is loaded and warm, serves until SIGTERM
+ * or the CLI's abort signal (Ctrl+C), then waits for the requests in flight and resolves to 0.
+ */
+export async function runServe(opts: ServeCommandOptions, io: CliIO): Promise<number> {
+  const weights = checkFileExists('--weights', opts.weights);
+  const [{ createServer }, { Tensor }] = await Promise.all([import('../serve/server'), import('../tensor/tensor')]);
+  const classifier = await loadClassifier(weights, opts.weights);
+  const { model, channels, height, width, numClasses, dataset } = classifier;
+  const preprocessing = datasetPreprocessing(dataset, channels, numClasses);
+  const server = createServer({
+    classifier,
+    preprocessing,
+    bodyLimit: opts.bodyLimit,
+    top: opts.top,
+    maxBatchSize: opts.maxBatch,
+    maxWaitMicros: opts.maxWaitUs,
+    holdUntilClose: (io.env ?? process.env).SIMDNET_SERVE_TEST_HOLD === '1',
+  });
+  await model.predictAsync(Tensor.zeros([1, channels, height, width])); // compiles the program, makes the snapshot
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  process.once('SIGTERM', stop);
+  io.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    await server.app.listen({ port: opts.port, host: opts.host });
+    const address = server.app.server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    println(io.stdout, `listening on http://${host}:${address.port}`);
+    await stopped;
+    println(io.stderr, 'stopping: no new requests; finishing those in flight');
+    await server.close();
+    return EXIT_OK;
+  } finally {
+    process.removeListener('SIGTERM', stop);
+    io.signal?.removeEventListener('abort', stop);
+    await server.app.close();
+  }
+}

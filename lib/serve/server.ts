@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+// The HTTP server behind `simdnet serve` (fastify): POST /predict (PNG, JPEG or JSON body) through predictAsync()'s
+// batching, GET /health, GET /metrics; graceful close that lets requests in flight finish.
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Classifier } from '../cli/classifier';
+import type { DatasetPreprocessing } from '../cli/predict';
+import { topK } from '../cli/predict';
+import { setBatching } from '../modules/predict-batcher';
+import { Tensor } from '../tensor/tensor';
+import { ServeMetrics } from './metrics';
+import { imageInput, jsonInput, RequestError } from './request-input';
+
+/** What createServer() serves and its limits. */
+export interface ServerOptions {
+  classifier: Classifier;
+  /** Normalisation and class names (datasetPreprocessing of the classifier's recorded dataset). */
+  preprocessing: DatasetPreprocessing;
+  /** Largest request body in bytes. Default 4 MiB. */
+  bodyLimit?: number;
+  /** Largest image in pixels, checked from its header before decoding. Default 2^24. */
+  maxPixels?: number;
+  /** Classes in each answer unless the request asks ?top=k. Default 5. */
+  top?: number;
+  /** predictAsync() batching (setBatching). */
+  maxBatchSize?: number;
+  maxWaitMicros?: number;
+  /**
+   * Test hook: /predict requests wait, once counted in flight, until close() begins; tests use it to have requests
+   * provably in flight when the server is told to stop.
+   */
+  holdUntilClose?: boolean;
+}
+
+/** A configured server; listen with app.listen(), stop with close() (waits for requests in flight). */
+export interface ModelServer {
+  app: FastifyInstance;
+  metrics: ServeMetrics;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_BODY_LIMIT = 4 * 2 ** 20;
+export const DEFAULT_MAX_PIXELS = 2 ** 24;
+
+/**
+ * Builds the server for one classifier (not yet listening).
+ *
+ * @example
+ * const server = createServer({ classifier, preprocessing: datasetPreprocessing(classifier.dataset, 3, 10) });
+ * await server.app.listen({ port: 8080, host: '127.0.0.1' });
+ */
+export function createServer(options: ServerOptions): ModelServer {
+  const { classifier, preprocessing } = options;
+  const { model, channels, height, width, numClasses } = classifier;
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const defaultTop = Math.min(options.top ?? 5, numClasses);
+  const metrics = new ServeMetrics();
+  setBatching(model, {
+    maxBatchSize: options.maxBatchSize,
+    maxWaitMicros: options.maxWaitMicros,
+    onBatch: (b) => metrics.batchFinished(b.rows, b.micros / 1e6, b.ok),
+  });
+  let releaseHold: () => void = () => {};
+  const hold = options.holdUntilClose ? new Promise<void>((resolve) => (releaseHold = resolve)) : null;
+  const prep = { channels: channels as 1 | 3, height, width, mean: preprocessing.mean, std: preprocessing.std };
+
+  const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true });
+  app.addContentTypeParser(['image/png', 'image/jpeg'], { parseAs: 'buffer', bodyLimit }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) process.stderr.write(`error: ${err.message}\n`);
+    const message =
+      err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? unsupportedType(req)
+        : status < 500
+          ? err.message
+          : `prediction failed: ${err.message}`;
+    void reply.code(status).send({ error: message });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply
+      .code(404)
+      .send({ error: `no route ${req.method} ${req.url} (POST /predict, GET /health, GET /metrics)` });
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.routeOptions.url === '/predict') metrics.requestFinished(reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.get('/health', async () => ({ status: 'ok', model: classifier.name }));
+  app.get('/metrics', async (_req, reply) => {
+    void reply.type('text/plain; version=0.0.4; charset=utf-8');
+    return metrics.render();
+  });
+  app.post('/predict', async (req) => {
+    metrics.requestStarted();
+    try {
+      if (hold) await hold;
+      const k = topOf(req, defaultTop, numClasses);
+      const type = mediaType(req);
+      const input =
+        type === 'application/json'
+          ? jsonInput(req.body, [channels, height, width])
+          : imageInput(req.body as Buffer, type, checkImageModel(prep), maxPixels);
+      const logits = await model.predictAsync(new Tensor(input, [1, channels, height, width]));
+      return {
+        top: topK(logits.data, k).map(({ index, probability }) => ({
+          label: preprocessing.classes?.[index] ?? `class ${index}`,
+          index,
+          probability,
+        })),
+      };
+    } finally {
+      metrics.requestDone();
+    }
+  });
+
+  return {
+    app,
+    metrics,
+    close: async () => {
+      releaseHold();
+      await app.close();
+    },
+  };
+}
+
+/** The request's media type, lower case without parameters (fastify has already refused types without a parser). */
+function mediaType(req: FastifyRequest): 'application/json' | 'image/png' | 'image/jpeg' {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type === 'image/png' || type === 'image/jpeg' || type === 'application/json') return type;
+  throw new RequestError(415, unsupportedType(req));
+}
+
+function unsupportedType(req: FastifyRequest): string {
+  const type = req.headers['content-type'];
+  const what = type === undefined ? 'no Content-Type' : `unsupported Content-Type "${type}"`;
+  return `${what}: send image/png, image/jpeg or application/json`;
+}
+
+/** ?top=k: an integer from 1 to the class count. */
+function topOf(req: FastifyRequest, fallback: number, classes: number): number {
+  const raw = (req.query as Record<string, unknown> | undefined)?.top;
+  if (raw === undefined) return fallback;
+  const k = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || k < 1 || k > classes)
+    throw new RequestError(400, `?top must be an integer from 1 to ${classes}, got ${JSON.stringify(raw)}`);
+  return k;
+}
+
+/** Images go to 1- or 3-channel models only (as in `simdnet predict`). */
+function checkImageModel<P extends { channels: number; height: number; width: number }>(prep: P): P {
+  if (prep.channels !== 1 && prep.channels !== 3) {
+    throw new RequestError(
+      415,
+      `this model takes ${prep.channels}x${prep.height}x${prep.width} inputs, not images: send application/json`,
+    );
+  }
+  return prep;
+}

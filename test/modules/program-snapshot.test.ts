@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+// The native weight snapshots behind predictAsync(): a snapshot is a copy (later writes to the arrays do not reach it),
+// programSnapshotMatches sees any changed bit, a released snapshot refuses to run, and bad arguments get clear errors.
+import { native, type ProgramSnapshot } from '../../lib/native';
+import { expectErrorNamed } from '../helpers';
+
+// linear 3 -> 2 with weight params[0] and bias params[1].
+const LINEAR = Int32Array.from([3, 3, 2, 0, 0, 1]);
+
+function linearSnapshot(): { weight: Float32Array; bias: Float32Array; snapshot: ProgramSnapshot } {
+  const weight = Float32Array.from([1, 2, 3, 4, 5, 6]);
+  const bias = Float32Array.from([0.5, -0.5]);
+  return { weight, bias, snapshot: native.createProgramSnapshot([weight, bias], [weight, bias]) };
+}
+
+describe('program snapshots', () => {
+  test('runs on its copy of the weights; matches() sees any change, bit for bit', async () => {
+    const { weight, bias, snapshot } = linearSnapshot();
+    const input = Float32Array.from([1, 1, 1]);
+    const pending = native.runProgramAsync(LINEAR, snapshot, input, 1);
+    weight.fill(0); // after the call: the run reads the snapshot
+    expect(Array.from(await pending)).toEqual([6.5, 14.5]);
+    expect(native.programSnapshotMatches(snapshot, [weight, bias])).toBe(false);
+    expect(Array.from(await native.runProgramAsync(LINEAR, snapshot, input, 1))).toEqual([6.5, 14.5]);
+    weight.set([1, 2, 3, 4, 5, 6]);
+    expect(native.programSnapshotMatches(snapshot, [weight, bias])).toBe(true);
+    bias.set([0, -0]); // -0 and 0 differ in their bits: a change
+    const zero = native.createProgramSnapshot([weight, Float32Array.from([0, 0])], [weight, Float32Array.from([0, 0])]);
+    expect(native.programSnapshotMatches(zero, [weight, bias])).toBe(false);
+    expect(native.programSnapshotMatches(snapshot, [weight])).toBe(false); // another list of arrays
+  });
+
+  test('params that are not sources (folded copies) are copied too', async () => {
+    const weight = Float32Array.from([1, 0, 0, 0, 1, 0]);
+    const folded = Float32Array.from([2, 2]);
+    const s = native.createProgramSnapshot([weight, folded], [weight]);
+    folded.fill(100);
+    expect(Array.from(await native.runProgramAsync(LINEAR, s, Float32Array.from([3, 4, 5]), 1))).toEqual([5, 6]);
+  });
+
+  test('a released snapshot refuses to run; runs already queued finish', async () => {
+    const { snapshot } = linearSnapshot();
+    const pending = native.runProgramAsync(LINEAR, snapshot, Float32Array.from([1, 0, 0]), 1);
+    native.releaseProgramSnapshot(snapshot);
+    expect(Array.from(await pending)).toEqual([1.5, 3.5]);
+    expectErrorNamed(() => native.runProgramAsync(LINEAR, snapshot, new Float32Array(3), 1), 'RangeError', /released/);
+    expectErrorNamed(() => native.programSnapshotMatches(snapshot, []), 'RangeError', /released/);
+    native.releaseProgramSnapshot(snapshot); // twice is harmless
+  });
+
+  test('bad arguments get TypeError or RangeError naming them', () => {
+    const { snapshot } = linearSnapshot();
+    expectErrorNamed(() => native.createProgramSnapshot({} as never, []), 'TypeError', /params must be an Array/);
+    expectErrorNamed(
+      () => native.createProgramSnapshot([[1]] as never, []),
+      'TypeError',
+      /params\[0\] must be a Float32Array/,
+    );
+    expectErrorNamed(() => native.createProgramSnapshot([], [new Int32Array(2)] as never), 'TypeError', /sources\[0\]/);
+    for (const fake of [{}, null, 3, new Float32Array(2)]) {
+      expectErrorNamed(
+        () => native.runProgramAsync(LINEAR, fake as never, new Float32Array(3), 1),
+        'TypeError',
+        /snapshot must come from createProgramSnapshot/,
+      );
+    }
+    expectErrorNamed(() => native.runProgramAsync([3] as never, snapshot, new Float32Array(3), 1), 'TypeError', /code/);
+    expectErrorNamed(
+      () => native.runProgramAsync(Int32Array.from([3, 3, 2, 0, 0, 5]), snapshot, new Float32Array(3), 1),
+      'RangeError',
+      /not a parameter/,
+    );
+    expectErrorNamed(
+      () => native.runProgramAsync(Int32Array.from([3, 2, 3, 0, 0, 1]), snapshot, new Float32Array(2), 1),
+      'RangeError',
+      /linear bias length 2 != 3/,
+    );
+    expectErrorNamed(
+      () => native.runProgramAsync(LINEAR, snapshot, new Float32Array(4), 1),
+      'RangeError',
+      /input length 4/,
+    );
+    expectErrorNamed(() => native.runProgramAsync(LINEAR, snapshot, new Float32Array(3), 0), 'RangeError', /n must be/);
+  });
+});

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+// The HTTP server of `simdnet serve`, in-process through fastify's inject (no sockets): answers equal a lone predict()
+// of the same preprocessed input, every bad request gets a 4xx with a message, and /metrics is valid Prometheus text.
+import type { AddressInfo } from 'net';
+import * as jpeg from 'jpeg-js';
+import type { Classifier } from '../../lib/cli/classifier';
+import { preprocessImage, decodePng } from '../../lib/data/image';
+import { datasetPreprocessing, topK } from '../../lib/cli/predict';
+import { LeNet } from '../../lib/modules/lenet';
+import { createServer, type ModelServer } from '../../lib/serve/server';
+import { Tensor } from '../../lib/tensor/tensor';
+import { pngImage, request } from './helpers';
+
+const prep = datasetPreprocessing('cifar10', 3, 10);
+
+function lenetClassifier(): Classifier {
+  return {
+    name: 'LeNet',
+    model: new LeNet(),
+    channels: 3,
+    height: 32,
+    width: 32,
+    numClasses: 10,
+    dataset: 'cifar10',
+    metadata: {},
+  };
+}
+
+/** The answer a lone predict() gives for an input. */
+function expectedTop(
+  model: LeNet,
+  input: Float32Array,
+  k: number,
+): { label: string; index: number; probability: number }[] {
+  const logits = model.predict(new Tensor(input, [1, 3, 32, 32]));
+  return topK(logits.data, k).map(({ index, probability }) => ({
+    label: (prep.classes as readonly string[])[index],
+    index,
+    probability,
+  }));
+}
+
+describe('simdnet serve endpoints', () => {
+  let server: ModelServer;
+  let classifier: Classifier;
+  let port: number;
+  beforeAll(async () => {
+    classifier = lenetClassifier();
+    server = createServer({ classifier, preprocessing: prep, bodyLimit: 64 * 1024, maxPixels: 100 * 100 });
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (server.app.server.address() as AddressInfo).port;
+  });
+  afterAll(() => server.close());
+  const post = (type: string, payload: string | Buffer, url = '/predict') => request(port, 'POST', url, type, payload);
+
+  test('GET /health answers 200', async () => {
+    const r = await request(port, 'GET', '/health');
+    expect(r.status).toBe(200);
+    expect(r.json()).toEqual({ status: 'ok', model: 'LeNet' });
+  });
+
+  test('a PNG is preprocessed as simdnet predict does and answered as a lone predict()', async () => {
+    const png = pngImage(40, 24, 1); // resized to 32x32
+    const r = await post('image/png', png);
+    expect(r.status).toBe(200);
+    const input = preprocessImage(decodePng(png), {
+      channels: 3,
+      height: 32,
+      width: 32,
+      mean: prep.mean,
+      std: prep.std,
+    });
+    expect(r.json()).toEqual({ top: expectedTop(classifier.model as LeNet, input, 5) });
+  });
+
+  test('a JPEG body is decoded and answered', async () => {
+    const data = Buffer.alloc(32 * 32 * 4, 128);
+    const body = jpeg.encode({ width: 32, height: 32, data }, 90).data;
+    const r = await post('image/jpeg', body);
+    expect(r.status).toBe(200);
+    expect(r.json().top).toHaveLength(5);
+  });
+
+  test('JSON input with shape [C,H,W] or [1,C,H,W], and ?top=k', async () => {
+    const input = Array.from({ length: 3072 }, (_, i) => Math.sin(i));
+    const expected = expectedTop(classifier.model as LeNet, Float32Array.from(input), 3);
+    for (const shape of [
+      [3, 32, 32],
+      [1, 3, 32, 32],
+    ]) {
+      const r = await post('application/json', JSON.stringify({ input, shape }), '/predict?top=3');
+      expect(r.status).toBe(200);
+      expect(r.json()).toEqual({ top: expected });
+    }
+  });
+
+  test('concurrent requests each get their own answer', async () => {
+    const inputs = Array.from({ length: 24 }, (_, k) => Array.from({ length: 3072 }, (_, i) => Math.cos(i * (k + 1))));
+    const answers = await Promise.all(
+      inputs.map((input) => post('application/json', JSON.stringify({ input, shape: [3, 32, 32] }), '/predict?top=2')),
+    );
+    answers.forEach((r, k) => {
+      expect(r.status).toBe(200);
+      expect(r.json()).toEqual({ top: expectedTop(classifier.model as LeNet, Float32Array.from(inputs[k]), 2) });
+    });
+  });
+
+  const big = Buffer.alloc(70 * 1024, 1);
+  const hugePng = pngImage(8, 8);
+  hugePng.writeUInt32BE(1000, 16); // IHDR claims 1000 x 1000 pixels
+  hugePng.writeUInt32BE(1000, 20);
+  const ok = JSON.stringify({ input: new Array(3072).fill(0), shape: [3, 32, 32] });
+  test.each([
+    ['no content type', '', 'x', 415, /content.type/i],
+    ['an unsupported content type', 'text/csv', 'a,b', 415, /unsupported|media type/i],
+    ['a body over the size limit', 'image/png', big, 413, /too large|limit/i],
+    ['an undecodable PNG', 'image/png', Buffer.from('not a png at all, really'), 400, /undecodable image/],
+    ['a truncated PNG', 'image/png', pngImage(16, 16).subarray(0, 60), 400, /undecodable image/],
+    ['a PNG over the pixel limit', 'image/png', hugePng, 413, /pixels/],
+    ['an undecodable JPEG', 'image/jpeg', Buffer.from([0xff, 0xd8, 0xff, 0, 1, 2, 3]), 400, /undecodable image/],
+    ['invalid JSON', 'application/json', '{"input": [1, 2', 400, /JSON/i],
+    ['a JSON array', 'application/json', '[1, 2]', 400, /must be an object/],
+    ['a wrong shape', 'application/json', JSON.stringify({ input: [1, 2], shape: [1, 2] }), 400, /does not match/],
+    ['a missing shape', 'application/json', JSON.stringify({ input: [1] }), 400, /"shape"/],
+    [
+      'too few values',
+      'application/json',
+      JSON.stringify({ input: [1, 2], shape: [3, 32, 32] }),
+      400,
+      /array of 3072 numbers/,
+    ],
+    [
+      'a non-number value',
+      'application/json',
+      JSON.stringify({ input: ['x', ...new Array(3071).fill(0)], shape: [3, 32, 32] }),
+      400,
+      /finite number/,
+    ],
+  ] as const)('%s gets a 4xx with a message', async (_, type, body, status, message) => {
+    const r = await post(type, body);
+    expect(r.status).toBe(status);
+    expect(r.json().error).toMatch(message);
+  });
+
+  test.each([
+    ['?top=0', 400],
+    ['?top=11', 400],
+    ['?top=abc', 400],
+    ['?top=10', 200],
+  ])('%s gets %i', async (query, status) => {
+    const r = await post('application/json', ok, `/predict${query}`);
+    expect(r.status).toBe(status);
+  });
+
+  test('unknown routes and methods get 404 with a message', async () => {
+    for (const [method, url] of [
+      ['GET', '/nope'],
+      ['GET', '/predict'],
+    ] as const) {
+      const r = await request(port, method, url);
+      expect(r.status).toBe(404);
+      expect(r.json().error).toMatch(/POST \/predict/);
+    }
+  });
+
+  test('GET /metrics is Prometheus text: counters, the in-flight gauge and cumulative histograms', async () => {
+    await post('application/json', ok);
+    await post('text/csv', 'x');
+    const r = await request(port, 'GET', '/metrics');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    const samples = new Map<string, number>();
+    for (const line of r.body.trimEnd().split('\n')) {
+      if (line.startsWith('#')) {
+        expect(line).toMatch(/^# (HELP \w+ .+|TYPE \w+ (counter|gauge|histogram))$/);
+        continue;
+      }
+      const m = /^(\w+(?:\{\w+="[^"]*"\})?) (\S+)$/.exec(line);
+      expect([line, m !== null]).toEqual([line, true]);
+      samples.set((m as RegExpExecArray)[1], Number((m as RegExpExecArray)[2]));
+    }
+    const ok200 = samples.get('simdnet_requests_total{code="200"}') as number;
+    expect(ok200).toBeGreaterThanOrEqual(1);
+    expect(samples.get('simdnet_requests_total{code="415"}')).toBeGreaterThanOrEqual(1);
+    expect(samples.get('simdnet_requests_in_flight')).toBe(0);
+    const total = [...samples].filter(([k]) => k.startsWith('simdnet_requests_total')).reduce((n, [, v]) => n + v, 0);
+    const errors = total - ok200;
+    expect(samples.get('simdnet_request_errors_total')).toBe(errors);
+    for (const h of ['simdnet_request_duration_seconds', 'simdnet_batch_size', 'simdnet_batch_duration_seconds']) {
+      const buckets = [...samples].filter(([k]) => k.startsWith(`${h}_bucket`)).map(([, v]) => v);
+      expect(buckets.every((v, i) => i === 0 || v >= buckets[i - 1])).toBe(true);
+      expect(buckets[buckets.length - 1]).toBe(samples.get(`${h}_count`));
+    }
+    expect(samples.get('simdnet_request_duration_seconds_count')).toBe(total);
+    // Every image answered went through a batch.
+    expect(samples.get('simdnet_batch_size_sum')).toBeGreaterThanOrEqual(ok200);
+  });
+});
