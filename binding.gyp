@@ -1,3 +1,4 @@
+# Source lists live in native/sources.json (shared with CMakeLists.txt and the scripts that build the kernel tests).
 {
   "variables": {
     "simdnet_common_cflags": ["-O3", "-fno-math-errno", "-fPIC"],
@@ -6,32 +7,7 @@
   "targets": [
     {
       "target_name": "simdnet",
-      "sources": [
-        "native/binding.cc",
-        "native/binding_program.cc",
-        "native/binding_norm.cc",
-        "native/binding_pool.cc",
-        "native/kernels/batchnorm/batchnorm_ref.cc",
-        "native/dispatch.cc",
-        "native/ops/conv2d_op.cc",
-        "native/ops/conv2d_direct_op.cc",
-        "native/ops/conv2d_channel_op.cc",
-        "native/ops/dense_op.cc",
-        "native/ops/pool2d_op.cc",
-        "native/ops/program.cc",
-        "native/ops/scratch.cc",
-        "native/ops/threads.cc",
-        "native/kernels/activation/activation_ref.cc",
-        "native/kernels/conv2d/conv2d_ref.cc",
-        "native/kernels/conv2d/im2col.cc",
-        "native/kernels/dense/dense_ref.cc",
-        "native/kernels/gemm/gemm_ref.cc",
-        "native/kernels/loss/loss_ref.cc",
-        "native/kernels/optim/optim_ref.cc",
-        "native/kernels/pool2d/pool2d_2x2.cc",
-        "native/kernels/pool2d/pool2d_ref.cc",
-        "native/kernels/pool2d/window_mean_ref.cc"
-      ],
+      "sources": ["<!@(node -p \"require('./native/sources.json').common.join(' ')\")"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-O2"],
@@ -58,9 +34,7 @@
         }],
         ["target_arch=='arm64'", {
           "defines": ["SIMDNET_HAVE_NEON_KERNELS"],
-          "sources": ["native/kernels/gemm/gemm_neon.cc", "native/kernels/conv2d/conv2d_neon.cc",
-                      "native/kernels/activation/activation_neon.cc", "native/kernels/optim/optim_neon.cc",
-                      "native/kernels/loss/loss_neon.cc"]
+          "sources": ["<!@(node -p \"require('./native/sources.json').neon.join(' ')\")"]
         }]
       ]
     }
@@ -71,9 +45,7 @@
         {
           "target_name": "simdnet_avx2",
           "type": "static_library",
-          "sources": ["native/kernels/gemm/gemm_avx2.cc", "native/kernels/conv2d/conv2d_avx2.cc",
-                      "native/kernels/activation/activation_avx2.cc", "native/kernels/optim/optim_avx2.cc",
-                      "native/kernels/loss/loss_avx2.cc"],
+          "sources": ["<!@(node -p \"require('./native/sources.json').avx2.join(' ')\")"],
           "include_dirs": ["native"],
           "cflags!": ["-O2"],
           "cflags_cc!": ["-O2"],
@@ -85,9 +57,7 @@
         {
           "target_name": "simdnet_avx512",
           "type": "static_library",
-          "sources": ["native/kernels/gemm/gemm_avx512.cc", "native/kernels/conv2d/conv2d_avx512.cc",
-                      "native/kernels/activation/activation_avx512.cc", "native/kernels/optim/optim_avx512.cc",
-                      "native/kernels/loss/loss_avx512.cc"],
+          "sources": ["<!@(node -p \"require('./native/sources.json').avx512.join(' ')\")"],
           "include_dirs": ["native"],
           "cflags!": ["-O2"],
           "cflags_cc!": ["-O2"],
