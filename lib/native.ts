@@ -264,7 +264,14 @@ function candidates(): { files: string[]; missing: string[] } {
   try {
     return { files: [nodeGypBuild.path(packageRoot)], missing: [] };
   } catch (err) {
-    return { files: [], missing: [String((err as Error).message).trim().split('\n')[0]] };
+    return {
+      files: [],
+      missing: [
+        String((err as Error).message)
+          .trim()
+          .split('\n')[0],
+      ],
+    };
   }
 }
 

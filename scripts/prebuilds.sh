@@ -55,5 +55,5 @@ for arch in "${archs[@]}"; do
       exit 2
       ;;
   esac
-  ls -l "$root/prebuilds/linux-$arch"
+  ls -l "$root/prebuilds/linux-$arch" >&2
 done
