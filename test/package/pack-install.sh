@@ -20,6 +20,8 @@ fail() {
   exit 1
 }
 
+command -v file > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq file > /dev/null; }
+
 # 1. Pack (builds the prebuilds). SIMDNET_PACKED=file.tgz tests an existing tarball instead.
 if [ -n "${SIMDNET_PACKED:-}" ]; then
   tarball=$(cd "$(dirname "$SIMDNET_PACKED")" && pwd)/$(basename "$SIMDNET_PACKED")
