@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The C++ kernel tests (native/tests, built by CMakeLists.txt from native/sources.json) on this
-# machine's ISAs (ref, AVX2, AVX-512 as the CPU allows), then cross-compiled for arm64 and run under
-# qemu-user (ref and NEON); then the cmake-js addon (npm run build:cmake) through the jest kernel
-# tests. Installs cmake, qemu-user-static and g++-aarch64-linux-gnu when missing. Usage: bash .ci/native-tests.sh
+# The cmake-js build (npm run build:cmake: CMakeLists.txt, from native/sources.json) of the addon and,
+# from the same objects, of the C++ kernel tests (native/tests); the kernel tests on this machine's
+# ISAs (ref, AVX2, AVX-512 as the CPU allows) and the jest kernel tests on that addon; then the kernel
+# tests cross-compiled for arm64 and run under qemu-user (ref and NEON). Installs cmake, qemu-user-static and g++-aarch64-linux-gnu when missing. Usage: bash .ci/native-tests.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
@@ -11,6 +11,7 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 missing=()
+command -v file > /dev/null || missing+=(file)
 command -v cmake > /dev/null || missing+=(cmake)
 command -v qemu-aarch64-static > /dev/null || missing+=(qemu-user-static)
 command -v aarch64-linux-gnu-g++ > /dev/null || missing+=(g++-aarch64-linux-gnu)
@@ -18,7 +19,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" > /dev/null
 fi
 
-# build NAME [cmake args...]: configures and builds the kernel tests in $work/NAME.
+# build NAME [cmake args...]: configures and builds the kernel tests alone in $work/NAME.
 build() {
   local name=$1
   shift
@@ -29,8 +30,12 @@ build() {
   echo "kernel tests ($name) built in $(since "$t") s"
 }
 
-build host
-"$work/host/simdnet_kernel_tests"
+# The addon and the kernel tests with cmake-js; the jest kernel tests load only that addon.
+t=$(now)
+npm run build:cmake -- --CDSIMDNET_KERNEL_TESTS=ON > "$work/cmake-js.log" 2>&1 || { tail -n 40 "$work/cmake-js.log"; exit 1; }
+echo "cmake-js: addon and kernel tests built in $(since "$t") s"
+build-cmake/simdnet_kernel_tests
+SIMDNET_ADDON_PATH="$PWD/build-cmake/Release/simdnet.node" node node_modules/.bin/jest test/native
 
 # arm64: the cross compiler's own sysroot holds the C++ runtime and libgomp the test program needs.
 sysroot=$(dirname "$(dirname "$(aarch64-linux-gnu-g++ -print-file-name=libc.so.6)")")
@@ -40,9 +45,3 @@ t=$(now)
 qemu-aarch64-static -L "$sysroot" "$work/arm64/simdnet_kernel_tests" | tee "$work/arm64.txt"
 grep -q '^isa neon (4 lanes): ok$' "$work/arm64.txt" # NEON really ran
 echo "arm64 kernel tests under qemu: $(since "$t") s"
-
-# The addon built by cmake-js passes the jest kernel tests (SIMDNET_ADDON_PATH loads only that build).
-t=$(now)
-npm run build:cmake > "$work/cmake-js.log" 2>&1 || { tail -n 40 "$work/cmake-js.log"; exit 1; }
-echo "cmake-js addon built in $(since "$t") s"
-SIMDNET_ADDON_PATH="$PWD/build-cmake/Release/simdnet.node" node node_modules/.bin/jest test/native
