@@ -14,7 +14,7 @@ fi
 if [ ! -x "$dir/root/usr/bin/node" ]; then
   apt=(apt-get -qq -o "Dir::State=$dir/apt/state" -o "Dir::State::status=$dir/apt/status"
     -o "Dir::Cache=$dir/apt/cache" -o APT::Architecture=arm64 -o APT::Architectures::=arm64
-    -o Debug::NoLocking=1)
+    -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
   mkdir -p "$dir/apt/state/lists/partial" "$dir/apt/cache/archives/partial" "$dir/root"
   : > "$dir/apt/status" # nothing installed: download every dependency
   "${apt[@]}" update
