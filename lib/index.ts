@@ -85,5 +85,11 @@ export {
   ONNX_OPSET,
   ONNX_IR_VERSION,
   type OnnxExportOptions,
+  type OnnxModel,
+  type OnnxGraph,
+  type OnnxNode,
+  type OnnxAttribute,
+  type OnnxTensor,
+  type OnnxValueInfo,
 } from './io/onnx-export';
 export { importOnnx, type OnnxImport, type OnnxImportOptions } from './io/onnx-import';

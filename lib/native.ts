@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Loads the compiled addon once and gives every export a type. Argument order mirrors the native/binding_*.cc files.
+// Loads the addon once (node-gyp-build: a local build, else the shipped prebuild) and gives every export a type.
+// Argument order mirrors the native/binding_*.cc files.
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -254,13 +255,33 @@ export interface NativeBinding {
 
 const packageRoot = path.resolve(__dirname, '..');
 
-function candidates(): string[] {
+// node-gyp-build finds the addon for this platform: build/Release or build/Debug (compiled here),
+// else prebuilds/<platform>-<arch>/ (shipped in the package, N-API: one file for every Node).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+
+/** Addon files to try, in order, and why other places had none. SIMDNET_ADDON_PATH names the only one. */
+function candidates(): { files: string[]; missing: string[] } {
   const fromEnv = process.env.SIMDNET_ADDON_PATH;
-  return [
-    ...(fromEnv ? [path.resolve(fromEnv)] : []),
-    path.join(packageRoot, 'build', 'Release', 'simdnet.node'),
-    path.join(packageRoot, 'build', 'Debug', 'simdnet.node'),
-  ];
+  if (fromEnv) {
+    // A build under test (test/alt-build.sh, .ci/native-tests.sh): never fall back to another one.
+    const file = path.resolve(fromEnv);
+    return fs.existsSync(file)
+      ? { files: [file], missing: [] }
+      : { files: [], missing: [`SIMDNET_ADDON_PATH=${file}: not found`] };
+  }
+  try {
+    return { files: [nodeGypBuild.path(packageRoot)], missing: [] };
+  } catch (err) {
+    return {
+      files: [],
+      missing: [
+        String((err as Error).message)
+          .trim()
+          .split('\n')[0],
+      ],
+    };
+  }
 }
 
 // OpenMP threads that spin while waiting steal the CPU from the ones doing work when the machine
@@ -271,12 +292,9 @@ if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === 
 }
 
 function load(): NativeBinding {
-  const tried: string[] = [];
-  for (const file of candidates()) {
-    if (!fs.existsSync(file)) {
-      tried.push(`${file}: not found`);
-      continue;
-    }
+  const { files, missing } = candidates();
+  const tried = [...missing];
+  for (const file of files) {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       return require(file) as NativeBinding;
@@ -284,15 +302,17 @@ function load(): NativeBinding {
       tried.push(`${file}: ${(err as Error).message}`);
     }
   }
+  const noOpenMp = tried.some((t) => t.includes('libgomp'));
   throw new Error(
     [
       'simdnet: the native addon could not be loaded.',
       ...tried.map((t) => `  - ${t}`),
-      'It is compiled from source when simdnet is installed (node-gyp, a C++17 compiler, python3, make).',
-      'npm 11 asks before running install scripts; build it with:',
+      ...(noOpenMp ? ['The OpenMP runtime is missing: install it (Debian/Ubuntu: apt-get install libgomp1).'] : []),
+      'simdnet ships prebuilt addons for Linux x64 and arm64 (glibc); elsewhere it compiles one when it is',
+      'installed (node-gyp: a C++17 compiler, python3, make). Build it with:',
       '  npm rebuild simdnet            (in a project that depends on simdnet)',
       '  npm run build:native           (in a clone of simdnet)',
-      'To allow it for later installs: npm install-scripts approve simdnet',
+      'npm 11 asks before running install scripts; to allow it: npm install-scripts approve simdnet',
     ].join('\n'),
   );
 }

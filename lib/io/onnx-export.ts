@@ -75,6 +75,67 @@ function producerVersion(): string {
   return cachedVersion;
 }
 
+// The returned model, typed by simdnet itself: onnx-proto's generated types name protobufjs's `Long`, which
+// would leak into every client's type check (skipLibCheck: false). These are the fields buildOnnxModel
+// fills, in protobufjs's camelCase; int64 fields are plain numbers here. Enum fields hold ONNX's numbers
+// (TensorProto.DataType, AttributeProto.AttributeType).
+
+/** An attribute of a node: FLOAT (f), INT (i), INTS (ints) or STRING (s, UTF-8 bytes). */
+export interface OnnxAttribute {
+  name: string;
+  type: number;
+  f?: number;
+  i?: number;
+  ints?: number[];
+  s?: Uint8Array;
+}
+
+/** A node of the graph (opType in the default ai.onnx domain). */
+export interface OnnxNode {
+  opType: string;
+  name: string;
+  input: string[];
+  output: string[];
+  attribute: OnnxAttribute[];
+}
+
+/** An initializer: float32 weights as little-endian rawData, int64 shapes as int64Data. */
+export interface OnnxTensor {
+  name: string;
+  dataType: number;
+  dims: number[];
+  rawData?: Uint8Array;
+  int64Data?: number[];
+}
+
+/** A graph input or output: a float tensor whose first axis is the dynamic batch (dimParam). */
+export interface OnnxValueInfo {
+  name: string;
+  type: { tensorType: { elemType: number; shape: { dim: Array<{ dimParam: string } | { dimValue: number }> } } };
+}
+
+export interface OnnxGraph {
+  name: string;
+  node: OnnxNode[];
+  initializer: OnnxTensor[];
+  input: OnnxValueInfo[];
+  output: OnnxValueInfo[];
+}
+
+/** What buildOnnxModel returns: an ONNX ModelProto (encodeOnnx gives its bytes). */
+export interface OnnxModel {
+  irVersion: number;
+  opsetImport: Array<{ domain: string; version: number }>;
+  producerName: string;
+  producerVersion: string;
+  docString: string;
+  graph: OnnxGraph;
+  metadataProps: Array<{ key: string; value: string }>;
+}
+
+// OnnxModel must stay a valid onnx-proto ModelProto description (this line stops compiling otherwise).
+const _modelFitsProto: (m: OnnxModel) => onnx.IModelProto = (m) => m;
+
 /**
  * The ModelProto for `model` in eval mode (BatchNorm uses its running statistics, Dropout is an
  * identity), whatever mode the model is in, as torch.onnx.export does by default.
@@ -88,7 +149,12 @@ export function buildOnnxModel(
   model: Module,
   inputShape: readonly number[],
   options: OnnxExportOptions = {},
-): onnx.ModelProto {
+): OnnxModel {
+  // The builders fill exactly the fields OnnxModel names, with numbers for every int64.
+  return buildModelProto(model, inputShape, options) as unknown as OnnxModel;
+}
+
+function buildModelProto(model: Module, inputShape: readonly number[], options: OnnxExportOptions): onnx.ModelProto {
   if (!(model instanceof Module))
     throw new TypeError(`exportOnnx: model must be a Module (a Sequential, LeNet or LeNetBN), got ${describe(model)}`);
   const shape0 = checkInputShape(inputShape);
@@ -130,7 +196,7 @@ export function buildOnnxModel(
 
 /** The model as ONNX protobuf bytes (see buildOnnxModel for what is exported). */
 export function encodeOnnx(model: Module, inputShape: readonly number[], options: OnnxExportOptions = {}): Uint8Array {
-  return onnx.ModelProto.encode(buildOnnxModel(model, inputShape, options)).finish();
+  return onnx.ModelProto.encode(buildModelProto(model, inputShape, options)).finish();
 }
 
 /**

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The packed tarball installs into a fresh project, compiles the addon there and loads from CJS, ESM and the CLI.
+// Where no prebuild fits, the packed tarball's install script compiles the addon (forced here with
+// --build-from-source; test/package/pack-install.sh covers the prebuilds), and it loads from CJS, ESM and the CLI.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -25,8 +26,8 @@ beforeAll(() => {
     path.join(project, 'package.json'),
     JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }),
   );
-  // The install script (node-gyp rebuild) compiles the addon from the packed sources.
-  run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], project);
+  // The install script (node-gyp-build) compiles the addon from the packed sources: no prebuild may be used.
+  run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--build-from-source', tarball], project);
 }, 600_000);
 
 test('the tarball ships sources and compiled TypeScript, not build output', () => {
@@ -62,7 +63,9 @@ test('the simdnet command runs', () => {
 });
 
 test('a missing addon gives an error that says how to build it', () => {
-  fs.rmSync(path.join(project, 'node_modules', 'simdnet', 'build'), { recursive: true, force: true });
+  for (const dir of ['build', 'prebuilds']) {
+    fs.rmSync(path.join(project, 'node_modules', 'simdnet', dir), { recursive: true, force: true });
+  }
   let message = '';
   try {
     run('node', ['-e', "require('simdnet')"], project);

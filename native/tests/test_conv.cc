@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+// The conv2d ops (which choose per shape between the row-direct, channel-direct and im2col + GEMM
+// kernels of the current ISA, and spread images over threads) against conv2d_forward_ref /
+// conv2d_backward_ref on awkward shapes: strides, padding, dilation, groups, widths and channel
+// counts around the vector width. Also: every path is exercised, and 1 and 3 threads agree bit for bit.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "check.h"
+#include "dispatch.h"
+#include "ops/conv2d_direct_op.h"
+#include "ops/ops.h"
+
+namespace simdnet::test {
+namespace {
+
+struct Case {
+  const char* name;
+  Conv2dShape s;  // oh, ow filled in by shape()
+};
+
+Conv2dShape shape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t oc, int64_t kh, int64_t kw, int64_t sh = 1,
+                  int64_t sw = 1, int64_t ph = 0, int64_t pw = 0, int64_t dh = 1, int64_t dw = 1, int64_t groups = 1) {
+  Conv2dShape s{n, c, h, w, oc, kh, kw, sh, sw, ph, pw, dh, dw, groups, 0, 0};
+  s.oh = conv_output_size(h, kh, sh, ph, dh);
+  s.ow = conv_output_size(w, kw, sw, pw, dw);
+  return s;
+}
+
+std::vector<Case> cases(int64_t lanes) {
+  std::vector<Case> v{
+      {"1x1 kernel", shape(2, 3, 5, 5, 4, 1, 1)},
+      {"1x1 stride 2 odd input", shape(1, 5, 7, 9, 3, 1, 1, 2, 2)},
+      {"odd 7x9 input", shape(1, 3, 7, 9, 5, 3, 3)},
+      {"stride 2 padding 1", shape(2, 4, 9, 8, 6, 3, 3, 2, 2, 1, 1)},
+      {"padding 2x1 kernel 5x3", shape(1, 2, 6, 7, 3, 5, 3, 1, 1, 2, 1)},
+      {"padding larger than the kernel", shape(1, 2, 3, 4, 2, 2, 2, 1, 1, 3, 3)},
+      {"kernel == input", shape(3, 2, 5, 5, 3, 5, 5)},
+      {"stride larger than the kernel", shape(1, 2, 10, 11, 3, 2, 2, 3, 4)},
+      {"dilation 2 padding 2 stride 2", shape(2, 3, 9, 8, 4, 3, 3, 2, 2, 2, 2, 2, 2)},
+      {"dilation 3x1 kernel 2x4", shape(1, 2, 8, 6, 2, 2, 4, 1, 1, 0, 0, 3, 1)},
+      {"groups 2", shape(2, 4, 6, 7, 6, 3, 3, 1, 1, 0, 0, 1, 1, 2)},
+      {"depthwise 7", shape(2, 7, 6, 6, 7, 3, 3, 1, 1, 1, 1, 1, 1, 7)},
+      {"width 1", shape(1, 2, 8, 1, 3, 3, 1)},
+      {"height 1 width 1", shape(1, 17, 1, 1, 9, 1, 1)},
+      {"LeNet conv1", shape(2, 3, 32, 32, 6, 5, 5)},
+      {"LeNet conv2", shape(2, 6, 14, 14, 16, 5, 5)},
+      {"direct: 3x3 padding 1, 16 wide", shape(2, 2, 10, 16, 7, 3, 3, 1, 1, 1, 1)},
+      {"direct: 70 wide", shape(1, 3, 5, 72, 13, 3, 3)},
+      {"direct: 7x7 padding 3, 33 wide", shape(2, 1, 9, 33, 6, 7, 7, 1, 1, 3, 3)},
+      {"direct: padding above kernel-1", shape(5, 2, 6, 20, 3, 2, 2, 1, 1, 2, 2)},
+      {"direct: 9 images", shape(9, 2, 4, 24, 4, 3, 5, 1, 1, 1, 2)},
+      {"channels: 29 out, stride 2, padding 1", shape(5, 3, 9, 8, 29, 3, 3, 2, 2, 1, 1)},
+      {"channels: 40 out, dilation 2", shape(1, 2, 9, 7, 40, 3, 3, 1, 1, 2, 1, 2, 2)},
+  };
+  // Output widths and channel counts at tile-1, tile and tile+1 of this ISA's vectors.
+  for (int64_t d : {-1, 0, 1}) {
+    const int64_t x = std::max<int64_t>(1, 2 * lanes + d);
+    v.push_back({"row tile", shape(2, 2, 5, x + 2, 3, 3, 3)});
+    v.push_back({"channel tile", shape(2, 3, 6, 5, x, 3, 3)});
+    v.push_back({"channel tile stride 2", shape(1, 2, 7, 7, x, 3, 3, 2, 2, 1, 1)});
+  }
+  return v;
+}
+
+std::string describe(const Case& k) {
+  const Conv2dShape& s = k.s;
+  return std::string("conv2d ") + k.name + " [" + std::to_string(s.n) + "," + std::to_string(s.c) + "," +
+         std::to_string(s.h) + "," + std::to_string(s.w) + "] oc=" + std::to_string(s.oc);
+}
+
+void check_case(Tally& t, Rng& rng, const Case& k) {
+  const Conv2dShape& s = k.s;
+  const int64_t in_n = s.n * s.c * s.h * s.w, w_n = s.oc * (s.c / s.groups) * s.kh * s.kw;
+  const int64_t out_n = s.n * s.oc * s.oh * s.ow;
+  const int64_t taps = (s.c / s.groups) * s.kh * s.kw;
+  const double atol = 2e-6 * double(taps) + 1e-6;
+  const std::string at = describe(k);
+  const std::vector<float> x = rng.floats(in_n), w = rng.floats(w_n), b = rng.floats(s.oc);
+
+  std::vector<float> want(out_n), got(out_n);
+  conv2d_forward_ref(want.data(), x.data(), w.data(), b.data(), s);
+  conv2d_forward_op(got.data(), x.data(), w.data(), b.data(), s, false);
+  t.close(at + " forward", got, want, atol, 1e-5);
+  for (float& y : want) y = std::max(y, 0.0f);
+  conv2d_forward_op(got.data(), x.data(), w.data(), b.data(), s, true);
+  t.close(at + " forward + relu", got, want, atol, 1e-5);
+  conv2d_forward_ref(want.data(), x.data(), w.data(), nullptr, s);
+  conv2d_forward_op(got.data(), x.data(), w.data(), nullptr, s, false);
+  t.close(at + " forward without bias", got, want, atol, 1e-5);
+
+  // Backward accumulates into pre-filled buffers; the references get the same starting values.
+  const std::vector<float> dout = rng.floats(out_n);
+  std::vector<float> dx = rng.floats(in_n), dw = rng.floats(w_n), db = rng.floats(s.oc);
+  std::vector<float> dx_ref = dx, dw_ref = dw, db_ref = db;
+  conv2d_backward_ref(dx_ref.data(), dw_ref.data(), db_ref.data(), dout.data(), x.data(), w.data(), s);
+  std::vector<float> dx1 = dx, dw1 = dw, db1 = db;
+  set_num_threads(1);
+  conv2d_backward_op(dx1.data(), dw1.data(), db1.data(), dout.data(), x.data(), w.data(), s);
+  set_num_threads(3);
+  conv2d_backward_op(dx.data(), dw.data(), db.data(), dout.data(), x.data(), w.data(), s);
+  const double grad_atol = 2e-6 * double(s.n * s.oh * s.ow + taps) + 1e-6;
+  t.close(at + " dinput", dx, dx_ref, grad_atol, 1e-5);
+  t.close(at + " dweight", dw, dw_ref, grad_atol, 1e-5);
+  t.close(at + " dbias", db, db_ref, grad_atol, 1e-5);
+  t.same(at + " dweight 1 vs 3 threads", dw, dw1);
+  t.same(at + " dinput 1 vs 3 threads", dx, dx1);
+
+  // Only the weight gradient (what the first layer of a network asks for).
+  std::vector<float> dw_only(w_n, 0.0f), dw_only_ref(w_n, 0.0f);
+  conv2d_backward_op(nullptr, dw_only.data(), nullptr, dout.data(), x.data(), w.data(), s);
+  conv2d_backward_ref(nullptr, dw_only_ref.data(), nullptr, dout.data(), x.data(), w.data(), s);
+  t.close(at + " dweight only", dw_only, dw_only_ref, grad_atol, 1e-5);
+}
+
+}  // namespace
+
+void test_conv(Tally& t, int64_t lanes) {
+  Rng rng(3);
+  const int threads = default_num_threads();
+  int direct = 0, channel = 0, gemm = 0;
+  for (const Case& k : cases(lanes)) {
+    if (k.s.oh < 1 || k.s.ow < 1) {
+      t.truth(describe(k) + ": shape has an output", false);
+      continue;
+    }
+    if (conv2d_direct_applies(k.s, kernels()))
+      ++direct;
+    else if (conv2d_channel_applies(k.s, kernels()))
+      ++channel;
+    else
+      ++gemm;
+    check_case(t, rng, k);
+  }
+  set_num_threads(threads);
+  if (kernels().use_gemm) {
+    t.truth("conv2d cases reach the row-direct kernels", direct > 0);
+    t.truth("conv2d cases reach the channel-direct kernels", channel > 0);
+    t.truth("conv2d cases reach im2col + GEMM", gemm > 0);
+  }
+}
+
+}  // namespace simdnet::test

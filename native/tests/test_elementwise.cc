@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+// ReLU (forward, backward, in-place mask), softmax cross-entropy and Adam of the current ISA against
+// the scalar references, on counts around the vector width (the SIMD main loop and its scalar tail).
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "check.h"
+#include "dispatch.h"
+
+namespace simdnet::test {
+namespace {
+
+std::vector<int64_t> counts(int64_t lanes) {
+  std::vector<int64_t> v{0, 1, 2, 3, 7, 13, 1000, 4099};
+  for (int64_t m : {1, 2, 3, 4}) {
+    for (int64_t d : {-1, 0, 1}) v.push_back(m * lanes + d);
+  }
+  return v;
+}
+
+// Uniform values with NaN, infinities and signed zeros mixed in.
+std::vector<float> with_specials(Rng& rng, int64_t count) {
+  std::vector<float> v = rng.floats(count);
+  const float specials[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(), 0.0f, -0.0f};
+  for (int64_t i = 0; i < count; i += 5) v[i] = specials[rng.below(5)];
+  return v;
+}
+
+void check_relu(Tally& t, Rng& rng, int64_t n) {
+  const auto& k = kernels();
+  const std::string at = " count=" + std::to_string(n);
+  const std::vector<float> x = with_specials(rng, n);
+  std::vector<float> got(n), want(n);
+  k.relu_forward(got.data(), x.data(), n);
+  relu_forward_ref(want.data(), x.data(), n);
+  t.same("relu_forward" + at, got, want);
+  std::vector<float> in_place = x;
+  k.relu_forward(in_place.data(), in_place.data(), n);
+  t.same("relu_forward in place" + at, in_place, want);
+
+  const std::vector<float> dout = rng.floats(n);
+  std::vector<float> dgot = rng.floats(n);
+  std::vector<float> dwant = dgot;
+  k.relu_backward(dgot.data(), dout.data(), want.data(), n);
+  relu_backward_ref(dwant.data(), dout.data(), want.data(), n);
+  t.same("relu_backward" + at, dgot, dwant);
+
+  std::vector<float> mgot = dout, mwant = dout;
+  k.relu_mask(mgot.data(), x.data(), n);
+  relu_mask_ref(mwant.data(), x.data(), n);
+  t.same("relu_mask" + at, mgot, mwant);
+}
+
+void check_cross_entropy(Tally& t, Rng& rng, int64_t batch, int64_t classes) {
+  const auto& k = kernels();
+  const std::string at = " batch=" + std::to_string(batch) + " classes=" + std::to_string(classes);
+  const CrossEntropyShape s{batch, classes};
+  const std::vector<float> logits = rng.floats(batch * classes, -30.0f, 30.0f);
+  std::vector<int32_t> targets(batch);
+  for (int32_t& y : targets) y = rng.below(static_cast<int32_t>(classes));
+  std::vector<float> probs(batch * classes), probs_ref(batch * classes);
+  const double loss = k.cross_entropy_forward(probs.data(), logits.data(), targets.data(), s);
+  const double loss_ref = cross_entropy_forward_ref(probs_ref.data(), logits.data(), targets.data(), s);
+  t.truth("cross_entropy_forward loss" + at, std::fabs(loss - loss_ref) <= 1e-6 + 1e-6 * std::fabs(loss_ref));
+  t.close("cross_entropy_forward probs" + at, probs, probs_ref, 1e-7, 1e-5);
+
+  std::vector<float> dgot = rng.floats(batch * classes);
+  std::vector<float> dwant = dgot;
+  k.cross_entropy_backward(dgot.data(), probs_ref.data(), targets.data(), 0.75f, s);
+  cross_entropy_backward_ref(dwant.data(), probs_ref.data(), targets.data(), 0.75f, s);
+  t.close("cross_entropy_backward" + at, dgot, dwant, 1e-7, 1e-6);
+}
+
+void check_adam(Tally& t, Rng& rng, int64_t n, double weight_decay, int64_t step) {
+  const std::string at =
+      " count=" + std::to_string(n) + " wd=" + std::to_string(weight_decay) + " step=" + std::to_string(step);
+  const AdamHyper h{1e-3, 0.9, 0.999, 1e-8, weight_decay, step};
+  std::vector<float> param = rng.floats(n), m = rng.floats(n, -0.1f, 0.1f), v = rng.floats(n, 0.0f, 0.01f);
+  const std::vector<float> grad = rng.floats(n);
+  std::vector<float> param_ref = param, m_ref = m, v_ref = v;
+  kernels().adam_step(param.data(), m.data(), v.data(), grad.data(), h, n);
+  adam_step_ref(param_ref.data(), m_ref.data(), v_ref.data(), grad.data(), h, n);
+  t.close("adam_step param" + at, param, param_ref, 1e-7, 1e-6);
+  t.close("adam_step exp_avg" + at, m, m_ref, 1e-8, 1e-6);
+  t.close("adam_step exp_avg_sq" + at, v, v_ref, 1e-10, 1e-6);
+}
+
+}  // namespace
+
+void test_elementwise(Tally& t, int64_t lanes) {
+  if (lanes == 1) return;  // the ref table's kernels are the references
+  Rng rng(2);
+  for (int64_t n : counts(lanes)) {
+    if (n < 0) continue;
+    check_relu(t, rng, n);
+    check_adam(t, rng, n, n % 2 ? 0.01 : 0.0, n % 3 + 1);
+  }
+  for (int64_t batch : {1, 3, 8}) {
+    for (int64_t classes : counts(lanes)) {
+      if (classes >= 1 && classes <= 1000) check_cross_entropy(t, rng, batch, classes);
+    }
+  }
+}
+
+}  // namespace simdnet::test
