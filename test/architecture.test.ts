@@ -43,16 +43,19 @@ export function includesNapi(source: string): boolean {
   return /#\s*include\s*[<"](napi\.h|node_api\.h)[>"]/.test(source);
 }
 
-/** lib/cli/ itself, and where it is reached from a file's relative import. */
+/** The application layers on top of the library: the command line and the HTTP server it starts. */
+const TOP_LAYERS = ['lib/cli', 'lib/serve'];
+const inTopLayer = (file: string) => TOP_LAYERS.some((dir) => file === dir || file.startsWith(`${dir}/`));
+
+/** Whether a file's relative import reaches a top layer. */
 function isCli(fromFile: string, specifier: string): boolean {
   if (!specifier.startsWith('.')) return false;
-  const target = path.posix.normalize(path.posix.join(path.posix.dirname(fromFile), specifier));
-  return target === 'lib/cli' || target.startsWith('lib/cli/');
+  return inTopLayer(path.posix.normalize(path.posix.join(path.posix.dirname(fromFile), specifier)));
 }
 
-test('library code (lib/ outside lib/cli/) never imports lib/cli/', () => {
+test('library code (lib/ outside lib/cli/ and lib/serve/) never imports them', () => {
   const offenders = files('lib', ['.ts'])
-    .filter((f) => !f.startsWith('lib/cli/'))
+    .filter((f) => !inTopLayer(f))
     .flatMap((f) =>
       importedSpecifiers(fs.readFileSync(path.join(ROOT, f), 'utf8'))
         .filter((s) => isCli(f, s))

@@ -3,8 +3,21 @@
 // belongs to an op listed in kernelInfo().kernels, with the variant it runs for the current ISA.
 import { addon, ISAS, restore, setIsa } from './isa';
 
-/** Exports that run no kernel of their own: the runtime controls, and the inference programs (they run the ops below). */
-const NOT_OPS = ['kernelInfo', 'setIsa', 'setNumThreads', 'scratchStats', 'runProgram', 'runProgramAsync'];
+/**
+ * Exports that run no kernel of their own: the runtime controls, and the inference programs (they run the ops below)
+ * with their weight snapshots.
+ */
+const NOT_OPS = [
+  'kernelInfo',
+  'setIsa',
+  'setNumThreads',
+  'scratchStats',
+  'runProgram',
+  'runProgramAsync',
+  'createProgramSnapshot',
+  'programSnapshotMatches',
+  'releaseProgramSnapshot',
+];
 
 const opExports = Object.keys(addon)
   .filter((name) => typeof addon[name] === 'function' && !NOT_OPS.includes(name))
