@@ -19,6 +19,7 @@
         "native/ops/dense_op.cc",
         "native/ops/pool2d_op.cc",
         "native/ops/program.cc",
+        "native/ops/program_graph.cc",
         "native/ops/scratch.cc",
         "native/ops/threads.cc",
         "native/kernels/activation/activation_ref.cc",

@@ -5,11 +5,12 @@ import { compose, randomCrop, randomHorizontalFlip, type Transform } from '../da
 import { LeNet } from '../modules/lenet';
 import { LeNetBN } from '../modules/lenet-bn';
 import type { Module } from '../modules/module';
+import { resnet20 } from '../models/resnet';
 import type { Recipe } from '../train/recipes';
 
 export interface BuiltRecipe {
   model: Module & { readonly config: object };
-  /** "LeNet" for CIFAR-10, "LeNet-5" for 28x28 images, with "BN" for batch norm; the given name for a custom model. */
+  /** "LeNet" for CIFAR-10, "LeNet-5" for 28x28 images, with "BN" for batch norm; "ResNet-20"; the given name for a custom model. */
   modelName: string;
   transform?: Transform;
 }
@@ -33,6 +34,9 @@ export function buildRecipe(
   let modelName: string;
   if (custom !== undefined) {
     ({ model, name: modelName } = custom);
+  } else if (recipe.model === 'ResNet20') {
+    model = resnet20({ inChannels, imageSize, numClasses });
+    modelName = 'ResNet-20';
   } else {
     const options = { inChannels, imageSize, numClasses };
     model = recipe.model === 'LeNetBN' ? new LeNetBN(options) : new LeNet(options);

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { EpochRecord, FitPosition } from '../train/trainer';
 import type { CheckpointSettings } from '../train/checkpoint';
+import type { Adam } from '../optim/adam';
 import { formatPercent, PROGRESS_MODES, type ProgressMode } from '../train/progress';
 import {
   checkDataPath,
@@ -141,6 +142,11 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     import('./recipe'),
     import('../train/checkpoint'),
   ]);
+  // Checkpoints hold Adam's moments; SGD's momentum buffers have no place there yet.
+  if (checkpointFile !== undefined && RECIPES[opts.recipe ?? 'lenet'].optimizer === 'sgd')
+    throw new UsageError(
+      `--checkpoint: the ${opts.recipe} recipe trains with SGD, whose momentum checkpoints do not hold yet; run without --checkpoint (Ctrl+C still saves the weights)`,
+    );
   // Read before the data loads, so a bad or missing checkpoint fails fast.
   const checkpoint =
     opts.resume === true && checkpointFile !== undefined ? ckpt.readCheckpoint(checkpointFile) : undefined;
@@ -166,16 +172,24 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     numClasses,
     custom && { model: custom.model, name: opts.modelFile as string },
   );
-  if (custom !== undefined && /^(softmax|sigmoid)$/.test(lastLayerType(custom.spec.layers))) {
+  const lastType =
+    custom === undefined ? '' : lastLayerType('layers' in custom.spec ? custom.spec.layers : custom.spec.nodes);
+  if (custom !== undefined && /^(softmax|sigmoid)$/.test(lastType)) {
     println(
       io.stderr,
-      `note: ${opts.modelFile} ends in ${lastLayerType(custom.spec.layers)}, but training applies cross-entropy to the model's output as logits; end with the linear layer (or logsoftmax) instead`,
+      `note: ${opts.modelFile} ends in ${lastType}, but training applies cross-entropy to the model's output as logits; end with the linear layer (or logsoftmax) instead`,
     );
   }
   const optimizer =
-    recipe.optimizer === 'adamw'
-      ? new AdamW(model.parameters(), { lr: opts.lr, weightDecay: recipe.weightDecay })
-      : new Adam(model.parameters(), { lr: opts.lr });
+    recipe.optimizer === 'sgd'
+      ? new (await import('../optim/sgd')).SGD(model.parameters(), {
+          lr: opts.lr,
+          momentum: recipe.momentum,
+          weightDecay: recipe.weightDecay,
+        })
+      : recipe.optimizer === 'adamw'
+        ? new AdamW(model.parameters(), { lr: opts.lr, weightDecay: recipe.weightDecay })
+        : new Adam(model.parameters(), { lr: opts.lr });
   const schedule = recipe.cosine
     ? new (await import('../optim/lr-scheduler')).CosineAnnealingLR(optimizer, { tMax: opts.epochs })
     : undefined;
@@ -187,7 +201,11 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     recipe.cropPadding > 0 ? `crops (padding ${recipe.cropPadding})` : '',
   ].filter(Boolean);
   const optName =
-    recipe.optimizer === 'adamw' ? `AdamW lr ${opts.lr} weight decay ${recipe.weightDecay}` : `Adam lr ${opts.lr}`;
+    recipe.optimizer === 'sgd'
+      ? `SGD lr ${opts.lr} momentum ${recipe.momentum} weight decay ${recipe.weightDecay}`
+      : recipe.optimizer === 'adamw'
+        ? `AdamW lr ${opts.lr} weight decay ${recipe.weightDecay}`
+        : `Adam lr ${opts.lr}`;
   println(
     io.stdout,
     `model: ${modelName} (${model.numParameters()} parameters), ${optName}${extras.length ? ` (${extras.join(', ')})` : ''}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`,
@@ -215,7 +233,8 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
         `--resume: ${opts.checkpoint} holds a run with other settings (${list}); run with the same settings, or use another --checkpoint folder`,
       );
     }
-    resumeFrom = ckpt.restoreCheckpoint(checkpoint, { model, optimizer, scheduler: schedule });
+    // With --checkpoint the optimizer is Adam or AdamW (SGD recipes were refused above).
+    resumeFrom = ckpt.restoreCheckpoint(checkpoint, { model, optimizer: optimizer as Adam, scheduler: schedule });
     println(io.stdout, `resumed from ${checkpointFile} at epoch ${resumeFrom.epoch}, batch ${resumeFrom.batch}`);
   }
   const checkpointHook =
@@ -224,7 +243,11 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
       : {
           every: opts.checkpointEvery,
           save: (position: FitPosition) =>
-            ckpt.saveCheckpoint(checkpointFile, { model, optimizer, scheduler: schedule, settings }, position),
+            ckpt.saveCheckpoint(
+              checkpointFile,
+              { model, optimizer: optimizer as Adam, scheduler: schedule, settings },
+              position,
+            ),
         };
 
   const history = await fit(model, {
@@ -285,11 +308,12 @@ function formatSetting(key: string, v: unknown): string {
   return String(v);
 }
 
-/** Type of the last leaf layer of a normalised spec ("" for none). */
-function lastLayerType(layers: readonly { type: string; layers?: unknown }[]): string {
+/** Type of the last leaf layer of a normalised spec's layers or nodes ("" for none). */
+function lastLayerType(layers: readonly { type: string; layers?: unknown; nodes?: unknown }[]): string {
   const last = layers[layers.length - 1];
   if (last === undefined) return '';
-  return last.type === 'sequential' && Array.isArray(last.layers) ? lastLayerType(last.layers) : last.type;
+  if (last.type === 'sequential' && Array.isArray(last.layers)) return lastLayerType(last.layers);
+  return last.type === 'graph' && Array.isArray(last.nodes) ? lastLayerType(last.nodes) : last.type;
 }
 
 /** Checks --checkpoint, --checkpoint-every and --resume; creates the folder. Returns the checkpoint file, or undefined without --checkpoint. */

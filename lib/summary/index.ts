@@ -7,6 +7,8 @@ export {
   buildModelFromSpec,
   isSpecModel,
   SPEC_LAYER_TYPES,
+  SPEC_OP_TYPES,
+  type NormalisedSpec,
   type BuildSpecOptions,
   type BuiltSpec,
   type LayerSpec,

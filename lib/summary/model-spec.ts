@@ -1,33 +1,45 @@
 // SPDX-License-Identifier: MIT
-// buildModelFromSpec(): a Sequential from a JSON model description (docs/models.md), inferring input sizes from the running
-// shape and returning the normalised description that rebuilds it; the per-type builders are in model-spec-layers.ts (no file I/O here).
+// buildModelFromSpec(): a Sequential (a list of "layers") or a Graph (a list of "nodes" naming their inputs) from a JSON
+// model description (docs/models.md), inferring input sizes from the running shape and returning the normalised
+// description that rebuilds it; the layer types and graph ops are declared by their kinds (lib/layers/; no file I/O here).
 import { describe } from '../errors';
+import type { OpKind, SpecType } from '../layers/kind';
+import { specTypes } from '../layers/registry';
+import { Graph, GRAPH_INPUT, type GraphNodeSpec } from '../modules/graph';
+import type { GraphOp } from '../modules/graph-op';
 import { Module } from '../modules/module';
 import { Sequential } from '../modules/sequential';
 import { Generator } from '../random';
 import { checkShape, formatShape } from '../tensor/shape';
-import { LAYER_TYPES } from './model-spec-layers';
 
-/** One layer: its type, an optional name, and the layer's options (camelCase, as its constructor takes them). */
+/** One layer (or graph node): its type, an optional name, and the layer's options (camelCase, as its constructor takes them). */
 export interface LayerSpec {
   type: string;
   name?: string;
   /** Only for type "sequential": its layers. */
   layers?: LayerSpec[];
+  /** Only for type "graph": its nodes. */
+  nodes?: LayerSpec[];
+  /** Only for a graph's nodes: the names of the values it reads (default: the node before it, or "input"). */
+  inputs?: string | string[];
   [option: string]: unknown;
 }
 
-/** A model description: the input shape (batch first) and the layers in order. */
+/** A model description: the input shape (batch first) and the layers in order (a Sequential) or the nodes (a Graph). */
 export interface ModelSpec {
   input?: number[];
-  layers: LayerSpec[];
+  layers?: LayerSpec[];
+  nodes?: LayerSpec[];
 }
 
+/** A normalised description: its input, and its layers or its nodes. */
+export type NormalisedSpec = { input: number[]; layers: LayerSpec[] } | { input: number[]; nodes: LayerSpec[] };
+
 /**
- * A Sequential built from a spec, carrying its normalised spec as `config` (what saveModel records as
- * the "Sequential" architecture's config, and loadModel rebuilds from).
+ * A Sequential or Graph built from a spec, carrying its normalised spec as `config` (what saveModel records as
+ * the "Sequential" or "Graph" architecture's config, and loadModel rebuilds from).
  */
-export type SpecModel = Sequential & { readonly config: Required<ModelSpec> };
+export type SpecModel = (Sequential | Graph) & { readonly config: NormalisedSpec };
 
 /** Options of buildModelFromSpec(). */
 export interface BuildSpecOptions {
@@ -35,9 +47,9 @@ export interface BuildSpecOptions {
   seed?: number;
 }
 
-/** What buildModelFromSpec() returns. */
-export interface BuiltSpec {
-  model: SpecModel;
+/** What buildModelFromSpec() returns (M: the model's type, a Sequential or a Graph). */
+export interface BuiltSpec<M extends SpecModel = SpecModel> {
+  model: M;
   /** The input shape the sizes were inferred from (batch first). */
   input: number[];
   /** The shape the model produces for `input`. */
@@ -47,11 +59,20 @@ export interface BuiltSpec {
    * (inChannels, inFeatures, numFeatures) and, in a list that names any layer, every name. Building
    * it again gives the same layers, parameter names and shapes.
    */
-  spec: Required<ModelSpec>;
+  spec: NormalisedSpec;
 }
 
-/** The layer types a spec can use (lower case; matching ignores case). */
-export const SPEC_LAYER_TYPES: readonly string[] = Object.freeze([...Object.keys(LAYER_TYPES), 'sequential']);
+/** The layer types a spec can use in "layers" (lower case; matching ignores case). */
+export const SPEC_LAYER_TYPES: readonly string[] = Object.freeze([
+  ...[...specTypes()].filter(([, e]) => 'layer' in e).map(([t]) => t),
+  'sequential',
+  'graph',
+]);
+
+/** The graph ops a graph's "nodes" can use besides the layer types. */
+export const SPEC_OP_TYPES: readonly string[] = Object.freeze(
+  [...specTypes()].filter(([, e]) => 'op' in e).map(([t]) => t),
+);
 
 /**
  * Builds a Sequential from a model description such as
@@ -78,15 +99,33 @@ export const SPEC_LAYER_TYPES: readonly string[] = Object.freeze([...Object.keys
  * saveModel('net.safetensors', model); // loadModel() rebuilds it from model.config
  */
 export function buildModelFromSpec(
+  spec: { layers: unknown; [key: string]: unknown },
+  inputOverride?: readonly number[],
+  options?: BuildSpecOptions,
+): BuiltSpec<Sequential & { readonly config: NormalisedSpec }>;
+export function buildModelFromSpec(
+  spec: { nodes: unknown; [key: string]: unknown },
+  inputOverride?: readonly number[],
+  options?: BuildSpecOptions,
+): BuiltSpec<Graph & { readonly config: NormalisedSpec }>;
+export function buildModelFromSpec(
+  spec: unknown,
+  inputOverride?: readonly number[],
+  options?: BuildSpecOptions,
+): BuiltSpec;
+export function buildModelFromSpec(
   spec: unknown,
   inputOverride?: readonly number[],
   options: BuildSpecOptions = {},
 ): BuiltSpec {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
     throw new TypeError(`model spec must be a JSON object, got ${describe(spec)}`);
-  const { input: specInput, layers, ...rest } = spec as Record<string, unknown>;
+  const { input: specInput, layers, nodes, ...rest } = spec as Record<string, unknown>;
   const extra = Object.keys(rest);
-  if (extra.length > 0) throw new RangeError(`model spec: unknown key '${extra[0]}' (expected "input" and "layers")`);
+  if (extra.length > 0)
+    throw new RangeError(`model spec: unknown key '${extra[0]}' (expected "input" and "layers" or "nodes")`);
+  if (layers !== undefined && nodes !== undefined)
+    throw new RangeError('model spec: give "layers" (a Sequential) or "nodes" (a Graph), not both');
   const raw = inputOverride ?? specInput;
   if (raw === undefined)
     throw new RangeError('model spec: no input shape (give "input": [N, C, H, W] or an input shape)');
@@ -96,18 +135,118 @@ export function buildModelFromSpec(
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new RangeError(`buildModelFromSpec: seed must be an integer >= 0, got ${describe(seed)}`);
-  const built = buildList(layers, 'layers', input, new Generator(seed));
-  const normalised = { input, layers: built.layers };
-  // Not enumerable: Module code that walks fields (e.g. for generators) sees only what a Sequential has.
-  Object.defineProperty(built.model, 'config', { value: normalised, enumerable: false });
-  return { model: built.model as SpecModel, input, output: built.shape, spec: normalised };
+  const rng = new Generator(seed);
+  let model: Module;
+  let shape: number[];
+  let normalised: NormalisedSpec;
+  if (nodes !== undefined) {
+    const built = buildNodes(nodes, 'nodes', input, rng);
+    ({ model, shape } = built);
+    normalised = { input, nodes: built.nodes };
+  } else {
+    const built = buildList(layers, 'layers', input, rng);
+    ({ model, shape } = built);
+    normalised = { input, layers: built.layers };
+  }
+  // Not enumerable: Module code that walks fields (e.g. for generators) sees only what a Sequential or Graph has.
+  Object.defineProperty(model, 'config', { value: normalised, enumerable: false });
+  return { model: model as SpecModel, input, output: shape, spec: normalised };
 }
 
-/** True for a Sequential that buildModelFromSpec() built (it carries its spec as `config`). */
+/** True for a Sequential or Graph that buildModelFromSpec() built (it carries its spec as `config`). */
 export function isSpecModel(model: unknown): model is SpecModel {
-  if (!(model instanceof Sequential) || model.constructor !== Sequential) return false;
+  if (!(model instanceof Sequential || model instanceof Graph)) return false;
+  if (model.constructor !== Sequential && model.constructor !== Graph) return false;
   const config = (model as { config?: unknown }).config as ModelSpec | undefined;
-  return config !== null && typeof config === 'object' && Array.isArray(config.layers) && Array.isArray(config.input);
+  if (config === null || typeof config !== 'object' || !Array.isArray(config.input)) return false;
+  return model instanceof Sequential ? Array.isArray(config.layers) : Array.isArray(config.nodes);
+}
+
+/** What one entry of a list or graph builds into. */
+interface BuiltEntry {
+  module?: Module;
+  op?: GraphOp;
+  shape: number[];
+  /** The options as the normalised spec records them (with "layers" or "nodes" for a block). */
+  recorded: Record<string, unknown>;
+}
+
+/**
+ * Builds one entry of type `kind` reading values of `shapes` (one, except for graph ops); `label` starts errors.
+ * Blocks ("sequential", "graph") recurse; graph ops are allowed only when `ops`.
+ */
+function buildEntry(
+  kind: string,
+  type: string,
+  options: Record<string, unknown>,
+  block: { layers?: unknown; nodes?: unknown },
+  label: string,
+  at: string,
+  shapes: number[][],
+  rng: Generator,
+  ops: boolean,
+): BuiltEntry {
+  const keys = Object.keys(options);
+  if (kind === 'sequential' || kind === 'graph') {
+    const own = kind === 'sequential' ? 'layers' : 'nodes';
+    if (keys.length > 0) throw new RangeError(`${label}: unknown option '${keys[0]}' (${kind} takes only "${own}")`);
+    if (block[kind === 'sequential' ? 'nodes' : 'layers'] !== undefined)
+      throw new RangeError(`${label}: ${kind} takes "${own}", not "${kind === 'sequential' ? 'nodes' : 'layers'}"`);
+    if (kind === 'sequential') {
+      const built = buildList(block.layers, `${at}.layers`, shapes[0], rng);
+      return { module: built.model, shape: built.shape, recorded: { layers: built.layers } };
+    }
+    const built = buildNodes(block.nodes, `${at}.nodes`, shapes[0], rng);
+    return { module: built.model, shape: built.shape, recorded: { nodes: built.nodes } };
+  }
+  const entry = specTypes().get(kind);
+  if (!entry || ('op' in entry && !ops)) {
+    const known = ops ? [...SPEC_LAYER_TYPES, ...SPEC_OP_TYPES] : SPEC_LAYER_TYPES;
+    const hint = entry ? ` (${kind} is a graph op: use it in a graph's "nodes")` : '';
+    throw new RangeError(`${label}: unknown layer type (known: ${known.join(', ')})${hint}`);
+  }
+  if (block.layers !== undefined) throw new RangeError(`${label}: only sequential takes "layers"`);
+  if (block.nodes !== undefined) throw new RangeError(`${label}: only graph takes "nodes"`);
+  const allowedKeys = 'layer' in entry ? entry.layer.options : entry.op.options;
+  const unknown = keys.find((k) => !allowedKeys.includes(k));
+  if (unknown !== undefined) {
+    const allowed = allowedKeys.length === 0 ? `${kind} takes no options` : `${kind} takes ${allowedKeys.join(', ')}`;
+    throw new RangeError(`${label}: unknown option '${unknown}' (${allowed})`);
+  }
+  try {
+    if ('layer' in entry) {
+      const { module, options: recorded } = (entry.layer as SpecType).build(options, shapes[0], rng, label);
+      return { module, shape: module.outputShape(shapes[0]), recorded };
+    }
+    const op = (entry.op as OpKind).make(options);
+    return { op, shape: op.outputShape(shapes), recorded: op.options() };
+  } catch (err) {
+    if (err instanceof Error && !err.message.startsWith(label))
+      err.message = `${label} with input ${shapes.map(formatShape).join(', ')}: ${err.message}`;
+    throw err;
+  }
+}
+
+/** The parts of a list entry: type, name, nested blocks, inputs and options; `at` names it in errors. */
+function entryParts(entry: unknown, at: string) {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+    throw new TypeError(`${at}: a layer must be an object with a "type", got ${describe(entry)}`);
+  const { type, name, layers, nodes, inputs, ...options } = entry as Record<string, unknown>;
+  if (typeof type !== 'string')
+    throw new TypeError(
+      `${at}: "type" must be a string (one of ${SPEC_LAYER_TYPES.join(', ')}), got ${describe(type)}`,
+    );
+  if (name !== undefined) checkName(name, `${at} (${type})`);
+  const label = name === undefined ? `${at} (${type})` : `${at} '${name}' (${type})`;
+  return {
+    type,
+    kind: type.toLowerCase(),
+    name: name as string | undefined,
+    block: { layers, nodes },
+    inputs,
+    options,
+    label,
+  };
 }
 
 /** Builds one list of layers into a Sequential; returns it, the shape it produces and its normalised layers. */
@@ -124,52 +263,70 @@ function buildList(
   const normalised: LayerSpec[] = [];
   layers.forEach((layer: unknown, i) => {
     const at = `${where}[${i}]`;
-    if (layer === null || typeof layer !== 'object' || Array.isArray(layer))
-      throw new TypeError(`${at}: a layer must be an object with a "type", got ${describe(layer)}`);
-    const { type, name, layers: inner, ...options } = layer as Record<string, unknown>;
-    if (typeof type !== 'string')
-      throw new TypeError(
-        `${at}: "type" must be a string (one of ${SPEC_LAYER_TYPES.join(', ')}), got ${describe(type)}`,
-      );
-    const kind = type.toLowerCase();
-    if (name !== undefined) checkName(name, `${at} (${type})`);
-    const label = name === undefined ? `${at} (${type})` : `${at} '${name}' (${type})`;
-    const layerName = name === undefined ? (named ? `${kind}${i}` : String(i)) : (name as string);
+    const { type, kind, name, block, inputs, options, label } = entryParts(layer, at);
+    if (inputs !== undefined)
+      throw new RangeError(`${label}: "inputs" is for a graph's nodes; a list's layers read the layer before`);
+    const layerName = name === undefined ? (named ? `${kind}${i}` : String(i)) : name;
     if (entries.some(([n]) => n === layerName)) throw new RangeError(`${label}: duplicate layer name '${layerName}'`);
-    let module: Module;
-    let recorded: Record<string, unknown>;
-    if (kind === 'sequential') {
-      const keys = Object.keys(options);
-      if (keys.length > 0)
-        throw new RangeError(`${label}: unknown option '${keys[0]}' (sequential takes only "layers")`);
-      const block = buildList(inner, `${at}.layers`, shape, rng);
-      ({ model: module, shape } = block);
-      recorded = { layers: block.layers };
-    } else {
-      const layerType = Object.prototype.hasOwnProperty.call(LAYER_TYPES, kind) ? LAYER_TYPES[kind] : undefined;
-      if (!layerType) throw new RangeError(`${label}: unknown layer type (known: ${SPEC_LAYER_TYPES.join(', ')})`);
-      if (inner !== undefined) throw new RangeError(`${label}: only sequential takes "layers"`);
-      const unknown = Object.keys(options).find((k) => !layerType.options.includes(k));
-      if (unknown !== undefined) {
-        const allowed =
-          layerType.options.length === 0 ? `${kind} takes no options` : `${kind} takes ${layerType.options.join(', ')}`;
-        throw new RangeError(`${label}: unknown option '${unknown}' (${allowed})`);
-      }
-      try {
-        ({ module, options: recorded } = layerType.build(options, shape, rng, label));
-        shape = module.outputShape(shape);
-      } catch (err) {
-        if (err instanceof Error && !err.message.startsWith(label))
-          err.message = `${label} with input ${formatShape(shape)}: ${err.message}`;
-        throw err;
-      }
-    }
-    entries.push([layerName, module]);
-    normalised.push({ type: kind, ...(named ? { name: layerName } : {}), ...recorded });
+    const built = buildEntry(kind, type, options, block, label, at, [shape], rng, false);
+    shape = built.shape;
+    entries.push([layerName, built.module as Module]);
+    normalised.push({ type: kind, ...(named ? { name: layerName } : {}), ...built.recorded });
   });
   // Identifier names never look like array indices, so the object keeps the list's order.
   const model = named ? new Sequential(Object.fromEntries(entries)) : new Sequential(...entries.map(([, m]) => m));
   return { model, shape, layers: normalised };
+}
+
+/**
+ * Builds a graph's nodes into a Graph: each node reads the values its "inputs" name ("input" is the graph's input),
+ * by default the node before it; unnamed nodes are called type + index ("add3"). The last node is the output.
+ */
+function buildNodes(
+  nodes: unknown,
+  where: string,
+  input: number[],
+  rng: Generator,
+): { model: Graph; shape: number[]; nodes: LayerSpec[] } {
+  if (!Array.isArray(nodes) || nodes.length === 0)
+    throw new TypeError(`model spec: "${where}" must be a non-empty array of nodes, got ${describe(nodes)}`);
+  const shapes = new Map<string, number[]>([[GRAPH_INPUT, input]]);
+  const specs: GraphNodeSpec[] = [];
+  const normalised: LayerSpec[] = [];
+  let previous = GRAPH_INPUT;
+  nodes.forEach((node: unknown, i) => {
+    const at = `${where}[${i}]`;
+    const { type, kind, name, block, inputs, options, label } = entryParts(node, at);
+    const nodeName = name ?? `${kind}${i}`;
+    if (shapes.has(nodeName))
+      throw new RangeError(
+        `${label}: ${nodeName === GRAPH_INPUT ? `'${GRAPH_INPUT}' names the graph input` : `duplicate node name '${nodeName}'`}`,
+      );
+    const reads = inputs === undefined ? [previous] : typeof inputs === 'string' ? [inputs] : inputs;
+    if (!Array.isArray(reads) || reads.length === 0 || reads.some((r) => typeof r !== 'string'))
+      throw new TypeError(
+        `${label}: "inputs" must be a node name or a non-empty array of them, got ${describe(inputs)}`,
+      );
+    const missing = (reads as string[]).find((r) => !shapes.has(r));
+    if (missing !== undefined)
+      throw new RangeError(`${label}: input '${missing}' is not "${GRAPH_INPUT}" or an earlier node`);
+    const ins = (reads as string[]).map((r) => shapes.get(r) as number[]);
+    const built = buildEntry(kind, type, options, block, label, at, ins, rng, true);
+    if (built.module && reads.length !== 1)
+      throw new RangeError(`${label}: a layer reads one value, got ${reads.length} inputs`);
+    shapes.set(nodeName, built.shape);
+    specs.push({ name: nodeName, module: built.module, op: built.op, inputs: reads as string[] });
+    normalised.push({ type: kind, name: nodeName, inputs: [...(reads as string[])], ...built.recorded });
+    previous = nodeName;
+  });
+  let model: Graph;
+  try {
+    model = new Graph(specs);
+  } catch (err) {
+    if (err instanceof Error) err.message = `model spec: "${where}": ${err.message}`;
+    throw err;
+  }
+  return { model, shape: shapes.get(previous) as number[], nodes: normalised };
 }
 
 function checkName(name: unknown, label: string): string {
