@@ -68,10 +68,11 @@ export class GraphBuilder {
     this.claim(name);
     this.declared.set(name, false);
     return (x) => {
+      const input = this.index(x, name);
       if (this.declared.get(name))
         throw new RangeError(`GraphBuilder: layer '${name}' is applied twice (no weight sharing)`);
       this.declared.set(name, true);
-      return this.push({ name, type: name, module, inputs: [this.index(x, name)] });
+      return this.push({ name, type: name, module, inputs: [input] });
     };
   }
 

@@ -81,7 +81,9 @@ export class Graph extends Module {
       const inputs = spec.inputs.map((n: unknown) => {
         const i = typeof n === 'string' ? index.get(n) : undefined;
         if (i === undefined)
-          throw new RangeError(`${label}: input ${describe(n)} is not "${GRAPH_INPUT}" or an earlier node`);
+          throw new RangeError(
+            `${label}: input ${typeof n === 'string' ? `'${n}'` : describe(n)} is not "${GRAPH_INPUT}" or an earlier node`,
+          );
         return i;
       });
       if (isModule) {
