@@ -5,7 +5,7 @@ import { UsageError } from './io';
 import { describeModule, readModelFile, readWeightsModel } from './model-source';
 
 /** The models `simdnet bench --model` names: LeNet for CIFAR-10, LeNetBN (LeNet with batch norm), LeNet-5 for 28 x 28 digits. */
-export const BENCH_MODELS = ['lenet', 'lenet-bn', 'lenet5'] as const;
+export const BENCH_MODELS = ['lenet', 'lenet-bn', 'lenet5', 'resnet20'] as const;
 export type BenchModelName = (typeof BENCH_MODELS)[number];
 
 /** Where the model comes from: at most one of the three (commander enforces it). */
@@ -41,10 +41,20 @@ export async function resolveBenchModel(opts: BenchModelOptions): Promise<BenchM
     const { loadModel } = await import('../train/saved-model');
     return { make: () => loadModel(file), sampleShape: input.slice(1), label };
   }
-  const [{ LeNet }, { LeNetBN }] = await Promise.all([import('../modules/lenet'), import('../modules/lenet-bn')]);
+  const [{ LeNet }, { LeNetBN }, { resnet20 }] = await Promise.all([
+    import('../modules/lenet'),
+    import('../modules/lenet-bn'),
+    import('../models/resnet'),
+  ]);
   const name = opts.model ?? 'lenet';
   const make = (): Module & { config: { inChannels: number; imageSize: number } } =>
-    name === 'lenet-bn' ? new LeNetBN() : name === 'lenet5' ? new LeNet({ inChannels: 1, imageSize: 28 }) : new LeNet();
+    name === 'resnet20'
+      ? resnet20()
+      : name === 'lenet-bn'
+        ? new LeNetBN()
+        : name === 'lenet5'
+          ? new LeNet({ inChannels: 1, imageSize: 28 })
+          : new LeNet();
   const model = make();
   const { inChannels, imageSize } = model.config;
   return { make, sampleShape: [inChannels, imageSize, imageSize], label: `${name} (${describeModule(model)})` };

@@ -68,7 +68,7 @@ export function registerBench(program: Command, io: CliIO, setExitCode: (code: n
     .addOption(
       new Option(
         '--model <name>',
-        'a built-in model: lenet (CIFAR-10), lenet-bn (LeNet with batch norm) or lenet5 (28x28 grayscale); default lenet',
+        'a built-in model: lenet (CIFAR-10), lenet-bn (LeNet with batch norm), lenet5 (28x28 grayscale) or resnet20 (CIFAR ResNet-20); default lenet',
       )
         .choices(BENCH_MODELS)
         .conflicts(['modelFile', 'weights']),

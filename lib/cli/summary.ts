@@ -6,8 +6,8 @@ import { EXIT_OK, println, UsageError, type CliIO } from './io';
 import { describeModule, readModelFile, readWeightsModel } from './model-source';
 import { nonEmpty } from './options';
 
-/** The models `--model` names: LeNet for CIFAR-10, LeNet-5 for 28 x 28 digits, and seed-examples section 1's block. */
-export const BUILTIN_MODELS = ['lenet', 'lenet5', 'block'] as const;
+/** The models `--model` names: LeNet for CIFAR-10, LeNet-5 for 28 x 28 digits, seed-examples section 1's block, the CIFAR ResNets. */
+export const BUILTIN_MODELS = ['lenet', 'lenet5', 'block', 'resnet20', 'resnet32', 'resnet44', 'resnet56'] as const;
 export type BuiltinModel = (typeof BUILTIN_MODELS)[number];
 
 /** Parsed `simdnet summary` options. */
@@ -31,7 +31,10 @@ batchnorm2d, relu, leakyrelu, sigmoid, tanh, softmax, logsoftmax, dropout, flatt
 linear, and sequential (a nested block with its own "layers"). Options are the
 layers' own (kernelSize, stride, padding, dilation, groups, bias, ceilMode, p,
 dim, ...); inChannels, numFeatures and inFeatures follow from the previous layer.
-An optional "name" names a layer. See docs/models.md.
+An optional "name" names a layer. A graph (residual adds, concatenations) lists
+"nodes" instead of "layers", each naming the values it reads in "inputs"
+(default: the node before it; "input" is the model's input), with the graph ops
+add, mul, concat, reshape, pad, slice and clamp. See docs/models.md.
 
 Counts are for the whole batch in the input shape. MACs = multiply-adds of Conv2d
 and Linear (bias adds, pooling and activations count 0); FLOPs = 2 x MACs.
@@ -40,6 +43,7 @@ See docs/summary.md.
 Examples:
   simdnet summary                     LeNet on one 3x32x32 image
   simdnet summary --model block       seed-examples section 1's convolution block
+  simdnet summary --model resnet20    ResNet-20 for CIFAR-10: 269,722 parameters
   simdnet summary --model-file net.json --input 8,3,32,32 --json`;
 
 /** Parser of --input: sizes >= 1 separated by commas, batch first ("1,3,32,32"). */
@@ -60,7 +64,7 @@ export function registerSummary(program: Command, io: CliIO, setExitCode: (code:
     .addOption(
       new Option(
         '--model <name>',
-        'a built-in model: lenet (CIFAR-10), lenet5 (28x28 grayscale) or block (seed-examples section 1); default lenet',
+        'a built-in model: lenet (CIFAR-10), lenet5 (28x28 grayscale), block (seed-examples section 1) or resnet20|32|44|56 (CIFAR ResNets, shortcut A); default lenet',
       )
         .choices(BUILTIN_MODELS)
         .conflicts(['modelFile', 'weights']),
@@ -122,6 +126,11 @@ async function resolveModel(opts: SummaryCommandOptions): Promise<{ model: Modul
     import('../modules/conv2d'),
   ]);
   const name = opts.model ?? 'lenet';
+  if (name.startsWith('resnet')) {
+    const { ResNet } = await import('../models/resnet');
+    const model = new ResNet({ depth: Number(name.slice(6)) });
+    return { model, input: opts.input ?? [1, 3, 32, 32], label: `${name} (${describeModule(model)})` };
+  }
   if (name === 'block') {
     const model = new Sequential({
       conv1: new Conv2d({ inChannels: 128, outChannels: 256, kernelSize: 3, stride: 2, padding: 1, bias: false }),

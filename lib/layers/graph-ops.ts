@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The graph ops add, mul and concat: spec types, ONNX Add / Mul / Concat both ways and the program's binary and concat
 // ops (values read from slots). The maths is lib/modules/graph-ops.ts.
-import { list, type Converter } from '../io/onnx-import-proto';
+import { list, q, type Converter } from '../io/onnx-import-proto';
 import { Add, Concat, Mul } from '../modules/graph-ops';
 import type { OpOperands } from '../modules/program';
 import { BINARY, MAX_RANK, OP, type ProgramEmitter } from '../modules/program-code';
@@ -71,7 +71,7 @@ export const concatKind = opKind<Concat>({
       ctx.allowAttributes(['axis']);
       const names = (ctx.node.input ?? []).filter((n) => n);
       if (inShapes.length !== names.length)
-        throw ctx.fail(`joins constants and computed values ${list(names)}; only computed values are supported`);
+        throw ctx.fail(`joins constants and computed values ${list(names.map(q))}; only computed values are supported`);
       const axis = ctx.int('axis', 1);
       const rank = ctx.inShape.length;
       if ((axis < 0 ? axis + rank : axis) === 0) throw ctx.fail('axis 0 would join along the batch');

@@ -138,7 +138,7 @@ function resnetConfig(options: ResNetOptions): ResNetConfig {
   if ((depth - 2) % 6 !== 0) throw new RangeError(`ResNet: depth must be 6n + 2 (20, 32, 44, 56, ...), got ${depth}`);
   const shortcut = options.shortcut ?? 'A';
   if (shortcut !== 'A' && shortcut !== 'B')
-    throw new RangeError(`ResNet: shortcut must be 'A' or 'B', got ${describe(shortcut)}`);
+    throw new RangeError(`ResNet: shortcut must be 'A' or 'B', got ${JSON.stringify(shortcut) ?? describe(shortcut)}`);
   return {
     depth,
     shortcut,

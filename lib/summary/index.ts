@@ -9,6 +9,8 @@ export {
   SPEC_LAYER_TYPES,
   SPEC_OP_TYPES,
   type NormalisedSpec,
+  type NormalisedListSpec,
+  type NormalisedGraphSpec,
   type BuildSpecOptions,
   type BuiltSpec,
   type LayerSpec,

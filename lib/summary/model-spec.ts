@@ -32,8 +32,12 @@ export interface ModelSpec {
   nodes?: LayerSpec[];
 }
 
+/** A normalised description of a Sequential: its input and layers. */
+export type NormalisedListSpec = { input: number[]; layers: LayerSpec[] };
+/** A normalised description of a Graph: its input and nodes. */
+export type NormalisedGraphSpec = { input: number[]; nodes: LayerSpec[] };
 /** A normalised description: its input, and its layers or its nodes. */
-export type NormalisedSpec = { input: number[]; layers: LayerSpec[] } | { input: number[]; nodes: LayerSpec[] };
+export type NormalisedSpec = NormalisedListSpec | NormalisedGraphSpec;
 
 /**
  * A Sequential or Graph built from a spec, carrying its normalised spec as `config` (what saveModel records as
@@ -47,8 +51,8 @@ export interface BuildSpecOptions {
   seed?: number;
 }
 
-/** What buildModelFromSpec() returns (M: the model's type, a Sequential or a Graph). */
-export interface BuiltSpec<M extends SpecModel = SpecModel> {
+/** What buildModelFromSpec() returns (M: the model's type, a Sequential or a Graph; S: its normalised spec's). */
+export interface BuiltSpec<M extends SpecModel = SpecModel, S extends NormalisedSpec = NormalisedSpec> {
   model: M;
   /** The input shape the sizes were inferred from (batch first). */
   input: number[];
@@ -59,7 +63,7 @@ export interface BuiltSpec<M extends SpecModel = SpecModel> {
    * (inChannels, inFeatures, numFeatures) and, in a list that names any layer, every name. Building
    * it again gives the same layers, parameter names and shapes.
    */
-  spec: NormalisedSpec;
+  spec: S;
 }
 
 /** The layer types a spec can use in "layers" (lower case; matching ignores case). */
@@ -102,12 +106,12 @@ export function buildModelFromSpec(
   spec: { layers: unknown; [key: string]: unknown },
   inputOverride?: readonly number[],
   options?: BuildSpecOptions,
-): BuiltSpec<Sequential & { readonly config: NormalisedSpec }>;
+): BuiltSpec<Sequential & { readonly config: NormalisedListSpec }, NormalisedListSpec>;
 export function buildModelFromSpec(
   spec: { nodes: unknown; [key: string]: unknown },
   inputOverride?: readonly number[],
   options?: BuildSpecOptions,
-): BuiltSpec<Graph & { readonly config: NormalisedSpec }>;
+): BuiltSpec<Graph & { readonly config: NormalisedGraphSpec }, NormalisedGraphSpec>;
 export function buildModelFromSpec(
   spec: unknown,
   inputOverride?: readonly number[],
