@@ -25,8 +25,9 @@ export interface Recipe {
 
 /**
  * `resnet20` follows He et al. 2016 (section 4.2: SGD with momentum 0.9, lr 0.1, batch 128, crops padded by 4 and
- * flips) with their 164 epochs shortened to 30 under a cosine schedule and weight decay 5e-4 (1e-4 in the paper),
- * so the run fits a few hours of two cores.
+ * flips) with their 164 epochs shortened to 50 under a cosine schedule and weight decay 5e-4 (1e-4 in the paper),
+ * so the run fits a few hours of two cores: a training step of 128 images took 0.61 s of CPU time here (0.20 s
+ * forward, 0.41 s backward and step), about 2 to 2.5 minutes per epoch on two quiet cores.
  * `lenet` is the course's plain recipe (and the default without --recipe). `lenet-bn` was tuned on
  * CIFAR-10 here: LeNet with batch norm underfits under strong augmentation, so flips only and a
  * higher learning rate, annealed over 30 epochs. Measured (test accuracy after 30 epochs, seed 0):
@@ -61,9 +62,9 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
   },
   resnet20: {
     description:
-      'ResNet-20 (shortcut A), SGD 0.1 with momentum 0.9 and weight decay 5e-4, cosine annealing, 30 epochs, batch 128, random crops (padding 4) and flips',
+      'ResNet-20 (shortcut A), SGD 0.1 with momentum 0.9 and weight decay 5e-4, cosine annealing, 50 epochs, batch 128, random crops (padding 4) and flips',
     model: 'ResNet20',
-    epochs: 30,
+    epochs: 50,
     batchSize: 128,
     lr: 0.1,
     optimizer: 'sgd',
