@@ -9,9 +9,11 @@ import { readSafetensors } from '../../lib/io/safetensors';
 import { CrossEntropyLoss } from '../../lib/loss/cross-entropy';
 import { BasicBlock, ResNet, resnet20, resnet32, resnet44, resnet56 } from '../../lib/models/resnet';
 import { native } from '../../lib/native';
+import { Adam } from '../../lib/optim/adam';
 import { SGD } from '../../lib/optim/sgd';
 import { manualSeed } from '../../lib/random';
 import { summary } from '../../lib/summary/summary';
+import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from '../../lib/train/checkpoint';
 import { loadModel, saveModel } from '../../lib/train/saved-model';
 import { expectAllClose, expectErrorNamed, randomTensor } from '../helpers';
 
@@ -111,4 +113,36 @@ test('bad options are errors naming the option', () => {
     /ResNet: unknown or unsupported option 'width'/,
   );
   expectErrorNamed(() => new BasicBlock(32, 16, 2), 'RangeError', /shortcut A takes stride 2 and more channels/);
+});
+
+test('a checkpoint of a ResNet (weights, BatchNorm statistics, Adam moments) restores into a fresh one exactly', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simdnet-resnet-ck-'));
+  try {
+    manualSeed(2);
+    const make = () => {
+      const model = new ResNet({ depth: 8, shortcut: 'B', numClasses: 3 });
+      return { model, optimizer: new Adam(model.parameters(), { lr: 1e-3 }) };
+    };
+    const a = make();
+    const x = randomTensor([4, 3, 8, 8], 3);
+    const y = Int32Array.of(0, 1, 2, 0);
+    const lossFn = new CrossEntropyLoss();
+    const step = (s: ReturnType<typeof make>) => {
+      s.optimizer.zeroGrad();
+      lossFn.forward(s.model.forward(x), y);
+      s.model.backward(lossFn.backward(), { inputGrad: false });
+      s.optimizer.step();
+    };
+    step(a);
+    const file = path.join(dir, 'checkpoint.safetensors');
+    const position = { epoch: 1, batch: 1, epochs: [], lossSum: 0, count: 4, correct: 1 };
+    saveCheckpoint(file, { ...a, settings: {} }, position);
+    const b = make();
+    expect(restoreCheckpoint(readCheckpoint(file), b)).toMatchObject({ epoch: 1, batch: 1 });
+    step(a);
+    step(b);
+    expectAllClose(b.model.predict(x).data, a.model.predict(x).data, 0, 0, 'after one more step each');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
