@@ -172,7 +172,7 @@ test.each([
   ],
   [
     ['--model', 'resnet'],
-    /^error: option '--model <name>' argument 'resnet' is invalid\. Allowed choices are lenet, lenet-bn, lenet5\.$/,
+    /^error: option '--model <name>' argument 'resnet' is invalid\. Allowed choices are lenet, lenet-bn, lenet5, resnet20\.$/,
   ],
   [
     ['--model', 'lenet', '--weights', 'w.safetensors'],
