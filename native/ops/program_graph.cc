@@ -34,7 +34,8 @@ int32_t read_slot(ProgramReader& r, const ProgramParseState& state, int64_t size
     *error = "slot " + std::to_string(slot) + " is out of range";
   } else if (size >= 0) {
     const int64_t held = slot < static_cast<int64_t>(state.slot_value.size()) ? state.slot_value[slot] : -1;
-    if (held < 0) *error = "slot " + std::to_string(slot) + " is read before anything is saved in it";
+    if (held < 0)
+      *error = "slot " + std::to_string(slot) + " is read before anything is saved in it";
     else if (held != size)
       *error = "slot " + std::to_string(slot) + " holds " + std::to_string(held) + " values, the op reads " +
                std::to_string(size);
@@ -73,8 +74,7 @@ void parse_binary(ProgramReader& r, const ProgramParseState& state, ProgramOp* o
   if (error->empty() && (op->in_size < 0 || op->out_size < 0 || other < 0)) *error = "binary sizes are too large";
   if (error->empty() && slot_field >= kProgramMaxSlots) *error = "slot is out of range";
   if (!error->empty()) return;
-  const int64_t held =
-      slot_field < static_cast<int64_t>(state.slot_value.size()) ? state.slot_value[slot_field] : -1;
+  const int64_t held = slot_field < static_cast<int64_t>(state.slot_value.size()) ? state.slot_value[slot_field] : -1;
   if (held != other) *error = "binary slot " + std::to_string(slot_field) + " does not hold the other operand's values";
   op->slot = static_cast<int32_t>(slot_field);
 }
@@ -98,7 +98,8 @@ void parse_concat(ProgramReader& r, const ProgramParseState& state, ProgramOp* o
       *error = "concat slot is out of range";
     } else {
       const int64_t held = operand < static_cast<int64_t>(state.slot_value.size()) ? state.slot_value[operand] : -1;
-      if (held != size) *error = "concat slot " + std::to_string(operand) + " does not hold " + std::to_string(size) + " values";
+      if (held != size)
+        *error = "concat slot " + std::to_string(operand) + " does not hold " + std::to_string(size) + " values";
     }
     op->operands.push_back(static_cast<int32_t>(operand));
     op->inner.push_back(inner);
@@ -216,9 +217,8 @@ void pad_image(float* y, const float* x, const ProgramOp& op, float value) {
   std::fill(y, y + op.out_size, value);
   int64_t offset = 0;
   for (int64_t d = 0; d < rank; ++d) offset += before[d] * so[d];
-  for_each_row(rank, in, si, zero, ones, so, [&](int64_t src, int64_t dst) {
-    std::memcpy(y + offset + dst, x + src, sizeof(float) * in[rank - 1]);
-  });
+  for_each_row(rank, in, si, zero, ones, so,
+               [&](int64_t src, int64_t dst) { std::memcpy(y + offset + dst, x + src, sizeof(float) * in[rank - 1]); });
 }
 
 void slice_image(float* y, const float* x, const ProgramOp& op) {
@@ -255,8 +255,11 @@ bool parse_graph_op(ProgramReader& r, const std::vector<int64_t>& param_lengths,
       const int64_t count = r.next("count", 1, error);
       if (!error->empty()) return true;
       const int64_t held = slot < static_cast<int64_t>(state->slot_value.size()) ? state->slot_value[slot] : -1;
-      if (held < 0) *error = "slot " + std::to_string(slot) + " is loaded before anything is saved in it";
-      else if (held != count) *error = "slot " + std::to_string(slot) + " holds " + std::to_string(held) + " values, not " + std::to_string(count);
+      if (held < 0)
+        *error = "slot " + std::to_string(slot) + " is loaded before anything is saved in it";
+      else if (held != count)
+        *error =
+            "slot " + std::to_string(slot) + " holds " + std::to_string(held) + " values, not " + std::to_string(count);
       op->slot = static_cast<int32_t>(slot);
       op->in_size = -1;
       op->out_size = count;
