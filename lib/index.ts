@@ -8,6 +8,34 @@ export { Module } from './modules/module';
 export { setBatching, type BatchingOptions, type BatchReport } from './modules/predict-batcher';
 export { Parameter } from './modules/parameter';
 export { Sequential } from './modules/sequential';
+export { Graph, GRAPH_INPUT, type GraphNode, type GraphNodeSpec } from './modules/graph';
+export { GraphBuilder, GraphValue } from './modules/graph-builder';
+export { GraphOp, type OpContext } from './modules/graph-op';
+export { Add, Mul, Concat, type ConcatOptions } from './modules/graph-ops';
+export {
+  Reshape,
+  Pad,
+  Slice,
+  Clamp,
+  type ReshapeOptions,
+  type PadOptions,
+  type SliceOptions,
+  type ClampOptions,
+} from './modules/graph-ops-shape';
+export { ModuleDict } from './modules/graph-container';
+export {
+  ResNet,
+  BasicBlock,
+  resnet20,
+  resnet32,
+  resnet44,
+  resnet56,
+  type ResNetOptions,
+  type ResNetConfig,
+  type Shortcut,
+} from './models/resnet';
+export { registerLayerKind } from './layers/registry';
+export { layerKind, opKind, type LayerKind, type OpKind, type SpecType, type ProgramRule } from './layers/kind';
 export { Conv2d, type Conv2dOptions } from './modules/conv2d';
 export { Conv1d, type Conv1dOptions, type IntOne } from './modules/conv1d';
 export { toMatrix, toSymbolicMatrix, toBiasVector, weightSymbol, matrixShape } from './modules/to-matrix';

@@ -4,7 +4,17 @@
 import type { Module } from '../modules/module';
 
 /** `--model` names, as summary and bench take them. */
-export const MODEL_NAMES = ['lenet', 'lenet-bn', 'lenet5', 'lenet5-bn', 'block'] as const;
+export const MODEL_NAMES = [
+  'lenet',
+  'lenet-bn',
+  'lenet5',
+  'lenet5-bn',
+  'block',
+  'resnet20',
+  'resnet32',
+  'resnet44',
+  'resnet56',
+] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** What a built-in model is, for --help and output. */
@@ -26,6 +36,14 @@ export const MODELS: Readonly<Record<ModelName, BuiltinModelInfo>> = Object.free
     description: 'two 3x3 convolutions, 128 -> 256 (stride 2) -> 512 channels, on 128x64x64 inputs',
     input: [1, 128, 64, 64],
   },
+  resnet20: {
+    title: 'ResNet-20',
+    description: 'CIFAR ResNet-20 (He et al. 2016, shortcut A), 3x32x32',
+    input: [1, 3, 32, 32],
+  },
+  resnet32: { title: 'ResNet-32', description: 'CIFAR ResNet-32, 3x32x32', input: [1, 3, 32, 32] },
+  resnet44: { title: 'ResNet-44', description: 'CIFAR ResNet-44, 3x32x32', input: [1, 3, 32, 32] },
+  resnet56: { title: 'ResNet-56', description: 'CIFAR ResNet-56, 3x32x32', input: [1, 3, 32, 32] },
 });
 
 /** "lenet (LeNet for 3x32x32 images (CIFAR-10)), lenet-bn (...), ...": the list for --help. */
@@ -52,6 +70,11 @@ export async function builtinModelFactory(name: ModelName): Promise<() => Module
         conv2: new Conv2d({ inChannels: 256, outChannels: 512, kernelSize: 3, stride: 1, padding: 1, bias: false }),
       });
   }
+  if (name.startsWith('resnet')) {
+    const { ResNet } = await import('../models/resnet');
+    const depth = Number(name.slice('resnet'.length));
+    return () => new ResNet({ depth });
+  }
   const [{ LeNet }, { LeNetBN }] = await Promise.all([import('../modules/lenet'), import('../modules/lenet-bn')]);
   const digits = name.startsWith('lenet5') ? { inChannels: 1, imageSize: 28 } : {};
   return name.endsWith('-bn') ? () => new LeNetBN(digits) : () => new LeNet(digits);
@@ -64,17 +87,20 @@ export async function buildBuiltinModel(name: ModelName): Promise<Module> {
 
 /**
  * The name output gives a model: "LeNet" / "LeNetBN" for 32x32 inputs and "LeNet-5" / "LeNet-5BN" for 28x28 ones (conv1
- * padded by 2), else the class name ("Sequential"). `arch` is the class (or an ONNX graph) name, `imageSize` its input side.
+ * padded by 2), "ResNet-20" for a ResNet of that depth, else the class name ("Sequential"). `arch` is the class (or an
+ * ONNX graph) name, `imageSize` its input side, `depth` a ResNet's.
  *
  * @example
  * modelTitle('LeNet', 28); // "LeNet-5"
  */
-export function modelTitle(arch: string, imageSize: number | undefined): string {
+export function modelTitle(arch: string, imageSize: number | undefined, depth?: number): string {
+  if (arch === 'ResNet' && depth !== undefined) return `ResNet-${depth}`;
   if (arch !== 'LeNet' && arch !== 'LeNetBN') return arch;
   return `${imageSize === 28 ? 'LeNet-5' : 'LeNet'}${arch === 'LeNetBN' ? 'BN' : ''}`;
 }
 
 /** modelTitle of a built model, from its class and config. */
 export function titleOfModel(model: Module): string {
-  return modelTitle(model.constructor.name, (model as { config?: { imageSize?: number } }).config?.imageSize);
+  const config = (model as { config?: { imageSize?: number; depth?: number } }).config;
+  return modelTitle(model.constructor.name, config?.imageSize, config?.depth);
 }

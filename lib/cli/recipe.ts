@@ -5,12 +5,13 @@ import { compose, randomCrop, randomHorizontalFlip, type Transform } from '../da
 import { LeNet } from '../modules/lenet';
 import { LeNetBN } from '../modules/lenet-bn';
 import type { Module } from '../modules/module';
+import { resnet20 } from '../models/resnet';
 import type { Recipe } from '../train/recipes';
 import { titleOfModel } from './models';
 
 export interface BuiltRecipe {
   model: Module & { readonly config: object };
-  /** The model's name (titleOfModel: "LeNet", "LeNet-5", "LeNetBN", as every command names it); the given name for a custom model. */
+  /** The model's name (titleOfModel: "LeNet", "LeNet-5", "LeNetBN", as every command names it; "ResNet-20"); the given name for a custom model. */
   modelName: string;
   transform?: Transform;
 }
@@ -34,6 +35,9 @@ export function buildRecipe(
   let modelName: string;
   if (custom !== undefined) {
     ({ model, name: modelName } = custom);
+  } else if (recipe.model === 'ResNet20') {
+    model = resnet20({ inChannels, imageSize, numClasses });
+    modelName = titleOfModel(model);
   } else {
     const options = { inChannels, imageSize, numClasses };
     model = recipe.model === 'LeNetBN' ? new LeNetBN(options) : new LeNet(options);

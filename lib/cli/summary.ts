@@ -28,7 +28,10 @@ batchnorm2d, relu, leakyrelu, sigmoid, tanh, softmax, logsoftmax, dropout, flatt
 linear, and sequential (a nested block with its own "layers"). Options are the
 layers' own (kernelSize, stride, padding, dilation, groups, bias, ceilMode, p,
 dim, ...); inChannels, numFeatures and inFeatures follow from the previous layer.
-An optional "name" names a layer. See docs/models.md.
+An optional "name" names a layer. A graph (residual adds, concatenations) lists
+"nodes" instead of "layers", each naming the values it reads in "inputs"
+(default: the node before it; "input" is the model's input), with the graph ops
+add, mul, concat, reshape, pad, slice and clamp. See docs/models.md.
 
 Counts are for the whole batch in the input shape. MACs = multiply-adds of
 convolutions, linear layers and batch norm (one per value); bias adds, pooling
@@ -38,6 +41,7 @@ Examples:
   simdnet summary                     LeNet on one 3x32x32 image
   simdnet summary --model lenet5-bn   LeNet-5 with batch norm on one 1x28x28 image
   simdnet summary --model block       two 3x3 convolutions on a 128x64x64 input
+  simdnet summary --model resnet20    ResNet-20 for CIFAR-10: 269,722 parameters
   simdnet summary --model-file net.json --input 8,3,32,32 --json`;
 
 /** Parser of --input: sizes >= 1 separated by commas, batch first ("1,3,32,32"). */

@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import type { FitPosition } from '../train/trainer';
 import { formatEpochLine } from '../train/fit-progress';
 import type { CheckpointSettings } from '../train/checkpoint';
+import type { Adam } from '../optim/adam';
 import { PROGRESS_MODES, type ProgressMode } from '../train/progress';
 import {
   checkDataPath,
@@ -157,6 +158,11 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     import('./recipe'),
     import('../train/checkpoint'),
   ]);
+  // Checkpoints hold Adam's moments; SGD's momentum buffers have no place there yet.
+  if (checkpointFile !== undefined && RECIPES[opts.recipe ?? 'lenet'].optimizer === 'sgd')
+    throw new UsageError(
+      `--checkpoint: the ${opts.recipe} recipe trains with SGD, whose momentum checkpoints do not hold yet; run without --checkpoint (Ctrl+C still saves the weights)`,
+    );
   // Read before the data loads, so a bad or missing checkpoint fails fast.
   const checkpoint =
     opts.resume === true && checkpointFile !== undefined ? ckpt.readCheckpoint(checkpointFile) : undefined;
@@ -184,16 +190,24 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     numClasses,
     custom && { model: custom.model, name: opts.modelFile as string },
   );
-  if (custom !== undefined && /^(softmax|sigmoid)$/.test(lastLayerType(custom.spec.layers))) {
+  const lastType =
+    custom === undefined ? '' : lastLayerType('layers' in custom.spec ? custom.spec.layers : custom.spec.nodes);
+  if (custom !== undefined && /^(softmax|sigmoid)$/.test(lastType)) {
     println(
       io.stderr,
-      `note: ${opts.modelFile} ends in ${lastLayerType(custom.spec.layers)}, but training applies cross-entropy to the model's output as logits; end with the linear layer (or logsoftmax) instead`,
+      `note: ${opts.modelFile} ends in ${lastType}, but training applies cross-entropy to the model's output as logits; end with the linear layer (or logsoftmax) instead`,
     );
   }
   const optimizer =
-    recipe.optimizer === 'adamw'
-      ? new AdamW(model.parameters(), { lr: opts.lr, weightDecay: recipe.weightDecay })
-      : new Adam(model.parameters(), { lr: opts.lr });
+    recipe.optimizer === 'sgd'
+      ? new (await import('../optim/sgd')).SGD(model.parameters(), {
+          lr: opts.lr,
+          momentum: recipe.momentum,
+          weightDecay: recipe.weightDecay,
+        })
+      : recipe.optimizer === 'adamw'
+        ? new AdamW(model.parameters(), { lr: opts.lr, weightDecay: recipe.weightDecay })
+        : new Adam(model.parameters(), { lr: opts.lr });
   const schedule = recipe.cosine
     ? new (await import('../optim/lr-scheduler')).CosineAnnealingLR(optimizer, { tMax: opts.epochs })
     : undefined;
@@ -205,7 +219,11 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     recipe.cropPadding > 0 ? `crops (padding ${recipe.cropPadding})` : '',
   ].filter(Boolean);
   const optName =
-    recipe.optimizer === 'adamw' ? `AdamW lr ${opts.lr} weight decay ${recipe.weightDecay}` : `Adam lr ${opts.lr}`;
+    recipe.optimizer === 'sgd'
+      ? `SGD lr ${opts.lr} momentum ${recipe.momentum} weight decay ${recipe.weightDecay}`
+      : recipe.optimizer === 'adamw'
+        ? `AdamW lr ${opts.lr} weight decay ${recipe.weightDecay}`
+        : `Adam lr ${opts.lr}`;
   println(
     io.stdout,
     `model: ${modelName} (${model.numParameters()} parameters), ${optName}${extras.length ? ` (${extras.join(', ')})` : ''}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`,
@@ -222,12 +240,13 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     // The normalised spec: resuming with another model file is refused by name, not by a weight-shape error.
     ...(custom === undefined ? {} : { model: JSON.stringify(custom.spec) }),
   };
-  const state = { model, optimizer, scheduler: schedule, settings };
+  // With a checkpoint the optimizer is Adam or AdamW (SGD recipes are refused above and not checkpointed when stopped).
+  const state = { model, optimizer: optimizer as Adam, scheduler: schedule, settings };
   let resumeFrom: FitPosition | undefined;
   if (checkpoint !== undefined) {
     // The cosine schedule anneals over exactly --epochs, so only runs without it may change --epochs.
     const note = resuming.checkResumeSettings(checkpoint, settings, opts, recipe.cosine);
-    resumeFrom = ckpt.restoreCheckpoint(checkpoint, { model, optimizer, scheduler: schedule });
+    resumeFrom = ckpt.restoreCheckpoint(checkpoint, state);
     println(io.stdout, `resumed from ${checkpointFile} at epoch ${resumeFrom.epoch}, batch ${resumeFrom.batch}`);
     if (note !== undefined) println(io.stdout, note);
   }
@@ -275,7 +294,7 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   const partial = resuming.partialWeightsPath(opts.out);
   saveSafetensors(partial, model.stateDict(), metadata);
   let dir = opts.checkpoint;
-  if (dir === undefined && last !== undefined) {
+  if (dir === undefined && last !== undefined && recipe.optimizer !== 'sgd') {
     dir = resuming.interruptedCheckpointDir(opts.out);
     fs.mkdirSync(dir, { recursive: true });
     ckpt.saveCheckpoint(ckpt.checkpointPath(dir), state, last);
@@ -296,9 +315,10 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   return EXIT_INTERRUPTED;
 }
 
-/** Type of the last leaf layer of a normalised spec ("" for none). */
-function lastLayerType(layers: readonly { type: string; layers?: unknown }[]): string {
+/** Type of the last leaf layer of a normalised spec's layers or nodes ("" for none). */
+function lastLayerType(layers: readonly { type: string; layers?: unknown; nodes?: unknown }[]): string {
   const last = layers[layers.length - 1];
   if (last === undefined) return '';
-  return last.type === 'sequential' && Array.isArray(last.layers) ? lastLayerType(last.layers) : last.type;
+  if (last.type === 'sequential' && Array.isArray(last.layers)) return lastLayerType(last.layers);
+  return last.type === 'graph' && Array.isArray(last.nodes) ? lastLayerType(last.nodes) : last.type;
 }

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
-import { checkInt, describe } from '../errors';
+import { checkInt, describe } from '../check';
 import { FileWriteError, openAtomicFile, type AtomicFile } from '../io/atomic-file';
 
 /**

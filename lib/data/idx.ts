@@ -6,7 +6,8 @@
 // use type 0x08 (unsigned byte): images are 0x00000803 [N, rows, cols], labels 0x00000801 [N].
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
-import { checkInt, describe, FileFormatError } from '../errors';
+import { checkInt, describe } from '../check';
+import { FileFormatError } from '../errors';
 
 /** The contents of an unsigned-byte IDX file: its dimension sizes and its values (row-major, not copied). */
 export interface IdxArray {

@@ -3,7 +3,8 @@
 // out; images are decoded, resized and normalised once, at construction. Decoding itself is image.ts.
 import * as fs from 'fs';
 import * as path from 'path';
-import { describe, FileFormatError } from '../errors';
+import { describe } from '../check';
+import { FileFormatError } from '../errors';
 import { checkOptions } from '../check';
 import { checkBatchArgs, checkIndex, type Dataset, type Sample } from './dataset';
 import { preprocessImage, readImage, RESIZE_MODES, type ResizeMode } from './image';

@@ -4,7 +4,7 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { describe } from '../errors';
+import { describe } from '../check';
 
 /**
  * Writing a file failed on this machine (disk full, read-only folder, no permission, missing folder):

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
-// ONNX export: a Sequential (LeNet, LeNetBN, ...) as an opset-13 ModelProto, encoded by onnx-proto (protobufjs code generated from onnx.proto),
-// written with the shared atomic writer; the node(s) of each layer are onnx-export-ops.ts.
+// ONNX export: a model (Sequential, LeNet, a Graph such as a ResNet, ...) as an opset-13 ModelProto, encoded by onnx-proto
+// (protobufjs code generated from onnx.proto), written with the shared atomic writer; each layer kind declares its node(s) (lib/layers/).
 import * as fs from 'fs';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
-import { describe } from '../errors';
+import { describe } from '../check';
+import { opKindOf } from '../layers/registry';
+import { Graph } from '../modules/graph';
+import type { GraphOp } from '../modules/graph-op';
 import { Module } from '../modules/module';
 import { Sequential } from '../modules/sequential';
 import { writeFileAtomic } from './atomic-file';
-import { emitLayer, GraphBuilder } from './onnx-export-ops';
+import { emitLayer, EXPORTABLE_LAYERS, exportContext, GraphBuilder } from './onnx-export-ops';
 
 /** ONNX operator set the exporter writes (ai.onnx, the default domain). */
 export const ONNX_OPSET = 13;
@@ -36,10 +39,44 @@ export interface OnnxExportOptions {
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 
-/** Leaf layers in execution order with their dotted path ("conv1", "block.0"); nested Sequentials expanded. */
-function flatten(model: Module, prefix: string): [string, Module][] {
-  if (!(model instanceof Sequential)) return [[prefix, model]];
-  return model.namedChildren().flatMap(([name, child]) => flatten(child, prefix ? `${prefix}.${name}` : name));
+const join = (prefix: string, name: string): string => (prefix ? `${prefix}.${name}` : name);
+
+/**
+ * Adds the nodes of `module` (dotted path `name`) reading value `x` of shape `shape`; returns its output value.
+ * Sequentials run their children in order, Graphs their nodes; any other module is one layer.
+ */
+function emitModule(g: GraphBuilder, name: string, module: Module, x: string, shape: readonly number[]): string {
+  if (module instanceof Sequential) {
+    for (const [child, layer] of module.namedChildren()) {
+      x = emitModule(g, join(name, child), layer, x, shape);
+      shape = layer.outputShape(shape);
+    }
+    return x;
+  }
+  if (module instanceof Graph) {
+    const shapes = module.valueShapes(shape);
+    const values = [x];
+    module.nodes.forEach((node) => {
+      const path = join(name, node.name);
+      const ins = node.inputs.map((i) => values[i]);
+      const inShapes = node.inputs.map((i) => shapes[i]);
+      values.push(
+        node.module
+          ? emitModule(g, path, node.module, ins[0], inShapes[0])
+          : emitOp(g, path, node.op as GraphOp, ins, inShapes),
+      );
+    });
+    return values[values.length - 1];
+  }
+  return emitLayer(g, name, module, x, shape);
+}
+
+/** The node(s) of a graph op. */
+function emitOp(g: GraphBuilder, name: string, op: GraphOp, inputs: string[], shapes: number[][]): string {
+  const ctx = exportContext(g, name, op.type, inputs, shapes);
+  const toOnnx = opKindOf(op)?.toOnnx;
+  if (!toOnnx) throw ctx.unsupported(`is not supported by the ONNX exporter (supported: ${EXPORTABLE_LAYERS()})`);
+  return toOnnx(op, ctx);
 }
 
 function checkInputShape(inputShape: unknown): number[] {
@@ -156,18 +193,16 @@ export function buildOnnxModel(
 
 function buildModelProto(model: Module, inputShape: readonly number[], options: OnnxExportOptions): onnx.ModelProto {
   if (!(model instanceof Module))
-    throw new TypeError(`exportOnnx: model must be a Module (a Sequential, LeNet or LeNetBN), got ${describe(model)}`);
+    throw new TypeError(
+      `exportOnnx: model must be a Module (a Sequential, Graph, LeNet, ResNet, ...), got ${describe(model)}`,
+    );
   const shape0 = checkInputShape(inputShape);
   const outShape = model.outputShape(shape0); // validates the whole chain first (RangeError on a misfit)
   const g = new GraphBuilder([ONNX_INPUT_NAME, ONNX_OUTPUT_NAME]);
-  let x = ONNX_INPUT_NAME;
-  let shape = shape0;
-  for (const [name, layer] of flatten(model, '')) {
-    x = emitLayer(g, name, layer, x, shape);
-    shape = layer.outputShape(shape);
-  }
-  // The last node writes the graph output directly; an empty model is one Identity.
-  if (g.nodes.length === 0) g.node('Identity', 'identity', [x]);
+  const x = emitModule(g, '', model, ONNX_INPUT_NAME, shape0);
+  // The last node writes the graph output directly; an empty model (or one whose output is an earlier value) ends in an Identity.
+  const last = g.nodes[g.nodes.length - 1];
+  if (!last || last.output?.[0] !== x) g.node('Identity', 'identity', [x]);
   g.nodes[g.nodes.length - 1].output = [ONNX_OUTPUT_NAME];
   const graph: onnx.IGraphProto = {
     name: model.constructor.name,

@@ -3,14 +3,22 @@
 // context converters read them through; which ops become which layers is onnx-import-ops.ts.
 import { onnx } from 'onnx-proto';
 import { FileFormatError } from '../errors';
+import type { GraphOp } from '../modules/graph-op';
 import type { Module } from '../modules/module';
 import { Generator } from '../random';
 
 const { DataType, DataLocation } = onnx.TensorProto;
 const { AttributeType } = onnx.AttributeProto;
 
-/** A converter: the layer (or layers) for one node, or null for a node that changes nothing (Identity, a no-op Reshape). */
-export type Converter = (ctx: NodeContext) => Module | Module[] | null;
+/**
+ * A converter: the layer or graph op (or several, applied in order) for one node, or null for a node that changes
+ * nothing (Identity, a no-op Reshape). `inShapes` are the shapes of the computed values the node reads, in its input
+ * order (ctx.inShape is the first).
+ */
+export type Converter = (
+  ctx: NodeContext,
+  inShapes: readonly (readonly number[])[],
+) => Module | GraphOp | (Module | GraphOp)[] | null;
 
 /** The generator of an imported layer's throwaway initial weights: importing must not draw from the global random stream. */
 export const layerGenerator = (): Generator => new Generator(0);

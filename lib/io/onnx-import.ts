@@ -4,13 +4,17 @@
 // onnx-import-proto.ts, folding of shape computations onnx-import-shape.ts, external data onnx-import-external.ts.
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
-import { describe, FileFormatError, ShapeError } from '../errors';
+import { describe } from '../check';
+import { FileFormatError, ShapeError } from '../errors';
+import type { Graph } from '../modules/graph';
+import { GraphOp } from '../modules/graph-op';
 import { Module } from '../modules/module';
 import { Sequential } from '../modules/sequential';
 import { ONNX_NUM_CLASSES_KEY } from './onnx-export';
 import { externalDataReader } from './onnx-import-external';
+import { assemble, stepName, type ImportedStep } from './onnx-import-names';
+import { converters, matMul, supportedOps } from './onnx-import-ops';
 import { readRegularFile } from './regular-file';
-import { CONVERTERS, matMul, SUPPORTED_OPS } from './onnx-import-ops';
 import {
   batchShape,
   ConstantTable,
@@ -37,8 +41,8 @@ const MAX_ONNX_BYTES = 2 ** 31 - 1;
 
 /** What importOnnx returns: the model and what running it needs. */
 export interface OnnxImport {
-  /** The layers in order, in eval mode, with the file's weights. */
-  model: Sequential;
+  /** The model in eval mode, with the file's weights: a Sequential for a chain of layers, else a Graph. */
+  model: Sequential | Graph;
   /** One sample's input shape, without the batch: [C, H, W] for an image model. */
   inputShape: number[];
   /** One sample's output shape, without the batch: [classes] for a classifier. */
@@ -97,80 +101,6 @@ function valueShape(
     d.dimValue !== null && d.dimValue !== undefined ? toInt(d.dimValue, `${what} dimension`, fail) : undefined,
   );
   return { dims, batch: dims[0] };
-}
-
-/**
- * The node's name in the model: the state-dict prefix of its weights ("conv1"), else its node name ("relu1", PyTorch's
- * "/pool1/MaxPool" -> "pool1", the dynamo exporter's "node_max_pool2d" -> "max_pool2d").
- */
-function layerName(node: onnx.INodeProto, index: number): string {
-  const param = /^(.+)\.(weight|bias|running_mean|running_var|onnx_scale|onnx_bias)$/.exec(node.input?.[1] ?? '');
-  let name = node.name ?? '';
-  if (param) {
-    name = param[1];
-  } else if (/^node_./.test(name)) {
-    name = name.slice(5);
-  } else if (name.startsWith('/')) {
-    // PyTorch's TorchScript exporter names nodes "/<module path>/<Op>_k" (the path segment holds the dotted name).
-    const segments = name.split('/').filter((s) => s !== '');
-    name = segments.length >= 2 ? segments[segments.length - 2] : (segments[0] ?? '');
-  }
-  const path = name
-    .split('.')
-    .map((s) => s.replace(/[^A-Za-z0-9_]/g, '_'))
-    .filter((s) => s !== '');
-  return path.length > 0 ? path.join('.') : String(index);
-}
-
-const INDEX = /^(0|[1-9][0-9]*)$/;
-
-/**
- * A Sequential from named layers: dotted names become nested Sequentials ("block.0"), so state-dict names
- * survive the round trip. Returns null when the names cannot nest (a name is also a block, or a block is split).
- */
-function nest(entries: [string[], Module][]): Sequential | null {
-  const children: [string, Module][] = [];
-  for (let i = 0; i < entries.length;) {
-    const [path, layer] = entries[i];
-    const head = path[0];
-    if (children.some(([n]) => n === head)) return null;
-    if (path.length === 1) {
-      children.push([head, layer]);
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < entries.length && entries[j][0][0] === head) j++;
-    if (entries.slice(i, j).some(([p]) => p.length === 1)) return null;
-    const inner = nest(entries.slice(i, j).map(([p, m]) => [p.slice(1), m]));
-    if (inner === null) return null;
-    children.push([head, inner]);
-    i = j;
-  }
-  if (children.every(([n], k) => n === String(k))) return new Sequential(...children.map(([, m]) => m));
-  // Integer-like keys would be reordered by an object literal: "3" becomes "layer3" when mixed with other names.
-  const names = unique(children.map(([n]) => (INDEX.test(n) ? `layer${n}` : n)));
-  return new Sequential(Object.fromEntries(children.map(([, m], k) => [names[k], m])));
-}
-
-/** The names made unique: a repeated name gets "_1", "_2", ... */
-function unique(names: string[]): string[] {
-  const seen = new Set<string>();
-  return names.map((base) => {
-    let name = base;
-    for (let k = 1; seen.has(name); k++) name = `${base}_${k}`;
-    seen.add(name);
-    return name;
-  });
-}
-
-/** Unique names, nested when possible ("block.0" in a Sequential "block"), else flat with "." as "_". */
-function assemble(layers: [string, Module][]): Sequential {
-  const names = unique(layers.map(([n]) => n));
-  const nested = nest(names.map((n, i) => [n.split('.'), layers[i][1]]));
-  if (nested !== null) return nested;
-  const flat = unique(names.map((n) => n.replace(/\./g, '_')));
-  return nest(flat.map((n, i) => [[n], layers[i][1]]))!;
 }
 
 /** A Constant node's value. */
@@ -235,20 +165,20 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
     );
   }
   const sample = inShape.dims.slice(1) as number[];
-  const values = sample.reduce((a, b) => a * b, 1);
-  if (values > MAX_SAMPLE_VALUES) {
+  const sampleValues = sample.reduce((a, b) => a * b, 1);
+  if (sampleValues > MAX_SAMPLE_VALUES) {
     throw new ShapeError(
-      `${file}: input ${q(input.name)} takes ${batchShape([1, ...sample])}: ${values} values per sample, more than simdnet handles (${MAX_SAMPLE_VALUES})`,
+      `${file}: input ${q(input.name)} takes ${batchShape([1, ...sample])}: ${sampleValues} values per sample, more than simdnet handles (${MAX_SAMPLE_VALUES})`,
     );
   }
   const outShape = valueShape(output, 'output', fail);
 
   const nodes = graph.node ?? [];
   const uses = new Map<string, number>();
-  const use = (name: string) => uses.set(name, (uses.get(name) ?? 0) + 1);
-  // A Shape reads only the shape of its input, so it does not make the chain branch.
-  for (const n of nodes) if (n.opType !== 'Shape') for (const name of n.input ?? []) if (name) use(name);
-  use(output.name ?? '');
+  // A Shape reads only the shape of its input.
+  for (const n of nodes)
+    if (n.opType !== 'Shape') for (const name of n.input ?? []) if (name) uses.set(name, (uses.get(name) ?? 0) + 1);
+  uses.set(output.name ?? '', (uses.get(output.name ?? '') ?? 0) + 1);
   // Constant nodes have no inputs, so they are read first wherever they stand.
   const context = (i: number, shape: readonly number[]) =>
     new NodeContext(file, nodes[i], i, opset, shape, inShape.batch, constants);
@@ -264,18 +194,21 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
     if (n.opType === 'Constant') constants.addDecoded(n.output?.[0] ?? '', constantValue(context(i, [])));
   });
 
-  let current = input.name ?? '';
-  let shape = [1, ...sample];
-  // The shape of every tensor of the chain so far (batch placeholder 1), for Shape nodes.
-  const shapes = new Map<string, readonly number[]>([[current, shape]]);
-  const layers: [string, Module][] = [];
+  const inputName = input.name ?? '';
+  // Every computed value: the step computing it (-1: the graph input) and its shape (batch placeholder 1).
+  const values = new Map<string, number>([[inputName, -1]]);
+  const shapes = new Map<string, readonly number[]>([[inputName, [1, ...sample]]]);
+  const steps: ImportedStep[] = [];
+  const table = converters();
+  const isOp = (op: string) => Object.prototype.hasOwnProperty.call(table, op);
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i];
     if (node.opType === 'Constant') continue;
-    const ctx = context(i, shape);
     const op = node.opType ?? '';
+    const data = (node.input ?? []).filter((n) => n && !constants.has(n));
+    const ctx = context(i, shapes.get(data[0] ?? '') ?? [1, ...sample]);
     if (FOLDABLE_OPS.has(op)) {
-      // Side computations on constants and shapes (x.view(x.size(0), -1)) become constants; the chain goes on around them.
+      // Side computations on constants and shapes (x.view(x.size(0), -1)) become constants; the graph goes on around them.
       const reads = (node.input ?? []).filter((n) => n);
       const known = (n: string) => constants.has(n) || (op === 'Shape' && shapes.has(n));
       if (reads.length > 0 && reads.every(known)) {
@@ -289,25 +222,17 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
         );
         continue;
       }
-      // Reading a tensor of the chain, an op without a layer is just unsupported; else the shape side is what failed.
-      const onChain = reads.some((n) => shapes.has(n) && !known(n));
-      if (op === 'Shape' || (!onChain && !Object.prototype.hasOwnProperty.call(CONVERTERS, op)))
-        throw ctx.fail(unfoldable(ctx, known));
+      // Reading a computed tensor, an op without a converter is just unsupported; else the shape side is what failed.
+      const computed = reads.some((n) => shapes.has(n) && !known(n));
+      if (op === 'Shape' || (!computed && !isOp(op))) throw ctx.fail(unfoldable(ctx, known));
     }
-    if (op !== 'MatMul' && !Object.prototype.hasOwnProperty.call(CONVERTERS, op)) {
-      throw ctx.fail(`op ${printable(op)} is not supported (supported: ${SUPPORTED_OPS.join(', ')})`);
+    if (op !== 'MatMul' && !isOp(op)) {
+      throw ctx.fail(`op ${printable(op)} is not supported (supported: ${supportedOps().join(', ')})`);
     }
-    const data = (node.input ?? []).filter((n) => n && !constants.has(n));
-    if (data.length !== 1 || data[0] !== current) {
-      const reads = data.length === 0 ? 'no computed value' : data.slice(0, 8).map(q).join(', ');
-      throw ctx.fail(
-        `reads ${reads}, not just ${q(current)} from the node before it: the graph is not a chain (simdnet imports one path from input to output)`,
-      );
-    }
-    if (uses.get(current) !== 1)
-      throw ctx.fail(
-        `${q(current)} is read ${uses.get(current)} times: the graph branches, and simdnet imports chains only`,
-      );
+    if (data.length === 0) throw ctx.fail('reads no computed value (only constants)');
+    const unknown = data.find((n) => !values.has(n));
+    if (unknown !== undefined)
+      throw ctx.fail(`reads ${q(unknown)}, which is not the graph input, an initializer or an earlier node's output`);
     let last = node;
     let add: NodeContext | undefined;
     if (op === 'MatMul') {
@@ -323,7 +248,7 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
         next.input?.includes(out) &&
         (next.input ?? []).every((n) => n === out || constants.has(n))
       ) {
-        add = context(j, shape);
+        add = context(j, ctx.inShape);
         last = next;
         i = j;
       }
@@ -334,20 +259,31 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
       if (extra && uses.has(extra))
         throw ctx.fail(`its second output ${q(extra)} is used; simdnet imports the first output only`);
     }
-    let made: Module | Module[] | null;
+    const inShapes = data.map((n) => shapes.get(n) as readonly number[]);
+    let made: ReturnType<(typeof table)[string]>;
     try {
-      made = op === 'MatMul' ? matMul(ctx, add) : CONVERTERS[op](ctx);
+      made = op === 'MatMul' ? matMul(ctx, add) : table[op](ctx, inShapes);
     } catch (err) {
       if (err instanceof FileFormatError) throw err;
       throw ctx.fail((err as Error).message);
     }
     const produced = made === null ? [] : Array.isArray(made) ? made : [made];
-    const name = layerName(node, layers.length);
-    produced.forEach((layer, k) => {
+    if (produced.length === 0 && data.length !== 1)
+      throw ctx.fail(`passes on ${data.length} values; only one is supported`);
+    if (produced.some((m) => m instanceof Module) && data.length !== 1) {
+      const reads = data.slice(0, 8).map(q).join(', ');
+      throw ctx.fail(`reads the computed values ${reads}; ${op} takes one (the others must be constants)`);
+    }
+    const { name, tail } = stepName(node, steps.length);
+    let value = values.get(data[0]) as number;
+    let shape: readonly number[] = inShapes[0];
+    produced.forEach((step, k) => {
+      const reads = k === 0 ? data.map((n) => values.get(n) as number) : [value];
+      const ins = k === 0 ? inShapes : [shape];
       try {
-        shape = layer.outputShape(shape);
+        shape = step instanceof GraphOp ? step.outputShape(ins) : step.outputShape(ins[0]);
       } catch (err) {
-        throw ctx.fail(`does not fit its input ${batchShape(shape)}: ${(err as Error).message}`);
+        throw ctx.fail(`does not fit its input ${ins.map(batchShape).join(', ')}: ${(err as Error).message}`);
       }
       const size = shape.slice(1).reduce((a, b) => a * b, 1);
       if (size > MAX_SAMPLE_VALUES) {
@@ -356,15 +292,23 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
         );
       }
       // A node made of two layers (ReduceMean with keepdims 0: pool, flatten) names the second after its class.
-      layers.push([k === 0 ? name : `${name}_${layer.constructor.name.toLowerCase()}`, layer]);
+      const suffix = k === 0 ? '' : `_${step instanceof GraphOp ? step.type : step.constructor.name.toLowerCase()}`;
+      steps.push({
+        name: name + suffix,
+        tail: tail + suffix,
+        ...(step instanceof GraphOp ? { op: step } : { module: step }),
+        inputs: reads,
+      });
+      value = steps.length - 1;
     });
     if (shapes.has(outputs[0]) || constants.has(outputs[0]))
       throw ctx.fail(`writes ${q(outputs[0])}, which another node or initializer also defines`);
-    current = outputs[0];
-    shapes.set(current, shape);
+    values.set(outputs[0], value);
+    shapes.set(outputs[0], shape);
   }
-  if (current !== output.name)
-    throw fail(`the chain of nodes ends at ${q(current)}, not at the graph output ${q(output.name)}`);
+  const result = values.get(output.name ?? '');
+  if (result === undefined) throw fail(`no node computes the graph output ${q(output.name)} from the input`);
+  const shape = shapes.get(output.name ?? '') as readonly number[];
 
   const outSample = shape.slice(1);
   const declared = outShape?.dims.slice(1);
@@ -383,7 +327,8 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
       `metadata "${ONNX_NUM_CLASSES_KEY}" is ${JSON.stringify(classes)}, but the model gives ${outputSize} values per sample`,
     );
   }
-  const model = assemble(layers);
+  // An output that is the input itself (a model of no-op Reshapes and Identities) is an empty Sequential.
+  const model = result < 0 ? new Sequential() : assemble(steps, result);
   model.eval();
   const producer = [proto.producerName, proto.producerVersion].filter((s) => s).join(' ');
   return {

@@ -7,7 +7,8 @@
 // data contiguous with no gaps, compact JSON. Metadata keys are sorted (the reference's order is a
 // hash map's, so any order is valid; sorted keeps our files reproducible byte for byte).
 import * as fs from 'fs';
-import { describe, FileFormatError } from '../errors';
+import { describe } from '../check';
+import { FileFormatError } from '../errors';
 import { Tensor } from '../tensor/tensor';
 import { writeFileAtomic } from './atomic-file';
 

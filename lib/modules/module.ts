@@ -83,8 +83,8 @@ export abstract class Module {
   }
 
   /**
-   * predict() off the event loop where the model supports it: Sequential models that compile to a
-   * native program run on a thread-pool thread, and concurrent calls with the same sample shape are
+   * predict() off the event loop where the model supports it: models that compile to a
+   * native program (Sequentials and Graphs) run on a thread-pool thread, and concurrent calls with the same sample shape are
    * batched (setBatching; docs/serving.md). Each call resolves to exactly what a lone predict() of
    * its input gives, with the weights as they are when its batch starts (an immutable snapshot shared
    * by the batch: later weight changes never tear a result). The input is copied at the call. Other

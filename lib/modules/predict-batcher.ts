@@ -2,7 +2,7 @@
 // Dynamic batching behind predictAsync(): concurrent calls on one model with the same sample shape run
 // as one native batch on the thread pool, and each caller gets a copy of its own rows. Weight versions
 // live in program-snapshot.ts; the programs themselves in program.ts.
-import { checkInt, checkNumber, describe } from '../errors';
+import { checkInt, checkNumber, describe } from '../check';
 import { native } from '../native';
 import { Tensor } from '../tensor/tensor';
 import type { Module } from './module';
@@ -45,7 +45,7 @@ export const DEFAULT_MAX_WAIT_MICROS = 0;
 const MAX_WAIT_MICROS = 86_400e6;
 const MAX_BATCH_SIZE = 1 << 20;
 
-/** A model whose eval-mode forward can run as a native program (Sequential and its subclasses). */
+/** A model whose eval-mode forward can run as a native program (Sequential, Graph and their subclasses). */
 interface ProgramModel {
   /** The native program for this input's sample shape, or null; throws on a malformed input. */
   inferenceProgram(input: Tensor): CompiledProgram | null;

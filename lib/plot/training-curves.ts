@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Training curves: loss and accuracy per epoch of a fit() History (or its --history JSON file) as one SVG; the chart drawing is svg-chart.ts.
 import * as fs from 'fs';
-import { describe, FileFormatError } from '../errors';
+import { describe } from '../check';
+import { FileFormatError } from '../errors';
 import type { EpochRecord, History } from '../train/trainer';
 import { chartPanel, escapeXml, svgDocument, type ChartSeries } from './svg-chart';
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// summary(): walks a model layer by layer and counts output shapes, parameters, multiply-adds and activations (rendering is format.ts).
+// summary(): walks a model layer by layer (graphs node by node) and counts output shapes, parameters, multiply-adds and
+// activations (rendering is format.ts).
 import { checkInt, describe } from '../check';
+import { Graph, GRAPH_INPUT } from '../modules/graph';
 import { Module } from '../modules/module';
 import { Sequential } from '../modules/sequential';
 import { checkShape, formatShape, sameShape, shapeSize } from '../tensor/shape';
@@ -33,6 +35,11 @@ export interface LayerSummary {
   activations: ActivationSize;
   /** Output values / input values - 1 (-0.5 is -50%). */
   activationChange: number;
+  /**
+   * For a node of a Graph: the dotted names of the values it reads ("input" is the graph's input); `inputShape` is
+   * the first one's shape. Absent in a chain.
+   */
+  inputs?: string[];
   /**
    * False for a layer with no MAC rule that was accepted because it has no parameters and keeps the
    * shape (Dropout, Identity, an activation): its MACs are taken as 0.
@@ -93,8 +100,7 @@ export function summary(model: Module, inputShape: readonly number[], options: S
     bytes: shapeSize(shape) * bytesPerValue,
   });
   const layers: LayerSummary[] = [];
-  let shape = input;
-  for (const [name, layer] of leafLayers(model, '')) {
+  const row = (name: string, layer: Module, shape: number[], inputs?: string[]): number[] => {
     const outputShape = layerOutputShape(layer, name, shape);
     const params = layer.numParameters();
     const rule = findMacCounter(layer);
@@ -107,20 +113,34 @@ export function summary(model: Module, inputShape: readonly number[], options: S
         `summary: ${label(name, layer)} is a layer type summary() cannot count (${why}); register its MACs with registerMacCounter(${layer.constructor.name}, ...)`,
       );
     }
-    const macs = rule ? rule(layer, shape, outputShape) : 0;
     layers.push({
       name,
       type: layer.constructor.name,
       inputShape: shape,
       outputShape,
       params,
-      macs,
+      macs: rule ? rule(layer, shape, outputShape) : 0,
       activations: size(outputShape),
       activationChange: shapeSize(outputShape) / shapeSize(shape) - 1,
       known: rule !== undefined,
+      ...(inputs ? { inputs } : {}),
     });
-    shape = outputShape;
-  }
+    return outputShape;
+  };
+  const shape = walk(model, '', input, row, (name, type, shapes, outputShape, inputs) => {
+    layers.push({
+      name,
+      type,
+      inputShape: shapes[0],
+      outputShape,
+      params: 0,
+      macs: 0,
+      activations: size(outputShape),
+      activationChange: shapeSize(outputShape) / shapeSize(shapes[0]) - 1,
+      known: true,
+      inputs,
+    });
+  });
   const totalMacs = layers.reduce((n, l) => n + l.macs, 0);
   const totalValues = layers.reduce((n, l) => n + l.activations.values, 0);
   return {
@@ -139,19 +159,62 @@ export function summary(model: Module, inputShape: readonly number[], options: S
 }
 
 /**
- * The leaf layers in execution order with dotted names. Sequentials (LeNet included) are expanded
- * unless a MAC rule is registered for their class; any other module with children is a leaf only
- * if it has a rule, since summary() cannot know the order its children run in.
+ * Visits the leaf layers in execution order with dotted names, threading the shape: Sequentials (LeNet included) are
+ * expanded unless a MAC rule is registered for their class, Graphs node by node (graph ops reported through `op`, with
+ * 0 MACs and no parameters); any other module with children is a leaf only if it has a rule, since summary() cannot
+ * know the order its children run in. Returns the output shape.
  */
-function leafLayers(module: Module, name: string): [string, Module][] {
+function walk(
+  module: Module,
+  name: string,
+  shape: number[],
+  leaf: (name: string, layer: Module, shape: number[], inputs?: string[]) => number[],
+  op: (name: string, type: string, shapes: number[][], outputShape: number[], inputs: string[]) => void,
+  inputs?: string[],
+): number[] {
   const children = module.namedChildren();
-  if (findMacCounter(module) || (children.length === 0 && !(module instanceof Sequential))) return [[name, module]];
-  if (!(module instanceof Sequential)) {
-    throw new TypeError(
-      `summary: ${label(name, module)} is a container other than Sequential; summary() cannot tell the order its children run in (register its MACs with registerMacCounter(${module.constructor.name}, ...))`,
+  const join = (child: string) => (name === '' ? child : `${name}.${child}`);
+  if (
+    findMacCounter(module) ||
+    (children.length === 0 && !(module instanceof Sequential) && !(module instanceof Graph))
+  )
+    return leaf(name, module, shape, inputs);
+  if (module instanceof Sequential) {
+    return children.reduce(
+      (s, [child, m], i) => walk(m, join(child), s, leaf, op, i === 0 ? inputs : undefined),
+      shape,
     );
   }
-  return children.flatMap(([child, m]) => leafLayers(m, name === '' ? child : `${name}.${child}`));
+  if (module instanceof Graph) {
+    const shapes = [shape];
+    const names = [name === '' ? GRAPH_INPUT : join(GRAPH_INPUT), ...module.nodes.map((n) => join(n.name))];
+    module.nodes.forEach((node, k) => {
+      const ins = node.inputs.map((i) => shapes[i]);
+      const reads = node.inputs.map((i) => names[i]);
+      if (node.module) {
+        shapes.push(walk(node.module, names[k + 1], ins[0], leaf, op, reads));
+      } else {
+        const out = shapeOf(names[k + 1], () => node.op!.outputShape(ins), node.op!.type, ins);
+        op(names[k + 1], node.op!.type, ins, out, reads);
+        shapes.push(out);
+      }
+    });
+    return shapes[shapes.length - 1];
+  }
+  throw new TypeError(
+    `summary: ${label(name, module)} is a container other than Sequential and Graph; summary() cannot tell the order its children run in (register its MACs with registerMacCounter(${module.constructor.name}, ...))`,
+  );
+}
+
+/** A graph op's output shape; errors name the node. */
+function shapeOf(name: string, compute: () => number[], type: string, shapes: number[][]): number[] {
+  try {
+    return compute();
+  } catch (err) {
+    if (err instanceof Error)
+      err.message = `summary: node '${name}' (${type}) with input ${shapes.map(formatShape).join(', ')}: ${err.message}`;
+    throw err;
+  }
 }
 
 function layerOutputShape(layer: Module, name: string, shape: number[]): number[] {

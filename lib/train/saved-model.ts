@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: MIT
-// Saving a model as a self-describing safetensors weights file and rebuilding it from one (LeNet, LeNetBN, or a Sequential
-// built from a JSON model spec); the format itself is lib/io.
+// Saving a model as a self-describing safetensors weights file and rebuilding it from one (LeNet, LeNetBN, ResNet, or a
+// Sequential or Graph built from a JSON model spec); the format itself is lib/io.
 import { describe } from '../check';
 import { FileFormatError } from '../errors';
 import { readSafetensors, saveSafetensors } from '../io/safetensors';
 import { LeNet, type LeNetOptions } from '../modules/lenet';
 import { LeNetBN, type LeNetBNOptions } from '../modules/lenet-bn';
+import { ResNet, resnetStateValues, type ResNetOptions } from '../models/resnet';
 import { Module } from '../modules/module';
 import { buildModelFromSpec, isSpecModel, SpecTooLargeError } from '../summary/model-spec';
 import { formatShape } from '../tensor/shape';
 
-/** Metadata key naming the architecture ("LeNet", "LeNetBN", or "Sequential" for a model built from a spec). */
+/** Metadata key naming the architecture ("LeNet", "LeNetBN", "ResNet", or "Sequential" / "Graph" for a model built from a spec). */
 export const ARCH_KEY = 'simdnet.arch';
-/** Metadata key holding the architecture's constructor options as JSON (for "Sequential": the normalised model spec). */
+/** Metadata key holding the architecture's constructor options as JSON (for "Sequential" and "Graph": the normalised model spec). */
 export const CONFIG_KEY = 'simdnet.config';
 
 /**
@@ -50,11 +51,13 @@ interface Architecture {
 const ARCHITECTURES: Readonly<Record<string, Architecture>> = {
   LeNet: { stateValues: (c) => lenetStateValues(c, false), build: (c) => new LeNet(c as LeNetOptions) },
   LeNetBN: { stateValues: (c) => lenetStateValues(c, true), build: (c) => new LeNetBN(c as LeNetBNOptions) },
+  ResNet: { stateValues: (c) => resnetStateValues(c), build: (c) => new ResNet(c as ResNetOptions) },
   Sequential: { build: (c, max) => buildModelFromSpec(c, undefined, { maxStateValues: max }).model },
+  Graph: { build: (c, max) => buildModelFromSpec(c, undefined, { maxStateValues: max }).model },
 };
 
 /** What modelMetadata() says it accepts. */
-const SAVABLE = 'LeNet, LeNetBN, or a Sequential built by buildModelFromSpec';
+const SAVABLE = 'LeNet, LeNetBN, ResNet, or a Sequential or Graph built by buildModelFromSpec';
 
 /** A model whose weights file can rebuild it: an architecture listed above, with its `config` (a spec model's is its spec). */
 export type SavableModel = Module & { readonly config: object };
@@ -65,10 +68,10 @@ export type SavableModel = Module & { readonly config: object };
  */
 export function modelMetadata(model: SavableModel): Record<string, string> {
   const arch = model?.constructor?.name;
-  const known = arch === 'Sequential' ? isSpecModel(model) : Object.prototype.hasOwnProperty.call(ARCHITECTURES, arch);
+  const spec = arch === 'Sequential' || arch === 'Graph';
+  const known = spec ? isSpecModel(model) : Object.prototype.hasOwnProperty.call(ARCHITECTURES, arch);
   if (!(model instanceof Module) || !known || model.config === null || typeof model.config !== 'object') {
-    const hint =
-      arch === 'Sequential' ? ' (a Sequential built by hand records no architecture: describe it as a model spec)' : '';
+    const hint = spec ? ` (a ${arch} built by hand records no architecture: describe it as a model spec)` : '';
     throw new TypeError(`saveModel: model must be one of ${SAVABLE}, got ${describe(model)}${hint}`);
   }
   return { format: 'pt', [ARCH_KEY]: arch, [CONFIG_KEY]: JSON.stringify(model.config) };
@@ -165,7 +168,7 @@ export function loadModel(file: string): SavableModel {
   try {
     model.loadStateDict(tensors);
   } catch (err) {
-    const what = isSpecModel(model) ? `Sequential(input ${formatShape(model.config.input)})` : `${arch}(${shown})`;
+    const what = isSpecModel(model) ? `${arch}(input ${formatShape(model.config.input)})` : `${arch}(${shown})`;
     throw new FileFormatError(file, `weights do not fit ${what}: ${(err as Error).message}`);
   }
   return model;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Parses, validates and runs inference programs (see program.h). Intermediate results ping-pong
-// between two thread-local scratch buffers, so a warm call allocates nothing.
+// Parses, validates and runs inference programs (see program.h): the layer ops here, the graph-value ops in
+// program_graph.cc. Intermediate results ping-pong between two thread-local scratch buffers (slots sit after the
+// second), so a warm call allocates nothing.
 #include "program.h"
 
 #include <algorithm>
@@ -8,38 +9,13 @@
 
 #include "ops.h"
 #include "parallel.h"
+#include "program_reader.h"
 #include "scratch.h"
 
 namespace simdnet {
 namespace {
 
-constexpr int64_t kMaxDim = int64_t{1} << 24;
-
-class Reader {
- public:
-  Reader(const int32_t* code, int64_t length) : code_(code), length_(length) {}
-  bool done() const { return pos_ >= length_; }
-  int64_t remaining() const { return length_ - pos_; }
-  // Next field; sets *error when the descriptor ends early or the value is below min.
-  int64_t next(const char* field, int64_t min, std::string* error) {
-    if (!error->empty()) return min;
-    if (pos_ >= length_) {
-      *error = std::string("descriptor ends inside an op (missing ") + field + ")";
-      return min;
-    }
-    const int64_t v = code_[pos_++];
-    if (v < min || v > kMaxDim) {
-      *error = std::string(field) + " = " + std::to_string(v) + " is out of range";
-      return min;
-    }
-    return v;
-  }
-
- private:
-  const int32_t* code_;
-  int64_t length_;
-  int64_t pos_ = 0;
-};
+using Reader = ProgramReader;
 
 bool check_param(int64_t index, int64_t expected, const std::vector<int64_t>& lengths, const char* what,
                  std::string* error) {
@@ -98,6 +74,8 @@ std::string parse_program(const int32_t* code, int64_t length, const std::vector
   Reader r(code, length);
   std::string error;
   program->ops.clear();
+  ProgramParseState state;
+  bool have_input = false;
   while (!r.done() && error.empty()) {
     ProgramOp op{};
     op.code = static_cast<ProgramOpCode>(r.next("op code", 1, &error));
@@ -157,32 +135,61 @@ std::string parse_program(const int32_t* code, int64_t length, const std::vector
       op.in_size = op.out_size = r.next("count", 1, &error);
     } else if (op.code == kOpAvgPool) {
       parse_avg_pool(r, &op, &error);
-    } else {
+    } else if (!parse_graph_op(r, param_lengths, &state, &op, &error) && error.empty()) {
       error = "unknown op code " + std::to_string(op.code);
     }
-    if (error.empty() && !program->ops.empty() && program->ops.back().out_size != op.in_size) {
-      error = "op " + std::to_string(program->ops.size()) + " takes " + std::to_string(op.in_size) +
-              " values per image but the previous op gives " + std::to_string(program->ops.back().out_size);
+    // in_size < 0: the op does not read the current value (a load, a concat of slots).
+    if (error.empty() && op.in_size >= 0) {
+      if (!have_input) {
+        program->in_size = op.in_size;
+        have_input = true;
+      } else if (state.current != op.in_size) {
+        error = "op " + std::to_string(program->ops.size()) + " takes " + std::to_string(op.in_size) +
+                " values per image but the previous op gives " + std::to_string(state.current);
+      }
     }
-    if (error.empty()) program->ops.push_back(op);
+    if (error.empty()) {
+      state.current = op.out_size;
+      program->ops.push_back(op);
+    }
   }
   if (error.empty() && program->ops.empty()) error = "the program has no ops";
+  if (error.empty() && !have_input) error = "the program never reads its input";
   if (!error.empty()) return error;
-  program->in_size = program->ops.front().in_size;
-  program->out_size = program->ops.back().out_size;
+  program->out_size = state.current;
   program->max_size = 0;
-  for (const ProgramOp& op : program->ops) program->max_size = std::max(program->max_size, op.out_size);
+  for (const ProgramOp& op : program->ops) {
+    if (op.code != kOpSave && op.code != kOpLoad) program->max_size = std::max(program->max_size, op.out_size);
+  }
+  program->slot_offset.assign(state.slot_capacity.size(), 0);
+  program->slot_size = 0;
+  for (size_t s = 0; s < state.slot_capacity.size(); ++s) {
+    program->slot_offset[s] = program->slot_size;
+    program->slot_size += std::max<int64_t>(state.slot_capacity[s], 0);
+  }
   return "";
 }
 
 void run_program(const Program& program, int64_t n, const float* input, float* output,
                  const std::vector<const float*>& params) {
-  float* ping = thread_scratch(ScratchSlot::kProgramA, n * program.max_size);
-  float* pong = thread_scratch(ScratchSlot::kProgramB, n * program.max_size);
+  float* ping = thread_scratch(ScratchSlot::kProgramA, n * std::max<int64_t>(program.max_size, 1));
+  float* pong = thread_scratch(ScratchSlot::kProgramB, n * (program.max_size + program.slot_size));
+  float* slots = pong + n * program.max_size;
+  // The last op writes the output directly when it computes (not when the program ends by loading a slot).
+  const size_t last = program.ops.size() - 1;
+  const bool last_computes = program.ops[last].code != kOpSave && program.ops[last].code != kOpLoad;
   const float* x = input;
   for (size_t i = 0; i < program.ops.size(); ++i) {
     const ProgramOp& op = program.ops[i];
-    float* y = i + 1 == program.ops.size() ? output : (x == ping ? pong : ping);
+    if (op.code == kOpSave) {
+      std::memcpy(slots + n * program.slot_offset[op.slot], x, sizeof(float) * n * op.out_size);
+      continue;
+    }
+    if (op.code == kOpLoad) {
+      x = slots + n * program.slot_offset[op.slot];
+      continue;
+    }
+    float* y = i == last && last_computes ? output : (x == ping ? pong : ping);
     const float* bias = op.bias >= 0 ? params[op.bias] : nullptr;
     if (op.code == kOpConv) {
       Conv2dShape s = op.conv;
@@ -207,11 +214,14 @@ void run_program(const Program& program, int64_t n, const float* input, float* o
       parallel_columns(n * p.c, 1, work, [&](int64_t begin, int64_t end) {
         window_mean_forward_ref(y, x, s, PlaneRange{begin, end});
       });
-    } else {
+    } else if (op.code == kOpRelu) {
       kernels().relu_forward(y, x, n * op.out_size);
+    } else {
+      run_graph_op(program, op, n, x, y, slots, params);
     }
     x = y;
   }
+  if (x != output) std::memcpy(output, x, sizeof(float) * n * program.out_size);
 }
 
 }  // namespace simdnet

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Inference programs: a Sequential model (conv2d, max and average pool, linear, relu) run as one native call,
-// for low latency at small batches and for running off the JS thread.
+// Inference programs: a model (conv2d, max and average pool, linear, relu, sigmoid; graph values kept in slots and
+// combined by add, mul, concat, pad, slice, clamp) run as one native call, for low latency at small batches and for
+// running off the JS thread.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -11,7 +12,8 @@
 
 namespace simdnet {
 
-// Descriptor layout (int32): op code, then that op's fields, repeated. Sizes are per image.
+// Descriptor layout (int32): op code, then that op's fields, repeated. Sizes are per image. Each op reads the current
+// value (the previous op's output; the program input at the start) and its output becomes the current value.
 //   kOpConv    c h w oc kh kw sh sw ph pw dh dw groups relu weight bias    (bias = -1: none)
 //   kOpMaxPool c h w kh kw sh sw ph pw dh dw ceil
 //   kOpLinear  in out relu weight bias
@@ -19,8 +21,37 @@ namespace simdnet {
 //   kOpAvgPool c h w oh ow row_start[oh] row_end[oh] col_start[ow] col_end[ow] divisor[oh*ow]
 //              (any windows, as kernels/pool2d/window_mean.h: AvgPool2d and AdaptiveAvgPool2d;
 //              integer divisors, > 0 where the window is not empty)
-// weight/bias index the list of parameter arrays passed with the program.
-enum ProgramOpCode : int32_t { kOpConv = 1, kOpMaxPool = 2, kOpLinear = 3, kOpRelu = 4, kOpAvgPool = 5 };
+// Graph values (program_graph.cc): slots hold values that are read again later.
+//   kOpSave    slot count              copies the current value (count values) into slot; it stays current
+//   kOpLoad    slot count              the slot's value (count values) becomes current
+//   kOpBinary  kind relu slot rank out[rank] x[rank] other[rank]
+//              y = x (kind 0: +, 1: *) slot, each broadcast to out (every dim equal or 1); then max(y, 0) if relu
+//   kOpConcat  count outer (operand inner)[count]   joins the operands' blocks of `inner` values, `outer` times;
+//              operand: a slot, or -1 for the current value (at most once)
+//   kOpPad     rank in[rank] before[rank] after[rank] value   constant padding; value: a parameter of 1 float
+//   kOpSlice   rank in[rank] start[rank] step[rank] out[rank]  out[d] values from start[d] every step[d]
+//   kOpSigmoid count
+//   kOpClamp   count bounds           min(max(x, lo), hi); bounds: a parameter of 2 floats [lo, hi]
+// weight/bias/value/bounds index the list of parameter arrays passed with the program.
+enum ProgramOpCode : int32_t {
+  kOpConv = 1,
+  kOpMaxPool = 2,
+  kOpLinear = 3,
+  kOpRelu = 4,
+  kOpAvgPool = 5,
+  kOpSave = 6,
+  kOpLoad = 7,
+  kOpBinary = 8,
+  kOpConcat = 9,
+  kOpPad = 10,
+  kOpSlice = 11,
+  kOpSigmoid = 12,
+  kOpClamp = 13,
+};
+
+// The most dims of the shape-generic ops (binary, pad, slice), and the most slots and concat operands.
+constexpr int64_t kProgramMaxRank = 6;
+constexpr int64_t kProgramMaxSlots = 4096;
 
 struct ProgramOp {
   ProgramOpCode code;
@@ -34,11 +65,20 @@ struct ProgramOp {
   // starts, column ends, concatenated) and the divisors.
   std::vector<int32_t> windows;
   std::vector<double> divisor;
+  // Graph ops: the slot (save, load, binary), kOpBinary's kind, kOpConcat's outer count and operands, the dims of
+  // binary (out, x, other), pad (in, before, after) and slice (in, start, step, out), and the parameter (pad, clamp).
+  int32_t slot = -1, kind = 0, rank = 0, param = -1;
+  int64_t outer = 0;
+  std::vector<int32_t> operands;
+  std::vector<int64_t> inner, dims;
 };
 
 struct Program {
   std::vector<ProgramOp> ops;
   int64_t in_size = 0, out_size = 0, max_size = 0;  // floats per image
+  // Where each slot starts in the slot memory, and the slot memory's size (floats per image).
+  std::vector<int64_t> slot_offset;
+  int64_t slot_size = 0;
 };
 
 // Parses and checks a descriptor against the parameter lengths. Returns "" or what is wrong.

@@ -172,7 +172,7 @@ test.each([
   ],
   [
     ['--model', 'resnet'],
-    /^error: option '--model <name>' argument 'resnet' is invalid\. Allowed choices are lenet, lenet-bn, lenet5, lenet5-bn, block\.$/,
+    /^error: option '--model <name>' argument 'resnet' is invalid\. Allowed choices are lenet, lenet-bn, lenet5, lenet5-bn, block, resnet20, resnet32, resnet44, resnet56\.$/,
   ],
   [
     ['--model', 'lenet', '--weights', 'w.safetensors'],

@@ -156,7 +156,7 @@ test('--weights rebuilds a saved model and takes its input size from the file', 
 test.each([
   [
     ['--model', 'resnet'],
-    /^error: option '--model <name>' argument 'resnet' is invalid. Allowed choices are lenet, lenet-bn, lenet5, lenet5-bn, block\.$/,
+    /^error: option '--model <name>' argument 'resnet' is invalid. Allowed choices are lenet, lenet-bn, lenet5, lenet5-bn, block, resnet20, resnet32, resnet44, resnet56\.$/,
   ],
   [
     ['--input', '1,3,x'],

@@ -286,7 +286,7 @@ describe('model files that do not fit the dataset, or are not specs: one line, e
     [
       'an unknown layer type',
       () => writeJson('conv3d.json', { layers: [{ type: 'conv3d' }] }),
-      /^error: --model-file .*conv3d\.json: layers\[0\] \(conv3d\): unknown layer type \(known: conv1d, conv2d, .*, sequential\)$/,
+      /^error: --model-file .*conv3d\.json: layers\[0\] \(conv3d\): unknown layer type \(known: conv1d, conv2d, .*, sequential, graph\)$/,
     ],
     [
       'an unknown option',

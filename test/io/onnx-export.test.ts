@@ -3,7 +3,6 @@
 // layer, the activations, adaptive pools and Conv1d of custom models (together and one at a time) run in onnxruntime-node
 // at batch 1 and 5 and match predict() within 1e-5; the protobuf itself; bad input.
 import * as fs from 'fs';
-import { spawnSync } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
@@ -29,45 +28,7 @@ import { manualSeed } from '../../lib/random';
 import { Tensor } from '../../lib/tensor/tensor';
 import { expectErrorNamed, randomTensor } from '../helpers';
 import { activations, conv1dModel, everyLayer } from './onnx-models';
-
-/** Result of test/io/ort-run.js. */
-interface OrtRun {
-  inputNames: string[];
-  outputNames: string[];
-  outputs: { dims: number[]; data: Float32Array }[];
-}
-
-/**
- * Runs `file` in onnxruntime-node on each input, in a child Node process: inside jest's sandbox the
- * addon's output arrays come from another realm and onnxruntime-common's instanceof checks reject them.
- */
-function runOrt(file: string, inputs: Tensor[]): OrtRun {
-  const request = {
-    model: file,
-    inputs: inputs.map((t) => ({
-      dims: t.shape,
-      data: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64'),
-    })),
-  };
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'ort-run.js')], {
-    input: JSON.stringify(request),
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
-  if (r.status !== 0) throw new Error(`ort-run.js failed (${r.status}): ${r.stderr}`);
-  const out = JSON.parse(r.stdout) as {
-    inputNames: string[];
-    outputNames: string[];
-    outputs: { dims: number[]; data: string }[];
-  };
-  return {
-    ...out,
-    outputs: out.outputs.map(({ dims, data }) => {
-      const bytes = Buffer.from(data, 'base64');
-      return { dims, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)) };
-    }),
-  };
-}
+import { runOrt } from './ort';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simdnet-onnx-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -71,7 +71,7 @@ function roundTrip(model: Module, imageShape: number[], seed: number): { diff: n
     const x = randomTensor([n, ...imageShape], seed + n);
     diff = Math.max(diff, maxDiff(imported.predict(x).data, model.predict(x).data));
   }
-  return { diff, imported };
+  return { diff, imported: imported as Sequential };
 }
 
 /** The state dict without num_batches_tracked (not exported), as plain arrays. */
@@ -338,9 +338,9 @@ describe("PyTorch's own ONNX exports (gen_onnx_fixture.py: torch.onnx.export, dy
       'LogSoftmax:LogSoftmax',
     ]);
     // ONNX's momentum 0.9 and epsilon stored as float32 read back as PyTorch's 0.1 and 1e-3.
-    const bn = r.model.at(3) as BatchNorm2d;
+    const bn = (r.model as Sequential).at(3) as BatchNorm2d;
     expect([bn.momentum, bn.eps]).toEqual([0.1, 1e-3]);
-    expect((r.model.at(1) as unknown as { negativeSlope: number }).negativeSlope).toBe(0.2);
+    expect(((r.model as Sequential).at(1) as unknown as { negativeSlope: number }).negativeSlope).toBe(0.2);
   });
 
   test('a batch of 1 and a batch of 7 run (the batch axis is dynamic)', () => {

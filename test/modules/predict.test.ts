@@ -94,9 +94,9 @@ describe('runProgram binding', () => {
     const ok = () => native.runProgram(linear, [weight], new Float32Array(3), new Float32Array(2), 1);
     expect(ok).not.toThrow();
     expectErrorNamed(
-      () => native.runProgram(Int32Array.from([9]), [], new Float32Array(1), new Float32Array(1), 1),
+      () => native.runProgram(Int32Array.from([99]), [], new Float32Array(1), new Float32Array(1), 1),
       'RangeError',
-      /unknown op code 9/,
+      /unknown op code 99/,
     );
     expectErrorNamed(
       () => native.runProgram(Int32Array.from([3, 3]), [weight], new Float32Array(3), new Float32Array(2), 1),

@@ -237,7 +237,7 @@ describe('every layer type: its class, options passed through, sizes inferred fr
   ];
   test('the cases cover every type', () => {
     expect(new Set(cases.map(([l]) => String(l.type).toLowerCase()))).toEqual(
-      new Set(SPEC_LAYER_TYPES.filter((t) => t !== 'sequential')),
+      new Set(SPEC_LAYER_TYPES.filter((t) => t !== 'sequential' && t !== 'graph')),
     );
   });
   test.each(cases)('%o on %j', (layer, input, cls, output, fields) => {
@@ -381,7 +381,7 @@ describe('bad specs name the layer and throw the right class', () => {
       'unknown top-level key',
       () => buildModelFromSpec({ input: [1, 2], layers: [], model: 'x' }),
       RangeError,
-      /^model spec: unknown option 'model' \(known: input, layers\)$/,
+      /^model spec: unknown option 'model' \(known: input, layers, nodes\)$/,
     ],
     ['no input', () => buildModelFromSpec({ layers: [] }), RangeError, /no input shape/],
     ['bad input', () => buildModelFromSpec({ input: [1, 0], layers: [] }), RangeError, /sizes >= 1, got \[1, 0\]/],
@@ -397,7 +397,7 @@ describe('bad specs name the layer and throw the right class', () => {
       'unknown type',
       one({ type: 'conv3d' }),
       RangeError,
-      /^layers\[0\] \(conv3d\): unknown layer type \(known: conv1d, conv2d, maxpool2d, avgpool2d, adaptiveavgpool2d, batchnorm1d, batchnorm2d, relu, leakyrelu, sigmoid, tanh, softmax, logsoftmax, dropout, flatten, linear, sequential\)$/,
+      /^layers\[0\] \(conv3d\): unknown layer type \(known: conv1d, conv2d, maxpool2d, avgpool2d, adaptiveavgpool2d, batchnorm1d, batchnorm2d, relu, leakyrelu, sigmoid, tanh, softmax, logsoftmax, dropout, flatten, linear, sequential, graph\)$/,
     ],
     [
       'unknown option',

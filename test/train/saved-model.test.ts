@@ -45,7 +45,7 @@ test('the metadata names the architecture and its config, as docs/architecture.m
     'simdnet.config': '{"inChannels":1,"imageSize":28,"numClasses":10,"padding":2}',
   });
   expect(() => modelMetadata(tinyModel() as never)).toThrow(
-    /must be one of LeNet, LeNetBN, or a Sequential built by buildModelFromSpec, got Sequential \(a Sequential built by hand/,
+    /must be one of LeNet, LeNetBN, ResNet, or a Sequential or Graph built by buildModelFromSpec, got Sequential \(a Sequential built by hand/,
   );
   const { model, spec } = buildModelFromSpec(specWithNorm);
   expect(modelMetadata(model)).toEqual({
@@ -128,8 +128,8 @@ describe('files that cannot rebuild a model give a FileFormatError naming the fi
     ['no metadata', () => write(), /no "simdnet.arch" in the metadata/],
     [
       'an unknown architecture',
-      () => write({ 'simdnet.arch': 'ResNet' }),
-      /unknown architecture "ResNet" \(known: LeNet, LeNetBN, Sequential\)/,
+      () => write({ 'simdnet.arch': 'VGG' }),
+      /unknown architecture "VGG" \(known: LeNet, LeNetBN, ResNet, Sequential, Graph\)/,
     ],
     ['an inherited property name as architecture', () => write({ 'simdnet.arch': 'toString' }), /unknown architecture/],
     ['config that is not JSON', () => write({ 'simdnet.arch': 'LeNet', 'simdnet.config': '{oops' }), /not valid JSON/],

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+// Every layer kind and graph op kind simdnet knows: a new layer gets its declaration file in lib/layers/ and one line
+// here (see docs/architecture.md, "Adding a layer"). The lookups are registry.ts.
+import { logSoftmaxKind, leakyReluKind, reluKind, sigmoidKind, softmaxKind, tanhKind } from './activations';
+import { batchNorm1dKind, batchNorm2dKind, batchNormKind } from './batch-norm';
+import { conv1dKind, conv2dKind } from './conv';
+import { dropoutKind, flattenKind } from './flatten';
+import { addKind, concatKind, mulKind } from './graph-ops';
+import type { LayerKind, OpKind } from './kind';
+import { linearKind } from './linear';
+import { adaptiveAvgPool2dKind, avgPool2dKind, maxPool2dKind } from './pool';
+import { reshapeKind } from './reshape';
+import { clampKind, padKind, sliceKind } from './shape-ops';
+
+/** The layer kinds, in the order the spec type list and docs show them. */
+export const LAYER_KINDS: readonly LayerKind[] = [
+  conv1dKind,
+  conv2dKind,
+  maxPool2dKind,
+  avgPool2dKind,
+  adaptiveAvgPool2dKind,
+  batchNormKind,
+  batchNorm1dKind,
+  batchNorm2dKind,
+  reluKind,
+  leakyReluKind,
+  sigmoidKind,
+  tanhKind,
+  softmaxKind,
+  logSoftmaxKind,
+  dropoutKind,
+  flattenKind,
+  linearKind,
+] as unknown as readonly LayerKind[];
+
+/** The graph op kinds. */
+export const OP_KINDS: readonly OpKind[] = [
+  addKind,
+  mulKind,
+  concatKind,
+  reshapeKind,
+  padKind,
+  sliceKind,
+  clampKind,
+] as unknown as readonly OpKind[];

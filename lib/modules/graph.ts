@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: MIT
+// Graph: a module running a directed acyclic graph of modules and ops (residual adds, concatenations, ...): forward in
+// the nodes' order, backward in reverse with gradients summed where a value is read twice. Building one from code is
+// graph-builder.ts, the ops graph-ops*.ts, the native inference program program.ts.
+import { describe } from '../check';
+import { ShapeError } from '../errors';
+import { native } from '../native';
+import { formatShape } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+import { ModuleDict } from './graph-container';
+import { checkArity, GraphOp, type OpContext } from './graph-op';
+import { BackwardContext, ForwardContext, Module } from './module';
+import { appendModuleSteps, compileGraphProgram, type CompiledProgram, type ProgramStep } from './program';
+import { Sequential } from './sequential';
+
+/** The name of the graph's input value. */
+export const GRAPH_INPUT = 'input';
+
+/** One node as given to the Graph constructor: a module or an op, and the names of the values it reads. */
+export interface GraphNodeSpec {
+  /** Unique; a module's path in the state dict ("conv1", "layers.0.conv1": segments of letters, digits, '_'). */
+  name: string;
+  module?: Module;
+  op?: GraphOp;
+  /** Names of earlier nodes, or "input" for the graph's input; a module reads one value. */
+  inputs: readonly string[];
+}
+
+/** A node of a built Graph: `inputs` index values (0 is the graph input, k + 1 the output of nodes[k]). */
+export interface GraphNode {
+  readonly name: string;
+  readonly module: Module | null;
+  readonly op: GraphOp | null;
+  readonly inputs: readonly number[];
+}
+
+const REUSE: ForwardContext = Object.freeze({ reuse: true });
+const SEGMENT = /^([A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]*)$/;
+
+/**
+ * A directed acyclic graph of modules and ops, as a PyTorch module whose forward() adds, multiplies or concatenates
+ * values (or a Keras functional model). The last node's output is the graph's output; every node must lead to it.
+ * Module nodes are children named by their node's path, so stateDict() names are PyTorch's ("layers.0.conv1.weight").
+ * A module may appear in one node only (no weight sharing).
+ *
+ * Build one with GraphBuilder (see docs/models.md for a ResNet block), from a JSON model file, by importing a
+ * branching ONNX model, or from node specs:
+ *
+ * @example
+ * const block = new Graph([
+ *   { name: 'conv', module: new Conv2d({ inChannels: 8, outChannels: 8, kernelSize: 3, padding: 1 }), inputs: ['input'] },
+ *   { name: 'add', op: new Add(), inputs: ['conv', 'input'] },
+ * ]);
+ */
+export class Graph extends Module {
+  readonly nodes: readonly GraphNode[];
+  private compiled: { key: string; program: CompiledProgram | null } | null = null;
+
+  constructor(nodes: readonly GraphNodeSpec[]) {
+    super();
+    if (!Array.isArray(nodes) || nodes.length === 0)
+      throw new TypeError(`Graph: nodes must be a non-empty array of node specs, got ${describe(nodes)}`);
+    const index = new Map<string, number>([[GRAPH_INPUT, 0]]);
+    const used = new Set<Module>();
+    const built: GraphNode[] = [];
+    nodes.forEach((spec, k) => {
+      const at = `Graph: node ${k}`;
+      if (spec === null || typeof spec !== 'object')
+        throw new TypeError(`${at} must be an object, got ${describe(spec)}`);
+      const name = checkNodeName(at, spec.name);
+      if (index.has(name))
+        throw new RangeError(`${at}: name '${name}' is ${name === GRAPH_INPUT ? "the graph input's" : 'taken'}`);
+      const label = `Graph: node '${name}'`;
+      const isModule = spec.module !== undefined;
+      if (isModule === (spec.op !== undefined)) throw new TypeError(`${label} needs exactly one of module and op`);
+      if (isModule && !(spec.module instanceof Module))
+        throw new TypeError(`${label}: module must be a Module, got ${describe(spec.module)}`);
+      if (!isModule && !(spec.op instanceof GraphOp))
+        throw new TypeError(`${label}: op must be a GraphOp, got ${describe(spec.op)}`);
+      if (!Array.isArray(spec.inputs))
+        throw new TypeError(`${label}: inputs must be an array of names, got ${describe(spec.inputs)}`);
+      const inputs = spec.inputs.map((n: unknown) => {
+        const i = typeof n === 'string' ? index.get(n) : undefined;
+        if (i === undefined)
+          throw new RangeError(
+            `${label}: input ${typeof n === 'string' ? `'${n}'` : describe(n)} is not "${GRAPH_INPUT}" or an earlier node`,
+          );
+        return i;
+      });
+      if (isModule) {
+        if (inputs.length !== 1) throw new RangeError(`${label}: a module reads one value, got ${inputs.length}`);
+        if (used.has(spec.module as Module))
+          throw new RangeError(
+            `${label}: its module is already another node's (a module runs once per forward: no weight sharing)`,
+          );
+        used.add(spec.module as Module);
+      } else {
+        try {
+          checkArity(spec.op as GraphOp, inputs.length);
+        } catch (err) {
+          throw new RangeError(`${label}: ${(err as Error).message}`, { cause: err });
+        }
+      }
+      index.set(name, k + 1);
+      built.push({ name, module: spec.module ?? null, op: spec.op ?? null, inputs });
+    });
+    checkAllLeadToOutput(built);
+    this.nodes = built;
+    for (const node of built) if (node.module) this.place(node.name, node.module);
+  }
+
+  /** Registers `module` at dotted `path`, making ModuleDict containers for the leading segments. */
+  private place(path: string, module: Module): void {
+    const parts = path.split('.');
+    // The container the next segment goes into (null: this graph).
+    let parent: ModuleDict | null = null;
+    for (const [i, part] of parts.entries()) {
+      const existing = (parent ?? this).namedChildren().find(([n]) => n === part)?.[1];
+      const last = i === parts.length - 1;
+      if (last) {
+        if (existing) throw new RangeError(`Graph: node '${path}' is also a container of other nodes`);
+      } else if (existing && !(existing instanceof ModuleDict)) {
+        throw new RangeError(
+          `Graph: node '${parts.slice(0, i + 1).join('.')}' is a module, so '${path}' cannot sit inside it`,
+        );
+      }
+      const child = last ? module : (existing ?? new ModuleDict());
+      const placed: Module = parent === null ? this.registerModule(part, child) : parent.set(part, child);
+      parent = last ? null : (placed as ModuleDict);
+    }
+  }
+
+  /** The shape of every value for this input shape: [input, node 0's output, ...]; validates each node. */
+  valueShapes(inputShape: readonly number[]): number[][] {
+    const shapes: number[][] = [[...inputShape]];
+    for (const node of this.nodes) {
+      const ins = node.inputs.map((i) => shapes[i]);
+      try {
+        shapes.push(node.module ? node.module.outputShape(ins[0]) : (node.op as GraphOp).outputShape(ins));
+      } catch (err) {
+        if (err instanceof Error)
+          err.message = `Graph: node '${node.name}' (${nodeType(node)}) with input ${ins.map(formatShape).join(', ')}: ${err.message}`;
+        throw err;
+      }
+    }
+    return shapes;
+  }
+
+  outputShape(inputShape: readonly number[]): number[] {
+    const shapes = this.valueShapes(inputShape);
+    return shapes[shapes.length - 1];
+  }
+
+  override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+    // predict() must not overwrite the buffers a pending backward() reads.
+    const childCtx = ctx.keepState === false ? ctx : REUSE;
+    const keep = ctx.keepState !== false && this.training;
+    const values: Tensor[] = [input];
+    for (const node of this.nodes) {
+      const ins = node.inputs.map((i) => values[i]);
+      values.push(
+        node.module
+          ? node.module.forwardWith(ins[0], childCtx)
+          : (node.op as GraphOp).forward(ins, this.opContext(node, childCtx.reuse, keep)),
+      );
+    }
+    const out = values[values.length - 1];
+    return childCtx === REUSE && !ctx.reuse ? out.clone() : out;
+  }
+
+  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+    const count = this.nodes.length + 1;
+    const grads: (Tensor | null)[] = new Array<Tensor | null>(count).fill(null);
+    // owned[v]: grads[v] is this graph's own buffer for value v, which its producer may overwrite in place.
+    const owned: boolean[] = new Array<boolean>(count).fill(false);
+    grads[count - 1] = doutput;
+    const accumulate = (v: number, g: Tensor | null): void => {
+      if (g === null) return;
+      const have = grads[v];
+      if (have === null) {
+        grads[v] = g;
+        return;
+      }
+      let sum = have;
+      if (!owned[v]) {
+        sum = this.scratch(`grad:${v}`, have.shape, true);
+        sum.data.set(have.data);
+        grads[v] = sum;
+        owned[v] = true;
+      }
+      // Where a value fans out, its gradient is the sum of its readers' gradients.
+      const a = sum.data;
+      const b = g.data;
+      for (let i = 0; i < a.length; i++) a[i] += b[i];
+    };
+    for (let k = this.nodes.length - 1; k >= 0; k--) {
+      const node = this.nodes[k];
+      const g = grads[k + 1];
+      if (g === null) throw new Error(`Graph.backward: node '${node.name}' got no gradient`);
+      const needed = node.inputs.map((i) => i > 0 || ctx.inputGrad);
+      if (node.module) {
+        const dx = node.module.backwardWith(g, { reuse: true, inputGrad: needed[0], overwriteGrad: owned[k + 1] });
+        accumulate(node.inputs[0], needed[0] ? dx : null);
+      } else {
+        const dxs = (node.op as GraphOp).backward(g, needed, this.opContext(node, true, true));
+        node.inputs.forEach((i, j) => accumulate(i, needed[j] ? dxs[j] : null));
+      }
+      grads[k + 1] = null;
+    }
+    if (!ctx.inputGrad) return null;
+    const dinput = grads[0];
+    if (dinput === null) throw new Error('Graph.backward: the input got no gradient');
+    return ctx.reuse ? dinput : dinput.clone();
+  }
+
+  private opContext(node: GraphNode, reuse: boolean, keep: boolean): OpContext {
+    return { keep, scratch: (role, shape, zero = false) => this.scratch(`${node.name}:${role}`, shape, reuse, zero) };
+  }
+
+  override predict(input: Tensor): Tensor {
+    const program = this.inferenceProgram(input);
+    if (!program) return super.predict(input);
+    const out = Tensor.zeros([input.shape[0], ...program.outShape]);
+    program.refresh();
+    native.runProgram(program.code, program.params, input.data, out.data, input.shape[0]);
+    return out;
+  }
+
+  /**
+   * The native program for this input's sample shape (compiled once per shape), or null; used by predict() and by
+   * predictAsync()'s batcher. Throws on a malformed input.
+   */
+  inferenceProgram(input: Tensor): CompiledProgram | null {
+    if (!(input instanceof Tensor)) throw new TypeError(`predict: input must be a Tensor, got ${describe(input)}`);
+    if (input.shape.length < 2 || input.shape[0] < 1) {
+      throw new ShapeError(
+        `predict: input needs a batch dimension >= 1 and a sample shape, got ${formatShape(input.shape)}`,
+      );
+    }
+    const key = input.shape.slice(1).join('x');
+    if (this.compiled?.key !== key) this.compiled = { key, program: compileGraphProgram(this, input.shape.slice(1)) };
+    return this.compiled.program;
+  }
+
+  /** The graph's leaf steps for the program compiler (nested Sequentials and Graphs expanded); returns the output value. */
+  appendSteps(steps: ProgramStep[], input: number): number {
+    const values = [input];
+    const append = (module: Module, x: number): number =>
+      module instanceof Sequential
+        ? module.namedChildren().reduce((v, [, child]) => append(child, v), x)
+        : appendModuleSteps(steps, module, x);
+    for (const node of this.nodes) {
+      const ins = node.inputs.map((i) => values[i]);
+      if (node.module) {
+        values.push(append(node.module, ins[0]));
+      } else {
+        steps.push({ op: node.op as GraphOp, inputs: ins });
+        values.push(steps.length - 1);
+      }
+    }
+    return values[values.length - 1];
+  }
+
+  /** A PyTorch-like listing: each node, and what it reads when that is not the node before it. */
+  override toString(): string {
+    const names = [GRAPH_INPUT, ...this.nodes.map((n) => n.name)];
+    const lines = this.nodes.map((node, k) => {
+      const what = node.module ? node.module.toString().replace(/\n/g, '\n  ') : (node.op as GraphOp).toString();
+      const reads =
+        node.inputs.length === 1 && node.inputs[0] === k ? '' : ` <- ${node.inputs.map((i) => names[i]).join(', ')}`;
+      return `  (${node.name}): ${what}${reads}`;
+    });
+    return `${this.constructor.name}(${this.extraRepr()}\n${lines.join('\n')}\n)`;
+  }
+}
+
+/** "Conv2d" for a module node, "add" for an op node. */
+export function nodeType(node: GraphNode): string {
+  return node.module ? node.module.constructor.name : (node.op as GraphOp).type;
+}
+
+function checkNodeName(at: string, name: unknown): string {
+  if (typeof name !== 'string') throw new TypeError(`${at}: name must be a string, got ${describe(name)}`);
+  if (!name.split('.').every((s) => SEGMENT.test(s)))
+    throw new RangeError(
+      `${at}: name '${name}' must be dot-separated identifiers or indices (letters, digits, '_'; "layers.0.conv1")`,
+    );
+  return name;
+}
+
+/** Throws unless every node's output is read on some path to the last node (nothing is computed for nothing). */
+function checkAllLeadToOutput(nodes: readonly GraphNode[]): void {
+  const live = new Array<boolean>(nodes.length + 1).fill(false);
+  live[nodes.length] = true;
+  for (let k = nodes.length - 1; k >= 0; k--) if (live[k + 1]) for (const i of nodes[k].inputs) live[i] = true;
+  const dead = nodes.findIndex((_, k) => !live[k + 1]);
+  if (dead >= 0)
+    throw new RangeError(
+      `Graph: node '${nodes[dead].name}' does not lead to the output (the last node, '${nodes[nodes.length - 1].name}')`,
+    );
+  if (!live[0]) throw new RangeError('Graph: the output does not depend on the input');
+}
