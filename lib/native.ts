@@ -2,11 +2,14 @@
 // Loads the compiled addon once and gives every export a type. Argument order mirrors native/binding.cc.
 import * as fs from 'fs';
 import * as path from 'path';
+import { selectBackend } from './backend/select';
 
 type F32 = Float32Array;
 type OptF32 = Float32Array | null;
 
 export interface KernelInfo {
+  /** Which backend runs: the "native" addon or the "wasm" (WebAssembly) build (lib/backend/select.ts). */
+  backend: 'native' | 'wasm';
   /** The instruction set in use: "ref", "avx2", "avx512" or "neon". */
   isa: string;
   /** The ISA each op runs on. */
@@ -289,5 +292,5 @@ function load(): NativeBinding {
   );
 }
 
-/** The addon, loaded when simdnet is first imported. */
-export const native: NativeBinding = load();
+/** The addon (or the WebAssembly build: lib/backend/select.ts), loaded when simdnet is first imported. */
+export const native: NativeBinding = selectBackend(load);

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+// The WebAssembly SIMD128 ReLU kernels: activation_simd.inc compiled with -msimd128 (the WebAssembly build, scripts/build-wasm.js).
+#include <cmath>
+#include <cstdint>
+
+#include "activation.h"
+
+namespace simdnet {
+namespace simd128 {
+
+constexpr int kVecBytes = 16;
+#include "kernels/common/vec.inc"
+#include "activation_simd.inc"
+
+}  // namespace simd128
+}  // namespace simdnet
