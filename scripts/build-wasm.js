@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
-// Builds the WebAssembly backend (npm run build:wasm) into build/wasm/: simdnet.js (Emscripten's glue, a
+// Builds the WebAssembly backend (npm run build:wasm) into build-wasm/ (not build/: node-gyp rebuild deletes
+// that whole folder): simdnet.js (Emscripten's glue, a
 // factory) and simdnet.wasm. Sources: native/sources.json's "common" and "simd128" lists (binding*.cc
 // included: they compile against native/wasm/napi.h, so the checks are the addon's own) plus the
 // call trampoline native/wasm/napi_shim.cc. One thread: no pthreads (see docs/wasm.md).
@@ -11,7 +12,7 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
-const out = path.join(root, 'build', 'wasm');
+const out = path.join(root, 'build-wasm');
 const objDir = path.join(out, 'obj');
 
 const compileFlags = [
@@ -102,7 +103,7 @@ async function main() {
     }
   };
   await Promise.all([worker(), worker()]);
-  console.log('linking build/wasm/simdnet.js + simdnet.wasm');
+  console.log('linking build-wasm/simdnet.js + simdnet.wasm');
   await run([...jobs.map((j) => j.obj), ...linkFlags, '-o', path.join(out, 'simdnet.js')]);
 }
 

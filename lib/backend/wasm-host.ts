@@ -4,7 +4,7 @@
 // are the addon's binding functions compiled to wasm, so they check arguments exactly as the addon does.
 // No Node built-ins: the browser bundle uses this file too.
 
-/** What this file needs of the Emscripten module (build/wasm/simdnet.js). */
+/** What this file needs of the Emscripten module (build-wasm/simdnet.js). */
 export interface WasmModule {
   _sn_module_init(): number;
   _sn_call(index: number, argc: number): number;

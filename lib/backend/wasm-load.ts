@@ -6,7 +6,7 @@
 import type { KernelInfo, NativeBinding } from '../native';
 import { WasmHost, type WasmModule } from './wasm-host';
 
-/** Emscripten's MODULARIZE factory (build/wasm/simdnet.js): fills in and returns the module object. */
+/** Emscripten's MODULARIZE factory (build-wasm/simdnet.js): fills in and returns the module object. */
 export type WasmFactory = (module: object) => unknown;
 
 // The few WebAssembly JS API members used here (lib "ES2022" declares none, and dist's .d.ts stay DOM-free).

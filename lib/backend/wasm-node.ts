@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Loads the WebAssembly build in Node from build/wasm/ (npm run build:wasm), synchronously, so that
+// Loads the WebAssembly build in Node from build-wasm/ (npm run build:wasm), synchronously, so that
 // lib/native.ts can hand it out like the addon.
 import * as fs from 'fs';
 import * as path from 'path';
 import type { NativeBinding } from '../native';
 import { instantiateWasmSync, type WasmFactory } from './wasm-load';
 
-/** The folder holding simdnet.js and simdnet.wasm: SIMDNET_WASM_DIR, else the package's build/wasm. */
+/** The folder holding simdnet.js and simdnet.wasm: SIMDNET_WASM_DIR, else the package's build-wasm/. */
 export function wasmDir(): string {
-  return path.resolve(process.env.SIMDNET_WASM_DIR || path.join(__dirname, '..', '..', 'build', 'wasm'));
+  return path.resolve(process.env.SIMDNET_WASM_DIR || path.join(__dirname, '..', '..', 'build-wasm'));
 }
 
 /** Environment variables the C++ code reads (the wasm heap has no environment of its own). */
