@@ -20,7 +20,8 @@ export function selectBackend(loadAddon: () => NativeBinding): NativeBinding {
     try {
       return loadWasmBinding();
     } catch (wasmError) {
-      (addonError as Error).message += `\nThe WebAssembly fallback did not load either: ${(wasmError as Error).message}`;
+      (addonError as Error).message +=
+        `\nThe WebAssembly fallback did not load either: ${(wasmError as Error).message}`;
       throw addonError;
     }
   }

@@ -53,7 +53,11 @@ function start(factory: WasmFactory, instantiate: Instantiate, env: Record<strin
 }
 
 /** Instantiates synchronously (Node): the binding is ready when this returns. */
-export function instantiateWasmSync(factory: WasmFactory, bytes: Uint8Array, env: Record<string, string>): NativeBinding {
+export function instantiateWasmSync(
+  factory: WasmFactory,
+  bytes: Uint8Array,
+  env: Record<string, string>,
+): NativeBinding {
   let result: { err: unknown; binding?: NativeBinding } | null = null;
   let failure: unknown = null;
   const instantiate: Instantiate = (imports, receive) => {

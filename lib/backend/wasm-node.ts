@@ -20,7 +20,9 @@ export function loadWasmBinding(): NativeBinding {
   const wasm = path.join(dir, 'simdnet.wasm');
   for (const file of [glue, wasm]) {
     if (!fs.existsSync(file)) {
-      throw new Error(`simdnet: the WebAssembly build is missing (${file}); build it with: npm run build:wasm (needs Emscripten)`);
+      throw new Error(
+        `simdnet: the WebAssembly build is missing (${file}); build it with: npm run build:wasm (needs Emscripten)`,
+      );
     }
   }
   const env: Record<string, string> = {};

@@ -103,7 +103,9 @@ export class CIFAR10Bytes implements Dataset {
     const parts = (Array.isArray(data) ? data : [data]).map((d, i) => {
       const bytes = d instanceof Uint8Array ? d : isArrayBuffer(d) ? new Uint8Array(d) : null;
       if (bytes === null) {
-        throw new TypeError(`CIFAR10Bytes: data${Array.isArray(data) ? `[${i}]` : ''} must be an ArrayBuffer or Uint8Array, got ${describe(d)}`);
+        throw new TypeError(
+          `CIFAR10Bytes: data${Array.isArray(data) ? `[${i}]` : ''} must be an ArrayBuffer or Uint8Array, got ${describe(d)}`,
+        );
       }
       checkCifar10Size(name, bytes.length);
       checkCifar10Labels(name, bytes);

@@ -124,10 +124,14 @@ describeBrowser('browser example page (headless Chromium)', () => {
     const query = 'train=/data/train.bin&test=/data/test.bin&trainSize=768&testSize=256&epochs=4&batchSize=64&lr=0.002';
     await page.goto(`http://127.0.0.1:${port}/examples/browser/index.html?${query}`);
     // Strings, not functions: they run in the page, whose globals this file's types do not know.
-    await page.waitForFunction('window.simdnetRun && (window.simdnetRun.done || window.simdnetRun.error !== null)', undefined, {
-      timeout: 240000,
-      polling: 500,
-    });
+    await page.waitForFunction(
+      'window.simdnetRun && (window.simdnetRun.done || window.simdnetRun.error !== null)',
+      undefined,
+      {
+        timeout: 240000,
+        polling: 500,
+      },
+    );
     const run = (await page.evaluate('window.simdnetRun')) as PageRun;
     expect(errors).toEqual([]);
     expect(run.error).toBeNull();

@@ -18,4 +18,6 @@ if (process.env.SIMDNET_REQUIRE_WASM === '1' && !WASM_BUILT) {
 
 /** describe, or describe.skip with the reason in the title when the wasm build is missing. */
 export const describeWasm = (title: string, body: () => void): void =>
-  WASM_BUILT ? describe(title, body) : describe.skip(`${title} (skipped: no build-wasm/; npm run build:wasm needs Emscripten)`, body);
+  WASM_BUILT
+    ? describe(title, body)
+    : describe.skip(`${title} (skipped: no build-wasm/; npm run build:wasm needs Emscripten)`, body);

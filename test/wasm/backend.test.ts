@@ -46,14 +46,17 @@ describeWasm('WebAssembly backend', () => {
       wasm.setIsa('auto');
     });
 
-    withAddon('reference kernels: two LeNet training steps are bit-identical (every activation, gradient, parameter)', () => {
-      addon!.setIsa('ref');
-      wasm.setIsa('ref');
-      const a = lenetSteps(addon!, 2);
-      const w = lenetSteps(wasm, 2);
-      expect(differences(a.buffers, w.buffers, 0)).toEqual([]);
-      expect(w.losses).toEqual(a.losses);
-    });
+    withAddon(
+      'reference kernels: two LeNet training steps are bit-identical (every activation, gradient, parameter)',
+      () => {
+        addon!.setIsa('ref');
+        wasm.setIsa('ref');
+        const a = lenetSteps(addon!, 2);
+        const w = lenetSteps(wasm, 2);
+        expect(differences(a.buffers, w.buffers, 0)).toEqual([]);
+        expect(w.losses).toEqual(a.losses);
+      },
+    );
 
     withAddon('simd128 vs the widest native ISA: logits, loss and gradients within 1e-5', () => {
       addon!.setIsa('auto');

@@ -56,7 +56,26 @@ export function lenetSteps(b: NativeBinding, steps: number): StepsResult {
     CONVS.forEach(([ci, co, size], l) => {
       const o = size - 4;
       const out = new Float32Array(BATCH * co * o * o);
-      b.conv2dForward(out, x, params[2 * l].data, params[2 * l + 1].data, BATCH, ci, size, size, co, 5, 5, 1, 1, 0, 0, 1, 1, 1);
+      b.conv2dForward(
+        out,
+        x,
+        params[2 * l].data,
+        params[2 * l + 1].data,
+        BATCH,
+        ci,
+        size,
+        size,
+        co,
+        5,
+        5,
+        1,
+        1,
+        0,
+        0,
+        1,
+        1,
+        1,
+      );
       b.reluForward(out, out);
       const pooled = new Float32Array(out.length / 4);
       const argmax = new Int32Array(pooled.length);
@@ -99,7 +118,28 @@ export function lenetSteps(b: NativeBinding, steps: number): StepsResult {
       b.reluMask(dpre, relu);
       const dx = new Float32Array(BATCH * ci * size * size);
       const xin = acts[2 * l];
-      b.conv2dBackward(dx, params[2 * l].grad, params[2 * l + 1].grad, dpre, xin, params[2 * l].data, BATCH, ci, size, size, co, 5, 5, 1, 1, 0, 0, 1, 1, 1);
+      b.conv2dBackward(
+        dx,
+        params[2 * l].grad,
+        params[2 * l + 1].grad,
+        dpre,
+        xin,
+        params[2 * l].data,
+        BATCH,
+        ci,
+        size,
+        size,
+        co,
+        5,
+        5,
+        1,
+        1,
+        0,
+        0,
+        1,
+        1,
+        1,
+      );
       g = dx;
     }
     params.forEach((p, i) => {
