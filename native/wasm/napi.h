@@ -100,7 +100,9 @@ class String : public Value {
 
 // Converts what Object::Set and Array::Set take into a handle.
 inline int to_handle(Env, const Value& v) { return v.handle(); }
-inline int to_handle(Env, const char* s) { return sn_js_new_string(s, static_cast<int>(std::char_traits<char>::length(s))); }
+inline int to_handle(Env, const char* s) {
+  return sn_js_new_string(s, static_cast<int>(std::char_traits<char>::length(s)));
+}
 inline int to_handle(Env, const std::string& s) { return sn_js_new_string(s.data(), static_cast<int>(s.size())); }
 inline int to_handle(Env, bool b) { return sn_js_new_bool(b ? 1 : 0); }
 template <typename T, typename = std::enable_if_t<std::is_arithmetic<T>::value && !std::is_same<T, bool>::value>>

@@ -5,15 +5,15 @@
 #include <cstdint>
 
 extern "C" {
-int sn_js_type(int h);              // a napi_valuetype
-int sn_js_typedarray_type(int h);   // a napi_typedarray_type, or -1 when h is not a typed array
+int sn_js_type(int h);             // a napi_valuetype
+int sn_js_typedarray_type(int h);  // a napi_typedarray_type, or -1 when h is not a typed array
 int sn_js_is_array(int h);
 int sn_js_is_arraybuffer(int h);
-double sn_js_length(int h);         // elements of a typed array or Array
+double sn_js_length(int h);  // elements of a typed array or Array
 double sn_js_byte_length(int h);
-void* sn_js_data(int h);            // the typed array's bytes copied into the heap (null when it has none)
+void* sn_js_data(int h);  // the typed array's bytes copied into the heap (null when it has none)
 double sn_js_number(int h);
-int sn_js_string_length(int h);     // UTF-8 bytes
+int sn_js_string_length(int h);  // UTF-8 bytes
 void sn_js_string_read(int h, char* buf, int len);
 int sn_js_get_index(int h, uint32_t i);
 int sn_js_undefined();
@@ -30,5 +30,5 @@ int sn_js_deferred_promise(int d);
 void sn_js_deferred_settle(int d, int resolve, int value);
 void sn_js_set_named(int obj, const char* key, int value);
 void sn_js_set_index(int arr, uint32_t i, int value);
-void sn_js_throw(int error);         // the value the current call throws
+void sn_js_throw(int error);  // the value the current call throws
 }

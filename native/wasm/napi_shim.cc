@@ -14,9 +14,7 @@ std::vector<Callback>& callbacks() {
 }  // namespace Napi
 
 namespace {
-void throw_message(const std::string& msg) {
-  sn_js_throw(Napi::Error::New(Napi::Env(), msg).handle());
-}
+void throw_message(const std::string& msg) { sn_js_throw(Napi::Error::New(Napi::Env(), msg).handle()); }
 }  // namespace
 
 // Returns the result's handle; after sn_js_throw the host throws instead of returning.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The WebAssembly SIMD128 direct conv2d kernels: conv2d_direct_impl.inc with 16-byte vectors, compiled with -msimd128 (the WebAssembly build).
+// The WebAssembly SIMD128 direct conv2d kernels: conv2d_direct_impl.inc with 16-byte vectors, compiled with -msimd128
+// (the WebAssembly build).
 #include <cstdint>
 
 #include "conv2d_direct.h"

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The WebAssembly SIMD128 sgemm: gemm_impl.inc with 16-byte vectors, compiled with -msimd128 (the WebAssembly build, scripts/build-wasm.js).
+// The WebAssembly SIMD128 sgemm: gemm_impl.inc with 16-byte vectors, compiled with -msimd128 (the WebAssembly build,
+// scripts/build-wasm.js).
 #include <cstdint>
 
 #include "gemm.h"

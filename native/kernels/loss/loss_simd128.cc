@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The WebAssembly SIMD128 cross-entropy: loss_body.inc compiled with -msimd128 (the WebAssembly build, scripts/build-wasm.js).
+// The WebAssembly SIMD128 cross-entropy: loss_body.inc compiled with -msimd128 (the WebAssembly build,
+// scripts/build-wasm.js).
 #include <cmath>
 #include <cstdint>
 
