@@ -39,7 +39,8 @@ const linkFlags = [
   '-sINITIAL_MEMORY=33554432',
   '-sMAXIMUM_MEMORY=2147483648',
   '-sEXPORTED_FUNCTIONS=_sn_module_init,_sn_call,_malloc,_free',
-  '-sEXPORTED_RUNTIME_METHODS=ENV',
+  // stackSave/stackRestore: the host resets the stack pointer when a JS exception unwinds through wasm.
+  '-sEXPORTED_RUNTIME_METHODS=ENV,stackSave,stackRestore',
   '--js-library',
   path.join(root, 'native', 'wasm', 'napi_host.js'),
 ];
@@ -60,7 +61,7 @@ function sources() {
 
 // Newest modification time of every header, .inc and shim file under native/, and of this script.
 function newestDependency() {
-  let newest = fs.statSync(__filename).mtimeMs;
+  let newest = fs.statSync(path.join(__dirname, 'build-wasm.js')).mtimeMs;
   const walk = (dir) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const file = path.join(dir, entry.name);

@@ -10,6 +10,8 @@ export interface WasmModule {
   _sn_call(index: number, argc: number): number;
   _malloc(bytes: number): number;
   _free(ptr: number): void;
+  stackSave(): number;
+  stackRestore(sp: number): void;
   HEAPU8: Uint8Array;
 }
 
@@ -69,6 +71,8 @@ export class WasmHost {
   private thrown: { value: unknown } | null = null;
   private failure: Error | null = null;
   private busy = false;
+  /** Set when the module trapped (a bug, never bad input): its memory may be inconsistent, so refuse calls. */
+  private trapped: string | null = null;
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
   private lastString: { value: string; bytes: Uint8Array } | null = null;
@@ -87,15 +91,23 @@ export class WasmHost {
 
   private call(index: number, name: string, args: unknown[]): unknown {
     const mod = this.mod!;
+    if (this.trapped)
+      throw new Error(`${name}: the simdnet WebAssembly module stopped after an earlier fault (${this.trapped})`);
     if (this.busy) throw new Error(`${name}: called from inside another simdnet call (an accessor of an argument?)`);
     this.busy = true;
     this.values = [undefined, ...args];
+    const sp = mod.stackSave();
     try {
       this.collectSpans(args);
       const result = mod._sn_call(index, args.length);
       if (this.failure) throw this.failure;
       if (this.thrown) throw this.thrown.value;
       return this.values[result];
+    } catch (err) {
+      // A JS exception (from a Proxy argument, say) unwinds wasm frames without their epilogues.
+      mod.stackRestore(sp);
+      if ((err as Error | null)?.name === 'RuntimeError') this.trapped = String(err); // a WebAssembly trap
+      throw err;
     } finally {
       this.release();
       this.busy = false;

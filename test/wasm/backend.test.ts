@@ -99,11 +99,13 @@ describeWasm('WebAssembly backend', () => {
     expect(out[0]).toBe(0);
   });
 
-  test('an argument whose accessor calls simdnet during a call is refused', () => {
+  test('an argument whose accessor calls simdnet during a call is refused, and the module stays usable', () => {
     const inner = new Float32Array(4);
+    let reads = 0;
+    // The host reads params[0] once before the call; the second read comes from inside the wasm code.
     const params = new Proxy([new Float32Array(1)], {
       get(target, key, receiver) {
-        if (key === '0') wasm.reluForward(inner, inner);
+        if (key === '0' && ++reads % 2 === 0) wasm.reluForward(inner, inner);
         return Reflect.get(target, key, receiver);
       },
     });
@@ -112,5 +114,10 @@ describeWasm('WebAssembly backend', () => {
       'Error',
     );
     expect(err.message).toMatch(/^reluForward: called from inside another simdnet call/);
+    expect(reads).toBe(2);
+    // The error unwound through wasm frames; the module still works (the host put its stack pointer back).
+    const out = new Float32Array(3);
+    wasm.reluForward(out, new Float32Array([-1, 2, -3]));
+    expect(Array.from(out)).toEqual([0, 2, 0]);
   });
 });
