@@ -20,6 +20,15 @@ declare const WebAssembly: {
 };
 
 type Instantiate = (imports: object, receive: (instance: WasmInstance) => void) => object;
+
+/** A compile failure is most likely an engine without SIMD128: say so, keeping the engine's message. */
+function explain(err: unknown): Error {
+  if ((err as Error | null)?.name !== 'CompileError') return err as Error;
+  return new Error(
+    'simdnet: this JavaScript engine cannot compile the WebAssembly build; it needs WebAssembly SIMD128 ' +
+      `(Node >= 16.4, Chrome >= 91, Firefox >= 89, Safari >= 16.4): ${(err as Error).message}`,
+  );
+}
 type Done = (err: unknown, binding?: NativeBinding) => void;
 
 /**
@@ -66,7 +75,7 @@ export function instantiateWasmSync(
       receive(instance);
       return instance.exports;
     } catch (err) {
-      failure = err;
+      failure = explain(err);
       throw err;
     }
   };
@@ -84,7 +93,10 @@ export function instantiateWasm(
 ): Promise<NativeBinding> {
   return new Promise((resolve, reject) => {
     const instantiate: Instantiate = (imports, receive) => {
-      WebAssembly.instantiate(bytes, imports).then((r) => receive(r.instance), reject);
+      WebAssembly.instantiate(bytes, imports).then(
+        (r) => receive(r.instance),
+        (err) => reject(explain(err)),
+      );
       return {};
     };
     start(factory, instantiate, env, (err, binding) => (binding ? resolve(binding) : reject(err)));

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The WebAssembly backend against the native addon (LeNet steps buffer by buffer) and the JS host's copies
 // into and out of the wasm heap. test/native/*.test.ts run on it too with SIMDNET_BACKEND=wasm (.ci/wasm.sh).
-import { loadWasmBinding } from '../../lib/backend/wasm-node';
+import * as path from 'path';
+import { instantiateWasm, instantiateWasmSync, type WasmFactory } from '../../lib/backend/wasm-load';
+import { loadWasmBinding, wasmDir } from '../../lib/backend/wasm-node';
 import type { NativeBinding } from '../../lib/native';
 import { expectErrorNamed } from '../helpers';
 import { ADDON_FILE, describeWasm } from './available';
@@ -68,6 +70,14 @@ describeWasm('WebAssembly backend', () => {
       expect(differences(a.buffers, w.buffers, 1e-5, /logits|grad/)).toEqual([]);
       expect(Math.abs(w.losses[0] - a.losses[0])).toBeLessThanOrEqual(1e-5);
     });
+  });
+
+  test('bytes that do not compile: an error that names the SIMD128 requirement, sync and async', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const factory = require(path.join(wasmDir(), 'simdnet.js')) as WasmFactory;
+    const bad = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 0xff]); // a wasm header, then garbage
+    expectErrorNamed(() => instantiateWasmSync(factory, bad, {}), 'Error', /needs WebAssembly SIMD128/);
+    await expect(instantiateWasm(factory, bad)).rejects.toThrow(/needs WebAssembly SIMD128/);
   });
 
   test('views of one buffer keep their overlap: out over input is refused, out === input runs in place', () => {
