@@ -7,7 +7,7 @@ import type { KernelResult } from './kernels';
 import type { MachineInfo } from './machine';
 import type { PeakResult } from './peak';
 
-const SYSTEM_ORDER = ['simdnet', 'pytorch', 'onnxruntime', 'tfjs-wasm', 'tfjs-cpu'];
+const SYSTEM_ORDER = ['simdnet', 'simdnet-wasm', 'pytorch', 'onnxruntime', 'tfjs-wasm', 'tfjs-cpu'];
 
 function table(header: string[], rows: string[][], right: number[]): string {
   const width = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -25,6 +25,7 @@ import { casesTable, correctness, correctnessText, formatRate, kernelsTable, mac
 import { inferenceApi, simdnetInfer, simdnetLeNet, simdnetTrainer } from './simdnet';
 import { TfBackend, TfLeNet, toNhwc, useBackend } from './tfjs';
 import { FULL, QUICK, TimingOptions } from './timing';
+import { wasmRatios, withWasmBackend } from './wasm';
 
 const SECTIONS = ['train', 'infer', 'kernels'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -76,13 +77,14 @@ async function simdnetCases(
   only: Set<Section>,
   opt: TimingOptions,
   out: CaseResult[],
+  system = 'simdnet',
 ): Promise<string> {
   const model = simdnetLeNet(data.weights);
   if (only.has('train')) {
     for (const b of TRAIN_BATCHES) {
       add(
         out,
-        await trainCase('simdnet', b, data, opt, async () =>
+        await trainCase(system, b, data, opt, async () =>
           simdnetTrainer(data.weights, batchOf(data, b), data.targets.subarray(0, b)),
         ),
       );
@@ -90,8 +92,20 @@ async function simdnetCases(
   }
   if (only.has('infer'))
     for (const b of INFER_BATCHES)
-      add(out, await inferCase('simdnet', b, data, opt, async () => simdnetInfer(model, batchOf(data, b))));
+      add(out, await inferCase(system, b, data, opt, async () => simdnetInfer(model, batchOf(data, b))));
   return `simdnet LeNet, inference via ${inferenceApi(model)}`;
+}
+
+/** The simdnet cases again on the WebAssembly build (build-wasm/, npm run build:wasm), when there is one. */
+async function simdnetWasmCases(data: BenchData, only: Set<Section>, opt: TimingOptions, out: CaseResult[]) {
+  try {
+    const desc = await withWasmBackend(() => simdnetCases(data, only, opt, out, 'simdnet-wasm'));
+    return `${desc}, WebAssembly SIMD128 build, 1 thread`;
+  } catch (err) {
+    const note = `unavailable: ${(err as Error).message.split('\n')[0]}`;
+    console.error(`  simdnet-wasm: ${note}`);
+    return note;
+  }
 }
 
 async function ortCases(data: BenchData, threads: number, opt: TimingOptions, out: CaseResult[]): Promise<string> {
@@ -219,6 +233,7 @@ async function main(): Promise<void> {
     );
     const data = loadBenchData();
     systems.simdnet = await simdnetCases(data, args.only, opt, results);
+    systems['simdnet-wasm'] = await simdnetWasmCases(data, args.only, opt, results);
     if (args.only.has('infer')) systems.onnxruntime = await ortCases(data, threads, opt, results);
     systems['tfjs-wasm'] = await tfjsCases('wasm', data, args.only, args.quick, results);
     systems['tfjs-cpu'] = await tfjsCases('cpu', data, args.only, args.quick, results);
@@ -241,6 +256,8 @@ async function main(): Promise<void> {
   console.log('');
   for (const [name, desc] of Object.entries(systems)) console.log(`${name}: ${desc}`);
   if (results.length) console.log(`\n${casesTable(results)}\n\n${correctnessText(results, TOL)}`);
+  const ratios = wasmRatios(results);
+  if (ratios) console.log(`\n${ratios}`);
   if (args.only.has('kernels')) console.log(`\n${kernelsTable(kernels, peak, peakUsed)}`);
   const busy =
     Math.max(load.before, load.after) > 0.5 * machine.logicalCores

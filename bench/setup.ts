@@ -24,6 +24,9 @@ if (!process.env.SIMDNET_ADDON_PATH) {
   process.env.SIMDNET_ADDON_PATH = fs.existsSync(release) || !fs.existsSync(debug) ? release : debug;
 }
 
+// The WebAssembly build (simdnet-wasm cases), likewise outside build/bench.
+process.env.SIMDNET_WASM_DIR ||= path.join(repoRoot, 'build-wasm');
+
 /** Version of an installed package, or null when it is not installed. */
 export function packageVersion(name: string): string | null {
   try {

@@ -3,6 +3,7 @@
 // Argument order mirrors the native/binding_*.cc files.
 import * as fs from 'fs';
 import * as path from 'path';
+import { selectBackend } from './backend/select';
 
 type F32 = Float32Array;
 type OptF32 = Float32Array | null;
@@ -10,6 +11,8 @@ type OptF32 = Float32Array | null;
 export type ProgramSnapshot = { readonly __brand: 'ProgramSnapshot' };
 
 export interface KernelInfo {
+  /** Which backend runs: the "native" addon or the "wasm" (WebAssembly) build (lib/backend/select.ts). */
+  backend: 'native' | 'wasm';
   /** The instruction set in use: "ref", "avx2", "avx512" or "neon". */
   isa: string;
   /** Per op, the kernels it runs: the ISA in use, "ref", or "baseline" (built with default flags). */
@@ -317,5 +320,5 @@ function load(): NativeBinding {
   );
 }
 
-/** The addon, loaded when simdnet is first imported. */
-export const native: NativeBinding = load();
+/** The addon (or the WebAssembly build: lib/backend/select.ts), loaded when simdnet is first imported. */
+export const native: NativeBinding = selectBackend(load);

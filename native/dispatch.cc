@@ -76,6 +76,9 @@ const KernelTable kAvx512 = make_table("avx512", avx512::sgemm, avx512::sgemm_nt
 #if defined(SIMDNET_HAVE_NEON_KERNELS)
 const KernelTable kNeon = make_table("neon", neon::sgemm, neon::sgemm_nt, SN_SIMD_KERNELS(neon, 4));
 #endif
+#if defined(SIMDNET_HAVE_WASM_KERNELS)
+const KernelTable kSimd128 = make_table("simd128", simd128::sgemm, simd128::sgemm_nt, SN_SIMD_KERNELS(simd128, 4));
+#endif
 
 // Tables this build has and this CPU can run, narrowest first.
 std::vector<const KernelTable*> runnable_tables() {
@@ -87,6 +90,9 @@ std::vector<const KernelTable*> runnable_tables() {
 #endif
 #if defined(SIMDNET_HAVE_NEON_KERNELS)
   tables.push_back(&kNeon);
+#endif
+#if defined(SIMDNET_HAVE_WASM_KERNELS)
+  tables.push_back(&kSimd128);  // engines without SIMD128 reject the whole module at load
 #endif
   return tables;
 }

@@ -19,7 +19,7 @@
 namespace simdnet {
 
 struct KernelTable {
-  const char* isa;  // "ref", "avx2", "avx512" or "neon"
+  const char* isa;  // "ref", "avx2", "avx512", "neon" or "simd128" (WebAssembly)
   // ref runs the direct scalar kernels below for conv2d and linear; the others run them as GEMMs.
   bool use_gemm;
   decltype(&sgemm_ref) sgemm;

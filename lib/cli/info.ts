@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// `simdnet info`: versions, CPU and the native kernels chosen at load (or why the addon did not load).
+// `simdnet info`: versions, CPU, the backend (native addon or WebAssembly) and the kernels chosen at load
+// (or why neither loaded).
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -35,7 +36,9 @@ export async function runInfo(io: CliIO): Promise<number> {
     return EXIT_FAILURE;
   }
   const info = native.kernelInfo();
-  println(io.stdout, `native addon: isa ${info.isa}, openmp ${info.openmp ? 'yes' : 'no'}`);
+  // The WebAssembly build stands in when SIMDNET_BACKEND=wasm or the addon is missing (lib/backend/select.ts).
+  const backend = info.backend === 'wasm' ? 'backend wasm (WebAssembly build)' : 'native addon';
+  println(io.stdout, `${backend}: isa ${info.isa}, openmp ${info.openmp ? 'yes' : 'no'}, threads ${info.threads}`);
   const names = Object.keys(info.kernels);
   const width = Math.max(0, ...names.map((n) => n.length));
   for (const name of names) println(io.stdout, `  ${name.padEnd(width)}  ${info.kernels[name]}`);

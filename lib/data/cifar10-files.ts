@@ -4,11 +4,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tar from 'tar';
 import { FileFormatError } from '../errors';
+import { CIFAR10_BATCH_BYTES, CIFAR10_RECORD_BYTES, checkCifar10Labels, checkCifar10Size } from './cifar10-records';
 
-/** One record: 1 label byte, then 1024 R, 1024 G and 1024 B bytes (32x32 planes, row-major). */
-export const CIFAR10_RECORD_BYTES = 1 + 3 * 32 * 32;
-/** Size of every official batch file (10,000 records); larger files or archive members are refused before reading. */
-export const CIFAR10_BATCH_BYTES = 10_000 * CIFAR10_RECORD_BYTES;
+export { CIFAR10_BATCH_BYTES, CIFAR10_RECORD_BYTES };
 export const CIFAR10_ARCHIVE = 'cifar-10-binary.tar.gz';
 export const CIFAR10_FOLDER = 'cifar-10-batches-bin';
 export const CIFAR10_TRAIN_FILES = [
@@ -74,7 +72,7 @@ function readFolder(dir: string, names: string[]): Part[] {
     const st = statOrNull(file);
     if (st === null || !st.isFile())
       throw new FileFormatError(file, `missing batch file (expected ${names.join(', ')} in ${dir})`);
-    checkSize(file, st.size);
+    checkCifar10Size(file, st.size);
     const data = Buffer.allocUnsafe(st.size);
     const fd = fs.openSync(file, 'r');
     try {
@@ -87,7 +85,7 @@ function readFolder(dir: string, names: string[]): Part[] {
     } finally {
       fs.closeSync(fd);
     }
-    checkLabels(file, data);
+    checkCifar10Labels(file, data);
     return { file, data };
   });
 }
@@ -106,7 +104,7 @@ function readArchive(archive: string, names: string[]): Part[] {
         if (entry.type !== 'File' || !names.includes(name) || found.has(name)) return;
         const file = `${archive}:${entry.path}`;
         const size = entry.size ?? 0;
-        checkSize(file, size);
+        checkCifar10Size(file, size);
         const data = Buffer.allocUnsafe(size);
         let off = 0;
         entry.on('data', (chunk: Buffer) => {
@@ -124,32 +122,9 @@ function readArchive(archive: string, names: string[]): Part[] {
     const part = found.get(name);
     if (part === undefined)
       throw new FileFormatError(archive, `missing batch file ${CIFAR10_FOLDER}/${name} in the archive`);
-    checkLabels(part.file, part.data);
+    checkCifar10Labels(part.file, part.data);
     return part;
   });
-}
-
-/** Checks a batch file's size from its directory entry or tar header, before a byte of it is read. */
-function checkSize(file: string, size: number): void {
-  if (size === 0) throw new FileFormatError(file, 'empty batch file');
-  if (size > CIFAR10_BATCH_BYTES) {
-    throw new FileFormatError(
-      file,
-      `size ${size} bytes is more than a CIFAR-10 batch file holds (${CIFAR10_BATCH_BYTES} bytes, 10000 records): not a CIFAR-10 binary batch`,
-    );
-  }
-  if (size % CIFAR10_RECORD_BYTES !== 0) {
-    throw new FileFormatError(
-      file,
-      `size ${size} bytes is not a multiple of the ${CIFAR10_RECORD_BYTES}-byte record (1 label + 3072 pixels): truncated or not a CIFAR-10 binary batch`,
-    );
-  }
-}
-
-function checkLabels(file: string, data: Uint8Array): void {
-  for (let r = 0, off = 0; off < data.length; r++, off += CIFAR10_RECORD_BYTES) {
-    if (data[off] > 9) throw new FileFormatError(file, `record ${r} has label ${data[off]}, expected 0..9`);
-  }
 }
 
 function statOrNull(p: string): fs.Stats | null {

@@ -1,31 +1,16 @@
 // SPDX-License-Identifier: MIT
 // The CIFAR-10 dataset (raw uint8 records in memory, float conversion per batch) and its async loader with download.
-// File finding/parsing lives in cifar10-files.ts, HTTP in download.ts.
+// File finding/parsing lives in cifar10-files.ts, records and their conversion in cifar10-records.ts, HTTP in download.ts.
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkBool, checkFunction, checkInt, checkOptions, checkString } from '../check';
 import { FileFormatError } from '../errors';
 import { checkBatchArgs, checkIndex, type Dataset, type Sample } from './dataset';
-import { CIFAR10_ARCHIVE, CIFAR10_RECORD_BYTES, locateCifar10, readCifar10 } from './cifar10-files';
+import { CIFAR10_ARCHIVE, locateCifar10, readCifar10 } from './cifar10-files';
+import { CIFAR10_CLASSES, CIFAR10_PIXELS as PIXELS, cifar10Lut, convertCifar10Record } from './cifar10-records';
 import { checkMd5, downloadFile, fileMd5, parseHttpUrl } from './download';
 
-/** Class names in label order (batches.meta.txt). */
-export const CIFAR10_CLASSES: readonly string[] = Object.freeze([
-  'airplane',
-  'automobile',
-  'bird',
-  'cat',
-  'deer',
-  'dog',
-  'frog',
-  'horse',
-  'ship',
-  'truck',
-]);
-/** Per-channel (R, G, B) mean of the training set after x/255; torchvision's commonly used CIFAR-10 values. */
-export const CIFAR10_MEAN: readonly number[] = Object.freeze([0.4914, 0.4822, 0.4465]);
-/** Per-channel (R, G, B) standard deviation of the training set after x/255 (same source as CIFAR10_MEAN). */
-export const CIFAR10_STD: readonly number[] = Object.freeze([0.247, 0.2435, 0.2616]);
+export { CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD } from './cifar10-records';
 export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
 export const CIFAR10_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
 /** Bytes of the official archive (the one CIFAR10_MD5 checks): a download is cut there. */
@@ -53,7 +38,6 @@ export interface CIFAR10Options {
 }
 
 const KNOWN = ['root', 'train', 'download', 'normalize', 'cacheDir', 'url', 'md5', 'timeoutMs', 'onProgress'];
-const PIXELS = 3 * 32 * 32;
 
 /**
  * CIFAR-10 from the official binary version. Pixels stay uint8 in memory (about 154 MB for the
@@ -103,7 +87,7 @@ export class CIFAR10 implements Dataset {
     this.files = Object.freeze(files);
     this.train = o.train;
     this.normalize = o.normalize;
-    this.lut = makeLut(o.normalize);
+    this.lut = cifar10Lut(o.normalize);
   }
 
   /**
@@ -141,32 +125,13 @@ export class CIFAR10 implements Dataset {
     for (let b = 0; b < indices.length; b++) labels[b] = this.convert(indices[b], images, b * PIXELS);
   }
 
-  /** Writes record `index`'s pixels as floats at out[offset..] and returns its label. */
   private convert(index: number, out: Float32Array, offset: number): number {
-    const rec = this.records;
-    const base = index * CIFAR10_RECORD_BYTES;
-    const lut = this.lut;
-    for (let c = 0; c < 3; c++) {
-      const src = base + 1 + c * 1024;
-      const dst = offset + c * 1024;
-      const l = c * 256;
-      for (let k = 0; k < 1024; k++) out[dst + k] = lut[l + rec[src + k]];
-    }
-    return rec[base];
+    return convertCifar10Record(this.records, this.lut, index, out, offset);
   }
 
   toString(): string {
     return `CIFAR10(${this.train ? 'train' : 'test'}, length=${this.length}, normalize=${this.normalize})`;
   }
-}
-
-/** Float value of every byte per channel, computed in double then rounded once to float32. */
-function makeLut(normalize: boolean): Float32Array {
-  const lut = new Float32Array(3 * 256);
-  for (let c = 0; c < 3; c++) {
-    for (let v = 0; v < 256; v++) lut[c * 256 + v] = normalize ? (v / 255 - CIFAR10_MEAN[c]) / CIFAR10_STD[c] : v / 255;
-  }
-  return lut;
 }
 
 interface Resolved {

@@ -7,6 +7,8 @@ export type { CIFAR10Options } from './cifar10';
 export { CIFAR10, CIFAR10_CLASSES, CIFAR10_MD5, CIFAR10_MEAN, CIFAR10_STD, CIFAR10_URL } from './cifar10';
 export type { ImageFolderOptions } from './image-folder';
 export { IMAGE_EXTENSIONS, IMAGE_FOLDER_MEAN, IMAGE_FOLDER_SHAPE, IMAGE_FOLDER_STD, ImageFolder } from './image-folder';
+export type { CIFAR10BytesOptions } from './cifar10-records';
+export { CIFAR10Bytes } from './cifar10-records';
 export type { DownloadOptions } from './download';
 export { DownloadError, downloadFile, fileMd5 } from './download';
 export type { DataLoaderOptions } from './loader';

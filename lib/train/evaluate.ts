@@ -87,9 +87,11 @@ export async function evaluate(
   };
 }
 
-/** Resolves on the next turn of the event loop (after pending I/O and timers). */
+/** Resolves on the next turn of the event loop (after pending I/O and timers; a timer in browsers). */
 export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) =>
+    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
+  );
 }
 
 /** TypeError unless `lossFn` has forward() and backward() (a CrossEntropyLoss, NLLLoss, ...). */

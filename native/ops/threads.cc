@@ -16,6 +16,7 @@ namespace {
 // Physical cores from Linux sysfs (package, core) pairs; hardware_concurrency elsewhere.
 int physical_cores() {
   std::set<std::pair<int, int>> cores;
+#ifdef __linux__  // not under Emscripten, whose build has no file system
   for (int cpu = 0; cpu < 4096; ++cpu) {
     char path[128];
     int package = 0, core = 0;
@@ -31,6 +32,7 @@ int physical_cores() {
     }
     if (ok) cores.insert({package, core});
   }
+#endif
   if (!cores.empty()) return static_cast<int>(cores.size());
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);

@@ -13,7 +13,8 @@ test('info prints versions, the CPU count and every kernel with its ISA', async 
   expect(r.out[1]).toBe(`node ${process.version} (${process.platform} ${process.arch})`);
   expect(r.out[2]).toMatch(new RegExp(`^cpus: ${os.cpus().length}\\b`));
   const info = native.kernelInfo();
-  expect(r.out[3]).toBe(`native addon: isa ${info.isa}, openmp ${info.openmp ? 'yes' : 'no'}`);
+  const backend = info.backend === 'wasm' ? 'backend wasm (WebAssembly build)' : 'native addon';
+  expect(r.out[3]).toBe(`${backend}: isa ${info.isa}, openmp ${info.openmp ? 'yes' : 'no'}, threads ${info.threads}`);
   const table = Object.fromEntries(r.out.slice(4).map((l) => l.trim().split(/\s+/)));
   expect(table).toEqual(info.kernels);
 });

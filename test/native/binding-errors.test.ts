@@ -358,13 +358,19 @@ describe('value checks with the exact message', () => {
     expect(problems).toEqual([]);
   });
 
-  // Runs `script` (with `b` = the addon) in a child process, so a crash or a hang fails one test instead of the run.
+  // Runs `script` (with `b` = the addon, or the WebAssembly build when that is what this run tests) in a child
+  // process, so a crash or a hang fails one test instead of the run.
   const child = (script: string, timeout: number) => {
     const addonFile = [
       process.env.SIMDNET_ADDON_PATH ?? '',
       ...['Release', 'Debug'].map((d) => path.join(__dirname, '..', '..', 'build', d, 'simdnet.node')),
     ].find((f) => f && fs.existsSync(f));
-    const code = `const b = require(${JSON.stringify(addonFile)});
+    const wasmLoader = path.join(__dirname, '..', '..', 'dist', 'backend', 'wasm-node.js'); // built by pretest
+    const load =
+      addon.kernelInfo().backend === 'wasm'
+        ? `require(${JSON.stringify(wasmLoader)}).loadWasmBinding()`
+        : `require(${JSON.stringify(addonFile)})`;
+    const code = `const b = ${load};
       try { ${script}; console.log('returned'); } catch (e) { console.log(e.name + ': ' + e.message); }`;
     const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout });
     return { signal: r.signal, status: r.status, stdout: r.stdout.trim() };

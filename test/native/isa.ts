@@ -4,6 +4,7 @@ import { native } from '../../lib/native';
 
 type Fn = (...args: never[]) => unknown;
 export interface AddonInfo {
+  backend?: string;
   isa: string;
   kernels: Record<string, string>;
   openmp: boolean;

@@ -62,9 +62,14 @@ test('the simdnet command runs', () => {
   expect(out.trim()).toBe(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version);
 });
 
-test('a missing addon gives an error that says how to build it', () => {
-  for (const dir of ['build', 'prebuilds']) {
-    fs.rmSync(path.join(project, 'node_modules', 'simdnet', dir), { recursive: true, force: true });
+test('a missing addon: the packed WebAssembly build takes over; without it, an error says how to build', () => {
+  const pkg = path.join(project, 'node_modules', 'simdnet');
+  for (const dir of ['build', 'prebuilds']) fs.rmSync(path.join(pkg, dir), { recursive: true, force: true });
+  // build-wasm/ is packed when it was built (npm run build:wasm) before packing.
+  if (fs.existsSync(path.join(pkg, 'build-wasm', 'simdnet.wasm'))) {
+    const backend = run('node', ['-e', "console.log(require('simdnet').native.kernelInfo().backend)"], project);
+    expect(backend.trim()).toBe('wasm');
+    fs.rmSync(path.join(pkg, 'build-wasm'), { recursive: true, force: true });
   }
   let message = '';
   try {
@@ -74,6 +79,7 @@ test('a missing addon gives an error that says how to build it', () => {
   }
   expect(message).toContain('native addon could not be loaded');
   expect(message).toContain('npm rebuild simdnet');
+  expect(message).toContain('The WebAssembly fallback did not load either');
 });
 
 afterAll(() => {

@@ -24,6 +24,7 @@ void relu_mask_ref(float* grad, const float* out, int64_t count);
 SN_DECLARE_RELU(avx2)
 SN_DECLARE_RELU(avx512)
 SN_DECLARE_RELU(neon)
+SN_DECLARE_RELU(simd128)
 #undef SN_DECLARE_RELU
 
 }  // namespace simdnet

@@ -70,6 +70,7 @@ struct ChannelDweightArgs {
 SN_DECLARE_DIRECT(avx2)
 SN_DECLARE_DIRECT(avx512)
 SN_DECLARE_DIRECT(neon)
+SN_DECLARE_DIRECT(simd128)
 #undef SN_DECLARE_DIRECT
 
 }  // namespace simdnet

@@ -55,6 +55,7 @@ void sgemm_nt_ref(const GemmNTArgs& g);
 SN_DECLARE_GEMM(avx2)
 SN_DECLARE_GEMM(avx512)
 SN_DECLARE_GEMM(neon)
+SN_DECLARE_GEMM(simd128)
 #undef SN_DECLARE_GEMM
 
 }  // namespace simdnet

@@ -27,6 +27,7 @@ void cross_entropy_backward_ref(float* dlogits, const float* probs, const int32_
 SN_DECLARE_LOSS(avx2)
 SN_DECLARE_LOSS(avx512)
 SN_DECLARE_LOSS(neon)
+SN_DECLARE_LOSS(simd128)
 #undef SN_DECLARE_LOSS
 
 }  // namespace simdnet

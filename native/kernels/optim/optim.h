@@ -22,6 +22,7 @@ void adam_step_ref(float* param, float* m, float* v, const float* grad, const Ad
 SN_DECLARE_ADAM(avx2)
 SN_DECLARE_ADAM(avx512)
 SN_DECLARE_ADAM(neon)
+SN_DECLARE_ADAM(simd128)
 #undef SN_DECLARE_ADAM
 
 }  // namespace simdnet

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: MIT
+// The JavaScript side of the WebAssembly build's napi shim (native/wasm/napi.h): a handle table of the
+// current call's values and the typed-array copies into and out of the wasm heap. The exports it builds
+// are the addon's binding functions compiled to wasm, so they check arguments exactly as the addon does.
+// No Node built-ins: the browser bundle uses this file too.
+
+/** What this file needs of the Emscripten module (build-wasm/simdnet.js). */
+export interface WasmModule {
+  _sn_module_init(): number;
+  _sn_call(index: number, argc: number): number;
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  stackSave(): number;
+  stackRestore(sp: number): void;
+  HEAPU8: Uint8Array;
+}
+
+type AnyTypedArray = Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+
+// napi_typedarray_type numbering, by the array's Symbol.toStringTag (which works across realms).
+const TYPED_ARRAY_KINDS: Record<string, number> = {
+  Int8Array: 0,
+  Uint8Array: 1,
+  Uint8ClampedArray: 2,
+  Int16Array: 3,
+  Uint16Array: 4,
+  Int32Array: 5,
+  Uint32Array: 6,
+  Float32Array: 7,
+  Float64Array: 8,
+  BigInt64Array: 9,
+  BigUint64Array: 10,
+};
+const TYPED_ARRAY_CONSTRUCTORS: Record<number, new (length: number) => AnyTypedArray> = {
+  5: Int32Array,
+  7: Float32Array,
+  8: Float64Array,
+};
+
+// %TypedArray%.prototype getters read the internal slots, as N-API does: an own "length" property cannot lie.
+const typedArrayProto = Object.getPrototypeOf(Int8Array.prototype) as object;
+const getter = (name: string) => Object.getOwnPropertyDescriptor(typedArrayProto, name)!.get!;
+const [taLength, taByteLength, taByteOffset, taBuffer, taTag] = [
+  getter('length'),
+  getter('byteLength'),
+  getter('byteOffset'),
+  getter('buffer'),
+  Object.getOwnPropertyDescriptor(typedArrayProto, Symbol.toStringTag)!.get!,
+];
+
+/** A copy of bytes [lo, hi) of one ArrayBuffer at `ptr` in the wasm heap, written back after the call. */
+interface Region {
+  buffer: ArrayBufferLike;
+  lo: number;
+  hi: number;
+  ptr: number;
+}
+
+/** An Error carrying a kind the C++ side chose (napi_host.h: 0 Error, 1 TypeError, 2 RangeError). */
+const ERROR_KINDS = [Error, TypeError, RangeError];
+// Heap copies start at a multiple of 16 bytes of their buffer, so every element keeps its alignment.
+const ALIGN = 16;
+
+export class WasmHost {
+  private mod: WasmModule | null = null;
+  private values: unknown[] = [undefined];
+  /** Byte span per ArrayBuffer of the current call's typed arrays: the copy of a buffer covers all of them. */
+  private spans = new Map<ArrayBufferLike, { lo: number; hi: number }>();
+  private regions = new Map<ArrayBufferLike, Region>();
+  private extraRegions: Region[] = [];
+  private thrown: { value: unknown } | null = null;
+  private failure: Error | null = null;
+  private busy = false;
+  /** Set when the module trapped (a bug, never bad input): its memory may be inconsistent, so refuse calls. */
+  private trapped: string | null = null;
+  private readonly encoder = new TextEncoder();
+  private readonly decoder = new TextDecoder();
+  private lastString: { value: string; bytes: Uint8Array } | null = null;
+
+  /** Runs the module's registration and returns its exports (the binding functions). */
+  attach(mod: WasmModule): Record<string, unknown> {
+    this.mod = mod;
+    try {
+      return this.values[mod._sn_module_init()] as Record<string, unknown>;
+    } finally {
+      this.values = [undefined];
+    }
+  }
+
+  // ---- calls from JS into wasm ----
+
+  private call(index: number, name: string, args: unknown[]): unknown {
+    const mod = this.mod!;
+    if (this.trapped)
+      throw new Error(`${name}: the simdnet WebAssembly module stopped after an earlier fault (${this.trapped})`);
+    if (this.busy) throw new Error(`${name}: called from inside another simdnet call (an accessor of an argument?)`);
+    this.busy = true;
+    this.values = [undefined, ...args];
+    const sp = mod.stackSave();
+    try {
+      this.collectSpans(args);
+      const result = mod._sn_call(index, args.length);
+      if (this.failure) throw this.failure;
+      if (this.thrown) throw this.thrown.value;
+      return this.values[result];
+    } catch (err) {
+      // A JS exception (from a Proxy argument, say) unwinds wasm frames without their epilogues.
+      mod.stackRestore(sp);
+      if ((err as Error | null)?.name === 'RuntimeError') this.trapped = String(err); // a WebAssembly trap
+      throw err;
+    } finally {
+      this.release();
+      this.busy = false;
+    }
+  }
+
+  /** Spans per buffer of the typed arrays among the arguments and inside Array arguments (runProgram's params). */
+  private collectSpans(args: unknown[]): void {
+    const add = (v: unknown) => {
+      if (!ArrayBuffer.isView(v) || taTag.call(v) === undefined) return;
+      const lo = taByteOffset.call(v) as number;
+      const hi = lo + (taByteLength.call(v) as number);
+      const buffer = taBuffer.call(v) as ArrayBufferLike;
+      const s = this.spans.get(buffer);
+      if (!s) this.spans.set(buffer, { lo, hi });
+      else {
+        s.lo = Math.min(s.lo, lo);
+        s.hi = Math.max(s.hi, hi);
+      }
+    };
+    for (const a of args) {
+      add(a);
+      if (Array.isArray(a)) for (const e of a as unknown[]) add(e);
+    }
+  }
+
+  /** Writes every heap copy back into its buffer, then frees it. */
+  private release(): void {
+    const mod = this.mod!;
+    const regions = [...this.regions.values(), ...this.extraRegions];
+    for (const r of regions) {
+      new Uint8Array(r.buffer, r.lo, r.hi - r.lo).set(mod.HEAPU8.subarray(r.ptr, r.ptr + r.hi - r.lo));
+      mod._free(r.ptr);
+    }
+    this.regions.clear();
+    this.extraRegions = [];
+    this.spans.clear();
+    this.values = [undefined];
+    this.thrown = null;
+    this.failure = null;
+    this.lastString = null;
+  }
+
+  private map(buffer: ArrayBufferLike, lo: number, hi: number): Region | null {
+    const mod = this.mod!;
+    lo -= lo % ALIGN;
+    const ptr = mod._malloc(Math.max(hi - lo, 1));
+    if (ptr === 0) return null;
+    mod.HEAPU8.set(new Uint8Array(buffer, lo, hi - lo), ptr);
+    return { buffer, lo, hi, ptr };
+  }
+
+  private push(v: unknown): number {
+    this.values.push(v);
+    return this.values.length - 1;
+  }
+
+  private utf8(ptr: number, len: number): string {
+    return this.decoder.decode(this.mod!.HEAPU8.subarray(ptr, ptr + len));
+  }
+
+  private cString(ptr: number): string {
+    const heap = this.mod!.HEAPU8;
+    let end = ptr;
+    while (heap[end] !== 0) end++;
+    return this.utf8(ptr, end - ptr);
+  }
+
+  // ---- imports called by the wasm code (native/wasm/napi_host.h) ----
+
+  type(h: number): number {
+    const v = this.values[h];
+    if (v === null) return 1;
+    switch (typeof v) {
+      case 'undefined':
+        return 0;
+      case 'boolean':
+        return 2;
+      case 'number':
+        return 3;
+      case 'string':
+        return 4;
+      case 'symbol':
+        return 5;
+      case 'function':
+        return 7;
+      case 'bigint':
+        return 9;
+      default:
+        return 6;
+    }
+  }
+
+  typedArrayType(h: number): number {
+    const v = this.values[h];
+    if (!ArrayBuffer.isView(v)) return -1;
+    return TYPED_ARRAY_KINDS[taTag.call(v) as string] ?? -1;
+  }
+
+  isArray(h: number): number {
+    return Array.isArray(this.values[h]) ? 1 : 0;
+  }
+
+  isArrayBuffer(h: number): number {
+    return Object.prototype.toString.call(this.values[h]) === '[object ArrayBuffer]' ? 1 : 0;
+  }
+
+  length(h: number): number {
+    const v = this.values[h];
+    return Array.isArray(v) ? v.length : (taLength.call(v) as number);
+  }
+
+  byteLength(h: number): number {
+    return taByteLength.call(this.values[h]) as number;
+  }
+
+  data(h: number): number {
+    const v = this.values[h];
+    const bytes = taByteLength.call(v) as number;
+    if (bytes === 0) return 0;
+    const buffer = taBuffer.call(v) as ArrayBufferLike;
+    const lo = taByteOffset.call(v) as number;
+    let region = this.regions.get(buffer);
+    if (!region || lo < region.lo || lo + bytes > region.hi) {
+      // First use of this buffer: copy the span of every view of it in this call, so overlaps stay overlaps.
+      const span = this.spans.get(buffer);
+      const covered = !region && span && span.lo <= lo && lo + bytes <= span.hi;
+      const fresh = covered ? this.map(buffer, span.lo, span.hi) : this.map(buffer, lo, lo + bytes);
+      if (!fresh) {
+        this.failure ??= new RangeError(`simdnet: out of WebAssembly memory for an argument of ${bytes} bytes`);
+        return 0;
+      }
+      if (covered) this.regions.set(buffer, fresh);
+      else this.extraRegions.push(fresh);
+      region = fresh;
+    }
+    return region.ptr + lo - region.lo;
+  }
+
+  number(h: number): number {
+    return this.values[h] as number;
+  }
+
+  stringLength(h: number): number {
+    const value = this.values[h] as string;
+    this.lastString = { value, bytes: this.encoder.encode(value) };
+    return this.lastString.bytes.length;
+  }
+
+  stringRead(h: number, buf: number, len: number): void {
+    const value = this.values[h] as string;
+    const bytes = this.lastString?.value === value ? this.lastString.bytes : this.encoder.encode(value);
+    this.mod!.HEAPU8.set(bytes.subarray(0, len), buf);
+  }
+
+  getIndex(h: number, i: number): number {
+    return this.push((this.values[h] as unknown[])[i]);
+  }
+
+  undef(): number {
+    return 0;
+  }
+
+  newNumber(v: number): number {
+    return this.push(v);
+  }
+
+  newBool(v: number): number {
+    return this.push(v !== 0);
+  }
+
+  newString(ptr: number, len: number): number {
+    return this.push(this.utf8(ptr, len));
+  }
+
+  newObject(): number {
+    return this.push({});
+  }
+
+  newArray(): number {
+    return this.push([]);
+  }
+
+  newTypedArray(type: number, length: number): number {
+    return this.push(new TYPED_ARRAY_CONSTRUCTORS[type](length));
+  }
+
+  newError(kind: number, ptr: number, len: number): number {
+    return this.push(new ERROR_KINDS[kind](this.utf8(ptr, len)));
+  }
+
+  newFunction(index: number, namePtr: number): number {
+    const name = this.cString(namePtr);
+    const fn = (...args: unknown[]) => this.call(index, name, args);
+    Object.defineProperty(fn, 'name', { value: name });
+    return this.push(fn);
+  }
+
+  newDeferred(): number {
+    let settle!: { resolve: (v: unknown) => void; reject: (v: unknown) => void };
+    const promise = new Promise((resolve, reject) => (settle = { resolve, reject }));
+    return this.push({ promise, ...settle });
+  }
+
+  deferredPromise(d: number): number {
+    return this.push((this.values[d] as { promise: Promise<unknown> }).promise);
+  }
+
+  deferredSettle(d: number, resolve: number, value: number): void {
+    const deferred = this.values[d] as { resolve: (v: unknown) => void; reject: (v: unknown) => void };
+    (resolve ? deferred.resolve : deferred.reject)(this.values[value]);
+  }
+
+  setNamed(obj: number, keyPtr: number, value: number): void {
+    (this.values[obj] as Record<string, unknown>)[this.cString(keyPtr)] = this.values[value];
+  }
+
+  setIndex(arr: number, i: number, value: number): void {
+    (this.values[arr] as unknown[])[i] = this.values[value];
+  }
+
+  throwError(error: number): void {
+    this.thrown = { value: this.values[error] };
+  }
+}

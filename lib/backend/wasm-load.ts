@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+// Instantiates the WebAssembly build (Emscripten's factory + the .wasm bytes) and returns its binding,
+// synchronously (Node) or asynchronously (browsers limit synchronous compiles on the main thread).
+// The bytes are always handed over here, so Emscripten's glue never fetches or reads files itself.
+// No Node built-ins: the browser bundle uses this file too.
+import type { KernelInfo, NativeBinding } from '../native';
+import { WasmHost, type WasmModule } from './wasm-host';
+
+/** Emscripten's MODULARIZE factory (build-wasm/simdnet.js): fills in and returns the module object. */
+export type WasmFactory = (module: object) => unknown;
+
+// The few WebAssembly JS API members used here (lib "ES2022" declares none, and dist's .d.ts stay DOM-free).
+interface WasmInstance {
+  exports: object;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => WasmInstance;
+  instantiate(bytes: ArrayBuffer | Uint8Array, imports: object): Promise<{ instance: WasmInstance }>;
+};
+
+type Instantiate = (imports: object, receive: (instance: WasmInstance) => void) => object;
+
+/** A compile failure is most likely an engine without SIMD128: say so, keeping the engine's message. */
+function explain(err: unknown): Error {
+  if ((err as Error | null)?.name !== 'CompileError') return err as Error;
+  return new Error(
+    'simdnet: this JavaScript engine cannot compile the WebAssembly build; it needs WebAssembly SIMD128 ' +
+      `(Node >= 16.4, Chrome >= 91, Firefox >= 89, Safari >= 16.4): ${(err as Error).message}`,
+  );
+}
+type Done = (err: unknown, binding?: NativeBinding) => void;
+
+/**
+ * Runs the factory; `done` is called once, with the binding or an error. Emscripten calls
+ * onRuntimeInitialized as soon as `instantiate` hands over the instance: within this call when that is
+ * synchronous. `env` holds variables the C++ code reads through getenv (SIMDNET_ISA, SIMDNET_NUM_THREADS).
+ */
+function start(factory: WasmFactory, instantiate: Instantiate, env: Record<string, string>, done: Done): void {
+  const host = new WasmHost();
+  let finished = false;
+  const finish: Done = (err, binding) => {
+    if (!finished) done(err, binding);
+    finished = true;
+  };
+  const module: Record<string, unknown> = {
+    snHost: host,
+    instantiateWasm: instantiate,
+    preRun: [(m: { ENV: Record<string, string> }) => Object.assign(m.ENV, env)],
+    onAbort: (what: unknown) => finish(new Error(`simdnet: the WebAssembly module aborted: ${String(what)}`)),
+    // Emscripten reports its own failures here; the thrown error carries the message.
+    printErr: () => undefined,
+  };
+  module.onRuntimeInitialized = () => {
+    try {
+      finish(null, withBackend(host.attach(module as unknown as WasmModule) as unknown as NativeBinding, 'wasm'));
+    } catch (err) {
+      finish(err);
+    }
+  };
+  factory(module);
+}
+
+/** Instantiates synchronously (Node): the binding is ready when this returns. */
+export function instantiateWasmSync(
+  factory: WasmFactory,
+  bytes: Uint8Array,
+  env: Record<string, string>,
+): NativeBinding {
+  let result: { err: unknown; binding?: NativeBinding } | null = null;
+  let failure: unknown = null;
+  const instantiate: Instantiate = (imports, receive) => {
+    try {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports);
+      receive(instance);
+      return instance.exports;
+    } catch (err) {
+      failure = explain(err);
+      throw err;
+    }
+  };
+  start(factory, instantiate, env, (err, binding) => (result = { err, binding }));
+  const r = result as { err: unknown; binding?: NativeBinding } | null;
+  if (r?.binding) return r.binding;
+  throw r?.err ?? failure ?? new Error('simdnet: the WebAssembly module did not start');
+}
+
+/** Instantiates asynchronously (browsers, or Node when waiting is fine). */
+export function instantiateWasm(
+  factory: WasmFactory,
+  bytes: ArrayBuffer | Uint8Array,
+  env: Record<string, string> = {},
+): Promise<NativeBinding> {
+  return new Promise((resolve, reject) => {
+    const instantiate: Instantiate = (imports, receive) => {
+      WebAssembly.instantiate(bytes, imports).then(
+        (r) => receive(r.instance),
+        (err) => reject(explain(err)),
+      );
+      return {};
+    };
+    start(factory, instantiate, env, (err, binding) => (binding ? resolve(binding) : reject(err)));
+  });
+}
+
+/** The binding with kernelInfo() saying which backend runs ("native" addon or "wasm"). */
+export function withBackend(binding: NativeBinding, backend: KernelInfo['backend']): NativeBinding {
+  const kernelInfo = binding.kernelInfo;
+  return { ...binding, kernelInfo: () => ({ ...kernelInfo(), backend }) };
+}

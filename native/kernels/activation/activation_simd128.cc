@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: MIT
+// The WebAssembly SIMD128 ReLU kernels: activation_impl.inc with 16-byte vectors, compiled with -msimd128 (the
+// WebAssembly build, scripts/build-wasm.js).
+#include <cmath>
+#include <cstdint>
+
+#include "activation.h"
+
+namespace simdnet {
+namespace simd128 {
+
+constexpr int kVecBytes = 16;
+#include "kernels/common/vec.inc"
+#include "activation_impl.inc"
+
+}  // namespace simd128
+}  // namespace simdnet

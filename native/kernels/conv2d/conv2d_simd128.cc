@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+// The WebAssembly SIMD128 direct conv2d kernels: conv2d_direct_impl.inc with 16-byte vectors, compiled with -msimd128.
+#include <cstdint>
+
+#include "conv2d_direct.h"
+
+namespace simdnet {
+namespace simd128 {
+
+constexpr int kVecBytes = 16;
+#include "kernels/common/vec.inc"
+#include "conv2d_direct_impl.inc"
+#include "conv2d_channel_impl.inc"
+
+}  // namespace simd128
+}  // namespace simdnet

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+// What the WebAssembly build imports from JavaScript (native/wasm/napi_host.js forwards each to the host
+// object of lib/backend/wasm-host.ts): reads and creates JS values by handle. Used only by napi.h.
+#pragma once
+#include <cstdint>
+
+extern "C" {
+int sn_js_type(int h);             // a napi_valuetype
+int sn_js_typedarray_type(int h);  // a napi_typedarray_type, or -1 when h is not a typed array
+int sn_js_is_array(int h);
+int sn_js_is_arraybuffer(int h);
+double sn_js_length(int h);  // elements of a typed array or Array
+double sn_js_byte_length(int h);
+void* sn_js_data(int h);  // the typed array's bytes copied into the heap (null when it has none)
+double sn_js_number(int h);
+int sn_js_string_length(int h);  // UTF-8 bytes
+void sn_js_string_read(int h, char* buf, int len);
+int sn_js_get_index(int h, uint32_t i);
+int sn_js_undefined();
+int sn_js_new_number(double v);
+int sn_js_new_bool(int v);
+int sn_js_new_string(const char* s, int len);
+int sn_js_new_object();
+int sn_js_new_array();
+int sn_js_new_typedarray(int type, double length);
+int sn_js_new_error(int kind, const char* msg, int len);  // kind: 0 Error, 1 TypeError, 2 RangeError
+int sn_js_new_function(int index, const char* name);
+int sn_js_new_deferred();
+int sn_js_deferred_promise(int d);
+void sn_js_deferred_settle(int d, int resolve, int value);
+void sn_js_set_named(int obj, const char* key, int value);
+void sn_js_set_index(int arr, uint32_t i, int value);
+void sn_js_throw(int error);  // the value the current call throws
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: MIT
+// Builds the WebAssembly backend (npm run build:wasm) into build-wasm/ (not build/: node-gyp rebuild deletes
+// that whole folder): simdnet.js (Emscripten's glue, a
+// factory) and simdnet.wasm. Sources: native/sources.json's "common" and "simd128" lists (binding*.cc
+// included: they compile against native/wasm/napi.h, so the checks are the addon's own) plus the
+// call trampoline native/wasm/napi_shim.cc. One thread: no pthreads (see docs/wasm.md).
+// Needs Emscripten's em++ on PATH (Debian: apt-get install emscripten). Objects are rebuilt when a
+// source, any native header or this script is newer.
+const { execFileSync, spawn } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const out = path.join(root, 'build-wasm');
+const objDir = path.join(out, 'obj');
+
+const compileFlags = [
+  '-std=c++17',
+  '-O3',
+  '-msimd128',
+  '-fno-math-errno',
+  '-fwasm-exceptions',
+  '-DSIMDNET_HAVE_WASM_KERNELS',
+  // napi.h resolves to the shim, so binding*.cc build unchanged.
+  '-I' + path.join(root, 'native', 'wasm'),
+  '-I' + path.join(root, 'native'),
+];
+
+const linkFlags = [
+  '-O3',
+  '-fwasm-exceptions',
+  '-sMODULARIZE=1',
+  '-sEXPORT_NAME=createSimdnetWasm',
+  // The host passes the bytes (instantiateWasm in lib/backend/wasm-load.ts): no fetch() or fs in the glue.
+  '-sENVIRONMENT=web,worker',
+  '-sFILESYSTEM=0',
+  '-sALLOW_MEMORY_GROWTH=1',
+  '-sINITIAL_MEMORY=33554432',
+  '-sMAXIMUM_MEMORY=2147483648',
+  '-sEXPORTED_FUNCTIONS=_sn_module_init,_sn_call,_malloc,_free',
+  // stackSave/stackRestore: the host resets the stack pointer when a JS exception unwinds through wasm.
+  '-sEXPORTED_RUNTIME_METHODS=ENV,stackSave,stackRestore',
+  '--js-library',
+  path.join(root, 'native', 'wasm', 'napi_host.js'),
+];
+
+function env() {
+  // Debian's emcc needs its JS dependencies (acorn etc.) on NODE_PATH.
+  const nodePath = [process.env.NODE_PATH, '/usr/share/nodejs'].filter(Boolean).join(path.delimiter);
+  return { ...process.env, NODE_PATH: nodePath };
+}
+
+function sources() {
+  const lists = JSON.parse(fs.readFileSync(path.join(root, 'native', 'sources.json'), 'utf8'));
+  for (const key of ['common', 'simd128']) {
+    if (!Array.isArray(lists[key])) throw new Error(`native/sources.json: "${key}" must be a list of files`);
+  }
+  return [...lists.common, ...lists.simd128, 'native/wasm/napi_shim.cc'];
+}
+
+// Newest modification time of every header, .inc and shim file under native/, and of this script.
+function newestDependency() {
+  let newest = fs.statSync(path.join(__dirname, 'build-wasm.js')).mtimeMs;
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (/\.(h|inc|js)$/.test(entry.name)) newest = Math.max(newest, fs.statSync(file).mtimeMs);
+    }
+  };
+  walk(path.join(root, 'native'));
+  return newest;
+}
+
+function run(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('em++', args, { cwd: root, env: env(), stdio: 'inherit' });
+    child.on('error', (err) => reject(new Error(`em++ could not start (is Emscripten installed?): ${err.message}`)));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`em++ failed (exit ${code})`))));
+  });
+}
+
+async function main() {
+  try {
+    execFileSync('em++', ['--version'], { env: env(), stdio: 'ignore' });
+  } catch {
+    throw new Error('em++ not found: install Emscripten (Debian: apt-get install emscripten) and retry');
+  }
+  fs.mkdirSync(objDir, { recursive: true });
+  const deps = newestDependency();
+  const jobs = sources().map((src) => {
+    const obj = path.join(objDir, src.replace(/[\\/]/g, '_').replace(/\.cc$/, '.o'));
+    const fresh =
+      fs.existsSync(obj) && fs.statSync(obj).mtimeMs > Math.max(deps, fs.statSync(path.join(root, src)).mtimeMs);
+    return { src, obj, fresh };
+  });
+  // Two compilers at a time: enough for a small machine, and em++ is mostly single-threaded.
+  const queue = jobs.filter((j) => !j.fresh);
+  const worker = async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      console.log(`em++ ${job.src}`);
+      await run([...compileFlags, '-c', job.src, '-o', job.obj]);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  console.log('linking build-wasm/simdnet.js + simdnet.wasm');
+  await run([...jobs.map((j) => j.obj), ...linkFlags, '-o', path.join(out, 'simdnet.js')]);
+}
+
+main().catch((err) => {
+  console.error(`build-wasm: ${err.message}`);
+  process.exit(1);
+});

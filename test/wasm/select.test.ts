@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+// Backend choice in Node (lib/backend/select.ts): SIMDNET_BACKEND, the fallback to the WebAssembly build when
+// the addon cannot load, and what `simdnet info` then says.
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { selectBackend } from '../../lib/backend/select';
+import type { NativeBinding } from '../../lib/native';
+import { expectErrorNamed } from '../helpers';
+import { describeWasm } from './available';
+
+const noAddon = (): NativeBinding => {
+  throw new Error('simdnet: the native addon could not be loaded. (test)');
+};
+
+function withBackendEnv<T>(value: string | undefined, fn: () => T): T {
+  const saved = process.env.SIMDNET_BACKEND;
+  if (value === undefined) delete process.env.SIMDNET_BACKEND;
+  else process.env.SIMDNET_BACKEND = value;
+  try {
+    return fn();
+  } finally {
+    if (saved === undefined) delete process.env.SIMDNET_BACKEND;
+    else process.env.SIMDNET_BACKEND = saved;
+  }
+}
+
+test('SIMDNET_BACKEND other than native or wasm is an error naming both', () => {
+  expectErrorNamed(
+    () => withBackendEnv('gpu', () => selectBackend(noAddon)),
+    'Error',
+    /must be "native" or "wasm", got "gpu"/,
+  );
+});
+
+test('SIMDNET_BACKEND=native does not fall back: the addon error is thrown as is', () => {
+  expectErrorNamed(
+    () => withBackendEnv('native', () => selectBackend(noAddon)),
+    'Error',
+    /native addon could not be loaded\. \(test\)$/,
+  );
+});
+
+describeWasm('with the WebAssembly build', () => {
+  test('a missing addon falls back to the WebAssembly build, and kernelInfo says so', () => {
+    const b = withBackendEnv(undefined, () => selectBackend(noAddon));
+    expect(b.kernelInfo().backend).toBe('wasm');
+  });
+
+  test('the addon, when it loads, is reported as the native backend', () => {
+    const fake = { kernelInfo: () => ({ isa: 'x' }) } as unknown as NativeBinding;
+    expect(withBackendEnv(undefined, () => selectBackend(() => fake)).kernelInfo()).toEqual({
+      isa: 'x',
+      backend: 'native',
+    });
+  });
+
+  test('simdnet info with SIMDNET_BACKEND=wasm names the backend', () => {
+    const main = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js'); // built by pretest
+    const r = spawnSync(process.execPath, [main, 'info'], {
+      encoding: 'utf8',
+      env: { ...process.env, SIMDNET_BACKEND: 'wasm' },
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^backend wasm \(WebAssembly build\): isa simd128, openmp no, threads 1$/m);
+  });
+});
