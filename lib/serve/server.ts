@@ -116,13 +116,16 @@ export function createServer(options: ServerOptions): ModelServer {
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (status >= 500) process.stderr.write(`error: ${err.message}\n`);
+    // Client errors and refusals (a full decode queue's 503) are answered as they are; anything else is a failure.
+    const refused = status < 500 || err instanceof RequestError;
+    if (!refused) process.stderr.write(`error: ${err.message}\n`);
     const message =
       err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
         ? unsupportedType(req)
-        : status < 500
+        : refused
           ? err.message
           : `prediction failed: ${err.message}`;
+    if (status === 503) void reply.header('retry-after', '1');
     void reply.code(status).send({ error: message });
   });
   app.setNotFoundHandler((req, reply) => {
