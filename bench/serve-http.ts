@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // HTTP serving case: autocannon (64 connections, a fixed number of PNG requests, a time cap, loopback only) against
-// `simdnet serve` and the same small fastify server on onnxruntime-node (serve-ort-server.ts), each in its own process.
+// `simdnet serve` and the same server on onnxruntime-node (serve-ort-server.ts), each in its own process.
 import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import { PNG } from 'pngjs';
@@ -113,21 +113,32 @@ async function measureServer(
 }
 
 /**
- * Both servers, one after the other, with the same PNG body and request count; each with all the machine's threads
- * (up to 2) for its kernels and with 1 (leaving a core to the HTTP thread and to autocannon).
+ * Both servers, one after the other, with the same PNG body and request count and the same server code and decoding
+ * threads; each with all the machine's threads (up to 2) for its kernels and with 1 (leaving a core to the HTTP
+ * thread and to autocannon).
  */
-export async function httpCases(data: BenchData, amount: number, threads: number): Promise<HttpResult[]> {
+export async function httpCases(
+  data: BenchData,
+  amount: number,
+  threads: number,
+  decodeThreads: number,
+): Promise<HttpResult[]> {
   const body = benchPng(data);
   const main = path.join(repoRoot, 'dist', 'cli', 'main.js'); // the CLI as installed (npm run build:ts)
   if (!fs.existsSync(main)) throw new Error(`bench: ${main} is missing; run npm run build:ts first`);
   const weights = path.join(benchDir, 'lenet.safetensors');
   const results: HttpResult[] = [];
-  const simdnet = [main, 'serve', '--weights', weights, '--port', '0'];
+  const simdnet = [main, 'serve', '--weights', weights, '--port', '0', '--decode-threads', String(decodeThreads)];
   const ort = path.join(buildDir, 'bench', 'serve-ort-server.js');
   const cases: [string, string[], Record<string, string>][] = [];
   for (const t of [...new Set([threads, 1])]) {
-    cases.push([`simdnet serve, ${t} kernel threads`, simdnet, { SIMDNET_NUM_THREADS: String(t) }]);
-    cases.push([`onnxruntime-node + fastify, ${t} intra-op threads`, [ort, String(t)], {}]);
+    const decoding = `${decodeThreads} decoding threads`;
+    cases.push([`simdnet serve, ${t} kernel threads, ${decoding}`, simdnet, { SIMDNET_NUM_THREADS: String(t) }]);
+    cases.push([
+      `onnxruntime-node in the same server, ${t} intra-op threads, ${decoding}`,
+      [ort, String(t), String(decodeThreads)],
+      {},
+    ]);
   }
   for (const [system, args, env] of cases) {
     try {

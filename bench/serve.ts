@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 // The serving bench (not part of npm test): in-process concurrent predictAsync vs onnxruntime-node, and HTTP with
-// autocannon against `simdnet serve` and the same fastify server on onnxruntime-node. Prints one JSON line per result.
+// autocannon against `simdnet serve` and the same server code on onnxruntime-node. Prints one JSON line per result.
 //
 //   npx tsc -p bench/tsconfig.json && node build/bench/bench/serve.js [--only inproc,http] [--sweep]
-//     [--requests 4000] [--in-flight 32] [--rounds 5] [--http-requests 20000]
+//     [--requests 4000] [--in-flight 32] [--rounds 5] [--http-requests 20000] [--decode-threads N]
 //
 // --sweep also measures predictAsync over a grid of maxBatchSize x maxWaitMicros at 32 and 4 requests in flight (how
 // the defaults were chosen; docs/serving.md).
 import './setup';
 import { LeNet, native } from '../lib';
+import { DEFAULT_DECODE_THREADS } from '../lib/serve/decode-pool';
 import { loadBenchData } from './data';
 import { httpCases } from './serve-http';
 import { medianOfRounds, ortCall, simdnetCall, singleImages, type LoadResult } from './serve-inproc';
@@ -21,6 +22,7 @@ interface Args {
   inFlight: number;
   rounds: number;
   httpRequests: number;
+  decodeThreads: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -31,12 +33,13 @@ function parseArgs(argv: string[]): Args {
     inFlight: 32,
     rounds: 5,
     httpRequests: 20000,
+    decodeThreads: DEFAULT_DECODE_THREADS,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    const value = (): number => {
+    const value = (min = 1): number => {
       const n = Number(argv[++i]);
-      if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} needs an integer >= 1`);
+      if (!Number.isSafeInteger(n) || n < min) throw new Error(`${flag} needs an integer >= ${min}`);
       return n;
     };
     if (flag === '--only') args.only = new Set(argv[++i].split(','));
@@ -45,6 +48,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--in-flight') args.inFlight = value();
     else if (flag === '--rounds') args.rounds = value();
     else if (flag === '--http-requests') args.httpRequests = value();
+    else if (flag === '--decode-threads') args.decodeThreads = value(0);
     else throw new Error(`unknown flag ${flag}`);
   }
   return args;
@@ -106,7 +110,7 @@ async function main(): Promise<void> {
     }
   }
   if (args.only.has('http')) {
-    for (const r of await httpCases(data, args.httpRequests, threads)) {
+    for (const r of await httpCases(data, args.httpRequests, threads, args.decodeThreads)) {
       print({ case: 'http', connections: 64, ...r, requestsPerSec: Math.round(r.requestsPerSec) });
     }
   }

@@ -4,6 +4,7 @@
 import type { AddressInfo } from 'net';
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MICROS } from '../modules/predict-batcher';
+import { DEFAULT_DECODE_QUEUE, DEFAULT_DECODE_THREADS } from '../serve/decode-pool';
 import { loadClassifier } from './classifier';
 import { checkFileExists } from './data-path';
 import { EXIT_OK, println, type CliIO } from './io';
@@ -19,6 +20,8 @@ export interface ServeCommandOptions {
   maxWaitUs: number;
   bodyLimit: number;
   top: number;
+  decodeThreads: number;
+  decodeQueue: number;
 }
 
 const SERVE_HELP = `
@@ -29,7 +32,8 @@ Endpoints:
   GET  /health    200 once the model is loaded
   GET  /metrics   Prometheus text format: requests, errors, latency and batch sizes
 
-Concurrent requests are batched (--max-batch, --max-wait-us; see docs/serving.md).
+Concurrent requests are batched (--max-batch, --max-wait-us); images are decoded in worker
+threads (--decode-threads, --decode-queue; see docs/serving.md).
 SIGTERM or Ctrl+C stops accepting requests, lets those in flight finish, and exits 0.
 
 Examples:
@@ -64,6 +68,18 @@ export function registerServe(program: Command, io: CliIO, setExitCode: (code: n
     )
     .option('--body-limit <bytes>', 'largest request body', integerAtLeast(1), 4 * 2 ** 20)
     .option('--top <k>', 'classes per answer unless the request sets ?top=k', integerAtLeast(1), 5)
+    .option(
+      '--decode-threads <n>',
+      'worker threads that decode images (0: on the main thread)',
+      integerAtLeast(0),
+      DEFAULT_DECODE_THREADS,
+    )
+    .option(
+      '--decode-queue <n>',
+      'most images waiting to be decoded; more get a 503',
+      integerAtLeast(1),
+      DEFAULT_DECODE_QUEUE,
+    )
     .addHelpText('after', SERVE_HELP)
     .action(async (opts: ServeCommandOptions) => setExitCode(await runServe(opts, io)));
 }
@@ -85,6 +101,8 @@ export async function runServe(opts: ServeCommandOptions, io: CliIO): Promise<nu
     top: opts.top,
     maxBatchSize: opts.maxBatch,
     maxWaitMicros: opts.maxWaitUs,
+    decodeThreads: opts.decodeThreads,
+    decodeQueue: opts.decodeQueue,
     holdUntilClose: (io.env ?? process.env).SIMDNET_SERVE_TEST_HOLD === '1',
   });
   await model.predictAsync(Tensor.zeros([1, channels, height, width])); // compiles the program, makes the snapshot
@@ -104,6 +122,6 @@ export async function runServe(opts: ServeCommandOptions, io: CliIO): Promise<nu
   } finally {
     process.removeListener('SIGTERM', stop);
     io.signal?.removeEventListener('abort', stop);
-    await server.app.close();
+    await server.close(); // also after a failed listen: stops the decoding threads
   }
 }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The HTTP server behind `simdnet serve` (fastify): POST /predict (PNG, JPEG or JSON body) through predictAsync()'s
-// batching, GET /health, GET /metrics; graceful close that lets requests in flight finish.
+// batching (images decoded in a worker-thread pool, decode-pool.ts), GET /health, GET /metrics; graceful close that lets
+// requests in flight finish.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Classifier } from '../cli/classifier';
 import type { DatasetPreprocessing } from '../cli/predict';
 import { topK } from '../cli/predict';
 import { setBatching } from '../modules/predict-batcher';
 import { Tensor } from '../tensor/tensor';
+import { DecodePool, DEFAULT_DECODE_QUEUE, DEFAULT_DECODE_THREADS } from './decode-pool';
 import { ServeMetrics } from './metrics';
 import { imageInput, jsonInput, RequestError } from './request-input';
 
@@ -21,6 +23,13 @@ export interface ServerOptions {
   maxPixels?: number;
   /** Classes in each answer unless the request asks ?top=k. Default 5. */
   top?: number;
+  /**
+   * Worker threads that decode and preprocess images (decode-pool.ts); 0 decodes on the event loop thread. Default
+   * DEFAULT_DECODE_THREADS.
+   */
+  decodeThreads?: number;
+  /** Most images being decoded or waiting for a decoding thread; more get a 503. Default DEFAULT_DECODE_QUEUE. */
+  decodeQueue?: number;
   /** predictAsync() batching (setBatching). */
   maxBatchSize?: number;
   maxWaitMicros?: number;
@@ -31,7 +40,10 @@ export interface ServerOptions {
   holdUntilClose?: boolean;
 }
 
-/** A configured server; listen with app.listen(), stop with close() (waits for requests in flight). */
+/**
+ * A configured server; listen with app.listen(), stop with close() (waits for requests in flight, then stops the
+ * decoding threads; a server built and never closed leaves no thread keeping the process alive).
+ */
 export interface ModelServer {
   app: FastifyInstance;
   metrics: ServeMetrics;
@@ -40,6 +52,24 @@ export interface ModelServer {
 
 export const DEFAULT_BODY_LIMIT = 4 * 2 ** 20;
 export const DEFAULT_MAX_PIXELS = 2 ** 24;
+
+/** The answer of POST /predict; the schema lets fastify serialise it without JSON.stringify's generic walk. */
+const PREDICT_RESPONSE = {
+  200: {
+    type: 'object',
+    properties: {
+      top: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { label: { type: 'string' }, index: { type: 'integer' }, probability: { type: 'number' } },
+          required: ['label', 'index', 'probability'],
+        },
+      },
+    },
+    required: ['top'],
+  },
+} as const;
 
 /**
  * Builds the server for one classifier (not yet listening).
@@ -63,6 +93,21 @@ export function createServer(options: ServerOptions): ModelServer {
   let releaseHold: () => void = () => {};
   const hold = options.holdUntilClose ? new Promise<void>((resolve) => (releaseHold = resolve)) : null;
   const prep = { channels: channels as 1 | 3, height, width, mean: preprocessing.mean, std: preprocessing.std };
+  const decodeThreads = options.decodeThreads ?? DEFAULT_DECODE_THREADS;
+  const takesImages = channels === 1 || channels === 3;
+  const pool =
+    takesImages && decodeThreads > 0
+      ? new DecodePool({
+          threads: decodeThreads,
+          maxQueue: options.decodeQueue ?? DEFAULT_DECODE_QUEUE,
+          prep,
+          maxPixels,
+        })
+      : null;
+  const decode = (body: Buffer, type: 'image/png' | 'image/jpeg'): Float32Array | Promise<Float32Array> => {
+    checkImageModel(prep);
+    return pool !== null ? pool.decode(body, type) : imageInput(body, type, prep, maxPixels);
+  };
 
   const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true });
   app.addContentTypeParser(['image/png', 'image/jpeg'], { parseAs: 'buffer', bodyLimit }, (_req, body, done) =>
@@ -71,13 +116,16 @@ export function createServer(options: ServerOptions): ModelServer {
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (status >= 500) process.stderr.write(`error: ${err.message}\n`);
+    // Client errors and refusals (a full decode queue's 503) are answered as they are; anything else is a failure.
+    const refused = status < 500 || err instanceof RequestError;
+    if (!refused) process.stderr.write(`error: ${err.message}\n`);
     const message =
       err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
         ? unsupportedType(req)
-        : status < 500
+        : refused
           ? err.message
           : `prediction failed: ${err.message}`;
+    if (status === 503) void reply.header('retry-after', '1');
     void reply.code(status).send({ error: message });
   });
   app.setNotFoundHandler((req, reply) => {
@@ -85,8 +133,9 @@ export function createServer(options: ServerOptions): ModelServer {
       .code(404)
       .send({ error: `no route ${req.method} ${req.url} (POST /predict, GET /health, GET /metrics)` });
   });
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     if (req.routeOptions.url === '/predict') metrics.requestFinished(reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
   app.get('/health', async () => ({ status: 'ok', model: classifier.name }));
@@ -94,7 +143,7 @@ export function createServer(options: ServerOptions): ModelServer {
     void reply.type('text/plain; version=0.0.4; charset=utf-8');
     return metrics.render();
   });
-  app.post('/predict', async (req) => {
+  app.post('/predict', { schema: { response: PREDICT_RESPONSE } }, async (req) => {
     metrics.requestStarted();
     try {
       if (hold) await hold;
@@ -103,7 +152,7 @@ export function createServer(options: ServerOptions): ModelServer {
       const input =
         type === 'application/json'
           ? jsonInput(req.body, [channels, height, width])
-          : imageInput(req.body as Buffer, type, checkImageModel(prep), maxPixels);
+          : await decode(req.body as Buffer, type);
       const logits = await model.predictAsync(new Tensor(input, [1, channels, height, width]));
       return {
         top: topK(logits.data, k).map(({ index, probability }) => ({
@@ -122,7 +171,8 @@ export function createServer(options: ServerOptions): ModelServer {
     metrics,
     close: async () => {
       releaseHold();
-      await app.close();
+      await app.close(); // waits for the requests in flight, and so for their decodes
+      await pool?.close();
     },
   };
 }

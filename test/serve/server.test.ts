@@ -196,3 +196,55 @@ describe('simdnet serve endpoints', () => {
     expect(samples.get('simdnet_batch_size_sum')).toBeGreaterThanOrEqual(ok200);
   });
 });
+
+describe('simdnet serve image decoding in worker threads', () => {
+  test('on close, held requests go to a decode pool of 4: 4 are answered 200, 2 get 503, then the pool stops', async () => {
+    // The hook holds every /predict request until close() begins; then all six reach the pool in one event-loop turn,
+    // before any decode can answer, so exactly four fit (decodeQueue 4) whatever the threads' speed.
+    const classifier = lenetClassifier();
+    const server = createServer({
+      classifier,
+      preprocessing: prep,
+      decodeThreads: 1,
+      decodeQueue: 4,
+      holdUntilClose: true,
+    });
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = server.app.server.address() as AddressInfo;
+    const bodies = Array.from({ length: 6 }, (_, i) => pngImage(32, 32, i));
+    const answers = bodies.map((b) => request(port, 'POST', '/predict', 'image/png', b));
+    while (server.metrics.requestsInFlight < 6) await new Promise((r) => setTimeout(r, 10));
+    const events: string[] = [];
+    const tracked = answers.map((a) => a.then((r) => (events.push(`answered ${r.status}`), r)));
+    await server.close().then(() => events.push('closed'));
+    const results = await Promise.all(tracked);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 503, 503]);
+    for (const r of results.filter((x) => x.status === 503)) {
+      expect(r.json().error).toMatch(/busy/);
+      expect(r.headers['retry-after']).toBe('1');
+    }
+    for (const [i, r] of results.entries()) {
+      if (r.status !== 200) continue;
+      const input = preprocessImage(decodePng(bodies[i]), { channels: 3, height: 32, width: 32, ...prep });
+      expect(r.json()).toEqual({ top: expectedTop(classifier.model as LeNet, input, 5) });
+    }
+    expect(events[events.length - 1]).toBe('closed'); // every request was answered before close() resolved
+  });
+
+  test('decodeThreads 0 decodes on the event loop thread with the same answers and errors', async () => {
+    const classifier = lenetClassifier();
+    const server = createServer({ classifier, preprocessing: prep, decodeThreads: 0 });
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const { port } = server.app.server.address() as AddressInfo;
+      const body = pngImage(32, 32, 5);
+      const r = await request(port, 'POST', '/predict', 'image/png', body);
+      const input = preprocessImage(decodePng(body), { channels: 3, height: 32, width: 32, ...prep });
+      expect(r.json()).toEqual({ top: expectedTop(classifier.model as LeNet, input, 5) });
+      const bad = await request(port, 'POST', '/predict', 'image/png', Buffer.from('nope'));
+      expect([bad.status, bad.json().error]).toEqual([400, expect.stringMatching(/^undecodable image/)]);
+    } finally {
+      await server.close();
+    }
+  });
+});

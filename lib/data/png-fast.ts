@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+// A fast decoder for the plainest PNGs (8-bit gray, gray + alpha, RGB or RGBA, not interlaced, no transparent colour):
+// one native inflate, the five row filters, and planar floats written directly. pngjs reads everything else, and any
+// file this decoder finds unusual in any way (png.ts falls back), so errors and odd files behave exactly as before.
+import * as zlib from 'zlib';
+import type { DecodedImage } from './image';
+import type { PngHeader } from './png';
+
+/** Bytes per pixel of the 8-bit colour types this decoder takes. */
+const BYTES_PER_PIXEL: Readonly<Record<number, number>> = { 0: 1, 2: 3, 4: 2, 6: 4 };
+
+/** Node's native CRC-32 (Node 20.15 and later); without it every file goes to pngjs. */
+const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc32;
+
+/**
+ * Decodes `buf` (whose header readPngHeader returned) when it is a plain PNG; null when pngjs must read it instead:
+ * another colour type or depth, interlacing, a tRNS, PLTE or unknown critical chunk, a CRC that does not match, bytes
+ * after IEND, image data that does not inflate to exactly the rows the header gives, or an unknown row filter.
+ * The result equals pngjs's (`skipRescale`) samples divided by 255, planar.
+ *
+ * @example
+ * const img = decodePlainPng(buf, readPngHeader(buf, 'x.png', MAX_PIXELS)) ?? decodeWithPngjs(buf);
+ */
+export function decodePlainPng(buf: Buffer, header: PngHeader): DecodedImage | null {
+  const bpp = BYTES_PER_PIXEL[header.colorType];
+  if (crc32 === undefined || header.depth !== 8 || header.interlaced || bpp === undefined) return null;
+  if (header.idat.length === 0 || !chunksArePlain(buf, crc32)) return null;
+  let raw: Buffer;
+  try {
+    const data = header.idat.length === 1 ? header.idat[0] : Buffer.concat(header.idat);
+    raw = zlib.inflateSync(data, { maxOutputLength: Math.max(1, header.inflatedBytes) });
+  } catch {
+    return null; // pngjs gives the error
+  }
+  if (raw.length !== header.inflatedBytes) return null;
+  const { width, height, colorType } = header;
+  const stride = width * bpp;
+  if (!unfilter(raw, stride, height, bpp)) return null;
+  const plane = width * height;
+  const rgb = new Float32Array(3 * plane);
+  const color = colorType === 2 || colorType === 6;
+  for (let y = 0; y < height; y++) {
+    let p = y * (stride + 1) + 1;
+    for (let x = 0, i = y * width; x < width; x++, i++, p += bpp) {
+      if (color) {
+        rgb[i] = raw[p] / 255;
+        rgb[plane + i] = raw[p + 1] / 255;
+        rgb[2 * plane + i] = raw[p + 2] / 255;
+      } else {
+        const v = raw[p] / 255;
+        rgb[i] = v;
+        rgb[plane + i] = v;
+        rgb[2 * plane + i] = v;
+      }
+    }
+  }
+  return { width, height, rgb, gray: !color, depth: 8, alpha: colorType === 4 || colorType === 6, format: 'png' };
+}
+
+/**
+ * Whether every chunk's CRC matches, the only critical chunks are IHDR, IDAT and IEND, there is no tRNS (a
+ * transparent colour changes pixels in pngjs), and an empty IEND ends the file (pngjs refuses trailing bytes).
+ * readPngHeader has already checked that the chunks are whole and IHDR comes first.
+ */
+function chunksArePlain(buf: Buffer, crc: (data: Uint8Array) => number): boolean {
+  for (let pos = 8; pos + 12 <= buf.length;) {
+    const length = buf.readUInt32BE(pos);
+    const end = pos + 12 + length;
+    if (end > buf.length) return false;
+    const type = buf.toString('latin1', pos + 4, pos + 8);
+    const critical = (buf[pos + 4] & 0x20) === 0;
+    if ((critical && type !== 'IHDR' && type !== 'IDAT' && type !== 'IEND') || type === 'tRNS') return false;
+    if (crc(buf.subarray(pos + 4, pos + 8 + length)) !== buf.readUInt32BE(pos + 8 + length)) return false;
+    if (type === 'IEND') return length === 0 && end === buf.length;
+    pos = end;
+  }
+  return false; // no IEND
+}
+
+/** Undoes the PNG row filters in place (each row: a filter byte, then `stride` bytes); false for an unknown filter. */
+function unfilter(raw: Buffer, stride: number, height: number, bpp: number): boolean {
+  for (let y = 0; y < height; y++) {
+    const row = y * (stride + 1) + 1;
+    const up = row - (stride + 1); // the previous row's first byte (unused on the first row)
+    const filter = raw[row - 1];
+    if (filter === 0) continue;
+    if (filter === 1) {
+      for (let i = bpp; i < stride; i++) raw[row + i] = raw[row + i] + raw[row + i - bpp];
+    } else if (filter === 2) {
+      if (y > 0) for (let i = 0; i < stride; i++) raw[row + i] = raw[row + i] + raw[up + i];
+    } else if (filter === 3) {
+      for (let i = 0; i < stride; i++) {
+        const left = i >= bpp ? raw[row + i - bpp] : 0;
+        const above = y > 0 ? raw[up + i] : 0;
+        raw[row + i] = raw[row + i] + ((left + above) >> 1);
+      }
+    } else if (filter === 4) {
+      for (let i = 0; i < stride; i++) {
+        const a = i >= bpp ? raw[row + i - bpp] : 0;
+        const b = y > 0 ? raw[up + i] : 0;
+        const c = i >= bpp && y > 0 ? raw[up + i - bpp] : 0;
+        const p = a + b - c;
+        const pa = Math.abs(p - a);
+        const pb = Math.abs(p - b);
+        const pc = Math.abs(p - c);
+        raw[row + i] = raw[row + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+      }
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
