@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The onnxruntime-node counterpart of `simdnet serve` for the HTTP serving bench: the same fastify routes and PNG
-// preprocessing (lib/cli/image.ts, CIFAR-10 normalisation), one session.run per request (onnxruntime batches nothing
+// preprocessing (lib/data/image.ts, CIFAR-10 normalisation), one session.run per request (onnxruntime batches nothing
 // by itself). Run as a child process: prints "listening on http://127.0.0.1:PORT", stops on SIGTERM.
 import './setup';
 import type { AddressInfo } from 'net';
 import Fastify from 'fastify';
-import { decodePng, preprocessImage } from '../lib/cli/image';
+import { decodePng, preprocessImage } from '../lib/data/image';
 import { datasetPreprocessing, topK } from '../lib/cli/predict';
 import { ortSession } from './ort';
 
