@@ -19,6 +19,7 @@ export interface BusyLoop {
 /** Starts the busy loop. @throws Error when the process cannot be started. */
 export function startBusyLoop(command: readonly [string, readonly string[]] = BUSY_COMMAND): BusyLoop {
   const child = spawn(command[0], [...command[1]], { stdio: 'ignore' });
+  child.once('error', () => {}); // a failed spawn reports here too (after the check below has thrown)
   if (child.pid === undefined) throw new Error(`bench: could not start the busy loop (${command[0]})`);
   const pid = child.pid;
   let done = false;
