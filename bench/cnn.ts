@@ -134,6 +134,8 @@ async function tfjsCases(
   }
   const spec = m.name === 'vgg' ? JSON.parse(fs.readFileSync(VGG_FILE, 'utf8')).layers : undefined;
   const model = new TfCnn(m.weights, spec);
+  // tfjs-cpu takes seconds per call: one sample (the warm-up call) keeps a full run near 10 minutes.
+  const timing = backend === 'cpu' ? { ...opt, slowReps: 1 } : opt;
   for (const b of CNN_INFER_BATCHES) {
     if (!run.has(`${system}:infer:${b}`)) continue;
     input.add(
@@ -141,7 +143,7 @@ async function tfjsCases(
         system,
         b,
         m.reference,
-        opt,
+        timing,
         async () => {
           const x = toNhwc(input.images, b);
           return { fn: () => model.infer(x), dispose: () => x.dispose() };
