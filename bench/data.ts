@@ -5,6 +5,7 @@ import * as path from 'path';
 import { readSafetensors, saveSafetensors } from '../lib/io/safetensors';
 import { Generator } from '../lib/random';
 import { Tensor } from '../lib/tensor/tensor';
+import type { CaseReference } from './cases';
 import { benchDir } from './setup';
 import { crossEntropyRef, lenetRef } from './reference';
 
@@ -44,6 +45,11 @@ export function loadBenchData(): BenchData {
   for (let i = 0; i < N_IMAGES; i++) targets[i] = rng.randint(10);
   const refLogits = lenetRef(weights, images, N_IMAGES);
   return { weights, images, targets, refLogits, refLoss: (n) => crossEntropyRef(refLogits, targets, n, 10) };
+}
+
+/** The LeNet cases' reference: the float64 JS LeNet on the shared weights and images. */
+export function lenetReference(data: BenchData): CaseReference {
+  return { logits: data.refLogits, classes: 10, loss: data.refLoss, tol: TOL, name: 'the float64 reference' };
 }
 
 /** Writes images, targets (as F32) and reference logits for bench/pytorch_bench.py. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// onnxruntime-node's side of the inference cases: bench/lenet.onnx (exported from PyTorch) on the CPU provider.
+// onnxruntime-node's side of the inference cases: bench/lenet.onnx (exported from PyTorch), or simdnet's export of a CNN, on the CPU provider.
 import * as path from 'path';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { Prepared } from './cases';
@@ -7,17 +7,24 @@ import { benchDir } from './setup';
 
 type Ort = typeof import('onnxruntime-node');
 
-/** Loads onnxruntime-node and the model, or throws an error saying why not. */
-export async function ortSession(threads: number): Promise<{ ort: Ort; session: InferenceSession }> {
+/** Loads onnxruntime-node and the model (default bench/lenet.onnx; or ONNX bytes), or throws an error saying why not. */
+export async function ortSession(
+  threads: number,
+  model: string | Uint8Array = path.join(benchDir, 'lenet.onnx'),
+): Promise<{ ort: Ort; session: InferenceSession }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort: Ort = require('onnxruntime-node');
-  const session = await ort.InferenceSession.create(path.join(benchDir, 'lenet.onnx'), {
+  const options: InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-  });
+  };
+  const session =
+    typeof model === 'string'
+      ? await ort.InferenceSession.create(model, options)
+      : await ort.InferenceSession.create(model, options);
   return { ort, session };
 }
 

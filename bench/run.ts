@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// `npm run bench` entry: runs the LeNet training/inference cases for simdnet, tfjs, onnxruntime and PyTorch, then the kernel cases.
+// `npm run bench` entry: runs the LeNet training/inference cases for simdnet, tfjs, onnxruntime and PyTorch, the kernel
+// cases, the CNN cases (ResNet-20, the VGG-style net) and the busy-machine thread cases, in one process.
 //
-// Usage: npm run bench -- [--quick] [--json FILE] [--only train,infer,kernels]
+// Usage: see USAGE in options.ts (npm run bench -- --help).
 import { buildDir, repoRoot } from './setup'; // first: points lib/native at the repo's addon
 import * as os from 'os';
 import * as path from 'path';
@@ -9,6 +10,7 @@ import {
   batchOf,
   BenchData,
   INFER_BATCHES,
+  lenetReference,
   loadBenchData,
   loadWeights,
   TOL,
@@ -26,36 +28,13 @@ import { inferenceApi, simdnetInfer, simdnetLeNet, simdnetTrainer } from './simd
 import { TfBackend, TfLeNet, toNhwc, useBackend } from './tfjs';
 import { FULL, QUICK, TimingOptions } from './timing';
 import { wasmRatios, withWasmBackend } from './wasm';
-
-const SECTIONS = ['train', 'infer', 'kernels'] as const;
-type Section = (typeof SECTIONS)[number];
-
-class UsageError extends Error {}
-
-function parseArgs(argv: string[]): { quick: boolean; json: string; only: Set<Section> } {
-  const out = {
-    quick: false,
-    json: path.join(repoRoot, 'build', 'bench-results.json'),
-    only: new Set<Section>(SECTIONS),
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--quick') out.quick = true;
-    else if (a === '--json' && argv[i + 1]) out.json = path.resolve(argv[++i]);
-    else if (a === '--only' && argv[i + 1]) {
-      const names = argv[++i].split(',');
-      const bad = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
-      if (bad.length) throw new UsageError(`bench: --only takes ${SECTIONS.join(', ')}; got ${bad.join(', ')}`);
-      out.only = new Set(names as Section[]);
-    } else if (a === '--help' || a === '-h') {
-      console.log(
-        'npm run bench -- [--quick] [--json FILE (default build/bench-results.json)] [--only train,infer,kernels]',
-      );
-      process.exit(0);
-    } else throw new UsageError(`bench: unknown option ${a} (try --help)`);
-  }
-  return out;
-}
+import { cnnSection } from './cnn';
+import type { CnnModel } from './cnn-models';
+import { cnnTable, contentionTable, type ContentionResult } from './cnn-report';
+import { contentionSection } from './contention';
+import { CNN_FULL, CNN_QUICK } from './cnn';
+import { parseArgs, type Section, USAGE, UsageError } from './options';
+import { prepareCnn } from './cnn-models';
 
 /** The last two parts of a path: enough to tell openblas-pthread/libblas.so.3 from blas/libblas.so.3. */
 const shortPath = (p: string): string => p.split(/[\\/]/).slice(-2).join('/');
@@ -63,7 +42,7 @@ const shortPath = (p: string): string => p.split(/[\\/]/).slice(-2).join('/');
 const log = (r: CaseResult): void => {
   const check = r.maxDiff === undefined ? '' : `check ${r.maxDiff.toExponential(1)}, `;
   const speed = r.imagesPerSec ? `${formatRate(r.imagesPerSec)} images/s` : `${r.status}: ${r.note}`;
-  console.error(`  ${r.system} ${r.case} b${r.batch}: ${check}${speed}`);
+  console.error(`  ${r.system}${r.model ? ` ${r.model}` : ''} ${r.case} b${r.batch}: ${check}${speed}`);
 };
 
 /** Appends a result and prints its line as it comes (the tables follow at the end). */
@@ -84,7 +63,7 @@ async function simdnetCases(
     for (const b of TRAIN_BATCHES) {
       add(
         out,
-        await trainCase(system, b, data, opt, async () =>
+        await trainCase(system, b, lenetReference(data), opt, async () =>
           simdnetTrainer(data.weights, batchOf(data, b), data.targets.subarray(0, b)),
         ),
       );
@@ -92,7 +71,10 @@ async function simdnetCases(
   }
   if (only.has('infer'))
     for (const b of INFER_BATCHES)
-      add(out, await inferCase(system, b, data, opt, async () => simdnetInfer(model, batchOf(data, b))));
+      add(
+        out,
+        await inferCase(system, b, lenetReference(data), opt, async () => simdnetInfer(model, batchOf(data, b))),
+      );
   return `simdnet LeNet, inference via ${inferenceApi(model)}`;
 }
 
@@ -112,7 +94,12 @@ async function ortCases(data: BenchData, threads: number, opt: TimingOptions, ou
   try {
     const { ort, session } = await ortSession(threads);
     for (const b of INFER_BATCHES)
-      add(out, await inferCase('onnxruntime', b, data, opt, async () => ortInfer(ort, session, data.images, b)));
+      add(
+        out,
+        await inferCase('onnxruntime', b, lenetReference(data), opt, async () =>
+          ortInfer(ort, session, data.images, b),
+        ),
+      );
     await session.release();
     return `onnxruntime-node ${ort.env.versions.node ?? ''}, bench/lenet.onnx, CPU provider, ${threads} intra-op threads, async session.run`;
   } catch (err) {
@@ -160,7 +147,7 @@ async function tfjsCases(
       }
       add(
         out,
-        await trainCase(system, b, data, opt, async () => {
+        await trainCase(system, b, lenetReference(data), opt, async () => {
           const model = new TfLeNet(data.weights);
           const x = toNhwc(data.images, b);
           const t = model.trainer(x, data.targets.subarray(0, b));
@@ -181,7 +168,7 @@ async function tfjsCases(
     for (const b of INFER_BATCHES) {
       add(
         out,
-        await inferCase(system, b, data, opt, async () => {
+        await inferCase(system, b, lenetReference(data), opt, async () => {
           const x = toNhwc(data.images, b);
           return { fn: () => model.infer(x), dispose: () => x.dispose() };
         }),
@@ -218,7 +205,12 @@ function pytorchCases(
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseArgs(process.argv.slice(2), path.join(repoRoot, 'build', 'bench-results.json'));
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  args.json = path.resolve(args.json);
   const opt = args.quick ? QUICK : FULL;
   const machine = machineInfo();
   const threads = Math.min(2, machine.logicalCores); // onnxruntime, PyTorch and the peak probe
@@ -227,11 +219,13 @@ async function main(): Promise<void> {
   const results: CaseResult[] = [];
   const systems: Record<string, string> = {};
   let pytorch: PytorchRun | null = null;
-  if (args.only.has('train') || args.only.has('infer')) {
+  const needsData = ['train', 'infer', 'cnn', 'contention'].some((s) => args.only.has(s as Section));
+  if (needsData)
     console.error(
       `bench${args.quick ? ' --quick' : ''}: float64 reference logits for ${INFER_BATCHES.at(-1)} images...`,
     );
-    const data = loadBenchData();
+  const data = needsData ? loadBenchData() : null;
+  if (data && (args.only.has('train') || args.only.has('infer'))) {
     systems.simdnet = await simdnetCases(data, args.only, opt, results);
     systems['simdnet-wasm'] = await simdnetWasmCases(data, args.only, opt, results);
     if (args.only.has('infer')) systems.onnxruntime = await ortCases(data, threads, opt, results);
@@ -245,11 +239,38 @@ async function main(): Promise<void> {
   let kernels: KernelResult[] = [];
   let peak: PeakResult = { gflops: {} };
   let peakUsed: number | null = null;
-  if (args.only.has('kernels')) {
+  if (args.only.has('kernels') || args.only.has('cnn')) {
     console.error('  FMA peak probe...');
     peak = measurePeak(threads, args.quick ? 0.2 : 0.5);
     peakUsed = peakFor(peak, machine.simdnet.threads);
-    kernels = await kernelCases(loadWeights(), opt, peakUsed);
+  }
+  if (args.only.has('kernels')) kernels = await kernelCases(loadWeights(), opt, peakUsed);
+
+  const cnnResults: CaseResult[] = [];
+  let cnnModels: CnnModel[] = [];
+  if (data && args.only.has('cnn') && args.models.length) {
+    console.error(`CNN cases: ${args.models.join(', ')}`);
+    const cnn = await cnnSection(args.models, {
+      images: data.images,
+      targets: data.targets,
+      threads,
+      quick: args.quick,
+      add: (r) => add(cnnResults, r),
+      record: (r) => cnnResults.push(r),
+    });
+    cnnModels = cnn.models;
+    for (const [k, v] of Object.entries(cnn.systems)) systems[`${k} (CNN)`] = v;
+  }
+  const contention: ContentionResult[] = [];
+  let busyPid: number | null = null;
+  if (data && args.only.has('contention')) {
+    console.error('Contention: simdnet training beside a busy loop...');
+    const resnet = cnnModels.find((m) => m.name === 'resnet20') ?? prepareCnn('resnet20', data.images, data.targets);
+    const c = await contentionSection(data, resnet, args.quick ? CNN_QUICK : CNN_FULL, (r) => {
+      contention.push(r);
+      log(r);
+    });
+    busyPid = c.busyPid;
   }
 
   const load = { before: loadBefore, after: os.loadavg()[0] };
@@ -259,6 +280,17 @@ async function main(): Promise<void> {
   const ratios = wasmRatios(results);
   if (ratios) console.log(`\n${ratios}`);
   if (args.only.has('kernels')) console.log(`\n${kernelsTable(kernels, peak, peakUsed)}`);
+  const peakOf = (system: string): number | null =>
+    peakFor(peak, system === 'simdnet' ? machine.simdnet.threads : system.startsWith('tfjs') ? 1 : threads);
+  for (const m of cnnModels) console.log(`\n${cnnTable(m, cnnResults, peakOf)}`);
+  if (cnnModels.length)
+    console.log(
+      `Checks: every system's logits (batch 1, 64) and first loss (batch 64, 128) within ${cnnModels[0].reference.tol} of simdnet's. % FMA peak: model GFLOP/s (2 x MACs x images/s, training 3x that) over ${peak.error ?? `the probe's best with the system's threads (${JSON.stringify(peak.gflops)} GFLOP/s by threads)`}.`,
+    );
+  if (contention.length)
+    console.log(
+      `\n${contentionTable(contention, { lenet: 'LeNet', resnet20: 'ResNet-20' })}\n(busy loop: sh PID ${busyPid}, killed at the end; default threads in parentheses)`,
+    );
   const busy =
     Math.max(load.before, load.after) > 0.5 * machine.logicalCores
       ? ' (busy machine: other work was running, treat the numbers as rough)'
@@ -267,11 +299,16 @@ async function main(): Promise<void> {
   const report = {
     machine,
     load,
-    options: { quick: args.quick, only: [...args.only], timing: opt, threadsForOthers: threads },
+    options: { quick: args.quick, only: [...args.only], models: args.models, timing: opt, threadsForOthers: threads },
     systems,
     pytorch: pytorch && { ...pytorch, results: undefined },
     correctness: correctness(results),
     results,
+    cnn: {
+      models: cnnModels.map((m) => ({ name: m.name, title: m.title, macsPerImage: m.macsPerImage })),
+      results: cnnResults,
+    },
+    contention,
     peak,
     peakUsed,
     kernels,
@@ -282,7 +319,7 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   if (err instanceof UsageError) {
-    console.error(`${err.message}\nusage: npm run bench -- [--quick] [--json FILE] [--only train,infer,kernels]`);
+    console.error(`${err.message}\nusage: ${USAGE}`);
     process.exit(2);
   }
   console.error(err instanceof Error ? (err.stack ?? err.message) : err);

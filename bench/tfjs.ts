@@ -19,7 +19,7 @@ export async function useBackend(name: TfBackend): Promise<string> {
 }
 
 /** Reorders `src` of shape `shape` by axis permutation `perm` (like numpy.transpose). */
-function transpose(src: Float32Array, shape: number[], perm: number[]): Float32Array {
+export function transpose(src: Float32Array, shape: number[], perm: number[]): Float32Array {
   const out = new Float32Array(src.length);
   const outShape = perm.map((p) => shape[p]);
   const stride = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));

@@ -3,6 +3,8 @@
 import { CrossEntropyLoss } from '../loss/cross-entropy';
 import type { Module } from '../modules/module';
 import { Adam } from '../optim/adam';
+import type { Optimizer } from '../optim/optimizer';
+import type { Parameter } from '../modules/parameter';
 import { Generator } from '../random';
 import { formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -71,16 +73,23 @@ export function outputClasses(model: Module, sampleShape: readonly number[]): nu
 
 /**
  * One training step as fit() takes it: zeroGrad, forward, mean cross-entropy, backward without
- * the input gradient, Adam (lr 1e-3) step. The returned function runs a step and returns the loss.
+ * the input gradient, optimizer step (default Adam, lr 1e-3). The returned function runs a step
+ * and returns the loss before the update.
  *
  * @example
  * const step = trainStep(new LeNet(), images, labels);
  * const loss = step();
+ * const sgdStep = trainStep(resnet20(), images, labels, (p) => new SGD(p, { lr: 0.01, momentum: 0.9 }));
  */
-export function trainStep(model: Module, images: Tensor, labels: Int32Array): () => number {
+export function trainStep(
+  model: Module,
+  images: Tensor,
+  labels: Int32Array,
+  makeOptimizer: (params: Parameter[]) => Optimizer = (params) => new Adam(params, { lr: 1e-3 }),
+): () => number {
   model.train();
   const lossFn = new CrossEntropyLoss();
-  const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
+  const optimizer = makeOptimizer(model.parameters());
   return () => {
     optimizer.zeroGrad();
     const loss = lossFn.forward(model.forward(images), labels);

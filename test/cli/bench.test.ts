@@ -120,6 +120,16 @@ test('--model lenet-bn --threads 1 --isa ref: used for the run, then restored', 
   expect([after.isa, after.threads]).toEqual([before.isa, before.threads]);
 });
 
+test('--model resnet20: the built-in ResNet trains and infers (issue 11: bench past LeNet)', async () => {
+  const r = await cli(['bench', '--model', 'resnet20', '--batch-size', '2', ...FAST]);
+  expect(r.code).toBe(0);
+  expect(r.out[0]).toMatch(/bench: resnet20 \(ResNet-20: ResNet\(/);
+  expect(r.out[0]).toContain('input [N, 3, 32, 32]');
+  const rows = tableRows(r.out);
+  expect(rows.map(([c, b]) => `${c} ${b}`)).toEqual(['train 2', 'infer 2']);
+  for (const [, , rate, ms] of rows) expectPositiveFinite(num(rate), num(ms));
+});
+
 test('--weights rebuilds the saved model and takes its input size from the file', async () => {
   const file = path.join(dir, 'digits.safetensors');
   saveModel(file, new LeNet({ inChannels: 1, imageSize: 28, numClasses: 5 }));
