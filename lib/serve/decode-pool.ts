@@ -4,6 +4,7 @@
 // close() that lets every accepted image finish before the threads stop. The HTTP routes are server.ts.
 import * as path from 'path';
 import { Worker } from 'worker_threads';
+import { checkInt } from '../check';
 import type { DecodeAnswer, DecodeSettings, DecodeTask } from './decode-worker';
 import { RequestError } from './request-input';
 
@@ -54,11 +55,8 @@ export class DecodePool {
   private broken = '';
 
   constructor(private readonly options: DecodePoolOptions) {
-    const { threads, maxQueue } = options;
-    if (!Number.isSafeInteger(threads) || threads < 1)
-      throw new RangeError(`DecodePool: threads must be an integer >= 1, got ${threads}`);
-    if (!Number.isSafeInteger(maxQueue) || maxQueue < 1)
-      throw new RangeError(`DecodePool: maxQueue must be an integer >= 1, got ${maxQueue}`);
+    const threads = checkInt('DecodePool: threads', options.threads);
+    checkInt('DecodePool: maxQueue', options.maxQueue);
     for (let i = 0; i < threads; i++) this.threads.push(this.spawn());
   }
 

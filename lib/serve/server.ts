@@ -3,6 +3,7 @@
 // batching (images decoded in a worker-thread pool, decode-pool.ts), GET /health, GET /metrics; graceful close that lets
 // requests in flight finish.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { checkInt } from '../check';
 import type { Classifier } from '../cli/classifier';
 import type { DatasetPreprocessing } from '../cli/predict';
 import { topK } from '../cli/predict';
@@ -93,13 +94,13 @@ export function createServer(options: ServerOptions): ModelServer {
   let releaseHold: () => void = () => {};
   const hold = options.holdUntilClose ? new Promise<void>((resolve) => (releaseHold = resolve)) : null;
   const prep = { channels: channels as 1 | 3, height, width, mean: preprocessing.mean, std: preprocessing.std };
-  const decodeThreads = options.decodeThreads ?? DEFAULT_DECODE_THREADS;
+  const decodeThreads = checkInt('createServer: decodeThreads', options.decodeThreads ?? DEFAULT_DECODE_THREADS, 0);
   const takesImages = channels === 1 || channels === 3;
   const pool =
     takesImages && decodeThreads > 0
       ? new DecodePool({
           threads: decodeThreads,
-          maxQueue: options.decodeQueue ?? DEFAULT_DECODE_QUEUE,
+          maxQueue: checkInt('createServer: decodeQueue', options.decodeQueue ?? DEFAULT_DECODE_QUEUE),
           prep,
           maxPixels,
         })

@@ -40,53 +40,47 @@ describe('DecodePool', () => {
 
   test('decodes PNG and JPEG bodies exactly as imageInput() on the calling thread', async () => {
     const pool = shared;
-    {
-      const bodies = Array.from({ length: 12 }, (_, i) => png(i));
-      const answers = await Promise.all(bodies.map((b) => pool.decode(b, 'image/png')));
-      answers.forEach((a, i) => expect(a).toEqual(expected(bodies[i])));
-      const data = Buffer.alloc(32 * 32 * 4, 77);
-      const jpg = jpeg.encode({ width: 32, height: 32, data }, 90).data;
-      expect(await pool.decode(jpg, 'image/jpeg')).toEqual(expected(jpg, 'image/jpeg'));
-      expect(pool.size).toBe(0);
-    }
+    const bodies = Array.from({ length: 12 }, (_, i) => png(i));
+    const answers = await Promise.all(bodies.map((b) => pool.decode(b, 'image/png')));
+    answers.forEach((a, i) => expect(a).toEqual(expected(bodies[i])));
+    const data = Buffer.alloc(32 * 32 * 4, 77);
+    const jpg = jpeg.encode({ width: 32, height: 32, data }, 90).data;
+    expect(await pool.decode(jpg, 'image/jpeg')).toEqual(expected(jpg, 'image/jpeg'));
+    expect(pool.size).toBe(0);
   });
 
   test('a view into a larger buffer sends only its own bytes', async () => {
     const pool = shared;
-    {
-      const body = png(3);
-      const framed = Buffer.concat([Buffer.from('junk before'), body, Buffer.from('junk after')]);
-      const view = framed.subarray(11, 11 + body.length);
-      expect(await pool.decode(view, 'image/png')).toEqual(expected(body));
-      expect(framed.subarray(11, 11 + body.length).equals(body)).toBe(true); // the caller's bytes are untouched
-    }
+    const body = png(3);
+    const framed = Buffer.concat([Buffer.from('junk before'), body, Buffer.from('junk after')]);
+    const view = framed.subarray(11, 11 + body.length);
+    expect(await pool.decode(view, 'image/png')).toEqual(expected(body));
+    expect(framed.subarray(11, 11 + body.length).equals(body)).toBe(true); // the caller's bytes are untouched
   });
 
   test('errors stay with their request: undecodable 400, too many pixels 413, the others answered', async () => {
     const pool = shared;
-    {
-      const good = [png(1), png(2), png(3)];
-      const results = await Promise.all([
-        outcome(pool.decode(good[0], 'image/png')),
-        outcome(pool.decode(Buffer.from('not a png at all'), 'image/png')),
-        outcome(pool.decode(good[1], 'image/png')),
-        outcome(pool.decode(hugePng(), 'image/png')),
-        outcome(pool.decode(Buffer.from([0xff, 0xd8, 0xff, 0, 1, 2]), 'image/jpeg')),
-        outcome(pool.decode(good[2], 'image/png')),
-      ]);
-      expect(results[0].value).toEqual(expected(good[0]));
-      expect(results[2].value).toEqual(expected(good[1]));
-      expect(results[5].value).toEqual(expected(good[2]));
-      for (const [i, status, message] of [
-        [1, 400, /^undecodable image: /],
-        [3, 413, /1000000 pixels/],
-        [4, 400, /^undecodable image: /],
-      ] as const) {
-        const err = results[i].error;
-        expect(err).toBeInstanceOf(RequestError);
-        expect((err as RequestError).statusCode).toBe(status);
-        expect((err as RequestError).message).toMatch(message);
-      }
+    const good = [png(1), png(2), png(3)];
+    const results = await Promise.all([
+      outcome(pool.decode(good[0], 'image/png')),
+      outcome(pool.decode(Buffer.from('not a png at all'), 'image/png')),
+      outcome(pool.decode(good[1], 'image/png')),
+      outcome(pool.decode(hugePng(), 'image/png')),
+      outcome(pool.decode(Buffer.from([0xff, 0xd8, 0xff, 0, 1, 2]), 'image/jpeg')),
+      outcome(pool.decode(good[2], 'image/png')),
+    ]);
+    expect(results[0].value).toEqual(expected(good[0]));
+    expect(results[2].value).toEqual(expected(good[1]));
+    expect(results[5].value).toEqual(expected(good[2]));
+    for (const [i, status, message] of [
+      [1, 400, /^undecodable image: /],
+      [3, 413, /1000000 pixels/],
+      [4, 400, /^undecodable image: /],
+    ] as const) {
+      const err = results[i].error;
+      expect(err).toBeInstanceOf(RequestError);
+      expect((err as RequestError).statusCode).toBe(status);
+      expect((err as RequestError).message).toMatch(message);
     }
   });
 

@@ -231,6 +231,13 @@ describe('simdnet serve image decoding in worker threads', () => {
     expect(events[events.length - 1]).toBe('closed'); // every request was answered before close() resolved
   });
 
+  test('decodeThreads and decodeQueue are checked', () => {
+    const make = (o: object) => () => createServer({ classifier: lenetClassifier(), preprocessing: prep, ...o });
+    expect(make({ decodeThreads: -1 })).toThrow(/decodeThreads must be an integer >= 0/);
+    expect(make({ decodeThreads: 1.5 })).toThrow(RangeError);
+    expect(make({ decodeQueue: 0 })).toThrow(/decodeQueue must be an integer >= 1/);
+  });
+
   test('decodeThreads 0 decodes on the event loop thread with the same answers and errors', async () => {
     const classifier = lenetClassifier();
     const server = createServer({ classifier, preprocessing: prep, decodeThreads: 0 });
