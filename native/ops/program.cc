@@ -8,7 +8,6 @@
 #include <cstring>
 
 #include "ops.h"
-#include "parallel.h"
 #include "program_reader.h"
 #include "scratch.h"
 
@@ -204,18 +203,15 @@ void run_program(const Program& program, int64_t n, const float* input, float* o
       DenseShape s = op.dense;
       s.batch = n;
       dense_forward_op(y, x, params[op.weight], bias, s);
-      if (op.relu) kernels().relu_forward(y, y, n * op.out_size);
+      if (op.relu) relu_forward_op(y, y, n * op.out_size);
     } else if (op.code == kOpAvgPool) {
       const Pool2dShape& p = op.pool;
       const int32_t* rs = op.windows.data();
       const WindowMeanShape s{
           p.h, p.w, p.oh, p.ow, rs, rs + p.oh, rs + 2 * p.oh, rs + 2 * p.oh + p.ow, op.divisor.data()};
-      const double work = static_cast<double>(n) * static_cast<double>(op.in_size);
-      parallel_columns(n * p.c, 1, work, [&](int64_t begin, int64_t end) {
-        window_mean_forward_ref(y, x, s, PlaneRange{begin, end});
-      });
+      window_mean_forward_op(y, x, s, n * p.c);
     } else if (op.code == kOpRelu) {
-      kernels().relu_forward(y, x, n * op.out_size);
+      relu_forward_op(y, x, n * op.out_size);
     } else {
       run_graph_op(program, op, n, x, y, slots, params);
     }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "ops.h"
 #include "parallel.h"
 #include "program_reader.h"
 
@@ -306,7 +307,7 @@ void run_graph_op(const Program& program, const ProgramOp& op, int64_t n, const 
     const int64_t other_size = product(op.dims.data() + 2 * op.rank, op.rank);
     per_image([&](int64_t i) {
       binary_image(y + i * op.out_size, x + i * op.in_size, other + i * other_size, op);
-      if (op.relu) kernels().relu_forward(y + i * op.out_size, y + i * op.out_size, op.out_size);
+      if (op.relu) relu_forward_op(y + i * op.out_size, y + i * op.out_size, op.out_size);
     });
   } else if (op.code == kOpConcat) {
     per_image([&](int64_t i) {
