@@ -19,17 +19,10 @@ export const DATASET_OPTION_NAMES: readonly string[] = Object.freeze([
   'onProgress',
 ]);
 
-/** The shared options as a dataset's options type declares them (each documents them in its own terms). */
-export interface DatasetOptionsBase {
-  root?: string;
-  train?: boolean;
-  download?: boolean;
-  normalize?: boolean;
-  cacheDir?: string;
-  url?: string;
-  timeoutMs?: number;
-  onProgress?: (...args: never[]) => void;
-}
+/** The shared options' types; each dataset's options interface declares and documents them in its own terms. */
+export type DatasetOptionsBase = Partial<
+  Record<'root' | 'cacheDir' | 'url', string> & Record<'train' | 'download' | 'normalize', boolean>
+> & { timeoutMs?: number; onProgress?: (...args: never[]) => void };
 
 export interface ResolvedDatasetOptions<P> {
   /** Absolute; defaults to the cache folder. */

@@ -16,20 +16,6 @@ namespace {
 
 using Reader = ProgramReader;
 
-bool check_param(int64_t index, int64_t expected, const std::vector<int64_t>& lengths, const char* what,
-                 std::string* error) {
-  if (!error->empty()) return false;
-  if (index < 0 || index >= static_cast<int64_t>(lengths.size())) {
-    *error = std::string(what) + " index " + std::to_string(index) + " is not a parameter";
-    return false;
-  }
-  if (lengths[index] != expected) {
-    *error = std::string(what) + " length " + std::to_string(lengths[index]) + " != " + std::to_string(expected);
-    return false;
-  }
-  return true;
-}
-
 // kOpAvgPool's fields after the op code: sizes, then the window table and divisors (see program.h).
 void parse_avg_pool(Reader& r, ProgramOp* op, std::string* error) {
   Pool2dShape& s = op->pool;

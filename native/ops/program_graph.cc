@@ -44,13 +44,11 @@ int32_t read_slot(ProgramReader& r, const ProgramParseState& state, int64_t size
   return static_cast<int32_t>(slot);
 }
 
-void check_param(int64_t index, int64_t expected, const std::vector<int64_t>& lengths, const char* what,
-                 std::string* error) {
-  if (!error->empty()) return;
-  if (index < 0 || index >= static_cast<int64_t>(lengths.size()))
-    *error = std::string(what) + " index " + std::to_string(index) + " is not a parameter";
-  else if (lengths[index] != expected)
-    *error = std::string(what) + " length " + std::to_string(lengths[index]) + " != " + std::to_string(expected);
+// Reads op->rank (1 .. kProgramMaxRank); false once *error is set.
+bool read_rank(ProgramReader& r, const char* op_name, ProgramOp* op, std::string* error) {
+  op->rank = static_cast<int32_t>(r.next("rank", 1, error));
+  if (error->empty() && op->rank > kProgramMaxRank) *error = std::string(op_name) + " rank is above the limit";
+  return error->empty();
 }
 
 void parse_binary(ProgramReader& r, const ProgramParseState& state, ProgramOp* op, std::string* error) {
@@ -110,9 +108,7 @@ void parse_concat(ProgramReader& r, const ProgramParseState& state, ProgramOp* o
 }
 
 void parse_pad(ProgramReader& r, const std::vector<int64_t>& params, ProgramOp* op, std::string* error) {
-  op->rank = static_cast<int32_t>(r.next("rank", 1, error));
-  if (error->empty() && op->rank > kProgramMaxRank) *error = "pad rank is above the limit";
-  if (!error->empty()) return;
+  if (!read_rank(r, "pad", op, error)) return;
   read_dims(r, "pad input dim", op->rank, 1, op, error);
   read_dims(r, "pad before", op->rank, 0, op, error);
   read_dims(r, "pad after", op->rank, 0, op, error);
@@ -127,9 +123,7 @@ void parse_pad(ProgramReader& r, const std::vector<int64_t>& params, ProgramOp* 
 }
 
 void parse_slice(ProgramReader& r, ProgramOp* op, std::string* error) {
-  op->rank = static_cast<int32_t>(r.next("rank", 1, error));
-  if (error->empty() && op->rank > kProgramMaxRank) *error = "slice rank is above the limit";
-  if (!error->empty()) return;
+  if (!read_rank(r, "slice", op, error)) return;
   read_dims(r, "slice input dim", op->rank, 1, op, error);
   read_dims(r, "slice start", op->rank, 0, op, error);
   read_dims(r, "slice step", op->rank, 1, op, error);
