@@ -21,4 +21,3 @@ export class FileFormatError extends Error {
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
 }
-
