@@ -21,7 +21,3 @@ export class FileFormatError extends Error {
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
 }
-
-// The argument checks moved to check.ts; these re-exports keep code written against the old place
-// compiling. New code imports them from './check'.
-export { checkInt, checkNumber, describe, isFloat32Array, isInt32Array } from './check';

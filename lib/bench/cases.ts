@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The cases `simdnet bench` times for one model: a training step as fit() runs it and predict(), on seeded random inputs; no model loading or printing.
+import { checkInt } from '../check';
 import { CrossEntropyLoss } from '../loss/cross-entropy';
 import type { Module } from '../modules/module';
 import { Adam } from '../optim/adam';
@@ -46,10 +47,8 @@ export function syntheticBatch(
   classes: number,
   seed = 0,
 ): { images: Tensor; labels: Int32Array } {
-  if (!Number.isSafeInteger(batch) || batch < 1)
-    throw new RangeError(`syntheticBatch: batch must be an integer >= 1, got ${batch}`);
-  if (!Number.isSafeInteger(classes) || classes < 1)
-    throw new RangeError(`syntheticBatch: classes must be an integer >= 1, got ${classes}`);
+  checkInt('syntheticBatch: batch', batch, 1);
+  checkInt('syntheticBatch: classes', classes, 1);
   const rng = new Generator(seed);
   const images = Tensor.zeros([batch, ...sampleShape]);
   const data = images.data;

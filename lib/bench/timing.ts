@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The timing loop every benchmark shares (warm-up, then the median of repetitions); what is timed and any result checks live with the callers.
+import { checkInt, checkNumber } from '../check';
 
 /** How long and how often one case is timed. */
 export interface TimingOptions {
@@ -45,17 +46,14 @@ export const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 /**
  * Timing options that spend about `seconds` on one case: a fifth warming up, the rest on up to
  * `reps` samples that fill it (each sample repeats a fast call so that it lasts budget / reps).
- * @throws RangeError when seconds is not a finite number > 0 or reps not an integer >= 1.
+ * @throws TypeError/RangeError (lib/check.ts) when seconds is not a finite number > 0 or reps not an integer >= 1.
  *
  * @example
  * const t = await measure(() => model.predict(x), timingForSeconds(2));
  */
 export function timingForSeconds(seconds: number, reps = 15): TimingOptions {
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
-    throw new RangeError(`timingForSeconds: seconds must be a finite number > 0, got ${String(seconds)}`);
-  }
-  if (!Number.isSafeInteger(reps) || reps < 1)
-    throw new RangeError(`timingForSeconds: reps must be an integer >= 1, got ${String(reps)}`);
+  checkNumber('timingForSeconds: seconds', seconds, { minExclusive: 0 });
+  checkInt('timingForSeconds: reps', reps, 1);
   const budgetMs = seconds * 800;
   return { reps, budgetMs, warmMs: seconds * 200, sampleMs: budgetMs / reps, slowReps: 3 };
 }

@@ -1,23 +1,32 @@
 // SPDX-License-Identifier: MIT
 // Parsers for CLI option values: each returns the value or throws commander's InvalidArgumentError (exit code 2).
+// The text is parsed here; the number rules are lib/check.ts's.
 import { InvalidArgumentError } from 'commander';
+import { checkInt, checkNumber } from '../check';
+
+/** Runs a lib/check.ts check on a parsed value; its failure is commander's InvalidArgumentError with `message`. */
+function checked<T>(check: () => T, message: string): T {
+  try {
+    return check();
+  } catch {
+    throw new InvalidArgumentError(message);
+  }
+}
 
 /** Parser of a decimal integer >= min ("10"; not "1e3", "10.5" or "-1"). */
 export function integerAtLeast(min: number): (value: string) => number {
   return (value: string) => {
-    const n = Number(value);
-    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`expected an integer >= ${min}.`);
-    }
-    return n;
+    const message = `expected an integer >= ${min}.`;
+    if (!/^\s*\d+\s*$/.test(value)) throw new InvalidArgumentError(message);
+    return checked(() => checkInt('value', Number(value), min), message);
   };
 }
 
 /** Parser of a finite number > 0 ("1e-3", "0.001"). */
 export function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0.');
-  return n;
+  const message = 'expected a number > 0.';
+  if (value.trim() === '') throw new InvalidArgumentError(message);
+  return checked(() => checkNumber('value', Number(value), { minExclusive: 0 }), message);
 }
 
 /** Parser of a non-empty path string. */

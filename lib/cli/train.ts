@@ -6,7 +6,6 @@ import { Command, Option } from 'commander';
 import type { FitPosition } from '../train/trainer';
 import { formatEpochLine } from '../train/fit-progress';
 import type { CheckpointSettings } from '../train/checkpoint';
-import type { Adam } from '../optim/adam';
 import { PROGRESS_MODES, type ProgressMode } from '../train/progress';
 import {
   checkDataPath,
@@ -158,11 +157,6 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     import('./recipe'),
     import('../train/checkpoint'),
   ]);
-  // Checkpoints hold Adam's moments; SGD's momentum buffers have no place there yet.
-  if (checkpointFile !== undefined && RECIPES[opts.recipe ?? 'lenet'].optimizer === 'sgd')
-    throw new UsageError(
-      `--checkpoint: the ${opts.recipe} recipe trains with SGD, whose momentum checkpoints do not hold yet; run without --checkpoint (Ctrl+C still saves the weights)`,
-    );
   // Read before the data loads, so a bad or missing checkpoint fails fast.
   const checkpoint =
     opts.resume === true && checkpointFile !== undefined ? ckpt.readCheckpoint(checkpointFile) : undefined;
@@ -240,8 +234,7 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     // The normalised spec: resuming with another model file is refused by name, not by a weight-shape error.
     ...(custom === undefined ? {} : { model: JSON.stringify(custom.spec) }),
   };
-  // With a checkpoint the optimizer is Adam or AdamW (SGD recipes are refused above and not checkpointed when stopped).
-  const state = { model, optimizer: optimizer as Adam, scheduler: schedule, settings };
+  const state = { model, optimizer, scheduler: schedule, settings };
   let resumeFrom: FitPosition | undefined;
   if (checkpoint !== undefined) {
     // The cosine schedule anneals over exactly --epochs, so only runs without it may change --epochs.
@@ -294,7 +287,7 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   const partial = resuming.partialWeightsPath(opts.out);
   saveSafetensors(partial, model.stateDict(), metadata);
   let dir = opts.checkpoint;
-  if (dir === undefined && last !== undefined && recipe.optimizer !== 'sgd') {
+  if (dir === undefined && last !== undefined) {
     dir = resuming.interruptedCheckpointDir(opts.out);
     fs.mkdirSync(dir, { recursive: true });
     ckpt.saveCheckpoint(ckpt.checkpointPath(dir), state, last);

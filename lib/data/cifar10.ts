@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The CIFAR-10 dataset (raw uint8 records in memory, float conversion per batch) and its async loader with download.
 // File finding/parsing lives in cifar10-files.ts, records and their conversion in cifar10-records.ts, HTTP in download.ts.
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkBool, checkFunction, checkInt, checkOptions, checkString } from '../check';
 import { FileFormatError } from '../errors';
 import { checkBatchArgs, checkIndex, type Dataset, type Sample } from './dataset';
 import { CIFAR10_ARCHIVE, locateCifar10, readCifar10 } from './cifar10-files';
 import { CIFAR10_CLASSES, CIFAR10_PIXELS as PIXELS, cifar10Lut, convertCifar10Record } from './cifar10-records';
+import { resolveDatasetOptions, type ResolvedDatasetOptions } from './dataset-options';
 import { checkMd5, downloadFile, fileMd5, parseHttpUrl } from './download';
 
 export { CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD } from './cifar10-records';
@@ -36,8 +35,6 @@ export interface CIFAR10Options {
   /** Download progress callback (bytes received, Content-Length if known). */
   onProgress?: (received: number, total: number | undefined) => void;
 }
-
-const KNOWN = ['root', 'train', 'download', 'normalize', 'cacheDir', 'url', 'md5', 'timeoutMs', 'onProgress'];
 
 /**
  * CIFAR-10 from the official binary version. Pixels stay uint8 in memory (about 154 MB for the
@@ -100,7 +97,7 @@ export class CIFAR10 implements Dataset {
     const source = locateCifar10(o.root);
     // Data under root is used as is; only our own cached download is md5-checked (root defaults to the cache folder).
     if (!o.download || (source !== null && source.path !== cached)) return new CIFAR10({ ...options, download: false });
-    parseHttpUrl(options.url !== undefined ? 'CIFAR10: url' : 'SIMDNET_CIFAR10_URL', o.url);
+    parseHttpUrl(o.urlSource, o.url);
     const ok = await fileMd5(cached).then(
       (m) => m === o.md5,
       () => false,
@@ -125,6 +122,7 @@ export class CIFAR10 implements Dataset {
     for (let b = 0; b < indices.length; b++) labels[b] = this.convert(indices[b], images, b * PIXELS);
   }
 
+  /** Writes record `index`'s pixels as floats at out[offset..] and returns its label. */
   private convert(index: number, out: Float32Array, offset: number): number {
     return convertCifar10Record(this.records, this.lut, index, out, offset);
   }
@@ -134,40 +132,10 @@ export class CIFAR10 implements Dataset {
   }
 }
 
-interface Resolved {
-  root: string;
-  train: boolean;
-  download: boolean;
-  normalize: boolean;
-  cacheDir: string;
-  url: string;
-  md5: string;
-  timeoutMs: number | undefined;
-  onProgress: CIFAR10Options['onProgress'];
-}
-
 /** Applies defaults (option, then env var, then built-in) and validates types, naming the option. */
-function resolveOptions(options: CIFAR10Options): Resolved {
-  options = checkOptions('CIFAR10', options, KNOWN);
-  const str = (name: string, v: unknown): string | undefined =>
-    v === undefined || v === null ? undefined : checkString(`CIFAR10: ${name}`, v, true);
-  const bool = (name: string, v: unknown, def: boolean): boolean => checkBool(`CIFAR10: ${name}`, v ?? def);
-  const env = (name: string): string | undefined => process.env[name] || undefined;
-  const cacheDir =
-    str('cacheDir', options.cacheDir) ?? env('SIMDNET_CACHE_DIR') ?? path.join(os.homedir(), '.cache', 'simdnet');
-  const url = str('url', options.url) ?? env('SIMDNET_CIFAR10_URL') ?? CIFAR10_URL;
-  // An env var is only checked when a download needs it; a bad option is reported at once.
-  if (options.url !== undefined) parseHttpUrl('CIFAR10: url', url);
-  if (options.onProgress !== undefined) checkFunction('CIFAR10: onProgress', options.onProgress);
-  return {
-    root: path.resolve(str('root', options.root) ?? cacheDir),
-    train: bool('train', options.train, true),
-    download: bool('download', options.download, false),
-    normalize: bool('normalize', options.normalize, true),
-    cacheDir: path.resolve(cacheDir),
-    url,
-    md5: checkMd5('CIFAR10: md5', options.md5 ?? CIFAR10_MD5),
-    timeoutMs: options.timeoutMs === undefined ? undefined : checkInt('CIFAR10: timeoutMs', options.timeoutMs, 1),
-    onProgress: options.onProgress,
-  };
+function resolveOptions(options: CIFAR10Options): ResolvedDatasetOptions<NonNullable<CIFAR10Options['onProgress']>> & {
+  md5: string;
+} {
+  const checked = resolveDatasetOptions('CIFAR10', options, { default: CIFAR10_URL, env: 'SIMDNET_CIFAR10_URL' });
+  return { ...checked.resolved, md5: checkMd5('CIFAR10: md5', checked.options.md5 ?? CIFAR10_MD5) };
 }

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
-import { checkInt, describe } from '../check';
+import { checkInt, checkString } from '../check';
 import { FileWriteError, openAtomicFile, type AtomicFile } from '../io/atomic-file';
 
 /**
@@ -68,9 +68,8 @@ class Stopper {
  *   FileWriteError naming `dest` when this machine's disk refuses (ENOSPC, EROFS, EACCES...).
  */
 export async function downloadFile(url: string, dest: string, options: DownloadOptions = {}): Promise<void> {
-  if (typeof url !== 'string') throw new TypeError(`downloadFile: url must be a string, got ${describe(url)}`);
-  if (typeof dest !== 'string' || dest === '')
-    throw new TypeError(`downloadFile: dest must be a non-empty string, got ${describe(dest)}`);
+  checkString('downloadFile: url', url);
+  checkString('downloadFile: dest', dest, true);
   const md5 = options.md5 === undefined ? undefined : checkMd5('downloadFile: md5', options.md5);
   const size = options.size === undefined ? undefined : checkInt('downloadFile: size', options.size, 0);
   const maxBytes = checkInt('downloadFile: maxBytes', options.maxBytes ?? size ?? DEFAULT_MAX_DOWNLOAD_BYTES, 0);
@@ -158,21 +157,21 @@ export async function fileMd5(file: string): Promise<string> {
 
 /** Validates an md5 option (32 hex digits) and returns it in lowercase. */
 export function checkMd5(what: string, md5: unknown): string {
-  if (typeof md5 !== 'string') throw new TypeError(`${what} must be a string, got ${describe(md5)}`);
-  if (!/^[0-9a-fA-F]{32}$/.test(md5)) throw new RangeError(`${what} must be 32 hex digits, got "${md5}"`);
-  return md5.toLowerCase();
+  const hex = checkString(what, md5);
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new RangeError(`${what} must be 32 hex digits, got "${hex}"`);
+  return hex.toLowerCase();
 }
 
-/** Parses an http(s) URL or throws a TypeError naming `what`. */
+/** Parses an http(s) URL; a string that is not one is a bad value: RangeError naming `what` (check.ts's rule). */
 export function parseHttpUrl(what: string, url: string): URL {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new TypeError(`${what} is not a valid URL: "${url}"`);
+    throw new RangeError(`${what} is not a valid URL: "${url}"`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:')
-    throw new TypeError(`${what} must be http: or https:, got "${url}"`);
+    throw new RangeError(`${what} must be http: or https:, got "${url}"`);
   return u;
 }
 

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The options of MNIST and FashionMNIST and their resolution (option, then environment variable, then default); no I/O.
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { checkBool, checkFunction, checkInt, checkOptions, checkString, describe } from '../check';
-import { checkMd5, parseHttpUrl } from './download';
+import { describe } from '../check';
+import { resolveDatasetOptions, type ResolvedDatasetOptions } from './dataset-options';
+import { checkMd5 } from './download';
 
 export interface MNISTOptions {
   /**
@@ -46,49 +45,14 @@ export interface MnistSpec {
   md5: Readonly<Record<string, string>>;
 }
 
-export interface ResolvedMnistOptions {
-  root: string;
-  train: boolean;
-  download: boolean;
-  normalize: boolean;
-  cacheDir: string;
-  url: string;
-  /** What set `url`, for error messages: the option, the environment variable or the default. */
-  urlSource: string;
+export interface ResolvedMnistOptions extends ResolvedDatasetOptions<NonNullable<MNISTOptions['onProgress']>> {
   md5: Readonly<Record<string, string>>;
-  timeoutMs: number | undefined;
-  onProgress: MNISTOptions['onProgress'];
 }
-
-const KNOWN = ['root', 'train', 'download', 'normalize', 'cacheDir', 'url', 'md5', 'timeoutMs', 'onProgress'];
 
 /** Applies defaults (option, then env var, then built-in) and validates types, naming the dataset and the option. */
 export function resolveMnistOptions(spec: MnistSpec, options: MNISTOptions): ResolvedMnistOptions {
-  const what = spec.name;
-  options = checkOptions(what, options, KNOWN);
-  const str = (name: string, v: unknown): string | undefined =>
-    v === undefined || v === null ? undefined : checkString(`${what}: ${name}`, v, true);
-  const bool = (name: string, v: unknown, def: boolean): boolean => checkBool(`${what}: ${name}`, v ?? def);
-  const env = (name: string): string | undefined => process.env[name] || undefined;
-  const cacheDir =
-    str('cacheDir', options.cacheDir) ?? env('SIMDNET_CACHE_DIR') ?? path.join(os.homedir(), '.cache', 'simdnet');
-  const optionUrl = str('url', options.url);
-  // An env var is only checked when a download needs it; a bad option is reported at once.
-  if (optionUrl !== undefined) parseHttpUrl(`${what}: url`, optionUrl);
-  const envUrl = env(spec.urlEnv);
-  if (options.onProgress !== undefined) checkFunction(`${what}: onProgress`, options.onProgress);
-  return {
-    root: path.resolve(str('root', options.root) ?? cacheDir),
-    train: bool('train', options.train, true),
-    download: bool('download', options.download, false),
-    normalize: bool('normalize', options.normalize, true),
-    cacheDir: path.resolve(cacheDir),
-    url: optionUrl ?? envUrl ?? spec.url,
-    urlSource: optionUrl !== undefined ? `${what}: url` : envUrl !== undefined ? spec.urlEnv : `${what}: default url`,
-    md5: resolveMd5(spec, options.md5),
-    timeoutMs: options.timeoutMs === undefined ? undefined : checkInt(`${what}: timeoutMs`, options.timeoutMs, 1),
-    onProgress: options.onProgress,
-  };
+  const checked = resolveDatasetOptions(spec.name, options, { default: spec.url, env: spec.urlEnv });
+  return { ...checked.resolved, md5: resolveMd5(spec, checked.options.md5) };
 }
 
 /** The official md5s with the given ones laid over; every key must be one of the four .gz names. */

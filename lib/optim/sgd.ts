@@ -17,7 +17,7 @@ export interface SGDOptions {
   weightDecay?: number;
 }
 
-interface SGDState {
+export interface SGDState {
   /** PyTorch's momentum_buffer: null until the first step with momentum. */
   momentumBuffer: Float32Array | null;
 }

@@ -1,15 +1,23 @@
 // SPDX-License-Identifier: MIT
-// Training checkpoints: weights, Adam moments and step counts, schedule, generator states, position, settings
-// and history in one safetensors file (atomic writes), and restoring them so a resumed run is bit-identical.
+// Training checkpoints: weights, optimizer state (checkpoint-optimizer.ts), schedule, generator states, position,
+// settings and history in one safetensors file (atomic writes), and restoring them so a resumed run is bit-identical.
 import * as path from 'path';
 import { describe } from '../check';
 import { FileFormatError } from '../errors';
 import { readSafetensors, saveSafetensors } from '../io/safetensors';
 import { Module } from '../modules/module';
-import { Adam, type AdamState } from '../optim/adam';
 import type { LRScheduler } from '../optim/lr-scheduler';
 import { defaultGenerator, Generator } from '../random';
 import { Tensor } from '../tensor/tensor';
+import {
+  checkOptimizerMeta,
+  isCheckpointOptimizer,
+  OPTIM_PREFIX,
+  optimizerState,
+  prepareOptimizerRestore,
+  type CheckpointOptimizer,
+  type OptimizerMeta,
+} from './checkpoint-optimizer';
 import type { EpochRecord, FitPosition } from './trainer';
 
 /** The one file a checkpoint folder holds (only the latest checkpoint is kept). */
@@ -18,8 +26,6 @@ export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const CHECKPOINT_KEY = 'simdnet.checkpoint';
 /** Version of the JSON layout; readers reject other versions. */
 export const CHECKPOINT_VERSION = 1;
-/** Tensor-name prefix of optimizer state: `optim.<i>.exp_avg`, `optim.<i>.exp_avg_sq` (i: parameter index). */
-export const OPTIM_PREFIX = 'optim.';
 
 /** The run's settings (dataset, recipe, seed, batch size, epochs, lr, ...): JSON scalars, compared on resume. */
 export type CheckpointSettings = Record<string, string | number | boolean | null>;
@@ -27,7 +33,8 @@ export type CheckpointSettings = Record<string, string | number | boolean | null
 /** What a checkpoint captures; the objects are read when saving and written when restoring. */
 export interface TrainingState {
   model: Module;
-  optimizer: Adam;
+  /** Adam, AdamW or SGD. */
+  optimizer: CheckpointOptimizer;
   scheduler?: LRScheduler;
   settings: CheckpointSettings;
 }
@@ -39,7 +46,7 @@ export interface CheckpointMeta {
   /** Training totals of the current epoch so far. */
   partial: { lossSum: number; count: number; correct: number };
   history: EpochRecord[];
-  optimizer: { type: string; lr: number; betas: [number, number]; eps: number; weightDecay: number; steps: number[] };
+  optimizer: OptimizerMeta;
   scheduler: { type: string; lastEpoch: number } | null;
   /** Generator states (4 uint32 each): the default generator, and every module generator by module path. */
   generators: { default: number[]; modules: Record<string, number[]> };
@@ -90,7 +97,8 @@ function namedGenerators(model: Module): Map<string, Generator> {
 /**
  * Writes a checkpoint of `state` at `position` to `file` with saveSafetensors: temp file, fsync, rename,
  * so the previous checkpoint stays valid until the new one is complete. The tensors are the model's
- * state dict (its own names) plus `optim.<i>.exp_avg` / `optim.<i>.exp_avg_sq`.
+ * state dict (its own names) plus the optimizer's: `optim.<i>.exp_avg` / `optim.<i>.exp_avg_sq` (Adam, AdamW), or
+ * `optim.<i>.momentum_buffer` for each parameter that has one (SGD).
  */
 export function saveCheckpoint(file: string, state: TrainingState, position: FitPosition): void {
   const { model, optimizer, scheduler, settings } = checkState('saveCheckpoint', state);
@@ -101,13 +109,7 @@ export function saveCheckpoint(file: string, state: TrainingState, position: Fit
         `saveCheckpoint: the model has a tensor named '${name}', which clashes with the optimizer's '${OPTIM_PREFIX}*' names`,
       );
   }
-  const steps: number[] = [];
-  optimizer.params.forEach((p, i) => {
-    const s = optimizer.stateOf(i);
-    steps.push(s.step);
-    dict[`${OPTIM_PREFIX}${i}.exp_avg`] = new Tensor(s.expAvg, p.data.shape);
-    dict[`${OPTIM_PREFIX}${i}.exp_avg_sq`] = new Tensor(s.expAvgSq, p.data.shape);
-  });
+  const optimizerMeta = optimizerState(optimizer, dict);
   const modules: Record<string, number[]> = {};
   for (const [name, g] of namedGenerators(model)) modules[name] = g.getState();
   const meta: CheckpointMeta = {
@@ -115,14 +117,7 @@ export function saveCheckpoint(file: string, state: TrainingState, position: Fit
     position: { epoch: position.epoch, batch: position.batch },
     partial: { lossSum: position.lossSum, count: position.count, correct: position.correct },
     history: position.epochs,
-    optimizer: {
-      type: optimizer.constructor.name,
-      lr: optimizer.lr,
-      betas: [optimizer.betas[0], optimizer.betas[1]],
-      eps: optimizer.eps,
-      weightDecay: optimizer.weightDecay,
-      steps,
-    },
+    optimizer: optimizerMeta,
     scheduler: scheduler === undefined ? null : { type: scheduler.constructor.name, ...scheduler.stateDict() },
     generators: { default: defaultGenerator.getState(), modules },
     settings,
@@ -161,18 +156,10 @@ export function readCheckpoint(file: string): Checkpoint {
   if (typeof meta.partial?.lossSum !== 'number') bad('partial.lossSum must be a number');
   if (!Array.isArray(meta.history) || meta.history.length !== meta.position.epoch - 1)
     bad(`history must list the ${meta.position.epoch - 1} finished epochs`);
-  const o = meta.optimizer;
-  if (
-    o === null ||
-    typeof o !== 'object' ||
-    typeof o.type !== 'string' ||
-    typeof o.lr !== 'number' ||
-    !Array.isArray(o.steps)
-  )
-    bad('optimizer must be { type, lr, betas, eps, weightDecay, steps }');
-  o.steps.forEach((s, i) => nat(s, `optimizer.steps[${i}]`));
+  checkOptimizerMeta(meta.optimizer, bad);
   if (meta.scheduler !== null && (typeof meta.scheduler !== 'object' || typeof meta.scheduler.type !== 'string'))
     bad('scheduler must be null or { type, lastEpoch }');
+  if (meta.scheduler !== null) nat(meta.scheduler.lastEpoch, 'scheduler.lastEpoch');
   const state = (v: unknown, what: string): void => {
     if (!Array.isArray(v) || v.length !== 4 || v.some((x) => !Number.isInteger(x) || x < 0 || x >= 2 ** 32))
       bad(`${what} must be 4 unsigned 32-bit integers`);
@@ -187,8 +174,8 @@ export function readCheckpoint(file: string): Checkpoint {
 }
 
 /**
- * Puts a checkpoint's state into freshly built objects: weights and buffers, Adam moments, step
- * counts and lr, the schedule, the default and module generators. Everything is checked first, so
+ * Puts a checkpoint's state into freshly built objects: weights and buffers, the optimizer's state (Adam moments
+ * and step counts, or SGD momentum buffers) and lr, the schedule, the default and module generators. Everything is checked first, so
  * on a mismatch nothing changes. Returns the position to pass to fit() as `resumeFrom`.
  * (Settings are not compared here: see settingsMismatches.)
  * @throws FileFormatError naming the file when the checkpoint does not fit the objects.
@@ -201,25 +188,7 @@ export function restoreCheckpoint(ck: Checkpoint, state: Omit<TrainingState, 'se
   };
   const modelDict: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(tensors)) if (!k.startsWith(OPTIM_PREFIX)) modelDict[k] = t;
-  const o = meta.optimizer;
-  const type = optimizer.constructor.name;
-  if (o.type !== type) bad(`the optimizer is ${o.type}, this run uses ${type}`);
-  const n = optimizer.params.length;
-  if (o.steps.length !== n) bad(`${o.steps.length} optimizer parameters, this run has ${n}`);
-  const moments: [Float32Array, Float32Array][] = optimizer.params.map((p, i) => {
-    const pair = ['exp_avg', 'exp_avg_sq'].map((which) => {
-      const t = tensors[`${OPTIM_PREFIX}${i}.${which}`];
-      if (t === undefined) bad(`no tensor '${OPTIM_PREFIX}${i}.${which}'`);
-      if (t.size !== p.data.size)
-        bad(`'${OPTIM_PREFIX}${i}.${which}' has ${t.size} values, parameter ${i} has ${p.data.size}`);
-      return t.data;
-    });
-    return [pair[0], pair[1]];
-  });
-  const extra = Object.keys(tensors).filter(
-    (k) => k.startsWith(OPTIM_PREFIX) && !/^optim\.(\d+)\.exp_avg(_sq)?$/.test(k),
-  );
-  if (extra.length) bad(`unexpected tensors ${extra.join(', ')}`);
+  const restoreOptimizer = prepareOptimizerRestore(meta.optimizer, tensors, optimizer, bad);
   if ((meta.scheduler === null) !== (scheduler === undefined))
     bad(
       meta.scheduler === null
@@ -239,15 +208,9 @@ export function restoreCheckpoint(ck: Checkpoint, state: Omit<TrainingState, 'se
   } catch (err) {
     bad((err as Error).message);
   }
-  moments.forEach(([m, v], i) => {
-    const s = optimizer.stateOf(i) as AdamState;
-    s.expAvg.set(m);
-    s.expAvgSq.set(v);
-    s.step = o.steps[i];
-  });
   if (scheduler !== undefined && meta.scheduler !== null)
     scheduler.loadStateDict({ lastEpoch: meta.scheduler.lastEpoch });
-  optimizer.lr = o.lr; // after the schedule, which also sets it (to the same value)
+  restoreOptimizer(); // after the schedule, which also sets lr (to the same value)
   defaultGenerator.setState(meta.generators.default);
   for (const [name, g] of gens) g.setState(meta.generators.modules[name]);
   return {
@@ -276,8 +239,8 @@ function checkState(what: string, state: TrainingState): TrainingState {
     throw new TypeError(`${what}: state must be { model, optimizer, scheduler?, settings }, got ${describe(state)}`);
   if (!(state.model instanceof Module))
     throw new TypeError(`${what}: model must be a Module, got ${describe(state.model)}`);
-  if (!(state.optimizer instanceof Adam))
-    throw new TypeError(`${what}: optimizer must be an Adam or AdamW, got ${describe(state.optimizer)}`);
+  if (!isCheckpointOptimizer(state.optimizer))
+    throw new TypeError(`${what}: optimizer must be an Adam, AdamW or SGD, got ${describe(state.optimizer)}`);
   if (state.scheduler !== undefined && (state.scheduler === null || typeof state.scheduler.stateDict !== 'function')) {
     throw new TypeError(`${what}: scheduler must be an LRScheduler, got ${describe(state.scheduler)}`);
   }

@@ -3,6 +3,7 @@
 // elsewhere; no metrics maths here.
 import * as cliProgress from 'cli-progress';
 
+import { checkNumber, checkOneOf } from '../check';
 /** 'auto' = a bar when the stream is a TTY, else log lines; 'bar'; 'log'; 'none' = silent. */
 export type ProgressMode = 'auto' | 'bar' | 'log' | 'none';
 
@@ -59,15 +60,10 @@ export interface ProgressOptions {
  * const progress = createProgress({ mode: 'log', stream: process.stdout });
  */
 export function createProgress(options: ProgressOptions = {}): ProgressReporter {
-  const mode = options.mode ?? 'auto';
-  if (!PROGRESS_MODES.includes(mode)) {
-    throw new RangeError(`progress: mode must be one of ${PROGRESS_MODES.join(', ')}, got ${String(mode)}`);
-  }
+  const mode = checkOneOf('progress: mode', options.mode ?? 'auto', PROGRESS_MODES);
   const stream = options.stream ?? process.stderr;
-  const logEvery = options.logEvery ?? 0.1;
-  if (typeof logEvery !== 'number' || !(logEvery > 0 && logEvery <= 1)) {
-    throw new RangeError(`progress: logEvery must be a fraction in (0, 1], got ${String(logEvery)}`);
-  }
+  // A fraction of the epoch in (0, 1].
+  const logEvery = checkNumber('progress: logEvery', options.logEvery ?? 0.1, { minExclusive: 0, max: 1 });
   if (mode === 'none') return { startEpoch() {}, update() {}, endEpoch() {} };
   if (mode === 'log' || (mode === 'auto' && stream.isTTY !== true)) return new LogProgress(stream, logEvery);
   return new BarProgress(stream, logEvery);

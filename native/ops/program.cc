@@ -8,7 +8,6 @@
 #include <cstring>
 
 #include "ops.h"
-#include "parallel.h"
 #include "program_reader.h"
 #include "scratch.h"
 
@@ -16,20 +15,6 @@ namespace simdnet {
 namespace {
 
 using Reader = ProgramReader;
-
-bool check_param(int64_t index, int64_t expected, const std::vector<int64_t>& lengths, const char* what,
-                 std::string* error) {
-  if (!error->empty()) return false;
-  if (index < 0 || index >= static_cast<int64_t>(lengths.size())) {
-    *error = std::string(what) + " index " + std::to_string(index) + " is not a parameter";
-    return false;
-  }
-  if (lengths[index] != expected) {
-    *error = std::string(what) + " length " + std::to_string(lengths[index]) + " != " + std::to_string(expected);
-    return false;
-  }
-  return true;
-}
 
 // kOpAvgPool's fields after the op code: sizes, then the window table and divisors (see program.h).
 void parse_avg_pool(Reader& r, ProgramOp* op, std::string* error) {
@@ -204,18 +189,15 @@ void run_program(const Program& program, int64_t n, const float* input, float* o
       DenseShape s = op.dense;
       s.batch = n;
       dense_forward_op(y, x, params[op.weight], bias, s);
-      if (op.relu) kernels().relu_forward(y, y, n * op.out_size);
+      if (op.relu) relu_forward_op(y, y, n * op.out_size);
     } else if (op.code == kOpAvgPool) {
       const Pool2dShape& p = op.pool;
       const int32_t* rs = op.windows.data();
       const WindowMeanShape s{
           p.h, p.w, p.oh, p.ow, rs, rs + p.oh, rs + 2 * p.oh, rs + 2 * p.oh + p.ow, op.divisor.data()};
-      const double work = static_cast<double>(n) * static_cast<double>(op.in_size);
-      parallel_columns(n * p.c, 1, work, [&](int64_t begin, int64_t end) {
-        window_mean_forward_ref(y, x, s, PlaneRange{begin, end});
-      });
+      window_mean_forward_op(y, x, s, n * p.c);
     } else if (op.code == kOpRelu) {
-      kernels().relu_forward(y, x, n * op.out_size);
+      relu_forward_op(y, x, n * op.out_size);
     } else {
       run_graph_op(program, op, n, x, y, slots, params);
     }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "ops.h"
 #include "parallel.h"
 #include "program_reader.h"
 
@@ -43,13 +44,11 @@ int32_t read_slot(ProgramReader& r, const ProgramParseState& state, int64_t size
   return static_cast<int32_t>(slot);
 }
 
-void check_param(int64_t index, int64_t expected, const std::vector<int64_t>& lengths, const char* what,
-                 std::string* error) {
-  if (!error->empty()) return;
-  if (index < 0 || index >= static_cast<int64_t>(lengths.size()))
-    *error = std::string(what) + " index " + std::to_string(index) + " is not a parameter";
-  else if (lengths[index] != expected)
-    *error = std::string(what) + " length " + std::to_string(lengths[index]) + " != " + std::to_string(expected);
+// Reads op->rank (1 .. kProgramMaxRank); false once *error is set.
+bool read_rank(ProgramReader& r, const char* op_name, ProgramOp* op, std::string* error) {
+  op->rank = static_cast<int32_t>(r.next("rank", 1, error));
+  if (error->empty() && op->rank > kProgramMaxRank) *error = std::string(op_name) + " rank is above the limit";
+  return error->empty();
 }
 
 void parse_binary(ProgramReader& r, const ProgramParseState& state, ProgramOp* op, std::string* error) {
@@ -109,9 +108,7 @@ void parse_concat(ProgramReader& r, const ProgramParseState& state, ProgramOp* o
 }
 
 void parse_pad(ProgramReader& r, const std::vector<int64_t>& params, ProgramOp* op, std::string* error) {
-  op->rank = static_cast<int32_t>(r.next("rank", 1, error));
-  if (error->empty() && op->rank > kProgramMaxRank) *error = "pad rank is above the limit";
-  if (!error->empty()) return;
+  if (!read_rank(r, "pad", op, error)) return;
   read_dims(r, "pad input dim", op->rank, 1, op, error);
   read_dims(r, "pad before", op->rank, 0, op, error);
   read_dims(r, "pad after", op->rank, 0, op, error);
@@ -126,9 +123,7 @@ void parse_pad(ProgramReader& r, const std::vector<int64_t>& params, ProgramOp* 
 }
 
 void parse_slice(ProgramReader& r, ProgramOp* op, std::string* error) {
-  op->rank = static_cast<int32_t>(r.next("rank", 1, error));
-  if (error->empty() && op->rank > kProgramMaxRank) *error = "slice rank is above the limit";
-  if (!error->empty()) return;
+  if (!read_rank(r, "slice", op, error)) return;
   read_dims(r, "slice input dim", op->rank, 1, op, error);
   read_dims(r, "slice start", op->rank, 0, op, error);
   read_dims(r, "slice step", op->rank, 1, op, error);
@@ -306,7 +301,7 @@ void run_graph_op(const Program& program, const ProgramOp& op, int64_t n, const 
     const int64_t other_size = product(op.dims.data() + 2 * op.rank, op.rank);
     per_image([&](int64_t i) {
       binary_image(y + i * op.out_size, x + i * op.in_size, other + i * other_size, op);
-      if (op.relu) kernels().relu_forward(y + i * op.out_size, y + i * op.out_size, op.out_size);
+      if (op.relu) relu_forward_op(y + i * op.out_size, y + i * op.out_size, op.out_size);
     });
   } else if (op.code == kOpConcat) {
     per_image([&](int64_t i) {

@@ -38,6 +38,18 @@ class ProgramReader {
   int64_t pos_ = 0;
 };
 
+// Checks that parameter `index` exists and holds `expected` values; false (and *error set, naming `what`) if not, or
+// if *error was already set.
+inline bool check_param(int64_t index, int64_t expected, const std::vector<int64_t>& lengths, const char* what,
+                        std::string* error) {
+  if (!error->empty()) return false;
+  if (index < 0 || index >= static_cast<int64_t>(lengths.size()))
+    *error = std::string(what) + " index " + std::to_string(index) + " is not a parameter";
+  else if (lengths[index] != expected)
+    *error = std::string(what) + " length " + std::to_string(lengths[index]) + " != " + std::to_string(expected);
+  return error->empty();
+}
+
 // What parsing knows between ops: the size of the current value and of each slot's value (-1: none yet).
 struct ProgramParseState {
   int64_t current = -1;

@@ -84,7 +84,10 @@ test('median', () => {
 test('timingForSeconds: a fifth warms up, the samples fill the rest', () => {
   expect(timingForSeconds(2)).toEqual({ reps: 15, budgetMs: 1600, warmMs: 400, sampleMs: 1600 / 15, slowReps: 3 });
   expect(timingForSeconds(1, 4)).toMatchObject({ reps: 4, sampleMs: 200 });
-  for (const bad of [0, -1, NaN, Infinity])
-    expect(() => timingForSeconds(bad)).toThrow(/timingForSeconds: seconds must be a finite number > 0/);
+  for (const bad of [0, -1, NaN, Infinity]) {
+    expect(() => timingForSeconds(bad)).toThrow(/^timingForSeconds: seconds must be (> 0|finite), got /);
+    expect(() => timingForSeconds(bad)).toThrow(RangeError);
+  }
+  expect(() => timingForSeconds('2' as never)).toThrow(TypeError);
   expect(() => timingForSeconds(1, 0)).toThrow(/reps must be an integer >= 1, got 0/);
 });

@@ -34,7 +34,9 @@ function trainArgs(extra: string[]): string[] {
   return ['train', '--data', data, '--epochs', '2', '--batch-size', '8', '--progress', 'none', ...extra];
 }
 
-for (const recipe of ['lenet', 'lenet-bn']) {
+// resnet20 trains with SGD and momentum: its buffers are in the checkpoint too.
+const RECIPE_LR: Record<string, number> = { lenet: 1e-3, 'lenet-bn': 2e-3, resnet20: 0.1 };
+for (const recipe of Object.keys(RECIPE_LR)) {
   test(`${recipe}: 2 epochs straight == 1 epoch, Ctrl+C, --resume for the 2nd (bit-identical weights)`, async () => {
     const sub = path.join(dir, recipe);
     fs.mkdirSync(sub);
@@ -71,13 +73,14 @@ for (const recipe of ['lenet', 'lenet-bn']) {
     const ck = readCheckpoint(path.join(sub, 'ck', 'checkpoint.safetensors'));
     expect(ck.meta.position).toEqual({ epoch: 2, batch: 0 });
     expect(ck.meta.history).toHaveLength(1);
+    expect(ck.meta.optimizer.type).toBe(recipe === 'resnet20' ? 'SGD' : recipe === 'lenet' ? 'Adam' : 'AdamW');
     expect(ck.meta.settings).toEqual({
       dataset: 'cifar10',
       recipe,
       seed: 0,
       batchSize: 8,
       epochs: 2,
-      lr: recipe === 'lenet' ? 1e-3 : 2e-3,
+      lr: RECIPE_LR[recipe],
       limit: null,
     });
 

@@ -138,7 +138,7 @@ describe('CIFAR10 reading', () => {
     );
     expect(() => new CIFAR10({ root: tmp, batchSize: 3 } as object)).toThrow(RangeError);
     expect(() => new CIFAR10({ root: tmp, md5: 'abc' })).toThrow(RangeError);
-    expect(() => new CIFAR10({ root: tmp, url: 'ftp://x/y' })).toThrow(TypeError);
+    expect(() => new CIFAR10({ root: tmp, url: 'ftp://x/y' })).toThrow(RangeError);
     const ds = new CIFAR10({ root: tmp });
     expect(() => ds.get(10)).toThrow(RangeError);
     expect(() => ds.getBatch([0], new Float32Array(10), new Int32Array(1))).toThrow(RangeError);

@@ -147,7 +147,7 @@ describe('reading', () => {
       /unknown file "train-images.gz"/,
     );
     expect(() => new MNIST({ root: tmp, md5: { constructor: '0'.repeat(32) } })).toThrow(/unknown file "constructor"/);
-    expect(() => new MNIST({ root: tmp, url: 'ftp://x/' })).toThrow(TypeError);
+    expect(() => new MNIST({ root: tmp, url: 'ftp://x/' })).toThrow(RangeError);
     expect(() => new MNIST({ root: tmp, timeoutMs: 0 })).toThrow(RangeError);
     const ds = new MNIST({ root: tmp });
     expect(() => ds.get(12)).toThrow(/MNIST\.get: index 12 out of range 0\.\.11/);

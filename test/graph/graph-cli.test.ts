@@ -91,12 +91,6 @@ test('train --recipe resnet20 trains ResNet-20 with SGD, crops and flips; eval, 
   expect(b.code).toBe(0);
 });
 
-test('train --recipe resnet20 --checkpoint is refused before any data loads (SGD momentum is not checkpointed yet)', async () => {
-  const r = await cli(['train', '--data', data, '--recipe', 'resnet20', '--checkpoint', path.join(dir, 'ck')]);
-  expect(r.code).toBe(2);
-  expect(r.err[0]).toMatch(/--checkpoint: the resnet20 recipe trains with SGD/);
-});
-
 test('a graph model file trains, saves as "Graph" and evaluates', async () => {
   const spec = {
     input: [1, 3, 32, 32],

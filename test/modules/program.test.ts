@@ -106,6 +106,16 @@ describe('BatchNorm folding', () => {
     const { out, native: ranNatively } = predictTraced(net, x);
     expect(ranNatively).toBe(true);
     expectAllClose(out.data, evalForward(net, x).data, 0, 0, 'output');
+    // The program runs the window-mean and ReLU ops, which split planes over threads: the same bits for any count.
+    const threads = native.kernelInfo().defaultThreads;
+    try {
+      for (const n of [1, 2, 3]) {
+        native.setNumThreads(n);
+        expect(predictTraced(net, x).out.data).toEqual(out.data);
+      }
+    } finally {
+      native.setNumThreads(threads);
+    }
   });
 
   test.each<[string, () => Module[]]>([

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DataLoader } from '../../lib/data/loader';
 import { randomHorizontalFlip } from '../../lib/data/transforms';
-import { readSafetensors } from '../../lib/io/safetensors';
+import { readSafetensors, saveSafetensors } from '../../lib/io/safetensors';
 import { BatchNorm1d } from '../../lib/modules/batch-norm';
 import { Dropout } from '../../lib/modules/dropout';
 import { Flatten } from '../../lib/modules/flatten';
@@ -14,7 +14,9 @@ import { ReLU } from '../../lib/modules/relu';
 import { Sequential } from '../../lib/modules/sequential';
 import { AdamW } from '../../lib/optim/adamw';
 import { CosineAnnealingLR } from '../../lib/optim/lr-scheduler';
+import { SGD } from '../../lib/optim/sgd';
 import { defaultGenerator, Generator, manualSeed } from '../../lib/random';
+import { Tensor } from '../../lib/tensor/tensor';
 import {
   checkpointPath,
   moduleGenerators,
@@ -47,8 +49,11 @@ const SETTINGS: CheckpointSettings = {
   limit: null,
 };
 
-/** A run with every kind of state: BatchNorm buffers, a Dropout generator, AdamW, a cosine schedule, augmentation. */
-function build() {
+/**
+ * A run with every kind of state: BatchNorm buffers, a Dropout generator, AdamW (or SGD with Nesterov momentum and
+ * weight decay, as the resnet20 recipe's), a cosine schedule, augmentation.
+ */
+function build(optim: 'adamw' | 'sgd' = 'adamw') {
   manualSeed(5);
   const model = new Sequential(
     new Flatten(),
@@ -58,7 +63,10 @@ function build() {
     new Dropout({ p: 0.3 }),
     new Linear({ inFeatures: 8, outFeatures: 3 }),
   );
-  const optimizer = new AdamW(model.parameters(), { lr: 0.02, weightDecay: 0.01 });
+  const optimizer =
+    optim === 'sgd'
+      ? new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 })
+      : new AdamW(model.parameters(), { lr: 0.02, weightDecay: 0.01 });
   const scheduler = new CosineAnnealingLR(optimizer, { tMax: EPOCHS });
   // 76 samples, batch 8: 10 batches, the last one smaller.
   const trainLoader = new DataLoader(blobs(76, 1), {
@@ -102,10 +110,17 @@ async function train(
 function weights(run: Run): Record<string, Float32Array> {
   const out: Record<string, Float32Array> = {};
   for (const [k, t] of Object.entries(run.model.stateDict())) out[k] = t.data.slice();
-  run.optimizer.params.forEach((_, i) => {
-    const s = run.optimizer.stateOf(i);
+  const opt = run.optimizer;
+  opt.params.forEach((_, i) => {
+    if (opt instanceof SGD) {
+      const b = opt.stateOf(i).momentumBuffer;
+      out[`b${i}`] = b === null ? new Float32Array(0) : b.slice();
+      return;
+    }
+    const s = opt.stateOf(i);
     out[`m${i}`] = s.expAvg.slice();
     out[`v${i}`] = s.expAvgSq.slice();
+    out[`s${i}`] = Float32Array.of(s.step);
   });
   return out;
 }
@@ -144,7 +159,7 @@ test('save then restore into fresh objects gives back every piece exactly', asyn
     correct: ck.meta.partial.correct,
   });
   expect(weights(b)).toEqual(weights(a));
-  b.optimizer.params.forEach((_, i) => expect(b.optimizer.stateOf(i).step).toBe(14));
+  b.optimizer.params.forEach((_, i) => expect((b.optimizer as AdamW).stateOf(i).step).toBe(14));
   expect(b.optimizer.lr).toBe(a.optimizer.lr);
   expect(b.scheduler.lastEpoch).toBe(1);
   expect(defaultGenerator.getState()).toEqual(savedDefault);
@@ -154,27 +169,30 @@ test('save then restore into fresh objects gives back every piece exactly', asyn
   expect(genB.getState()).toEqual(genA.getState());
 });
 
-test('fit: stopped mid-epoch and resumed from the checkpoint file == uninterrupted, bit for bit (weights, moments, history)', async () => {
-  const straight = build();
-  const h1 = await train(straight);
-  for (const stopAt of [
-    { epoch: 2, batch: 3 }, // mid-epoch
-    { epoch: 2, batch: 0 }, // at an epoch boundary
-  ]) {
-    fs.rmSync(checkpointPath(dir), { force: true });
-    const first = build();
-    const stopped = await train(first, { every: 3, stopAt });
-    expect(stopped.stopped).toBe(true);
-    const resumed = build(); // fresh objects: everything must come from the file
-    const h2 = await train(resumed, {
-      every: 3,
-      resumeFrom: restoreCheckpoint(readCheckpoint(checkpointPath(dir)), resumed),
-    });
-    expect(weights(resumed)).toEqual(weights(straight));
-    expect(stripTimes(h2)).toEqual(stripTimes(h1));
-    expect(readCheckpoint(checkpointPath(dir)).meta.position).toEqual({ epoch: EPOCHS + 1, batch: 0 });
-  }
-});
+test.each(['adamw', 'sgd'] as const)(
+  'fit with %s: stopped mid-epoch and resumed from the checkpoint file == uninterrupted, bit for bit (weights, optimizer state, history)',
+  async (optim) => {
+    const straight = build(optim);
+    const h1 = await train(straight);
+    for (const stopAt of [
+      { epoch: 2, batch: 3 }, // mid-epoch
+      { epoch: 2, batch: 0 }, // at an epoch boundary
+    ]) {
+      fs.rmSync(checkpointPath(dir), { force: true });
+      const first = build(optim);
+      const stopped = await train(first, { every: 3, stopAt });
+      expect(stopped.stopped).toBe(true);
+      const resumed = build(optim); // fresh objects: everything must come from the file
+      const h2 = await train(resumed, {
+        every: 3,
+        resumeFrom: restoreCheckpoint(readCheckpoint(checkpointPath(dir)), resumed),
+      });
+      expect(weights(resumed)).toEqual(weights(straight));
+      expect(stripTimes(h2)).toEqual(stripTimes(h1));
+      expect(readCheckpoint(checkpointPath(dir)).meta.position).toEqual({ epoch: EPOCHS + 1, batch: 0 });
+    }
+  },
+);
 
 test('resuming a finished run trains nothing and returns its history', async () => {
   const a = build();
@@ -259,4 +277,138 @@ test('moduleGenerators finds a Dropout generator given by the user', () => {
   const g = new Generator(9);
   const m = new Sequential(new Flatten(), new Dropout({ p: 0.5, generator: g }));
   expect(moduleGenerators(m)).toEqual([['1', g]]);
+});
+
+describe('SGD', () => {
+  const start: FitPosition = { epoch: 1, batch: 0, epochs: [], lossSum: 0, count: 0, correct: 0 };
+
+  test('momentum buffers are absent until the first step (PyTorch: None) and come back absent', () => {
+    const a = build('sgd');
+    saveCheckpoint(checkpointPath(dir), { ...a, settings: SETTINGS }, start);
+    const ck = readCheckpoint(checkpointPath(dir));
+    expect(ck.meta.optimizer).toEqual({
+      type: 'SGD',
+      lr: 0.05,
+      momentum: 0.9,
+      dampening: 0,
+      nesterov: true,
+      weightDecay: 5e-4,
+      buffers: [false, false, false, false, false, false],
+    });
+    expect(Object.keys(ck.tensors).filter((k) => k.startsWith('optim.'))).toEqual([]);
+    // Restoring into an optimizer that has stepped clears its buffers again.
+    const b = build('sgd');
+    for (const p of b.model.parameters()) p.grad.data.fill(1);
+    b.optimizer.step();
+    expect((b.optimizer as SGD).stateOf(0).momentumBuffer).not.toBeNull();
+    restoreCheckpoint(ck, b);
+    b.optimizer.params.forEach((_, i) => expect((b.optimizer as SGD).stateOf(i).momentumBuffer).toBeNull());
+  });
+
+  test('restored buffers are copies of the saved values, owned by the optimizer', async () => {
+    const a = build('sgd');
+    await train(a, { every: 2, stopAt: { epoch: 1, batch: 2 } });
+    const ck = readCheckpoint(checkpointPath(dir));
+    expect((ck.meta.optimizer as { buffers: boolean[] }).buffers).toEqual([true, true, true, true, true, true]);
+    const b = build('sgd');
+    restoreCheckpoint(ck, b);
+    expect(weights(b)).toEqual(weights(a));
+    const buf = (b.optimizer as SGD).stateOf(0).momentumBuffer!;
+    expect(buf).not.toBe(ck.tensors['optim.0.momentum_buffer'].data);
+    expect(buf.buffer).not.toBe(ck.tensors['optim.0.momentum_buffer'].data.buffer);
+  });
+
+  test('another optimizer or other hyperparameters do not fit, and nothing changes', async () => {
+    const a = build('sgd');
+    await train(a, { every: 2, stopAt: { epoch: 1, batch: 2 } });
+    const ck = readCheckpoint(checkpointPath(dir));
+    expect(() => restoreCheckpoint(ck, build('adamw'))).toThrow(
+      /does not fit this run: the optimizer is SGD, this run uses AdamW/,
+    );
+    const b = build('sgd');
+    const other = new SGD(b.model.parameters(), { lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 5e-4 });
+    const snapshot = weights(b);
+    expect(() => restoreCheckpoint(ck, { ...b, optimizer: other, scheduler: undefined })).toThrow(
+      /the schedule|momentum is 0\.9, this run uses 0\.8/,
+    );
+    expect(() =>
+      restoreCheckpoint(ck, { ...b, optimizer: other, scheduler: new CosineAnnealingLR(other, { tMax: 3 }) }),
+    ).toThrow(/does not fit this run: the optimizer's momentum is 0\.9, this run uses 0\.8/);
+    expect(weights(b)).toEqual(snapshot);
+  });
+});
+
+describe('the optimizer record is checked field by field', () => {
+  type Meta = Record<string, unknown>;
+  type Edit = (o: Meta, tensors: Record<string, Tensor>) => void;
+
+  /** Saves a checkpoint of a stopped run whose optimizer record and tensors `edit` changed; returns the file. */
+  async function edited(optim: 'adamw' | 'sgd', edit: Edit): Promise<string> {
+    const a = build(optim);
+    await train(a, { every: 2, stopAt: { epoch: 1, batch: 2 } });
+    const { tensors, metadata } = readSafetensors(checkpointPath(dir));
+    const meta = JSON.parse(metadata['simdnet.checkpoint']);
+    edit(meta.optimizer, tensors);
+    const file = path.join(dir, 'edited.safetensors');
+    saveSafetensors(file, tensors, { 'simdnet.checkpoint': JSON.stringify(meta) });
+    return file;
+  }
+
+  const cases: [string, 'adamw' | 'sgd', Edit, RegExp][] = [
+    [
+      'adamw',
+      'adamw',
+      (o) => void (o.type = 'Adagrad'),
+      /optimizer\.type must be one of 'Adam', 'AdamW', 'SGD', got 'Adagrad'/,
+    ],
+    ['adamw', 'adamw', (o) => void (o.betas = [0.9]), /optimizer\.betas must hold 2 entries, got 1/],
+    ['adamw', 'adamw', (o) => void (o.eps = '1e-8'), /optimizer\.eps must be a number, got string/],
+    ['adamw', 'adamw', (o) => void delete o.weightDecay, /optimizer\.weightDecay must be a number, got undefined/],
+    ['adamw', 'adamw', (o) => void (o.steps = [1, -1]), /optimizer\.steps\[1\] must be an integer >= 0, got -1/],
+    ['adamw', 'adamw', (o) => void (o.momentum = 0.9), /optimizer has unexpected fields momentum/],
+    ['sgd', 'sgd', (o) => void (o.nesterov = 1), /optimizer\.nesterov must be a boolean, got number/],
+    ['sgd', 'sgd', (o) => void (o.buffers = [true, 'yes']), /optimizer\.buffers\[1\] must be a boolean, got string/],
+    ['sgd', 'sgd', (o) => void (o.buffers = null), /optimizer\.buffers must be an array, got null/],
+    ['sgd', 'sgd', (o) => void (o.momentum = -1), /optimizer\.momentum must be >= 0, got -1/],
+    ['sgd', 'sgd', (o) => void (o.lr = null), /optimizer\.lr must be a number, got null/],
+    ['sgd', 'sgd', (o) => void (o.steps = []), /optimizer has unexpected fields steps/],
+  ];
+  test.each(cases.map(([, optim, edit, message]) => [optim, message, edit] as const))(
+    'readCheckpoint (%s): %s',
+    async (optim, message, edit) => {
+      const file = await edited(optim, edit);
+      expect(() => readCheckpoint(file)).toThrow(expect.objectContaining({ name: 'FileFormatError' }));
+      expect(() => readCheckpoint(file)).toThrow(message);
+    },
+  );
+
+  const misfits: [string, Edit, RegExp][] = [
+    [
+      'a buffer listed but missing',
+      (_, t) => void delete t['optim.2.momentum_buffer'],
+      /does not fit this run: no tensor 'optim\.2\.momentum_buffer'/,
+    ],
+    [
+      'a buffer present but not listed',
+      (o) => void ((o.buffers as boolean[])[1] = false),
+      /does not fit this run: unexpected tensors optim\.1\.momentum_buffer/,
+    ],
+    [
+      'a buffer of the wrong size',
+      (_, t) => void (t['optim.0.momentum_buffer'] = new Tensor(new Float32Array(3), [3])),
+      /'optim\.0\.momentum_buffer' has 3 values, parameter 0 has 32/,
+    ],
+    [
+      'one parameter too many',
+      (o) => void (o.buffers as boolean[]).push(false),
+      /does not fit this run: 7 optimizer parameters, this run has 6/,
+    ],
+  ];
+  test.each(misfits)('restoreCheckpoint (SGD), %s: an error and nothing changes', async (_, edit, message) => {
+    const file = await edited('sgd', edit);
+    const b = build('sgd');
+    const snapshot = weights(b);
+    expect(() => restoreCheckpoint(readCheckpoint(file), b)).toThrow(message);
+    expect(weights(b)).toEqual(snapshot);
+  });
 });

@@ -74,8 +74,13 @@ test('bar mode without a known length falls back to log lines', () => {
 });
 
 test('bad options', () => {
-  expect(() => createProgress({ mode: 'fancy' as never })).toThrow(/auto, bar, log, none/);
+  expect(() => createProgress({ mode: 'fancy' as never })).toThrow(/auto', 'bar', 'log', 'none', got 'fancy'/);
+  expect(() => createProgress({ mode: 'fancy' as never })).toThrow(RangeError);
+  expect(() => createProgress({ mode: 1 as never })).toThrow(TypeError);
+  expect(() => createProgress({ logEvery: 0 })).toThrow(/progress: logEvery must be > 0, got 0/);
+  expect(() => createProgress({ logEvery: 1.5 })).toThrow(/progress: logEvery must be <= 1, got 1.5/);
   expect(() => createProgress({ logEvery: 0 })).toThrow(RangeError);
+  expect(() => createProgress({ logEvery: '0.1' as never })).toThrow(TypeError);
 });
 
 test('formatting helpers', () => {

@@ -225,7 +225,9 @@ test('option errors are reported before training', async () => {
   await expect(fit(model, { ...options, epochs: 0 })).rejects.toThrow(/epochs must be an integer >= 1/);
   await expect(fit(model, { ...options, epochs: 1.5 })).rejects.toThrow(RangeError);
   await expect(fit(model, { ...options, optimizer: {} as never })).rejects.toThrow(/optimizer must have step/);
-  await expect(fit(model, { ...options, progress: 'loud' as never })).rejects.toThrow(/auto, bar, log, none/);
+  await expect(fit(model, { ...options, progress: 'loud' as never })).rejects.toThrow(
+    /progress: mode must be one of 'auto', 'bar', 'log', 'none', got 'loud'/,
+  );
   await expect(fit(model, { ...options, trainLoader: null as never })).rejects.toThrow(
     /trainLoader must be an iterable/,
   );
