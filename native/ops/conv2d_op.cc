@@ -112,7 +112,9 @@ void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, co
   }
   // Weight/bias gradients and the input gradient each take the best kernel for the shape; when
   // both would use GEMMs, one pass shares the gathered output gradient.
-  const bool direct_dw = !conv2d_channel_blocked_applies(s, t) && conv2d_direct_applies(s, t);
+  // The channel kernel's weight gradient beats the row-direct one (dot products along rows) whenever it
+  // has two or more channel vectors, on rows of any width.
+  const bool direct_dw = !(conv2d_channel_applies(s, t) && s.oc > t.vec_lanes) && conv2d_direct_applies(s, t);
   const bool channel_dw = !direct_dw && conv2d_channel_applies(s, t);
   const bool channel_dinp = dinp != nullptr && conv2d_channel_dinput_applies(s, t);
   const bool direct_dinp = dinp != nullptr && !channel_dinp && conv2d_direct_dinput_applies(s, t);
