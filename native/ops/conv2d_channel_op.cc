@@ -58,18 +58,80 @@ bool conv2d_channel_applies(const Conv2dShape& s, const KernelTable& t) {
   return s.oc * 4 >= ocp * 3;  // at least 3/4 of each channel vector is used
 }
 
+bool conv2d_channel_blocked_applies(const Conv2dShape& s, const KernelTable& t) {
+  // Output rows of two or more vectors keep the row-direct kernels, which measured as fast there.
+  return conv2d_channel_applies(s, t) && s.oc > t.vec_lanes && (s.sw == 1 || s.sw == 2) && s.ow < 2 * t.vec_lanes;
+}
+
 void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
                                const Conv2dShape& s, bool fuse_relu) {
   const Geometry g = geometry(s, t.vec_lanes);
   // Weights [taps, ocp], zero-padded columns.
   float* wpack = thread_scratch(ScratchSlot::kPackedWeights, g.taps * g.ocp);
-  std::memset(wpack, 0, sizeof(float) * static_cast<size_t>(g.taps * g.ocp));
-  for (int64_t o = 0; o < s.oc; ++o)
-    for (int64_t k = 0; k < g.taps; ++k) wpack[k * g.ocp + o] = w[o * g.taps + k];
+  // In 16 x 16 blocks: a plain transpose touched a new cache line per weight (at batch 1 with 128
+  // channels it took longer than the convolution).
+  constexpr int64_t kBlock = 16;
+  for (int64_t k0 = 0; k0 < g.taps; k0 += kBlock) {
+    const int64_t k1 = std::min(g.taps, k0 + kBlock);
+    for (int64_t o0 = 0; o0 < g.ocp; o0 += kBlock)
+      for (int64_t k = k0; k < k1; ++k)
+        for (int64_t o = o0; o < std::min(g.ocp, o0 + kBlock); ++o)
+          wpack[k * g.ocp + o] = o < s.oc ? w[o * g.taps + k] : 0.0f;
+  }
   parallel_for(s.n, [&](int64_t n) {
     const float* image = padded_image(inp + n * s.c * s.h * s.w, s, g);
     t.conv2d_channel_forward({g.pixels, g.taps, s.oc, g.ocp, s.oh, s.ow, s.sw == 1, image, g.base, g.offset, wpack, b,
                               out + n * s.oc * g.pixels, fuse_relu});
+  });
+}
+
+namespace {
+
+// The input gradient of a stride-1 conv as a conv: dout [oc, oh, ow] padded by kernel-1-pad is the
+// input, the c input channels are its outputs, the weights are flipped (transposed in make_dinput_weights).
+Conv2dShape transposed_shape(const Conv2dShape& s) {
+  Conv2dShape r = s;
+  r.c = s.oc;
+  r.h = s.oh;
+  r.w = s.ow;
+  r.oc = s.c;
+  r.ph = s.kh - 1 - s.ph;
+  r.pw = s.kw - 1 - s.pw;
+  r.oh = s.h;
+  r.ow = s.w;
+  return r;
+}
+
+}  // namespace
+
+bool conv2d_channel_dinput_applies(const Conv2dShape& s, const KernelTable& t) {
+  if (s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1 || s.groups != 1) return false;
+  if (s.ph > s.kh - 1 || s.pw > s.kw - 1) return false;
+  return conv2d_channel_blocked_applies(transposed_shape(s), t);
+}
+
+void conv2d_channel_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
+                              const Conv2dShape& s) {
+  const Conv2dShape r = transposed_shape(s);
+  const Geometry g = geometry(r, t.vec_lanes);
+  // Flipped weights [taps of (o, ky, kx), ocp of input channels], zero-padded columns.
+  float* wpack = thread_scratch(ScratchSlot::kPackedWeights, g.taps * g.ocp);
+  std::memset(wpack, 0, sizeof(float) * static_cast<size_t>(g.taps * g.ocp));
+  for (int64_t o = 0; o < s.oc; ++o)
+    for (int64_t ci = 0; ci < s.c; ++ci)
+      for (int64_t ky = 0; ky < s.kh; ++ky)
+        for (int64_t kx = 0; kx < s.kw; ++kx)
+          wpack[((o * s.kh + ky) * s.kw + kx) * g.ocp + ci] =
+              w[((o * s.c + ci) * s.kh + (s.kh - 1 - ky)) * s.kw + (s.kw - 1 - kx)];
+  const int64_t in_image = s.c * s.h * s.w;
+  parallel_for(s.n, [&](int64_t n) {
+    const float* grad = padded_image(dout + n * s.oc * s.oh * s.ow, r, g);
+    // The kernel writes; the gradient is added to dinp (backward accumulates).
+    float* dx = thread_scratch(ScratchSlot::kColumnGrad, in_image);
+    t.conv2d_channel_forward(
+        {g.pixels, g.taps, r.oc, g.ocp, r.oh, r.ow, true, grad, g.base, g.offset, wpack, nullptr, dx, false});
+    float* dst = dinp + n * in_image;
+    for (int64_t i = 0; i < in_image; ++i) dst[i] += dx[i];
   });
 }
 

@@ -65,7 +65,7 @@ void conv2d_forward_op(float* out, const float* inp, const float* w, const float
     if (fuse_relu) t.relu_forward(out, out, s.n * s.oc * s.oh * s.ow);
     return;
   }
-  if (conv2d_direct_applies(s, t)) {
+  if (!conv2d_channel_blocked_applies(s, t) && conv2d_direct_applies(s, t)) {
     conv2d_direct_forward_op(t, out, inp, w, b, s, fuse_relu);
     return;
   }
@@ -112,15 +112,20 @@ void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, co
   }
   // Weight/bias gradients and the input gradient each take the best kernel for the shape; when
   // both would use GEMMs, one pass shares the gathered output gradient.
-  const bool direct_dw = conv2d_direct_applies(s, t), channel_dw = !direct_dw && conv2d_channel_applies(s, t);
-  const bool direct_dinp = dinp != nullptr && conv2d_direct_dinput_applies(s, t);
+  // The channel kernel's weight gradient beats the row-direct one (dot products along rows) whenever it
+  // has two or more channel vectors, on rows of any width.
+  const bool direct_dw = !(conv2d_channel_applies(s, t) && s.oc > t.vec_lanes) && conv2d_direct_applies(s, t);
+  const bool channel_dw = !direct_dw && conv2d_channel_applies(s, t);
+  const bool channel_dinp = dinp != nullptr && conv2d_channel_dinput_applies(s, t);
+  const bool direct_dinp = dinp != nullptr && !channel_dinp && conv2d_direct_dinput_applies(s, t);
   const bool gemm_dw = (dw != nullptr || db != nullptr) && !direct_dw && !channel_dw;
   if (direct_dw) conv2d_direct_dweight_op(t, dw, db, dout, inp, s);
   if (channel_dw) conv2d_channel_dweight_op(t, dw, db, dout, inp, s);
+  if (channel_dinp) conv2d_channel_dinput_op(t, dinp, dout, w, s);
   if (direct_dinp) conv2d_direct_dinput_op(t, dinp, dout, w, s);
-  if (gemm_dw || (dinp != nullptr && !direct_dinp)) {
-    conv2d_gemm_backward(t, direct_dinp ? nullptr : dinp, gemm_dw ? dw : nullptr, gemm_dw ? db : nullptr, dout, inp, w,
-                         s);
+  if (gemm_dw || (dinp != nullptr && !direct_dinp && !channel_dinp)) {
+    conv2d_gemm_backward(t, direct_dinp || channel_dinp ? nullptr : dinp, gemm_dw ? dw : nullptr,
+                         gemm_dw ? db : nullptr, dout, inp, w, s);
   }
 }
 

@@ -61,6 +61,18 @@ std::vector<Case> cases(int64_t lanes) {
     v.push_back({"channel tile", shape(2, 3, 6, 5, x, 3, 3)});
     v.push_back({"channel tile stride 2", shape(1, 2, 7, 7, x, 3, 3, 2, 2, 1, 1)});
   }
+  // The register-blocked channel tiles (two vectors x up to 12 pixels of a row): rows split into chunks,
+  // odd channel counts, stride 2 on odd sizes, one-pixel images.
+  v.push_back({"blocked: 29 wide rows", shape(2, 5, 4, 29, 2 * lanes + 3, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"blocked: stride 2 odd 9x13", shape(3, 7, 9, 13, 3 * lanes - 1, 3, 3, 2, 2, 1, 1)});
+  v.push_back({"blocked: 1x1 image", shape(2, 3, 1, 1, 2 * lanes, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"blocked: 1x1 image stride 2", shape(1, 4, 1, 1, 4 * lanes + 1, 3, 3, 2, 2, 1, 1)});
+  v.push_back({"blocked: ResNet 16 to 32 stride 2", shape(2, 16, 10, 10, 32, 3, 3, 2, 2, 1, 1)});
+  v.push_back({"blocked: stride 2x1", shape(1, 3, 8, 9, 2 * lanes, 3, 3, 2, 1, 1, 1)});
+  // Input gradients through the blocked tiles (input channels of two or more vectors).
+  v.push_back({"blocked dinput: 2L+1 channels", shape(2, 2 * lanes + 1, 5, 7, 6, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"blocked dinput: 1x1 image", shape(3, 3 * lanes, 1, 1, 2 * lanes, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"blocked dinput: no padding", shape(1, 2 * lanes, 6, 5, lanes + 2, 3, 3)});
   return v;
 }
 
@@ -119,13 +131,17 @@ void check_case(Tally& t, Rng& rng, const Case& k) {
 void test_conv(Tally& t, int64_t lanes) {
   Rng rng(3);
   const int threads = default_num_threads();
-  int direct = 0, channel = 0, gemm = 0;
+  int blocked = 0, direct = 0, channel = 0, gemm = 0, blocked_dinput = 0;
   for (const Case& k : cases(lanes)) {
     if (k.s.oh < 1 || k.s.ow < 1) {
       t.truth(describe(k) + ": shape has an output", false);
       continue;
     }
-    if (conv2d_direct_applies(k.s, kernels()))
+    if (conv2d_channel_dinput_applies(k.s, kernels())) ++blocked_dinput;
+    // The forward's order of paths (conv2d_op.cc).
+    if (conv2d_channel_blocked_applies(k.s, kernels()))
+      ++blocked;
+    else if (conv2d_direct_applies(k.s, kernels()))
       ++direct;
     else if (conv2d_channel_applies(k.s, kernels()))
       ++channel;
@@ -135,6 +151,8 @@ void test_conv(Tally& t, int64_t lanes) {
   }
   set_num_threads(threads);
   if (kernels().use_gemm) {
+    t.truth("conv2d cases reach the blocked channel tiles", blocked > 0);
+    t.truth("conv2d cases reach the blocked channel tiles for dinput", blocked_dinput > 0);
     t.truth("conv2d cases reach the row-direct kernels", direct > 0);
     t.truth("conv2d cases reach the channel-direct kernels", channel > 0);
     t.truth("conv2d cases reach im2col + GEMM", gemm > 0);

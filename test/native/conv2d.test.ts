@@ -73,6 +73,13 @@ const named: Array<[string, Partial<ConvShape>]> = [
   ],
   ['channels: 40 out, dilation 2, 1 image', { n: 1, c: 2, oc: 40, h: 9, w: 7, dh: 2, dw: 2, ph: 2, pw: 1 }],
   ['channels: 13 out (below the threshold on AVX-512)', { n: 2, c: 4, oc: 13, h: 6, w: 6 }],
+  // ResNet-style 3x3 padding-1 convs: the register-blocked channel tiles (two channel vectors x up to 12
+  // pixels of a row) at stride 1 and 2, forward and, with many input channels, the input gradient.
+  ['blocked: ResNet 32 -> 32, 6x6', { n: 2, c: 32, oc: 32, h: 6, w: 6, ph: 1, pw: 1 }],
+  ['blocked: 16 -> 33 stride 2, odd 9x11', { n: 2, c: 16, oc: 33, h: 9, w: 11, sh: 2, sw: 2, ph: 1, pw: 1 }],
+  ['blocked: 35 -> 20, 29 wide rows', { n: 1, c: 35, oc: 20, h: 3, w: 29, ph: 1, pw: 1 }],
+  ['blocked: 1x1 image, 40 -> 48', { n: 3, c: 40, oc: 48, h: 1, w: 1, ph: 1, pw: 1 }],
+  ['blocked: 1x1 image stride 2, 24 -> 65', { n: 1, c: 24, oc: 65, h: 1, w: 1, sh: 2, sw: 2, ph: 1, pw: 1 }],
 ];
 for (const [c, oc] of [
   [1, 1],
@@ -276,6 +283,8 @@ describe('conv2d results do not depend on the thread count', () => {
     { ...base, n: 5, c: 6, oc: 8, h: 12, w: 11, ph: 1, pw: 1 },
     { ...base, n: 19, c: 3, oc: 4, h: 9, w: 9, kh: 1, kw: 1 },
     { ...base, n: 7, c: 4, oc: 4, h: 8, w: 8, groups: 4, sh: 2, sw: 2, dh: 2, dw: 2, ph: 2, pw: 2 },
+    { ...base, n: 9, c: 33, oc: 34, h: 5, w: 6, ph: 1, pw: 1 },
+    { ...base, n: 6, c: 17, oc: 40, h: 7, w: 7, sh: 2, sw: 2, ph: 1, pw: 1 },
   ];
   test.each(ISAS.flatMap((isa) => shapes.map((s, i): [string, number, ConvShape] => [isa, i, s])))(
     'isa %s, shape #%i',

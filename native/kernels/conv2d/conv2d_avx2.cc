@@ -10,6 +10,7 @@ namespace avx2 {
 constexpr int kVecBytes = 32;
 #include "kernels/common/vec.inc"
 #include "conv2d_direct_impl.inc"
+#include "conv2d_channel_rows_impl.inc"
 #include "conv2d_channel_impl.inc"
 
 }  // namespace avx2

@@ -10,6 +10,7 @@ namespace neon {
 constexpr int kVecBytes = 16;
 #include "kernels/common/vec.inc"
 #include "conv2d_direct_impl.inc"
+#include "conv2d_channel_rows_impl.inc"
 #include "conv2d_channel_impl.inc"
 
 }  // namespace neon
