@@ -28,13 +28,11 @@ import { inferenceApi, simdnetInfer, simdnetLeNet, simdnetTrainer } from './simd
 import { TfBackend, TfLeNet, toNhwc, useBackend } from './tfjs';
 import { FULL, QUICK, TimingOptions } from './timing';
 import { wasmRatios, withWasmBackend } from './wasm';
-import { cnnSection } from './cnn';
-import type { CnnModel } from './cnn-models';
+import { CNN_FULL, CNN_QUICK, cnnSection } from './cnn';
+import { type CnnModel, prepareCnn } from './cnn-models';
 import { cnnTable, contentionTable, type ContentionResult } from './cnn-report';
 import { contentionSection } from './contention';
-import { CNN_FULL, CNN_QUICK } from './cnn';
 import { parseArgs, type Section, USAGE, UsageError } from './options';
-import { prepareCnn } from './cnn-models';
 
 /** The last two parts of a path: enough to tell openblas-pthread/libblas.so.3 from blas/libblas.so.3. */
 const shortPath = (p: string): string => p.split(/[\\/]/).slice(-2).join('/');
