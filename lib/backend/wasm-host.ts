@@ -8,6 +8,7 @@
 export interface WasmModule {
   _sn_module_init(): number;
   _sn_call(index: number, argc: number): number;
+  _sn_external_finalize(box: number): void;
   _malloc(bytes: number): number;
   _free(ptr: number): void;
   stackSave(): number;
@@ -61,9 +62,23 @@ const ERROR_KINDS = [Error, TypeError, RangeError];
 // Heap copies start at a multiple of 16 bytes of their buffer, so every element keeps its alignment.
 const ALIGN = 16;
 
+/** Where tests and diagnostics find the host of a wasm binding (a non-enumerable property of the binding). */
+export const WASM_HOST = Symbol('simdnet.wasmHost');
+
 export class WasmHost {
   private mod: WasmModule | null = null;
   private values: unknown[] = [undefined];
+  /** Externals (napi.h's External): each JS object stands for a C++ box in the heap; only this host's count. */
+  private readonly externals = new WeakMap<object, number>();
+  /** Runs a box's finalizer once its object is collected (absent in engines without FinalizationRegistry). */
+  private readonly finalizer =
+    typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<number>((box) => this.finalize(box)) : null;
+  /** Externals not yet finalized, and the bytes the C++ side said they hold (AdjustExternalMemory). */
+  liveExternals = 0;
+  externalMemory = 0;
+  /** Values held across calls (napi.h's ObjectReference), by slot number. */
+  private readonly refs = new Map<number, unknown>();
+  private nextRef = 1;
   /** Byte span per ArrayBuffer of the current call's typed arrays: the copy of a buffer covers all of them. */
   private spans = new Map<ArrayBufferLike, { lo: number; hi: number }>();
   private regions = new Map<ArrayBufferLike, Region>();
@@ -176,11 +191,18 @@ export class WasmHost {
     return this.utf8(ptr, end - ptr);
   }
 
+  private finalize(box: number): void {
+    this.liveExternals--;
+    // A trapped module's memory may be inconsistent: leave the box alone.
+    if (!this.trapped) this.mod!._sn_external_finalize(box);
+  }
+
   // ---- imports called by the wasm code (native/wasm/napi_host.h) ----
 
   type(h: number): number {
     const v = this.values[h];
     if (v === null) return 1;
+    if (this.externals.has(v as object)) return 8;
     switch (typeof v) {
       case 'undefined':
         return 0;
@@ -327,6 +349,42 @@ export class WasmHost {
 
   setIndex(arr: number, i: number, value: number): void {
     (this.values[arr] as unknown[])[i] = this.values[value];
+  }
+
+  newExternal(box: number): number {
+    // Like N-API's externals: an object with no prototype and no properties.
+    const external = Object.freeze(Object.create(null) as object);
+    this.externals.set(external, box);
+    this.finalizer?.register(external, box);
+    this.liveExternals++;
+    return this.push(external);
+  }
+
+  externalBox(h: number): number {
+    return this.externals.get(this.values[h] as object) ?? 0;
+  }
+
+  /** References still held by C++ objects (0 between calls unless something leaks one). */
+  liveReferences(): number {
+    return this.refs.size;
+  }
+
+  refNew(h: number): number {
+    this.refs.set(this.nextRef, this.values[h]);
+    return this.nextRef++;
+  }
+
+  refValue(ref: number): number {
+    return this.push(this.refs.get(ref));
+  }
+
+  refDelete(ref: number): void {
+    this.refs.delete(ref);
+  }
+
+  adjustExternalMemory(change: number): number {
+    this.externalMemory += change;
+    return this.externalMemory;
   }
 
   throwError(error: number): void {
