@@ -132,6 +132,8 @@ class Object : public Value {
   }
 };
 
+// Typed arrays read through Get() are treated as read-only (the host does not copy them back after the call):
+// the binding only reads through Array elements (program params, snapshot sources). Write through arguments.
 class Array : public Object {
  public:
   using Object::Object;
