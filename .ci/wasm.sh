@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The WebAssembly backend in CI (issue 13), on small inputs: installs Emscripten and Chromium with apt when
 # missing, builds build-wasm/ (the module and the browser bundle), then runs the kernel and binding tests on
-# the wasm backend, the wasm-vs-addon comparison and the example page in headless Chromium. A missing build
+# the wasm backend, the wasm-vs-addon comparison, the program snapshots (napi shim externals) and the example page in headless Chromium. A missing build
 # or browser fails here (SIMDNET_REQUIRE_WASM=1) instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,4 +17,5 @@ npm run build:ts
 npm run build:wasm
 npm run build:browser
 export SIMDNET_REQUIRE_WASM=1
-SIMDNET_BACKEND=wasm npx jest test/native test/wasm test/browser
+SIMDNET_BACKEND=wasm npx jest test/native test/wasm test/browser test/modules/program-snapshot.test.ts \
+  test/modules/predict-batcher.test.ts

@@ -38,7 +38,7 @@ const linkFlags = [
   '-sALLOW_MEMORY_GROWTH=1',
   '-sINITIAL_MEMORY=33554432',
   '-sMAXIMUM_MEMORY=2147483648',
-  '-sEXPORTED_FUNCTIONS=_sn_module_init,_sn_call,_malloc,_free',
+  '-sEXPORTED_FUNCTIONS=_sn_module_init,_sn_call,_sn_external_finalize,_malloc,_free',
   // stackSave/stackRestore: the host resets the stack pointer when a JS exception unwinds through wasm.
   '-sEXPORTED_RUNTIME_METHODS=ENV,stackSave,stackRestore',
   '--js-library',

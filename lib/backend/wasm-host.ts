@@ -8,6 +8,7 @@
 export interface WasmModule {
   _sn_module_init(): number;
   _sn_call(index: number, argc: number): number;
+  _sn_external_finalize(box: number): void;
   _malloc(bytes: number): number;
   _free(ptr: number): void;
   stackSave(): number;
@@ -48,26 +49,56 @@ const [taLength, taByteLength, taByteOffset, taBuffer, taTag] = [
   Object.getOwnPropertyDescriptor(typedArrayProto, Symbol.toStringTag)!.get!,
 ];
 
-/** A copy of bytes [lo, hi) of one ArrayBuffer at `ptr` in the wasm heap, written back after the call. */
+/**
+ * A copy of bytes [lo, hi) of one ArrayBuffer at `ptr` in the wasm heap (0 until a view of it is read), written
+ * back after the call when `writeBack` (some view of it was read other than through an Array; see elementHandles).
+ */
 interface Region {
   buffer: ArrayBufferLike;
   lo: number;
   hi: number;
   ptr: number;
+  writeBack: boolean;
 }
 
 /** An Error carrying a kind the C++ side chose (napi_host.h: 0 Error, 1 TypeError, 2 RangeError). */
 const ERROR_KINDS = [Error, TypeError, RangeError];
-// Heap copies start at a multiple of 16 bytes of their buffer, so every element keeps its alignment.
+// Heap copies start at a multiple of 16 bytes of their buffer (malloc aligns to 16), so every element keeps its alignment.
 const ALIGN = 16;
+const EMPTY = new ArrayBuffer(0);
+
+/** Where tests and diagnostics find the host of a wasm binding (a non-enumerable property of the binding). */
+export const WASM_HOST = Symbol('simdnet.wasmHost');
 
 export class WasmHost {
   private mod: WasmModule | null = null;
   private values: unknown[] = [undefined];
-  /** Byte span per ArrayBuffer of the current call's typed arrays: the copy of a buffer covers all of them. */
-  private spans = new Map<ArrayBufferLike, { lo: number; hi: number }>();
-  private regions = new Map<ArrayBufferLike, Region>();
-  private extraRegions: Region[] = [];
+  /** Externals (napi.h's External): each JS object stands for a C++ box in the heap; only this host's count. */
+  private readonly externals = new WeakMap<object, number>();
+  /** Runs a box's finalizer once its object is collected (absent in engines without FinalizationRegistry). */
+  private readonly finalizer =
+    typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<number>((box) => this.finalize(box)) : null;
+  /** Externals not yet finalized, and the bytes the C++ side said they hold (AdjustExternalMemory). */
+  liveExternals = 0;
+  externalMemory = 0;
+  /** Values held across calls (napi.h's ObjectReference), by slot number. */
+  private readonly refs = new Map<number, unknown>();
+  private nextRef = 1;
+  /**
+   * One region per ArrayBuffer of the current call's typed arrays (arguments and Array arguments' elements),
+   * spanning all of them: a view's copy keeps its overlaps with the others. Then regions for typed arrays made
+   * during the call. Region objects are reused from call to call (`used` of them are live): a call allocates
+   * little, so a training loop does not grow V8's young generation.
+   */
+  private readonly regions: Region[] = [];
+  private used = 0;
+  /** A Uint8Array over each whole buffer seen, for the copies without a new view per call. */
+  private readonly bytesOf = new WeakMap<ArrayBufferLike, Uint8Array>();
+  /**
+   * Handles read from Array arguments (Array::Get): the binding only reads through them (program params,
+   * snapshot sources; native/wasm/napi.h says so), so their copies need not go back after the call.
+   */
+  private readonly elementHandles = new Set<number>();
   private thrown: { value: unknown } | null = null;
   private failure: Error | null = null;
   private busy = false;
@@ -83,7 +114,7 @@ export class WasmHost {
     try {
       return this.values[mod._sn_module_init()] as Record<string, unknown>;
     } finally {
-      this.values = [undefined];
+      this.values.length = 1;
     }
   }
 
@@ -95,7 +126,7 @@ export class WasmHost {
       throw new Error(`${name}: the simdnet WebAssembly module stopped after an earlier fault (${this.trapped})`);
     if (this.busy) throw new Error(`${name}: called from inside another simdnet call (an accessor of an argument?)`);
     this.busy = true;
-    this.values = [undefined, ...args];
+    for (const a of args) this.values.push(a);
     const sp = mod.stackSave();
     try {
       this.collectSpans(args);
@@ -114,50 +145,80 @@ export class WasmHost {
     }
   }
 
-  /** Spans per buffer of the typed arrays among the arguments and inside Array arguments (runProgram's params). */
+  /** Regions per buffer of the typed arrays among the arguments and inside Array arguments (runProgram's params). */
   private collectSpans(args: unknown[]): void {
-    const add = (v: unknown) => {
-      if (!ArrayBuffer.isView(v) || taTag.call(v) === undefined) return;
-      const lo = taByteOffset.call(v) as number;
-      const hi = lo + (taByteLength.call(v) as number);
-      const buffer = taBuffer.call(v) as ArrayBufferLike;
-      const s = this.spans.get(buffer);
-      if (!s) this.spans.set(buffer, { lo, hi });
-      else {
-        s.lo = Math.min(s.lo, lo);
-        s.hi = Math.max(s.hi, hi);
-      }
-    };
     for (const a of args) {
-      add(a);
-      if (Array.isArray(a)) for (const e of a as unknown[]) add(e);
+      this.addSpan(a);
+      if (Array.isArray(a)) for (const e of a as unknown[]) this.addSpan(e);
     }
   }
 
-  /** Writes every heap copy back into its buffer, then frees it. */
+  private addSpan(v: unknown): void {
+    if (!ArrayBuffer.isView(v) || taTag.call(v) === undefined) return;
+    const lo = taByteOffset.call(v) as number;
+    const hi = lo + (taByteLength.call(v) as number);
+    const buffer = taBuffer.call(v) as ArrayBufferLike;
+    const r = this.find(buffer);
+    if (r) {
+      r.lo = Math.min(r.lo, lo);
+      r.hi = Math.max(r.hi, hi);
+    } else this.addRegion(buffer, lo, hi);
+  }
+
+  private find(buffer: ArrayBufferLike): Region | undefined {
+    for (let i = 0; i < this.used; i++) if (this.regions[i].buffer === buffer) return this.regions[i];
+    return undefined;
+  }
+
+  private addRegion(buffer: ArrayBufferLike, lo: number, hi: number): Region {
+    let r = this.regions[this.used];
+    if (r === undefined) this.regions.push((r = { buffer, lo, hi, ptr: 0, writeBack: false }));
+    r.buffer = buffer;
+    r.lo = lo;
+    r.hi = hi;
+    r.ptr = 0;
+    r.writeBack = false;
+    this.used++;
+    return r;
+  }
+
+  /** Writes every heap copy that may have changed back into its buffer, then frees the copies. */
   private release(): void {
     const mod = this.mod!;
-    const regions = [...this.regions.values(), ...this.extraRegions];
-    for (const r of regions) {
-      new Uint8Array(r.buffer, r.lo, r.hi - r.lo).set(mod.HEAPU8.subarray(r.ptr, r.ptr + r.hi - r.lo));
-      mod._free(r.ptr);
+    for (let i = 0; i < this.used; i++) {
+      const r = this.regions[i];
+      if (r.ptr !== 0) {
+        if (r.writeBack) this.bytes(r.buffer).set(mod.HEAPU8.subarray(r.ptr, r.ptr + r.hi - r.lo), r.lo);
+        mod._free(r.ptr);
+      }
+      r.buffer = EMPTY; // do not keep the call's buffers alive
     }
-    this.regions.clear();
-    this.extraRegions = [];
-    this.spans.clear();
-    this.values = [undefined];
+    this.used = 0;
+    this.elementHandles.clear();
+    this.values.length = 1;
     this.thrown = null;
     this.failure = null;
     this.lastString = null;
   }
 
-  private map(buffer: ArrayBufferLike, lo: number, hi: number): Region | null {
+  private bytes(buffer: ArrayBufferLike): Uint8Array {
+    let view = this.bytesOf.get(buffer);
+    if (view === undefined || view.byteLength < buffer.byteLength) {
+      view = new Uint8Array(buffer);
+      this.bytesOf.set(buffer, view);
+    }
+    return view;
+  }
+
+  /** Copies the region into the heap; false when the heap is full. */
+  private map(r: Region): boolean {
     const mod = this.mod!;
-    lo -= lo % ALIGN;
-    const ptr = mod._malloc(Math.max(hi - lo, 1));
-    if (ptr === 0) return null;
-    mod.HEAPU8.set(new Uint8Array(buffer, lo, hi - lo), ptr);
-    return { buffer, lo, hi, ptr };
+    r.lo -= r.lo % ALIGN; // heap copies start at a multiple of 16 bytes of their buffer
+    const ptr = mod._malloc(Math.max(r.hi - r.lo, 1));
+    if (ptr === 0) return false;
+    mod.HEAPU8.set(this.bytes(r.buffer).subarray(r.lo, r.hi), ptr);
+    r.ptr = ptr;
+    return true;
   }
 
   private push(v: unknown): number {
@@ -176,11 +237,18 @@ export class WasmHost {
     return this.utf8(ptr, end - ptr);
   }
 
+  private finalize(box: number): void {
+    this.liveExternals--;
+    // A trapped module's memory may be inconsistent: leave the box alone.
+    if (!this.trapped) this.mod!._sn_external_finalize(box);
+  }
+
   // ---- imports called by the wasm code (native/wasm/napi_host.h) ----
 
   type(h: number): number {
     const v = this.values[h];
     if (v === null) return 1;
+    if (this.externals.has(v as object)) return 8;
     switch (typeof v) {
       case 'undefined':
         return 0;
@@ -230,20 +298,14 @@ export class WasmHost {
     if (bytes === 0) return 0;
     const buffer = taBuffer.call(v) as ArrayBufferLike;
     const lo = taByteOffset.call(v) as number;
-    let region = this.regions.get(buffer);
-    if (!region || lo < region.lo || lo + bytes > region.hi) {
-      // First use of this buffer: copy the span of every view of it in this call, so overlaps stay overlaps.
-      const span = this.spans.get(buffer);
-      const covered = !region && span && span.lo <= lo && lo + bytes <= span.hi;
-      const fresh = covered ? this.map(buffer, span.lo, span.hi) : this.map(buffer, lo, lo + bytes);
-      if (!fresh) {
-        this.failure ??= new RangeError(`simdnet: out of WebAssembly memory for an argument of ${bytes} bytes`);
-        return 0;
-      }
-      if (covered) this.regions.set(buffer, fresh);
-      else this.extraRegions.push(fresh);
-      region = fresh;
+    let region = this.find(buffer);
+    // A typed array made during the call (or reached otherwise): a region of its own.
+    if (!region || lo < region.lo || lo + bytes > region.hi) region = this.addRegion(buffer, lo, lo + bytes);
+    if (region.ptr === 0 && !this.map(region)) {
+      this.failure ??= new RangeError(`simdnet: out of WebAssembly memory for an argument of ${bytes} bytes`);
+      return 0;
     }
+    if (!this.elementHandles.has(h)) region.writeBack = true;
     return region.ptr + lo - region.lo;
   }
 
@@ -264,7 +326,9 @@ export class WasmHost {
   }
 
   getIndex(h: number, i: number): number {
-    return this.push((this.values[h] as unknown[])[i]);
+    const element = this.push((this.values[h] as unknown[])[i]);
+    this.elementHandles.add(element);
+    return element;
   }
 
   undef(): number {
@@ -327,6 +391,42 @@ export class WasmHost {
 
   setIndex(arr: number, i: number, value: number): void {
     (this.values[arr] as unknown[])[i] = this.values[value];
+  }
+
+  newExternal(box: number): number {
+    // Like N-API's externals: an object with no prototype and no properties.
+    const external = Object.freeze(Object.create(null) as object);
+    this.externals.set(external, box);
+    this.finalizer?.register(external, box);
+    this.liveExternals++;
+    return this.push(external);
+  }
+
+  externalBox(h: number): number {
+    return this.externals.get(this.values[h] as object) ?? 0;
+  }
+
+  /** References still held by C++ objects (0 between calls unless something leaks one). */
+  liveReferences(): number {
+    return this.refs.size;
+  }
+
+  refNew(h: number): number {
+    this.refs.set(this.nextRef, this.values[h]);
+    return this.nextRef++;
+  }
+
+  refValue(ref: number): number {
+    return this.push(this.refs.get(ref));
+  }
+
+  refDelete(ref: number): void {
+    this.refs.delete(ref);
+  }
+
+  adjustExternalMemory(change: number): number {
+    this.externalMemory += change;
+    return this.externalMemory;
   }
 
   throwError(error: number): void {

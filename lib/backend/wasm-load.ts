@@ -4,7 +4,7 @@
 // The bytes are always handed over here, so Emscripten's glue never fetches or reads files itself.
 // No Node built-ins: the browser bundle uses this file too.
 import type { KernelInfo, NativeBinding } from '../native';
-import { WasmHost, type WasmModule } from './wasm-host';
+import { WASM_HOST, WasmHost, type WasmModule } from './wasm-host';
 
 /** Emscripten's MODULARIZE factory (build-wasm/simdnet.js): fills in and returns the module object. */
 export type WasmFactory = (module: object) => unknown;
@@ -53,7 +53,9 @@ function start(factory: WasmFactory, instantiate: Instantiate, env: Record<strin
   };
   module.onRuntimeInitialized = () => {
     try {
-      finish(null, withBackend(host.attach(module as unknown as WasmModule) as unknown as NativeBinding, 'wasm'));
+      const binding = withBackend(host.attach(module as unknown as WasmModule) as unknown as NativeBinding, 'wasm');
+      Object.defineProperty(binding, WASM_HOST, { value: host });
+      finish(null, binding);
     } catch (err) {
       finish(err);
     }

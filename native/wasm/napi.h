@@ -9,6 +9,7 @@
 #include <exception>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "napi_host.h"
@@ -41,6 +42,10 @@ typedef enum {
 } napi_typedarray_type;
 
 typedef enum { napi_ok, napi_invalid_arg } napi_status;
+typedef struct {
+  uint64_t lower;
+  uint64_t upper;
+} napi_type_tag;
 typedef struct napi_env__* napi_env;
 typedef struct napi_value__* napi_value;  // the handle + 1, so that 0 stays "no value"
 
@@ -67,6 +72,7 @@ class Value {
   bool IsTypedArray() const { return sn_js_typedarray_type(handle_) >= 0; }
   bool IsArray() const { return sn_js_is_array(handle_) != 0; }
   bool IsArrayBuffer() const { return sn_js_is_arraybuffer(handle_) != 0; }
+  bool IsExternal() const { return Type() == napi_external; }
   template <typename T>
   T As() const {
     return T(Napi::Env(), handle_);
@@ -83,6 +89,12 @@ class Number : public Value {
   using Value::Value;
   static Number New(Napi::Env env, double v) { return Number(env, sn_js_new_number(v)); }
   double DoubleValue() const { return sn_js_number(handle_); }
+};
+
+class Boolean : public Value {
+ public:
+  using Value::Value;
+  static Boolean New(Napi::Env env, bool v) { return Boolean(env, sn_js_new_bool(v ? 1 : 0)); }
 };
 
 class String : public Value {
@@ -120,6 +132,8 @@ class Object : public Value {
   }
 };
 
+// Typed arrays read through Get() are treated as read-only (the host does not copy them back after the call):
+// the binding only reads through Array elements (program params, snapshot sources). Write through arguments.
 class Array : public Object {
  public:
   using Object::Object;
@@ -183,6 +197,80 @@ class RangeError : public Error {
   RangeError(const Error& e) : Error(e) {}
   static RangeError New(Napi::Env env, const std::string& msg) { return make(env, kRangeError, msg); }
 };
+
+// What an External's JS object stands for (the host maps the object to this box): the data pointer, its
+// type tag, and the finalizer, which the host calls (sn_external_finalize) when JS has dropped the object.
+struct ExternalBox {
+  explicit ExternalBox(void* d) : data(d) {}
+  virtual ~ExternalBox() = default;
+  virtual void Finalize() {}
+  void* data;
+  napi_type_tag tag = {0, 0};
+  bool tagged = false;
+};
+
+template <typename T>
+class External : public Value {
+ public:
+  using Value::Value;
+  static External New(Napi::Env env, T* data) { return External(env, sn_js_new_external(new ExternalBox(data))); }
+  template <typename Finalizer>
+  static External New(Napi::Env env, T* data, Finalizer finalizer) {
+    struct Box : ExternalBox {
+      Box(T* d, Finalizer f) : ExternalBox(d), finalizer(std::move(f)) {}
+      void Finalize() override { finalizer(Napi::Env(), static_cast<T*>(data)); }
+      Finalizer finalizer;
+    };
+    return External(env, sn_js_new_external(new Box(data, std::move(finalizer))));
+  }
+  T* Data() const { return static_cast<T*>(box()->data); }
+  // As napi_type_tag_object: an object is tagged once; a second tag is an error.
+  void TypeTag(const napi_type_tag* tag) const;
+  bool CheckTypeTag(const napi_type_tag* tag) const {
+    const ExternalBox* b = box();
+    return b->tagged && b->tag.lower == tag->lower && b->tag.upper == tag->upper;
+  }
+
+ private:
+  ExternalBox* box() const { return static_cast<ExternalBox*>(sn_js_external_box(handle_)); }
+};
+
+// A reference that outlives the call (a slot in the host's reference table), freed with this object.
+class ObjectReference {
+ public:
+  ObjectReference() = default;
+  explicit ObjectReference(int ref) : ref_(ref) {}
+  ObjectReference(const ObjectReference&) = delete;
+  ObjectReference& operator=(const ObjectReference&) = delete;
+  ObjectReference(ObjectReference&& other) noexcept : ref_(other.ref_) { other.ref_ = 0; }
+  ObjectReference& operator=(ObjectReference&& other) noexcept {
+    if (this != &other) {
+      Reset();
+      ref_ = other.ref_;
+      other.ref_ = 0;
+    }
+    return *this;
+  }
+  ~ObjectReference() { Reset(); }
+  bool IsEmpty() const { return ref_ == 0; }
+  Object Value() const { return Object(Napi::Env(), IsEmpty() ? sn_js_undefined() : sn_js_ref_value(ref_)); }
+  void Reset() {
+    if (ref_ != 0) sn_js_ref_delete(ref_);
+    ref_ = 0;
+  }
+
+ private:
+  int ref_ = 0;
+};
+
+inline ObjectReference Persistent(const Object& value) { return ObjectReference(sn_js_ref_new(value.handle())); }
+
+// The wasm heap is not V8's: the host only keeps the count (for tests and diagnostics).
+namespace MemoryManagement {
+inline int64_t AdjustExternalMemory(Napi::Env, int64_t change) {
+  return static_cast<int64_t>(sn_js_adjust_external_memory(static_cast<double>(change)));
+}
+}  // namespace MemoryManagement
 
 class CallbackInfo {
  public:
@@ -256,6 +344,14 @@ class AsyncWorker {
   bool failed_ = false;
   std::string error_;
 };
+
+template <typename T>
+void External<T>::TypeTag(const napi_type_tag* tag) const {
+  ExternalBox* b = box();
+  if (b->tagged) throw Error::New(Napi::Env(), "Invalid argument");
+  b->tag = *tag;
+  b->tagged = true;
+}
 
 }  // namespace Napi
 

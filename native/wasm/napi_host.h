@@ -31,4 +31,13 @@ void sn_js_deferred_settle(int d, int resolve, int value);
 void sn_js_set_named(int obj, const char* key, int value);
 void sn_js_set_index(int arr, uint32_t i, int value);
 void sn_js_throw(int error);  // the value the current call throws
+// Externals: a new JS object standing for `box` (a Napi::ExternalBox*), and the box of a handle (null when
+// the value is no External of this module). The host calls sn_external_finalize(box) when JS drops it.
+int sn_js_new_external(void* box);
+void* sn_js_external_box(int h);
+// References that outlive a call: a slot holding the value, the value back as a handle, and freeing the slot.
+int sn_js_ref_new(int h);
+int sn_js_ref_value(int ref);
+void sn_js_ref_delete(int ref);
+double sn_js_adjust_external_memory(double change);  // returns the new total
 }

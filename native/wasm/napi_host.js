@@ -80,4 +80,22 @@ mergeInto(LibraryManager.library, {
   sn_js_throw: function (error) {
     return Module['snHost'].throwError(error);
   },
+  sn_js_new_external: function (box) {
+    return Module['snHost'].newExternal(box);
+  },
+  sn_js_external_box: function (h) {
+    return Module['snHost'].externalBox(h);
+  },
+  sn_js_ref_new: function (h) {
+    return Module['snHost'].refNew(h);
+  },
+  sn_js_ref_value: function (ref) {
+    return Module['snHost'].refValue(ref);
+  },
+  sn_js_ref_delete: function (ref) {
+    return Module['snHost'].refDelete(ref);
+  },
+  sn_js_adjust_external_memory: function (change) {
+    return Module['snHost'].adjustExternalMemory(change);
+  },
 });

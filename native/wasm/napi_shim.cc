@@ -31,3 +31,14 @@ extern "C" __attribute__((used, visibility("default"))) int sn_call(int index, i
   }
   return 0;
 }
+
+// Called by the host once JS has dropped an External (FinalizationRegistry): runs its finalizer, frees the box.
+// Never inside another call, so the finalizer may use the imports that need no handles of a call.
+extern "C" __attribute__((used, visibility("default"))) void sn_external_finalize(Napi::ExternalBox* box) {
+  try {
+    box->Finalize();
+  } catch (...) {
+    // A finalizer has no caller to report to; node-addon-api would abort here, we keep the module running.
+  }
+  delete box;
+}

@@ -99,6 +99,24 @@ describeWasm('WebAssembly backend', () => {
     expect(weight[0]).toBe(1);
   });
 
+  test('typed arrays inside Array arguments are read, never copied back: a write JS makes meanwhile stays', () => {
+    // linear 3 -> 2 (weight params[0], bias params[1]); the Proxy sets weight[0] when the wasm code reads params[1].
+    const code = Int32Array.from([3, 3, 2, 0, 0, 1]);
+    const weight = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const bias = Float32Array.from([0.5, -0.5]);
+    let reads = 0;
+    const params = new Proxy([weight, bias], {
+      get(target, key, receiver) {
+        if (key === '1' && ++reads === 2) weight[0] = 42; // the first read is the host's, before the call
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const out = new Float32Array(2);
+    wasm.runProgram(code, params, Float32Array.from([1, 1, 1]), out, 1);
+    expect(Array.from(out)).toEqual([6.5, 14.5]); // computed from the copy made before the write
+    expect(weight[0]).toBe(42);
+  });
+
   test('calls that grow the wasm heap still return the right numbers', () => {
     const n = 1 << 22; // 16 MB per buffer, past the initial 32 MB heap with the copies
     const input = new Float32Array(n).fill(-1);
