@@ -26,6 +26,7 @@ import { SiLU } from '../../lib/modules/silu';
 import { Generator } from '../../lib/random';
 import type { Tensor } from '../../lib/tensor/tensor';
 import { maxDiff, randomTensor } from '../helpers';
+import { build, floats, node, type GraphSpec } from './onnx-build';
 import { runOrt } from './ort';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simdnet-onnx-act-'));
@@ -53,7 +54,7 @@ const LAYERS: [string, () => Module, boolean][] = [
   // name, layer, whether simdnet imports its export back
   ['ReLU6', () => new ReLU6(), true],
   ['Hardtanh', () => new Hardtanh({ minVal: -0.25, maxVal: 0.5 }), true],
-  ['GELU', () => new GELU(), false],
+  ['GELU', () => new GELU(), true],
   ['GELU tanh', () => new GELU({ approximate: 'tanh' }), false],
   ['SiLU', () => new SiLU(), true],
   ['Hardswish', () => new Hardswish(), true],
@@ -117,9 +118,44 @@ describe("torch.onnx.export's files (TorchScript exporter)", () => {
     );
   });
 
-  test("opset 17: GELU written as its erf formula is refused at the formula's first node", () => {
+  test("opset 17: GELU's Erf formula imports as GELU; the tanh formula is refused at its first Mul by a constant", () => {
     expect(() => importOnnx(path.join(FIXTURES, 'layers_act.onnx'))).toThrow(
-      /node '\/body\/body\.9\/Div' \(Div\): op Div is not supported/,
+      /node '\/body\/body\.10\/Mul_2' \(Mul\): Mul of a computed value and a constant is not supported/,
     );
+  });
+});
+
+describe("GELU's Erf formula (what exporters write below opset 20)", () => {
+  /** Div(x, d) -> Erf -> Add(., one) -> Mul(x, .) -> Mul(., half), with Constant-free initializers. */
+  const formula = (d: number, one: number, half: number, mulInput = 'x'): GraphSpec => ({
+    nodes: [
+      node('Div', ['x', 'd'], 'a', {}, '/act/Div'),
+      node('Erf', ['a'], 'b', {}, '/act/Erf'),
+      node('Add', ['b', 'one'], 'c', {}, '/act/Add'),
+      node('Mul', [mulInput, 'c'], 'e', {}, '/act/Mul'),
+      node('Mul', ['e', 'half'], 'y', {}, '/act/Mul_1'),
+    ],
+    inits: [floats('d', [], [d]), floats('one', [], [one]), floats('half', [], [half])],
+  });
+
+  test('becomes one GELU layer named after its scope, with GELU numbers', () => {
+    const r = importOnnx(build(formula(Math.SQRT2, 1, 0.5)), { name: 'gelu.onnx' });
+    expect(r.model.toString()).toBe("Sequential(\n  (act): GELU(approximate='none')\n)");
+    const x = randomTensor([2, 2, 5, 5], 3, 4);
+    expect(maxDiff(r.model.predict(x).data, new GELU().forward(x).data)).toBe(0);
+  });
+
+  test.each([
+    ['another divisor', formula(2, 1, 0.5), /node '\/act\/Div' \(Div\): op Div is not supported/],
+    ['another constant added', formula(Math.SQRT2, 2, 0.5), /node '\/act\/Div' \(Div\): op Div is not supported/],
+    ['another factor', formula(Math.SQRT2, 1, 0.25), /node '\/act\/Div' \(Div\): op Div is not supported/],
+  ] as const)('a formula that is not GELU is refused (%s)', (_what, spec, message) => {
+    expect(() => importOnnx(build(spec), { name: 'gelu.onnx' })).toThrow(message);
+  });
+
+  test('an intermediate value read elsewhere too keeps the nodes apart (and refused)', () => {
+    const spec = formula(Math.SQRT2, 1, 0.5);
+    spec.nodes.push(node('Add', ['y', 'b'], 'z', {}, '/extra'));
+    expect(() => importOnnx(build(spec), { name: 'gelu.onnx' })).toThrow(/op Div is not supported/);
   });
 });
