@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-// ONNX import, patterns: a layer that exporters write as several nodes, recognised at its first node. So far GELU below
+// ONNX import, patterns: a layer that exporters write as several nodes, recognised at its first node: GELU below
 // opset 20, which torch.onnx.export writes as 0.5 * x * (1 + erf(x / sqrt 2)):
-// Div(x, 1.4142135) -> Erf -> Add(., 1) -> Mul(x, .) -> Mul(., 0.5).
+// Div(x, 1.4142135) -> Erf -> Add(., 1) -> Mul(x, .) -> Mul(., 0.5); and SiLU, Sigmoid(x) -> Mul(x, .).
 import type { onnx } from 'onnx-proto';
 import { GELU } from '../modules/gelu';
+import { SiLU } from '../modules/silu';
 import type { Module } from '../modules/module';
 import type { ConstTensor } from './onnx-import-proto';
 
@@ -64,6 +65,28 @@ export function matchGeluErf(
   }
   for (let j = i; j <= at; j++) if (!used.has(j) && nodes[j].opType !== 'Constant') return null;
   return { end: at, layer: new GELU() };
+}
+
+/**
+ * SiLU when nodes[i] is Sigmoid(x) whose output only a Mul by the same x reads, with nothing but Constant nodes in
+ * between (squeeze-and-excitation's Mul of another value is not this); else null.
+ */
+export function matchSilu(
+  nodes: readonly onnx.INodeProto[],
+  i: number,
+  uses: ReadonlyMap<string, number>,
+): Pattern | null {
+  const sigmoid = nodes[i];
+  const x = sigmoid.input?.[0];
+  const s = sigmoid.output?.[0];
+  if (sigmoid.opType !== 'Sigmoid' || !x || !s || uses.get(s) !== 1) return null;
+  const j = reader(nodes, i, s);
+  const mul = nodes[j];
+  const ins = mul?.input ?? [];
+  if (j < 0 || mul.opType !== 'Mul' || ins.length !== 2 || !ins.includes(x) || (ins[0] === s ? ins[1] : ins[0]) !== x)
+    return null;
+  for (let k = i + 1; k < j; k++) if (nodes[k].opType !== 'Constant') return null;
+  return { end: j, layer: new SiLU() };
 }
 
 /** The one value of a constant, for ScalarOf. */

@@ -14,7 +14,7 @@ import { ONNX_NUM_CLASSES_KEY } from './onnx-export';
 import { externalDataReader } from './onnx-import-external';
 import { assemble, stepName, type ImportedStep } from './onnx-import-names';
 import { converters, matMul, supportedOps } from './onnx-import-ops';
-import { matchGeluErf, scalarValue } from './onnx-import-patterns';
+import { matchGeluErf, matchSilu, scalarValue } from './onnx-import-patterns';
 import { readRegularFile } from './regular-file';
 import {
   batchShape,
@@ -227,9 +227,10 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
       const computed = reads.some((n) => shapes.has(n) && !known(n));
       if (op === 'Shape' || (!computed && !isOp(op))) throw ctx.fail(unfoldable(ctx, known));
     }
-    // A layer written as several nodes (GELU's Erf formula) replaces them all.
+    // A layer written as several nodes (GELU's Erf formula, SiLU) replaces them all.
     const scalarOf = (n: string) => (constants.has(n) ? scalarValue(constants.get(n, (d) => ctx.fail(d))) : undefined);
-    const pattern = op === 'Div' ? matchGeluErf(nodes, i, uses, scalarOf) : null;
+    const pattern =
+      op === 'Div' ? matchGeluErf(nodes, i, uses, scalarOf) : op === 'Sigmoid' ? matchSilu(nodes, i, uses) : null;
     if (!pattern && op !== 'MatMul' && !isOp(op)) {
       throw ctx.fail(`op ${printable(op)} is not supported (supported: ${supportedOps().join(', ')})`);
     }

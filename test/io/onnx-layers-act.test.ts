@@ -102,12 +102,15 @@ describe("torch.onnx.export's files (TorchScript exporter)", () => {
   const ref = readSafetensors(path.join(FIXTURES, 'layers_act.safetensors')).tensors;
   const x: Tensor = ref['import.input'];
 
-  test('opset 20: Clip (ReLU6, Hardtanh), HardSwish, HardSigmoid, Elu, LayerNormalization, Gelu (both), Sigmoid * x', () => {
+  test('opset 20: Clip (ReLU6, Hardtanh), HardSwish, HardSigmoid, Elu, LayerNormalization, Gelu (both), Sigmoid * x as SiLU', () => {
     const r = importOnnx(path.join(FIXTURES, 'layers_act_gelu20.onnx'));
     const kinds = r.model.toString();
     for (const k of ['ReLU6()', 'Hardtanh(minVal=-0.5, maxVal=0.75)', 'Hardswish()', 'Hardsigmoid()', 'ELU(alpha=0.7)'])
       expect(kinds).toContain(k);
     expect(kinds).toContain("GELU(approximate='tanh')");
+    // Sigmoid(x) * x comes back as SiLU, so the whole chain is a Sequential.
+    expect(kinds).toContain('(layer11): SiLU()');
+    expect(r.model).toBeInstanceOf(Sequential);
     expect(kinds).toContain('LayerNorm([4, 5, 5]');
     const y = r.model.predict(x);
     expect(y.shape).toEqual(ref['import.logits'].shape);
@@ -157,5 +160,25 @@ describe("GELU's Erf formula (what exporters write below opset 20)", () => {
     const spec = formula(Math.SQRT2, 1, 0.5);
     spec.nodes.push(node('Add', ['y', 'b'], 'z', {}, '/extra'));
     expect(() => importOnnx(build(spec), { name: 'gelu.onnx' })).toThrow(/op Div is not supported/);
+  });
+});
+
+describe('SiLU as Sigmoid(x) * x', () => {
+  test('becomes one SiLU layer; a Mul of the sigmoid by another value stays a graph (squeeze-and-excitation)', () => {
+    const silu = importOnnx(
+      build({ nodes: [node('Sigmoid', ['x'], 's', {}, '/act/Sigmoid'), node('Mul', ['s', 'x'], 'y', {}, '/act/Mul')] }),
+      { name: 'silu.onnx' },
+    );
+    expect(silu.model.toString()).toBe('Sequential(\n  (act): SiLU()\n)');
+    const x = randomTensor([2, 2, 5, 5], 4, 6);
+    expect(maxDiff(silu.model.predict(x).data, new SiLU().forward(x).data)).toBe(0);
+    const gate = importOnnx(
+      build({
+        nodes: [node('Relu', ['x'], 'r'), node('Sigmoid', ['x'], 's'), node('Mul', ['r', 's'], 'y')],
+      }),
+      { name: 'gate.onnx' },
+    );
+    expect(gate.model.toString()).toContain('Sigmoid()');
+    expect(gate.model.toString()).not.toContain('SiLU');
   });
 });
