@@ -36,6 +36,7 @@ import {
   required,
   rng,
 } from './option-model';
+import { ACT_CASES } from './constructor-fuzz-act';
 
 const has = (n: Record<string, unknown>, ...keys: string[]): boolean => keys.every((k) => k in n);
 const size = (...dims: number[]): number => dims.reduce((a, b) => a * b, 1);
@@ -58,6 +59,7 @@ function poolCross(n: Record<string, unknown>): boolean {
 }
 
 const CASES: Record<string, Case> = {
+  ...ACT_CASES,
   Conv2d: optionsCase(
     {
       inChannels: opt(required(1), INTS),

@@ -24,8 +24,9 @@ in order, e.g.
     {"type": "maxpool2d", "kernelSize": 2}, {"type": "flatten"},
     {"type": "linear", "outFeatures": 10}]}
 Types: conv1d, conv2d, maxpool2d, avgpool2d, adaptiveavgpool2d, batchnorm1d,
-batchnorm2d, relu, leakyrelu, sigmoid, tanh, softmax, logsoftmax, dropout, flatten,
-linear, and sequential (a nested block with its own "layers"). Options are the
+batchnorm2d, layernorm, groupnorm, relu, relu6, hardtanh, leakyrelu, sigmoid, tanh,
+softmax, logsoftmax, gelu, silu, hardswish, hardsigmoid, elu, identity, dropout,
+dropout2d, flatten, linear, and sequential (a nested block with its own "layers"). Options are the
 layers' own (kernelSize, stride, padding, dilation, groups, bias, ceilMode, p,
 dim, ...); inChannels, numFeatures and inFeatures follow from the previous layer.
 An optional "name" names a layer. A graph (residual adds, concatenations) lists

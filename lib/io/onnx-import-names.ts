@@ -61,12 +61,19 @@ export function stepName(node: onnx.INodeProto, index: number): { name: string; 
   return { name: path.length > 0 ? path.join('.') : fallback, tail: segment(tail || node.opType || fallback) };
 }
 
-/** The names made unique: a repeated name gets "_1", "_2", ... */
+/**
+ * The names made unique: a repeated name gets "_1", "_2", ... (on an index as the last part, "body.11", that part
+ * becomes "_11_1": "11_1" is not a valid name).
+ */
 export function unique(names: string[]): string[] {
   const seen = new Set<string>();
+  const numbered = (base: string, k: number): string => {
+    const cut = base.lastIndexOf('.') + 1;
+    return base.slice(0, cut) + segment(`${base.slice(cut)}_${k}`);
+  };
   return names.map((base) => {
     let name = base;
-    for (let k = 1; seen.has(name); k++) name = `${base}_${k}`;
+    for (let k = 1; seen.has(name); k++) name = numbered(base, k);
     seen.add(name);
     return name;
   });
@@ -123,8 +130,10 @@ export function assemble(steps: readonly ImportedStep[], output: number): Sequen
     (k, i) => steps[k].module && steps[k].inputs.length === 1 && steps[k].inputs[0] === (i === 0 ? -1 : kept[i - 1]),
   );
   if (chain) return assembleChain(kept.map((k) => [steps[k].name, steps[k].module as Module]));
-  // A name that is also the container of other names gets its node part ("layers.0" -> "layers.0.Relu").
+  // A name that is also the container of other names, or that several steps share (the Sigmoid and Mul of one SiLU),
+  // gets its node part ("layers.0" -> "layers.0.Relu").
   const all = kept.map((k) => steps[k].name);
+  const shared = new Set(all.filter((n, i) => all.indexOf(n) !== i));
   const containers = new Set(
     all.flatMap((n) =>
       n
@@ -135,7 +144,10 @@ export function assemble(steps: readonly ImportedStep[], output: number): Sequen
   );
   const named = unique(
     kept.map((k) => {
-      const base = containers.has(steps[k].name) ? `${steps[k].name}.${steps[k].tail}` : steps[k].name;
+      const base =
+        containers.has(steps[k].name) || shared.has(steps[k].name)
+          ? `${steps[k].name}.${steps[k].tail}`
+          : steps[k].name;
       return base === GRAPH_INPUT ? `${GRAPH_INPUT}_` : base;
     }),
   );

@@ -14,6 +14,7 @@ import { ONNX_NUM_CLASSES_KEY } from './onnx-export';
 import { externalDataReader } from './onnx-import-external';
 import { assemble, stepName, type ImportedStep } from './onnx-import-names';
 import { converters, matMul, supportedOps } from './onnx-import-ops';
+import { matchGeluErf, matchSilu, scalarValue } from './onnx-import-patterns';
 import { readRegularFile } from './regular-file';
 import {
   batchShape,
@@ -226,7 +227,11 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
       const computed = reads.some((n) => shapes.has(n) && !known(n));
       if (op === 'Shape' || (!computed && !isOp(op))) throw ctx.fail(unfoldable(ctx, known));
     }
-    if (op !== 'MatMul' && !isOp(op)) {
+    // A layer written as several nodes (GELU's Erf formula, SiLU) replaces them all.
+    const scalarOf = (n: string) => (constants.has(n) ? scalarValue(constants.get(n, (d) => ctx.fail(d))) : undefined);
+    const pattern =
+      op === 'Div' ? matchGeluErf(nodes, i, uses, scalarOf) : op === 'Sigmoid' ? matchSilu(nodes, i, uses) : null;
+    if (!pattern && op !== 'MatMul' && !isOp(op)) {
       throw ctx.fail(`op ${printable(op)} is not supported (supported: ${supportedOps().join(', ')})`);
     }
     if (data.length === 0) throw ctx.fail('reads no computed value (only constants)');
@@ -235,6 +240,7 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
       throw ctx.fail(`reads ${q(unknown)}, which is not the graph input, an initializer or an earlier node's output`);
     let last = node;
     let add: NodeContext | undefined;
+    if (pattern) [last, i] = [nodes[pattern.end], pattern.end];
     if (op === 'MatMul') {
       // x W + b: a following Add of a constant row is the Linear's bias.
       let j = i + 1;
@@ -262,7 +268,7 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
     const inShapes = data.map((n) => shapes.get(n) as readonly number[]);
     let made: ReturnType<(typeof table)[string]>;
     try {
-      made = op === 'MatMul' ? matMul(ctx, add) : table[op](ctx, inShapes);
+      made = pattern ? pattern.layer : op === 'MatMul' ? matMul(ctx, add) : table[op](ctx, inShapes);
     } catch (err) {
       if (err instanceof FileFormatError) throw err;
       throw ctx.fail((err as Error).message);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The activations ReLU, LeakyReLU, Sigmoid, Tanh, Softmax and LogSoftmax: spec types, ONNX ops both ways, and the
-// program's element-wise ops (ReLU and Sigmoid).
+// program's element-wise ops (ReLU and Sigmoid). The newer ones (ReLU6, GELU, SiLU, ...) are activations-more.ts.
 import type { OnnxExportContext } from '../io/onnx-export-ops';
 import { batchShape, type Converter, type NodeContext } from '../io/onnx-import-proto';
 import { LeakyReLU, type LeakyReLUOptions } from '../modules/leaky-relu';

@@ -2,12 +2,24 @@
 // Every layer kind and graph op kind simdnet knows: a new layer gets its declaration file in lib/layers/ and one line
 // here (see docs/architecture.md, "Adding a layer"). The lookups are registry.ts.
 import { logSoftmaxKind, leakyReluKind, reluKind, sigmoidKind, softmaxKind, tanhKind } from './activations';
+import {
+  dropout2dKind,
+  eluKind,
+  geluKind,
+  hardsigmoidKind,
+  hardswishKind,
+  hardtanhKind,
+  identityKind,
+  relu6Kind,
+  siluKind,
+} from './activations-more';
 import { batchNorm1dKind, batchNorm2dKind, batchNormKind } from './batch-norm';
 import { conv1dKind, conv2dKind } from './conv';
 import { dropoutKind, flattenKind } from './flatten';
 import { addKind, concatKind, mulKind } from './graph-ops';
 import type { LayerKind, OpKind } from './kind';
 import { linearKind } from './linear';
+import { groupNormKind, layerNormKind } from './norm';
 import { adaptiveAvgPool2dKind, avgPool2dKind, maxPool2dKind } from './pool';
 import { reshapeKind } from './reshape';
 import { clampKind, padKind, sliceKind } from './shape-ops';
@@ -22,13 +34,24 @@ export const LAYER_KINDS: readonly LayerKind[] = [
   batchNormKind,
   batchNorm1dKind,
   batchNorm2dKind,
+  layerNormKind,
+  groupNormKind,
   reluKind,
+  relu6Kind,
+  hardtanhKind,
   leakyReluKind,
   sigmoidKind,
   tanhKind,
   softmaxKind,
   logSoftmaxKind,
+  geluKind,
+  siluKind,
+  hardswishKind,
+  hardsigmoidKind,
+  eluKind,
+  identityKind,
   dropoutKind,
+  dropout2dKind,
   flattenKind,
   linearKind,
 ] as unknown as readonly LayerKind[];

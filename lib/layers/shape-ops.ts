@@ -3,7 +3,9 @@
 // is lib/modules/graph-ops-shape.ts.
 import { list, q, type ConstTensor, type NodeContext } from '../io/onnx-import-proto';
 import { Clamp, Pad, Slice } from '../modules/graph-ops-shape';
+import { Hardtanh } from '../modules/hardtanh';
 import { MAX_RANK, OP } from '../modules/program-code';
+import { ReLU6 } from '../modules/relu6';
 import { opKind } from './kind';
 
 /** Largest end index ONNX exporters write for "to the end" is INT64_MAX; anything this large means the same. */
@@ -97,7 +99,11 @@ function sliceFromOnnx(ctx: NodeContext): Slice | null {
   });
 }
 
-function clipFromOnnx(ctx: NodeContext): Clamp | null {
+/**
+ * Clip with both bounds is PyTorch's Hardtanh (ReLU6 for [0, 6]): imported as that layer, so a chain stays a Sequential.
+ * One bound, or equal bounds, is the clamp op. (The values are the same; only the gradient at a bound differs.)
+ */
+function clipFromOnnx(ctx: NodeContext): Clamp | Hardtanh | null {
   let min: number | undefined, max: number | undefined;
   if (ctx.opset < 11) {
     ctx.allowAttributes(['min', 'max']);
@@ -108,6 +114,8 @@ function clipFromOnnx(ctx: NodeContext): Clamp | null {
     [min, max] = [scalar(ctx, 1, 'min'), scalar(ctx, 2, 'max')];
   }
   if (min === undefined && max === undefined) return null;
+  if (min !== undefined && max !== undefined && max > min)
+    return min === 0 && max === 6 ? new ReLU6() : new Hardtanh({ minVal: min, maxVal: max });
   return new Clamp({ min: min ?? null, max: max ?? null });
 }
 

@@ -106,8 +106,8 @@ export const SPEC_OP_TYPES: readonly string[] = Object.freeze(
  * {"type": "linear", "outFeatures": 10}]}`.
  *
  * Types (SPEC_LAYER_TYPES, docs/models.md): conv1d, conv2d, maxpool2d, avgpool2d, adaptiveavgpool2d,
- * batchnorm1d, batchnorm2d, relu, leakyrelu, sigmoid, tanh, softmax, logsoftmax, dropout, flatten,
- * linear, and sequential (a nested block with its own "layers"). Options are the constructors'
+ * batchnorm1d, batchnorm2d, layernorm, groupnorm, relu, relu6, hardtanh, leakyrelu, sigmoid, tanh, softmax,
+ * logsoftmax, gelu, silu, hardswish, hardsigmoid, elu, identity, dropout, dropout2d, flatten, linear, and sequential (a nested block with its own "layers"). Options are the constructors'
  * (kernelSize, stride, padding, dilation, groups, bias, ceilMode, startDim, p, dim, ...);
  * inChannels, numFeatures and inFeatures default to the size the previous layer produces. Names:
  * without any "name" in a list the layers are "0", "1", ... as in PyTorch; once a list names a

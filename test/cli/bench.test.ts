@@ -204,12 +204,12 @@ test('a bad model file is a usage error naming it', async () => {
   const r = await cli([
     'bench',
     '--model-file',
-    writeJson('bad.json', { input: [1, 4], layers: [{ type: 'gelu' }] }),
+    writeJson('bad.json', { input: [1, 4], layers: [{ type: 'mish' }] }),
     ...FAST,
   ]);
   expect(r.code).toBe(2);
   expect(r.err).toEqual([
-    expect.stringMatching(/^error: --model-file .*bad\.json: layers\[0\] \(gelu\): unknown layer type/),
+    expect.stringMatching(/^error: --model-file .*bad\.json: layers\[0\] \(mish\): unknown layer type/),
   ]);
 });
 

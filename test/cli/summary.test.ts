@@ -115,8 +115,8 @@ describe('--model-file', () => {
     ['broken.json', '{"input": [1, 3', /^error: --model-file .*broken\.json: not valid JSON: /],
     [
       'unknown.json',
-      { input: [1, 4], layers: [{ type: 'gelu' }] },
-      /layers\[0\] \(gelu\): unknown layer type \(known: conv1d, conv2d, /,
+      { input: [1, 4], layers: [{ type: 'mish' }] },
+      /layers\[0\] \(mish\): unknown layer type \(known: conv1d, conv2d, /,
     ],
     [
       'badopt.json',

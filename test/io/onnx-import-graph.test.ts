@@ -107,9 +107,15 @@ describe('graph ops import with the right numbers', () => {
     expect(old.y.shape).toEqual([2, 1, 5, 5]);
   });
 
-  test('Clip as a clamp (ReLU6): bounds as inputs, as attributes before opset 11, and one bound only', () => {
+  test('Clip: both bounds as inputs or (before opset 11) attributes give Hardtanh / ReLU6, one bound a clamp', () => {
     const check = (spec: GraphSpec, lo: number, hi: number) => {
-      const { x, y } = run(spec);
+      const both = Number.isFinite(lo) && Number.isFinite(hi) && lo < hi;
+      const model = load(spec).model;
+      // A Hardtanh or ReLU6 layer keeps the chain a Sequential; the clamp op makes a Graph.
+      expect(model.constructor.name).toBe(both ? 'Sequential' : 'Graph');
+      expect(model.toString()).toContain(!both ? 'clamp' : lo === 0 && hi === 6 ? 'ReLU6' : 'Hardtanh');
+      const x = randomTensor([2, 2, 5, 5], 1, 8);
+      const y = model.predict(x);
       expectAllClose(
         y.data,
         x.data.map((v) => Math.min(Math.max(v, lo), hi)),
@@ -125,6 +131,8 @@ describe('graph ops import with the right numbers', () => {
     );
     check({ nodes: [node('Clip', ['x', '', 'hi'], 'y')], inits: [floats('hi', [], [0.5])] }, -Infinity, 0.5);
     check({ opset: 7, nodes: [node('Clip', ['x'], 'y', { min: { float: -1 }, max: { float: 6 } })] }, -1, 6);
+    check({ opset: 7, nodes: [node('Clip', ['x'], 'y', { min: { float: 0 }, max: { float: 6 } })] }, 0, 6);
+    check({ opset: 7, nodes: [node('Clip', ['x'], 'y', { min: { float: 1 }, max: { float: 1 } })] }, 1, 1);
   });
 
   test('a Reshape that is not a flatten is a reshape op; a dead branch is dropped', () => {

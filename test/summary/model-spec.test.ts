@@ -17,6 +17,19 @@ import { Sequential } from '../../lib/modules/sequential';
 import { Sigmoid } from '../../lib/modules/sigmoid';
 import { LogSoftmax, Softmax } from '../../lib/modules/softmax';
 import { Tanh } from '../../lib/modules/tanh';
+import {
+  Dropout2d,
+  ELU,
+  GELU,
+  GroupNorm,
+  Hardsigmoid,
+  Hardswish,
+  Hardtanh,
+  Identity,
+  LayerNorm,
+  ReLU6,
+  SiLU,
+} from '../../lib/index';
 import { defaultGenerator, manualSeed } from '../../lib/random';
 import {
   buildModelFromSpec,
@@ -224,6 +237,29 @@ describe('every layer type: its class, options passed through, sizes inferred fr
       { numFeatures: 6, momentum: 0.2 },
     ],
     [{ type: 'relu' }, [2, 3], ReLU, [2, 3], {}],
+    [{ type: 'relu6' }, [2, 3], ReLU6, [2, 3], { minVal: 0, maxVal: 6 }],
+    [{ type: 'hardtanh', minVal: -2, maxVal: 3 }, [2, 3], Hardtanh, [2, 3], { minVal: -2, maxVal: 3 }],
+    [{ type: 'gelu', approximate: 'tanh' }, [2, 3], GELU, [2, 3], { approximate: 'tanh' }],
+    [{ type: 'silu' }, [2, 3], SiLU, [2, 3], {}],
+    [{ type: 'hardswish' }, [2, 3], Hardswish, [2, 3], {}],
+    [{ type: 'hardsigmoid' }, [2, 3], Hardsigmoid, [2, 3], {}],
+    [{ type: 'elu', alpha: 0.5 }, [2, 3], ELU, [2, 3], { alpha: 0.5 }],
+    [{ type: 'identity' }, [2, 3], Identity, [2, 3], {}],
+    [{ type: 'dropout2d', p: 0.2 }, [2, 3, 4, 4], Dropout2d, [2, 3, 4, 4], { p: 0.2 }],
+    [
+      { type: 'layernorm', normalizedShape: [4, 4], bias: false },
+      [2, 3, 4, 4],
+      LayerNorm,
+      [2, 3, 4, 4],
+      { normalizedShape: [4, 4], eps: 1e-5, bias: null },
+    ],
+    [
+      { type: 'groupnorm', numGroups: 3, eps: 1e-3 },
+      [2, 6, 4, 4],
+      GroupNorm,
+      [2, 6, 4, 4],
+      { numGroups: 3, numChannels: 6, eps: 1e-3, affine: true },
+    ],
     [{ type: 'leakyrelu', negativeSlope: 0.2 }, [2, 3], LeakyReLU, [2, 3], { negativeSlope: 0.2 }],
     [{ type: 'LeakyReLU' }, [2, 3], LeakyReLU, [2, 3], { negativeSlope: 0.01 }],
     [{ type: 'sigmoid' }, [2, 3], Sigmoid, [2, 3], {}],
@@ -397,7 +433,7 @@ describe('bad specs name the layer and throw the right class', () => {
       'unknown type',
       one({ type: 'conv3d' }),
       RangeError,
-      /^layers\[0\] \(conv3d\): unknown layer type \(known: conv1d, conv2d, maxpool2d, avgpool2d, adaptiveavgpool2d, batchnorm1d, batchnorm2d, relu, leakyrelu, sigmoid, tanh, softmax, logsoftmax, dropout, flatten, linear, sequential, graph\)$/,
+      /^layers\[0\] \(conv3d\): unknown layer type \(known: conv1d, conv2d, maxpool2d, avgpool2d, adaptiveavgpool2d, batchnorm1d, batchnorm2d, layernorm, groupnorm, relu, relu6, hardtanh, leakyrelu, sigmoid, tanh, softmax, logsoftmax, gelu, silu, hardswish, hardsigmoid, elu, identity, dropout, dropout2d, flatten, linear, sequential, graph\)$/,
     ],
     [
       'unknown option',
