@@ -20,7 +20,9 @@ import {
   OK,
   PAIRS,
   UNIT,
+  PADDING_MODES,
   bool,
+  convPadding,
   drawOptions,
   generator,
   given,
@@ -28,6 +30,7 @@ import {
   intValue,
   num,
   one,
+  oneOf,
   opt,
   optionsCase,
   pair,
@@ -42,8 +45,13 @@ const size = (...dims: number[]): number => dims.reduce((a, b) => a * b, 1);
 const params = () => new lib.Linear({ inFeatures: 2, outFeatures: 2 }).parameters();
 const sgd = () => new lib.SGD(new lib.Linear({ inFeatures: 1, outFeatures: 1 }).parameters(), { lr: 0.1 });
 
-/** Conv2d and Conv1d: channels divisible by groups, and the weight under the tensor cap. */
+/**
+ * Conv2d and Conv1d: channels divisible by groups, the weight under the tensor cap, and padding 'same' only with
+ * stride 1.
+ */
 function convCross(n: Record<string, unknown>, kernel: (k: unknown) => number): boolean {
+  const stride = n.stride === undefined ? [1] : [n.stride].flat();
+  if (n.padding === 'same' && 'stride' in n && stride.some((s) => s !== 1)) return true;
   if (!has(n, 'inChannels', 'outChannels', 'groups')) return false;
   const [i, o, g] = [n.inChannels as number, n.outChannels as number, (n.groups as number | undefined) ?? 1];
   if (i % g !== 0 || o % g !== 0) return true;
@@ -64,7 +72,8 @@ const CASES: Record<string, Case> = {
       outChannels: opt(required(1), INTS),
       kernelSize: opt(pair(1, true), PAIRS),
       stride: opt(pair(1), PAIRS),
-      padding: opt(pair(0), [0, ...PAIRS]),
+      padding: opt(convPadding(pair(0)), [0, 'same', 'valid', ...PAIRS]),
+      paddingMode: opt(oneOf(PADDING_MODES), [...PADDING_MODES, undefined]),
       dilation: opt(pair(1), PAIRS),
       groups: opt(int(1), [1, 1, 2, undefined]),
       bias: opt(bool, BOOLS),
@@ -78,7 +87,8 @@ const CASES: Record<string, Case> = {
         outChannels: n.outChannels,
         kernelSize: n.kernelSize,
         stride: n.stride ?? [1, 1],
-        padding: n.padding ?? [0, 0],
+        padding: n.padding === 'valid' || n.padding === undefined ? [0, 0] : n.padding,
+        paddingMode: n.paddingMode ?? 'zeros',
         dilation: n.dilation ?? [1, 1],
         groups: n.groups ?? 1,
         bias: n.bias ?? true,
@@ -90,6 +100,7 @@ const CASES: Record<string, Case> = {
         kernelSize: c.kernelSize,
         stride: c.stride,
         padding: c.padding,
+        paddingMode: c.paddingMode,
         dilation: c.dilation,
         groups: c.groups,
         bias: c.bias !== null,
@@ -103,7 +114,8 @@ const CASES: Record<string, Case> = {
       outChannels: opt(required(1), INTS),
       kernelSize: opt(one(1, true), [1, 3, [2]]),
       stride: opt(one(1), [1, 2, [3], undefined]),
-      padding: opt(one(0), [0, 1, [2], undefined]),
+      padding: opt(convPadding(one(0)), [0, 1, [2], 'same', 'valid', undefined]),
+      paddingMode: opt(oneOf(PADDING_MODES), [...PADDING_MODES, undefined]),
       dilation: opt(one(1), [1, 2, undefined]),
       groups: opt(int(1), [1, 2, undefined]),
       bias: opt(bool, BOOLS),
@@ -114,12 +126,19 @@ const CASES: Record<string, Case> = {
       cross: (n) => convCross(n, (k) => k as number),
       expected: (n) => ({
         channels: [n.inChannels, n.outChannels],
-        sizes: [n.kernelSize, n.stride ?? 1, n.padding ?? 0, n.dilation ?? 1, n.groups ?? 1],
+        sizes: [
+          n.kernelSize,
+          n.stride ?? 1,
+          n.padding === 'valid' ? 0 : (n.padding ?? 0),
+          n.dilation ?? 1,
+          n.groups ?? 1,
+          n.paddingMode ?? 'zeros',
+        ],
         bias: n.bias ?? true,
       }),
       read: (c: lib.Conv1d) => ({
         channels: [c.inChannels, c.outChannels],
-        sizes: [c.kernelSize, c.stride, c.padding, c.dilation, c.groups],
+        sizes: [c.kernelSize, c.stride, c.padding, c.dilation, c.groups, c.paddingMode],
         bias: c.bias !== null,
       }),
     },

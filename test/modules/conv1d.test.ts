@@ -164,14 +164,17 @@ describe('bad options and shapes throw errors naming the option', () => {
     [{ ...base, generator: 7 }, 'TypeError', /Conv1d: generator must be a Generator, got number/],
     [{ ...base, stride: 0 }, 'RangeError', /Conv1d: stride/],
     [{ ...base, padding: -1 }, 'RangeError', /Conv1d: padding must be an integer >= 0, got -1/],
-    [{ ...base, padding: 'same' }, 'TypeError', /Conv1d: padding .*'same' are not supported/],
+    [{ ...base, padding: 'full' }, 'RangeError', /Conv1d: padding must be a size, 'same' or 'valid', got string/],
+    [{ ...base, padding: 'same', stride: 2 }, 'RangeError', /Conv1d: padding 'same' is not supported for strided/],
     [{ ...base, dilation: 0 }, 'RangeError', /Conv1d: dilation/],
     [{ ...base, groups: 0 }, 'RangeError', /Conv1d: groups/],
     [{ ...base, inChannels: 3, groups: 2 }, 'RangeError', /Conv1d: groups 2 must divide inChannels 3/],
     [{ ...base, inChannels: undefined }, 'TypeError', /Conv1d: inChannels must be a number, got undefined/],
     [{ ...base, outChannels: 0 }, 'RangeError', /Conv1d: outChannels/],
     [{ ...base, bias: 'yes' }, 'TypeError', /Conv1d: bias must be a boolean, got string/],
-    [{ ...base, paddingMode: 'reflect' }, 'RangeError', /Conv1d: unknown option 'paddingMode'/],
+    [{ ...base, paddingMode: 'mirror' }, 'RangeError', /Conv1d: paddingMode must be one of/],
+    [{ ...base, paddingMode: 1 }, 'TypeError', /Conv1d: paddingMode must be one of/],
+    [{ ...base, padding_mode: 'reflect' }, 'RangeError', /Conv1d: unknown option 'padding_mode'/],
   ] as [Record<string, unknown>, 'TypeError' | 'RangeError', RegExp][])('%j', (opts, kind, message) => {
     expectErrorNamed(() => new Conv1d(opts as unknown as Conv1dOptions), kind, message);
   });
