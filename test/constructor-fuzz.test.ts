@@ -58,6 +58,20 @@ function convCross(n: Record<string, unknown>, kernel: (k: unknown) => number): 
   return has(n, 'kernelSize') && size(o, i / g, kernel(n.kernelSize)) > CAP;
 }
 
+const REDUCTIONS = ['mean', 'sum', 'none'];
+
+/** CrossEntropyLoss's weight: a non-empty number array or Float32Array of finite values (as plain numbers). */
+const classWeights: Judge = (v) => {
+  if (!given(v)) return OK(undefined);
+  if (!(Array.isArray(v) || v instanceof Float32Array)) return BAD('TypeError');
+  if (v.length === 0) return BAD('RangeError');
+  for (const x of v) {
+    if (typeof x !== 'number') return BAD('TypeError');
+    if (!Number.isFinite(x)) return BAD('RangeError');
+  }
+  return OK(Array.from(v as ArrayLike<number>, (x) => Math.fround(x)));
+};
+
 /** The pools: padding at most half the kernel on each axis. */
 function poolCross(n: Record<string, unknown>): boolean {
   if (!has(n, 'kernelSize', 'padding') || n.padding === undefined) return false;
@@ -479,32 +493,45 @@ const CASES: Record<string, Case> = {
     },
   ),
   CrossEntropyLoss: optionsCase(
-    { labelSmoothing: opt(num({ min: 0, max: 1 }), UNIT) },
+    {
+      labelSmoothing: opt(num({ min: 0, max: 1 }), UNIT),
+      weight: opt(classWeights, [[1, 2], new Float32Array([0.5, 1, 2]), undefined]),
+      ignoreIndex: opt(int(-(2 ** 31)), [-100, 0, 3, undefined]),
+      reduction: opt(oneOf(REDUCTIONS), [...REDUCTIONS, undefined]),
+    },
     (o) => new lib.CrossEntropyLoss(o as never),
     {
-      expected: (n) => ({ labelSmoothing: n.labelSmoothing ?? 0 }),
-      read: (l: lib.CrossEntropyLoss) => ({ labelSmoothing: l.labelSmoothing }),
+      expected: (n) => ({
+        labelSmoothing: n.labelSmoothing ?? 0,
+        weight: n.weight ?? null,
+        ignoreIndex: n.ignoreIndex ?? -100,
+        reduction: n.reduction ?? 'mean',
+      }),
+      read: (l: lib.CrossEntropyLoss) => ({
+        labelSmoothing: l.labelSmoothing,
+        weight: l.weight ? Array.from(l.weight.data) : null,
+        ignoreIndex: l.ignoreIndex,
+        reduction: l.reduction,
+      }),
     },
   ),
   NLLLoss: optionsCase(
     {
-      reduction: opt(
-        (v) =>
-          !given(v)
-            ? OK(undefined)
-            : typeof v !== 'string'
-              ? BAD('TypeError')
-              : v === 'mean' || v === 'sum'
-                ? OK(v)
-                : BAD('RangeError'),
-        ['mean', 'sum', 'none', undefined],
-      ),
+      reduction: opt(oneOf(REDUCTIONS), [...REDUCTIONS, undefined]),
       ignoreIndex: opt(int(-(2 ** 31)), [-100, 0, 3, undefined]),
     },
     (o) => new lib.NLLLoss(o as never),
     {
       expected: (n) => ({ reduction: n.reduction ?? 'mean', ignoreIndex: n.ignoreIndex ?? -100 }),
       read: (l: lib.NLLLoss) => ({ reduction: l.reduction, ignoreIndex: l.ignoreIndex }),
+    },
+  ),
+  MSELoss: optionsCase(
+    { reduction: opt(oneOf(REDUCTIONS), [...REDUCTIONS, undefined]) },
+    (o) => new lib.MSELoss(o as never),
+    {
+      expected: (n) => ({ reduction: n.reduction ?? 'mean' }),
+      read: (l: lib.MSELoss) => ({ reduction: l.reduction }),
     },
   ),
   DataLoader: optionsCase(
