@@ -67,9 +67,13 @@ export {
   StepLR,
   CosineAnnealingLR,
   LinearLR,
+  ExponentialLR,
+  MultiStepLR,
   type StepLROptions,
   type CosineAnnealingLROptions,
   type LinearLROptions,
+  type ExponentialLROptions,
+  type MultiStepLROptions,
 } from './optim/lr-scheduler';
 export { OneCycleLR, type OneCycleLROptions } from './optim/one-cycle-lr';
 export { SequentialLR, type SequentialLROptions } from './optim/sequential-lr';

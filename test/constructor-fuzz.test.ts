@@ -420,6 +420,8 @@ const CASES: Record<string, Case> = {
             betas: opt(betas, [[0.9, 0.999], [0, 0.5], undefined]),
             eps: opt(num({ min: 0 }), [1e-8, 0, undefined]),
             weightDecay: opt(num({ min: 0 }), [0, 0.01, undefined]),
+            amsgrad: opt(bool, BOOLS),
+            maximize: opt(bool, BOOLS),
           });
           if (!pj.ok) bad.push(['params', pj.error]);
           return { build: () => new lib[name](p as never, options as never), valid, bad };
@@ -429,8 +431,15 @@ const CASES: Record<string, Case> = {
           betas: n.betas ?? [0.9, 0.999],
           eps: n.eps ?? 1e-8,
           weightDecay: n.weightDecay ?? (name === 'AdamW' ? 1e-2 : 0),
+          flags: [n.amsgrad ?? false, n.maximize ?? false],
         }),
-        read: (a: lib.Adam) => ({ lr: a.lr, betas: a.betas, eps: a.eps, weightDecay: a.weightDecay }),
+        read: (a: lib.Adam) => ({
+          lr: a.lr,
+          betas: a.betas,
+          eps: a.eps,
+          weightDecay: a.weightDecay,
+          flags: [a.amsgrad, a.maximize],
+        }),
       } as Case,
     ]),
   ),
@@ -441,6 +450,7 @@ const CASES: Record<string, Case> = {
       dampening: opt(num(), [0, 0.1, undefined]),
       nesterov: opt(bool, BOOLS),
       weightDecay: opt(num({ min: 0 }), [0, 5e-4, undefined]),
+      maximize: opt(bool, BOOLS),
     },
     (o) => new lib.SGD(params(), o as never),
     {
@@ -454,8 +464,10 @@ const CASES: Record<string, Case> = {
         dampening: n.dampening ?? 0,
         nesterov: n.nesterov ?? false,
         weightDecay: n.weightDecay ?? 0,
+        maximize: n.maximize ?? false,
       }),
       read: (s: lib.SGD) => ({
+        maximize: s.maximize,
         lr: s.lr,
         momentum: s.momentum,
         dampening: s.dampening,
@@ -470,6 +482,35 @@ const CASES: Record<string, Case> = {
     {
       expected: (n) => ({ stepSize: n.stepSize, gamma: n.gamma ?? 0.1, lr: 0.1 }),
       read: (s: lib.StepLR) => ({ stepSize: s.stepSize, gamma: s.gamma, lr: s.optimizer.lr }),
+    },
+  ),
+  ExponentialLR: optionsCase(
+    { gamma: opt(num({ min: 0 }, true), [0.1, 0.9, 1]) },
+    (o) => new lib.ExponentialLR(sgd(), o as never),
+    {
+      expected: (n) => ({ gamma: n.gamma, lr: 0.1 }),
+      read: (s: lib.ExponentialLR) => ({ gamma: s.gamma, lr: s.optimizer.lr }),
+    },
+  ),
+  MultiStepLR: optionsCase(
+    {
+      milestones: opt(
+        (v) => {
+          if (!Array.isArray(v)) return BAD('TypeError');
+          for (const m of v) {
+            const j = intValue(m, 0, Number.MAX_SAFE_INTEGER);
+            if (!j.ok) return j;
+          }
+          return OK([...(v as number[])].sort((a, b) => a - b));
+        },
+        [[1, 2], [5, 0, 5], []],
+      ),
+      gamma: opt(num({ min: 0 }), [0.1, 0.5, undefined]),
+    },
+    (o) => new lib.MultiStepLR(sgd(), o as never),
+    {
+      expected: (n) => ({ milestones: n.milestones, gamma: n.gamma ?? 0.1 }),
+      read: (s: lib.MultiStepLR) => ({ milestones: s.milestones, gamma: s.gamma }),
     },
   ),
   CosineAnnealingLR: optionsCase(

@@ -278,6 +278,8 @@ function checkState(what: string, state: TrainingState): TrainingState {
     throw new TypeError(`${what}: model must be a Module, got ${describe(state.model)}`);
   if (!(state.optimizer instanceof Adam))
     throw new TypeError(`${what}: optimizer must be an Adam or AdamW, got ${describe(state.optimizer)}`);
+  if (state.optimizer.amsgrad)
+    throw new RangeError(`${what}: optimizer has amsgrad, whose running maximum checkpoints do not save yet`);
   if (state.scheduler !== undefined && (state.scheduler === null || typeof state.scheduler.stateDict !== 'function')) {
     throw new TypeError(`${what}: scheduler must be an LRScheduler, got ${describe(state.scheduler)}`);
   }
