@@ -100,7 +100,7 @@ export class Conv1d extends Module {
   readonly groups: number;
   readonly weight: Parameter;
   readonly bias: Parameter | null;
-  /** The last training forward's input as [N, C, 1, L], padded unless the kernel pads, and its [N, C, L] shape. */
+  /** The last forward's (not predict's) input as [N, C, 1, L], padded unless the kernel pads, and its [N, C, L] shape. */
   private savedInput: Tensor | null = null;
   private savedShape: readonly number[] = [];
   /** The pads of the [N, C, 1, L] view (none on the height axis). */
@@ -179,7 +179,7 @@ export class Conv1d extends Module {
     }
     native.conv2dForward(out.data, x.data, this.weight.data.data, this.bias?.data.data ?? null, ...this.sizes(x));
     if (ctx.keepState !== false) {
-      this.savedInput = this.training ? x : null;
+      this.savedInput = x;
       this.savedShape = input.shape;
     }
     return out;

@@ -84,7 +84,7 @@ export class Conv2d extends Module {
   readonly groups: number;
   readonly weight: Parameter;
   readonly bias: Parameter | null;
-  /** The (padded) input of the last training forward, and the shape before padding. */
+  /** The (padded) input of the last forward (not predict), and the shape before padding. */
   private savedInput: Tensor | null = null;
   private savedShape: readonly number[] = [];
   /** True when the native kernel does the padding itself (zeros, equal on both sides). */
@@ -171,7 +171,7 @@ export class Conv2d extends Module {
       relu ? 1 : 0,
     );
     if (ctx.keepState !== false) {
-      this.savedInput = this.training ? x : null;
+      this.savedInput = x;
       this.savedShape = input.shape;
     }
     return out;

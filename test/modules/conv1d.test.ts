@@ -111,7 +111,7 @@ describe('module contract', () => {
     expect(new Conv1d({ inChannels: 2, outChannels: 2, kernelSize: 3 }).outputShape([1, 2, 4])).toEqual([1, 2, 2]);
   });
 
-  test('gradients accumulate, inputGrad false returns null, eval mode keeps no state', () => {
+  test('gradients accumulate, inputGrad false returns null, predict keeps no state', () => {
     const conv = new Conv1d({ inChannels: 2, outChannels: 2, kernelSize: 3, generator: new Generator(1) });
     const x = randomTensor([2, 2, 6], 1);
     const g = randomTensor([2, 2, 4], 2);
@@ -127,8 +127,8 @@ describe('module contract', () => {
       'accumulated dweight',
     );
     const fresh = new Conv1d({ inChannels: 2, outChannels: 2, kernelSize: 3 }).eval();
-    fresh.forward(x);
-    expectErrorNamed(() => fresh.backward(g), 'Error', /Conv1d.backward: call forward\(\) in training mode first/);
+    fresh.predict(x);
+    expectErrorNamed(() => fresh.backward(g), 'Error', /Conv1d.backward: call forward\(\) first/);
   });
 
   test('runs inside Sequential (reused buffers) and predict()', () => {
