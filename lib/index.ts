@@ -38,6 +38,7 @@ export { registerLayerKind } from './layers/registry';
 export { layerKind, opKind, type LayerKind, type OpKind, type SpecType, type ProgramRule } from './layers/kind';
 export { Conv2d, type Conv2dOptions } from './modules/conv2d';
 export { Conv1d, type Conv1dOptions, type IntOne } from './modules/conv1d';
+export { type PaddingMode } from './modules/conv-padding';
 export { toMatrix, toSymbolicMatrix, toBiasVector, weightSymbol, matrixShape } from './modules/to-matrix';
 export { MaxPool2d, type MaxPool2dOptions } from './modules/max-pool2d';
 export { AvgPool2d, type AvgPool2dOptions } from './modules/avg-pool2d';
@@ -77,9 +78,13 @@ export {
   StepLR,
   CosineAnnealingLR,
   LinearLR,
+  ExponentialLR,
+  MultiStepLR,
   type StepLROptions,
   type CosineAnnealingLROptions,
   type LinearLROptions,
+  type ExponentialLROptions,
+  type MultiStepLROptions,
 } from './optim/lr-scheduler';
 export { OneCycleLR, type OneCycleLROptions } from './optim/one-cycle-lr';
 export { SequentialLR, type SequentialLROptions } from './optim/sequential-lr';

@@ -20,7 +20,9 @@ import {
   OK,
   PAIRS,
   UNIT,
+  PADDING_MODES,
   bool,
+  convPadding,
   drawOptions,
   generator,
   given,
@@ -28,6 +30,7 @@ import {
   intValue,
   num,
   one,
+  oneOf,
   opt,
   optionsCase,
   pair,
@@ -43,13 +46,32 @@ const size = (...dims: number[]): number => dims.reduce((a, b) => a * b, 1);
 const params = () => new lib.Linear({ inFeatures: 2, outFeatures: 2 }).parameters();
 const sgd = () => new lib.SGD(new lib.Linear({ inFeatures: 1, outFeatures: 1 }).parameters(), { lr: 0.1 });
 
-/** Conv2d and Conv1d: channels divisible by groups, and the weight under the tensor cap. */
+/**
+ * Conv2d and Conv1d: channels divisible by groups, the weight under the tensor cap, and padding 'same' only with
+ * stride 1.
+ */
 function convCross(n: Record<string, unknown>, kernel: (k: unknown) => number): boolean {
+  const stride = n.stride === undefined ? [1] : [n.stride].flat();
+  if (n.padding === 'same' && 'stride' in n && stride.some((s) => s !== 1)) return true;
   if (!has(n, 'inChannels', 'outChannels', 'groups')) return false;
   const [i, o, g] = [n.inChannels as number, n.outChannels as number, (n.groups as number | undefined) ?? 1];
   if (i % g !== 0 || o % g !== 0) return true;
   return has(n, 'kernelSize') && size(o, i / g, kernel(n.kernelSize)) > CAP;
 }
+
+const REDUCTIONS = ['mean', 'sum', 'none'];
+
+/** CrossEntropyLoss's weight: a non-empty number array or Float32Array of finite values (as plain numbers). */
+const classWeights: Judge = (v) => {
+  if (!given(v)) return OK(undefined);
+  if (!(Array.isArray(v) || v instanceof Float32Array)) return BAD('TypeError');
+  if (v.length === 0) return BAD('RangeError');
+  for (const x of v) {
+    if (typeof x !== 'number') return BAD('TypeError');
+    if (!Number.isFinite(x)) return BAD('RangeError');
+  }
+  return OK(Array.from(v as ArrayLike<number>, (x) => Math.fround(x)));
+};
 
 /** The pools: padding at most half the kernel on each axis. */
 function poolCross(n: Record<string, unknown>): boolean {
@@ -66,7 +88,8 @@ const CASES: Record<string, Case> = {
       outChannels: opt(required(1), INTS),
       kernelSize: opt(pair(1, true), PAIRS),
       stride: opt(pair(1), PAIRS),
-      padding: opt(pair(0), [0, ...PAIRS]),
+      padding: opt(convPadding(pair(0)), [0, 'same', 'valid', ...PAIRS]),
+      paddingMode: opt(oneOf(PADDING_MODES), [...PADDING_MODES, undefined]),
       dilation: opt(pair(1), PAIRS),
       groups: opt(int(1), [1, 1, 2, undefined]),
       bias: opt(bool, BOOLS),
@@ -80,7 +103,8 @@ const CASES: Record<string, Case> = {
         outChannels: n.outChannels,
         kernelSize: n.kernelSize,
         stride: n.stride ?? [1, 1],
-        padding: n.padding ?? [0, 0],
+        padding: n.padding === 'valid' || n.padding === undefined ? [0, 0] : n.padding,
+        paddingMode: n.paddingMode ?? 'zeros',
         dilation: n.dilation ?? [1, 1],
         groups: n.groups ?? 1,
         bias: n.bias ?? true,
@@ -92,6 +116,7 @@ const CASES: Record<string, Case> = {
         kernelSize: c.kernelSize,
         stride: c.stride,
         padding: c.padding,
+        paddingMode: c.paddingMode,
         dilation: c.dilation,
         groups: c.groups,
         bias: c.bias !== null,
@@ -105,7 +130,8 @@ const CASES: Record<string, Case> = {
       outChannels: opt(required(1), INTS),
       kernelSize: opt(one(1, true), [1, 3, [2]]),
       stride: opt(one(1), [1, 2, [3], undefined]),
-      padding: opt(one(0), [0, 1, [2], undefined]),
+      padding: opt(convPadding(one(0)), [0, 1, [2], 'same', 'valid', undefined]),
+      paddingMode: opt(oneOf(PADDING_MODES), [...PADDING_MODES, undefined]),
       dilation: opt(one(1), [1, 2, undefined]),
       groups: opt(int(1), [1, 2, undefined]),
       bias: opt(bool, BOOLS),
@@ -116,12 +142,19 @@ const CASES: Record<string, Case> = {
       cross: (n) => convCross(n, (k) => k as number),
       expected: (n) => ({
         channels: [n.inChannels, n.outChannels],
-        sizes: [n.kernelSize, n.stride ?? 1, n.padding ?? 0, n.dilation ?? 1, n.groups ?? 1],
+        sizes: [
+          n.kernelSize,
+          n.stride ?? 1,
+          n.padding === 'valid' ? 0 : (n.padding ?? 0),
+          n.dilation ?? 1,
+          n.groups ?? 1,
+          n.paddingMode ?? 'zeros',
+        ],
         bias: n.bias ?? true,
       }),
       read: (c: lib.Conv1d) => ({
         channels: [c.inChannels, c.outChannels],
-        sizes: [c.kernelSize, c.stride, c.padding, c.dilation, c.groups],
+        sizes: [c.kernelSize, c.stride, c.padding, c.dilation, c.groups, c.paddingMode],
         bias: c.bias !== null,
       }),
     },
@@ -389,6 +422,8 @@ const CASES: Record<string, Case> = {
             betas: opt(betas, [[0.9, 0.999], [0, 0.5], undefined]),
             eps: opt(num({ min: 0 }), [1e-8, 0, undefined]),
             weightDecay: opt(num({ min: 0 }), [0, 0.01, undefined]),
+            amsgrad: opt(bool, BOOLS),
+            maximize: opt(bool, BOOLS),
           });
           if (!pj.ok) bad.push(['params', pj.error]);
           return { build: () => new lib[name](p as never, options as never), valid, bad };
@@ -398,8 +433,15 @@ const CASES: Record<string, Case> = {
           betas: n.betas ?? [0.9, 0.999],
           eps: n.eps ?? 1e-8,
           weightDecay: n.weightDecay ?? (name === 'AdamW' ? 1e-2 : 0),
+          flags: [n.amsgrad ?? false, n.maximize ?? false],
         }),
-        read: (a: lib.Adam) => ({ lr: a.lr, betas: a.betas, eps: a.eps, weightDecay: a.weightDecay }),
+        read: (a: lib.Adam) => ({
+          lr: a.lr,
+          betas: a.betas,
+          eps: a.eps,
+          weightDecay: a.weightDecay,
+          flags: [a.amsgrad, a.maximize],
+        }),
       } as Case,
     ]),
   ),
@@ -410,6 +452,7 @@ const CASES: Record<string, Case> = {
       dampening: opt(num(), [0, 0.1, undefined]),
       nesterov: opt(bool, BOOLS),
       weightDecay: opt(num({ min: 0 }), [0, 5e-4, undefined]),
+      maximize: opt(bool, BOOLS),
     },
     (o) => new lib.SGD(params(), o as never),
     {
@@ -423,8 +466,10 @@ const CASES: Record<string, Case> = {
         dampening: n.dampening ?? 0,
         nesterov: n.nesterov ?? false,
         weightDecay: n.weightDecay ?? 0,
+        maximize: n.maximize ?? false,
       }),
       read: (s: lib.SGD) => ({
+        maximize: s.maximize,
         lr: s.lr,
         momentum: s.momentum,
         dampening: s.dampening,
@@ -439,6 +484,35 @@ const CASES: Record<string, Case> = {
     {
       expected: (n) => ({ stepSize: n.stepSize, gamma: n.gamma ?? 0.1, lr: 0.1 }),
       read: (s: lib.StepLR) => ({ stepSize: s.stepSize, gamma: s.gamma, lr: s.optimizer.lr }),
+    },
+  ),
+  ExponentialLR: optionsCase(
+    { gamma: opt(num({ min: 0 }, true), [0.1, 0.9, 1]) },
+    (o) => new lib.ExponentialLR(sgd(), o as never),
+    {
+      expected: (n) => ({ gamma: n.gamma, lr: 0.1 }),
+      read: (s: lib.ExponentialLR) => ({ gamma: s.gamma, lr: s.optimizer.lr }),
+    },
+  ),
+  MultiStepLR: optionsCase(
+    {
+      milestones: opt(
+        (v) => {
+          if (!Array.isArray(v)) return BAD('TypeError');
+          for (const m of v) {
+            const j = intValue(m, 0, Number.MAX_SAFE_INTEGER);
+            if (!j.ok) return j;
+          }
+          return OK([...(v as number[])].sort((a, b) => a - b));
+        },
+        [[1, 2], [5, 0, 5], []],
+      ),
+      gamma: opt(num({ min: 0 }), [0.1, 0.5, undefined]),
+    },
+    (o) => new lib.MultiStepLR(sgd(), o as never),
+    {
+      expected: (n) => ({ milestones: n.milestones, gamma: n.gamma ?? 0.1 }),
+      read: (s: lib.MultiStepLR) => ({ milestones: s.milestones, gamma: s.gamma }),
     },
   ),
   CosineAnnealingLR: optionsCase(
@@ -462,32 +536,45 @@ const CASES: Record<string, Case> = {
     },
   ),
   CrossEntropyLoss: optionsCase(
-    { labelSmoothing: opt(num({ min: 0, max: 1 }), UNIT) },
+    {
+      labelSmoothing: opt(num({ min: 0, max: 1 }), UNIT),
+      weight: opt(classWeights, [[1, 2], new Float32Array([0.5, 1, 2]), undefined]),
+      ignoreIndex: opt(int(-(2 ** 31)), [-100, 0, 3, undefined]),
+      reduction: opt(oneOf(REDUCTIONS), [...REDUCTIONS, undefined]),
+    },
     (o) => new lib.CrossEntropyLoss(o as never),
     {
-      expected: (n) => ({ labelSmoothing: n.labelSmoothing ?? 0 }),
-      read: (l: lib.CrossEntropyLoss) => ({ labelSmoothing: l.labelSmoothing }),
+      expected: (n) => ({
+        labelSmoothing: n.labelSmoothing ?? 0,
+        weight: n.weight ?? null,
+        ignoreIndex: n.ignoreIndex ?? -100,
+        reduction: n.reduction ?? 'mean',
+      }),
+      read: (l: lib.CrossEntropyLoss) => ({
+        labelSmoothing: l.labelSmoothing,
+        weight: l.weight ? Array.from(l.weight.data) : null,
+        ignoreIndex: l.ignoreIndex,
+        reduction: l.reduction,
+      }),
     },
   ),
   NLLLoss: optionsCase(
     {
-      reduction: opt(
-        (v) =>
-          !given(v)
-            ? OK(undefined)
-            : typeof v !== 'string'
-              ? BAD('TypeError')
-              : v === 'mean' || v === 'sum'
-                ? OK(v)
-                : BAD('RangeError'),
-        ['mean', 'sum', 'none', undefined],
-      ),
+      reduction: opt(oneOf(REDUCTIONS), [...REDUCTIONS, undefined]),
       ignoreIndex: opt(int(-(2 ** 31)), [-100, 0, 3, undefined]),
     },
     (o) => new lib.NLLLoss(o as never),
     {
       expected: (n) => ({ reduction: n.reduction ?? 'mean', ignoreIndex: n.ignoreIndex ?? -100 }),
       read: (l: lib.NLLLoss) => ({ reduction: l.reduction, ignoreIndex: l.ignoreIndex }),
+    },
+  ),
+  MSELoss: optionsCase(
+    { reduction: opt(oneOf(REDUCTIONS), [...REDUCTIONS, undefined]) },
+    (o) => new lib.MSELoss(o as never),
+    {
+      expected: (n) => ({ reduction: n.reduction ?? 'mean' }),
+      read: (l: lib.MSELoss) => ({ reduction: l.reduction }),
     },
   ),
   DataLoader: optionsCase(

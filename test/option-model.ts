@@ -89,6 +89,23 @@ export const one =
     if (Array.isArray(v)) return v.length === 1 ? intValue(v[0], min, Number.MAX_SAFE_INTEGER) : BAD('RangeError');
     return intValue(v, min, Number.MAX_SAFE_INTEGER);
   };
+/** One of `allowed` strings (check.ts's checkOneOf): another string is a RangeError, another kind a TypeError. */
+export const oneOf =
+  (allowed: readonly string[]): Judge =>
+  (v) =>
+    !given(v)
+      ? OK(undefined)
+      : typeof v !== 'string'
+        ? BAD('TypeError')
+        : allowed.includes(v)
+          ? OK(v)
+          : BAD('RangeError');
+/** A conv padding: a size (`size` judges it), or the strings 'same' and 'valid' (another string is a RangeError). */
+export const convPadding =
+  (size: Judge): Judge =>
+  (v) =>
+    typeof v !== 'string' ? size(v) : v === 'same' || v === 'valid' ? OK(v) : BAD('RangeError');
+export const PADDING_MODES = ['zeros', 'reflect', 'replicate', 'circular'];
 export const bool: Judge = (v) => (!given(v) ? OK(undefined) : typeof v === 'boolean' ? OK(v) : BAD('TypeError'));
 export const num =
   (b: { min?: number; max?: number; gt?: number; lt?: number } = {}, isRequired = false): Judge =>

@@ -25,26 +25,35 @@ export function pair(ctx: NodeContext, name: string, fallback: number): [number,
 }
 
 /**
- * `pads` (all begins, then all ends: [top, left, bottom, right] in 2-d, [begin, end] in 1-d) as simdnet's symmetric
- * padding per axis; auto_pad NOTSET or VALID only.
+ * `pads` (all begins, then all ends: [top, left, bottom, right] in 2-d, [begin, end] in 1-d) as [begins, ends];
+ * auto_pad NOTSET or VALID only.
  */
-function padding(ctx: NodeContext, axes: number): number[] {
+function padsBeforeAfter(ctx: NodeContext, axes: number): [number[], number[]] {
   const autoPad = ctx.string('auto_pad', 'NOTSET');
   const pads = ctx.ints('pads');
   if (autoPad !== 'NOTSET' && autoPad !== 'VALID' && autoPad !== '') {
     throw ctx.fail(`auto_pad ${printable(autoPad)} is not supported (only NOTSET with explicit pads, or VALID)`);
   }
-  if (pads === undefined) return new Array<number>(axes).fill(0);
+  if (pads === undefined) return [new Array<number>(axes).fill(0), new Array<number>(axes).fill(0)];
   const form = axes === 1 ? '[begin, end]' : '[top, left, bottom, right]';
   if (pads.length !== 2 * axes) throw ctx.fail(`pads ${list(pads)} must have ${2 * axes} values ${form}`);
   if (pads.some((p) => p < 0)) throw ctx.fail(`pads ${list(pads)} must not be negative`);
   if (autoPad === 'VALID' && pads.some((p) => p !== 0))
     throw ctx.fail(`auto_pad VALID with non-zero pads ${list(pads)}`);
-  if (pads.slice(0, axes).some((p, i) => p !== pads[axes + i])) {
+  return [pads.slice(0, axes), pads.slice(axes)];
+}
+
+/** `pads` as simdnet's symmetric padding per axis (pools pad both sides equally). */
+function padding(ctx: NodeContext, axes: number): number[] {
+  const [before, after] = padsBeforeAfter(ctx, axes);
+  if (before.some((p, i) => p !== after[i])) {
+    const form = axes === 1 ? '[begin, end]' : '[top, left, bottom, right]';
     const need = axes === 1 ? 'begin = end' : 'top = bottom and left = right';
-    throw ctx.fail(`asymmetric pads ${list(pads)}: simdnet pads both sides equally (pads ${form} need ${need})`);
+    throw ctx.fail(
+      `asymmetric pads ${list([...before, ...after])}: simdnet pads both sides equally (pads ${form} need ${need})`,
+    );
   }
-  return pads.slice(0, axes);
+  return before;
 }
 
 export function padPair(ctx: NodeContext): [number, number] {
@@ -66,16 +75,26 @@ export function flag(ctx: NodeContext, name: string, fallback: 0 | 1): boolean {
 export function convAttributes(
   ctx: NodeContext,
   kernel: readonly number[],
-): { stride: number[]; padding: number[]; dilation: number[] } {
+): { stride: number[]; padding: number[] | 'same'; dilation: number[] } {
   const axes = kernel.length;
   if (ctx.ints('kernel_shape') !== undefined) {
     const given = sizes(ctx, 'kernel_shape', axes, 1);
     if (given.some((k, i) => k !== kernel[i]))
       throw ctx.fail(`kernel_shape ${list(given)} does not match the weight's ${list(kernel)}`);
   }
-  return {
-    stride: sizes(ctx, 'strides', axes, 1),
-    padding: padding(ctx, axes),
-    dilation: sizes(ctx, 'dilations', axes, 1),
-  };
+  const stride = sizes(ctx, 'strides', axes, 1);
+  const dilation = sizes(ctx, 'dilations', axes, 1);
+  const [before, after] = padsBeforeAfter(ctx, axes);
+  if (before.every((p, i) => p === after[i])) return { stride, padding: before, dilation };
+  // Uneven pads are PyTorch's padding 'same' when they are its split of dilation (kernel - 1) and the stride is 1.
+  const same = kernel.every((k, i) => {
+    const total = dilation[i] * (k - 1);
+    return before[i] === Math.floor(total / 2) && after[i] === total - before[i];
+  });
+  if (!same || stride.some((v) => v !== 1)) {
+    throw ctx.fail(
+      `asymmetric pads ${list([...before, ...after])}: simdnet pads both sides equally, or as PyTorch's padding 'same' (stride 1, the extra pad after)`,
+    );
+  }
+  return { stride, padding: 'same', dilation };
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Conv1d and Conv2d: spec types, MACs, ONNX Conv both ways and the program's conv op.
-import { OnnxExportContext, symmetricPads } from '../io/onnx-export-ops';
+import type { OnnxExportContext } from '../io/onnx-export-ops';
 import { convAttributes } from '../io/onnx-import-conv';
 import { batchShape, layerGenerator, list, q, type NodeContext } from '../io/onnx-import-proto';
 import { BatchNorm2d } from '../modules/batch-norm';
@@ -12,7 +12,20 @@ import { shapeSize } from '../tensor/shape';
 import { layerKind, type SpecType } from './kind';
 import { infer, needRank, num } from './spec';
 
-const CONV_OPTIONS = ['inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'dilation', 'groups', 'bias'];
+const CONV_OPTIONS = [
+  'inChannels',
+  'outChannels',
+  'kernelSize',
+  'stride',
+  'padding',
+  'paddingMode',
+  'dilation',
+  'groups',
+  'bias',
+];
+
+/** ONNX Pad modes for simdnet's padding modes (ONNX 'wrap', circular, needs opset 19; the export writes 13). */
+const ONNX_PAD_MODE: Record<string, string | undefined> = { reflect: 'reflect', replicate: 'edge' };
 
 /** A convolution of input rank `rank`; inChannels defaults to the running shape's channels. */
 function convSpec(
@@ -38,15 +51,29 @@ function convSpec(
   };
 }
 
-/** Conv for Conv1d or Conv2d: the weight keeps its layout ([out, in / groups, k] or [out, in / groups, kh, kw]). */
+/**
+ * Conv for Conv1d or Conv2d: the weight keeps its layout ([out, in / groups, k] or [out, in / groups, kh, kw]). Zero
+ * padding (also 'same''s uneven one) is the Conv's pads; reflect and replicate padding is a Pad node before it.
+ */
 function convToOnnx(layer: Conv1d | Conv2d, ctx: OnnxExportContext): string {
-  const inputs = [ctx.x, ctx.g.floatInit(`${ctx.prefix}weight`, layer.weight.data)];
-  if (layer.bias) inputs.push(ctx.g.floatInit(`${ctx.prefix}bias`, layer.bias.data));
   const asList = (v: number | readonly number[]): number[] => (typeof v === 'number' ? [v] : [...v]);
+  const pads = [...layer.pads.before, ...layer.pads.after];
+  let x = ctx.x;
+  if (layer.paddingMode !== 'zeros' && pads.some((p) => p !== 0)) {
+    const mode = ONNX_PAD_MODE[layer.paddingMode];
+    if (mode === undefined)
+      throw ctx.unsupported(`has paddingMode '${layer.paddingMode}', which ONNX opset 13 cannot express`);
+    // Pad's pads cover every axis, batch and channels (unpadded) included.
+    const all = [0, 0, ...layer.pads.before, 0, 0, ...layer.pads.after];
+    x = ctx.node('Pad', [x, ctx.g.int64Init(`${ctx.nodeName}.onnx_pads`, all)], { mode }, '_pad');
+    pads.fill(0);
+  }
+  const inputs = [x, ctx.g.floatInit(`${ctx.prefix}weight`, layer.weight.data)];
+  if (layer.bias) inputs.push(ctx.g.floatInit(`${ctx.prefix}bias`, layer.bias.data));
   return ctx.node('Conv', inputs, {
     kernel_shape: asList(layer.kernelSize),
     strides: asList(layer.stride),
-    pads: symmetricPads(asList(layer.padding)),
+    pads,
     dilations: asList(layer.dilation),
     group: layer.groups,
   });
@@ -83,12 +110,18 @@ function convFromOnnx(ctx: NodeContext): Module {
   const common = { inChannels, outChannels, groups, bias: b !== undefined, generator: layerGenerator() };
   const layer =
     axes === 1
-      ? new Conv1d({ ...common, kernelSize: kernel[0], stride: stride[0], padding: padding[0], dilation: dilation[0] })
+      ? new Conv1d({
+          ...common,
+          kernelSize: kernel[0],
+          stride: stride[0],
+          padding: padding === 'same' ? padding : padding[0],
+          dilation: dilation[0],
+        })
       : new Conv2d({
           ...common,
           kernelSize: [kernel[0], kernel[1]],
           stride: [stride[0], stride[1]],
-          padding: [padding[0], padding[1]],
+          padding: padding === 'same' ? padding : [padding[0], padding[1]],
           dilation: [dilation[0], dilation[1]],
         });
   layer.weight.data.data.set(w.float);
@@ -112,9 +145,22 @@ export const conv2dKind = layerKind<Conv2d>({
   },
   // Conv1d's kind shares the op: the converter picks the class from the input's rank.
   fromOnnx: { Conv: convFromOnnx },
+  // The native op pads with zeros equally on both sides; other padding predicts in JavaScript.
   program: (conv, p) => {
+    if (conv.pads.before.some((b, i) => b !== conv.pads.after[i] || (b !== 0 && conv.paddingMode !== 'zeros')))
+      return false;
     const [, c, h, w] = p.inShape;
-    p.emit(OP.conv, c, h, w, conv.outChannels, ...conv.kernelSize, ...conv.stride, ...conv.padding, ...conv.dilation);
+    p.emit(
+      OP.conv,
+      c,
+      h,
+      w,
+      conv.outChannels,
+      ...conv.kernelSize,
+      ...conv.stride,
+      ...conv.nativePadding(),
+      ...conv.dilation,
+    );
     p.emit(conv.groups, p.fuseRelu() ? 1 : 0, ...p.weights(conv));
     return true;
   },

@@ -26,7 +26,7 @@ export abstract class ElementwiseActivation extends Module {
   override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const out = this.scratch('out', input.shape, ctx.reuse);
     this.apply(out.data, input.data);
-    if (ctx.keepState !== false) this.saved = this.training ? (this.savesInput ? input : out) : null;
+    if (ctx.keepState !== false) this.saved = this.savesInput ? input : out;
     return out;
   }
 

@@ -60,7 +60,7 @@ export class AdaptiveAvgPool2d extends Module {
     const [n, c, h, w] = input.shape;
     const [rows, cols, divisor] = adaptiveWindows(h, w, shape[2], shape[3]);
     windowMeanForward(out.data, input.data, n * c, h, w, rows, cols, divisor);
-    if (ctx.keepState !== false) this.savedInput = this.training ? input.shape : null;
+    if (ctx.keepState !== false) this.savedInput = input.shape;
     return out;
   }
 

@@ -90,7 +90,7 @@ export class AvgPool2d extends Module {
       cols,
       divisor,
     );
-    if (ctx.keepState !== false) this.savedInput = this.training ? input.shape : null;
+    if (ctx.keepState !== false) this.savedInput = input.shape;
     return out;
   }
 

@@ -25,8 +25,11 @@ const KNOWN = ['numFeatures', 'eps', 'momentum', 'affine', 'trackRunningStats'];
 
 interface Saved {
   input: Tensor;
+  /** The statistics the forward normalised with: the batch's, or in eval mode the running ones (copied). */
   mean: Tensor;
   invstd: Tensor;
+  /** True after an eval-mode forward with running statistics: mean and invstd are constants, not functions of x. */
+  frozen: boolean;
 }
 
 /**
@@ -129,7 +132,7 @@ export abstract class BatchNormBase extends Module {
         s,
         this.eps,
       );
-      if (keep) this.saved = null;
+      if (keep) this.saved = this.frozenStatistics(input, ctx.reuse);
       return out;
     }
     if (n * s < 2) {
@@ -161,8 +164,48 @@ export abstract class BatchNormBase extends Module {
       this.eps,
       factor,
     );
-    if (keep) this.saved = this.training ? { input, mean, invstd } : null;
+    if (keep) this.saved = { input, mean, invstd, frozen: false };
     return out;
+  }
+
+  /** What backward needs after an eval forward: the running mean and 1 / sqrt(running var + eps), as used. */
+  private frozenStatistics(input: Tensor, reuse: boolean): Saved {
+    const { mean: rm, variance: rv } = this.stats!;
+    const c = rm.size;
+    const mean = this.scratch('saveMean', [c], reuse);
+    const invstd = this.scratch('saveInvstd', [c], reuse);
+    mean.data.set(rm.data);
+    for (let k = 0; k < c; k++) invstd.data[k] = 1 / Math.sqrt(rv.data[k] + this.eps);
+    return { input, mean, invstd, frozen: true };
+  }
+
+  /**
+   * Backward through y = (x - mean) invstd w + b with constant statistics (eval mode, as PyTorch's backward of
+   * batch_norm with training=False): dx = dy w invstd, dw += sum dy (x - mean) invstd, db += sum dy.
+   */
+  private frozenBackward(doutput: Tensor, saved: Saved, dinput: Tensor | null): void {
+    const [n, c, s] = this.dims(saved.input.shape);
+    const x = saved.input.data;
+    const dy = doutput.data;
+    const w = this.weight?.data.data ?? null;
+    const dw = this.weight?.grad.data ?? null;
+    const db = this.bias?.grad.data ?? null;
+    for (let k = 0; k < c; k++) {
+      const [m, inv] = [saved.mean.data[k], saved.invstd.data[k]];
+      const scale = inv * (w ? w[k] : 1);
+      let sumDy = 0;
+      let sumDyXhat = 0;
+      for (let i = 0; i < n; i++) {
+        const base = (i * c + k) * s;
+        for (let j = base; j < base + s; j++) {
+          sumDy += dy[j];
+          sumDyXhat += dy[j] * (x[j] - m) * inv;
+          if (dinput) dinput.data[j] += dy[j] * scale;
+        }
+      }
+      if (dw) dw[k] += sumDyXhat;
+      if (db) db[k] += sumDy;
+    }
   }
 
   override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
@@ -170,6 +213,10 @@ export abstract class BatchNormBase extends Module {
     expectShape(`${this.constructor.name}.backward: doutput`, doutput.shape, saved.input.shape);
     const [n, c, s] = this.dims(saved.input.shape);
     const dinput = ctx.inputGrad ? this.scratch('dinput', saved.input.shape, ctx.reuse, true) : null;
+    if (saved.frozen) {
+      this.frozenBackward(doutput, saved, dinput);
+      return dinput;
+    }
     native.batchNormBackwardTrain(
       dinput?.data ?? null,
       this.weight?.grad.data ?? null,

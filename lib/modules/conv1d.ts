@@ -7,6 +7,17 @@ import { defaultGenerator, Generator } from '../random';
 import { expectShape, formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { uniformFanIn } from './init';
+import {
+  checkPadsFit,
+  checkPaddingMode,
+  foldPaddedGrad,
+  kernelPads,
+  padSpatial,
+  paddedShape,
+  resolvePadding,
+  type AxisPads,
+  type PaddingMode,
+} from './conv-padding';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
 import { Parameter } from './parameter';
 
@@ -19,8 +30,13 @@ export interface Conv1dOptions {
   kernelSize: IntOne;
   /** Default 1. */
   stride?: IntOne;
-  /** Zero padding on each side. Default 0. ('same'/'valid' strings are not supported.) */
-  padding?: IntOne;
+  /**
+   * Padding on each side, 'valid' (none) or 'same' (output length = input length; stride 1 only; an even dilated
+   * kernel pads one more after than before, as PyTorch). Default 0.
+   */
+  padding?: IntOne | 'same' | 'valid';
+  /** What the padding holds: 'zeros' (default), 'reflect', 'replicate' or 'circular', as PyTorch's padding_mode. */
+  paddingMode?: PaddingMode;
   /** Default 1. */
   dilation?: IntOne;
   /** Default 1; must divide inChannels and outChannels. */
@@ -37,6 +53,7 @@ const KNOWN = [
   'kernelSize',
   'stride',
   'padding',
+  'paddingMode',
   'dilation',
   'groups',
   'bias',
@@ -51,17 +68,16 @@ function intOne(what: string, value: unknown, min: number): number {
     return checkInt(what, value[0], min);
   }
   if (typeof value !== 'number') {
-    const hint = typeof value === 'string' ? ` (string paddings such as 'same' are not supported)` : '';
-    throw new TypeError(`${what} must be a number or a one-element array, got ${describe(value)}${hint}`);
+    throw new TypeError(`${what} must be a number or a one-element array, got ${describe(value)}`);
   }
   return checkInt(what, value, min);
 }
 
 /**
- * Applies a 1-D convolution, as torch.nn.Conv1d with padding_mode 'zeros'.
+ * Applies a 1-D convolution, as torch.nn.Conv1d (padding sizes, 'same', 'valid' and every padding_mode).
  *
  * Shape: input [N, inChannels, L] -> output [N, outChannels, LOut],
- * LOut = floor((L + 2 padding - dilation (kernelSize - 1) - 1) / stride) + 1.
+ * LOut = floor((L + padBefore + padAfter - dilation (kernelSize - 1) - 1) / stride) + 1.
  * Parameters: `weight` [outChannels, inChannels / groups, kernelSize], `bias` [outChannels].
  * A [N, C, L] tensor is a [N, C, 1, L] image and the weight a [out, in, 1, k] kernel over the same
  * memory, so forward and backward are the native Conv2d kernels with height 1.
@@ -75,12 +91,21 @@ export class Conv1d extends Module {
   readonly outChannels: number;
   readonly kernelSize: number;
   readonly stride: number;
-  readonly padding: number;
+  /** The padding option: a size on each side, or 'same' ('valid' is 0). */
+  readonly padding: number | 'same';
+  /** The resolved padding before and after the length axis. */
+  readonly pads: AxisPads;
+  readonly paddingMode: PaddingMode;
   readonly dilation: number;
   readonly groups: number;
   readonly weight: Parameter;
   readonly bias: Parameter | null;
+  /** The last forward's (not predict's) input as [N, C, 1, L], padded unless the kernel pads, and its [N, C, L] shape. */
   private savedInput: Tensor | null = null;
+  private savedShape: readonly number[] = [];
+  /** The pads of the [N, C, 1, L] view (none on the height axis). */
+  private readonly pads2d: AxisPads;
+  private readonly kernelPads: boolean;
 
   constructor(options: Conv1dOptions) {
     super();
@@ -89,8 +114,20 @@ export class Conv1d extends Module {
     this.outChannels = checkInt('Conv1d: outChannels', o.outChannels);
     this.kernelSize = intOne('Conv1d: kernelSize', o.kernelSize, 1);
     this.stride = intOne('Conv1d: stride', o.stride ?? 1, 1);
-    this.padding = intOne('Conv1d: padding', o.padding ?? 0, 0);
     this.dilation = intOne('Conv1d: dilation', o.dilation ?? 1, 1);
+    this.paddingMode = checkPaddingMode('Conv1d', o.paddingMode);
+    const resolved = resolvePadding(
+      'Conv1d',
+      o.padding ?? 0,
+      [this.kernelSize],
+      [this.stride],
+      [this.dilation],
+      (v) => [intOne('Conv1d: padding', v, 0)],
+    );
+    this.pads = { before: resolved.before, after: resolved.after };
+    this.padding = resolved.same ? 'same' : resolved.before[0];
+    this.pads2d = { before: [0, resolved.before[0]], after: [0, resolved.after[0]] };
+    this.kernelPads = kernelPads(this.pads, this.paddingMode);
     this.groups = checkInt('Conv1d: groups', o.groups ?? 1);
     const bias = checkBool('Conv1d: bias', o.bias ?? true);
     const rng = checkInstance('Conv1d: generator', o.generator ?? defaultGenerator, Generator);
@@ -120,7 +157,8 @@ export class Conv1d extends Module {
       );
     }
     expectShape('Conv1d: input', inputShape, [-1, this.inChannels, -1]);
-    const span = inputShape[2] + 2 * this.padding - this.dilation * (this.kernelSize - 1) - 1;
+    checkPadsFit('Conv1d', this.paddingMode, this.pads, inputShape.slice(2));
+    const span = inputShape[2] + this.pads.before[0] + this.pads.after[0] - this.dilation * (this.kernelSize - 1) - 1;
     if (span < 0) {
       throw new RangeError(
         `Conv1d: input length ${inputShape[2]} is shorter than the (dilated) kernel ${this.dilation * (this.kernelSize - 1) + 1} with padding ${this.padding}`,
@@ -132,39 +170,59 @@ export class Conv1d extends Module {
   override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     if (!(input instanceof Tensor)) throw new TypeError(`Conv1d: input must be a Tensor, got ${describe(input)}`);
     const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
-    native.conv2dForward(
-      out.data,
-      input.data,
-      this.weight.data.data,
-      this.bias?.data.data ?? null,
-      ...this.sizes(input),
-    );
-    if (ctx.keepState !== false) this.savedInput = this.training ? input : null;
+    const [n, c, l] = input.shape;
+    let x = input.reshape([n, c, 1, l]);
+    if (!this.kernelPads) {
+      const padded = this.scratch('padded', paddedShape(x.shape, this.pads2d), ctx.reuse);
+      padSpatial(x, padded, this.pads2d, this.paddingMode);
+      x = padded;
+    }
+    native.conv2dForward(out.data, x.data, this.weight.data.data, this.bias?.data.data ?? null, ...this.sizes(x));
+    if (ctx.keepState !== false) {
+      this.savedInput = x;
+      this.savedShape = input.shape;
+    }
     return out;
   }
 
   override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
-    const input = requireSaved(this.savedInput, 'Conv1d');
-    expectShape('Conv1d.backward: doutput', doutput.shape, this.outputShape(input.shape));
+    const x = requireSaved(this.savedInput, 'Conv1d');
+    expectShape('Conv1d.backward: doutput', doutput.shape, this.outputShape(this.savedShape));
     // The kernel accumulates into every gradient buffer: dinput starts at zero, parameter grads keep adding.
-    const dinput = ctx.inputGrad ? this.scratch('dinput', input.shape, ctx.reuse, true) : null;
+    const dx = ctx.inputGrad
+      ? this.scratch(
+          this.kernelPads ? 'dinput' : 'dpadded',
+          this.kernelPads ? this.savedShape : x.shape,
+          ctx.reuse,
+          true,
+        )
+      : null;
     native.conv2dBackward(
-      dinput?.data ?? null,
+      dx?.data ?? null,
       this.weight.grad.data,
       this.bias?.grad.data ?? null,
       doutput.data,
-      input.data,
+      x.data,
       this.weight.data.data,
-      ...this.sizes(input),
+      ...this.sizes(x),
     );
+    if (this.kernelPads || dx === null) return dx;
+    const dinput = this.scratch('dinput', this.savedShape, ctx.reuse, true);
+    const [n, c, l] = this.savedShape;
+    foldPaddedGrad(dx, dinput.reshape([n, c, 1, l]), this.pads2d, this.paddingMode);
     return dinput;
   }
 
-  /** The native conv2d size arguments for a [N, C, L] input seen as [N, C, 1, L]. */
+  /** The padding the native kernel applies on the length axis: none when the input was padded before. */
+  nativePadding(): number {
+    return this.kernelPads ? this.pads.before[0] : 0;
+  }
+
+  /** The native conv2d size arguments for the [N, C, 1, L] view `input` (padded unless the kernel pads). */
   private sizes(
     input: Tensor,
   ): [number, number, number, number, number, number, number, number, number, number, number, number, number, number] {
-    const [n, c, l] = input.shape;
+    const [n, c, , l] = input.shape;
     return [
       n,
       c,
@@ -176,7 +234,7 @@ export class Conv1d extends Module {
       1,
       this.stride,
       0,
-      this.padding,
+      this.nativePadding(),
       1,
       this.dilation,
       this.groups,
@@ -186,10 +244,11 @@ export class Conv1d extends Module {
   override extraRepr(): string {
     const parts = [`${this.inChannels}, ${this.outChannels}`, `kernelSize=${this.kernelSize}`];
     if (this.stride !== 1) parts.push(`stride=${this.stride}`);
-    if (this.padding !== 0) parts.push(`padding=${this.padding}`);
+    if (this.padding !== 0) parts.push(`padding=${this.padding === 'same' ? "'same'" : this.padding}`);
     if (this.dilation !== 1) parts.push(`dilation=${this.dilation}`);
     if (this.groups !== 1) parts.push(`groups=${this.groups}`);
     if (!this.bias) parts.push('bias=false');
+    if (this.paddingMode !== 'zeros') parts.push(`paddingMode='${this.paddingMode}'`);
     return parts.join(', ');
   }
 }

@@ -7,6 +7,17 @@ import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { uniformFanIn } from './init';
 import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
+import {
+  checkPadsFit,
+  checkPaddingMode,
+  foldPaddedGrad,
+  kernelPads,
+  padSpatial,
+  paddedShape,
+  resolvePadding,
+  type AxisPads,
+  type PaddingMode,
+} from './conv-padding';
 import { pairRepr } from './options';
 import { Parameter } from './parameter';
 
@@ -16,8 +27,13 @@ export interface Conv2dOptions {
   kernelSize: IntPair;
   /** Default 1. */
   stride?: IntPair;
-  /** Zero padding on each side. Default 0. */
-  padding?: IntPair;
+  /**
+   * Padding on each side (a size or [h, w]), 'valid' (none) or 'same' (output size = input size; stride 1 only; an
+   * even dilated kernel pads one more after than before, as PyTorch). Default 0.
+   */
+  padding?: IntPair | 'same' | 'valid';
+  /** What the padding holds: 'zeros' (default), 'reflect', 'replicate' or 'circular', as PyTorch's padding_mode. */
+  paddingMode?: PaddingMode;
   /** Default 1. */
   dilation?: IntPair;
   /** Default 1; must divide inChannels and outChannels. */
@@ -34,6 +50,7 @@ const KNOWN = [
   'kernelSize',
   'stride',
   'padding',
+  'paddingMode',
   'dilation',
   'groups',
   'bias',
@@ -41,10 +58,12 @@ const KNOWN = [
 ];
 
 /**
- * Applies a 2-D convolution, as torch.nn.Conv2d with padding_mode 'zeros'.
+ * Applies a 2-D convolution, as torch.nn.Conv2d (padding sizes, 'same', 'valid' and every padding_mode).
  *
  * Shape: input [N, inChannels, H, W] -> output [N, outChannels, OH, OW],
- * OH = floor((H + 2 padding - dilation (kernel - 1) - 1) / stride) + 1.
+ * OH = floor((H + padTop + padBottom - dilation (kernel - 1) - 1) / stride) + 1.
+ * Zero padding equal on both sides runs inside the native kernel; other padding ('same' with an even kernel, reflect,
+ * replicate, circular) pads the input first and folds the gradient back in backward.
  * Parameters: `weight` [outChannels, inChannels / groups, kH, kW], `bias` [outChannels].
  *
  * @example
@@ -56,12 +75,20 @@ export class Conv2d extends Module {
   readonly outChannels: number;
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
-  readonly padding: [number, number];
+  /** The padding option: [h, w] on each side, or 'same' ('valid' is [0, 0]). */
+  readonly padding: [number, number] | 'same';
+  /** The resolved padding before and after each of the H and W axes. */
+  readonly pads: AxisPads;
+  readonly paddingMode: PaddingMode;
   readonly dilation: [number, number];
   readonly groups: number;
   readonly weight: Parameter;
   readonly bias: Parameter | null;
+  /** The (padded) input of the last forward (not predict), and the shape before padding. */
   private savedInput: Tensor | null = null;
+  private savedShape: readonly number[] = [];
+  /** True when the native kernel does the padding itself (zeros, equal on both sides). */
+  private readonly kernelPads: boolean;
 
   constructor(options: Conv2dOptions) {
     super();
@@ -70,8 +97,14 @@ export class Conv2d extends Module {
     this.outChannels = checkInt('Conv2d: outChannels', o.outChannels);
     this.kernelSize = checkIntPair('Conv2d: kernelSize', o.kernelSize, 1);
     this.stride = checkIntPair('Conv2d: stride', o.stride ?? 1, 1);
-    this.padding = checkIntPair('Conv2d: padding', o.padding ?? 0, 0);
     this.dilation = checkIntPair('Conv2d: dilation', o.dilation ?? 1, 1);
+    this.paddingMode = checkPaddingMode('Conv2d', o.paddingMode);
+    const resolved = resolvePadding('Conv2d', o.padding ?? 0, this.kernelSize, this.stride, this.dilation, (v) =>
+      checkIntPair('Conv2d: padding', v, 0),
+    );
+    this.pads = { before: resolved.before, after: resolved.after };
+    this.padding = resolved.same ? 'same' : [resolved.before[0], resolved.before[1]];
+    this.kernelPads = kernelPads(this.pads, this.paddingMode);
     this.groups = checkInt('Conv2d: groups', o.groups ?? 1);
     const bias = checkBool('Conv2d: bias', o.bias ?? true);
     const rng = checkInstance('Conv2d: generator', o.generator ?? defaultGenerator, Generator);
@@ -98,14 +131,16 @@ export class Conv2d extends Module {
 
   outputShape(inputShape: readonly number[]): number[] {
     expectShape('Conv2d: input', inputShape, [-1, this.inChannels, -1, -1]);
+    checkPadsFit('Conv2d', this.paddingMode, this.pads, inputShape.slice(2));
     const size = (i: number) => {
-      const span = inputShape[2 + i] + 2 * this.padding[i] - this.dilation[i] * (this.kernelSize[i] - 1) - 1;
+      const span =
+        inputShape[2 + i] + this.pads.before[i] + this.pads.after[i] - this.dilation[i] * (this.kernelSize[i] - 1) - 1;
       return span < 0 ? 0 : Math.floor(span / this.stride[i]) + 1;
     };
     const [oh, ow] = [size(0), size(1)];
     if (oh < 1 || ow < 1) {
       throw new RangeError(
-        `Conv2d: input ${inputShape[2]}x${inputShape[3]} is smaller than the (dilated) kernel ${pairRepr(this.kernelSize)} with padding ${pairRepr(this.padding)}`,
+        `Conv2d: input ${inputShape[2]}x${inputShape[3]} is smaller than the (dilated) kernel ${pairRepr(this.kernelSize)} with padding ${this.paddingRepr()}`,
       );
     }
     return [inputShape[0], this.outChannels, oh, ow];
@@ -122,34 +157,55 @@ export class Conv2d extends Module {
 
   private convolve(input: Tensor, ctx: ForwardContext, relu: boolean): Tensor {
     const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
+    let x = input;
+    if (!this.kernelPads) {
+      x = this.scratch('padded', paddedShape(input.shape, this.pads), ctx.reuse);
+      padSpatial(input, x, this.pads, this.paddingMode);
+    }
     native.conv2dForward(
       out.data,
-      input.data,
+      x.data,
       this.weight.data.data,
       this.bias?.data.data ?? null,
-      ...this.sizes(input),
+      ...this.sizes(x),
       relu ? 1 : 0,
     );
-    if (ctx.keepState !== false) this.savedInput = this.training ? input : null;
+    if (ctx.keepState !== false) {
+      this.savedInput = x;
+      this.savedShape = input.shape;
+    }
     return out;
   }
 
   override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
-    const input = requireSaved(this.savedInput, 'Conv2d');
-    expectShape('Conv2d.backward: doutput', doutput.shape, this.outputShape(input.shape));
-    const dinput = ctx.inputGrad ? this.scratch('dinput', input.shape, ctx.reuse, true) : null;
+    const x = requireSaved(this.savedInput, 'Conv2d');
+    expectShape('Conv2d.backward: doutput', doutput.shape, this.outputShape(this.savedShape));
+    const dx = ctx.inputGrad ? this.scratch(this.kernelPads ? 'dinput' : 'dpadded', x.shape, ctx.reuse, true) : null;
     native.conv2dBackward(
-      dinput?.data ?? null,
+      dx?.data ?? null,
       this.weight.grad.data,
       this.bias?.grad.data ?? null,
       doutput.data,
-      input.data,
+      x.data,
       this.weight.data.data,
-      ...this.sizes(input),
+      ...this.sizes(x),
     );
+    if (this.kernelPads || dx === null) return dx;
+    const dinput = this.scratch('dinput', this.savedShape, ctx.reuse, true);
+    foldPaddedGrad(dx, dinput, this.pads, this.paddingMode);
     return dinput;
   }
 
+  /** The symmetric zero padding the native kernel applies: none when the input was padded before. */
+  nativePadding(): [number, number] {
+    return this.kernelPads ? [this.pads.before[0], this.pads.before[1]] : [0, 0];
+  }
+
+  private paddingRepr(): string {
+    return this.padding === 'same' ? "'same'" : pairRepr(this.padding);
+  }
+
+  /** The native kernel's sizes for `input`, already padded when the kernel does not pad. */
   private sizes(
     input: Tensor,
   ): [number, number, number, number, number, number, number, number, number, number, number, number, number, number] {
@@ -162,7 +218,7 @@ export class Conv2d extends Module {
       this.outChannels,
       ...this.kernelSize,
       ...this.stride,
-      ...this.padding,
+      ...this.nativePadding(),
       ...this.dilation,
       this.groups,
     ];
@@ -171,10 +227,11 @@ export class Conv2d extends Module {
   override extraRepr(): string {
     const parts = [`${this.inChannels}, ${this.outChannels}`, `kernelSize=${pairRepr(this.kernelSize)}`];
     if (this.stride.some((s) => s !== 1)) parts.push(`stride=${pairRepr(this.stride)}`);
-    if (this.padding.some((p) => p !== 0)) parts.push(`padding=${pairRepr(this.padding)}`);
+    if (this.padding === 'same' || this.padding.some((p) => p !== 0)) parts.push(`padding=${this.paddingRepr()}`);
     if (this.dilation.some((d) => d !== 1)) parts.push(`dilation=${pairRepr(this.dilation)}`);
     if (this.groups !== 1) parts.push(`groups=${this.groups}`);
     if (!this.bias) parts.push('bias=false');
+    if (this.paddingMode !== 'zeros') parts.push(`paddingMode='${this.paddingMode}'`);
     return parts.join(', ');
   }
 }

@@ -54,7 +54,8 @@ export class Dropout extends Module {
   override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     if (ctx.keepState === false) return input;
     if (!this.training) {
-      this.saved = null;
+      // Eval mode is the identity, and so is its backward (PyTorch allows backward after an eval forward).
+      this.saved = { shape: input.shape, mask: null };
       return input;
     }
     if (this.p === 0) {

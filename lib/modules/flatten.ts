@@ -39,7 +39,7 @@ export class Flatten extends Module {
 
   override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     const out = input.reshape(this.outputShape(input.shape));
-    if (ctx.keepState !== false) this.savedShape = this.training ? input.shape : null;
+    if (ctx.keepState !== false) this.savedShape = input.shape;
     return out;
   }
 

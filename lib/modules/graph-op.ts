@@ -49,7 +49,7 @@ export abstract class GraphOp {
 
   /** The input shapes of the last training-mode forward(); throws when there was none. */
   protected shapes(): (readonly number[])[] {
-    if (this.savedShapes === null) throw new Error(`${this.type}.backward: call forward() in training mode first`);
+    if (this.savedShapes === null) throw new Error(`${this.type}.backward: call forward() first`);
     return this.savedShapes;
   }
 }

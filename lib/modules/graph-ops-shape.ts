@@ -343,7 +343,7 @@ export class Clamp extends GraphOp {
   backward(doutput: Tensor, needed: readonly boolean[], ctx: OpContext): (Tensor | null)[] {
     if (!needed[0]) return [null];
     const x = this.saved;
-    if (x === null) throw new Error('clamp.backward: call forward() in training mode first');
+    if (x === null) throw new Error('clamp.backward: call forward() first');
     const dx = ctx.scratch('d0', x.shape);
     const lo = this.min ?? -Infinity;
     const hi = this.max ?? Infinity;

@@ -109,7 +109,7 @@ abstract class Binary extends GraphOp {
 
   /** The inputs of the last training-mode forward (Mul's gradient needs them). */
   protected savedInputs(): readonly Tensor[] {
-    if (this.saved === null) throw new Error(`${this.type}.backward: call forward() in training mode first`);
+    if (this.saved === null) throw new Error(`${this.type}.backward: call forward() first`);
     return this.saved;
   }
 

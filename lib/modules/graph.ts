@@ -154,7 +154,7 @@ export class Graph extends Module {
   override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     // predict() must not overwrite the buffers a pending backward() reads.
     const childCtx = ctx.keepState === false ? ctx : REUSE;
-    const keep = ctx.keepState !== false && this.training;
+    const keep = ctx.keepState !== false;
     const values: Tensor[] = [input];
     for (const node of this.nodes) {
       const ins = node.inputs.map((i) => values[i]);

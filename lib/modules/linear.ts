@@ -65,7 +65,7 @@ export class Linear extends Module {
       this.inFeatures,
       this.outFeatures,
     );
-    if (ctx.keepState !== false) this.savedInput = this.training ? input : null;
+    if (ctx.keepState !== false) this.savedInput = input;
     return out;
   }
 

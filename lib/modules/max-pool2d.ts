@@ -75,7 +75,7 @@ export class MaxPool2d extends Module {
     const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
     const argmax = ctx.reuse && this.saved?.argmax.length === out.size ? this.saved.argmax : new Int32Array(out.size);
     native.maxPool2dForward(out.data, argmax, input.data, ...this.sizes(input.shape));
-    if (ctx.keepState !== false) this.saved = this.training ? { input: input.shape, argmax } : null;
+    if (ctx.keepState !== false) this.saved = { input: input.shape, argmax };
     return out;
   }
 

@@ -320,10 +320,13 @@ export function saveModes(model: Module): () => void {
   };
 }
 
-/** Throws unless a forward() in training mode left what backward() needs. */
+/**
+ * Throws unless a forward() left what backward() needs (in either mode, as PyTorch allows backward after an eval-mode
+ * forward; predict() keeps nothing).
+ */
 export function requireSaved<T>(saved: T | undefined | null, layer: string): T {
   if (saved === undefined || saved === null) {
-    throw new Error(`${layer}.backward: call forward() in training mode first`);
+    throw new Error(`${layer}.backward: call forward() first (predict() keeps nothing for backward)`);
   }
   return saved;
 }

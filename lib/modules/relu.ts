@@ -21,7 +21,7 @@ export class ReLU extends Module {
 
   /** Records an output that a fused op (e.g. Conv2d + ReLU) already rectified, for backward. */
   adoptOutput(out: Tensor, ctx: ForwardContext): Tensor {
-    if (ctx.keepState !== false) this.savedOutput = this.training ? out : null;
+    if (ctx.keepState !== false) this.savedOutput = out;
     return out;
   }
 

@@ -61,7 +61,7 @@ abstract class SoftmaxBase extends Module {
         this.normalise(y, x, base, k, inner, max);
       }
     }
-    if (ctx.keepState !== false) this.savedOutput = this.training ? out : null;
+    if (ctx.keepState !== false) this.savedOutput = out;
     return out;
   }
 

@@ -30,6 +30,9 @@ function geometry(what: string, layer: Conv1d | Conv2d, inputShape: readonly num
   if (!(layer instanceof Conv1d) && !(layer instanceof Conv2d)) {
     throw new TypeError(`${what}: layer must be a Conv1d or Conv2d, got ${describe(layer)}`);
   }
+  if (layer.paddingMode !== 'zeros' && layer.pads.before.concat(layer.pads.after).some((p) => p !== 0)) {
+    throw new RangeError(`${what}: paddingMode '${layer.paddingMode}' is not supported (zero padding only)`);
+  }
   const dims = layer instanceof Conv1d ? 1 : 2;
   let shape = checkShape(`${what}: inputShape`, inputShape);
   if (shape.length === dims + 2 && shape[0] === 1) shape = shape.slice(1); // a batch of one
@@ -50,7 +53,7 @@ function geometry(what: string, layer: Conv1d | Conv2d, inputShape: readonly num
       output: [1, out[2]],
       kernel: [1, layer.kernelSize],
       stride: [1, layer.stride],
-      padding: [0, layer.padding],
+      padding: [0, layer.pads.before[0]],
       dilation: [1, layer.dilation],
       weight: layer.weight.data.data,
     };
@@ -64,7 +67,7 @@ function geometry(what: string, layer: Conv1d | Conv2d, inputShape: readonly num
     output: [out[2], out[3]],
     kernel: layer.kernelSize,
     stride: layer.stride,
-    padding: layer.padding,
+    padding: [layer.pads.before[0], layer.pads.before[1]],
     dilation: layer.dilation,
     weight: layer.weight.data.data,
   };

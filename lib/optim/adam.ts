@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Adam: torch.optim.Adam's update (bias correction, eps outside the sqrt, L2 weight decay on the gradient).
-import { checkArray, checkNumber, checkOptions } from '../check';
+// Adam: torch.optim.Adam's update (bias correction, eps outside the sqrt, L2 weight decay on the gradient, AMSGrad,
+// maximize).
+import { checkArray, checkBool, checkNumber, checkOptions } from '../check';
 import { Parameter } from '../modules/parameter';
 import { native } from '../native';
 import { Optimizer } from './optimizer';
@@ -14,12 +15,18 @@ export interface AdamOptions {
   eps?: number;
   /** L2 penalty added to the gradient (not decoupled; see AdamW for that). Default 0. */
   weightDecay?: number;
+  /** AMSGrad: divide by the running maximum of the second moment (PyTorch's max_exp_avg_sq). Default false. */
+  amsgrad?: boolean;
+  /** Maximise the objective: step along the gradient instead of against it. Default false. */
+  maximize?: boolean;
 }
 
 export interface AdamState {
   step: number;
   expAvg: Float32Array;
   expAvgSq: Float32Array;
+  /** AMSGrad's running maximum of expAvgSq (null without amsgrad). */
+  maxExpAvgSq: Float32Array | null;
 }
 
 /** How weight decay enters the update: Adam's L2 term on the gradient, or AdamW's decoupled decay. */
@@ -32,7 +39,7 @@ export interface AdamVariant {
 const ADAM: AdamVariant = Object.freeze({ name: 'Adam', defaultWeightDecay: 0, decoupled: false });
 
 /**
- * Adam, matching torch.optim.Adam (amsgrad off) step for step.
+ * Adam, matching torch.optim.Adam step for step (amsgrad and maximize included; PyTorch's single-tensor CPU path).
  *
  * @example
  * const opt = new Adam(model.parameters(), { lr: 1e-3 });
@@ -42,14 +49,18 @@ export class Adam extends Optimizer {
   readonly betas: readonly [number, number];
   readonly eps: number;
   readonly weightDecay: number;
+  readonly amsgrad: boolean;
+  readonly maximize: boolean;
   private readonly state: AdamState[];
+  /** With maximize: the negated gradients the native step reads (PyTorch does not change param.grad either). */
+  private readonly negated: Float32Array[];
 
   private readonly variant: AdamVariant;
 
   /** `variant` is for subclasses (AdamW); users pass params and options only. */
   constructor(params: Iterable<Parameter>, options: AdamOptions = {}, variant: AdamVariant = ADAM) {
     const name = variant.name;
-    const o = checkOptions(name, options, ['lr', 'betas', 'eps', 'weightDecay']);
+    const o = checkOptions(name, options, ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize']);
     super(params, o.lr ?? 1e-3, name);
     const betas = checkArray(`${name}: betas`, o.betas ?? [0.9, 0.999], 2);
     // PyTorch: 0 <= beta < 1.
@@ -59,12 +70,16 @@ export class Adam extends Optimizer {
     ];
     this.eps = checkNumber(`${name}: eps`, o.eps ?? 1e-8, { min: 0 });
     this.weightDecay = checkNumber(`${name}: weightDecay`, o.weightDecay ?? variant.defaultWeightDecay, { min: 0 });
+    this.amsgrad = checkBool(`${name}: amsgrad`, o.amsgrad ?? false);
+    this.maximize = checkBool(`${name}: maximize`, o.maximize ?? false);
     this.variant = variant;
     this.state = this.params.map((p) => ({
       step: 0,
       expAvg: new Float32Array(p.data.size),
       expAvgSq: new Float32Array(p.data.size),
+      maxExpAvgSq: this.amsgrad ? new Float32Array(p.data.size) : null,
     }));
+    this.negated = this.maximize && !this.amsgrad ? this.params.map((p) => new Float32Array(p.data.size)) : [];
   }
 
   step(): void {
@@ -77,18 +92,17 @@ export class Adam extends Optimizer {
       if (p.data.size === 0) return;
       const theta = p.data.data;
       if (decay !== 1) for (let j = 0; j < theta.length; j++) theta[j] *= decay;
-      native.adamStep(
-        theta,
-        s.expAvg,
-        s.expAvgSq,
-        p.grad.data,
-        this.lr,
-        this.betas[0],
-        this.betas[1],
-        this.eps,
-        l2,
-        s.step,
-      );
+      if (s.maxExpAvgSq) {
+        amsgradStep(theta, s, p.grad.data, this, l2);
+        return;
+      }
+      let grad = p.grad.data;
+      if (this.maximize) {
+        const neg = this.negated[i];
+        for (let j = 0; j < grad.length; j++) neg[j] = -grad[j];
+        grad = neg;
+      }
+      native.adamStep(theta, s.expAvg, s.expAvgSq, grad, this.lr, this.betas[0], this.betas[1], this.eps, l2, s.step);
     });
   }
 
@@ -97,5 +111,37 @@ export class Adam extends Optimizer {
     const s = this.state[index];
     if (!s) throw new RangeError(`${this.variant.name}.stateOf: index ${index} is outside 0..${this.state.length - 1}`);
     return s;
+  }
+}
+
+/**
+ * One AMSGrad step in float32, operation for operation as torch/optim/adam.py's _single_tensor_adam (the native kernel
+ * has no running maximum): g = ±grad + wd θ; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g²; vmax = max(vmax, v);
+ * θ -= lr / (1 - b1^t) m / (sqrt(vmax) / sqrt(1 - b2^t) + eps).
+ */
+function amsgradStep(
+  theta: Float32Array,
+  s: AdamState,
+  grad: Float32Array,
+  o: { lr: number; betas: readonly [number, number]; eps: number; maximize: boolean },
+  l2: number,
+): void {
+  const f = Math.fround;
+  const [beta1, beta2] = o.betas;
+  // Scalars in double, as PyTorch computes them in Python floats.
+  const stepSize = f(o.lr / (1 - beta1 ** s.step));
+  const bc2Sqrt = f(Math.sqrt(1 - beta2 ** s.step));
+  const [b1, b2, c1, c2] = [f(beta1), f(beta2), f(1 - beta1), f(1 - beta2)];
+  const [wd, eps] = [f(l2), f(o.eps)];
+  const { expAvg: m, expAvgSq: v } = s;
+  const vmax = s.maxExpAvgSq!;
+  for (let i = 0; i < theta.length; i++) {
+    let g = o.maximize ? -grad[i] : grad[i];
+    if (wd !== 0) g = f(g + f(wd * theta[i]));
+    m[i] = f(f(m[i] * b1) + f(c1 * g));
+    v[i] = f(f(v[i] * b2) + f(f(c2 * g) * g));
+    if (v[i] > vmax[i]) vmax[i] = v[i];
+    const denom = f(f(f(Math.sqrt(vmax[i])) / bc2Sqrt) + eps);
+    theta[i] = f(theta[i] - f(stepSize * f(m[i] / denom)));
   }
 }

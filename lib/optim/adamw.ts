@@ -12,12 +12,16 @@ export interface AdamWOptions {
   eps?: number;
   /** Decoupled decay: each step first multiplies the weights by 1 - lr weightDecay. Default 1e-2. */
   weightDecay?: number;
+  /** AMSGrad (PyTorch's amsgrad). Default false. */
+  amsgrad?: boolean;
+  /** Maximise the objective. Default false. */
+  maximize?: boolean;
 }
 
 const ADAMW: AdamVariant = Object.freeze({ name: 'AdamW', defaultWeightDecay: 1e-2, decoupled: true });
 
 /**
- * AdamW, matching torch.optim.AdamW (amsgrad off) step for step: θ *= 1 - lr weightDecay, then
+ * AdamW, matching torch.optim.AdamW step for step (amsgrad and maximize included): θ *= 1 - lr weightDecay, then
  * Adam's bias-corrected update on the raw gradient (the decay never enters the moments).
  *
  * @example

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Learning-rate schedules as PyTorch's (closed forms): the LRScheduler base, StepLR, CosineAnnealingLR and LinearLR.
-import { checkInstance, checkInt, checkNumber, checkOptions } from '../check';
+// Learning-rate schedules as PyTorch's (closed forms): the LRScheduler base, StepLR, CosineAnnealingLR, LinearLR,
+// ExponentialLR and MultiStepLR.
+import { checkArray, checkInstance, checkInt, checkNumber, checkOptions } from '../check';
 import { Optimizer } from './optimizer';
 
 /** PyTorch's param_group['initial_lr']: set by the first scheduler built on an optimizer, shared by later ones. */
@@ -167,5 +168,68 @@ export class LinearLR extends LRScheduler {
   lrAt(epoch: number): number {
     const t = Math.min(epoch, this.totalIters) / this.totalIters;
     return this.baseLr * (this.startFactor + (this.endFactor - this.startFactor) * t);
+  }
+}
+
+export interface ExponentialLROptions {
+  /** Factor per epoch. Required, as in PyTorch. */
+  gamma: number;
+}
+
+/**
+ * lr = baseLr gamma^epoch, as torch.optim.lr_scheduler.ExponentialLR.
+ *
+ * @example
+ * const sched = new ExponentialLR(opt, { gamma: 0.95 }); // lr * 0.95 each epoch
+ */
+export class ExponentialLR extends LRScheduler {
+  readonly gamma: number;
+
+  constructor(optimizer: Optimizer, options: ExponentialLROptions) {
+    super('ExponentialLR', optimizer);
+    const o = checkOptions('ExponentialLR', options, ['gamma']);
+    if (o.gamma === undefined || o.gamma === null)
+      throw new TypeError('ExponentialLR: options.gamma is required, e.g. new ExponentialLR(opt, { gamma: 0.95 })');
+    this.gamma = checkNumber('ExponentialLR: gamma', o.gamma, { min: 0 });
+    this.start();
+  }
+
+  lrAt(epoch: number): number {
+    return this.baseLr * this.gamma ** epoch;
+  }
+}
+
+export interface MultiStepLROptions {
+  /** Epochs at which the lr is multiplied by gamma (integers >= 0, any order; one listed twice decays twice). Required. */
+  milestones: readonly number[];
+  /** Factor per milestone. Default 0.1. */
+  gamma?: number;
+}
+
+/**
+ * lr = baseLr gamma^(number of milestones <= epoch), as torch.optim.lr_scheduler.MultiStepLR (whose milestones are a
+ * Counter: a repeated milestone counts each time).
+ *
+ * @example
+ * const sched = new MultiStepLR(opt, { milestones: [100, 150], gamma: 0.1 }); // the ResNet CIFAR schedule
+ */
+export class MultiStepLR extends LRScheduler {
+  /** The milestones, sorted. */
+  readonly milestones: readonly number[];
+  readonly gamma: number;
+
+  constructor(optimizer: Optimizer, options: MultiStepLROptions) {
+    super('MultiStepLR', optimizer);
+    const o = checkOptions('MultiStepLR', options, ['milestones', 'gamma']);
+    const list = checkArray('MultiStepLR: milestones', o.milestones);
+    this.milestones = list.map((m, i) => checkInt(`MultiStepLR: milestones[${i}]`, m, 0)).sort((a, b) => a - b);
+    this.gamma = checkNumber('MultiStepLR: gamma', o.gamma ?? 0.1, { min: 0 });
+    this.start();
+  }
+
+  lrAt(epoch: number): number {
+    let passed = 0;
+    while (passed < this.milestones.length && this.milestones[passed] <= epoch) passed++;
+    return this.baseLr * this.gamma ** passed;
   }
 }

@@ -15,6 +15,8 @@ export interface SGDOptions {
   nesterov?: boolean;
   /** L2 penalty added to the gradient. Default 0. */
   weightDecay?: number;
+  /** Maximise the objective: step along the gradient (PyTorch's maximize). Default false. */
+  maximize?: boolean;
 }
 
 export interface SGDState {
@@ -23,8 +25,8 @@ export interface SGDState {
 }
 
 /**
- * Stochastic gradient descent, matching torch.optim.SGD (maximize off) step for step:
- * g = grad + weightDecay θ; with momentum, b = g on the first step, else b = momentum b + (1 - dampening) g,
+ * Stochastic gradient descent, matching torch.optim.SGD step for step:
+ * g = grad (-grad with maximize) + weightDecay θ; with momentum, b = g on the first step, else b = momentum b + (1 - dampening) g,
  * and g = nesterov ? g + momentum b : b; then θ -= lr g. Float32 throughout, like PyTorch.
  *
  * @example
@@ -36,10 +38,11 @@ export class SGD extends Optimizer {
   readonly dampening: number;
   readonly nesterov: boolean;
   readonly weightDecay: number;
+  readonly maximize: boolean;
   private readonly state: SGDState[];
 
   constructor(params: Iterable<Parameter>, options: SGDOptions) {
-    const o = checkOptions('SGD', options, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay']);
+    const o = checkOptions('SGD', options, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay', 'maximize']);
     if (o.lr === undefined || o.lr === null)
       throw new TypeError('SGD: options.lr is required, e.g. new SGD(model.parameters(), { lr: 0.01 })');
     super(params, o.lr, 'SGD');
@@ -47,6 +50,7 @@ export class SGD extends Optimizer {
     this.dampening = checkNumber('SGD: dampening', o.dampening ?? 0);
     this.nesterov = checkBool('SGD: nesterov', o.nesterov ?? false);
     this.weightDecay = checkNumber('SGD: weightDecay', o.weightDecay ?? 0, { min: 0 });
+    this.maximize = checkBool('SGD: maximize', o.maximize ?? false);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new RangeError(
         `SGD: nesterov needs momentum > 0 and dampening 0, got momentum ${this.momentum}, dampening ${this.dampening}`,
@@ -56,7 +60,7 @@ export class SGD extends Optimizer {
   }
 
   step(): void {
-    const { lr, momentum, dampening, nesterov, weightDecay } = this;
+    const { lr, momentum, dampening, nesterov, weightDecay, maximize } = this;
     const f = Math.fround;
     this.params.forEach((p, index) => {
       const theta = p.data.data;
@@ -66,7 +70,8 @@ export class SGD extends Optimizer {
       if (first) s.momentumBuffer = new Float32Array(theta.length);
       const buf = s.momentumBuffer;
       for (let i = 0; i < theta.length; i++) {
-        let g = weightDecay !== 0 ? f(grad[i] + weightDecay * theta[i]) : grad[i];
+        const raw = maximize ? -grad[i] : grad[i];
+        let g = weightDecay !== 0 ? f(raw + weightDecay * theta[i]) : raw;
         if (buf) {
           buf[i] = first ? g : f(f(buf[i] * momentum) + (1 - dampening) * g);
           g = nesterov ? f(g + momentum * buf[i]) : buf[i];

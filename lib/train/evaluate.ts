@@ -101,6 +101,11 @@ export function checkLossFunction(what: string, lossFn: unknown): LossFunction {
     throw new TypeError(
       `${what} must have forward() and backward() (e.g. a CrossEntropyLoss), got ${describe(lossFn)}`,
     );
+  // A per-sample loss Tensor would turn the running mean into NaN: say so instead.
+  if ((f as { reduction?: unknown }).reduction === 'none')
+    throw new RangeError(
+      `${what} has reduction 'none' (forward returns a Tensor); fit and evaluate need 'mean' or 'sum'`,
+    );
   return lossFn as LossFunction;
 }
 

@@ -301,7 +301,7 @@ describe('unsupported graphs: FileFormatError naming the file, the node and the 
     [
       '1-d asymmetric pads',
       { ...conv({ pads: [0, 1] }, [3, 2, 3]), input: ['n', 2, 5] },
-      /asymmetric pads \[0, 1\]: simdnet pads both sides equally \(pads \[begin, end\] need begin = end\)/,
+      /asymmetric pads \[0, 1\]: simdnet pads both sides equally, or as PyTorch's padding 'same' \(stride 1, the extra pad after\)/,
     ],
     [
       '1-d pads with 4 values',

@@ -52,5 +52,9 @@ test('errors', () => {
   expectErrorNamed(() => new CrossEntropyLoss({ labelSmoothing: 1.5 }), 'RangeError', /labelSmoothing must be <= 1/);
   expectErrorNamed(() => new CrossEntropyLoss({ labelSmoothing: -0.1 }), 'RangeError', /labelSmoothing must be >= 0/);
   expectErrorNamed(() => new CrossEntropyLoss({ labelSmoothing: '0.1' as never }), 'TypeError', /labelSmoothing/);
-  expectErrorNamed(() => new CrossEntropyLoss({ ignoreIndex: -100 } as never), 'RangeError', /ignoreIndex/);
+  expectErrorNamed(
+    () => new CrossEntropyLoss({ ignore_index: -100 } as never),
+    'RangeError',
+    /unknown option 'ignore_index'/,
+  );
 });

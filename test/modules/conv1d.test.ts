@@ -111,7 +111,7 @@ describe('module contract', () => {
     expect(new Conv1d({ inChannels: 2, outChannels: 2, kernelSize: 3 }).outputShape([1, 2, 4])).toEqual([1, 2, 2]);
   });
 
-  test('gradients accumulate, inputGrad false returns null, eval mode keeps no state', () => {
+  test('gradients accumulate, inputGrad false returns null, predict keeps no state', () => {
     const conv = new Conv1d({ inChannels: 2, outChannels: 2, kernelSize: 3, generator: new Generator(1) });
     const x = randomTensor([2, 2, 6], 1);
     const g = randomTensor([2, 2, 4], 2);
@@ -127,8 +127,8 @@ describe('module contract', () => {
       'accumulated dweight',
     );
     const fresh = new Conv1d({ inChannels: 2, outChannels: 2, kernelSize: 3 }).eval();
-    fresh.forward(x);
-    expectErrorNamed(() => fresh.backward(g), 'Error', /Conv1d.backward: call forward\(\) in training mode first/);
+    fresh.predict(x);
+    expectErrorNamed(() => fresh.backward(g), 'Error', /Conv1d.backward: call forward\(\) first/);
   });
 
   test('runs inside Sequential (reused buffers) and predict()', () => {
@@ -164,14 +164,17 @@ describe('bad options and shapes throw errors naming the option', () => {
     [{ ...base, generator: 7 }, 'TypeError', /Conv1d: generator must be a Generator, got number/],
     [{ ...base, stride: 0 }, 'RangeError', /Conv1d: stride/],
     [{ ...base, padding: -1 }, 'RangeError', /Conv1d: padding must be an integer >= 0, got -1/],
-    [{ ...base, padding: 'same' }, 'TypeError', /Conv1d: padding .*'same' are not supported/],
+    [{ ...base, padding: 'full' }, 'RangeError', /Conv1d: padding must be a size, 'same' or 'valid', got string/],
+    [{ ...base, padding: 'same', stride: 2 }, 'RangeError', /Conv1d: padding 'same' is not supported for strided/],
     [{ ...base, dilation: 0 }, 'RangeError', /Conv1d: dilation/],
     [{ ...base, groups: 0 }, 'RangeError', /Conv1d: groups/],
     [{ ...base, inChannels: 3, groups: 2 }, 'RangeError', /Conv1d: groups 2 must divide inChannels 3/],
     [{ ...base, inChannels: undefined }, 'TypeError', /Conv1d: inChannels must be a number, got undefined/],
     [{ ...base, outChannels: 0 }, 'RangeError', /Conv1d: outChannels/],
     [{ ...base, bias: 'yes' }, 'TypeError', /Conv1d: bias must be a boolean, got string/],
-    [{ ...base, paddingMode: 'reflect' }, 'RangeError', /Conv1d: unknown option 'paddingMode'/],
+    [{ ...base, paddingMode: 'mirror' }, 'RangeError', /Conv1d: paddingMode must be one of/],
+    [{ ...base, paddingMode: 1 }, 'TypeError', /Conv1d: paddingMode must be one of/],
+    [{ ...base, padding_mode: 'reflect' }, 'RangeError', /Conv1d: unknown option 'padding_mode'/],
   ] as [Record<string, unknown>, 'TypeError' | 'RangeError', RegExp][])('%j', (opts, kind, message) => {
     expectErrorNamed(() => new Conv1d(opts as unknown as Conv1dOptions), kind, message);
   });

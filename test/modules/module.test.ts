@@ -59,11 +59,18 @@ describe('state dict', () => {
 });
 
 describe('modes and gradients', () => {
-  test('eval() propagates; backward after an eval forward throws a clear error', () => {
+  test('eval() propagates; backward after an eval forward works as in training mode (PyTorch allows it)', () => {
     const net = new LeNet().eval();
     expect(net.at(0).training).toBe(false);
-    net.forward(randomTensor([1, 3, 32, 32], 1));
-    expect(() => net.backward(Tensor.zeros([1, 10]))).toThrow(/call forward\(\) in training mode first/);
+    const x = randomTensor([1, 3, 32, 32], 1);
+    net.forward(x);
+    const g = randomTensor([1, 10], 2);
+    const evalGrad = net.backward(g).data.slice();
+    net.train().forward(x);
+    expect(Array.from(net.backward(g).data)).toEqual(Array.from(evalGrad));
+    net.zeroGrad();
+    net.predict(x); // predict keeps nothing, but leaves the last forward's state alone
+    expect(Array.from(net.backward(g).data)).toEqual(Array.from(evalGrad));
     net.train();
     expect(net.at(0).training).toBe(true);
   });

@@ -59,6 +59,6 @@ test('errors name the option', () => {
   );
   expectErrorNamed(() => new AdamW([p], { eps: NaN }), 'RangeError', /eps must be finite/);
   expectErrorNamed(() => new AdamW([p], { weightDecay: -0.1 }), 'RangeError', /weightDecay must be >= 0/);
-  expectErrorNamed(() => new AdamW([p], { amsgrad: true } as never), 'RangeError', /amsgrad/);
+  expectErrorNamed(() => new AdamW([p], { amsGrad: true } as never), 'RangeError', /unknown option 'amsGrad'/);
   expectErrorNamed(() => new AdamW([p]).stateOf(2), 'RangeError', /index 2/);
 });

@@ -80,7 +80,7 @@ test('errors name the option', () => {
     /nesterov/,
   );
   expectErrorNamed(() => new SGD([p], { lr: 0.1, nesterov: 1 as never }), 'TypeError', /nesterov must be a boolean/);
-  expectErrorNamed(() => new SGD([p], { lr: 0.1, maximize: true } as never), 'RangeError', /maximize/);
+  expectErrorNamed(() => new SGD([p], { lr: 0.1, maximise: true } as never), 'RangeError', /unknown option 'maximise'/);
   expectErrorNamed(() => new SGD([], { lr: 0.1 }), 'RangeError', /params is empty/);
   expectErrorNamed(() => new SGD([p], { lr: 0.1 }).stateOf(1), 'RangeError', /index 1/);
 });

@@ -439,7 +439,7 @@ describe('bad specs name the layer and throw the right class', () => {
       'unknown option',
       one({ type: 'conv2d', outChannels: 2, kernelSize: 3, strides: 2 }),
       RangeError,
-      /^layers\[0\] \(conv2d\): unknown option 'strides' \(known: inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias\)$/,
+      /^layers\[0\] \(conv2d\): unknown option 'strides' \(known: inChannels, outChannels, kernelSize, stride, padding, paddingMode, dilation, groups, bias\)$/,
     ],
     [
       'unknown option of a named layer',
