@@ -21,6 +21,7 @@ import {
 } from './data-path';
 import { RECIPE_NAMES, RECIPES, type Recipe } from '../train/recipes';
 import { HISTORY_KEY } from '../plot/training-curves';
+import { threadsLabel } from './info';
 import { EXIT_INTERRUPTED, EXIT_OK, println, UsageError, type CliIO } from './io';
 import { integerAtLeast, nonEmpty, positiveNumber } from './options';
 
@@ -228,6 +229,8 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     io.stdout,
     `model: ${modelName} (${model.numParameters()} parameters), ${optName}${extras.length ? ` (${extras.join(', ')})` : ''}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`,
   );
+  const kernels = (await import('../native')).native.kernelInfo();
+  println(io.stdout, `kernels: isa ${kernels.isa}, ${threadsLabel(kernels)}`);
 
   const settings: CheckpointSettings = {
     dataset,
