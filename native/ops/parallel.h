@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Parallel loops for the ops layer: OpenMP when available, serial otherwise. Exceptions thrown in
-// a worker thread are carried out of the region and rethrown on the caller (never std::terminate).
+// Parallel loops for the ops layer: a thread pool in the parallel build, serial otherwise. Exceptions
+// thrown in a worker thread are carried out of the loop and rethrown on the caller (never std::terminate).
 #pragma once
 #include <cstdint>
 #include <exception>
-
-#include "kernels/common/omp.h"
+#include <mutex>
 
 namespace simdnet {
 
@@ -13,30 +12,39 @@ namespace simdnet {
 // else one per physical core less the CPUs other processes keep busy (re-measured every 200 ms).
 int num_threads();
 
-// Runs fn(i) for i in [0, n), each i handed to the next free thread (a preempted thread holds up
-// only the item it is on).
+// Runs body(ctx, i) for i in [0, n) on up to `threads` threads (thread_pool.cc), the caller among
+// them; returns when every item is done. Items run in order on the caller when the pool is busy
+// (another JS thread's op), inside another parallel loop, or without OpenMP.
+using ParallelBody = void (*)(void* ctx, int64_t i);
+void run_parallel(int64_t n, int threads, ParallelBody body, void* ctx);
+
+// Runs fn(i) for i in [0, n), each i handed to the next free thread: a thread the OS preempts
+// holds up only the item it is on, and one not scheduled at all holds up nothing.
 template <typename Fn>
 void parallel_for(int64_t n, Fn&& fn) {
-  std::exception_ptr error = nullptr;
   const int threads = n < num_threads() ? static_cast<int>(n) : num_threads();  // no idle threads
   if (threads <= 1) {
     for (int64_t i = 0; i < n; ++i) fn(i);
     return;
   }
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-#endif
-  for (int64_t i = 0; i < n; ++i) {
-    try {
-      fn(i);
-    } catch (...) {
-#ifdef _OPENMP
-#pragma omp critical(simdnet_parallel_error)
-#endif
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  struct Context {
+    Fn& fn;
+    std::mutex mu;
+    std::exception_ptr error;
+  } context{fn, {}, nullptr};
+  run_parallel(
+      n, threads,
+      [](void* c, int64_t i) {
+        Context& ctx = *static_cast<Context*>(c);
+        try {
+          ctx.fn(i);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(ctx.mu);
+          if (!ctx.error) ctx.error = std::current_exception();
+        }
+      },
+      &context);
+  if (context.error) std::rethrow_exception(context.error);
 }
 
 // Below this many flops per thread, fork/join costs more than it saves.
