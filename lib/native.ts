@@ -292,13 +292,6 @@ function candidates(): { files: string[]; missing: string[] } {
   }
 }
 
-// OpenMP threads that spin while waiting steal the CPU from the ones doing work when the machine
-// is busy (training slowed 7x in a test on a loaded 2-core machine). Unless the user chose, wait
-// briefly, then sleep. libgomp reads these when the addon loads, so set them before.
-if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
-  process.env.GOMP_SPINCOUNT = '10000';
-}
-
 function load(): NativeBinding {
   const { files, missing } = candidates();
   const tried = [...missing];
