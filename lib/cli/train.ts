@@ -225,12 +225,11 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
       : recipe.optimizer === 'adamw'
         ? `AdamW lr ${opts.lr} weight decay ${recipe.weightDecay}`
         : `Adam lr ${opts.lr}`;
+  const kernels = (await import('../native')).native.kernelInfo();
   println(
     io.stdout,
-    `model: ${modelName} (${model.numParameters()} parameters), ${optName}${extras.length ? ` (${extras.join(', ')})` : ''}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`,
+    `model: ${modelName} (${model.numParameters()} parameters), ${optName}${extras.length ? ` (${extras.join(', ')})` : ''}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}; isa ${kernels.isa}, ${threadsLabel(kernels)}`,
   );
-  const kernels = (await import('../native')).native.kernelInfo();
-  println(io.stdout, `kernels: isa ${kernels.isa}, ${threadsLabel(kernels)}`);
 
   const settings: CheckpointSettings = {
     dataset,
