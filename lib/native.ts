@@ -20,7 +20,11 @@ export interface KernelInfo {
   /** ISAs this build and CPU can run ("ref" first, widest last). */
   supportedIsas: string[];
   openmp: boolean;
+  /** Threads the parallel ops use now (with threadsAuto, this follows the load). */
   threads: number;
+  /** True unless setNumThreads(n) or SIMDNET_NUM_THREADS fixed the count: then it adapts, up to one thread per
+   * physical core, fewer while other processes keep CPUs busy. */
+  threadsAuto: boolean;
   defaultThreads: number;
 }
 
@@ -251,7 +255,8 @@ export interface NativeBinding {
   kernelInfo(): KernelInfo;
   /** Switches the kernels to an ISA ("auto" = widest supported); returns the one in use. */
   setIsa(name: string): string;
-  setNumThreads(n: number): void;
+  /** Fixes the thread count (1..1024), or "auto" to follow the load again (the default). */
+  setNumThreads(n: number | 'auto'): void;
   /** Growths of the native scratch buffers so far (a warm training loop adds none). */
   scratchStats(): { allocations: number; bytes: number };
 }
@@ -285,13 +290,6 @@ function candidates(): { files: string[]; missing: string[] } {
       ],
     };
   }
-}
-
-// OpenMP threads that spin while waiting steal the CPU from the ones doing work when the machine
-// is busy (training slowed 7x in a test on a loaded 2-core machine). Unless the user chose, wait
-// briefly, then sleep. libgomp reads these when the addon loads, so set them before.
-if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
-  process.env.GOMP_SPINCOUNT = '10000';
 }
 
 function load(): NativeBinding {

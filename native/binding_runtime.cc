@@ -16,7 +16,8 @@
 namespace simdnet {
 namespace {
 
-// kernelInfo() -> { isa, kernels: { conv2d: "avx512", ... }, supportedIsas, openmp, threads, defaultThreads }
+// kernelInfo() -> { isa, kernels: { conv2d: "avx512", ... }, supportedIsas, openmp, threads, threadsAuto,
+// defaultThreads }: threads is the count in use now; threadsAuto says whether it adapts to the load.
 // `kernels` lists every op of the current table with the variant it runs (dispatch.h, op_variants).
 Napi::Value KernelInfo(const Napi::CallbackInfo& info) {
   return guarded(info, "kernelInfo", [&] {
@@ -37,6 +38,7 @@ Napi::Value KernelInfo(const Napi::CallbackInfo& info) {
     result.Set("openmp", false);
 #endif
     result.Set("threads", num_threads());
+    result.Set("threadsAuto", num_threads_adaptive());
     result.Set("defaultThreads", default_num_threads());
     return result;
   });
@@ -68,10 +70,14 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
   });
 }
 
-// setNumThreads(n): threads for the parallel ops, 1..1024.
+// setNumThreads(n): threads for the parallel ops, 1..1024, or "auto" (adapts to the load; see threads.cc).
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return guarded(info, "setNumThreads", [&] {
     ArgReader a(info, "setNumThreads", 1);
+    if (info[0].IsString() && info[0].As<Napi::String>().Utf8Value() == "auto") {
+      set_num_threads(0);
+      return info.Env().Undefined();
+    }
     const int64_t n = a.size(0, "n");
     if (n > 1024) throw_range(a.env(), "setNumThreads: n must be at most 1024, got " + std::to_string(n));
     set_num_threads(static_cast<int>(n));

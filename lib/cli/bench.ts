@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BenchCase, BenchResult } from '../bench/cases';
 import { resolveBenchModel, type BenchModelOptions } from './bench-model';
 import { describeModelNames, MODEL_NAMES } from './models';
-import { packageVersion } from './info';
+import { packageVersion, threadsLabel } from './info';
 import { EXIT_OK, println, UsageError, type CliIO, type CliStream } from './io';
 import { integerAtLeast, nonEmpty, positiveNumber } from './options';
 
@@ -135,6 +135,7 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<nu
       cpus: cpus.length,
       isa: info.isa,
       threads: info.threads,
+      threadsAuto: info.threadsAuto,
       openmp: info.openmp,
     };
     if (!opts.json) {
@@ -144,7 +145,7 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<nu
       );
       println(
         io.stdout,
-        `isa ${info.isa}, threads ${info.threads}${info.openmp ? '' : ' (no OpenMP)'}, cpu ${cpus.length} x ${cpu}, node ${process.version} (${machine.platform})`,
+        `isa ${info.isa}, ${threadsLabel(info)}${info.openmp ? '' : ' (no OpenMP)'}, cpu ${cpus.length} x ${cpu}, node ${process.version} (${machine.platform})`,
       );
       println(io.stdout, `about ${opts.seconds} s per case: warm-up, then the median of up to ${timing.reps} samples`);
       println(io.stdout);
@@ -189,7 +190,7 @@ export async function runBench(opts: BenchCommandOptions, io: CliIO): Promise<nu
   } finally {
     // In-process callers (tests, an embedding app) get their kernels and threads back.
     if (opts.isa !== undefined) native.setIsa(before.isa);
-    if (opts.threads !== undefined) native.setNumThreads(before.threads);
+    if (opts.threads !== undefined) native.setNumThreads(before.threadsAuto ? 'auto' : before.threads);
   }
 }
 

@@ -13,6 +13,11 @@ export function packageVersion(): string {
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
+/** The thread count in use, e.g. "threads 2" or "threads 1 (auto, up to 2)" when it follows the load. */
+export function threadsLabel(info: { threads: number; threadsAuto?: boolean; defaultThreads: number }): string {
+  return `threads ${info.threads}${info.threadsAuto ? ` (auto, up to ${info.defaultThreads})` : ''}`;
+}
+
 /** Adds the `info` command to the program. */
 export function registerInfo(program: Command, io: CliIO, setExitCode: (code: number) => void): void {
   program
@@ -38,7 +43,7 @@ export async function runInfo(io: CliIO): Promise<number> {
   const info = native.kernelInfo();
   // The WebAssembly build stands in when SIMDNET_BACKEND=wasm or the addon is missing (lib/backend/select.ts).
   const backend = info.backend === 'wasm' ? 'backend wasm (WebAssembly build)' : 'native addon';
-  println(io.stdout, `${backend}: isa ${info.isa}, openmp ${info.openmp ? 'yes' : 'no'}, threads ${info.threads}`);
+  println(io.stdout, `${backend}: isa ${info.isa}, openmp ${info.openmp ? 'yes' : 'no'}, ${threadsLabel(info)}`);
   const names = Object.keys(info.kernels);
   const width = Math.max(0, ...names.map((n) => n.length));
   for (const name of names) println(io.stdout, `  ${name.padEnd(width)}  ${info.kernels[name]}`);

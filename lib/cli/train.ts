@@ -20,6 +20,7 @@ import {
 } from './data-path';
 import { RECIPE_NAMES, RECIPES, type Recipe } from '../train/recipes';
 import { HISTORY_KEY } from '../plot/training-curves';
+import { threadsLabel } from './info';
 import { EXIT_INTERRUPTED, EXIT_OK, println, UsageError, type CliIO } from './io';
 import { integerAtLeast, nonEmpty, positiveNumber } from './options';
 
@@ -218,9 +219,10 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
       : recipe.optimizer === 'adamw'
         ? `AdamW lr ${opts.lr} weight decay ${recipe.weightDecay}`
         : `Adam lr ${opts.lr}`;
+  const kernels = (await import('../native')).native.kernelInfo();
   println(
     io.stdout,
-    `model: ${modelName} (${model.numParameters()} parameters), ${optName}${extras.length ? ` (${extras.join(', ')})` : ''}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`,
+    `model: ${modelName} (${model.numParameters()} parameters), ${optName}${extras.length ? ` (${extras.join(', ')})` : ''}, batch size ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}; isa ${kernels.isa}, ${threadsLabel(kernels)}`,
   );
 
   const settings: CheckpointSettings = {

@@ -39,15 +39,21 @@ Geometry geometry(const Conv2dShape& s, int64_t lanes) {
   return g;
 }
 
-const float* padded_image(const float* image, const Conv2dShape& s, const Geometry& g) {
-  if (s.ph == 0 && s.pw == 0) return image;
-  float* dst = thread_scratch(ScratchSlot::kColumns, s.c * g.hp * g.wp);
-  std::memset(dst, 0, sizeof(float) * static_cast<size_t>(s.c * g.hp * g.wp));
-  for (int64_t ci = 0; ci < s.c; ++ci)
+// `count` images zero-padded to [count, c, hp, wp] (the input itself when there is no padding).
+const float* padded_images(const float* images, int64_t count, const Conv2dShape& s, const Geometry& g) {
+  if (s.ph == 0 && s.pw == 0) return images;
+  const int64_t planes = count * s.c;
+  float* dst = thread_scratch(ScratchSlot::kColumns, planes * g.hp * g.wp);
+  std::memset(dst, 0, sizeof(float) * static_cast<size_t>(planes * g.hp * g.wp));
+  for (int64_t ci = 0; ci < planes; ++ci)
     for (int64_t y = 0; y < s.h; ++y)
-      std::memcpy(dst + (ci * g.hp + y + s.ph) * g.wp + s.pw, image + (ci * s.h + y) * s.w,
+      std::memcpy(dst + (ci * g.hp + y + s.ph) * g.wp + s.pw, images + (ci * s.h + y) * s.w,
                   sizeof(float) * static_cast<size_t>(s.w));
   return dst;
+}
+
+const float* padded_image(const float* image, const Conv2dShape& s, const Geometry& g) {
+  return padded_images(image, 1, s, g);
 }
 
 }  // namespace
@@ -66,22 +72,39 @@ bool conv2d_channel_blocked_applies(const Conv2dShape& s, const KernelTable& t) 
 void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
                                const Conv2dShape& s, bool fuse_relu) {
   const Geometry g = geometry(s, t.vec_lanes);
-  // Weights [taps, ocp], zero-padded columns.
+  const int64_t lanes = t.vec_lanes;
+  // Fewer images than threads: each image's output channels are cut into parts of whole vectors;
+  // every output value is still one kernel call's sum over the same taps in the same order.
+  const int64_t parts =
+      parts_per_item(s.n, g.ocp / lanes, 2.0 * static_cast<double>(g.taps) * static_cast<double>(s.oc * g.pixels));
+  // Weights per part, zero-padded to whole vectors: part [o0, o1) is [taps, ocp of the part] at wpack + taps*o0.
   float* wpack = thread_scratch(ScratchSlot::kPackedWeights, g.taps * g.ocp);
-  // In 16 x 16 blocks: a plain transpose touched a new cache line per weight (at batch 1 with 128
-  // channels it took longer than the convolution).
-  constexpr int64_t kBlock = 16;
-  for (int64_t k0 = 0; k0 < g.taps; k0 += kBlock) {
-    const int64_t k1 = std::min(g.taps, k0 + kBlock);
-    for (int64_t o0 = 0; o0 < g.ocp; o0 += kBlock)
-      for (int64_t k = k0; k < k1; ++k)
-        for (int64_t o = o0; o < std::min(g.ocp, o0 + kBlock); ++o)
-          wpack[k * g.ocp + o] = o < s.oc ? w[o * g.taps + k] : 0.0f;
+  std::memset(wpack, 0, sizeof(float) * static_cast<size_t>(g.taps * g.ocp));
+  for (int64_t part = 0; part < parts; ++part) {
+    const PartRange r = part_range(s.oc, lanes, parts, part);
+    const int64_t width = (r.end - r.begin + lanes - 1) / lanes * lanes;
+    float* dst = wpack + g.taps * r.begin;
+    // In 16 x 16 blocks: a plain transpose touched a new cache line per weight (at batch 1 with 128
+    // channels it took longer than the convolution).
+    constexpr int64_t kBlock = 16;
+    for (int64_t k0 = 0; k0 < g.taps; k0 += kBlock) {
+      const int64_t k1 = std::min(g.taps, k0 + kBlock);
+      for (int64_t o0 = r.begin; o0 < r.end; o0 += kBlock)
+        for (int64_t k = k0; k < k1; ++k)
+          for (int64_t o = o0; o < std::min(r.end, o0 + kBlock); ++o) dst[k * width + o - r.begin] = w[o * g.taps + k];
+    }
   }
-  parallel_for(s.n, [&](int64_t n) {
-    const float* image = padded_image(inp + n * s.c * s.h * s.w, s, g);
-    t.conv2d_channel_forward({g.pixels, g.taps, s.oc, g.ocp, s.oh, s.ow, s.sw == 1, image, g.base, g.offset, wpack, b,
-                              out + n * s.oc * g.pixels, fuse_relu});
+  const int64_t in_image = s.c * s.h * s.w;
+  // Cut images are padded once, all n together (n < threads), on the calling thread.
+  const float* padded = parts == 1 ? nullptr : padded_images(inp, s.n, s, g);
+  const int64_t padded_image_size = s.ph == 0 && s.pw == 0 ? in_image : s.c * g.hp * g.wp;
+  parallel_for(s.n * parts, [&](int64_t item) {
+    const int64_t n = item / parts;
+    const PartRange r = part_range(s.oc, lanes, parts, item % parts);
+    const float* image = padded != nullptr ? padded + n * padded_image_size : padded_image(inp + n * in_image, s, g);
+    t.conv2d_channel_forward({g.pixels, g.taps, r.end - r.begin, (r.end - r.begin + lanes - 1) / lanes * lanes, s.oh,
+                              s.ow, s.sw == 1, image, g.base, g.offset, wpack + g.taps * r.begin,
+                              b != nullptr ? b + r.begin : nullptr, out + (n * s.oc + r.begin) * g.pixels, fuse_relu});
   });
 }
 

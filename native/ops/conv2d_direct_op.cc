@@ -51,16 +51,33 @@ bool conv2d_direct_applies(const Conv2dShape& s, const KernelTable& t) {
 
 void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
                               const Conv2dShape& s, bool fuse_relu) {
-  const int64_t taps = s.c * s.kh * s.kw;
-  // Weights k-major, [taps, oc], packed once on the calling thread.
+  const int64_t taps = s.c * s.kh * s.kw, out_plane = s.oh * s.ow;
+  // Fewer images than threads: each image's output channels are cut into parts (whole tiles of
+  // 8); every output value is still one kernel call's sum over the same taps in the same order.
+  constexpr int64_t kChannelAlign = 8;
+  const int64_t parts = parts_per_item(s.n, (s.oc + kChannelAlign - 1) / kChannelAlign,
+                                       2.0 * static_cast<double>(taps * s.oc * out_plane));
+  // Weights k-major per part, packed once on the calling thread: part [o0, o1) is [taps, o1 - o0] at wpack + taps*o0.
   float* wpack = thread_scratch(ScratchSlot::kPackedWeights, taps * s.oc);
-  for (int64_t o = 0; o < s.oc; ++o)
-    for (int64_t k = 0; k < taps; ++k) wpack[k * s.oc + o] = w[o * taps + k];
+  for (int64_t part = 0; part < parts; ++part) {
+    const PartRange r = part_range(s.oc, kChannelAlign, parts, part);
+    float* dst = wpack + taps * r.begin;
+    for (int64_t o = r.begin; o < r.end; ++o)
+      for (int64_t k = 0; k < taps; ++k) dst[k * (r.end - r.begin) + o - r.begin] = w[o * taps + k];
+  }
   const Padded p = padded_layout(s.h, s.w, s.ph, s.pw, s.kw, s.ow, t.vec_lanes);
-  parallel_for(s.n, [&](int64_t n) {
-    const float* image = pad_planes(ScratchSlot::kColumns, inp + n * s.c * s.h * s.w, s.c, s.h, s.w, s.ph, s.pw, p);
-    t.conv2d_direct_forward({s.c, p.hp, p.ld, s.oc, s.kh, s.kw, s.oh, s.ow, image, wpack, b,
-                             out + n * s.oc * s.oh * s.ow, false, fuse_relu});
+  // Cut images are padded once, all n together (n < threads), on the calling thread.
+  const float* padded =
+      parts == 1 ? nullptr : pad_planes(ScratchSlot::kColumns, inp, s.n * s.c, s.h, s.w, s.ph, s.pw, p);
+  parallel_for(s.n * parts, [&](int64_t item) {
+    const int64_t n = item / parts;
+    const PartRange r = part_range(s.oc, kChannelAlign, parts, item % parts);
+    const float* image =
+        padded != nullptr ? padded + n * s.c * p.hp * p.ld
+                          : pad_planes(ScratchSlot::kColumns, inp + n * s.c * s.h * s.w, s.c, s.h, s.w, s.ph, s.pw, p);
+    t.conv2d_direct_forward({s.c, p.hp, p.ld, r.end - r.begin, s.kh, s.kw, s.oh, s.ow, image, wpack + taps * r.begin,
+                             b != nullptr ? b + r.begin : nullptr, out + (n * s.oc + r.begin) * out_plane, false,
+                             fuse_relu});
   });
 }
 

@@ -52,6 +52,38 @@ const float* block_columns(const float* inp, int64_t n0, int64_t nb, int64_t g, 
   return col;
 }
 
+// Output rows [o0, o1) of group g for the block of nb images at n0: bias, the GEMM against the
+// block's columns into dst ([ocg x nb*P]: out itself for one image, else the tile), then ReLU or
+// the scatter from the tile onto each image.
+struct ForwardBlock {
+  int64_t n0, nb, g;
+  const float* col;
+  int64_t ldb;
+  float* tile;  // null for one image
+};
+void forward_rows(const KernelTable& t, float* out, const float* w, const float* b, const Conv2dShape& s,
+                  const ConvPlan& c, bool fuse_relu, const ForwardBlock& f, int64_t o0, int64_t o1) {
+  const int64_t ldc = f.nb * c.p;
+  float* dst = f.tile ? f.tile : out + f.n0 * c.out_image + f.g * c.ocg * c.p;
+  if (b != nullptr) {
+    for (int64_t o = o0; o < o1; ++o) std::fill(dst + o * ldc, dst + (o + 1) * ldc, b[f.g * c.ocg + o]);
+  }
+  float* gemm_ws = thread_scratch(ScratchSlot::kGemm, sgemm_workspace_floats(o1 - o0, ldc, c.k));
+  t.sgemm({o1 - o0, ldc, c.k, w + (f.g * c.ocg + o0) * c.k, c.k, 1, f.col, f.ldb, dst + o0 * ldc, ldc, b != nullptr},
+          gemm_ws);
+  for (int64_t j = 0; j < f.nb; ++j) {
+    for (int64_t o = o0; o < o1; ++o) {
+      float* orow = out + (f.n0 + j) * c.out_image + (f.g * c.ocg + o) * c.p;
+      const float* src = f.tile ? f.tile + o * ldc + j * c.p : orow;
+      if (fuse_relu) {
+        for (int64_t i = 0; i < c.p; ++i) orow[i] = src[i] < 0.0f ? 0.0f : src[i];
+      } else if (f.tile) {
+        std::memcpy(orow, src, sizeof(float) * static_cast<size_t>(c.p));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void conv2d_gemm_backward(const KernelTable& t, float* dinp, float* dw, float* db, const float* dout, const float* inp,
@@ -74,31 +106,35 @@ void conv2d_forward_op(float* out, const float* inp, const float* w, const float
     return;
   }
   const ConvPlan c = plan(s);
+  // Fewer blocks than threads (batch 1): output channels are cut into parts of whole GEMM tiles (8
+  // rows); each output value is still one GEMM row's sum over K in the same order.
+  constexpr int64_t kRowAlign = 8;
+  const double block_flops = 2.0 * static_cast<double>(s.oc * c.k) * static_cast<double>(c.block * c.p);
+  const int64_t parts = parts_per_item(c.blocks, (c.ocg + kRowAlign - 1) / kRowAlign, block_flops);
+  if (parts > 1) {
+    // The block's columns are gathered on the calling thread, then the parts run across threads.
+    for (int64_t blk = 0; blk < c.blocks; ++blk) {
+      const int64_t n0 = blk * c.block, nb = std::min(c.block, s.n - n0);
+      float* tile = nb == 1 ? nullptr : thread_scratch(ScratchSlot::kColumnGrad, c.ocg * nb * c.p);
+      for (int64_t g = 0; g < s.groups; ++g) {
+        ForwardBlock f{n0, nb, g, nullptr, 0, tile};
+        f.col = block_columns(inp, n0, nb, g, s, c, &f.ldb);
+        parallel_for(parts, [&](int64_t part) {
+          const PartRange r = part_range(c.ocg, kRowAlign, parts, part);
+          if (r.begin < r.end) forward_rows(t, out, w, b, s, c, fuse_relu, f, r.begin, r.end);
+        });
+      }
+    }
+    return;
+  }
   parallel_for(c.blocks, [&](int64_t blk) {
     const int64_t n0 = blk * c.block, nb = std::min(c.block, s.n - n0);
-    const int64_t ldc = nb * c.p;
-    float* gemm_ws = thread_scratch(ScratchSlot::kGemm, sgemm_workspace_floats(c.ocg, ldc, c.k));
     // One image writes straight into out; a block goes through a [ocg x nb*P] tile, then is scattered.
-    float* tile = nb == 1 ? nullptr : thread_scratch(ScratchSlot::kColumnGrad, c.ocg * ldc);
+    float* tile = nb == 1 ? nullptr : thread_scratch(ScratchSlot::kColumnGrad, c.ocg * nb * c.p);
     for (int64_t g = 0; g < s.groups; ++g) {
-      int64_t ldb = 0;
-      const float* col = block_columns(inp, n0, nb, g, s, c, &ldb);
-      float* dst = tile ? tile : out + n0 * c.out_image + g * c.ocg * c.p;
-      if (b != nullptr) {
-        for (int64_t o = 0; o < c.ocg; ++o) std::fill(dst + o * ldc, dst + (o + 1) * ldc, b[g * c.ocg + o]);
-      }
-      t.sgemm({c.ocg, ldc, c.k, w + g * c.ocg * c.k, c.k, 1, col, ldb, dst, ldc, b != nullptr}, gemm_ws);
-      for (int64_t j = 0; j < nb; ++j) {
-        for (int64_t o = 0; o < c.ocg; ++o) {
-          float* orow = out + (n0 + j) * c.out_image + (g * c.ocg + o) * c.p;
-          const float* src = tile ? tile + o * ldc + j * c.p : orow;
-          if (fuse_relu) {
-            for (int64_t i = 0; i < c.p; ++i) orow[i] = src[i] < 0.0f ? 0.0f : src[i];
-          } else if (tile) {
-            std::memcpy(orow, src, sizeof(float) * static_cast<size_t>(c.p));
-          }
-        }
-      }
+      ForwardBlock f{n0, nb, g, nullptr, 0, tile};
+      f.col = block_columns(inp, n0, nb, g, s, c, &f.ldb);
+      forward_rows(t, out, w, b, s, c, fuse_relu, f, 0, c.ocg);
     }
   });
 }

@@ -48,8 +48,11 @@ void cross_entropy_backward_op(float* dlogits, const float* probs, const int32_t
                                const CrossEntropyShape& s);
 void adam_step_op(float* param, float* m, float* v, const float* grad, const AdamHyper& h, int64_t count);
 
-// Thread count for the parallel ops (>= 1; num_threads() is in parallel.h); the default is one per physical core.
+// Thread count for the parallel ops (num_threads() is in parallel.h): n >= 1 fixes it, 0 makes it
+// adaptive (the default unless SIMDNET_NUM_THREADS is set): at most one per physical core, fewer
+// while other processes keep CPUs busy.
 void set_num_threads(int n);
+bool num_threads_adaptive();
 int default_num_threads();
 
 }  // namespace simdnet

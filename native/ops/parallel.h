@@ -1,60 +1,98 @@
 // SPDX-License-Identifier: MIT
-// Parallel loops for the ops layer: OpenMP when available, serial otherwise. Exceptions thrown in
-// a worker thread are carried out of the region and rethrown on the caller (never std::terminate).
+// Parallel loops for the ops layer: a thread pool in the parallel build, serial otherwise. Exceptions
+// thrown in a worker thread are carried out of the loop and rethrown on the caller (never std::terminate).
 #pragma once
 #include <cstdint>
 #include <exception>
-
-#include "kernels/common/omp.h"
+#include <mutex>
 
 namespace simdnet {
 
-// Threads the parallel ops use (threads.cc): SIMDNET_NUM_THREADS or one per physical core.
+// Threads the parallel ops use now (threads.cc): setNumThreads or SIMDNET_NUM_THREADS when given,
+// else one per physical core less the CPUs other processes keep busy (re-measured every 200 ms).
 int num_threads();
 
-// Runs fn(i) for i in [0, n), split statically across threads.
+// Runs body(ctx, i) for i in [0, n) on up to `threads` threads (thread_pool.cc), the caller among
+// them; returns when every item is done. Items run in order on the caller when the pool is busy
+// (another JS thread's op), inside another parallel loop, or without OpenMP.
+using ParallelBody = void (*)(void* ctx, int64_t i);
+void run_parallel(int64_t n, int threads, ParallelBody body, void* ctx);
+
+// Runs fn(i) for i in [0, n), each i handed to the next free thread: a thread the OS preempts
+// holds up only the item it is on, and one not scheduled at all holds up nothing.
 template <typename Fn>
 void parallel_for(int64_t n, Fn&& fn) {
-  std::exception_ptr error = nullptr;
-  const int threads = num_threads();
-  if (n == 1 || threads == 1) {
+  const int threads = n < num_threads() ? static_cast<int>(n) : num_threads();  // no idle threads
+  if (threads <= 1) {
     for (int64_t i = 0; i < n; ++i) fn(i);
     return;
   }
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-#endif
-  for (int64_t i = 0; i < n; ++i) {
-    try {
-      fn(i);
-    } catch (...) {
-#ifdef _OPENMP
-#pragma omp critical(simdnet_parallel_error)
-#endif
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  struct Context {
+    Fn& fn;
+    std::mutex mu;
+    std::exception_ptr error;
+  } context{fn, {}, nullptr};
+  run_parallel(
+      n, threads,
+      [](void* c, int64_t i) {
+        Context& ctx = *static_cast<Context*>(c);
+        try {
+          ctx.fn(i);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(ctx.mu);
+          if (!ctx.error) ctx.error = std::current_exception();
+        }
+      },
+      &context);
+  if (context.error) std::rethrow_exception(context.error);
 }
 
-// Splits columns [0, n) into contiguous ranges (multiples of `align` except the last), one per
-// thread when the work is worth it, and runs fn(begin, end) on each. Every output column is
-// computed by exactly one call, so results do not depend on the thread count.
+// Below this many flops per thread, fork/join costs more than it saves.
+constexpr double kMinFlopsPerThread = 2e5;
+
+// [begin, end) of part `i` of `parts` over [0, n), cut at multiples of `align` (the last part ends at n).
+struct PartRange {
+  int64_t begin, end;
+};
+inline PartRange part_range(int64_t n, int64_t align, int64_t parts, int64_t i) {
+  const int64_t blocks = (n + align - 1) / align;
+  const int64_t b0 = blocks * i / parts, b1 = blocks * (i + 1) / parts;
+  return {b0 * align < n ? b0 * align : n, b1 * align < n ? b1 * align : n};
+}
+
+// How many parts to cut each of `items` work items into so that every thread has work (batch 1 on
+// many threads): 1 when the items alone fill the threads, else up to `max_parts`, each part keeping
+// at least kMinFlopsPerThread. Callers cut so that every output value is still computed by one
+// part in the same order, so results do not depend on the part count.
+inline int64_t parts_per_item(int64_t items, int64_t max_parts, double flops_per_item) {
+  const int64_t threads = num_threads();
+  if (items >= threads || max_parts <= 1) return 1;
+  int64_t parts = (threads + items - 1) / items;
+  if (parts > max_parts) parts = max_parts;
+  while (parts > 1 && flops_per_item / static_cast<double>(parts) < kMinFlopsPerThread) --parts;
+  return parts;
+}
+
+// Splits columns [0, n) into contiguous ranges (multiples of `align` except the last), a few per
+// thread when the work is worth it (so a preempted thread's share is small and the others take
+// the rest), and runs fn(begin, end) on each. Every output column is computed by exactly one
+// call, so results do not depend on the thread count.
 template <typename Fn>
 void parallel_columns(int64_t n, int64_t align, double flops, Fn&& fn) {
-  constexpr double kMinFlopsPerThread = 2e5;  // below this, fork/join costs more than it saves
-  int64_t parts = num_threads();
-  if (parts > 1 && flops / static_cast<double>(parts) < kMinFlopsPerThread) parts = 1;
+  constexpr int64_t kPartsPerThread = 2;
+  const int64_t threads = num_threads();
+  int64_t parts = threads > 1 && flops / static_cast<double>(threads) >= kMinFlopsPerThread ? threads : 1;
+  if (parts > 1 && flops / static_cast<double>(parts * kPartsPerThread) >= kMinFlopsPerThread / 4)
+    parts *= kPartsPerThread;
   const int64_t blocks = (n + align - 1) / align;
   if (parts > blocks) parts = blocks;
   if (parts <= 1) {
     fn(int64_t{0}, n);
     return;
   }
-  parallel_for(parts, [&](int64_t t) {
-    const int64_t b0 = blocks * t / parts, b1 = blocks * (t + 1) / parts;
-    const int64_t begin = b0 * align, end = b1 * align < n ? b1 * align : n;
-    if (begin < end) fn(begin, end);
+  parallel_for(parts, [&](int64_t i) {
+    const PartRange r = part_range(n, align, parts, i);
+    if (r.begin < r.end) fn(r.begin, r.end);
   });
 }
 

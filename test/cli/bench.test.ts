@@ -57,7 +57,9 @@ test('default: LeNet, train 64 and infer 1 and 64, with the machine in the heade
     /^simdnet \d+\.\d+\.\d+\S* bench: lenet \(LeNet\(inChannels=3, imageSize=32, numClasses=10\)\), input \[N, 3, 32, 32\], random images \(seed 0\)$/,
   );
   const info = native.kernelInfo();
-  expect(r.out[1]).toContain(`isa ${info.isa}, threads ${info.threads}`);
+  expect(r.out[1]).toMatch(
+    new RegExp(`^isa ${info.isa}, threads \\d+${info.threadsAuto ? ' \\(auto, up to \\d+\\)' : ''}, `),
+  );
   expect(r.out[1]).toContain(`node ${process.version}`);
   const rows = tableRows(r.out);
   expect(rows.map(([c, b]) => `${c} ${b}`)).toEqual(['train 64', 'infer 1', 'infer 64']);
@@ -117,7 +119,10 @@ test('--model lenet-bn --threads 1 --isa ref: used for the run, then restored', 
   expect(r.out[1]).toMatch(/^isa ref, threads 1\b/);
   expect(tableRows(r.out).map(([c, b]) => `${c} ${b}`)).toEqual(['infer 2']);
   const after = native.kernelInfo();
-  expect([after.isa, after.threads]).toEqual([before.isa, before.threads]);
+  expect([after.isa, after.threadsAuto ? 'auto' : after.threads]).toEqual([
+    before.isa,
+    before.threadsAuto ? 'auto' : before.threads,
+  ]);
 });
 
 test('--model resnet20: the built-in ResNet trains and infers (issue 11: bench past LeNet)', async () => {

@@ -52,3 +52,8 @@ export async function cli(
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
+
+/** The `simdnet train` model line without its "; isa ..., threads ..." tail (the thread count follows the load). */
+export function withoutKernels(line: string): string {
+  return line.replace(/; isa \w+, threads \d+( \(auto, up to \d+\))?$/, '');
+}

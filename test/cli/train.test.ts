@@ -7,7 +7,7 @@ import { readSafetensors } from '../../lib/io/safetensors';
 import { LeNet } from '../../lib/modules/lenet';
 import { formatEvaluation } from '../../lib/cli/eval';
 import { writeTinyCifar10 } from './cifar-fixture';
-import { cli, tempDir } from './helpers';
+import { cli, tempDir, withoutKernels } from './helpers';
 
 let dir: string;
 let data: string;
@@ -40,7 +40,10 @@ test('train for 1 epoch prints a summary, writes the weights with their metadata
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.out[0]).toBe('data: CIFAR-10, 40 training images, 20 test images');
-  expect(r.out[1]).toBe('model: LeNet (62006 parameters), Adam lr 0.001, batch size 8, 1 epochs, seed 0');
+  expect(withoutKernels(r.out[1])).toBe(
+    'model: LeNet (62006 parameters), Adam lr 0.001, batch size 8, 1 epochs, seed 0',
+  );
+  expect(r.out[1]).toMatch(/; isa \w+, threads \d+( \(auto, up to \d+\))?$/);
   expect(r.out[2]).toMatch(
     /^epoch 1\/1 {2}train loss \d+\.\d{4} acc \d+\.\d{2}% {2}test loss \d+\.\d{4} acc \d+\.\d{2}% {2}\d+\.\ds {2}\d+ img\/s$/,
   );

@@ -285,6 +285,14 @@ describe('conv2d results do not depend on the thread count', () => {
     { ...base, n: 7, c: 4, oc: 4, h: 8, w: 8, groups: 4, sh: 2, sw: 2, dh: 2, dw: 2, ph: 2, pw: 2 },
     { ...base, n: 9, c: 33, oc: 34, h: 5, w: 6, ph: 1, pw: 1 },
     { ...base, n: 6, c: 17, oc: 40, h: 7, w: 7, sh: 2, sw: 2, ph: 1, pw: 1 },
+    // Fewer images than threads, work enough to cut each image's output channels into parts
+    // (direct 3x3, channel-vectorised stride 2 and dilation 2, GEMM with groups).
+    { ...base, n: 1, c: 16, oc: 32, h: 16, w: 16, ph: 1, pw: 1 },
+    { ...base, n: 2, c: 16, oc: 40, h: 16, w: 16, ph: 1, pw: 1 },
+    { ...base, n: 1, c: 32, oc: 32, h: 16, w: 16, sh: 2, sw: 2, ph: 1, pw: 1 },
+    { ...base, n: 1, c: 16, oc: 48, h: 12, w: 12, dh: 2, dw: 2, ph: 2, pw: 2 },
+    { ...base, n: 1, c: 16, oc: 40, h: 12, w: 12, groups: 2, ph: 1, pw: 1 },
+    { ...base, n: 2, c: 32, oc: 24, h: 7, w: 9, kh: 1, kw: 1 },
   ];
   test.each(ISAS.flatMap((isa) => shapes.map((s, i): [string, number, ConvShape] => [isa, i, s])))(
     'isa %s, shape #%i',
@@ -302,14 +310,17 @@ describe('conv2d results do not depend on the thread count', () => {
           dx = new Float32Array(z.input),
           dw = new Float32Array(z.weight),
           db = new Float32Array(s.oc);
+        const relu = new Float32Array(z.output);
         native.conv2dForward(out, x, w, b, ...convArgs(s));
+        addon.conv2dForward(relu, x, w, b, ...convArgs(s), 1);
         native.conv2dBackward(dx, dw, db, dout, x, w, ...convArgs(s));
-        return [out, dx, dw, db].map((a) => Array.from(a));
+        return [out, dx, dw, db, relu].map((a) => Array.from(a));
       };
       const one = run(1);
       const ref = conv2dBackward(dout, x, w, s);
       expectClose(one[0], conv2dForward(x, w, b, s), FWD_ATOL, FWD_RTOL, 'out');
       [ref.dx, ref.dw, ref.db].forEach((r, k) => expectClose(one[k + 1], r, GRAD_ATOL, GRAD_RTOL, `gradient ${k}`));
+      expect(one[4]).toEqual(one[0].map((v) => Math.max(v, 0)));
       for (const threads of [2, 3, 8]) expect(run(threads)).toEqual(one);
     },
   );

@@ -4,6 +4,7 @@
 import { CrossEntropyLoss } from '../../lib/loss/cross-entropy';
 import { LeNet } from '../../lib/modules/lenet';
 import { LeNetBN } from '../../lib/modules/lenet-bn';
+import { resnet20 } from '../../lib/models/resnet';
 import { Module } from '../../lib/modules/module';
 import { native } from '../../lib/native';
 import { Adam } from '../../lib/optim/adam';
@@ -41,7 +42,7 @@ function run(make: () => Module = () => new LeNet()): {
 
 afterAll(() => {
   native.setIsa('auto');
-  native.setNumThreads(info.defaultThreads);
+  native.setNumThreads(info.threadsAuto ? 'auto' : info.threads);
 });
 
 describe('ISA dispatch', () => {
@@ -86,9 +87,38 @@ describe('threads', () => {
     }
   });
 
+  test.each<[string, () => Module]>([
+    ['LeNet', () => new LeNet()],
+    ['ResNet-20', () => resnet20()],
+  ])('%s: predict() of 1 and 3 images is bit-identical on 1, 2 and 3 threads', (_name, make) => {
+    native.setIsa('auto');
+    manualSeed(5);
+    const net = make();
+    for (const n of [1, 3]) {
+      const input = randomTensor([n, 3, 32, 32], 20 + n);
+      native.setNumThreads(1);
+      const one = net.predict(input).data;
+      for (const threads of [2, 3]) {
+        native.setNumThreads(threads);
+        expect(net.predict(input).data).toEqual(one);
+      }
+    }
+  });
+
+  test('"auto" makes the count follow the load, a number fixes it', () => {
+    native.setNumThreads(2);
+    expect(native.kernelInfo()).toMatchObject({ threads: 2, threadsAuto: false });
+    native.setNumThreads('auto');
+    const auto = native.kernelInfo();
+    expect(auto.threadsAuto).toBe(true);
+    expect(auto.threads).toBeGreaterThanOrEqual(1);
+    expect(auto.threads).toBeLessThanOrEqual(auto.defaultThreads);
+  });
+
   test('setNumThreads validates its argument', () => {
     expectErrorNamed(() => native.setNumThreads(0), 'RangeError', /n must be an integer >= 1/);
     expectErrorNamed(() => native.setNumThreads(2.5), 'RangeError');
     expectErrorNamed(() => native.setNumThreads(4096), 'RangeError', /at most 1024/);
+    expectErrorNamed(() => native.setNumThreads('two' as never), 'TypeError', /must be a number, got/);
   });
 });

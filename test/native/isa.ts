@@ -10,6 +10,7 @@ export interface AddonInfo {
   openmp: boolean;
   supportedIsas?: string[];
   threads?: number;
+  threadsAuto?: boolean;
   defaultThreads?: number;
 }
 
@@ -25,13 +26,14 @@ const info = addon.kernelInfo();
 /** Every ISA this build has and this CPU runs ("ref" first); only the current one when the build cannot switch. */
 export const ISAS: string[] = typeof addon.setIsa === 'function' ? (info.supportedIsas ?? [info.isa]) : [info.isa];
 export const INITIAL_ISA = info.isa;
-export const INITIAL_THREADS = info.threads ?? 1;
+/** The thread setting at load: "auto" (follows the load) unless SIMDNET_NUM_THREADS fixed it. */
+export const INITIAL_THREADS: number | 'auto' = info.threadsAuto ? 'auto' : (info.threads ?? 1);
 
 export function setIsa(isa: string): void {
   if (typeof addon.setIsa === 'function') addon.setIsa(isa);
 }
 
-export function setThreads(n: number): void {
+export function setThreads(n: number | 'auto'): void {
   if (typeof addon.setNumThreads === 'function') addon.setNumThreads(n);
 }
 

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+// The worker threads behind parallel_for (parallel.h). Unlike an OpenMP team, whose join waits for
+// every thread of the team, the caller here waits only for items another thread has started: a
+// worker the OS has not scheduled yet (another process holds its core) finds nothing left when
+// it wakes, instead of holding up the whole op. Items are claimed one at a time, so a thread
+// preempted mid-op delays only the item it is on.
+//
+// Built only with OpenMP (the parallel build); the serial build and WebAssembly run items in order.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "parallel.h"
+
+namespace simdnet {
+
+#ifdef _OPENMP
+namespace {
+
+// How long an idle thread spins (checking for work) before it sleeps: back-to-back ops of a
+// training step find their workers awake, and a busy machine loses little to spinning.
+constexpr auto kSpin = std::chrono::microseconds(50);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Spins until done() or kSpin has passed; true when done() held.
+template <typename Done>
+bool spin_until(Done&& done) {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; ++i) {
+    if (done()) return true;
+    cpu_relax();
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return false;
+  }
+}
+
+thread_local bool in_parallel = false;  // nested parallel_for calls run in order
+
+class Pool {
+ public:
+  // False when the pool is in use by another caller (the caller then runs the items itself).
+  bool run(int64_t n, int threads, ParallelBody body, void* ctx) {
+    if (in_parallel || busy_.exchange(true)) return false;
+    if (!ensure_workers(threads - 1)) {
+      busy_.store(false);
+      return false;
+    }
+    const uint64_t gen = (generation_ + 1) & kGenMask;
+    generation_ = gen;
+    body_.store(body, std::memory_order_relaxed);
+    ctx_.store(ctx, std::memory_order_relaxed);
+    n_.store(n, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    tickets_.store(gen << kIndexBits | static_cast<uint64_t>(threads - 1), std::memory_order_relaxed);
+    state_.store(gen << kIndexBits);  // publishes the job (seq_cst: pairs with the sleepers check)
+    if (sleepers_.load() > 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      wake_.notify_all();
+    }
+    in_parallel = true;
+    work(gen);
+    in_parallel = false;
+    if (!spin_until([&] { return done_.load(std::memory_order_acquire) == n; })) {
+      std::unique_lock<std::mutex> lock(mu_);
+      caller_waiting_.store(true);
+      finished_.wait(lock, [&] { return done_.load() == n; });
+      caller_waiting_.store(false);
+    }
+    busy_.store(false);
+    return true;
+  }
+
+ private:
+  static constexpr int kIndexBits = 40;
+  static constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1, kGenMask = (uint64_t{1} << 24) - 1;
+
+  bool ensure_workers(int count) {
+    try {
+      while (static_cast<int>(workers_) < count) {
+        const uint64_t seen = generation_;                     // the job about to be published is new to it
+        std::thread([this, seen] { worker(seen); }).detach();  // lives as long as the process
+        ++workers_;
+      }
+    } catch (...) {  // no more threads: use the ones there are
+      return workers_ > 0;
+    }
+    return true;
+  }
+
+  // Claims and runs items of job `gen` until none are left (or a newer job replaced it).
+  void work(uint64_t gen) {
+    uint64_t v = state_.load(std::memory_order_acquire);
+    for (;;) {
+      if ((v >> kIndexBits) != gen) return;
+      const int64_t i = static_cast<int64_t>(v & kIndexMask);
+      const int64_t n = n_.load(std::memory_order_relaxed);
+      const ParallelBody body = body_.load(std::memory_order_relaxed);
+      void* const ctx = ctx_.load(std::memory_order_relaxed);
+      if (i >= n) return;
+      // The claim succeeds only while `gen` is still the job, so body, ctx and n were its own.
+      if (!state_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      body(ctx, i);
+      if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == n && caller_waiting_.load()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        finished_.notify_all();
+      }
+      v = state_.load(std::memory_order_acquire);
+    }
+  }
+
+  // One of at most threads - 1 helpers of job `gen`.
+  bool take_ticket(uint64_t gen) {
+    uint64_t t = tickets_.load();
+    while ((t >> kIndexBits) == gen && (t & kIndexMask) > 0)
+      if (tickets_.compare_exchange_weak(t, t - 1)) return true;
+    return false;
+  }
+
+  void worker(uint64_t seen) {
+    in_parallel = true;
+    for (;;) {
+      auto fresh = [&] { return (state_.load() >> kIndexBits) != seen; };
+      if (!spin_until(fresh)) {
+        std::unique_lock<std::mutex> lock(mu_);
+        sleepers_.fetch_add(1);
+        wake_.wait(lock, fresh);
+        sleepers_.fetch_sub(1);
+      }
+      seen = state_.load() >> kIndexBits;
+      if (take_ticket(seen)) work(seen);
+    }
+  }
+
+  std::atomic<bool> busy_{false};
+  uint64_t generation_ = 0;           // the caller's (under busy_)
+  int workers_ = 0;                   // likewise
+  std::atomic<uint64_t> state_{0};    // generation << kIndexBits | next item
+  std::atomic<uint64_t> tickets_{0};  // generation << kIndexBits | helpers still wanted
+  std::atomic<ParallelBody> body_{nullptr};
+  std::atomic<void*> ctx_{nullptr};
+  std::atomic<int64_t> n_{0}, done_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> caller_waiting_{false};
+  std::mutex mu_;
+  std::condition_variable wake_, finished_;
+};
+
+}  // namespace
+
+void run_parallel(int64_t n, int threads, ParallelBody body, void* ctx) {
+  static Pool* pool = new Pool();  // never destroyed: its threads may still be waiting at exit
+  if (threads > 1 && n > 1 && static_cast<uint64_t>(n) < (uint64_t{1} << 40) && pool->run(n, threads, body, ctx))
+    return;
+  for (int64_t i = 0; i < n; ++i) body(ctx, i);
+}
+#else
+void run_parallel(int64_t n, int, ParallelBody body, void* ctx) {
+  for (int64_t i = 0; i < n; ++i) body(ctx, i);
+}
+#endif
+
+}  // namespace simdnet
