@@ -5,24 +5,12 @@ import { convAttributes } from '../io/onnx-import-conv';
 import { batchShape, layerGenerator, list, q, type NodeContext } from '../io/onnx-import-proto';
 import { BatchNorm2d } from '../modules/batch-norm';
 import { Conv1d, type Conv1dOptions } from '../modules/conv1d';
-import { Conv2d, type Conv2dOptions } from '../modules/conv2d';
+import { Conv2d, CONV_OPTIONS, type Conv2dOptions } from '../modules/conv2d';
 import type { Module } from '../modules/module';
 import { OP } from '../modules/program-code';
 import { shapeSize } from '../tensor/shape';
 import { layerKind, type SpecType } from './kind';
 import { infer, needRank, num } from './spec';
-
-const CONV_OPTIONS = [
-  'inChannels',
-  'outChannels',
-  'kernelSize',
-  'stride',
-  'padding',
-  'paddingMode',
-  'dilation',
-  'groups',
-  'bias',
-];
 
 /** ONNX Pad modes for simdnet's padding modes (ONNX 'wrap', circular, needs opset 19; the export writes 13). */
 const ONNX_PAD_MODE: Record<string, string | undefined> = { reflect: 'reflect', replicate: 'edge' };

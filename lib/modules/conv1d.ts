@@ -6,6 +6,7 @@ import { native } from '../native';
 import { defaultGenerator, Generator } from '../random';
 import { expectShape, formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
+import { CONV_OPTIONS } from './conv2d';
 import { uniformFanIn } from './init';
 import {
   checkPadsFit,
@@ -47,18 +48,7 @@ export interface Conv1dOptions {
   generator?: Generator;
 }
 
-const KNOWN = [
-  'inChannels',
-  'outChannels',
-  'kernelSize',
-  'stride',
-  'padding',
-  'paddingMode',
-  'dilation',
-  'groups',
-  'bias',
-  'generator',
-];
+const KNOWN = [...CONV_OPTIONS, 'generator'];
 
 /** Reads a 1-D size option (`3` or `[3]`) and checks it is an integer >= min. */
 function intOne(what: string, value: unknown, min: number): number {

@@ -44,7 +44,8 @@ export interface Conv2dOptions {
   generator?: Generator;
 }
 
-const KNOWN = [
+/** The options Conv1d and Conv2d take besides `generator` (as their JSON spec types list them). */
+export const CONV_OPTIONS = [
   'inChannels',
   'outChannels',
   'kernelSize',
@@ -54,8 +55,8 @@ const KNOWN = [
   'dilation',
   'groups',
   'bias',
-  'generator',
-];
+] as const;
+const KNOWN = [...CONV_OPTIONS, 'generator'];
 
 /**
  * Applies a 2-D convolution, as torch.nn.Conv2d (padding sizes, 'same', 'valid' and every padding_mode).

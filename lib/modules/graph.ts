@@ -3,14 +3,13 @@
 // the nodes' order, backward in reverse with gradients summed where a value is read twice. Building one from code is
 // graph-builder.ts, the ops graph-ops*.ts, the native inference program program.ts.
 import { describe } from '../check';
-import { ShapeError } from '../errors';
-import { native } from '../native';
 import { formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { ModuleDict } from './graph-container';
 import { checkArity, GraphOp, type OpContext } from './graph-op';
 import { BackwardContext, ForwardContext, Module } from './module';
 import { appendModuleSteps, compileGraphProgram, type CompiledProgram, type ProgramStep } from './program';
+import { programKey, runProgram } from './program-run';
 import { Sequential } from './sequential';
 
 /** The name of the graph's input value. */
@@ -219,11 +218,7 @@ export class Graph extends Module {
 
   override predict(input: Tensor): Tensor {
     const program = this.inferenceProgram(input);
-    if (!program) return super.predict(input);
-    const out = Tensor.zeros([input.shape[0], ...program.outShape]);
-    program.refresh();
-    native.runProgram(program.code, program.params, input.data, out.data, input.shape[0]);
-    return out;
+    return program ? runProgram(program, input) : super.predict(input);
   }
 
   /**
@@ -231,13 +226,7 @@ export class Graph extends Module {
    * predictAsync()'s batcher. Throws on a malformed input.
    */
   inferenceProgram(input: Tensor): CompiledProgram | null {
-    if (!(input instanceof Tensor)) throw new TypeError(`predict: input must be a Tensor, got ${describe(input)}`);
-    if (input.shape.length < 2 || input.shape[0] < 1) {
-      throw new ShapeError(
-        `predict: input needs a batch dimension >= 1 and a sample shape, got ${formatShape(input.shape)}`,
-      );
-    }
-    const key = input.shape.slice(1).join('x');
+    const key = programKey(input);
     if (this.compiled?.key !== key) this.compiled = { key, program: compileGraphProgram(this, input.shape.slice(1)) };
     return this.compiled.program;
   }

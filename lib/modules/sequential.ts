@@ -2,13 +2,11 @@
 // Sequential: runs child modules in order (fusing Conv2d + ReLU); backward runs them in reverse;
 // predict() runs as one native program when every layer allows it.
 import { describe, isOptionsObject } from '../check';
-import { ShapeError } from '../errors';
-import { native } from '../native';
-import { formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { Conv2d } from './conv2d';
 import { BackwardContext, ForwardContext, hasFastBackward, hasFastForward, Module } from './module';
 import { compileProgram, type CompiledProgram } from './program';
+import { programKey, runProgram } from './program-run';
 import { ReLU } from './relu';
 
 const REUSE: ForwardContext = Object.freeze({ reuse: true });
@@ -93,11 +91,7 @@ export class Sequential extends Module {
 
   override predict(input: Tensor): Tensor {
     const program = this.inferenceProgram(input);
-    if (!program) return super.predict(input);
-    const out = Tensor.zeros([input.shape[0], ...program.outShape]);
-    program.refresh();
-    native.runProgram(program.code, program.params, input.data, out.data, input.shape[0]);
-    return out;
+    return program ? runProgram(program, input) : super.predict(input);
   }
 
   /**
@@ -105,13 +99,7 @@ export class Sequential extends Module {
    * predict() and by predictAsync()'s batcher. Throws on a malformed input.
    */
   inferenceProgram(input: Tensor): CompiledProgram | null {
-    if (!(input instanceof Tensor)) throw new TypeError(`predict: input must be a Tensor, got ${describe(input)}`);
-    if (input.shape.length < 2 || input.shape[0] < 1) {
-      throw new ShapeError(
-        `predict: input needs a batch dimension >= 1 and a sample shape, got ${formatShape(input.shape)}`,
-      );
-    }
-    const key = input.shape.slice(1).join('x');
+    const key = programKey(input);
     if (this.compiled?.key !== key) {
       // A user's forward() cannot run natively (nor can a built-in layer's subclass that overrides it).
       const layers = this.flatLayers();
