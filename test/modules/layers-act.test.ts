@@ -227,7 +227,7 @@ describe('errors', () => {
     expectErrorNamed(
       () => new LayerNorm({ normalizedShape: 3 }).backward(Tensor.zeros([1, 3])),
       'Error',
-      /training mode/,
+      /LayerNorm.backward: call forward\(\) first/,
     );
   });
 });
