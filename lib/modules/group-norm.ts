@@ -91,7 +91,7 @@ export class GroupNorm extends Module {
     const b = GroupNorm.expand(this.bias?.data.data ?? null, s);
     const g = this.numGroups;
     const stats = normRowsForward(out.data, input.data, w, b, n * g, (c / g) * s, this.eps);
-    if (ctx.keepState !== false) this.saved = this.training ? { input, stats, spatial: s } : null;
+    if (ctx.keepState !== false) this.saved = { input, stats, spatial: s };
     return out;
   }
 

@@ -94,7 +94,7 @@ export class LayerNorm extends Module {
     const out = this.scratch('out', input.shape, ctx.reuse);
     const w = this.weight?.data.data ?? null;
     const stats = normRowsForward(out.data, input.data, w, this.bias?.data.data ?? null, rows, m, this.eps);
-    if (ctx.keepState !== false) this.saved = this.training ? { input, stats } : null;
+    if (ctx.keepState !== false) this.saved = { input, stats };
     return out;
   }
 

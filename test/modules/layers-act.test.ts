@@ -130,6 +130,27 @@ describe('behaviour', () => {
     expect(new Dropout2d({ p: 1 }).forward(x).data.every((v) => v === 0)).toBe(true);
   });
 
+  test.each([
+    ['LayerNorm', () => new LayerNorm({ normalizedShape: [3, 4] }), [2, 3, 4]],
+    ['GroupNorm', () => new GroupNorm({ numGroups: 2, numChannels: 4 }), [2, 4, 3]],
+    ['GELU', () => new GELU(), [2, 5]],
+    ['ELU', () => new ELU(), [2, 5]],
+    ['Hardswish', () => new Hardswish(), [2, 5]],
+  ] as const)(
+    '%s: backward after an eval-mode forward equals the training-mode one (no state of its own)',
+    (_n, make, shape) => {
+      const layer = randomWeights(make(), 3);
+      const x = randomTensor([...shape], 4);
+      const dout = randomTensor([...shape], 5);
+      layer.train();
+      layer.forward(x);
+      const trained = layer.backward(dout).data.slice();
+      layer.eval();
+      layer.forward(x);
+      expect(layer.backward(dout).data).toEqual(trained);
+    },
+  );
+
   test('inside a Sequential (in-place gradients) the norms and activations equal their standalone backward', () => {
     for (const make of [() => new GELU(), () => new Hardswish(), () => new LayerNorm({ normalizedShape: 6 })]) {
       const x = randomTensor([4, 5], 24, 2);
