@@ -63,9 +63,8 @@ async function main(): Promise<void> {
   await phase('predict', 10_000, predicts, () => {
     sink += net.predict(x).data[0];
   });
-  // predictAsync with four calls in flight at once, as a server would have them (each body call makes 4). Its promises
-  // allocate fast, and V8 sizes the young generation up over the first ~10,000 calls (RSS then flat: measured flat over
-  // 96,000 calls), so the warm-up is 16,000 calls: with 2,000 the phase measured 5-14 MB of heap sizing, not a leak.
+  // predictAsync with four calls in flight at once, as a server would have them (each body call makes 4). A longer
+  // warm-up (16,000 calls) than the other phases: the calls run on libuv's pool threads, which join one by one.
   await phase('async', 4000, asyncPredicts / 4, async () => {
     const r = await Promise.all([0, 1, 2, 3].map(() => net.predictAsync(x)));
     sink += r[3].data[0];
