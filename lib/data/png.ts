@@ -129,7 +129,7 @@ export function decodePngBuffer(buffer: Buffer, name: string, maxPixels: number)
       );
     }
   }
-  const plain = decodePlainPng(buffer, header); // the common 8-bit files, several times faster than pngjs
+  const plain = decodePlainPng(buffer, header, name); // the common 8-bit files, several times faster than pngjs
   if (plain !== null) return plain;
   let png: ReturnType<typeof PNG.sync.read>;
   try {

@@ -5,6 +5,7 @@ import * as zlib from 'zlib';
 import { PNG } from 'pngjs';
 import { decodePlainPng } from '../../lib/data/png-fast';
 import { decodePngBuffer, readPngHeader } from '../../lib/data/png';
+import { FileFormatError } from '../../lib/errors';
 import { Generator } from '../../lib/random';
 
 const MAX = 1 << 26;
@@ -26,7 +27,7 @@ function pngjsPlanes(buf: Buffer): Float32Array {
   return rgb;
 }
 
-const plain = (buf: Buffer) => decodePlainPng(buf, readPngHeader(buf, 'x.png', MAX));
+const plain = (buf: Buffer) => decodePlainPng(buf, readPngHeader(buf, 'x.png', MAX), 'x.png');
 
 /** Recomputes a chunk's CRC after its data changed (the chunk starting at `pos`). */
 function fixCrc(buf: Buffer, pos: number): void {
@@ -95,7 +96,6 @@ describe('decodePlainPng', () => {
     ['a wrong CRC', (b: Buffer) => flip(b, b.indexOf('IDAT') + 6)],
     ['a wrong IHDR CRC', (b: Buffer) => flip(b, 29)],
     ['an unknown row filter', (b: Buffer) => withRows(b, (raw) => (raw[0] = 9))],
-    ['too little image data', (b: Buffer) => withRows(b, (raw) => raw.subarray(0, raw.length - 1))],
     ['too much image data', (b: Buffer) => withRows(b, (raw) => Buffer.concat([raw, Buffer.alloc(3)]))],
   ])('leaves a file with %s to pngjs, which answers as before', (_, change) => {
     const buf = change(randomPng(6, 4, 2, 0, 3));
@@ -113,6 +113,13 @@ describe('decodePlainPng', () => {
       theirs = 'error';
     }
     expect(ours).toEqual(theirs);
+  });
+
+  test('too little image data is an error naming the file (pngjs filled the missing bytes from an unset buffer)', () => {
+    const buf = withRows(randomPng(6, 4, 2, 0, 3), (raw) => raw.subarray(0, raw.length - 1));
+    expect(() => decodePngBuffer(buf, 'x.png', MAX)).toThrow(
+      new FileFormatError('x.png', 'truncated PNG: the image data inflates to 75 bytes, the 6x4 header needs 76'),
+    );
   });
 
   test('other depths, palettes and interlaced files go to pngjs', () => {
