@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Public exports of simdnet. Nothing else is part of the API.
+// The global `Long` onnx-proto's types name (for clients that type-check these declarations).
+import './io/long-global';
 export { Tensor } from './tensor/tensor';
 export { shapeSize, formatShape } from './tensor/shape';
 export { ShapeError, FileFormatError, NonFiniteLossError } from './errors';
