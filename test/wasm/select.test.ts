@@ -61,6 +61,8 @@ describeWasm('with the WebAssembly build', () => {
       env: { ...process.env, SIMDNET_BACKEND: 'wasm' },
     });
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^backend wasm \(WebAssembly build\): isa simd128, openmp no, threads 1$/m);
+    expect(r.stdout).toMatch(
+      /^backend wasm \(WebAssembly build\): isa simd128, openmp no, threads 1 \(auto, up to 1\)$/m,
+    );
   });
 });
