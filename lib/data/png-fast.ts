@@ -3,7 +3,6 @@
 // one native inflate, the five row filters, and planar floats written directly. pngjs reads everything else, and any
 // file this decoder finds unusual in any way (png.ts falls back), so errors and odd files behave exactly as before.
 import * as zlib from 'zlib';
-import { FileFormatError } from '../errors';
 import type { DecodedImage } from './image';
 import type { PngHeader } from './png';
 
@@ -16,14 +15,14 @@ const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc3
 /**
  * Decodes `buf` (whose header readPngHeader returned) when it is a plain PNG; null when pngjs must read it instead:
  * another colour type or depth, interlacing, a tRNS, PLTE or unknown critical chunk, a CRC that does not match, bytes
- * after IEND, more image data than the rows the header gives, or an unknown row filter. Too little image data is an
- * error naming `file` (pngjs would fill the missing rows with whatever its buffer held: a different answer each run).
+ * after IEND, image data that inflates to more or fewer bytes than the header gives (png.ts names what is wrong), or an
+ * unknown row filter.
  * The result equals pngjs's (`skipRescale`) samples divided by 255, planar.
  *
  * @example
- * const img = decodePlainPng(buf, readPngHeader(buf, 'x.png', MAX_PIXELS), 'x.png') ?? decodeWithPngjs(buf);
+ * const img = decodePlainPng(buf, readPngHeader(buf, 'x.png', MAX_PIXELS)) ?? decodeWithPngjs(buf);
  */
-export function decodePlainPng(buf: Buffer, header: PngHeader, file: string): DecodedImage | null {
+export function decodePlainPng(buf: Buffer, header: PngHeader): DecodedImage | null {
   const bpp = BYTES_PER_PIXEL[header.colorType];
   if (crc32 === undefined || header.depth !== 8 || header.interlaced || bpp === undefined) return null;
   if (header.idat.length === 0 || !chunksArePlain(buf, crc32)) return null;
@@ -34,13 +33,7 @@ export function decodePlainPng(buf: Buffer, header: PngHeader, file: string): De
   } catch {
     return null; // pngjs gives the error
   }
-  if (raw.length < header.inflatedBytes) {
-    throw new FileFormatError(
-      file,
-      `truncated PNG: the image data inflates to ${raw.length} bytes, the ${header.width}x${header.height} header needs ${header.inflatedBytes}`,
-    );
-  }
-  if (raw.length !== header.inflatedBytes) return null;
+  if (raw.length !== header.inflatedBytes) return null; // png.ts names what is wrong
   const { width, height, colorType } = header;
   const stride = width * bpp;
   if (!unfilter(raw, stride, height, bpp)) return null;

@@ -110,27 +110,14 @@ function parseIhdr(data: Buffer, fail: (d: string) => FileFormatError, maxPixels
 
 /**
  * Decodes a PNG after readPngHeader has bounded it: 8- or 16-bit RGB, RGBA, gray (with or without alpha), palette,
- * 1-, 2- and 4-bit gray, interlaced or not. pngjs inflates interlaced data without a limit, so that data is first
- * inflated here with a cap of what the header allows; non-interlaced data pngjs caps itself.
+ * 1-, 2- and 4-bit gray, interlaced or not.
  * @throws FileFormatError naming `name`.
  */
 export function decodePngBuffer(buffer: Buffer, name: string, maxPixels: number): DecodedImage {
   const header = readPngHeader(buffer, name, maxPixels);
-  if (header.interlaced) {
-    try {
-      zlib.inflateSync(Buffer.concat(header.idat), { maxOutputLength: Math.max(1, header.inflatedBytes) });
-    } catch (err) {
-      const tooBig = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-      throw new FileFormatError(
-        name,
-        tooBig
-          ? `the image data inflates to more than the ${header.inflatedBytes} bytes a ${header.width}x${header.height} image needs`
-          : `not a valid PNG, or truncated (${(err as Error).message})`,
-      );
-    }
-  }
-  const plain = decodePlainPng(buffer, header, name); // the common 8-bit files, several times faster than pngjs
+  const plain = decodePlainPng(buffer, header); // the common 8-bit files, several times faster than pngjs
   if (plain !== null) return plain;
+  checkImageDataLength(header, name);
   let png: ReturnType<typeof PNG.sync.read>;
   try {
     png = PNG.sync.read(buffer, { skipRescale: true });
@@ -148,4 +135,31 @@ export function decodePngBuffer(buffer: Buffer, name: string, maxPixels: number)
     for (let c = 0; c < 3; c++) rgb[c * plane + i] = data[4 * i + c] / max;
   }
   return { width, height, rgb, gray: colorType === 0 || colorType === 4, depth, alpha: png.alpha, format: 'png' };
+}
+
+/**
+ * Inflates the image data with a cap of what the header allows, for the files pngjs reads: pngjs inflates interlaced
+ * data without a limit, and when the data ends early it fills the missing rows from an unset buffer (a different
+ * answer each run). Non-interlaced data past the header's size pngjs caps and ignores itself.
+ * @throws FileFormatError naming `name`.
+ */
+function checkImageDataLength(header: PngHeader, name: string): void {
+  const { width, height, inflatedBytes } = header;
+  let raw: Buffer;
+  try {
+    raw = zlib.inflateSync(Buffer.concat(header.idat), { maxOutputLength: Math.max(1, inflatedBytes) });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE')
+      throw new FileFormatError(name, `not a valid PNG, or truncated (${(err as Error).message})`);
+    if (!header.interlaced) return;
+    throw new FileFormatError(
+      name,
+      `the image data inflates to more than the ${inflatedBytes} bytes a ${width}x${height} image needs`,
+    );
+  }
+  if (raw.length < inflatedBytes)
+    throw new FileFormatError(
+      name,
+      `truncated PNG: the image data inflates to ${raw.length} bytes, the ${width}x${height} header needs ${inflatedBytes}`,
+    );
 }

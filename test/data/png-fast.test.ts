@@ -7,6 +7,7 @@ import { decodePlainPng } from '../../lib/data/png-fast';
 import { decodePngBuffer, readPngHeader } from '../../lib/data/png';
 import { FileFormatError } from '../../lib/errors';
 import { Generator } from '../../lib/random';
+import { rawPng } from './png-fixture';
 
 const MAX = 1 << 26;
 
@@ -27,7 +28,7 @@ function pngjsPlanes(buf: Buffer): Float32Array {
   return rgb;
 }
 
-const plain = (buf: Buffer) => decodePlainPng(buf, readPngHeader(buf, 'x.png', MAX), 'x.png');
+const plain = (buf: Buffer) => decodePlainPng(buf, readPngHeader(buf, 'x.png', MAX));
 
 /** Recomputes a chunk's CRC after its data changed (the chunk starting at `pos`). */
 function fixCrc(buf: Buffer, pos: number): void {
@@ -119,6 +120,47 @@ describe('decodePlainPng', () => {
     const buf = withRows(randomPng(6, 4, 2, 0, 3), (raw) => raw.subarray(0, raw.length - 1));
     expect(() => decodePngBuffer(buf, 'x.png', MAX)).toThrow(
       new FileFormatError('x.png', 'truncated PNG: the image data inflates to 75 bytes, the 6x4 header needs 76'),
+    );
+  });
+
+  test.each([
+    [
+      'a palette file',
+      () =>
+        rawPng(
+          4,
+          3,
+          8,
+          3,
+          [
+            [0, 1, 0, 1],
+            [1, 0, 1, 0],
+          ],
+          [0, 0, 0, 255, 255, 255],
+        ),
+      '4x3',
+      10,
+      15,
+    ],
+    ['a 16-bit file', () => rawPng(2, 2, 16, 2, [Array.from({ length: 12 }, (_, i) => i)]), '2x2', 13, 26],
+    [
+      'an interlaced file',
+      () => {
+        const buf = Buffer.from(randomPng(4, 4, 2, 0, 1)); // 4 rows of 1 + 12 bytes; Adam7's seven passes need 55
+        buf[28] = 1; // IHDR interlace flag
+        fixCrc(buf, 8);
+        return buf;
+      },
+      '4x4',
+      52,
+      55,
+    ],
+  ])('too little image data in %s (read by pngjs) is an error naming the file', (_, make, size, got, needs) => {
+    expect(() => decodePngBuffer(make(), 'x.png', MAX)).toThrow(
+      new FileFormatError(
+        'x.png',
+        `truncated PNG: the image data inflates to ${got} bytes, the ${size} header needs ${needs}`,
+      ),
     );
   });
 
