@@ -29,6 +29,10 @@ const compileFlags = [
 
 const linkFlags = [
   '-O3',
+  // Binaryen's -O3 inlines every function with one caller, whatever its size: the kernels' register tiles
+  // (SN_TILE in native/kernels/common/vec.inc) would end up in one huge function again, where V8 keeps the
+  // accumulators on the stack. Only small functions with one caller are inlined.
+  '-sBINARYEN_EXTRA_PASSES=--one-caller-inline-max-function-size=20',
   '-fwasm-exceptions',
   '-sMODULARIZE=1',
   '-sEXPORT_NAME=createSimdnetWasm',
