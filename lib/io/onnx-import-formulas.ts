@@ -215,34 +215,40 @@ function groupNormOf(
   if (!chain.at.filter((j) => p.nodes[j].opType === 'Reshape').every((j) => plainReshape(p.nodes[j]))) return null;
   const eps = epsOk();
   if (eps === undefined) return null;
-  const perChannel = (name: string | undefined): ConstTensor | undefined => {
-    const t = floatsOf(p, name, channels);
-    // Stored to broadcast against [N, C, *]: [C, 1, ...] or [C].
-    return t && (t.dims.length === 1 || (t.dims[0] === channels && t.dims.slice(1).every((d) => d === 1)))
-      ? t
-      : undefined;
+  // Stored to broadcast against [N, C, *]: [C], [C, 1, ...], or one value ([1, 1, 1]: torch's affine=False).
+  const perChannel = (name: string | undefined): Float32Array | undefined => {
+    const t = name === undefined ? undefined : p.constOf(name);
+    if (!t?.float || t.dims.length > rank - 1) return undefined;
+    if (t.float.length === 1 && t.dims.every((d) => d === 1)) return new Float32Array(channels).fill(t.float[0]);
+    const [first, ...rest] = t.dims;
+    return t.float.length === channels && first === channels && rest.every((d) => d === 1) ? t.float : undefined;
   };
   const weight = perChannel(chain.captured.weight);
   const bias = perChannel(chain.captured.bias);
   if ((chain.captured.weight !== undefined && !weight) || (chain.captured.bias !== undefined && !bias)) return null;
-  if (weight && weight.dims.length > rank - 1) return null;
-  const scale = chain.captured.scale === undefined ? undefined : floatsOf(p, chain.captured.scale, groups);
-  const shift = chain.captured.shift === undefined ? undefined : floatsOf(p, chain.captured.shift, groups);
+  const scale = chain.captured.scale === undefined ? undefined : floatsOf(p, chain.captured.scale, groups)?.float;
+  const shift = chain.captured.shift === undefined ? undefined : floatsOf(p, chain.captured.shift, groups)?.float;
   if ((chain.captured.scale !== undefined && !scale) || (chain.captured.shift !== undefined && !shift)) return null;
   const perGroup = channels / groups;
-  const identityGroups =
-    (!scale || scale.float!.every((v) => v === 1)) && (!shift || shift.float!.every((v) => v === 0));
-  const affine = weight !== undefined || !identityGroups;
+  const w = new Float32Array(channels);
+  const b = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const g = Math.floor(c / perGroup);
+    const wc = weight ? weight[c] : 1;
+    w[c] = (scale ? scale[g] : 1) * wc;
+    b[c] = (shift ? shift[g] : 0) * wc + (bias ? bias[c] : 0);
+  }
+  // An affine step of ones and zeros written only as a constant of one value is no affine step (affine=False).
+  const identity = w.every((v) => v === 1) && b.every((v) => v === 0);
+  const affine =
+    !identity ||
+    (weight !== undefined &&
+      chain.captured.weight !== undefined &&
+      p.constOf(chain.captured.weight)!.float!.length > 1);
   const layer = new GroupNorm({ numGroups: groups, numChannels: channels, eps, affine });
   if (affine) {
-    const w = layer.weight!.data.data;
-    const b = layer.bias!.data.data;
-    for (let c = 0; c < channels; c++) {
-      const g = Math.floor(c / perGroup);
-      const wc = weight ? weight.float![c] : 1;
-      w[c] = (scale ? scale.float![g] : 1) * wc;
-      b[c] = (shift ? shift.float![g] : 0) * wc + (bias ? bias.float![c] : 0);
-    }
+    layer.weight!.data.data.set(w);
+    layer.bias!.data.data.set(b);
   }
   return { end: chain.end, layer, named };
 }
