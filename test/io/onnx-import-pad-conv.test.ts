@@ -4,11 +4,13 @@
 // layers with that padding mode and gives PyTorch's and onnxruntime's numbers; Pad nodes that are not a Conv's padding
 // are errors naming the node.
 import * as path from 'path';
+import { encodeOnnx } from '../../lib/io/onnx-export';
 import { importOnnx } from '../../lib/io/onnx-import';
 import { readSafetensors } from '../../lib/io/safetensors';
 import { Conv2d } from '../../lib/modules/conv2d';
 import type { Module } from '../../lib/modules/module';
 import { Sequential } from '../../lib/modules/sequential';
+import { Generator } from '../../lib/random';
 import { maxDiff, randomTensor } from '../helpers';
 import { build, floats, int64s, node } from './onnx-build';
 import { runOrt } from './ort';
@@ -66,6 +68,25 @@ describe('circular padding', () => {
     const y = r.model.predict(x);
     expect(maxDiff(y.data, ref['circular.logits'].data)).toBeLessThan(1e-5);
     expect(maxDiff(runOrt(path.join(FIXTURES, 'onnx_circular.onnx'), [x]).outputs[0].data, y.data)).toBeLessThan(1e-5);
+  });
+});
+
+describe("simdnet's own export of padding modes", () => {
+  test.each([
+    ['reflect', [1, 2] as [number, number]],
+    ['replicate', 'same' as const],
+  ] as const)('Conv2d paddingMode %s comes back as the same layer, weights and numbers', (paddingMode, padding) => {
+    const model = new Sequential(
+      new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 4, padding, paddingMode, generator: new Generator(4) }),
+    );
+    model.eval();
+    const back = importOnnx(encodeOnnx(model, [1, 2, 6, 7]), { name: 'own.onnx' }).model;
+    expect(back.toString()).toBe(model.toString());
+    const [got, want] = [back.stateDict(), model.stateDict()];
+    expect(Object.keys(got)).toEqual(Object.keys(want));
+    for (const k of Object.keys(want)) expect(got[k].data).toEqual(want[k].data);
+    const x = randomTensor([2, 2, 6, 7], 8);
+    expect(maxDiff(back.predict(x).data, model.predict(x).data)).toBe(0);
   });
 });
 
