@@ -362,8 +362,9 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
  * Reads an ONNX model whose graph is a chain of the ops simdnet has layers for (what `exportOnnx` and both of
  * `torch.onnx.export`'s exporters write for LeNet-like models: Conv (2-d, or 1-d as Conv1d), MaxPool, AveragePool, GlobalAveragePool,
  * ReduceMean over H and W, Gemm, MatMul + Add, BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, Softmax,
- * LogSoftmax, Flatten, Reshape and Squeeze as a flatten, Dropout, Identity, Constant) and returns it as a Sequential
- * in eval mode with its weights. Side computations on constants and shapes are folded (PyTorch's
+ * LogSoftmax, Flatten, Reshape and Squeeze as a flatten, Dropout, Identity, Constant; GroupNormalization,
+ * InstanceNormalization, a reflect/edge/wrap Pad before a Conv as its padding mode, and the formulas exporters write for
+ * LayerNorm, GroupNorm and GELU: see docs/onnx.md) and returns it as a Sequential in eval mode with its weights. Side computations on constants and shapes are folded (PyTorch's
  * `x.view(x.size(0), -1)`); weights in external data files are read from the model's folder.
  * Layers are named after their weights ("conv1.weight" -> "conv1"), so state-dict names carry over.
  *
