@@ -18,7 +18,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "test", "fixtures", "graph"))
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from pytorch_bench import blas_info, decode_safetensors, measure  # noqa: E402
+from pytorch_bench import decode_safetensors  # noqa: E402
+from pytorch_common import blas_info, infer_case, progress, train_case  # noqa: E402
 from resnet_cifar import resnet20  # noqa: E402
 from vgg_cifar import vgg_cifar  # noqa: E402
 
@@ -31,8 +32,7 @@ def model_with(name, weights, layout):
     return model.to(memory_format=LAYOUTS[layout])
 
 
-def infer_case(args, weights, data, b, layout, opt):
-    base = {"model": args.model, "case": "infer", "batch": b, "system": layout}
+def cnn_infer(args, weights, data, b, layout, opt):
     model = model_with(args.model, weights, layout).eval()
     x = data["images"][:b].contiguous(memory_format=LAYOUTS[layout])
 
@@ -40,16 +40,11 @@ def infer_case(args, weights, data, b, layout, opt):
         with torch.inference_mode():
             return model(x)
 
-    diff = (fn().double() - data["ref_logits"][:b].double()).abs().max().item()
-    if not diff < args.tol:
-        return {**base, "imagesPerSec": None, "maxDiff": diff, "status": "wrong result",
-                "note": f"logits differ from simdnet's by {diff:.1e}"}
-    t = measure(fn, opt)
-    return {**base, "imagesPerSec": 1000 * b / t["msPerCall"], **t, "maxDiff": diff, "status": "ok"}
+    base = {"model": args.model, "case": "infer", "batch": b, "system": layout}
+    return infer_case(base, fn, data["ref_logits"], args.tol, opt, "simdnet's")
 
 
-def train_case(args, weights, data, b, ref_loss, layout, opt):
-    base = {"model": args.model, "case": "train", "batch": b, "system": layout}
+def cnn_train(args, weights, data, b, ref_loss, layout, opt):
     model = model_with(args.model, weights, layout).train()
     sgd = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     x = data["images"][:b].contiguous(memory_format=LAYOUTS[layout])
@@ -62,16 +57,8 @@ def train_case(args, weights, data, b, ref_loss, layout, opt):
         sgd.step()
         return loss.item()
 
-    first = step()
-    diff = abs(first - ref_loss)
-    if not diff < args.tol:
-        return {**base, "imagesPerSec": None, "maxDiff": diff, "status": "wrong result",
-                "note": f"first loss {first} differs from simdnet's {ref_loss} by {diff:.1e}"}
-    t = measure(step, opt)
-    last = step()
-    if not last < first:
-        return {**base, "imagesPerSec": None, "status": "wrong result", "note": f"loss did not fall ({first} -> {last})"}
-    return {**base, "imagesPerSec": 1000 * b / t["msPerCall"], **t, "maxDiff": diff, "status": "ok"}
+    base = {"model": args.model, "case": "train", "batch": b, "system": layout}
+    return train_case(base, step, ref_loss, args.tol, opt, "simdnet's")
 
 
 def main():
@@ -96,14 +83,12 @@ def main():
     infer = [int(b) for b in args.infer.split(",") if b]
     results = []
     for layout in [s for s in args.layouts.split(",") if s]:
-        jobs = [lambda b=b, i=i: train_case(args, weights, data, b, data["ref_loss"][i].item(), layout, opt)
+        jobs = [lambda b=b, i=i: cnn_train(args, weights, data, b, data["ref_loss"][i].item(), layout, opt)
                 for i, b in enumerate(train)]
-        jobs += [lambda b=b: infer_case(args, weights, data, b, layout, opt) for b in infer]
+        jobs += [lambda b=b: cnn_infer(args, weights, data, b, layout, opt) for b in infer]
         for job in jobs:
             r = job()
-            speed = f"{r['imagesPerSec']:,.0f} images/s" if r["imagesPerSec"] else f"{r['status']}: {r.get('note')}"
-            check = f"check {r['maxDiff']:.1e}, " if "maxDiff" in r else ""
-            print(f"  {r['system']} {args.model} {r['case']} b{r['batch']}: {check}{speed}", file=sys.stderr, flush=True)
+            progress(f"{r['system']} {args.model} {r['case']}", r)
             results.append(r)
     print(json.dumps({"torch": torch.__version__, "pythonVersion": sys.version.split()[0], "threads": torch.get_num_threads(),
                       "blas": blas_info(), "mkldnn": torch.backends.mkldnn.is_available(), "results": results}))

@@ -70,11 +70,13 @@ export function flag(ctx: NodeContext, name: string, fallback: 0 | 1): boolean {
 
 /**
  * A Conv's strides, pads and dilations, one per spatial axis of its input; kernel_shape, when given, must match the
- * weight's `kernel`.
+ * weight's `kernel`. `padded`: the pads of a reflect/edge/wrap Pad node the Conv alone reads (onnx-import-pad-conv.ts),
+ * which stand for the Conv's own (then all zero).
  */
 export function convAttributes(
   ctx: NodeContext,
   kernel: readonly number[],
+  padded?: { before: number[]; after: number[] },
 ): { stride: number[]; padding: number[] | 'same'; dilation: number[] } {
   const axes = kernel.length;
   if (ctx.ints('kernel_shape') !== undefined) {
@@ -84,7 +86,12 @@ export function convAttributes(
   }
   const stride = sizes(ctx, 'strides', axes, 1);
   const dilation = sizes(ctx, 'dilations', axes, 1);
-  const [before, after] = padsBeforeAfter(ctx, axes);
+  let [before, after] = padsBeforeAfter(ctx, axes);
+  if (padded) {
+    if ([...before, ...after].some((p) => p !== 0))
+      throw ctx.fail(`pads ${list([...before, ...after])} after a Pad node: simdnet pads a convolution one way only`);
+    [before, after] = [padded.before, padded.after];
+  }
   if (before.every((p, i) => p === after[i])) return { stride, padding: before, dilation };
   // Uneven pads are PyTorch's padding 'same' when they are its split of dilation (kernel - 1) and the stride is 1.
   const same = kernel.every((k, i) => {

@@ -14,7 +14,8 @@ import { ONNX_NUM_CLASSES_KEY } from './onnx-export';
 import { externalDataReader } from './onnx-import-external';
 import { assemble, stepName, type ImportedStep } from './onnx-import-names';
 import { converters, matMul, supportedOps } from './onnx-import-ops';
-import { matchGeluErf, matchSilu, scalarValue } from './onnx-import-patterns';
+import { matchPattern } from './onnx-import-match';
+import { scalarValue } from './onnx-import-patterns';
 import { readRegularFile } from './regular-file';
 import {
   batchShape,
@@ -206,7 +207,7 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
     const node = nodes[i];
     if (node.opType === 'Constant') continue;
     const op = node.opType ?? '';
-    const data = (node.input ?? []).filter((n) => n && !constants.has(n));
+    let data = (node.input ?? []).filter((n) => n && !constants.has(n));
     const ctx = context(i, shapes.get(data[0] ?? '') ?? [1, ...sample]);
     if (FOLDABLE_OPS.has(op)) {
       // Side computations on constants and shapes (x.view(x.size(0), -1)) become constants; the graph goes on around them.
@@ -227,10 +228,18 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
       const computed = reads.some((n) => shapes.has(n) && !known(n));
       if (op === 'Shape' || (!computed && !isOp(op))) throw ctx.fail(unfoldable(ctx, known));
     }
-    // A layer written as several nodes (GELU's Erf formula, SiLU) replaces them all.
-    const scalarOf = (n: string) => (constants.has(n) ? scalarValue(constants.get(n, (d) => ctx.fail(d))) : undefined);
-    const pattern =
-      op === 'Div' ? matchGeluErf(nodes, i, uses, scalarOf) : op === 'Sigmoid' ? matchSilu(nodes, i, uses) : null;
+    // A layer written as several nodes (GELU's formulas, SiLU, LayerNorm, GroupNorm, Pad + Conv) replaces them all.
+    const constOf = (n: string) => (constants.has(n) ? constants.get(n, (d) => ctx.fail(d)) : undefined);
+    const pattern = matchPattern(op, {
+      nodes,
+      i,
+      uses,
+      scalarOf: (n) => scalarValue(constOf(n)),
+      constOf,
+      context,
+      inShape: ctx.inShape,
+    });
+    if (pattern) data = [pattern.input ?? data[0]];
     if (!pattern && op !== 'MatMul' && !isOp(op)) {
       throw ctx.fail(`op ${printable(op)} is not supported (supported: ${supportedOps().join(', ')})`);
     }
@@ -280,7 +289,7 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
       const reads = data.slice(0, 8).map(q).join(', ');
       throw ctx.fail(`reads the computed values ${reads}; ${op} takes one (the others must be constants)`);
     }
-    const { name, tail } = stepName(node, steps.length);
+    const { name, tail } = stepName(pattern?.named ?? node, steps.length);
     let value = values.get(data[0]) as number;
     let shape: readonly number[] = inShapes[0];
     produced.forEach((step, k) => {
@@ -353,8 +362,9 @@ function convertModel(proto: onnx.ModelProto, file: string, dataDir: string | un
  * Reads an ONNX model whose graph is a chain of the ops simdnet has layers for (what `exportOnnx` and both of
  * `torch.onnx.export`'s exporters write for LeNet-like models: Conv (2-d, or 1-d as Conv1d), MaxPool, AveragePool, GlobalAveragePool,
  * ReduceMean over H and W, Gemm, MatMul + Add, BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, Softmax,
- * LogSoftmax, Flatten, Reshape and Squeeze as a flatten, Dropout, Identity, Constant) and returns it as a Sequential
- * in eval mode with its weights. Side computations on constants and shapes are folded (PyTorch's
+ * LogSoftmax, Flatten, Reshape and Squeeze as a flatten, Dropout, Identity, Constant; GroupNormalization,
+ * InstanceNormalization, a reflect/edge/wrap Pad before a Conv as its padding mode, and the formulas exporters write for
+ * LayerNorm, GroupNorm and GELU: see docs/onnx.md) and returns it as a Sequential in eval mode with its weights. Side computations on constants and shapes are folded (PyTorch's
  * `x.view(x.size(0), -1)`); weights in external data files are read from the model's folder.
  * Layers are named after their weights ("conv1.weight" -> "conv1"), so state-dict names carry over.
  *

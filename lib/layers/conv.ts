@@ -5,6 +5,7 @@ import { convAttributes } from '../io/onnx-import-conv';
 import { batchShape, layerGenerator, list, q, type NodeContext } from '../io/onnx-import-proto';
 import { BatchNorm2d } from '../modules/batch-norm';
 import { Conv1d, type Conv1dOptions } from '../modules/conv1d';
+import type { PaddingMode } from '../modules/conv-padding';
 import { Conv2d, CONV_OPTIONS, type Conv2dOptions } from '../modules/conv2d';
 import type { Module } from '../modules/module';
 import { OP } from '../modules/program-code';
@@ -67,8 +68,18 @@ function convToOnnx(layer: Conv1d | Conv2d, ctx: OnnxExportContext): string {
   });
 }
 
-/** Conv over [N, C, L] (Conv1d, weight [out, in / group, k]) or [N, C, H, W] (Conv2d, weight [out, in / group, kh, kw]). */
-function convFromOnnx(ctx: NodeContext): Module {
+/** The padding of a reflect/edge/wrap Pad node a Conv alone reads: the layer's paddingMode and pads per spatial axis. */
+export interface PadBeforeConv {
+  mode: PaddingMode;
+  before: number[];
+  after: number[];
+}
+
+/**
+ * Conv over [N, C, L] (Conv1d, weight [out, in / group, k]) or [N, C, H, W] (Conv2d, weight [out, in / group, kh, kw]);
+ * with `padded`, the padding of the Pad node before it (ctx.inShape is then the padded shape).
+ */
+export function convFromOnnx(ctx: NodeContext, padded?: PadBeforeConv): Module {
   ctx.allowAttributes(['kernel_shape', 'strides', 'pads', 'dilations', 'group', 'auto_pad']);
   const rank = ctx.inShape.length;
   if (rank !== 3 && rank !== 4) {
@@ -94,8 +105,15 @@ function convFromOnnx(ctx: NodeContext): Module {
   }
   const b = ctx.constant(2, 'bias', [outChannels]);
   if (b !== undefined && b.float === undefined) throw ctx.fail(`bias ${q(b.name)} must be float32`);
-  const { stride, padding, dilation } = convAttributes(ctx, kernel);
-  const common = { inChannels, outChannels, groups, bias: b !== undefined, generator: layerGenerator() };
+  const { stride, padding, dilation } = convAttributes(ctx, kernel, padded);
+  const common = {
+    inChannels,
+    outChannels,
+    groups,
+    bias: b !== undefined,
+    paddingMode: padded?.mode ?? 'zeros',
+    generator: layerGenerator(),
+  };
   const layer =
     axes === 1
       ? new Conv1d({
@@ -132,7 +150,7 @@ export const conv2dKind = layerKind<Conv2d>({
     return convToOnnx(conv, ctx);
   },
   // Conv1d's kind shares the op: the converter picks the class from the input's rank.
-  fromOnnx: { Conv: convFromOnnx },
+  fromOnnx: { Conv: (ctx) => convFromOnnx(ctx) },
   // The native op pads with zeros equally on both sides; other padding predicts in JavaScript.
   program: (conv, p) => {
     if (conv.pads.before.some((b, i) => b !== conv.pads.after[i] || (b !== 0 && conv.paddingMode !== 'zeros')))

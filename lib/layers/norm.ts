@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // LayerNorm and GroupNorm: spec types, MACs and ONNX both ways. Export is opset 13, which has neither
 // LayerNormalization (17) nor GroupNormalization (18): both are written as ReduceMean / Sub / Mul / Sqrt / Div formulas
-// that onnxruntime runs. Import reads LayerNormalization (what torch.onnx.export writes at opset 17 and above); the
-// formula forms are not recognised on import (an error naming the first node). Neither has a native program op.
+// that onnxruntime runs. Import reads LayerNormalization (what torch.onnx.export writes at opset 17 and above),
+// GroupNormalization (opset 18: per-group scale and bias; 21: per-channel) and InstanceNormalization (a GroupNorm of one
+// channel per group); the formula forms (simdnet's, and torch's InstanceNormalization chain for GroupNorm) are
+// lib/io/onnx-import-formulas.ts. Neither has a native program op.
 import type { OnnxExportContext } from '../io/onnx-export-ops';
 import { batchShape, type NodeContext } from '../io/onnx-import-proto';
 import { GroupNorm, type GroupNormOptions } from '../modules/group-norm';
@@ -83,6 +85,51 @@ function layerNormFromOnnx(ctx: NodeContext): Module {
   return layer;
 }
 
+/** [N, C, *] with C channels: the channel count, else a FileFormatError naming the node. */
+function channelsOf(ctx: NodeContext): number {
+  if (ctx.inShape.length < 3)
+    throw ctx.fail(
+      `needs an input [N, C, ...] with at least one axis after the channels, got ${batchShape(ctx.inShape)}`,
+    );
+  return ctx.inShape[1];
+}
+
+/**
+ * GroupNormalization: opsets 18-20 scale and bias one value per group (the spec's opset-18 form, deprecated in 21),
+ * spread here over that group's channels; opset 21 one per channel, as PyTorch's GroupNorm.
+ */
+function groupNormFromOnnx(ctx: NodeContext): Module {
+  const perChannel = ctx.opset >= 21;
+  ctx.allowAttributes(perChannel ? ['num_groups', 'epsilon', 'stash_type'] : ['num_groups', 'epsilon']);
+  const channels = channelsOf(ctx);
+  const groups = ctx.int('num_groups', 0);
+  if (groups < 1 || channels % groups !== 0)
+    throw ctx.fail(`num_groups ${groups} must be >= 1 and divide the input's ${channels} channels`);
+  if (ctx.int('stash_type', 1) !== 1) throw ctx.fail('stash_type other than 1 (float32 statistics) is not supported');
+  const size = perChannel ? channels : groups;
+  const scale = ctx.floats(1, perChannel ? 'scale (one per channel)' : 'scale (one per group, opset 18)', [size]);
+  const bias = ctx.floats(2, perChannel ? 'bias (one per channel)' : 'bias (one per group, opset 18)', [size]);
+  const layer = new GroupNorm({ numGroups: groups, numChannels: channels, eps: ctx.float('epsilon', 1e-5) });
+  const per = perChannel ? 1 : channels / groups;
+  for (let c = 0; c < channels; c++) {
+    layer.weight!.data.data[c] = scale.float[Math.floor(c / per)];
+    layer.bias!.data.data[c] = bias.float[Math.floor(c / per)];
+  }
+  return layer;
+}
+
+/** InstanceNormalization (InstanceNorm1d/2d): each channel normalised alone, a GroupNorm of one channel per group. */
+function instanceNormFromOnnx(ctx: NodeContext): Module {
+  ctx.allowAttributes(['epsilon']);
+  const channels = channelsOf(ctx);
+  const scale = ctx.floats(1, 'scale', [channels]);
+  const bias = ctx.floats(2, 'bias B', [channels]);
+  const layer = new GroupNorm({ numGroups: channels, numChannels: channels, eps: ctx.float('epsilon', 1e-5) });
+  layer.weight!.data.data.set(scale.float);
+  layer.bias!.data.data.set(bias.float);
+  return layer;
+}
+
 export const layerNormKind = layerKind<LayerNorm>({
   module: LayerNorm,
   spec: [
@@ -119,4 +166,5 @@ export const groupNormKind = layerKind<GroupNorm>({
   ],
   macs: (_layer, _input, output) => shapeSize(output),
   toOnnx: groupNormToOnnx,
+  fromOnnx: { GroupNormalization: groupNormFromOnnx, InstanceNormalization: instanceNormFromOnnx },
 });

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The graph ops pad, slice and clamp: spec types, ONNX Pad / Slice / Clip both ways and their program ops. The maths
 // is lib/modules/graph-ops-shape.ts.
-import { list, q, type ConstTensor, type NodeContext } from '../io/onnx-import-proto';
+import { list, printable, q, type ConstTensor, type NodeContext } from '../io/onnx-import-proto';
 import { Clamp, Pad, Slice } from '../modules/graph-ops-shape';
 import { Hardtanh } from '../modules/hardtanh';
 import { MAX_RANK, OP } from '../modules/program-code';
@@ -28,7 +28,15 @@ function scalar(ctx: NodeContext, pos: number, what: string): number | undefined
   return values[0];
 }
 
-function padFromOnnx(ctx: NodeContext): Pad {
+/** What a Pad node says: its mode, pads per axis (batch first) and constant value. */
+export interface OnnxPad {
+  mode: string;
+  pads: [number, number][];
+  value: number;
+}
+
+/** Reads a Pad node's attributes and constant inputs (any mode), checking the pads against its input. */
+export function readOnnxPad(ctx: NodeContext): OnnxPad {
   let pads: number[] | undefined;
   let value: number | undefined;
   let axes: number[] | undefined;
@@ -43,7 +51,6 @@ function padFromOnnx(ctx: NodeContext): Pad {
     axes = ctx.opset >= 18 ? ints(ctx, 3, 'axes') : undefined;
   }
   const mode = ctx.string('mode', 'constant');
-  if (mode !== 'constant') throw ctx.fail(`mode '${mode}' is not supported (only constant padding)`);
   const rank = ctx.inShape.length;
   const at = (axes ?? ctx.inShape.map((_, i) => i)).map((a) => (a < 0 ? a + rank : a));
   if (pads === undefined || pads.length !== 2 * at.length)
@@ -55,7 +62,17 @@ function padFromOnnx(ctx: NodeContext): Pad {
     full[a] = [pads[j], pads[j + at.length]];
   });
   if (full[0][0] !== 0 || full[0][1] !== 0) throw ctx.fail('pads the batch dimension');
-  return new Pad({ pads: full.slice(1), value: value ?? 0 });
+  return { mode, pads: full, value: value ?? 0 };
+}
+
+function padFromOnnx(ctx: NodeContext): Pad {
+  const { mode, pads, value } = readOnnxPad(ctx);
+  if (mode !== 'constant') {
+    throw ctx.fail(
+      `mode '${printable(mode)}' is not supported here: simdnet imports reflect, edge and wrap padding only as the padding mode of a Conv that alone reads the Pad (nothing but Constant nodes between them), and has no layer for such padding on its own`,
+    );
+  }
+  return new Pad({ pads: pads.slice(1), value });
 }
 
 function sliceFromOnnx(ctx: NodeContext): Slice | null {

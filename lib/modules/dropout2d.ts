@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Dropout2d: zeroes whole channels with probability p in training (scaling the rest by 1/(1-p)); identity in eval.
-import { checkInstance, checkNumber, checkOptions } from '../check';
+// Dropout2d: zeroes whole channels with probability p in training (scaling the rest by 1/(1-p)); identity in eval. The
+// mask, generator and backward are dropout-base.ts's.
 import { ShapeError } from '../errors';
-import { defaultGenerator, Generator } from '../random';
-import { expectShape, formatShape } from '../tensor/shape';
-import { Tensor } from '../tensor/tensor';
-import type { DropoutOptions } from './dropout';
-import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
+import { formatShape } from '../tensor/shape';
+import { DropoutBase, type DropoutOptions } from './dropout-base';
 
 /**
  * Channel dropout, as torch.nn.Dropout2d: in training mode each channel of each sample (a whole H x W plane) is zeroed
@@ -21,22 +18,9 @@ import { BackwardContext, ForwardContext, Module, requireSaved } from './module'
  * const drop = new Dropout2d({ p: 0.1 });
  * const y = drop.forward(x); // training: about 1 channel in 10 all zeros, the rest x / 0.9
  */
-export class Dropout2d extends Module {
-  readonly p: number;
-  readonly generator: Generator;
-  /** Per (sample, channel) factor of the last training forward (0 or 1/(1-p)); null for an identity pass. */
-  private saved: { shape: readonly number[]; mask: Float32Array | null } | null = null;
-
+export class Dropout2d extends DropoutBase {
   constructor(options: DropoutOptions = {}) {
-    super();
-    const o = checkOptions('Dropout2d', options, ['p', 'generator']);
-    this.p = checkNumber('Dropout2d: p', o.p ?? 0.5, { min: 0, max: 1 });
-    // 53 random bits of the default stream seed this layer's own stream (as Dropout).
-    this.generator = checkInstance(
-      'Dropout2d: generator',
-      o.generator ?? new Generator(Math.floor(defaultGenerator.random() * 2 ** 53)),
-      Generator,
-    );
+    super('Dropout2d', options);
   }
 
   outputShape(inputShape: readonly number[]): number[] {
@@ -47,46 +31,13 @@ export class Dropout2d extends Module {
     return [...inputShape];
   }
 
-  override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
-    this.outputShape(input.shape);
-    if (ctx.keepState === false) return input;
-    if (!this.training) {
-      // The identity: backward after an eval-mode forward passes the gradient through, as in PyTorch.
-      this.saved = { shape: input.shape, mask: null };
-      return input;
-    }
-    if (this.p === 0) {
-      this.saved = { shape: input.shape, mask: null };
-      return input;
-    }
-    const planes = input.shape[0] * input.shape[1];
-    const mask = new Float32Array(planes);
-    if (this.p < 1) {
-      // As Dropout: one 32-bit draw per channel, kept when draw >= p * 2^32.
-      const keepFrom = Math.ceil(this.p * 2 ** 32);
-      const scale = Math.fround(1 / (1 - this.p));
-      const draws = new Uint32Array(planes);
-      this.generator.fillUint32(draws);
-      for (let i = 0; i < planes; i++) mask[i] = draws[i] >= keepFrom ? scale : 0;
-    }
-    const out = this.scratch('out', input.shape, ctx.reuse);
-    scalePlanes(out.data, input.data, mask);
-    this.saved = { shape: input.shape, mask };
-    return out;
+  /** One value per (sample, channel). */
+  protected maskShape(shape: readonly number[]): readonly number[] {
+    return [shape[0], shape[1]];
   }
 
-  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
-    const { shape, mask } = requireSaved(this.saved, 'Dropout2d');
-    expectShape('Dropout2d.backward: doutput', doutput.shape, shape);
-    if (!ctx.inputGrad) return null;
-    if (mask === null) return doutput;
-    const dinput = ctx.overwriteGrad ? doutput : this.scratch('dinput', shape, ctx.reuse);
-    scalePlanes(dinput.data, doutput.data, mask);
-    return dinput;
-  }
-
-  override extraRepr(): string {
-    return `p=${this.p}`;
+  protected applyMask(out: Float32Array, a: Float32Array, mask: Float32Array): void {
+    scalePlanes(out, a, mask);
   }
 }
 

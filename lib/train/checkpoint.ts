@@ -241,8 +241,6 @@ function checkState(what: string, state: TrainingState): TrainingState {
     throw new TypeError(`${what}: model must be a Module, got ${describe(state.model)}`);
   if (!isCheckpointOptimizer(state.optimizer))
     throw new TypeError(`${what}: optimizer must be an Adam, AdamW or SGD, got ${describe(state.optimizer)}`);
-  if ('amsgrad' in state.optimizer && state.optimizer.amsgrad)
-    throw new RangeError(`${what}: optimizer has amsgrad, whose running maximum checkpoints do not save yet`);
   if (state.scheduler !== undefined && (state.scheduler === null || typeof state.scheduler.stateDict !== 'function')) {
     throw new TypeError(`${what}: scheduler must be an LRScheduler, got ${describe(state.scheduler)}`);
   }

@@ -166,7 +166,7 @@ describe('unsupported forms are FileFormatErrors naming the node', () => {
     [
       'reflect padding',
       { nodes: [node('Pad', ['x', 'p'], 'y', { mode: 'reflect' })], inits: [int64s('p', [0, 0, 1, 1, 0, 0, 1, 1])] },
-      /mode 'reflect' is not supported \(only constant padding\)/,
+      /node 'pad' \(Pad\): mode 'reflect' is not supported here: simdnet imports reflect, edge and wrap padding only as the padding mode of a Conv/,
     ],
     [
       'negative pads',

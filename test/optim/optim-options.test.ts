@@ -12,7 +12,6 @@ import { AdamW } from '../../lib/optim/adamw';
 import { ExponentialLR, MultiStepLR } from '../../lib/optim/lr-scheduler';
 import { Optimizer } from '../../lib/optim/optimizer';
 import { SGD } from '../../lib/optim/sgd';
-import { saveCheckpoint } from '../../lib/train/checkpoint';
 import { Tensor } from '../../lib/tensor/tensor';
 import { expectAllClose, expectErrorNamed } from '../helpers';
 
@@ -153,15 +152,5 @@ describe('errors name the option', () => {
     ],
   ] as [() => unknown, 'TypeError' | 'RangeError', RegExp][])('%#', (fn, kind, message) => {
     expectErrorNamed(fn, kind, message);
-  });
-
-  test('checkpoints refuse AMSGrad (its running maximum is not saved)', () => {
-    const model = new Linear({ inFeatures: 1, outFeatures: 1 });
-    const optimizer = new Adam(model.parameters(), { amsgrad: true });
-    expectErrorNamed(
-      () => saveCheckpoint('unused.safetensors', { model, optimizer, settings: {} } as never, {} as never),
-      'RangeError',
-      /saveCheckpoint: optimizer has amsgrad/,
-    );
   });
 });

@@ -53,7 +53,7 @@ const SETTINGS: CheckpointSettings = {
  * A run with every kind of state: BatchNorm buffers, a Dropout generator, AdamW (or SGD with Nesterov momentum and
  * weight decay, as the resnet20 recipe's), a cosine schedule, augmentation.
  */
-function build(optim: 'adamw' | 'sgd' = 'adamw') {
+function build(optim: 'adamw' | 'amsgrad' | 'sgd' = 'adamw') {
   manualSeed(5);
   const model = new Sequential(
     new Flatten(),
@@ -66,7 +66,7 @@ function build(optim: 'adamw' | 'sgd' = 'adamw') {
   const optimizer =
     optim === 'sgd'
       ? new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 })
-      : new AdamW(model.parameters(), { lr: 0.02, weightDecay: 0.01 });
+      : new AdamW(model.parameters(), { lr: 0.02, weightDecay: 0.01, amsgrad: optim === 'amsgrad' });
   const scheduler = new CosineAnnealingLR(optimizer, { tMax: EPOCHS });
   // 76 samples, batch 8: 10 batches, the last one smaller.
   const trainLoader = new DataLoader(blobs(76, 1), {
@@ -120,6 +120,7 @@ function weights(run: Run): Record<string, Float32Array> {
     const s = opt.stateOf(i);
     out[`m${i}`] = s.expAvg.slice();
     out[`v${i}`] = s.expAvgSq.slice();
+    if (s.maxExpAvgSq) out[`vmax${i}`] = s.maxExpAvgSq.slice();
     out[`s${i}`] = Float32Array.of(s.step);
   });
   return out;
@@ -169,7 +170,7 @@ test('save then restore into fresh objects gives back every piece exactly', asyn
   expect(genB.getState()).toEqual(genA.getState());
 });
 
-test.each(['adamw', 'sgd'] as const)(
+test.each(['adamw', 'amsgrad', 'sgd'] as const)(
   'fit with %s: stopped mid-epoch and resumed from the checkpoint file == uninterrupted, bit for bit (weights, optimizer state, history)',
   async (optim) => {
     const straight = build(optim);
@@ -293,6 +294,7 @@ describe('SGD', () => {
       dampening: 0,
       nesterov: true,
       weightDecay: 5e-4,
+      maximize: false,
       buffers: [false, false, false, false, false, false],
     });
     expect(Object.keys(ck.tensors).filter((k) => k.startsWith('optim.'))).toEqual([]);
@@ -343,7 +345,7 @@ describe('the optimizer record is checked field by field', () => {
   type Edit = (o: Meta, tensors: Record<string, Tensor>) => void;
 
   /** Saves a checkpoint of a stopped run whose optimizer record and tensors `edit` changed; returns the file. */
-  async function edited(optim: 'adamw' | 'sgd', edit: Edit): Promise<string> {
+  async function edited(optim: 'adamw' | 'amsgrad' | 'sgd', edit: Edit): Promise<string> {
     const a = build(optim);
     await train(a, { every: 2, stopAt: { epoch: 1, batch: 2 } });
     const { tensors, metadata } = readSafetensors(checkpointPath(dir));
@@ -410,5 +412,82 @@ describe('the optimizer record is checked field by field', () => {
     const snapshot = weights(b);
     expect(() => restoreCheckpoint(readCheckpoint(file), b)).toThrow(message);
     expect(weights(b)).toEqual(snapshot);
+  });
+});
+
+describe('AMSGrad', () => {
+  /** A checkpoint of a stopped run, its optimizer record and tensors changed by `edit`. */
+  async function saved(
+    optim: 'adamw' | 'amsgrad',
+    edit: (o: Record<string, unknown>, t: Record<string, Tensor>) => void,
+    stopAt = { epoch: 1, batch: 2 },
+  ) {
+    const a = build(optim);
+    await train(a, { every: 2, stopAt });
+    const { tensors, metadata } = readSafetensors(checkpointPath(dir));
+    const meta = JSON.parse(metadata['simdnet.checkpoint']);
+    edit(meta.optimizer, tensors);
+    const file = path.join(dir, 'edited.safetensors');
+    saveSafetensors(file, tensors, { 'simdnet.checkpoint': JSON.stringify(meta) });
+    return { a, file };
+  }
+  const dropAmsgrad = (o: Record<string, unknown>, t: Record<string, Tensor>) => {
+    delete o.amsgrad;
+    delete o.maximize;
+    for (const k of Object.keys(t)) if (k.endsWith('.max_exp_avg_sq')) delete t[k];
+  };
+
+  test('the running maximum is saved as optim.<i>.max_exp_avg_sq and restored exactly', async () => {
+    const { a } = await saved('amsgrad', () => undefined, { epoch: 2, batch: 4 });
+    const ck = readCheckpoint(checkpointPath(dir));
+    expect(ck.meta.optimizer).toMatchObject({ type: 'AdamW', amsgrad: true, maximize: false });
+    const vmax = ck.tensors['optim.0.max_exp_avg_sq'];
+    expect(vmax.data).toEqual((a.optimizer as AdamW).stateOf(0).maxExpAvgSq);
+    // The maximum differs from the current second moment once that has decreased somewhere (so it is state of its own).
+    const differs = a.optimizer.params.some(
+      (_, i) =>
+        !ck.tensors[`optim.${i}.max_exp_avg_sq`].data.every(
+          (v, j) => v === ck.tensors[`optim.${i}.exp_avg_sq`].data[j],
+        ),
+    );
+    expect(differs).toBe(true);
+    const b = build('amsgrad');
+    restoreCheckpoint(ck, b);
+    expect(weights(b)).toEqual(weights(a));
+  });
+
+  test('without amsgrad no max_exp_avg_sq is written; amsgrad runs and plain runs do not resume each other', async () => {
+    await saved('adamw', () => undefined);
+    const plain = readCheckpoint(checkpointPath(dir));
+    expect(Object.keys(plain.tensors).filter((k) => k.includes('max_exp_avg_sq'))).toEqual([]);
+    expect(() => restoreCheckpoint(plain, build('amsgrad'))).toThrow(
+      /the optimizer's amsgrad is false, this run uses true/,
+    );
+    await saved('amsgrad', () => undefined);
+    expect(() => restoreCheckpoint(readCheckpoint(checkpointPath(dir)), build('adamw'))).toThrow(
+      /the optimizer's amsgrad is true, this run uses false/,
+    );
+  });
+
+  test('an older checkpoint (no amsgrad or maximize fields) still resumes a plain run, and refuses an amsgrad run by name', async () => {
+    const { a, file } = await saved('adamw', dropAmsgrad);
+    const b = build('adamw');
+    restoreCheckpoint(readCheckpoint(file), b);
+    expect(weights(b)).toEqual(weights(a));
+    const c = build('amsgrad');
+    const snapshot = weights(c);
+    expect(() => restoreCheckpoint(readCheckpoint(file), c)).toThrow(
+      /amsgrad is false \(a checkpoint without amsgrad state\), this run uses true/,
+    );
+    expect(weights(c)).toEqual(snapshot);
+  });
+
+  test('a missing running maximum, or a bad amsgrad field, is an error', async () => {
+    const missing = await saved('amsgrad', (_, t) => void delete t['optim.3.max_exp_avg_sq']);
+    expect(() => restoreCheckpoint(readCheckpoint(missing.file), build('amsgrad'))).toThrow(
+      /no tensor 'optim\.3\.max_exp_avg_sq'/,
+    );
+    const bad = await saved('amsgrad', (o) => void (o.amsgrad = 'yes'));
+    expect(() => readCheckpoint(bad.file)).toThrow(/optimizer\.amsgrad must be a boolean, got string/);
   });
 });
