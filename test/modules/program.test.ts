@@ -72,6 +72,24 @@ describe('BatchNorm folding', () => {
     expectAllClose((await net.predictAsync(x)).data, expected.data, ATOL, RTOL, 'predictAsync logits');
   });
 
+  test('predict refolds after an in-place statistic write, and after a change of sample shape', () => {
+    const conv = new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3, padding: 1 });
+    const norm = new BatchNorm2d({ numFeatures: 3 });
+    const net = new Sequential(conv, norm, new ReLU());
+    norm.runningMean?.data.set([0.5, -0.25, 0.125]);
+    const small = randomTensor([2, 2, 6, 6], 70, 2);
+    const large = randomTensor([1, 2, 9, 7], 71, 2);
+    expectAllClose(net.predict(small).data, evalForward(net, small).data, ATOL, RTOL, 'first run');
+    // Only the statistic changes, in place (the same Float32Array): the folded copies must follow.
+    (norm.runningVar as Tensor).data[1] = 4;
+    expectAllClose(net.predict(small).data, evalForward(net, small).data, ATOL, RTOL, 'after the write');
+    // Another sample shape compiles another program, whose copies are folded from the current weights.
+    expectAllClose(net.predict(large).data, evalForward(net, large).data, ATOL, RTOL, 'second shape');
+    conv.weight.data.data[0] += 1;
+    expectAllClose(net.predict(small).data, evalForward(net, small).data, ATOL, RTOL, 'after a weight write');
+    expectAllClose(net.predict(large).data, evalForward(net, large).data, ATOL, RTOL, 'second shape again');
+  });
+
   test('Linear + BatchNorm1d, no-affine BatchNorm2d, bias-free conv and Dropout fold or vanish', () => {
     const net = new Sequential(
       new Conv2d({ inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1, bias: false, groups: 1 }),
