@@ -3,7 +3,7 @@
 // and running a program on a batch.
 import { describe } from '../check';
 import { ShapeError } from '../errors';
-import { native, type ProgramSnapshot } from '../native';
+import { native } from '../native';
 import { formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import type { Module } from './module';
@@ -24,28 +24,23 @@ export function programKey(input: Tensor): string {
   return input.shape.slice(1).join('x');
 }
 
-/** The weight version each program's folded copies were last computed for. */
-const foldedFor = new WeakMap<CompiledProgram, ProgramSnapshot>();
-
 /**
- * Runs `model`'s `program` on the whole batch `input` and returns a new tensor. Folded BatchNorm copies are recomputed
- * only when the weights changed since the last run (the model's current snapshot, program-snapshot.ts, is one memcmp
- * of the sources): folding ResNet-20's weights in JS took a third of a batch-1 predict().
+ * Runs `model`'s `program` on the whole batch `input` and returns a new tensor. A program with folded BatchNorms runs
+ * on the model's current weight snapshot (program-snapshot.ts: one memcmp of the sources per call; a new copy, folds
+ * recomputed, only when the weights changed), whose conv weights are packed once: folding and packing ResNet-20's
+ * weights on every call took half of a batch-1 predict(). Other programs read the layers' arrays directly.
  */
 export function runProgram(model: Module, program: CompiledProgram, input: Tensor): Tensor {
   const out = Tensor.zeros([input.shape[0], ...program.outShape]);
   if (hasFolds(program)) {
-    const snapshot = currentSnapshot(model, program);
-    if (foldedFor.get(program) !== snapshot) {
-      program.refresh();
-      foldedFor.set(program, snapshot);
-    }
+    native.runProgramSnapshot(program.code, currentSnapshot(model, program), input.data, out.data, input.shape[0]);
+  } else {
+    native.runProgram(program.code, program.params, input.data, out.data, input.shape[0]);
   }
-  native.runProgram(program.code, program.params, input.data, out.data, input.shape[0]);
   return out;
 }
 
-/** True when some params are folded copies (not the layers' own arrays, which runs read directly). */
+/** True when some params are folded copies (not the layers' own arrays). */
 function hasFolds(program: CompiledProgram): boolean {
   return program.params.some((p) => !program.sources.includes(p));
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "conv2d_direct_op.h"
+#include "conv2d_pack_cache.h"
 #include "parallel.h"
 #include "scratch.h"
 
@@ -70,7 +71,7 @@ bool conv2d_channel_blocked_applies(const Conv2dShape& s, const KernelTable& t) 
 }
 
 void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
-                               const Conv2dShape& s, bool fuse_relu) {
+                               const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache) {
   const Geometry g = geometry(s, t.vec_lanes);
   const int64_t lanes = t.vec_lanes;
   // Fewer images than threads: each image's output channels are cut into parts of whole vectors;
@@ -78,21 +79,31 @@ void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* in
   const int64_t parts =
       parts_per_item(s.n, g.ocp / lanes, 2.0 * static_cast<double>(g.taps) * static_cast<double>(s.oc * g.pixels));
   // Weights per part, zero-padded to whole vectors: part [o0, o1) is [taps, ocp of the part] at wpack + taps*o0.
-  float* wpack = thread_scratch(ScratchSlot::kPackedWeights, g.taps * g.ocp);
-  std::memset(wpack, 0, sizeof(float) * static_cast<size_t>(g.taps * g.ocp));
-  for (int64_t part = 0; part < parts; ++part) {
-    const PartRange r = part_range(s.oc, lanes, parts, part);
-    const int64_t width = (r.end - r.begin + lanes - 1) / lanes * lanes;
-    float* dst = wpack + g.taps * r.begin;
-    // In 16 x 16 blocks: a plain transpose touched a new cache line per weight (at batch 1 with 128
-    // channels it took longer than the convolution).
-    constexpr int64_t kBlock = 16;
-    for (int64_t k0 = 0; k0 < g.taps; k0 += kBlock) {
-      const int64_t k1 = std::min(g.taps, k0 + kBlock);
-      for (int64_t o0 = r.begin; o0 < r.end; o0 += kBlock)
-        for (int64_t k = k0; k < k1; ++k)
-          for (int64_t o = o0; o < std::min(r.end, o0 + kBlock); ++o) dst[k * width + o - r.begin] = w[o * g.taps + k];
+  const auto pack = [&](float* wpack) {
+    std::memset(wpack, 0, sizeof(float) * static_cast<size_t>(g.taps * g.ocp));
+    for (int64_t part = 0; part < parts; ++part) {
+      const PartRange r = part_range(s.oc, lanes, parts, part);
+      const int64_t width = (r.end - r.begin + lanes - 1) / lanes * lanes;
+      float* dst = wpack + g.taps * r.begin;
+      // In 16 x 16 blocks: a plain transpose touched a new cache line per weight (at batch 1 with 128
+      // channels it took longer than the convolution).
+      constexpr int64_t kBlock = 16;
+      for (int64_t k0 = 0; k0 < g.taps; k0 += kBlock) {
+        const int64_t k1 = std::min(g.taps, k0 + kBlock);
+        for (int64_t o0 = r.begin; o0 < r.end; o0 += kBlock)
+          for (int64_t k = k0; k < k1; ++k)
+            for (int64_t o = o0; o < std::min(r.end, o0 + kBlock); ++o)
+              dst[k * width + o - r.begin] = w[o * g.taps + k];
+      }
     }
+  };
+  const float* wpack = nullptr;
+  if (cache != nullptr) {
+    wpack = cache->get(w, kChannelPath, parts, lanes, g.taps * g.ocp, pack);
+  } else {
+    float* scratch = thread_scratch(ScratchSlot::kPackedWeights, g.taps * g.ocp);
+    pack(scratch);
+    wpack = scratch;
   }
   const int64_t in_image = s.c * s.h * s.w;
   // Cut images are padded once, all n together (n < threads), on the calling thread.
@@ -109,7 +120,6 @@ void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* in
 }
 
 namespace {
-
 // The input gradient of a stride-1 conv as a conv: dout [oc, oh, ow] padded by kernel-1-pad is the
 // input, the c input channels are its outputs, the weights are flipped (transposed in make_dinput_weights).
 Conv2dShape transposed_shape(const Conv2dShape& s) {

@@ -10,6 +10,7 @@
 #include "check.h"
 #include "dispatch.h"
 #include "ops/conv2d_direct_op.h"
+#include "ops/conv2d_pack_cache.h"
 #include "ops/ops.h"
 
 namespace simdnet::test {
@@ -101,6 +102,17 @@ void check_case(Tally& t, Rng& rng, const Case& k) {
   conv2d_forward_ref(want.data(), x.data(), w.data(), nullptr, s);
   conv2d_forward_op(got.data(), x.data(), w.data(), nullptr, s, false);
   t.close(at + " forward without bias", got, want, atol, 1e-5);
+
+  // Weights packed once into a cache (a program snapshot's), on 1 and 3 threads (batch 1 cuts channels into parts:
+  // another packing layout), each run twice (the second from the cache): bit-identical to packing per call.
+  ConvPackCache cache;
+  std::vector<float> cached(out_n);
+  for (const int threads : {1, 3, 1, 3}) {
+    set_num_threads(threads);
+    conv2d_forward_op(got.data(), x.data(), w.data(), b.data(), s, true);
+    conv2d_forward_op(cached.data(), x.data(), w.data(), b.data(), s, true, &cache);
+    t.same(at + " forward with packed-weight cache, " + std::to_string(threads) + " threads", cached, got);
+  }
 
   // Backward accumulates into pre-filled buffers; the references get the same starting values.
   const std::vector<float> dout = rng.floats(out_n);

@@ -18,7 +18,7 @@ import { Sequential } from '../../lib/modules/sequential';
 import { native } from '../../lib/native';
 import { Adam } from '../../lib/optim/adam';
 import { Tensor } from '../../lib/tensor/tensor';
-import { expectAllClose, randomTensor } from '../helpers';
+import { countProgramRuns, expectAllClose, randomTensor } from '../helpers';
 
 function evalForward(model: Module, x: Tensor): Tensor {
   model.eval();
@@ -44,13 +44,8 @@ function train(model: Module, shape: number[], classes: number, steps: number, s
 
 /** predict()'s result and whether it ran as a native program. */
 function predictTraced(model: Module, x: Tensor): { out: Tensor; native: boolean } {
-  const spy = jest.spyOn(native, 'runProgram');
-  try {
-    const out = model.predict(x);
-    return { out, native: spy.mock.calls.length === 1 };
-  } finally {
-    spy.mockRestore();
-  }
+  const { result, runs } = countProgramRuns(() => model.predict(x));
+  return { out: result, native: runs === 1 };
 }
 
 // Folding rounds once in float64 where the layers round twice in float32.
