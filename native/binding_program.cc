@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "binding_checks.h"
+#include "ops/conv2d_pack_cache.h"
 #include "ops/program.h"
 
 namespace simdnet {
@@ -63,8 +64,10 @@ Napi::Value RunProgram(const Napi::CallbackInfo& info) {
 
 // One weight version of a program: copies of its parameter arrays and of the arrays they derive from
 // (the sources, compared by programSnapshotMatches), each distinct array stored once. Immutable once
-// made, so every run that holds it reads the same values while JS changes or drops the originals.
+// made, so every run that holds it reads the same values while JS changes or drops the originals;
+// the conv weights packed from them are made once and kept alongside.
 struct Snapshot {
+  mutable ConvPackCache packed;
   std::vector<float> storage;
   std::vector<int64_t> param_offset, param_length;
   std::vector<int64_t> source_offset, source_length;
@@ -194,6 +197,34 @@ Napi::Value ReleaseProgramSnapshot(const Napi::CallbackInfo& info) {
   });
 }
 
+// The program of `code` (info[0]) checked against a snapshot's parameter lengths; throws on any problem.
+Program snapshot_program(ArgReader& a, const Napi::Value& code_value, const Snapshot& snapshot, const char* op) {
+  if (!code_value.IsTypedArray() || code_value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw_type(a.env(), std::string(op) + ": code must be an Int32Array, got " + kind_of(code_value));
+  }
+  const Napi::Int32Array code = code_value.As<Napi::Int32Array>();
+  Program program;
+  const std::string error =
+      parse_program(code.Data(), static_cast<int64_t>(code.ElementLength()), snapshot.param_length, &program);
+  if (!error.empty()) throw_range(a.env(), std::string(op) + ": code: " + error);
+  return program;
+}
+
+// runProgramSnapshot(code, snapshot, input, output, n): runProgram with a snapshot's weights, on this thread.
+Napi::Value RunProgramSnapshot(const Napi::CallbackInfo& info) {
+  return guarded(info, "runProgramSnapshot", [&]() -> Napi::Value {
+    ArgReader a(info, "runProgramSnapshot", 5);
+    const Snapshot& snapshot = live_snapshot(a, holder_of(a, info[1], "runProgramSnapshot"), "runProgramSnapshot");
+    const Program program = snapshot_program(a, info[0], snapshot, "runProgramSnapshot");
+    const int64_t n = a.size(4, "n");
+    const float* input = a.f32(2, "input", a.mul(n, program.in_size, "input"), "n*inSize", false);
+    float* output = a.f32(3, "output", a.mul(n, program.out_size, "output"), "n*outSize", true);
+    a.check_no_aliasing();
+    run_program(program, n, input, output, snapshot.params(), &snapshot.packed);
+    return info.Env().Undefined();
+  });
+}
+
 // Runs a program on the libuv thread pool: shares the weight snapshot, owns a copy of the input, and
 // writes into an output array no JS code sees before the promise resolves.
 class ProgramWorker : public Napi::AsyncWorker {
@@ -215,7 +246,7 @@ class ProgramWorker : public Napi::AsyncWorker {
 
   void Execute() override {
     try {
-      run_program(program_, n_, input_.data(), output_data_, snapshot_->params());
+      run_program(program_, n_, input_.data(), output_data_, snapshot_->params(), &snapshot_->packed);
     } catch (const std::exception& e) {
       SetError(std::string("runProgramAsync: ") + e.what());
     }
@@ -239,17 +270,9 @@ class ProgramWorker : public Napi::AsyncWorker {
 Napi::Value RunProgramAsync(const Napi::CallbackInfo& info) {
   return guarded(info, "runProgramAsync", [&]() -> Napi::Value {
     ArgReader a(info, "runProgramAsync", 4);
-    const Napi::Value code_value = info[0];
-    if (!code_value.IsTypedArray() || code_value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-      throw_type(a.env(), "runProgramAsync: code must be an Int32Array, got " + kind_of(code_value));
-    }
-    const Napi::Int32Array code = code_value.As<Napi::Int32Array>();
     const std::shared_ptr<const Snapshot> snapshot = holder_of(a, info[1], "runProgramAsync").snapshot;
     if (!snapshot) throw_range(a.env(), "runProgramAsync: the snapshot was released");
-    Program program;
-    const std::string error =
-        parse_program(code.Data(), static_cast<int64_t>(code.ElementLength()), snapshot->param_length, &program);
-    if (!error.empty()) throw_range(a.env(), "runProgramAsync: code: " + error);
+    Program program = snapshot_program(a, info[0], *snapshot, "runProgramAsync");
     const int64_t n = a.size(3, "n");
     const float* input = a.f32(2, "input", a.mul(n, program.in_size, "input"), "n*inSize", false);
     a.mul(n, program.out_size, "output");
@@ -266,6 +289,7 @@ Napi::Value RunProgramAsync(const Napi::CallbackInfo& info) {
 void register_program_exports(Napi::Env env, Napi::Object exports) {
   exports.Set("runProgram", Napi::Function::New(env, RunProgram, "runProgram"));
   exports.Set("runProgramAsync", Napi::Function::New(env, RunProgramAsync, "runProgramAsync"));
+  exports.Set("runProgramSnapshot", Napi::Function::New(env, RunProgramSnapshot, "runProgramSnapshot"));
   exports.Set("createProgramSnapshot", Napi::Function::New(env, CreateProgramSnapshot, "createProgramSnapshot"));
   exports.Set("programSnapshotMatches", Napi::Function::New(env, ProgramSnapshotMatches, "programSnapshotMatches"));
   exports.Set("releaseProgramSnapshot", Napi::Function::New(env, ReleaseProgramSnapshot, "releaseProgramSnapshot"));

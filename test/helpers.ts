@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Shared test helpers: seeded random tensors and closeness checks that report the worst index.
+import { native } from '../lib/native';
 import { Generator } from '../lib/random';
 import { Tensor } from '../lib/tensor/tensor';
 
@@ -65,4 +66,17 @@ export function expectErrorNamed(
   expect((caught as Error).name).toBe(name);
   if (message) expect((caught as Error).message).toMatch(message);
   return caught as Error;
+}
+
+/** `fn`'s result and how many native inference programs it ran (runProgram, or runProgramSnapshot for folded weights). */
+export function countProgramRuns<T>(fn: () => T): { result: T; runs: number } {
+  const plain = jest.spyOn(native, 'runProgram');
+  const snapshot = jest.spyOn(native, 'runProgramSnapshot');
+  try {
+    const result = fn();
+    return { result, runs: plain.mock.calls.length + snapshot.mock.calls.length };
+  } finally {
+    plain.mockRestore();
+    snapshot.mockRestore();
+  }
 }

@@ -218,7 +218,7 @@ export class Graph extends Module {
 
   override predict(input: Tensor): Tensor {
     const program = this.inferenceProgram(input);
-    return program ? runProgram(program, input) : super.predict(input);
+    return program ? runProgram(this, program, input) : super.predict(input);
   }
 
   /**

@@ -91,7 +91,7 @@ export class Sequential extends Module {
 
   override predict(input: Tensor): Tensor {
     const program = this.inferenceProgram(input);
-    return program ? runProgram(program, input) : super.predict(input);
+    return program ? runProgram(this, program, input) : super.predict(input);
   }
 
   /**

@@ -4,8 +4,10 @@
 // Inputs are copied zero-padded per image; pixel and tap address tables replace im2col.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "conv2d_direct_op.h"
+#include "conv2d_pack_cache.h"
 #include "parallel.h"
 #include "scratch.h"
 
@@ -70,7 +72,7 @@ bool conv2d_channel_blocked_applies(const Conv2dShape& s, const KernelTable& t) 
 }
 
 void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
-                               const Conv2dShape& s, bool fuse_relu) {
+                               const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache) {
   const Geometry g = geometry(s, t.vec_lanes);
   const int64_t lanes = t.vec_lanes;
   // Fewer images than threads: each image's output channels are cut into parts of whole vectors;
@@ -78,21 +80,31 @@ void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* in
   const int64_t parts =
       parts_per_item(s.n, g.ocp / lanes, 2.0 * static_cast<double>(g.taps) * static_cast<double>(s.oc * g.pixels));
   // Weights per part, zero-padded to whole vectors: part [o0, o1) is [taps, ocp of the part] at wpack + taps*o0.
-  float* wpack = thread_scratch(ScratchSlot::kPackedWeights, g.taps * g.ocp);
-  std::memset(wpack, 0, sizeof(float) * static_cast<size_t>(g.taps * g.ocp));
-  for (int64_t part = 0; part < parts; ++part) {
-    const PartRange r = part_range(s.oc, lanes, parts, part);
-    const int64_t width = (r.end - r.begin + lanes - 1) / lanes * lanes;
-    float* dst = wpack + g.taps * r.begin;
-    // In 16 x 16 blocks: a plain transpose touched a new cache line per weight (at batch 1 with 128
-    // channels it took longer than the convolution).
-    constexpr int64_t kBlock = 16;
-    for (int64_t k0 = 0; k0 < g.taps; k0 += kBlock) {
-      const int64_t k1 = std::min(g.taps, k0 + kBlock);
-      for (int64_t o0 = r.begin; o0 < r.end; o0 += kBlock)
-        for (int64_t k = k0; k < k1; ++k)
-          for (int64_t o = o0; o < std::min(r.end, o0 + kBlock); ++o) dst[k * width + o - r.begin] = w[o * g.taps + k];
+  const auto pack = [&](float* wpack) {
+    std::memset(wpack, 0, sizeof(float) * static_cast<size_t>(g.taps * g.ocp));
+    for (int64_t part = 0; part < parts; ++part) {
+      const PartRange r = part_range(s.oc, lanes, parts, part);
+      const int64_t width = (r.end - r.begin + lanes - 1) / lanes * lanes;
+      float* dst = wpack + g.taps * r.begin;
+      // In 16 x 16 blocks: a plain transpose touched a new cache line per weight (at batch 1 with 128
+      // channels it took longer than the convolution).
+      constexpr int64_t kBlock = 16;
+      for (int64_t k0 = 0; k0 < g.taps; k0 += kBlock) {
+        const int64_t k1 = std::min(g.taps, k0 + kBlock);
+        for (int64_t o0 = r.begin; o0 < r.end; o0 += kBlock)
+          for (int64_t k = k0; k < k1; ++k)
+            for (int64_t o = o0; o < std::min(r.end, o0 + kBlock); ++o)
+              dst[k * width + o - r.begin] = w[o * g.taps + k];
+      }
     }
+  };
+  const float* wpack = nullptr;
+  if (cache != nullptr) {
+    wpack = cache->get(w, kChannelPath, parts, lanes, g.taps * g.ocp, pack);
+  } else {
+    float* scratch = thread_scratch(ScratchSlot::kPackedWeights, g.taps * g.ocp);
+    pack(scratch);
+    wpack = scratch;
   }
   const int64_t in_image = s.c * s.h * s.w;
   // Cut images are padded once, all n together (n < threads), on the calling thread.
@@ -109,7 +121,6 @@ void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* in
 }
 
 namespace {
-
 // The input gradient of a stride-1 conv as a conv: dout [oc, oh, ow] padded by kernel-1-pad is the
 // input, the c input channels are its outputs, the weights are flipped (transposed in make_dinput_weights).
 Conv2dShape transposed_shape(const Conv2dShape& s) {
@@ -125,16 +136,115 @@ Conv2dShape transposed_shape(const Conv2dShape& s) {
   return r;
 }
 
+// One dimension of a strided conv's input gradient split into stride phases: the input positions y = s*Y + phase
+// get contributions only from the taps k with (phase + pad - k) divisible by s, from dout row Y + d(k), d(k) =
+// (phase + pad - k) / s. So each phase (a pair of row and column phases) is a stride-1 conv of dout padded by
+// `before` and `after` with its own few taps.
+struct PhaseAxis {
+  int64_t before = 0, after = 0;  // dout padding that every phase's reads fit in
+};
+
+PhaseAxis phase_axis(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad) {
+  PhaseAxis a;
+  for (int64_t phase = 0; phase < std::min(stride, in); ++phase) {
+    const int64_t count = (in - phase + stride - 1) / stride;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      if ((phase + pad - kk) % stride != 0) continue;
+      const int64_t d = (phase + pad - kk) / stride;
+      a.before = std::max(a.before, -d);
+      a.after = std::max(a.after, count - 1 + d - (out - 1));
+    }
+  }
+  return a;
+}
+
+bool strided(const Conv2dShape& s) { return s.sh != 1 || s.sw != 1; }
+
+// dinp += the input gradient of a strided conv, one stride-1 channel conv per phase on the padded dout (see
+// PhaseAxis), each phase's [c, pixels] scattered onto its input positions. Replaces im2col + GEMM + col2im.
+void conv2d_channel_phase_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
+                                    const Conv2dShape& s) {
+  const PhaseAxis ay = phase_axis(s.h, s.oh, s.kh, s.sh, s.ph), ax = phase_axis(s.w, s.ow, s.kw, s.sw, s.pw);
+  const int64_t hp = s.oh + ay.before + ay.after, wp = s.ow + ax.before + ax.after;
+  const int64_t lanes = t.vec_lanes, ocp = (s.c + lanes - 1) / lanes * lanes;
+  const int64_t phases = std::min(s.sh, s.h) * std::min(s.sw, s.w);
+  // Per phase: rows, columns, taps and where its tables and packed weights start.
+  struct Phase {
+    int64_t py, px, rows, cols, taps, base, offset, wpack;
+  };
+  std::vector<Phase> list;
+  int64_t table_size = 0, wpack_size = 0;
+  for (int64_t p = 0; p < phases; ++p) {
+    Phase f{p / std::min(s.sw, s.w), p % std::min(s.sw, s.w), 0, 0, 0, 0, 0, 0};
+    f.rows = (s.h - f.py + s.sh - 1) / s.sh;
+    f.cols = (s.w - f.px + s.sw - 1) / s.sw;
+    for (int64_t ky = 0; ky < s.kh; ++ky)
+      for (int64_t kx = 0; kx < s.kw; ++kx)
+        f.taps += (f.py + s.ph - ky) % s.sh == 0 && (f.px + s.pw - kx) % s.sw == 0 ? s.oc : 0;
+    if (f.taps == 0) continue;  // no tap reaches these positions: their gradient is 0
+    f.base = table_size;
+    f.offset = f.base + f.rows * f.cols;
+    table_size = f.offset + f.taps;
+    f.wpack = wpack_size;
+    wpack_size += f.taps * ocp;
+    list.push_back(f);
+  }
+  // The tables (2 floats per int64) and the weights [taps of (o, ky, kx), ocp of input channels], on this thread.
+  int64_t* tables = reinterpret_cast<int64_t*>(thread_scratch(ScratchSlot::kTables, 2 * table_size));
+  float* wpack = thread_scratch(ScratchSlot::kPackedWeights, wpack_size);
+  std::memset(wpack, 0, sizeof(float) * static_cast<size_t>(wpack_size));
+  for (const Phase& f : list) {
+    for (int64_t y = 0; y < f.rows; ++y)
+      for (int64_t x = 0; x < f.cols; ++x) tables[f.base + y * f.cols + x] = y * wp + x;
+    int64_t tap = 0;
+    for (int64_t o = 0; o < s.oc; ++o)
+      for (int64_t ky = 0; ky < s.kh; ++ky)
+        for (int64_t kx = 0; kx < s.kw; ++kx) {
+          if ((f.py + s.ph - ky) % s.sh != 0 || (f.px + s.pw - kx) % s.sw != 0) continue;
+          const int64_t dy = (f.py + s.ph - ky) / s.sh, dx = (f.px + s.pw - kx) / s.sw;
+          tables[f.offset + tap] = (o * hp + dy + ay.before) * wp + dx + ax.before;
+          for (int64_t ci = 0; ci < s.c; ++ci)
+            wpack[f.wpack + tap * ocp + ci] = w[((o * s.c + ci) * s.kh + ky) * s.kw + kx];
+          ++tap;
+        }
+  }
+  const int64_t in_image = s.c * s.h * s.w, out_image = s.oc * s.oh * s.ow;
+  parallel_for(s.n, [&](int64_t n) {
+    float* grad = thread_scratch(ScratchSlot::kColumns, s.oc * hp * wp);
+    std::memset(grad, 0, sizeof(float) * static_cast<size_t>(s.oc * hp * wp));
+    for (int64_t r = 0; r < s.oc * s.oh; ++r)
+      std::memcpy(grad + ((r / s.oh) * hp + r % s.oh + ay.before) * wp + ax.before, dout + n * out_image + r * s.ow,
+                  sizeof(float) * static_cast<size_t>(s.ow));
+    float* dx = thread_scratch(ScratchSlot::kColumnGrad, s.c * ((s.h + 1) * (s.w + 1)));
+    float* dst = dinp + n * in_image;
+    for (const Phase& f : list) {
+      const int64_t pixels = f.rows * f.cols;
+      t.conv2d_channel_forward({pixels, f.taps, s.c, ocp, f.rows, f.cols, true, grad, tables + f.base,
+                                tables + f.offset, wpack + f.wpack, nullptr, dx, false});
+      for (int64_t ci = 0; ci < s.c; ++ci)
+        for (int64_t y = 0; y < f.rows; ++y)
+          for (int64_t x = 0; x < f.cols; ++x)
+            dst[(ci * s.h + y * s.sh + f.py) * s.w + x * s.sw + f.px] += dx[ci * pixels + y * f.cols + x];
+    }
+  });
+}
+
 }  // namespace
 
 bool conv2d_channel_dinput_applies(const Conv2dShape& s, const KernelTable& t) {
-  if (s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1 || s.groups != 1) return false;
+  if (s.dh != 1 || s.dw != 1 || s.groups != 1) return false;
+  // Strided: each phase's outputs are the c input channels, which must fill the channel vectors.
+  if (strided(s)) return t.conv2d_channel_forward != nullptr && conv2d_channel_applies(transposed_shape(s), t);
   if (s.ph > s.kh - 1 || s.pw > s.kw - 1) return false;
   return conv2d_channel_blocked_applies(transposed_shape(s), t);
 }
 
 void conv2d_channel_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
                               const Conv2dShape& s) {
+  if (strided(s)) {
+    conv2d_channel_phase_dinput_op(t, dinp, dout, w, s);
+    return;
+  }
   const Conv2dShape r = transposed_shape(s);
   const Geometry g = geometry(r, t.vec_lanes);
   // Flipped weights [taps of (o, ky, kx), ocp of input channels], zero-padded columns.

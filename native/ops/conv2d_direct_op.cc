@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "conv2d_direct_op.h"
+#include "conv2d_pack_cache.h"
 #include "parallel.h"
 #include "scratch.h"
 
@@ -50,7 +51,7 @@ bool conv2d_direct_applies(const Conv2dShape& s, const KernelTable& t) {
 }
 
 void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
-                              const Conv2dShape& s, bool fuse_relu) {
+                              const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache) {
   const int64_t taps = s.c * s.kh * s.kw, out_plane = s.oh * s.ow;
   // Fewer images than threads: each image's output channels are cut into parts (whole tiles of
   // 8); every output value is still one kernel call's sum over the same taps in the same order.
@@ -58,12 +59,21 @@ void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp
   const int64_t parts = parts_per_item(s.n, (s.oc + kChannelAlign - 1) / kChannelAlign,
                                        2.0 * static_cast<double>(taps * s.oc * out_plane));
   // Weights k-major per part, packed once on the calling thread: part [o0, o1) is [taps, o1 - o0] at wpack + taps*o0.
-  float* wpack = thread_scratch(ScratchSlot::kPackedWeights, taps * s.oc);
-  for (int64_t part = 0; part < parts; ++part) {
-    const PartRange r = part_range(s.oc, kChannelAlign, parts, part);
-    float* dst = wpack + taps * r.begin;
-    for (int64_t o = r.begin; o < r.end; ++o)
-      for (int64_t k = 0; k < taps; ++k) dst[k * (r.end - r.begin) + o - r.begin] = w[o * taps + k];
+  const auto pack = [&](float* wpack) {
+    for (int64_t part = 0; part < parts; ++part) {
+      const PartRange r = part_range(s.oc, kChannelAlign, parts, part);
+      float* dst = wpack + taps * r.begin;
+      for (int64_t o = r.begin; o < r.end; ++o)
+        for (int64_t k = 0; k < taps; ++k) dst[k * (r.end - r.begin) + o - r.begin] = w[o * taps + k];
+    }
+  };
+  const float* wpack = nullptr;
+  if (cache != nullptr) {
+    wpack = cache->get(w, kDirectPath, parts, t.vec_lanes, taps * s.oc, pack);
+  } else {
+    float* scratch = thread_scratch(ScratchSlot::kPackedWeights, taps * s.oc);
+    pack(scratch);
+    wpack = scratch;
   }
   const Padded p = padded_layout(s.h, s.w, s.ph, s.pw, s.kw, s.ow, t.vec_lanes);
   // Cut images are padded once, all n together (n < threads), on the calling thread.

@@ -90,7 +90,7 @@ void conv2d_gemm_backward(const KernelTable& t, float* dinp, float* dw, float* d
                           const float* w, const Conv2dShape& s);
 
 void conv2d_forward_op(float* out, const float* inp, const float* w, const float* b, const Conv2dShape& s,
-                       bool fuse_relu) {
+                       bool fuse_relu, ConvPackCache* cache) {
   const KernelTable& t = kernels();
   if (!t.use_gemm) {
     t.conv2d_forward(out, inp, w, b, s);
@@ -98,11 +98,11 @@ void conv2d_forward_op(float* out, const float* inp, const float* w, const float
     return;
   }
   if (!conv2d_channel_blocked_applies(s, t) && conv2d_direct_applies(s, t)) {
-    conv2d_direct_forward_op(t, out, inp, w, b, s, fuse_relu);
+    conv2d_direct_forward_op(t, out, inp, w, b, s, fuse_relu, cache);
     return;
   }
   if (conv2d_channel_applies(s, t)) {
-    conv2d_channel_forward_op(t, out, inp, w, b, s, fuse_relu);
+    conv2d_channel_forward_op(t, out, inp, w, b, s, fuse_relu, cache);
     return;
   }
   const ConvPlan c = plan(s);

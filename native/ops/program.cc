@@ -156,7 +156,7 @@ std::string parse_program(const int32_t* code, int64_t length, const std::vector
 }
 
 void run_program(const Program& program, int64_t n, const float* input, float* output,
-                 const std::vector<const float*>& params) {
+                 const std::vector<const float*>& params, ConvPackCache* cache) {
   float* ping = thread_scratch(ScratchSlot::kProgramA, n * std::max<int64_t>(program.max_size, 1));
   float* pong = thread_scratch(ScratchSlot::kProgramB, n * (program.max_size + program.slot_size));
   float* slots = pong + n * program.max_size;
@@ -179,7 +179,7 @@ void run_program(const Program& program, int64_t n, const float* input, float* o
     if (op.code == kOpConv) {
       Conv2dShape s = op.conv;
       s.n = n;
-      conv2d_forward_op(y, x, params[op.weight], bias, s, op.relu);
+      conv2d_forward_op(y, x, params[op.weight], bias, s, op.relu, cache);
     } else if (op.code == kOpMaxPool) {
       Pool2dShape s = op.pool;
       s.n = n;

@@ -85,8 +85,11 @@ struct Program {
 std::string parse_program(const int32_t* code, int64_t length, const std::vector<int64_t>& param_lengths,
                           Program* program);
 
-// Runs the program on n images: output [n, out_size] from input [n, in_size].
+class ConvPackCache;
+
+// Runs the program on n images: output [n, out_size] from input [n, in_size]. With a cache (params must not change
+// while it lives: a snapshot's), convs pack their weights once per layout instead of per run.
 void run_program(const Program& program, int64_t n, const float* input, float* output,
-                 const std::vector<const float*>& params);
+                 const std::vector<const float*>& params, ConvPackCache* cache = nullptr);
 
 }  // namespace simdnet

@@ -10,6 +10,7 @@
 #include "check.h"
 #include "dispatch.h"
 #include "ops/conv2d_direct_op.h"
+#include "ops/conv2d_pack_cache.h"
 #include "ops/ops.h"
 
 namespace simdnet::test {
@@ -73,6 +74,14 @@ std::vector<Case> cases(int64_t lanes) {
   v.push_back({"blocked dinput: 2L+1 channels", shape(2, 2 * lanes + 1, 5, 7, 6, 3, 3, 1, 1, 1, 1)});
   v.push_back({"blocked dinput: 1x1 image", shape(3, 3 * lanes, 1, 1, 2 * lanes, 3, 3, 1, 1, 1, 1)});
   v.push_back({"blocked dinput: no padding", shape(1, 2 * lanes, 6, 5, lanes + 2, 3, 3)});
+  // Strided input gradients by stride phases: odd sizes, phases no tap reaches, 1x1 (ResNet's B shortcut), stride 3,
+  // 1x1 images, stride 2 on rows only.
+  v.push_back({"phase dinput: stride 2 odd 9x11", shape(2, 2 * lanes + 3, 9, 11, 5, 3, 3, 2, 2, 1, 1)});
+  v.push_back({"phase dinput: 2x2 stride 3", shape(1, lanes, 7, 8, 3, 2, 2, 3, 3)});
+  v.push_back({"phase dinput: 1x1 stride 2", shape(2, lanes, 8, 7, 2 * lanes, 1, 1, 2, 2)});
+  v.push_back({"phase dinput: 3x3 stride 3 pad 2", shape(1, 2 * lanes, 10, 6, 4, 3, 3, 3, 3, 2, 2)});
+  v.push_back({"phase dinput: 1x1 image", shape(3, 2 * lanes, 1, 1, 3, 3, 3, 2, 2, 1, 1)});
+  v.push_back({"phase dinput: stride 2x1", shape(1, 2 * lanes, 7, 5, 6, 3, 3, 2, 1, 1, 1)});
   return v;
 }
 
@@ -101,6 +110,17 @@ void check_case(Tally& t, Rng& rng, const Case& k) {
   conv2d_forward_ref(want.data(), x.data(), w.data(), nullptr, s);
   conv2d_forward_op(got.data(), x.data(), w.data(), nullptr, s, false);
   t.close(at + " forward without bias", got, want, atol, 1e-5);
+
+  // Weights packed once into a cache (a program snapshot's), on 1 and 3 threads (batch 1 cuts channels into parts:
+  // another packing layout), each run twice (the second from the cache): bit-identical to packing per call.
+  ConvPackCache cache;
+  std::vector<float> cached(out_n);
+  for (const int threads : {1, 3, 1, 3}) {
+    set_num_threads(threads);
+    conv2d_forward_op(got.data(), x.data(), w.data(), b.data(), s, true);
+    conv2d_forward_op(cached.data(), x.data(), w.data(), b.data(), s, true, &cache);
+    t.same(at + " forward with packed-weight cache, " + std::to_string(threads) + " threads", cached, got);
+  }
 
   // Backward accumulates into pre-filled buffers; the references get the same starting values.
   const std::vector<float> dout = rng.floats(out_n);
@@ -131,13 +151,14 @@ void check_case(Tally& t, Rng& rng, const Case& k) {
 void test_conv(Tally& t, int64_t lanes) {
   Rng rng(3);
   const int threads = default_num_threads();
-  int blocked = 0, direct = 0, channel = 0, gemm = 0, blocked_dinput = 0;
+  int blocked = 0, direct = 0, channel = 0, gemm = 0, blocked_dinput = 0, phase_dinput = 0;
   for (const Case& k : cases(lanes)) {
     if (k.s.oh < 1 || k.s.ow < 1) {
       t.truth(describe(k) + ": shape has an output", false);
       continue;
     }
-    if (conv2d_channel_dinput_applies(k.s, kernels())) ++blocked_dinput;
+    const bool strided = k.s.sh != 1 || k.s.sw != 1;
+    if (conv2d_channel_dinput_applies(k.s, kernels())) ++(strided ? phase_dinput : blocked_dinput);
     // The forward's order of paths (conv2d_op.cc).
     if (conv2d_channel_blocked_applies(k.s, kernels()))
       ++blocked;
@@ -153,6 +174,7 @@ void test_conv(Tally& t, int64_t lanes) {
   if (kernels().use_gemm) {
     t.truth("conv2d cases reach the blocked channel tiles", blocked > 0);
     t.truth("conv2d cases reach the blocked channel tiles for dinput", blocked_dinput > 0);
+    t.truth("conv2d cases reach the stride-phase dinput", phase_dinput > 0);
     t.truth("conv2d cases reach the row-direct kernels", direct > 0);
     t.truth("conv2d cases reach the channel-direct kernels", channel > 0);
     t.truth("conv2d cases reach im2col + GEMM", gemm > 0);

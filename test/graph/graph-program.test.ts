@@ -15,7 +15,7 @@ import { Sequential } from '../../lib/modules/sequential';
 import { native } from '../../lib/native';
 import { Generator } from '../../lib/random';
 import { Tensor } from '../../lib/tensor/tensor';
-import { expectAllClose, expectErrorNamed, randomTensor } from '../helpers';
+import { countProgramRuns, expectAllClose, expectErrorNamed, randomTensor } from '../helpers';
 
 const conv = (cin: number, cout: number, seed: number, stride = 1, k = 3) =>
   new Conv2d({
@@ -47,16 +47,11 @@ function graphOf(body: (g: GraphBuilder, x: GraphValue) => GraphValue): Graph {
 
 /** predict() (whether it ran natively) and the eval-mode forward. */
 function run(model: Module, x: Tensor): { native: boolean; out: Float32Array; expected: Float32Array } {
-  const spy = jest.spyOn(native, 'runProgram');
-  try {
-    const out = model.predict(x).data;
-    model.eval();
-    const expected = model.forward(x).data;
-    model.train();
-    return { native: spy.mock.calls.length === 1, out, expected };
-  } finally {
-    spy.mockRestore();
-  }
+  const { result, runs } = countProgramRuns(() => model.predict(x).data);
+  model.eval();
+  const expected = model.forward(x).data;
+  model.train();
+  return { native: runs === 1, out: result, expected };
 }
 
 /** Graphs of every op kind: name, input shape, model, tolerance against the eval-mode forward. */

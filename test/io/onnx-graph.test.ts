@@ -18,10 +18,9 @@ import { Graph } from '../../lib/modules/graph';
 import { GraphBuilder } from '../../lib/modules/graph-builder';
 import { Linear } from '../../lib/modules/linear';
 import type { Module } from '../../lib/modules/module';
-import { native } from '../../lib/native';
 import { Generator } from '../../lib/random';
 import { Tensor } from '../../lib/tensor/tensor';
-import { maxDiff, randomTensor } from '../helpers';
+import { countProgramRuns, maxDiff, randomTensor } from '../helpers';
 import { runOrt } from './ort';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'graph');
@@ -35,14 +34,9 @@ afterAll(() => console.log(`ONNX graph max differences: ${JSON.stringify(measure
 
 /** predict() on x, checking it ran as one native program. */
 function predictNatively(model: Module, x: Tensor): Tensor {
-  const spy = jest.spyOn(native, 'runProgram');
-  try {
-    const y = model.predict(x);
-    expect(spy).toHaveBeenCalledTimes(1);
-    return y;
-  } finally {
-    spy.mockRestore();
-  }
+  const { result, runs } = countProgramRuns(() => model.predict(x));
+  expect(runs).toBe(1);
+  return result;
 }
 
 describe("PyTorch's exports of branching models import as Graphs and match PyTorch and onnxruntime within 1e-5", () => {

@@ -48,6 +48,30 @@ describe('program snapshots', () => {
     native.releaseProgramSnapshot(snapshot); // twice is harmless
   });
 
+  test('runProgramSnapshot runs on this thread from the copy, conv weights packed once, equal to runProgram', () => {
+    // conv 3 -> 32 channels (the channel-vectorised path, whose packed weights the snapshot keeps), 6x6, padding 1.
+    const code = Int32Array.from([1, 3, 6, 6, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1]);
+    const weight = Float32Array.from({ length: 32 * 27 }, (_, i) => Math.sin(i));
+    const bias = Float32Array.from({ length: 32 }, (_, i) => i / 32 - 0.5);
+    const input = Float32Array.from({ length: 108 }, (_, i) => Math.cos(i));
+    const want = new Float32Array(32 * 36);
+    native.runProgram(code, [weight, bias], input, want, 1);
+    const snapshot = native.createProgramSnapshot([weight, bias], [weight, bias]);
+    weight.fill(0); // the snapshot keeps its copy
+    for (let run = 0; run < 2; run++) {
+      const got = new Float32Array(32 * 36);
+      native.runProgramSnapshot(code, snapshot, input, got, 1);
+      expect(got).toEqual(want);
+    }
+    expectErrorNamed(
+      () => native.runProgramSnapshot(code, snapshot, input, new Float32Array(5), 1),
+      'RangeError',
+      /output/,
+    );
+    native.releaseProgramSnapshot(snapshot);
+    expectErrorNamed(() => native.runProgramSnapshot(code, snapshot, input, want, 1), 'RangeError', /released/);
+  });
+
   test('bad arguments get TypeError or RangeError naming them', () => {
     const { snapshot } = linearSnapshot();
     expectErrorNamed(() => native.createProgramSnapshot({} as never, []), 'TypeError', /params must be an Array/);

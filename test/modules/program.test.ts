@@ -18,7 +18,7 @@ import { Sequential } from '../../lib/modules/sequential';
 import { native } from '../../lib/native';
 import { Adam } from '../../lib/optim/adam';
 import { Tensor } from '../../lib/tensor/tensor';
-import { expectAllClose, randomTensor } from '../helpers';
+import { countProgramRuns, expectAllClose, randomTensor } from '../helpers';
 
 function evalForward(model: Module, x: Tensor): Tensor {
   model.eval();
@@ -44,13 +44,8 @@ function train(model: Module, shape: number[], classes: number, steps: number, s
 
 /** predict()'s result and whether it ran as a native program. */
 function predictTraced(model: Module, x: Tensor): { out: Tensor; native: boolean } {
-  const spy = jest.spyOn(native, 'runProgram');
-  try {
-    const out = model.predict(x);
-    return { out, native: spy.mock.calls.length === 1 };
-  } finally {
-    spy.mockRestore();
-  }
+  const { result, runs } = countProgramRuns(() => model.predict(x));
+  return { out: result, native: runs === 1 };
 }
 
 // Folding rounds once in float64 where the layers round twice in float32.
@@ -70,6 +65,24 @@ describe('BatchNorm folding', () => {
     const expected = evalForward(net, x);
     expectAllClose(predictTraced(net, x).out.data, expected.data, ATOL, RTOL, 'logits after more training');
     expectAllClose((await net.predictAsync(x)).data, expected.data, ATOL, RTOL, 'predictAsync logits');
+  });
+
+  test('predict refolds after an in-place statistic write, and after a change of sample shape', () => {
+    const conv = new Conv2d({ inChannels: 2, outChannels: 3, kernelSize: 3, padding: 1 });
+    const norm = new BatchNorm2d({ numFeatures: 3 });
+    const net = new Sequential(conv, norm, new ReLU());
+    norm.runningMean?.data.set([0.5, -0.25, 0.125]);
+    const small = randomTensor([2, 2, 6, 6], 70, 2);
+    const large = randomTensor([1, 2, 9, 7], 71, 2);
+    expectAllClose(net.predict(small).data, evalForward(net, small).data, ATOL, RTOL, 'first run');
+    // Only the statistic changes, in place (the same Float32Array): the folded copies must follow.
+    (norm.runningVar as Tensor).data[1] = 4;
+    expectAllClose(net.predict(small).data, evalForward(net, small).data, ATOL, RTOL, 'after the write');
+    // Another sample shape compiles another program, whose copies are folded from the current weights.
+    expectAllClose(net.predict(large).data, evalForward(net, large).data, ATOL, RTOL, 'second shape');
+    conv.weight.data.data[0] += 1;
+    expectAllClose(net.predict(small).data, evalForward(net, small).data, ATOL, RTOL, 'after a weight write');
+    expectAllClose(net.predict(large).data, evalForward(net, large).data, ATOL, RTOL, 'second shape again');
   });
 
   test('Linear + BatchNorm1d, no-affine BatchNorm2d, bias-free conv and Dropout fold or vanish', () => {

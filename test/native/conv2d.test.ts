@@ -80,6 +80,9 @@ const named: Array<[string, Partial<ConvShape>]> = [
   ['blocked: 35 -> 20, 29 wide rows', { n: 1, c: 35, oc: 20, h: 3, w: 29, ph: 1, pw: 1 }],
   ['blocked: 1x1 image, 40 -> 48', { n: 3, c: 40, oc: 48, h: 1, w: 1, ph: 1, pw: 1 }],
   ['blocked: 1x1 image stride 2, 24 -> 65', { n: 1, c: 24, oc: 65, h: 1, w: 1, sh: 2, sw: 2, ph: 1, pw: 1 }],
+  // Strided input gradients with many input channels: one stride-1 conv per stride phase (conv2d_channel_op.cc).
+  ['phase dinput: 33 -> 8, 2x2 stride 2, 7x10', { n: 2, c: 33, oc: 8, h: 7, w: 10, kh: 2, kw: 2, sh: 2, sw: 2 }],
+  ['phase dinput: 32 -> 5, stride 3, padding 2', { n: 1, c: 32, oc: 5, h: 10, w: 8, sh: 3, sw: 3, ph: 2, pw: 2 }],
 ];
 for (const [c, oc] of [
   [1, 1],
