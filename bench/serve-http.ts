@@ -10,12 +10,16 @@ import { benchDir, buildDir, repoRoot } from './setup';
 
 export interface HttpResult {
   system: string;
+  /** 1-based round (the cases alternate within each round); 0 for the median line. */
+  round: number;
   requestsPerSec: number;
   p50Ms: number;
   p99Ms: number;
   requests: number;
   non2xx: number;
   errors: number;
+  /** The server process's CPU time (all threads) per answered request, in µs (Linux /proc; NaN elsewhere). */
+  serverCpuMicrosPerRequest: number;
   note?: string;
 }
 
@@ -64,6 +68,16 @@ function startServer(args: string[], env: Record<string, string>): Promise<{ chi
   });
 }
 
+/** A process's CPU time (user + system, all threads) in µs from /proc, or NaN where there is none. */
+function cpuMicros(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // clock ticks: USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
+
 /** `amount` PNG requests over `connections` keep-alive connections, stopped after `maxSeconds` whatever happens. */
 async function load(port: number, body: Buffer, amount: number, connections: number, maxSeconds: number) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -96,10 +110,16 @@ async function measureServer(
   const { child, port } = await startServer(args, env);
   try {
     await load(port, body, Math.ceil(amount / 10), 64, 60);
+    const cpu0 = cpuMicros(child.pid);
+    const t0 = performance.now();
     const r = await load(port, body, amount, 64, 120);
+    // Wall clock, not r.duration: autocannon's duration counts whole seconds of its 1 s ticks, too coarse for short runs.
+    const seconds = (performance.now() - t0) / 1000;
     return {
       system,
-      requestsPerSec: r['2xx'] / r.duration,
+      round: 0,
+      serverCpuMicrosPerRequest: (cpuMicros(child.pid) - cpu0) / r['2xx'],
+      requestsPerSec: r['2xx'] / seconds,
       p50Ms: r.latency.p50,
       p99Ms: r.latency.p99,
       requests: r['2xx'],
@@ -113,7 +133,8 @@ async function measureServer(
 }
 
 /**
- * Both servers, one after the other, with the same PNG body and request count and the same server code and decoding
+ * Both servers, alternating, `rounds` times (a busy machine's load drifts: alternating keeps the sides comparable),
+ * then the median of each case over the rounds (round 0). Both servers get with the same PNG body and request count and the same server code and decoding
  * threads; each with all the machine's threads (up to 2) for its kernels and with 1 (leaving a core to the HTTP
  * thread and to autocannon).
  */
@@ -122,6 +143,8 @@ export async function httpCases(
   amount: number,
   threads: number,
   decodeThreads: number,
+  rounds: number,
+  report: (r: HttpResult) => void,
 ): Promise<HttpResult[]> {
   const body = benchPng(data);
   const main = path.join(repoRoot, 'dist', 'cli', 'main.js'); // the CLI as installed (npm run build:ts)
@@ -140,21 +163,62 @@ export async function httpCases(
       {},
     ]);
   }
-  for (const [system, args, env] of cases) {
-    try {
-      results.push(await measureServer(system, args, env, body, amount));
-    } catch (err) {
-      results.push({
-        system,
-        requestsPerSec: NaN,
-        p50Ms: NaN,
-        p99Ms: NaN,
-        requests: 0,
-        non2xx: 0,
-        errors: 0,
-        note: String(err),
-      });
+  for (let round = 1; round <= rounds; round++) {
+    for (const [system, args, env] of cases) {
+      const r = await measureOrFail(system, args, env, body, amount);
+      results.push({ ...r, round });
+      report({ ...r, round });
     }
   }
-  return results;
+  return cases.map(([system]) =>
+    medianOf(
+      system,
+      results.filter((r) => r.system === system),
+    ),
+  );
+}
+
+const median = (xs: number[]): number => {
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function medianOf(system: string, rs: HttpResult[]): HttpResult {
+  const sum = (f: (r: HttpResult) => number) => rs.reduce((n, r) => n + f(r), 0);
+  return {
+    system,
+    round: 0,
+    requestsPerSec: median(rs.map((r) => r.requestsPerSec)),
+    p50Ms: median(rs.map((r) => r.p50Ms)),
+    p99Ms: median(rs.map((r) => r.p99Ms)),
+    requests: sum((r) => r.requests),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    serverCpuMicrosPerRequest: median(rs.map((r) => r.serverCpuMicrosPerRequest)),
+  };
+}
+
+async function measureOrFail(
+  system: string,
+  args: string[],
+  env: Record<string, string>,
+  body: Buffer,
+  amount: number,
+): Promise<HttpResult> {
+  try {
+    return await measureServer(system, args, env, body, amount);
+  } catch (err) {
+    return {
+      system,
+      round: 0,
+      serverCpuMicrosPerRequest: NaN,
+      requestsPerSec: NaN,
+      p50Ms: NaN,
+      p99Ms: NaN,
+      requests: 0,
+      non2xx: 0,
+      errors: 0,
+      note: String(err),
+    };
+  }
 }

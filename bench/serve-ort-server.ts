@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The onnxruntime-node counterpart of `simdnet serve` for the HTTP serving bench: the very same server (lib/serve's
-// createServer: fastify routes, response schema, PNG decoding and preprocessing in the same worker-thread pool, metrics)
+// createServer: fastify routes, response schema, the same PNG decoding and preprocessing, metrics)
 // around a model whose predictAsync() is one session.run per request (onnxruntime batches nothing by itself).
 // Run as a child process: `node serve-ort-server.js INTRA_OP_THREADS [DECODE_THREADS]`; prints
 // "listening on http://127.0.0.1:PORT", stops on SIGTERM after the requests in flight.

@@ -3,7 +3,8 @@
 // autocannon against `simdnet serve` and the same server code on onnxruntime-node. Prints one JSON line per result.
 //
 //   npx tsc -p bench/tsconfig.json && node build/bench/bench/serve.js [--only inproc,http] [--sweep]
-//     [--requests 4000] [--in-flight 32] [--rounds 5] [--http-requests 20000] [--decode-threads N]
+//     [--requests 4000] [--in-flight 32] [--rounds 5] [--http-requests 20000] [--http-rounds 3]
+//     [--decode-threads N]
 //
 // --sweep also measures predictAsync over a grid of maxBatchSize x maxWaitMicros at 32 and 4 requests in flight (how
 // the defaults were chosen; docs/serving.md).
@@ -11,7 +12,8 @@ import './setup';
 import { LeNet, native } from '../lib';
 import { DEFAULT_DECODE_THREADS } from '../lib/serve/decode-pool';
 import { loadBenchData } from './data';
-import { httpCases } from './serve-http';
+import * as os from 'os';
+import { httpCases, type HttpResult } from './serve-http';
 import { medianOfRounds, ortCall, simdnetCall, singleImages, type LoadResult } from './serve-inproc';
 import { simdnetLeNet } from './simdnet';
 
@@ -22,6 +24,7 @@ interface Args {
   inFlight: number;
   rounds: number;
   httpRequests: number;
+  httpRounds: number;
   decodeThreads: number;
 }
 
@@ -33,6 +36,7 @@ function parseArgs(argv: string[]): Args {
     inFlight: 32,
     rounds: 5,
     httpRequests: 20000,
+    httpRounds: 3,
     decodeThreads: DEFAULT_DECODE_THREADS,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -48,6 +52,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--in-flight') args.inFlight = value();
     else if (flag === '--rounds') args.rounds = value();
     else if (flag === '--http-requests') args.httpRequests = value();
+    else if (flag === '--http-rounds') args.httpRounds = value();
     else if (flag === '--decode-threads') args.decodeThreads = value(0);
     else throw new Error(`unknown flag ${flag}`);
   }
@@ -110,9 +115,17 @@ async function main(): Promise<void> {
     }
   }
   if (args.only.has('http')) {
-    for (const r of await httpCases(data, args.httpRequests, threads, args.decodeThreads)) {
-      print({ case: 'http', connections: 64, ...r, requestsPerSec: Math.round(r.requestsPerSec) });
-    }
+    const show = (r: HttpResult): void =>
+      print({
+        case: 'http',
+        connections: 64,
+        ...r,
+        requestsPerSec: Math.round(r.requestsPerSec),
+        serverCpuMicrosPerRequest: Math.round(r.serverCpuMicrosPerRequest),
+        loadAverage: +os.loadavg()[0].toFixed(1),
+      });
+    const medians = await httpCases(data, args.httpRequests, threads, args.decodeThreads, args.httpRounds, show);
+    medians.forEach(show);
   }
 }
 

@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'net';
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MICROS } from '../modules/predict-batcher';
-import { DEFAULT_DECODE_QUEUE, DEFAULT_DECODE_THREADS } from '../serve/decode-pool';
+import { DEFAULT_DECODE_QUEUE, DEFAULT_DECODE_THREADS, DEFAULT_INLINE_DECODE_PIXELS } from '../serve/decode-pool';
 import { loadClassifier } from './classifier';
 import { checkFileExists } from './data-path';
 import { EXIT_OK, println, type CliIO } from './io';
@@ -22,6 +22,7 @@ export interface ServeCommandOptions {
   top: number;
   decodeThreads: number;
   decodeQueue: number;
+  inlineDecodePixels: number;
 }
 
 const SERVE_HELP = `
@@ -32,8 +33,9 @@ Endpoints:
   GET  /health    200 once the model is loaded
   GET  /metrics   Prometheus text format: requests, errors, latency and batch sizes
 
-Concurrent requests are batched (--max-batch, --max-wait-us); images are decoded in worker
-threads (--decode-threads, --decode-queue; see docs/serving.md).
+Concurrent requests are batched (--max-batch, --max-wait-us); images larger than
+--inline-decode-pixels are decoded in worker threads (--decode-threads, --decode-queue; see
+docs/serving.md).
 SIGTERM or Ctrl+C stops accepting requests, lets those in flight finish, and exits 0.
 
 Examples:
@@ -75,6 +77,12 @@ export function registerServe(program: Command, io: CliIO, setExitCode: (code: n
       DEFAULT_DECODE_THREADS,
     )
     .option(
+      '--inline-decode-pixels <n>',
+      'images of at most this many pixels are decoded on the main thread (0: none)',
+      integerAtLeast(0),
+      DEFAULT_INLINE_DECODE_PIXELS,
+    )
+    .option(
       '--decode-queue <n>',
       'most images waiting to be decoded; more get a 503',
       integerAtLeast(1),
@@ -103,6 +111,7 @@ export async function runServe(opts: ServeCommandOptions, io: CliIO): Promise<nu
     maxWaitMicros: opts.maxWaitUs,
     decodeThreads: opts.decodeThreads,
     decodeQueue: opts.decodeQueue,
+    inlineDecodePixels: opts.inlineDecodePixels,
     holdUntilClose: (io.env ?? process.env).SIMDNET_SERVE_TEST_HOLD === '1',
   });
   await model.predictAsync(Tensor.zeros([1, channels, height, width])); // compiles the program, makes the snapshot

@@ -44,6 +44,8 @@ export const DEFAULT_MAX_WAIT_MICROS = 0;
 /** Bounds of the options: a day of waiting, and batches far beyond any useful size. */
 const MAX_WAIT_MICROS = 86_400e6;
 const MAX_BATCH_SIZE = 1 << 20;
+/** Largest staging array kept for reuse once its queue empties (16 MB); larger ones go to the garbage collector. */
+const MAX_SPARE_FLOATS = 4 << 20;
 
 /** A model whose eval-mode forward can run as a native program (Sequential, Graph and their subclasses). */
 interface ProgramModel {
@@ -52,19 +54,26 @@ interface ProgramModel {
 }
 
 interface Call {
-  data: Float32Array;
   rows: number;
   arrived: number;
   resolve: (t: Tensor) => void;
   reject: (err: unknown) => void;
 }
 
-/** Calls waiting for the same program (one sample shape), oldest first. */
+/**
+ * Calls waiting for the same program (one sample shape), oldest first. Their inputs are copied, in call order, into
+ * `staging`, so a batch (always the oldest calls) is its first rows: no array per call, none per batch.
+ */
 interface Queue {
   shape: number[];
   program: CompiledProgram;
   calls: Call[];
   rows: number;
+  /** Floats per row. */
+  rowSize: number;
+  staging: Float32Array;
+  /** Floats of `staging` in use (the waiting calls' inputs). */
+  used: number;
 }
 
 const batchers = new WeakMap<Module, Batcher>();
@@ -130,6 +139,8 @@ class Batcher {
   onBatch: BatchingOptions['onBatch'];
   /** Insertion order is the order of each queue's oldest call (an emptied queue is deleted). */
   private readonly queues = new Map<string, Queue>();
+  /** The staging array of the last emptied queue, kept for the next call of that shape (serving has one shape). */
+  private spare: { key: string; staging: Float32Array } | null = null;
   private running = false;
   private scheduled = false;
   /** The timer of a long maxWaitMicros wait, cleared when a batch fills up meanwhile. */
@@ -142,15 +153,18 @@ class Batcher {
     const key = input.shape.slice(1).join('x');
     let queue = this.queues.get(key);
     if (!queue) {
-      queue = { shape: input.shape.slice(1), program, calls: [], rows: 0 };
+      const rowSize = input.shape.slice(1).reduce((a, b) => a * b, 1);
+      const reuse = this.spare !== null && this.spare.key === key;
+      const staging = reuse ? (this.spare as { staging: Float32Array }).staging : new Float32Array(input.data.length); // grows by doubling (stage) to what the load needs
+      if (reuse) this.spare = null;
+      queue = { shape: input.shape.slice(1), program, calls: [], rows: 0, rowSize, staging, used: 0 };
       this.queues.set(key, queue);
     }
     queue.program = program; // the latest compilation for this shape
-    // The caller may change its input once this returns: keep a copy.
-    const data = input.data.slice();
+    stage(queue, input.data); // the caller may change its input once this returns: keep a copy
     const q = queue;
     return new Promise<Tensor>((resolve, reject) => {
-      q.calls.push({ data, rows, arrived: nowMicros(), resolve, reject });
+      q.calls.push({ rows, arrived: nowMicros(), resolve, reject });
       q.rows += rows;
       if (this.timer !== null && q.rows >= this.maxBatchSize) {
         clearTimeout(this.timer); // a full batch need not wait
@@ -193,7 +207,16 @@ class Batcher {
     queue.rows -= rows;
     this.queues.delete(key);
     if (queue.calls.length > 0) this.queues.set(key, queue); // other shapes' waiters go first (round robin)
-    this.run(queue, calls, rows);
+    try {
+      this.run(queue, calls, rows);
+    } finally {
+      // runProgramAsync has copied the batch's rows before returning: the waiting calls' rows move to the front.
+      const taken = rows * queue.rowSize;
+      queue.staging.copyWithin(0, taken, queue.used);
+      queue.used -= taken;
+      if (queue.calls.length === 0 && queue.staging.length <= MAX_SPARE_FLOATS)
+        this.spare = { key, staging: queue.staging };
+    }
   }
 
   /** Checks again after `micros`: by a timer for the whole milliseconds, then each event-loop turn. */
@@ -208,7 +231,7 @@ class Batcher {
     else setImmediate(again);
   }
 
-  private run({ program, shape }: Queue, calls: Call[], rows: number): void {
+  private run({ program, shape, staging, rowSize }: Queue, calls: Call[], rows: number): void {
     this.running = true;
     const started = nowMicros();
     const finish = (ok: boolean): void => {
@@ -223,8 +246,8 @@ class Batcher {
     let pending: Promise<Float32Array>;
     try {
       const snapshot = currentSnapshot(this.model, program);
-      const input = calls.length === 1 ? calls[0].data : concat(calls, rows);
-      pending = native.runProgramAsync(program.code, snapshot, input, rows);
+      // runProgramAsync copies its input before it returns (the staging array is reused at once).
+      pending = native.runProgramAsync(program.code, snapshot, staging.subarray(0, rows * rowSize), rows);
     } catch (err) {
       pending = Promise.reject(err);
     }
@@ -247,13 +270,13 @@ class Batcher {
   }
 }
 
-function concat(calls: Call[], rows: number): Float32Array {
-  const per = calls[0].data.length / calls[0].rows;
-  const out = new Float32Array(rows * per);
-  let offset = 0;
-  for (const call of calls) {
-    out.set(call.data, offset);
-    offset += call.data.length;
+/** Appends `data` to the queue's staging array, growing it (doubling) when full. */
+function stage(queue: Queue, data: Float32Array): void {
+  if (queue.used + data.length > queue.staging.length) {
+    const grown = new Float32Array(Math.max(2 * queue.staging.length, queue.used + data.length));
+    grown.set(queue.staging.subarray(0, queue.used));
+    queue.staging = grown;
   }
-  return out;
+  queue.staging.set(data, queue.used);
+  queue.used += data.length;
 }

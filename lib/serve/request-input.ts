@@ -51,6 +51,19 @@ export function imageInput(
 }
 
 /**
+ * The pixel count an image body's header gives (cheap: no decoding), or 0 when the header cannot be read (imageInput()
+ * then gives the error).
+ */
+export function headerPixels(body: Buffer, type: 'image/png' | 'image/jpeg'): number {
+  try {
+    const { width, height } = FORMATS[type].header(body, 'request body', MAX_PIXELS);
+    return width * height;
+  } catch {
+    return 0;
+  }
+}
+
+/**
  * The model input from a JSON body {"input": [numbers], "shape": [C, H, W] or [1, C, H, W]}: `shape` must be the model's
  * input shape and `input` hold exactly that many finite numbers (already preprocessed: they go to the model as they are).
  *

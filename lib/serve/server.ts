@@ -9,9 +9,9 @@ import type { DatasetPreprocessing } from '../cli/predict';
 import { topK } from '../cli/predict';
 import { setBatching } from '../modules/predict-batcher';
 import { Tensor } from '../tensor/tensor';
-import { DecodePool, DEFAULT_DECODE_QUEUE, DEFAULT_DECODE_THREADS } from './decode-pool';
+import { DecodePool, DEFAULT_DECODE_QUEUE, DEFAULT_DECODE_THREADS, DEFAULT_INLINE_DECODE_PIXELS } from './decode-pool';
 import { ServeMetrics } from './metrics';
-import { imageInput, jsonInput, RequestError } from './request-input';
+import { headerPixels, imageInput, jsonInput, RequestError } from './request-input';
 
 /** What createServer() serves and its limits. */
 export interface ServerOptions {
@@ -29,6 +29,12 @@ export interface ServerOptions {
    * DEFAULT_DECODE_THREADS.
    */
   decodeThreads?: number;
+  /**
+   * Images of at most this many pixels (from their header) are decoded on the event loop thread even when there are
+   * decoding threads: for them the messages to and from a thread cost more than the decoding. Default
+   * DEFAULT_INLINE_DECODE_PIXELS; 0 sends every image to the threads.
+   */
+  inlineDecodePixels?: number;
   /** Most images being decoded or waiting for a decoding thread; more get a 503. Default DEFAULT_DECODE_QUEUE. */
   decodeQueue?: number;
   /** predictAsync() batching (setBatching). */
@@ -96,6 +102,12 @@ export function createServer(options: ServerOptions): ModelServer {
   const prep = { channels: channels as 1 | 3, height, width, mean: preprocessing.mean, std: preprocessing.std };
   const decodeThreads = checkInt('createServer: decodeThreads', options.decodeThreads ?? DEFAULT_DECODE_THREADS, 0);
   const takesImages = channels === 1 || channels === 3;
+  // Checked before the pool starts its threads.
+  const inlinePixels = checkInt(
+    'createServer: inlineDecodePixels',
+    options.inlineDecodePixels ?? DEFAULT_INLINE_DECODE_PIXELS,
+    0,
+  );
   const pool =
     takesImages && decodeThreads > 0
       ? new DecodePool({
@@ -107,7 +119,8 @@ export function createServer(options: ServerOptions): ModelServer {
       : null;
   const decode = (body: Buffer, type: 'image/png' | 'image/jpeg'): Float32Array | Promise<Float32Array> => {
     checkImageModel(prep);
-    return pool !== null ? pool.decode(body, type) : imageInput(body, type, prep, maxPixels);
+    if (pool === null || headerPixels(body, type) <= inlinePixels) return imageInput(body, type, prep, maxPixels);
+    return pool.decode(body, type);
   };
 
   const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true });

@@ -87,6 +87,19 @@ describe('predictAsync batching', () => {
     expect(a.data.buffer.byteLength).toBe(80);
   });
 
+  test('the caller may overwrite its input as soon as predictAsync returns', async () => {
+    const net = new LeNet();
+    const inputs = [1, 2, 3].map((i) => randomTensor([i, 3, 32, 32], 40 + i));
+    const expected = inputs.map((x) => net.predict(x));
+    const pending = inputs.map((x) => net.predictAsync(x));
+    for (const x of inputs) x.data.fill(7); // before any batch starts (batches start in a later event-loop turn)
+    const results = await Promise.all(pending);
+    results.forEach((r, i) => expectSame(r, expected[i], `call ${i}`));
+    // A second round reuses the first round's staging array.
+    const again = await Promise.all(inputs.map((x) => net.predictAsync(x)));
+    again.forEach((r, i) => expectSame(r, net.predict(inputs[i]), `second round, call ${i}`));
+  });
+
   test('inputs of different shapes never share a batch, and all resolve', async () => {
     const net = new Sequential(
       new Conv2d({ inChannels: 1, outChannels: 4, kernelSize: 3 }),
@@ -154,7 +167,10 @@ describe('predictAsync batching', () => {
     const batches = recordBatches(net);
     setBatching(net, { maxBatchSize: 4 });
     const rows = [1, 1, 1, 1, 1, 3, 6, 2, 1];
-    await Promise.all(rows.map((r, i) => net.predictAsync(randomTensor([r, 3, 32, 32], i))));
+    const inputs = rows.map((r, i) => randomTensor([r, 3, 32, 32], i));
+    const results = await Promise.all(inputs.map((x) => net.predictAsync(x)));
+    // Each batch takes the oldest waiting rows; the rest move up in the queue's staging array.
+    inputs.forEach((x, i) => expectSame(results[i], net.predict(x), `call ${i}`));
     expect(batches.reduce((n, b) => n + b.rows, 0)).toBe(17);
     for (const b of batches) expect(b.rows <= 4 || b.calls === 1).toBe(true);
     expect(batches.some((b) => b.rows === 6 && b.calls === 1)).toBe(true);

@@ -49,6 +49,25 @@ describe('DecodePool', () => {
     expect(pool.size).toBe(0);
   });
 
+  test('the images of one event-loop turn go to the threads in one message per thread', async () => {
+    const pool = new DecodePool({ threads: 2, maxQueue: 64, prep, maxPixels });
+    try {
+      const { threads } = pool as unknown as { threads: { worker: import('worker_threads').Worker }[] };
+      const posted = threads.map((t) => jest.spyOn(t.worker, 'postMessage'));
+      const bodies = Array.from({ length: 9 }, (_, i) => png(i));
+      const answers = await Promise.all(bodies.map((b) => pool.decode(b, 'image/png')));
+      answers.forEach((a, i) => expect(a).toEqual(expected(bodies[i])));
+      expect(posted.map((spy) => spy.mock.calls.length)).toEqual([1, 1]);
+      const sent = posted.map((spy) => (spy.mock.calls[0][0] as { ids: number[] }).ids.length);
+      expect(sent.sort()).toEqual([4, 5]);
+      // A later turn is a new message.
+      expect(await pool.decode(bodies[0], 'image/png')).toEqual(expected(bodies[0]));
+      expect(posted.reduce((n, spy) => n + spy.mock.calls.length, 0)).toBe(3);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('a view into a larger buffer sends only its own bytes', async () => {
     const pool = shared;
     const body = png(3);

@@ -207,6 +207,7 @@ describe('simdnet serve image decoding in worker threads', () => {
       preprocessing: prep,
       decodeThreads: 1,
       decodeQueue: 4,
+      inlineDecodePixels: 0, // every image goes to the pool
       holdUntilClose: true,
     });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
@@ -236,6 +237,36 @@ describe('simdnet serve image decoding in worker threads', () => {
     expect(make({ decodeThreads: -1 })).toThrow(/decodeThreads must be an integer >= 0/);
     expect(make({ decodeThreads: 1.5 })).toThrow(RangeError);
     expect(make({ decodeQueue: 0 })).toThrow(/decodeQueue must be an integer >= 1/);
+    expect(make({ inlineDecodePixels: -1 })).toThrow(/inlineDecodePixels must be an integer >= 0/);
+  });
+
+  test('images up to inlineDecodePixels skip the pool: held small ones all pass a full pool, large ones get 503', async () => {
+    // decodeQueue 1: of three large images released in one event-loop turn, one fits in the pool; the three small
+    // ones (32x32 = 1024 pixels, at most the default 4096) are decoded on the event loop thread and never queue.
+    const classifier = lenetClassifier();
+    const server = createServer({
+      classifier,
+      preprocessing: prep,
+      decodeThreads: 1,
+      decodeQueue: 1,
+      holdUntilClose: true,
+    });
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = server.app.server.address() as AddressInfo;
+    const bodies = [pngImage(32, 32, 1), pngImage(80, 80, 2), pngImage(32, 32, 3), pngImage(80, 80, 4)];
+    bodies.push(pngImage(80, 80, 5), pngImage(32, 32, 6));
+    const answers = bodies.map((b) => request(port, 'POST', '/predict', 'image/png', b));
+    while (server.metrics.requestsInFlight < 6) await new Promise((r) => setTimeout(r, 10));
+    await server.close();
+    const results = await Promise.all(answers);
+    const small = [0, 2, 5].map((i) => results[i]);
+    const large = [1, 3, 4].map((i) => results[i].status);
+    expect(large.sort()).toEqual([200, 503, 503]);
+    for (const i of [0, 2, 5]) {
+      const input = preprocessImage(decodePng(bodies[i]), { channels: 3, height: 32, width: 32, ...prep });
+      expect(results[i].json()).toEqual({ top: expectedTop(classifier.model as LeNet, input, 5) });
+    }
+    expect(small.map((r) => r.status)).toEqual([200, 200, 200]);
   });
 
   test('decodeThreads 0 decodes on the event loop thread with the same answers and errors', async () => {
