@@ -21,12 +21,14 @@ struct CpuTimes {
 
 class ThreadTrials {
  public:
-  static constexpr double kWindow = 0.3;        // seconds per measurement (and between load checks)
+  static constexpr double kWindow = 0.3;        // seconds per measurement at least (and between load checks)...
   static constexpr double kQuiet = 0.25;        // others' CPUs below this: the machine is quiet
-  static constexpr double kMargin = 1.05;       // a challenger must beat the count in use by 5%
+  static constexpr double kMargin = 1.1;        // a challenger must beat the count in use by 10% (noise; 90% is enough)
   static constexpr double kMinBackoff = 1.0;    // seconds until the next trial after a switch...
   static constexpr double kMaxBackoff = 8.0;    // ...doubling up to this while the count in use keeps winning
-  static constexpr double kLate = 3 * kWindow;  // a window this long saw the process idle: discarded
+  static constexpr double kMinWork = 0.1;       // ...and until the process had this much CPU time (busy machine)
+  static constexpr double kMaxWindow = 3.0;     // but no longer than this
+  static constexpr double kLate = 3 * kWindow;  // no op started for this long: the process idled; window discarded
 
   explicit ThreadTrials(int max_threads) : max_(max_threads < 1 ? 1 : max_threads), count_(max_) {}
 
@@ -36,7 +38,8 @@ class ThreadTrials {
   double next_at() const { return next_at_; }
   // True during a trial window: the pool must count its spinning then.
   bool measuring() const { return phase_ != Phase::kSettled; }
-  // Useful CPU-seconds per second of the last trial's windows (count in use, then challenger).
+  // Useful CPU-seconds per second in the last trial: the count in use (mean of the windows before
+  // and after), and the challenger.
   double last_kept() const { return kept_rate_; }
   double last_challenger() const { return challenger_rate_; }
 
@@ -44,7 +47,7 @@ class ThreadTrials {
   int step(const CpuTimes& s) {
     if (!started_) {
       started_ = true;
-      ref_ = s;
+      ref_ = last_ = s;
       next_at_ = s.wall + kWindow;
       return count_;
     }
@@ -52,7 +55,7 @@ class ThreadTrials {
     switch (phase_) {
       case Phase::kSettled: {
         const double others = dt > 0 ? ((s.busy_all - ref_.busy_all) - (s.busy_self - ref_.busy_self)) / dt : 0;
-        ref_ = s;
+        ref_ = last_ = s;
         next_at_ = s.wall + kWindow;
         if (max_ == 1 || others < kQuiet) {  // nobody to compete with: every core
           kept_ = count_ = max_;
@@ -63,42 +66,56 @@ class ThreadTrials {
         }
         return count_;
       }
-      case Phase::kKept: {
-        if (dt > kLate) return discard(s);
-        kept_rate_ = useful(s);
-        ref_ = s;
-        phase_ = Phase::kChallenger;  // ...then the other one
-        count_ = kept_ == 1 ? max_ : 1;
-        next_at_ = s.wall + kWindow;
-        return count_;
-      }
+      case Phase::kKept:  // the count in use, then the other one, then the count in use again
       case Phase::kChallenger:
-        if (dt > kLate) return discard(s);
-        challenger_rate_ = useful(s);
+      case Phase::kKeptAgain: {
+        if (s.wall - last_.wall > kLate) return discard(s);
+        last_ = s;
+        if (s.busy_self - ref_.busy_self < kMinWork && dt < kMaxWindow) {  // too few scheduler slices yet
+          next_at_ = s.wall + kWindow / 3;
+          return count_;
+        }
+        const double rate = useful(s);
+        ref_ = last_ = s;
+        next_at_ = s.wall + kWindow;
+        if (phase_ == Phase::kKept) {
+          kept_rate_ = rate;
+          phase_ = Phase::kChallenger;
+          count_ = kept_ == 1 ? max_ : 1;
+          return count_;
+        }
+        if (phase_ == Phase::kChallenger) {
+          challenger_rate_ = rate;
+          phase_ = Phase::kKeptAgain;
+          count_ = kept_;
+          return count_;
+        }
+        kept_rate_ = 0.5 * (kept_rate_ + rate);  // the mean of both sides cancels a steady drift in the load
         return settle(s, challenger_rate_ > kept_rate_ * kMargin);
+      }
     }
     return count_;
   }
 
  private:
-  enum class Phase { kSettled, kKept, kChallenger };
+  enum class Phase { kSettled, kKept, kChallenger, kKeptAgain };
 
   double useful(const CpuTimes& s) const {
     const double dt = s.wall - ref_.wall;
     return dt > 0 ? ((s.busy_self - ref_.busy_self) - (s.spin - ref_.spin)) / dt : 0;
   }
 
-  // Ends a trial: keeps the challenger when it won (then tries again soon), else backs off.
+  // Ends a trial: switches to the challenger when it won (then tries again soon), else backs off.
   int settle(const CpuTimes& s, bool challenger_won) {
     if (challenger_won) {
-      kept_ = count_;
+      kept_ = count_ = kept_ == 1 ? max_ : 1;
       backoff_ = kMinBackoff;
     } else {
       count_ = kept_;
       backoff_ = backoff_ * 2 < kMaxBackoff ? backoff_ * 2 : kMaxBackoff;
     }
     phase_ = Phase::kSettled;
-    ref_ = s;
+    ref_ = last_ = s;
     next_at_ = s.wall + kWindow;
     trial_at_ = s.wall + backoff_;
     return count_;
@@ -108,7 +125,7 @@ class ThreadTrials {
   int discard(const CpuTimes& s) {
     count_ = kept_;
     phase_ = Phase::kSettled;
-    ref_ = s;
+    ref_ = last_ = s;
     next_at_ = s.wall + kWindow;
     trial_at_ = s.wall + kWindow;
     return count_;
@@ -117,7 +134,7 @@ class ThreadTrials {
   int max_, count_, kept_ = max_;
   Phase phase_ = Phase::kSettled;
   bool started_ = false;
-  CpuTimes ref_;
+  CpuTimes ref_, last_;  // where the window began; the last sample
   double next_at_ = 0, trial_at_ = 0, backoff_ = kMinBackoff;
   double kept_rate_ = 0, challenger_rate_ = 0;
 };

@@ -89,6 +89,14 @@ void test_thread_trials(Tally& t) {
     t.truth("idle window discarded", !m.trials.measuring() && m.trials.count() == kept);
   }
   {
+    Machine m(2);  // a crowded machine: this process gets 5% of a CPU; windows grow until it did 0.1 s of work
+    m.others = 2;
+    m.rate[1] = 0.05, m.rate[2] = 0.03, m.spin[2] = 0;
+    m.run(20);
+    t.truth("crowded, 1 thread faster: switches to 1", m.trials.count() == 1 || m.trials.measuring());
+    t.truth("crowded: windows of 0.1 CPU-seconds", m.trials.last_challenger() > 0 && m.trials.last_kept() > 0);
+  }
+  {
     Machine m(1);  // one core: always 1
     m.others = 1;
     m.run(5);
