@@ -58,9 +58,10 @@ int initial_fixed() {
 }
 
 std::atomic<int> fixed_threads{-1};  // -1 until first use, 0 adaptive, else the count
-std::atomic<int> adaptive_count{0};  // 0 until the first use
 
 #ifdef __linux__
+std::atomic<int> adaptive_count{0};  // 0 until the first use
+
 double seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); }
 
 double monotonic_seconds() {
