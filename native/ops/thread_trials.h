@@ -63,6 +63,7 @@ class ThreadTrials {
           trial_at_ = s.wall + kMinBackoff;
         } else if (s.wall >= trial_at_) {
           phase_ = Phase::kKept;  // first measure the count in use...
+          next_at_ = s.wall + kWindow / 3;
         }
         return count_;
       }
@@ -71,13 +72,16 @@ class ThreadTrials {
       case Phase::kKeptAgain: {
         if (s.wall - last_.wall > kLate) return discard(s);
         last_ = s;
-        if (s.busy_self - ref_.busy_self < kMinWork && dt < kMaxWindow) {  // too few scheduler slices yet
-          next_at_ = s.wall + kWindow / 3;
+        const double rate = useful(s);
+        // A challenger doing less than half the work per second loses at once: a trial of a much
+        // slower count costs a short window, not a full one (a wrong early stop keeps the count in use).
+        const bool hopeless = phase_ == Phase::kChallenger && dt >= kWindow / 3 && rate < 0.5 * kept_rate_;
+        if (!hopeless && (dt < kWindow || s.busy_self - ref_.busy_self < kMinWork) && dt < kMaxWindow) {
+          next_at_ = s.wall + kWindow / 3;  // too short yet, or too few scheduler slices
           return count_;
         }
-        const double rate = useful(s);
         ref_ = last_ = s;
-        next_at_ = s.wall + kWindow;
+        next_at_ = s.wall + kWindow / 3;
         if (phase_ == Phase::kKept) {
           kept_rate_ = rate;
           phase_ = Phase::kChallenger;
@@ -86,6 +90,7 @@ class ThreadTrials {
         }
         if (phase_ == Phase::kChallenger) {
           challenger_rate_ = rate;
+          if (hopeless) return settle(s, false);
           phase_ = Phase::kKeptAgain;
           count_ = kept_;
           return count_;

@@ -61,6 +61,14 @@ void test_thread_trials(Tally& t) {
             on_one < 0.05);
   }
   {
+    Machine m(2);  // one thread does 5x less (a crowded machine): its trial windows stop after 0.1 s
+    m.others = 3;
+    m.rate[1] = 0.13, m.rate[2] = 0.65, m.spin[2] = 0;
+    const double on_one = m.run(60);
+    t.truth("1 thread far slower: keeps 2", m.trials.count() == 2);
+    t.truth("1 thread far slower: 1 thread under 2% of the time (" + std::to_string(on_one) + ")", on_one < 0.02);
+  }
+  {
     Machine m(2);  // one thread does more: switches to it, tries 2 again ever more rarely
     m.others = 1.5;
     m.rate[1] = 0.9, m.rate[2] = 1.0, m.spin[2] = 0.4;  // 0.6 useful on 2 threads
