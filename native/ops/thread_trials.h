@@ -96,7 +96,8 @@ class ThreadTrials {
           return count_;
         }
         kept_rate_ = 0.5 * (kept_rate_ + rate);  // the mean of both sides cancels a steady drift in the load
-        return settle(s, challenger_rate_ > kept_rate_ * kMargin);
+        // Every core wins a tie (it is the count of a quiet machine); one thread must win by kMargin.
+        return settle(s, challenger_rate_ > kept_rate_ * (kept_ == 1 ? 1.0 : kMargin));
       }
     }
     return count_;

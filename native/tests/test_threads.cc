@@ -87,6 +87,17 @@ void test_thread_trials(Tally& t) {
     t.truth("contended, a tie: keeps all cores", m.run(30) == 0.0 || m.trials.count() == 2);
   }
   {
+    Machine m(2);  // after a switch to 1 thread, a tie brings every core back at the next trial
+    m.others = 1;
+    m.rate[1] = 1.0, m.rate[2] = 0.5, m.spin[2] = 0;
+    m.run(2);
+    const bool switched = m.trials.count() == 1;
+    m.rate[2] = 1.02;
+    m.run(3);
+    for (int i = 0; i < 100 && m.trials.measuring(); ++i) m.next();  // to the end of a trial
+    t.truth("tie after a switch: back to all cores", switched && m.trials.count() == 2);
+  }
+  {
     Machine m(2);  // a window in which the process idled is discarded, not counted against a count
     m.others = 1;
     m.rate[1] = 0.5, m.rate[2] = 1.5, m.spin[2] = 0;
