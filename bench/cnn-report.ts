@@ -103,7 +103,7 @@ export function cnnTable(
 /** A contention result: simdnet training beside a busy loop with a thread setting (null = the default). */
 export interface ContentionResult extends CaseResult {
   threads: number | null;
-  /** The thread count kernelInfo() reported while the case ran. */
+  /** The thread count kernelInfo() reported when the case ended (with 'auto', trials may have changed it on the way). */
   threadsUsed: number;
 }
 

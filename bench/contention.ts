@@ -24,7 +24,8 @@ export async function contentionSection(
   opt: TimingOptions,
   add: (r: ContentionResult) => void,
 ): Promise<{ busyPid: number }> {
-  const before = native.kernelInfo().threads;
+  const info = native.kernelInfo();
+  const before: number | 'auto' = info.threadsAuto ? 'auto' : info.threads; // the default: 'auto' unless the env fixed it
   let busyPid = 0;
   try {
     await withBusyLoop(async (loop) => {
@@ -34,7 +35,6 @@ export async function contentionSection(
         for (const threads of CONTENTION_THREADS) {
           native.setNumThreads(threads ?? before);
           const system = threads === null ? 'simdnet default threads' : `simdnet --threads ${threads}`;
-          const threadsUsed = native.kernelInfo().threads;
           const r =
             c.model === 'lenet'
               ? await trainCase(system, c.batch, lenetReference(lenet), opt, async () =>
@@ -51,7 +51,7 @@ export async function contentionSection(
                   },
                   'resnet20',
                 );
-          add({ ...r, model: c.model, threads, threadsUsed });
+          add({ ...r, model: c.model, threads, threadsUsed: native.kernelInfo().threads }); // with 'auto': the count at the end
         }
         native.setNumThreads(before);
       }

@@ -20,10 +20,10 @@ export interface KernelInfo {
   /** ISAs this build and CPU can run ("ref" first, widest last). */
   supportedIsas: string[];
   openmp: boolean;
-  /** Threads the parallel ops use now (with threadsAuto, this follows the load). */
+  /** Threads the parallel ops use now (with threadsAuto, what the contention trials chose last). */
   threads: number;
-  /** True unless setNumThreads(n) or SIMDNET_NUM_THREADS fixed the count: then it adapts, up to one thread per
-   * physical core, fewer while other processes keep CPUs busy. */
+  /** True unless setNumThreads(n) or SIMDNET_NUM_THREADS fixed the count: then it is one thread per physical core,
+   * or one thread while other processes keep CPUs busy and short trials find one thread faster (docs/threads.md). */
   threadsAuto: boolean;
   defaultThreads: number;
 }
@@ -257,7 +257,8 @@ export interface NativeBinding {
   kernelInfo(): KernelInfo;
   /** Switches the kernels to an ISA ("auto" = widest supported); returns the one in use. */
   setIsa(name: string): string;
-  /** Fixes the thread count (1..1024), or "auto" to follow the load again (the default). */
+  /** Fixes the thread count (1..1024), or "auto" (the default): every core, one thread when trials under contention
+   * find it faster. */
   setNumThreads(n: number | 'auto'): void;
   /** Growths of the native scratch buffers so far (a warm training loop adds none). */
   scratchStats(): { allocations: number; bytes: number };

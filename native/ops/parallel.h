@@ -9,7 +9,7 @@
 namespace simdnet {
 
 // Threads the parallel ops use now (threads.cc): setNumThreads or SIMDNET_NUM_THREADS when given,
-// else one per physical core less the CPUs other processes keep busy (re-measured every 200 ms).
+// else 'auto': one per physical core, or one thread while trials under contention find it faster.
 int num_threads();
 
 // Runs body(ctx, i) for i in [0, n) on up to `threads` threads (thread_pool.cc), the caller among
@@ -17,6 +17,12 @@ int num_threads();
 // (another JS thread's op), inside another parallel loop, or without OpenMP.
 using ParallelBody = void (*)(void* ctx, int64_t i);
 void run_parallel(int64_t n, int threads, ParallelBody body, void* ctx);
+
+// While on, the pool adds the CPU time its threads spend spinning (waiting for work or for items
+// other threads started) to spin_cpu_seconds(): the 'auto' count's trials subtract it from this
+// process's CPU time to get the useful work done (thread_trials.h). Serial builds: always 0.
+void set_spin_accounting(bool on);
+double spin_cpu_seconds();
 
 // Runs fn(i) for i in [0, n), each i handed to the next free thread: a thread the OS preempts
 // holds up only the item it is on, and one not scheduled at all holds up nothing.

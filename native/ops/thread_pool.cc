@@ -6,6 +6,9 @@
 // preempted mid-op delays only the item it is on.
 //
 // Built only with OpenMP (the parallel build); the serial build and WebAssembly run items in order.
+#include <time.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -24,6 +27,24 @@ namespace {
 // How long an idle thread spins (checking for work) before it sleeps: back-to-back ops of a
 // training step find their workers awake, and a busy machine loses little to spinning.
 constexpr auto kSpin = std::chrono::microseconds(50);
+// The caller waiting for items other threads have started spins up to its own mean item time
+// (within these bounds) before it sleeps: a running helper finishes within about one item, and a
+// caller that sleeps must wait to be scheduled again, long on a busy machine.
+constexpr auto kMaxCallerSpin = std::chrono::microseconds(500);
+
+std::atomic<bool> count_spin{false};  // set_spin_accounting
+std::atomic<int64_t> spin_cpu_ns{0};  // CPU time spun while count_spin was on
+
+int64_t thread_cpu_ns() {
+#ifdef CLOCK_THREAD_CPUTIME_ID
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+#else
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+#endif
+}
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -33,15 +54,24 @@ inline void cpu_relax() {
 #endif
 }
 
-// Spins until done() or kSpin has passed; true when done() held.
+// Spins until done() or `limit` has passed; true when done() held. The CPU time it took counts as
+// spinning while the 'auto' thread count measures (threads.cc subtracts it from useful work).
 template <typename Done>
-bool spin_until(Done&& done) {
-  const auto until = std::chrono::steady_clock::now() + kSpin;
+bool spin_until(Done&& done, std::chrono::nanoseconds limit) {
+  const bool counted = count_spin.load(std::memory_order_relaxed);
+  const int64_t cpu0 = counted ? thread_cpu_ns() : 0;
+  const auto until = std::chrono::steady_clock::now() + limit;
+  bool ok = false;
   for (int i = 0;; ++i) {
-    if (done()) return true;
+    if (done()) {
+      ok = true;
+      break;
+    }
     cpu_relax();
-    if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return false;
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) break;
   }
+  if (counted) spin_cpu_ns.fetch_add(thread_cpu_ns() - cpu0, std::memory_order_relaxed);
+  return ok;
 }
 
 thread_local bool in_parallel = false;  // nested parallel_for calls run in order
@@ -68,9 +98,12 @@ class Pool {
       wake_.notify_all();
     }
     in_parallel = true;
-    work(gen);
+    const auto start = std::chrono::steady_clock::now();
+    const int64_t mine = work(gen);
     in_parallel = false;
-    if (!spin_until([&] { return done_.load(std::memory_order_acquire) == n; })) {
+    const auto per_item = mine > 0 ? (std::chrono::steady_clock::now() - start) / mine : kSpin;
+    const auto limit = std::clamp<std::chrono::nanoseconds>(per_item, kSpin, kMaxCallerSpin);
+    if (!spin_until([&] { return done_.load(std::memory_order_acquire) == n; }, limit)) {
       std::unique_lock<std::mutex> lock(mu_);
       caller_waiting_.store(true);
       finished_.wait(lock, [&] { return done_.load() == n; });
@@ -97,19 +130,22 @@ class Pool {
     return true;
   }
 
-  // Claims and runs items of job `gen` until none are left (or a newer job replaced it).
-  void work(uint64_t gen) {
+  // Claims and runs items of job `gen` until none are left (or a newer job replaced it); returns
+  // how many it ran.
+  int64_t work(uint64_t gen) {
+    int64_t ran = 0;
     uint64_t v = state_.load(std::memory_order_acquire);
     for (;;) {
-      if ((v >> kIndexBits) != gen) return;
+      if ((v >> kIndexBits) != gen) return ran;
       const int64_t i = static_cast<int64_t>(v & kIndexMask);
       const int64_t n = n_.load(std::memory_order_relaxed);
       const ParallelBody body = body_.load(std::memory_order_relaxed);
       void* const ctx = ctx_.load(std::memory_order_relaxed);
-      if (i >= n) return;
+      if (i >= n) return ran;
       // The claim succeeds only while `gen` is still the job, so body, ctx and n were its own.
       if (!state_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
       body(ctx, i);
+      ++ran;
       if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == n && caller_waiting_.load()) {
         std::lock_guard<std::mutex> lock(mu_);
         finished_.notify_all();
@@ -130,7 +166,7 @@ class Pool {
     in_parallel = true;
     for (;;) {
       auto fresh = [&] { return (state_.load() >> kIndexBits) != seen; };
-      if (!spin_until(fresh)) {
+      if (!spin_until(fresh, kSpin)) {
         std::unique_lock<std::mutex> lock(mu_);
         sleepers_.fetch_add(1);
         wake_.wait(lock, fresh);
@@ -163,10 +199,15 @@ void run_parallel(int64_t n, int threads, ParallelBody body, void* ctx) {
     return;
   for (int64_t i = 0; i < n; ++i) body(ctx, i);
 }
+
+void set_spin_accounting(bool on) { count_spin.store(on, std::memory_order_relaxed); }
+double spin_cpu_seconds() { return 1e-9 * static_cast<double>(spin_cpu_ns.load(std::memory_order_relaxed)); }
 #else
 void run_parallel(int64_t n, int, ParallelBody body, void* ctx) {
   for (int64_t i = 0; i < n; ++i) body(ctx, i);
 }
+void set_spin_accounting(bool) {}
+double spin_cpu_seconds() { return 0; }
 #endif
 
 }  // namespace simdnet

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: MIT
-// Thread count of the parallel ops: setNumThreads or SIMDNET_NUM_THREADS when given, else adaptive:
-// one thread per physical core, less the CPUs other processes kept busy over the last 200 ms.
-// A thread preempted by another process stalls every op at its join (a 2-core machine with one
-// busy process trained LeNet 2.4x slower on 2 threads than on 1), so the count follows the CPUs
-// actually free. Results never depend on the count.
+// Thread count of the parallel ops: setNumThreads or SIMDNET_NUM_THREADS when given, else 'auto':
+// one thread per physical core while the machine is quiet; while other processes keep CPUs busy,
+// short trials of all cores against one thread decide (thread_trials.h has the rule and why).
+// Results never depend on the count.
 #include <atomic>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <utility>
@@ -21,6 +20,7 @@
 
 #include "ops.h"
 #include "parallel.h"
+#include "thread_trials.h"
 
 namespace simdnet {
 namespace {
@@ -58,83 +58,65 @@ int initial_fixed() {
 }
 
 std::atomic<int> fixed_threads{-1};  // -1 until first use, 0 adaptive, else the count
-std::atomic<int> adaptive_count{0};  // 0 until the first use
 
 #ifdef __linux__
-// CPU seconds all CPUs and this process have been busy, at a wall time; ok false when unreadable.
-struct CpuSample {
-  double wall = 0, busy_all = 0, busy_self = 0;
-  int cpus = 0;
-  bool ok = false;
-};
+std::atomic<int> adaptive_count{0};  // 0 until the first use
 
 double seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); }
 
-CpuSample sample_cpu() {
-  CpuSample s;
+double monotonic_seconds() {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
-  s.wall = static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
+
+// All CPUs' busy time (/proc/stat), this process's CPU time and the pool's spinning; false when
+// /proc/stat cannot be read.
+bool sample_cpu(CpuTimes* s) {
+  s->wall = monotonic_seconds();
   FILE* f = std::fopen("/proc/stat", "r");
-  if (f == nullptr) return s;
+  if (f == nullptr) return false;
   char line[512];
   unsigned long long v[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // user nice system idle iowait irq softirq steal
-  bool total = false;
-  while (std::fgets(line, sizeof line, f) != nullptr && std::strncmp(line, "cpu", 3) == 0) {
-    if (line[3] == ' ')
-      total = std::sscanf(line + 3, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-                          &v[6], &v[7]) >= 4;
-    else
-      ++s.cpus;
-  }
+  const bool total = std::fgets(line, sizeof line, f) != nullptr && std::strncmp(line, "cpu ", 4) == 0 &&
+                     std::sscanf(line + 3, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+                                 &v[5], &v[6], &v[7]) >= 4;
   std::fclose(f);
   const long ticks = sysconf(_SC_CLK_TCK);
-  if (!total || s.cpus == 0 || ticks <= 0) return s;
-  s.busy_all = static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / static_cast<double>(ticks);
+  if (!total || ticks <= 0) return false;
+  s->busy_all = static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / static_cast<double>(ticks);
   rusage self{};
-  if (getrusage(RUSAGE_SELF, &self) != 0) return s;
-  s.busy_self = seconds(self.ru_utime) + seconds(self.ru_stime);
-  s.ok = true;
-  return s;
+  if (getrusage(RUSAGE_SELF, &self) != 0) return false;
+  s->busy_self = seconds(self.ru_utime) + seconds(self.ru_stime);
+  s->spin = spin_cpu_seconds();
+  return true;
 }
 
-// The new count from the CPUs left free over a window: with a band around each step, so a
-// neighbour using half a CPU does not make the count flap.
-int next_count(int current, int max, double free_cpus) {
-  const int up = static_cast<int>(std::floor(free_cpus + 0.4)), down = static_cast<int>(std::floor(free_cpus + 0.6));
-  int n = current;
-  if (up > current) n = up;
-  if (down < current) n = down;
-  return n < 1 ? 1 : (n > max ? max : n);
-}
+std::mutex trials_mu;
+ThreadTrials* trials = nullptr;           // guarded by trials_mu; created on first use
+std::atomic<double> next_sample_at{0.0};  // nothing to do before this (checked without the lock)
+bool trials_off = false;                  // guarded by trials_mu: /proc/stat unreadable, so every core
 
-std::atomic<bool> sampling{false};
-CpuSample last;  // guarded by `sampling`
-std::atomic<double> next_sample_at{0.0};
-
+// Checked when an op starts, so an idle process does nothing.
 int adaptive_threads() {
-  constexpr double kWindow = 0.2;  // seconds
   const int max = default_num_threads();
   int n = adaptive_count.load(std::memory_order_relaxed);
   if (n == 0) n = max;
   if (max == 1) return 1;
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  const double t = static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
-  if (t < next_sample_at.load(std::memory_order_relaxed) || sampling.exchange(true)) return n;
-  const CpuSample s = sample_cpu();
-  if (!s.ok) {
-    next_sample_at.store(t + 1e9);  // no /proc/stat: stay at one thread per core
+  if (monotonic_seconds() < next_sample_at.load(std::memory_order_relaxed)) return n;
+  std::unique_lock<std::mutex> lock(trials_mu, std::try_to_lock);
+  if (!lock.owns_lock() || trials_off) return n;
+  if (trials == nullptr) trials = new ThreadTrials(max);  // never freed: lives as long as the process
+  CpuTimes s;
+  if (!sample_cpu(&s)) {
+    trials_off = true;
+    n = max;
   } else {
-    if (last.ok && s.wall - last.wall >= 0.5 * kWindow) {
-      const double others = (s.busy_all - last.busy_all - (s.busy_self - last.busy_self)) / (s.wall - last.wall);
-      n = next_count(n, max, static_cast<double>(s.cpus) - (others > 0 ? others : 0));
-    }
-    last = s;
-    next_sample_at.store(t + kWindow);
+    n = trials->step(s);
+    set_spin_accounting(trials->measuring());
+    next_sample_at.store(trials->next_at());
   }
   adaptive_count.store(n);
-  sampling.store(false);
   return n;
 }
 #else

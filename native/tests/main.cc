@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     std::printf("isa %s (%lld lanes): %s\n", isa.c_str(), static_cast<long long>(lanes),
                 tally.failed() == before ? "ok" : "FAILED");
   }
+  test::test_thread_trials(tally);
   std::printf("%d passed, %d failed\n", tally.passed(), tally.failed());
   return tally.failed() == 0 ? 0 : 1;
 }
