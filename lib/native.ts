@@ -73,6 +73,29 @@ export interface NativeBinding {
     dilationW: number,
     groups: number,
   ): void;
+  /** ConvTranspose2d forward (native/binding_conv_transpose.cc): out [n, outC, outH, outW] from input [n, inC, h, w]. */
+  conv2dTransposeForward(
+    out: F32,
+    input: F32,
+    weight: F32,
+    bias: OptF32,
+    n: number,
+    inChannels: number,
+    h: number,
+    w: number,
+    outChannels: number,
+    kernelH: number,
+    kernelW: number,
+    strideH: number,
+    strideW: number,
+    padH: number,
+    padW: number,
+    outH: number,
+    outW: number,
+    dilationH: number,
+    dilationW: number,
+    groups: number,
+  ): void;
   maxPool2dForward(
     out: F32,
     argmax: Int32Array,

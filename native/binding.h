@@ -7,6 +7,7 @@
 namespace simdnet {
 
 void register_conv_exports(Napi::Env env, Napi::Object exports);        // binding_conv.cc: conv2d
+void register_conv_transpose_exports(Napi::Env env, Napi::Object exports);  // binding_conv_transpose.cc
 void register_pool_exports(Napi::Env env, Napi::Object exports);        // binding_pool.cc: max pool, window means
 void register_dense_exports(Napi::Env env, Napi::Object exports);       // binding_dense.cc: linear
 void register_norm_exports(Napi::Env env, Napi::Object exports);        // binding_norm.cc: batch norm

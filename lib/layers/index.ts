@@ -15,6 +15,7 @@ import {
 } from './activations-more';
 import { batchNorm1dKind, batchNorm2dKind, batchNormKind } from './batch-norm';
 import { conv1dKind, conv2dKind } from './conv';
+import { convTranspose2dKind } from './conv-transpose';
 import { dropoutKind, flattenKind } from './flatten';
 import { addKind, concatKind, mulKind } from './graph-ops';
 import type { LayerKind, OpKind } from './kind';
@@ -28,6 +29,7 @@ import { clampKind, padKind, sliceKind } from './shape-ops';
 export const LAYER_KINDS: readonly LayerKind[] = [
   conv1dKind,
   conv2dKind,
+  convTranspose2dKind,
   maxPool2dKind,
   avgPool2dKind,
   adaptiveAvgPool2dKind,

@@ -18,6 +18,7 @@ export const OP = Object.freeze({
   slice: 11,
   sigmoid: 12,
   clamp: 13,
+  convTranspose: 14,
 });
 
 /** kOpBinary's operations. */

@@ -16,6 +16,9 @@ namespace simdnet {
 // value (the previous op's output; the program input at the start) and its output becomes the current value.
 //   kOpConv    c h w oc kh kw sh sw ph pw dh dw groups relu weight bias    (bias = -1: none)
 //   kOpMaxPool c h w kh kw sh sw ph pw dh dw ceil
+//   kOpConvTranspose c h w oc kh kw sh sw ph pw oh ow dh dw groups weight bias
+//              ConvTranspose2d [c, h, w] -> [oc, oh, ow], weight [c, oc/groups, kh, kw]; the Conv2d of these sizes
+//              must map oh x ow back to h x w (conv_transpose2d_op.h)
 //   kOpLinear  in out relu weight bias
 //   kOpRelu    count
 //   kOpAvgPool c h w oh ow row_start[oh] row_end[oh] col_start[ow] col_end[ow] divisor[oh*ow]
@@ -47,6 +50,7 @@ enum ProgramOpCode : int32_t {
   kOpSlice = 11,
   kOpSigmoid = 12,
   kOpClamp = 13,
+  kOpConvTranspose = 14,
 };
 
 // The most dims of the shape-generic ops (binary, pad, slice), and the most slots and concat operands.
