@@ -28,7 +28,15 @@ const underAsan = /libasan/.test(process.env.LD_PRELOAD ?? '');
       // V8 grows its young generation (two semi-spaces, 1 MB each at start, up to 16 MB each) when allocation is fast:
       // in one CI run of the serial build the async phase's RSS grew by exactly 16.00 MB, the young generation
       // doubling from 8 to 16 MB per semi-space. Capping the semi-space at 1 MB takes V8's sizing out of the measurement.
-      ['--expose-gc', '--max-semi-space-size=1', runner, child, String(STEPS), String(PREDICTS), String(ASYNC_PREDICTS)],
+      [
+        '--expose-gc',
+        '--max-semi-space-size=1',
+        runner,
+        child,
+        String(STEPS),
+        String(PREDICTS),
+        String(ASYNC_PREDICTS),
+      ],
       {
         encoding: 'utf8',
         // predictAsync runs on libuv's pool threads, and glibc gives each thread its own malloc arena, which keeps
