@@ -124,6 +124,58 @@ const CASES: Record<string, Case> = {
       }),
     },
   ),
+  ConvTranspose2d: optionsCase(
+    {
+      inChannels: opt(required(1), INTS),
+      outChannels: opt(required(1), INTS),
+      kernelSize: opt(pair(1, true), PAIRS),
+      stride: opt(pair(1), PAIRS),
+      padding: opt(pair(0), [0, ...PAIRS]),
+      outputPadding: opt(pair(0), [0, 1, [0, 1], [1, 0], undefined]),
+      dilation: opt(pair(1), PAIRS),
+      groups: opt(int(1), [1, 1, 2, undefined]),
+      bias: opt(bool, BOOLS),
+      generator: opt(generator, [new Generator(1), undefined]),
+    },
+    (o) => new lib.ConvTranspose2d(o as never),
+    {
+      // Groups dividing both channel counts, the weight [in, out / groups, kh, kw] under the cap, and outputPadding
+      // below the stride or the dilation on each axis.
+      cross: (n) => {
+        const op = (n.outputPadding as number[] | undefined) ?? [0, 0];
+        const [st, dl] = [(n.stride as number[] | undefined) ?? [1, 1], (n.dilation as number[] | undefined) ?? [1, 1]];
+        if (op.some((p, i) => p >= st[i] && p >= dl[i])) return true;
+        if (!has(n, 'inChannels', 'outChannels')) return false;
+        const [i, o, g] = [n.inChannels as number, n.outChannels as number, (n.groups as number | undefined) ?? 1];
+        if (i % g !== 0 || o % g !== 0) return true;
+        return has(n, 'kernelSize') && size(i, o / g, ...(n.kernelSize as number[])) > CAP;
+      },
+      expected: (n) => ({
+        inChannels: n.inChannels,
+        outChannels: n.outChannels,
+        kernelSize: n.kernelSize,
+        stride: n.stride ?? [1, 1],
+        padding: n.padding ?? [0, 0],
+        outputPadding: n.outputPadding ?? [0, 0],
+        dilation: n.dilation ?? [1, 1],
+        groups: n.groups ?? 1,
+        bias: n.bias ?? true,
+        weight: [n.inChannels, (n.outChannels as number) / ((n.groups as number) ?? 1), ...(n.kernelSize as number[])],
+      }),
+      read: (c: lib.ConvTranspose2d) => ({
+        inChannels: c.inChannels,
+        outChannels: c.outChannels,
+        kernelSize: c.kernelSize,
+        stride: c.stride,
+        padding: c.padding,
+        outputPadding: c.outputPadding,
+        dilation: c.dilation,
+        groups: c.groups,
+        bias: c.bias !== null,
+        weight: c.weight.shape,
+      }),
+    },
+  ),
   Conv1d: optionsCase(
     {
       inChannels: opt(required(1), INTS),

@@ -38,20 +38,21 @@ function convTransposeFromOnnx(ctx: NodeContext): ConvTranspose2d {
   const outChannels = perGroup * groups;
   const b = ctx.constant(2, 'bias', [outChannels]);
   if (b !== undefined && b.float === undefined) throw ctx.fail(`bias ${q(b.name)} must be float32`);
+  const options = {
+    inChannels,
+    outChannels,
+    kernelSize: [kh, kw] as [number, number],
+    stride: pair(ctx, 'strides', 1),
+    padding: padPair(ctx),
+    outputPadding: pair(ctx, 'output_padding', 0),
+    dilation: pair(ctx, 'dilations', 1),
+    groups,
+    bias: b !== undefined,
+    generator: layerGenerator(),
+  };
   let layer: ConvTranspose2d;
   try {
-    layer = new ConvTranspose2d({
-      inChannels,
-      outChannels,
-      kernelSize: [kh, kw],
-      stride: pair(ctx, 'strides', 1),
-      padding: padPair(ctx),
-      outputPadding: pair(ctx, 'output_padding', 0),
-      dilation: pair(ctx, 'dilations', 1),
-      groups,
-      bias: b !== undefined,
-      generator: layerGenerator(),
-    });
+    layer = new ConvTranspose2d(options);
   } catch (e) {
     throw ctx.fail((e as Error).message);
   }
@@ -87,13 +88,26 @@ export const convTranspose2dKind = layerKind<ConvTranspose2d>({
     input.reduce((a, b) => a * b, 1) * (layer.outChannels / layer.groups) * layer.kernelSize[0] * layer.kernelSize[1],
   toOnnx: (layer, ctx) => {
     ctx.rank(4, '[N, C, H, W]');
-    const inputs = [ctx.x, ctx.g.floatInit(`${ctx.prefix}weight`, layer.weight.data)];
+    // onnxruntime refuses output_padding >= stride (which PyTorch allows when the dilation is larger): then the input
+    // gets the zero rows/columns the layer itself adds (convInputShape) through a Pad, and the output padding left is
+    // below the stride.
+    const conv = layer.convInputShape(ctx.inShape);
+    const extra = [conv[2] - ctx.inShape[2], conv[3] - ctx.inShape[3]];
+    let x = ctx.x;
+    if (extra[0] > 0 || extra[1] > 0) {
+      const pads = ctx.g.int64Init(`${ctx.nodeName}.onnx_pads`, [0, 0, 0, 0, 0, 0, ...extra]);
+      x = ctx.node('Pad', [x, pads], { mode: 'constant' }, '_pad');
+    }
+    const out = layer.outputShape(ctx.inShape);
+    const natural = (i: number) =>
+      (conv[2 + i] - 1) * layer.stride[i] - 2 * layer.padding[i] + layer.dilation[i] * (layer.kernelSize[i] - 1) + 1;
+    const inputs = [x, ctx.g.floatInit(`${ctx.prefix}weight`, layer.weight.data)];
     if (layer.bias) inputs.push(ctx.g.floatInit(`${ctx.prefix}bias`, layer.bias.data));
     return ctx.node('ConvTranspose', inputs, {
       kernel_shape: [...layer.kernelSize],
       strides: [...layer.stride],
       pads: [...layer.padding, ...layer.padding],
-      output_padding: [...layer.outputPadding],
+      output_padding: [out[2] - natural(0), out[3] - natural(1)],
       dilations: [...layer.dilation],
       group: layer.groups,
     });

@@ -220,6 +220,21 @@ describe('value checks with the exact message', () => {
     ['conv2dForward', { dilationH: 4 }, /^conv2dForward: kernel 3x2 .*does not fit/],
     ['conv2dBackward', { padH: 0, kernelH: 7 }, /^conv2dBackward: kernel 7x2 .*does not fit/],
     [
+      'conv2dTransposeForward',
+      { groups: 4 },
+      /^conv2dTransposeForward: groups 4 must divide inChannels 6 and outChannels 4$/,
+    ],
+    [
+      'conv2dTransposeForward',
+      { outH: 8 },
+      /^conv2dTransposeForward: output 8x5 does not match the input 3x3: its Conv2d gives 4x3$/,
+    ],
+    [
+      'conv2dTransposeForward',
+      { outW: 2 },
+      /^conv2dTransposeForward: output 6x2 does not match the input 3x3: its Conv2d gives 3x0$/,
+    ],
+    [
       'conv2dForward',
       { n: big, c: big, h: big, w: big, outChannels: 1, groups: 1, kernelH: 1, kernelW: 1, dilationW: 1 },
       /^conv2dForward: input is too large$/,
