@@ -7,7 +7,6 @@
 namespace simdnet {
 
 void register_conv_exports(Napi::Env env, Napi::Object exports);        // binding_conv.cc: conv2d
-void register_conv_transpose_exports(Napi::Env env, Napi::Object exports);  // binding_conv_transpose.cc
 void register_pool_exports(Napi::Env env, Napi::Object exports);        // binding_pool.cc: max pool, window means
 void register_dense_exports(Napi::Env env, Napi::Object exports);       // binding_dense.cc: linear
 void register_norm_exports(Napi::Env env, Napi::Object exports);        // binding_norm.cc: batch norm
@@ -16,5 +15,8 @@ void register_loss_exports(Napi::Env env, Napi::Object exports);        // bindi
 void register_optim_exports(Napi::Env env, Napi::Object exports);       // binding_optim.cc: Adam
 void register_program_exports(Napi::Env env, Napi::Object exports);     // binding_program.cc: inference programs
 void register_runtime_exports(Napi::Env env, Napi::Object exports);     // binding_runtime.cc: ISA, threads, stats
+
+// binding_conv_transpose.cc: ConvTranspose2d's forward (the conv2d input gradient).
+void register_conv_transpose_exports(Napi::Env env, Napi::Object exports);
 
 }  // namespace simdnet
