@@ -96,6 +96,33 @@ export interface NativeBinding {
     dilationW: number,
     groups: number,
   ): void;
+  /** Upsample (native/binding_upsample.cc): out [planes, outH, outW] from input [planes, h, w]; scale 0: from the sizes. */
+  upsample2dForward(
+    out: F32,
+    input: F32,
+    planes: number,
+    h: number,
+    w: number,
+    outH: number,
+    outW: number,
+    bilinear: number,
+    alignCorners: number,
+    scaleH: number,
+    scaleW: number,
+  ): void;
+  upsample2dBackward(
+    dinput: F32,
+    doutput: F32,
+    planes: number,
+    h: number,
+    w: number,
+    outH: number,
+    outW: number,
+    bilinear: number,
+    alignCorners: number,
+    scaleH: number,
+    scaleW: number,
+  ): void;
   maxPool2dForward(
     out: F32,
     argmax: Int32Array,

@@ -18,5 +18,7 @@ void register_runtime_exports(Napi::Env env, Napi::Object exports);     // bindi
 
 // binding_conv_transpose.cc: ConvTranspose2d's forward (the conv2d input gradient).
 void register_conv_transpose_exports(Napi::Env env, Napi::Object exports);
+// binding_upsample.cc: nearest and bilinear upsampling.
+void register_upsample_exports(Napi::Env env, Napi::Object exports);
 
 }  // namespace simdnet

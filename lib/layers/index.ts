@@ -13,6 +13,7 @@ import {
   relu6Kind,
   siluKind,
 } from './activations-more';
+import { adaptiveMaxPool2dKind } from './adaptive-max-pool';
 import { batchNorm1dKind, batchNorm2dKind, batchNormKind } from './batch-norm';
 import { conv1dKind, conv2dKind } from './conv';
 import { convTranspose2dKind } from './conv-transpose';
@@ -23,6 +24,7 @@ import { linearKind } from './linear';
 import { groupNormKind, layerNormKind } from './norm';
 import { adaptiveAvgPool2dKind, avgPool2dKind, maxPool2dKind } from './pool';
 import { reshapeKind } from './reshape';
+import { upsampleKind } from './upsample';
 import { clampKind, padKind, sliceKind } from './shape-ops';
 
 /** The layer kinds, in the order the spec type list and docs show them. */
@@ -33,6 +35,8 @@ export const LAYER_KINDS: readonly LayerKind[] = [
   maxPool2dKind,
   avgPool2dKind,
   adaptiveAvgPool2dKind,
+  adaptiveMaxPool2dKind,
+  upsampleKind,
   batchNormKind,
   batchNorm1dKind,
   batchNorm2dKind,

@@ -19,6 +19,7 @@ export const OP = Object.freeze({
   sigmoid: 12,
   clamp: 13,
   convTranspose: 14,
+  upsample: 15,
 });
 
 /** kOpBinary's operations. */

@@ -11,6 +11,7 @@
 #include "ops.h"
 #include "program_reader.h"
 #include "scratch.h"
+#include "upsample_op.h"
 
 namespace simdnet {
 namespace {
@@ -76,6 +77,23 @@ void parse_conv_transpose(Reader& r, const std::vector<int64_t>& param_lengths, 
   if (op->bias >= 0) check_param(op->bias, s.c, param_lengths, "conv transpose bias", error);
   op->in_size = s.oc * s.oh * s.ow;
   op->out_size = s.c * s.h * s.w;
+}
+
+// kOpUpsample's fields after the op code (see program.h).
+void parse_upsample(Reader& r, ProgramOp* op, std::string* error) {
+  UpsampleShape& s = op->upsample;
+  op->pool.c = r.next("c", 1, error);
+  s.h = r.next("h", 1, error), s.w = r.next("w", 1, error);
+  s.oh = r.next("oh", 1, error), s.ow = r.next("ow", 1, error);
+  const int64_t bilinear = r.next("bilinear", 0, error), align = r.next("alignCorners", 0, error);
+  if (!error->empty()) return;
+  if (bilinear > 1 || align > 1 || (align == 1 && bilinear == 0))
+    *error = "upsample mode flags must be 0/1, align only when bilinear";
+  s.bilinear = bilinear == 1;
+  s.align_corners = align == 1;
+  s.scale_h = s.scale_w = 0;
+  op->in_size = op->pool.c * s.h * s.w;
+  op->out_size = op->pool.c * s.oh * s.ow;
 }
 
 }  // namespace
@@ -148,6 +166,8 @@ std::string parse_program(const int32_t* code, int64_t length, const std::vector
       parse_avg_pool(r, &op, &error);
     } else if (op.code == kOpConvTranspose) {
       parse_conv_transpose(r, param_lengths, &op, &error);
+    } else if (op.code == kOpUpsample) {
+      parse_upsample(r, &op, &error);
     } else if (!parse_graph_op(r, param_lengths, &state, &op, &error) && error.empty()) {
       error = "unknown op code " + std::to_string(op.code);
     }
@@ -212,6 +232,8 @@ void run_program(const Program& program, int64_t n, const float* input, float* o
       Conv2dShape s = op.conv;
       s.n = n;
       conv_transpose2d_forward_op(y, x, params[op.weight], bias, s);
+    } else if (op.code == kOpUpsample) {
+      upsample2d_forward_op(y, x, op.upsample, n * op.pool.c);
     } else if (op.code == kOpMaxPool) {
       Pool2dShape s = op.pool;
       s.n = n;

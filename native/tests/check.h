@@ -96,5 +96,6 @@ void test_gemm(Tally& t, int64_t lanes);
 void test_elementwise(Tally& t, int64_t lanes);
 void test_conv(Tally& t, int64_t lanes);
 void test_dense_pool(Tally& t, int64_t lanes);
+void test_upsample(Tally& t, int64_t lanes);
 
 }  // namespace simdnet::test

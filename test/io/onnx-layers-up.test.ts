@@ -6,10 +6,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { exportOnnx } from '../../lib/io/onnx-export';
 import { importOnnx } from '../../lib/io/onnx-import';
+import { AdaptiveMaxPool2d } from '../../lib/modules/adaptive-max-pool2d';
 import { Conv2d } from '../../lib/modules/conv2d';
 import { ConvTranspose2d } from '../../lib/modules/conv-transpose2d';
 import type { Module } from '../../lib/modules/module';
 import { Sequential } from '../../lib/modules/sequential';
+import { Upsample } from '../../lib/modules/upsample';
 import { Generator } from '../../lib/random';
 import { maxDiff, randomTensor } from '../helpers';
 import { build, floats, node } from './onnx-build';
@@ -47,6 +49,15 @@ const LAYERS: [string, () => Module][] = [
         bias: false,
       }),
   ],
+  ['Upsample nearest x2', () => new Upsample({ scaleFactor: 2 })],
+  ['Upsample nearest to a size', () => new Upsample({ size: [9, 7] })],
+  ['Upsample nearest x1.5 x 0.6', () => new Upsample({ scaleFactor: [1.5, 0.6] })],
+  ['Upsample bilinear x2', () => new Upsample({ scaleFactor: 2, mode: 'bilinear' })],
+  ['Upsample bilinear to a size', () => new Upsample({ size: [4, 11], mode: 'bilinear' })],
+  ['Upsample bilinear alignCorners', () => new Upsample({ size: [11, 4], mode: 'bilinear', alignCorners: true })],
+  ['Upsample bilinear x1.7', () => new Upsample({ scaleFactor: 1.7, mode: 'bilinear' })],
+  ['AdaptiveMaxPool2d 1x1 (GlobalMaxPool)', () => new AdaptiveMaxPool2d(1)],
+  ['AdaptiveMaxPool2d 3x5 of 6x5 (MaxPool 2x1)', () => new AdaptiveMaxPool2d([3, 5])],
 ];
 
 describe.each(LAYERS)('%s', (name, make) => {
@@ -65,7 +76,10 @@ describe.each(LAYERS)('%s', (name, make) => {
       expect(maxDiff(back.predict(x).data, expected.data)).toBeLessThan(1e-6);
     });
     // With outputPadding >= stride, the export (and so the import) pads the input first.
-    if (!name.includes('dilation')) expect(back.toString()).toContain(model.namedChildren()[1][1].toString());
+    // An AdaptiveMaxPool2d with even windows comes back as the equal MaxPool2d.
+    const layer = model.namedChildren()[1][1].toString();
+    if (name.includes('MaxPool 2x1')) expect(back.toString()).toContain('MaxPool2d(kernelSize=[2, 1]');
+    else if (!name.includes('dilation')) expect(back.toString()).toContain(layer);
   });
 });
 
@@ -91,4 +105,52 @@ describe('ConvTranspose import refuses what simdnet cannot run, naming the node'
   ])('%s', (_what, attrs, message) => {
     expect(() => importOnnx(one(attrs), { name: 'up.onnx' })).toThrow(message);
   });
+});
+
+describe('Resize import refuses what Upsample cannot express, naming the node', () => {
+  const scales = floats('s', [4], [1, 1, 2, 2]);
+  const one = (attrs: Record<string, number | number[] | string>, inputs = ['x', '', 's']) =>
+    build({
+      nodes: [node('Resize', inputs, 'y', attrs, '/up')],
+      inits: [scales, floats('r', [8])],
+      input: [1, 2, 4, 4],
+    });
+  test.each<[string, Record<string, number | number[] | string>, RegExp]>([
+    [
+      'nearest, half_pixel',
+      { mode: 'nearest' },
+      /node '\/up' \(Resize\): nearest with coordinate_transformation_mode half_pixel/,
+    ],
+    [
+      'nearest, round_prefer_floor',
+      { mode: 'nearest', coordinate_transformation_mode: 'asymmetric' },
+      /nearest_mode round_prefer_floor/,
+    ],
+    ['cubic', { mode: 'cubic' }, /node '\/up' \(Resize\): mode 'cubic' is not supported/],
+    [
+      'linear, asymmetric',
+      { mode: 'linear', coordinate_transformation_mode: 'asymmetric' },
+      /linear with coordinate_transformation_mode asymmetric/,
+    ],
+    ['antialias', { mode: 'linear', antialias: 1 }, /antialias 1 is not supported/],
+    ['an unknown attribute', { mode: 'linear', axes: [2, 3] }, /attribute 'axes' is not supported/],
+  ])('%s', (_what, attrs, message) => {
+    expect(() => importOnnx(one(attrs), { name: 'up.onnx' })).toThrow(message);
+  });
+
+  test('a roi and scales of the channels', () => {
+    expect(() => importOnnx(one({ mode: 'linear' }, ['x', 'r', 's']), { name: 'up.onnx' })).toThrow(/non-empty roi/);
+    const bad = build({
+      nodes: [node('Resize', ['x', '', 'c'], 'y', { mode: 'linear' }, '/up')],
+      inits: [floats('c', [4], [1, 2, 2, 2])],
+      input: [1, 2, 4, 4],
+    });
+    expect(() => importOnnx(bad, { name: 'up.onnx' })).toThrow(/scales \[1, 2, 2, 2\] resize the batch or channels/);
+  });
+});
+
+test('AdaptiveMaxPool2d to a size that does not divide the input is refused (ONNX has no adaptive pooling)', () => {
+  expect(() => exportOnnx(withConv(new AdaptiveMaxPool2d([4, 2])), [1, 3, 6, 5], path.join(dir, 'amax.onnx'))).toThrow(
+    /exportOnnx: layer '1' \(AdaptiveMaxPool2d\) has output 4x2 for the input 6x5: ONNX has no adaptive pooling/,
+  );
 });

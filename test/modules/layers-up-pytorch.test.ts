@@ -4,21 +4,29 @@
 // odd sizes, both align_corners and ties; and predict() (the native program, where the layer has one) on the same input.
 import * as path from 'path';
 import { readSafetensors } from '../../lib/io/safetensors';
+import { AdaptiveMaxPool2d } from '../../lib/modules/adaptive-max-pool2d';
 import { ConvTranspose2d } from '../../lib/modules/conv-transpose2d';
 import type { Module } from '../../lib/modules/module';
 import { compileProgram } from '../../lib/modules/program';
 import { OP } from '../../lib/modules/program-code';
 import { Sequential } from '../../lib/modules/sequential';
+import { Upsample } from '../../lib/modules/upsample';
 import { expectAllClose } from '../helpers';
 
 const { tensors: fx, metadata } = readSafetensors(path.join(__dirname, '..', 'fixtures', 'layers_up.safetensors'));
 
 /** The program op each layer runs as, or null when it predicts in JavaScript (and why, in the layer's kind). */
-const PROGRAM_OP: Record<string, number | null> = { convtranspose2d: OP.convTranspose };
+const PROGRAM_OP: Record<string, number | null> = {
+  convtranspose2d: OP.convTranspose,
+  upsample: OP.upsample,
+  adaptivemaxpool2d: OP.maxPool,
+};
 
 /** The layer a case's config describes (simdnet's option names). */
 const MAKE: Record<string, (c: Record<string, unknown>) => Module> = {
   convtranspose2d: (c) => new ConvTranspose2d(c as never),
+  upsample: (c) => new Upsample(c as never),
+  adaptivemaxpool2d: (c) => new AdaptiveMaxPool2d(c as never),
 };
 
 const CASES = Object.keys(metadata)
@@ -69,8 +77,20 @@ describe.each(TESTED)('%s matches PyTorch', (name) => {
     model.eval();
     const input = fx[`${name}.input`];
     const program = compileProgram([layer], input.shape.slice(1));
-    // ConvTranspose2d with outputPadding >= stride (convt_dil_op, convt_mixed) predicts in JavaScript.
-    const native = PROGRAM_OP[op as string] !== null && !['convt_dil_op', 'convt_mixed'].includes(name);
+    // In JavaScript: ConvTranspose2d with outputPadding >= stride (convt_dil_op, convt_mixed); Upsample with a scale
+    // factor whose ratio differs from the sizes' (1.7 without align_corners, 1.5 x 2.5 nearest).
+    // AdaptiveMaxPool2d with windows that do not divide the input.
+    const javascript = [
+      'convt_dil_op',
+      'convt_mixed',
+      'up_bilinear_s17',
+      'up_nearest_s15',
+      'amax_3x2',
+      'amax_keep_w',
+      'amax_grow',
+      'amax_ties',
+    ];
+    const native = PROGRAM_OP[op as string] !== null && !javascript.includes(name);
     expect(program === null ? null : Array.from(program.code).includes(PROGRAM_OP[op as string]!)).toBe(
       native ? true : null,
     );

@@ -19,6 +19,9 @@ const spec = {
     { type: 'convtranspose2d', outChannels: 6, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1, groups: 2 },
     { type: 'relu' },
     { type: 'convtranspose2d', outChannels: 2, kernelSize: [2, 3], dilation: 2, outputPadding: [1, 0], bias: false },
+    { type: 'upsample', scaleFactor: 2, mode: 'bilinear', alignCorners: true },
+    { type: 'upsample', size: [9, 11] },
+    { type: 'adaptivemaxpool2d', outputSize: [3, null] },
   ],
 };
 
@@ -50,6 +53,17 @@ test('summary: ConvTranspose2d counts N inC H W (outC / groups) kh kw MACs', () 
     6 * 12 * 10 * 2 * 6,
     [1, 2, 12 + 2 + 1, 10 + 4],
   ]);
+  // Bilinear: 4 multiply-adds per output value; nearest and max pooling none.
+  expect([row('4').params, row('4').macs, row('4').outputShape]).toEqual([0, 4 * 2 * 30 * 28, [1, 2, 30, 28]]);
+  expect([row('5').macs, row('5').outputShape]).toEqual([0, [1, 2, 9, 11]]);
+  expect([row('6').macs, row('6').outputShape]).toEqual([0, [1, 2, 3, 11]]);
+});
+
+test('bad spec options name the layer and the option', () => {
+  const at = (layer: Record<string, unknown>) => () => buildModelFromSpec({ input: [1, 2, 4, 4], layers: [layer] });
+  expect(at({ type: 'upsample', scaleFactor: 2, size: 3 })).toThrow(/give size or scaleFactor, not both/);
+  expect(at({ type: 'upsample', scale: 2 })).toThrow(/scale/);
+  expect(at({ type: 'adaptivemaxpool2d', outputSize: 0 })).toThrow(/outputSize/);
 });
 
 test('a spec is refused by its state count before anything is built', () => {
