@@ -6,6 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { exportOnnx } from '../../lib/io/onnx-export';
 import { importOnnx } from '../../lib/io/onnx-import';
+import { readSafetensors } from '../../lib/io/safetensors';
 import { AdaptiveMaxPool2d } from '../../lib/modules/adaptive-max-pool2d';
 import { Conv2d } from '../../lib/modules/conv2d';
 import { ConvTranspose2d } from '../../lib/modules/conv-transpose2d';
@@ -153,4 +154,24 @@ test('AdaptiveMaxPool2d to a size that does not divide the input is refused (ONN
   expect(() => exportOnnx(withConv(new AdaptiveMaxPool2d([4, 2])), [1, 3, 6, 5], path.join(dir, 'amax.onnx'))).toThrow(
     /exportOnnx: layer '1' \(AdaptiveMaxPool2d\) has output 4x2 for the input 6x5: ONNX has no adaptive pooling/,
   );
+});
+
+describe("torch.onnx.export's file (TorchScript exporter, opset 13: test/fixtures/layers_up.onnx)", () => {
+  test("MaxPool, ConvTranspose, Resize (nearest asymmetric floor, linear align_corners with sizes, linear half_pixel) import and give PyTorch's logits", () => {
+    const file = path.join(__dirname, '..', 'fixtures', 'layers_up.onnx');
+    const ref = readSafetensors(path.join(__dirname, '..', 'fixtures', 'layers_up.safetensors')).tensors;
+    const r = importOnnx(file);
+    const kinds = r.model.toString();
+    expect(kinds).toContain(
+      'ConvTranspose2d(4, 6, kernelSize=[3, 3], stride=[2, 2], padding=[1, 1], outputPadding=[1, 1], groups=2)',
+    );
+    expect(kinds).toContain("Upsample(scaleFactor=[2, 2], mode='nearest')");
+    expect(kinds).toContain("Upsample(size=[9, 14], mode='bilinear', alignCorners=true)");
+    expect(kinds).toContain("Upsample(scaleFactor=[1.5, 1.5], mode='bilinear', alignCorners=false)");
+    const x = ref['import.input'];
+    const y = r.model.predict(x);
+    expect(y.shape).toEqual(ref['import.logits'].shape);
+    expect(maxDiff(y.data, ref['import.logits'].data)).toBeLessThan(1e-5);
+    expect(maxDiff(runOrt(file, [x]).outputs[0].data, y.data)).toBeLessThan(1e-5);
+  });
 });
