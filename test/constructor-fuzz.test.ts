@@ -80,6 +80,34 @@ function poolCross(n: Record<string, unknown>): boolean {
   return 2 * p[0] > k[0] || 2 * p[1] > k[1];
 }
 
+/** AdaptiveAvgPool2d and AdaptiveMaxPool2d: the output size bare or as { outputSize }, sides >= 1 or null. */
+function adaptiveCase(make: (o: never) => { outputSize: unknown }): Case {
+  return {
+    draw() {
+      const v = rng.random() < 0.4 ? pick([1, 3, [2, null], [null, null], [1, 4]]) : pick(HOSTILE);
+      const asOptions = rng.random() < 0.3;
+      const side = (e: unknown): Judged => (e === null ? OK(null) : intValue(e, 1, Number.MAX_SAFE_INTEGER));
+      const plain = v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v);
+      // Read as the outputSize: given inside options, a number, an array, or an options object ({} lacks it).
+      const isSize = asOptions || typeof v === 'number' || Array.isArray(v) || plain;
+      let j: Judged;
+      if (!isSize || v === undefined || v === null || plain) j = BAD('TypeError');
+      else if (typeof v === 'number') j = side(v).ok ? OK([v, v]) : side(v);
+      else if (!Array.isArray(v))
+        j = BAD('TypeError'); // a string, a function, a typed array
+      else if (v.length !== 2) j = BAD('RangeError');
+      else j = [side(v[0]), side(v[1])].find((s) => !s.ok) ?? OK([...v]);
+      return {
+        build: () => make((asOptions ? { outputSize: v } : v) as never),
+        valid: j.ok ? { outputSize: j.value } : {},
+        bad: j.ok ? [] : [[isSize ? 'outputSize' : '', j.error]],
+      };
+    },
+    expected: (n) => ({ outputSize: n.outputSize }),
+    read: (p: { outputSize: unknown }) => ({ outputSize: p.outputSize }),
+  };
+}
+
 const CASES: Record<string, Case> = {
   ...ACT_CASES,
   Conv2d: optionsCase(
@@ -296,30 +324,8 @@ const CASES: Record<string, Case> = {
       }),
     },
   ),
-  AdaptiveAvgPool2d: {
-    draw() {
-      const v = rng.random() < 0.4 ? pick([1, 3, [2, null], [null, null], [1, 4]]) : pick(HOSTILE);
-      const asOptions = rng.random() < 0.3;
-      const side = (e: unknown): Judged => (e === null ? OK(null) : intValue(e, 1, Number.MAX_SAFE_INTEGER));
-      const plain = v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v);
-      // Read as the outputSize: given inside options, a number, an array, or an options object ({} lacks it).
-      const isSize = asOptions || typeof v === 'number' || Array.isArray(v) || plain;
-      let j: Judged;
-      if (!isSize || v === undefined || v === null || plain) j = BAD('TypeError');
-      else if (typeof v === 'number') j = side(v).ok ? OK([v, v]) : side(v);
-      else if (!Array.isArray(v))
-        j = BAD('TypeError'); // a string, a function, a typed array
-      else if (v.length !== 2) j = BAD('RangeError');
-      else j = [side(v[0]), side(v[1])].find((s) => !s.ok) ?? OK([...v]);
-      return {
-        build: () => new lib.AdaptiveAvgPool2d((asOptions ? { outputSize: v } : v) as never),
-        valid: j.ok ? { outputSize: j.value } : {},
-        bad: j.ok ? [] : [[isSize ? 'outputSize' : '', j.error]],
-      };
-    },
-    expected: (n) => ({ outputSize: n.outputSize }),
-    read: (p: lib.AdaptiveAvgPool2d) => ({ outputSize: p.outputSize }),
-  },
+  AdaptiveAvgPool2d: adaptiveCase((o) => new lib.AdaptiveAvgPool2d(o)),
+  AdaptiveMaxPool2d: adaptiveCase((o) => new lib.AdaptiveMaxPool2d(o)),
   ...Object.fromEntries(
     (['BatchNorm1d', 'BatchNorm2d'] as const).map((name) => [
       name,
@@ -713,6 +719,55 @@ const CASES: Record<string, Case> = {
     },
     expected: (n) => ({ shape: n.shape, size: 6 }),
     read: (t: lib.Tensor) => ({ shape: t.shape, size: t.size }),
+  },
+  Upsample: {
+    draw() {
+      const o: Record<string, unknown> = {};
+      const put = (key: string, pool: unknown[]) => {
+        const v = rng.random() < 0.85 ? pick(pool) : pick(HOSTILE);
+        if (v !== undefined || rng.random() < 0.5) o[key] = v;
+      };
+      put('size', [undefined, undefined, undefined, 3, [2, 5], 0, '2', [1, 2, 3]]);
+      put('scaleFactor', [undefined, 2, 1.5, [1.5, 0.5], 0, -1, NaN, 'x', [1, 2, 3], [2, 'y']]);
+      put('mode', [undefined, 'nearest', 'bilinear', 'bilinear', 'bicubic', 3]);
+      put('alignCorners', [undefined, undefined, true, false, 1]);
+      const bad: [string, ErrorName][] = [];
+      const valid: Record<string, unknown> = {};
+      const judge = (key: string, j: Judged) => (j.ok ? (valid[key] = j.value) : bad.push([key, j.error]));
+      judge('size', pair(1)(o.size));
+      const scale: Judge = (v) => {
+        if (!given(v)) return OK(undefined);
+        if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? OK([v, v]) : BAD('RangeError');
+        if (!Array.isArray(v)) return BAD('TypeError');
+        if (v.length !== 2) return BAD('RangeError');
+        for (const e of v) {
+          if (typeof e !== 'number') return BAD('TypeError');
+          if (!(Number.isFinite(e) && e > 0)) return BAD('RangeError');
+        }
+        return OK([...v]);
+      };
+      judge('scaleFactor', scale(o.scaleFactor));
+      judge('mode', oneOf(['nearest', 'bilinear'])(o.mode));
+      judge('alignCorners', bool(o.alignCorners));
+      // Exactly one of size and scaleFactor (both given: RangeError; neither: TypeError, a required value left out).
+      if (!given(o.size) && !given(o.scaleFactor)) bad.push(['size', 'TypeError']);
+      return { build: () => new lib.Upsample(o as never), valid, bad };
+    },
+    cross: (n) =>
+      (n.size !== undefined && n.scaleFactor !== undefined) ||
+      (n.alignCorners !== undefined && (n.mode ?? 'nearest') === 'nearest'),
+    expected: (n) => ({
+      size: n.size ?? null,
+      scaleFactor: n.scaleFactor ?? null,
+      mode: n.mode ?? 'nearest',
+      alignCorners: n.alignCorners ?? false,
+    }),
+    read: (u: lib.Upsample) => ({
+      size: u.size,
+      scaleFactor: u.scaleFactor,
+      mode: u.mode,
+      alignCorners: u.alignCorners,
+    }),
   },
   Generator: {
     draw() {

@@ -53,9 +53,9 @@ export class Upsample extends Module {
     if (!hasSize && !hasScale) throw new TypeError('Upsample: size or scaleFactor is required, got neither');
     this.mode = checkOneOf('Upsample: mode', o.mode ?? 'nearest', UPSAMPLE_MODES);
     const align = o.alignCorners ?? null;
+    this.alignCorners = checkBool('Upsample: alignCorners', align ?? false);
     if (align !== null && this.mode === 'nearest')
       throw new RangeError("Upsample: alignCorners can only be set with mode 'bilinear'");
-    this.alignCorners = checkBool('Upsample: alignCorners', align ?? false);
   }
 
   outputShape(inputShape: readonly number[]): number[] {
