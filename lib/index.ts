@@ -39,6 +39,9 @@ export {
 export { registerLayerKind } from './layers/registry';
 export { layerKind, opKind, type LayerKind, type OpKind, type SpecType, type ProgramRule } from './layers/kind';
 export { Conv2d, type Conv2dOptions } from './modules/conv2d';
+export { ConvTranspose2d, type ConvTranspose2dOptions } from './modules/conv-transpose2d';
+export { AdaptiveMaxPool2d, type AdaptiveMaxPool2dOptions } from './modules/adaptive-max-pool2d';
+export { Upsample, type UpsampleMode, type UpsampleOptions } from './modules/upsample';
 export { Conv1d, type Conv1dOptions, type IntOne } from './modules/conv1d';
 export { type PaddingMode } from './modules/conv-padding';
 export { toMatrix, toSymbolicMatrix, toBiasVector, weightSymbol, matrixShape } from './modules/to-matrix';

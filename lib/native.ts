@@ -73,6 +73,56 @@ export interface NativeBinding {
     dilationW: number,
     groups: number,
   ): void;
+  /** ConvTranspose2d forward (native/binding_conv_transpose.cc): out [n, outC, outH, outW] from input [n, inC, h, w]. */
+  conv2dTransposeForward(
+    out: F32,
+    input: F32,
+    weight: F32,
+    bias: OptF32,
+    n: number,
+    inChannels: number,
+    h: number,
+    w: number,
+    outChannels: number,
+    kernelH: number,
+    kernelW: number,
+    strideH: number,
+    strideW: number,
+    padH: number,
+    padW: number,
+    outH: number,
+    outW: number,
+    dilationH: number,
+    dilationW: number,
+    groups: number,
+  ): void;
+  /** Upsample (native/binding_upsample.cc): out [planes, outH, outW] from input [planes, h, w]; scale 0: from the sizes. */
+  upsample2dForward(
+    out: F32,
+    input: F32,
+    planes: number,
+    h: number,
+    w: number,
+    outH: number,
+    outW: number,
+    bilinear: number,
+    alignCorners: number,
+    scaleH: number,
+    scaleW: number,
+  ): void;
+  upsample2dBackward(
+    dinput: F32,
+    doutput: F32,
+    planes: number,
+    h: number,
+    w: number,
+    outH: number,
+    outW: number,
+    bilinear: number,
+    alignCorners: number,
+    scaleH: number,
+    scaleW: number,
+  ): void;
   maxPool2dForward(
     out: F32,
     argmax: Int32Array,

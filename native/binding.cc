@@ -10,7 +10,9 @@ namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   simdnet::register_conv_exports(env, exports);
+  simdnet::register_conv_transpose_exports(env, exports);
   simdnet::register_pool_exports(env, exports);
+  simdnet::register_upsample_exports(env, exports);
   simdnet::register_dense_exports(env, exports);
   simdnet::register_norm_exports(env, exports);
   simdnet::register_activation_exports(env, exports);

@@ -16,4 +16,9 @@ void register_optim_exports(Napi::Env env, Napi::Object exports);       // bindi
 void register_program_exports(Napi::Env env, Napi::Object exports);     // binding_program.cc: inference programs
 void register_runtime_exports(Napi::Env env, Napi::Object exports);     // binding_runtime.cc: ISA, threads, stats
 
+// binding_conv_transpose.cc: ConvTranspose2d's forward (the conv2d input gradient).
+void register_conv_transpose_exports(Napi::Env env, Napi::Object exports);
+// binding_upsample.cc: nearest and bilinear upsampling.
+void register_upsample_exports(Napi::Env env, Napi::Object exports);
+
 }  // namespace simdnet

@@ -51,6 +51,9 @@ KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sge
   // Reference only: batch norm (double sums per channel) and window means (exactly the former JS loops).
   t.window_mean_forward = window_mean_forward_ref;
   t.window_mean_backward = window_mean_backward_ref;
+  // Reference only: upsampling is memory-bound (kernels/upsample/upsample.h).
+  t.upsample2d_forward = upsample2d_forward_ref;
+  t.upsample2d_backward = upsample2d_backward_ref;
   t.batchnorm_forward_train = batchnorm_forward_train_ref;
   t.batchnorm_forward_eval = batchnorm_forward_eval_ref;
   t.batchnorm_backward_train = batchnorm_backward_train_ref;
@@ -130,6 +133,7 @@ std::vector<OpVariant> op_variants(const KernelTable& t) {
       {"maxpool2d",
        t.maxpool2d_2x2_forward != nullptr ? "baseline" : from(t.maxpool2d_forward == maxpool2d_forward_ref)},
       {"windowMean", from(t.window_mean_forward == window_mean_forward_ref)},
+      {"upsample2d", from(t.upsample2d_forward == upsample2d_forward_ref)},
       {"linear", from(!t.use_gemm)},
       {"batchNorm", from(t.batchnorm_forward_train == batchnorm_forward_train_ref)},
       {"relu", from(t.relu_forward == relu_forward_ref)},

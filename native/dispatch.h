@@ -15,6 +15,7 @@
 #include "kernels/optim/optim.h"
 #include "kernels/pool2d/pool2d.h"
 #include "kernels/pool2d/window_mean.h"
+#include "kernels/upsample/upsample.h"
 
 namespace simdnet {
 
@@ -37,6 +38,8 @@ struct KernelTable {
   decltype(&maxpool2d_backward_ref) maxpool2d_backward;
   decltype(&window_mean_forward_ref) window_mean_forward;
   decltype(&window_mean_backward_ref) window_mean_backward;
+  decltype(&upsample2d_forward_ref) upsample2d_forward;
+  decltype(&upsample2d_backward_ref) upsample2d_backward;
   decltype(&dense_forward_ref) dense_forward;
   decltype(&dense_backward_ref) dense_backward;
   decltype(&relu_forward_ref) relu_forward;

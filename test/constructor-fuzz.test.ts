@@ -80,6 +80,34 @@ function poolCross(n: Record<string, unknown>): boolean {
   return 2 * p[0] > k[0] || 2 * p[1] > k[1];
 }
 
+/** AdaptiveAvgPool2d and AdaptiveMaxPool2d: the output size bare or as { outputSize }, sides >= 1 or null. */
+function adaptiveCase(make: (o: never) => { outputSize: unknown }): Case {
+  return {
+    draw() {
+      const v = rng.random() < 0.4 ? pick([1, 3, [2, null], [null, null], [1, 4]]) : pick(HOSTILE);
+      const asOptions = rng.random() < 0.3;
+      const side = (e: unknown): Judged => (e === null ? OK(null) : intValue(e, 1, Number.MAX_SAFE_INTEGER));
+      const plain = v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v);
+      // Read as the outputSize: given inside options, a number, an array, or an options object ({} lacks it).
+      const isSize = asOptions || typeof v === 'number' || Array.isArray(v) || plain;
+      let j: Judged;
+      if (!isSize || v === undefined || v === null || plain) j = BAD('TypeError');
+      else if (typeof v === 'number') j = side(v).ok ? OK([v, v]) : side(v);
+      else if (!Array.isArray(v))
+        j = BAD('TypeError'); // a string, a function, a typed array
+      else if (v.length !== 2) j = BAD('RangeError');
+      else j = [side(v[0]), side(v[1])].find((s) => !s.ok) ?? OK([...v]);
+      return {
+        build: () => make((asOptions ? { outputSize: v } : v) as never),
+        valid: j.ok ? { outputSize: j.value } : {},
+        bad: j.ok ? [] : [[isSize ? 'outputSize' : '', j.error]],
+      };
+    },
+    expected: (n) => ({ outputSize: n.outputSize }),
+    read: (p: { outputSize: unknown }) => ({ outputSize: p.outputSize }),
+  };
+}
+
 const CASES: Record<string, Case> = {
   ...ACT_CASES,
   Conv2d: optionsCase(
@@ -117,6 +145,58 @@ const CASES: Record<string, Case> = {
         stride: c.stride,
         padding: c.padding,
         paddingMode: c.paddingMode,
+        dilation: c.dilation,
+        groups: c.groups,
+        bias: c.bias !== null,
+        weight: c.weight.shape,
+      }),
+    },
+  ),
+  ConvTranspose2d: optionsCase(
+    {
+      inChannels: opt(required(1), INTS),
+      outChannels: opt(required(1), INTS),
+      kernelSize: opt(pair(1, true), PAIRS),
+      stride: opt(pair(1), PAIRS),
+      padding: opt(pair(0), [0, ...PAIRS]),
+      outputPadding: opt(pair(0), [0, 1, [0, 1], [1, 0], undefined]),
+      dilation: opt(pair(1), PAIRS),
+      groups: opt(int(1), [1, 1, 2, undefined]),
+      bias: opt(bool, BOOLS),
+      generator: opt(generator, [new Generator(1), undefined]),
+    },
+    (o) => new lib.ConvTranspose2d(o as never),
+    {
+      // Groups dividing both channel counts, the weight [in, out / groups, kh, kw] under the cap, and outputPadding
+      // below the stride or the dilation on each axis.
+      cross: (n) => {
+        const op = (n.outputPadding as number[] | undefined) ?? [0, 0];
+        const [st, dl] = [(n.stride as number[] | undefined) ?? [1, 1], (n.dilation as number[] | undefined) ?? [1, 1]];
+        if (op.some((p, i) => p >= st[i] && p >= dl[i])) return true;
+        if (!has(n, 'inChannels', 'outChannels')) return false;
+        const [i, o, g] = [n.inChannels as number, n.outChannels as number, (n.groups as number | undefined) ?? 1];
+        if (i % g !== 0 || o % g !== 0) return true;
+        return has(n, 'kernelSize') && size(i, o / g, ...(n.kernelSize as number[])) > CAP;
+      },
+      expected: (n) => ({
+        inChannels: n.inChannels,
+        outChannels: n.outChannels,
+        kernelSize: n.kernelSize,
+        stride: n.stride ?? [1, 1],
+        padding: n.padding ?? [0, 0],
+        outputPadding: n.outputPadding ?? [0, 0],
+        dilation: n.dilation ?? [1, 1],
+        groups: n.groups ?? 1,
+        bias: n.bias ?? true,
+        weight: [n.inChannels, (n.outChannels as number) / ((n.groups as number) ?? 1), ...(n.kernelSize as number[])],
+      }),
+      read: (c: lib.ConvTranspose2d) => ({
+        inChannels: c.inChannels,
+        outChannels: c.outChannels,
+        kernelSize: c.kernelSize,
+        stride: c.stride,
+        padding: c.padding,
+        outputPadding: c.outputPadding,
         dilation: c.dilation,
         groups: c.groups,
         bias: c.bias !== null,
@@ -244,30 +324,8 @@ const CASES: Record<string, Case> = {
       }),
     },
   ),
-  AdaptiveAvgPool2d: {
-    draw() {
-      const v = rng.random() < 0.4 ? pick([1, 3, [2, null], [null, null], [1, 4]]) : pick(HOSTILE);
-      const asOptions = rng.random() < 0.3;
-      const side = (e: unknown): Judged => (e === null ? OK(null) : intValue(e, 1, Number.MAX_SAFE_INTEGER));
-      const plain = v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v);
-      // Read as the outputSize: given inside options, a number, an array, or an options object ({} lacks it).
-      const isSize = asOptions || typeof v === 'number' || Array.isArray(v) || plain;
-      let j: Judged;
-      if (!isSize || v === undefined || v === null || plain) j = BAD('TypeError');
-      else if (typeof v === 'number') j = side(v).ok ? OK([v, v]) : side(v);
-      else if (!Array.isArray(v))
-        j = BAD('TypeError'); // a string, a function, a typed array
-      else if (v.length !== 2) j = BAD('RangeError');
-      else j = [side(v[0]), side(v[1])].find((s) => !s.ok) ?? OK([...v]);
-      return {
-        build: () => new lib.AdaptiveAvgPool2d((asOptions ? { outputSize: v } : v) as never),
-        valid: j.ok ? { outputSize: j.value } : {},
-        bad: j.ok ? [] : [[isSize ? 'outputSize' : '', j.error]],
-      };
-    },
-    expected: (n) => ({ outputSize: n.outputSize }),
-    read: (p: lib.AdaptiveAvgPool2d) => ({ outputSize: p.outputSize }),
-  },
+  AdaptiveAvgPool2d: adaptiveCase((o) => new lib.AdaptiveAvgPool2d(o)),
+  AdaptiveMaxPool2d: adaptiveCase((o) => new lib.AdaptiveMaxPool2d(o)),
   ...Object.fromEntries(
     (['BatchNorm1d', 'BatchNorm2d'] as const).map((name) => [
       name,
@@ -285,7 +343,11 @@ const CASES: Record<string, Case> = {
         },
         (o) => new lib[name](o as never),
         {
-          cross: (n) => has(n, 'numFeatures') && (n.numFeatures as number) > CAP,
+          // Past the tensor cap only when something is allocated (weights, or running statistics).
+          cross: (n) =>
+            has(n, 'numFeatures') &&
+            (n.numFeatures as number) > CAP &&
+            (n.affine !== false || n.trackRunningStats !== false),
           expected: (n) => ({
             numFeatures: n.numFeatures,
             eps: n.eps ?? 1e-5,
@@ -661,6 +723,60 @@ const CASES: Record<string, Case> = {
     },
     expected: (n) => ({ shape: n.shape, size: 6 }),
     read: (t: lib.Tensor) => ({ shape: t.shape, size: t.size }),
+  },
+  Upsample: {
+    draw() {
+      const o: Record<string, unknown> = {};
+      const put = (key: string, pool: unknown[]) => {
+        const v = rng.random() < 0.92 ? pick(pool) : pick(HOSTILE);
+        if (v !== undefined || rng.random() < 0.5) o[key] = v;
+      };
+      // Mostly one of size and scaleFactor (the valid form), sometimes both or neither.
+      const sizeFirst = rng.random() < 0.5;
+      put('size', sizeFirst ? [3, [2, 5], [2, 5], 0, '2', [1, 2, 3], undefined] : [undefined, undefined, undefined, 3]);
+      put(
+        'scaleFactor',
+        sizeFirst ? [undefined, undefined, undefined, 2] : [2, 1.5, [1.5, 0.5], 0, -1, NaN, 'x', [2, 'y']],
+      );
+      put('mode', [undefined, 'nearest', 'bilinear', 'bilinear', 'bicubic', 3]);
+      put('alignCorners', [undefined, undefined, true, false, 1]);
+      const bad: [string, ErrorName][] = [];
+      const valid: Record<string, unknown> = {};
+      const judge = (key: string, j: Judged) => (j.ok ? (valid[key] = j.value) : bad.push([key, j.error]));
+      judge('size', pair(1)(o.size));
+      const scale: Judge = (v) => {
+        if (!given(v)) return OK(undefined);
+        if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? OK([v, v]) : BAD('RangeError');
+        if (!Array.isArray(v)) return BAD('TypeError');
+        if (v.length !== 2) return BAD('RangeError');
+        for (const e of v) {
+          if (typeof e !== 'number') return BAD('TypeError');
+          if (!(Number.isFinite(e) && e > 0)) return BAD('RangeError');
+        }
+        return OK([...v]);
+      };
+      judge('scaleFactor', scale(o.scaleFactor));
+      judge('mode', oneOf(['nearest', 'bilinear'])(o.mode));
+      judge('alignCorners', bool(o.alignCorners));
+      // Exactly one of size and scaleFactor (both given: RangeError; neither: TypeError, a required value left out).
+      if (!given(o.size) && !given(o.scaleFactor)) bad.push(['size', 'TypeError']);
+      return { build: () => new lib.Upsample(o as never), valid, bad };
+    },
+    cross: (n) =>
+      (n.size !== undefined && n.scaleFactor !== undefined) ||
+      (n.alignCorners !== undefined && (n.mode ?? 'nearest') === 'nearest'),
+    expected: (n) => ({
+      size: n.size ?? null,
+      scaleFactor: n.scaleFactor ?? null,
+      mode: n.mode ?? 'nearest',
+      alignCorners: n.alignCorners ?? false,
+    }),
+    read: (u: lib.Upsample) => ({
+      size: u.size,
+      scaleFactor: u.scaleFactor,
+      mode: u.mode,
+      alignCorners: u.alignCorners,
+    }),
   },
   Generator: {
     draw() {

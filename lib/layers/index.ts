@@ -13,8 +13,10 @@ import {
   relu6Kind,
   siluKind,
 } from './activations-more';
+import { adaptiveMaxPool2dKind } from './adaptive-max-pool';
 import { batchNorm1dKind, batchNorm2dKind, batchNormKind } from './batch-norm';
 import { conv1dKind, conv2dKind } from './conv';
+import { convTranspose2dKind } from './conv-transpose';
 import { dropoutKind, flattenKind } from './flatten';
 import { addKind, concatKind, mulKind } from './graph-ops';
 import type { LayerKind, OpKind } from './kind';
@@ -22,15 +24,19 @@ import { linearKind } from './linear';
 import { groupNormKind, layerNormKind } from './norm';
 import { adaptiveAvgPool2dKind, avgPool2dKind, maxPool2dKind } from './pool';
 import { reshapeKind } from './reshape';
+import { upsampleKind } from './upsample';
 import { clampKind, padKind, sliceKind } from './shape-ops';
 
 /** The layer kinds, in the order the spec type list and docs show them. */
 export const LAYER_KINDS: readonly LayerKind[] = [
   conv1dKind,
   conv2dKind,
+  convTranspose2dKind,
   maxPool2dKind,
   avgPool2dKind,
   adaptiveAvgPool2dKind,
+  adaptiveMaxPool2dKind,
+  upsampleKind,
   batchNormKind,
   batchNorm1dKind,
   batchNorm2dKind,

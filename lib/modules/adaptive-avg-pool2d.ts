@@ -31,22 +31,7 @@ export class AdaptiveAvgPool2d extends Module {
 
   constructor(options: AdaptiveAvgPool2dOptions | number | readonly [AdaptiveSize, AdaptiveSize]) {
     super();
-    const what = 'AdaptiveAvgPool2d: outputSize';
-    const bare = typeof options === 'number' || Array.isArray(options);
-    if (options === undefined || options === null)
-      throw new TypeError(`AdaptiveAvgPool2d: options must be an output size or an object, got ${describe(options)}`);
-    const opts = checkOptions('AdaptiveAvgPool2d', bare ? { outputSize: options } : options, ['outputSize']);
-    const size = (opts as AdaptiveAvgPool2dOptions).outputSize;
-    if (typeof size !== 'number' && !Array.isArray(size))
-      throw new TypeError(`${what} must be a number or an [h, w] pair, got ${describe(size)}`);
-    const pair = typeof size === 'number' ? [size, size] : checkArray(what, size, 2);
-    // null keeps that input side, as PyTorch's None.
-    const side = (v: unknown): AdaptiveSize => {
-      if (v !== null && typeof v !== 'number')
-        throw new TypeError(`${what} must hold numbers or null, got ${describe(v)}`);
-      return v === null ? null : checkInt(what, v, 1);
-    };
-    this.outputSize = [side(pair[0]), side(pair[1])];
+    this.outputSize = checkAdaptiveOutputSize('AdaptiveAvgPool2d', options);
   }
 
   outputShape(inputShape: readonly number[]): number[] {
@@ -88,8 +73,35 @@ export class AdaptiveAvgPool2d extends Module {
   }
 }
 
+/**
+ * The outputSize of an adaptive pooling layer (`name`), given bare (a number or [h, w]) or as { outputSize }: sides
+ * >= 1, or null to keep that input side (PyTorch's None).
+ */
+export function checkAdaptiveOutputSize(name: string, options: unknown): readonly [AdaptiveSize, AdaptiveSize] {
+  const what = `${name}: outputSize`;
+  const bare = typeof options === 'number' || Array.isArray(options);
+  if (options === undefined || options === null)
+    throw new TypeError(`${name}: options must be an output size or an object, got ${describe(options)}`);
+  const opts = checkOptions(name, bare ? { outputSize: options } : (options as object), ['outputSize']);
+  const size = (opts as AdaptiveAvgPool2dOptions).outputSize;
+  if (typeof size !== 'number' && !Array.isArray(size))
+    throw new TypeError(`${what} must be a number or an [h, w] pair, got ${describe(size)}`);
+  const pair = typeof size === 'number' ? [size, size] : checkArray(what, size, 2);
+  const side = (v: unknown): AdaptiveSize => {
+    if (v !== null && typeof v !== 'number')
+      throw new TypeError(`${what} must hold numbers or null, got ${describe(v)}`);
+    return v === null ? null : checkInt(what, v, 1);
+  };
+  return [side(pair[0]), side(pair[1])];
+}
+
 /** PyTorch's adaptive windows (start_index / end_index in AdaptivePooling.h) for both axes, and each cell's pixel count. */
-function adaptiveWindows(h: number, w: number, oh: number, ow: number): [PoolWindows, PoolWindows, Float64Array] {
+export function adaptiveWindows(
+  h: number,
+  w: number,
+  oh: number,
+  ow: number,
+): [PoolWindows, PoolWindows, Float64Array] {
   const axis = (size: number, n: number): PoolWindows => {
     const start = new Int32Array(n);
     const end = new Int32Array(n);

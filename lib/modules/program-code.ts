@@ -18,6 +18,8 @@ export const OP = Object.freeze({
   slice: 11,
   sigmoid: 12,
   clamp: 13,
+  convTranspose: 14,
+  upsample: 15,
 });
 
 /** kOpBinary's operations. */

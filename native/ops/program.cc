@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "conv_transpose2d_op.h"
 #include "ops.h"
 #include "program_reader.h"
 #include "scratch.h"
+#include "upsample_op.h"
 
 namespace simdnet {
 namespace {
@@ -50,6 +52,48 @@ void parse_avg_pool(Reader& r, ProgramOp* op, std::string* error) {
   }
   op->in_size = s.c * s.h * s.w;
   op->out_size = s.c * s.oh * s.ow;
+}
+
+// kOpConvTranspose's fields after the op code (see program.h); op->conv is the Conv2d mapping the output back.
+void parse_conv_transpose(Reader& r, const std::vector<int64_t>& param_lengths, ProgramOp* op, std::string* error) {
+  Conv2dShape& s = op->conv;
+  s.n = 1;
+  s.oc = r.next("c", 1, error), s.oh = r.next("h", 1, error), s.ow = r.next("w", 1, error);
+  s.c = r.next("outChannels", 1, error), s.kh = r.next("kh", 1, error), s.kw = r.next("kw", 1, error);
+  s.sh = r.next("strideH", 1, error), s.sw = r.next("strideW", 1, error);
+  s.ph = r.next("padH", 0, error), s.pw = r.next("padW", 0, error);
+  s.h = r.next("outH", 1, error), s.w = r.next("outW", 1, error);
+  s.dh = r.next("dilationH", 1, error), s.dw = r.next("dilationW", 1, error);
+  s.groups = r.next("groups", 1, error);
+  op->weight = static_cast<int32_t>(r.next("weight", 0, error));
+  op->bias = static_cast<int32_t>(r.next("bias", -1, error));
+  if (!error->empty()) return;
+  if (s.c % s.groups != 0 || s.oc % s.groups != 0) *error = "conv transpose groups must divide the channels";
+  if (error->empty() && (conv_output_size(s.h, s.kh, s.sh, s.ph, s.dh) != s.oh ||
+                         conv_output_size(s.w, s.kw, s.sw, s.pw, s.dw) != s.ow)) {
+    *error = "conv transpose output size does not map back to its input";
+  }
+  check_param(op->weight, s.oc * (s.c / s.groups) * s.kh * s.kw, param_lengths, "conv transpose weight", error);
+  if (op->bias >= 0) check_param(op->bias, s.c, param_lengths, "conv transpose bias", error);
+  op->in_size = s.oc * s.oh * s.ow;
+  op->out_size = s.c * s.h * s.w;
+}
+
+// kOpUpsample's fields after the op code (see program.h).
+void parse_upsample(Reader& r, ProgramOp* op, std::string* error) {
+  UpsampleShape& s = op->upsample;
+  op->pool.c = r.next("c", 1, error);
+  s.h = r.next("h", 1, error), s.w = r.next("w", 1, error);
+  s.oh = r.next("oh", 1, error), s.ow = r.next("ow", 1, error);
+  const int64_t bilinear = r.next("bilinear", 0, error), align = r.next("alignCorners", 0, error);
+  if (!error->empty()) return;
+  if (bilinear > 1 || align > 1 || (align == 1 && bilinear == 0))
+    *error = "upsample mode flags must be 0/1, align only when bilinear";
+  s.bilinear = bilinear == 1;
+  s.align_corners = align == 1;
+  s.scale_h = s.scale_w = 0;
+  op->in_size = op->pool.c * s.h * s.w;
+  op->out_size = op->pool.c * s.oh * s.ow;
 }
 
 }  // namespace
@@ -120,6 +164,10 @@ std::string parse_program(const int32_t* code, int64_t length, const std::vector
       op.in_size = op.out_size = r.next("count", 1, &error);
     } else if (op.code == kOpAvgPool) {
       parse_avg_pool(r, &op, &error);
+    } else if (op.code == kOpConvTranspose) {
+      parse_conv_transpose(r, param_lengths, &op, &error);
+    } else if (op.code == kOpUpsample) {
+      parse_upsample(r, &op, &error);
     } else if (!parse_graph_op(r, param_lengths, &state, &op, &error) && error.empty()) {
       error = "unknown op code " + std::to_string(op.code);
     }
@@ -180,6 +228,12 @@ void run_program(const Program& program, int64_t n, const float* input, float* o
       Conv2dShape s = op.conv;
       s.n = n;
       conv2d_forward_op(y, x, params[op.weight], bias, s, op.relu, cache);
+    } else if (op.code == kOpConvTranspose) {
+      Conv2dShape s = op.conv;
+      s.n = n;
+      conv_transpose2d_forward_op(y, x, params[op.weight], bias, s);
+    } else if (op.code == kOpUpsample) {
+      upsample2d_forward_op(y, x, op.upsample, n * op.pool.c);
     } else if (op.code == kOpMaxPool) {
       Pool2dShape s = op.pool;
       s.n = n;

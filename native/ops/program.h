@@ -16,6 +16,10 @@ namespace simdnet {
 // value (the previous op's output; the program input at the start) and its output becomes the current value.
 //   kOpConv    c h w oc kh kw sh sw ph pw dh dw groups relu weight bias    (bias = -1: none)
 //   kOpMaxPool c h w kh kw sh sw ph pw dh dw ceil
+//   kOpConvTranspose c h w oc kh kw sh sw ph pw oh ow dh dw groups weight bias
+//              ConvTranspose2d [c, h, w] -> [oc, oh, ow], weight [c, oc/groups, kh, kw]; the Conv2d of these sizes
+//              must map oh x ow back to h x w (conv_transpose2d_op.h)
+//   kOpUpsample c h w oh ow bilinear align_corners   (kernels/upsample/upsample.h, source ratios from the sizes)
 //   kOpLinear  in out relu weight bias
 //   kOpRelu    count
 //   kOpAvgPool c h w oh ow row_start[oh] row_end[oh] col_start[ow] col_end[ow] divisor[oh*ow]
@@ -47,6 +51,8 @@ enum ProgramOpCode : int32_t {
   kOpSlice = 11,
   kOpSigmoid = 12,
   kOpClamp = 13,
+  kOpConvTranspose = 14,
+  kOpUpsample = 15,
 };
 
 // The most dims of the shape-generic ops (binary, pad, slice), and the most slots and concat operands.
@@ -57,6 +63,7 @@ struct ProgramOp {
   ProgramOpCode code;
   Conv2dShape conv;  // n is set per run
   Pool2dShape pool;
+  UpsampleShape upsample;  // kOpUpsample; its channels in pool.c
   DenseShape dense;
   bool relu;
   int32_t weight, bias;

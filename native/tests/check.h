@@ -97,5 +97,6 @@ void test_elementwise(Tally& t, int64_t lanes);
 void test_conv(Tally& t, int64_t lanes);
 void test_dense_pool(Tally& t, int64_t lanes);
 void test_thread_trials(Tally& t);  // once, not per ISA
+void test_upsample(Tally& t, int64_t lanes);
 
 }  // namespace simdnet::test

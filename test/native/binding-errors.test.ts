@@ -220,6 +220,21 @@ describe('value checks with the exact message', () => {
     ['conv2dForward', { dilationH: 4 }, /^conv2dForward: kernel 3x2 .*does not fit/],
     ['conv2dBackward', { padH: 0, kernelH: 7 }, /^conv2dBackward: kernel 7x2 .*does not fit/],
     [
+      'conv2dTransposeForward',
+      { groups: 4 },
+      /^conv2dTransposeForward: groups 4 must divide inChannels 6 and outChannels 4$/,
+    ],
+    [
+      'conv2dTransposeForward',
+      { outH: 8 },
+      /^conv2dTransposeForward: output 8x5 does not match the input 3x3: its Conv2d gives 4x3$/,
+    ],
+    [
+      'conv2dTransposeForward',
+      { outW: 2 },
+      /^conv2dTransposeForward: output 6x2 does not match the input 3x3: its Conv2d gives 3x0$/,
+    ],
+    [
       'conv2dForward',
       { n: big, c: big, h: big, w: big, outChannels: 1, groups: 1, kernelH: 1, kernelW: 1, dilationW: 1 },
       /^conv2dForward: input is too large$/,
@@ -229,6 +244,14 @@ describe('value checks with the exact message', () => {
       { n: 1, c: 1, h: 2 ** 10, w: 2 ** 10, outChannels: 2 ** 30, groups: 1 },
       /^conv2dForward: output is too large$/,
     ],
+    ['upsample2dForward', { bilinear: 0, alignCorners: 1 }, /^upsample2dForward: alignCorners 1 needs bilinear mode$/],
+    ['upsample2dBackward', { bilinear: 2 }, /^upsample2dBackward: bilinear must be 0 or 1, got 2$/],
+    [
+      'upsample2dForward',
+      { scaleH: 1.5 },
+      /^upsample2dForward: scaleH 1.5 does not give the output size 7 from 4 \(floor\(in \* scale\)\)$/,
+    ],
+    ['upsample2dBackward', { scaleW: -1 }, /^upsample2dBackward: scaleW must be a finite number in \[0, /],
     ['maxPool2dForward', { padH: 2 }, /^maxPool2dForward: padding 2x1 must be at most half the kernel 3x2$/],
     ['maxPool2dBackward', { kernelW: 1 }, /^maxPool2dBackward: padding 1x1 must be at most half the kernel 3x1$/],
     ['maxPool2dForward', { kernelH: 10, ceilMode: 0 }, /^maxPool2dForward: kernel 10x2 does not fit the input 7x6$/],

@@ -61,6 +61,35 @@ export const POOL_DILATED: PoolShape = { ...POOL, dh: 2, dw: 3 };
 const cz = convSizes(CONV),
   pz = poolSizes(POOL),
   pdz = poolSizes(POOL_DILATED);
+/** conv2dTransposeForward's sizes for the transposed conv of CONV. */
+export const CONV_TRANSPOSE_ARGS = [
+  CONV.n,
+  CONV.oc,
+  cz.oh,
+  cz.ow,
+  CONV.c,
+  CONV.kh,
+  CONV.kw,
+  CONV.sh,
+  CONV.sw,
+  CONV.ph,
+  CONV.pw,
+  CONV.h,
+  CONV.w,
+  CONV.dh!,
+  CONV.dw!,
+  CONV.groups!,
+];
+// Upsample [UP_P, UP_H, UP_W] -> [UP_P, UP_OH, UP_OW]: bilinear, the width from a scale factor of 2.
+const [UP_P, UP_H, UP_W, UP_OH, UP_OW] = [6, 4, 5, 7, 10];
+const UPSAMPLE_SIZES = [
+  ...sizes('planes h w outH outW'),
+  arg('size0')('bilinear'),
+  arg('size0')('alignCorners'),
+  num('scaleH'),
+  num('scaleW'),
+];
+const UPSAMPLE_ARGS = [UP_P, UP_H, UP_W, UP_OH, UP_OW, 1, 0, 0, 2];
 const [B, IN, OUT, K, N] = [3, 5, 4, 6, 10];
 
 // Batch norm sizes: n * s > 1 values per channel, as training needs.
@@ -128,6 +157,36 @@ export const SPECS: Spec[] = [
       r.f32(cz.weight),
       ...convArgs(CONV),
     ],
+  },
+  {
+    // The transposed conv of CONV: input [n, CONV.oc, oh, ow] -> output [n, CONV.c, CONV.h, CONV.w], the same weight.
+    op: 'conv2dTransposeForward',
+    args: [
+      f32('out', true),
+      f32('input'),
+      f32('weight'),
+      opt('bias'),
+      ...sizes(
+        'n inChannels h w outChannels kernelH kernelW strideH strideW padH padW outH outW dilationH dilationW groups',
+      ),
+    ],
+    valid: (r) => [
+      new Float32Array(cz.input),
+      r.f32(cz.output),
+      r.f32(cz.weight),
+      r.f32(CONV.c),
+      ...CONV_TRANSPOSE_ARGS,
+    ],
+  },
+  {
+    op: 'upsample2dForward',
+    args: [f32('out', true), f32('input'), ...UPSAMPLE_SIZES],
+    valid: (r) => [new Float32Array(UP_P * UP_OH * UP_OW), r.f32(UP_P * UP_H * UP_W), ...UPSAMPLE_ARGS],
+  },
+  {
+    op: 'upsample2dBackward',
+    args: [f32('dinput', true), f32('doutput'), ...UPSAMPLE_SIZES],
+    valid: (r) => [r.f32(UP_P * UP_H * UP_W), r.f32(UP_P * UP_OH * UP_OW), ...UPSAMPLE_ARGS],
   },
   {
     op: 'maxPool2dForward',

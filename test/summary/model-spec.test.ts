@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Tests of buildModelFromSpec(): every layer type with its options and inferred sizes, names, nesting, the normalised spec,
 // the global generator left alone, and bad specs.
+import { AdaptiveMaxPool2d } from '../../lib/modules/adaptive-max-pool2d';
+import { ConvTranspose2d } from '../../lib/modules/conv-transpose2d';
+import { Upsample } from '../../lib/modules/upsample';
 import { ShapeError } from '../../lib/errors';
 import { AdaptiveAvgPool2d } from '../../lib/modules/adaptive-avg-pool2d';
 import { AvgPool2d } from '../../lib/modules/avg-pool2d';
@@ -236,6 +239,21 @@ describe('every layer type: its class, options passed through, sizes inferred fr
       [2, 6, 3, 3],
       { numFeatures: 6, momentum: 0.2 },
     ],
+    [
+      { type: 'convtranspose2d', outChannels: 4, kernelSize: 3, stride: 2, outputPadding: 1, bias: false },
+      [2, 3, 4, 5],
+      ConvTranspose2d,
+      [2, 4, 10, 12],
+      { inChannels: 3, outputPadding: [1, 1], bias: null },
+    ],
+    [
+      { type: 'upsample', scaleFactor: 2, mode: 'bilinear', alignCorners: true },
+      [2, 3, 4, 5],
+      Upsample,
+      [2, 3, 8, 10],
+      { scaleFactor: [2, 2], size: null, alignCorners: true },
+    ],
+    [{ type: 'adaptivemaxpool2d', outputSize: [2, null] }, [2, 3, 5, 4], AdaptiveMaxPool2d, [2, 3, 2, 4], {}],
     [{ type: 'relu' }, [2, 3], ReLU, [2, 3], {}],
     [{ type: 'relu6' }, [2, 3], ReLU6, [2, 3], { minVal: 0, maxVal: 6 }],
     [{ type: 'hardtanh', minVal: -2, maxVal: 3 }, [2, 3], Hardtanh, [2, 3], { minVal: -2, maxVal: 3 }],
@@ -433,7 +451,7 @@ describe('bad specs name the layer and throw the right class', () => {
       'unknown type',
       one({ type: 'conv3d' }),
       RangeError,
-      /^layers\[0\] \(conv3d\): unknown layer type \(known: conv1d, conv2d, maxpool2d, avgpool2d, adaptiveavgpool2d, batchnorm1d, batchnorm2d, layernorm, groupnorm, relu, relu6, hardtanh, leakyrelu, sigmoid, tanh, softmax, logsoftmax, gelu, silu, hardswish, hardsigmoid, elu, identity, dropout, dropout2d, flatten, linear, sequential, graph\)$/,
+      /^layers\[0\] \(conv3d\): unknown layer type \(known: conv1d, conv2d, convtranspose2d, maxpool2d, avgpool2d, adaptiveavgpool2d, adaptivemaxpool2d, upsample, batchnorm1d, batchnorm2d, layernorm, groupnorm, relu, relu6, hardtanh, leakyrelu, sigmoid, tanh, softmax, logsoftmax, gelu, silu, hardswish, hardsigmoid, elu, identity, dropout, dropout2d, flatten, linear, sequential, graph\)$/,
     ],
     [
       'unknown option',
