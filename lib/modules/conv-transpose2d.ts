@@ -7,8 +7,8 @@ import { defaultGenerator, Generator } from '../random';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { foldPaddedGrad, padSpatial, paddedShape, type AxisPads } from './conv-padding';
-import { uniformFanIn } from './init';
-import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
+import { checkGroups, ConvBase } from './conv-base';
+import { BackwardContext, ForwardContext, requireSaved } from './module';
 import { pairRepr } from './options';
 import { Parameter } from './parameter';
 
@@ -57,7 +57,7 @@ const KNOWN = [...CONV_TRANSPOSE_OPTIONS, 'generator'];
  * const up = new ConvTranspose2d({ inChannels: 16, outChannels: 8, kernelSize: 2, stride: 2 });
  * const y = up.forward(x); // [N, 16, 8, 8] -> [N, 8, 16, 16]
  */
-export class ConvTranspose2d extends Module {
+export class ConvTranspose2d extends ConvBase {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
@@ -93,25 +93,18 @@ export class ConvTranspose2d extends Module {
         );
       }
     }
-    if (this.inChannels % this.groups !== 0 || this.outChannels % this.groups !== 0) {
-      throw new RangeError(
-        `ConvTranspose2d: groups ${this.groups} must divide inChannels ${this.inChannels} and outChannels ${this.outChannels}`,
-      );
-    }
-    const [kh, kw] = this.kernelSize;
-    this.weight = this.registerParameter(
-      'weight',
-      new Parameter(Tensor.zeros([this.inChannels, this.outChannels / this.groups, kh, kw])),
+    checkGroups('ConvTranspose2d', this.inChannels, this.outChannels, this.groups);
+    [this.weight, this.bias] = this.registerConvParameters(
+      [this.inChannels, this.outChannels / this.groups, ...this.kernelSize],
+      this.outChannels,
+      bias,
     );
-    this.bias = bias ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outChannels]))) : null;
     this.resetParameters(rng);
   }
 
-  /** PyTorch's default initialisation: U(+-1/sqrt(fanIn)) with fanIn = (outChannels / groups) * kH * kW (weight dim 1). */
-  resetParameters(rng: Generator = defaultGenerator): void {
-    const fanIn = (this.outChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1];
-    uniformFanIn(this.weight.data, fanIn, rng);
-    if (this.bias) uniformFanIn(this.bias.data, fanIn, rng);
+  /** PyTorch's fan-in for transposed convolutions: weight dim 1 (outChannels / groups) times the kernel. */
+  protected fanIn(): number {
+    return (this.outChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1];
   }
 
   outputShape(inputShape: readonly number[]): number[] {

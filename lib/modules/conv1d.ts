@@ -7,7 +7,6 @@ import { defaultGenerator, Generator } from '../random';
 import { expectShape, formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { CONV_OPTIONS } from './conv2d';
-import { uniformFanIn } from './init';
 import {
   checkPadsFit,
   checkPaddingMode,
@@ -19,7 +18,8 @@ import {
   type AxisPads,
   type PaddingMode,
 } from './conv-padding';
-import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
+import { checkGroups, ConvBase } from './conv-base';
+import { BackwardContext, ForwardContext, requireSaved } from './module';
 import { Parameter } from './parameter';
 
 /** A 1-D size: a number or a one-element array, as PyTorch's `int or (int,)`. */
@@ -76,7 +76,7 @@ function intOne(what: string, value: unknown, min: number): number {
  * const conv = new Conv1d({ inChannels: 2, outChannels: 2, kernelSize: 3, bias: false });
  * const y = conv.forward(x); // [N, 2, 4] -> [N, 2, 2]
  */
-export class Conv1d extends Module {
+export class Conv1d extends ConvBase {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: number;
@@ -121,22 +121,17 @@ export class Conv1d extends Module {
     this.groups = checkInt('Conv1d: groups', o.groups ?? 1);
     const bias = checkBool('Conv1d: bias', o.bias ?? true);
     const rng = checkInstance('Conv1d: generator', o.generator ?? defaultGenerator, Generator);
-    if (this.inChannels % this.groups !== 0 || this.outChannels % this.groups !== 0) {
-      throw new RangeError(
-        `Conv1d: groups ${this.groups} must divide inChannels ${this.inChannels} and outChannels ${this.outChannels}`,
-      );
-    }
-    const shape = [this.outChannels, this.inChannels / this.groups, this.kernelSize];
-    this.weight = this.registerParameter('weight', new Parameter(Tensor.zeros(shape)));
-    this.bias = bias ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outChannels]))) : null;
+    checkGroups('Conv1d', this.inChannels, this.outChannels, this.groups);
+    [this.weight, this.bias] = this.registerConvParameters(
+      [this.outChannels, this.inChannels / this.groups, this.kernelSize],
+      this.outChannels,
+      bias,
+    );
     this.resetParameters(rng);
   }
 
-  /** PyTorch's default initialisation: weight and bias from U(+-1/sqrt(fanIn)), fanIn = inChannels / groups * kernelSize. */
-  resetParameters(rng: Generator = defaultGenerator): void {
-    const fanIn = (this.inChannels / this.groups) * this.kernelSize;
-    uniformFanIn(this.weight.data, fanIn, rng);
-    if (this.bias) uniformFanIn(this.bias.data, fanIn, rng);
+  protected fanIn(): number {
+    return (this.inChannels / this.groups) * this.kernelSize;
   }
 
   outputShape(inputShape: readonly number[]): number[] {

@@ -5,8 +5,8 @@ import { native } from '../native';
 import { defaultGenerator, Generator } from '../random';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { uniformFanIn } from './init';
-import { BackwardContext, ForwardContext, Module, requireSaved } from './module';
+import { checkGroups, ConvBase } from './conv-base';
+import { BackwardContext, ForwardContext, requireSaved } from './module';
 import {
   checkPadsFit,
   checkPaddingMode,
@@ -71,7 +71,7 @@ const KNOWN = [...CONV_OPTIONS, 'generator'];
  * const conv = new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 5 });
  * const y = conv.forward(x); // [N, 3, 32, 32] -> [N, 6, 28, 28]
  */
-export class Conv2d extends Module {
+export class Conv2d extends ConvBase {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
@@ -109,25 +109,17 @@ export class Conv2d extends Module {
     this.groups = checkInt('Conv2d: groups', o.groups ?? 1);
     const bias = checkBool('Conv2d: bias', o.bias ?? true);
     const rng = checkInstance('Conv2d: generator', o.generator ?? defaultGenerator, Generator);
-    if (this.inChannels % this.groups !== 0 || this.outChannels % this.groups !== 0) {
-      throw new RangeError(
-        `Conv2d: groups ${this.groups} must divide inChannels ${this.inChannels} and outChannels ${this.outChannels}`,
-      );
-    }
-    const [kh, kw] = this.kernelSize;
-    this.weight = this.registerParameter(
-      'weight',
-      new Parameter(Tensor.zeros([this.outChannels, this.inChannels / this.groups, kh, kw])),
+    checkGroups('Conv2d', this.inChannels, this.outChannels, this.groups);
+    [this.weight, this.bias] = this.registerConvParameters(
+      [this.outChannels, this.inChannels / this.groups, ...this.kernelSize],
+      this.outChannels,
+      bias,
     );
-    this.bias = bias ? this.registerParameter('bias', new Parameter(Tensor.zeros([this.outChannels]))) : null;
     this.resetParameters(rng);
   }
 
-  /** PyTorch's default initialisation: weight and bias from U(+-1/sqrt(fanIn)). */
-  resetParameters(rng: Generator = defaultGenerator): void {
-    const fanIn = (this.inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1];
-    uniformFanIn(this.weight.data, fanIn, rng);
-    if (this.bias) uniformFanIn(this.bias.data, fanIn, rng);
+  protected fanIn(): number {
+    return (this.inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1];
   }
 
   outputShape(inputShape: readonly number[]): number[] {

@@ -57,3 +57,8 @@ export function tempDir(prefix: string): string {
 export function withoutKernels(line: string): string {
   return line.replace(/; isa \w+, threads \d+( \(auto, up to \d+\))?$/, '');
 }
+
+/** The argv of a `simdnet train` run on `data` that saves to `out` and prints no progress, then `flags`. */
+export function quietTrain(data: string, out: string, ...flags: string[]): string[] {
+  return ['train', '--data', data, '--progress', 'none', '--out', out, ...flags];
+}

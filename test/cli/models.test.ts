@@ -5,7 +5,7 @@ import * as path from 'path';
 import { buildBuiltinModel, MODEL_NAMES, MODELS, modelTitle, titleOfModel } from '../../lib/cli/models';
 import { PNG } from 'pngjs';
 import { writeTinyMnist } from '../data/idx-fixture';
-import { cli, tempDir } from './helpers';
+import { cli, quietTrain, tempDir } from './helpers';
 
 let dir: string;
 beforeAll(() => {
@@ -40,21 +40,7 @@ test('a Fashion-MNIST LeNet-5 is "LeNet-5" in train, eval --plot, predict, summa
   const data = path.join(dir, 'fashion');
   writeTinyMnist(data, { train: 8, test: 4 });
   const weights = path.join(dir, 'f.safetensors');
-  const t = await cli([
-    'train',
-    '--dataset',
-    'fashion-mnist',
-    '--data',
-    data,
-    '--epochs',
-    '1',
-    '--batch-size',
-    '4',
-    '--progress',
-    'none',
-    '--out',
-    weights,
-  ]);
+  const t = await cli(quietTrain(data, weights, '--dataset', 'fashion-mnist', '--epochs', '1', '--batch-size', '4'));
   expect(t.code).toBe(0);
   expect(t.out[1]).toMatch(/^model: LeNet-5 \(/);
   const png = path.join(dir, 'shoe.png');

@@ -9,7 +9,7 @@ import { Generator } from '../../lib/random';
 import { buildModelFromSpec } from '../../lib/summary/model-spec';
 import { RECIPES } from '../../lib/train/recipes';
 import { writeTinyCifar10 } from './cifar-fixture';
-import { cli, tempDir, withoutKernels } from './helpers';
+import { cli, quietTrain, tempDir, withoutKernels } from './helpers';
 
 let dir: string;
 let data: string;
@@ -46,21 +46,7 @@ test('buildRecipe with a custom model keeps that model and the recipe augmentati
 
 test('train --recipe lenet-bn trains LeNetBN with its settings, and eval reloads it', async () => {
   const weights = path.join(dir, 'bn.safetensors');
-  const r = await cli([
-    'train',
-    '--data',
-    data,
-    '--recipe',
-    'lenet-bn',
-    '--epochs',
-    '2',
-    '--batch-size',
-    '8',
-    '--progress',
-    'none',
-    '--out',
-    weights,
-  ]);
+  const r = await cli(quietTrain(data, weights, '--recipe', 'lenet-bn', '--epochs', '2', '--batch-size', '8'));
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(withoutKernels(r.out[1])).toBe(
@@ -81,19 +67,7 @@ test('an unknown recipe is a usage error', async () => {
 
 test('eval --plot draws the training curves that train recorded in the weights file', async () => {
   const weights = path.join(dir, 'plain.safetensors');
-  const t = await cli([
-    'train',
-    '--data',
-    data,
-    '--epochs',
-    '2',
-    '--batch-size',
-    '8',
-    '--progress',
-    'none',
-    '--out',
-    weights,
-  ]);
+  const t = await cli(quietTrain(data, weights, '--epochs', '2', '--batch-size', '8'));
   expect(t.code).toBe(0);
   expect(JSON.parse(readSafetensors(weights).metadata['simdnet.history'])).toHaveLength(2);
   const svg = path.join(dir, 'curves.svg');

@@ -13,7 +13,7 @@ import { readSafetensors } from '../../lib/io/safetensors';
 import { Generator } from '../../lib/random';
 import { CHECKPOINT_FILE, readCheckpoint } from '../../lib/train/checkpoint';
 import { writeTinyCifar10 } from './cifar-fixture';
-import { tempDir } from './helpers';
+import { quietTrain, tempDir } from './helpers';
 
 const root = path.resolve(__dirname, '..', '..');
 const KILLS = 16;
@@ -177,23 +177,19 @@ const before = (a: { epoch: number; batch: number }, b: { epoch: number; batch: 
 (process.platform === 'linux' ? test : test.skip)(
   `${KILLS} SIGKILLs at seeded moments (some mid-write), each followed by --resume == uninterrupted (bit-identical)`,
   async () => {
-    const args = (out: string, ck: string, epochs = KILLED_EPOCHS) => [
-      'train',
-      '--data',
-      data,
-      '--epochs',
-      String(epochs),
-      '--batch-size',
-      '2',
-      '--progress',
-      'none',
-      '--out',
-      path.join(dir, out),
-      '--checkpoint',
-      path.join(dir, ck),
-      '--checkpoint-every',
-      '1',
-    ];
+    const args = (out: string, ck: string, epochs = KILLED_EPOCHS) =>
+      quietTrain(
+        data,
+        path.join(dir, out),
+        '--epochs',
+        String(epochs),
+        '--batch-size',
+        '2',
+        '--checkpoint',
+        path.join(dir, ck),
+        '--checkpoint-every',
+        '1',
+      );
     const ck = path.join(dir, 'ck');
     const ckFile = path.join(ck, CHECKPOINT_FILE);
     fs.mkdirSync(ck);

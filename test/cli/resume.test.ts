@@ -7,7 +7,7 @@ import * as path from 'path';
 import { readSafetensors } from '../../lib/io/safetensors';
 import { readCheckpoint } from '../../lib/train/checkpoint';
 import { writeTinyCifar10 } from './cifar-fixture';
-import { cli, tempDir } from './helpers';
+import { cli, quietTrain, tempDir } from './helpers';
 
 const root = path.resolve(__dirname, '..', '..');
 const runner = [path.join(__dirname, 'run-ts.js'), path.join(root, 'lib', 'cli', 'main.ts')];
@@ -207,23 +207,19 @@ test('a real SIGKILL after a checkpoint, then --resume == uninterrupted (bit-ide
   fs.mkdirSync(sub);
   // 40 images, batch 4: 10 steps per epoch, a checkpoint after every step. The killed run is set for 1000 epochs, so it is
   // still running however late the kill lands; the resume then finishes it at the epoch after the kill's.
-  const args = (out: string, ck: string, epochs: number) => [
-    'train',
-    '--data',
-    data,
-    '--epochs',
-    String(epochs),
-    '--batch-size',
-    '4',
-    '--progress',
-    'none',
-    '--out',
-    path.join(sub, out),
-    '--checkpoint',
-    path.join(sub, ck),
-    '--checkpoint-every',
-    '1',
-  ];
+  const args = (out: string, ck: string, epochs: number) =>
+    quietTrain(
+      data,
+      path.join(sub, out),
+      '--epochs',
+      String(epochs),
+      '--batch-size',
+      '4',
+      '--checkpoint',
+      path.join(sub, ck),
+      '--checkpoint-every',
+      '1',
+    );
   const ckFile = path.join(sub, 'ck', 'checkpoint.safetensors');
   const child = spawn(process.execPath, [...runner, ...args('killed.safetensors', 'ck', 1000)], {
     cwd: sub,

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { checkDataPath, loadDataset, takeFirst } from '../../lib/cli/data-path';
 import { readSafetensors } from '../../lib/io/safetensors';
 import { writePng } from '../data/png-fixture';
-import { cli, tempDir } from './helpers';
+import { cli, quietTrain, tempDir } from './helpers';
 
 let dir: string;
 const at = (...parts: string[]) => path.join(dir, ...parts);
@@ -86,19 +86,7 @@ test('the training split is shuffled once (seed 0), so --limit N takes images of
 test('train/ and val/ folders are the two splits', async () => {
   writeClasses(at('split', 'train'), 3);
   writeClasses(at('split', 'val'), 1);
-  const r = await cli([
-    'train',
-    '--dataset',
-    'folder',
-    '--data',
-    at('split'),
-    '--epochs',
-    '1',
-    '--out',
-    at('split.safetensors'),
-    '--progress',
-    'none',
-  ]);
+  const r = await cli(quietTrain(at('split'), at('split.safetensors'), '--dataset', 'folder', '--epochs', '1'));
   expect(r.code).toBe(0);
   expect(r.out[0]).toBe('data: ImageFolder, 6 training images, 2 test images');
 });

@@ -8,7 +8,7 @@ import { readSafetensors } from '../../lib/io/safetensors';
 import { LeNet } from '../../lib/modules/lenet';
 import { writeTinyMnist } from '../data/idx-fixture';
 import { writeTinyCifar10 } from './cifar-fixture';
-import { cli, tempDir, withoutKernels } from './helpers';
+import { cli, quietTrain, tempDir, withoutKernels } from './helpers';
 
 let dir: string;
 let mnist: string;
@@ -39,21 +39,7 @@ test('--help of train and eval lists --dataset and its choices', async () => {
 });
 
 test('train --dataset mnist: LeNet-5 for 1 epoch, weights record the architecture, config and dataset', async () => {
-  const r = await cli([
-    'train',
-    '--dataset',
-    'mnist',
-    '--data',
-    mnist,
-    '--epochs',
-    '1',
-    '--batch-size',
-    '8',
-    '--progress',
-    'none',
-    '--out',
-    weights,
-  ]);
+  const r = await cli(quietTrain(mnist, weights, '--dataset', 'mnist', '--epochs', '1', '--batch-size', '8'));
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.out[0]).toBe('data: MNIST, 40 training images, 20 test images');
@@ -130,23 +116,9 @@ test('an explicit --dataset wins: fashion-mnist with MNIST weights works with a 
 
 test('train --dataset fashion-mnist on a folder of raw IDX files; CIFAR-10 weights on it are a clear error', async () => {
   const out = path.join(dir, 'fashion.safetensors');
-  const r = await cli([
-    'train',
-    '--dataset',
-    'fashion-mnist',
-    '--data',
-    fashion,
-    '--epochs',
-    '1',
-    '--batch-size',
-    '6',
-    '--limit',
-    '12',
-    '--progress',
-    'none',
-    '--out',
-    out,
-  ]);
+  const r = await cli(
+    quietTrain(fashion, out, '--dataset', 'fashion-mnist', '--epochs', '1', '--batch-size', '6', '--limit', '12'),
+  );
   expect(r.code).toBe(0);
   expect(r.out[0]).toBe('data: Fashion-MNIST, 12 training images (first 12 of 24), 10 test images');
   expect(readSafetensors(out).metadata['simdnet.dataset']).toBe('fashion-mnist');

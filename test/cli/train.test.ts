@@ -7,7 +7,7 @@ import { readSafetensors } from '../../lib/io/safetensors';
 import { LeNet } from '../../lib/modules/lenet';
 import { formatEvaluation } from '../../lib/cli/eval';
 import { writeTinyCifar10 } from './cifar-fixture';
-import { cli, tempDir, withoutKernels } from './helpers';
+import { cli, quietTrain, tempDir, withoutKernels } from './helpers';
 
 let dir: string;
 let data: string;
@@ -22,21 +22,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('train for 1 epoch prints a summary, writes the weights with their metadata and the history', async () => {
   const history = path.join(dir, 'history.json');
-  const r = await cli([
-    'train',
-    '--data',
-    data,
-    '--epochs',
-    '1',
-    '--batch-size',
-    '8',
-    '--progress',
-    'none',
-    '--out',
-    weights,
-    '--history',
-    history,
-  ]);
+  const r = await cli(quietTrain(data, weights, '--epochs', '1', '--batch-size', '8', '--history', history));
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.out[0]).toBe('data: CIFAR-10, 40 training images, 20 test images');
@@ -181,19 +167,7 @@ test('--limit trains on the first N images; --progress log writes progress to st
 });
 
 test('the abort signal (Ctrl+C) never writes --out: partial weights, a checkpoint, and a resume command that finishes the run', async () => {
-  const args = (out: string) => [
-    'train',
-    '--data',
-    data,
-    '--epochs',
-    '3',
-    '--batch-size',
-    '8',
-    '--progress',
-    'none',
-    '--out',
-    out,
-  ];
+  const args = (out: string) => quietTrain(data, out, '--epochs', '3', '--batch-size', '8');
   const straight = path.join(dir, 'straight3.safetensors');
   expect((await cli(args(straight))).code).toBe(0);
 

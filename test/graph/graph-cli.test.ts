@@ -6,7 +6,7 @@ import * as path from 'path';
 import { importOnnx } from '../../lib/io/onnx-import';
 import { readSafetensors } from '../../lib/io/safetensors';
 import { Graph } from '../../lib/modules/graph';
-import { cli, tempDir, withoutKernels } from '../cli/helpers';
+import { cli, quietTrain, tempDir, withoutKernels } from '../cli/helpers';
 import { writeTinyCifar10 } from '../cli/cifar-fixture';
 
 let dir: string;
@@ -32,21 +32,7 @@ test('summary --model resnet20 reports 269,722 parameters; resnet56 its own coun
 
 test('train --recipe resnet20 trains ResNet-20 with SGD, crops and flips; eval, export, summary and bench take the weights', async () => {
   const weights = path.join(dir, 'resnet.safetensors');
-  const t = await cli([
-    'train',
-    '--data',
-    data,
-    '--recipe',
-    'resnet20',
-    '--epochs',
-    '1',
-    '--batch-size',
-    '8',
-    '--progress',
-    'none',
-    '--out',
-    weights,
-  ]);
+  const t = await cli(quietTrain(data, weights, '--recipe', 'resnet20', '--epochs', '1', '--batch-size', '8'));
   expect(t.stderr).toBe('');
   expect(t.code).toBe(0);
   expect(withoutKernels(t.out[1])).toBe(
@@ -107,21 +93,7 @@ test('a graph model file trains, saves as "Graph" and evaluates', async () => {
   const file = path.join(dir, 'graph.json');
   fs.writeFileSync(file, JSON.stringify(spec));
   const weights = path.join(dir, 'graph.safetensors');
-  const t = await cli([
-    'train',
-    '--data',
-    data,
-    '--model-file',
-    file,
-    '--epochs',
-    '1',
-    '--batch-size',
-    '8',
-    '--progress',
-    'none',
-    '--out',
-    weights,
-  ]);
+  const t = await cli(quietTrain(data, weights, '--model-file', file, '--epochs', '1', '--batch-size', '8'));
   expect(t.stderr).toBe('');
   expect(t.code).toBe(0);
   expect(readSafetensors(weights).metadata['simdnet.arch']).toBe('Graph');
