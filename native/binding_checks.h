@@ -207,7 +207,14 @@ class ArgReader {
     // The data pointer (offset included) straight from N-API: works for SharedArrayBuffer views
     // too, where ArrayBuffer() would fail. A detached buffer has length 0 and no data.
     void* raw = nullptr;
-    if (napi_get_typedarray_info(env(), v, nullptr, nullptr, &raw, nullptr, nullptr) != napi_ok || raw == nullptr) {
+#ifdef __EMSCRIPTEN__
+    // The wasm host copies every array into the heap; an input's copy need not be written back (napi.h).
+    const napi_status status = output ? napi_get_typedarray_info(env(), v, nullptr, nullptr, &raw, nullptr, nullptr)
+                                      : sn_get_typedarray_input_data(v, &raw);
+#else
+    const napi_status status = napi_get_typedarray_info(env(), v, nullptr, nullptr, &raw, nullptr, nullptr);
+#endif
+    if (status != napi_ok || raw == nullptr) {
       throw_range(env(), prefix(name) + " has no memory (detached buffer?)");
     }
     uint8_t* data = static_cast<uint8_t*>(raw);

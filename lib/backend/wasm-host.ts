@@ -51,7 +51,8 @@ const [taLength, taByteLength, taByteOffset, taBuffer, taTag] = [
 
 /**
  * A copy of bytes [lo, hi) of one ArrayBuffer at `ptr` in the wasm heap (0 until a view of it is read), written
- * back after the call when `writeBack` (some view of it was read other than through an Array; see elementHandles).
+ * back after the call when `writeBack`: some view of it was read other than through an Array (see elementHandles)
+ * or as an input (inputData: the binding's argument reader passes arrays it only reads that way).
  */
 interface Region {
   buffer: ArrayBufferLike;
@@ -293,6 +294,16 @@ export class WasmHost {
   }
 
   data(h: number): number {
+    return this.mapData(h, !this.elementHandles.has(h));
+  }
+
+  /** data() for an argument the call only reads (ArgReader's inputs): its copy need not go back after the call. */
+  inputData(h: number): number {
+    return this.mapData(h, false);
+  }
+
+  /** The heap address of the typed array `h`'s bytes, copied in with its region; `written` marks that region for write-back. */
+  private mapData(h: number, written: boolean): number {
     const v = this.values[h];
     const bytes = taByteLength.call(v) as number;
     if (bytes === 0) return 0;
@@ -305,7 +316,7 @@ export class WasmHost {
       this.failure ??= new RangeError(`simdnet: out of WebAssembly memory for an argument of ${bytes} bytes`);
       return 0;
     }
-    if (!this.elementHandles.has(h)) region.writeBack = true;
+    if (written) region.writeBack = true;
     return region.ptr + lo - region.lo;
   }
 

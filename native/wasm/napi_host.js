@@ -23,6 +23,9 @@ mergeInto(LibraryManager.library, {
   sn_js_data: function (h) {
     return Module['snHost'].data(h);
   },
+  sn_js_input_data: function (h) {
+    return Module['snHost'].inputData(h);
+  },
   sn_js_number: function (h) {
     return Module['snHost'].number(h);
   },

@@ -5,11 +5,48 @@
 // 14 and 5 outputs), and 4-wide vectors fit them; built per ISA with AVX-512 flags it measured 3x
 // slower (the 16-wide loop never runs and the scalar tail does all the work).
 #include <cmath>
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
 
 #include "pool2d.h"
 
 namespace simdnet {
 namespace baseline {
+namespace {
+
+#ifdef __wasm_simd128__
+// Four outputs of one row at a time, the scalar loop's selects on vectors: clang does not vectorise that loop for
+// SIMD128 (the pairs need deinterleaving shuffles), and V8 ran it as scalar code. Returns the next output column.
+int64_t row_2x2_simd128(float* o, int32_t* a, const float* r0, const float* r1, int32_t base, const Pool2dShape& s) {
+  const v128_t at1 = wasm_i32x4_splat(1), at2 = wasm_i32x4_splat(static_cast<int32_t>(s.w));
+  const v128_t at3 = wasm_i32x4_splat(static_cast<int32_t>(s.w) + 1);
+  int64_t ox = 0;
+  for (; ox + 4 <= s.ow; ox += 4) {
+    const v128_t a0 = wasm_v128_load(r0 + 2 * ox), a1 = wasm_v128_load(r0 + 2 * ox + 4);
+    const v128_t b0 = wasm_v128_load(r1 + 2 * ox), b1 = wasm_v128_load(r1 + 2 * ox + 4);
+    const v128_t v0 = wasm_i32x4_shuffle(a0, a1, 0, 2, 4, 6), v1 = wasm_i32x4_shuffle(a0, a1, 1, 3, 5, 7);
+    const v128_t v2 = wasm_i32x4_shuffle(b0, b1, 0, 2, 4, 6), v3 = wasm_i32x4_shuffle(b0, b1, 1, 3, 5, 7);
+    // Window order (0,0), (0,1), (1,0), (1,1); strictly greater or NaN replaces, as in the scalar loop.
+    v128_t m = v0, k = wasm_i32x4_splat(0);
+    v128_t take = wasm_v128_or(wasm_f32x4_gt(v1, m), wasm_f32x4_ne(v1, v1));
+    m = wasm_v128_bitselect(v1, m, take);
+    k = wasm_v128_bitselect(at1, k, take);
+    take = wasm_v128_or(wasm_f32x4_gt(v2, m), wasm_f32x4_ne(v2, v2));
+    m = wasm_v128_bitselect(v2, m, take);
+    k = wasm_v128_bitselect(at2, k, take);
+    take = wasm_v128_or(wasm_f32x4_gt(v3, m), wasm_f32x4_ne(v3, v3));
+    m = wasm_v128_bitselect(v3, m, take);
+    k = wasm_v128_bitselect(at3, k, take);
+    const int32_t col = base + static_cast<int32_t>(2 * ox);
+    wasm_v128_store(o + ox, m);
+    wasm_v128_store(a + ox, wasm_i32x4_add(k, wasm_i32x4_make(col, col + 2, col + 4, col + 6)));
+  }
+  return ox;
+}
+#endif
+
+}  // namespace
 
 void maxpool2d_2x2_forward(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s) {
   const int64_t planes = s.n * s.c, in_plane = s.h * s.w, out_plane = s.oh * s.ow;
@@ -21,7 +58,12 @@ void maxpool2d_2x2_forward(float* out, int32_t* argmax, const float* inp, const 
       float* o = out + p * out_plane + oy * s.ow;
       int32_t* a = argmax + p * out_plane + oy * s.ow;
       const int32_t base = static_cast<int32_t>(2 * oy * s.w);
-      for (int64_t ox = 0; ox < s.ow; ++ox) {
+#ifdef __wasm_simd128__
+      int64_t ox = row_2x2_simd128(o, a, r0, r1, base, s);
+#else
+      int64_t ox = 0;
+#endif
+      for (; ox < s.ow; ++ox) {
         // Window order (0,0), (0,1), (1,0), (1,1), as PyTorch scans it.
         const float v0 = r0[2 * ox], v1 = r0[2 * ox + 1], v2 = r1[2 * ox], v3 = r1[2 * ox + 1];
         float m = v0;
