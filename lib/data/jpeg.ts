@@ -74,11 +74,16 @@ export function readJpegHeader(buf: Buffer, name: string, maxPixels: number): Jp
 /**
  * Decodes a JPEG after readJpegHeader has bounded it, with jpeg-js limited to that many pixels and to the memory
  * its decoder needs for them (coefficients, component planes, the RGB output). Gray JPEGs give three equal planes.
- * EXIF orientation is not applied, as PIL's Image.open in torchvision does not.
+ * EXIF orientation is not applied, as PIL's Image.open in torchvision does not. `header` saves reading it again when
+ * the caller has (then the caller has checked it against its pixel limit).
  * @throws FileFormatError naming `name`.
  */
-export function decodeJpegBuffer(buffer: Buffer, name: string, maxPixels: number): DecodedImage {
-  const header = readJpegHeader(buffer, name, maxPixels);
+export function decodeJpegBuffer(
+  buffer: Buffer,
+  name: string,
+  maxPixels: number,
+  header = readJpegHeader(buffer, name, maxPixels),
+): DecodedImage {
   const pixels = header.width * header.height;
   // jpeg-js counts 4 bytes of coefficients and 8 of line buffers per pixel and component, then the output.
   const memoryMB = Math.ceil((pixels * (13 * header.components + 4)) / 2 ** 20) + 16;

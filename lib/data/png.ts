@@ -110,11 +110,16 @@ function parseIhdr(data: Buffer, fail: (d: string) => FileFormatError, maxPixels
 
 /**
  * Decodes a PNG after readPngHeader has bounded it: 8- or 16-bit RGB, RGBA, gray (with or without alpha), palette,
- * 1-, 2- and 4-bit gray, interlaced or not.
+ * 1-, 2- and 4-bit gray, interlaced or not. `header` saves reading it again when the caller has (then the caller has
+ * checked it against its pixel limit).
  * @throws FileFormatError naming `name`.
  */
-export function decodePngBuffer(buffer: Buffer, name: string, maxPixels: number): DecodedImage {
-  const header = readPngHeader(buffer, name, maxPixels);
+export function decodePngBuffer(
+  buffer: Buffer,
+  name: string,
+  maxPixels: number,
+  header = readPngHeader(buffer, name, maxPixels),
+): DecodedImage {
   const plain = decodePlainPng(buffer, header); // the common 8-bit files, several times faster than pngjs
   if (plain !== null) return plain;
   checkImageDataLength(header, name);

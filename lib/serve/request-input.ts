@@ -2,8 +2,8 @@
 // Request bodies of POST /predict to one model input: PNG or JPEG images preprocessed as `simdnet predict` does them,
 // or JSON {"input": [...], "shape": [...]} holding the model input itself. Every problem is a RequestError with a 4xx.
 import { MAX_PIXELS, preprocessImage, type DecodedImage, type Preprocess } from '../data/image';
-import { decodeJpegBuffer, readJpegHeader } from '../data/jpeg';
-import { decodePngBuffer, readPngHeader } from '../data/png';
+import { decodeJpegBuffer, readJpegHeader, type JpegHeader } from '../data/jpeg';
+import { decodePngBuffer, readPngHeader, type PngHeader } from '../data/png';
 import { formatShape } from '../tensor/shape';
 
 /** A client error: the HTTP status to answer with and a message for the client. */
@@ -17,15 +17,14 @@ export class RequestError extends Error {
   }
 }
 
-const FORMATS = {
-  'image/png': { header: readPngHeader, decode: decodePngBuffer },
-  'image/jpeg': { header: readJpegHeader, decode: decodeJpegBuffer },
-} as const;
+/** An image body's header (size and layout, read without decoding), as imageHeader() returns it. */
+export type ImageHeader = PngHeader | JpegHeader;
 
 /**
  * The model input [C, H, W] from an image body: decoded by lib/data/image's PNG or JPEG reader (bombs refused from
  * the headers), converted to the model's channels, resized and normalised (preprocessImage, as `simdnet predict`).
- * Images with more than `maxPixels` pixels are refused (413) from their header, before decoding.
+ * Images with more than `maxPixels` pixels are refused (413) from their header, before decoding. `header` is the body's
+ * imageHeader() when the caller has read it (the header is then not read again).
  *
  * @example
  * const x = imageInput(body, 'image/png', { channels: 3, height: 32, width: 32, mean, std }, 1 << 24);
@@ -35,14 +34,17 @@ export function imageInput(
   type: 'image/png' | 'image/jpeg',
   prep: Preprocess,
   maxPixels: number,
+  header?: ImageHeader,
 ): Float32Array {
-  const { header, decode } = FORMATS[type];
   let image: DecodedImage;
   try {
-    const { width, height } = header(body, 'request body', MAX_PIXELS);
-    if (width * height > maxPixels)
-      throw new RequestError(413, `the image has ${width * height} pixels; this server takes at most ${maxPixels}`);
-    image = decode(body, 'request body', maxPixels);
+    const h = header ?? readHeader(body, type);
+    if (h.width * h.height > maxPixels)
+      throw new RequestError(413, `the image has ${h.width * h.height} pixels; this server takes at most ${maxPixels}`);
+    image =
+      type === 'image/png'
+        ? decodePngBuffer(body, 'request body', maxPixels, h as PngHeader)
+        : decodeJpegBuffer(body, 'request body', maxPixels, h as JpegHeader);
   } catch (err) {
     if (err instanceof RequestError) throw err;
     throw new RequestError(400, `undecodable image: ${(err as Error).message}`);
@@ -50,16 +52,21 @@ export function imageInput(
   return preprocessImage(image, prep);
 }
 
+function readHeader(body: Buffer, type: 'image/png' | 'image/jpeg'): ImageHeader {
+  return type === 'image/png'
+    ? readPngHeader(body, 'request body', MAX_PIXELS)
+    : readJpegHeader(body, 'request body', MAX_PIXELS);
+}
+
 /**
- * The pixel count an image body's header gives (cheap: no decoding), or 0 when the header cannot be read (imageInput()
- * then gives the error).
+ * An image body's header (cheap: no decoding; its width x height is the pixel count), or null when it cannot be read
+ * (imageInput() then gives the error).
  */
-export function headerPixels(body: Buffer, type: 'image/png' | 'image/jpeg'): number {
+export function imageHeader(body: Buffer, type: 'image/png' | 'image/jpeg'): ImageHeader | null {
   try {
-    const { width, height } = FORMATS[type].header(body, 'request body', MAX_PIXELS);
-    return width * height;
+    return readHeader(body, type);
   } catch {
-    return 0;
+    return null;
   }
 }
 

@@ -11,7 +11,7 @@ import { setBatching } from '../modules/predict-batcher';
 import { Tensor } from '../tensor/tensor';
 import { DecodePool, DEFAULT_DECODE_QUEUE, DEFAULT_DECODE_THREADS, DEFAULT_INLINE_DECODE_PIXELS } from './decode-pool';
 import { ServeMetrics } from './metrics';
-import { headerPixels, imageInput, jsonInput, RequestError } from './request-input';
+import { imageHeader, imageInput, jsonInput, RequestError } from './request-input';
 
 /** What createServer() serves and its limits. */
 export interface ServerOptions {
@@ -119,7 +119,10 @@ export function createServer(options: ServerOptions): ModelServer {
       : null;
   const decode = (body: Buffer, type: 'image/png' | 'image/jpeg'): Float32Array | Promise<Float32Array> => {
     checkImageModel(prep);
-    if (pool === null || headerPixels(body, type) <= inlinePixels) return imageInput(body, type, prep, maxPixels);
+    if (pool === null) return imageInput(body, type, prep, maxPixels);
+    const header = imageHeader(body, type);
+    if (header === null) return imageInput(body, type, prep, maxPixels); // gives the header's error
+    if (header.width * header.height <= inlinePixels) return imageInput(body, type, prep, maxPixels, header);
     return pool.decode(body, type);
   };
 

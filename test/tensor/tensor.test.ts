@@ -1,9 +1,20 @@
 // SPDX-License-Identifier: MIT
 // Tensor construction, validation and views.
+import * as vm from 'vm';
 import { ShapeError } from '../../lib/errors';
 import { Tensor } from '../../lib/tensor/tensor';
 
 describe('Tensor', () => {
+  test('takes a Float32Array from any realm, and nothing that only claims to be one', () => {
+    const foreign = vm.runInNewContext('new Float32Array(6)') as Float32Array;
+    expect(new Tensor(foreign, [2, 3]).data).toBe(foreign);
+    const fake = new Int32Array(6);
+    Object.defineProperty(fake, Symbol.toStringTag, { value: 'Float32Array' });
+    expect(() => new Tensor(fake as unknown as Float32Array, [2, 3])).toThrow(/data must be a Float32Array/);
+    const shaped = Object.create(Float32Array.prototype) as Float32Array;
+    expect(() => new Tensor(shaped, [0])).toThrow(/data must be a Float32Array/);
+  });
+
   test('wraps data without copying and exposes shape', () => {
     const data = new Float32Array(24);
     const t = new Tensor(data, [2, 3, 2, 2]);
