@@ -175,7 +175,10 @@ function compileSteps(
     }
   };
   // The input too is saved when a step other than the first reads it.
-  const firstReadsInput = order.length > 0 && a.inputs[order[0]].includes(-1);
+  // Whether step j reads value v as its current value (a layer reads only its first input so: a fused conv's second
+  // input, its residual, comes from a slot unless it is the conv's own input).
+  const readsCurrent = (j: number, v: number) => (steps[j].module ? a.inputs[j][0] === v : a.inputs[j].includes(v));
+  const firstReadsInput = order.length > 0 && readsCurrent(order[0], -1);
   if (left[0] > 1 || (left[0] === 1 && !firstReadsInput)) code.push(OP.save, assign(-1), sampleSize(input));
   for (const [i, k] of order.entries()) {
     if (fused.has(k)) continue;
@@ -242,7 +245,7 @@ function compileSteps(
     // Fused ReLUs were aliased to k: their readers read k now.
     const later = order.slice(i + 1).filter((j) => !fused.has(j));
     const readsLeft = left[k + 1];
-    const nextReadsIt = later.length > 0 && a.inputs[later[0]].includes(k);
+    const nextReadsIt = later.length > 0 && readsCurrent(later[0], k);
     if (readsLeft > 1 || (readsLeft === 1 && !nextReadsIt)) code.push(OP.save, assign(k), sampleSize(a.shapes[k]));
   }
   if (current !== a.output) code.push(OP.load, slotFor(a.output), sampleSize(shapeOf(a.output)));

@@ -127,6 +127,22 @@ describe('ResNets compile their shortcuts into the convs', () => {
     }
   });
 
+  test('a shortcut computed between the two convs is kept in a slot for the second', () => {
+    const g = new GraphBuilder();
+    const x = g.input();
+    const conv = (name: string, k: number) =>
+      g.layer(name, new Conv2d({ inChannels: 2, outChannels: 2, kernelSize: k, padding: (k - 1) / 2 }));
+    const y = conv('c1', 3)(x);
+    const shortcut = conv('proj', 1)(x);
+    const model = g.build(g.relu(g.add(conv('c2', 3)(g.relu(y)), shortcut)));
+    const ops = opCodes(compileGraphProgram(model, [2, 5, 5])!.code);
+    expect(ops).toContain(OP.convAdd);
+    expect(ops).not.toContain(OP.binary);
+    const input = randomTensor([2, 2, 5, 5], 2);
+    model.eval();
+    expectAllClose(model.predict(input).data, model.forward(input).data, 1e-6, 1e-6, 'predict');
+  });
+
   test('a conv whose output is read twice keeps the add as an op', () => {
     const g = new GraphBuilder();
     const x = g.input();
