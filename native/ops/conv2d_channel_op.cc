@@ -42,8 +42,7 @@ Geometry geometry(const Conv2dShape& s, int64_t lanes) {
 }
 
 // Planes [p0, p1) of images [planes, h, w] zero-padded into dst [planes, hp, wp].
-void pad_plane_range(float* dst, const float* images, int64_t p0, int64_t p1, const Conv2dShape& s,
-                     const Geometry& g) {
+void pad_plane_range(float* dst, const float* images, int64_t p0, int64_t p1, const Conv2dShape& s, const Geometry& g) {
   std::memset(dst + p0 * g.hp * g.wp, 0, sizeof(float) * static_cast<size_t>((p1 - p0) * g.hp * g.wp));
   for (int64_t ci = p0; ci < p1; ++ci)
     for (int64_t y = 0; y < s.h; ++y)
@@ -132,8 +131,12 @@ void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* in
     const float* image = padded != nullptr ? padded + n * padded_image_size : padded_image(inp + n * in_image, s, g);
     t.conv2d_channel_forward({g.pixels, g.taps, r.end - r.begin, (r.end - r.begin + lanes - 1) / lanes * lanes, s.oh,
                               s.ow, s.sw == 1, image, g.base, g.offset, wpack + g.taps * r.begin,
-                              b != nullptr ? b + r.begin : nullptr, out + (n * s.oc + r.begin) * g.pixels, fuse_relu,
-                              residual.at(n, r.begin)});
+                              b != nullptr ? b + r.begin : nullptr, out + (n * s.oc + r.begin) * g.pixels,
+                              fuse_relu && residual.data == nullptr});
+    // The residual while the part's output is still in cache.
+    if (residual.data != nullptr)
+      conv2d_add_residual(out + (n * s.oc + r.begin) * g.pixels, residual.at(n, r.begin), r.end - r.begin, s.oh, s.ow,
+                          fuse_relu);
   });
 }
 
@@ -237,7 +240,7 @@ void conv2d_channel_phase_dinput_op(const KernelTable& t, float* dinp, const flo
     for (const Phase& f : list) {
       const int64_t pixels = f.rows * f.cols;
       t.conv2d_channel_forward({pixels, f.taps, s.c, ocp, f.rows, f.cols, true, grad, tables + f.base,
-                                tables + f.offset, wpack + f.wpack, nullptr, dx, false, {}});
+                                tables + f.offset, wpack + f.wpack, nullptr, dx, false});
       for (int64_t ci = 0; ci < s.c; ++ci)
         for (int64_t y = 0; y < f.rows; ++y)
           for (int64_t x = 0; x < f.cols; ++x)
@@ -279,7 +282,7 @@ void conv2d_channel_dinput_op(const KernelTable& t, float* dinp, const float* do
     // The kernel writes; the gradient is added to dinp (backward accumulates).
     float* dx = thread_scratch(ScratchSlot::kColumnGrad, in_image);
     t.conv2d_channel_forward(
-        {g.pixels, g.taps, r.oc, g.ocp, r.oh, r.ow, true, grad, g.base, g.offset, wpack, nullptr, dx, false, {}});
+        {g.pixels, g.taps, r.oc, g.ocp, r.oh, r.ow, true, grad, g.base, g.offset, wpack, nullptr, dx, false});
     float* dst = dinp + n * in_image;
     for (int64_t i = 0; i < in_image; ++i) dst[i] += dx[i];
   });

@@ -30,8 +30,8 @@ Padded padded_layout(int64_t h, int64_t w, int64_t ph, int64_t pw, int64_t kw, i
 }
 
 // Planes [c0, c1) of src [c, h, w] zero-padded into dst.
-void pad_plane_range(float* dst, const float* src, int64_t c0, int64_t c1, int64_t h, int64_t w, int64_t ph,
-                     int64_t pw, const Padded& p) {
+void pad_plane_range(float* dst, const float* src, int64_t c0, int64_t c1, int64_t h, int64_t w, int64_t ph, int64_t pw,
+                     const Padded& p) {
   std::memset(dst + c0 * p.hp * p.ld, 0, sizeof(float) * static_cast<size_t>((c1 - c0) * p.hp * p.ld));
   for (int64_t ci = c0; ci < c1; ++ci)
     for (int64_t y = 0; y < h; ++y)
@@ -104,7 +104,11 @@ void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp
                           : pad_planes(ScratchSlot::kColumns, inp + n * s.c * s.h * s.w, s.c, s.h, s.w, s.ph, s.pw, p);
     t.conv2d_direct_forward({s.c, p.hp, p.ld, r.end - r.begin, s.kh, s.kw, s.oh, s.ow, image, wpack + taps * r.begin,
                              b != nullptr ? b + r.begin : nullptr, out + (n * s.oc + r.begin) * out_plane, false,
-                             fuse_relu, residual.at(n, r.begin)});
+                             fuse_relu && residual.data == nullptr});
+    // The residual while the part's output is still in cache.
+    if (residual.data != nullptr)
+      conv2d_add_residual(out + (n * s.oc + r.begin) * out_plane, residual.at(n, r.begin), r.end - r.begin, s.oh, s.ow,
+                          fuse_relu);
   });
 }
 
@@ -178,7 +182,7 @@ void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dou
   parallel_for(s.n, [&](int64_t n) {
     const float* gp = pad_planes(ScratchSlot::kColumnGrad, dout + n * out_image, s.oc, s.oh, s.ow, qh, qw, pout);
     t.conv2d_direct_forward(
-        {s.oc, pout.hp, pout.ld, s.c, s.kh, s.kw, s.h, s.w, gp, wflip, nullptr, dinp + n * in_image, true, false, {}});
+        {s.oc, pout.hp, pout.ld, s.c, s.kh, s.kw, s.h, s.w, gp, wflip, nullptr, dinp + n * in_image, true, false});
   });
 }
 

@@ -31,8 +31,7 @@ void conv2d_channel_dweight_op(const KernelTable& t, float* dw, float* db, const
                                const Conv2dShape& s);
 
 void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
-                              const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache,
-                              const ConvResidual& residual);
+                              const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache, const ConvResidual& residual);
 void conv2d_direct_dweight_op(const KernelTable& t, float* dw, float* db, const float* dout, const float* inp,
                               const Conv2dShape& s);
 // dinp += the input gradient, as a direct conv of the padded dout with flipped weights.

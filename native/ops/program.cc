@@ -123,9 +123,17 @@ void parse_conv(Reader& r, const std::vector<int64_t>& param_lengths, ProgramOp*
 // kOpConvAdd's residual fields after the conv's (see program.h): every value it reads lies inside the residual.
 void parse_residual(Reader& r, const ProgramParseState& state, ProgramOp* op, std::string* error) {
   const int64_t slot = r.next("residual slot", -1, error);
-  static const char* const kFields[] = {"residual c", "residual h", "residual w", "residual c0", "residual y0",
-                                        "residual x0", "residual channel step", "residual row step",
-                                        "residual column step", "residual before", "residual count"};
+  static const char* const kFields[] = {"residual c",
+                                        "residual h",
+                                        "residual w",
+                                        "residual c0",
+                                        "residual y0",
+                                        "residual x0",
+                                        "residual channel step",
+                                        "residual row step",
+                                        "residual column step",
+                                        "residual before",
+                                        "residual count"};
   static const int64_t kMin[] = {1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 1};
   for (int i = 0; i < 11 && error->empty(); ++i) op->dims.push_back(r.next(kFields[i], kMin[i], error));
   if (!error->empty()) return;
@@ -154,8 +162,7 @@ void parse_residual(Reader& r, const ProgramParseState& state, ProgramOp* op, st
 }
 
 // The ConvResidual of a kOpConvAdd on n images: its value (the conv's input x, or its slot) read as program.h says.
-ConvResidual conv_residual(const Program& program, const ProgramOp& op, int64_t n, const float* x,
-                           const float* slots) {
+ConvResidual conv_residual(const Program& program, const ProgramOp& op, int64_t n, const float* x, const float* slots) {
   const int64_t* d = op.dims.data();
   const float* value = op.slot < 0 ? x : slots + n * program.slot_offset[op.slot];
   ConvResidual r;

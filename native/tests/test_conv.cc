@@ -109,9 +109,9 @@ void check_residual(Tally& t, Rng& rng, const Case& k) {
     const char* name;
     int64_t image, c0, c1, channel, row, col, offset;  // offset: of the first value read
   };
-  const Geometry shapes[] = {{"identity", out_image, 0, s.oc, s.oh * s.ow, s.ow, 1, 0},
-                             {"strided", rc * rh * rw, before, before + std::max<int64_t>(count, 0), rh * rw, 2 * rw,
-                              2, rh * rw + rw}};
+  const Geometry shapes[] = {
+      {"identity", out_image, 0, s.oc, s.oh * s.ow, s.ow, 1, 0},
+      {"strided", rc * rh * rw, before, before + std::max<int64_t>(count, 0), rh * rw, 2 * rw, 2, rh * rw + rw}};
   for (const Geometry& g : shapes) {
     if (g.c1 <= g.c0) continue;
     const std::vector<float> src = rng.floats(s.n * g.image);

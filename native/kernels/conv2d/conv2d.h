@@ -18,8 +18,9 @@ struct Conv2dShape {
 
 // A value added to a conv's output before its ReLU (a fused residual connection, as ResNet's): output channel o in
 // [c0, c1) of output image n adds data[n * image_stride + (o - c0) * channel_stride + oy * row_stride + ox * col_step],
-// the other channels add nothing (ResNet option A's zero channels). data == nullptr: no residual. The kernels see one
-// image's (image_stride unused) with c0, c1 relative to their first output channel.
+// the other channels add nothing (ResNet option A's zero channels). data == nullptr: no residual. The ops add it to
+// each image's block of output channels right after the conv kernel wrote it (conv2d_add_residual), with c0, c1
+// relative to the block's first channel.
 struct ConvResidual {
   const float* data = nullptr;
   int64_t c0 = 0, c1 = 0;
@@ -47,7 +48,7 @@ inline int64_t conv_output_size(int64_t in, int64_t k, int64_t stride, int64_t p
 void conv2d_forward_ref(float* out, const float* inp, const float* w, const float* b, const Conv2dShape& s);
 
 // One image's out [oc, oh, ow] = out + residual (r for this image, channels relative to out's first), then max(., 0)
-// when relu: the residual epilogue as a pass of its own, for the paths whose kernels do not take it.
+// when relu: the same float add as a separate add op, so fused and unfused programs agree bit for bit.
 void conv2d_add_residual(float* out, const ConvResidual& r, int64_t oc, int64_t oh, int64_t ow, bool relu);
 
 // dinp [N, C, H, W] += conv^T(dout); dw [OC, C/g, KH, KW] += corr(inp, dout); db [OC] += sum(dout).

@@ -4,8 +4,6 @@
 #pragma once
 #include <cstdint>
 
-#include "conv2d.h"
-
 namespace simdnet {
 
 // Floats a padded input or padded gradient buffer needs after its last row: kernels read whole
@@ -21,8 +19,7 @@ struct DirectConvArgs {
   const float* bias;   // [oc] or null
   float* out;          // written (=), or added to when accumulate
   bool accumulate;
-  bool relu;  // max(., 0) after bias and residual (not with accumulate)
-  ConvResidual residual;  // added after the bias (not with accumulate); c0, c1 relative to channel 0 of out
+  bool relu;  // max(., 0) after bias (not with accumulate)
 };
 
 // dW [oc, c, kh, kw] += correlation of the padded input with dout [oc, oh, ow], where dout is given
@@ -49,8 +46,7 @@ struct ChannelConvArgs {
   const float* wpack;             // [taps, ocp], zero in columns >= oc
   const float* bias;              // [oc] or null
   float* out;                     // [oc, pixels], written
-  bool relu;                      // max(., 0) after bias and residual
-  ConvResidual residual;          // added before the ReLU; c0, c1 relative to channel 0 of out
+  bool relu;
 };
 
 // dWt [taps, ocp] += sum over pixels of input(base[p] + offset[t]) * doutT[p, :], where doutT is

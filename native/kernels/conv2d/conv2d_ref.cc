@@ -29,9 +29,20 @@ void conv2d_add_residual(float* out, const ConvResidual& r, int64_t oc, int64_t 
   for (int64_t o = 0; o < oc; ++o) {
     for (int64_t y = 0; y < oh; ++y) {
       float* dst = out + (o * oh + y) * ow;
-      const float* res = r.covers(o) ? r.row(o, y) : nullptr;
+      if (!r.covers(o)) {
+        for (int64_t x = 0; x < ow && relu; ++x) dst[x] = dst[x] < 0.0f ? 0.0f : dst[x];
+        continue;
+      }
+      const float* res = r.row(o, y);
+      if (r.col_step == 1) {  // contiguous: the compiler vectorises this loop
+        for (int64_t x = 0; x < ow; ++x) {
+          const float v = dst[x] + res[x];
+          dst[x] = relu && v < 0.0f ? 0.0f : v;
+        }
+        continue;
+      }
       for (int64_t x = 0; x < ow; ++x) {
-        const float v = res != nullptr ? dst[x] + res[x * r.col_step] : dst[x];
+        const float v = dst[x] + res[x * r.col_step];
         dst[x] = relu && v < 0.0f ? 0.0f : v;
       }
     }
