@@ -156,8 +156,9 @@ export const conv2dKind = layerKind<Conv2d>({
     if (conv.pads.before.some((b, i) => b !== conv.pads.after[i] || (b !== 0 && conv.paddingMode !== 'zeros')))
       return false;
     const [, c, h, w] = p.inShape;
+    const residual = p.residual();
     p.emit(
-      OP.conv,
+      residual ? OP.convAdd : OP.conv,
       c,
       h,
       w,
@@ -167,7 +168,7 @@ export const conv2dKind = layerKind<Conv2d>({
       ...conv.nativePadding(),
       ...conv.dilation,
     );
-    p.emit(conv.groups, p.fuseRelu() ? 1 : 0, ...p.weights(conv));
+    p.emit(conv.groups, p.fuseRelu() ? 1 : 0, ...p.weights(conv), ...(residual ?? []));
     return true;
   },
   foldsBatchNorm: (_conv, norm) => norm instanceof BatchNorm2d,

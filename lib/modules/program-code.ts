@@ -20,6 +20,7 @@ export const OP = Object.freeze({
   clamp: 13,
   convTranspose: 14,
   upsample: 15,
+  convAdd: 16,
 });
 
 /** kOpBinary's operations. */
@@ -53,6 +54,12 @@ export interface ProgramEmitter {
   ): [number, number];
   /** True (once) when the only reader of the output is a plain ReLU the op should apply itself (the ReLU is skipped). */
   fuseRelu(): boolean;
+  /**
+   * For a Conv2d whose output is added to another value (the add and the shortcut's slice and channel padding are
+   * left out): kOpConvAdd's residual fields to append after kOpConv's (see native/ops/program.h), else null. A conv
+   * rule that gets fields must emit OP.convAdd with them.
+   */
+  residual(): number[] | null;
 }
 
 /** Values per sample of a [1, ...sample] shape. */

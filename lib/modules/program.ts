@@ -2,11 +2,13 @@
 // Compiles a model into a native inference program (see native/ops/program.h) when every step is one the native side
 // runs: each layer kind declares its op (lib/layers/, `program`), graph ops too; an eval-mode BatchNorm with running
 // statistics is folded into the Conv2d or Linear before it, Dropout and Flatten vanish, a ReLU after a conv, linear or
-// add is fused into it. Graphs keep values that are read later in numbered slots (save / load ops).
+// add is fused into it, and an add of a conv's output and a shortcut runs in the conv (program-residual.ts). Graphs
+// keep values that are read later in numbered slots (save / load ops).
 import { layerRule, opRule } from '../layers/registry';
 import type { GraphOp } from './graph-op';
 import { Module } from './module';
 import { OP, sampleSize, type ProgramEmitter } from './program-code';
+import { fuseResiduals } from './program-residual';
 import { ReLU } from './relu';
 
 export interface CompiledProgram {
@@ -150,6 +152,7 @@ function compileSteps(
 ): CompiledProgram | null {
   const a = analyse(steps, output, imageShape);
   if (a === null || a.output < 0) return null;
+  const residuals = fuseResiduals(steps, a, [1, ...imageShape]);
   const code: number[] = [];
   const params: Float32Array[] = [];
   const sources: Float32Array[] = [];
@@ -172,7 +175,10 @@ function compileSteps(
     }
   };
   // The input too is saved when a step other than the first reads it.
-  const firstReadsInput = order.length > 0 && a.inputs[order[0]].includes(-1);
+  // Whether step j reads value v as its current value (a layer reads only its first input so: a fused conv's second
+  // input, its residual, comes from a slot unless it is the conv's own input).
+  const readsCurrent = (j: number, v: number) => (steps[j].module ? a.inputs[j][0] === v : a.inputs[j].includes(v));
+  const firstReadsInput = order.length > 0 && readsCurrent(order[0], -1);
   if (left[0] > 1 || (left[0] === 1 && !firstReadsInput)) code.push(OP.save, assign(-1), sampleSize(input));
   for (const [i, k] of order.entries()) {
     if (fused.has(k)) continue;
@@ -186,6 +192,7 @@ function compileSteps(
       current = needCurrent;
     }
     let usedCurrent = false;
+    let residualTaken = false;
     const emitter: ProgramEmitter & OpOperands = {
       inShape: shapeOf(step.inputs[0]),
       outShape: a.shapes[k],
@@ -212,6 +219,13 @@ function compileSteps(
         left[k + 1] = a.reads[k + 1];
         return true;
       },
+      residual: () => {
+        const r = residuals.get(k);
+        if (r === undefined) return null;
+        residualTaken = true;
+        // ins[1] is the residual's value (fused ReLUs aliased since); the conv's own input is current, read as x.
+        return [ins[1] === current ? -1 : slotFor(ins[1]), ...r.fields];
+      },
       operand: (j) => {
         const v = ins[j];
         if (v === current && !usedCurrent) {
@@ -224,13 +238,14 @@ function compileSteps(
     const rule = ruleOf(step);
     const ok =
       typeof rule === 'function' && (rule as (m: unknown, p: unknown) => boolean)(step.module ?? step.op, emitter);
-    if (!ok) return null;
+    // A conv rule that ignored its fused residual would drop the add: run in JavaScript instead.
+    if (!ok || (residuals.has(k) && !residualTaken)) return null;
     for (const v of ins) release(v);
     current = k;
     // Fused ReLUs were aliased to k: their readers read k now.
     const later = order.slice(i + 1).filter((j) => !fused.has(j));
     const readsLeft = left[k + 1];
-    const nextReadsIt = later.length > 0 && a.inputs[later[0]].includes(k);
+    const nextReadsIt = later.length > 0 && readsCurrent(later[0], k);
     if (readsLeft > 1 || (readsLeft === 1 && !nextReadsIt)) code.push(OP.save, assign(k), sampleSize(a.shapes[k]));
   }
   if (current !== a.output) code.push(OP.load, slotFor(a.output), sampleSize(shapeOf(a.output)));

@@ -41,16 +41,30 @@ Geometry geometry(const Conv2dShape& s, int64_t lanes) {
   return g;
 }
 
-// `count` images zero-padded to [count, c, hp, wp] (the input itself when there is no padding).
-const float* padded_images(const float* images, int64_t count, const Conv2dShape& s, const Geometry& g) {
-  if (s.ph == 0 && s.pw == 0) return images;
-  const int64_t planes = count * s.c;
-  float* dst = thread_scratch(ScratchSlot::kColumns, planes * g.hp * g.wp);
-  std::memset(dst, 0, sizeof(float) * static_cast<size_t>(planes * g.hp * g.wp));
-  for (int64_t ci = 0; ci < planes; ++ci)
+// Planes [p0, p1) of images [planes, h, w] zero-padded into dst [planes, hp, wp].
+void pad_plane_range(float* dst, const float* images, int64_t p0, int64_t p1, const Conv2dShape& s, const Geometry& g) {
+  std::memset(dst + p0 * g.hp * g.wp, 0, sizeof(float) * static_cast<size_t>((p1 - p0) * g.hp * g.wp));
+  for (int64_t ci = p0; ci < p1; ++ci)
     for (int64_t y = 0; y < s.h; ++y)
       std::memcpy(dst + (ci * g.hp + y + s.ph) * g.wp + s.pw, images + (ci * s.h + y) * s.w,
                   sizeof(float) * static_cast<size_t>(s.w));
+}
+
+// `count` images zero-padded to [count, c, hp, wp] (the input itself when there is no padding), in this thread's
+// scratch; with parts > 1 (images whose channels are cut across threads) the planes are spread over `parts` threads.
+const float* padded_images(const float* images, int64_t count, const Conv2dShape& s, const Geometry& g,
+                           int64_t parts = 1) {
+  if (s.ph == 0 && s.pw == 0) return images;
+  const int64_t planes = count * s.c;
+  float* dst = thread_scratch(ScratchSlot::kColumns, planes * g.hp * g.wp);
+  if (parts <= 1) {
+    pad_plane_range(dst, images, 0, planes, s, g);
+    return dst;
+  }
+  parallel_for(parts, [&](int64_t part) {
+    const PartRange r = part_range(planes, 1, parts, part);
+    pad_plane_range(dst, images, r.begin, r.end, s, g);
+  });
   return dst;
 }
 
@@ -72,7 +86,8 @@ bool conv2d_channel_blocked_applies(const Conv2dShape& s, const KernelTable& t) 
 }
 
 void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
-                               const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache) {
+                               const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache,
+                               const ConvResidual& residual) {
   const Geometry g = geometry(s, t.vec_lanes);
   const int64_t lanes = t.vec_lanes;
   // Fewer images than threads: each image's output channels are cut into parts of whole vectors;
@@ -107,8 +122,8 @@ void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* in
     wpack = scratch;
   }
   const int64_t in_image = s.c * s.h * s.w;
-  // Cut images are padded once, all n together (n < threads), on the calling thread.
-  const float* padded = parts == 1 ? nullptr : padded_images(inp, s.n, s, g);
+  // Cut images are padded once, all n together (n < threads), their planes across the threads.
+  const float* padded = parts == 1 ? nullptr : padded_images(inp, s.n, s, g, parts);
   const int64_t padded_image_size = s.ph == 0 && s.pw == 0 ? in_image : s.c * g.hp * g.wp;
   parallel_for(s.n * parts, [&](int64_t item) {
     const int64_t n = item / parts;
@@ -116,7 +131,12 @@ void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* in
     const float* image = padded != nullptr ? padded + n * padded_image_size : padded_image(inp + n * in_image, s, g);
     t.conv2d_channel_forward({g.pixels, g.taps, r.end - r.begin, (r.end - r.begin + lanes - 1) / lanes * lanes, s.oh,
                               s.ow, s.sw == 1, image, g.base, g.offset, wpack + g.taps * r.begin,
-                              b != nullptr ? b + r.begin : nullptr, out + (n * s.oc + r.begin) * g.pixels, fuse_relu});
+                              b != nullptr ? b + r.begin : nullptr, out + (n * s.oc + r.begin) * g.pixels,
+                              fuse_relu && residual.data == nullptr});
+    // The residual while the part's output is still in cache.
+    if (residual.data != nullptr)
+      conv2d_add_residual(out + (n * s.oc + r.begin) * g.pixels, residual.at(n, r.begin), r.end - r.begin, s.oh, s.ow,
+                          fuse_relu);
   });
 }
 

@@ -29,15 +29,31 @@ Padded padded_layout(int64_t h, int64_t w, int64_t ph, int64_t pw, int64_t kw, i
   return {h + 2 * ph, std::max(w + 2 * pw, need)};
 }
 
-float* pad_planes(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_t w, int64_t ph, int64_t pw,
-                  const Padded& p) {
-  const int64_t size = c * p.hp * p.ld + kDirectSlack;
-  float* dst = thread_scratch(slot, size);
-  std::memset(dst, 0, sizeof(float) * static_cast<size_t>(size));
-  for (int64_t ci = 0; ci < c; ++ci)
+// Planes [c0, c1) of src [c, h, w] zero-padded into dst.
+void pad_plane_range(float* dst, const float* src, int64_t c0, int64_t c1, int64_t h, int64_t w, int64_t ph, int64_t pw,
+                     const Padded& p) {
+  std::memset(dst + c0 * p.hp * p.ld, 0, sizeof(float) * static_cast<size_t>((c1 - c0) * p.hp * p.ld));
+  for (int64_t ci = c0; ci < c1; ++ci)
     for (int64_t y = 0; y < h; ++y)
       std::memcpy(dst + (ci * p.hp + y + ph) * p.ld + pw, src + (ci * h + y) * w,
                   sizeof(float) * static_cast<size_t>(w));
+}
+
+// src zero-padded into this thread's scratch; with parts > 1 (images whose channels are cut across threads) the
+// planes are spread over `parts` threads.
+float* pad_planes(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_t w, int64_t ph, int64_t pw,
+                  const Padded& p, int64_t parts = 1) {
+  const int64_t size = c * p.hp * p.ld + kDirectSlack;
+  float* dst = thread_scratch(slot, size);
+  std::memset(dst + c * p.hp * p.ld, 0, sizeof(float) * static_cast<size_t>(kDirectSlack));
+  if (parts <= 1) {
+    pad_plane_range(dst, src, 0, c, h, w, ph, pw, p);
+    return dst;
+  }
+  parallel_for(parts, [&](int64_t part) {
+    const PartRange r = part_range(c, 1, parts, part);
+    pad_plane_range(dst, src, r.begin, r.end, h, w, ph, pw, p);
+  });
   return dst;
 }
 
@@ -51,7 +67,8 @@ bool conv2d_direct_applies(const Conv2dShape& s, const KernelTable& t) {
 }
 
 void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
-                              const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache) {
+                              const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache,
+                              const ConvResidual& residual) {
   const int64_t taps = s.c * s.kh * s.kw, out_plane = s.oh * s.ow;
   // Fewer images than threads: each image's output channels are cut into parts (whole tiles of
   // 8); every output value is still one kernel call's sum over the same taps in the same order.
@@ -76,9 +93,9 @@ void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp
     wpack = scratch;
   }
   const Padded p = padded_layout(s.h, s.w, s.ph, s.pw, s.kw, s.ow, t.vec_lanes);
-  // Cut images are padded once, all n together (n < threads), on the calling thread.
+  // Cut images are padded once, all n together (n < threads), their planes across the threads.
   const float* padded =
-      parts == 1 ? nullptr : pad_planes(ScratchSlot::kColumns, inp, s.n * s.c, s.h, s.w, s.ph, s.pw, p);
+      parts == 1 ? nullptr : pad_planes(ScratchSlot::kColumns, inp, s.n * s.c, s.h, s.w, s.ph, s.pw, p, parts);
   parallel_for(s.n * parts, [&](int64_t item) {
     const int64_t n = item / parts;
     const PartRange r = part_range(s.oc, kChannelAlign, parts, item % parts);
@@ -87,7 +104,11 @@ void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp
                           : pad_planes(ScratchSlot::kColumns, inp + n * s.c * s.h * s.w, s.c, s.h, s.w, s.ph, s.pw, p);
     t.conv2d_direct_forward({s.c, p.hp, p.ld, r.end - r.begin, s.kh, s.kw, s.oh, s.ow, image, wpack + taps * r.begin,
                              b != nullptr ? b + r.begin : nullptr, out + (n * s.oc + r.begin) * out_plane, false,
-                             fuse_relu});
+                             fuse_relu && residual.data == nullptr});
+    // The residual while the part's output is still in cache.
+    if (residual.data != nullptr)
+      conv2d_add_residual(out + (n * s.oc + r.begin) * out_plane, residual.at(n, r.begin), r.end - r.begin, s.oh, s.ow,
+                          fuse_relu);
   });
 }
 

@@ -25,12 +25,13 @@ bool conv2d_channel_dinput_applies(const Conv2dShape& s, const KernelTable& t);
 void conv2d_channel_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
                               const Conv2dShape& s);
 void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
-                               const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache);
+                               const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache,
+                               const ConvResidual& residual);
 void conv2d_channel_dweight_op(const KernelTable& t, float* dw, float* db, const float* dout, const float* inp,
                                const Conv2dShape& s);
 
 void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
-                              const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache);
+                              const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache, const ConvResidual& residual);
 void conv2d_direct_dweight_op(const KernelTable& t, float* dw, float* db, const float* dout, const float* inp,
                               const Conv2dShape& s);
 // dinp += the input gradient, as a direct conv of the padded dout with flipped weights.

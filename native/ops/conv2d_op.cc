@@ -62,7 +62,8 @@ struct ForwardBlock {
   float* tile;  // null for one image
 };
 void forward_rows(const KernelTable& t, float* out, const float* w, const float* b, const Conv2dShape& s,
-                  const ConvPlan& c, bool fuse_relu, const ForwardBlock& f, int64_t o0, int64_t o1) {
+                  const ConvPlan& c, bool fuse_relu, const ConvResidual& residual, const ForwardBlock& f, int64_t o0,
+                  int64_t o1) {
   const int64_t ldc = f.nb * c.p;
   float* dst = f.tile ? f.tile : out + f.n0 * c.out_image + f.g * c.ocg * c.p;
   if (b != nullptr) {
@@ -75,7 +76,10 @@ void forward_rows(const KernelTable& t, float* out, const float* w, const float*
     for (int64_t o = o0; o < o1; ++o) {
       float* orow = out + (f.n0 + j) * c.out_image + (f.g * c.ocg + o) * c.p;
       const float* src = f.tile ? f.tile + o * ldc + j * c.p : orow;
-      if (fuse_relu) {
+      if (residual.data != nullptr) {
+        if (f.tile) std::memcpy(orow, src, sizeof(float) * static_cast<size_t>(c.p));
+        conv2d_add_residual(orow, residual.at(f.n0 + j, f.g * c.ocg + o), 1, s.oh, s.ow, fuse_relu);
+      } else if (fuse_relu) {
         for (int64_t i = 0; i < c.p; ++i) orow[i] = src[i] < 0.0f ? 0.0f : src[i];
       } else if (f.tile) {
         std::memcpy(orow, src, sizeof(float) * static_cast<size_t>(c.p));
@@ -90,19 +94,24 @@ void conv2d_gemm_backward(const KernelTable& t, float* dinp, float* dw, float* d
                           const float* w, const Conv2dShape& s);
 
 void conv2d_forward_op(float* out, const float* inp, const float* w, const float* b, const Conv2dShape& s,
-                       bool fuse_relu, ConvPackCache* cache) {
+                       bool fuse_relu, ConvPackCache* cache, const ConvResidual& residual) {
   const KernelTable& t = kernels();
   if (!t.use_gemm) {
     t.conv2d_forward(out, inp, w, b, s);
-    if (fuse_relu) t.relu_forward(out, out, s.n * s.oc * s.oh * s.ow);
+    if (residual.data != nullptr) {
+      for (int64_t n = 0; n < s.n; ++n)
+        conv2d_add_residual(out + n * s.oc * s.oh * s.ow, residual.at(n, 0), s.oc, s.oh, s.ow, fuse_relu);
+    } else if (fuse_relu) {
+      t.relu_forward(out, out, s.n * s.oc * s.oh * s.ow);
+    }
     return;
   }
   if (!conv2d_channel_blocked_applies(s, t) && conv2d_direct_applies(s, t)) {
-    conv2d_direct_forward_op(t, out, inp, w, b, s, fuse_relu, cache);
+    conv2d_direct_forward_op(t, out, inp, w, b, s, fuse_relu, cache, residual);
     return;
   }
   if (conv2d_channel_applies(s, t)) {
-    conv2d_channel_forward_op(t, out, inp, w, b, s, fuse_relu, cache);
+    conv2d_channel_forward_op(t, out, inp, w, b, s, fuse_relu, cache, residual);
     return;
   }
   const ConvPlan c = plan(s);
@@ -121,7 +130,7 @@ void conv2d_forward_op(float* out, const float* inp, const float* w, const float
         f.col = block_columns(inp, n0, nb, g, s, c, &f.ldb);
         parallel_for(parts, [&](int64_t part) {
           const PartRange r = part_range(c.ocg, kRowAlign, parts, part);
-          if (r.begin < r.end) forward_rows(t, out, w, b, s, c, fuse_relu, f, r.begin, r.end);
+          if (r.begin < r.end) forward_rows(t, out, w, b, s, c, fuse_relu, residual, f, r.begin, r.end);
         });
       }
     }
@@ -134,7 +143,7 @@ void conv2d_forward_op(float* out, const float* inp, const float* w, const float
     for (int64_t g = 0; g < s.groups; ++g) {
       ForwardBlock f{n0, nb, g, nullptr, 0, tile};
       f.col = block_columns(inp, n0, nb, g, s, c, &f.ldb);
-      forward_rows(t, out, w, b, s, c, fuse_relu, f, 0, c.ocg);
+      forward_rows(t, out, w, b, s, c, fuse_relu, residual, f, 0, c.ocg);
     }
   });
 }

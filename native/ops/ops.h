@@ -10,10 +10,10 @@ namespace simdnet {
 
 class ConvPackCache;
 
-// out = conv(inp, w) + b, then max(out, 0) when fuse_relu. With a cache (w must not change while it lives), packed
-// weights are made once per layout instead of per call.
+// out = conv(inp, w) + b (+ residual, when it has data), then max(out, 0) when fuse_relu. With a cache (w must not
+// change while it lives), packed weights are made once per layout instead of per call.
 void conv2d_forward_op(float* out, const float* inp, const float* w, const float* b, const Conv2dShape& s,
-                       bool fuse_relu, ConvPackCache* cache = nullptr);
+                       bool fuse_relu, ConvPackCache* cache = nullptr, const ConvResidual& residual = ConvResidual{});
 void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
                         const Conv2dShape& s);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Parses, validates and runs inference programs (see program.h): the layer ops here, the graph-value ops in
 // program_graph.cc. Intermediate results ping-pong between two thread-local scratch buffers (slots sit after the
-// second), so a warm call allocates nothing.
+// second; an op whose output is saved next writes it into its slot), so a warm call allocates nothing.
 #include "program.h"
 
 #include <algorithm>
@@ -96,6 +96,93 @@ void parse_upsample(Reader& r, ProgramOp* op, std::string* error) {
   op->out_size = op->pool.c * s.oh * s.ow;
 }
 
+// kOpConv's fields after the op code (see program.h).
+void parse_conv(Reader& r, const std::vector<int64_t>& param_lengths, ProgramOp* op, std::string* error) {
+  Conv2dShape& s = op->conv;
+  s.n = 1;
+  s.c = r.next("c", 1, error), s.h = r.next("h", 1, error), s.w = r.next("w", 1, error);
+  s.oc = r.next("outChannels", 1, error), s.kh = r.next("kh", 1, error), s.kw = r.next("kw", 1, error);
+  s.sh = r.next("strideH", 1, error), s.sw = r.next("strideW", 1, error);
+  s.ph = r.next("padH", 0, error), s.pw = r.next("padW", 0, error);
+  s.dh = r.next("dilationH", 1, error), s.dw = r.next("dilationW", 1, error);
+  s.groups = r.next("groups", 1, error);
+  op->relu = r.next("relu", 0, error) != 0;
+  op->weight = static_cast<int32_t>(r.next("weight", 0, error));
+  op->bias = static_cast<int32_t>(r.next("bias", -1, error));
+  if (!error->empty()) return;
+  if (s.c % s.groups != 0 || s.oc % s.groups != 0) *error = "conv groups must divide the channels";
+  s.oh = conv_output_size(s.h, s.kh, s.sh, s.ph, s.dh);
+  s.ow = conv_output_size(s.w, s.kw, s.sw, s.pw, s.dw);
+  if (error->empty() && (s.oh < 1 || s.ow < 1)) *error = "conv kernel does not fit its input";
+  check_param(op->weight, s.oc * (s.c / s.groups) * s.kh * s.kw, param_lengths, "conv weight", error);
+  if (op->bias >= 0) check_param(op->bias, s.oc, param_lengths, "conv bias", error);
+  op->in_size = s.c * s.h * s.w;
+  op->out_size = s.oc * s.oh * s.ow;
+}
+
+// kOpConvAdd's residual fields after the conv's (see program.h): every value it reads lies inside the residual.
+void parse_residual(Reader& r, const ProgramParseState& state, ProgramOp* op, std::string* error) {
+  const int64_t slot = r.next("residual slot", -1, error);
+  static const char* const kFields[] = {"residual c",
+                                        "residual h",
+                                        "residual w",
+                                        "residual c0",
+                                        "residual y0",
+                                        "residual x0",
+                                        "residual channel step",
+                                        "residual row step",
+                                        "residual column step",
+                                        "residual before",
+                                        "residual count"};
+  static const int64_t kMin[] = {1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 1};
+  for (int i = 0; i < 11 && error->empty(); ++i) op->dims.push_back(r.next(kFields[i], kMin[i], error));
+  if (!error->empty()) return;
+  const int64_t* d = op->dims.data();
+  // Fields are at most 2^24: the plane fits, the whole value is checked before it is multiplied out.
+  if (d[0] > kProgramMaxDim * kProgramMaxDim / (d[1] * d[2])) {
+    *error = "conv residual is too large";
+    return;
+  }
+  const int64_t size = d[0] * d[1] * d[2];
+  const Conv2dShape& s = op->conv;
+  if (d[3] + (d[10] - 1) * d[6] >= d[0] || d[4] + (s.oh - 1) * d[7] >= d[1] || d[5] + (s.ow - 1) * d[8] >= d[2])
+    *error = "conv residual reads past the end of its value";
+  else if (d[9] + d[10] > s.oc)
+    *error = "conv residual channels go past the conv's output channels";
+  else if (slot == -1 && size != op->in_size)
+    *error = "conv residual from the conv's input must have its " + std::to_string(op->in_size) + " values";
+  if (!error->empty() || slot == -1) {
+    op->slot = -1;
+    return;
+  }
+  const int64_t held = slot < static_cast<int64_t>(state.slot_value.size()) ? state.slot_value[slot] : -1;
+  if (slot >= kProgramMaxSlots || held != size)
+    *error = "conv residual slot " + std::to_string(slot) + " does not hold " + std::to_string(size) + " values";
+  op->slot = static_cast<int32_t>(slot);
+}
+
+// The ConvResidual of a kOpConvAdd on n images: its value (the conv's input x, or its slot) read as program.h says.
+ConvResidual conv_residual(const Program& program, const ProgramOp& op, int64_t n, const float* x, const float* slots) {
+  const int64_t* d = op.dims.data();
+  const float* value = op.slot < 0 ? x : slots + n * program.slot_offset[op.slot];
+  ConvResidual r;
+  r.data = value + (d[3] * d[1] + d[4]) * d[2] + d[5];
+  r.c0 = d[9];
+  r.c1 = d[9] + d[10];
+  r.image_stride = d[0] * d[1] * d[2];
+  r.channel_stride = d[6] * d[1] * d[2];
+  r.row_stride = d[7] * d[2];
+  r.col_step = d[8];
+  return r;
+}
+
+// Whether op reads slot `slot` besides its current value (which the caller compares by address).
+bool reads_slot(const ProgramOp& op, int32_t slot) {
+  if (op.code == kOpBinary || op.code == kOpConvAdd) return op.slot == slot;
+  if (op.code == kOpConcat) return std::find(op.operands.begin(), op.operands.end(), slot) != op.operands.end();
+  return false;
+}
+
 }  // namespace
 
 std::string parse_program(const int32_t* code, int64_t length, const std::vector<int64_t>& param_lengths,
@@ -109,27 +196,9 @@ std::string parse_program(const int32_t* code, int64_t length, const std::vector
     ProgramOp op{};
     op.code = static_cast<ProgramOpCode>(r.next("op code", 1, &error));
     op.bias = -1;
-    if (op.code == kOpConv) {
-      Conv2dShape& s = op.conv;
-      s.n = 1;
-      s.c = r.next("c", 1, &error), s.h = r.next("h", 1, &error), s.w = r.next("w", 1, &error);
-      s.oc = r.next("outChannels", 1, &error), s.kh = r.next("kh", 1, &error), s.kw = r.next("kw", 1, &error);
-      s.sh = r.next("strideH", 1, &error), s.sw = r.next("strideW", 1, &error);
-      s.ph = r.next("padH", 0, &error), s.pw = r.next("padW", 0, &error);
-      s.dh = r.next("dilationH", 1, &error), s.dw = r.next("dilationW", 1, &error);
-      s.groups = r.next("groups", 1, &error);
-      op.relu = r.next("relu", 0, &error) != 0;
-      op.weight = static_cast<int32_t>(r.next("weight", 0, &error));
-      op.bias = static_cast<int32_t>(r.next("bias", -1, &error));
-      if (!error.empty()) break;
-      if (s.c % s.groups != 0 || s.oc % s.groups != 0) error = "conv groups must divide the channels";
-      s.oh = conv_output_size(s.h, s.kh, s.sh, s.ph, s.dh);
-      s.ow = conv_output_size(s.w, s.kw, s.sw, s.pw, s.dw);
-      if (error.empty() && (s.oh < 1 || s.ow < 1)) error = "conv kernel does not fit its input";
-      check_param(op.weight, s.oc * (s.c / s.groups) * s.kh * s.kw, param_lengths, "conv weight", &error);
-      if (op.bias >= 0) check_param(op.bias, s.oc, param_lengths, "conv bias", &error);
-      op.in_size = s.c * s.h * s.w;
-      op.out_size = s.oc * s.oh * s.ow;
+    if (op.code == kOpConv || op.code == kOpConvAdd) {
+      parse_conv(r, param_lengths, &op, &error);
+      if (op.code == kOpConvAdd) parse_residual(r, state, &op, &error);
     } else if (op.code == kOpMaxPool) {
       Pool2dShape& s = op.pool;
       s.n = 1;
@@ -215,7 +284,8 @@ void run_program(const Program& program, int64_t n, const float* input, float* o
   for (size_t i = 0; i < program.ops.size(); ++i) {
     const ProgramOp& op = program.ops[i];
     if (op.code == kOpSave) {
-      std::memcpy(slots + n * program.slot_offset[op.slot], x, sizeof(float) * n * op.out_size);
+      float* dst = slots + n * program.slot_offset[op.slot];
+      if (dst != x) std::memcpy(dst, x, sizeof(float) * n * op.out_size);
       continue;
     }
     if (op.code == kOpLoad) {
@@ -223,11 +293,18 @@ void run_program(const Program& program, int64_t n, const float* input, float* o
       continue;
     }
     float* y = i == last && last_computes ? output : (x == ping ? pong : ping);
+    // An output saved right away goes straight into its slot (no copy), unless the op reads that slot.
+    if (i < last && program.ops[i + 1].code == kOpSave) {
+      const int32_t slot = program.ops[i + 1].slot;
+      float* dst = slots + n * program.slot_offset[slot];
+      if (dst != x && !reads_slot(op, slot)) y = dst;
+    }
     const float* bias = op.bias >= 0 ? params[op.bias] : nullptr;
-    if (op.code == kOpConv) {
+    if (op.code == kOpConv || op.code == kOpConvAdd) {
       Conv2dShape s = op.conv;
       s.n = n;
-      conv2d_forward_op(y, x, params[op.weight], bias, s, op.relu, cache);
+      const ConvResidual residual = op.code == kOpConvAdd ? conv_residual(program, op, n, x, slots) : ConvResidual{};
+      conv2d_forward_op(y, x, params[op.weight], bias, s, op.relu, cache, residual);
     } else if (op.code == kOpConvTranspose) {
       Conv2dShape s = op.conv;
       s.n = n;

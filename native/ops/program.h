@@ -16,6 +16,11 @@ namespace simdnet {
 // value (the previous op's output; the program input at the start) and its output becomes the current value.
 //   kOpConv    c h w oc kh kw sh sw ph pw dh dw groups relu weight bias    (bias = -1: none)
 //   kOpMaxPool c h w kh kw sh sw ph pw dh dw ceil
+//   kOpConvAdd the fields of kOpConv, then  slot rc rh rw c0 y0 x0 sc sy sx before count
+//              a conv with a residual added before its ReLU (relu: after the add): output channel o in
+//              [before, before + count) adds channel c0 + (o - before) * sc, row y0 + oy * sy, column x0 + ox * sx of
+//              the value [rc, rh, rw] in `slot` (-1: the conv's own input); other channels add 0. Covers an add of
+//              the conv's output and a value, and of a slice and zero channel padding of one (ResNet's shortcut A).
 //   kOpConvTranspose c h w oc kh kw sh sw ph pw oh ow dh dw groups weight bias
 //              ConvTranspose2d [c, h, w] -> [oc, oh, ow], weight [c, oc/groups, kh, kw]; the Conv2d of these sizes
 //              must map oh x ow back to h x w (conv_transpose2d_op.h)
@@ -53,6 +58,7 @@ enum ProgramOpCode : int32_t {
   kOpClamp = 13,
   kOpConvTranspose = 14,
   kOpUpsample = 15,
+  kOpConvAdd = 16,
 };
 
 // The most dims of the shape-generic ops (binary, pad, slice), and the most slots and concat operands.
@@ -72,6 +78,7 @@ struct ProgramOp {
   // starts, column ends, concatenated) and the divisors.
   std::vector<int32_t> windows;
   std::vector<double> divisor;
+  // kOpConvAdd: the residual's slot (-1: the conv's input) and its fields rc .. count in dims.
   // Graph ops: the slot (save, load, binary), kOpBinary's kind, kOpConcat's outer count and operands, the dims of
   // binary (out, x, other), pad (in, before, after) and slice (in, start, step, out), and the parameter (pad, clamp).
   int32_t slot = -1, kind = 0, rank = 0, param = -1;

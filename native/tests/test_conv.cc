@@ -91,6 +91,58 @@ std::string describe(const Case& k) {
          std::to_string(s.h) + "," + std::to_string(s.w) + "] oc=" + std::to_string(s.oc);
 }
 
+// The residual epilogue (a fused add, then the ReLU): the same values as the conv, then the add and the ReLU as
+// passes of their own (bit for bit, on 1 and 3 threads), for an identity residual of the output's shape and a strided
+// one that covers only some channels (ResNet's option A: every other pixel of a larger value, zero channels around).
+void check_residual(Tally& t, Rng& rng, const Case& k) {
+  const Conv2dShape& s = k.s;
+  const int64_t out_image = s.oc * s.oh * s.ow, out_n = s.n * out_image;
+  const std::vector<float> x = rng.floats(s.n * s.c * s.h * s.w), w = rng.floats(s.oc * (s.c / s.groups) * s.kh * s.kw);
+  const std::vector<float> b = rng.floats(s.oc);
+  std::vector<float> plain(out_n);
+  conv2d_forward_op(plain.data(), x.data(), w.data(), b.data(), s, false);
+  // Identity: [oc, oh, ow]. Strided: [rc, 2 oh + 1, 2 ow + 1] read from channel 1, row 1, column 0 every 2, placed at
+  // channels [before, before + count).
+  const int64_t rc = std::max<int64_t>(1, s.oc / 2 + 1), rh = 2 * s.oh + 1, rw = 2 * s.ow + 1;
+  const int64_t count = std::min(rc - 1, s.oc - s.oc / 4), before = std::min(s.oc / 4, s.oc - count);
+  struct Geometry {
+    const char* name;
+    int64_t image, c0, c1, channel, row, col, offset;  // offset: of the first value read
+  };
+  const Geometry shapes[] = {
+      {"identity", out_image, 0, s.oc, s.oh * s.ow, s.ow, 1, 0},
+      {"strided", rc * rh * rw, before, before + std::max<int64_t>(count, 0), rh * rw, 2 * rw, 2, rh * rw + rw}};
+  for (const Geometry& g : shapes) {
+    if (g.c1 <= g.c0) continue;
+    const std::vector<float> src = rng.floats(s.n * g.image);
+    ConvResidual r;
+    r.data = src.data() + g.offset;
+    r.c0 = g.c0, r.c1 = g.c1;
+    r.image_stride = g.image, r.channel_stride = g.channel, r.row_stride = g.row, r.col_step = g.col;
+    std::vector<float> want(out_n), got(out_n), three(out_n);
+    for (const bool relu : {false, true}) {
+      for (int64_t n = 0; n < s.n; ++n)
+        for (int64_t o = 0; o < s.oc; ++o)
+          for (int64_t y = 0; y < s.oh; ++y)
+            for (int64_t xx = 0; xx < s.ow; ++xx) {
+              const int64_t i = ((n * s.oc + o) * s.oh + y) * s.ow + xx;
+              const float add = o >= g.c0 && o < g.c1
+                                    ? src[n * g.image + g.offset + (o - g.c0) * g.channel + y * g.row + xx * g.col]
+                                    : 0.0f;
+              const float v = plain[i] + add;
+              want[i] = relu && v < 0.0f ? 0.0f : v;
+            }
+      set_num_threads(1);
+      conv2d_forward_op(got.data(), x.data(), w.data(), b.data(), s, relu, nullptr, r);
+      set_num_threads(3);
+      conv2d_forward_op(three.data(), x.data(), w.data(), b.data(), s, relu, nullptr, r);
+      const std::string at = describe(k) + " forward + " + g.name + " residual" + (relu ? " + relu" : "");
+      t.same(at + " (as add and relu after the conv)", got, want);
+      t.same(at + ", 1 vs 3 threads", three, got);
+    }
+  }
+}
+
 void check_case(Tally& t, Rng& rng, const Case& k) {
   const Conv2dShape& s = k.s;
   const int64_t in_n = s.n * s.c * s.h * s.w, w_n = s.oc * (s.c / s.groups) * s.kh * s.kw;
@@ -121,6 +173,8 @@ void check_case(Tally& t, Rng& rng, const Case& k) {
     conv2d_forward_op(cached.data(), x.data(), w.data(), b.data(), s, true, &cache);
     t.same(at + " forward with packed-weight cache, " + std::to_string(threads) + " threads", cached, got);
   }
+
+  check_residual(t, rng, k);
 
   // Backward accumulates into pre-filled buffers; the references get the same starting values.
   const std::vector<float> dout = rng.floats(out_n);

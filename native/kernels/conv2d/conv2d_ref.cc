@@ -25,6 +25,30 @@ inline ValidRange valid_outputs(int64_t out_len, int64_t in_len, int64_t offset,
 
 }  // namespace
 
+void conv2d_add_residual(float* out, const ConvResidual& r, int64_t oc, int64_t oh, int64_t ow, bool relu) {
+  for (int64_t o = 0; o < oc; ++o) {
+    for (int64_t y = 0; y < oh; ++y) {
+      float* dst = out + (o * oh + y) * ow;
+      if (!r.covers(o)) {
+        for (int64_t x = 0; x < ow && relu; ++x) dst[x] = dst[x] < 0.0f ? 0.0f : dst[x];
+        continue;
+      }
+      const float* res = r.row(o, y);
+      if (r.col_step == 1) {  // contiguous: the compiler vectorises this loop
+        for (int64_t x = 0; x < ow; ++x) {
+          const float v = dst[x] + res[x];
+          dst[x] = relu && v < 0.0f ? 0.0f : v;
+        }
+        continue;
+      }
+      for (int64_t x = 0; x < ow; ++x) {
+        const float v = dst[x] + res[x * r.col_step];
+        dst[x] = relu && v < 0.0f ? 0.0f : v;
+      }
+    }
+  }
+}
+
 void conv2d_forward_ref(float* out, const float* inp, const float* w, const float* b, const Conv2dShape& s) {
   const int64_t icg = s.c / s.groups, ocg = s.oc / s.groups;
   const int64_t out_plane = s.oh * s.ow, in_plane = s.h * s.w;
