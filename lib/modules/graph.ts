@@ -7,7 +7,7 @@ import { formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { ModuleDict } from './graph-container';
 import { checkArity, GraphOp, type OpContext } from './graph-op';
-import { BackwardContext, ForwardContext, Module } from './module';
+import { BackwardContext, ForwardContext, hasFastBackward, Module } from './module';
 import { appendModuleSteps, compileGraphProgram, type CompiledProgram, type ProgramStep } from './program';
 import { programKey, runProgram } from './program-run';
 import { Sequential } from './sequential';
@@ -170,26 +170,35 @@ export class Graph extends Module {
   override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const count = this.nodes.length + 1;
     const grads: (Tensor | null)[] = new Array<Tensor | null>(count).fill(null);
-    // owned[v]: grads[v] is this graph's own buffer for value v, which its producer may overwrite in place.
+    // owned[v]: grads[v] may be overwritten in place: this graph's own sum buffer, a built-in module's scratch, or
+    // the caller's gradient when it says so. A gradient an op returned may be shared (Add passes dout to both inputs).
     const owned: boolean[] = new Array<boolean>(count).fill(false);
     grads[count - 1] = doutput;
-    const accumulate = (v: number, g: Tensor | null): void => {
+    owned[count - 1] = ctx.overwriteGrad === true;
+    const accumulate = (v: number, g: Tensor | null, gOwned: boolean): void => {
       if (g === null) return;
       const have = grads[v];
       if (have === null) {
         grads[v] = g;
+        owned[v] = gOwned;
         return;
       }
+      // Where a value fans out, its gradient is the sum of its readers' gradients, added into a buffer that may be
+      // overwritten (a + b == b + a in floats, so which one holds the sum does not change it).
       let sum = have;
+      let add = g;
       if (!owned[v]) {
-        sum = this.scratch(`grad:${v}`, have.shape, true);
-        sum.data.set(have.data);
+        if (gOwned) {
+          [sum, add] = [g, have];
+        } else {
+          sum = this.scratch(`grad:${v}`, have.shape, true);
+          sum.data.set(have.data);
+        }
         grads[v] = sum;
         owned[v] = true;
       }
-      // Where a value fans out, its gradient is the sum of its readers' gradients.
       const a = sum.data;
-      const b = g.data;
+      const b = add.data;
       for (let i = 0; i < a.length; i++) a[i] += b[i];
     };
     for (let k = this.nodes.length - 1; k >= 0; k--) {
@@ -199,10 +208,12 @@ export class Graph extends Module {
       const needed = node.inputs.map((i) => i > 0 || ctx.inputGrad);
       if (node.module) {
         const dx = node.module.backwardWith(g, { reuse: true, inputGrad: needed[0], overwriteGrad: owned[k + 1] });
-        accumulate(node.inputs[0], needed[0] ? dx : null);
+        // A built-in module returns its own scratch, or the gradient it was given (masked in place, reshaped).
+        const dxOwned = dx !== null && (dx.data === g.data ? owned[k + 1] : hasFastBackward(node.module));
+        accumulate(node.inputs[0], needed[0] ? dx : null, dxOwned);
       } else {
         const dxs = (node.op as GraphOp).backward(g, needed, this.opContext(node, true, true));
-        node.inputs.forEach((i, j) => accumulate(i, needed[j] ? dxs[j] : null));
+        node.inputs.forEach((i, j) => accumulate(i, needed[j] ? dxs[j] : null, false));
       }
       grads[k + 1] = null;
     }

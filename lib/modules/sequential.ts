@@ -82,8 +82,9 @@ export class Sequential extends Module {
       const inputGrad = i > 0 || ctx.inputGrad;
       const grad = g as Tensor;
       // A gradient a built-in child returned lives in its scratch: safe to overwrite in place. Not
-      // the caller's, nor one a user layer returned (it may keep it).
-      const overwriteGrad = grad.data !== doutput.data && hasFastBackward(this.layers[i + 1]);
+      // one a user layer returned (it may keep it), nor the caller's unless the caller says so.
+      const overwriteGrad =
+        grad.data !== doutput.data ? hasFastBackward(this.layers[i + 1]) : ctx.overwriteGrad === true;
       g = this.layers[i].backwardWith(grad, { reuse: true, inputGrad, overwriteGrad });
     }
     return g === null || ctx.reuse || g === doutput ? g : g.clone();
