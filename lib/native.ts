@@ -231,6 +231,8 @@ export interface NativeBinding {
     s: number,
     eps: number,
     momentum: number,
+    /** 1: write max(out, 0) (BatchNorm + ReLU in one pass). */
+    fuseRelu?: number,
   ): void;
   batchNormForwardEval(
     out: F32,
@@ -256,6 +258,10 @@ export interface NativeBinding {
     n: number,
     c: number,
     s: number,
+    /** The fused ReLU's output: doutput is then the ReLU's output gradient, masked here. */
+    reluOutput?: OptF32,
+    /** 1: dinput = ... instead of +=. */
+    overwriteDinput?: number,
   ): void;
   batchNormBackwardEval(
     dinput: OptF32,

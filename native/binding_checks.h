@@ -225,7 +225,7 @@ class ArgReader {
   }
 
   // Fixed storage: argument checks allocate nothing on the success path.
-  static constexpr int kMaxSpans = 8;
+  static constexpr int kMaxSpans = 12;
   const Napi::CallbackInfo& info_;
   const char* op_;
   Span spans_[kMaxSpans];

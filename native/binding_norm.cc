@@ -39,10 +39,12 @@ void read_running(ArgReader& a, const Napi::CallbackInfo& info, size_t i, int64_
 }
 
 // batchNormForwardTrain(out, saveMean, saveInvstd, runningMean | null, runningVar | null, input,
-//                       weight | null, bias | null, n, c, s, eps, momentum)
+//                       weight | null, bias | null, n, c, s, eps, momentum[, fuseRelu 0 | 1]): fuseRelu 1 writes
+// max(out, 0) (BatchNorm + ReLU in one pass).
 Napi::Value BatchNormForwardTrain(const Napi::CallbackInfo& info) {
   return guarded(info, "batchNormForwardTrain", [&] {
-    ArgReader a(info, "batchNormForwardTrain", 13);
+    ArgReader a(info, "batchNormForwardTrain", 13, 14);
+    const bool relu = a.count() == 14 && a.size(13, "fuseRelu", 0) != 0;
     int64_t count = 0;
     const BatchNormShape s = read_shape(a, 8, &count);
     const double eps = read_eps(a, 11);
@@ -60,7 +62,8 @@ Napi::Value BatchNormForwardTrain(const Napi::CallbackInfo& info) {
     const float* w = a.f32(6, "weight", s.c, "C", false, true);
     const float* b = a.f32(7, "bias", s.c, "C", false, true);
     a.check_no_aliasing();
-    batchnorm_forward_train_op(out, save_mean, save_invstd, running_mean, running_var, inp, w, b, eps, momentum, s);
+    batchnorm_forward_train_op(out, save_mean, save_invstd, running_mean, running_var, inp, w, b, eps, momentum, relu,
+                               s);
     return info.Env().Undefined();
   });
 }
@@ -85,10 +88,12 @@ Napi::Value BatchNormForwardEval(const Napi::CallbackInfo& info) {
 }
 
 // batchNormBackwardTrain(dinput | null, dweight | null, dbias | null, doutput, input, saveMean, saveInvstd,
-//                        weight | null, n, c, s): accumulates into the d* buffers.
+//                        weight | null, n, c, s[, reluOutput | null[, overwriteDinput 0 | 1]]): accumulates into the
+// d* buffers (dinput is overwritten with overwriteDinput 1). reluOutput: the output of the ReLU after this BatchNorm
+// (the fused forward's), whose backward then runs in the same passes: doutput is the ReLU's output gradient.
 Napi::Value BatchNormBackwardTrain(const Napi::CallbackInfo& info) {
   return guarded(info, "batchNormBackwardTrain", [&] {
-    ArgReader a(info, "batchNormBackwardTrain", 11);
+    ArgReader a(info, "batchNormBackwardTrain", 11, 13);
     int64_t count = 0;
     const BatchNormShape s = read_shape(a, 8, &count);
     float* dinp = a.f32(0, "dinput", count, "N*C*S", true, true);
@@ -99,8 +104,10 @@ Napi::Value BatchNormBackwardTrain(const Napi::CallbackInfo& info) {
     const float* save_mean = a.f32(5, "saveMean", s.c, "C", false);
     const float* save_invstd = a.f32(6, "saveInvstd", s.c, "C", false);
     const float* w = a.f32(7, "weight", s.c, "C", false, true);
+    const float* relu_out = a.count() >= 12 ? a.f32(11, "reluOutput", count, "N*C*S", false, true) : nullptr;
+    const bool add_dinp = !(a.count() == 13 && a.size(12, "overwriteDinput", 0) != 0);
     a.check_no_aliasing();
-    batchnorm_backward_train_op(dinp, dw, db, dout, inp, save_mean, save_invstd, w, s);
+    batchnorm_backward_train_op(dinp, dw, db, dout, inp, save_mean, save_invstd, w, relu_out, add_dinp, s);
     return info.Env().Undefined();
   });
 }

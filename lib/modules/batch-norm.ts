@@ -30,6 +30,8 @@ interface Saved {
   invstd: Tensor;
   /** True after an eval-mode forward with running statistics: mean and invstd are constants, not functions of x. */
   frozen: boolean;
+  /** The output after a forward fused with the ReLU that follows (forwardWithRelu): backward runs that ReLU's too. */
+  reluOut: Tensor | null;
 }
 
 /**
@@ -114,6 +116,29 @@ export abstract class BatchNormBase extends Module {
   }
 
   override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
+    return this.normalise(input, ctx, false);
+  }
+
+  /** True when the next forward normalises with batch statistics, the case forwardWithRelu fuses. */
+  fusesRelu(): boolean {
+    return this.training || !this.stats;
+  }
+
+  /**
+   * forward() followed by a ReLU in one pass, in training (fusesRelu()); the next backwardWith() then takes the
+   * ReLU's output gradient and runs the ReLU's backward too, so a container calls it instead of the ReLU's.
+   */
+  forwardWithRelu(input: Tensor, ctx: ForwardContext): Tensor {
+    if (!this.fusesRelu()) throw new Error(`${this.constructor.name}.forwardWithRelu: only with batch statistics`);
+    return this.normalise(input, ctx, true);
+  }
+
+  /** True when the last forward kept for backward ran the ReLU after it (forwardWithRelu). */
+  fusedRelu(): boolean {
+    return this.saved?.reluOut != null;
+  }
+
+  private normalise(input: Tensor, ctx: ForwardContext, relu: boolean): Tensor {
     const [n, c, s] = this.dims(input.shape);
     const keep = ctx.keepState !== false;
     const out = this.scratch('out', input.shape, ctx.reuse);
@@ -163,8 +188,9 @@ export abstract class BatchNormBase extends Module {
       s,
       this.eps,
       factor,
+      relu ? 1 : 0,
     );
-    if (keep) this.saved = { input, mean, invstd, frozen: false };
+    if (keep) this.saved = { input, mean, invstd, frozen: false, reluOut: relu ? out : null };
     return out;
   }
 
@@ -176,7 +202,7 @@ export abstract class BatchNormBase extends Module {
     const invstd = this.scratch('saveInvstd', [c], reuse);
     mean.data.set(rm.data);
     for (let k = 0; k < c; k++) invstd.data[k] = 1 / Math.sqrt(rv.data[k] + this.eps);
-    return { input, mean, invstd, frozen: true };
+    return { input, mean, invstd, frozen: true, reluOut: null };
   }
 
   /**
@@ -212,11 +238,13 @@ export abstract class BatchNormBase extends Module {
     const saved = requireSaved(this.saved, this.constructor.name);
     expectShape(`${this.constructor.name}.backward: doutput`, doutput.shape, saved.input.shape);
     const [n, c, s] = this.dims(saved.input.shape);
-    const dinput = ctx.inputGrad ? this.scratch('dinput', saved.input.shape, ctx.reuse, true) : null;
     if (saved.frozen) {
+      const dinput = ctx.inputGrad ? this.scratch('dinput', saved.input.shape, ctx.reuse, true) : null;
       this.frozenBackward(doutput, saved, dinput);
       return dinput;
     }
+    // The kernel overwrites dinput: no zero fill.
+    const dinput = ctx.inputGrad ? this.scratch('dinput', saved.input.shape, ctx.reuse) : null;
     native.batchNormBackwardTrain(
       dinput?.data ?? null,
       this.weight?.grad.data ?? null,
@@ -229,6 +257,8 @@ export abstract class BatchNormBase extends Module {
       n,
       c,
       s,
+      saved.reluOut?.data ?? null,
+      1,
     );
     return dinput;
   }

@@ -140,7 +140,11 @@ export class Pad extends GraphOp {
     const outShape = this.outputShape([x.shape]);
     const out = ctx.scratch('out', outShape);
     out.data.fill(this.value);
-    this.copy(x.shape, outShape, (src, dst, n) => out.data.set(x.data.subarray(src, src + n), dst));
+    const [o, xd] = [out.data, x.data];
+    // Rows are short (16 values in ResNet's shortcut): a loop, not a subarray view per row.
+    this.copy(x.shape, outShape, (src, dst, n) => {
+      for (let j = 0; j < n; j++) o[dst + j] = xd[src + j];
+    });
     this.keepShapes(inputs, ctx);
     return out;
   }
@@ -149,7 +153,10 @@ export class Pad extends GraphOp {
     if (!needed[0]) return [null];
     const shape = this.shapes()[0];
     const dx = ctx.scratch('d0', shape);
-    this.copy(shape, doutput.shape, (src, dst, n) => dx.data.set(doutput.data.subarray(dst, dst + n), src));
+    const [d, g] = [dx.data, doutput.data];
+    this.copy(shape, doutput.shape, (src, dst, n) => {
+      for (let j = 0; j < n; j++) d[src + j] = g[dst + j];
+    });
     return [dx];
   }
 
@@ -254,8 +261,9 @@ export class Slice extends GraphOp {
   forward(inputs: readonly Tensor[], ctx: OpContext): Tensor {
     const x = inputs[0];
     const out = ctx.scratch('out', this.outputShape([x.shape]));
-    this.gather(x.shape, (src, dst) => {
-      out.data[dst] = x.data[src];
+    const [o, xd] = [out.data, x.data];
+    this.rows(x.shape, (src, dst, n, step) => {
+      for (let j = 0; j < n; j++) o[dst + j] = xd[src + j * step];
     });
     this.keepShapes(inputs, ctx);
     return out;
@@ -264,14 +272,18 @@ export class Slice extends GraphOp {
   backward(doutput: Tensor, needed: readonly boolean[], ctx: OpContext): (Tensor | null)[] {
     if (!needed[0]) return [null];
     const dx = ctx.scratch('d0', this.shapes()[0], true);
-    this.gather(dx.shape, (src, dst) => {
-      dx.data[src] = doutput.data[dst];
+    const [d, g] = [dx.data, doutput.data];
+    this.rows(dx.shape, (src, dst, n, step) => {
+      for (let j = 0; j < n; j++) d[src + j * step] = g[dst + j];
     });
     return [dx];
   }
 
-  /** Calls move(inputIndex, outputIndex) for every value the slice keeps. */
-  private gather(inShape: readonly number[], move: (src: number, dst: number) => void): void {
+  /**
+   * Calls move(inputIndex, outputIndex, n, step) for every output row the slice keeps: its n values are inputs
+   * inputIndex + j * step (one call per row, so the per-value loop is the caller's and stays monomorphic).
+   */
+  private rows(inShape: readonly number[], move: (src: number, dst: number, n: number, step: number) => void): void {
     const { start, step, count } = this.ranges(inShape);
     const si = strides(inShape);
     const last = inShape.length - 1;
@@ -279,7 +291,8 @@ export class Slice extends GraphOp {
     forEachRow(count, (idx) => {
       let src = start[last];
       for (let d = 0; d < last; d++) src += (start[d] + idx[d] * step[d]) * si[d];
-      for (let j = 0; j < count[last]; j++) move(src + j * step[last], dst++);
+      move(src, dst, count[last], step[last]);
+      dst += count[last];
     });
   }
 

@@ -85,6 +85,9 @@ abstract class Binary extends GraphOp {
 
   protected abstract apply(x: number, y: number): number;
 
+  /** o = x (op) y element-wise for inputs of one shape: a plain loop per op, as fast as V8 runs one. */
+  protected abstract applyAll(x: Float32Array, y: Float32Array, o: Float32Array): void;
+
   outputShape(inputs: readonly (readonly number[])[]): number[] {
     checkArity(this, inputs.length);
     return broadcastShape(this.type, inputs[0], inputs[1]);
@@ -96,7 +99,7 @@ abstract class Binary extends GraphOp {
     const out = ctx.scratch('out', shape);
     const [x, y, o] = [a.data, b.data, out.data];
     if (sameShape(a.shape, b.shape)) {
-      for (let i = 0; i < o.length; i++) o[i] = this.apply(x[i], y[i]);
+      this.applyAll(x, y, o);
     } else {
       walk(shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape), (i, ia, ib) => {
         o[i] = this.apply(x[ia], y[ib]);
@@ -126,6 +129,10 @@ export class Add extends Binary {
     return x + y;
   }
 
+  protected applyAll(x: Float32Array, y: Float32Array, o: Float32Array): void {
+    for (let i = 0; i < o.length; i++) o[i] = x[i] + y[i];
+  }
+
   backward(doutput: Tensor, needed: readonly boolean[], ctx: OpContext): (Tensor | null)[] {
     const shapes = this.shapes();
     return shapes.map((shape, k) => {
@@ -143,6 +150,10 @@ export class Mul extends Binary {
 
   protected apply(x: number, y: number): number {
     return x * y;
+  }
+
+  protected applyAll(x: Float32Array, y: Float32Array, o: Float32Array): void {
+    for (let i = 0; i < o.length; i++) o[i] = x[i] * y[i];
   }
 
   backward(doutput: Tensor, needed: readonly boolean[], ctx: OpContext): (Tensor | null)[] {

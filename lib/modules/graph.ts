@@ -7,10 +7,13 @@ import { formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { ModuleDict } from './graph-container';
 import { checkArity, GraphOp, type OpContext } from './graph-op';
-import { BackwardContext, ForwardContext, Module } from './module';
+import { BackwardContext, ForwardContext, hasFastBackward, Module } from './module';
 import { appendModuleSteps, compileGraphProgram, type CompiledProgram, type ProgramStep } from './program';
 import { programKey, runProgram } from './program-run';
 import { Sequential } from './sequential';
+import type { BatchNormBase } from './batch-norm';
+import { fusesBatchNormRelu, reluFusedInto } from './fuse-relu';
+import { ReLU } from './relu';
 
 /** The name of the graph's input value. */
 export const GRAPH_INPUT = 'input';
@@ -54,6 +57,7 @@ const SEGMENT = /^([A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]*)$/;
 export class Graph extends Module {
   readonly nodes: readonly GraphNode[];
   private compiled: { key: string; program: CompiledProgram | null } | null = null;
+  private reluReaders: (ReLU | null)[] | null = null;
 
   constructor(nodes: readonly GraphNodeSpec[]) {
     super();
@@ -155,8 +159,17 @@ export class Graph extends Module {
     const childCtx = ctx.keepState === false ? ctx : REUSE;
     const keep = ctx.keepState !== false;
     const values: Tensor[] = [input];
-    for (const node of this.nodes) {
+    for (let k = 0; k < this.nodes.length; k++) {
+      const node = this.nodes[k];
       const ins = node.inputs.map((i) => values[i]);
+      const relu = this.reluAfter(k);
+      if (relu && fusesBatchNormRelu(node.module as Module, relu)) {
+        // BatchNorm + ReLU in one pass; the ReLU's value (read by nothing else) is the same tensor.
+        const out = relu.adoptOutput((node.module as BatchNormBase).forwardWithRelu(ins[0], childCtx), childCtx);
+        values.push(out, out);
+        k++;
+        continue;
+      }
       values.push(
         node.module
           ? node.module.forwardWith(ins[0], childCtx)
@@ -170,26 +183,35 @@ export class Graph extends Module {
   override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const count = this.nodes.length + 1;
     const grads: (Tensor | null)[] = new Array<Tensor | null>(count).fill(null);
-    // owned[v]: grads[v] is this graph's own buffer for value v, which its producer may overwrite in place.
+    // owned[v]: grads[v] may be overwritten in place: this graph's own sum buffer, a built-in module's scratch, or
+    // the caller's gradient when it says so. A gradient an op returned may be shared (Add passes dout to both inputs).
     const owned: boolean[] = new Array<boolean>(count).fill(false);
     grads[count - 1] = doutput;
-    const accumulate = (v: number, g: Tensor | null): void => {
+    owned[count - 1] = ctx.overwriteGrad === true;
+    const accumulate = (v: number, g: Tensor | null, gOwned: boolean): void => {
       if (g === null) return;
       const have = grads[v];
       if (have === null) {
         grads[v] = g;
+        owned[v] = gOwned;
         return;
       }
+      // Where a value fans out, its gradient is the sum of its readers' gradients, added into a buffer that may be
+      // overwritten (a + b == b + a in floats, so which one holds the sum does not change it).
       let sum = have;
+      let add = g;
       if (!owned[v]) {
-        sum = this.scratch(`grad:${v}`, have.shape, true);
-        sum.data.set(have.data);
+        if (gOwned) {
+          [sum, add] = [g, have];
+        } else {
+          sum = this.scratch(`grad:${v}`, have.shape, true);
+          sum.data.set(have.data);
+        }
         grads[v] = sum;
         owned[v] = true;
       }
-      // Where a value fans out, its gradient is the sum of its readers' gradients.
       const a = sum.data;
-      const b = g.data;
+      const b = add.data;
       for (let i = 0; i < a.length; i++) a[i] += b[i];
     };
     for (let k = this.nodes.length - 1; k >= 0; k--) {
@@ -197,12 +219,19 @@ export class Graph extends Module {
       const g = grads[k + 1];
       if (g === null) throw new Error(`Graph.backward: node '${node.name}' got no gradient`);
       const needed = node.inputs.map((i) => i > 0 || ctx.inputGrad);
-      if (node.module) {
+      const before = k > 0 ? this.nodes[k - 1].module : null;
+      if (node.module && before && this.reluAfter(k - 1) === node.module && reluFusedInto(before, node.module)) {
+        // Fused into the BatchNorm before it (forward), whose backward runs this ReLU's.
+        grads[k] = g;
+        owned[k] = owned[k + 1];
+      } else if (node.module) {
         const dx = node.module.backwardWith(g, { reuse: true, inputGrad: needed[0], overwriteGrad: owned[k + 1] });
-        accumulate(node.inputs[0], needed[0] ? dx : null);
+        // A built-in module returns its own scratch, or the gradient it was given (masked in place, reshaped).
+        const dxOwned = dx !== null && (dx.data === g.data ? owned[k + 1] : hasFastBackward(node.module));
+        accumulate(node.inputs[0], needed[0] ? dx : null, dxOwned);
       } else {
         const dxs = (node.op as GraphOp).backward(g, needed, this.opContext(node, true, true));
-        node.inputs.forEach((i, j) => accumulate(i, needed[j] ? dxs[j] : null));
+        node.inputs.forEach((i, j) => accumulate(i, needed[j] ? dxs[j] : null, false));
       }
       grads[k + 1] = null;
     }
@@ -210,6 +239,23 @@ export class Graph extends Module {
     const dinput = grads[0];
     if (dinput === null) throw new Error('Graph.backward: the input got no gradient');
     return ctx.reuse ? dinput : dinput.clone();
+  }
+
+  /**
+   * The ReLU module of node k + 1 when it reads only node k's output and nothing else reads that output (so node k,
+   * a BatchNorm, may write the ReLU's result in place of its own), else null. Computed once.
+   */
+  private reluAfter(k: number): ReLU | null {
+    if (this.reluReaders === null) {
+      const readers = new Array<number>(this.nodes.length + 1).fill(0);
+      for (const n of this.nodes) for (const i of n.inputs) readers[i]++;
+      this.reluReaders = this.nodes.map((_, j) => {
+        const next = this.nodes[j + 1];
+        const only = next?.module?.constructor === ReLU && next.inputs[0] === j + 1 && readers[j + 1] === 1;
+        return only ? (next.module as ReLU) : null;
+      });
+    }
+    return this.reluReaders[k];
   }
 
   private opContext(node: GraphNode, reuse: boolean, keep: boolean): OpContext {

@@ -8,6 +8,7 @@ import { BackwardContext, ForwardContext, hasFastBackward, hasFastForward, Modul
 import { compileProgram, type CompiledProgram } from './program';
 import { programKey, runProgram } from './program-run';
 import { ReLU } from './relu';
+import { fusesBatchNormRelu, reluFusedInto } from './fuse-relu';
 
 const REUSE: ForwardContext = Object.freeze({ reuse: true });
 
@@ -68,6 +69,9 @@ export class Sequential extends Module {
       if (layer instanceof Conv2d && next?.constructor === ReLU && hasFastForward(layer)) {
         x = (next as ReLU).adoptOutput(layer.forwardWithRelu(x, childCtx), childCtx);
         i++;
+      } else if (fusesBatchNormRelu(layer, next)) {
+        x = (next as ReLU).adoptOutput(layer.forwardWithRelu(x, childCtx), childCtx);
+        i++;
       } else {
         x = layer.forwardWith(x, childCtx);
       }
@@ -82,8 +86,11 @@ export class Sequential extends Module {
       const inputGrad = i > 0 || ctx.inputGrad;
       const grad = g as Tensor;
       // A gradient a built-in child returned lives in its scratch: safe to overwrite in place. Not
-      // the caller's, nor one a user layer returned (it may keep it).
-      const overwriteGrad = grad.data !== doutput.data && hasFastBackward(this.layers[i + 1]);
+      // one a user layer returned (it may keep it), nor the caller's unless the caller says so.
+      const overwriteGrad =
+        grad.data !== doutput.data ? hasFastBackward(this.layers[i + 1]) : ctx.overwriteGrad === true;
+      // A ReLU fused into the BatchNorm before it: the BatchNorm's backward runs the ReLU's.
+      if (reluFusedInto(this.layers[i - 1], this.layers[i])) continue;
       g = this.layers[i].backwardWith(grad, { reuse: true, inputGrad, overwriteGrad });
     }
     return g === null || ctx.reuse || g === doutput ? g : g.clone();

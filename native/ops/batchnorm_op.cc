@@ -19,11 +19,11 @@ void over_channels(const BatchNormShape& s, double passes, Kernel&& kernel) {
 
 void batchnorm_forward_train_op(float* out, float* save_mean, float* save_invstd, float* running_mean,
                                 float* running_var, const float* inp, const float* weight, const float* bias,
-                                double eps, double momentum, const BatchNormShape& s) {
+                                double eps, double momentum, bool relu, const BatchNormShape& s) {
   const KernelTable& t = kernels();
   over_channels(s, 3, [&](ChannelRange r) {
     t.batchnorm_forward_train(out, save_mean, save_invstd, running_mean, running_var, inp, weight, bias, eps, momentum,
-                              s, r);
+                              relu, s, r);
   });
 }
 
@@ -37,10 +37,11 @@ void batchnorm_forward_eval_op(float* out, const float* inp, const float* runnin
 
 void batchnorm_backward_train_op(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                                  const float* save_mean, const float* save_invstd, const float* weight,
-                                 const BatchNormShape& s) {
+                                 const float* relu_out, bool add_dinp, const BatchNormShape& s) {
   const KernelTable& t = kernels();
   over_channels(s, 3, [&](ChannelRange r) {
-    t.batchnorm_backward_train(dinp, dweight, dbias, dout, inp, save_mean, save_invstd, weight, s, r);
+    t.batchnorm_backward_train(dinp, dweight, dbias, dout, inp, save_mean, save_invstd, weight, relu_out, add_dinp, s,
+                               r);
   });
 }
 

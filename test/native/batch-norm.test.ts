@@ -13,6 +13,8 @@ interface Op {
   name: keyof typeof native;
   names: string[];
   valid(): unknown[];
+  /** Optional trailing arguments the export also takes (valid() leaves them out). */
+  optionalTrailing?: number;
 }
 const call =
   (op: Op): Call =>
@@ -38,6 +40,7 @@ const OPS: Op[] = [
       'momentum',
     ],
     valid: () => [f(N * C * S), f(C), f(C), f(C), f(C), f(N * C * S), f(C), f(C), N, C, S, 1e-5, 0.1],
+    optionalTrailing: 1, // fuseRelu
   },
   {
     name: 'batchNormForwardEval',
@@ -48,6 +51,7 @@ const OPS: Op[] = [
     name: 'batchNormBackwardTrain',
     names: ['dinput', 'dweight', 'dbias', 'doutput', 'input', 'saveMean', 'saveInvstd', 'weight', 'n', 'c', 's'],
     valid: () => [f(N * C * S), f(C), f(C), f(N * C * S), f(N * C * S), f(C), f(C), f(C), N, C, S],
+    optionalTrailing: 2, // reluOutput, overwriteDinput
   },
   {
     name: 'batchNormBackwardEval',
@@ -92,12 +96,15 @@ describe.each(OPS.map((op): [string, Op] => [op.name, op]))('%s', (op, spec) => 
 
   test('wrong arity is a TypeError', () => {
     const args = spec.valid();
+    const extra = spec.optionalTrailing ?? 0;
+    const expected = extra === 0 ? `${args.length}` : `${args.length} to ${args.length + extra}`;
     expectErrorNamed(
       () => run(args.slice(0, -1)),
       'TypeError',
-      new RegExp(`^${op}: expected ${args.length} arguments, got ${args.length - 1}$`),
+      new RegExp(`^${op}: expected ${expected} arguments, got ${args.length - 1}$`),
     );
-    expectErrorNamed(() => run([...args, 1]), 'TypeError', new RegExp(`^${op}: expected ${args.length} arguments`));
+    const tooMany = [...args, ...new Array<number>(extra + 1).fill(0)];
+    expectErrorNamed(() => run(tooMany), 'TypeError', new RegExp(`^${op}: expected ${expected} arguments`));
   });
 
   test.each(buffers)('%s: wrong kind is a TypeError, wrong length a RangeError', (name, i) => {
@@ -264,6 +271,108 @@ describe('kernel contract', () => {
   });
 });
 
+describe('BatchNorm + ReLU fused (fuseRelu, reluOutput) and overwriteDinput', () => {
+  const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+  // Values around the mean, so about half the ReLU outputs are 0; S = 1030 takes a block of 1024 and a tail.
+  const [n, c, s] = [3, 4, 1030],
+    count = n * c * s;
+  const x = new Float32Array(count).map((_, i) => Math.sin(i * 0.37) * (1 + (i % 3)));
+  const dy = new Float32Array(count).map((_, i) => Math.cos(i * 0.11));
+  const w = Float32Array.from([1.5, -0.5, 0.75, 2]),
+    b = Float32Array.from([0.25, 0.5, -0.125, 0]);
+  const forward = (relu: boolean) => {
+    const out = new Float32Array(count),
+      mean = new Float32Array(c),
+      invstd = new Float32Array(c),
+      rm = new Float32Array(c),
+      rv = new Float32Array(c).fill(1);
+    native.batchNormForwardTrain(out, mean, invstd, rm, rv, x, w, b, n, c, s, 1e-5, 0.1, relu ? 1 : 0);
+    return { out, mean, invstd, rm, rv };
+  };
+
+  test('the fused forward equals batchNormForwardTrain then reluForward, bit for bit', () => {
+    const plain = forward(false),
+      fused = forward(true);
+    const relu = new Float32Array(count);
+    native.reluForward(relu, plain.out);
+    expect(bits(fused.out)).toEqual(bits(relu));
+    for (const k of ['mean', 'invstd', 'rm', 'rv'] as const) expect(bits(fused[k])).toEqual(bits(plain[k]));
+    expect(relu.some((v) => v === 0) && relu.some((v) => v > 0)).toBe(true);
+  });
+
+  test("the fused backward equals reluMask then batchNormBackwardTrain, bit for bit; overwriteDinput ignores dinput's values", () => {
+    const { out: y, mean, invstd } = forward(true);
+    const masked = dy.slice();
+    native.reluMask(masked, y);
+    const ref = [new Float32Array(count), new Float32Array(c).fill(0.5), new Float32Array(c).fill(-1)];
+    native.batchNormBackwardTrain(ref[0], ref[1], ref[2], masked, x, mean, invstd, w, n, c, s);
+    for (const overwrite of [0, 1]) {
+      const got = [
+        new Float32Array(count).fill(overwrite ? 9 : 0),
+        new Float32Array(c).fill(0.5),
+        new Float32Array(c).fill(-1),
+      ];
+      native.batchNormBackwardTrain(got[0], got[1], got[2], dy, x, mean, invstd, w, n, c, s, y, overwrite);
+      got.forEach((g, k) => expect([overwrite, k, bits(g)]).toEqual([overwrite, k, bits(ref[k])]));
+    }
+    // Without a ReLU, overwriteDinput alone: as accumulating into zeros.
+    const plainRef = new Float32Array(count);
+    native.batchNormBackwardTrain(plainRef, null, null, dy, x, mean, invstd, w, n, c, s);
+    const plainGot = new Float32Array(count).fill(-3);
+    native.batchNormBackwardTrain(plainGot, null, null, dy, x, mean, invstd, w, n, c, s, null, 1);
+    expect(bits(plainGot)).toEqual(bits(plainRef));
+  });
+
+  test('bad reluOutput, fuseRelu and overwriteDinput values are TypeErrors/RangeErrors naming them', () => {
+    const { out: y, mean, invstd } = forward(true);
+    const dx = new Float32Array(count);
+    const back =
+      (...extra: unknown[]) =>
+      () =>
+        (native.batchNormBackwardTrain as (...a: unknown[]) => void)(
+          dx,
+          null,
+          null,
+          dy,
+          x,
+          mean,
+          invstd,
+          w,
+          n,
+          c,
+          s,
+          ...extra,
+        );
+    expectErrorNamed(
+      back(new Float64Array(count)),
+      'TypeError',
+      /^batchNormBackwardTrain: reluOutput must be a Float32Array/,
+    );
+    expectErrorNamed(back(new Float32Array(count - 1)), 'RangeError', /^batchNormBackwardTrain: reluOutput length/);
+    expectErrorNamed(back(y, -1), 'RangeError', /^batchNormBackwardTrain: overwriteDinput must be an integer >= 0/);
+    expectErrorNamed(back(dx), 'RangeError', /^batchNormBackwardTrain: .* overlaps .* in memory/);
+    const fwd = (relu: unknown) => () =>
+      (native.batchNormForwardTrain as (...a: unknown[]) => void)(
+        new Float32Array(count),
+        new Float32Array(c),
+        new Float32Array(c),
+        null,
+        null,
+        x,
+        w,
+        b,
+        n,
+        c,
+        s,
+        1e-5,
+        0.1,
+        relu,
+      );
+    expectErrorNamed(fwd(0.5), 'RangeError', /^batchNormForwardTrain: fuseRelu must be an integer >= 0/);
+    expectErrorNamed(fwd('1'), 'TypeError', /^batchNormForwardTrain: fuseRelu must be a number/);
+  });
+});
+
 describe('threads', () => {
   afterAll(restore);
 
@@ -274,7 +383,7 @@ describe('threads', () => {
     return x.findIndex((v, i) => v !== y[i]);
   };
 
-  test('1, 2 and 3 threads give bit-identical results from all four exports (13 channels split unevenly)', () => {
+  test('1, 2 and 3 threads give bit-identical results from all four exports and the fused ReLU (13 channels split unevenly)', () => {
     // 8 * 13 * 6007 values: enough work for the ops layer to give every thread a range of channels.
     const [n, c, s] = [8, 13, 6007],
       count = n * c * s;
@@ -296,7 +405,12 @@ describe('threads', () => {
       native.batchNormBackwardTrain(dx, dw, db, dy, x, mean, invstd, w, n, c, s);
       const [dxe, dwe, dbe] = [new Float32Array(count), new Float32Array(c), new Float32Array(c)];
       native.batchNormBackwardEval(dxe, dwe, dbe, dy, x, rm, rv, w, n, c, s, 1e-5);
-      return [out, mean, invstd, rm, rv, evalOut, dx, dw, db, dxe, dwe, dbe];
+      // BatchNorm + ReLU fused, forward and backward.
+      const [y, m2, i2] = [new Float32Array(count), new Float32Array(c), new Float32Array(c)];
+      native.batchNormForwardTrain(y, m2, i2, null, null, x, w, b, n, c, s, 1e-5, 0.1, 1);
+      const [dxr, dwr, dbr] = [new Float32Array(count), new Float32Array(c), new Float32Array(c)];
+      native.batchNormBackwardTrain(dxr, dwr, dbr, dy, x, m2, i2, w, n, c, s, y, 1);
+      return [out, mean, invstd, rm, rv, evalOut, dx, dw, db, dxe, dwe, dbe, y, dxr, dwr, dbr];
     };
     const one = run(1);
     for (const threads of [2, 3]) {

@@ -315,6 +315,7 @@ export const SPECS: Spec[] = [
   // Batch norm over [BN_N, BN_C, BN_S] (native/binding_norm.cc).
   {
     op: 'batchNormForwardTrain',
+    arity: [13, 14], // + fuseRelu (test/native/batch-norm.test.ts checks it)
     args: [
       f32('out', true),
       f32('saveMean', true),
@@ -375,6 +376,7 @@ export const SPECS: Spec[] = [
   },
   {
     op: 'batchNormBackwardTrain',
+    arity: [11, 13], // + reluOutput, overwriteDinput (test/native/batch-norm.test.ts checks them)
     args: [
       opt('dinput', true),
       opt('dweight', true),

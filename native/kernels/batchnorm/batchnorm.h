@@ -22,9 +22,10 @@ struct ChannelRange {
 // null: r = (1 - momentum) r + momentum x, with the UNBIASED variance var * M / (M - 1) (needs M > 1);
 // weight, bias [C] or null (gamma 1, beta 0). Sums in double (over float blocks of <= 128 terms per
 // lane). As PyTorch, a zero variance with eps 0 gives invstd 0 (the output is beta), not infinity.
+// relu: out = max(normalised, 0) in the same pass (BatchNorm + ReLU in training; NaN stays NaN, as torch.relu).
 void batchnorm_forward_train_ref(float* out, float* save_mean, float* save_invstd, float* running_mean,
                                  float* running_var, const float* inp, const float* weight, const float* bias,
-                                 double eps, double momentum, const BatchNormShape& s, ChannelRange r);
+                                 double eps, double momentum, bool relu, const BatchNormShape& s, ChannelRange r);
 
 // Eval forward: out = (inp - running_mean) / sqrt(running_var + eps) * weight + bias, computed as
 // PyTorch does (inp * alpha + beta), so running_var + eps == 0 gives NaN/inf like PyTorch.
@@ -36,9 +37,12 @@ void batchnorm_forward_eval_ref(float* out, const float* inp, const float* runni
 //   dbias += sum dy;  dweight += sum dy xhat;
 //   dinp  += (dy - sum(dy) / M - (x - mean) invstd^2 sum(dy (x - mean)) / M) invstd weight.
 // dinp [N, C, S], dweight, dbias [C] may each be null; save_mean, save_invstd from the training forward.
+// relu_out [N, C, S] or null: the output of a ReLU after this BatchNorm, whose backward runs here: dy is dout where
+// relu_out > 0 (or NaN) and 0 elsewhere, exactly relu_mask's gradient. add_dinp false: dinp = ... (overwritten, so
+// the caller need not zero it) instead of +=.
 void batchnorm_backward_train_ref(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                                   const float* save_mean, const float* save_invstd, const float* weight,
-                                  const BatchNormShape& s, ChannelRange r);
+                                  const float* relu_out, bool add_dinp, const BatchNormShape& s, ChannelRange r);
 
 // Eval backward: the forward is an affine map per channel, so dinp += dout * invstd * weight, with
 // invstd = 1/sqrt(running_var + eps); dweight and dbias as in training but with the running statistics.

@@ -5,6 +5,7 @@
 #include "batchnorm.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace simdnet {
 namespace {
@@ -24,10 +25,11 @@ void for_rows(T* a, U* b, int64_t c, const BatchNormShape& s, Fn&& fn) {
 constexpr int kLanes = 8;
 constexpr int64_t kBlock = 1024;
 
-// Two such sums (of term_a and term_b) in one pass over the row, each exactly as if summed alone.
+// Two such sums (of term_a and term_b) in one pass over the row, each exactly as if summed alone, added to
+// *total_a and *total_b: a row summed in pieces of whole blocks (the tail in the last) gives the same totals.
 template <typename TermA, typename TermB>
 void row_sum2(int64_t len, TermA&& term_a, TermB&& term_b, double* total_a, double* total_b) {
-  double ta = 0.0, tb = 0.0;
+  double ta = *total_a, tb = *total_b;
   int64_t i = 0;
   while (i + kLanes <= len) {
     float lane_a[kLanes] = {}, lane_b[kLanes] = {};
@@ -59,24 +61,58 @@ double row_sum(int64_t len, Term&& term) {
   return total;
 }
 
-// out = inp * alpha + beta over channel c.
-void affine_channel(float* out, const float* inp, float alpha, float beta, int64_t c, const BatchNormShape& s) {
+// out = inp * alpha + beta over channel c; with relu, max(that, 0) (NaN kept, as relu_forward).
+void affine_channel(float* out, const float* inp, float alpha, float beta, bool relu, int64_t c,
+                    const BatchNormShape& s) {
   for_rows(out, inp, c, s, [&](float* y, const float* x) {
-    for (int64_t i = 0; i < s.s; ++i) y[i] = x[i] * alpha + beta;
+    if (relu) {
+      for (int64_t i = 0; i < s.s; ++i) {
+        const float v = x[i] * alpha + beta;
+        y[i] = v < 0.0f ? 0.0f : v;
+      }
+    } else {
+      for (int64_t i = 0; i < s.s; ++i) y[i] = x[i] * alpha + beta;
+    }
   });
 }
 
-// Sums of dy and of (x - mean) dy over channel c, in double.
-void grad_sums(const float* dout, const float* inp, float mean, int64_t c, const BatchNormShape& s, double* sum,
-               double* dotp) {
+// ReLU's backward: the gradient where the ReLU's output is > 0 or NaN (relu_mask's rule), else +0. With bit masks,
+// not a branch: the signs of a layer's outputs are random, and a mispredicted branch per value cost 5x.
+void mask_block(float* masked, const float* dy, const float* relu_out, int64_t len) {
+  for (int64_t i = 0; i < len; ++i) {
+    const uint32_t keep = 0u - static_cast<uint32_t>(!(relu_out[i] <= 0.0f));
+    uint32_t bits;
+    std::memcpy(&bits, dy + i, sizeof bits);
+    bits &= keep;
+    std::memcpy(masked + i, &bits, sizeof bits);
+  }
+}
+
+// Sums of dy and of (x - mean) dy over channel c, in double; dy masked by relu_out when not null.
+void grad_sums(const float* dout, const float* inp, const float* relu_out, float mean, int64_t c,
+               const BatchNormShape& s, double* sum, double* dotp) {
   double sy = 0.0, sxy = 0.0;
-  for_rows(dout, inp, c, s, [&](const float* dy, const float* x) {
+  float masked[kBlock];  // one block of the ReLU-masked dy, so the sums run the plain (vectorised) loop
+  for (int64_t n = 0; n < s.n; ++n) {
+    const int64_t offset = (n * s.c + c) * s.s;
+    const float *dy = dout + offset, *x = inp + offset;
     double row_y = 0.0, row_xy = 0.0;
-    row_sum2(
-        s.s, [&](int64_t i) { return dy[i]; }, [&](int64_t i) { return (x[i] - mean) * dy[i]; }, &row_y, &row_xy);
+    if (relu_out == nullptr) {
+      row_sum2(
+          s.s, [&](int64_t i) { return dy[i]; }, [&](int64_t i) { return (x[i] - mean) * dy[i]; }, &row_y, &row_xy);
+    } else {
+      for (int64_t b = 0; b < s.s; b += kBlock) {
+        const int64_t len = s.s - b < kBlock ? s.s - b : kBlock;
+        mask_block(masked, dy + b, relu_out + offset + b, len);
+        const float* xb = x + b;
+        row_sum2(
+            len, [&](int64_t i) { return masked[i]; }, [&](int64_t i) { return (xb[i] - mean) * masked[i]; }, &row_y,
+            &row_xy);
+      }
+    }
     sy += row_y;
     sxy += row_xy;
-  });
+  }
   *sum = sy;
   *dotp = sxy;
 }
@@ -85,7 +121,7 @@ void grad_sums(const float* dout, const float* inp, float mean, int64_t c, const
 
 void batchnorm_forward_train_ref(float* out, float* save_mean, float* save_invstd, float* running_mean,
                                  float* running_var, const float* inp, const float* weight, const float* bias,
-                                 double eps, double momentum, const BatchNormShape& s, ChannelRange r) {
+                                 double eps, double momentum, bool relu, const BatchNormShape& s, ChannelRange r) {
   const int64_t m = s.n * s.s;
   const float mom = static_cast<float>(momentum);
   for (int64_t c = r.begin; c < r.end; ++c) {
@@ -114,7 +150,7 @@ void batchnorm_forward_train_ref(float* out, float* save_mean, float* save_invst
     }
     const float alpha = invstd * (weight != nullptr ? weight[c] : 1.0f);
     const float beta = (bias != nullptr ? bias[c] : 0.0f) - mean * alpha;
-    affine_channel(out, inp, alpha, beta, c, s);
+    affine_channel(out, inp, alpha, beta, relu, c, s);
   }
 }
 
@@ -126,18 +162,19 @@ void batchnorm_forward_eval_ref(float* out, const float* inp, const float* runni
     const float invstd = 1.0f / std::sqrt(running_var[c] + eps_f);
     const float alpha = invstd * (weight != nullptr ? weight[c] : 1.0f);
     const float beta = (bias != nullptr ? bias[c] : 0.0f) - running_mean[c] * alpha;
-    affine_channel(out, inp, alpha, beta, c, s);
+    affine_channel(out, inp, alpha, beta, false, c, s);
   }
 }
 
 void batchnorm_backward_train_ref(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                                   const float* save_mean, const float* save_invstd, const float* weight,
-                                  const BatchNormShape& s, ChannelRange r) {
+                                  const float* relu_out, bool add_dinp, const BatchNormShape& s, ChannelRange r) {
   const int64_t m = s.n * s.s;
   for (int64_t c = r.begin; c < r.end; ++c) {
     const float mean = save_mean[c], invstd = save_invstd[c];
     double sum = 0.0, dotp = 0.0;
-    grad_sums(dout, inp, mean, c, s, &sum, &dotp);
+    grad_sums(dout, inp, relu_out, mean, c, s, &sum, &dotp);
+    float masked[kBlock];
     if (dinp != nullptr) {
       const float w = weight != nullptr ? weight[c] : 1.0f;
       const float k = static_cast<float>(dotp) * invstd * invstd / static_cast<float>(m);
@@ -145,9 +182,24 @@ void batchnorm_backward_train_ref(float* dinp, float* dweight, float* dbias, con
       const float scale = invstd * w;
       for (int64_t n = 0; n < s.n; ++n) {
         const int64_t offset = (n * s.c + c) * s.s;
-        const float *x = inp + offset, *dy = dout + offset;
+        const float *x = inp + offset, *dy = dout + offset, *y = relu_out != nullptr ? relu_out + offset : nullptr;
         float* dx = dinp + offset;
-        for (int64_t i = 0; i < s.s; ++i) dx[i] += (dy[i] - grad_mean - (x[i] - mean) * k) * scale;
+        // One plain loop per case (vectorised); the ReLU-masked dy a block at a time.
+        for (int64_t b = 0; b < s.s; b += kBlock) {
+          const int64_t len = s.s - b < kBlock ? s.s - b : kBlock;
+          const float* g = dy + b;
+          if (y != nullptr) {
+            mask_block(masked, g, y + b, len);
+            g = masked;
+          }
+          const float* xb = x + b;
+          float* d = dx + b;
+          if (add_dinp) {
+            for (int64_t i = 0; i < len; ++i) d[i] += (g[i] - grad_mean - (xb[i] - mean) * k) * scale;
+          } else {
+            for (int64_t i = 0; i < len; ++i) d[i] = (g[i] - grad_mean - (xb[i] - mean) * k) * scale;
+          }
+        }
       }
     }
     if (dweight != nullptr) dweight[c] += static_cast<float>(dotp * invstd);
@@ -169,7 +221,7 @@ void batchnorm_backward_eval_ref(float* dinp, float* dweight, float* dbias, cons
     }
     if (dweight == nullptr && dbias == nullptr) continue;
     double sum = 0.0, dotp = 0.0;
-    grad_sums(dout, inp, mean, c, s, &sum, &dotp);
+    grad_sums(dout, inp, nullptr, mean, c, s, &sum, &dotp);
     if (dweight != nullptr) dweight[c] += static_cast<float>(dotp * invstd);
     if (dbias != nullptr) dbias[c] += static_cast<float>(sum);
   }

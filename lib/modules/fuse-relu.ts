@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+// When a container runs a BatchNorm and the ReLU after it as one native pass (forward and backward): the rule
+// Sequential and Graph share. Conv2d + ReLU (forward only) is Sequential's own.
+import { BatchNormBase } from './batch-norm';
+import { hasFastBackward, hasFastForward, type Module } from './module';
+import { ReLU } from './relu';
+
+/** True when `layer` is a built-in BatchNorm normalising with batch statistics and `next` a built-in ReLU. */
+export function fusesBatchNormRelu(layer: Module, next: Module | undefined): layer is BatchNormBase {
+  return (
+    layer instanceof BatchNormBase &&
+    next?.constructor === ReLU &&
+    hasFastForward(layer) &&
+    hasFastBackward(layer) &&
+    layer.fusesRelu()
+  );
+}
+
+/** True when `relu`'s last forward ran inside `bn`'s (forwardWithRelu): skip its backward, bn's runs it. */
+export function reluFusedInto(bn: Module | undefined, relu: Module): boolean {
+  return relu.constructor === ReLU && bn instanceof BatchNormBase && bn.fusedRelu();
+}

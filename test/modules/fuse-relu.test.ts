@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+// BatchNorm + ReLU fused by Sequential and Graph (lib/modules/fuse-relu.ts): the same numbers, bit for bit, as the two
+// layers run one after the other (a ReLU subclass is never fused), in forward, backward and after optimizer steps.
+import { CrossEntropyLoss } from '../../lib/loss/cross-entropy';
+import { BatchNorm2d } from '../../lib/modules/batch-norm';
+import { Conv2d } from '../../lib/modules/conv2d';
+import { Flatten } from '../../lib/modules/flatten';
+import { Graph } from '../../lib/modules/graph';
+import { GraphBuilder } from '../../lib/modules/graph-builder';
+import { Linear } from '../../lib/modules/linear';
+import type { Module } from '../../lib/modules/module';
+import { ReLU } from '../../lib/modules/relu';
+import { Sequential } from '../../lib/modules/sequential';
+import { SGD } from '../../lib/optim/sgd';
+import { manualSeed } from '../../lib/random';
+import { Tensor } from '../../lib/tensor/tensor';
+
+/** A ReLU that containers do not fuse (its constructor is not ReLU). */
+class PlainReLU extends ReLU {}
+
+const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+/** Outputs, losses, every parameter gradient and the input gradient over three SGD steps (train mode). */
+function trace(model: Module, x: Tensor, labels: Int32Array): number[][] {
+  const loss = new CrossEntropyLoss();
+  const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+  const got: number[][] = [];
+  model.train();
+  for (let step = 0; step < 3; step++) {
+    opt.zeroGrad();
+    const out = model.forward(x);
+    got.push(bits(out.data), [loss.forward(out, labels)]);
+    got.push(bits(model.backward(loss.backward()).data));
+    for (const p of model.parameters()) got.push(bits(p.grad.data));
+    opt.step();
+  }
+  return got;
+}
+
+const x = new Tensor(
+  new Float32Array(4 * 3 * 6 * 6).map((_, i) => Math.sin(i * 0.7) * 2),
+  [4, 3, 6, 6],
+);
+const labels = Int32Array.from([0, 1, 2, 1]);
+
+test('Sequential: Conv2d, BatchNorm2d, ReLU fused gives the unfused numbers', () => {
+  const build = (relu: () => ReLU) => {
+    manualSeed(3);
+    return new Sequential(
+      new Conv2d({ inChannels: 3, outChannels: 5, kernelSize: 3, padding: 1 }),
+      new BatchNorm2d({ numFeatures: 5 }),
+      relu(),
+      new Conv2d({ inChannels: 5, outChannels: 4, kernelSize: 3, stride: 2 }),
+      new BatchNorm2d({ numFeatures: 4 }),
+      relu(),
+      new Flatten(),
+      new Linear({ inFeatures: 16, outFeatures: 3 }),
+    );
+  };
+  expect(
+    trace(
+      build(() => new ReLU()),
+      x,
+      labels,
+    ),
+  ).toEqual(
+    trace(
+      build(() => new PlainReLU()),
+      x,
+      labels,
+    ),
+  );
+});
+
+test('Graph: a residual block whose BatchNorm + ReLU is fused, and a BatchNorm read twice (not fused)', () => {
+  const build = (relu: () => ReLU) => {
+    manualSeed(4);
+    const g = new GraphBuilder();
+    const input = g.input();
+    const conv = g.layer('conv', new Conv2d({ inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1 }));
+    const bn = g.layer('bn', new BatchNorm2d({ numFeatures: 4 }));
+    const conv2 = g.layer('conv2', new Conv2d({ inChannels: 4, outChannels: 4, kernelSize: 3, padding: 1 }));
+    const bn2 = g.layer('bn2', new BatchNorm2d({ numFeatures: 4 }));
+    const fc = g.layer('fc', new Linear({ inFeatures: 144, outFeatures: 3 }));
+    const h = g.apply(relu(), bn(conv(input)));
+    const y = bn2(conv2(h));
+    // bn2's output is read by the ReLU and by the add: it must keep its own values.
+    const sum = g.add(g.apply(relu(), y), g.add(y, h));
+    return new Graph(g.specs(fc(g.flatten(sum))));
+  };
+  expect(
+    trace(
+      build(() => new ReLU()),
+      x,
+      labels,
+    ),
+  ).toEqual(
+    trace(
+      build(() => new PlainReLU()),
+      x,
+      labels,
+    ),
+  );
+});
+
+test('eval mode: BatchNorm with running statistics then ReLU is not fused and still runs', () => {
+  manualSeed(5);
+  const bn = new BatchNorm2d({ numFeatures: 3 });
+  const net = new Sequential(bn, new ReLU());
+  net.train();
+  net.forward(x);
+  net.eval();
+  expect(bn.fusesRelu()).toBe(false);
+  const out = net.forward(x);
+  expect(out.data.every((v) => v >= 0)).toBe(true);
+  expect(bn.fusedRelu()).toBe(false);
+});
