@@ -9,6 +9,7 @@ export { Generator, manualSeed, defaultGenerator } from './random';
 export { Module } from './modules/module';
 export { setBatching, type BatchingOptions, type BatchReport } from './modules/predict-batcher';
 export { Parameter } from './modules/parameter';
+export { heInit, kaimingNormal } from './modules/init';
 export { Sequential } from './modules/sequential';
 export { Graph, GRAPH_INPUT, type GraphNode, type GraphNodeSpec } from './modules/graph';
 export { GraphBuilder, GraphValue } from './modules/graph-builder';

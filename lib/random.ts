@@ -76,6 +76,12 @@ export class Generator {
     return low + (high - low) * this.random();
   }
 
+  /** Normal float with mean `mean` and standard deviation `std` (Box-Muller from two random() draws). */
+  normal(mean = 0, std = 1): number {
+    const u = 1 - this.random(); // (0, 1]: log(u) stays finite
+    return mean + std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.random());
+  }
+
   /** Uniform integer in [0, n), without modulo bias. */
   randint(n: number): number {
     if (n <= 0 || !Number.isSafeInteger(n) || n > 2 ** 32)

@@ -26,6 +26,19 @@ describe('Generator', () => {
     for (const c of counts) expect(Math.abs(c - 10000)).toBeLessThan(500);
   });
 
+  test('normal() has the asked mean and standard deviation', () => {
+    const g = new Generator(2);
+    const xs = Array.from({ length: 100000 }, () => g.normal(3, 0.5));
+    const mean = xs.reduce((a, x) => a + x, 0) / xs.length;
+    const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / xs.length);
+    expect(Math.abs(mean - 3)).toBeLessThan(0.01);
+    expect(Math.abs(sd - 0.5)).toBeLessThan(0.01);
+    expect(xs.every(Number.isFinite)).toBe(true);
+    // About 4.6% of N(0, 1) lies beyond 2 standard deviations: a cos-only or a uniform draw would miss this.
+    const tails = xs.filter((x) => Math.abs(x - 3) > 1).length / xs.length;
+    expect(Math.abs(tails - 0.0455)).toBeLessThan(0.004);
+  });
+
   test('permutation holds every index once', () => {
     const p = new Generator(3).permutation(1000);
     expect([...p].sort((x, y) => x - y)).toEqual(Array.from({ length: 1000 }, (_, i) => i));

@@ -4,6 +4,7 @@
 import { compose, randomCrop, randomHorizontalFlip, type Transform } from '../data/transforms';
 import { LeNet } from '../modules/lenet';
 import { LeNetBN } from '../modules/lenet-bn';
+import { heInit } from '../modules/init';
 import type { Module } from '../modules/module';
 import { resnet20 } from '../models/resnet';
 import type { Recipe } from '../train/recipes';
@@ -43,6 +44,7 @@ export function buildRecipe(
     model = recipe.model === 'LeNetBN' ? new LeNetBN(options) : new LeNet(options);
     modelName = titleOfModel(model);
   }
+  if (recipe.init === 'he') heInit(model);
   const steps: Transform[] = [];
   if (recipe.cropPadding > 0) steps.push(randomCrop(imageSize, recipe.cropPadding));
   if (recipe.flip) steps.push(randomHorizontalFlip());

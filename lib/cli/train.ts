@@ -209,6 +209,7 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   const trainLoader = new DataLoader(train, { batchSize: opts.batchSize, shuffle: true, seed: opts.seed, transform });
   const testLoader = new DataLoader(test, { batchSize: 256 });
   const extras = [
+    recipe.init === 'he' ? 'He initialisation' : '',
     recipe.cosine ? 'cosine schedule' : '',
     recipe.flip ? 'flips' : '',
     recipe.cropPadding > 0 ? `crops (padding ${recipe.cropPadding})` : '',

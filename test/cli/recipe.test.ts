@@ -32,6 +32,18 @@ test('buildRecipe makes the recipe model and its augmentation', () => {
   expect(plain.transform).toBeUndefined();
 });
 
+test("buildRecipe gives the resnet20 recipe He et al.'s initialisation and the lenet recipes PyTorch's defaults", () => {
+  const convStd = (model: { namedParameters(): [string, { data: { data: Float32Array } }][] }, name: string) => {
+    const w = model.namedParameters().find(([n]) => n === name)![1].data.data;
+    return Math.sqrt(w.reduce((a, x) => a + x * x, 0) / w.length);
+  };
+  // layers.8.conv2: 64 -> 64 channels, 3x3, fan-in 576. He: sqrt(2/576) = 0.059; PyTorch: 1/sqrt(3*576) = 0.024.
+  const resnet = buildRecipe(RECIPES.resnet20, [3, 32, 32], 10).model;
+  expect(convStd(resnet, 'layers.8.conv2.weight') / Math.sqrt(2 / 576)).toBeCloseTo(1, 1);
+  const lenet = buildRecipe(RECIPES.lenet, [3, 32, 32], 10).model;
+  expect(convStd(lenet, 'conv2.weight') / (1 / Math.sqrt(3 * 150))).toBeCloseTo(1, 1); // conv2: 6 x 5 x 5 inputs
+});
+
 test('buildRecipe with a custom model keeps that model and the recipe augmentation', () => {
   const { model } = buildModelFromSpec({
     input: [1, 3, 32, 32],

@@ -36,7 +36,7 @@ test('train --recipe resnet20 trains ResNet-20 with SGD, crops and flips; eval, 
   expect(t.stderr).toBe('');
   expect(t.code).toBe(0);
   expect(withoutKernels(t.out[1])).toBe(
-    'model: ResNet-20 (269722 parameters), SGD lr 0.1 momentum 0.9 weight decay 0.0005 (cosine schedule, flips, crops (padding 4)), batch size 8, 1 epochs, seed 0',
+    'model: ResNet-20 (269722 parameters), SGD lr 0.1 momentum 0.9 weight decay 0.0005 (He initialisation, cosine schedule, flips, crops (padding 4)), batch size 8, 1 epochs, seed 0',
   );
   expect(t.out[2]).toMatch(/^epoch 1\/1 {2}train loss \d+\.\d{4}/);
   const meta = readSafetensors(weights).metadata;
