@@ -127,7 +127,12 @@ export function createServer(options: ServerOptions): ModelServer {
     logger: false,
     return503OnClosing: true,
     serverFactory: (handler, opts) => {
-      const server = http.createServer(opts.http ?? {}, (req, res) => raw(req, res) || handler(req, res));
+      const server = http.createServer(opts.http ?? {}, (req, res) => {
+        // While stopping, a keep-alive connection closes once its last request is answered; server.close() closes only
+        // the connections idle when it is called, so the others would hold the drain open until keepAliveTimeout.
+        res.once('finish', () => closing && server.closeIdleConnections());
+        return raw(req, res) || handler(req, res);
+      });
       // As fastify sets up the servers it makes itself.
       server.keepAliveTimeout = opts.keepAliveTimeout as number;
       server.requestTimeout = opts.requestTimeout as number;
