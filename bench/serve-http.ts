@@ -20,6 +20,8 @@ export interface HttpResult {
   errors: number;
   /** The server process's CPU time (all threads) per answered request, in µs (Linux /proc; NaN elsewhere). */
   serverCpuMicrosPerRequest: number;
+  /** The CPU time of its main thread (the event loop: HTTP, JS, inline decoding) per answered request, in µs. */
+  eventLoopCpuMicrosPerRequest: number;
   note?: string;
 }
 
@@ -68,10 +70,14 @@ function startServer(args: string[], env: Record<string, string>): Promise<{ chi
   });
 }
 
-/** A process's CPU time (user + system, all threads) in µs from /proc, or NaN where there is none. */
-function cpuMicros(pid: number | undefined): number {
+/**
+ * A process's CPU time (user + system, all threads) in µs from /proc, or its main thread's alone (`mainThread`: the
+ * event loop's), or NaN where there is none.
+ */
+function cpuMicros(pid: number | undefined, mainThread = false): number {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const stat = mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`;
+    const fields = fs.readFileSync(stat, 'utf8').split(') ')[1].split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // clock ticks: USER_HZ is 100 on Linux
   } catch {
     return NaN;
@@ -111,6 +117,7 @@ async function measureServer(
   try {
     await load(port, body, Math.ceil(amount / 10), 64, 60);
     const cpu0 = cpuMicros(child.pid);
+    const loop0 = cpuMicros(child.pid, true);
     const t0 = performance.now();
     const r = await load(port, body, amount, 64, 120);
     // Wall clock, not r.duration: autocannon's duration counts whole seconds of its 1 s ticks, too coarse for short runs.
@@ -119,6 +126,7 @@ async function measureServer(
       system,
       round: 0,
       serverCpuMicrosPerRequest: (cpuMicros(child.pid) - cpu0) / r['2xx'],
+      eventLoopCpuMicrosPerRequest: (cpuMicros(child.pid, true) - loop0) / r['2xx'],
       requestsPerSec: r['2xx'] / seconds,
       p50Ms: r.latency.p50,
       p99Ms: r.latency.p99,
@@ -136,7 +144,8 @@ async function measureServer(
  * Both servers, alternating, `rounds` times (a busy machine's load drifts: alternating keeps the sides comparable),
  * then the median of each case over the rounds (round 0). Both servers get with the same PNG body and request count and the same server code and decoding
  * threads; each with all the machine's threads (up to 2) for its kernels and with 1 (leaving a core to the HTTP
- * thread and to autocannon).
+ * thread and to autocannon). `compareDist` (another build's dist/ directory, e.g. of the main branch) adds its
+ * `simdnet serve` as a third server, for paired old-against-new runs.
  */
 export async function httpCases(
   data: BenchData,
@@ -145,6 +154,7 @@ export async function httpCases(
   decodeThreads: number,
   rounds: number,
   report: (r: HttpResult) => void,
+  compareDist?: string,
 ): Promise<HttpResult[]> {
   const body = benchPng(data);
   const main = path.join(repoRoot, 'dist', 'cli', 'main.js'); // the CLI as installed (npm run build:ts)
@@ -157,6 +167,14 @@ export async function httpCases(
   for (const t of [...new Set([threads, 1])]) {
     const decoding = `${decodeThreads} decoding threads`;
     cases.push([`simdnet serve, ${t} kernel threads, ${decoding}`, simdnet, { SIMDNET_NUM_THREADS: String(t) }]);
+    if (compareDist !== undefined) {
+      const other = [path.resolve(compareDist, 'cli', 'main.js'), ...simdnet.slice(1)];
+      cases.push([
+        `simdnet serve of ${compareDist}, ${t} kernel threads, ${decoding}`,
+        other,
+        { SIMDNET_NUM_THREADS: String(t) },
+      ]);
+    }
     cases.push([
       `onnxruntime-node in the same server, ${t} intra-op threads, ${decoding}`,
       [ort, String(t), String(decodeThreads)],
@@ -195,6 +213,7 @@ function medianOf(system: string, rs: HttpResult[]): HttpResult {
     non2xx: sum((r) => r.non2xx),
     errors: sum((r) => r.errors),
     serverCpuMicrosPerRequest: median(rs.map((r) => r.serverCpuMicrosPerRequest)),
+    eventLoopCpuMicrosPerRequest: median(rs.map((r) => r.eventLoopCpuMicrosPerRequest)),
   };
 }
 
@@ -212,6 +231,7 @@ async function measureOrFail(
       system,
       round: 0,
       serverCpuMicrosPerRequest: NaN,
+      eventLoopCpuMicrosPerRequest: NaN,
       requestsPerSec: NaN,
       p50Ms: NaN,
       p99Ms: NaN,

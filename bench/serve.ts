@@ -4,7 +4,7 @@
 //
 //   npx tsc -p bench/tsconfig.json && node build/bench/bench/serve.js [--only inproc,http] [--sweep]
 //     [--requests 4000] [--in-flight 32] [--rounds 5] [--http-requests 20000] [--http-rounds 3]
-//     [--decode-threads N]
+//     [--decode-threads N] [--compare-dist DIR]
 //
 // --sweep also measures predictAsync over a grid of maxBatchSize x maxWaitMicros at 32 and 4 requests in flight (how
 // the defaults were chosen; docs/serving.md).
@@ -26,6 +26,8 @@ interface Args {
   httpRequests: number;
   httpRounds: number;
   decodeThreads: number;
+  /** Another build's dist/ (e.g. the main branch's): its `simdnet serve` joins the HTTP cases. */
+  compareDist?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -54,6 +56,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--http-requests') args.httpRequests = value();
     else if (flag === '--http-rounds') args.httpRounds = value();
     else if (flag === '--decode-threads') args.decodeThreads = value(0);
+    else if (flag === '--compare-dist') args.compareDist = argv[++i];
     else throw new Error(`unknown flag ${flag}`);
   }
   return args;
@@ -122,9 +125,11 @@ async function main(): Promise<void> {
         ...r,
         requestsPerSec: Math.round(r.requestsPerSec),
         serverCpuMicrosPerRequest: Math.round(r.serverCpuMicrosPerRequest),
+        eventLoopCpuMicrosPerRequest: Math.round(r.eventLoopCpuMicrosPerRequest),
         loadAverage: +os.loadavg()[0].toFixed(1),
       });
-    const medians = await httpCases(data, args.httpRequests, threads, args.decodeThreads, args.httpRounds, show);
+    const { httpRequests, decodeThreads, httpRounds, compareDist } = args;
+    const medians = await httpCases(data, httpRequests, threads, decodeThreads, httpRounds, show, compareDist);
     medians.forEach(show);
   }
 }

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: MIT
 // The HTTP server behind `simdnet serve` (fastify): POST /predict (PNG, JPEG or JSON body) through predictAsync()'s
-// batching (images decoded in a worker-thread pool, decode-pool.ts), GET /health, GET /metrics; graceful close that lets
-// requests in flight finish.
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+// batching (predictor.ts; large images decoded in a worker-thread pool, decode-pool.ts), GET /health, GET /metrics;
+// graceful close that lets requests in flight finish. Image bodies of POST /predict take a raw node:http route
+// (raw-predict.ts) in front of fastify.
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import * as http from 'http';
 import { checkInt } from '../check';
 import type { Classifier } from '../cli/classifier';
 import type { DatasetPreprocessing } from '../cli/predict';
-import { topK } from '../cli/predict';
 import { setBatching } from '../modules/predict-batcher';
-import { Tensor } from '../tensor/tensor';
 import { DecodePool, DEFAULT_DECODE_QUEUE, DEFAULT_DECODE_THREADS, DEFAULT_INLINE_DECODE_PIXELS } from './decode-pool';
 import { ServeMetrics } from './metrics';
-import { imageHeader, imageInput, jsonInput, RequestError } from './request-input';
+import { createPredictor, errorAnswer, mediaType, unsupportedType } from './predictor';
+import { rawPredictRoute } from './raw-predict';
+import { RequestError } from './request-input';
 
 /** What createServer() serves and its limits. */
 export interface ServerOptions {
@@ -99,7 +101,6 @@ export function createServer(options: ServerOptions): ModelServer {
   });
   let releaseHold: () => void = () => {};
   const hold = options.holdUntilClose ? new Promise<void>((resolve) => (releaseHold = resolve)) : null;
-  const prep = { channels: channels as 1 | 3, height, width, mean: preprocessing.mean, std: preprocessing.std };
   const decodeThreads = checkInt('createServer: decodeThreads', options.decodeThreads ?? DEFAULT_DECODE_THREADS, 0);
   const takesImages = channels === 1 || channels === 3;
   // Checked before the pool starts its threads.
@@ -113,37 +114,42 @@ export function createServer(options: ServerOptions): ModelServer {
       ? new DecodePool({
           threads: decodeThreads,
           maxQueue: checkInt('createServer: decodeQueue', options.decodeQueue ?? DEFAULT_DECODE_QUEUE),
-          prep,
+          prep: { channels, height, width, mean: preprocessing.mean, std: preprocessing.std },
           maxPixels,
         })
       : null;
-  const decode = (body: Buffer, type: 'image/png' | 'image/jpeg'): Float32Array | Promise<Float32Array> => {
-    checkImageModel(prep);
-    if (pool === null) return imageInput(body, type, prep, maxPixels);
-    const header = imageHeader(body, type);
-    if (header === null) return imageInput(body, type, prep, maxPixels); // gives the header's error
-    if (header.width * header.height <= inlinePixels) return imageInput(body, type, prep, maxPixels, header);
-    return pool.decode(body, type);
-  };
-
-  const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true });
+  const predict = createPredictor({ classifier, preprocessing, maxPixels, defaultTop, pool, inlinePixels, hold });
+  let closing = false;
+  // Image bodies take the raw node:http route (raw-predict.ts); fastify answers everything else.
+  const raw = rawPredictRoute(predict, metrics, bodyLimit, () => !closing);
+  const app = Fastify({
+    bodyLimit,
+    logger: false,
+    return503OnClosing: true,
+    serverFactory: (handler, opts) => {
+      const server = http.createServer(opts.http ?? {}, (req, res) => {
+        // While stopping, a keep-alive connection closes once its last request is answered; server.close() closes only
+        // the connections idle when it is called, so the others would hold the drain open until keepAliveTimeout.
+        res.once('finish', () => closing && server.closeIdleConnections());
+        return raw(req, res) || handler(req, res);
+      });
+      // As fastify sets up the servers it makes itself.
+      server.keepAliveTimeout = opts.keepAliveTimeout as number;
+      server.requestTimeout = opts.requestTimeout as number;
+      server.setTimeout(opts.connectionTimeout as number);
+      return server;
+    },
+  });
   app.addContentTypeParser(['image/png', 'image/jpeg'], { parseAs: 'buffer', bodyLimit }, (_req, body, done) =>
     done(null, body),
   );
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    // Client errors and refusals (a full decode queue's 503) are answered as they are; anything else is a failure.
-    const refused = status < 500 || err instanceof RequestError;
-    if (!refused) process.stderr.write(`error: ${err.message}\n`);
-    const message =
-      err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-        ? unsupportedType(req)
-        : refused
-          ? err.message
-          : `prediction failed: ${err.message}`;
+    const { status, message, failure } = errorAnswer(err);
+    if (failure) process.stderr.write(`error: ${err.message}\n`);
     if (status === 503) void reply.header('retry-after', '1');
-    void reply.code(status).send({ error: message });
+    const text = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? unsupportedType(req.headers['content-type']) : message;
+    void reply.code(status).send({ error: text });
   });
   app.setNotFoundHandler((req, reply) => {
     void reply
@@ -163,21 +169,9 @@ export function createServer(options: ServerOptions): ModelServer {
   app.post('/predict', { schema: { response: PREDICT_RESPONSE } }, async (req) => {
     metrics.requestStarted();
     try {
-      if (hold) await hold;
-      const k = topOf(req, defaultTop, numClasses);
-      const type = mediaType(req);
-      const input =
-        type === 'application/json'
-          ? jsonInput(req.body, [channels, height, width])
-          : await decode(req.body as Buffer, type);
-      const logits = await model.predictAsync(new Tensor(input, [1, channels, height, width]));
-      return {
-        top: topK(logits.data, k).map(({ index, probability }) => ({
-          label: preprocessing.classes?.[index] ?? `class ${index}`,
-          index,
-          probability,
-        })),
-      };
+      const type = mediaType(req.headers['content-type']);
+      if (type === null) throw new RequestError(415, unsupportedType(req.headers['content-type']));
+      return { top: await predict(type, req.body, (req.query ?? {}) as Record<string, unknown>) };
     } finally {
       metrics.requestDone();
     }
@@ -187,43 +181,10 @@ export function createServer(options: ServerOptions): ModelServer {
     app,
     metrics,
     close: async () => {
+      closing = true;
       releaseHold();
       await app.close(); // waits for the requests in flight, and so for their decodes
       await pool?.close();
     },
   };
-}
-
-/** The request's media type, lower case without parameters (fastify has already refused types without a parser). */
-function mediaType(req: FastifyRequest): 'application/json' | 'image/png' | 'image/jpeg' {
-  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type === 'image/png' || type === 'image/jpeg' || type === 'application/json') return type;
-  throw new RequestError(415, unsupportedType(req));
-}
-
-function unsupportedType(req: FastifyRequest): string {
-  const type = req.headers['content-type'];
-  const what = type === undefined ? 'no Content-Type' : `unsupported Content-Type "${type}"`;
-  return `${what}: send image/png, image/jpeg or application/json`;
-}
-
-/** ?top=k: an integer from 1 to the class count. */
-function topOf(req: FastifyRequest, fallback: number, classes: number): number {
-  const raw = (req.query as Record<string, unknown> | undefined)?.top;
-  if (raw === undefined) return fallback;
-  const k = Number(raw);
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || k < 1 || k > classes)
-    throw new RequestError(400, `?top must be an integer from 1 to ${classes}, got ${JSON.stringify(raw)}`);
-  return k;
-}
-
-/** Images go to 1- or 3-channel models only (as in `simdnet predict`). */
-function checkImageModel<P extends { channels: number; height: number; width: number }>(prep: P): P {
-  if (prep.channels !== 1 && prep.channels !== 3) {
-    throw new RequestError(
-      415,
-      `this model takes ${prep.channels}x${prep.height}x${prep.width} inputs, not images: send application/json`,
-    );
-  }
-  return prep;
 }

@@ -5,40 +5,9 @@ import type { AddressInfo } from 'net';
 import * as jpeg from 'jpeg-js';
 import type { Classifier } from '../../lib/cli/classifier';
 import { preprocessImage, decodePng } from '../../lib/data/image';
-import { datasetPreprocessing, topK } from '../../lib/cli/predict';
 import { LeNet } from '../../lib/modules/lenet';
 import { createServer, type ModelServer } from '../../lib/serve/server';
-import { Tensor } from '../../lib/tensor/tensor';
-import { pngImage, request } from './helpers';
-
-const prep = datasetPreprocessing('cifar10', 3, 10);
-
-function lenetClassifier(): Classifier {
-  return {
-    name: 'LeNet',
-    model: new LeNet(),
-    channels: 3,
-    height: 32,
-    width: 32,
-    numClasses: 10,
-    dataset: 'cifar10',
-    metadata: {},
-  };
-}
-
-/** The answer a lone predict() gives for an input. */
-function expectedTop(
-  model: LeNet,
-  input: Float32Array,
-  k: number,
-): { label: string; index: number; probability: number }[] {
-  const logits = model.predict(new Tensor(input, [1, 3, 32, 32]));
-  return topK(logits.data, k).map(({ index, probability }) => ({
-    label: (prep.classes as readonly string[])[index],
-    index,
-    probability,
-  }));
-}
+import { expectedTop, lenetClassifier, pngImage, prep, request } from './helpers';
 
 describe('simdnet serve endpoints', () => {
   let server: ModelServer;
