@@ -135,13 +135,12 @@ void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* in
   parallel_for(s.n * bands.count, [&](int64_t item) {
     const int64_t n = item / bands.count;
     const PartRange rows = part_range(s.oh, 1, bands.count, item % bands.count);
-    const float* image = bands.count == 1 ? padded_image(inp + n * in_image, s, g)
-                                          : padded_band(inp + n * in_image, rows.begin, s, g);
+    const float* image =
+        bands.count == 1 ? padded_image(inp + n * in_image, s, g) : padded_band(inp + n * in_image, rows.begin, s, g);
     float* dst = out + n * s.oc * plane;
-    ChannelConvArgs a{(rows.end - rows.begin) * s.ow, g.taps, s.oc, ocp, rows.end - rows.begin, s.ow, s.sw == 1, image,
-                      g.base, g.offset, wpack, b, dst + rows.begin * s.ow, fuse_relu && residual.data == nullptr};
-    a.out_plane = plane;
-    t.conv2d_channel_forward(a);
+    const int64_t oh = rows.end - rows.begin;
+    t.conv2d_channel_forward({oh * s.ow, g.taps, s.oc, ocp, oh, s.ow, s.sw == 1, image, g.base, g.offset, wpack, b,
+                              dst + rows.begin * s.ow, fuse_relu && residual.data == nullptr, plane});
     // The residual while the band is still in cache.
     if (residual.data != nullptr)
       conv2d_add_residual(dst, residual.at(n, 0), s.oc, s.oh, s.ow, rows.begin, rows.end, fuse_relu);

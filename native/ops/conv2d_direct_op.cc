@@ -39,7 +39,8 @@ float* pad_rows(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_
   const int64_t y0 = std::max<int64_t>(row0, 0), y1 = std::min(row0 + rows, h);
   for (int64_t ci = 0; ci < c; ++ci)
     for (int64_t y = y0; y < y1; ++y)
-      std::memcpy(dst + (ci * rows + y - row0) * ld + pw, src + (ci * h + y) * w, sizeof(float) * static_cast<size_t>(w));
+      std::memcpy(dst + (ci * rows + y - row0) * ld + pw, src + (ci * h + y) * w,
+                  sizeof(float) * static_cast<size_t>(w));
   return dst;
 }
 
@@ -83,14 +84,12 @@ void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp
     const int64_t n = item / bands;
     const PartRange rows = part_range(s.oh, 1, bands, item % bands);
     const int64_t in_rows = rows.end - rows.begin + s.kh - 1;
-    const float* image = pad_rows(ScratchSlot::kColumns, inp + n * s.c * s.h * s.w, s.c, s.h, s.w,
-                                  rows.begin - s.ph, in_rows, s.pw, p.ld);
+    const float* image = pad_rows(ScratchSlot::kColumns, inp + n * s.c * s.h * s.w, s.c, s.h, s.w, rows.begin - s.ph,
+                                  in_rows, s.pw, p.ld);
     float* dst = out + n * s.oc * out_plane;
-    DirectConvArgs a{s.c,       in_rows,   p.ld,  s.oc,  s.kh,
-                     s.kw,      rows.end - rows.begin, s.ow,  image, wpack,
-                     b,         dst + rows.begin * s.ow, false, fuse_relu && residual.data == nullptr};
-    a.out_plane = out_plane;
-    t.conv2d_direct_forward(a);
+    const int64_t oh = rows.end - rows.begin;
+    t.conv2d_direct_forward({s.c, in_rows, p.ld, s.oc, s.kh, s.kw, oh, s.ow, image, wpack, b, dst + rows.begin * s.ow,
+                             false, fuse_relu && residual.data == nullptr, out_plane});
     // The residual while the band is still in cache.
     if (residual.data != nullptr)
       conv2d_add_residual(dst, residual.at(n, 0), s.oc, s.oh, s.ow, rows.begin, rows.end, fuse_relu);

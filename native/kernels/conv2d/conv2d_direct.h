@@ -19,8 +19,8 @@ struct DirectConvArgs {
   const float* bias;   // [oc] or null
   float* out;          // written (=), or added to when accumulate
   bool accumulate;
-  bool relu;               // max(., 0) after bias (not with accumulate)
-  int64_t out_plane = 0;   // out's channel stride when out is a band of rows of larger planes; 0: oh * ow
+  bool relu;              // max(., 0) after bias (not with accumulate)
+  int64_t out_plane = 0;  // out's channel stride when out is a band of rows of larger planes; 0: oh * ow
   int64_t plane() const { return out_plane != 0 ? out_plane : oh * ow; }
 };
 
