@@ -41,35 +41,51 @@ Geometry geometry(const Conv2dShape& s, int64_t lanes) {
   return g;
 }
 
-// Planes [p0, p1) of images [planes, h, w] zero-padded into dst [planes, hp, wp].
-void pad_plane_range(float* dst, const float* images, int64_t p0, int64_t p1, const Conv2dShape& s, const Geometry& g) {
-  std::memset(dst + p0 * g.hp * g.wp, 0, sizeof(float) * static_cast<size_t>((p1 - p0) * g.hp * g.wp));
-  for (int64_t ci = p0; ci < p1; ++ci)
-    for (int64_t y = 0; y < s.h; ++y)
-      std::memcpy(dst + (ci * g.hp + y + s.ph) * g.wp + s.pw, images + (ci * s.h + y) * s.w,
+// Rows [row0, row0 + rows) of an image [c, h, w] (rows outside [0, h) are zeros) into dst [c, rows, wp], each row
+// zero-padded by s.pw on the left.
+void pad_rows(float* dst, const float* image, int64_t row0, int64_t rows, const Conv2dShape& s, const Geometry& g) {
+  std::memset(dst, 0, sizeof(float) * static_cast<size_t>(s.c * rows * g.wp));
+  const int64_t y0 = std::max<int64_t>(row0, 0), y1 = std::min(row0 + rows, s.h);
+  for (int64_t ci = 0; ci < s.c; ++ci)
+    for (int64_t y = y0; y < y1; ++y)
+      std::memcpy(dst + (ci * rows + y - row0) * g.wp + s.pw, image + (ci * s.h + y) * s.w,
                   sizeof(float) * static_cast<size_t>(s.w));
 }
 
-// `count` images zero-padded to [count, c, hp, wp] (the input itself when there is no padding), in this thread's
-// scratch; with parts > 1 (images whose channels are cut across threads) the planes are spread over `parts` threads.
-const float* padded_images(const float* images, int64_t count, const Conv2dShape& s, const Geometry& g,
-                           int64_t parts = 1) {
-  if (s.ph == 0 && s.pw == 0) return images;
-  const int64_t planes = count * s.c;
-  float* dst = thread_scratch(ScratchSlot::kColumns, planes * g.hp * g.wp);
-  if (parts <= 1) {
-    pad_plane_range(dst, images, 0, planes, s, g);
-    return dst;
-  }
-  parallel_for(parts, [&](int64_t part) {
-    const PartRange r = part_range(planes, 1, parts, part);
-    pad_plane_range(dst, images, r.begin, r.end, s, g);
-  });
+// Output rows cut into `count` bands per image (count > 1 only for fewer images than threads), each band `rows` or
+// fewer rows high.
+struct RowBands {
+  int64_t count, rows;
+};
+
+RowBands row_bands(const Conv2dShape& s, double flops_per_image) {
+  const int64_t count = parts_per_item(s.n, s.oh, flops_per_image);
+  return {count, (s.oh + count - 1) / count};
+}
+
+// The shape whose geometry a band of bands.rows output rows uses: its padded input is just the rows those read.
+Conv2dShape band_shape(const Conv2dShape& s, const RowBands& bands) {
+  if (bands.count == 1) return s;
+  Conv2dShape r = s;
+  r.oh = bands.rows;
+  r.h = (bands.rows - 1) * s.sh + (s.kh - 1) * s.dh + 1 - 2 * s.ph;
+  return r;
+}
+
+// One image zero-padded to [c, hp, wp] (the input itself when there is no padding), in this thread's scratch.
+const float* padded_image(const float* image, const Conv2dShape& s, const Geometry& g) {
+  if (s.ph == 0 && s.pw == 0) return image;
+  float* dst = thread_scratch(ScratchSlot::kColumns, s.c * g.hp * g.wp);
+  pad_rows(dst, image, -s.ph, g.hp, s, g);
   return dst;
 }
 
-const float* padded_image(const float* image, const Conv2dShape& s, const Geometry& g) {
-  return padded_images(image, 1, s, g);
+// The padded rows of one image that output rows from `oy0` on read (g.hp of them: geometry of band_shape), zero-padded
+// to [c, g.hp, g.wp] in this thread's scratch.
+const float* padded_band(const float* image, int64_t oy0, const Conv2dShape& s, const Geometry& g) {
+  float* dst = thread_scratch(ScratchSlot::kColumns, s.c * g.hp * g.wp);
+  pad_rows(dst, image, oy0 * s.sh - s.ph, g.hp, s, g);
+  return dst;
 }
 
 }  // namespace
@@ -88,55 +104,46 @@ bool conv2d_channel_blocked_applies(const Conv2dShape& s, const KernelTable& t) 
 void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
                                const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache,
                                const ConvResidual& residual) {
-  const Geometry g = geometry(s, t.vec_lanes);
-  const int64_t lanes = t.vec_lanes;
-  // Fewer images than threads: each image's output channels are cut into parts of whole vectors;
-  // every output value is still one kernel call's sum over the same taps in the same order.
-  const int64_t parts =
-      parts_per_item(s.n, g.ocp / lanes, 2.0 * static_cast<double>(g.taps) * static_cast<double>(s.oc * g.pixels));
-  // Weights per part, zero-padded to whole vectors: part [o0, o1) is [taps, ocp of the part] at wpack + taps*o0.
+  const int64_t lanes = t.vec_lanes, ocp = (s.oc + lanes - 1) / lanes * lanes, taps = s.c * s.kh * s.kw;
+  // Weights [taps, ocp], zero-padded to whole vectors.
   const auto pack = [&](float* wpack) {
-    std::memset(wpack, 0, sizeof(float) * static_cast<size_t>(g.taps * g.ocp));
-    for (int64_t part = 0; part < parts; ++part) {
-      const PartRange r = part_range(s.oc, lanes, parts, part);
-      const int64_t width = (r.end - r.begin + lanes - 1) / lanes * lanes;
-      float* dst = wpack + g.taps * r.begin;
-      // In 16 x 16 blocks: a plain transpose touched a new cache line per weight (at batch 1 with 128
-      // channels it took longer than the convolution).
-      constexpr int64_t kBlock = 16;
-      for (int64_t k0 = 0; k0 < g.taps; k0 += kBlock) {
-        const int64_t k1 = std::min(g.taps, k0 + kBlock);
-        for (int64_t o0 = r.begin; o0 < r.end; o0 += kBlock)
-          for (int64_t k = k0; k < k1; ++k)
-            for (int64_t o = o0; o < std::min(r.end, o0 + kBlock); ++o)
-              dst[k * width + o - r.begin] = w[o * g.taps + k];
-      }
+    std::memset(wpack, 0, sizeof(float) * static_cast<size_t>(taps * ocp));
+    // In 16 x 16 blocks: a plain transpose touched a new cache line per weight (at batch 1 with 128
+    // channels it took longer than the convolution).
+    constexpr int64_t kBlock = 16;
+    for (int64_t k0 = 0; k0 < taps; k0 += kBlock) {
+      const int64_t k1 = std::min(taps, k0 + kBlock);
+      for (int64_t o0 = 0; o0 < s.oc; o0 += kBlock)
+        for (int64_t k = k0; k < k1; ++k)
+          for (int64_t o = o0; o < std::min(s.oc, o0 + kBlock); ++o) wpack[k * ocp + o] = w[o * taps + k];
     }
   };
   const float* wpack = nullptr;
   if (cache != nullptr) {
-    wpack = cache->get(w, kChannelPath, parts, lanes, g.taps * g.ocp, pack);
+    wpack = cache->get(w, kChannelPath, 1, lanes, taps * ocp, pack);
   } else {
-    float* scratch = thread_scratch(ScratchSlot::kPackedWeights, g.taps * g.ocp);
+    float* scratch = thread_scratch(ScratchSlot::kPackedWeights, taps * ocp);
     pack(scratch);
     wpack = scratch;
   }
-  const int64_t in_image = s.c * s.h * s.w;
-  // Cut images are padded once, all n together (n < threads), their planes across the threads.
-  const float* padded = parts == 1 ? nullptr : padded_images(inp, s.n, s, g, parts);
-  const int64_t padded_image_size = s.ph == 0 && s.pw == 0 ? in_image : s.c * g.hp * g.wp;
-  parallel_for(s.n * parts, [&](int64_t item) {
-    const int64_t n = item / parts;
-    const PartRange r = part_range(s.oc, lanes, parts, item % parts);
-    const float* image = padded != nullptr ? padded + n * padded_image_size : padded_image(inp + n * in_image, s, g);
-    t.conv2d_channel_forward({g.pixels, g.taps, r.end - r.begin, (r.end - r.begin + lanes - 1) / lanes * lanes, s.oh,
-                              s.ow, s.sw == 1, image, g.base, g.offset, wpack + g.taps * r.begin,
-                              b != nullptr ? b + r.begin : nullptr, out + (n * s.oc + r.begin) * g.pixels,
-                              fuse_relu && residual.data == nullptr});
-    // The residual while the part's output is still in cache.
+  // Fewer images than threads: each image's output rows are cut into bands, each padded and convolved by one work
+  // item (one fork/join per conv, all channel vectors in every tile); every output value is still one tile's sum over
+  // the same taps in the same order.
+  const int64_t in_image = s.c * s.h * s.w, plane = s.oh * s.ow;
+  const RowBands bands = row_bands(s, 2.0 * static_cast<double>(taps) * static_cast<double>(s.oc * plane));
+  const Geometry g = geometry(band_shape(s, bands), lanes);
+  parallel_for(s.n * bands.count, [&](int64_t item) {
+    const int64_t n = item / bands.count;
+    const PartRange rows = part_range(s.oh, 1, bands.count, item % bands.count);
+    const float* image =
+        bands.count == 1 ? padded_image(inp + n * in_image, s, g) : padded_band(inp + n * in_image, rows.begin, s, g);
+    float* dst = out + n * s.oc * plane;
+    const int64_t oh = rows.end - rows.begin;
+    t.conv2d_channel_forward({oh * s.ow, g.taps, s.oc, ocp, oh, s.ow, s.sw == 1, image, g.base, g.offset, wpack, b,
+                              dst + rows.begin * s.ow, fuse_relu && residual.data == nullptr, plane});
+    // The residual while the band is still in cache.
     if (residual.data != nullptr)
-      conv2d_add_residual(out + (n * s.oc + r.begin) * g.pixels, residual.at(n, r.begin), r.end - r.begin, s.oh, s.ow,
-                          fuse_relu);
+      conv2d_add_residual(dst, residual.at(n, 0), s.oc, s.oh, s.ow, rows.begin, rows.end, fuse_relu);
   });
 }
 

@@ -29,32 +29,25 @@ Padded padded_layout(int64_t h, int64_t w, int64_t ph, int64_t pw, int64_t kw, i
   return {h + 2 * ph, std::max(w + 2 * pw, need)};
 }
 
-// Planes [c0, c1) of src [c, h, w] zero-padded into dst.
-void pad_plane_range(float* dst, const float* src, int64_t c0, int64_t c1, int64_t h, int64_t w, int64_t ph, int64_t pw,
-                     const Padded& p) {
-  std::memset(dst + c0 * p.hp * p.ld, 0, sizeof(float) * static_cast<size_t>((c1 - c0) * p.hp * p.ld));
-  for (int64_t ci = c0; ci < c1; ++ci)
-    for (int64_t y = 0; y < h; ++y)
-      std::memcpy(dst + (ci * p.hp + y + ph) * p.ld + pw, src + (ci * h + y) * w,
+// Rows [row0, row0 + rows) of planes src [c, h, w] (rows outside [0, h) are zeros), each row zero-padded by pw on the
+// left and to ld floats, into this thread's scratch [c, rows, ld] (+ kDirectSlack zeros).
+float* pad_rows(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_t w, int64_t row0, int64_t rows,
+                int64_t pw, int64_t ld) {
+  const int64_t size = c * rows * ld + kDirectSlack;
+  float* dst = thread_scratch(slot, size);
+  std::memset(dst, 0, sizeof(float) * static_cast<size_t>(size));
+  const int64_t y0 = std::max<int64_t>(row0, 0), y1 = std::min(row0 + rows, h);
+  for (int64_t ci = 0; ci < c; ++ci)
+    for (int64_t y = y0; y < y1; ++y)
+      std::memcpy(dst + (ci * rows + y - row0) * ld + pw, src + (ci * h + y) * w,
                   sizeof(float) * static_cast<size_t>(w));
+  return dst;
 }
 
-// src zero-padded into this thread's scratch; with parts > 1 (images whose channels are cut across threads) the
-// planes are spread over `parts` threads.
+// src [c, h, w] zero-padded by ph, pw into this thread's scratch with the layout p.
 float* pad_planes(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_t w, int64_t ph, int64_t pw,
-                  const Padded& p, int64_t parts = 1) {
-  const int64_t size = c * p.hp * p.ld + kDirectSlack;
-  float* dst = thread_scratch(slot, size);
-  std::memset(dst + c * p.hp * p.ld, 0, sizeof(float) * static_cast<size_t>(kDirectSlack));
-  if (parts <= 1) {
-    pad_plane_range(dst, src, 0, c, h, w, ph, pw, p);
-    return dst;
-  }
-  parallel_for(parts, [&](int64_t part) {
-    const PartRange r = part_range(c, 1, parts, part);
-    pad_plane_range(dst, src, r.begin, r.end, h, w, ph, pw, p);
-  });
-  return dst;
+                  const Padded& p) {
+  return pad_rows(slot, src, c, h, w, -ph, p.hp, pw, p.ld);
 }
 
 }  // namespace
@@ -70,45 +63,36 @@ void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp
                               const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache,
                               const ConvResidual& residual) {
   const int64_t taps = s.c * s.kh * s.kw, out_plane = s.oh * s.ow;
-  // Fewer images than threads: each image's output channels are cut into parts (whole tiles of
-  // 8); every output value is still one kernel call's sum over the same taps in the same order.
-  constexpr int64_t kChannelAlign = 8;
-  const int64_t parts = parts_per_item(s.n, (s.oc + kChannelAlign - 1) / kChannelAlign,
-                                       2.0 * static_cast<double>(taps * s.oc * out_plane));
-  // Weights k-major per part, packed once on the calling thread: part [o0, o1) is [taps, o1 - o0] at wpack + taps*o0.
+  // Weights k-major [taps, oc], packed once on the calling thread.
   const auto pack = [&](float* wpack) {
-    for (int64_t part = 0; part < parts; ++part) {
-      const PartRange r = part_range(s.oc, kChannelAlign, parts, part);
-      float* dst = wpack + taps * r.begin;
-      for (int64_t o = r.begin; o < r.end; ++o)
-        for (int64_t k = 0; k < taps; ++k) dst[k * (r.end - r.begin) + o - r.begin] = w[o * taps + k];
-    }
+    for (int64_t o = 0; o < s.oc; ++o)
+      for (int64_t k = 0; k < taps; ++k) wpack[k * s.oc + o] = w[o * taps + k];
   };
   const float* wpack = nullptr;
   if (cache != nullptr) {
-    wpack = cache->get(w, kDirectPath, parts, t.vec_lanes, taps * s.oc, pack);
+    wpack = cache->get(w, kDirectPath, 1, t.vec_lanes, taps * s.oc, pack);
   } else {
     float* scratch = thread_scratch(ScratchSlot::kPackedWeights, taps * s.oc);
     pack(scratch);
     wpack = scratch;
   }
   const Padded p = padded_layout(s.h, s.w, s.ph, s.pw, s.kw, s.ow, t.vec_lanes);
-  // Cut images are padded once, all n together (n < threads), their planes across the threads.
-  const float* padded =
-      parts == 1 ? nullptr : pad_planes(ScratchSlot::kColumns, inp, s.n * s.c, s.h, s.w, s.ph, s.pw, p, parts);
-  parallel_for(s.n * parts, [&](int64_t item) {
-    const int64_t n = item / parts;
-    const PartRange r = part_range(s.oc, kChannelAlign, parts, item % parts);
-    const float* image =
-        padded != nullptr ? padded + n * s.c * p.hp * p.ld
-                          : pad_planes(ScratchSlot::kColumns, inp + n * s.c * s.h * s.w, s.c, s.h, s.w, s.ph, s.pw, p);
-    t.conv2d_direct_forward({s.c, p.hp, p.ld, r.end - r.begin, s.kh, s.kw, s.oh, s.ow, image, wpack + taps * r.begin,
-                             b != nullptr ? b + r.begin : nullptr, out + (n * s.oc + r.begin) * out_plane, false,
-                             fuse_relu && residual.data == nullptr});
-    // The residual while the part's output is still in cache.
+  // Fewer images than threads: each image's output rows are cut into bands, each padded and convolved by one work
+  // item (one fork/join per conv); every output value is still one tile's sum over the same taps in the same order.
+  const int64_t bands = parts_per_item(s.n, s.oh, 2.0 * static_cast<double>(taps * s.oc * out_plane));
+  parallel_for(s.n * bands, [&](int64_t item) {
+    const int64_t n = item / bands;
+    const PartRange rows = part_range(s.oh, 1, bands, item % bands);
+    const int64_t in_rows = rows.end - rows.begin + s.kh - 1;
+    const float* image = pad_rows(ScratchSlot::kColumns, inp + n * s.c * s.h * s.w, s.c, s.h, s.w, rows.begin - s.ph,
+                                  in_rows, s.pw, p.ld);
+    float* dst = out + n * s.oc * out_plane;
+    const int64_t oh = rows.end - rows.begin;
+    t.conv2d_direct_forward({s.c, in_rows, p.ld, s.oc, s.kh, s.kw, oh, s.ow, image, wpack, b, dst + rows.begin * s.ow,
+                             false, fuse_relu && residual.data == nullptr, out_plane});
+    // The residual while the band is still in cache.
     if (residual.data != nullptr)
-      conv2d_add_residual(out + (n * s.oc + r.begin) * out_plane, residual.at(n, r.begin), r.end - r.begin, s.oh, s.ow,
-                          fuse_relu);
+      conv2d_add_residual(dst, residual.at(n, 0), s.oc, s.oh, s.ow, rows.begin, rows.end, fuse_relu);
   });
 }
 

@@ -78,7 +78,7 @@ void forward_rows(const KernelTable& t, float* out, const float* w, const float*
       const float* src = f.tile ? f.tile + o * ldc + j * c.p : orow;
       if (residual.data != nullptr) {
         if (f.tile) std::memcpy(orow, src, sizeof(float) * static_cast<size_t>(c.p));
-        conv2d_add_residual(orow, residual.at(f.n0 + j, f.g * c.ocg + o), 1, s.oh, s.ow, fuse_relu);
+        conv2d_add_residual(orow, residual.at(f.n0 + j, f.g * c.ocg + o), 1, s.oh, s.ow, 0, s.oh, fuse_relu);
       } else if (fuse_relu) {
         for (int64_t i = 0; i < c.p; ++i) orow[i] = src[i] < 0.0f ? 0.0f : src[i];
       } else if (f.tile) {
@@ -100,7 +100,7 @@ void conv2d_forward_op(float* out, const float* inp, const float* w, const float
     t.conv2d_forward(out, inp, w, b, s);
     if (residual.data != nullptr) {
       for (int64_t n = 0; n < s.n; ++n)
-        conv2d_add_residual(out + n * s.oc * s.oh * s.ow, residual.at(n, 0), s.oc, s.oh, s.ow, fuse_relu);
+        conv2d_add_residual(out + n * s.oc * s.oh * s.ow, residual.at(n, 0), s.oc, s.oh, s.ow, 0, s.oh, fuse_relu);
     } else if (fuse_relu) {
       t.relu_forward(out, out, s.n * s.oc * s.oh * s.ow);
     }

@@ -82,6 +82,11 @@ std::vector<Case> cases(int64_t lanes) {
   v.push_back({"phase dinput: 3x3 stride 3 pad 2", shape(1, 2 * lanes, 10, 6, 4, 3, 3, 3, 3, 2, 2)});
   v.push_back({"phase dinput: 1x1 image", shape(3, 2 * lanes, 1, 1, 3, 3, 3, 2, 2, 1, 1)});
   v.push_back({"phase dinput: stride 2x1", shape(1, 2 * lanes, 7, 5, 6, 3, 3, 2, 1, 1, 1)});
+  // Fewer images than threads: the forward cuts each image's output rows into bands (1 vs 3 threads below), on the
+  // row-direct and the channel tiles, stride 2, odd row counts.
+  v.push_back({"bands: 16 ch 32 px, batch 1", shape(1, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"bands: 2L ch 13 px, batch 2", shape(2, 2 * lanes, 13, 13, 2 * lanes, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"bands: stride 2 odd 15x15, batch 1", shape(1, 24, 15, 15, 2 * lanes + 1, 3, 3, 2, 2, 1, 1)});
   return v;
 }
 
@@ -163,15 +168,17 @@ void check_case(Tally& t, Rng& rng, const Case& k) {
   conv2d_forward_op(got.data(), x.data(), w.data(), nullptr, s, false);
   t.close(at + " forward without bias", got, want, atol, 1e-5);
 
-  // Weights packed once into a cache (a program snapshot's), on 1 and 3 threads (batch 1 cuts channels into parts:
-  // another packing layout), each run twice (the second from the cache): bit-identical to packing per call.
+  // Weights packed once into a cache (a program snapshot's), on 1 and 3 threads (batch 1 cuts rows into bands),
+  // each run twice (the second from the cache): bit-identical to packing per call.
   ConvPackCache cache;
-  std::vector<float> cached(out_n);
+  std::vector<float> cached(out_n), one_thread;
   for (const int threads : {1, 3, 1, 3}) {
     set_num_threads(threads);
     conv2d_forward_op(got.data(), x.data(), w.data(), b.data(), s, true);
     conv2d_forward_op(cached.data(), x.data(), w.data(), b.data(), s, true, &cache);
     t.same(at + " forward with packed-weight cache, " + std::to_string(threads) + " threads", cached, got);
+    if (threads == 1) one_thread = got;
+    t.same(at + " forward " + std::to_string(threads) + " vs 1 thread", got, one_thread);
   }
 
   check_residual(t, rng, k);

@@ -47,9 +47,10 @@ inline int64_t conv_output_size(int64_t in, int64_t k, int64_t stride, int64_t p
 // out [N, OC, OH, OW] = conv(inp [N, C, H, W], w [OC, C/g, KH, KW]) + b [OC] (b may be null).
 void conv2d_forward_ref(float* out, const float* inp, const float* w, const float* b, const Conv2dShape& s);
 
-// One image's out [oc, oh, ow] = out + residual (r for this image, channels relative to out's first), then max(., 0)
-// when relu: the same float add as a separate add op, so fused and unfused programs agree bit for bit.
-void conv2d_add_residual(float* out, const ConvResidual& r, int64_t oc, int64_t oh, int64_t ow, bool relu);
+// Rows [y0, y1) of one image's out [oc, oh, ow] = out + residual (r for this image, channels relative to out's first),
+// then max(., 0) when relu: the same float add as a separate add op, so fused and unfused programs agree bit for bit.
+void conv2d_add_residual(float* out, const ConvResidual& r, int64_t oc, int64_t oh, int64_t ow, int64_t y0, int64_t y1,
+                         bool relu);
 
 // dinp [N, C, H, W] += conv^T(dout); dw [OC, C/g, KH, KW] += corr(inp, dout); db [OC] += sum(dout).
 // Any of dinp, dw, db may be null (not wanted).

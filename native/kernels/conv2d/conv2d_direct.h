@@ -19,7 +19,9 @@ struct DirectConvArgs {
   const float* bias;   // [oc] or null
   float* out;          // written (=), or added to when accumulate
   bool accumulate;
-  bool relu;  // max(., 0) after bias (not with accumulate)
+  bool relu;              // max(., 0) after bias (not with accumulate)
+  int64_t out_plane = 0;  // out's channel stride when out is a band of rows of larger planes; 0: oh * ow
+  int64_t plane() const { return out_plane != 0 ? out_plane : oh * ow; }
 };
 
 // dW [oc, c, kh, kw] += correlation of the padded input with dout [oc, oh, ow], where dout is given
@@ -47,6 +49,8 @@ struct ChannelConvArgs {
   const float* bias;              // [oc] or null
   float* out;                     // [oc, pixels], written
   bool relu;
+  int64_t out_plane = 0;  // out's channel stride when out is a band of rows of larger planes; 0: pixels
+  int64_t plane() const { return out_plane != 0 ? out_plane : pixels; }
 };
 
 // dWt [taps, ocp] += sum over pixels of input(base[p] + offset[t]) * doutT[p, :], where doutT is

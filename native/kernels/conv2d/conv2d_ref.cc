@@ -25,22 +25,28 @@ inline ValidRange valid_outputs(int64_t out_len, int64_t in_len, int64_t offset,
 
 }  // namespace
 
-void conv2d_add_residual(float* out, const ConvResidual& r, int64_t oc, int64_t oh, int64_t ow, bool relu) {
+void conv2d_add_residual(float* out, const ConvResidual& r, int64_t oc, int64_t oh, int64_t ow, int64_t y0, int64_t y1,
+                         bool relu) {
+  // Whole bands of a plane per loop where they are contiguous (8-pixel rows barely start a vector loop).
+  const int64_t band = (y1 - y0) * ow;
+  const bool contiguous = r.col_step == 1 && r.row_stride == ow;
   for (int64_t o = 0; o < oc; ++o) {
-    for (int64_t y = 0; y < oh; ++y) {
-      float* dst = out + (o * oh + y) * ow;
-      if (!r.covers(o)) {
-        for (int64_t x = 0; x < ow && relu; ++x) dst[x] = dst[x] < 0.0f ? 0.0f : dst[x];
-        continue;
+    float* dst = out + o * oh * ow + y0 * ow;
+    if (!r.covers(o)) {
+      if (relu)
+        for (int64_t i = 0; i < band; ++i) dst[i] = dst[i] < 0.0f ? 0.0f : dst[i];
+      continue;
+    }
+    if (contiguous) {  // the compiler vectorises this loop
+      const float* res = r.row(o, y0);
+      for (int64_t i = 0; i < band; ++i) {
+        const float v = dst[i] + res[i];
+        dst[i] = relu && v < 0.0f ? 0.0f : v;
       }
+      continue;
+    }
+    for (int64_t y = y0; y < y1; ++y, dst += ow) {
       const float* res = r.row(o, y);
-      if (r.col_step == 1) {  // contiguous: the compiler vectorises this loop
-        for (int64_t x = 0; x < ow; ++x) {
-          const float v = dst[x] + res[x];
-          dst[x] = relu && v < 0.0f ? 0.0f : v;
-        }
-        continue;
-      }
       for (int64_t x = 0; x < ow; ++x) {
         const float v = dst[x] + res[x * r.col_step];
         dst[x] = relu && v < 0.0f ? 0.0f : v;
