@@ -11,13 +11,27 @@ export function wasmDir(): string {
   return path.resolve(process.env.SIMDNET_WASM_DIR || path.join(__dirname, '..', '..', 'build-wasm'));
 }
 
+/**
+ * The build to load: simdnet-threads (pthreads; Node always has SharedArrayBuffer) when it was built, else
+ * simdnet (one thread). SIMDNET_WASM_BUILD=single|threads picks one.
+ */
+export function wasmBuildName(dir: string): string {
+  const choice = process.env.SIMDNET_WASM_BUILD || undefined;
+  if (choice !== undefined && choice !== 'single' && choice !== 'threads')
+    throw new Error(`simdnet: SIMDNET_WASM_BUILD must be "single" or "threads", got "${choice}"`);
+  if (choice === 'single') return 'simdnet';
+  if (choice === 'threads' || fs.existsSync(path.join(dir, 'simdnet-threads.wasm'))) return 'simdnet-threads';
+  return 'simdnet';
+}
+
 /** Environment variables the C++ code reads (the wasm heap has no environment of its own). */
 const PASSED_ENV = ['SIMDNET_ISA', 'SIMDNET_NUM_THREADS'];
 
 export function loadWasmBinding(): NativeBinding {
   const dir = wasmDir();
-  const glue = path.join(dir, 'simdnet.js');
-  const wasm = path.join(dir, 'simdnet.wasm');
+  const name = wasmBuildName(dir);
+  const glue = path.join(dir, `${name}.js`);
+  const wasm = path.join(dir, `${name}.wasm`);
   for (const file of [glue, wasm]) {
     if (!fs.existsSync(file)) {
       throw new Error(
