@@ -8,7 +8,7 @@ import * as path from 'path';
 import { WASM_HOST, type WasmHost } from '../../lib/backend/wasm-host';
 import { loadWasmBinding, wasmBuildName, wasmDir } from '../../lib/backend/wasm-node';
 import type { NativeBinding } from '../../lib/native';
-import { describeWasm } from './available';
+import { WASM_BUILT } from './available';
 import { lenetSteps, type StepsResult } from './lenet-steps';
 
 const THREADS_BUILT = fs.existsSync(path.join(wasmDir(), 'simdnet-threads.wasm'));
@@ -33,7 +33,12 @@ function expectSame(a: StepsResult, b: StepsResult): void {
   for (const [name, x] of a.buffers) expect([name, b.buffers.get(name)]).toEqual([name, x]);
 }
 
-(THREADS_BUILT ? describeWasm : describe.skip)('threaded WebAssembly build', () => {
+const describeThreads = (title: string, body: () => void): void =>
+  THREADS_BUILT
+    ? describe(title, body)
+    : describe.skip(`${title} (skipped: no simdnet-threads.wasm; npm run build:wasm needs Emscripten)`, body);
+
+describeThreads('threaded WebAssembly build', () => {
   let wasm: NativeBinding;
   beforeAll(() => {
     wasm = load('threads');
@@ -68,7 +73,7 @@ function expectSame(a: StepsResult, b: StepsResult): void {
     wasm.setNumThreads('auto');
   });
 
-  test('bit-identical to the one-thread build', () => {
+  (WASM_BUILT ? test : test.skip)('bit-identical to the one-thread build', () => {
     const single = load('single');
     wasm.setNumThreads(2);
     expectSame(lenetSteps(single, 2), lenetSteps(wasm, 2));
