@@ -4,8 +4,8 @@
 // training against tfjs-cpu, the two sides alternated in one process.
 //   npx tsc -p bench/tsconfig.json && node build/bench/bench/wasm-cpu.js [--rounds N]
 // CPU time counts every thread of the process (V8's GC and compiler threads too), so it is a ratio of work,
-// not of latency. simdnet-wasm runs the threaded build (build-wasm/simdnet-threads) on
-// SIMDNET_NUM_THREADS threads when set (else one per core): threads lower its wall time, not its CPU time.
+// not of latency. With SIMDNET_WASM_BUILD=threads simdnet-wasm runs the threaded build on SIMDNET_NUM_THREADS
+// threads (else one per core): threads lower its wall time, not its CPU time.
 import './setup';
 import * as os from 'os';
 import { native } from '../lib/native';

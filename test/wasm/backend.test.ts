@@ -36,7 +36,7 @@ describeWasm('WebAssembly backend', () => {
     const info = wasm.kernelInfo();
     expect(info).toMatchObject({ backend: 'wasm', isa: 'simd128', supportedIsas: ['ref', 'simd128'], openmp: false });
     expect(info.kernels.conv2d).toBe('simd128');
-    if (wasmBuildName(wasmDir()) === 'simdnet') expect(info.threads).toBe(1);
+    if (wasmBuildName() === 'simdnet') expect(info.threads).toBe(1);
   });
 
   describe('against the native addon', () => {

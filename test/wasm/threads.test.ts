@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The threaded WebAssembly build (build-wasm/simdnet-threads, Emscripten pthreads; Node loads it when built):
+// The threaded WebAssembly build (build-wasm/simdnet-threads, Emscripten pthreads; SIMDNET_WASM_BUILD=threads):
 // its pool threads start inside a synchronous call, and results are bit-identical on 1, 2 and 3 threads and
-// to the one-thread build's. test/native/isa-and-threads.test.ts checks whole models with
-// SIMDNET_BACKEND=wasm (.ci/wasm.sh).
+// to the one-thread build's.
 import * as fs from 'fs';
 import * as path from 'path';
 import { WASM_HOST, type WasmHost } from '../../lib/backend/wasm-host';
@@ -44,15 +43,15 @@ describeThreads('threaded WebAssembly build', () => {
     wasm = load('threads');
   });
 
-  test('Node picks it when built; SIMDNET_WASM_BUILD picks either and is checked', () => {
+  test('SIMDNET_WASM_BUILD=threads picks it (not the default yet), and the variable is checked', () => {
     const saved = process.env.SIMDNET_WASM_BUILD;
     try {
       delete process.env.SIMDNET_WASM_BUILD;
-      expect(wasmBuildName(wasmDir())).toBe('simdnet-threads');
-      process.env.SIMDNET_WASM_BUILD = 'single';
-      expect(wasmBuildName(wasmDir())).toBe('simdnet');
+      expect(wasmBuildName()).toBe('simdnet');
+      process.env.SIMDNET_WASM_BUILD = 'threads';
+      expect(wasmBuildName()).toBe('simdnet-threads');
       process.env.SIMDNET_WASM_BUILD = 'two';
-      expect(() => wasmBuildName(wasmDir())).toThrow('SIMDNET_WASM_BUILD must be "single" or "threads", got "two"');
+      expect(() => wasmBuildName()).toThrow('SIMDNET_WASM_BUILD must be "single" or "threads", got "two"');
     } finally {
       if (saved === undefined) delete process.env.SIMDNET_WASM_BUILD;
       else process.env.SIMDNET_WASM_BUILD = saved;
@@ -71,6 +70,12 @@ describeThreads('threaded WebAssembly build', () => {
       expect(host.threadWorkers()).toBe(n - 1);
     }
     wasm.setNumThreads('auto');
+  });
+
+  // Emscripten 3.1.6's -pthread build matches no typed C++ catch clause: the binding's TypeError escapes as a
+  // WebAssembly.Exception. Why the threaded build is not Node's default; this test passes once that is fixed.
+  test.failing("a bad argument is the addon's TypeError", () => {
+    expect(() => wasm.setNumThreads('two' as never)).toThrow(TypeError);
   });
 
   (WASM_BUILT ? test : test.skip)('bit-identical to the one-thread build', () => {
