@@ -2,8 +2,8 @@
 // SPDX-License-Identifier: MIT
 // Builds the WebAssembly backend (npm run build:wasm) into build-wasm/ (not build/: node-gyp rebuild deletes
 // that whole folder): simdnet.js (Emscripten's glue, a
-// factory) and simdnet.wasm, one thread, for browsers and as Node's fallback; and simdnet-threads.js +
-// .wasm + .worker.js, the pthreads build for Node (SharedArrayBuffer memory, the ops' thread pool on
+// factory) and simdnet.wasm, one thread, for browsers and Node; and simdnet-threads.js + .wasm +
+// .worker.js, the pthreads build for Node, opt-in with SIMDNET_WASM_BUILD=threads (SharedArrayBuffer memory, the ops' thread pool on
 // Emscripten's pthreads; see docs/wasm.md). `--only single|threads` builds one of them. Sources:
 // native/sources.json's "common" and "simd128" lists (binding*.cc included: they compile against
 // native/wasm/napi.h, so the checks are the addon's own) plus the call trampoline native/wasm/napi_shim.cc.
