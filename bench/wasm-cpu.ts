@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Issue 13's wasm ratios by process CPU time instead of wall time, for a busy machine where the wall-clock
+// Issue 13's wasm ratios by process CPU time as well as wall time, for a busy machine where the wall-clock
 // bench swings 2-5x between cases: LeNet at batch 64, simdnet-wasm inference against tfjs-wasm (1 thread) and
 // training against tfjs-cpu, the two sides alternated in one process.
 //   npx tsc -p bench/tsconfig.json && node build/bench/bench/wasm-cpu.js [--rounds N]
 // CPU time counts every thread of the process (V8's GC and compiler threads too), so it is a ratio of work,
-// not of latency; both sides run one compute thread.
+// not of latency. With SIMDNET_WASM_BUILD=threads simdnet-wasm runs the threaded build on SIMDNET_NUM_THREADS
+// threads (else one per core): threads lower its wall time, not its CPU time.
 import './setup';
 import * as os from 'os';
+import { native } from '../lib/native';
 import { batchOf, loadBenchData } from './data';
 import { simdnetInfer, simdnetLeNet, simdnetTrainer } from './simdnet';
 import { TfLeNet, toNhwc, useBackend } from './tfjs';
@@ -19,18 +21,25 @@ function cpuMs(): number {
   return (u.user + u.system) / 1e3;
 }
 
-/** CPU ms per call of each function, over `rounds` alternating rounds of `reps[i]` calls each. */
-function alternate(fns: (() => unknown)[], reps: number[], rounds: number): number[] {
-  const total = fns.map(() => 0);
+interface Cost {
+  cpu: number;
+  wall: number;
+}
+
+/** CPU and wall ms per call of each function, over `rounds` alternating rounds of `reps[i]` calls each. */
+function alternate(fns: (() => unknown)[], reps: number[], rounds: number): Cost[] {
+  const total = fns.map(() => ({ cpu: 0, wall: 0 }));
   for (const fn of fns) fn(); // warm-up: V8 tiers the wasm functions up
   for (let r = 0; r < rounds; r++) {
     fns.forEach((fn, i) => {
       const start = cpuMs();
+      const wallStart = performance.now();
       for (let k = 0; k < reps[i]; k++) fn();
-      total[i] += cpuMs() - start;
+      total[i].cpu += cpuMs() - start;
+      total[i].wall += performance.now() - wallStart;
     });
   }
-  return total.map((t, i) => t / (rounds * reps[i]));
+  return total.map((t, i) => ({ cpu: t.cpu / (rounds * reps[i]), wall: t.wall / (rounds * reps[i]) }));
 }
 
 async function main(): Promise<void> {
@@ -41,12 +50,17 @@ async function main(): Promise<void> {
   const x = batchOf(data, BATCH);
   const targets = data.targets.subarray(0, BATCH);
   const lines: string[] = [];
-  const report = (what: string, other: string, theirs: number, mine: number) =>
-    lines.push(
-      `  ${what} b${BATCH}: ${other} ${theirs.toFixed(2)} ms, simdnet-wasm ${mine.toFixed(2)} ms of CPU per batch = ` +
-        `${(theirs / mine).toFixed(2)}x`,
-    );
+  const report = (what: string, other: string, theirs: Cost, mine: Cost) => {
+    for (const kind of ['cpu', 'wall'] as const) {
+      lines.push(
+        `  ${what} b${BATCH}: ${other} ${theirs[kind].toFixed(2)} ms, simdnet-wasm ${mine[kind].toFixed(2)} ms ` +
+          `of ${kind === 'cpu' ? 'CPU' : 'wall'} time per batch = ${(theirs[kind] / mine[kind]).toFixed(2)}x`,
+      );
+    }
+  };
+  let threads = 1;
   await withWasmBackend(async () => {
+    threads = native.kernelInfo().threads;
     await useBackend('wasm');
     const tfModel = new TfLeNet(data.weights);
     const tx = toNhwc(data.images, BATCH);
@@ -67,7 +81,8 @@ async function main(): Promise<void> {
     tfTrain.dispose();
     txCpu.dispose();
   });
-  console.log(`LeNet by process CPU time, ${rounds} rounds (load average ${os.loadavg()[0].toFixed(1)}):`);
+  const load = os.loadavg()[0].toFixed(1);
+  console.log(`LeNet, ${rounds} rounds, simdnet-wasm on ${threads} thread(s) (load average ${load}):`);
   console.log(lines.join('\n'));
 }
 

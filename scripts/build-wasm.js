@@ -2,9 +2,11 @@
 // SPDX-License-Identifier: MIT
 // Builds the WebAssembly backend (npm run build:wasm) into build-wasm/ (not build/: node-gyp rebuild deletes
 // that whole folder): simdnet.js (Emscripten's glue, a
-// factory) and simdnet.wasm. Sources: native/sources.json's "common" and "simd128" lists (binding*.cc
-// included: they compile against native/wasm/napi.h, so the checks are the addon's own) plus the
-// call trampoline native/wasm/napi_shim.cc. One thread: no pthreads (see docs/wasm.md).
+// factory) and simdnet.wasm, one thread, for browsers and Node; and simdnet-threads.js + .wasm +
+// .worker.js, the pthreads build for Node, opt-in with SIMDNET_WASM_BUILD=threads (SharedArrayBuffer memory, the ops' thread pool on
+// Emscripten's pthreads; see docs/wasm.md). `--only single|threads` builds one of them. Sources:
+// native/sources.json's "common" and "simd128" lists (binding*.cc included: they compile against
+// native/wasm/napi.h, so the checks are the addon's own) plus the call trampoline native/wasm/napi_shim.cc.
 // Needs Emscripten's em++ on PATH (Debian: apt-get install emscripten). Objects are rebuilt when a
 // source, any native header or this script is newer.
 const { execFileSync, spawn } = require('child_process');
@@ -13,7 +15,31 @@ const path = require('path');
 
 const root = path.resolve(__dirname, '..');
 const out = path.join(root, 'build-wasm');
-const objDir = path.join(out, 'obj');
+
+// The two builds: objects of the threaded one are compiled with -pthread (atomics, shared memory), so they
+// live apart. The threaded glue is built for Node only: 3.1.6 starts Node's pthreads through worker_threads
+// only in its "node" environment, and that glue requires Node built-ins, which the browser bundle must not.
+const variants = {
+  single: { name: 'simdnet', objDir: path.join(out, 'obj'), compile: [], link: ['-sENVIRONMENT=web,worker'] },
+  threads: {
+    name: 'simdnet-threads',
+    objDir: path.join(out, 'obj-threads'),
+    compile: ['-pthread'],
+    link: [
+      '-pthread',
+      '-sENVIRONMENT=node',
+      // No workers made at start-up (that would make the start asynchronous): lib/backend/wasm-load.ts
+      // hands them out as the thread pool (native/ops/thread_pool.cc) starts its threads.
+      '-sPTHREAD_POOL_SIZE=0',
+      // A library must not install process-wide handlers.
+      '-sNODEJS_CATCH_EXIT=0',
+      '-sNODEJS_CATCH_REJECTION=0',
+      // Memory growth with pthreads warns that JS reads of the heap get slower; the host's copies check
+      // for growth once per call (wasm-host.ts).
+      '-Wno-pthreads-mem-growth',
+    ],
+  },
+};
 
 const compileFlags = [
   '-std=c++17',
@@ -37,7 +63,6 @@ const linkFlags = [
   '-sMODULARIZE=1',
   '-sEXPORT_NAME=createSimdnetWasm',
   // The host passes the bytes (instantiateWasm in lib/backend/wasm-load.ts): no fetch() or fs in the glue.
-  '-sENVIRONMENT=web,worker',
   '-sFILESYSTEM=0',
   '-sALLOW_MEMORY_GROWTH=1',
   '-sINITIAL_MEMORY=33554432',
@@ -85,16 +110,11 @@ function run(args) {
   });
 }
 
-async function main() {
-  try {
-    execFileSync('em++', ['--version'], { env: env(), stdio: 'ignore' });
-  } catch {
-    throw new Error('em++ not found: install Emscripten (Debian: apt-get install emscripten) and retry');
-  }
-  fs.mkdirSync(objDir, { recursive: true });
+async function build(variant) {
+  fs.mkdirSync(variant.objDir, { recursive: true });
   const deps = newestDependency();
   const jobs = sources().map((src) => {
-    const obj = path.join(objDir, src.replace(/[\\/]/g, '_').replace(/\.cc$/, '.o'));
+    const obj = path.join(variant.objDir, src.replace(/[\\/]/g, '_').replace(/\.cc$/, '.o'));
     const fresh =
       fs.existsSync(obj) && fs.statSync(obj).mtimeMs > Math.max(deps, fs.statSync(path.join(root, src)).mtimeMs);
     return { src, obj, fresh };
@@ -103,13 +123,27 @@ async function main() {
   const queue = jobs.filter((j) => !j.fresh);
   const worker = async () => {
     for (let job = queue.shift(); job; job = queue.shift()) {
-      console.log(`em++ ${job.src}`);
-      await run([...compileFlags, '-c', job.src, '-o', job.obj]);
+      console.log(`em++ ${variant.compile.join(' ')} ${job.src}`);
+      await run([...compileFlags, ...variant.compile, '-c', job.src, '-o', job.obj]);
     }
   };
   await Promise.all([worker(), worker()]);
-  console.log('linking build-wasm/simdnet.js + simdnet.wasm');
-  await run([...jobs.map((j) => j.obj), ...linkFlags, '-o', path.join(out, 'simdnet.js')]);
+  console.log(`linking build-wasm/${variant.name}.js + ${variant.name}.wasm`);
+  await run([...jobs.map((j) => j.obj), ...linkFlags, ...variant.link, '-o', path.join(out, `${variant.name}.js`)]);
+}
+
+async function main() {
+  try {
+    execFileSync('em++', ['--version'], { env: env(), stdio: 'ignore' });
+  } catch {
+    throw new Error('em++ not found: install Emscripten (Debian: apt-get install emscripten) and retry');
+  }
+  const only = process.argv.indexOf('--only');
+  const names = only < 0 ? Object.keys(variants) : [process.argv[only + 1]];
+  for (const name of names) {
+    if (!variants[name]) throw new Error(`--only takes ${Object.keys(variants).join(' or ')}, got ${name}`);
+    await build(variants[name]);
+  }
 }
 
 main().catch((err) => {

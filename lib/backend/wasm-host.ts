@@ -14,6 +14,9 @@ export interface WasmModule {
   stackSave(): number;
   stackRestore(sp: number): void;
   HEAPU8: Uint8Array;
+  /** The threaded build's shared memory and workers (both absent in the one-thread build). */
+  wasmMemory?: { buffer: ArrayBufferLike };
+  PThread?: { runningWorkers: unknown[] };
 }
 
 type AnyTypedArray = Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -119,6 +122,11 @@ export class WasmHost {
     }
   }
 
+  /** Workers running a thread of the module (the ops' pool threads): 0 in the one-thread build. */
+  threadWorkers(): number {
+    return this.mod?.PThread?.runningWorkers.length ?? 0;
+  }
+
   // ---- calls from JS into wasm ----
 
   private call(index: number, name: string, args: unknown[]): unknown {
@@ -189,7 +197,7 @@ export class WasmHost {
     for (let i = 0; i < this.used; i++) {
       const r = this.regions[i];
       if (r.ptr !== 0) {
-        if (r.writeBack) this.bytes(r.buffer).set(mod.HEAPU8.subarray(r.ptr, r.ptr + r.hi - r.lo), r.lo);
+        if (r.writeBack) this.bytes(r.buffer).set(this.heap().subarray(r.ptr, r.ptr + r.hi - r.lo), r.lo);
         mod._free(r.ptr);
       }
       r.buffer = EMPTY; // do not keep the call's buffers alive
@@ -217,7 +225,7 @@ export class WasmHost {
     r.lo -= r.lo % ALIGN; // heap copies start at a multiple of 16 bytes of their buffer
     const ptr = mod._malloc(Math.max(r.hi - r.lo, 1));
     if (ptr === 0) return false;
-    mod.HEAPU8.set(this.bytes(r.buffer).subarray(r.lo, r.hi), ptr);
+    this.heap().set(this.bytes(r.buffer).subarray(r.lo, r.hi), ptr);
     r.ptr = ptr;
     return true;
   }
@@ -227,12 +235,25 @@ export class WasmHost {
     return this.values.length - 1;
   }
 
+  /**
+   * The heap's bytes. In the threaded build a pool thread may have grown the memory, and only the thread that
+   * grows it refreshes the glue's views: the main thread's HEAPU8 then ends at the old size.
+   */
+  private heap(): Uint8Array {
+    const mod = this.mod!;
+    if (mod.wasmMemory !== undefined && mod.HEAPU8.buffer !== mod.wasmMemory.buffer)
+      mod.HEAPU8 = new Uint8Array(mod.wasmMemory.buffer);
+    return mod.HEAPU8;
+  }
+
   private utf8(ptr: number, len: number): string {
-    return this.decoder.decode(this.mod!.HEAPU8.subarray(ptr, ptr + len));
+    const bytes = this.heap().subarray(ptr, ptr + len);
+    // TextDecoder refuses views of a SharedArrayBuffer (the threaded build's memory).
+    return this.decoder.decode(bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice());
   }
 
   private cString(ptr: number): string {
-    const heap = this.mod!.HEAPU8;
+    const heap = this.heap();
     let end = ptr;
     while (heap[end] !== 0) end++;
     return this.utf8(ptr, end - ptr);
@@ -333,7 +354,7 @@ export class WasmHost {
   stringRead(h: number, buf: number, len: number): void {
     const value = this.values[h] as string;
     const bytes = this.lastString?.value === value ? this.lastString.bytes : this.encoder.encode(value);
-    this.mod!.HEAPU8.set(bytes.subarray(0, len), buf);
+    this.heap().set(bytes.subarray(0, len), buf);
   }
 
   getIndex(h: number, i: number): number {

@@ -16,10 +16,40 @@ interface WasmInstance {
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => WasmInstance;
-  instantiate(bytes: ArrayBuffer | Uint8Array, imports: object): Promise<{ instance: WasmInstance }>;
+  instantiate(bytes: ArrayBuffer | Uint8Array, imports: object): Promise<{ instance: WasmInstance; module: object }>;
 };
 
-type Instantiate = (imports: object, receive: (instance: WasmInstance) => void) => object;
+// The compiled module goes with the instance: the threaded build sends it to its workers.
+type Instantiate = (imports: object, receive: (instance: WasmInstance, module: object) => void) => object;
+
+/** What the threaded build's glue (3.1.6) keeps of its workers (Module.PThread). */
+interface PThreads {
+  unusedWorkers: { loaded?: boolean; unref?: () => void }[];
+  allocateUnusedWorker(): void;
+  loadWasmModuleToWorker(worker: object): void;
+  getNewWorker(): object | undefined;
+}
+
+/**
+ * Lets the threaded build start its threads without a turn of the event loop. Emscripten 3.1.6 makes a
+ * worker when pthread_create finds none, but holds the thread's start until the worker has reported
+ * "loaded" to this thread, a message only the event loop delivers: the pool's threads (started inside an
+ * op, with the caller busy) would then join only after the op. A worker handles its messages in order, so
+ * the start may follow "load" at once: the worker is marked loaded when made. Nothing a pool thread runs
+ * needs this thread. unref(): the pool's threads live as long as the process and must not keep Node alive.
+ */
+function startThreadsWithoutEventLoop(pthreads: PThreads): void {
+  pthreads.getNewWorker = () => {
+    if (pthreads.unusedWorkers.length === 0) {
+      pthreads.allocateUnusedWorker();
+      const worker = pthreads.unusedWorkers[0];
+      pthreads.loadWasmModuleToWorker(worker);
+      worker.loaded = true;
+      worker.unref?.();
+    }
+    return pthreads.unusedWorkers.pop();
+  };
+}
 
 /** A compile failure is most likely an engine without SIMD128: say so, keeping the engine's message. */
 function explain(err: unknown): Error {
@@ -53,6 +83,7 @@ function start(factory: WasmFactory, instantiate: Instantiate, env: Record<strin
   };
   module.onRuntimeInitialized = () => {
     try {
+      if (module.PThread) startThreadsWithoutEventLoop(module.PThread as PThreads);
       const binding = withBackend(host.attach(module as unknown as WasmModule) as unknown as NativeBinding, 'wasm');
       Object.defineProperty(binding, WASM_HOST, { value: host });
       finish(null, binding);
@@ -73,8 +104,9 @@ export function instantiateWasmSync(
   let failure: unknown = null;
   const instantiate: Instantiate = (imports, receive) => {
     try {
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports);
-      receive(instance);
+      const compiled = new WebAssembly.Module(bytes);
+      const instance = new WebAssembly.Instance(compiled, imports);
+      receive(instance, compiled);
       return instance.exports;
     } catch (err) {
       failure = explain(err);
@@ -96,7 +128,7 @@ export function instantiateWasm(
   return new Promise((resolve, reject) => {
     const instantiate: Instantiate = (imports, receive) => {
       WebAssembly.instantiate(bytes, imports).then(
-        (r) => receive(r.instance),
+        (r) => receive(r.instance, r.module),
         (err) => reject(explain(err)),
       );
       return {};

@@ -5,7 +5,8 @@
 // it wakes, instead of holding up the whole op. Items are claimed one at a time, so a thread
 // preempted mid-op delays only the item it is on.
 //
-// Built only with OpenMP (the parallel build); the serial build and WebAssembly run items in order.
+// Built with OpenMP (the parallel build) or Emscripten's pthreads (build-wasm/simdnet-threads.wasm, on
+// std::thread only); the serial build and the one-thread WebAssembly build run items in order.
 #include <time.h>
 
 #include <algorithm>
@@ -21,7 +22,7 @@
 
 namespace simdnet {
 
-#ifdef _OPENMP
+#if defined(_OPENMP) || defined(__EMSCRIPTEN_PTHREADS__)
 namespace {
 
 // How long an idle thread spins (checking for work) before it sleeps: back-to-back ops of a
