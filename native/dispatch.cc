@@ -65,12 +65,11 @@ KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sge
   return t;
 }
 
-const KernelTable kRef =
-    make_table("ref", sgemm_ref, sgemm_nt_ref,
-               {1, relu_forward_ref, relu_backward_ref, relu_mask_ref, cross_entropy_forward_ref,
-                cross_entropy_backward_ref, adam_step_ref, nullptr, nullptr, nullptr, nullptr, nullptr,
-                batchnorm_forward_train_ref, batchnorm_forward_eval_ref, batchnorm_backward_train_ref,
-                batchnorm_backward_eval_ref});
+const KernelTable kRef = make_table(
+    "ref", sgemm_ref, sgemm_nt_ref,
+    {1, relu_forward_ref, relu_backward_ref, relu_mask_ref, cross_entropy_forward_ref, cross_entropy_backward_ref,
+     adam_step_ref, nullptr, nullptr, nullptr, nullptr, nullptr, batchnorm_forward_train_ref,
+     batchnorm_forward_eval_ref, batchnorm_backward_train_ref, batchnorm_backward_eval_ref});
 
 #define SN_SIMD_KERNELS(isa, lanes)                                                                               \
   SimdKernels {                                                                                                   \

@@ -165,8 +165,8 @@ void conv2d_direct_dweight_op(const KernelTable& t, float* dw, float* db, const 
   }
 }
 
-void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
-                             const Conv2dShape& s, bool add) {
+void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w, const Conv2dShape& s,
+                             bool add) {
   const int64_t in_image = s.c * s.h * s.w, out_image = s.oc * s.oh * s.ow;
   // dinput is a stride-1 conv of dout padded by kernel-1-pad with the weights flipped and
   // transposed: [taps of (o, ky, kx), c] k-major.

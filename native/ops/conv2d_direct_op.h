@@ -35,7 +35,7 @@ void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp
 void conv2d_direct_dweight_op(const KernelTable& t, float* dw, float* db, const float* dout, const float* inp,
                               const Conv2dShape& s);
 // dinp += (or with add false, =) the input gradient, as a direct conv of the padded dout with flipped weights.
-void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
-                             const Conv2dShape& s, bool add);
+void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w, const Conv2dShape& s,
+                             bool add);
 
 }  // namespace simdnet

@@ -153,8 +153,7 @@ void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, co
   const KernelTable& t = kernels();
   // Paths that only accumulate get a zeroed dinp when it is to be overwritten.
   const auto zero_dinp = [&] {
-    if (dinp != nullptr && !add_dinp)
-      std::memset(dinp, 0, sizeof(float) * static_cast<size_t>(s.n * s.c * s.h * s.w));
+    if (dinp != nullptr && !add_dinp) std::memset(dinp, 0, sizeof(float) * static_cast<size_t>(s.n * s.c * s.h * s.w));
   };
   if (!t.use_gemm) {
     zero_dinp();
