@@ -148,6 +148,7 @@ export const SPECS: Spec[] = [
       f32('weight'),
       ...CONV_SIZES,
     ],
+    arity: [20, 21],
     valid: (r) => [
       r.f32(cz.input),
       r.f32(cz.weight),
