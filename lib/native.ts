@@ -72,6 +72,8 @@ export interface NativeBinding {
     dilationH: number,
     dilationW: number,
     groups: number,
+    /** 1: dinput = the input gradient (need not be zeroed); 0 (default): dinput += it. */
+    overwriteDinput?: number,
   ): void;
   /** ConvTranspose2d forward (native/binding_conv_transpose.cc): out [n, outC, outH, outW] from input [n, inC, h, w]. */
   conv2dTransposeForward(
@@ -179,6 +181,8 @@ export interface NativeBinding {
     inFeatures: number,
     outFeatures: number,
   ): void;
+  /** out = a + b element by element (equal lengths, not empty); out may be a itself. */
+  add(out: F32, a: F32, b: F32): void;
   reluForward(out: F32, input: F32): void;
   reluBackward(dinput: F32, doutput: F32, output: F32): void;
   /** grad = output > 0 ? grad : 0, in place. */

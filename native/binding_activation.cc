@@ -25,6 +25,22 @@ Napi::Value ReluForward(const Napi::CallbackInfo& info) {
   });
 }
 
+// add(out, a, b): out = a + b, equal lengths; out may be a itself.
+Napi::Value Add(const Napi::CallbackInfo& info) {
+  return guarded(info, "add", [&] {
+    ArgReader a(info, "add", 3);
+    const int64_t n = a.f32_length(1, "a");
+    if (n < 1) throw_range(a.env(), a.prefix("a") + " must not be empty");
+    float* out = a.f32(0, "out", n, "a's length", true);
+    const float* x = a.f32(1, "a", n, "a's length", false);
+    const float* y = a.f32(2, "b", n, "a's length", false);
+    a.allow_in_place("out", "a");
+    a.check_no_aliasing();
+    add_op(out, x, y, n);
+    return info.Env().Undefined();
+  });
+}
+
 // reluBackward(dinp, dout, out): equal lengths.
 Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "reluBackward", [&] {
@@ -57,6 +73,7 @@ Napi::Value ReluMask(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_activation_exports(Napi::Env env, Napi::Object exports) {
+  exports.Set("add", Napi::Function::New(env, Add, "add"));
   exports.Set("reluForward", Napi::Function::New(env, ReluForward, "reluForward"));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward, "reluBackward"));
   exports.Set("reluMask", Napi::Function::New(env, ReluMask, "reluMask"));

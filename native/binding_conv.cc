@@ -74,10 +74,11 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   });
 }
 
-// conv2dBackward(dinp | null, dweight | null, dbias | null, dout, inp, weight, <14 sizes as forward>)
+// conv2dBackward(dinp | null, dweight | null, dbias | null, dout, inp, weight, <14 sizes as forward>
+//                [, overwriteDinput = 0]): dinp += the input gradient, or = it with overwriteDinput.
 Napi::Value Conv2dBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "conv2dBackward", [&] {
-    ArgReader a(info, "conv2dBackward", 20);
+    ArgReader a(info, "conv2dBackward", 20, 21);
     const Conv2dShape s = read_conv2d_shape(a, 6);
     const ConvSizes z = conv2d_sizes(a, s);
     float* dinp = a.f32(0, "dinput", z.input, "N*C*H*W", true, true);
@@ -86,8 +87,9 @@ Napi::Value Conv2dBackward(const Napi::CallbackInfo& info) {
     const float* dout = a.f32(3, "doutput", z.output, "N*OC*OH*OW", false);
     const float* inp = a.f32(4, "input", z.input, "N*C*H*W", false);
     const float* w = a.f32(5, "weight", z.weight, "OC*(C/groups)*KH*KW", false);
+    const bool overwrite = a.count() == 21 && a.size(20, "overwriteDinput", 0) != 0;
     a.check_no_aliasing();
-    conv2d_backward_op(dinp, dw, db, dout, inp, w, s);
+    conv2d_backward_op(dinp, dw, db, dout, inp, w, s, !overwrite);
     return info.Env().Undefined();
   });
 }

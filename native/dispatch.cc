@@ -21,6 +21,10 @@ struct SimdKernels {
   decltype(KernelTable::conv2d_direct_dweight) direct_dweight;
   decltype(KernelTable::conv2d_channel_forward) channel_forward;
   decltype(KernelTable::conv2d_channel_dweight) channel_dweight;
+  decltype(KernelTable::batchnorm_forward_train) batchnorm_forward_train;
+  decltype(KernelTable::batchnorm_forward_eval) batchnorm_forward_eval;
+  decltype(KernelTable::batchnorm_backward_train) batchnorm_backward_train;
+  decltype(KernelTable::batchnorm_backward_eval) batchnorm_backward_eval;
 };
 
 KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sgemm_nt_ref) gemm_nt,
@@ -48,29 +52,32 @@ KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sge
   t.cross_entropy_forward = k.cross_entropy_forward;
   t.cross_entropy_backward = k.cross_entropy_backward;
   t.adam_step = k.adam_step;
-  // Reference only: batch norm (double sums per channel) and window means (exactly the former JS loops).
+  // Reference only: window means (exactly the former JS loops).
   t.window_mean_forward = window_mean_forward_ref;
   t.window_mean_backward = window_mean_backward_ref;
   // Reference only: upsampling is memory-bound (kernels/upsample/upsample.h).
   t.upsample2d_forward = upsample2d_forward_ref;
   t.upsample2d_backward = upsample2d_backward_ref;
-  t.batchnorm_forward_train = batchnorm_forward_train_ref;
-  t.batchnorm_forward_eval = batchnorm_forward_eval_ref;
-  t.batchnorm_backward_train = batchnorm_backward_train_ref;
-  t.batchnorm_backward_eval = batchnorm_backward_eval_ref;
+  t.batchnorm_forward_train = k.batchnorm_forward_train;
+  t.batchnorm_forward_eval = k.batchnorm_forward_eval;
+  t.batchnorm_backward_train = k.batchnorm_backward_train;
+  t.batchnorm_backward_eval = k.batchnorm_backward_eval;
   return t;
 }
 
-const KernelTable kRef =
-    make_table("ref", sgemm_ref, sgemm_nt_ref,
-               {1, relu_forward_ref, relu_backward_ref, relu_mask_ref, cross_entropy_forward_ref,
-                cross_entropy_backward_ref, adam_step_ref, nullptr, nullptr, nullptr, nullptr, nullptr});
+const KernelTable kRef = make_table(
+    "ref", sgemm_ref, sgemm_nt_ref,
+    {1, relu_forward_ref, relu_backward_ref, relu_mask_ref, cross_entropy_forward_ref, cross_entropy_backward_ref,
+     adam_step_ref, nullptr, nullptr, nullptr, nullptr, nullptr, batchnorm_forward_train_ref,
+     batchnorm_forward_eval_ref, batchnorm_backward_train_ref, batchnorm_backward_eval_ref});
 
 #define SN_SIMD_KERNELS(isa, lanes)                                                                               \
   SimdKernels {                                                                                                   \
     lanes, isa::relu_forward, isa::relu_backward, isa::relu_mask, isa::cross_entropy_forward,                     \
         isa::cross_entropy_backward, isa::adam_step, baseline::maxpool2d_2x2_forward, isa::conv2d_direct_forward, \
-        isa::conv2d_direct_dweight, isa::conv2d_channel_forward, isa::conv2d_channel_dweight                      \
+        isa::conv2d_direct_dweight, isa::conv2d_channel_forward, isa::conv2d_channel_dweight,                     \
+        isa::batchnorm_forward_train, isa::batchnorm_forward_eval, isa::batchnorm_backward_train,                 \
+        isa::batchnorm_backward_eval                                                                              \
   }
 #if defined(SIMDNET_HAVE_X86_KERNELS)
 const KernelTable kAvx2 = make_table("avx2", avx2::sgemm, avx2::sgemm_nt, SN_SIMD_KERNELS(avx2, 8));

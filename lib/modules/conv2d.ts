@@ -173,7 +173,8 @@ export class Conv2d extends ConvBase {
   override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const x = requireSaved(this.savedInput, 'Conv2d');
     expectShape('Conv2d.backward: doutput', doutput.shape, this.outputShape(this.savedShape));
-    const dx = ctx.inputGrad ? this.scratch(this.kernelPads ? 'dinput' : 'dpadded', x.shape, ctx.reuse, true) : null;
+    // The kernel overwrites dx, so its scratch needs no zero fill.
+    const dx = ctx.inputGrad ? this.scratch(this.kernelPads ? 'dinput' : 'dpadded', x.shape, ctx.reuse) : null;
     native.conv2dBackward(
       dx?.data ?? null,
       this.weight.grad.data,
@@ -182,6 +183,7 @@ export class Conv2d extends ConvBase {
       x.data,
       this.weight.data.data,
       ...this.sizes(x),
+      1,
     );
     if (this.kernelPads || dx === null) return dx;
     const dinput = this.scratch('dinput', this.savedShape, ctx.reuse, true);

@@ -2,6 +2,7 @@
 // The graph ops that combine values: Add and Mul (element-wise, broadcasting like PyTorch) and Concat (along one dim).
 // Reshape, Pad, Slice and Clamp are graph-ops-shape.ts.
 import { checkInt, describe } from '../check';
+import { native } from '../native';
 import { formatShape, sameShape, shapeSize } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { checkArity, GraphOp, type OpContext } from './graph-op';
@@ -130,7 +131,7 @@ export class Add extends Binary {
   }
 
   protected applyAll(x: Float32Array, y: Float32Array, o: Float32Array): void {
-    for (let i = 0; i < o.length; i++) o[i] = x[i] + y[i];
+    if (o.length > 0) native.add(o, x, y);
   }
 
   backward(doutput: Tensor, needed: readonly boolean[], ctx: OpContext): (Tensor | null)[] {

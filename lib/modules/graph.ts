@@ -3,6 +3,7 @@
 // the nodes' order, backward in reverse with gradients summed where a value is read twice. Building one from code is
 // graph-builder.ts, the ops graph-ops*.ts, the native inference program program.ts.
 import { describe } from '../check';
+import { native } from '../native';
 import { formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { ModuleDict } from './graph-container';
@@ -210,9 +211,7 @@ export class Graph extends Module {
         grads[v] = sum;
         owned[v] = true;
       }
-      const a = sum.data;
-      const b = add.data;
-      for (let i = 0; i < a.length; i++) a[i] += b[i];
+      if (sum.data.length > 0) native.add(sum.data, sum.data, add.data);
     };
     for (let k = this.nodes.length - 1; k >= 0; k--) {
       const node = this.nodes[k];

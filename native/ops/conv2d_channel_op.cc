@@ -187,10 +187,10 @@ PhaseAxis phase_axis(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t
 
 bool strided(const Conv2dShape& s) { return s.sh != 1 || s.sw != 1; }
 
-// dinp += the input gradient of a strided conv, one stride-1 channel conv per phase on the padded dout (see
-// PhaseAxis), each phase's [c, pixels] scattered onto its input positions. Replaces im2col + GEMM + col2im.
+// dinp += (add) or = the input gradient of a strided conv, one stride-1 channel conv per phase on the padded dout
+// (see PhaseAxis), each phase's [c, pixels] scattered onto its input positions. Replaces im2col + GEMM + col2im.
 void conv2d_channel_phase_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
-                                    const Conv2dShape& s) {
+                                    const Conv2dShape& s, bool add) {
   const PhaseAxis ay = phase_axis(s.h, s.oh, s.kh, s.sh, s.ph), ax = phase_axis(s.w, s.ow, s.kw, s.sw, s.pw);
   const int64_t hp = s.oh + ay.before + ay.after, wp = s.ow + ax.before + ax.after;
   const int64_t lanes = t.vec_lanes, ocp = (s.c + lanes - 1) / lanes * lanes;
@@ -244,14 +244,24 @@ void conv2d_channel_phase_dinput_op(const KernelTable& t, float* dinp, const flo
                   sizeof(float) * static_cast<size_t>(s.ow));
     float* dx = thread_scratch(ScratchSlot::kColumnGrad, s.c * ((s.h + 1) * (s.w + 1)));
     float* dst = dinp + n * in_image;
+    // The phases cover every input position once; one without taps leaves its positions at 0.
+    const bool every_phase = static_cast<int64_t>(list.size()) == phases;
+    if (!add && !every_phase) std::memset(dst, 0, sizeof(float) * static_cast<size_t>(in_image));
+    const bool assign = !add && every_phase;
     for (const Phase& f : list) {
       const int64_t pixels = f.rows * f.cols;
       t.conv2d_channel_forward({pixels, f.taps, s.c, ocp, f.rows, f.cols, true, grad, tables + f.base,
                                 tables + f.offset, wpack + f.wpack, nullptr, dx, false});
       for (int64_t ci = 0; ci < s.c; ++ci)
-        for (int64_t y = 0; y < f.rows; ++y)
-          for (int64_t x = 0; x < f.cols; ++x)
-            dst[(ci * s.h + y * s.sh + f.py) * s.w + x * s.sw + f.px] += dx[ci * pixels + y * f.cols + x];
+        for (int64_t y = 0; y < f.rows; ++y) {
+          float* row = dst + (ci * s.h + y * s.sh + f.py) * s.w + f.px;
+          const float* src = dx + ci * pixels + y * f.cols;
+          if (assign) {
+            for (int64_t x = 0; x < f.cols; ++x) row[x * s.sw] = src[x];
+          } else {
+            for (int64_t x = 0; x < f.cols; ++x) row[x * s.sw] += src[x];
+          }
+        }
     }
   });
 }
@@ -267,9 +277,9 @@ bool conv2d_channel_dinput_applies(const Conv2dShape& s, const KernelTable& t) {
 }
 
 void conv2d_channel_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
-                              const Conv2dShape& s) {
+                              const Conv2dShape& s, bool add) {
   if (strided(s)) {
-    conv2d_channel_phase_dinput_op(t, dinp, dout, w, s);
+    conv2d_channel_phase_dinput_op(t, dinp, dout, w, s, add);
     return;
   }
   const Conv2dShape r = transposed_shape(s);
@@ -286,12 +296,14 @@ void conv2d_channel_dinput_op(const KernelTable& t, float* dinp, const float* do
   const int64_t in_image = s.c * s.h * s.w;
   parallel_for(s.n, [&](int64_t n) {
     const float* grad = padded_image(dout + n * s.oc * s.oh * s.ow, r, g);
-    // The kernel writes; the gradient is added to dinp (backward accumulates).
-    float* dx = thread_scratch(ScratchSlot::kColumnGrad, in_image);
+    // The kernel writes: straight into dinp when it is overwritten, else into scratch then added.
+    float* dst = dinp + n * in_image;
+    float* dx = add ? thread_scratch(ScratchSlot::kColumnGrad, in_image) : dst;
     t.conv2d_channel_forward(
         {g.pixels, g.taps, r.oc, g.ocp, r.oh, r.ow, true, grad, g.base, g.offset, wpack, nullptr, dx, false});
-    float* dst = dinp + n * in_image;
-    for (int64_t i = 0; i < in_image; ++i) dst[i] += dx[i];
+    if (add) {
+      for (int64_t i = 0; i < in_image; ++i) dst[i] += dx[i];
+    }
   });
 }
 

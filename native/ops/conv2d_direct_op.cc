@@ -149,8 +149,8 @@ void conv2d_direct_dweight_op(const KernelTable& t, float* dw, float* db, const 
   }
 }
 
-void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
-                             const Conv2dShape& s) {
+void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w, const Conv2dShape& s,
+                             bool add) {
   const int64_t in_image = s.c * s.h * s.w, out_image = s.oc * s.oh * s.ow;
   // dinput is a stride-1 conv of dout padded by kernel-1-pad with the weights flipped and
   // transposed: [taps of (o, ky, kx), c] k-major.
@@ -166,7 +166,7 @@ void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dou
   parallel_for(s.n, [&](int64_t n) {
     const float* gp = pad_planes(ScratchSlot::kColumnGrad, dout + n * out_image, s.oc, s.oh, s.ow, qh, qw, pout);
     t.conv2d_direct_forward(
-        {s.oc, pout.hp, pout.ld, s.c, s.kh, s.kw, s.h, s.w, gp, wflip, nullptr, dinp + n * in_image, true, false});
+        {s.oc, pout.hp, pout.ld, s.c, s.kh, s.kw, s.h, s.w, gp, wflip, nullptr, dinp + n * in_image, add, false});
   });
 }
 

@@ -19,11 +19,11 @@ bool conv2d_channel_applies(const Conv2dShape& s, const KernelTable& t);
 // The channel path with its register-blocked tiles (two or more channel vectors, column stride 1 or 2,
 // rows narrower than two vectors), which forward and the weight gradient prefer to the row-direct path.
 bool conv2d_channel_blocked_applies(const Conv2dShape& s, const KernelTable& t);
-// dinp += the input gradient of a stride-1 conv whose input channels suit the blocked tiles: their forward
-// on the padded dout with flipped weights.
+// dinp += (or with add false, =) the input gradient of a stride-1 conv whose input channels suit the blocked tiles:
+// their forward on the padded dout with flipped weights; strided convs by stride phases.
 bool conv2d_channel_dinput_applies(const Conv2dShape& s, const KernelTable& t);
 void conv2d_channel_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
-                              const Conv2dShape& s);
+                              const Conv2dShape& s, bool add);
 void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
                                const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache,
                                const ConvResidual& residual);
@@ -34,8 +34,8 @@ void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp
                               const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache, const ConvResidual& residual);
 void conv2d_direct_dweight_op(const KernelTable& t, float* dw, float* db, const float* dout, const float* inp,
                               const Conv2dShape& s);
-// dinp += the input gradient, as a direct conv of the padded dout with flipped weights.
-void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
-                             const Conv2dShape& s);
+// dinp += (or with add false, =) the input gradient, as a direct conv of the padded dout with flipped weights.
+void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w, const Conv2dShape& s,
+                             bool add);
 
 }  // namespace simdnet

@@ -149,9 +149,14 @@ void conv2d_forward_op(float* out, const float* inp, const float* w, const float
 }
 
 void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
-                        const Conv2dShape& s) {
+                        const Conv2dShape& s, bool add_dinp) {
   const KernelTable& t = kernels();
+  // Paths that only accumulate get a zeroed dinp when it is to be overwritten.
+  const auto zero_dinp = [&] {
+    if (dinp != nullptr && !add_dinp) std::memset(dinp, 0, sizeof(float) * static_cast<size_t>(s.n * s.c * s.h * s.w));
+  };
   if (!t.use_gemm) {
+    zero_dinp();
     t.conv2d_backward(dinp, dw, db, dout, inp, w, s);
     return;
   }
@@ -166,9 +171,11 @@ void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, co
   const bool gemm_dw = (dw != nullptr || db != nullptr) && !direct_dw && !channel_dw;
   if (direct_dw) conv2d_direct_dweight_op(t, dw, db, dout, inp, s);
   if (channel_dw) conv2d_channel_dweight_op(t, dw, db, dout, inp, s);
-  if (channel_dinp) conv2d_channel_dinput_op(t, dinp, dout, w, s);
-  if (direct_dinp) conv2d_direct_dinput_op(t, dinp, dout, w, s);
-  if (gemm_dw || (dinp != nullptr && !direct_dinp && !channel_dinp)) {
+  if (channel_dinp) conv2d_channel_dinput_op(t, dinp, dout, w, s, add_dinp);
+  if (direct_dinp) conv2d_direct_dinput_op(t, dinp, dout, w, s, add_dinp);
+  const bool gemm_dinp = dinp != nullptr && !direct_dinp && !channel_dinp;
+  if (gemm_dinp) zero_dinp();
+  if (gemm_dw || gemm_dinp) {
     conv2d_gemm_backward(t, direct_dinp || channel_dinp ? nullptr : dinp, gemm_dw ? dw : nullptr,
                          gemm_dw ? db : nullptr, dout, inp, w, s);
   }

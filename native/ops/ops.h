@@ -14,8 +14,9 @@ class ConvPackCache;
 // change while it lives), packed weights are made once per layout instead of per call.
 void conv2d_forward_op(float* out, const float* inp, const float* w, const float* b, const Conv2dShape& s,
                        bool fuse_relu, ConvPackCache* cache = nullptr, const ConvResidual& residual = ConvResidual{});
+// dinp += the input gradient, or with add_dinp false dinp = it (overwritten, so the caller need not zero it).
 void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
-                        const Conv2dShape& s);
+                        const Conv2dShape& s, bool add_dinp = true);
 
 void maxpool2d_forward_op(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s);
 void maxpool2d_backward_op(float* dinp, const float* dout, const int32_t* argmax, const Pool2dShape& s);
@@ -43,6 +44,8 @@ void batchnorm_backward_eval_op(float* dinp, float* dweight, float* dbias, const
 
 // ReLU, cross-entropy and the Adam step run on the calling thread: each is one memory-bound pass
 // over a layer's values (not split across threads today; ReLU and Adam could be, element by element).
+// out = a + b, element by element (the residual add and the sum of a fanned-out value's gradients); out may be a.
+void add_op(float* out, const float* a, const float* b, int64_t count);
 void relu_forward_op(float* out, const float* inp, int64_t count);
 void relu_backward_op(float* dinp, const float* dout, const float* out, int64_t count);
 void relu_mask_op(float* grad, const float* out, int64_t count);

@@ -4,6 +4,7 @@
 // conv2d_backward_ref on awkward shapes: strides, padding, dilation, groups, widths and channel
 // counts around the vector width. Also: every path is exercised, and 1 and 3 threads agree bit for bit.
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -199,6 +200,12 @@ void check_case(Tally& t, Rng& rng, const Case& k) {
   t.close(at + " dbias", db, db_ref, grad_atol, 1e-5);
   t.same(at + " dweight 1 vs 3 threads", dw, dw1);
   t.same(at + " dinput 1 vs 3 threads", dx, dx1);
+
+  // Overwrite mode: dinp = the gradient, whatever it held (NaN here), bit-identical to accumulating into zeros.
+  std::vector<float> dx_zero(in_n, 0.0f), dx_over(in_n, std::numeric_limits<float>::quiet_NaN());
+  conv2d_backward_op(dx_zero.data(), nullptr, nullptr, dout.data(), x.data(), w.data(), s);
+  conv2d_backward_op(dx_over.data(), nullptr, nullptr, dout.data(), x.data(), w.data(), s, false);
+  t.same(at + " dinput overwritten", dx_over, dx_zero);
 
   // Only the weight gradient (what the first layer of a network asks for).
   std::vector<float> dw_only(w_n, 0.0f), dw_only_ref(w_n, 0.0f);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// ReLU (forward, backward, in-place mask), softmax cross-entropy and Adam of the current ISA against
+// ReLU (forward, backward, in-place mask), softmax cross-entropy, Adam and batch norm of the current ISA against
 // the scalar references, on counts around the vector width (the SIMD main loop and its scalar tail).
 #include <cmath>
 #include <limits>
@@ -88,6 +88,55 @@ void check_adam(Tally& t, Rng& rng, int64_t n, double weight_decay, int64_t step
   t.close("adam_step exp_avg_sq" + at, v, v_ref, 1e-10, 1e-6);
 }
 
+// Batch norm (train and eval, forward and backward, with and without the fused ReLU): the ISA's build of
+// batchnorm_impl.inc must give the reference's bits. Rows of s values around the vector width and the 1024 block.
+void check_batchnorm(Tally& t, Rng& rng, int64_t n, int64_t c, int64_t sz) {
+  const auto& k = kernels();
+  const std::string at = " [" + std::to_string(n) + "," + std::to_string(c) + "," + std::to_string(sz) + "]";
+  const BatchNormShape s{n, c, sz};
+  const ChannelRange r{0, c};
+  const int64_t len = n * c * sz;
+  const std::vector<float> x = rng.floats(len), dout = rng.floats(len), weight = rng.floats(c), bias = rng.floats(c);
+  for (const bool relu : {false, true}) {
+    const std::string how = at + (relu ? " relu" : "");
+    std::vector<float> out(len), out_ref(len), mean(c), mean_ref(c), invstd(c), invstd_ref(c);
+    std::vector<float> rm = rng.floats(c), rv = rng.floats(c, 0.5f, 2.0f);
+    std::vector<float> rm_ref = rm, rv_ref = rv;
+    k.batchnorm_forward_train(out.data(), mean.data(), invstd.data(), rm.data(), rv.data(), x.data(), weight.data(),
+                              bias.data(), 1e-5, 0.1, relu, s, r);
+    batchnorm_forward_train_ref(out_ref.data(), mean_ref.data(), invstd_ref.data(), rm_ref.data(), rv_ref.data(),
+                                x.data(), weight.data(), bias.data(), 1e-5, 0.1, relu, s, r);
+    t.same("batchnorm_forward_train out" + how, out, out_ref);
+    t.same("batchnorm_forward_train invstd" + how, invstd, invstd_ref);
+    t.same("batchnorm_forward_train running_var" + how, rv, rv_ref);
+    for (const bool add : {false, true}) {
+      std::vector<float> dx = rng.floats(len), dw = rng.floats(c), db = rng.floats(c);
+      std::vector<float> dx_ref = dx, dw_ref = dw, db_ref = db;
+      const float* y = relu ? out_ref.data() : nullptr;
+      k.batchnorm_backward_train(dx.data(), dw.data(), db.data(), dout.data(), x.data(), mean_ref.data(),
+                                 invstd_ref.data(), weight.data(), y, add, s, r);
+      batchnorm_backward_train_ref(dx_ref.data(), dw_ref.data(), db_ref.data(), dout.data(), x.data(), mean_ref.data(),
+                                   invstd_ref.data(), weight.data(), y, add, s, r);
+      t.same("batchnorm_backward_train dinput" + how + (add ? " add" : ""), dx, dx_ref);
+      t.same("batchnorm_backward_train dweight" + how, dw, dw_ref);
+      t.same("batchnorm_backward_train dbias" + how, db, db_ref);
+    }
+  }
+  std::vector<float> out(len), out_ref(len);
+  const std::vector<float> rm = rng.floats(c), rv = rng.floats(c, 0.5f, 2.0f);
+  k.batchnorm_forward_eval(out.data(), x.data(), rm.data(), rv.data(), weight.data(), bias.data(), 1e-5, s, r);
+  batchnorm_forward_eval_ref(out_ref.data(), x.data(), rm.data(), rv.data(), weight.data(), bias.data(), 1e-5, s, r);
+  t.same("batchnorm_forward_eval" + at, out, out_ref);
+  std::vector<float> dx = rng.floats(len), dw = rng.floats(c), db = rng.floats(c);
+  std::vector<float> dx_ref = dx, dw_ref = dw, db_ref = db;
+  k.batchnorm_backward_eval(dx.data(), dw.data(), db.data(), dout.data(), x.data(), rm.data(), rv.data(), weight.data(),
+                            1e-5, s, r);
+  batchnorm_backward_eval_ref(dx_ref.data(), dw_ref.data(), db_ref.data(), dout.data(), x.data(), rm.data(), rv.data(),
+                              weight.data(), 1e-5, s, r);
+  t.same("batchnorm_backward_eval dinput" + at, dx, dx_ref);
+  t.same("batchnorm_backward_eval dweight" + at, dw, dw_ref);
+}
+
 }  // namespace
 
 void test_elementwise(Tally& t, int64_t lanes) {
@@ -98,6 +147,7 @@ void test_elementwise(Tally& t, int64_t lanes) {
     check_relu(t, rng, n);
     check_adam(t, rng, n, n % 2 ? 0.01 : 0.0, n % 3 + 1);
   }
+  for (int64_t sz : {1, 7, 64, 1000, 1030, 4099}) check_batchnorm(t, rng, 3, 5, sz);
   for (int64_t batch : {1, 3, 8}) {
     for (int64_t classes : counts(lanes)) {
       if (classes >= 1 && classes <= 1000) check_cross_entropy(t, rng, batch, classes);

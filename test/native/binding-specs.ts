@@ -148,6 +148,7 @@ export const SPECS: Spec[] = [
       f32('weight'),
       ...CONV_SIZES,
     ],
+    arity: [20, 21],
     valid: (r) => [
       r.f32(cz.input),
       r.f32(cz.weight),
@@ -156,6 +157,31 @@ export const SPECS: Spec[] = [
       r.f32(cz.input),
       r.f32(cz.weight),
       ...convArgs(CONV),
+    ],
+  },
+  {
+    op: 'conv2dBackward',
+    label: 'conv2dBackward with overwriteDinput',
+    args: [
+      opt('dinput', true),
+      opt('dweight', true),
+      opt('dbias', true),
+      f32('doutput'),
+      f32('input'),
+      f32('weight'),
+      ...CONV_SIZES,
+      arg('size0')('overwriteDinput'),
+    ],
+    arity: [20, 21],
+    valid: (r) => [
+      r.f32(cz.input),
+      r.f32(cz.weight),
+      r.f32(CONV.oc),
+      r.f32(cz.output),
+      r.f32(cz.input),
+      r.f32(cz.weight),
+      ...convArgs(CONV),
+      1,
     ],
   },
   {
@@ -266,6 +292,12 @@ export const SPECS: Spec[] = [
       IN,
       OUT,
     ],
+  },
+  {
+    op: 'add',
+    args: [f32('out', true), f32('a'), f32('b')],
+    valid: (r) => [new Float32Array(N), r.f32(N), r.f32(N)],
+    driver: 'a',
   },
   {
     op: 'reluForward',

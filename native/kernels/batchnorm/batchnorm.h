@@ -50,4 +50,26 @@ void batchnorm_backward_eval_ref(float* dinp, float* dweight, float* dbias, cons
                                  const float* running_mean, const float* running_var, const float* weight, double eps,
                                  const BatchNormShape& s, ChannelRange r);
 
+// The same kernels compiled per ISA (batchnorm_impl.inc): the reference's bits, in vector registers of that width.
+#define SN_DECLARE_BATCHNORM(isa)                                                                                    \
+  namespace isa {                                                                                                    \
+  void batchnorm_forward_train(float* out, float* save_mean, float* save_invstd, float* running_mean,                \
+                               float* running_var, const float* inp, const float* weight, const float* bias,         \
+                               double eps, double momentum, bool relu, const BatchNormShape& s, ChannelRange r);     \
+  void batchnorm_forward_eval(float* out, const float* inp, const float* running_mean, const float* running_var,     \
+                              const float* weight, const float* bias, double eps, const BatchNormShape& s,           \
+                              ChannelRange r);                                                                       \
+  void batchnorm_backward_train(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,      \
+                                const float* save_mean, const float* save_invstd, const float* weight,               \
+                                const float* relu_out, bool add_dinp, const BatchNormShape& s, ChannelRange r);      \
+  void batchnorm_backward_eval(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,       \
+                               const float* running_mean, const float* running_var, const float* weight, double eps, \
+                               const BatchNormShape& s, ChannelRange r);                                             \
+  }
+SN_DECLARE_BATCHNORM(avx2)
+SN_DECLARE_BATCHNORM(avx512)
+SN_DECLARE_BATCHNORM(neon)
+SN_DECLARE_BATCHNORM(simd128)
+#undef SN_DECLARE_BATCHNORM
+
 }  // namespace simdnet
