@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 
 namespace simdnet {
 namespace {
@@ -146,6 +147,8 @@ std::vector<OpVariant> op_variants(const KernelTable& t) {
       {"relu", from(t.relu_forward == relu_forward_ref)},
       {"crossEntropy", from(t.cross_entropy_forward == cross_entropy_forward_ref)},
       {"adam", from(t.adam_step == adam_step_ref)},
+      // add_op is one loop of the baseline build for every table (memory-bound; activation_op.cc).
+      {"add", std::strcmp(t.isa, "ref") == 0 ? "ref" : "baseline"},
   };
 }
 
