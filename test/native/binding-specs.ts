@@ -116,6 +116,30 @@ const WM_ARGS = [
 ];
 const WM_SIZES = [WM_P, WM_H, WM_W, WM_OH, WM_OW];
 
+/** conv2dBackward without its optional trailing overwriteDinput (a second spec adds it). */
+const CONV2D_BACKWARD: Spec = {
+  op: 'conv2dBackward',
+  args: [
+    opt('dinput', true),
+    opt('dweight', true),
+    opt('dbias', true),
+    f32('doutput'),
+    f32('input'),
+    f32('weight'),
+    ...CONV_SIZES,
+  ],
+  arity: [20, 21],
+  valid: (r) => [
+    r.f32(cz.input),
+    r.f32(cz.weight),
+    r.f32(CONV.oc),
+    r.f32(cz.output),
+    r.f32(cz.input),
+    r.f32(cz.weight),
+    ...convArgs(CONV),
+  ],
+};
+
 export const SPECS: Spec[] = [
   {
     op: 'conv2dForward',
@@ -137,52 +161,12 @@ export const SPECS: Spec[] = [
       1,
     ],
   },
+  CONV2D_BACKWARD,
   {
-    op: 'conv2dBackward',
-    args: [
-      opt('dinput', true),
-      opt('dweight', true),
-      opt('dbias', true),
-      f32('doutput'),
-      f32('input'),
-      f32('weight'),
-      ...CONV_SIZES,
-    ],
-    arity: [20, 21],
-    valid: (r) => [
-      r.f32(cz.input),
-      r.f32(cz.weight),
-      r.f32(CONV.oc),
-      r.f32(cz.output),
-      r.f32(cz.input),
-      r.f32(cz.weight),
-      ...convArgs(CONV),
-    ],
-  },
-  {
-    op: 'conv2dBackward',
+    ...CONV2D_BACKWARD,
     label: 'conv2dBackward with overwriteDinput',
-    args: [
-      opt('dinput', true),
-      opt('dweight', true),
-      opt('dbias', true),
-      f32('doutput'),
-      f32('input'),
-      f32('weight'),
-      ...CONV_SIZES,
-      arg('size0')('overwriteDinput'),
-    ],
-    arity: [20, 21],
-    valid: (r) => [
-      r.f32(cz.input),
-      r.f32(cz.weight),
-      r.f32(CONV.oc),
-      r.f32(cz.output),
-      r.f32(cz.input),
-      r.f32(cz.weight),
-      ...convArgs(CONV),
-      1,
-    ],
+    args: [...CONV2D_BACKWARD.args, arg('size0')('overwriteDinput')],
+    valid: (r) => [...CONV2D_BACKWARD.valid(r), 1],
   },
   {
     // The transposed conv of CONV: input [n, CONV.oc, oh, ow] -> output [n, CONV.c, CONV.h, CONV.w], the same weight.
