@@ -2,7 +2,8 @@
 # PyTorch twin of `simdnet train --recipe resnet20 --epochs E` for side-by-side accuracy runs (docs/models.md): the
 # same model definition (test/fixtures/graph/resnet_cifar.py), He initialisation, SGD 0.1 / momentum 0.9 / weight
 # decay 5e-4, cosine annealing stepped per epoch, batch 128, random crops padded by 4 with zeros after normalising
-# (as simdnet's randomCrop) and flips, on CIFAR-10 in the official binary layout. Prints one line per epoch.
+# (as simdnet's randomCrop), flips, cutout 16 (zeros after normalising, as simdnet's cutout) and label smoothing 0.1,
+# on CIFAR-10 in the official binary layout. Prints one line per epoch.
 #   usage: python3 bench/pytorch_resnet20_recipe.py EPOCHS CIFAR_ROOT THREADS
 import os, sys, time, numpy as np, torch, torch.nn as nn
 sys.dont_write_bytecode = True  # importing resnet_cifar must not leave a __pycache__ in the repo
@@ -19,16 +20,18 @@ m = ResNetCifar(n=3, option='A')
 for name, p in m.named_parameters():
     if name.endswith('weight') and p.dim() >= 2: nn.init.kaiming_normal_(p)
 opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
-sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=E); lf = nn.CrossEntropyLoss()
+sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=E); lf = nn.CrossEntropyLoss(label_smoothing=0.1)
 for e in range(E):
     m.train(); perm = torch.from_numpy(rng.permutation(len(xtr))); t0 = time.time(); correct = 0; tot = 0; lsum = 0
     for b in range(0, len(xtr), 128):
         idx = perm[b:b+128]; x = xtr[idx].clone(); y = ytr[idx]
         pad = torch.nn.functional.pad(x, (4, 4, 4, 4)); n = len(idx)
         tops = rng.integers(0, 9, n); lefts = rng.integers(0, 9, n); flips = rng.random(n) < 0.5
+        cys = rng.integers(0, 32, n); cxs = rng.integers(0, 32, n)
         for i in range(n):
             c = pad[i, :, tops[i]:tops[i]+32, lefts[i]:lefts[i]+32]
             x[i] = c.flip(-1) if flips[i] else c
+            x[i, :, max(0, cys[i]-8):cys[i]+8, max(0, cxs[i]-8):cxs[i]+8] = 0
         opt.zero_grad(); out = m(x); loss = lf(out, y); loss.backward(); opt.step()
         lsum += loss.item() * n; tot += n; correct += (out.argmax(1) == y).sum().item()
     sched.step(); m.eval()

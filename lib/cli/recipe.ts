@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Turns a training recipe (lib/train/recipes.ts) into the model and the augmentation for a dataset; a --model-file model
-// replaces the recipe's.
-import { compose, randomCrop, randomHorizontalFlip, type Transform } from '../data/transforms';
+// Turns a training recipe (lib/train/recipes.ts) into the model, the augmentation and the loss for a dataset; a
+// --model-file model replaces the recipe's.
+import { compose, cutout, randomCrop, randomHorizontalFlip, type Transform } from '../data/transforms';
 import { LeNet } from '../modules/lenet';
 import { LeNetBN } from '../modules/lenet-bn';
 import { heInit } from '../modules/init';
 import type { Module } from '../modules/module';
+import { CrossEntropyLoss } from '../loss/cross-entropy';
 import { resnet20 } from '../models/resnet';
 import type { Recipe } from '../train/recipes';
 import { titleOfModel } from './models';
@@ -15,10 +16,12 @@ export interface BuiltRecipe {
   /** The model's name (titleOfModel: "LeNet", "LeNet-5", "LeNetBN", as every command names it; "ResNet-20"); the given name for a custom model. */
   modelName: string;
   transform?: Transform;
+  /** Cross-entropy with the recipe's label smoothing. */
+  lossFn: CrossEntropyLoss;
 }
 
 /**
- * The recipe's model for images of `sampleShape` ([C, H, W]) and its training augmentation. With
+ * The recipe's model for images of `sampleShape` ([C, H, W]), its training augmentation and its loss. With
  * `custom` (a model from --model-file), that model replaces the recipe's; the augmentation is the recipe's.
  *
  * @example
@@ -48,5 +51,11 @@ export function buildRecipe(
   const steps: Transform[] = [];
   if (recipe.cropPadding > 0) steps.push(randomCrop(imageSize, recipe.cropPadding));
   if (recipe.flip) steps.push(randomHorizontalFlip());
-  return { model, modelName, transform: steps.length === 0 ? undefined : compose(...steps) };
+  if (recipe.cutout > 0) steps.push(cutout(recipe.cutout));
+  return {
+    model,
+    modelName,
+    transform: steps.length === 0 ? undefined : compose(...steps),
+    lossFn: new CrossEntropyLoss({ labelSmoothing: recipe.labelSmoothing }),
+  };
 }

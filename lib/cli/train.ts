@@ -179,7 +179,7 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
   manualSeed(opts.seed);
   const recipe: Recipe = RECIPES[opts.recipe ?? 'lenet'];
   // CIFAR-10: LeNet; 28x28 grey images: LeNet-5 (conv1 padded by 2, so 61,706 parameters); or the --model-file model.
-  const { model, modelName, transform } = buildRecipe(
+  const { model, modelName, transform, lossFn } = buildRecipe(
     recipe,
     sampleShape,
     numClasses,
@@ -213,6 +213,8 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     recipe.cosine ? 'cosine schedule' : '',
     recipe.flip ? 'flips' : '',
     recipe.cropPadding > 0 ? `crops (padding ${recipe.cropPadding})` : '',
+    recipe.cutout > 0 ? `cutout ${recipe.cutout}` : '',
+    recipe.labelSmoothing > 0 ? `label smoothing ${recipe.labelSmoothing}` : '',
   ].filter(Boolean);
   const optName =
     recipe.optimizer === 'sgd'
@@ -260,6 +262,7 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     trainLoader,
     testLoader,
     optimizer,
+    lossFn,
     epochs: opts.epochs,
     progress: opts.progress,
     progressStream: io.stderr,

@@ -14,7 +14,7 @@ export { DownloadError, downloadFile, fileMd5 } from './download';
 export type { DataLoaderOptions } from './loader';
 export { DataLoader } from './loader';
 export type { Transform } from './transforms';
-export { compose, randomCrop, randomHorizontalFlip } from './transforms';
+export { compose, cutout, randomCrop, randomHorizontalFlip } from './transforms';
 export type { IdxArray, ReadIdxOptions } from './idx';
 export { parseIdx, readIdx } from './idx';
 export type { MNISTOptions } from './mnist';

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// In-place augmentations of one CHW sample (random crop with padding, horizontal flip) and compose(); no normalisation.
+// In-place augmentations of one CHW sample (random crop with padding, horizontal flip, cutout) and compose(); no
+// normalisation.
 import { checkInt, checkNumber, describe } from '../check';
 import { ShapeError } from '../errors';
 import { formatShape } from '../tensor/shape';
@@ -73,6 +74,32 @@ export function randomHorizontalFlip(p = 0.5): Transform {
         image[a] = image[b];
         image[b] = t;
       }
+    }
+  };
+}
+
+/**
+ * Cutout (DeVries & Taylor 2017): zeroes a `size` x `size` square of every channel, centred on a pixel drawn uniformly
+ * over the image (row first, then column), so near an edge the square is clipped and covers less. Draws two numbers per
+ * call. After the DataLoader's normalisation 0 is the channel mean, as in the paper's code (which masks normalised
+ * images). Put it after the crop and flip, as the paper does.
+ *
+ * @example
+ * new DataLoader(train, { transform: compose(randomCrop(32, 4), randomHorizontalFlip(), cutout(16)) });
+ */
+export function cutout(size: number): Transform {
+  checkInt('cutout: size', size, 1);
+  return (image, shape, rng) => {
+    const [c, h, w] = checkSample('cutout', image, shape);
+    const cy = rng.randint(h);
+    const cx = rng.randint(w);
+    // The square's rows [y0, y1) and columns [x0, x1): size pixels starting size/2 before the centre, clipped.
+    const y0 = Math.max(0, cy - (size >> 1));
+    const y1 = Math.min(h, cy - (size >> 1) + size);
+    const x0 = Math.max(0, cx - (size >> 1));
+    const x1 = Math.min(w, cx - (size >> 1) + size);
+    for (let ch = 0; ch < c; ch++) {
+      for (let y = y0; y < y1; y++) image.fill(0, (ch * h + y) * w + x0, (ch * h + y) * w + x1);
     }
   };
 }

@@ -21,6 +21,10 @@ export interface Recipe {
   readonly flip: boolean;
   /** Random crops with this much zero padding (0: none). */
   readonly cropPadding: number;
+  /** Cutout's square side in pixels, applied after the crop and flip (0: none). */
+  readonly cutout: number;
+  /** The cross-entropy's label smoothing (0: none). */
+  readonly labelSmoothing: number;
   /** 'he': conv and linear weights from He et al.'s normal (heInit), as the ResNet paper does; 'default': PyTorch's layer defaults. */
   readonly init: 'default' | 'he';
 }
@@ -52,6 +56,8 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
     cosine: false,
     flip: false,
     cropPadding: 0,
+    cutout: 0,
+    labelSmoothing: 0,
     init: 'default',
   },
   'lenet-bn': {
@@ -66,11 +72,13 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
     cosine: true,
     flip: true,
     cropPadding: 0,
+    cutout: 0,
+    labelSmoothing: 0,
     init: 'default',
   },
   resnet20: {
     description:
-      'ResNet-20 (shortcut A, He initialisation), SGD 0.1 with momentum 0.9 and weight decay 5e-4, cosine annealing, 64 epochs, batch 128, random crops (padding 4) and flips',
+      'ResNet-20 (shortcut A, He initialisation), SGD 0.1 with momentum 0.9 and weight decay 5e-4, cosine annealing, 64 epochs, batch 128, random crops (padding 4), flips and cutout 16, label smoothing 0.1',
     model: 'ResNet20',
     epochs: 64,
     batchSize: 128,
@@ -81,6 +89,8 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
     cosine: true,
     flip: true,
     cropPadding: 4,
+    cutout: 16,
+    labelSmoothing: 0.1,
     init: 'he',
   },
 });

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { buildRecipe } from '../../lib/cli/recipe';
 import { readSafetensors } from '../../lib/io/safetensors';
+import { compose, cutout, randomCrop, randomHorizontalFlip } from '../../lib/data/transforms';
 import { LeNetBN } from '../../lib/modules/lenet-bn';
 import { Generator } from '../../lib/random';
 import { buildModelFromSpec } from '../../lib/summary/model-spec';
@@ -30,6 +31,22 @@ test('buildRecipe makes the recipe model and its augmentation', () => {
   const plain = buildRecipe(RECIPES.lenet, [1, 28, 28], 10);
   expect(plain.modelName).toBe('LeNet-5');
   expect(plain.transform).toBeUndefined();
+  expect(plain.lossFn.labelSmoothing).toBe(0);
+});
+
+test('buildRecipe gives resnet20 crops, flips and then cutout 16, and cross-entropy with label smoothing 0.1', () => {
+  const built = buildRecipe(RECIPES.resnet20, [3, 32, 32], 10);
+  expect(built.lossFn.labelSmoothing).toBe(0.1);
+  const want = compose(randomCrop(32, 4), randomHorizontalFlip(), cutout(16));
+  for (let seed = 0; seed < 5; seed++) {
+    const a = Float32Array.from({ length: 3 * 32 * 32 }, (_, i) => 1 + (i % 97));
+    const b = a.slice();
+    built.transform!(a, [3, 32, 32], new Generator(seed));
+    want(b, [3, 32, 32], new Generator(seed));
+    expect(a).toEqual(b);
+    // Cutout's square is at least 8x8 (a corner centre) in each channel; a crop alone zeroes whole rows or columns.
+    expect(a.filter((v) => v === 0).length).toBeGreaterThanOrEqual(3 * 64);
+  }
 });
 
 test("buildRecipe gives the resnet20 recipe He et al.'s initialisation and the lenet recipes PyTorch's defaults", () => {

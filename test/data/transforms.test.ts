@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Transform tests: exact flip and padded crop for known offsets, rng use, compose order, argument errors.
+// Transform tests: exact flip, padded crop and cutout for known offsets, rng use, compose order, argument errors.
 import { ShapeError } from '../../lib/errors';
-import { compose, randomCrop, randomHorizontalFlip } from '../../lib/data';
+import { compose, cutout, randomCrop, randomHorizontalFlip } from '../../lib/data';
 import { Generator } from '../../lib/random';
 
 /** A stand-in generator whose randint/random return queued values, so offsets are known exactly. */
@@ -73,6 +73,46 @@ test('randomCrop with a real Generator draws top then left, each in 0..2*padding
   }
 });
 
+test('cutout zeroes the size x size square around the drawn centre, clipped at the edges, in every channel', () => {
+  /** The naive rule: pixel (y, x) is zeroed when cy - size/2 <= y < cy - size/2 + size, likewise for x. */
+  const naive = (size: number, cy: number, cx: number, h: number, w: number, x: Float32Array) => {
+    const out = x.slice();
+    const lo = (v: number) => v - Math.floor(size / 2);
+    for (let i = 0; i < out.length; i++) {
+      const y = Math.floor(i / w) % h;
+      const xx = i % w;
+      if (y >= lo(cy) && y < lo(cy) + size && xx >= lo(cx) && xx < lo(cx) + size) out[i] = 0;
+    }
+    return out;
+  };
+  // Every centre of a 2x5x6 image, for an even, an odd and an oversized square.
+  const big = Float32Array.from({ length: 60 }, (_, i) => i + 1);
+  for (const size of [1, 2, 3, 4, 16]) {
+    for (let cy = 0; cy < 5; cy++) {
+      for (let cx = 0; cx < 6; cx++) {
+        const x = big.slice();
+        cutout(size)(x, [2, 5, 6], fixedRng([cy, cx]));
+        expect(x).toEqual(naive(size, cy, cx, 5, 6, big));
+      }
+    }
+  }
+  // Spelled out once: size 2 centred on (1, 1) of the 3x3 channels covers rows 0..1 and columns 0..1.
+  const x = img();
+  cutout(2)(x, shape, fixedRng([1, 1]));
+  expect(Array.from(x)).toEqual([0, 0, 3, 0, 0, 6, 7, 8, 9, 0, 0, 13, 0, 0, 16, 17, 18, 19]);
+  // A real Generator: row then column, each uniform over the image.
+  const g = new Generator(4);
+  const ref = new Generator(4);
+  for (let k = 0; k < 10; k++) {
+    const [cy, cx] = [ref.randint(3), ref.randint(3)];
+    const a = img();
+    cutout(2)(a, shape, g);
+    const b = img();
+    cutout(2)(b, shape, fixedRng([cy, cx]));
+    expect(a).toEqual(b);
+  }
+});
+
 test('compose applies in order', () => {
   const x = img();
   compose(randomCrop(3, 1), randomHorizontalFlip(1))(x, shape, fixedRng([1, 2], [0]));
@@ -89,4 +129,7 @@ test('argument errors', () => {
   expect(() => randomCrop(4, 1)(img(), shape, new Generator())).toThrow(ShapeError);
   expect(() => randomHorizontalFlip()(img(), [2, 3, 2], new Generator())).toThrow(ShapeError);
   expect(() => randomHorizontalFlip()(img(), [18], new Generator())).toThrow(ShapeError);
+  expect(() => cutout(0)).toThrow(/cutout: size/);
+  expect(() => cutout(1.5)).toThrow(RangeError);
+  expect(() => cutout(2)(img(), [2, 3, 2], new Generator())).toThrow(ShapeError);
 });

@@ -30,13 +30,13 @@ test('summary --model resnet20 reports 269,722 parameters; resnet56 its own coun
   expect(json.totalParams).toBe(853_018);
 });
 
-test('train --recipe resnet20 trains ResNet-20 with SGD, crops and flips; eval, export, summary and bench take the weights', async () => {
+test('train --recipe resnet20 trains ResNet-20 with SGD, crops, flips, cutout and label smoothing; eval, export, summary and bench take the weights', async () => {
   const weights = path.join(dir, 'resnet.safetensors');
   const t = await cli(quietTrain(data, weights, '--recipe', 'resnet20', '--epochs', '1', '--batch-size', '8'));
   expect(t.stderr).toBe('');
   expect(t.code).toBe(0);
   expect(withoutKernels(t.out[1])).toBe(
-    'model: ResNet-20 (269722 parameters), SGD lr 0.1 momentum 0.9 weight decay 0.0005 (He initialisation, cosine schedule, flips, crops (padding 4)), batch size 8, 1 epochs, seed 0',
+    'model: ResNet-20 (269722 parameters), SGD lr 0.1 momentum 0.9 weight decay 0.0005 (He initialisation, cosine schedule, flips, crops (padding 4), cutout 16, label smoothing 0.1), batch size 8, 1 epochs, seed 0',
   );
   expect(t.out[2]).toMatch(/^epoch 1\/1 {2}train loss \d+\.\d{4}/);
   const meta = readSafetensors(weights).metadata;
