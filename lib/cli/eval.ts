@@ -30,6 +30,8 @@ export interface EvalCommandOptions {
   batchSize: number;
   /** Write the training curves recorded in the weights file to this SVG file. */
   plot?: string;
+  /** Test-time augmentation (evaluate()'s tta). */
+  tta?: 'flip';
 }
 
 /** Adds the `eval` command to the program. */
@@ -50,6 +52,12 @@ export function registerEval(program: Command, io: CliIO, setExitCode: (code: nu
     )
     .requiredOption('--data <path>', DATA_HELP, nonEmpty)
     .option('--batch-size <n>', 'test images per batch', integerAtLeast(1), 256)
+    .addOption(
+      new Option(
+        '--tta <mode>',
+        'test-time augmentation: flip scores each image as given and mirrored, and averages the two logits',
+      ).choices(['flip']),
+    )
     .option(
       '--plot <file.svg>',
       'also write the training curves recorded in the weights file (by simdnet train) as SVG',
@@ -99,8 +107,10 @@ export async function runEval(opts: EvalCommandOptions, io: CliIO): Promise<numb
     println(io.stderr, `note: the weights were trained on ${saved}; evaluating on ${dataset} as asked`);
   const test = await loadDataset(loc, false);
   const loader = new DataLoader(test, { batchSize: opts.batchSize });
-  const result = await evaluate(net.model, loader, { numClasses, signal: io.signal });
+  const result = await evaluate(net.model, loader, { numClasses, signal: io.signal, tta: opts.tta });
   for (const line of formatEvaluation(result, test.classes, title)) println(io.stdout, line);
+  if (opts.tta === 'flip')
+    println(io.stdout, 'test-time augmentation: flip (logits of each image and its mirror averaged)');
   if (plotPath !== undefined) {
     const recorded = net.metadata[HISTORY_KEY];
     if (recorded === undefined)

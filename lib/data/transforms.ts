@@ -65,17 +65,23 @@ export function randomCrop(size: number, padding = 0): Transform {
 export function randomHorizontalFlip(p = 0.5): Transform {
   checkNumber('randomHorizontalFlip: p', p, { min: 0, max: 1 });
   return (image, shape, rng) => {
-    const [c, h, w] = checkSample('randomHorizontalFlip', image, shape);
-    if (!(rng.random() < p)) return;
-    for (let r = 0; r < c * h; r++) {
-      const row = r * w;
-      for (let a = row, b = row + w - 1; a < b; a++, b--) {
-        const t = image[a];
-        image[a] = image[b];
-        image[b] = t;
-      }
-    }
+    const [, , w] = checkSample('randomHorizontalFlip', image, shape);
+    if (rng.random() < p) mirrorRows(image, w);
   };
+}
+
+/**
+ * Mirrors every row of `width` values of `data` in place: one CHW image, or a whole NCHW batch (its rows are N*C*H
+ * rows of W). `data.length` must be a multiple of `width`.
+ */
+export function mirrorRows(data: Float32Array, width: number): void {
+  for (let row = 0; row < data.length; row += width) {
+    for (let a = row, b = row + width - 1; a < b; a++, b--) {
+      const t = data[a];
+      data[a] = data[b];
+      data[b] = t;
+    }
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // evaluate(): loss, accuracy and confusion matrix of a model over a loader, in eval mode; no training here.
-import { checkFunction, checkInstance, checkInt, checkOptions, describe } from '../check';
+import { checkFunction, checkInstance, checkInt, checkOneOf, checkOptions, describe } from '../check';
 import type { Batch } from '../data/dataset';
+import { mirrorRows } from '../data/transforms';
 import { CrossEntropyLoss } from '../loss/cross-entropy';
 import { Module } from '../modules/module';
 import { Tensor } from '../tensor/tensor';
@@ -27,6 +28,11 @@ export interface EvaluateOptions {
   signal?: AbortSignal;
   /** Called after each batch with the number of batches done (progress output). */
   onBatch?: (batchesDone: number) => void;
+  /**
+   * Test-time augmentation. 'flip': each image is scored as given and mirrored left-right, and the two logits rows are
+   * averaged (twice the work). Default: none.
+   */
+  tta?: 'flip';
 }
 
 export interface EvaluateResult {
@@ -57,7 +63,8 @@ export async function evaluate(
 ): Promise<EvaluateResult> {
   checkInstance('evaluate: model', model, Module);
   checkBatchSource('evaluate: loader', loader);
-  const o = checkOptions('evaluate', options, ['lossFn', 'numClasses', 'signal', 'onBatch']);
+  const o = checkOptions('evaluate', options, ['lossFn', 'numClasses', 'signal', 'onBatch', 'tta']);
+  if (o.tta !== undefined) checkOneOf('evaluate: tta', o.tta, TTA_MODES);
   if (o.lossFn !== undefined) checkLossFunction('evaluate: lossFn', o.lossFn);
   if (o.numClasses !== undefined) checkInt('evaluate: numClasses', o.numClasses, 1);
   if (o.signal !== undefined) checkInstance('evaluate: signal', o.signal, AbortSignal, 'an AbortSignal');
@@ -69,7 +76,8 @@ export async function evaluate(
   let matrix = o.numClasses === undefined ? null : new ConfusionMatrix(o.numClasses);
   let done = 0;
   for (const { images, labels } of loader) {
-    const logits = model.predict(images); // eval-mode output; modes and training state untouched
+    // Eval-mode output; modes and training state untouched.
+    const logits = o.tta === 'flip' ? flipAveragedLogits(model, images) : model.predict(images);
     matrix ??= new ConfusionMatrix(logits.shape[1] ?? 1);
     loss.add(lossFn.forward(logits, labels), labels.length);
     matrix.update(logits, labels);
@@ -85,6 +93,20 @@ export async function evaluate(
     confusion: matrix?.toArray() ?? [],
     perClassAccuracy: matrix?.perClassAccuracy() ?? [],
   };
+}
+
+/** The test-time augmentations evaluate() offers. */
+export const TTA_MODES: readonly 'flip'[] = Object.freeze(['flip']);
+
+/** The mean of the model's logits for NCHW `images` and for the same images mirrored left-right. */
+function flipAveragedLogits(model: Module, images: Tensor): Tensor {
+  const plain = model.predict(images);
+  const sum = plain.data.slice(); // a copy: the next predict() may reuse the output buffer
+  const mirrored = images.data.slice();
+  mirrorRows(mirrored, images.shape[images.shape.length - 1]);
+  const flipped = model.predict(new Tensor(mirrored, images.shape)).data;
+  for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] + flipped[i]) / 2;
+  return new Tensor(sum, plain.shape);
 }
 
 /** Resolves on the next turn of the event loop (after pending I/O and timers; a timer in browsers). */

@@ -73,7 +73,7 @@ test('buildRecipe with a custom model keeps that model and the recipe augmentati
   expect(buildRecipe(RECIPES.lenet, [3, 32, 32], 10, { model, name: 'net.json' }).transform).toBeUndefined();
 });
 
-test('train --recipe lenet-bn trains LeNetBN with its settings, and eval reloads it', async () => {
+test('train --recipe lenet-bn trains LeNetBN with its settings, and eval reloads it (with and without flip TTA)', async () => {
   const weights = path.join(dir, 'bn.safetensors');
   const r = await cli(quietTrain(data, weights, '--recipe', 'lenet-bn', '--epochs', '2', '--batch-size', '8'));
   expect(r.stderr).toBe('');
@@ -85,6 +85,13 @@ test('train --recipe lenet-bn trains LeNetBN with its settings, and eval reloads
   const e = await cli(['eval', '--weights', weights, '--data', data]);
   expect(e.code).toBe(0);
   expect(e.out[0]).toMatch(/^accuracy: \d+\.\d{2}%$/);
+  const flip = await cli(['eval', '--weights', weights, '--data', data, '--tta', 'flip']);
+  expect(flip.code).toBe(0);
+  expect(flip.out[0]).toMatch(/^accuracy: \d+\.\d{2}%$/);
+  expect(flip.out.at(-1)).toBe('test-time augmentation: flip (logits of each image and its mirror averaged)');
+  const rotate = await cli(['eval', '--weights', weights, '--data', data, '--tta', 'rotate']);
+  expect(rotate.code).toBe(2);
+  expect(rotate.err[0]).toMatch(/--tta <mode>' argument 'rotate' is invalid/);
 });
 
 test('an unknown recipe is a usage error', async () => {

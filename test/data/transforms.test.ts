@@ -2,6 +2,7 @@
 // Transform tests: exact flip, padded crop and cutout for known offsets, rng use, compose order, argument errors.
 import { ShapeError } from '../../lib/errors';
 import { compose, cutout, randomCrop, randomHorizontalFlip } from '../../lib/data';
+import { mirrorRows } from '../../lib/data/transforms';
 import { Generator } from '../../lib/random';
 
 /** A stand-in generator whose randint/random return queued values, so offsets are known exactly. */
@@ -35,6 +36,15 @@ test('randomHorizontalFlip mirrors every row when random() < p', () => {
   const h = new Generator(5);
   h.random();
   expect(g.getState()).toEqual(h.getState());
+});
+
+test('mirrorRows reverses every row of a whole batch', () => {
+  const batch = Float32Array.from({ length: 12 }, (_, i) => i); // rows of 3: [0 1 2] [3 4 5] ...
+  mirrorRows(batch, 3);
+  expect(Array.from(batch)).toEqual([2, 1, 0, 5, 4, 3, 8, 7, 6, 11, 10, 9]);
+  const even = Float32Array.from([1, 2, 3, 4]);
+  mirrorRows(even, 2);
+  expect(Array.from(even)).toEqual([2, 1, 4, 3]);
 });
 
 test('randomCrop pads with zeros and crops at the drawn (top, left) window', () => {

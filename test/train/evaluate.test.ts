@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Tests of lib/train/evaluate.ts: exact loss/accuracy/confusion on a fixed model, mode restore, abort and argument errors.
+// Tests of lib/train/evaluate.ts: exact loss/accuracy/confusion on a fixed model, flip TTA, mode restore, abort and
+// argument errors.
 import { DataLoader } from '../../lib/data/loader';
 import { TensorDataset } from '../../lib/data/dataset';
 import { Flatten } from '../../lib/modules/flatten';
+import { Linear } from '../../lib/modules/linear';
 import { Sequential } from '../../lib/modules/sequential';
 import { Tensor } from '../../lib/tensor/tensor';
 import { evaluate } from '../../lib/train/evaluate';
@@ -39,6 +41,25 @@ test('loss, accuracy, confusion and per-class accuracy match hand computation, a
     ]);
     expect(r.perClassAccuracy).toEqual([1, 0.5, 0.5]);
   }
+});
+
+test("tta 'flip' scores each image and its left-right mirror and averages the logits", async () => {
+  const model = new Sequential(new Flatten(), new Linear({ inFeatures: 6, outFeatures: 3 }));
+  const shape = [4, 2, 1, 3]; // four 2-channel images of one row of three pixels
+  const images = Float32Array.from({ length: 24 }, (_, i) => 2 * Math.sin(1.7 * i));
+  const mirrored = images.map((_, i) => images[i - (i % 3) + 2 - (i % 3)]); // pixel x of each row <- pixel 2 - x
+  const testLabels = Int32Array.from([0, 1, 2, 1]);
+  const plain = model.predict(new Tensor(images, shape)).data.slice();
+  const flipped = model.predict(new Tensor(mirrored, shape)).data;
+  const averaged = [0, 1, 2, 3].map((n) => [0, 1, 2].map((k) => (plain[3 * n + k] + flipped[3 * n + k]) / 2));
+  const argmax = (row: number[]) => row.indexOf(Math.max(...row));
+  const wantCorrect = averaged.filter((row, n) => argmax(row) === testLabels[n]).length;
+  const wantLoss = averaged.reduce((s, row, n) => s + crossEntropy(row, testLabels[n]), 0) / 4;
+  const loader = new DataLoader(new TensorDataset(new Tensor(images, shape), testLabels), { batchSize: 3 });
+  const r = await evaluate(model, loader, { tta: 'flip' });
+  expect(r.correct).toBe(wantCorrect);
+  expect(r.loss).toBeCloseTo(wantLoss, 5);
+  expect((await evaluate(model, loader)).loss).not.toBeCloseTo(wantLoss, 3); // the augmentation changed something
 });
 
 test('runs in eval mode and restores every module’s previous mode', async () => {
@@ -108,8 +129,9 @@ test('argument errors', async () => {
   const model = new Sequential(new Flatten());
   const loader = new DataLoader(dataset);
   await expect(evaluate(model, loader, { numclasses: 3 } as never)).rejects.toThrow(
-    /^evaluate: unknown option 'numclasses' \(known: lossFn, numClasses, signal, onBatch\)$/,
+    /^evaluate: unknown option 'numclasses' \(known: lossFn, numClasses, signal, onBatch, tta\)$/,
   );
+  await expect(evaluate(model, loader, { tta: 'rotate' as never })).rejects.toThrow(/evaluate: tta/);
   await expect(evaluate(model, loader, { numClasses: 0 })).rejects.toThrow(RangeError);
   await expect(evaluate(model, loader, { lossFn: {} as never })).rejects.toThrow(/lossFn must have forward\(\)/);
   await expect(evaluate(model, loader, { signal: 'stop' as never })).rejects.toThrow(/signal must be an AbortSignal/);
