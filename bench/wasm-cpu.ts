@@ -4,8 +4,8 @@
 // training against tfjs-cpu, the two sides alternated in one process.
 //   npx tsc -p bench/tsconfig.json && node build/bench/bench/wasm-cpu.js [--rounds N]
 // CPU time counts every thread of the process (V8's GC and compiler threads too), so it is a ratio of work,
-// not of latency. With SIMDNET_WASM_BUILD=threads simdnet-wasm runs the threaded build on SIMDNET_NUM_THREADS
-// threads (else one per core): threads lower its wall time, not its CPU time.
+// not of latency. simdnet-wasm runs the threaded build where it is built (SIMDNET_WASM_BUILD=single for the other)
+// on SIMDNET_NUM_THREADS threads (else one per core): threads lower its wall time, not its CPU time.
 import './setup';
 import * as os from 'os';
 import { native } from '../lib/native';
@@ -59,8 +59,11 @@ async function main(): Promise<void> {
     }
   };
   let threads = 1;
+  let build = '';
   await withWasmBackend(async () => {
-    threads = native.kernelInfo().threads;
+    const info = native.kernelInfo();
+    threads = info.threads;
+    build = info.wasmBuild ?? 'single';
     await useBackend('wasm');
     const tfModel = new TfLeNet(data.weights);
     const tx = toNhwc(data.images, BATCH);
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
     txCpu.dispose();
   });
   const load = os.loadavg()[0].toFixed(1);
-  console.log(`LeNet, ${rounds} rounds, simdnet-wasm on ${threads} thread(s) (load average ${load}):`);
+  console.log(`LeNet, ${rounds} rounds, simdnet-wasm (${build} build) on ${threads} thread(s) (load average ${load}):`);
   console.log(lines.join('\n'));
 }
 

@@ -6,9 +6,14 @@ import { loadWasmBinding } from '../lib/backend/wasm-node';
 import { native } from '../lib/native';
 import type { CaseResult } from './cases';
 
+// Which wasm build ran, on how many threads (the threaded build is the default where it can run).
+let wasmRun = 'not run';
+
 /** Runs `fn` with lib/native's functions taken from the WebAssembly build; restores the addon's after. */
 export async function withWasmBackend<T>(fn: () => Promise<T>): Promise<T> {
   const wasm = loadWasmBinding();
+  const info = wasm.kernelInfo();
+  wasmRun = `${info.wasmBuild === 'threads' ? 'threaded' : 'one-thread'} build, ${info.threads} thread(s)`;
   const saved = { ...native };
   Object.assign(native, wasm);
   try {
@@ -37,5 +42,5 @@ export function wasmRatios(results: CaseResult[]): string {
       lines.push(`  ${kind} batch ${r.batch}: simdnet-wasm ${mine.toFixed(1)} images/s = ${vs}${ofNative}`);
     }
   }
-  return lines.length ? `WebAssembly backend (1 thread):\n${lines.join('\n')}` : '';
+  return lines.length ? `WebAssembly backend (${wasmRun}):\n${lines.join('\n')}` : '';
 }

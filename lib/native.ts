@@ -13,6 +13,8 @@ export type ProgramSnapshot = { readonly __brand: 'ProgramSnapshot' };
 export interface KernelInfo {
   /** Which backend runs: the "native" addon or the "wasm" (WebAssembly) build (lib/backend/select.ts). */
   backend: 'native' | 'wasm';
+  /** With backend "wasm": the one-thread build ("single") or the threaded one ("threads"; docs/wasm.md). */
+  wasmBuild?: 'single' | 'threads';
   /** The instruction set in use: "ref", "avx2", "avx512" or "neon". */
   isa: string;
   /** Per op, the kernels it runs: the ISA in use, "ref", or "baseline" (built with default flags). */

@@ -3,10 +3,11 @@
 // Builds the WebAssembly backend (npm run build:wasm) into build-wasm/ (not build/: node-gyp rebuild deletes
 // that whole folder): simdnet.js (Emscripten's glue, a
 // factory) and simdnet.wasm, one thread, for browsers and Node; and simdnet-threads.js + .wasm +
-// .worker.js, the pthreads build for Node, opt-in with SIMDNET_WASM_BUILD=threads (SharedArrayBuffer memory, the ops' thread pool on
-// Emscripten's pthreads; see docs/wasm.md). `--only single|threads` builds one of them. Sources:
+// .worker.js, the pthreads build, Node's default where it can run (SharedArrayBuffer memory, the ops' thread
+// pool on Emscripten's pthreads; see docs/wasm.md). `--only single|threads` builds one of them. Sources:
 // native/sources.json's "common" and "simd128" lists (binding*.cc included: they compile against
-// native/wasm/napi.h, so the checks are the addon's own) plus the call trampoline native/wasm/napi_shim.cc.
+// native/wasm/napi.h, so the checks are the addon's own), the call trampoline native/wasm/napi_shim.cc, and
+// for the threaded build native/wasm/lpad_context.cc.
 // Needs Emscripten's em++ on PATH (Debian: apt-get install emscripten). Objects are rebuilt when a
 // source, any native header or this script is newer.
 const { execFileSync, spawn } = require('child_process');
@@ -20,10 +21,18 @@ const out = path.join(root, 'build-wasm');
 // live apart. The threaded glue is built for Node only: 3.1.6 starts Node's pthreads through worker_threads
 // only in its "node" environment, and that glue requires Node built-ins, which the browser bundle must not.
 const variants = {
-  single: { name: 'simdnet', objDir: path.join(out, 'obj'), compile: [], link: ['-sENVIRONMENT=web,worker'] },
+  single: {
+    name: 'simdnet',
+    objDir: path.join(out, 'obj'),
+    sources: [],
+    compile: [],
+    link: ['-sENVIRONMENT=web,worker'],
+  },
   threads: {
     name: 'simdnet-threads',
     objDir: path.join(out, 'obj-threads'),
+    // Replaces libunwind's Unwind-wasm.c: without it no typed catch clause matches with -pthread (see the file).
+    sources: ['native/wasm/lpad_context.cc'],
     compile: ['-pthread'],
     link: [
       '-pthread',
@@ -80,12 +89,12 @@ function env() {
   return { ...process.env, NODE_PATH: nodePath };
 }
 
-function sources() {
+function sources(variant) {
   const lists = JSON.parse(fs.readFileSync(path.join(root, 'native', 'sources.json'), 'utf8'));
   for (const key of ['common', 'simd128']) {
     if (!Array.isArray(lists[key])) throw new Error(`native/sources.json: "${key}" must be a list of files`);
   }
-  return [...lists.common, ...lists.simd128, 'native/wasm/napi_shim.cc'];
+  return [...lists.common, ...lists.simd128, 'native/wasm/napi_shim.cc', ...variant.sources];
 }
 
 // Newest modification time of every header, .inc and shim file under native/, and of this script.
@@ -113,7 +122,7 @@ function run(args) {
 async function build(variant) {
   fs.mkdirSync(variant.objDir, { recursive: true });
   const deps = newestDependency();
-  const jobs = sources().map((src) => {
+  const jobs = sources(variant).map((src) => {
     const obj = path.join(variant.objDir, src.replace(/[\\/]/g, '_').replace(/\.cc$/, '.o'));
     const fresh =
       fs.existsSync(obj) && fs.statSync(obj).mtimeMs > Math.max(deps, fs.statSync(path.join(root, src)).mtimeMs);

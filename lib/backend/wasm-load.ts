@@ -84,7 +84,9 @@ function start(factory: WasmFactory, instantiate: Instantiate, env: Record<strin
   module.onRuntimeInitialized = () => {
     try {
       if (module.PThread) startThreadsWithoutEventLoop(module.PThread as PThreads);
-      const binding = withBackend(host.attach(module as unknown as WasmModule) as unknown as NativeBinding, 'wasm');
+      const binding = withBackend(host.attach(module as unknown as WasmModule) as unknown as NativeBinding, 'wasm', {
+        wasmBuild: module.PThread ? 'threads' : 'single',
+      });
       Object.defineProperty(binding, WASM_HOST, { value: host });
       finish(null, binding);
     } catch (err) {
@@ -137,8 +139,12 @@ export function instantiateWasm(
   });
 }
 
-/** The binding with kernelInfo() saying which backend runs ("native" addon or "wasm"). */
-export function withBackend(binding: NativeBinding, backend: KernelInfo['backend']): NativeBinding {
+/** The binding with kernelInfo() saying which backend runs ("native" addon or "wasm"), and which wasm build. */
+export function withBackend(
+  binding: NativeBinding,
+  backend: KernelInfo['backend'],
+  extra: Pick<KernelInfo, 'wasmBuild'> = {},
+): NativeBinding {
   const kernelInfo = binding.kernelInfo;
-  return { ...binding, kernelInfo: () => ({ ...kernelInfo(), backend }) };
+  return { ...binding, kernelInfo: () => ({ ...kernelInfo(), backend, ...extra }) };
 }

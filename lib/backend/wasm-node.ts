@@ -12,15 +12,37 @@ export function wasmDir(): string {
 }
 
 /**
- * The build to load: simdnet (one thread), or simdnet-threads (pthreads) with SIMDNET_WASM_BUILD=threads.
- * Not the default yet: in Emscripten 3.1.6's -pthread build no typed C++ catch clause matches (only
- * catch (...) does), so the binding's argument errors escape as WebAssembly.Exception (docs/wasm.md).
+ * Whether this Node can run the threaded build: shared WebAssembly memory (SharedArrayBuffer) and
+ * worker_threads for Emscripten's pthreads.
  */
-export function wasmBuildName(): string {
+export function threadsSupported(): boolean {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('worker_threads');
+    // (lib "ES2022" declares no WebAssembly.) Throws where shared memory is missing.
+    const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (desc: object) => object } }).WebAssembly;
+    new wasm.Memory({ initial: 1, maximum: 1, shared: true });
+    return typeof SharedArrayBuffer === 'function';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The build to load: SIMDNET_WASM_BUILD ("single" or "threads") when set; else simdnet-threads (pthreads)
+ * when it is built and this Node can run it (`canThread`), else simdnet (one thread).
+ */
+export function wasmBuildName(canThread: () => boolean = threadsSupported): string {
   const choice = process.env.SIMDNET_WASM_BUILD || undefined;
   if (choice !== undefined && choice !== 'single' && choice !== 'threads')
     throw new Error(`simdnet: SIMDNET_WASM_BUILD must be "single" or "threads", got "${choice}"`);
-  return choice === 'threads' ? 'simdnet-threads' : 'simdnet';
+  if (choice === 'threads' && !canThread()) {
+    throw new Error(
+      'simdnet: SIMDNET_WASM_BUILD=threads, but this Node has no shared WebAssembly memory or worker_threads',
+    );
+  }
+  if (choice !== undefined) return choice === 'threads' ? 'simdnet-threads' : 'simdnet';
+  return fs.existsSync(path.join(wasmDir(), 'simdnet-threads.wasm')) && canThread() ? 'simdnet-threads' : 'simdnet';
 }
 
 /** Environment variables the C++ code reads (the wasm heap has no environment of its own). */

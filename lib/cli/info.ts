@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Command } from 'commander';
+import type { KernelInfo } from '../native';
 import { EXIT_FAILURE, EXIT_OK, oneLine, println, type CliIO } from './io';
 
 /** The package version, read from package.json next to lib/ (or dist/). */
@@ -16,6 +17,12 @@ export function packageVersion(): string {
 /** The thread count in use, e.g. "threads 2" or "threads 1 (auto, up to 2)" when it follows the load. */
 export function threadsLabel(info: { threads: number; threadsAuto?: boolean; defaultThreads: number }): string {
   return `threads ${info.threads}${info.threadsAuto ? ` (auto, up to ${info.defaultThreads})` : ''}`;
+}
+
+/** The backend that runs, e.g. "native addon" or "backend wasm (WebAssembly, threaded build)". */
+export function backendLabel(info: Pick<KernelInfo, 'backend' | 'wasmBuild'>): string {
+  if (info.backend !== 'wasm') return 'native addon';
+  return `backend wasm (WebAssembly, ${info.wasmBuild === 'threads' ? 'threaded' : 'one-thread'} build)`;
 }
 
 /** Adds the `info` command to the program. */
@@ -42,8 +49,10 @@ export async function runInfo(io: CliIO): Promise<number> {
   }
   const info = native.kernelInfo();
   // The WebAssembly build stands in when SIMDNET_BACKEND=wasm or the addon is missing (lib/backend/select.ts).
-  const backend = info.backend === 'wasm' ? 'backend wasm (WebAssembly build)' : 'native addon';
-  println(io.stdout, `${backend}: isa ${info.isa}, openmp ${info.openmp ? 'yes' : 'no'}, ${threadsLabel(info)}`);
+  println(
+    io.stdout,
+    `${backendLabel(info)}: isa ${info.isa}, openmp ${info.openmp ? 'yes' : 'no'}, ${threadsLabel(info)}`,
+  );
   const names = Object.keys(info.kernels);
   const width = Math.max(0, ...names.map((n) => n.length));
   for (const name of names) println(io.stdout, `  ${name.padEnd(width)}  ${info.kernels[name]}`);

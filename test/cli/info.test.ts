@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests of `simdnet info`: versions, CPU count and the kernel table from native.kernelInfo().
 import * as os from 'os';
-import { packageVersion } from '../../lib/cli/info';
+import { backendLabel, packageVersion } from '../../lib/cli/info';
 import { native } from '../../lib/native';
 import { cli } from './helpers';
 
@@ -13,7 +13,7 @@ test('info prints versions, the CPU count and every kernel with its ISA', async 
   expect(r.out[1]).toBe(`node ${process.version} (${process.platform} ${process.arch})`);
   expect(r.out[2]).toMatch(new RegExp(`^cpus: ${os.cpus().length}\\b`));
   const info = native.kernelInfo();
-  const backend = info.backend === 'wasm' ? 'backend wasm (WebAssembly build)' : 'native addon';
+  const backend = backendLabel(info);
   // The thread count follows the load unless fixed: any count up to one per core.
   expect(r.out[3]).toMatch(
     new RegExp(

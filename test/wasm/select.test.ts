@@ -4,6 +4,7 @@
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { selectBackend } from '../../lib/backend/select';
+import { wasmBuildName } from '../../lib/backend/wasm-node';
 import type { NativeBinding } from '../../lib/native';
 import { expectErrorNamed } from '../helpers';
 import { describeWasm } from './available';
@@ -54,15 +55,19 @@ describeWasm('with the WebAssembly build', () => {
     });
   });
 
-  test('simdnet info with SIMDNET_BACKEND=wasm names the backend', () => {
+  // The build wasmBuildName() picks (by default the threaded one where it is built: threads.test.ts), and the
+  // one-thread build on request.
+  test.each([
+    [process.env.SIMDNET_WASM_BUILD, wasmBuildName() === 'simdnet-threads' ? 'threaded' : 'one-thread'],
+    ['single', 'one-thread'],
+  ])('simdnet info with SIMDNET_BACKEND=wasm SIMDNET_WASM_BUILD=%s names the backend and build', (build, label) => {
     const main = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js'); // built by pretest
-    const r = spawnSync(process.execPath, [main, 'info'], {
-      encoding: 'utf8',
-      env: { ...process.env, SIMDNET_BACKEND: 'wasm' },
-    });
+    const env = { ...process.env, SIMDNET_BACKEND: 'wasm', SIMDNET_WASM_BUILD: build };
+    const r = spawnSync(process.execPath, [main, 'info'], { encoding: 'utf8', env });
     expect(r.status).toBe(0);
+    const threads = label === 'threaded' ? '(\\d+) \\(auto, up to \\1\\)' : '1 \\(auto, up to 1\\)';
     expect(r.stdout).toMatch(
-      /^backend wasm \(WebAssembly build\): isa simd128, openmp no, threads 1 \(auto, up to 1\)$/m,
+      new RegExp(`^backend wasm \\(WebAssembly, ${label} build\\): isa simd128, openmp no, threads ${threads}$`, 'm'),
     );
   });
 });
