@@ -5,9 +5,12 @@
 import * as zlib from 'zlib';
 import type { DecodedImage } from './image';
 import type { PngHeader } from './png';
+import { IDAT, IEND, IHDR, TRNS } from './png-chunks';
+import { inflateExact } from './png-inflate';
 
 /** Bytes per pixel of the 8-bit colour types this decoder takes. */
 const BYTES_PER_PIXEL: Readonly<Record<number, number>> = { 0: 1, 2: 3, 4: 2, 6: 4 };
+
 
 /** Node's native CRC-32 (Node 20.15 and later); without it every file goes to pngjs. */
 const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc32;
@@ -26,14 +29,10 @@ export function decodePlainPng(buf: Buffer, header: PngHeader): DecodedImage | n
   const bpp = BYTES_PER_PIXEL[header.colorType];
   if (crc32 === undefined || header.depth !== 8 || header.interlaced || bpp === undefined) return null;
   if (header.idat.length === 0 || !chunksArePlain(buf, crc32)) return null;
-  let raw: Buffer;
-  try {
-    const data = header.idat.length === 1 ? header.idat[0] : Buffer.concat(header.idat);
-    raw = zlib.inflateSync(data, { maxOutputLength: Math.max(1, header.inflatedBytes) });
-  } catch {
-    return null; // pngjs gives the error
-  }
-  if (raw.length !== header.inflatedBytes) return null; // png.ts names what is wrong
+  const data = header.idat.length === 1 ? header.idat[0] : Buffer.concat(header.idat);
+  // null: pngjs gives the error, or png.ts names what is wrong with the length. `raw` is scratch space: used up here.
+  const raw = inflateExact(data, header.inflatedBytes);
+  if (raw === null) return null;
   const { width, height, colorType } = header;
   const stride = width * bpp;
   if (!unfilter(raw, stride, height, bpp)) return null;
@@ -64,15 +63,17 @@ export function decodePlainPng(buf: Buffer, header: PngHeader): DecodedImage | n
  * readPngHeader has already checked that the chunks are whole and IHDR comes first.
  */
 function chunksArePlain(buf: Buffer, crc: (data: Uint8Array) => number): boolean {
+  // Chunk types compared as big-endian numbers, and CRCs over plain Uint8Array views: no string or Buffer per chunk.
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   for (let pos = 8; pos + 12 <= buf.length;) {
     const length = buf.readUInt32BE(pos);
     const end = pos + 12 + length;
     if (end > buf.length) return false;
-    const type = buf.toString('latin1', pos + 4, pos + 8);
+    const type = buf.readUInt32BE(pos + 4);
     const critical = (buf[pos + 4] & 0x20) === 0;
-    if ((critical && type !== 'IHDR' && type !== 'IDAT' && type !== 'IEND') || type === 'tRNS') return false;
-    if (crc(buf.subarray(pos + 4, pos + 8 + length)) !== buf.readUInt32BE(pos + 8 + length)) return false;
-    if (type === 'IEND') return length === 0 && end === buf.length;
+    if ((critical && type !== IHDR && type !== IDAT && type !== IEND) || type === TRNS) return false;
+    if (crc(bytes.subarray(pos + 4, pos + 8 + length)) !== buf.readUInt32BE(pos + 8 + length)) return false;
+    if (type === IEND) return length === 0 && end === buf.length;
     pos = end;
   }
   return false; // no IEND
