@@ -11,7 +11,6 @@ import { inflateExact } from './png-inflate';
 /** Bytes per pixel of the 8-bit colour types this decoder takes. */
 const BYTES_PER_PIXEL: Readonly<Record<number, number>> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 
-
 /** v / 255 for every byte v, as a Float32Array stores it. */
 const BYTE_UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
