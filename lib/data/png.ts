@@ -64,15 +64,14 @@ export function readPngHeader(buf: Buffer, name: string, maxPixels: number): Png
     const length = buf.readUInt32BE(pos);
     // The type as a number (no string per chunk on the serving path); its name only for messages.
     const type = buf.readUInt32BE(pos + 4);
-    const name = () => JSON.stringify(buf.toString('latin1', pos + 4, pos + 8));
     const end = pos + 12 + length;
     if (length > 0x7fffffff || end > buf.length)
-      throw fail(`not a valid PNG, or truncated (chunk ${name()} at byte ${pos} runs past the end)`);
+      throw fail(`not a valid PNG, or truncated (chunk ${chunkName(buf, pos)} at byte ${pos} runs past the end)`);
     if (type === IHDR) {
       if (header !== undefined) throw fail(`has a second IHDR chunk (at byte ${pos}); a PNG has exactly one`);
       header = parseIhdr(buf.subarray(pos + 8, end - 4), fail, maxPixels);
     } else if (header === undefined) {
-      throw fail(`the first chunk is ${name()}, not IHDR`);
+      throw fail(`the first chunk is ${chunkName(buf, pos)}, not IHDR`);
     } else if (type === IDAT) {
       idat.push(buf.subarray(pos + 8, end - 4));
     } else if (type === IEND) {
@@ -83,6 +82,11 @@ export function readPngHeader(buf: Buffer, name: string, maxPixels: number): Png
   if (header === undefined) throw fail('not a valid PNG, or truncated (no IHDR chunk)');
   header.idat = idat;
   return header;
+}
+
+/** The quoted type of the chunk at `pos`, for messages. */
+function chunkName(buf: Buffer, pos: number): string {
+  return JSON.stringify(buf.toString('latin1', pos + 4, pos + 8));
 }
 
 function parseIhdr(data: Buffer, fail: (d: string) => FileFormatError, maxPixels: number): PngHeader {
