@@ -5,9 +5,14 @@
 import * as zlib from 'zlib';
 import type { DecodedImage } from './image';
 import type { PngHeader } from './png';
+import { IDAT, IEND, IHDR, TRNS } from './png-chunks';
+import { inflateExact } from './png-inflate';
 
 /** Bytes per pixel of the 8-bit colour types this decoder takes. */
 const BYTES_PER_PIXEL: Readonly<Record<number, number>> = { 0: 1, 2: 3, 4: 2, 6: 4 };
+
+/** v / 255 for every byte v, as a Float32Array stores it. */
+const BYTE_UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
 /** Node's native CRC-32 (Node 20.15 and later); without it every file goes to pngjs. */
 const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc32;
@@ -26,14 +31,10 @@ export function decodePlainPng(buf: Buffer, header: PngHeader): DecodedImage | n
   const bpp = BYTES_PER_PIXEL[header.colorType];
   if (crc32 === undefined || header.depth !== 8 || header.interlaced || bpp === undefined) return null;
   if (header.idat.length === 0 || !chunksArePlain(buf, crc32)) return null;
-  let raw: Buffer;
-  try {
-    const data = header.idat.length === 1 ? header.idat[0] : Buffer.concat(header.idat);
-    raw = zlib.inflateSync(data, { maxOutputLength: Math.max(1, header.inflatedBytes) });
-  } catch {
-    return null; // pngjs gives the error
-  }
-  if (raw.length !== header.inflatedBytes) return null; // png.ts names what is wrong
+  const data = header.idat.length === 1 ? header.idat[0] : Buffer.concat(header.idat);
+  // null: pngjs gives the error, or png.ts names what is wrong with the length. `raw` is scratch space: used up here.
+  const raw = inflateExact(data, header.inflatedBytes);
+  if (raw === null) return null;
   const { width, height, colorType } = header;
   const stride = width * bpp;
   if (!unfilter(raw, stride, height, bpp)) return null;
@@ -42,13 +43,17 @@ export function decodePlainPng(buf: Buffer, header: PngHeader): DecodedImage | n
   const color = colorType === 2 || colorType === 6;
   for (let y = 0; y < height; y++) {
     let p = y * (stride + 1) + 1;
-    for (let x = 0, i = y * width; x < width; x++, i++, p += bpp) {
-      if (color) {
-        rgb[i] = raw[p] / 255;
-        rgb[plane + i] = raw[p + 1] / 255;
-        rgb[2 * plane + i] = raw[p + 2] / 255;
-      } else {
-        const v = raw[p] / 255;
+    const end = (y + 1) * width;
+    // Two loops rather than a colour test per pixel; BYTE_UNIT[v] is v / 255 as a float, as the division stored it.
+    if (color) {
+      for (let i = y * width; i < end; i++, p += bpp) {
+        rgb[i] = BYTE_UNIT[raw[p]];
+        rgb[plane + i] = BYTE_UNIT[raw[p + 1]];
+        rgb[2 * plane + i] = BYTE_UNIT[raw[p + 2]];
+      }
+    } else {
+      for (let i = y * width; i < end; i++, p += bpp) {
+        const v = BYTE_UNIT[raw[p]];
         rgb[i] = v;
         rgb[plane + i] = v;
         rgb[2 * plane + i] = v;
@@ -64,47 +69,58 @@ export function decodePlainPng(buf: Buffer, header: PngHeader): DecodedImage | n
  * readPngHeader has already checked that the chunks are whole and IHDR comes first.
  */
 function chunksArePlain(buf: Buffer, crc: (data: Uint8Array) => number): boolean {
+  // Chunk types compared as big-endian numbers, and CRCs over plain Uint8Array views: no string or Buffer per chunk.
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   for (let pos = 8; pos + 12 <= buf.length;) {
     const length = buf.readUInt32BE(pos);
     const end = pos + 12 + length;
     if (end > buf.length) return false;
-    const type = buf.toString('latin1', pos + 4, pos + 8);
+    const type = buf.readUInt32BE(pos + 4);
     const critical = (buf[pos + 4] & 0x20) === 0;
-    if ((critical && type !== 'IHDR' && type !== 'IDAT' && type !== 'IEND') || type === 'tRNS') return false;
-    if (crc(buf.subarray(pos + 4, pos + 8 + length)) !== buf.readUInt32BE(pos + 8 + length)) return false;
-    if (type === 'IEND') return length === 0 && end === buf.length;
+    if ((critical && type !== IHDR && type !== IDAT && type !== IEND) || type === TRNS) return false;
+    if (crc(bytes.subarray(pos + 4, pos + 8 + length)) !== buf.readUInt32BE(pos + 8 + length)) return false;
+    if (type === IEND) return length === 0 && end === buf.length;
     pos = end;
   }
   return false; // no IEND
 }
 
-/** Undoes the PNG row filters in place (each row: a filter byte, then `stride` bytes); false for an unknown filter. */
+/**
+ * Undoes the PNG row filters in place (each row: a filter byte, then `stride` bytes); false for an unknown filter.
+ * The first `bpp` bytes of a row (no left neighbour) and the first row (no row above) have their own loops, so the
+ * inner loops carry no edge tests: Average and Paeth reduce there to Sub or Up, with the same bytes.
+ */
 function unfilter(raw: Buffer, stride: number, height: number, bpp: number): boolean {
   for (let y = 0; y < height; y++) {
     const row = y * (stride + 1) + 1;
     const up = row - (stride + 1); // the previous row's first byte (unused on the first row)
     const filter = raw[row - 1];
-    if (filter === 0) continue;
-    if (filter === 1) {
-      for (let i = bpp; i < stride; i++) raw[row + i] = raw[row + i] + raw[row + i - bpp];
+    if (filter === 0 || (filter === 2 && y === 0)) continue;
+    if (filter === 1 || (filter === 4 && y === 0)) {
+      for (let i = bpp; i < stride; i++) raw[row + i] += raw[row + i - bpp];
     } else if (filter === 2) {
-      if (y > 0) for (let i = 0; i < stride; i++) raw[row + i] = raw[row + i] + raw[up + i];
+      for (let i = 0; i < stride; i++) raw[row + i] += raw[up + i];
     } else if (filter === 3) {
-      for (let i = 0; i < stride; i++) {
-        const left = i >= bpp ? raw[row + i - bpp] : 0;
-        const above = y > 0 ? raw[up + i] : 0;
-        raw[row + i] = raw[row + i] + ((left + above) >> 1);
+      if (y === 0) {
+        for (let i = bpp; i < stride; i++) raw[row + i] += raw[row + i - bpp] >> 1;
+      } else {
+        for (let i = 0; i < bpp; i++) raw[row + i] += raw[up + i] >> 1;
+        for (let i = bpp; i < stride; i++) raw[row + i] += (raw[row + i - bpp] + raw[up + i]) >> 1;
       }
     } else if (filter === 4) {
-      for (let i = 0; i < stride; i++) {
-        const a = i >= bpp ? raw[row + i - bpp] : 0;
-        const b = y > 0 ? raw[up + i] : 0;
-        const c = i >= bpp && y > 0 ? raw[up + i - bpp] : 0;
-        const p = a + b - c;
-        const pa = Math.abs(p - a);
-        const pb = Math.abs(p - b);
-        const pc = Math.abs(p - c);
-        raw[row + i] = raw[row + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+      for (let i = 0; i < bpp; i++) raw[row + i] += raw[up + i];
+      for (let i = bpp; i < stride; i++) {
+        const a = raw[row + i - bpp];
+        const b = raw[up + i];
+        const c = raw[up + i - bpp];
+        // |p - a|, |p - b|, |p - c| for p = a + b - c, without Math.abs calls
+        const da = b - c;
+        const db = a - c;
+        const dc = da + db;
+        const pa = da < 0 ? -da : da;
+        const pb = db < 0 ? -db : db;
+        const pc = dc < 0 ? -dc : dc;
+        raw[row + i] += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
       }
     } else {
       return false;

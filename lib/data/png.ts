@@ -5,6 +5,7 @@ import * as zlib from 'zlib';
 import { PNG } from 'pngjs';
 import { FileFormatError } from '../errors';
 import type { DecodedImage } from './image';
+import { IDAT, IEND, IHDR } from './png-chunks';
 import { decodePlainPng } from './png-fast';
 
 export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -55,34 +56,40 @@ function rowsBytes(width: number, height: number, bitsPerPixel: number): number 
 export function readPngHeader(buf: Buffer, name: string, maxPixels: number): PngHeader {
   const fail = (detail: string) => new FileFormatError(name, detail);
   if (buf.length < 8 || !buf.subarray(0, 8).equals(PNG_SIGNATURE)) throw fail('not a PNG file (no PNG signature)');
-  let header: Omit<PngHeader, 'idat'> | undefined;
+  let header: PngHeader | undefined;
   const idat: Buffer[] = [];
   for (let pos = 8; pos < buf.length;) {
     if (pos + 12 > buf.length)
       throw fail(`not a valid PNG, or truncated (the chunk at byte ${pos} is cut off at byte ${buf.length})`);
     const length = buf.readUInt32BE(pos);
-    const type = buf.toString('latin1', pos + 4, pos + 8);
+    // The type as a number (no string per chunk on the serving path); its name only for messages.
+    const type = buf.readUInt32BE(pos + 4);
     const end = pos + 12 + length;
     if (length > 0x7fffffff || end > buf.length)
-      throw fail(`not a valid PNG, or truncated (chunk ${JSON.stringify(type)} at byte ${pos} runs past the end)`);
-    const data = buf.subarray(pos + 8, pos + 8 + length);
-    if (type === 'IHDR') {
+      throw fail(`not a valid PNG, or truncated (chunk ${chunkName(buf, pos)} at byte ${pos} runs past the end)`);
+    if (type === IHDR) {
       if (header !== undefined) throw fail(`has a second IHDR chunk (at byte ${pos}); a PNG has exactly one`);
-      header = parseIhdr(data, fail, maxPixels);
+      header = parseIhdr(buf.subarray(pos + 8, end - 4), fail, maxPixels);
     } else if (header === undefined) {
-      throw fail(`the first chunk is ${JSON.stringify(type)}, not IHDR`);
-    } else if (type === 'IDAT') {
-      idat.push(data);
-    } else if (type === 'IEND') {
+      throw fail(`the first chunk is ${chunkName(buf, pos)}, not IHDR`);
+    } else if (type === IDAT) {
+      idat.push(buf.subarray(pos + 8, end - 4));
+    } else if (type === IEND) {
       break;
     }
     pos = end;
   }
   if (header === undefined) throw fail('not a valid PNG, or truncated (no IHDR chunk)');
-  return { ...header, idat };
+  header.idat = idat;
+  return header;
 }
 
-function parseIhdr(data: Buffer, fail: (d: string) => FileFormatError, maxPixels: number): Omit<PngHeader, 'idat'> {
+/** The quoted type of the chunk at `pos`, for messages. */
+function chunkName(buf: Buffer, pos: number): string {
+  return JSON.stringify(buf.toString('latin1', pos + 4, pos + 8));
+}
+
+function parseIhdr(data: Buffer, fail: (d: string) => FileFormatError, maxPixels: number): PngHeader {
   if (data.length !== 13) throw fail(`IHDR has ${data.length} bytes, not 13`);
   const width = data.readUInt32BE(0);
   const height = data.readUInt32BE(4);
@@ -105,7 +112,7 @@ function parseIhdr(data: Buffer, fail: (d: string) => FileFormatError, maxPixels
             sum + rowsBytes(Math.ceil(Math.max(0, width - x0) / dx), Math.ceil(Math.max(0, height - y0) / dy), bits),
           0,
         );
-  return { width, height, depth, colorType, interlaced: interlace === 1, inflatedBytes };
+  return { width, height, depth, colorType, interlaced: interlace === 1, inflatedBytes, idat: [] };
 }
 
 /**

@@ -13,8 +13,11 @@ class Histogram {
   }
 
   observe(value: number): void {
-    const i = this.bounds.findIndex((b) => value <= b);
-    if (i >= 0) this.counts[i]++;
+    // A plain loop: findIndex's callback was a visible share of the serving path (once per request).
+    const { bounds } = this;
+    let i = 0;
+    while (i < bounds.length && !(value <= bounds[i])) i++;
+    if (i < bounds.length) this.counts[i]++;
     this.sum += value;
     this.count++;
   }

@@ -97,6 +97,7 @@ export function errorAnswer(err: { statusCode?: number; message: string }): {
 
 /** A Content-Type header's media type, lower case without parameters, or null for any but the three /predict takes. */
 export function mediaType(header: string | undefined): MediaType | null {
+  if (header === 'image/png' || header === 'image/jpeg' || header === 'application/json') return header; // as sent
   const type = (header ?? '').split(';')[0].trim().toLowerCase();
   return type === 'image/png' || type === 'image/jpeg' || type === 'application/json' ? type : null;
 }
