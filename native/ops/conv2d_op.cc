@@ -97,13 +97,15 @@ void conv2d_forward_op(float* out, const float* inp, const float* w, const float
                        bool fuse_relu, ConvPackCache* cache, const ConvResidual& residual) {
   const KernelTable& t = kernels();
   if (!t.use_gemm) {
-    t.conv2d_forward(out, inp, w, b, s);
-    if (residual.data != nullptr) {
-      for (int64_t n = 0; n < s.n; ++n)
-        conv2d_add_residual(out + n * s.oc * s.oh * s.ow, residual.at(n, 0), s.oc, s.oh, s.ow, 0, s.oh, fuse_relu);
-    } else if (fuse_relu) {
-      t.relu_forward(out, out, s.n * s.oc * s.oh * s.ow);
-    }
+    run_once([&] {  // once inside a program's parallel region too
+      t.conv2d_forward(out, inp, w, b, s);
+      if (residual.data != nullptr) {
+        for (int64_t n = 0; n < s.n; ++n)
+          conv2d_add_residual(out + n * s.oc * s.oh * s.ow, residual.at(n, 0), s.oc, s.oh, s.ow, 0, s.oh, fuse_relu);
+      } else if (fuse_relu) {
+        t.relu_forward(out, out, s.n * s.oc * s.oh * s.ow);
+      }
+    });
     return;
   }
   if (!conv2d_channel_blocked_applies(s, t) && conv2d_direct_applies(s, t)) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <type_traits>
 
 namespace simdnet {
 
@@ -18,6 +19,20 @@ int num_threads();
 using ParallelBody = void (*)(void* ctx, int64_t i);
 void run_parallel(int64_t n, int threads, ParallelBody body, void* ctx);
 
+// Runs body(ctx, 0) on up to `threads` threads at once, the caller among them, each running all of it: one parallel
+// region for a whole inference program instead of a fork/join per op. Inside, each parallel_for hands its items to
+// whichever member threads come (a member the OS has not scheduled holds up nothing) and every member waits at its
+// end until all its items are done, so the loops run in the same order on every member and with the same items
+// (num_threads() is `threads` throughout). Code between the loops runs on every member: it may write only this
+// thread's scratch; anything shared goes in a loop, or in run_once. The body's control flow must not depend on the
+// thread. Runs on the caller alone (same loops and items) when the pool is busy or without OpenMP. Rethrows the
+// first exception a member threw.
+void run_region(int threads, ParallelBody body, void* ctx);
+// True on a region's member thread outside the items of its loops (parallel_for there shares items); region_threads()
+// is the region's thread count on its members (inside items too), else 0.
+bool in_region();
+int region_threads();
+
 // While on, the pool adds the CPU time its threads spend spinning (waiting for work or for items
 // other threads started) to spin_cpu_seconds(): the 'auto' count's trials subtract it from this
 // process's CPU time to get the useful work done (thread_trials.h). Serial builds: always 0.
@@ -29,7 +44,7 @@ double spin_cpu_seconds();
 template <typename Fn>
 void parallel_for(int64_t n, Fn&& fn) {
   const int threads = n < num_threads() ? static_cast<int>(n) : num_threads();  // no idle threads
-  if (threads <= 1) {
+  if (threads <= 1 && !in_region()) {
     for (int64_t i = 0; i < n; ++i) fn(i);
     return;
   }
@@ -51,6 +66,20 @@ void parallel_for(int64_t n, Fn&& fn) {
       },
       &context);
   if (context.error) std::rethrow_exception(context.error);
+}
+
+// run_region with a callable: fn() on every member.
+template <typename Fn>
+void parallel_region(int threads, Fn&& fn) {
+  using Body = std::remove_reference_t<Fn>;
+  run_region(
+      threads, [](void* f, int64_t) { (*static_cast<Body*>(f))(); }, &fn);
+}
+
+// Runs fn() once: on this thread, or inside a region on the first member to come (the others wait for it).
+template <typename Fn>
+void run_once(Fn&& fn) {
+  parallel_for(1, [&](int64_t) { fn(); });
 }
 
 // Below this many flops per thread, fork/join costs more than it saves.
@@ -91,8 +120,8 @@ void parallel_columns(int64_t n, int64_t align, double flops, Fn&& fn) {
   if (parts > 1 && flops / static_cast<double>(parts * kPartsPerThread) >= kMinFlopsPerThread / 4)
     parts *= kPartsPerThread;
   const int64_t blocks = (n + align - 1) / align;
-  if (parts > blocks) parts = blocks;
-  if (parts <= 1) {
+  if (parts > blocks) parts = blocks > 1 ? blocks : 1;
+  if (parts == 1 && !in_region()) {
     fn(int64_t{0}, n);
     return;
   }

@@ -9,6 +9,7 @@
 
 #include "conv_transpose2d_op.h"
 #include "ops.h"
+#include "parallel.h"
 #include "program_reader.h"
 #include "scratch.h"
 #include "upsample_op.h"
@@ -272,6 +273,69 @@ std::string parse_program(const int32_t* code, int64_t length, const std::vector
   return "";
 }
 
+namespace {
+
+// Ops whose own parallel loops write all they write: every member of the program's region runs them (sharing their
+// loops' items). The rest run once, on one member.
+bool runs_on_every_member(const ProgramOp& op) {
+  switch (op.code) {
+    case kOpConv:
+    case kOpConvAdd:
+    case kOpMaxPool:
+    case kOpAvgPool:
+    case kOpUpsample:
+    case kOpBinary:  // the graph ops (run_graph_op) write only inside their per-image loop
+    case kOpConcat:
+    case kOpPad:
+    case kOpSlice:
+    case kOpSigmoid:
+    case kOpClamp:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Op `op` (not a save or load) of a program on n images: y from x.
+void run_op(const Program& program, const ProgramOp& op, int64_t n, const float* x, float* y, float* slots,
+            const std::vector<const float*>& params, ConvPackCache* cache) {
+  const float* bias = op.bias >= 0 ? params[op.bias] : nullptr;
+  if (op.code == kOpConv || op.code == kOpConvAdd) {
+    Conv2dShape s = op.conv;
+    s.n = n;
+    const ConvResidual residual = op.code == kOpConvAdd ? conv_residual(program, op, n, x, slots) : ConvResidual{};
+    conv2d_forward_op(y, x, params[op.weight], bias, s, op.relu, cache, residual);
+  } else if (op.code == kOpConvTranspose) {
+    Conv2dShape s = op.conv;
+    s.n = n;
+    conv_transpose2d_forward_op(y, x, params[op.weight], bias, s);
+  } else if (op.code == kOpUpsample) {
+    upsample2d_forward_op(y, x, op.upsample, n * op.pool.c);
+  } else if (op.code == kOpMaxPool) {
+    Pool2dShape s = op.pool;
+    s.n = n;
+    int32_t* argmax = reinterpret_cast<int32_t*>(thread_scratch(ScratchSlot::kArgmax, n * op.out_size));
+    maxpool2d_forward_op(y, argmax, x, s);
+  } else if (op.code == kOpLinear) {
+    DenseShape s = op.dense;
+    s.batch = n;
+    dense_forward_op(y, x, params[op.weight], bias, s);
+    if (op.relu) relu_forward_op(y, y, n * op.out_size);
+  } else if (op.code == kOpAvgPool) {
+    const Pool2dShape& p = op.pool;
+    const int32_t* rs = op.windows.data();
+    const WindowMeanShape s{
+        p.h, p.w, p.oh, p.ow, rs, rs + p.oh, rs + 2 * p.oh, rs + 2 * p.oh + p.ow, op.divisor.data()};
+    window_mean_forward_op(y, x, s, n * p.c);
+  } else if (op.code == kOpRelu) {
+    relu_forward_op(y, x, n * op.out_size);
+  } else {
+    run_graph_op(program, op, n, x, y, slots, params);
+  }
+}
+
+}  // namespace
+
 void run_program(const Program& program, int64_t n, const float* input, float* output,
                  const std::vector<const float*>& params, ConvPackCache* cache) {
   float* ping = thread_scratch(ScratchSlot::kProgramA, n * std::max<int64_t>(program.max_size, 1));
@@ -280,61 +344,36 @@ void run_program(const Program& program, int64_t n, const float* input, float* o
   // The last op writes the output directly when it computes (not when the program ends by loading a slot).
   const size_t last = program.ops.size() - 1;
   const bool last_computes = program.ops[last].code != kOpSave && program.ops[last].code != kOpLoad;
-  const float* x = input;
-  for (size_t i = 0; i < program.ops.size(); ++i) {
-    const ProgramOp& op = program.ops[i];
-    if (op.code == kOpSave) {
-      float* dst = slots + n * program.slot_offset[op.slot];
-      if (dst != x) std::memcpy(dst, x, sizeof(float) * n * op.out_size);
-      continue;
+  // One parallel region for the whole program: the threads stay in it from op to op (a barrier at the end of each
+  // op's loops) instead of a fork/join per op. Every member walks the ops and picks the same buffers.
+  parallel_region(num_threads(), [&] {
+    const float* x = input;
+    for (size_t i = 0; i < program.ops.size(); ++i) {
+      const ProgramOp& op = program.ops[i];
+      if (op.code == kOpSave) {
+        float* dst = slots + n * program.slot_offset[op.slot];
+        if (dst != x) run_once([&] { std::memcpy(dst, x, sizeof(float) * n * op.out_size); });
+        continue;
+      }
+      if (op.code == kOpLoad) {
+        x = slots + n * program.slot_offset[op.slot];
+        continue;
+      }
+      float* y = i == last && last_computes ? output : (x == ping ? pong : ping);
+      // An output saved right away goes straight into its slot (no copy), unless the op reads that slot.
+      if (i < last && program.ops[i + 1].code == kOpSave) {
+        const int32_t slot = program.ops[i + 1].slot;
+        float* dst = slots + n * program.slot_offset[slot];
+        if (dst != x && !reads_slot(op, slot)) y = dst;
+      }
+      if (runs_on_every_member(op))
+        run_op(program, op, n, x, y, slots, params, cache);
+      else
+        run_once([&] { run_op(program, op, n, x, y, slots, params, cache); });
+      x = y;
     }
-    if (op.code == kOpLoad) {
-      x = slots + n * program.slot_offset[op.slot];
-      continue;
-    }
-    float* y = i == last && last_computes ? output : (x == ping ? pong : ping);
-    // An output saved right away goes straight into its slot (no copy), unless the op reads that slot.
-    if (i < last && program.ops[i + 1].code == kOpSave) {
-      const int32_t slot = program.ops[i + 1].slot;
-      float* dst = slots + n * program.slot_offset[slot];
-      if (dst != x && !reads_slot(op, slot)) y = dst;
-    }
-    const float* bias = op.bias >= 0 ? params[op.bias] : nullptr;
-    if (op.code == kOpConv || op.code == kOpConvAdd) {
-      Conv2dShape s = op.conv;
-      s.n = n;
-      const ConvResidual residual = op.code == kOpConvAdd ? conv_residual(program, op, n, x, slots) : ConvResidual{};
-      conv2d_forward_op(y, x, params[op.weight], bias, s, op.relu, cache, residual);
-    } else if (op.code == kOpConvTranspose) {
-      Conv2dShape s = op.conv;
-      s.n = n;
-      conv_transpose2d_forward_op(y, x, params[op.weight], bias, s);
-    } else if (op.code == kOpUpsample) {
-      upsample2d_forward_op(y, x, op.upsample, n * op.pool.c);
-    } else if (op.code == kOpMaxPool) {
-      Pool2dShape s = op.pool;
-      s.n = n;
-      int32_t* argmax = reinterpret_cast<int32_t*>(thread_scratch(ScratchSlot::kArgmax, n * op.out_size));
-      maxpool2d_forward_op(y, argmax, x, s);
-    } else if (op.code == kOpLinear) {
-      DenseShape s = op.dense;
-      s.batch = n;
-      dense_forward_op(y, x, params[op.weight], bias, s);
-      if (op.relu) relu_forward_op(y, y, n * op.out_size);
-    } else if (op.code == kOpAvgPool) {
-      const Pool2dShape& p = op.pool;
-      const int32_t* rs = op.windows.data();
-      const WindowMeanShape s{
-          p.h, p.w, p.oh, p.ow, rs, rs + p.oh, rs + 2 * p.oh, rs + 2 * p.oh + p.ow, op.divisor.data()};
-      window_mean_forward_op(y, x, s, n * p.c);
-    } else if (op.code == kOpRelu) {
-      relu_forward_op(y, x, n * op.out_size);
-    } else {
-      run_graph_op(program, op, n, x, y, slots, params);
-    }
-    x = y;
-  }
-  if (x != output) std::memcpy(output, x, sizeof(float) * n * program.out_size);
+    if (x != output) run_once([&] { std::memcpy(output, x, sizeof(float) * n * program.out_size); });
+  });
 }
 
 }  // namespace simdnet

@@ -290,7 +290,7 @@ void run_graph_op(const Program& program, const ProgramOp& op, int64_t n, const 
   const auto slot_data = [&](int32_t slot) { return slots + n * program.slot_offset[slot]; };
   const double work = static_cast<double>(n) * static_cast<double>(op.out_size);
   // Images are independent: spread them over threads (each output value is computed once, so results do not depend
-  // on the thread count).
+  // on the thread count). Nothing is written outside this loop: every member of a program's region runs these ops.
   const auto per_image = [&](auto&& fn) {
     parallel_columns(n, 1, work, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) fn(i);

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -192,14 +193,123 @@ class Pool {
   std::condition_variable wake_, finished_;
 };
 
+// A parallel region (run_region): every member thread runs the whole body; the parallel loops inside it share their
+// items among the members through `state` and wait at their end until `done` counts every item of the loop. Loops
+// are numbered from 1 in the order every member meets them (the body's control flow is the same on every thread), so
+// a member that starts late skips loops other members finished and joins the loop in progress.
+struct Region {
+  static constexpr int kIndexBits = 40;
+  static constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1;
+  int threads = 1;
+  ParallelBody body = nullptr;  // run_region's body and ctx
+  void* ctx = nullptr;
+  std::atomic<uint64_t> state{0};  // loop << kIndexBits | next item of that loop
+  std::atomic<uint64_t> done{0};   // items done, over all loops so far
+  std::atomic<bool> finished{false};
+  std::atomic<int> sleepers{0};
+  std::mutex mu;
+  std::condition_variable wake;
+  std::exception_ptr error;  // the first a member threw (under mu)
+};
+
+// This thread's place in the region it is a member of.
+struct Member {
+  Region* region = nullptr;
+  uint64_t loops = 0;   // loops met so far
+  uint64_t target = 0;  // `done` once every item of those loops is done
+  bool in_item = false;
+  int64_t items = 0;  // items this member ran, and their time: how long it spins at a loop's end
+  std::chrono::nanoseconds busy{0};
+};
+thread_local Member member;
+
+// One loop of n items inside the member's region: claims items until none is left, then waits for the others'.
+void region_loop(int64_t n, ParallelBody body, void* ctx) {
+  Region& r = *member.region;
+  const uint64_t k = ++member.loops;
+  member.target += static_cast<uint64_t>(n);
+  uint64_t v = r.state.load(std::memory_order_acquire);
+  for (;;) {
+    const uint64_t loop = v >> Region::kIndexBits;
+    if (loop + 1 == k) {  // the first member here opens the loop (every member has finished the one before)
+      r.state.compare_exchange_weak(v, k << Region::kIndexBits, std::memory_order_acq_rel, std::memory_order_acquire);
+      continue;
+    }
+    if (loop != k || static_cast<int64_t>(v & Region::kIndexMask) >= n) break;  // done, or every item taken
+    if (!r.state.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    const auto start = std::chrono::steady_clock::now();
+    member.in_item = true;
+    body(ctx, static_cast<int64_t>(v & Region::kIndexMask));
+    member.in_item = false;
+    member.busy += std::chrono::steady_clock::now() - start;
+    ++member.items;
+    if (r.done.fetch_add(1) + 1 == member.target && r.sleepers.load() > 0) {
+      std::lock_guard<std::mutex> lock(r.mu);
+      r.wake.notify_all();
+    }
+    v = r.state.load(std::memory_order_acquire);
+  }
+  // Items another member is still on: spin about one of this member's items, then sleep.
+  const auto all_done = [&] { return r.done.load(std::memory_order_acquire) >= member.target; };
+  const auto per_item = member.items > 0 ? member.busy / member.items : kSpin;
+  if (!spin_until(all_done, std::clamp<std::chrono::nanoseconds>(per_item, kSpin, kMaxCallerSpin))) {
+    std::unique_lock<std::mutex> lock(r.mu);
+    r.sleepers.fetch_add(1);
+    r.wake.wait(lock, all_done);
+    r.sleepers.fetch_sub(1);
+  }
+}
+
+// One member's run of the region's body (a pool item); a member that starts after another finished does nothing.
+void region_member(void* ctx, int64_t) {
+  Region& r = *static_cast<Region*>(ctx);
+  if (r.finished.load(std::memory_order_acquire)) return;
+  const Member outer = member;
+  member = Member{};
+  member.region = &r;
+  try {
+    r.body(r.ctx, 0);
+    r.finished.store(true, std::memory_order_release);
+  } catch (...) {  // the member stops; the others finish the loops (their items never wait on this one)
+    std::lock_guard<std::mutex> lock(r.mu);
+    if (!r.error) r.error = std::current_exception();
+  }
+  member = outer;
+}
+
+Pool& pool() {
+  static Pool* pool = new Pool();  // never destroyed: its threads may still be waiting at exit
+  return *pool;
+}
+
 }  // namespace
 
 void run_parallel(int64_t n, int threads, ParallelBody body, void* ctx) {
-  static Pool* pool = new Pool();  // never destroyed: its threads may still be waiting at exit
-  if (threads > 1 && n > 1 && static_cast<uint64_t>(n) < (uint64_t{1} << 40) && pool->run(n, threads, body, ctx))
+  if (in_region()) {
+    region_loop(n, body, ctx);
+    return;
+  }
+  if (threads > 1 && n > 1 && static_cast<uint64_t>(n) < (uint64_t{1} << 40) && pool().run(n, threads, body, ctx))
     return;
   for (int64_t i = 0; i < n; ++i) body(ctx, i);
 }
+
+void run_region(int threads, ParallelBody body, void* ctx) {
+  if (threads <= 1 && member.region == nullptr) {  // the loops inside run as they would outside a region
+    body(ctx, 0);
+    return;
+  }
+  Region r;
+  r.threads = threads < 1 ? 1 : threads;
+  r.body = body;
+  r.ctx = ctx;
+  // Inside another region or loop, or with the pool busy: this thread is the only member (same loops, same items).
+  if (member.region != nullptr || !pool().run(r.threads, r.threads, region_member, &r)) region_member(&r, 0);
+  if (r.error) std::rethrow_exception(r.error);
+}
+
+bool in_region() { return member.region != nullptr && !member.in_item; }
+int region_threads() { return member.region != nullptr ? member.region->threads : 0; }
 
 void set_spin_accounting(bool on) { count_spin.store(on, std::memory_order_relaxed); }
 double spin_cpu_seconds() { return 1e-9 * static_cast<double>(spin_cpu_ns.load(std::memory_order_relaxed)); }
@@ -207,6 +317,9 @@ double spin_cpu_seconds() { return 1e-9 * static_cast<double>(spin_cpu_ns.load(s
 void run_parallel(int64_t n, int, ParallelBody body, void* ctx) {
   for (int64_t i = 0; i < n; ++i) body(ctx, i);
 }
+void run_region(int, ParallelBody body, void* ctx) { body(ctx, 0); }
+bool in_region() { return false; }
+int region_threads() { return 0; }
 void set_spin_accounting(bool) {}
 double spin_cpu_seconds() { return 0; }
 #endif

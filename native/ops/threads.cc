@@ -138,6 +138,7 @@ bool num_threads_adaptive() {
 }
 
 int num_threads() {
+  if (const int r = region_threads(); r > 0) return r;  // fixed for a region's whole run
   int n = fixed_threads.load(std::memory_order_relaxed);
   if (n < 0) {
     n = initial_fixed();

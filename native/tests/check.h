@@ -98,5 +98,6 @@ void test_conv(Tally& t, int64_t lanes);
 void test_dense_pool(Tally& t, int64_t lanes);
 void test_thread_trials(Tally& t);  // once, not per ISA
 void test_upsample(Tally& t, int64_t lanes);
+void test_program(Tally& t, int64_t lanes);  // parallel regions and inference programs
 
 }  // namespace simdnet::test
