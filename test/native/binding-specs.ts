@@ -116,18 +116,20 @@ const WM_ARGS = [
 ];
 const WM_SIZES = [WM_P, WM_H, WM_W, WM_OH, WM_OW];
 
+/** The leading arguments conv2dBackward and linearBackward share: optional gradient outputs, then their inputs. */
+const BACKWARD_LEAD = (): Arg[] => [
+  opt('dinput', true),
+  opt('dweight', true),
+  opt('dbias', true),
+  f32('doutput'),
+  f32('input'),
+  f32('weight'),
+];
+
 /** conv2dBackward without its optional trailing overwriteDinput (a second spec adds it). */
 const CONV2D_BACKWARD: Spec = {
   op: 'conv2dBackward',
-  args: [
-    opt('dinput', true),
-    opt('dweight', true),
-    opt('dbias', true),
-    f32('doutput'),
-    f32('input'),
-    f32('weight'),
-    ...CONV_SIZES,
-  ],
+  args: [...BACKWARD_LEAD(), ...CONV_SIZES],
   arity: [20, 21],
   valid: (r) => [
     r.f32(cz.input),
@@ -254,17 +256,7 @@ export const SPECS: Spec[] = [
   },
   {
     op: 'linearBackward',
-    args: [
-      opt('dinput', true),
-      opt('dweight', true),
-      opt('dbias', true),
-      f32('doutput'),
-      f32('input'),
-      f32('weight'),
-      size('batch'),
-      size('inFeatures'),
-      size('outFeatures'),
-    ],
+    args: [...BACKWARD_LEAD(), size('batch'), size('inFeatures'), size('outFeatures')],
     valid: (r) => [
       r.f32(B * IN),
       r.f32(OUT * IN),
