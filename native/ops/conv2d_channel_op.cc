@@ -319,8 +319,8 @@ void conv2d_channel_dweight_op(const KernelTable& t, float* dw, float* db, const
     float* dout_t = thread_scratch(ScratchSlot::kGradBlock, g.pixels * g.ocp);
     for (int64_t n = blk * kImagesPerPartial; n < std::min(s.n, (blk + 1) * kImagesPerPartial); ++n) {
       const float* grad = dout + n * s.oc * g.pixels;
-      // [oc, pixels] -> [pixels, ocp] with zero columns beyond oc.
-      std::memset(dout_t, 0, sizeof(float) * static_cast<size_t>(g.pixels * g.ocp));
+      // [oc, pixels] -> [pixels, ocp] with zero columns beyond oc (none when oc fills the vectors).
+      if (s.oc < g.ocp) std::memset(dout_t, 0, sizeof(float) * static_cast<size_t>(g.pixels * g.ocp));
       for (int64_t o = 0; o < s.oc; ++o)
         for (int64_t p = 0; p < g.pixels; ++p) dout_t[p * g.ocp + o] = grad[o * g.pixels + p];
       if (dw != nullptr) {

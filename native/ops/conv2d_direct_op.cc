@@ -50,6 +50,18 @@ float* pad_planes(ScratchSlot slot, const float* src, int64_t c, int64_t h, int6
   return pad_rows(slot, src, c, h, w, -ph, p.hp, pw, p.ld);
 }
 
+// dout [oc, oh, ow] with rows of ldd floats (whole vectors), zeros beyond ow so padded lanes add nothing: dout itself
+// when its rows already are whole vectors (ResNet's 8-32 px rows), else a copy in this thread's scratch.
+const float* whole_rows(const float* g, const Conv2dShape& s, int64_t ldd) {
+  if (ldd == s.ow) return g;
+  float* gpad = thread_scratch(ScratchSlot::kGradBlock, s.oc * s.oh * ldd);
+  for (int64_t r = 0; r < s.oc * s.oh; ++r) {
+    std::memcpy(gpad + r * ldd, g + r * s.ow, sizeof(float) * static_cast<size_t>(s.ow));
+    std::fill(gpad + r * ldd + s.ow, gpad + (r + 1) * ldd, 0.0f);
+  }
+  return gpad;
+}
+
 }  // namespace
 
 bool conv2d_direct_applies(const Conv2dShape& s, const KernelTable& t) {
@@ -121,13 +133,7 @@ void conv2d_direct_dweight_op(const KernelTable& t, float* dw, float* db, const 
       const float* g = dout + n * out_image;
       if (dw != nullptr) {
         const float* image = pad_planes(ScratchSlot::kColumns, inp + n * in_image, s.c, s.h, s.w, s.ph, s.pw, pin);
-        // dout rows widened to whole vectors with zeros, so padded lanes add nothing.
-        float* gpad = thread_scratch(ScratchSlot::kGradBlock, s.oc * s.oh * ldd);
-        for (int64_t r = 0; r < s.oc * s.oh; ++r) {
-          std::memcpy(gpad + r * ldd, g + r * s.ow, sizeof(float) * static_cast<size_t>(s.ow));
-          std::fill(gpad + r * ldd + s.ow, gpad + (r + 1) * ldd, 0.0f);
-        }
-        t.conv2d_direct_dweight({s.c, pin.hp, pin.ld, s.oc, s.kh, s.kw, s.oh, s.ow, ldd, image, gpad, pdw});
+        t.conv2d_direct_dweight({s.c, pin.hp, pin.ld, s.oc, s.kh, s.kw, s.oh, s.ow, ldd, image, whole_rows(g, s, ldd), pdw});
       }
       if (db != nullptr) {
         for (int64_t o = 0; o < s.oc; ++o) {
