@@ -133,7 +133,8 @@ void conv2d_direct_dweight_op(const KernelTable& t, float* dw, float* db, const 
       const float* g = dout + n * out_image;
       if (dw != nullptr) {
         const float* image = pad_planes(ScratchSlot::kColumns, inp + n * in_image, s.c, s.h, s.w, s.ph, s.pw, pin);
-        t.conv2d_direct_dweight({s.c, pin.hp, pin.ld, s.oc, s.kh, s.kw, s.oh, s.ow, ldd, image, whole_rows(g, s, ldd), pdw});
+        t.conv2d_direct_dweight(
+            {s.c, pin.hp, pin.ld, s.oc, s.kh, s.kw, s.oh, s.ow, ldd, image, whole_rows(g, s, ldd), pdw});
       }
       if (db != nullptr) {
         for (int64_t o = 0; o < s.oc; ++o) {
