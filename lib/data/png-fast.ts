@@ -12,7 +12,9 @@ import { inflateExact } from './png-inflate';
 const BYTES_PER_PIXEL: Readonly<Record<number, number>> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 
 /** v / 255 for every byte v, as a Float32Array stores it. */
-const BYTE_UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+export const BYTE_UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+/** BYTE_UNIT for each of the three channels: the samples table of a plain decode. */
+const BYTE_UNITS = Float32Array.from({ length: 768 }, (_, i) => BYTE_UNIT[i & 255]);
 
 /** Node's native CRC-32 (Node 20.15 and later); without it every file goes to pngjs. */
 const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc32;
@@ -28,39 +30,52 @@ const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc3
  * const img = decodePlainPng(buf, readPngHeader(buf, 'x.png', MAX_PIXELS)) ?? decodeWithPngjs(buf);
  */
 export function decodePlainPng(buf: Buffer, header: PngHeader): DecodedImage | null {
+  const { width, height, colorType } = header;
+  const rgb = new Float32Array(3 * width * height);
+  if (!decodePlainPngInto(buf, header, BYTE_UNITS, rgb)) return null;
+  const color = colorType === 2 || colorType === 6;
+  return { width, height, rgb, gray: !color, depth: 8, alpha: colorType === 4 || colorType === 6, format: 'png' };
+}
+
+/**
+ * decodePlainPng() with each sample mapped through `table` as it is written: byte v of channel c (0 red, 1 green,
+ * 2 blue; a gray sample goes to all three) becomes table[256 * c + v], in the planes [3, height, width] of `out`.
+ * False, with `out` partly written, for a file decodePlainPng() would give null. A table holding a preprocessing's
+ * (v / 255 - mean) / std decodes and normalises in one pass, with no image array between (the serving path).
+ */
+export function decodePlainPngInto(buf: Buffer, header: PngHeader, table: Float32Array, out: Float32Array): boolean {
   const bpp = BYTES_PER_PIXEL[header.colorType];
-  if (crc32 === undefined || header.depth !== 8 || header.interlaced || bpp === undefined) return null;
-  if (header.idat.length === 0 || !chunksArePlain(buf, crc32)) return null;
+  if (crc32 === undefined || header.depth !== 8 || header.interlaced || bpp === undefined) return false;
+  if (header.idat.length === 0 || !chunksArePlain(buf, crc32)) return false;
   const data = header.idat.length === 1 ? header.idat[0] : Buffer.concat(header.idat);
   // null: pngjs gives the error, or png.ts names what is wrong with the length. `raw` is scratch space: used up here.
   const raw = inflateExact(data, header.inflatedBytes);
-  if (raw === null) return null;
+  if (raw === null) return false;
   const { width, height, colorType } = header;
   const stride = width * bpp;
-  if (!unfilter(raw, stride, height, bpp)) return null;
+  if (!unfilter(raw, stride, height, bpp)) return false;
   const plane = width * height;
-  const rgb = new Float32Array(3 * plane);
   const color = colorType === 2 || colorType === 6;
   for (let y = 0; y < height; y++) {
     let p = y * (stride + 1) + 1;
     const end = (y + 1) * width;
-    // Two loops rather than a colour test per pixel; BYTE_UNIT[v] is v / 255 as a float, as the division stored it.
+    // Two loops rather than a colour test per pixel.
     if (color) {
       for (let i = y * width; i < end; i++, p += bpp) {
-        rgb[i] = BYTE_UNIT[raw[p]];
-        rgb[plane + i] = BYTE_UNIT[raw[p + 1]];
-        rgb[2 * plane + i] = BYTE_UNIT[raw[p + 2]];
+        out[i] = table[raw[p]];
+        out[plane + i] = table[256 + raw[p + 1]];
+        out[2 * plane + i] = table[512 + raw[p + 2]];
       }
     } else {
       for (let i = y * width; i < end; i++, p += bpp) {
-        const v = BYTE_UNIT[raw[p]];
-        rgb[i] = v;
-        rgb[plane + i] = v;
-        rgb[2 * plane + i] = v;
+        const v = raw[p];
+        out[i] = table[v];
+        out[plane + i] = table[256 + v];
+        out[2 * plane + i] = table[512 + v];
       }
     }
   }
-  return { width, height, rgb, gray: !color, depth: 8, alpha: colorType === 4 || colorType === 6, format: 'png' };
+  return true;
 }
 
 /**
