@@ -2,6 +2,7 @@
 // Parallel loops for the ops layer: a thread pool in the parallel build, serial otherwise. Exceptions
 // thrown in a worker thread are carried out of the loop and rethrown on the caller (never std::terminate).
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <mutex>
@@ -32,6 +33,13 @@ void run_region(int threads, ParallelBody body, void* ctx);
 // is the region's thread count on its members (inside items too), else 0.
 bool in_region();
 int region_threads();
+
+// Tests only (native/tests/test_pool.cc): when set, the pool calls it at its race-prone points to hold a thread there
+// (kHelperRead: a helper about to read a job's fields; kPublish: the caller between writing a job's fields and
+// publishing it), so that interleavings a busy machine produces rarely happen on every job.
+enum class PoolPoint { kHelperRead, kPublish };
+using PoolPause = void (*)(PoolPoint);
+extern std::atomic<PoolPause> pool_test_pause;
 
 // While on, the pool adds the CPU time its threads spend spinning (waiting for work or for items
 // other threads started) to spin_cpu_seconds(): the 'auto' count's trials subtract it from this

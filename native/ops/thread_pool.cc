@@ -23,6 +23,8 @@
 
 namespace simdnet {
 
+std::atomic<PoolPause> pool_test_pause{nullptr};
+
 #if defined(_OPENMP) || defined(__EMSCRIPTEN_PTHREADS__)
 namespace {
 
@@ -78,6 +80,10 @@ bool spin_until(Done&& done, std::chrono::nanoseconds limit) {
 
 thread_local bool in_parallel = false;  // nested parallel_for calls run in order
 
+void pause_for_test(PoolPoint point) {
+  if (PoolPause pause = pool_test_pause.load(std::memory_order_relaxed)) pause(point);
+}
+
 class Pool {
  public:
   // False when the pool is in use by another caller (the caller then runs the items itself).
@@ -87,12 +93,17 @@ class Pool {
       busy_.store(false);
       return false;
     }
+    // Close the last job before its fields change: a helper that read its state (every item claimed) and then
+    // reads this job's n_ must fail its claim, else it would run an item of this job with the last job's index and
+    // count it twice in done_ (the caller then waits forever for done_ == n, as CI runs on busy machines did).
+    state_.exchange(generation_ << kIndexBits | kIndexMask, std::memory_order_acq_rel);
     const uint64_t gen = (generation_ + 1) & kGenMask;
     generation_ = gen;
-    body_.store(body, std::memory_order_relaxed);
-    ctx_.store(ctx, std::memory_order_relaxed);
-    n_.store(n, std::memory_order_relaxed);
+    body_.store(body, std::memory_order_release);
+    ctx_.store(ctx, std::memory_order_release);
+    n_.store(n, std::memory_order_release);
     done_.store(0, std::memory_order_relaxed);
+    pause_for_test(PoolPoint::kPublish);
     tickets_.store(gen << kIndexBits | static_cast<uint64_t>(threads - 1), std::memory_order_relaxed);
     state_.store(gen << kIndexBits);  // publishes the job (seq_cst: pairs with the sleepers check)
     if (sleepers_.load() > 0) {
@@ -140,9 +151,12 @@ class Pool {
     for (;;) {
       if ((v >> kIndexBits) != gen) return ran;
       const int64_t i = static_cast<int64_t>(v & kIndexMask);
-      const int64_t n = n_.load(std::memory_order_relaxed);
-      const ParallelBody body = body_.load(std::memory_order_relaxed);
-      void* const ctx = ctx_.load(std::memory_order_relaxed);
+      pause_for_test(PoolPoint::kHelperRead);
+      // Acquire: if these are the next job's fields, its publisher's closing exchange (run) happened before the
+      // claim below, which then fails.
+      const int64_t n = n_.load(std::memory_order_acquire);
+      const ParallelBody body = body_.load(std::memory_order_acquire);
+      void* const ctx = ctx_.load(std::memory_order_acquire);
       if (i >= n) return ran;
       // The claim succeeds only while `gen` is still the job, so body, ctx and n were its own.
       if (!state_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;

@@ -97,6 +97,7 @@ void test_elementwise(Tally& t, int64_t lanes);
 void test_conv(Tally& t, int64_t lanes);
 void test_dense_pool(Tally& t, int64_t lanes);
 void test_thread_trials(Tally& t);  // once, not per ISA
+void test_pool(Tally& t);           // once: the thread pool under forced interleavings
 void test_upsample(Tally& t, int64_t lanes);
 void test_program(Tally& t, int64_t lanes);  // parallel regions and inference programs
 

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
                 tally.failed() == before ? "ok" : "FAILED");
   }
   test::test_thread_trials(tally);
+  test::test_pool(tally);
   std::printf("%d passed, %d failed\n", tally.passed(), tally.failed());
   return tally.failed() == 0 ? 0 : 1;
 }
