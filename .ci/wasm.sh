@@ -18,10 +18,7 @@ npm run build:wasm
 npm run build:browser
 export SIMDNET_REQUIRE_WASM=1
 # On Node's default wasm build, the threaded one (test/wasm/threads.test.ts compares it with the other).
-# Known bug (issue 13, session 9): the RSS soak's 30,000-step child hangs in 2 of 5 runs on the threaded build, so
-# until that is found the soak runs on the one-thread build below.
 SIMDNET_BACKEND=wasm npx jest test/native test/wasm test/browser test/modules/program-snapshot.test.ts \
-  test/modules/predict-batcher.test.ts --testPathIgnorePatterns rss-soak
+  test/modules/predict-batcher.test.ts
 # The one-thread build (the browsers' and Node's fallback) against the addon, and its Externals.
-SIMDNET_BACKEND=wasm SIMDNET_WASM_BUILD=single npx jest test/wasm/backend.test.ts test/wasm/externals.test.ts \
-  test/native/rss-soak.test.ts
+SIMDNET_BACKEND=wasm SIMDNET_WASM_BUILD=single npx jest test/wasm/backend.test.ts test/wasm/externals.test.ts
