@@ -93,6 +93,8 @@ struct Program {
   // Where each slot starts in the slot memory, and the slot memory's size (floats per image).
   std::vector<int64_t> slot_offset;
   int64_t slot_size = 0;
+  // Images per chunk when a batch runs chunk by chunk (run_program with packed weights, two chunks or more).
+  int64_t chunk_images = 2;
 };
 
 // Parses and checks a descriptor against the parameter lengths. Returns "" or what is wrong.
@@ -102,7 +104,8 @@ std::string parse_program(const int32_t* code, int64_t length, const std::vector
 class ConvPackCache;
 
 // Runs the program on n images: output [n, out_size] from input [n, in_size]. With a cache (params must not change
-// while it lives: a snapshot's), convs pack their weights once per layout instead of per run.
+// while it lives: a snapshot's), convs pack their weights once per layout instead of per run, and a batch of two
+// chunks or more (chunk_images) runs chunk by chunk, each chunk on one thread; the results are the same.
 void run_program(const Program& program, int64_t n, const float* input, float* output,
                  const std::vector<const float*>& params, ConvPackCache* cache = nullptr);
 
