@@ -10,7 +10,10 @@ const path = require('path');
 
 const root = path.resolve(__dirname, '..');
 const out = path.join(root, 'build-wasm');
-const glues = { './wasm-glue': path.join(out, 'simdnet.js'), './wasm-glue-threads': path.join(out, 'simdnet-threads-web.js') };
+const glues = {
+  './wasm-glue': path.join(out, 'simdnet.js'),
+  './wasm-glue-threads': path.join(out, 'simdnet-threads-web.js'),
+};
 
 const browserBackend = {
   name: 'simdnet-browser-backend',
