@@ -47,7 +47,7 @@ async function fetchBytes(url: string | URL): Promise<ArrayBuffer> {
 function chooseBuild(wasm: string | URL | ArrayBuffer | Uint8Array, options: InitOptions): 'single' | 'threads' {
   const { build, threads } = options;
   if (build !== undefined && build !== 'single' && build !== 'threads')
-    throw new Error(`simdnet: init's build must be "single" or "threads", got ${String(build)}`);
+    throw new TypeError(`simdnet: init's build must be "single" or "threads", got ${String(build)}`);
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1))
     throw new RangeError(`simdnet: init's threads must be an integer >= 1, got ${String(threads)}`);
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
@@ -59,7 +59,9 @@ function chooseBuild(wasm: string | URL | ArrayBuffer | Uint8Array, options: Ini
     );
   }
   if (build === 'threads' && !byUrl)
-    throw new Error('simdnet: the threaded build needs the URL of simdnet.wasm, not bytes (its workers load files)');
+    throw new TypeError(
+      'simdnet: the threaded build needs the URL of simdnet.wasm, not bytes (its workers load files)',
+    );
   return build ?? (isolated && byUrl ? 'threads' : 'single');
 }
 
