@@ -2,7 +2,7 @@
 // The browser entry (ESM bundle built by scripts/build-browser.js): the model, loss, optimizer and data
 // classes over the WebAssembly backend, datasets from bytes instead of files. Call `await init()` first.
 // Nothing here may import Node built-ins (the bundle build fails if something does).
-export { init } from './backend/native-browser';
+export { init, type InitOptions } from './backend/native-browser';
 export { native, type KernelInfo } from './native';
 export { Tensor } from './tensor/tensor';
 export { shapeSize, formatShape } from './tensor/shape';

@@ -2,12 +2,14 @@
 // SPDX-License-Identifier: MIT
 // Builds the WebAssembly backend (npm run build:wasm) into build-wasm/ (not build/: node-gyp rebuild deletes
 // that whole folder): simdnet.js (Emscripten's glue, a
-// factory) and simdnet.wasm, one thread, for browsers and Node; and simdnet-threads.js + .wasm +
-// .worker.js, the pthreads build, Node's default where it can run (SharedArrayBuffer memory, the ops' thread
-// pool on Emscripten's pthreads; see docs/wasm.md). `--only single|threads` builds one of them. Sources:
+// factory) and simdnet.wasm, one thread, for browsers and Node; simdnet-threads.js + .wasm + .worker.js, the
+// pthreads build, Node's default where it can run (SharedArrayBuffer memory, the ops' thread pool on
+// Emscripten's pthreads; see docs/wasm.md); and simdnet-threads-web.js + .wasm + .worker.js, the same objects
+// linked for browsers, which use it when the page is crossOriginIsolated. `--only single|threads|threads-web`
+// builds one of them. Sources:
 // native/sources.json's "common" and "simd128" lists (binding*.cc included: they compile against
 // native/wasm/napi.h, so the checks are the addon's own), the call trampoline native/wasm/napi_shim.cc, and
-// for the threaded build native/wasm/lpad_context.cc.
+// for the threaded builds native/wasm/lpad_context.cc.
 // Needs Emscripten's em++ on PATH (Debian: apt-get install emscripten). Objects are rebuilt when a
 // source, any native header or this script is newer.
 const { execFileSync, spawn } = require('child_process');
@@ -17,9 +19,26 @@ const path = require('path');
 const root = path.resolve(__dirname, '..');
 const out = path.join(root, 'build-wasm');
 
-// The two builds: objects of the threaded one are compiled with -pthread (atomics, shared memory), so they
-// live apart. The threaded glue is built for Node only: 3.1.6 starts Node's pthreads through worker_threads
-// only in its "node" environment, and that glue requires Node built-ins, which the browser bundle must not.
+// The builds: objects of the threaded ones are compiled with -pthread (atomics, shared memory), so they live
+// apart; the two threaded builds share them and differ only in the link. Emscripten 3.1.6 starts Node's
+// pthreads through worker_threads only in its "node" environment, and that glue requires Node built-ins,
+// which the browser bundle must not: hence one threaded glue per environment.
+const threaded = {
+  objDir: path.join(out, 'obj-threads'),
+  // Replaces libunwind's Unwind-wasm.c: without it no typed catch clause matches with -pthread (see the file).
+  sources: ['native/wasm/lpad_context.cc'],
+  compile: ['-pthread'],
+  link: [
+    '-pthread',
+    // No workers made at start-up (that would make the start asynchronous): lib/backend/wasm-load.ts
+    // hands them out as the thread pool (native/ops/thread_pool.cc) starts its threads, and in browsers
+    // makes and loads them inside init().
+    '-sPTHREAD_POOL_SIZE=0',
+    // Memory growth with pthreads warns that JS reads of the heap get slower; the host's copies check
+    // for growth once per call (wasm-host.ts).
+    '-Wno-pthreads-mem-growth',
+  ],
+};
 const variants = {
   single: {
     name: 'simdnet',
@@ -29,25 +48,19 @@ const variants = {
     link: ['-sENVIRONMENT=web,worker'],
   },
   threads: {
+    ...threaded,
     name: 'simdnet-threads',
-    objDir: path.join(out, 'obj-threads'),
-    // Replaces libunwind's Unwind-wasm.c: without it no typed catch clause matches with -pthread (see the file).
-    sources: ['native/wasm/lpad_context.cc'],
-    compile: ['-pthread'],
     link: [
-      '-pthread',
+      ...threaded.link,
       '-sENVIRONMENT=node',
-      // No workers made at start-up (that would make the start asynchronous): lib/backend/wasm-load.ts
-      // hands them out as the thread pool (native/ops/thread_pool.cc) starts its threads.
-      '-sPTHREAD_POOL_SIZE=0',
       // A library must not install process-wide handlers.
       '-sNODEJS_CATCH_EXIT=0',
       '-sNODEJS_CATCH_REJECTION=0',
-      // Memory growth with pthreads warns that JS reads of the heap get slower; the host's copies check
-      // for growth once per call (wasm-host.ts).
-      '-Wno-pthreads-mem-growth',
     ],
   },
+  // Its workers load simdnet-threads-web.js with importScripts, so it stays a classic script file beside the
+  // bundle (which holds a copy for the page's thread).
+  'threads-web': { ...threaded, name: 'simdnet-threads-web', link: [...threaded.link, '-sENVIRONMENT=web,worker'] },
 };
 
 const compileFlags = [
@@ -150,7 +163,7 @@ async function main() {
   const only = process.argv.indexOf('--only');
   const names = only < 0 ? Object.keys(variants) : [process.argv[only + 1]];
   for (const name of names) {
-    if (!variants[name]) throw new Error(`--only takes ${Object.keys(variants).join(' or ')}, got ${name}`);
+    if (!variants[name]) throw new Error(`--only takes ${Object.keys(variants).join(', ')}, got ${name}`);
     await build(variants[name]);
   }
 }

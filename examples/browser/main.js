@@ -24,9 +24,13 @@ const config = {
   batchSize: Number(option('batchSize', 64)),
   lr: Number(option('lr', 1e-3)),
   seed: Number(option('seed', 0)),
+  // The wasm build ("single" or "threads") and thread count; by default init() decides (threads when the page
+  // is crossOriginIsolated, one per core).
+  build: params.get('build') ?? undefined,
+  threads: params.has('threads') ? Number(params.get('threads')) : undefined,
 };
 
-const run = { config, epochs: [], done: false, error: null, backend: null };
+const run = { config, epochs: [], done: false, error: null, backend: null, wasmBuild: null, threads: null };
 window.simdnetRun = run;
 const status = document.getElementById('status');
 const log = document.getElementById('log');
@@ -68,9 +72,15 @@ function plot(canvas, values, label, color) {
 }
 
 async function main() {
-  const info = await init(new URL('../../build-wasm/simdnet.wasm', import.meta.url));
+  const info = await init(new URL('../../build-wasm/simdnet.wasm', import.meta.url), {
+    build: config.build,
+    threads: config.threads,
+  });
   run.backend = `${info.backend} (${info.isa})`;
-  print(`backend: ${run.backend}, ${info.threads} thread`);
+  run.wasmBuild = info.wasmBuild;
+  run.threads = info.threads;
+  const isolated = self.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated';
+  print(`backend: ${run.backend}, ${info.wasmBuild} build, ${info.threads} thread(s) (page ${isolated})`);
   say('data', 'Fetching data…');
   const [trainBytes, testBytes] = await Promise.all([fetchBytes(config.train), fetchBytes(config.test)]);
   const train = new CIFAR10Bytes(firstRecords(trainBytes, config.trainSize));

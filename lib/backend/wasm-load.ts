@@ -22,12 +22,27 @@ declare const WebAssembly: {
 // The compiled module goes with the instance: the threaded build sends it to its workers.
 type Instantiate = (imports: object, receive: (instance: WasmInstance, module: object) => void) => object;
 
+/** A worker as the threaded glue (3.1.6) makes it: a Web Worker, or a worker_threads Worker in Node. */
+interface PThreadWorker {
+  loaded?: boolean;
+  unref?: () => void;
+  addEventListener?: (type: 'error', listener: (event: { message?: string }) => void) => void;
+}
+
 /** What the threaded build's glue (3.1.6) keeps of its workers (Module.PThread). */
 interface PThreads {
-  unusedWorkers: { loaded?: boolean; unref?: () => void }[];
+  unusedWorkers: PThreadWorker[];
   allocateUnusedWorker(): void;
-  loadWasmModuleToWorker(worker: object): void;
+  loadWasmModuleToWorker(worker: PThreadWorker, onLoaded?: () => void): void;
   getNewWorker(): object | undefined;
+}
+
+/** Browser settings of the threaded build (simdnet-threads-web): its workers' scripts, and threads to start. */
+export interface WebThreads {
+  /** The URL of a file of build-wasm/ by name: the workers load the glue and the .worker.js script from there. */
+  locate: (file: string) => string;
+  /** The glue's own URL: each worker loads it with importScripts (it cannot know it inside the bundle). */
+  glue: string;
 }
 
 /**
@@ -51,6 +66,28 @@ function startThreadsWithoutEventLoop(pthreads: PThreads): void {
   };
 }
 
+/**
+ * Makes and loads `count` workers and resolves once each has reported "loaded". In a browser a worker starts
+ * only after its creator returns to the event loop, so threads the pool starts inside a synchronous op would
+ * join only after it: they must be waiting, loaded, before the first op (init() awaits this).
+ */
+function preloadWorkers(pthreads: PThreads, count: number): Promise<void> {
+  const loads = Array.from(
+    { length: count },
+    () =>
+      new Promise<void>((resolve, reject) => {
+        pthreads.allocateUnusedWorker();
+        const worker = pthreads.unusedWorkers[pthreads.unusedWorkers.length - 1];
+        // A missing script or a failed importScripts never reports "loaded": fail instead of waiting forever.
+        worker.addEventListener?.('error', (event) =>
+          reject(new Error(`simdnet: a WebAssembly thread failed to load: ${event.message ?? 'worker error'}`)),
+        );
+        pthreads.loadWasmModuleToWorker(worker, resolve);
+      }),
+  );
+  return Promise.all(loads).then(() => undefined);
+}
+
 /** A compile failure is most likely an engine without SIMD128: say so, keeping the engine's message. */
 function explain(err: unknown): Error {
   if ((err as Error | null)?.name !== 'CompileError') return err as Error;
@@ -66,7 +103,13 @@ type Done = (err: unknown, binding?: NativeBinding) => void;
  * onRuntimeInitialized as soon as `instantiate` hands over the instance: within this call when that is
  * synchronous. `env` holds variables the C++ code reads through getenv (SIMDNET_ISA, SIMDNET_NUM_THREADS).
  */
-function start(factory: WasmFactory, instantiate: Instantiate, env: Record<string, string>, done: Done): void {
+function start(
+  factory: WasmFactory,
+  instantiate: Instantiate,
+  env: Record<string, string>,
+  done: Done,
+  web?: WebThreads,
+): void {
   const host = new WasmHost();
   let finished = false;
   const finish: Done = (err, binding) => {
@@ -81,14 +124,18 @@ function start(factory: WasmFactory, instantiate: Instantiate, env: Record<strin
     // Emscripten reports its own failures here; the thrown error carries the message.
     printErr: () => undefined,
   };
+  if (web) Object.assign(module, { locateFile: web.locate, mainScriptUrlOrBlob: web.glue });
   module.onRuntimeInitialized = () => {
     try {
-      if (module.PThread) startThreadsWithoutEventLoop(module.PThread as PThreads);
+      const pthreads = module.PThread as PThreads | undefined;
+      if (pthreads) startThreadsWithoutEventLoop(pthreads);
       const binding = withBackend(host.attach(module as unknown as WasmModule) as unknown as NativeBinding, 'wasm', {
-        wasmBuild: module.PThread ? 'threads' : 'single',
+        wasmBuild: pthreads ? 'threads' : 'single',
       });
       Object.defineProperty(binding, WASM_HOST, { value: host });
-      finish(null, binding);
+      if (!pthreads || !web) finish(null, binding);
+      // One worker per thread beyond this one (the count SIMDNET_NUM_THREADS or the core count gives).
+      else preloadWorkers(pthreads, binding.kernelInfo().threads - 1).then(() => finish(null, binding), finish);
     } catch (err) {
       finish(err);
     }
@@ -121,11 +168,15 @@ export function instantiateWasmSync(
   throw r?.err ?? failure ?? new Error('simdnet: the WebAssembly module did not start');
 }
 
-/** Instantiates asynchronously (browsers, or Node when waiting is fine). */
+/**
+ * Instantiates asynchronously (browsers, or Node when waiting is fine). `web`: the threaded browser build,
+ * whose threads are all started and loaded before this resolves.
+ */
 export function instantiateWasm(
   factory: WasmFactory,
   bytes: ArrayBuffer | Uint8Array,
   env: Record<string, string> = {},
+  web?: WebThreads,
 ): Promise<NativeBinding> {
   return new Promise((resolve, reject) => {
     const instantiate: Instantiate = (imports, receive) => {
@@ -135,7 +186,7 @@ export function instantiateWasm(
       );
       return {};
     };
-    start(factory, instantiate, env, (err, binding) => (binding ? resolve(binding) : reject(err)));
+    start(factory, instantiate, env, (err, binding) => (binding ? resolve(binding) : reject(err)), web);
   });
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Drives examples/browser/ in headless Chromium: the page trains LeNet on a small generated CIFAR-like set
 // served by an HTTP server on 127.0.0.1 that this test starts, and must report a falling loss and an
-// accuracy well above chance. Needs the browser bundle (npm run build:wasm && npm run build:browser) and
+// accuracy well above chance. Twice: served with COOP/COEP headers (crossOriginIsolated) it must train on the
+// threaded build with 2 threads, without them on the one-thread build, and both runs must give the same numbers
+// to the last bit. Needs the browser bundle (npm run build:wasm && npm run build:browser) and
 // Chromium (Debian's /usr/bin/chromium, or SIMDNET_CHROMIUM); skipped without them unless
 // SIMDNET_REQUIRE_WASM=1 (CI, .ci/wasm.sh), which turns a skip into a failure.
 import * as fs from 'fs';
@@ -63,8 +65,17 @@ const TYPES: Record<string, string> = {
   '.bin': 'application/octet-stream',
 };
 
-/** Serves examples/browser/ and build-wasm/ from the repository, and the generated batches under /data/. */
-function startServer(data: Record<string, Buffer>): Promise<http.Server> {
+// What makes a page crossOriginIsolated (SharedArrayBuffer, so the threaded build).
+const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+
+/**
+ * Serves examples/browser/ and build-wasm/ from the repository, and the generated batches under /data/; with
+ * `isolated`, every response carries the cross-origin isolation headers.
+ */
+function startServer(data: Record<string, Buffer>, isolated: boolean): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const file = path.normalize(path.join(ROOT, decodeURIComponent(url.pathname)));
@@ -74,7 +85,10 @@ function startServer(data: Record<string, Buffer>): Promise<http.Server> {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[path.extname(url.pathname)] ?? 'application/octet-stream' });
+    res.writeHead(200, {
+      'content-type': TYPES[path.extname(url.pathname)] ?? 'application/octet-stream',
+      ...(isolated ? ISOLATION_HEADERS : {}),
+    });
     res.end(body);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
@@ -84,16 +98,23 @@ interface PageRun {
   done: boolean;
   error: string | null;
   backend: string | null;
+  wasmBuild: string | null;
+  threads: number | null;
   epochs: { epoch: number; loss: number; accuracy: number }[];
+  /** Filled in by the test: the page's crossOriginIsolated and its #log text. */
+  isolated?: boolean;
+  log?: string;
 }
 
 describeBrowser('browser example page (headless Chromium)', () => {
-  let server: http.Server;
+  const data = { '/data/train.bin': makeBatch(768, 1), '/data/test.bin': makeBatch(256, 2) };
+  const servers: http.Server[] = [];
   let context: BrowserContext;
   let profile: string;
+  const runs: Record<'isolated' | 'plain', PageRun | undefined> = { isolated: undefined, plain: undefined };
 
   beforeAll(async () => {
-    server = await startServer({ '/data/train.bin': makeBatch(768, 1), '/data/test.bin': makeBatch(256, 2) });
+    servers.push(await startServer(data, true), await startServer(data, false));
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'simdnet-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -112,16 +133,19 @@ describeBrowser('browser example page (headless Chromium)', () => {
 
   afterAll(async () => {
     await context?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    for (const server of servers) await new Promise((resolve) => server.close(resolve));
     if (profile) fs.rmSync(profile, { recursive: true, force: true });
   });
 
-  test('trains LeNet: the loss falls and the page reports the accuracy it measured', async () => {
+  /** Opens the page on `server`, waits for it to finish, and checks what every run must show. */
+  async function trainOnPage(server: http.Server, extraQuery: string): Promise<PageRun> {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(String(err)));
     const { port } = server.address() as AddressInfo;
-    const query = 'train=/data/train.bin&test=/data/test.bin&trainSize=768&testSize=256&epochs=4&batchSize=64&lr=0.002';
+    const query =
+      'train=/data/train.bin&test=/data/test.bin&trainSize=768&testSize=256&epochs=4&batchSize=64&lr=0.002' +
+      extraQuery;
     await page.goto(`http://127.0.0.1:${port}/examples/browser/index.html?${query}`);
     // Strings, not functions: they run in the page, whose globals this file's types do not know.
     await page.waitForFunction(
@@ -145,5 +169,31 @@ describeBrowser('browser example page (headless Chromium)', () => {
     const status = await page.textContent('#status');
     expect(status).toBe(`Done: test accuracy ${(100 * accuracy).toFixed(2)}%`);
     expect(await page.getAttribute('#status', 'data-state')).toBe('done');
+    run.isolated = (await page.evaluate('self.crossOriginIsolated')) as boolean;
+    run.log = (await page.textContent('#log')) ?? '';
+    await page.close();
+    return run;
+  }
+
+  test('cross-origin isolated (COOP/COEP): trains on the threaded build with 2 threads', async () => {
+    const run = await trainOnPage(servers[0], '&threads=2');
+    expect([run.isolated, run.wasmBuild, run.threads]).toEqual([true, 'threads', 2]);
+    expect(run.log).toContain('threads build, 2 thread(s)');
+    runs.isolated = run;
   }, 300000);
+
+  test('without the headers: trains on the one-thread build', async () => {
+    const run = await trainOnPage(servers[1], '');
+    expect([run.isolated, run.wasmBuild, run.threads]).toEqual([false, 'single', 1]);
+    expect(run.log).toContain('single build, 1 thread(s)');
+    runs.plain = run;
+  }, 300000);
+
+  test('both builds give the same losses and accuracies, to the last bit', () => {
+    expect([runs.isolated?.epochs.length, runs.plain?.epochs.length]).toEqual([4, 4]);
+    // The kernels split work the same way for any thread count (docs/threads.md).
+    expect(runs.isolated?.epochs.map(({ loss, accuracy }) => [loss, accuracy])).toEqual(
+      runs.plain?.epochs.map(({ loss, accuracy }) => [loss, accuracy]),
+    );
+  });
 });
