@@ -13,6 +13,11 @@ const ASYNC_PREDICTS = 8_000;
 // and still catches a leak of ~140 bytes per call (4 MB / 30,000): keeping one Float32Array(40) per step failed with
 // +4.1 MB. One step's activations are 27 KB at this size.
 const BOUND_MB = 4;
+// Native scratch growths after the warm-up. Which items the pool's worker and libuv's threads first take depends on
+// the scheduler (a worker the OS has not run finds a small job done), so a thread may still grow a scratch buffer once
+// for an item it first meets after the warm-up: under load, 21 of 91 local runs showed 1-2 growths in a phase. One
+// growth per call would show thousands; steady-state.test.ts checks the strict no-growth rule on one thread.
+const MAX_SCRATCH_GROWTHS = 16;
 
 // Under AddressSanitizer (npm run test:sanitize preloads libasan) freed memory waits in a quarantine of up to 256 MB, so RSS
 // grows by design there; and a debug build would take minutes.
@@ -59,7 +64,7 @@ const underAsan = /libasan/.test(process.env.LD_PRELOAD ?? '');
     console.log(`RSS in the child (MB, after GC):\n${rows.map((row) => JSON.stringify(row)).join('\n')}`);
     expect(m.finite).toBe(1);
     for (const row of rows) {
-      expect(row.scratchGrowths).toBe(0);
+      expect([row.phase, row.scratchGrowths <= MAX_SCRATCH_GROWTHS]).toEqual([row.phase, true]);
       expect([row.phase, row.growthMb < BOUND_MB]).toEqual([row.phase, true]);
     }
   },
