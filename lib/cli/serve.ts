@@ -115,10 +115,10 @@ export function registerServe(program: Command, io: CliIO, setExitCode: (code: n
  * worker this process forks the workers (which run this same command) and waits for them.
  */
 export async function runServe(opts: ServeCommandOptions, io: CliIO): Promise<number> {
-  checkFileExists('--weights', opts.weights);
+  const weights = checkFileExists('--weights', opts.weights);
   const workers = opts.workers === 'auto' ? os.availableParallelism() : opts.workers;
-  if (isClusterWorker()) return serveOne(opts, io, true);
-  return workers > 1 ? servePrimary(opts, workers, io) : serveOne(opts, io, false);
+  if (isClusterWorker()) return serveOne(opts, weights, io, true);
+  return workers > 1 ? servePrimary(workers, io) : serveOne(opts, weights, io, false);
 }
 
 /** Resolves when SIGTERM arrives or the CLI's abort signal fires; `dispose` removes the listeners. */
@@ -135,7 +135,7 @@ function stopSignal(io: CliIO): { stopped: Promise<void>; stop: () => void; disp
 }
 
 /** The primary of --workers N: forks the workers, prints where they listen, and on SIGTERM drains them all. */
-async function servePrimary(opts: ServeCommandOptions, workers: number, io: CliIO): Promise<number> {
+async function servePrimary(workers: number, io: CliIO): Promise<number> {
   const env = io.env ?? process.env;
   // The workers share the cores: each gets its share of kernel threads unless the user fixed the count.
   const threads = env.SIMDNET_NUM_THREADS ?? String(Math.max(1, Math.floor(os.availableParallelism() / workers)));
@@ -159,8 +159,7 @@ async function servePrimary(opts: ServeCommandOptions, workers: number, io: CliI
 }
 
 /** One server in this process; `worker`: one of --workers N (it reports to the primary instead of printing). */
-async function serveOne(opts: ServeCommandOptions, io: CliIO, worker: boolean): Promise<number> {
-  const weights = checkFileExists('--weights', opts.weights);
+async function serveOne(opts: ServeCommandOptions, weights: string, io: CliIO, worker: boolean): Promise<number> {
   const [{ createServer }, { Tensor }] = await Promise.all([import('../serve/server'), import('../tensor/tensor')]);
   const classifier = await loadClassifier(weights, opts.weights);
   const { model, channels, height, width, numClasses, dataset } = classifier;

@@ -23,7 +23,10 @@ export interface ClusterAddress {
 
 /** A gathering of metrics for one GET /metrics: the workers not heard from yet, and what they sent. */
 interface Gathering {
+  /** The primary's key of this gathering (the one the workers answer to). */
+  key: number;
   from: Worker;
+  /** The asking worker's id of its request. */
   id: number;
   waiting: Set<number>;
   snapshots: MetricsSnapshot[];
@@ -41,6 +44,7 @@ export class ServeCluster {
   private nextGathering = 0;
   private stopping = false;
   private failedCodes = 0;
+  private where: ClusterAddress = { host: '', port: 0 };
 
   private constructor(
     private readonly env: Record<string, string>,
@@ -50,7 +54,6 @@ export class ServeCluster {
   static start(workers: number, env: Record<string, string>, log: (line: string) => void): Promise<ServeCluster> {
     const c = new ServeCluster(env, log);
     return new Promise((resolve, reject) => {
-      let address: ClusterAddress | null = null;
       let started = 0;
       const fail = (err: Error): void => {
         // No worker has been announced: none can hold an accepted request yet.
@@ -60,16 +63,17 @@ export class ServeCluster {
       };
       for (let i = 0; i < workers; i++) {
         c.fork((a) => {
-          address = a;
+          c.where = a;
           if (++started === workers) resolve(c);
         }, fail);
       }
-      c.address = () => address as ClusterAddress;
     });
   }
 
   /** Where the workers listen (the same port for all, also with --port 0). */
-  address: () => ClusterAddress = () => ({ host: '', port: 0 });
+  address(): ClusterAddress {
+    return this.where;
+  }
 
   /** Tells every worker to drain, and resolves once all have exited: 0 if every one exited with 0, else 1. */
   async stop(): Promise<number> {
@@ -109,11 +113,11 @@ export class ServeCluster {
       this.listening.add(worker.id);
       onListening({ host: m.host, port: m.port });
     } else if (m?.simdnet === 'gather') {
-      const g: Gathering = { from: worker, id: m.id, waiting: new Set(this.listening), snapshots: [] };
-      const id = this.nextGathering++;
-      this.gatherings.set(id, g);
+      const key = this.nextGathering++;
+      const g: Gathering = { key, from: worker, id: m.id, waiting: new Set(this.listening), snapshots: [] };
+      this.gatherings.set(key, g);
       for (const w of Object.values(cluster.workers ?? {})) {
-        if (w && g.waiting.has(w.id)) w.send({ simdnet: 'snapshot?', id } satisfies Message);
+        if (w && g.waiting.has(w.id)) w.send({ simdnet: 'snapshot?', id: key } satisfies Message);
       }
       this.finishGathering(g);
     } else if (m?.simdnet === 'snapshot') {
@@ -126,8 +130,8 @@ export class ServeCluster {
 
   private finishGathering(g: Gathering): void {
     if (g.waiting.size > 0) return;
-    for (const [id, other] of this.gatherings) if (other === g) this.gatherings.delete(id);
-    if (g.from.isConnected()) g.from.send({ simdnet: 'snapshots', id: g.id, snapshots: g.snapshots } as Message);
+    this.gatherings.delete(g.key);
+    if (g.from.isConnected()) g.from.send({ simdnet: 'snapshots', id: g.id, snapshots: g.snapshots } satisfies Message);
   }
 }
 
