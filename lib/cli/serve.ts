@@ -7,7 +7,7 @@ import * as os from 'os';
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MICROS } from '../modules/predict-batcher';
 import { DEFAULT_DECODE_QUEUE, DEFAULT_DECODE_THREADS, DEFAULT_INLINE_DECODE_PIXELS } from '../serve/decode-pool';
-import { ClusterWorkerLink, isClusterWorker, ServeCluster } from '../serve/serve-cluster';
+import { ClusterWorkerLink, disconnectWorker, isClusterWorker, ServeCluster } from '../serve/serve-cluster';
 import { loadClassifier } from './classifier';
 import { checkFileExists } from './data-path';
 import { EXIT_FAILURE, EXIT_OK, println, type CliIO } from './io';
@@ -117,7 +117,9 @@ export function registerServe(program: Command, io: CliIO, setExitCode: (code: n
 export async function runServe(opts: ServeCommandOptions, io: CliIO): Promise<number> {
   const weights = checkFileExists('--weights', opts.weights);
   const workers = opts.workers === 'auto' ? os.availableParallelism() : opts.workers;
-  if (isClusterWorker()) return serveOne(opts, weights, io, true);
+  // A worker stays alive while its channel to the primary is open: close it whatever happens (a model that fails to
+  // load, a port in use), so that the primary sees the exit.
+  if (isClusterWorker()) return serveOne(opts, weights, io, true).finally(disconnectWorker);
   return workers > 1 ? servePrimary(workers, io) : serveOne(opts, weights, io, false);
 }
 
@@ -180,8 +182,8 @@ async function serveOne(opts: ServeCommandOptions, weights: string, io: CliIO, w
     metricsSnapshots: worker ? (own) => (link as ClusterWorkerLink).gather(own) : undefined,
   });
   if (worker) link = new ClusterWorkerLink(() => server.metrics.snapshot(), stop);
-  await model.predictAsync(Tensor.zeros([1, channels, height, width])); // compiles the program, makes the snapshot
   try {
+    await model.predictAsync(Tensor.zeros([1, channels, height, width])); // compiles the program, makes the snapshot
     await server.app.listen({ port: opts.port, host: opts.host });
     const address = server.app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -170,12 +170,12 @@ export class ClusterWorkerLink {
     });
   }
 
-  /** Lets the process exit: closes the channel to the primary. */
+  /** Lets the process exit (with its own exit code): closes the channel to the primary. */
   close(): void {
     process.off('message', this.onMessage);
     for (const resolve of this.pending.values()) resolve([]);
     this.pending.clear();
-    if (process.connected) process.disconnect();
+    disconnectWorker();
   }
 
   private send(m: Message): void {
@@ -184,3 +184,11 @@ export class ClusterWorkerLink {
 }
 
 export const isClusterWorker = (): boolean => cluster.isWorker;
+
+/**
+ * Closes a worker's channel to the primary, which otherwise keeps the process alive. Through cluster's own
+ * disconnect(): a plain process.disconnect() makes the worker exit at once with code 0, whatever the exit code.
+ */
+export function disconnectWorker(): void {
+  if (cluster.worker?.isConnected()) cluster.worker.disconnect();
+}

@@ -3,6 +3,7 @@
 // finishes every request it had accepted (held in flight by the test hook until the signal) and exits 0; the same with
 // --workers 2 (two server processes behind the port, /metrics summed over both).
 import { spawn, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import { runCli } from '../../lib/cli/program';
 import { LeNet } from '../../lib/modules/lenet';
@@ -153,6 +154,20 @@ describe('simdnet serve', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  }, 120_000);
+
+  test('--workers 2 with a model that does not load: the workers say why, and the command exits 1', async () => {
+    const bad = path.join(tempDir('serve-'), 'bad.safetensors');
+    fs.writeFileSync(bad, 'not a model');
+    const child = spawn(process.execPath, [...runner, 'serve', '--port', '0', '--weights', bad, '--workers', '2'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/not a safetensors file/);
+    expect(stderr).toMatch(/a server worker exited \(code 2\) before listening/);
   }, 120_000);
 
   test('bad command lines exit 2', async () => {
