@@ -18,9 +18,14 @@ export interface HttpResult {
   requests: number;
   non2xx: number;
   errors: number;
-  /** The server process's CPU time (all threads) per answered request, in µs (Linux /proc; NaN elsewhere). */
+  /**
+   * The server's CPU time (all threads of all its processes) per answered request, in µs (Linux /proc; NaN elsewhere).
+   */
   serverCpuMicrosPerRequest: number;
-  /** The CPU time of its main thread (the event loop: HTTP, JS, inline decoding) per answered request, in µs. */
+  /**
+   * The CPU time of its main threads (the event loops: HTTP, JS, inline decoding; with workers, the primary's too)
+   * per answered request, in µs.
+   */
   eventLoopCpuMicrosPerRequest: number;
   note?: string;
 }
@@ -33,7 +38,10 @@ interface AutocannonResult {
   non2xx: number;
   '2xx': number;
 }
-type Autocannon = ((opts: Record<string, unknown>) => Promise<AutocannonResult> & { stop?: () => void }) & {
+type Autocannon = ((opts: Record<string, unknown>) => Promise<AutocannonResult> & {
+  stop?: () => void;
+  on(event: 'response', listener: () => void): void;
+}) & {
   track?: unknown;
 };
 
@@ -70,11 +78,28 @@ function startServer(args: string[], env: Record<string, string>): Promise<{ chi
   });
 }
 
+/** A process and its descendants (the workers of a --workers server), from /proc; [pid] where there is none. */
+function processTree(pid: number): number[] {
+  try {
+    const tasks = fs.readdirSync(`/proc/${pid}/task`);
+    const children = tasks.flatMap((t) =>
+      fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+    return [pid, ...children.flatMap(processTree)];
+  } catch {
+    return [pid];
+  }
+}
+
 /**
- * A process's CPU time (user + system, all threads) in µs from /proc, or its main thread's alone (`mainThread`: the
- * event loop's), or NaN where there is none.
+ * The CPU time (user + system, all threads) of a process and its descendants in µs from /proc, or of their main
+ * threads alone (`mainThread`: the event loops'), or NaN where there is none.
  */
 function cpuMicros(pid: number | undefined, mainThread = false): number {
+  return pid === undefined ? NaN : processTree(pid).reduce((n, p) => n + processCpuMicros(p, mainThread), 0);
+}
+
+function processCpuMicros(pid: number, mainThread: boolean): number {
   try {
     const stat = mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`;
     const fields = fs.readFileSync(stat, 'utf8').split(') ')[1].split(' ');
@@ -84,8 +109,17 @@ function cpuMicros(pid: number | undefined, mainThread = false): number {
   }
 }
 
-/** `amount` PNG requests over `connections` keep-alive connections, stopped after `maxSeconds` whatever happens. */
-async function load(port: number, body: Buffer, amount: number, connections: number, maxSeconds: number) {
+/**
+ * `amount` PNG requests over `connections` keep-alive connections, stopped after `maxSeconds` whatever happens;
+ * `lastResponse` is when the last answer arrived (performance.now()).
+ */
+async function load(
+  port: number,
+  body: Buffer,
+  amount: number,
+  connections: number,
+  maxSeconds: number,
+): Promise<AutocannonResult & { lastResponse: number }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const autocannon: Autocannon = require('autocannon');
   const run = autocannon({
@@ -97,9 +131,12 @@ async function load(port: number, body: Buffer, amount: number, connections: num
     amount,
     timeout: 10,
   });
+  // autocannon resolves only on its next 1 s tick after the last answer: time the answers themselves.
+  let lastResponse = NaN;
+  run.on('response', () => (lastResponse = performance.now()));
   const cap = setTimeout(() => run.stop?.(), maxSeconds * 1000);
   try {
-    return await run;
+    return { ...(await run), lastResponse };
   } finally {
     clearTimeout(cap);
   }
@@ -120,8 +157,8 @@ async function measureServer(
     const loop0 = cpuMicros(child.pid, true);
     const t0 = performance.now();
     const r = await load(port, body, amount, 64, 120);
-    // Wall clock, not r.duration: autocannon's duration counts whole seconds of its 1 s ticks, too coarse for short runs.
-    const seconds = (performance.now() - t0) / 1000;
+    // Wall clock to the last answer, not r.duration nor the time autocannon resolves: both go by its 1 s ticks.
+    const seconds = (r.lastResponse - t0) / 1000;
     return {
       system,
       round: 0,
@@ -144,8 +181,10 @@ async function measureServer(
  * Both servers, alternating, `rounds` times (a busy machine's load drifts: alternating keeps the sides comparable),
  * then the median of each case over the rounds (round 0). Both servers get with the same PNG body and request count and the same server code and decoding
  * threads; each with all the machine's threads (up to 2) for its kernels and with 1 (leaving a core to the HTTP
- * thread and to autocannon). `compareDist` (another build's dist/ directory, e.g. of the main branch) adds its
- * `simdnet serve` as a third server, for paired old-against-new runs.
+ * thread and to autocannon); and, with `workers` > 1, each as that many processes behind one port with 1 kernel thread
+ * each (`simdnet serve --workers`; the onnxruntime server through the same serve-cluster.ts). `compareDist` (another
+ * build's dist/ directory, e.g. of the main branch) adds its `simdnet serve` as a further server, for paired
+ * old-against-new runs.
  */
 export async function httpCases(
   data: BenchData,
@@ -155,6 +194,7 @@ export async function httpCases(
   rounds: number,
   report: (r: HttpResult) => void,
   compareDist?: string,
+  workers = 1,
 ): Promise<HttpResult[]> {
   const body = benchPng(data);
   const main = path.join(repoRoot, 'dist', 'cli', 'main.js'); // the CLI as installed (npm run build:ts)
@@ -178,6 +218,16 @@ export async function httpCases(
     cases.push([
       `onnxruntime-node in the same server, ${t} intra-op threads, ${decoding}`,
       [ort, String(t), String(decodeThreads)],
+      {},
+    ]);
+  }
+  if (workers > 1) {
+    const each = `${workers} processes, 1 thread and ${decodeThreads} decoding threads each`;
+    const one = { SIMDNET_NUM_THREADS: '1' };
+    cases.push([`simdnet serve --workers ${workers}, ${each}`, [...simdnet, '--workers', String(workers)], one]);
+    cases.push([
+      `onnxruntime-node in the same server, ${each}`,
+      [ort, '1', String(decodeThreads), String(workers)],
       {},
     ]);
   }

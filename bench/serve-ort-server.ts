@@ -2,14 +2,17 @@
 // The onnxruntime-node counterpart of `simdnet serve` for the HTTP serving bench: the very same server (lib/serve's
 // createServer: fastify routes, response schema, the same PNG decoding and preprocessing, metrics)
 // around a model whose predictAsync() is one session.run per request (onnxruntime batches nothing by itself).
-// Run as a child process: `node serve-ort-server.js INTRA_OP_THREADS [DECODE_THREADS]`; prints
-// "listening on http://127.0.0.1:PORT", stops on SIGTERM after the requests in flight.
+// Run as a child process: `node serve-ort-server.js INTRA_OP_THREADS [DECODE_THREADS] [WORKERS]`; prints
+// "listening on http://127.0.0.1:PORT", stops on SIGTERM after the requests in flight. WORKERS > 1 runs that many
+// server processes behind the port, as `simdnet serve --workers` does (the same serve-cluster.ts).
 import './setup';
+import cluster from 'cluster';
 import type { AddressInfo } from 'net';
 import type { InferenceSession } from 'onnxruntime-node';
 import { Module, Tensor } from '../lib';
 import { datasetPreprocessing } from '../lib/cli/predict';
 import { DEFAULT_DECODE_THREADS } from '../lib/serve/decode-pool';
+import { ClusterWorkerLink, ServeCluster } from '../lib/serve/serve-cluster';
 import { createServer } from '../lib/serve/server';
 import { ortSession } from './ort';
 
@@ -48,6 +51,13 @@ class OrtLeNet extends Module {
 async function main(): Promise<void> {
   const threads = Number(process.argv[2] ?? 2);
   const decodeThreads = Number(process.argv[3] ?? DEFAULT_DECODE_THREADS);
+  const workers = Number(process.argv[4] ?? 1);
+  if (workers > 1 && cluster.isPrimary) {
+    const servers = await ServeCluster.start(workers, {}, (line) => process.stderr.write(`${line}\n`));
+    process.stdout.write(`listening on http://127.0.0.1:${servers.address().port}\n`);
+    process.once('SIGTERM', () => void servers.stop().then((code) => (process.exitCode = code)));
+    return;
+  }
   const { ort, session } = await ortSession(threads);
   const model = new OrtLeNet(ort, session);
   const classifier = {
@@ -60,11 +70,21 @@ async function main(): Promise<void> {
     dataset: 'cifar10',
     metadata: {},
   };
-  const server = createServer({ classifier, preprocessing: datasetPreprocessing('cifar10', 3, 10), decodeThreads });
+  let link: ClusterWorkerLink | null = null;
+  const server = createServer({
+    classifier,
+    preprocessing: datasetPreprocessing('cifar10', 3, 10),
+    decodeThreads,
+    metricsSnapshots: cluster.isWorker ? (own) => (link as ClusterWorkerLink).gather(own) : undefined,
+  });
+  const stop = (): void => void server.close().then(() => link?.close());
+  if (cluster.isWorker) link = new ClusterWorkerLink(() => server.metrics.snapshot(), stop);
   await model.predictAsync(Tensor.zeros([1, 3, 32, 32])); // warm-up, as simdnet serve does
   await server.app.listen({ port: 0, host: '127.0.0.1' });
-  process.stdout.write(`listening on http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}\n`);
-  process.once('SIGTERM', () => void server.close());
+  const port = (server.app.server.address() as AddressInfo).port;
+  if (link) link.listening({ host: '127.0.0.1', port });
+  else process.stdout.write(`listening on http://127.0.0.1:${port}\n`);
+  process.once('SIGTERM', stop);
 }
 
 main().catch((err: unknown) => {

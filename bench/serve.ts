@@ -4,7 +4,7 @@
 //
 //   npx tsc -p bench/tsconfig.json && node build/bench/bench/serve.js [--only inproc,http] [--sweep]
 //     [--requests 4000] [--in-flight 32] [--rounds 5] [--http-requests 20000] [--http-rounds 3]
-//     [--decode-threads N] [--compare-dist DIR]
+//     [--decode-threads N] [--compare-dist DIR] [--http-workers N]
 //
 // --sweep also measures predictAsync over a grid of maxBatchSize x maxWaitMicros at 32 and 4 requests in flight (how
 // the defaults were chosen; docs/serving.md).
@@ -28,6 +28,8 @@ interface Args {
   decodeThreads: number;
   /** Another build's dist/ (e.g. the main branch's): its `simdnet serve` joins the HTTP cases. */
   compareDist?: string;
+  /** Server processes of the multi-process HTTP cases (1: none). */
+  httpWorkers: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -40,6 +42,7 @@ function parseArgs(argv: string[]): Args {
     httpRequests: 20000,
     httpRounds: 3,
     decodeThreads: DEFAULT_DECODE_THREADS,
+    httpWorkers: Math.min(2, os.availableParallelism()),
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -57,6 +60,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--http-rounds') args.httpRounds = value();
     else if (flag === '--decode-threads') args.decodeThreads = value(0);
     else if (flag === '--compare-dist') args.compareDist = argv[++i];
+    else if (flag === '--http-workers') args.httpWorkers = value();
     else throw new Error(`unknown flag ${flag}`);
   }
   return args;
@@ -128,8 +132,17 @@ async function main(): Promise<void> {
         eventLoopCpuMicrosPerRequest: Math.round(r.eventLoopCpuMicrosPerRequest),
         loadAverage: +os.loadavg()[0].toFixed(1),
       });
-    const { httpRequests, decodeThreads, httpRounds, compareDist } = args;
-    const medians = await httpCases(data, httpRequests, threads, decodeThreads, httpRounds, show, compareDist);
+    const { httpRequests, decodeThreads, httpRounds, compareDist, httpWorkers } = args;
+    const medians = await httpCases(
+      data,
+      httpRequests,
+      threads,
+      decodeThreads,
+      httpRounds,
+      show,
+      compareDist,
+      httpWorkers,
+    );
     medians.forEach(show);
   }
 }

@@ -1,6 +1,25 @@
 // SPDX-License-Identifier: MIT
 // The counters and histograms `simdnet serve` exposes at GET /metrics, written in Prometheus' text exposition format
-// (version 0.0.4: # HELP and # TYPE lines, then samples; histograms as cumulative _bucket{le}, _sum and _count).
+// (version 0.0.4: # HELP and # TYPE lines, then samples; histograms as cumulative _bucket{le}, _sum and _count). With
+// `--workers N` each worker process keeps its own ServeMetrics; /metrics renders the sum of their snapshots
+// (serve-cluster.ts gathers them).
+
+/** A histogram's state as plain data (sent between worker processes). */
+interface HistogramSnapshot {
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** One ServeMetrics' state as plain data: what `renderMetrics` adds up across worker processes. */
+export interface MetricsSnapshot {
+  byStatus: [number, number][];
+  inFlight: number;
+  latency: HistogramSnapshot;
+  batchRows: HistogramSnapshot;
+  batchSeconds: HistogramSnapshot;
+  batchFailures: number;
+}
 
 /** A histogram with fixed upper bounds, as Prometheus keeps it (cumulative when rendered). */
 class Histogram {
@@ -22,21 +41,29 @@ class Histogram {
     this.count++;
   }
 
-  lines(name: string): string[] {
-    const out: string[] = [];
-    let cumulative = 0;
-    this.bounds.forEach((b, i) => {
-      cumulative += this.counts[i];
-      out.push(`${name}_bucket{le="${formatNumber(b)}"} ${cumulative}`);
-    });
-    out.push(
-      `${name}_bucket{le="+Inf"} ${this.count}`,
-      `${name}_sum ${formatNumber(this.sum)}`,
-      `${name}_count ${this.count}`,
-    );
-    return out;
+  snapshot(): HistogramSnapshot {
+    return { counts: [...this.counts], sum: this.sum, count: this.count };
   }
 }
+
+/** The sample lines of the sum of histograms with these `bounds`. */
+function histogramLines(name: string, bounds: readonly number[], hs: HistogramSnapshot[]): string[] {
+  const out: string[] = [];
+  let cumulative = 0;
+  bounds.forEach((b, i) => {
+    cumulative += sumOf(hs, (h) => h.counts[i]);
+    out.push(`${name}_bucket{le="${formatNumber(b)}"} ${cumulative}`);
+  });
+  const count = sumOf(hs, (h) => h.count);
+  out.push(
+    `${name}_bucket{le="+Inf"} ${count}`,
+    `${name}_sum ${formatNumber(sumOf(hs, (h) => h.sum))}`,
+    `${name}_count ${count}`,
+  );
+  return out;
+}
+
+const sumOf = <T>(xs: readonly T[], f: (x: T) => number): number => xs.reduce((n, x) => n + f(x), 0);
 
 /** Latency buckets in seconds: 0.25 ms to 10 s. */
 const LATENCY_BOUNDS = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
@@ -83,28 +110,67 @@ export class ServeMetrics {
     return this.inFlight;
   }
 
+  /** This process's counters as plain data (for renderMetrics, also across processes). */
+  snapshot(): MetricsSnapshot {
+    return {
+      byStatus: [...this.byStatus],
+      inFlight: this.inFlight,
+      latency: this.latency.snapshot(),
+      batchRows: this.batchRows.snapshot(),
+      batchSeconds: this.batchSeconds.snapshot(),
+      batchFailures: this.batchFailures,
+    };
+  }
+
   /** The text a Prometheus server scrapes (Content-Type: text/plain; version=0.0.4). */
   render(): string {
-    const errors = [...this.byStatus].filter(([code]) => code >= 400).reduce((n, [, c]) => n + c, 0);
-    const codes = [...this.byStatus].sort(([a], [b]) => a - b);
-    const lines = [
-      ...header('simdnet_requests_total', 'counter', 'Prediction requests answered, by HTTP status code.'),
-      ...(codes.length ? codes.map(([code, n]) => `simdnet_requests_total{code="${code}"} ${n}`) : []),
-      ...header('simdnet_request_errors_total', 'counter', 'Prediction requests answered with a 4xx or 5xx status.'),
-      `simdnet_request_errors_total ${errors}`,
-      ...header('simdnet_requests_in_flight', 'gauge', 'Prediction requests received and not yet answered.'),
-      `simdnet_requests_in_flight ${this.inFlight}`,
-      ...header('simdnet_request_duration_seconds', 'histogram', 'Time from request to response of /predict.'),
-      ...this.latency.lines('simdnet_request_duration_seconds'),
-      ...header('simdnet_batch_size', 'histogram', 'Images per batch the model ran.'),
-      ...this.batchRows.lines('simdnet_batch_size'),
-      ...header('simdnet_batch_duration_seconds', 'histogram', 'Time one batch took on the thread pool.'),
-      ...this.batchSeconds.lines('simdnet_batch_duration_seconds'),
-      ...header('simdnet_batch_failures_total', 'counter', 'Batches that failed (each of their requests got a 500).'),
-      `simdnet_batch_failures_total ${this.batchFailures}`,
-    ];
-    return `${lines.join('\n')}\n`;
+    return renderMetrics([this.snapshot()]);
   }
+}
+
+/**
+ * The Prometheus text of the sum of several processes' metrics (one per `--workers` process), with
+ * `simdnet_serve_workers`, the number of snapshots summed.
+ */
+export function renderMetrics(snapshots: readonly MetricsSnapshot[]): string {
+  const byStatus = new Map<number, number>();
+  for (const s of snapshots) for (const [code, n] of s.byStatus) byStatus.set(code, (byStatus.get(code) ?? 0) + n);
+  const codes = [...byStatus].sort(([a], [b]) => a - b);
+  const errors = sumOf(
+    codes.filter(([code]) => code >= 400),
+    ([, n]) => n,
+  );
+  const lines = [
+    ...header('simdnet_requests_total', 'counter', 'Prediction requests answered, by HTTP status code.'),
+    ...codes.map(([code, n]) => `simdnet_requests_total{code="${code}"} ${n}`),
+    ...header('simdnet_request_errors_total', 'counter', 'Prediction requests answered with a 4xx or 5xx status.'),
+    `simdnet_request_errors_total ${errors}`,
+    ...header('simdnet_requests_in_flight', 'gauge', 'Prediction requests received and not yet answered.'),
+    `simdnet_requests_in_flight ${sumOf(snapshots, (s) => s.inFlight)}`,
+    ...header('simdnet_request_duration_seconds', 'histogram', 'Time from request to response of /predict.'),
+    ...histogramLines(
+      'simdnet_request_duration_seconds',
+      LATENCY_BOUNDS,
+      snapshots.map((s) => s.latency),
+    ),
+    ...header('simdnet_batch_size', 'histogram', 'Images per batch the model ran.'),
+    ...histogramLines(
+      'simdnet_batch_size',
+      BATCH_BOUNDS,
+      snapshots.map((s) => s.batchRows),
+    ),
+    ...header('simdnet_batch_duration_seconds', 'histogram', 'Time one batch took on the thread pool.'),
+    ...histogramLines(
+      'simdnet_batch_duration_seconds',
+      LATENCY_BOUNDS,
+      snapshots.map((s) => s.batchSeconds),
+    ),
+    ...header('simdnet_batch_failures_total', 'counter', 'Batches that failed (each of their requests got a 500).'),
+    `simdnet_batch_failures_total ${sumOf(snapshots, (s) => s.batchFailures)}`,
+    ...header('simdnet_serve_workers', 'gauge', 'Server processes whose metrics these are (--workers).'),
+    `simdnet_serve_workers ${snapshots.length}`,
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 function header(name: string, type: string, help: string): string[] {

@@ -10,7 +10,7 @@ import type { Classifier } from '../cli/classifier';
 import type { DatasetPreprocessing } from '../cli/predict';
 import { setBatching } from '../modules/predict-batcher';
 import { DecodePool, DEFAULT_DECODE_QUEUE, DEFAULT_DECODE_THREADS, DEFAULT_INLINE_DECODE_PIXELS } from './decode-pool';
-import { ServeMetrics } from './metrics';
+import { renderMetrics, ServeMetrics, type MetricsSnapshot } from './metrics';
 import { createPredictor, errorAnswer, mediaType, unsupportedType } from './predictor';
 import { rawPredictRoute } from './raw-predict';
 import { RequestError } from './request-input';
@@ -42,6 +42,11 @@ export interface ServerOptions {
   /** predictAsync() batching (setBatching). */
   maxBatchSize?: number;
   maxWaitMicros?: number;
+  /**
+   * The metrics of every server process that GET /metrics reports (serve-cluster.ts gathers them from the `--workers`
+   * processes). Default: this server's alone.
+   */
+  metricsSnapshots?: (own: MetricsSnapshot) => Promise<MetricsSnapshot[]>;
   /**
    * Test hook: /predict requests wait, once counted in flight, until close() begins; tests use it to have requests
    * provably in flight when the server is told to stop.
@@ -164,7 +169,8 @@ export function createServer(options: ServerOptions): ModelServer {
   app.get('/health', async () => ({ status: 'ok', model: classifier.name }));
   app.get('/metrics', async (_req, reply) => {
     void reply.type('text/plain; version=0.0.4; charset=utf-8');
-    return metrics.render();
+    const own = metrics.snapshot();
+    return renderMetrics(options.metricsSnapshots ? await options.metricsSnapshots(own) : [own]);
   });
   app.post('/predict', { schema: { response: PREDICT_RESPONSE } }, async (req) => {
     metrics.requestStarted();

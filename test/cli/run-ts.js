@@ -15,6 +15,10 @@ require.extensions['.ts'] = (module, filename) => {
   module._compile(outputText, filename);
 };
 
-const entry = path.resolve(process.argv[2]);
-process.argv.splice(1, 2, entry); // the entry sees itself as argv[1], as when run directly
-require(entry);
+// Preloaded (`node -r run-ts.js lib/cli/main.ts ...`) it only registers .ts: node then runs the entry itself, and so do
+// processes forked from it by node:cluster (`simdnet serve --workers`), which inherit the -r flag.
+if (require.main === module) {
+  const entry = path.resolve(process.argv[2]);
+  process.argv.splice(1, 2, entry); // the entry sees itself as argv[1], as when run directly
+  require(entry);
+}
