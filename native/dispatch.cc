@@ -22,6 +22,7 @@ struct SimdKernels {
   decltype(KernelTable::conv2d_direct_dweight) direct_dweight;
   decltype(KernelTable::conv2d_channel_forward) channel_forward;
   decltype(KernelTable::conv2d_channel_dweight) channel_dweight;
+  decltype(KernelTable::conv2d_winograd_forward) winograd_forward;
   decltype(KernelTable::batchnorm_forward_train) batchnorm_forward_train;
   decltype(KernelTable::batchnorm_forward_eval) batchnorm_forward_eval;
   decltype(KernelTable::batchnorm_backward_train) batchnorm_backward_train;
@@ -40,6 +41,7 @@ KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sge
   t.conv2d_direct_dweight = k.direct_dweight;
   t.conv2d_channel_forward = k.channel_forward;
   t.conv2d_channel_dweight = k.channel_dweight;
+  t.conv2d_winograd_forward = k.winograd_forward;
   t.conv2d_forward = conv2d_forward_ref;
   t.conv2d_backward = conv2d_backward_ref;
   t.maxpool2d_forward = maxpool2d_forward_ref;
@@ -69,7 +71,7 @@ KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sge
 const KernelTable kRef = make_table(
     "ref", sgemm_ref, sgemm_nt_ref,
     {1, relu_forward_ref, relu_backward_ref, relu_mask_ref, cross_entropy_forward_ref, cross_entropy_backward_ref,
-     adam_step_ref, nullptr, nullptr, nullptr, nullptr, nullptr, batchnorm_forward_train_ref,
+     adam_step_ref, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, batchnorm_forward_train_ref,
      batchnorm_forward_eval_ref, batchnorm_backward_train_ref, batchnorm_backward_eval_ref});
 
 #define SN_SIMD_KERNELS(isa, lanes)                                                                               \
@@ -77,6 +79,7 @@ const KernelTable kRef = make_table(
     lanes, isa::relu_forward, isa::relu_backward, isa::relu_mask, isa::cross_entropy_forward,                     \
         isa::cross_entropy_backward, isa::adam_step, baseline::maxpool2d_2x2_forward, isa::conv2d_direct_forward, \
         isa::conv2d_direct_dweight, isa::conv2d_channel_forward, isa::conv2d_channel_dweight,                     \
+        isa::conv2d_winograd_forward,                                                                             \
         isa::batchnorm_forward_train, isa::batchnorm_forward_eval, isa::batchnorm_backward_train,                 \
         isa::batchnorm_backward_eval                                                                              \
   }

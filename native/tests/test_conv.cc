@@ -88,6 +88,12 @@ std::vector<Case> cases(int64_t lanes) {
   v.push_back({"bands: 16 ch 32 px, batch 1", shape(1, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1)});
   v.push_back({"bands: 2L ch 13 px, batch 2", shape(2, 2 * lanes, 13, 13, 2 * lanes, 3, 3, 1, 1, 1, 1)});
   v.push_back({"bands: stride 2 odd 15x15, batch 1", shape(1, 24, 15, 15, 2 * lanes + 1, 3, 3, 2, 2, 1, 1)});
+  // Winograd F(2x2, 3x3) (3x3 padding 1, 8/16/32 px rows, 32+ channels): a partial last channel vector and an odd
+  // vector count, bands of one and two tile rows (batch 1 on 3 threads), blocks of one, two and four tile rows.
+  v.push_back({"winograd: 8 px, 47 out, batch 1", shape(1, 33, 8, 8, 47, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"winograd: 16 px, batch 3", shape(3, 40, 16, 16, 32, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"winograd: 32 px, batch 1", shape(1, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"winograd: 8 px, 128 ch, batch 2", shape(2, 128, 8, 8, 128, 3, 3, 1, 1, 1, 1)});
   return v;
 }
 
