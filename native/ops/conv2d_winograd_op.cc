@@ -60,7 +60,7 @@ void conv2d_winograd_forward_op(const KernelTable& t, float* out, const float* i
     pack(scratch);
     u = scratch;
   }
-  const int64_t th = s.oh / 2, tw = s.ow / 2, xw = winograd_row_floats(tw, lanes), wp = xw + lanes;
+  const int64_t th = s.oh / 2, tw = s.ow / 2, wp = (2 * tw + lanes - 1) / lanes * lanes + lanes;
   const int64_t rb = winograd_block_rows(th, tw), in_image = s.c * s.h * s.w, plane = s.oh * s.ow;
   // Fewer images than threads: each image's tile rows are cut into bands (as the direct paths cut output rows).
   const int64_t bands = parts_per_item(s.n, th, 2.0 * 9.0 * static_cast<double>(s.c * s.oc * plane));
@@ -72,7 +72,7 @@ void conv2d_winograd_forward_op(const KernelTable& t, float* out, const float* i
     const float* image = pad_rows(ScratchSlot::kColumns, inp + n * in_image, s.c, s.h, s.w, 2 * tiles.begin - 1,
                                   2 * band_th + 2, 1, wp);
     float* dst = out + n * s.oc * plane;
-    float* v = thread_scratch(ScratchSlot::kColumnGrad, 16 * s.c * rb * xw);
+    float* v = thread_scratch(ScratchSlot::kColumnGrad, 16 * s.c * winograd_channel_floats(rb, tw, lanes));
     float* m = thread_scratch(ScratchSlot::kGradBlock, rb * tw * 16 * ocp);
     t.conv2d_winograd_forward({s.c, s.oc, ocp, band_th, tw, image, wp, u, b, dst + 2 * tiles.begin * s.ow, plane,
                                fuse_relu && residual.data == nullptr, v, m});
