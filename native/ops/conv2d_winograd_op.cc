@@ -69,8 +69,8 @@ void conv2d_winograd_forward_op(const KernelTable& t, float* out, const float* i
     const PartRange tiles = part_range(th, 1, bands, item % bands);
     const int64_t band_th = tiles.end - tiles.begin;
     if (band_th == 0) return;
-    const float* image = pad_rows(ScratchSlot::kColumns, inp + n * in_image, s.c, s.h, s.w, 2 * tiles.begin - 1,
-                                  2 * band_th + 2, 1, wp);
+    const float* image =
+        pad_rows(ScratchSlot::kColumns, inp + n * in_image, s.c, s.h, s.w, 2 * tiles.begin - 1, 2 * band_th + 2, 1, wp);
     float* dst = out + n * s.oc * plane;
     float* v = thread_scratch(ScratchSlot::kColumnGrad, 16 * s.c * winograd_channel_floats(rb, tw, lanes));
     float* m = thread_scratch(ScratchSlot::kGradBlock, rb * tw * 16 * ocp);

@@ -69,13 +69,13 @@ struct ChannelDweightArgs {
 // weights, so 16 multiply-adds per channel pair give 4 outputs instead of 36. The 16 sums over c are GEMMs on the
 // channel tiles' blocking; each output is one fixed sequence of operations, whatever the band or batch.
 struct WinogradArgs {
-  int64_t c, oc, ocp;   // channels; ocp: oc rounded up to whole vectors
-  int64_t th, tw;       // tiles of the band: output rows 2 * th, columns 2 * tw (tw is 4, 8 or 16)
-  const float* inp;     // padded input rows of the band [c, 2 * th + 2, wp] (+ kDirectSlack zeros)
-  int64_t wp;           // its row length: at least 2 * tw rounded up to whole vectors, plus a vector
-  const float* u;       // transformed weights [16, c, ocp], zero in columns >= oc
-  const float* bias;    // [oc] or null
-  float* out;           // the band's first output row; channel stride plane, row stride 2 * tw
+  int64_t c, oc, ocp;  // channels; ocp: oc rounded up to whole vectors
+  int64_t th, tw;      // tiles of the band: output rows 2 * th, columns 2 * tw (tw is 4, 8 or 16)
+  const float* inp;    // padded input rows of the band [c, 2 * th + 2, wp] (+ kDirectSlack zeros)
+  int64_t wp;          // its row length: at least 2 * tw rounded up to whole vectors, plus a vector
+  const float* u;      // transformed weights [16, c, ocp], zero in columns >= oc
+  const float* bias;   // [oc] or null
+  float* out;          // the band's first output row; channel stride plane, row stride 2 * tw
   int64_t plane;
   bool relu;
   float* v;  // scratch: winograd_scratch_floats(...) .v floats
