@@ -90,7 +90,14 @@ const KernelTable kAvx512 = make_table("avx512", avx512::sgemm, avx512::sgemm_nt
 const KernelTable kNeon = make_table("neon", neon::sgemm, neon::sgemm_nt, SN_SIMD_KERNELS(neon, 4));
 #endif
 #if defined(SIMDNET_HAVE_WASM_KERNELS)
-const KernelTable kSimd128 = make_table("simd128", simd128::sgemm, simd128::sgemm_nt, SN_SIMD_KERNELS(simd128, 4));
+// WebAssembly engines keep about 8 accumulators in registers (common/vec.inc); the Winograd GEMM tiles hold 16 and
+// would spill, so its 3x3 convs keep the direct tiles.
+KernelTable without_winograd(KernelTable t) {
+  t.conv2d_winograd_forward = nullptr;
+  return t;
+}
+const KernelTable kSimd128 =
+    without_winograd(make_table("simd128", simd128::sgemm, simd128::sgemm_nt, SN_SIMD_KERNELS(simd128, 4)));
 #endif
 
 // Tables this build has and this CPU can run, narrowest first.
