@@ -82,18 +82,15 @@ struct WinogradArgs {
   float* m;  // scratch: .m floats
 };
 
-// Tile rows per block of the Winograd kernel (about 16 tiles, at most th); the row length of its transformed input
-// (2 * tw rounded up to whole vectors, or half a vector when two tile rows share one: 8-px rows on AVX-512); the
-// floats per channel of a block of rb tile rows. The op sizes the scratch from these.
+// Tile rows per block of the Winograd kernel (about 16 tiles, at most th), and the floats per channel of its
+// transformed input for a block of rb tile rows (its tiles rounded up to whole vectors): the op sizes the scratch
+// from these.
 inline int64_t winograd_block_rows(int64_t th, int64_t tw) {
   const int64_t r = tw >= 16 ? 1 : 16 / tw;
   return r < th ? r : th;
 }
-inline int64_t winograd_row_floats(int64_t tw, int64_t lanes) {
-  return 4 * tw == lanes ? 2 * tw : (2 * tw + lanes - 1) / lanes * lanes;
-}
 inline int64_t winograd_channel_floats(int64_t rb, int64_t tw, int64_t lanes) {
-  return (rb * winograd_row_floats(tw, lanes) + lanes - 1) / lanes * lanes;
+  return (rb * tw + lanes - 1) / lanes * lanes;
 }
 
 #define SN_DECLARE_DIRECT(isa)                              \
