@@ -225,7 +225,7 @@ void check_case(Tally& t, Rng& rng, const Case& k) {
 void test_conv(Tally& t, int64_t lanes) {
   Rng rng(3);
   const int threads = default_num_threads();
-  int blocked = 0, direct = 0, channel = 0, gemm = 0, blocked_dinput = 0, phase_dinput = 0;
+  int winograd = 0, blocked = 0, direct = 0, channel = 0, gemm = 0, blocked_dinput = 0, phase_dinput = 0;
   for (const Case& k : cases(lanes)) {
     if (k.s.oh < 1 || k.s.ow < 1) {
       t.truth(describe(k) + ": shape has an output", false);
@@ -234,7 +234,9 @@ void test_conv(Tally& t, int64_t lanes) {
     const bool strided = k.s.sh != 1 || k.s.sw != 1;
     if (conv2d_channel_dinput_applies(k.s, kernels())) ++(strided ? phase_dinput : blocked_dinput);
     // The forward's order of paths (conv2d_op.cc).
-    if (conv2d_channel_blocked_applies(k.s, kernels()))
+    if (conv2d_winograd_applies(k.s, kernels()))
+      ++winograd;
+    else if (conv2d_channel_blocked_applies(k.s, kernels()))
       ++blocked;
     else if (conv2d_direct_applies(k.s, kernels()))
       ++direct;
@@ -253,6 +255,7 @@ void test_conv(Tally& t, int64_t lanes) {
     t.truth("conv2d cases reach the channel-direct kernels", channel > 0);
     t.truth("conv2d cases reach im2col + GEMM", gemm > 0);
   }
+  if (kernels().conv2d_winograd_forward != nullptr) t.truth("conv2d cases reach the Winograd forward", winograd > 0);
 }
 
 }  // namespace simdnet::test

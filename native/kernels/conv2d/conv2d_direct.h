@@ -78,8 +78,8 @@ struct WinogradArgs {
   float* out;          // the band's first output row; channel stride plane, row stride 2 * tw
   int64_t plane;
   bool relu;
-  float* v;  // scratch: winograd_scratch_floats(...) .v floats
-  float* m;  // scratch: .m floats
+  float* v;  // scratch: 16 * c * winograd_channel_floats(block rows) floats (transformed input)
+  float* m;  // scratch: block tiles * 16 * ocp floats (the GEMMs' sums)
 };
 
 // Tile rows per block of the Winograd kernel (about 16 tiles, at most th), and the floats per channel of its
