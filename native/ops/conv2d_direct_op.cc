@@ -29,8 +29,8 @@ Padded padded_layout(int64_t h, int64_t w, int64_t ph, int64_t pw, int64_t kw, i
   return {h + 2 * ph, std::max(w + 2 * pw, need)};
 }
 
-// Rows [row0, row0 + rows) of planes src [c, h, w] (rows outside [0, h) are zeros), each row zero-padded by pw on the
-// left and to ld floats, into this thread's scratch [c, rows, ld] (+ kDirectSlack zeros).
+}  // namespace
+
 float* pad_rows(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_t w, int64_t row0, int64_t rows,
                 int64_t pw, int64_t ld) {
   const int64_t size = c * rows * ld + kDirectSlack;
@@ -43,6 +43,8 @@ float* pad_rows(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_
                   sizeof(float) * static_cast<size_t>(w));
   return dst;
 }
+
+namespace {
 
 // src [c, h, w] zero-padded by ph, pw into this thread's scratch with the layout p.
 float* pad_planes(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_t w, int64_t ph, int64_t pw,

@@ -3,12 +3,18 @@
 // rows) or along output channels (many channels).
 #pragma once
 #include "dispatch.h"
+#include "scratch.h"
 
 namespace simdnet {
 class ConvPackCache;
 }
 
 namespace simdnet {
+
+// Rows [row0, row0 + rows) of planes src [c, h, w] (rows outside [0, h) are zeros), each row zero-padded by pw on the
+// left and to ld floats, into this thread's scratch [c, rows, ld] (+ kDirectSlack zeros).
+float* pad_rows(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_t w, int64_t row0, int64_t rows,
+                int64_t pw, int64_t ld);
 
 // True when the current table has direct kernels and the shape suits them.
 bool conv2d_direct_applies(const Conv2dShape& s, const KernelTable& t);
@@ -29,6 +35,13 @@ void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* in
                                const ConvResidual& residual);
 void conv2d_channel_dweight_op(const KernelTable& t, float* dw, float* db, const float* dout, const float* inp,
                                const Conv2dShape& s);
+
+// The Winograd F(2x2, 3x3) forward (conv2d_winograd_op.cc): 3x3, stride 1, padding 1, 8-, 16- or 32-pixel rows,
+// 32 or more channels in and out.
+bool conv2d_winograd_applies(const Conv2dShape& s, const KernelTable& t);
+void conv2d_winograd_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
+                                const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache,
+                                const ConvResidual& residual);
 
 void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
                               const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache, const ConvResidual& residual);

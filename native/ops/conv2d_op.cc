@@ -108,6 +108,10 @@ void conv2d_forward_op(float* out, const float* inp, const float* w, const float
     });
     return;
   }
+  if (conv2d_winograd_applies(s, t)) {
+    conv2d_winograd_forward_op(t, out, inp, w, b, s, fuse_relu, cache, residual);
+    return;
+  }
   if (!conv2d_channel_blocked_applies(s, t) && conv2d_direct_applies(s, t)) {
     conv2d_direct_forward_op(t, out, inp, w, b, s, fuse_relu, cache, residual);
     return;

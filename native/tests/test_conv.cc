@@ -88,6 +88,12 @@ std::vector<Case> cases(int64_t lanes) {
   v.push_back({"bands: 16 ch 32 px, batch 1", shape(1, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1)});
   v.push_back({"bands: 2L ch 13 px, batch 2", shape(2, 2 * lanes, 13, 13, 2 * lanes, 3, 3, 1, 1, 1, 1)});
   v.push_back({"bands: stride 2 odd 15x15, batch 1", shape(1, 24, 15, 15, 2 * lanes + 1, 3, 3, 2, 2, 1, 1)});
+  // Winograd F(2x2, 3x3) (3x3 padding 1, 8/16/32 px rows, 32+ channels): a partial last channel vector and an odd
+  // vector count, bands of one and two tile rows (batch 1 on 3 threads), blocks of one, two and four tile rows.
+  v.push_back({"winograd: 8 px, 47 out, batch 1", shape(1, 33, 8, 8, 47, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"winograd: 16 px, batch 3", shape(3, 40, 16, 16, 32, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"winograd: 32 px, batch 1", shape(1, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"winograd: 8 px, 128 ch, batch 2", shape(2, 128, 8, 8, 128, 3, 3, 1, 1, 1, 1)});
   return v;
 }
 
@@ -219,7 +225,7 @@ void check_case(Tally& t, Rng& rng, const Case& k) {
 void test_conv(Tally& t, int64_t lanes) {
   Rng rng(3);
   const int threads = default_num_threads();
-  int blocked = 0, direct = 0, channel = 0, gemm = 0, blocked_dinput = 0, phase_dinput = 0;
+  int winograd = 0, blocked = 0, direct = 0, channel = 0, gemm = 0, blocked_dinput = 0, phase_dinput = 0;
   for (const Case& k : cases(lanes)) {
     if (k.s.oh < 1 || k.s.ow < 1) {
       t.truth(describe(k) + ": shape has an output", false);
@@ -228,7 +234,9 @@ void test_conv(Tally& t, int64_t lanes) {
     const bool strided = k.s.sh != 1 || k.s.sw != 1;
     if (conv2d_channel_dinput_applies(k.s, kernels())) ++(strided ? phase_dinput : blocked_dinput);
     // The forward's order of paths (conv2d_op.cc).
-    if (conv2d_channel_blocked_applies(k.s, kernels()))
+    if (conv2d_winograd_applies(k.s, kernels()))
+      ++winograd;
+    else if (conv2d_channel_blocked_applies(k.s, kernels()))
       ++blocked;
     else if (conv2d_direct_applies(k.s, kernels()))
       ++direct;
@@ -247,6 +255,7 @@ void test_conv(Tally& t, int64_t lanes) {
     t.truth("conv2d cases reach the channel-direct kernels", channel > 0);
     t.truth("conv2d cases reach im2col + GEMM", gemm > 0);
   }
+  if (kernels().conv2d_winograd_forward != nullptr) t.truth("conv2d cases reach the Winograd forward", winograd > 0);
 }
 
 }  // namespace simdnet::test

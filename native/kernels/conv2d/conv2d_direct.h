@@ -64,12 +64,42 @@ struct ChannelDweightArgs {
   float* dwt;
 };
 
+// Winograd F(2x2, 3x3) forward of a 3x3 stride-1 conv for a band of th x tw output tiles of 2 x 2 pixels: every
+// output is A^T [sum over c of U(c) . V(c)] A with V = B^T d B of its 4 x 4 input patch d and U = G g G^T of the
+// weights, so 16 multiply-adds per channel pair give 4 outputs instead of 36. The 16 sums over c are GEMMs on the
+// channel tiles' blocking; each output is one fixed sequence of operations, whatever the band or batch.
+struct WinogradArgs {
+  int64_t c, oc, ocp;  // channels; ocp: oc rounded up to whole vectors
+  int64_t th, tw;      // tiles of the band: output rows 2 * th, columns 2 * tw (tw is 4, 8 or 16)
+  const float* inp;    // padded input rows of the band [c, 2 * th + 2, wp] (+ kDirectSlack zeros)
+  int64_t wp;          // its row length: at least 2 * tw rounded up to whole vectors, plus a vector
+  const float* u;      // transformed weights [16, c, ocp], zero in columns >= oc
+  const float* bias;   // [oc] or null
+  float* out;          // the band's first output row; channel stride plane, row stride 2 * tw
+  int64_t plane;
+  bool relu;
+  float* v;  // scratch: 16 * c * winograd_channel_floats(block rows) floats (transformed input)
+  float* m;  // scratch: block tiles * 16 * ocp floats (the GEMMs' sums)
+};
+
+// Tile rows per block of the Winograd kernel (about 16 tiles, at most th), and the floats per channel of its
+// transformed input for a block of rb tile rows (its tiles rounded up to whole vectors): the op sizes the scratch
+// from these.
+inline int64_t winograd_block_rows(int64_t th, int64_t tw) {
+  const int64_t r = tw >= 16 ? 1 : 16 / tw;
+  return r < th ? r : th;
+}
+inline int64_t winograd_channel_floats(int64_t rb, int64_t tw, int64_t lanes) {
+  return (rb * tw + lanes - 1) / lanes * lanes;
+}
+
 #define SN_DECLARE_DIRECT(isa)                              \
   namespace isa {                                           \
   void conv2d_direct_forward(const DirectConvArgs& a);      \
   void conv2d_direct_dweight(const DirectDweightArgs& a);   \
   void conv2d_channel_forward(const ChannelConvArgs& a);    \
   void conv2d_channel_dweight(const ChannelDweightArgs& a); \
+  void conv2d_winograd_forward(const WinogradArgs& a);      \
   }
 SN_DECLARE_DIRECT(avx2)
 SN_DECLARE_DIRECT(avx512)
