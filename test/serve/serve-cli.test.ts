@@ -18,6 +18,8 @@ const runner = ['-r', path.join(root, 'test', 'cli', 'run-ts.js'), path.join(roo
 interface Served {
   child: ChildProcess;
   port: number;
+  /** What the server has written to stderr so far. */
+  stderr: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
@@ -37,7 +39,7 @@ function serve(args: string[], env: Record<string, string> = {}): Promise<Served
     child.stdout?.on('data', (d: Buffer) => {
       stdout += d.toString();
       const m = /^listening on http:\/\/127\.0\.0\.1:(\d+)$/m.exec(stdout);
-      if (m) resolve({ child, port: Number(m[1]), exited });
+      if (m) resolve({ child, port: Number(m[1]), stderr: () => stderr, exited });
     });
     void exited.then((e) => reject(new Error(`serve exited before listening (${e.code}): ${e.stderr}`)));
   });
@@ -137,6 +139,37 @@ describe('simdnet serve', () => {
       child.kill('SIGKILL');
     }
   }, 120_000);
+
+  // Linux only: the worker processes are found through /proc (the children of the primary's main thread).
+  (process.platform === 'linux' ? test : test.skip)(
+    '--workers 2: a worker that dies while serving is replaced, and the server keeps answering',
+    async () => {
+      const { child, port, stderr, exited } = await serve(['--weights', lenetWeights(), '--workers', '2']);
+      try {
+        const pid = child.pid as number;
+        const workers = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+        expect(workers).toHaveLength(2);
+        process.kill(workers[0], 'SIGKILL');
+        while (!/a server worker exited \(signal SIGKILL\); starting another/.test(stderr())) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        // The replacement counts in /metrics once it listens.
+        while ((await metric(port, 'simdnet_serve_workers')) !== 2) await new Promise((r) => setTimeout(r, 20));
+        const replaced = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+        expect(replaced).toHaveLength(2);
+        expect(replaced).not.toContain(workers[0]);
+        for (let i = 0; i < 6; i++) {
+          const r = await request(port, 'POST', '/predict', 'image/png', pngImage(32, 32, i));
+          expect(r.status).toBe(200);
+        }
+        child.kill('SIGTERM');
+        expect((await exited).code).toBe(0); // the killed worker does not count against the exit code
+      } finally {
+        child.kill('SIGKILL');
+      }
+    },
+    120_000,
+  );
 
   test('serves an ONNX model', async () => {
     const onnx = path.join(root, 'test', 'fixtures', 'onnx_lenet.onnx');
