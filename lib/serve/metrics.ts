@@ -46,9 +46,9 @@ class Histogram {
   }
 }
 
-/** The sample lines of the sum of histograms with these `bounds`. */
-function histogramLines(name: string, bounds: readonly number[], hs: HistogramSnapshot[]): string[] {
-  const out: string[] = [];
+/** The HELP, TYPE and sample lines of the sum of histograms `hs` with these `bounds`. */
+function histogram(name: string, help: string, bounds: readonly number[], hs: HistogramSnapshot[]): string[] {
+  const out = header(name, 'histogram', help);
   let cumulative = 0;
   bounds.forEach((b, i) => {
     cumulative += sumOf(hs, (h) => h.counts[i]);
@@ -61,6 +61,11 @@ function histogramLines(name: string, bounds: readonly number[], hs: HistogramSn
     `${name}_count ${count}`,
   );
   return out;
+}
+
+/** The HELP, TYPE and sample lines of an unlabelled counter or gauge. */
+function single(name: string, type: 'counter' | 'gauge', help: string, value: number): string[] {
+  return [...header(name, type, help), `${name} ${value}`];
 }
 
 const sumOf = <T>(xs: readonly T[], f: (x: T) => number): number => xs.reduce((n, x) => n + f(x), 0);
@@ -143,32 +148,48 @@ export function renderMetrics(snapshots: readonly MetricsSnapshot[]): string {
   const lines = [
     ...header('simdnet_requests_total', 'counter', 'Prediction requests answered, by HTTP status code.'),
     ...codes.map(([code, n]) => `simdnet_requests_total{code="${code}"} ${n}`),
-    ...header('simdnet_request_errors_total', 'counter', 'Prediction requests answered with a 4xx or 5xx status.'),
-    `simdnet_request_errors_total ${errors}`,
-    ...header('simdnet_requests_in_flight', 'gauge', 'Prediction requests received and not yet answered.'),
-    `simdnet_requests_in_flight ${sumOf(snapshots, (s) => s.inFlight)}`,
-    ...header('simdnet_request_duration_seconds', 'histogram', 'Time from request to response of /predict.'),
-    ...histogramLines(
+    ...single(
+      'simdnet_request_errors_total',
+      'counter',
+      'Prediction requests answered with a 4xx or 5xx status.',
+      errors,
+    ),
+    ...single(
+      'simdnet_requests_in_flight',
+      'gauge',
+      'Prediction requests received and not yet answered.',
+      sumOf(snapshots, (s) => s.inFlight),
+    ),
+    ...histogram(
       'simdnet_request_duration_seconds',
+      'Time from request to response of /predict.',
       LATENCY_BOUNDS,
       snapshots.map((s) => s.latency),
     ),
-    ...header('simdnet_batch_size', 'histogram', 'Images per batch the model ran.'),
-    ...histogramLines(
+    ...histogram(
       'simdnet_batch_size',
+      'Images per batch the model ran.',
       BATCH_BOUNDS,
       snapshots.map((s) => s.batchRows),
     ),
-    ...header('simdnet_batch_duration_seconds', 'histogram', 'Time one batch took on the thread pool.'),
-    ...histogramLines(
+    ...histogram(
       'simdnet_batch_duration_seconds',
+      'Time one batch took on the thread pool.',
       LATENCY_BOUNDS,
       snapshots.map((s) => s.batchSeconds),
     ),
-    ...header('simdnet_batch_failures_total', 'counter', 'Batches that failed (each of their requests got a 500).'),
-    `simdnet_batch_failures_total ${sumOf(snapshots, (s) => s.batchFailures)}`,
-    ...header('simdnet_serve_workers', 'gauge', 'Server processes whose metrics these are (--workers).'),
-    `simdnet_serve_workers ${snapshots.length}`,
+    ...single(
+      'simdnet_batch_failures_total',
+      'counter',
+      'Batches that failed (each of their requests got a 500).',
+      sumOf(snapshots, (s) => s.batchFailures),
+    ),
+    ...single(
+      'simdnet_serve_workers',
+      'gauge',
+      'Server processes whose metrics these are (--workers).',
+      snapshots.length,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }
