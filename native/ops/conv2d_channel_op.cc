@@ -147,9 +147,6 @@ void conv2d_channel_forward_op(const KernelTable& t, float* out, const float* in
   });
 }
 
-namespace {
-// The input gradient of a stride-1 conv as a conv: dout [oc, oh, ow] padded by kernel-1-pad is the
-// input, the c input channels are its outputs, the weights are flipped (transposed in make_dinput_weights).
 Conv2dShape transposed_shape(const Conv2dShape& s) {
   Conv2dShape r = s;
   r.c = s.oc;
@@ -162,6 +159,8 @@ Conv2dShape transposed_shape(const Conv2dShape& s) {
   r.ow = s.w;
   return r;
 }
+
+namespace {
 
 // One dimension of a strided conv's input gradient split into stride phases: the input positions y = s*Y + phase
 // get contributions only from the taps k with (phase + pad - k) divisible by s, from dout row Y + d(k), d(k) =

@@ -16,6 +16,10 @@ namespace simdnet {
 float* pad_rows(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_t w, int64_t row0, int64_t rows,
                 int64_t pw, int64_t ld);
 
+// The input gradient of a stride-1 conv as a conv: dout [oc, oh, ow] padded by kernel-1-pad is the input, the c input
+// channels are its outputs, the weights are flipped in both axes and transposed (conv2d_channel_op.cc).
+Conv2dShape transposed_shape(const Conv2dShape& s);
+
 // True when the current table has direct kernels and the shape suits them.
 bool conv2d_direct_applies(const Conv2dShape& s, const KernelTable& t);
 bool conv2d_direct_dinput_applies(const Conv2dShape& s, const KernelTable& t);
@@ -42,6 +46,11 @@ bool conv2d_winograd_applies(const Conv2dShape& s, const KernelTable& t);
 void conv2d_winograd_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
                                 const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache,
                                 const ConvResidual& residual);
+// dinp += (or with add false, =) the input gradient by the same kernel: the forward of dout with the flipped,
+// transposed weights, when that conv (transposed_shape) meets the forward's condition.
+bool conv2d_winograd_dinput_applies(const Conv2dShape& s, const KernelTable& t);
+void conv2d_winograd_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
+                               const Conv2dShape& s, bool add);
 
 void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
                               const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache, const ConvResidual& residual);

@@ -172,17 +172,19 @@ void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, co
   // has two or more channel vectors, on rows of any width.
   const bool direct_dw = !(conv2d_channel_applies(s, t) && s.oc > t.vec_lanes) && conv2d_direct_applies(s, t);
   const bool channel_dw = !direct_dw && conv2d_channel_applies(s, t);
-  const bool channel_dinp = dinp != nullptr && conv2d_channel_dinput_applies(s, t);
-  const bool direct_dinp = dinp != nullptr && !channel_dinp && conv2d_direct_dinput_applies(s, t);
+  const bool winograd_dinp = dinp != nullptr && conv2d_winograd_dinput_applies(s, t);
+  const bool channel_dinp = dinp != nullptr && !winograd_dinp && conv2d_channel_dinput_applies(s, t);
+  const bool direct_dinp = dinp != nullptr && !winograd_dinp && !channel_dinp && conv2d_direct_dinput_applies(s, t);
   const bool gemm_dw = (dw != nullptr || db != nullptr) && !direct_dw && !channel_dw;
   if (direct_dw) conv2d_direct_dweight_op(t, dw, db, dout, inp, s);
   if (channel_dw) conv2d_channel_dweight_op(t, dw, db, dout, inp, s);
+  if (winograd_dinp) conv2d_winograd_dinput_op(t, dinp, dout, w, s, add_dinp);
   if (channel_dinp) conv2d_channel_dinput_op(t, dinp, dout, w, s, add_dinp);
   if (direct_dinp) conv2d_direct_dinput_op(t, dinp, dout, w, s, add_dinp);
-  const bool gemm_dinp = dinp != nullptr && !direct_dinp && !channel_dinp;
+  const bool gemm_dinp = dinp != nullptr && !winograd_dinp && !direct_dinp && !channel_dinp;
   if (gemm_dinp) zero_dinp();
   if (gemm_dw || gemm_dinp) {
-    conv2d_gemm_backward(t, direct_dinp || channel_dinp ? nullptr : dinp, gemm_dw ? dw : nullptr,
+    conv2d_gemm_backward(t, gemm_dinp ? dinp : nullptr, gemm_dw ? dw : nullptr,
                          gemm_dw ? db : nullptr, dout, inp, w, s);
   }
 }

@@ -94,6 +94,11 @@ std::vector<Case> cases(int64_t lanes) {
   v.push_back({"winograd: 16 px, batch 3", shape(3, 40, 16, 16, 32, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd: 32 px, batch 1", shape(1, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd: 8 px, 128 ch, batch 2", shape(2, 128, 8, 8, 128, 3, 3, 1, 1, 1, 1)});
+  // The input gradient by the same kernel (its conv has the c input channels as outputs): without the forward (33 out),
+  // a partial last vector of input channels (47), bands at batch 1, 32-px rows at batch 2.
+  v.push_back({"winograd dinput: 16 px, 33 out", shape(2, 64, 16, 16, 33, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"winograd dinput: 8 px, 47 in, batch 1", shape(1, 47, 8, 8, 40, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"winograd dinput: 32 px, batch 2", shape(2, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1)});
   return v;
 }
 
@@ -226,13 +231,18 @@ void test_conv(Tally& t, int64_t lanes) {
   Rng rng(3);
   const int threads = default_num_threads();
   int winograd = 0, blocked = 0, direct = 0, channel = 0, gemm = 0, blocked_dinput = 0, phase_dinput = 0;
+  int winograd_dinput = 0;
   for (const Case& k : cases(lanes)) {
     if (k.s.oh < 1 || k.s.ow < 1) {
       t.truth(describe(k) + ": shape has an output", false);
       continue;
     }
     const bool strided = k.s.sh != 1 || k.s.sw != 1;
-    if (conv2d_channel_dinput_applies(k.s, kernels())) ++(strided ? phase_dinput : blocked_dinput);
+    // The input gradient's order of paths.
+    if (conv2d_winograd_dinput_applies(k.s, kernels()))
+      ++winograd_dinput;
+    else if (conv2d_channel_dinput_applies(k.s, kernels()))
+      ++(strided ? phase_dinput : blocked_dinput);
     // The forward's order of paths (conv2d_op.cc).
     if (conv2d_winograd_applies(k.s, kernels()))
       ++winograd;
@@ -255,7 +265,10 @@ void test_conv(Tally& t, int64_t lanes) {
     t.truth("conv2d cases reach the channel-direct kernels", channel > 0);
     t.truth("conv2d cases reach im2col + GEMM", gemm > 0);
   }
-  if (kernels().conv2d_winograd_forward != nullptr) t.truth("conv2d cases reach the Winograd forward", winograd > 0);
+  if (kernels().conv2d_winograd_forward != nullptr) {
+    t.truth("conv2d cases reach the Winograd forward", winograd > 0);
+    t.truth("conv2d cases reach the Winograd dinput", winograd_dinput > 0);
+  }
 }
 
 }  // namespace simdnet::test

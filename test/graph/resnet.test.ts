@@ -15,6 +15,7 @@ import { summary } from '../../lib/summary/summary';
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from '../../lib/train/checkpoint';
 import { loadModel, saveModel } from '../../lib/train/saved-model';
 import { countProgramRuns, expectAllClose, expectErrorNamed, randomTensor } from '../helpers';
+import { ISAS, restore, setIsa } from '../native/isa';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'graph');
 const expected = readSafetensors(path.join(FIXTURES, 'expected.safetensors')).tensors;
@@ -132,6 +133,27 @@ test('bad options are errors naming the option', () => {
     /ResNet: unknown option 'width' \(known: depth, shortcut, numClasses, inChannels, imageSize\)/,
   );
   expectErrorNamed(() => new BasicBlock(32, 16, 2), 'RangeError', /shortcut A takes stride 2 and more channels/);
+});
+
+test("a 32-channel block's input and parameter gradients on every ISA match the reference kernels'", () => {
+  // 3x3 convs of 32 channels at 16 px: the SIMD ISAs run their forward and input gradient by Winograd F(2x2, 3x3).
+  const gradients = (isa: string): Float32Array[] => {
+    setIsa(isa);
+    manualSeed(4);
+    const block = new BasicBlock(32, 32, 1);
+    const y = block.forward(randomTensor([2, 32, 16, 16], 8));
+    const dx = block.backward(randomTensor([...y.shape], 9));
+    return [dx.data, ...block.parameters().map((p) => p.grad.data)];
+  };
+  try {
+    const want = gradients('ref');
+    expect(ISAS.length).toBeGreaterThan(1);
+    for (const isa of ISAS.filter((i) => i !== 'ref')) {
+      gradients(isa).forEach((got, i) => expectAllClose(got, want[i], 1e-4, 1e-3, `${isa}: gradient ${i}`));
+    }
+  } finally {
+    restore();
+  }
 });
 
 test('a checkpoint of a ResNet (weights, BatchNorm statistics, Adam moments) restores into a fresh one exactly', () => {

@@ -78,6 +78,7 @@ struct WinogradArgs {
   float* out;          // the band's first output row; channel stride plane, row stride 2 * tw
   int64_t plane;
   bool relu;
+  bool add;  // out += the result (an accumulated input gradient) instead of out = it
   float* v;  // scratch: 16 * c * winograd_channel_floats(block rows) floats (transformed input)
   float* m;  // scratch: block tiles * 16 * ocp floats (the GEMMs' sums)
 };
