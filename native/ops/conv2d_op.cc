@@ -184,8 +184,8 @@ void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, co
   const bool gemm_dinp = dinp != nullptr && !winograd_dinp && !direct_dinp && !channel_dinp;
   if (gemm_dinp) zero_dinp();
   if (gemm_dw || gemm_dinp) {
-    conv2d_gemm_backward(t, gemm_dinp ? dinp : nullptr, gemm_dw ? dw : nullptr,
-                         gemm_dw ? db : nullptr, dout, inp, w, s);
+    conv2d_gemm_backward(t, gemm_dinp ? dinp : nullptr, gemm_dw ? dw : nullptr, gemm_dw ? db : nullptr, dout, inp, w,
+                         s);
   }
 }
 
