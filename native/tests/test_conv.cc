@@ -94,8 +94,8 @@ std::vector<Case> cases(int64_t lanes) {
   v.push_back({"winograd: 16 px, batch 3", shape(3, 40, 16, 16, 32, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd: 32 px, batch 1", shape(1, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd: 8 px, 128 ch, batch 2", shape(2, 128, 8, 8, 128, 3, 3, 1, 1, 1, 1)});
-  // The input gradient by the same kernel (its conv has the c input channels as outputs): without the forward (33 out),
-  // a partial last vector of input channels (47), bands at batch 1, 32-px rows at batch 2.
+  // The input gradient by the same kernel (its conv has the c input channels as outputs): without the forward on
+  // AVX-512 (33 out), a partial last vector of input channels (47), bands at batch 1, 32-px rows at batch 2.
   v.push_back({"winograd dinput: 16 px, 33 out", shape(2, 64, 16, 16, 33, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd dinput: 8 px, 47 in, batch 1", shape(1, 47, 8, 8, 40, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd dinput: 32 px, batch 2", shape(2, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1)});

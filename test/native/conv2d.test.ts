@@ -84,7 +84,7 @@ const named: Array<[string, Partial<ConvShape>]> = [
   ['phase dinput: 33 -> 8, 2x2 stride 2, 7x10', { n: 2, c: 33, oc: 8, h: 7, w: 10, kh: 2, kw: 2, sh: 2, sw: 2 }],
   ['phase dinput: 32 -> 5, stride 3, padding 2', { n: 1, c: 32, oc: 5, h: 10, w: 8, sh: 3, sw: 3, ph: 2, pw: 2 }],
   // 3x3 padding-1 convs with 32+ channels on 8/16/32-px rows: Winograd F(2x2, 3x3) forward and input gradient (its
-  // conv has the input channels as outputs: 33 out takes it for the input gradient only).
+  // conv has the input channels as outputs: on AVX-512, 33 out takes it for the input gradient only).
   ['winograd: ResNet 32 -> 32, 16x16', { n: 2, c: 32, oc: 32, h: 16, w: 16, ph: 1, pw: 1 }],
   ['winograd dinput: 64 -> 33, 8x8', { n: 1, c: 64, oc: 33, h: 8, w: 8, ph: 1, pw: 1 }],
 ];
