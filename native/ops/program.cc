@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Parses, validates and runs inference programs (see program.h): the layer ops here, the graph-value ops in
 // program_graph.cc. Intermediate results ping-pong between two thread-local scratch buffers (slots sit after the
-// second; an op whose output is saved next writes it into its slot), so a warm call allocates nothing (but the packed conv weights of a chunked run without a kept cache).
+// second; an op whose output is saved next writes it into its slot), so a warm call allocates nothing but a chunked
+// run's packed conv weights when no cache is kept.
 #include "program.h"
 
 #include <algorithm>
@@ -380,14 +381,14 @@ void walk_ops(const Program& program, int64_t n, const float* input, float* outp
 
 void run_program(const Program& program, int64_t n, const float* input, float* output,
                  const std::vector<const float*>& params, ConvPackCache* cache) {
-  // A batch of two chunks or more runs chunk by chunk, each chunk's whole program on one thread: its values stay in that
-  // core's cache from op to op (a batch-wide op streamed every activation through memory: padding copies and residual
-  // adds took 17% of a batch-64 ResNet-20), and the threads share no memory and meet at no barrier (LeNet on 2 wasm
-  // threads lost about a fifth of a batch to the whole-batch region's per-op barriers and serial linear layers). At
-  // least kMinChunks chunks while chunks keep 2 images or more, so that threads get even shares (LeNet at batch 64: 8
-  // of 8 images, not 5 of 13). The chunks depend on n alone, so results do not depend on the thread count; the direct
-  // and channel conv paths compute each image alone, so there they are also the whole-batch run's. Without a kept
-  // cache (a snapshot's), one for this run packs each conv's weights once for all chunks.
+  // A batch of two chunks or more runs chunk by chunk, each chunk's whole program on one thread: its values stay in
+  // that core's cache from op to op (a batch-wide op streamed every activation through memory: padding copies and
+  // residual adds took 17% of a batch-64 ResNet-20), and the threads share no memory and meet at no barrier (the
+  // whole-batch region below meets at every op's end; docs/wasm.md, Speed). At least kMinChunks chunks while they keep
+  // 2 images or more, so that threads get even shares (LeNet at batch 64: 8 of 8 images, not 5 of 13). The chunks
+  // depend on n alone, so results do not depend on the thread count; the direct and channel conv paths compute each
+  // image alone, so there they are also the whole-batch run's. Without a kept cache (a snapshot's), one for this run
+  // packs each conv's weights once.
   constexpr int64_t kMinChunks = 8;
   const int64_t chunk = std::min(program.chunk_images, std::max<int64_t>(2, (n + kMinChunks - 1) / kMinChunks));
   if (n >= 2 * chunk) {
