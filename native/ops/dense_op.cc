@@ -1,25 +1,32 @@
 // SPDX-License-Identifier: MIT
 // Linear layer over a batch as GEMMs: y = x W^T (dot products), dx = dy W, dW = dy^T x.
 // Threads split output columns, so each value is computed by one thread in a fixed order.
+#include <algorithm>
+
 #include "ops.h"
 #include "parallel.h"
 #include "scratch.h"
 
 namespace simdnet {
 
-void dense_forward_op(float* out, const float* inp, const float* w, const float* b, const DenseShape& s) {
+void dense_forward_op(float* out, const float* inp, const float* w, const float* b, const DenseShape& s, bool relu) {
   const KernelTable& t = kernels();
   if (!t.use_gemm) {
-    t.dense_forward(out, inp, w, b, s);
+    run_once([&] {  // once inside a program's parallel region too
+      t.dense_forward(out, inp, w, b, s);
+      if (relu) t.relu_forward(out, out, s.batch * s.out);
+    });
     return;
   }
-  if (b != nullptr) {
-    for (int64_t i = 0; i < s.batch; ++i)
-      for (int64_t o = 0; o < s.out; ++o) out[i * s.out + o] = b[o];
-  }
+  // Each part fills its own columns with the bias and applies the ReLU to them: parts write nothing else, so every
+  // member of a program's parallel region can run this (they share the parts).
   const double flops = 2.0 * s.batch * s.out * s.in;
   parallel_columns(s.out, 4, flops, [&](int64_t o0, int64_t o1) {
+    if (b != nullptr)
+      for (int64_t i = 0; i < s.batch; ++i) std::copy(b + o0, b + o1, out + i * s.out + o0);
     t.sgemm_nt({s.batch, o1 - o0, s.in, inp, s.in, w + o0 * s.in, s.in, out + o0, s.out, b != nullptr});
+    if (relu)
+      for (int64_t i = 0; i < s.batch; ++i) t.relu_forward(out + i * s.out + o0, out + i * s.out + o0, o1 - o0);
   });
 }
 

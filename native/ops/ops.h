@@ -25,7 +25,9 @@ void maxpool2d_backward_op(float* dinp, const float* dout, const int32_t* argmax
 void window_mean_forward_op(float* out, const float* inp, const WindowMeanShape& s, int64_t planes);
 void window_mean_backward_op(float* dinp, const float* dout, const WindowMeanShape& s, int64_t planes);
 
-void dense_forward_op(float* out, const float* inp, const float* w, const float* b, const DenseShape& s);
+// out = inp w^T + b, then max(out, 0) when relu.
+void dense_forward_op(float* out, const float* inp, const float* w, const float* b, const DenseShape& s,
+                      bool relu = false);
 void dense_backward_op(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
                        const DenseShape& s);
 

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Parses, validates and runs inference programs (see program.h): the layer ops here, the graph-value ops in
 // program_graph.cc. Intermediate results ping-pong between two thread-local scratch buffers (slots sit after the
-// second; an op whose output is saved next writes it into its slot), so a warm call allocates nothing.
+// second; an op whose output is saved next writes it into its slot), so a warm call allocates nothing but a chunked
+// run's packed conv weights when no cache is kept.
 #include "program.h"
 
 #include <algorithm>
 #include <cstring>
 
+#include "conv2d_pack_cache.h"
 #include "conv_transpose2d_op.h"
 #include "ops.h"
 #include "parallel.h"
@@ -288,6 +290,7 @@ bool runs_on_every_member(const ProgramOp& op) {
     case kOpConvAdd:
     case kOpMaxPool:
     case kOpAvgPool:
+    case kOpLinear:
     case kOpUpsample:
     case kOpBinary:  // the graph ops (run_graph_op) write only inside their per-image loop
     case kOpConcat:
@@ -324,8 +327,7 @@ void run_op(const Program& program, const ProgramOp& op, int64_t n, const float*
   } else if (op.code == kOpLinear) {
     DenseShape s = op.dense;
     s.batch = n;
-    dense_forward_op(y, x, params[op.weight], bias, s);
-    if (op.relu) relu_forward_op(y, y, n * op.out_size);
+    dense_forward_op(y, x, params[op.weight], bias, s, op.relu);
   } else if (op.code == kOpAvgPool) {
     const Pool2dShape& p = op.pool;
     const int32_t* rs = op.windows.data();
@@ -379,18 +381,24 @@ void walk_ops(const Program& program, int64_t n, const float* input, float* outp
 
 void run_program(const Program& program, int64_t n, const float* input, float* output,
                  const std::vector<const float*>& params, ConvPackCache* cache) {
-  // With packed weights kept (a snapshot's), a batch of two chunks or more runs chunk by chunk, each chunk's whole
-  // program on one thread: its values stay in that core's cache from op to op (a batch-wide op streamed every
-  // activation through memory: padding copies and residual adds took 17% of a batch-64 ResNet-20), and the threads
-  // share no memory and meet at no barrier. The chunks depend on n alone, so results do not depend on the thread count;
-  // the direct and channel conv paths compute each image alone, so there they are also the whole-batch run's.
-  const int64_t chunk = cache != nullptr ? program.chunk_images : 0;
-  if (chunk > 0 && n >= 2 * chunk) {
+  // A batch of two chunks or more runs chunk by chunk, each chunk's whole program on one thread: its values stay in
+  // that core's cache from op to op (a batch-wide op streamed every activation through memory: padding copies and
+  // residual adds took 17% of a batch-64 ResNet-20), and the threads share no memory and meet at no barrier (the
+  // whole-batch region below meets at every op's end; docs/wasm.md, Speed). At least kMinChunks chunks while they keep
+  // 2 images or more, so that threads get even shares (LeNet at batch 64: 8 of 8 images, not 5 of 13). The chunks
+  // depend on n alone, so results do not depend on the thread count; the direct and channel conv paths compute each
+  // image alone, so there they are also the whole-batch run's. Without a kept cache (a snapshot's), one for this run
+  // packs each conv's weights once.
+  constexpr int64_t kMinChunks = 8;
+  const int64_t chunk = std::min(program.chunk_images, std::max<int64_t>(2, (n + kMinChunks - 1) / kMinChunks));
+  if (n >= 2 * chunk) {
+    ConvPackCache run_cache;
+    ConvPackCache* packs = cache != nullptr ? cache : &run_cache;
     parallel_for((n + chunk - 1) / chunk, [&](int64_t c) {
       const int64_t n0 = c * chunk, m = std::min(chunk, n - n0);
       float* ping = thread_scratch(ScratchSlot::kProgramA, m * std::max<int64_t>(program.max_size, 1));
       float* pong = thread_scratch(ScratchSlot::kProgramB, m * (program.max_size + program.slot_size));
-      walk_ops(program, m, input + n0 * program.in_size, output + n0 * program.out_size, params, cache, ping, pong,
+      walk_ops(program, m, input + n0 * program.in_size, output + n0 * program.out_size, params, packs, ping, pong,
                pong + m * program.max_size);
     });
     return;

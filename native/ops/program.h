@@ -93,7 +93,7 @@ struct Program {
   // Where each slot starts in the slot memory, and the slot memory's size (floats per image).
   std::vector<int64_t> slot_offset;
   int64_t slot_size = 0;
-  // Images per chunk when a batch runs chunk by chunk (run_program with packed weights, two chunks or more).
+  // The most images per chunk when a batch runs chunk by chunk (run_program: fewer to make 8 chunks, at least 2).
   int64_t chunk_images = 2;
 };
 
@@ -103,9 +103,9 @@ std::string parse_program(const int32_t* code, int64_t length, const std::vector
 
 class ConvPackCache;
 
-// Runs the program on n images: output [n, out_size] from input [n, in_size]. With a cache (params must not change
-// while it lives: a snapshot's), convs pack their weights once per layout instead of per run, and a batch of two
-// chunks or more (chunk_images) runs chunk by chunk, each chunk on one thread; the results are the same.
+// Runs the program on n images: output [n, out_size] from input [n, in_size]. A batch of two chunks or more
+// (chunk_images) runs chunk by chunk, each chunk on one thread; the results are the same. With a cache (params must
+// not change while it lives: a snapshot's), convs pack their weights once per layout instead of per run.
 void run_program(const Program& program, int64_t n, const float* input, float* output,
                  const std::vector<const float*>& params, ConvPackCache* cache = nullptr);
 
