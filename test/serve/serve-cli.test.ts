@@ -147,7 +147,9 @@ describe('simdnet serve', () => {
       const { child, port, stderr, exited } = await serve(['--weights', lenetWeights(), '--workers', '2']);
       try {
         const pid = child.pid as number;
-        const workers = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+        const workerPids = (): number[] =>
+          fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+        const workers = workerPids();
         expect(workers).toHaveLength(2);
         process.kill(workers[0], 'SIGKILL');
         while (!/a server worker exited \(signal SIGKILL\); starting another/.test(stderr())) {
@@ -155,7 +157,7 @@ describe('simdnet serve', () => {
         }
         // The replacement counts in /metrics once it listens.
         while ((await metric(port, 'simdnet_serve_workers')) !== 2) await new Promise((r) => setTimeout(r, 20));
-        const replaced = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+        const replaced = workerPids();
         expect(replaced).toHaveLength(2);
         expect(replaced).not.toContain(workers[0]);
         for (let i = 0; i < 6; i++) {
