@@ -2,7 +2,6 @@
 // Conv1d: 1-D convolution layer over [N, C, L] input, run by the native conv2d kernels with H = 1 (no maths here).
 import { checkBool, checkInstance, checkInt, checkOptions, describe } from '../check';
 import { ShapeError } from '../errors';
-import { native } from '../native';
 import { defaultGenerator, Generator } from '../random';
 import { expectShape, formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
@@ -10,16 +9,14 @@ import { CONV_OPTIONS } from './conv2d';
 import {
   checkPadsFit,
   checkPaddingMode,
-  foldPaddedGrad,
   kernelPads,
-  padSpatial,
-  paddedShape,
   resolvePadding,
   type AxisPads,
   type PaddingMode,
 } from './conv-padding';
-import { checkGroups, ConvBase } from './conv-base';
-import { BackwardContext, ForwardContext, requireSaved } from './module';
+import { checkGroups } from './conv-base';
+import { ForwardContext } from './module';
+import { PaddedConv, type ConvSizes } from './padded-conv';
 import { Parameter } from './parameter';
 
 /** A 1-D size: a number or a one-element array, as PyTorch's `int or (int,)`. */
@@ -76,7 +73,7 @@ function intOne(what: string, value: unknown, min: number): number {
  * const conv = new Conv1d({ inChannels: 2, outChannels: 2, kernelSize: 3, bias: false });
  * const y = conv.forward(x); // [N, 2, 4] -> [N, 2, 2]
  */
-export class Conv1d extends ConvBase {
+export class Conv1d extends PaddedConv {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: number;
@@ -90,12 +87,9 @@ export class Conv1d extends ConvBase {
   readonly groups: number;
   readonly weight: Parameter;
   readonly bias: Parameter | null;
-  /** The last forward's (not predict's) input as [N, C, 1, L], padded unless the kernel pads, and its [N, C, L] shape. */
-  private savedInput: Tensor | null = null;
-  private savedShape: readonly number[] = [];
   /** The pads of the [N, C, 1, L] view (none on the height axis). */
-  private readonly pads2d: AxisPads;
-  private readonly kernelPads: boolean;
+  protected readonly viewPads: AxisPads;
+  protected readonly kernelPads: boolean;
 
   constructor(options: Conv1dOptions) {
     super();
@@ -116,7 +110,7 @@ export class Conv1d extends ConvBase {
     );
     this.pads = { before: resolved.before, after: resolved.after };
     this.padding = resolved.same ? 'same' : resolved.before[0];
-    this.pads2d = { before: [0, resolved.before[0]], after: [0, resolved.after[0]] };
+    this.viewPads = { before: [0, resolved.before[0]], after: [0, resolved.after[0]] };
     this.kernelPads = kernelPads(this.pads, this.paddingMode);
     this.groups = checkInt('Conv1d: groups', o.groups ?? 1);
     const bias = checkBool('Conv1d: bias', o.bias ?? true);
@@ -154,48 +148,13 @@ export class Conv1d extends ConvBase {
 
   override forwardWith(input: Tensor, ctx: ForwardContext): Tensor {
     if (!(input instanceof Tensor)) throw new TypeError(`Conv1d: input must be a Tensor, got ${describe(input)}`);
-    const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
-    const [n, c, l] = input.shape;
-    let x = input.reshape([n, c, 1, l]);
-    if (!this.kernelPads) {
-      const padded = this.scratch('padded', paddedShape(x.shape, this.pads2d), ctx.reuse);
-      padSpatial(x, padded, this.pads2d, this.paddingMode);
-      x = padded;
-    }
-    native.conv2dForward(out.data, x.data, this.weight.data.data, this.bias?.data.data ?? null, ...this.sizes(x));
-    if (ctx.keepState !== false) {
-      this.savedInput = x;
-      this.savedShape = input.shape;
-    }
-    return out;
+    return this.convolve(input, ctx, false);
   }
 
-  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
-    const x = requireSaved(this.savedInput, 'Conv1d');
-    expectShape('Conv1d.backward: doutput', doutput.shape, this.outputShape(this.savedShape));
-    // The kernel accumulates into every gradient buffer: dinput starts at zero, parameter grads keep adding.
-    const dx = ctx.inputGrad
-      ? this.scratch(
-          this.kernelPads ? 'dinput' : 'dpadded',
-          this.kernelPads ? this.savedShape : x.shape,
-          ctx.reuse,
-          true,
-        )
-      : null;
-    native.conv2dBackward(
-      dx?.data ?? null,
-      this.weight.grad.data,
-      this.bias?.grad.data ?? null,
-      doutput.data,
-      x.data,
-      this.weight.data.data,
-      ...this.sizes(x),
-    );
-    if (this.kernelPads || dx === null) return dx;
-    const dinput = this.scratch('dinput', this.savedShape, ctx.reuse, true);
-    const [n, c, l] = this.savedShape;
-    foldPaddedGrad(dx, dinput.reshape([n, c, 1, l]), this.pads2d, this.paddingMode);
-    return dinput;
+  /** [N, C, L] as [N, C, 1, L]. */
+  protected nchwView(t: Tensor): Tensor {
+    const [n, c, l] = t.shape;
+    return t.reshape([n, c, 1, l]);
   }
 
   /** The padding the native kernel applies on the length axis: none when the input was padded before. */
@@ -203,11 +162,8 @@ export class Conv1d extends ConvBase {
     return this.kernelPads ? this.pads.before[0] : 0;
   }
 
-  /** The native conv2d size arguments for the [N, C, 1, L] view `input` (padded unless the kernel pads). */
-  private sizes(
-    input: Tensor,
-  ): [number, number, number, number, number, number, number, number, number, number, number, number, number, number] {
-    const [n, c, , l] = input.shape;
+  protected nativeSizes(view: Tensor): ConvSizes {
+    const [n, c, , l] = view.shape;
     return [
       n,
       c,

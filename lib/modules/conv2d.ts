@@ -1,23 +1,20 @@
 // SPDX-License-Identifier: MIT
 // Conv2d: 2-D convolution layer over NCHW input (state and validation; the maths is in native/).
 import { checkBool, checkInstance, checkInt, checkIntPair, checkOptions, type IntPair } from '../check';
-import { native } from '../native';
 import { defaultGenerator, Generator } from '../random';
 import { expectShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { checkGroups, ConvBase } from './conv-base';
-import { BackwardContext, ForwardContext, requireSaved } from './module';
+import { checkGroups } from './conv-base';
+import { ForwardContext } from './module';
 import {
   checkPadsFit,
   checkPaddingMode,
-  foldPaddedGrad,
   kernelPads,
-  padSpatial,
-  paddedShape,
   resolvePadding,
   type AxisPads,
   type PaddingMode,
 } from './conv-padding';
+import { PaddedConv, type ConvSizes } from './padded-conv';
 import { pairRepr } from './options';
 import { Parameter } from './parameter';
 
@@ -71,7 +68,7 @@ const KNOWN = [...CONV_OPTIONS, 'generator'];
  * const conv = new Conv2d({ inChannels: 3, outChannels: 6, kernelSize: 5 });
  * const y = conv.forward(x); // [N, 3, 32, 32] -> [N, 6, 28, 28]
  */
-export class Conv2d extends ConvBase {
+export class Conv2d extends PaddedConv {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
@@ -85,11 +82,8 @@ export class Conv2d extends ConvBase {
   readonly groups: number;
   readonly weight: Parameter;
   readonly bias: Parameter | null;
-  /** The (padded) input of the last forward (not predict), and the shape before padding. */
-  private savedInput: Tensor | null = null;
-  private savedShape: readonly number[] = [];
-  /** True when the native kernel does the padding itself (zeros, equal on both sides). */
-  private readonly kernelPads: boolean;
+  protected readonly viewPads: AxisPads;
+  protected readonly kernelPads: boolean;
 
   constructor(options: Conv2dOptions) {
     super();
@@ -104,6 +98,7 @@ export class Conv2d extends ConvBase {
       checkIntPair('Conv2d: padding', v, 0),
     );
     this.pads = { before: resolved.before, after: resolved.after };
+    this.viewPads = this.pads;
     this.padding = resolved.same ? 'same' : [resolved.before[0], resolved.before[1]];
     this.kernelPads = kernelPads(this.pads, this.paddingMode);
     this.groups = checkInt('Conv2d: groups', o.groups ?? 1);
@@ -148,47 +143,8 @@ export class Conv2d extends ConvBase {
     return this.convolve(input, ctx, true);
   }
 
-  private convolve(input: Tensor, ctx: ForwardContext, relu: boolean): Tensor {
-    const out = this.scratch('out', this.outputShape(input.shape), ctx.reuse);
-    let x = input;
-    if (!this.kernelPads) {
-      x = this.scratch('padded', paddedShape(input.shape, this.pads), ctx.reuse);
-      padSpatial(input, x, this.pads, this.paddingMode);
-    }
-    native.conv2dForward(
-      out.data,
-      x.data,
-      this.weight.data.data,
-      this.bias?.data.data ?? null,
-      ...this.sizes(x),
-      relu ? 1 : 0,
-    );
-    if (ctx.keepState !== false) {
-      this.savedInput = x;
-      this.savedShape = input.shape;
-    }
-    return out;
-  }
-
-  override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
-    const x = requireSaved(this.savedInput, 'Conv2d');
-    expectShape('Conv2d.backward: doutput', doutput.shape, this.outputShape(this.savedShape));
-    // The kernel overwrites dx, so its scratch needs no zero fill.
-    const dx = ctx.inputGrad ? this.scratch(this.kernelPads ? 'dinput' : 'dpadded', x.shape, ctx.reuse) : null;
-    native.conv2dBackward(
-      dx?.data ?? null,
-      this.weight.grad.data,
-      this.bias?.grad.data ?? null,
-      doutput.data,
-      x.data,
-      this.weight.data.data,
-      ...this.sizes(x),
-      1,
-    );
-    if (this.kernelPads || dx === null) return dx;
-    const dinput = this.scratch('dinput', this.savedShape, ctx.reuse, true);
-    foldPaddedGrad(dx, dinput, this.pads, this.paddingMode);
-    return dinput;
+  protected nchwView(t: Tensor): Tensor {
+    return t;
   }
 
   /** The symmetric zero padding the native kernel applies: none when the input was padded before. */
@@ -200,11 +156,8 @@ export class Conv2d extends ConvBase {
     return this.padding === 'same' ? "'same'" : pairRepr(this.padding);
   }
 
-  /** The native kernel's sizes for `input`, already padded when the kernel does not pad. */
-  private sizes(
-    input: Tensor,
-  ): [number, number, number, number, number, number, number, number, number, number, number, number, number, number] {
-    const [n, c, h, w] = input.shape;
+  protected nativeSizes(view: Tensor): ConvSizes {
+    const [n, c, h, w] = view.shape;
     return [
       n,
       c,
