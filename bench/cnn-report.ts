@@ -35,11 +35,11 @@ export function speedRatio(a: CaseResult | undefined, b: CaseResult | undefined)
   return a.imagesPerSec / b.imagesPerSec;
 }
 
-/** The fastest result other than simdnet's, or undefined when no other system has a number. */
+/** The fastest result of another library (not simdnet, nor simdnet-wasm), or undefined when none has a number. */
 export function bestOther(group: readonly CaseResult[]): CaseResult | undefined {
   let best: CaseResult | undefined;
   for (const r of group) {
-    if (r.system === 'simdnet' || !r.imagesPerSec) continue;
+    if (r.system.startsWith('simdnet') || !r.imagesPerSec) continue;
     if (!best || r.imagesPerSec > (best.imagesPerSec ?? 0)) best = r;
   }
   return best;

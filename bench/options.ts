@@ -15,6 +15,9 @@ export const CNN_INFER_BATCHES = [1, 64] as const;
 export const CNN_SYSTEMS = ['simdnet', 'pytorch', 'pytorch-cl', 'onnxruntime', 'tfjs-wasm', 'tfjs-cpu'] as const;
 export type CnnSystem = (typeof CNN_SYSTEMS)[number];
 
+/** What issue 13 compares simdnet-wasm with: tfjs-wasm cannot train a CNN, so training is against tfjs-cpu. */
+export const WASM_RIVALS: Readonly<Record<'train' | 'infer', string>> = { train: 'tfjs-cpu', infer: 'tfjs-wasm' };
+
 export const USAGE =
   'npm run bench -- [--quick] [--json FILE (default build/bench-results.json)] ' +
   `[--only ${SECTIONS.join(',')}] [--models ${CNN_MODELS.join(',')}]`;

@@ -5,6 +5,7 @@
 import { loadWasmBinding } from '../lib/backend/wasm-node';
 import { native } from '../lib/native';
 import type { CaseResult } from './cases';
+import { WASM_RIVALS } from './options';
 
 // Which wasm build ran, on how many threads (the threaded build is the default where it can run).
 let wasmRun = 'not run';
@@ -28,10 +29,7 @@ export function wasmRatios(results: CaseResult[]): string {
   const rate = (system: string, kind: string, batch: number) =>
     results.find((r) => r.system === system && r.case === kind && r.batch === batch)?.imagesPerSec ?? null;
   const lines: string[] = [];
-  for (const [kind, other] of [
-    ['train', 'tfjs-cpu'],
-    ['infer', 'tfjs-wasm'],
-  ]) {
+  for (const [kind, other] of Object.entries(WASM_RIVALS)) {
     for (const r of results.filter((x) => x.system === 'simdnet-wasm' && x.case === kind)) {
       const mine = r.imagesPerSec;
       const theirs = rate(other, kind, r.batch);
