@@ -51,7 +51,7 @@ const OPS: Op[] = [
     name: 'batchNormBackwardTrain',
     names: ['dinput', 'dweight', 'dbias', 'doutput', 'input', 'saveMean', 'saveInvstd', 'weight', 'n', 'c', 's'],
     valid: () => [f(N * C * S), f(C), f(C), f(N * C * S), f(N * C * S), f(C), f(C), f(C), N, C, S],
-    optionalTrailing: 2, // reluOutput, overwriteDinput
+    optionalTrailing: 3, // bias, overwriteDinput, fuseRelu
   },
   {
     name: 'batchNormBackwardEval',
@@ -323,7 +323,7 @@ describe('BatchNorm + ReLU fused (fuseRelu) and overwriteDinput', () => {
     expect(bits(plainGot)).toEqual(bits(plainRef));
   });
 
-  test('the mask recomputed without weight and bias (gamma 1, beta 0) is the ReLU output\'s', () => {
+  test("the mask recomputed without weight and bias (gamma 1, beta 0) is the ReLU output's", () => {
     const [y, mean, invstd] = [new Float32Array(count), new Float32Array(c), new Float32Array(c)];
     native.batchNormForwardTrain(y, mean, invstd, null, null, x, null, null, n, c, s, 1e-5, 0.1, 1);
     const masked = dy.slice();
