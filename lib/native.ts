@@ -264,10 +264,12 @@ export interface NativeBinding {
     n: number,
     c: number,
     s: number,
-    /** The fused ReLU's output: doutput is then the ReLU's output gradient, masked here. */
-    reluOutput?: OptF32,
+    /** The forward's bias: with fuseRelu, the ReLU's mask is recomputed from it (and input, the statistics, weight). */
+    bias?: OptF32,
     /** 1: dinput = ... instead of +=. */
     overwriteDinput?: number,
+    /** 1: the forward ran with fuseRelu; doutput is then the ReLU's output gradient, masked here. */
+    fuseRelu?: number,
   ): void;
   batchNormBackwardEval(
     dinput: OptF32,

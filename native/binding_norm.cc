@@ -88,12 +88,13 @@ Napi::Value BatchNormForwardEval(const Napi::CallbackInfo& info) {
 }
 
 // batchNormBackwardTrain(dinput | null, dweight | null, dbias | null, doutput, input, saveMean, saveInvstd,
-//                        weight | null, n, c, s[, reluOutput | null[, overwriteDinput 0 | 1]]): accumulates into the
-// d* buffers (dinput is overwritten with overwriteDinput 1). reluOutput: the output of the ReLU after this BatchNorm
-// (the fused forward's), whose backward then runs in the same passes: doutput is the ReLU's output gradient.
+//                        weight | null, n, c, s[, bias | null[, overwriteDinput 0 | 1[, fuseRelu 0 | 1]]]): accumulates
+// into the d* buffers (dinput is overwritten with overwriteDinput 1). fuseRelu 1: the forward ran with fuseRelu, and
+// that ReLU's backward runs in the same passes (doutput is the ReLU's output gradient), its mask recomputed from input,
+// the saved statistics, weight and bias, which must be the forward's.
 Napi::Value BatchNormBackwardTrain(const Napi::CallbackInfo& info) {
   return guarded(info, "batchNormBackwardTrain", [&] {
-    ArgReader a(info, "batchNormBackwardTrain", 11, 13);
+    ArgReader a(info, "batchNormBackwardTrain", 11, 14);
     int64_t count = 0;
     const BatchNormShape s = read_shape(a, 8, &count);
     float* dinp = a.f32(0, "dinput", count, "N*C*S", true, true);
@@ -104,10 +105,11 @@ Napi::Value BatchNormBackwardTrain(const Napi::CallbackInfo& info) {
     const float* save_mean = a.f32(5, "saveMean", s.c, "C", false);
     const float* save_invstd = a.f32(6, "saveInvstd", s.c, "C", false);
     const float* w = a.f32(7, "weight", s.c, "C", false, true);
-    const float* relu_out = a.count() >= 12 ? a.f32(11, "reluOutput", count, "N*C*S", false, true) : nullptr;
-    const bool add_dinp = !(a.count() == 13 && a.size(12, "overwriteDinput", 0) != 0);
+    const float* b = a.count() >= 12 ? a.f32(11, "bias", s.c, "C", false, true) : nullptr;
+    const bool add_dinp = !(a.count() >= 13 && a.size(12, "overwriteDinput", 0) != 0);
+    const bool relu = a.count() == 14 && a.size(13, "fuseRelu", 0) != 0;
     a.check_no_aliasing();
-    batchnorm_backward_train_op(dinp, dw, db, dout, inp, save_mean, save_invstd, w, relu_out, add_dinp, s);
+    batchnorm_backward_train_op(dinp, dw, db, dout, inp, save_mean, save_invstd, w, b, relu, add_dinp, s);
     return info.Env().Undefined();
   });
 }

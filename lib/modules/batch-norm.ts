@@ -257,8 +257,9 @@ export abstract class BatchNormBase extends Module {
       n,
       c,
       s,
-      saved.reluOut?.data ?? null,
+      this.bias?.data.data ?? null,
       1,
+      saved.reluOut !== null ? 1 : 0,
     );
     return dinput;
   }

@@ -37,10 +37,10 @@ void batchnorm_forward_eval_op(float* out, const float* inp, const float* runnin
 
 void batchnorm_backward_train_op(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                                  const float* save_mean, const float* save_invstd, const float* weight,
-                                 const float* relu_out, bool add_dinp, const BatchNormShape& s) {
+                                 const float* bias, bool relu, bool add_dinp, const BatchNormShape& s) {
   const KernelTable& t = kernels();
   over_channels(s, 3, [&](ChannelRange r) {
-    t.batchnorm_backward_train(dinp, dweight, dbias, dout, inp, save_mean, save_invstd, weight, relu_out, add_dinp, s,
+    t.batchnorm_backward_train(dinp, dweight, dbias, dout, inp, save_mean, save_invstd, weight, bias, relu, add_dinp, s,
                                r);
   });
 }

@@ -39,7 +39,7 @@ void batchnorm_forward_eval_op(float* out, const float* inp, const float* runnin
                                const float* weight, const float* bias, double eps, const BatchNormShape& s);
 void batchnorm_backward_train_op(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                                  const float* save_mean, const float* save_invstd, const float* weight,
-                                 const float* relu_out, bool add_dinp, const BatchNormShape& s);
+                                 const float* bias, bool relu, bool add_dinp, const BatchNormShape& s);
 void batchnorm_backward_eval_op(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                                 const float* running_mean, const float* running_var, const float* weight, double eps,
                                 const BatchNormShape& s);

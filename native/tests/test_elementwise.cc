@@ -112,14 +112,26 @@ void check_batchnorm(Tally& t, Rng& rng, int64_t n, int64_t c, int64_t sz) {
     for (const bool add : {false, true}) {
       std::vector<float> dx = rng.floats(len), dw = rng.floats(c), db = rng.floats(c);
       std::vector<float> dx_ref = dx, dw_ref = dw, db_ref = db;
-      const float* y = relu ? out_ref.data() : nullptr;
       k.batchnorm_backward_train(dx.data(), dw.data(), db.data(), dout.data(), x.data(), mean_ref.data(),
-                                 invstd_ref.data(), weight.data(), y, add, s, r);
+                                 invstd_ref.data(), weight.data(), bias.data(), relu, add, s, r);
       batchnorm_backward_train_ref(dx_ref.data(), dw_ref.data(), db_ref.data(), dout.data(), x.data(), mean_ref.data(),
-                                   invstd_ref.data(), weight.data(), y, add, s, r);
+                                   invstd_ref.data(), weight.data(), bias.data(), relu, add, s, r);
       t.same("batchnorm_backward_train dinput" + how + (add ? " add" : ""), dx, dx_ref);
       t.same("batchnorm_backward_train dweight" + how, dw, dw_ref);
       t.same("batchnorm_backward_train dbias" + how, db, db_ref);
+    }
+    if (relu) {
+      // The mask recomputed from x is the one the forward's ReLU output gives (relu_mask's rule), bit for bit.
+      std::vector<float> masked(len);
+      for (int64_t i = 0; i < len; ++i) masked[i] = out_ref[i] > 0.0f || std::isnan(out_ref[i]) ? dout[i] : 0.0f;
+      std::vector<float> dx(len), dw(c), db(c), dx_ref(len), dw_ref(c), db_ref(c);
+      batchnorm_backward_train_ref(dx.data(), dw.data(), db.data(), dout.data(), x.data(), mean_ref.data(),
+                                   invstd_ref.data(), weight.data(), bias.data(), true, false, s, r);
+      batchnorm_backward_train_ref(dx_ref.data(), dw_ref.data(), db_ref.data(), masked.data(), x.data(),
+                                   mean_ref.data(), invstd_ref.data(), weight.data(), nullptr, false, false, s, r);
+      t.same("batchnorm_backward_train relu mask dinput" + at, dx, dx_ref);
+      t.same("batchnorm_backward_train relu mask dweight" + at, dw, dw_ref);
+      t.same("batchnorm_backward_train relu mask dbias" + at, db, db_ref);
     }
   }
   std::vector<float> out(len), out_ref(len);

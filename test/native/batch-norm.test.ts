@@ -51,7 +51,7 @@ const OPS: Op[] = [
     name: 'batchNormBackwardTrain',
     names: ['dinput', 'dweight', 'dbias', 'doutput', 'input', 'saveMean', 'saveInvstd', 'weight', 'n', 'c', 's'],
     valid: () => [f(N * C * S), f(C), f(C), f(N * C * S), f(N * C * S), f(C), f(C), f(C), N, C, S],
-    optionalTrailing: 2, // reluOutput, overwriteDinput
+    optionalTrailing: 3, // bias, overwriteDinput, fuseRelu
   },
   {
     name: 'batchNormBackwardEval',
@@ -271,7 +271,7 @@ describe('kernel contract', () => {
   });
 });
 
-describe('BatchNorm + ReLU fused (fuseRelu, reluOutput) and overwriteDinput', () => {
+describe('BatchNorm + ReLU fused (fuseRelu) and overwriteDinput', () => {
   const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
   // Values around the mean, so about half the ReLU outputs are 0; S = 1030 takes a block of 1024 and a tail.
   const [n, c, s] = [3, 4, 1030],
@@ -312,7 +312,7 @@ describe('BatchNorm + ReLU fused (fuseRelu, reluOutput) and overwriteDinput', ()
         new Float32Array(c).fill(0.5),
         new Float32Array(c).fill(-1),
       ];
-      native.batchNormBackwardTrain(got[0], got[1], got[2], dy, x, mean, invstd, w, n, c, s, y, overwrite);
+      native.batchNormBackwardTrain(got[0], got[1], got[2], dy, x, mean, invstd, w, n, c, s, b, overwrite, 1);
       got.forEach((g, k) => expect([overwrite, k, bits(g)]).toEqual([overwrite, k, bits(ref[k])]));
     }
     // Without a ReLU, overwriteDinput alone: as accumulating into zeros.
@@ -323,8 +323,20 @@ describe('BatchNorm + ReLU fused (fuseRelu, reluOutput) and overwriteDinput', ()
     expect(bits(plainGot)).toEqual(bits(plainRef));
   });
 
-  test('bad reluOutput, fuseRelu and overwriteDinput values are TypeErrors/RangeErrors naming them', () => {
-    const { out: y, mean, invstd } = forward(true);
+  test("the mask recomputed without weight and bias (gamma 1, beta 0) is the ReLU output's", () => {
+    const [y, mean, invstd] = [new Float32Array(count), new Float32Array(c), new Float32Array(c)];
+    native.batchNormForwardTrain(y, mean, invstd, null, null, x, null, null, n, c, s, 1e-5, 0.1, 1);
+    const masked = dy.slice();
+    native.reluMask(masked, y);
+    const [ref, got] = [new Float32Array(count), new Float32Array(count)];
+    native.batchNormBackwardTrain(ref, null, null, masked, x, mean, invstd, null, n, c, s);
+    native.batchNormBackwardTrain(got, null, null, dy, x, mean, invstd, null, n, c, s, null, 1, 1);
+    expect(bits(got)).toEqual(bits(ref));
+    expect(y.some((v) => v === 0) && y.some((v) => v > 0)).toBe(true);
+  });
+
+  test('bad bias, fuseRelu and overwriteDinput values are TypeErrors/RangeErrors naming them', () => {
+    const { mean, invstd } = forward(true);
     const dx = new Float32Array(count);
     const back =
       (...extra: unknown[]) =>
@@ -343,14 +355,12 @@ describe('BatchNorm + ReLU fused (fuseRelu, reluOutput) and overwriteDinput', ()
           s,
           ...extra,
         );
-    expectErrorNamed(
-      back(new Float64Array(count)),
-      'TypeError',
-      /^batchNormBackwardTrain: reluOutput must be a Float32Array/,
-    );
-    expectErrorNamed(back(new Float32Array(count - 1)), 'RangeError', /^batchNormBackwardTrain: reluOutput length/);
-    expectErrorNamed(back(y, -1), 'RangeError', /^batchNormBackwardTrain: overwriteDinput must be an integer >= 0/);
-    expectErrorNamed(back(dx), 'RangeError', /^batchNormBackwardTrain: .* overlaps .* in memory/);
+    expectErrorNamed(back(new Float64Array(c)), 'TypeError', /^batchNormBackwardTrain: bias must be a Float32Array/);
+    expectErrorNamed(back(new Float32Array(c - 1)), 'RangeError', /^batchNormBackwardTrain: bias length/);
+    expectErrorNamed(back(b, -1), 'RangeError', /^batchNormBackwardTrain: overwriteDinput must be an integer >= 0/);
+    expectErrorNamed(back(b, 1, 0.5), 'RangeError', /^batchNormBackwardTrain: fuseRelu must be an integer >= 0/);
+    expectErrorNamed(back(b, 1, '1'), 'TypeError', /^batchNormBackwardTrain: fuseRelu must be a number/);
+    expectErrorNamed(back(dx.subarray(0, c)), 'RangeError', /^batchNormBackwardTrain: .* overlaps .* in memory/);
     const fwd = (relu: unknown) => () =>
       (native.batchNormForwardTrain as (...a: unknown[]) => void)(
         new Float32Array(count),
@@ -409,7 +419,7 @@ describe('threads', () => {
       const [y, m2, i2] = [new Float32Array(count), new Float32Array(c), new Float32Array(c)];
       native.batchNormForwardTrain(y, m2, i2, null, null, x, w, b, n, c, s, 1e-5, 0.1, 1);
       const [dxr, dwr, dbr] = [new Float32Array(count), new Float32Array(c), new Float32Array(c)];
-      native.batchNormBackwardTrain(dxr, dwr, dbr, dy, x, m2, i2, w, n, c, s, y, 1);
+      native.batchNormBackwardTrain(dxr, dwr, dbr, dy, x, m2, i2, w, n, c, s, b, 1, 1);
       return [out, mean, invstd, rm, rv, evalOut, dx, dw, db, dxe, dwe, dbe, y, dxr, dwr, dbr];
     };
     const one = run(1);

@@ -384,7 +384,7 @@ export const SPECS: Spec[] = [
   },
   {
     op: 'batchNormBackwardTrain',
-    arity: [11, 13], // + reluOutput, overwriteDinput (test/native/batch-norm.test.ts checks them)
+    arity: [11, 14], // + bias, overwriteDinput, fuseRelu (test/native/batch-norm.test.ts checks them)
     args: [
       opt('dinput', true),
       opt('dweight', true),

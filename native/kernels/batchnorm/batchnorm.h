@@ -37,12 +37,13 @@ void batchnorm_forward_eval_ref(float* out, const float* inp, const float* runni
 //   dbias += sum dy;  dweight += sum dy xhat;
 //   dinp  += (dy - sum(dy) / M - (x - mean) invstd^2 sum(dy (x - mean)) / M) invstd weight.
 // dinp [N, C, S], dweight, dbias [C] may each be null; save_mean, save_invstd from the training forward.
-// relu_out [N, C, S] or null: the output of a ReLU after this BatchNorm, whose backward runs here: dy is dout where
-// relu_out > 0 (or NaN) and 0 elsewhere, exactly relu_mask's gradient. add_dinp false: dinp = ... (overwritten, so
+// relu: a ReLU after this BatchNorm (the forward's relu), whose backward runs here: dy is dout where the ReLU's output
+// was > 0 (or NaN) and 0 elsewhere, exactly relu_mask's gradient; that output is recomputed from inp, the saved
+// statistics, weight and bias [C] or null, which must be the forward's. add_dinp false: dinp = ... (overwritten, so
 // the caller need not zero it) instead of +=.
 void batchnorm_backward_train_ref(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                                   const float* save_mean, const float* save_invstd, const float* weight,
-                                  const float* relu_out, bool add_dinp, const BatchNormShape& s, ChannelRange r);
+                                  const float* bias, bool relu, bool add_dinp, const BatchNormShape& s, ChannelRange r);
 
 // Eval backward: the forward is an affine map per channel, so dinp += dout * invstd * weight, with
 // invstd = 1/sqrt(running_var + eps); dweight and dbias as in training but with the running statistics.
@@ -51,20 +52,20 @@ void batchnorm_backward_eval_ref(float* dinp, float* dweight, float* dbias, cons
                                  const BatchNormShape& s, ChannelRange r);
 
 // The same kernels compiled per ISA (batchnorm_impl.inc): the reference's bits, in vector registers of that width.
-#define SN_DECLARE_BATCHNORM(isa)                                                                                    \
-  namespace isa {                                                                                                    \
-  void batchnorm_forward_train(float* out, float* save_mean, float* save_invstd, float* running_mean,                \
-                               float* running_var, const float* inp, const float* weight, const float* bias,         \
-                               double eps, double momentum, bool relu, const BatchNormShape& s, ChannelRange r);     \
-  void batchnorm_forward_eval(float* out, const float* inp, const float* running_mean, const float* running_var,     \
-                              const float* weight, const float* bias, double eps, const BatchNormShape& s,           \
-                              ChannelRange r);                                                                       \
-  void batchnorm_backward_train(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,      \
-                                const float* save_mean, const float* save_invstd, const float* weight,               \
-                                const float* relu_out, bool add_dinp, const BatchNormShape& s, ChannelRange r);      \
-  void batchnorm_backward_eval(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,       \
-                               const float* running_mean, const float* running_var, const float* weight, double eps, \
-                               const BatchNormShape& s, ChannelRange r);                                             \
+#define SN_DECLARE_BATCHNORM(isa)                                                                                      \
+  namespace isa {                                                                                                      \
+  void batchnorm_forward_train(float* out, float* save_mean, float* save_invstd, float* running_mean,                  \
+                               float* running_var, const float* inp, const float* weight, const float* bias,           \
+                               double eps, double momentum, bool relu, const BatchNormShape& s, ChannelRange r);       \
+  void batchnorm_forward_eval(float* out, const float* inp, const float* running_mean, const float* running_var,       \
+                              const float* weight, const float* bias, double eps, const BatchNormShape& s,             \
+                              ChannelRange r);                                                                         \
+  void batchnorm_backward_train(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,        \
+                                const float* save_mean, const float* save_invstd, const float* weight,                 \
+                                const float* bias, bool relu, bool add_dinp, const BatchNormShape& s, ChannelRange r); \
+  void batchnorm_backward_eval(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,         \
+                               const float* running_mean, const float* running_var, const float* weight, double eps,   \
+                               const BatchNormShape& s, ChannelRange r);                                               \
   }
 SN_DECLARE_BATCHNORM(avx2)
 SN_DECLARE_BATCHNORM(avx512)
