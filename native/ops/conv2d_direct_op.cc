@@ -65,8 +65,8 @@ const float* whole_rows(const float* g, const Conv2dShape& s, int64_t ldd) {
 }
 
 // Whether the forward runs on the flattened output plane (flat_shifts below): on wasm only, where output rows that
-// end inside a vector waste its lanes (LeNet conv2 on SIMD128: 10 of 12 lanes per row; profiled at 62% of the
-// conv tiles' time). The flattened conv adds up the taps of each output in another order (ci, kx, ky instead of
+// end inside a vector waste its lanes (LeNet conv2 on SIMD128: 10 of 12 lanes per row, and 3-vector tiles hold
+// only 2 channels). The flattened conv adds up the taps of each output in another order (ci, kx, ky instead of
 // ci, ky, kx), so the native builds keep the row order and their results.
 bool flat_forward(const Conv2dShape& s, const KernelTable& t) {
 #ifdef __wasm__
