@@ -2,7 +2,8 @@
 // Issue 13's wasm ratios by process CPU time as well as wall time, for a busy machine where the wall-clock
 // bench swings 2-5x between cases: LeNet at batch 64, simdnet-wasm inference against tfjs-wasm (1 thread) and
 // training against tfjs-cpu, the two sides alternated in one process.
-//   npx tsc -p bench/tsconfig.json && node build/bench/bench/wasm-cpu.js [--rounds N]
+//   npx tsc -p bench/tsconfig.json && node build/bench/bench/wasm-cpu.js [--rounds N] [--infer-only]
+// --infer-only skips training (a tfjs-cpu step takes seconds): for comparing wasm builds' inference.
 // CPU time counts every thread of the process (V8's GC and compiler threads too), so it is a ratio of work,
 // not of latency. simdnet-wasm runs the threaded build where it is built (SIMDNET_WASM_BUILD=single for the other)
 // on SIMDNET_NUM_THREADS threads (else one per core): threads lower its wall time, not its CPU time.
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
     report('infer', 'tfjs-wasm', tfInfer, wasmInfer);
     tfModel.dispose();
     tx.dispose();
+    if (process.argv.includes('--infer-only')) return;
     await useBackend('cpu');
     const tfTrain = new TfLeNet(data.weights);
     const txCpu = toNhwc(data.images, BATCH);

@@ -64,6 +64,42 @@ const float* whole_rows(const float* g, const Conv2dShape& s, int64_t ldd) {
   return gpad;
 }
 
+// Whether the forward runs on the flattened output plane (flat_shifts below): on wasm only, where output rows that
+// end inside a vector waste its lanes (LeNet conv2 on SIMD128: 10 of 12 lanes per row, and 3-vector tiles hold
+// only 2 channels). The flattened conv adds up the taps of each output in another order (ci, kx, ky instead of
+// ci, ky, kx), so the native builds keep the row order and their results.
+bool flat_forward(const Conv2dShape& s, const KernelTable& t) {
+#ifdef __wasm__
+  return s.ow % t.vec_lanes != 0;
+#else
+  (void)s;
+  (void)t;
+  return false;
+#endif
+}
+
+// Rows [row0, row0 + rows) of the padded input of one image as kw shifted copies per channel, cut to ow columns:
+// copy (ci, kx) holds padded[ci][y][x + kx] for x < ow, so output pixel p = oy * ow + ox of the band reads copy
+// (ci, kx) at p + ky * ow. A conv of c * kw channels with kh x 1 taps over one row of (rows - kh + 1) * ow pixels:
+// whole vectors run across output rows and no lane is wasted. Into this thread's scratch (+ kDirectSlack zeros).
+float* flat_shifts(const float* src, const Conv2dShape& s, int64_t row0, int64_t rows) {
+  const int64_t copy = rows * s.ow, size = s.c * s.kw * copy + kDirectSlack;
+  float* dst = thread_scratch(ScratchSlot::kColumns, size);
+  std::memset(dst, 0, sizeof(float) * static_cast<size_t>(size));
+  for (int64_t ci = 0; ci < s.c; ++ci)
+    for (int64_t kx = 0; kx < s.kw; ++kx)
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t y = row0 + r;
+        if (y < 0 || y >= s.h) continue;
+        // Padded column x + kx is input column x + kx - pw: the columns [x0, x1) inside the input.
+        const int64_t x0 = std::max<int64_t>(s.pw - kx, 0), x1 = std::min(s.ow, s.w + s.pw - kx);
+        if (x1 > x0)
+          std::memcpy(dst + (ci * s.kw + kx) * copy + r * s.ow + x0, src + (ci * s.h + y) * s.w + x0 + kx - s.pw,
+                      sizeof(float) * static_cast<size_t>(x1 - x0));
+      }
+  return dst;
+}
+
 }  // namespace
 
 bool conv2d_direct_applies(const Conv2dShape& s, const KernelTable& t) {
@@ -77,14 +113,21 @@ void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp
                               const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache,
                               const ConvResidual& residual) {
   const int64_t taps = s.c * s.kh * s.kw, out_plane = s.oh * s.ow;
-  // Weights k-major [taps, oc], packed once on the calling thread.
+  const bool flat = flat_forward(s, t);
+  // Weights k-major [taps, oc], packed once on the calling thread; flattened, taps in (ci, kx, ky) order.
   const auto pack = [&](float* wpack) {
     for (int64_t o = 0; o < s.oc; ++o)
-      for (int64_t k = 0; k < taps; ++k) wpack[k * s.oc + o] = w[o * taps + k];
+      for (int64_t ci = 0; ci < s.c; ++ci)
+        for (int64_t ky = 0; ky < s.kh; ++ky)
+          for (int64_t kx = 0; kx < s.kw; ++kx) {
+            const int64_t k = flat ? (ci * s.kw + kx) * s.kh + ky : (ci * s.kh + ky) * s.kw + kx;
+            wpack[k * s.oc + o] = w[o * taps + (ci * s.kh + ky) * s.kw + kx];
+          }
   };
   const float* wpack = nullptr;
   if (cache != nullptr) {
-    wpack = cache->get(w, kDirectPath, 1, t.vec_lanes, taps * s.oc, pack);
+    // The flattened layout differs from the row one: its own entry (parts = 2 names it).
+    wpack = cache->get(w, kDirectPath, flat ? 2 : 1, t.vec_lanes, taps * s.oc, pack);
   } else {
     float* scratch = thread_scratch(ScratchSlot::kPackedWeights, taps * s.oc);
     pack(scratch);
@@ -98,12 +141,18 @@ void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp
     const int64_t n = item / bands;
     const PartRange rows = part_range(s.oh, 1, bands, item % bands);
     const int64_t in_rows = rows.end - rows.begin + s.kh - 1;
-    const float* image = pad_rows(ScratchSlot::kColumns, inp + n * s.c * s.h * s.w, s.c, s.h, s.w, rows.begin - s.ph,
-                                  in_rows, s.pw, p.ld);
     float* dst = out + n * s.oc * out_plane;
     const int64_t oh = rows.end - rows.begin;
-    t.conv2d_direct_forward({s.c, in_rows, p.ld, s.oc, s.kh, s.kw, oh, s.ow, image, wpack, b, dst + rows.begin * s.ow,
-                             false, fuse_relu && residual.data == nullptr, out_plane});
+    if (flat) {
+      const float* shifts = flat_shifts(inp + n * s.c * s.h * s.w, s, rows.begin - s.ph, in_rows);
+      t.conv2d_direct_forward({s.c * s.kw, in_rows, s.ow, s.oc, s.kh, 1, 1, oh * s.ow, shifts, wpack, b,
+                               dst + rows.begin * s.ow, false, fuse_relu && residual.data == nullptr, out_plane});
+    } else {
+      const float* image = pad_rows(ScratchSlot::kColumns, inp + n * s.c * s.h * s.w, s.c, s.h, s.w, rows.begin - s.ph,
+                                    in_rows, s.pw, p.ld);
+      t.conv2d_direct_forward({s.c, in_rows, p.ld, s.oc, s.kh, s.kw, oh, s.ow, image, wpack, b, dst + rows.begin * s.ow,
+                               false, fuse_relu && residual.data == nullptr, out_plane});
+    }
     // The residual while the band is still in cache.
     if (residual.data != nullptr)
       conv2d_add_residual(dst, residual.at(n, 0), s.oc, s.oh, s.ow, rows.begin, rows.end, fuse_relu);

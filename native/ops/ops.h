@@ -18,6 +18,7 @@ void conv2d_forward_op(float* out, const float* inp, const float* w, const float
 void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
                         const Conv2dShape& s, bool add_dinp = true);
 
+// argmax null: the values alone (inference programs), which skips the index work.
 void maxpool2d_forward_op(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s);
 void maxpool2d_backward_op(float* dinp, const float* dout, const int32_t* argmax, const Pool2dShape& s);
 

@@ -28,7 +28,7 @@ void maxpool2d_forward_op(float* out, int32_t* argmax, const float* inp, const P
                           s.dw == 1 && 2 * s.oh <= s.h && 2 * s.ow <= s.w;
   const auto kernel = two_by_two && t.maxpool2d_2x2_forward ? t.maxpool2d_2x2_forward : t.maxpool2d_forward;
   over_planes(s, s.h * s.w, s.oh * s.ow, [&](const Pool2dShape& part, int64_t in_off, int64_t out_off) {
-    kernel(out + out_off, argmax + out_off, inp + in_off, part);
+    kernel(out + out_off, argmax != nullptr ? argmax + out_off : nullptr, inp + in_off, part);
   });
 }
 

@@ -322,8 +322,7 @@ void run_op(const Program& program, const ProgramOp& op, int64_t n, const float*
   } else if (op.code == kOpMaxPool) {
     Pool2dShape s = op.pool;
     s.n = n;
-    int32_t* argmax = reinterpret_cast<int32_t*>(thread_scratch(ScratchSlot::kArgmax, n * op.out_size));
-    maxpool2d_forward_op(y, argmax, x, s);
+    maxpool2d_forward_op(y, nullptr, x, s);  // no backward follows a program: no argmax
   } else if (op.code == kOpLinear) {
     DenseShape s = op.dense;
     s.batch = n;

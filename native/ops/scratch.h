@@ -17,7 +17,6 @@ enum class ScratchSlot {
   kTables,
   kProgramA,
   kProgramB,
-  kArgmax,
   kCount
 };
 

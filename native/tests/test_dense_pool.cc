@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The linear (dense) ops on the current ISA's GEMMs against dense_forward_ref / dense_backward_ref,
-// and the max-pooling ops (the 2x2 / stride-2 kernel and the general one) against the references.
+// and the max-pooling ops (the 2x2 / stride-2 kernel and the general one, with and without argmax) against the
+// references.
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ void check_pool(Tally& t, Rng& rng, const std::string& name, Pool2dShape s, bool
   maxpool2d_forward_ref(want.data(), arg_ref.data(), x.data(), s);
   t.same(at + " forward", got, want);
   t.same_ints(at + " argmax", arg, arg_ref);
+  std::vector<float> values(out_n);  // the inference programs' variant: no argmax
+  maxpool2d_forward_op(values.data(), nullptr, x.data(), s);
+  t.same(at + " forward without argmax", values, want);
 
   const std::vector<float> dout = rng.floats(out_n);
   std::vector<float> dx = rng.floats(in_n);

@@ -37,13 +37,14 @@ inline bool pool_window_in_padding(int64_t in, int64_t k, int64_t pad, int64_t d
 // out [N, C, OH, OW] = max over each window of inp [N, C, H, W];
 // argmax [N, C, OH, OW] = index y*W + x of the maximum inside its (n, c) plane, as PyTorch returns it.
 // Ties and NaN follow PyTorch: the first maximum wins, a NaN is the maximum (the last NaN wins).
+// argmax may be null (inference programs, which never run backward): then only `out` is written.
 void maxpool2d_forward_ref(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s);
 
 // dinp [N, C, H, W] += dout routed to each window's argmax.
 void maxpool2d_backward_ref(float* dinp, const float* dout, const int32_t* argmax, const Pool2dShape& s);
 
 // The common 2x2 window, stride 2, no padding case, with the reference's results (pool2d_baseline.cc:
-// baseline compiler flags, shared by every SIMD table).
+// baseline compiler flags, shared by every SIMD table); argmax may be null, as for the reference.
 namespace baseline {
 void maxpool2d_2x2_forward(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s);
 }

@@ -18,6 +18,8 @@ namespace {
 #ifdef __wasm_simd128__
 // Four outputs of one row at a time, the scalar loop's selects on vectors: clang does not vectorise that loop for
 // SIMD128 (the pairs need deinterleaving shuffles), and V8 ran it as scalar code. Returns the next output column.
+// kArgmax false: the values alone (inference), the same selects without the index vectors.
+template <bool kArgmax>
 int64_t row_2x2_simd128(float* o, int32_t* a, const float* r0, const float* r1, int32_t base, const Pool2dShape& s) {
   const v128_t at1 = wasm_i32x4_splat(1), at2 = wasm_i32x4_splat(static_cast<int32_t>(s.w));
   const v128_t at3 = wasm_i32x4_splat(static_cast<int32_t>(s.w) + 1);
@@ -31,24 +33,26 @@ int64_t row_2x2_simd128(float* o, int32_t* a, const float* r0, const float* r1, 
     v128_t m = v0, k = wasm_i32x4_splat(0);
     v128_t take = wasm_v128_or(wasm_f32x4_gt(v1, m), wasm_f32x4_ne(v1, v1));
     m = wasm_v128_bitselect(v1, m, take);
-    k = wasm_v128_bitselect(at1, k, take);
+    if (kArgmax) k = wasm_v128_bitselect(at1, k, take);
     take = wasm_v128_or(wasm_f32x4_gt(v2, m), wasm_f32x4_ne(v2, v2));
     m = wasm_v128_bitselect(v2, m, take);
-    k = wasm_v128_bitselect(at2, k, take);
+    if (kArgmax) k = wasm_v128_bitselect(at2, k, take);
     take = wasm_v128_or(wasm_f32x4_gt(v3, m), wasm_f32x4_ne(v3, v3));
     m = wasm_v128_bitselect(v3, m, take);
-    k = wasm_v128_bitselect(at3, k, take);
-    const int32_t col = base + static_cast<int32_t>(2 * ox);
     wasm_v128_store(o + ox, m);
-    wasm_v128_store(a + ox, wasm_i32x4_add(k, wasm_i32x4_make(col, col + 2, col + 4, col + 6)));
+    if (kArgmax) {
+      k = wasm_v128_bitselect(at3, k, take);
+      const int32_t col = base + static_cast<int32_t>(2 * ox);
+      wasm_v128_store(a + ox, wasm_i32x4_add(k, wasm_i32x4_make(col, col + 2, col + 4, col + 6)));
+    }
   }
   return ox;
 }
 #endif
 
-}  // namespace
-
-void maxpool2d_2x2_forward(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s) {
+// Both variants in one body: with kArgmax false (argmax null) the index work is compiled out.
+template <bool kArgmax>
+void forward_2x2(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s) {
   const int64_t planes = s.n * s.c, in_plane = s.h * s.w, out_plane = s.oh * s.ow;
   for (int64_t p = 0; p < planes; ++p) {
     const float* ip = inp + p * in_plane;
@@ -56,10 +60,10 @@ void maxpool2d_2x2_forward(float* out, int32_t* argmax, const float* inp, const 
       const float* r0 = ip + 2 * oy * s.w;
       const float* r1 = r0 + s.w;
       float* o = out + p * out_plane + oy * s.ow;
-      int32_t* a = argmax + p * out_plane + oy * s.ow;
+      int32_t* a = kArgmax ? argmax + p * out_plane + oy * s.ow : nullptr;
       const int32_t base = static_cast<int32_t>(2 * oy * s.w);
 #ifdef __wasm_simd128__
-      int64_t ox = row_2x2_simd128(o, a, r0, r1, base, s);
+      int64_t ox = row_2x2_simd128<kArgmax>(o, a, r0, r1, base, s);
 #else
       int64_t ox = 0;
 #endif
@@ -78,10 +82,19 @@ void maxpool2d_2x2_forward(float* out, int32_t* argmax, const float* inp, const 
         m = take ? v3 : m;
         k = take ? 3 : k;
         o[ox] = m;
-        a[ox] = base + static_cast<int32_t>(2 * ox) + (k & 1) + (k >> 1) * static_cast<int32_t>(s.w);
+        if (kArgmax) a[ox] = base + static_cast<int32_t>(2 * ox) + (k & 1) + (k >> 1) * static_cast<int32_t>(s.w);
       }
     }
   }
+}
+
+}  // namespace
+
+void maxpool2d_2x2_forward(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s) {
+  if (argmax != nullptr)
+    forward_2x2<true>(out, argmax, inp, s);
+  else
+    forward_2x2<false>(out, nullptr, inp, s);
 }
 
 }  // namespace baseline

@@ -13,7 +13,7 @@ void maxpool2d_forward_ref(float* out, int32_t* argmax, const float* inp, const 
   for (int64_t p = 0; p < planes; ++p) {
     const float* ip = inp + p * in_plane;
     float* op = out + p * out_plane;
-    int32_t* ap = argmax + p * out_plane;
+    int32_t* ap = argmax != nullptr ? argmax + p * out_plane : nullptr;
     for (int64_t oy = 0; oy < s.oh; ++oy) {
       for (int64_t ox = 0; ox < s.ow; ++ox) {
         float best = -std::numeric_limits<float>::infinity();
@@ -36,7 +36,7 @@ void maxpool2d_forward_ref(float* out, int32_t* argmax, const float* inp, const 
           }
         }
         op[oy * s.ow + ox] = best;
-        ap[oy * s.ow + ox] = static_cast<int32_t>(best_index);
+        if (ap != nullptr) ap[oy * s.ow + ox] = static_cast<int32_t>(best_index);
       }
     }
   }
