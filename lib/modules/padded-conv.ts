@@ -9,22 +9,22 @@ import { ConvBase } from './conv-base';
 import { foldPaddedGrad, padSpatial, paddedShape, type AxisPads, type PaddingMode } from './conv-padding';
 import { BackwardContext, ForwardContext, requireSaved } from './module';
 
-/** conv2dForward's and conv2dBackward's size arguments: n, c, h, w, outC, kH, kW, sH, sW, pH, pW, dH, dW, groups. */
+/** conv2dForward's and conv2dBackward's size arguments, in their order. */
 export type ConvSizes = [
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  outChannels: number,
+  kernelH: number,
+  kernelW: number,
+  strideH: number,
+  strideW: number,
+  padH: number,
+  padW: number,
+  dilationH: number,
+  dilationW: number,
+  groups: number,
 ];
 
 export abstract class PaddedConv extends ConvBase {
