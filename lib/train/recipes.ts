@@ -13,6 +13,12 @@ export interface Recipe {
   /** Adam, AdamW with decoupled weight decay `weightDecay`, or SGD with `momentum` and L2 weight decay `weightDecay`. */
   readonly optimizer: 'adam' | 'adamw' | 'sgd';
   readonly weightDecay: number;
+  /**
+   * false: BatchNorm/GroupNorm/LayerNorm weights and every bias get no weight decay (splitWeightDecay), the trick of
+   * modern CIFAR recipes; true: weight decay on every parameter. `simdnet train --no-weight-decay-on-norm-and-bias`
+   * turns it off for any recipe.
+   */
+  readonly weightDecayOnNormAndBias: boolean;
   /** SGD's momentum (0 for the others). */
   readonly momentum: number;
   /** Cosine annealing of the learning rate to 0 over the run, stepped once per epoch. */
@@ -54,6 +60,7 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
     lr: 1e-3,
     optimizer: 'adam',
     weightDecay: 0,
+    weightDecayOnNormAndBias: true,
     momentum: 0,
     cosine: false,
     flip: false,
@@ -70,6 +77,7 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
     lr: 2e-3,
     optimizer: 'adamw',
     weightDecay: 0.05,
+    weightDecayOnNormAndBias: true,
     momentum: 0,
     cosine: true,
     flip: true,
@@ -87,6 +95,7 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
     lr: 0.1,
     optimizer: 'sgd',
     weightDecay: 5e-4,
+    weightDecayOnNormAndBias: true,
     momentum: 0.9,
     cosine: true,
     flip: true,
