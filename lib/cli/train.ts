@@ -225,7 +225,7 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     recipe.cutout > 0 ? `cutout ${recipe.cutout}` : '',
     recipe.labelSmoothing > 0 ? `label smoothing ${recipe.labelSmoothing}` : '',
   ].filter(Boolean);
-  const decayNote = decayAll ? '' : ' (none on norms and biases)';
+  const decayNote = decayAll ? '' : ', none on norms and biases';
   const optName =
     recipe.optimizer === 'sgd'
       ? `SGD lr ${opts.lr} momentum ${recipe.momentum} weight decay ${recipe.weightDecay}${decayNote}`

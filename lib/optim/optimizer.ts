@@ -49,9 +49,9 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     spec: OptionsSpec<O>,
   ) {
     this.defaults = Object.freeze(spec.resolve(name, checkOptions(name, options, spec.keys)));
-    this.paramGroups = groupsOf(name, params, spec.keys).map(([list, overrides], g) => {
+    this.paramGroups = groupsOf<O>(name, params, spec.keys).map(([list, overrides], g) => {
       const what = `${name}: paramGroups[${g}]`;
-      return makeGroup(list, spec.resolve(what, { ...this.defaults, ...checkOptions(what, overrides, spec.keys) }));
+      return makeGroup(list, spec.resolve(what, { ...this.defaults, ...overrides }));
     });
     const seen = new Map<Parameter, number>();
     this.paramGroups.forEach((group, g) =>
@@ -97,8 +97,11 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   }
 }
 
-/** `params` as [parameters, option overrides] per group; a flat list of Parameters is one group without overrides. */
-function groupsOf(name: string, params: unknown, keys: readonly string[]): [Parameter[], object][] {
+/**
+ * `params` as [parameters, option overrides] per group (keys checked against `keys`); a flat list of Parameters is one
+ * group without overrides.
+ */
+function groupsOf<O>(name: string, params: unknown, keys: readonly string[]): [Parameter[], Partial<O>][] {
   if (params === null || typeof (params as Partial<Iterable<unknown>>)?.[Symbol.iterator] !== 'function')
     throw new TypeError(
       `${name}: params must be an iterable of Parameters (model.parameters()) or of groups { params, ...options }, got ${describe(params)}`,
@@ -115,7 +118,7 @@ function groupsOf(name: string, params: unknown, keys: readonly string[]): [Para
       throw new TypeError(`${what}.params must be an iterable of Parameters, got ${describe(groupParams)}`);
     const members = [...(groupParams as Iterable<unknown>)];
     if (members.length === 0) throw new RangeError(`${what}.params is empty`);
-    return [parameterList(`${what}.params`, members), overrides];
+    return [parameterList(`${what}.params`, members), overrides as Partial<O>];
   });
 }
 

@@ -67,7 +67,7 @@ function typeOf(optimizer: CheckpointOptimizer): OptimizerMeta['type'] {
   return optimizer instanceof SGD ? 'SGD' : optimizer instanceof AdamW ? 'AdamW' : 'Adam';
 }
 
-/** Every group of a record (one for the single-group layout, holding all `n` parameters). */
+/** Every group of a record (the single-group layout's one holds every parameter). */
 function groupsOf(o: OptimizerMeta): GroupMeta[] {
   if ('groups' in o) return o.groups;
   const { type: _t, steps: _s, buffers: _b, ...group } = o as OptimizerMeta & { steps?: unknown; buffers?: unknown };
@@ -76,16 +76,11 @@ function groupsOf(o: OptimizerMeta): GroupMeta[] {
 
 /**
  * The hyperparameters a resumed run must share with the saved one (lr is restored instead: a schedule moves it); flags
- * an older file lacks count as false.
+ * an older file lacks (amsgrad, maximize) count as false.
  */
 function hyperparameters(sgd: boolean, g: GroupMeta): Record<string, unknown> {
-  const maximize = g.maximize ?? false;
-  if (sgd) {
-    const o = g as SGDGroupMeta;
-    return { momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov, weightDecay: o.weightDecay, maximize };
-  }
-  const o = g as AdamGroupMeta;
-  return { betas: o.betas, eps: o.eps, weightDecay: o.weightDecay, amsgrad: o.amsgrad ?? false, maximize };
+  const keys = (sgd ? SGD_GROUP_KEYS : ADAM_GROUP_KEYS).filter((k) => k !== 'lr');
+  return Object.fromEntries(keys.map((k) => [k, (g as unknown as Record<string, unknown>)[k] ?? false]));
 }
 
 function tensorName(i: number, which: string): string {
