@@ -27,17 +27,9 @@ export abstract class LRScheduler {
   protected constructor(name: string, optimizer: Optimizer, initialLr?: number) {
     this.optimizer = checkInstance(`${name}: optimizer`, optimizer, Optimizer, 'an Optimizer');
     const groups = optimizer.paramGroups;
-    if (initialLr !== undefined)
-      initialLrs.set(
-        optimizer,
-        groups.map(() => initialLr),
-      );
-    else if (!initialLrs.has(optimizer))
-      initialLrs.set(
-        optimizer,
-        groups.map((g) => g.lr),
-      );
-    this.baseLrs = initialLrs.get(optimizer)!;
+    this.baseLrs =
+      initialLr !== undefined ? groups.map(() => initialLr) : (initialLrs.get(optimizer) ?? groups.map((g) => g.lr));
+    initialLrs.set(optimizer, this.baseLrs);
   }
 
   /** The first group's base learning rate (the only one without parameter groups). */

@@ -45,7 +45,8 @@ export interface Recipe {
  * 87.91%). Its PyTorch twin (bench/pytorch_resnet20_recipe.py) on the same data, session 9: 88.42%, with training losses
  * within 0.0075 of simdnet's from epoch 6 on (docs/models.md): simdnet trains as PyTorch does. Sessions 10-11, this
  * recipe with --epochs 120: 89.63% (90.56% with flip test-time augmentation), so 90% on single images needs still
- * more (the paper's 164 epochs) or a stronger recipe. Not yet tried: Nesterov momentum, no weight decay on BatchNorm.
+ * more (the paper's 164 epochs) or a stronger recipe. Not yet tried: Nesterov momentum, no weight decay on BatchNorm and biases
+ * (`--no-weight-decay-on-norm-and-bias`).
  * `lenet` is the plain recipe (and the default without --recipe). `lenet-bn` was tuned on
  * CIFAR-10 here: LeNet with batch norm underfits under strong augmentation, so flips only and a
  * higher learning rate, annealed over 30 epochs. Measured (test accuracy after 30 epochs, seed 0):
