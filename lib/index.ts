@@ -75,9 +75,10 @@ export { Identity } from './modules/identity';
 export { Dropout2d } from './modules/dropout2d';
 export { LayerNorm, type LayerNormOptions } from './modules/layer-norm';
 export { GroupNorm, type GroupNormOptions } from './modules/group-norm';
-export { Optimizer } from './optim/optimizer';
-export { Adam, type AdamOptions } from './optim/adam';
-export { SGD, type SGDOptions } from './optim/sgd';
+export { Optimizer, type ParamGroup, type ParamGroupInput } from './optim/optimizer';
+export { Adam, type AdamOptions, type AdamParamGroup } from './optim/adam';
+export { SGD, type SGDOptions, type SGDParamGroup } from './optim/sgd';
+export { splitWeightDecay, type WeightDecayGroups } from './optim/split-weight-decay';
 export { AdamW, type AdamWOptions } from './optim/adamw';
 export {
   LRScheduler,

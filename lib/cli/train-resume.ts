@@ -25,6 +25,7 @@ export interface ResumeOptions {
   checkpoint?: string;
   checkpointEvery?: number;
   resume?: boolean;
+  weightDecayOnNormAndBias?: boolean;
 }
 
 /** The flag of each checkpoint setting, for mismatch messages. */
@@ -37,10 +38,12 @@ const SETTING_FLAGS: Readonly<Record<string, string>> = {
   lr: '--lr',
   limit: '--limit',
   model: '--model-file',
+  weightDecayOnNormAndBias: '--no-weight-decay-on-norm-and-bias',
 };
 
 function formatSetting(key: string, v: unknown): string {
   if (v === null || v === undefined) return '(not given)';
+  if (key === 'weightDecayOnNormAndBias') return 'given'; // saved only when the flag was given
   // A model spec is long JSON: a short digest tells two specs apart.
   if (key === 'model' && typeof v === 'string')
     return `a model spec (sha256 ${createHash('sha256').update(v).digest('hex').slice(0, 12)})`;
@@ -158,6 +161,7 @@ export function resumeCommand(opts: ResumeOptions, checkpointDir: string): strin
   args.push('--epochs', String(opts.epochs), '--batch-size', String(opts.batchSize), '--lr', String(opts.lr));
   args.push('--seed', String(opts.seed));
   if (opts.limit !== undefined) args.push('--limit', String(opts.limit));
+  if (opts.weightDecayOnNormAndBias === false) args.push('--no-weight-decay-on-norm-and-bias');
   args.push('--out', opts.out);
   if (opts.force === true) args.push('--force');
   if (opts.history !== undefined) args.push('--history', opts.history);

@@ -50,6 +50,8 @@ export interface TrainCommandOptions {
   checkpointEvery?: number;
   /** Continue from the checkpoint in --checkpoint DIR (same settings required). */
   resume?: boolean;
+  /** false (--no-weight-decay-on-norm-and-bias): no weight decay on normalisation weights and biases. Default true. */
+  weightDecayOnNormAndBias?: boolean;
 }
 
 /** Adds the `train` command to the program. */
@@ -97,6 +99,10 @@ export function registerTrain(program: Command, io: CliIO, setExitCode: (code: n
       '--model-file <file>',
       "train the model described in this JSON file (docs/models.md) instead of the recipe's LeNet; the recipe's optimizer, schedule, augmentation and defaults still apply",
       nonEmpty,
+    )
+    .option(
+      '--no-weight-decay-on-norm-and-bias',
+      "no weight decay on BatchNorm/GroupNorm/LayerNorm weights and on biases (a parameter group with weight decay 0); the recipe's weight decay still applies to conv and linear weights",
     )
     .addOption(
       new Option(
@@ -193,16 +199,19 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
       `note: ${opts.modelFile} ends in ${lastType}, but training applies cross-entropy to the model's output as logits; end with the linear layer (or logsoftmax) instead`,
     );
   }
+  // Without weight decay on norms and biases: two parameter groups (PyTorch's recipe), else every parameter in one.
+  const decayAll = recipe.weightDecayOnNormAndBias && opts.weightDecayOnNormAndBias !== false;
+  const params = decayAll ? model.parameters() : (await import('../optim/split-weight-decay')).splitWeightDecay(model);
   const optimizer =
     recipe.optimizer === 'sgd'
-      ? new (await import('../optim/sgd')).SGD(model.parameters(), {
+      ? new (await import('../optim/sgd')).SGD(params, {
           lr: opts.lr,
           momentum: recipe.momentum,
           weightDecay: recipe.weightDecay,
         })
       : recipe.optimizer === 'adamw'
-        ? new AdamW(model.parameters(), { lr: opts.lr, weightDecay: recipe.weightDecay })
-        : new Adam(model.parameters(), { lr: opts.lr });
+        ? new AdamW(params, { lr: opts.lr, weightDecay: recipe.weightDecay })
+        : new Adam(params, { lr: opts.lr });
   const schedule = recipe.cosine
     ? new (await import('../optim/lr-scheduler')).CosineAnnealingLR(optimizer, { tMax: opts.epochs })
     : undefined;
@@ -216,11 +225,12 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     recipe.cutout > 0 ? `cutout ${recipe.cutout}` : '',
     recipe.labelSmoothing > 0 ? `label smoothing ${recipe.labelSmoothing}` : '',
   ].filter(Boolean);
+  const decayNote = decayAll ? '' : ', none on norms and biases';
   const optName =
     recipe.optimizer === 'sgd'
-      ? `SGD lr ${opts.lr} momentum ${recipe.momentum} weight decay ${recipe.weightDecay}`
+      ? `SGD lr ${opts.lr} momentum ${recipe.momentum} weight decay ${recipe.weightDecay}${decayNote}`
       : recipe.optimizer === 'adamw'
-        ? `AdamW lr ${opts.lr} weight decay ${recipe.weightDecay}`
+        ? `AdamW lr ${opts.lr} weight decay ${recipe.weightDecay}${decayNote}`
         : `Adam lr ${opts.lr}`;
   const kernels = (await import('../native')).native.kernelInfo();
   println(
@@ -238,6 +248,8 @@ export async function runTrain(opts: TrainCommandOptions, io: CliIO): Promise<nu
     limit: opts.limit ?? null,
     // The normalised spec: resuming with another model file is refused by name, not by a weight-shape error.
     ...(custom === undefined ? {} : { model: JSON.stringify(custom.spec) }),
+    // Only when off, so checkpoints of runs without the flag keep their settings.
+    ...(decayAll ? {} : { weightDecayOnNormAndBias: false }),
   };
   const state = { model, optimizer, scheduler: schedule, settings };
   let resumeFrom: FitPosition | undefined;

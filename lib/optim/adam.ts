@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Adam: torch.optim.Adam's update (bias correction, eps outside the sqrt, L2 weight decay on the gradient, AMSGrad,
 // maximize).
-import { checkArray, checkBool, checkNumber, checkOptions } from '../check';
+import { checkArray, checkBool, checkNumber } from '../check';
 import { Parameter } from '../modules/parameter';
 import { native } from '../native';
-import { Optimizer } from './optimizer';
+import { Optimizer, type OptionsSpec, type ParamGroupInput } from './optimizer';
 
 export interface AdamOptions {
   /** Default 1e-3. */
@@ -36,6 +36,32 @@ export interface AdamVariant {
   decoupled: boolean;
 }
 
+/** A parameter group for Adam or AdamW: its parameters and the options that differ from the constructor's. */
+export type AdamParamGroup = ParamGroupInput<AdamOptions>;
+
+/** The option checks of Adam and AdamW (which differ in weightDecay's default). */
+function adamSpec(variant: AdamVariant): OptionsSpec<Required<AdamOptions>> {
+  return {
+    keys: ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize'],
+    resolve(what, o) {
+      const lr = checkNumber(`${what}: lr`, o.lr ?? 1e-3, { min: 0 });
+      const betas = checkArray(`${what}: betas`, o.betas ?? [0.9, 0.999], 2);
+      return {
+        lr,
+        // PyTorch: 0 <= beta < 1.
+        betas: [
+          checkNumber(`${what}: betas[0]`, betas[0], { min: 0, maxExclusive: 1 }),
+          checkNumber(`${what}: betas[1]`, betas[1], { min: 0, maxExclusive: 1 }),
+        ],
+        eps: checkNumber(`${what}: eps`, o.eps ?? 1e-8, { min: 0 }),
+        weightDecay: checkNumber(`${what}: weightDecay`, o.weightDecay ?? variant.defaultWeightDecay, { min: 0 }),
+        amsgrad: checkBool(`${what}: amsgrad`, o.amsgrad ?? false),
+        maximize: checkBool(`${what}: maximize`, o.maximize ?? false),
+      };
+    },
+  };
+}
+
 const ADAM: AdamVariant = Object.freeze({ name: 'Adam', defaultWeightDecay: 0, decoupled: false });
 
 /**
@@ -45,7 +71,8 @@ const ADAM: AdamVariant = Object.freeze({ name: 'Adam', defaultWeightDecay: 0, d
  * const opt = new Adam(model.parameters(), { lr: 1e-3 });
  * opt.zeroGrad(); model.backward(lossFn.backward()); opt.step();
  */
-export class Adam extends Optimizer {
+export class Adam extends Optimizer<Required<AdamOptions>> {
+  /** The constructor's options (the defaults of groups that do not override them); groups' own: paramGroups. */
   readonly betas: readonly [number, number];
   readonly eps: number;
   readonly weightDecay: number;
@@ -53,56 +80,65 @@ export class Adam extends Optimizer {
   readonly maximize: boolean;
   private readonly state: AdamState[];
   /** With maximize: the negated gradients the native step reads (PyTorch does not change param.grad either). */
-  private readonly negated: Float32Array[];
+  private readonly negated: (Float32Array | null)[];
 
   private readonly variant: AdamVariant;
 
-  /** `variant` is for subclasses (AdamW); users pass params and options only. */
-  constructor(params: Iterable<Parameter>, options: AdamOptions = {}, variant: AdamVariant = ADAM) {
-    const name = variant.name;
-    const o = checkOptions(name, options, ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize']);
-    super(params, o.lr ?? 1e-3, name);
-    const betas = checkArray(`${name}: betas`, o.betas ?? [0.9, 0.999], 2);
-    // PyTorch: 0 <= beta < 1.
-    this.betas = [
-      checkNumber(`${name}: betas[0]`, betas[0], { min: 0, maxExclusive: 1 }),
-      checkNumber(`${name}: betas[1]`, betas[1], { min: 0, maxExclusive: 1 }),
-    ];
-    this.eps = checkNumber(`${name}: eps`, o.eps ?? 1e-8, { min: 0 });
-    this.weightDecay = checkNumber(`${name}: weightDecay`, o.weightDecay ?? variant.defaultWeightDecay, { min: 0 });
-    this.amsgrad = checkBool(`${name}: amsgrad`, o.amsgrad ?? false);
-    this.maximize = checkBool(`${name}: maximize`, o.maximize ?? false);
+  /**
+   * `params`: model.parameters(), or groups `{ params, ...options }` whose options override `options`. `variant` is for
+   * subclasses (AdamW); users pass params and options only.
+   */
+  constructor(
+    params: Iterable<Parameter> | Iterable<AdamParamGroup>,
+    options: AdamOptions = {},
+    variant: AdamVariant = ADAM,
+  ) {
+    super(variant.name, params, options, adamSpec(variant));
+    ({
+      betas: this.betas,
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+      amsgrad: this.amsgrad,
+      maximize: this.maximize,
+    } = this.defaults);
     this.variant = variant;
-    this.state = this.params.map((p) => ({
-      step: 0,
-      expAvg: new Float32Array(p.data.size),
-      expAvgSq: new Float32Array(p.data.size),
-      maxExpAvgSq: this.amsgrad ? new Float32Array(p.data.size) : null,
-    }));
-    this.negated = this.maximize && !this.amsgrad ? this.params.map((p) => new Float32Array(p.data.size)) : [];
+    this.state = [];
+    this.negated = [];
+    this.forEachParam((p, group, i) => {
+      const size = p.data.size;
+      this.state[i] = {
+        step: 0,
+        expAvg: new Float32Array(size),
+        expAvgSq: new Float32Array(size),
+        maxExpAvgSq: group.amsgrad ? new Float32Array(size) : null,
+      };
+      this.negated[i] = group.maximize && !group.amsgrad ? new Float32Array(size) : null;
+    });
   }
 
   step(): void {
-    // AdamW: PyTorch multiplies by the float32 scalar 1 - lr wd before the Adam update.
-    const decay = this.variant.decoupled ? Math.fround(1 - this.lr * this.weightDecay) : 1;
-    const l2 = this.variant.decoupled ? 0 : this.weightDecay;
-    this.params.forEach((p, i) => {
+    const { decoupled } = this.variant;
+    this.forEachParam((p, group, i) => {
+      const { lr, betas, eps, weightDecay } = group;
       const s = this.state[i];
       s.step += 1;
       if (p.data.size === 0) return;
       const theta = p.data.data;
+      // AdamW: PyTorch multiplies by the float32 scalar 1 - lr wd before the Adam update.
+      const decay = decoupled ? Math.fround(1 - lr * weightDecay) : 1;
+      const l2 = decoupled ? 0 : weightDecay;
       if (decay !== 1) for (let j = 0; j < theta.length; j++) theta[j] *= decay;
       if (s.maxExpAvgSq) {
-        amsgradStep(theta, s, p.grad.data, this, l2);
+        amsgradStep(theta, s, p.grad.data, group, l2);
         return;
       }
       let grad = p.grad.data;
-      if (this.maximize) {
-        const neg = this.negated[i];
+      const neg = this.negated[i];
+      if (neg) {
         for (let j = 0; j < grad.length; j++) neg[j] = -grad[j];
         grad = neg;
       }
-      native.adamStep(theta, s.expAvg, s.expAvgSq, grad, this.lr, this.betas[0], this.betas[1], this.eps, l2, s.step);
+      native.adamStep(theta, s.expAvg, s.expAvgSq, grad, lr, betas[0], betas[1], eps, l2, s.step);
     });
   }
 

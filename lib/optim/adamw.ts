@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // AdamW: torch.optim.AdamW's update (decoupled weight decay θ *= 1 - lr wd, then the Adam step).
 import { Parameter } from '../modules/parameter';
-import { Adam, type AdamVariant } from './adam';
+import { Adam, type AdamParamGroup, type AdamVariant } from './adam';
 
 export interface AdamWOptions {
   /** Default 1e-3. */
@@ -29,7 +29,8 @@ const ADAMW: AdamVariant = Object.freeze({ name: 'AdamW', defaultWeightDecay: 1e
  * opt.zeroGrad(); model.backward(lossFn.backward()); opt.step();
  */
 export class AdamW extends Adam {
-  constructor(params: Iterable<Parameter>, options: AdamWOptions = {}) {
+  /** `params`: model.parameters(), or groups `{ params, ...options }` whose options override `options`. */
+  constructor(params: Iterable<Parameter> | Iterable<AdamParamGroup>, options: AdamWOptions = {}) {
     super(params, options, ADAMW);
   }
 }

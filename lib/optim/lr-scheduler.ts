@@ -4,44 +4,65 @@
 import { checkArray, checkInstance, checkInt, checkNumber, checkOptions } from '../check';
 import { Optimizer } from './optimizer';
 
-/** PyTorch's param_group['initial_lr']: set by the first scheduler built on an optimizer, shared by later ones. */
-const initialLrs = new WeakMap<Optimizer, number>();
+/** PyTorch's param_group['initial_lr'] per group: set by the first scheduler built on an optimizer, shared by later ones. */
+const initialLrs = new WeakMap<Optimizer, readonly number[]>();
 
 /**
- * Base of the schedules. Like torch.optim.lr_scheduler, building one sets `optimizer.lr` to the
- * epoch-0 value and each step() moves to the next epoch. Values come from closed forms of the base
- * learning rate (`lrAt`), which equal PyTorch's recursive updates up to float64 rounding; an
- * `optimizer.lr` changed by hand is overwritten at the next step().
+ * Base of the schedules. Like torch.optim.lr_scheduler, building one sets every parameter group's `lr` to its epoch-0
+ * value and each step() moves to the next epoch. Values come from closed forms of each group's base learning rate
+ * (`groupLrAt`), which equal PyTorch's recursive updates up to float64 rounding; an `lr` changed by hand is overwritten
+ * at the next step().
  *
- * The base learning rate is the optimizer's lr when its first scheduler was built (PyTorch's
- * `initial_lr`), so schedules chained on one optimizer share it.
+ * A group's base learning rate is its lr when the optimizer's first scheduler was built (PyTorch's `initial_lr`), so
+ * schedules chained on one optimizer share them.
  */
 export abstract class LRScheduler {
   readonly optimizer: Optimizer;
-  /** The learning rate the schedule scales (PyTorch's base_lrs[0]). */
-  readonly baseLr: number;
+  /** The learning rate each parameter group's schedule scales (PyTorch's base_lrs). */
+  readonly baseLrs: readonly number[];
   private epoch = 0;
-  private lastLr = 0;
+  private lastLrs: readonly number[] = [];
 
-  /** `initialLr` replaces the optimizer's initial lr (OneCycleLR's maxLr / divFactor). */
+  /** `initialLr` replaces every group's initial lr (OneCycleLR's maxLr / divFactor). */
   protected constructor(name: string, optimizer: Optimizer, initialLr?: number) {
     this.optimizer = checkInstance(`${name}: optimizer`, optimizer, Optimizer, 'an Optimizer');
-    if (initialLr !== undefined) initialLrs.set(optimizer, initialLr);
-    else if (!initialLrs.has(optimizer)) initialLrs.set(optimizer, optimizer.lr);
-    this.baseLr = initialLrs.get(optimizer)!;
+    const groups = optimizer.paramGroups;
+    this.baseLrs =
+      initialLr !== undefined ? groups.map(() => initialLr) : (initialLrs.get(optimizer) ?? groups.map((g) => g.lr));
+    initialLrs.set(optimizer, this.baseLrs);
   }
 
-  /** The learning rate at `epoch` (0 is the value set at construction); pure, it changes nothing. */
-  abstract lrAt(epoch: number): number;
+  /** The first group's base learning rate (the only one without parameter groups). */
+  get baseLr(): number {
+    return this.baseLrs[0];
+  }
 
-  /** Advances one epoch (one batch for OneCycleLR) and sets optimizer.lr. */
+  /** The learning rate of parameter group `group` at `epoch` (0 is the value set at construction); pure. */
+  abstract groupLrAt(epoch: number, group: number): number;
+
+  /** The first group's learning rate at `epoch` (the only one without parameter groups); pure, it changes nothing. */
+  lrAt(epoch: number): number {
+    return this.groupLrAt(epoch, 0);
+  }
+
+  /** Every group's learning rate at `epoch`; pure. */
+  lrsAt(epoch: number): number[] {
+    return this.baseLrs.map((_, g) => this.groupLrAt(epoch, g));
+  }
+
+  /** Advances one epoch (one batch for OneCycleLR) and sets every group's lr. */
   step(): void {
     this.moveTo(this.epoch + 1);
   }
 
-  /** The learning rate set by the last step() (or the constructor). PyTorch returns one per param group; here there is one. */
+  /** The first group's learning rate set by the last step() (or the constructor); getLastLrs() has every group's. */
   getLastLr(): number {
-    return this.lastLr;
+    return this.lastLrs[0];
+  }
+
+  /** Every group's learning rate set by the last step() (or the constructor): PyTorch's get_last_lr(). */
+  getLastLrs(): readonly number[] {
+    return this.lastLrs;
   }
 
   /** Number of step() calls so far (PyTorch's last_epoch). */
@@ -54,21 +75,21 @@ export abstract class LRScheduler {
     return { lastEpoch: this.epoch };
   }
 
-  /** Resumes at a saved epoch and sets optimizer.lr to its value. */
+  /** Resumes at a saved epoch and sets every group's lr to its value. */
   loadStateDict(state: { lastEpoch: number }): void {
     this.moveTo(checkInt(`${this.constructor.name}.loadStateDict: lastEpoch`, state?.lastEpoch, 0));
   }
 
-  /** Subclasses call this at the end of their constructor: sets the epoch-0 learning rate. */
+  /** Subclasses call this at the end of their constructor: sets the epoch-0 learning rates. */
   protected start(): void {
     this.moveTo(0);
   }
 
   private moveTo(epoch: number): void {
-    const lr = this.lrAt(epoch); // may throw (OneCycleLR past its end); then nothing changes
+    const lrs = this.lrsAt(epoch); // may throw (OneCycleLR past its end); then nothing changes
     this.epoch = epoch;
-    this.lastLr = lr;
-    this.optimizer.lr = lr;
+    this.lastLrs = Object.freeze(lrs);
+    this.optimizer.paramGroups.forEach((group, g) => (group.lr = lrs[g]));
   }
 }
 
@@ -98,8 +119,8 @@ export class StepLR extends LRScheduler {
     this.start();
   }
 
-  lrAt(epoch: number): number {
-    return this.baseLr * this.gamma ** Math.floor(epoch / this.stepSize);
+  groupLrAt(epoch: number, group: number): number {
+    return this.baseLrs[group] * this.gamma ** Math.floor(epoch / this.stepSize);
   }
 }
 
@@ -129,8 +150,8 @@ export class CosineAnnealingLR extends LRScheduler {
     this.start();
   }
 
-  lrAt(epoch: number): number {
-    return this.etaMin + ((this.baseLr - this.etaMin) * (1 + Math.cos((Math.PI * epoch) / this.tMax))) / 2;
+  groupLrAt(epoch: number, group: number): number {
+    return this.etaMin + ((this.baseLrs[group] - this.etaMin) * (1 + Math.cos((Math.PI * epoch) / this.tMax))) / 2;
   }
 }
 
@@ -165,9 +186,9 @@ export class LinearLR extends LRScheduler {
     this.start();
   }
 
-  lrAt(epoch: number): number {
+  groupLrAt(epoch: number, group: number): number {
     const t = Math.min(epoch, this.totalIters) / this.totalIters;
-    return this.baseLr * (this.startFactor + (this.endFactor - this.startFactor) * t);
+    return this.baseLrs[group] * (this.startFactor + (this.endFactor - this.startFactor) * t);
   }
 }
 
@@ -194,8 +215,8 @@ export class ExponentialLR extends LRScheduler {
     this.start();
   }
 
-  lrAt(epoch: number): number {
-    return this.baseLr * this.gamma ** epoch;
+  groupLrAt(epoch: number, group: number): number {
+    return this.baseLrs[group] * this.gamma ** epoch;
   }
 }
 
@@ -227,9 +248,9 @@ export class MultiStepLR extends LRScheduler {
     this.start();
   }
 
-  lrAt(epoch: number): number {
+  groupLrAt(epoch: number, group: number): number {
     let passed = 0;
     while (passed < this.milestones.length && this.milestones[passed] <= epoch) passed++;
-    return this.baseLr * this.gamma ** passed;
+    return this.baseLrs[group] * this.gamma ** passed;
   }
 }

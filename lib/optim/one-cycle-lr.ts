@@ -96,8 +96,8 @@ export class OneCycleLR extends LRScheduler {
     this.start();
   }
 
-  /** PyTorch's get_lr: the phase holding `step`, annealed from its start to its end lr. */
-  lrAt(step: number): number {
+  /** PyTorch's get_lr: the phase holding `step`, annealed from its start to its end lr (the same for every group). */
+  groupLrAt(step: number): number {
     if (step > this.totalSteps)
       throw new RangeError(`OneCycleLR: tried to step ${step} times; totalSteps is ${this.totalSteps}`);
     let startStep = 0;

@@ -53,9 +53,9 @@ export class SequentialLR extends LRScheduler {
   }
 
   /** The child schedule running at `epoch`, at its own epoch (epoch minus the milestone where it started). */
-  lrAt(epoch: number): number {
+  groupLrAt(epoch: number, group: number): number {
     let i = 0;
     while (i < this.milestones.length && epoch >= this.milestones[i]) i++;
-    return this.schedulers[i].lrAt(i === 0 ? epoch : epoch - this.milestones[i - 1]);
+    return this.schedulers[i].groupLrAt(i === 0 ? epoch : epoch - this.milestones[i - 1], group);
   }
 }

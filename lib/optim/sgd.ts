@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // SGD: torch.optim.SGD's update (momentum with dampening, Nesterov, L2 weight decay on the gradient).
-import { checkBool, checkNumber, checkOptions } from '../check';
+import { checkBool, checkNumber } from '../check';
 import { Parameter } from '../modules/parameter';
-import { Optimizer } from './optimizer';
+import { Optimizer, type OptionsSpec, type ParamGroupInput } from './optimizer';
 
 export interface SGDOptions {
   /** Learning rate. Required, as in PyTorch. */
@@ -19,6 +19,34 @@ export interface SGDOptions {
   maximize?: boolean;
 }
 
+/** A parameter group for SGD: its parameters and the options that differ from the constructor's. */
+export type SGDParamGroup = ParamGroupInput<SGDOptions>;
+
+const SGD_SPEC: OptionsSpec<Required<SGDOptions>> = {
+  keys: ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay', 'maximize'],
+  resolve(what, o) {
+    if (o.lr === undefined || o.lr === null)
+      throw new TypeError(`${what}: options.lr is required, e.g. new SGD(model.parameters(), { lr: 0.01 })`);
+    const lr = checkNumber(`${what}: lr`, o.lr, { min: 0 });
+    const momentum = checkNumber(`${what}: momentum`, o.momentum ?? 0, { min: 0 });
+    const dampening = checkNumber(`${what}: dampening`, o.dampening ?? 0);
+    const nesterov = checkBool(`${what}: nesterov`, o.nesterov ?? false);
+    if (nesterov && (momentum <= 0 || dampening !== 0)) {
+      throw new RangeError(
+        `${what}: nesterov needs momentum > 0 and dampening 0, got momentum ${momentum}, dampening ${dampening}`,
+      );
+    }
+    return {
+      lr,
+      momentum,
+      dampening,
+      nesterov,
+      weightDecay: checkNumber(`${what}: weightDecay`, o.weightDecay ?? 0, { min: 0 }),
+      maximize: checkBool(`${what}: maximize`, o.maximize ?? false),
+    };
+  },
+};
+
 export interface SGDState {
   /** PyTorch's momentum_buffer: null until the first step with momentum. */
   momentumBuffer: Float32Array | null;
@@ -32,8 +60,11 @@ export interface SGDState {
  * @example
  * const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
  * opt.zeroGrad(); model.backward(lossFn.backward()); opt.step();
+ * // Parameter groups, as torch.optim: no weight decay on biases and norm weights (see splitWeightDecay).
+ * new SGD([{ params: weights }, { params: biases, weightDecay: 0 }], { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
  */
-export class SGD extends Optimizer {
+export class SGD extends Optimizer<Required<SGDOptions>> {
+  /** The constructor's options (the defaults of groups that do not override them); groups' own: paramGroups. */
   readonly momentum: number;
   readonly dampening: number;
   readonly nesterov: boolean;
@@ -41,28 +72,23 @@ export class SGD extends Optimizer {
   readonly maximize: boolean;
   private readonly state: SGDState[];
 
-  constructor(params: Iterable<Parameter>, options: SGDOptions) {
-    const o = checkOptions('SGD', options, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay', 'maximize']);
-    if (o.lr === undefined || o.lr === null)
-      throw new TypeError('SGD: options.lr is required, e.g. new SGD(model.parameters(), { lr: 0.01 })');
-    super(params, o.lr, 'SGD');
-    this.momentum = checkNumber('SGD: momentum', o.momentum ?? 0, { min: 0 });
-    this.dampening = checkNumber('SGD: dampening', o.dampening ?? 0);
-    this.nesterov = checkBool('SGD: nesterov', o.nesterov ?? false);
-    this.weightDecay = checkNumber('SGD: weightDecay', o.weightDecay ?? 0, { min: 0 });
-    this.maximize = checkBool('SGD: maximize', o.maximize ?? false);
-    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
-      throw new RangeError(
-        `SGD: nesterov needs momentum > 0 and dampening 0, got momentum ${this.momentum}, dampening ${this.dampening}`,
-      );
-    }
+  /** `params`: model.parameters(), or groups `{ params, ...options }` whose options override `options`. */
+  constructor(params: Iterable<Parameter> | Iterable<SGDParamGroup>, options: SGDOptions) {
+    super('SGD', params, options, SGD_SPEC);
+    ({
+      momentum: this.momentum,
+      dampening: this.dampening,
+      nesterov: this.nesterov,
+      weightDecay: this.weightDecay,
+      maximize: this.maximize,
+    } = this.defaults);
     this.state = this.params.map(() => ({ momentumBuffer: null }));
   }
 
   step(): void {
-    const { lr, momentum, dampening, nesterov, weightDecay, maximize } = this;
     const f = Math.fround;
-    this.params.forEach((p, index) => {
+    this.forEachParam((p, group, index) => {
+      const { lr, momentum, dampening, nesterov, weightDecay, maximize } = group;
       const theta = p.data.data;
       const grad = p.grad.data;
       const s = this.state[index];

@@ -94,6 +94,26 @@ test('train --recipe lenet-bn trains LeNetBN with its settings, and eval reloads
   expect(rotate.err[0]).toMatch(/--tta <mode>' argument 'rotate' is invalid/);
 });
 
+test('--no-weight-decay-on-norm-and-bias trains with two parameter groups, and a resume must repeat it', async () => {
+  const weights = path.join(dir, 'nodecay.safetensors');
+  const checkpoint = path.join(dir, 'nodecay.checkpoint');
+  const flags = ['--recipe', 'lenet-bn', '--epochs', '1', '--batch-size', '8', '--checkpoint', checkpoint];
+  const r = await cli(quietTrain(data, weights, ...flags, '--no-weight-decay-on-norm-and-bias'));
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(withoutKernels(r.out[1])).toBe(
+    'model: LeNetBN (62050 parameters), AdamW lr 0.002 weight decay 0.05, none on norms and biases (cosine schedule, flips), batch size 8, 1 epochs, seed 0',
+  );
+  const meta = JSON.parse(
+    readSafetensors(path.join(checkpoint, 'checkpoint.safetensors')).metadata['simdnet.checkpoint'],
+  );
+  expect(meta.settings.weightDecayOnNormAndBias).toBe(false);
+  expect(meta.optimizer.groups.map((g: { weightDecay: number }) => g.weightDecay)).toEqual([0.05, 0]);
+  const again = await cli(quietTrain(data, weights, ...flags, '--force', '--resume'));
+  expect(again.code).toBe(2);
+  expect(again.err[0]).toMatch(/--no-weight-decay-on-norm-and-bias was given, now \(not given\)/);
+});
+
 test('an unknown recipe is a usage error', async () => {
   const r = await cli(['train', '--data', data, '--recipe', 'resnet']);
   expect(r.code).toBe(2);

@@ -15,6 +15,7 @@ import { Sequential } from '../../lib/modules/sequential';
 import { AdamW } from '../../lib/optim/adamw';
 import { CosineAnnealingLR } from '../../lib/optim/lr-scheduler';
 import { SGD } from '../../lib/optim/sgd';
+import { splitWeightDecay } from '../../lib/optim/split-weight-decay';
 import { defaultGenerator, Generator, manualSeed } from '../../lib/random';
 import { Tensor } from '../../lib/tensor/tensor';
 import {
@@ -49,11 +50,13 @@ const SETTINGS: CheckpointSettings = {
   limit: null,
 };
 
+type Optim = 'adamw' | 'amsgrad' | 'sgd' | 'sgd-groups' | 'adamw-groups';
+
 /**
  * A run with every kind of state: BatchNorm buffers, a Dropout generator, AdamW (or SGD with Nesterov momentum and
- * weight decay, as the resnet20 recipe's), a cosine schedule, augmentation.
+ * weight decay, as the resnet20 recipe's; or either with two parameter groups), a cosine schedule, augmentation.
  */
-function build(optim: 'adamw' | 'amsgrad' | 'sgd' = 'adamw') {
+function build(optim: Optim = 'adamw') {
   manualSeed(5);
   const model = new Sequential(
     new Flatten(),
@@ -63,10 +66,21 @@ function build(optim: 'adamw' | 'amsgrad' | 'sgd' = 'adamw') {
     new Dropout({ p: 0.3 }),
     new Linear({ inFeatures: 8, outFeatures: 3 }),
   );
+  const ps = model.parameters();
   const optimizer =
-    optim === 'sgd'
-      ? new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 })
-      : new AdamW(model.parameters(), { lr: 0.02, weightDecay: 0.01, amsgrad: optim === 'amsgrad' });
+    optim === 'sgd' || optim === 'sgd-groups'
+      ? new SGD(optim === 'sgd' ? ps : splitWeightDecay(model), {
+          lr: 0.05,
+          momentum: 0.9,
+          nesterov: true,
+          weightDecay: 5e-4,
+        })
+      : new AdamW(
+          optim === 'adamw-groups'
+            ? [{ params: ps.slice(0, 3) }, { params: ps.slice(3), lr: 0.01, weightDecay: 0, amsgrad: true }]
+            : ps,
+          { lr: 0.02, weightDecay: 0.01, amsgrad: optim === 'amsgrad' },
+        );
   const scheduler = new CosineAnnealingLR(optimizer, { tMax: EPOCHS });
   // 76 samples, batch 8: 10 batches, the last one smaller.
   const trainLoader = new DataLoader(blobs(76, 1), {
@@ -170,7 +184,7 @@ test('save then restore into fresh objects gives back every piece exactly', asyn
   expect(genB.getState()).toEqual(genA.getState());
 });
 
-test.each(['adamw', 'amsgrad', 'sgd'] as const)(
+test.each(['adamw', 'amsgrad', 'sgd', 'sgd-groups', 'adamw-groups'] as const)(
   'fit with %s: stopped mid-epoch and resumed from the checkpoint file == uninterrupted, bit for bit (weights, optimizer state, history)',
   async (optim) => {
     const straight = build(optim);
@@ -489,5 +503,87 @@ describe('AMSGrad', () => {
     );
     const bad = await saved('amsgrad', (o) => void (o.amsgrad = 'yes'));
     expect(() => readCheckpoint(bad.file)).toThrow(/optimizer\.amsgrad must be a boolean, got string/);
+  });
+});
+
+describe('parameter groups', () => {
+  /** A checkpoint of a stopped run whose optimizer record `edit` changed; returns the file. */
+  async function saved(optim: Optim, edit: (o: Record<string, unknown>) => void = () => undefined) {
+    const a = build(optim);
+    await train(a, { every: 2, stopAt: { epoch: 2, batch: 2 } });
+    const { tensors, metadata } = readSafetensors(checkpointPath(dir));
+    const meta = JSON.parse(metadata['simdnet.checkpoint']);
+    edit(meta.optimizer);
+    const file = path.join(dir, 'edited.safetensors');
+    saveSafetensors(file, tensors, { 'simdnet.checkpoint': JSON.stringify(meta) });
+    return { a, file };
+  }
+
+  test('each group is saved with its parameter count, options and lr, and restored', async () => {
+    const { a, file } = await saved('sgd-groups');
+    const lrs = a.optimizer.paramGroups.map((g) => g.lr);
+    expect(lrs[0]).toBeLessThan(0.05); // the schedule has moved them
+    const common = { momentum: 0.9, dampening: 0, nesterov: true, maximize: false };
+    expect(readCheckpoint(file).meta.optimizer).toEqual({
+      type: 'SGD',
+      groups: [
+        { params: 2, lr: lrs[0], ...common, weightDecay: 5e-4 },
+        { params: 4, lr: lrs[1], ...common, weightDecay: 0 },
+      ],
+      buffers: [true, true, true, true, true, true],
+    });
+    const b = build('sgd-groups');
+    restoreCheckpoint(readCheckpoint(file), b);
+    expect(weights(b)).toEqual(weights(a));
+    expect(b.optimizer.paramGroups.map((g) => g.lr)).toEqual(lrs);
+  });
+
+  test('a checkpoint with another group layout or other group options does not fit, and nothing changes', async () => {
+    const { file } = await saved('sgd-groups');
+    const ck = readCheckpoint(file);
+    expect(() => restoreCheckpoint(ck, build('sgd'))).toThrow(
+      /does not fit this run: the optimizer has 2 parameter group\(s\), this run has 1/,
+    );
+    const b = build('sgd');
+    const ps = b.model.parameters();
+    const misfit = (groups: { params: typeof ps; weightDecay?: number }[]) => {
+      const other = new SGD(groups, { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+      return () =>
+        restoreCheckpoint(ck, { ...b, optimizer: other, scheduler: new CosineAnnealingLR(other, { tMax: 3 }) });
+    };
+    const snapshot = weights(b);
+    expect(misfit([{ params: ps.slice(0, 3) }, { params: ps.slice(3), weightDecay: 0 }])).toThrow(
+      /parameter group 0 holds 2 parameters, this run's holds 3/,
+    );
+    expect(misfit(splitWeightDecay(b.model).map((g, i) => ({ ...g, weightDecay: i === 1 ? 1e-4 : 5e-4 })))).toThrow(
+      /parameter group 1's weightDecay is 0, this run uses 0\.0001/,
+    );
+    expect(weights(b)).toEqual(snapshot);
+    // A single-group checkpoint (the layout of files from before groups) into a run with two.
+    await saved('sgd');
+    expect(() => restoreCheckpoint(readCheckpoint(checkpointPath(dir)), build('sgd-groups'))).toThrow(
+      /the optimizer has 1 parameter group\(s\), this run has 2/,
+    );
+  });
+
+  test.each([
+    [
+      (o: Record<string, unknown>) => void ((o.groups as Record<string, unknown>[])[1].lr = null),
+      /optimizer\.groups\[1\]\.lr must be a number, got null/,
+    ],
+    [
+      (o: Record<string, unknown>) => void ((o.groups as Record<string, unknown>[])[0].params = 4),
+      /optimizer\.groups hold 7 parameters, optimizer\.steps 6/,
+    ],
+    [
+      (o: Record<string, unknown>) => void ((o.groups as Record<string, unknown>[])[1].momentum = 0.9),
+      /optimizer\.groups\[1\] has unexpected fields momentum/,
+    ],
+    [(o: Record<string, unknown>) => void (o.lr = 0.1), /optimizer has unexpected fields lr/],
+    [(o: Record<string, unknown>) => void (o.groups = []), /optimizer\.groups is empty/],
+  ])('a bad group record is a FileFormatError naming the field (%#)', async (edit, message) => {
+    const { file } = await saved('adamw-groups', edit);
+    expect(() => readCheckpoint(file)).toThrow(expect.objectContaining({ name: 'FileFormatError' }));
+    expect(() => readCheckpoint(file)).toThrow(message);
   });
 });
