@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
-// ReLU (forward, backward, in-place mask), softmax cross-entropy, Adam and batch norm of the current ISA against
-// the scalar references, on counts around the vector width (the SIMD main loop and its scalar tail).
+// ReLU (forward, backward, in-place mask, fused add + ReLU), softmax cross-entropy, Adam and batch norm of the current
+// ISA against the scalar references, on counts around the vector width (the SIMD main loop and its scalar tail).
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "check.h"
 #include "dispatch.h"
+#include "ops/ops.h"
 
 namespace simdnet::test {
 namespace {
@@ -52,6 +54,14 @@ void check_relu(Tally& t, Rng& rng, int64_t n) {
   k.relu_mask(mgot.data(), x.data(), n);
   relu_mask_ref(mwant.data(), x.data(), n);
   t.same("relu_mask" + at, mgot, mwant);
+
+  // The fused residual add + ReLU against the two passes it replaces, bit for bit (specials in both inputs).
+  const std::vector<float> y = with_specials(rng, n);
+  std::vector<float> sum(n), fused(n);
+  for (int64_t i = 0; i < n; ++i) sum[i] = x[i] + y[i];
+  relu_forward_ref(sum.data(), sum.data(), n);
+  add_relu_op(fused.data(), x.data(), y.data(), n);
+  t.truth("add_relu_op" + at, n == 0 || std::memcmp(fused.data(), sum.data(), n * sizeof(float)) == 0);
 }
 
 void check_cross_entropy(Tally& t, Rng& rng, int64_t batch, int64_t classes) {
