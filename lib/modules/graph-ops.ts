@@ -135,8 +135,8 @@ export class Add extends Binary {
   }
 
   /**
-   * relu(a + b) for inputs of one shape in one pass, the bits of forward() then a ReLU: Graph runs a ReLU that alone
-   * reads this add's output so in training. backward() is unchanged (the ReLU's runs before it).
+   * relu(a + b) for inputs of one shape in one pass, the bits of forward() then a ReLU: Graph calls it when only a
+   * ReLU reads this add's output. backward() is unchanged (the ReLU's runs before it).
    */
   forwardWithRelu(inputs: readonly Tensor[], ctx: OpContext): Tensor {
     const [a, b] = inputs;

@@ -170,6 +170,7 @@ void test_elementwise(Tally& t, int64_t lanes) {
     check_adam(t, rng, n, n % 2 ? 0.01 : 0.0, n % 3 + 1);
   }
   for (int64_t sz : {1, 7, 64, 1000, 1030, 4099}) check_batchnorm(t, rng, 3, 5, sz);
+  for (int64_t sz : {1, 13, 64}) check_batchnorm(t, rng, 9, 2, sz);  // the sums' four-row groups and a single row
   for (int64_t batch : {1, 3, 8}) {
     for (int64_t classes : counts(lanes)) {
       if (classes >= 1 && classes <= 1000) check_cross_entropy(t, rng, batch, classes);

@@ -108,14 +108,14 @@ describe('Graph: residual add + ReLU', () => {
   const build = (add: () => Add) => {
     manualSeed(6);
     const g = new GraphBuilder();
-    let h = g.apply(new Conv2d({ inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1 }), g.input());
+    let h = g.layer('conv', new Conv2d({ inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1 }))(g.input());
     for (const b of [1, 2]) {
       const conv = g.layer(`conv${b}`, new Conv2d({ inChannels: 4, outChannels: 4, kernelSize: 3, padding: 1 }));
       const bnA = g.layer(`bn${b}a`, new BatchNorm2d({ numFeatures: 4 }));
       const bnB = g.layer(`bn${b}b`, new BatchNorm2d({ numFeatures: 4 }));
       h = g.relu(g.op(add(), bnB(conv(g.relu(bnA(h)))), h));
     }
-    const pooled = g.apply(new Conv2d({ inChannels: 4, outChannels: 4, kernelSize: 6 }), h); // [N, 4, 1, 1]
+    const pooled = g.layer('pool', new Conv2d({ inChannels: 4, outChannels: 4, kernelSize: 6 }))(h); // [N, 4, 1, 1]
     const twice = g.op(add(), g.relu(g.op(add(), h, pooled)), h);
     const read2 = g.op(add(), g.relu(twice), twice);
     return new Graph(g.specs(g.layer('fc', new Linear({ inFeatures: 144, outFeatures: 3 }))(g.flatten(read2))));
