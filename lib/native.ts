@@ -185,6 +185,8 @@ export interface NativeBinding {
   ): void;
   /** out = a + b element by element (equal lengths, not empty); out may be a itself. */
   add(out: F32, a: F32, b: F32): void;
+  /** out = max(a + b, 0), the bits of add then reluForward (the residual add and its ReLU); out may be a itself. */
+  addRelu(out: F32, a: F32, b: F32): void;
   reluForward(out: F32, input: F32): void;
   reluBackward(dinput: F32, doutput: F32, output: F32): void;
   /** grad = output > 0 ? grad : 0, in place. */

@@ -25,10 +25,11 @@ Napi::Value ReluForward(const Napi::CallbackInfo& info) {
   });
 }
 
-// add(out, a, b): out = a + b, equal lengths; out may be a itself.
-Napi::Value Add(const Napi::CallbackInfo& info) {
-  return guarded(info, "add", [&] {
-    ArgReader a(info, "add", 3);
+// add(out, a, b): out = a + b; addRelu(out, a, b): out = max(a + b, 0). Equal lengths; out may be a itself.
+template <void (*op)(float*, const float*, const float*, int64_t)>
+Napi::Value AddOp(const Napi::CallbackInfo& info, const char* name) {
+  return guarded(info, name, [&] {
+    ArgReader a(info, name, 3);
     const int64_t n = a.f32_length(1, "a");
     if (n < 1) throw_range(a.env(), a.prefix("a") + " must not be empty");
     float* out = a.f32(0, "out", n, "a's length", true);
@@ -36,10 +37,13 @@ Napi::Value Add(const Napi::CallbackInfo& info) {
     const float* y = a.f32(2, "b", n, "a's length", false);
     a.allow_in_place("out", "a");
     a.check_no_aliasing();
-    add_op(out, x, y, n);
+    op(out, x, y, n);
     return info.Env().Undefined();
   });
 }
+
+Napi::Value Add(const Napi::CallbackInfo& info) { return AddOp<add_op>(info, "add"); }
+Napi::Value AddRelu(const Napi::CallbackInfo& info) { return AddOp<add_relu_op>(info, "addRelu"); }
 
 // reluBackward(dinp, dout, out): equal lengths.
 Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
@@ -74,6 +78,7 @@ Napi::Value ReluMask(const Napi::CallbackInfo& info) {
 
 void register_activation_exports(Napi::Env env, Napi::Object exports) {
   exports.Set("add", Napi::Function::New(env, Add, "add"));
+  exports.Set("addRelu", Napi::Function::New(env, AddRelu, "addRelu"));
   exports.Set("reluForward", Napi::Function::New(env, ReluForward, "reluForward"));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward, "reluBackward"));
   exports.Set("reluMask", Napi::Function::New(env, ReluMask, "reluMask"));

@@ -134,6 +134,19 @@ export class Add extends Binary {
     if (o.length > 0) native.add(o, x, y);
   }
 
+  /**
+   * relu(a + b) for inputs of one shape in one pass, the bits of forward() then a ReLU: Graph calls it when only a
+   * ReLU reads this add's output. backward() is unchanged (the ReLU's runs before it).
+   */
+  forwardWithRelu(inputs: readonly Tensor[], ctx: OpContext): Tensor {
+    const [a, b] = inputs;
+    if (!sameShape(a.shape, b.shape)) throw new Error('add.forwardWithRelu: only for inputs of one shape');
+    const out = ctx.scratch('out', a.shape);
+    if (out.size > 0) native.addRelu(out.data, a.data, b.data);
+    this.keepShapes(inputs, ctx);
+    return out;
+  }
+
   backward(doutput: Tensor, needed: readonly boolean[], ctx: OpContext): (Tensor | null)[] {
     const shapes = this.shapes();
     return shapes.map((shape, k) => {

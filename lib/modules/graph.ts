@@ -4,10 +4,11 @@
 // graph-builder.ts, the ops graph-ops*.ts, the native inference program program.ts.
 import { describe } from '../check';
 import { native } from '../native';
-import { formatShape } from '../tensor/shape';
+import { formatShape, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { ModuleDict } from './graph-container';
 import { checkArity, GraphOp, type OpContext } from './graph-op';
+import { Add } from './graph-ops';
 import { BackwardContext, ForwardContext, hasFastBackward, Module } from './module';
 import { appendModuleSteps, compileGraphProgram, type CompiledProgram, type ProgramStep } from './program';
 import { programKey, runProgram } from './program-run';
@@ -171,6 +172,15 @@ export class Graph extends Module {
         k++;
         continue;
       }
+      if (relu && node.op?.constructor === Add && sameShape(ins[0].shape, ins[1].shape)) {
+        // The residual add + ReLU in one pass (not a subclass's add); backward runs as unfused: the ReLU's masks the
+        // gradient once (in place when this graph may overwrite it), the add's hands that to both inputs.
+        const sum = (node.op as Add).forwardWithRelu(ins, this.opContext(node, childCtx.reuse, keep));
+        const out = relu.adoptOutput(sum, childCtx);
+        values.push(out, out);
+        k++;
+        continue;
+      }
       values.push(
         node.module
           ? node.module.forwardWith(ins[0], childCtx)
@@ -242,7 +252,7 @@ export class Graph extends Module {
 
   /**
    * The ReLU module of node k + 1 when it reads only node k's output and nothing else reads that output (so node k,
-   * a BatchNorm, may write the ReLU's result in place of its own), else null. Computed once.
+   * a BatchNorm or an add, may write the ReLU's result in place of its own), else null. Computed once.
    */
   private reluAfter(k: number): ReLU | null {
     if (this.reluReaders === null) {

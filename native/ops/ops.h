@@ -49,6 +49,9 @@ void batchnorm_backward_eval_op(float* dinp, float* dweight, float* dbias, const
 // over a layer's values (not split across threads today; ReLU and Adam could be, element by element).
 // out = a + b, element by element (the residual add and the sum of a fanned-out value's gradients); out may be a.
 void add_op(float* out, const float* a, const float* b, int64_t count);
+// out = max(a + b, 0) (NaN kept, as relu_forward): the residual add and the ReLU after it in one pass, the same bits
+// as add_op then relu_forward_op; out may be a.
+void add_relu_op(float* out, const float* a, const float* b, int64_t count);
 void relu_forward_op(float* out, const float* inp, int64_t count);
 void relu_backward_op(float* dinp, const float* dout, const float* out, int64_t count);
 void relu_mask_op(float* grad, const float* out, int64_t count);

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
-// ReLU (forward, backward, in-place mask), softmax cross-entropy, Adam and batch norm of the current ISA against
-// the scalar references, on counts around the vector width (the SIMD main loop and its scalar tail).
+// ReLU (forward, backward, in-place mask, fused add + ReLU), softmax cross-entropy, Adam and batch norm of the current
+// ISA against the scalar references, on counts around the vector width (the SIMD main loop and its scalar tail).
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "check.h"
 #include "dispatch.h"
+#include "ops/ops.h"
 
 namespace simdnet::test {
 namespace {
@@ -52,6 +54,14 @@ void check_relu(Tally& t, Rng& rng, int64_t n) {
   k.relu_mask(mgot.data(), x.data(), n);
   relu_mask_ref(mwant.data(), x.data(), n);
   t.same("relu_mask" + at, mgot, mwant);
+
+  // The fused residual add + ReLU against the two passes it replaces, bit for bit (specials in both inputs).
+  const std::vector<float> y = with_specials(rng, n);
+  std::vector<float> sum(n), fused(n);
+  for (int64_t i = 0; i < n; ++i) sum[i] = x[i] + y[i];
+  relu_forward_ref(sum.data(), sum.data(), n);
+  add_relu_op(fused.data(), x.data(), y.data(), n);
+  t.truth("add_relu_op" + at, n == 0 || std::memcmp(fused.data(), sum.data(), n * sizeof(float)) == 0);
 }
 
 void check_cross_entropy(Tally& t, Rng& rng, int64_t batch, int64_t classes) {
@@ -160,6 +170,7 @@ void test_elementwise(Tally& t, int64_t lanes) {
     check_adam(t, rng, n, n % 2 ? 0.01 : 0.0, n % 3 + 1);
   }
   for (int64_t sz : {1, 7, 64, 1000, 1030, 4099}) check_batchnorm(t, rng, 3, 5, sz);
+  for (int64_t sz : {1, 13, 64}) check_batchnorm(t, rng, 9, 2, sz);  // the sums' four-row groups and a single row
   for (int64_t batch : {1, 3, 8}) {
     for (int64_t classes : counts(lanes)) {
       if (classes >= 1 && classes <= 1000) check_cross_entropy(t, rng, batch, classes);

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
-// BatchNorm + ReLU fused by Sequential and Graph (lib/modules/fuse-relu.ts): the same numbers, bit for bit, as the two
-// layers run one after the other (a ReLU subclass is never fused), in forward, backward and after optimizer steps.
+// BatchNorm + ReLU fused by Sequential and Graph (lib/modules/fuse-relu.ts), and a Graph's residual add + ReLU: the same
+// numbers, bit for bit, as the two run one after the other (a ReLU or Add subclass is never fused), in forward, backward
+// and after optimizer steps.
 import { CrossEntropyLoss } from '../../lib/loss/cross-entropy';
 import { BatchNorm2d } from '../../lib/modules/batch-norm';
 import { Conv2d } from '../../lib/modules/conv2d';
 import { Flatten } from '../../lib/modules/flatten';
 import { Graph } from '../../lib/modules/graph';
 import { GraphBuilder } from '../../lib/modules/graph-builder';
+import { Add } from '../../lib/modules/graph-ops';
 import { Linear } from '../../lib/modules/linear';
+import { native } from '../../lib/native';
 import type { Module } from '../../lib/modules/module';
 import { ReLU } from '../../lib/modules/relu';
 import { Sequential } from '../../lib/modules/sequential';
@@ -17,6 +20,8 @@ import { Tensor } from '../../lib/tensor/tensor';
 
 /** A ReLU that containers do not fuse (its constructor is not ReLU). */
 class PlainReLU extends ReLU {}
+/** An add that Graph does not fuse with the ReLU after it. */
+class PlainAdd extends Add {}
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
@@ -93,6 +98,50 @@ test('Graph: a residual block whose BatchNorm + ReLU is fused, and a BatchNorm r
     return new Graph(g.specs(fc(g.flatten(sum))));
   };
   expectSameAsUnfused(build);
+});
+
+describe('Graph: residual add + ReLU', () => {
+  /**
+   * relu(bnB(conv(relu(bnA(h)))) + h), twice (the second block's input is the first's fused output), then a
+   * broadcast add + ReLU and an add whose output a ReLU and the next add both read (neither fused).
+   */
+  const build = (add: () => Add) => {
+    manualSeed(6);
+    const g = new GraphBuilder();
+    let h = g.layer('conv', new Conv2d({ inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1 }))(g.input());
+    for (const b of [1, 2]) {
+      const conv = g.layer(`conv${b}`, new Conv2d({ inChannels: 4, outChannels: 4, kernelSize: 3, padding: 1 }));
+      const bnA = g.layer(`bn${b}a`, new BatchNorm2d({ numFeatures: 4 }));
+      const bnB = g.layer(`bn${b}b`, new BatchNorm2d({ numFeatures: 4 }));
+      h = g.relu(g.op(add(), bnB(conv(g.relu(bnA(h)))), h));
+    }
+    const pooled = g.layer('pool', new Conv2d({ inChannels: 4, outChannels: 4, kernelSize: 6 }))(h); // [N, 4, 1, 1]
+    const twice = g.op(add(), g.relu(g.op(add(), h, pooled)), h);
+    const read2 = g.op(add(), g.relu(twice), twice);
+    return new Graph(g.specs(g.layer('fc', new Linear({ inFeatures: 144, outFeatures: 3 }))(g.flatten(read2))));
+  };
+
+  test('the fused graph traces bit for bit as the unfused one, and does fuse both blocks', () => {
+    const spy = jest.spyOn(native, 'addRelu');
+    try {
+      const fused = trace(
+        build(() => new Add()),
+        x,
+        labels,
+      );
+      expect(spy).toHaveBeenCalledTimes(2 * 3);
+      spy.mockClear();
+      const unfused = trace(
+        build(() => new PlainAdd()),
+        x,
+        labels,
+      );
+      expect(spy).not.toHaveBeenCalled();
+      expect(fused).toEqual(unfused);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
 
 test('eval mode: BatchNorm with running statistics then ReLU is not fused and still runs', () => {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// reluForward / reluBackward / reluMask against reference.ts for every ISA: lengths around SIMD tiles, special values, in place.
+// reluForward / reluBackward / reluMask / addRelu against reference.ts for every ISA: lengths around SIMD tiles, special values, in place.
 import { native } from '../../lib/native';
 import { describeEachIsa } from './isa';
 import { Rng, expectClose, plus, reluBackward, reluForward } from './reference';
@@ -46,6 +46,20 @@ describeEachIsa(() => {
       native.reluMask(grad, out32);
       expectClose(grad, expected, 0, 0, 'grad');
       expect(out32).toEqual(keep);
+    });
+
+    test('addRelu gives the bits of add then reluForward, also in place (out is a)', () => {
+      const a = values(rng, n),
+        b = values(rng, n);
+      const sum = new Float32Array(n),
+        want = new Float32Array(n),
+        got = new Float32Array(n).fill(12345);
+      native.add(sum, a, b);
+      native.reluForward(want, sum);
+      native.addRelu(got, a, b);
+      expect(new Uint32Array(got.buffer)).toEqual(new Uint32Array(want.buffer));
+      native.addRelu(a, a, b);
+      expect(new Uint32Array(a.buffer)).toEqual(new Uint32Array(want.buffer));
     });
 
     test('backward accumulates dout where out is not <= 0 into a pre-filled dinput', () => {

@@ -276,6 +276,12 @@ export const SPECS: Spec[] = [
     driver: 'a',
   },
   {
+    op: 'addRelu',
+    args: [f32('out', true), f32('a'), f32('b')],
+    valid: (r) => [new Float32Array(N), r.f32(N), r.f32(N)],
+    driver: 'a',
+  },
+  {
     op: 'reluForward',
     args: [f32('out', true), f32('input')],
     valid: (r) => [new Float32Array(N), r.f32(N)],
