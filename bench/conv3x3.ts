@@ -6,6 +6,7 @@
 // --cpu-time (with SIMDNET_NUM_THREADS=1) divides by the process's CPU time instead of wall time and compares
 // with --peak GFLOP/s (default: the probe's one-thread figure): on a machine shared with other busy processes
 // that is the only stable figure.
+import './setup'; // the repo's addon, not one beside build/bench's copy of lib/
 import { native } from '../lib';
 import { Generator } from '../lib/random';
 import { measurePeak, peakFor } from './peak';
