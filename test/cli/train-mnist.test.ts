@@ -29,7 +29,7 @@ test('--help of train and eval lists --dataset and its choices', async () => {
     const r = await cli([command, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/--dataset <name>/);
-    expect(r.stdout).toMatch(/choices: "cifar10",\s+"mnist",\s+"fashion-mnist"/);
+    expect(r.stdout).toMatch(/choices:\s+"cifar10",\s+"mnist",\s+"fashion-mnist"/);
     expect(r.stdout).toMatch(/torchvision's root/);
   }
   expect((await cli(['train', '--help'])).stdout).toMatch(/default: "cifar10"/);
