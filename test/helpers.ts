@@ -80,3 +80,20 @@ export function countProgramRuns<T>(fn: () => T): { result: T; runs: number } {
     snapshot.mockRestore();
   }
 }
+
+/**
+ * Throws with the first differing index unless a and b hold the same float32 bit patterns. Any NaN matches any NaN:
+ * WebAssembly leaves the sign and payload of a NaN that an operation makes to the engine.
+ */
+export function expectSameBits(actual: Float32Array, expected: Float32Array, label: string): void {
+  expect(actual.length).toBe(expected.length);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length),
+    e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== e[i] && !(Number.isNaN(actual[i]) && Number.isNaN(expected[i]))) {
+      throw new Error(
+        `${label}: index ${i} differs: ${actual[i]} (0x${a[i].toString(16)}) != ${expected[i]} (0x${e[i].toString(16)})`,
+      );
+    }
+  }
+}

@@ -3,6 +3,7 @@
 // pooling, adaptive and arbitrary windows, 1 and 2 threads; and the value checks the generic binding tests cannot reach.
 import { native } from '../../lib/native';
 import { windowMeanBackward as libBackward, windowMeanForward as libForward } from '../../lib/modules/avg-pool2d';
+import { expectSameBits } from '../helpers';
 import { expectError } from './binding-specs';
 import { restore, setThreads } from './isa';
 import { MeanWindows, Rng, poolOutSize, windowMeanBackward, windowMeanForward } from './reference';
@@ -115,20 +116,6 @@ const call = (fn: typeof native.windowMeanForward, a: Float32Array, b: Float32Ar
     c.m.rowStart.length,
     c.m.colStart.length,
   );
-
-/** Throws with the first differing index unless a and b hold the same float32 bit patterns (any NaN matches any NaN). */
-function expectSameBits(actual: Float32Array, expected: Float32Array, label: string): void {
-  expect(actual.length).toBe(expected.length);
-  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length),
-    e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== e[i] && !(Number.isNaN(actual[i]) && Number.isNaN(expected[i]))) {
-      throw new Error(
-        `${label}: index ${i} differs: ${actual[i]} (0x${a[i].toString(16)}) != ${expected[i]} (0x${e[i].toString(16)})`,
-      );
-    }
-  }
-}
 
 /** Native forward and backward (into a pre-filled dinput) vs the reference on one case. */
 function check(c: Case, rng: Rng, label: string, fill?: (a: Float32Array) => void): void {
