@@ -220,8 +220,18 @@ export interface NativeBinding {
   programSnapshotMatches(snapshot: ProgramSnapshot, sources: Float32Array[]): boolean;
   /** Drops the handle's share of the snapshot's memory (runs in flight keep theirs). */
   releaseProgramSnapshot(snapshot: ProgramSnapshot): void;
-  /** runProgram with a snapshot's weights (conv weights packed once per snapshot), on this thread. */
-  runProgramSnapshot(code: Int32Array, snapshot: ProgramSnapshot, input: F32, output: F32, n: number): void;
+  /**
+   * runProgram with a snapshot's weights (conv weights packed once per snapshot), on this thread; true. With `sources`,
+   * the run's threads first check them as programSnapshotMatches does, and when they differ nothing runs: false.
+   */
+  runProgramSnapshot(
+    code: Int32Array,
+    snapshot: ProgramSnapshot,
+    input: F32,
+    output: F32,
+    n: number,
+    sources?: Float32Array[],
+  ): boolean;
   /** runProgram on the libuv thread pool with a snapshot's weights and a copy of the input. */
   runProgramAsync(code: Int32Array, snapshot: ProgramSnapshot, input: F32, n: number): Promise<Float32Array>;
   /** Batch-norm training forward over [n, c, s]; updates runningMean/runningVar (both or neither) in place. */

@@ -168,6 +168,34 @@ Napi::Value CreateProgramSnapshot(const Napi::CallbackInfo& info) {
   });
 }
 
+// The live sources against a snapshot's copies, in pieces of at most kFloats floats (the pieces a run's threads share
+// when the check runs inside it). Empty with `matches` false when the lists differ in count or lengths.
+struct SourcePieces {
+  static constexpr int64_t kFloats = 16384;
+  struct Piece {
+    const float* live;
+    const float* copy;
+    int64_t length;
+  };
+  std::vector<Piece> pieces;
+  bool lengths_match = true;
+
+  SourcePieces(const Snapshot& s, const std::vector<const float*>& sources, const std::vector<int64_t>& lengths) {
+    lengths_match = sources.size() == s.source_offset.size();
+    for (size_t j = 0; lengths_match && j < sources.size(); ++j) {
+      lengths_match = lengths[j] == s.source_length[j];
+      for (int64_t at = 0; lengths_match && at < lengths[j]; at += kFloats) {
+        pieces.push_back({sources[j] + at, s.storage.data() + s.source_offset[j] + at,
+                          std::min(kFloats, lengths[j] - at)});
+      }
+    }
+  }
+  bool same(int64_t i) const {
+    const Piece& p = pieces[static_cast<size_t>(i)];
+    return std::memcmp(p.live, p.copy, p.length * sizeof(float)) == 0;
+  }
+};
+
 // programSnapshotMatches(snapshot, sources) -> true when every source holds exactly (bit for bit)
 // the values the snapshot copied: then the snapshot is the current weight version.
 Napi::Value ProgramSnapshotMatches(const Napi::CallbackInfo& info) {
@@ -177,11 +205,9 @@ Napi::Value ProgramSnapshotMatches(const Napi::CallbackInfo& info) {
     std::vector<const float*> sources;
     std::vector<int64_t> lengths;
     read_arrays(a, info[1], "programSnapshotMatches", "sources", &sources, &lengths);
-    bool same = sources.size() == s.source_offset.size();
-    for (size_t j = 0; same && j < sources.size(); ++j) {
-      same = lengths[j] == s.source_length[j] &&
-             std::memcmp(sources[j], s.storage.data() + s.source_offset[j], lengths[j] * sizeof(float)) == 0;
-    }
+    const SourcePieces check(s, sources, lengths);
+    bool same = check.lengths_match;
+    for (size_t i = 0; same && i < check.pieces.size(); ++i) same = check.same(static_cast<int64_t>(i));
     return Napi::Boolean::New(info.Env(), same);
   });
 }
@@ -210,18 +236,30 @@ Program snapshot_program(ArgReader& a, const Napi::Value& code_value, const Snap
   return program;
 }
 
-// runProgramSnapshot(code, snapshot, input, output, n): runProgram with a snapshot's weights, on this thread.
+// runProgramSnapshot(code, snapshot, input, output, n[, sources]) -> boolean: runProgram with a snapshot's weights, on
+// this thread. With sources, the run first checks, on its threads, that they still hold the snapshot's values
+// (programSnapshotMatches); when they do not, nothing runs and the result is false.
 Napi::Value RunProgramSnapshot(const Napi::CallbackInfo& info) {
   return guarded(info, "runProgramSnapshot", [&]() -> Napi::Value {
-    ArgReader a(info, "runProgramSnapshot", 5);
+    ArgReader a(info, "runProgramSnapshot", 5, 6);
     const Snapshot& snapshot = live_snapshot(a, holder_of(a, info[1], "runProgramSnapshot"), "runProgramSnapshot");
     const Program program = snapshot_program(a, info[0], snapshot, "runProgramSnapshot");
     const int64_t n = a.size(4, "n");
     const float* input = a.f32(2, "input", a.mul(n, program.in_size, "input"), "n*inSize", false);
     float* output = a.f32(3, "output", a.mul(n, program.out_size, "output"), "n*outSize", true);
     a.check_no_aliasing();
-    run_program(program, n, input, output, snapshot.params(), &snapshot.packed);
-    return info.Env().Undefined();
+    if (a.count() < 6 || info[5].IsUndefined()) {
+      run_program(program, n, input, output, snapshot.params(), &snapshot.packed);
+      return Napi::Boolean::New(info.Env(), true);
+    }
+    std::vector<const float*> sources;
+    std::vector<int64_t> lengths;
+    read_arrays(a, info[5], "runProgramSnapshot", "sources", &sources, &lengths);
+    const SourcePieces pieces(snapshot, sources, lengths);
+    if (!pieces.lengths_match) return Napi::Boolean::New(info.Env(), false);
+    const WeightCheck check{static_cast<int64_t>(pieces.pieces.size()), [&](int64_t i) { return pieces.same(i); }};
+    return Napi::Boolean::New(info.Env(),
+                              run_program(program, n, input, output, snapshot.params(), &snapshot.packed, &check));
   });
 }
 

@@ -68,13 +68,17 @@ export function expectErrorNamed(
   return caught as Error;
 }
 
-/** `fn`'s result and how many native inference programs it ran (runProgram, or runProgramSnapshot for folded weights). */
+/**
+ * `fn`'s result and how many native inference programs it ran (runProgram, or runProgramSnapshot for folded weights;
+ * not a runProgramSnapshot whose weight check failed, which ran nothing).
+ */
 export function countProgramRuns<T>(fn: () => T): { result: T; runs: number } {
   const plain = jest.spyOn(native, 'runProgram');
   const snapshot = jest.spyOn(native, 'runProgramSnapshot');
   try {
     const result = fn();
-    return { result, runs: plain.mock.calls.length + snapshot.mock.calls.length };
+    const ran = snapshot.mock.results.filter((r) => r.type !== 'return' || r.value !== false).length;
+    return { result, runs: plain.mock.calls.length + ran };
   } finally {
     plain.mockRestore();
     snapshot.mockRestore();

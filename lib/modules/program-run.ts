@@ -8,7 +8,7 @@ import { formatShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import type { Module } from './module';
 import type { CompiledProgram } from './program';
-import { currentSnapshot } from './program-snapshot';
+import { runOnCurrentSnapshot } from './program-snapshot';
 
 /**
  * Checks predict()'s input (a Tensor with a batch dimension >= 1 and a sample shape) and returns the key its program is
@@ -26,14 +26,14 @@ export function programKey(input: Tensor): string {
 
 /**
  * Runs `model`'s `program` on the whole batch `input` and returns a new tensor. A program with folded BatchNorms runs
- * on the model's current weight snapshot (program-snapshot.ts: one memcmp of the sources per call; a new copy, folds
+ * on the model's current weight snapshot (program-snapshot.ts: one memcmp of the sources per call, inside the run; a new copy, folds
  * recomputed, only when the weights changed), whose conv weights are packed once: folding and packing ResNet-20's
  * weights on every call took half of a batch-1 predict(). Other programs read the layers' arrays directly.
  */
 export function runProgram(model: Module, program: CompiledProgram, input: Tensor): Tensor {
   const out = Tensor.zeros([input.shape[0], ...program.outShape]);
   if (hasFolds(program)) {
-    native.runProgramSnapshot(program.code, currentSnapshot(model, program), input.data, out.data, input.shape[0]);
+    runOnCurrentSnapshot(model, program, input.data, out.data, input.shape[0]);
   } else {
     native.runProgram(program.code, program.params, input.data, out.data, input.shape[0]);
   }

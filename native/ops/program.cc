@@ -6,6 +6,7 @@
 #include "program.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "conv2d_pack_cache.h"
@@ -376,10 +377,20 @@ void walk_ops(const Program& program, int64_t n, const float* input, float* outp
   if (x != output) run_once([&] { std::memcpy(output, x, sizeof(float) * n * program.out_size); });
 }
 
+// Whether every piece of `check` passes; the pieces are a loop's items, shared by the threads (of a region too: `stale`
+// must then be one flag for all members, read only after the loop).
+bool weights_current(const WeightCheck& check, std::atomic<bool>& stale) {
+  parallel_for(check.items, [&](int64_t i) {
+    if (!stale.load(std::memory_order_relaxed) && !check.same(i)) stale.store(true, std::memory_order_relaxed);
+  });
+  return !stale.load(std::memory_order_relaxed);
+}
+
 }  // namespace
 
-void run_program(const Program& program, int64_t n, const float* input, float* output,
-                 const std::vector<const float*>& params, ConvPackCache* cache) {
+bool run_program(const Program& program, int64_t n, const float* input, float* output,
+                 const std::vector<const float*>& params, ConvPackCache* cache, const WeightCheck* check) {
+  std::atomic<bool> stale{false};
   // A batch of two chunks or more runs chunk by chunk, each chunk's whole program on one thread: its values stay in
   // that core's cache from op to op (a batch-wide op streamed every activation through memory: padding copies and
   // residual adds took 17% of a batch-64 ResNet-20), and the threads share no memory and meet at no barrier (the
@@ -391,6 +402,7 @@ void run_program(const Program& program, int64_t n, const float* input, float* o
   constexpr int64_t kMinChunks = 8;
   const int64_t chunk = std::min(program.chunk_images, std::max<int64_t>(2, (n + kMinChunks - 1) / kMinChunks));
   if (n >= 2 * chunk) {
+    if (check != nullptr && !weights_current(*check, stale)) return false;
     ConvPackCache run_cache;
     ConvPackCache* packs = cache != nullptr ? cache : &run_cache;
     parallel_for((n + chunk - 1) / chunk, [&](int64_t c) {
@@ -400,14 +412,18 @@ void run_program(const Program& program, int64_t n, const float* input, float* o
       walk_ops(program, m, input + n0 * program.in_size, output + n0 * program.out_size, params, packs, ping, pong,
                pong + m * program.max_size);
     });
-    return;
+    return true;
   }
   float* ping = thread_scratch(ScratchSlot::kProgramA, n * std::max<int64_t>(program.max_size, 1));
   float* pong = thread_scratch(ScratchSlot::kProgramB, n * (program.max_size + program.slot_size));
   // One parallel region for the whole program: the threads stay in it from op to op (a barrier at the end of each
-  // op's loops) instead of a fork/join per op. Every member walks the ops and picks the same buffers.
-  parallel_region(num_threads(),
-                  [&] { walk_ops(program, n, input, output, params, cache, ping, pong, pong + n * program.max_size); });
+  // op's loops) instead of a fork/join per op. Every member walks the ops and picks the same buffers. The weight check
+  // runs in the region too: at batch 1 it is a few % of the work, and on one thread it left the others idle.
+  parallel_region(num_threads(), [&] {
+    if (check != nullptr && !weights_current(*check, stale)) return;
+    walk_ops(program, n, input, output, params, cache, ping, pong, pong + n * program.max_size);
+  });
+  return !stale.load();
 }
 
 }  // namespace simdnet

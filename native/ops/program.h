@@ -4,6 +4,7 @@
 // running off the JS thread.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -103,10 +104,19 @@ std::string parse_program(const int32_t* code, int64_t length, const std::vector
 
 class ConvPackCache;
 
+// A check that a run's weights are still current, made of `items` pieces that the run's threads share: same(i) is
+// false when piece i differs (a snapshot's copy against the live arrays it was copied from).
+struct WeightCheck {
+  int64_t items = 0;
+  std::function<bool(int64_t)> same;
+};
+
 // Runs the program on n images: output [n, out_size] from input [n, in_size]. A batch of two chunks or more
 // (chunk_images) runs chunk by chunk, each chunk on one thread; the results are the same. With a cache (params must
-// not change while it lives: a snapshot's), convs pack their weights once per layout instead of per run.
-void run_program(const Program& program, int64_t n, const float* input, float* output,
-                 const std::vector<const float*>& params, ConvPackCache* cache = nullptr);
+// not change while it lives: a snapshot's), convs pack their weights once per layout instead of per run. With a
+// check, the run's threads make it first; when it fails nothing runs and the result is false.
+bool run_program(const Program& program, int64_t n, const float* input, float* output,
+                 const std::vector<const float*>& params, ConvPackCache* cache = nullptr,
+                 const WeightCheck* check = nullptr);
 
 }  // namespace simdnet

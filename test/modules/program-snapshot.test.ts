@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The native weight snapshots behind predictAsync(): a snapshot is a copy (later writes to the arrays do not reach it),
-// programSnapshotMatches sees any changed bit, a released snapshot refuses to run, and bad arguments get clear errors.
+// programSnapshotMatches (and runProgramSnapshot given the sources) sees any changed bit, a released snapshot refuses to
+// run, and bad arguments get clear errors.
 import { native, type ProgramSnapshot } from '../../lib/native';
 import { expectErrorNamed } from '../helpers';
 
@@ -70,6 +71,43 @@ describe('program snapshots', () => {
     );
     native.releaseProgramSnapshot(snapshot);
     expectErrorNamed(() => native.runProgramSnapshot(code, snapshot, input, want, 1), 'RangeError', /released/);
+  });
+
+  test('runProgramSnapshot with sources runs only while they hold the copied values, on 1 or 3 threads', () => {
+    // linear 20,000 -> 1: the weight is two pieces of the in-run comparison; batch 1 runs in one region, 64 by chunks.
+    const length = 20000;
+    const code = Int32Array.from([3, length, 1, 0, 0, 1]);
+    const weight = Float32Array.from({ length }, (_, i) => ((i % 7) - 3) / 8);
+    const bias = Float32Array.from([0.25]);
+    const snapshot = native.createProgramSnapshot([weight, bias], [weight, bias]);
+    try {
+      for (const threads of [1, 3]) {
+        native.setNumThreads(threads);
+        for (const n of [1, 64]) {
+          const input = Float32Array.from({ length: n * length }, (_, i) => (i % 5) - 2);
+          const want = new Float32Array(n);
+          native.runProgram(code, [weight, bias], input, want, n);
+          const got = new Float32Array(n);
+          expect(native.runProgramSnapshot(code, snapshot, input, got, n, [weight, bias])).toBe(true);
+          expect(got).toEqual(want);
+          weight[length - 1] = -weight[length - 1] - 1; // the last piece only
+          const untouched = new Float32Array(n).fill(7);
+          expect(native.runProgramSnapshot(code, snapshot, input, untouched, n, [weight, bias])).toBe(false);
+          expect(untouched).toEqual(new Float32Array(n).fill(7));
+          weight[length - 1] = -weight[length - 1] - 1;
+          expect(native.runProgramSnapshot(code, snapshot, input, got, n, [weight])).toBe(false); // another list
+          expect(native.runProgramSnapshot(code, snapshot, input, got, n, [bias, weight])).toBe(false);
+          expectErrorNamed(
+            () => native.runProgramSnapshot(code, snapshot, input, got, n, {} as never),
+            'TypeError',
+            /runProgramSnapshot: sources must be an Array/,
+          );
+        }
+      }
+    } finally {
+      native.setNumThreads('auto');
+      native.releaseProgramSnapshot(snapshot);
+    }
   });
 
   test('bad arguments get TypeError or RangeError naming them', () => {
