@@ -185,8 +185,8 @@ struct SourcePieces {
     for (size_t j = 0; lengths_match && j < sources.size(); ++j) {
       lengths_match = lengths[j] == s.source_length[j];
       for (int64_t at = 0; lengths_match && at < lengths[j]; at += kFloats) {
-        pieces.push_back({sources[j] + at, s.storage.data() + s.source_offset[j] + at,
-                          std::min(kFloats, lengths[j] - at)});
+        pieces.push_back(
+            {sources[j] + at, s.storage.data() + s.source_offset[j] + at, std::min(kFloats, lengths[j] - at)});
       }
     }
   }
