@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import type { CaseResult } from './cases';
 import { bestFixed, bestOther, type ContentionResult, speedRatio } from './cnn-report';
 import { formatRate } from './report';
+import { median as medianOf } from '../lib/bench/timing';
 import { WASM_RIVALS } from './options';
 
 /** What combine reads of a run's JSON (bench/run.ts writes more). */
@@ -17,12 +18,9 @@ export interface RunJson {
   load?: { before: number; after: number };
 }
 
-/** The median of the numbers (the mean of the middle two for an even count); null for none. */
+/** The median of the numbers (timing.ts's: the mean of the middle two for an even count); null for none. */
 export function median(xs: readonly number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return xs.length === 0 ? null : medianOf(xs);
 }
 
 const keyOf = (r: CaseResult): string => `${r.model ?? 'lenet'}:${r.case}:${r.batch}`;
