@@ -280,8 +280,9 @@ export class Slice extends GraphOp {
     const out = ctx.scratch('out', this.outputShape([x.shape]));
     const [o, xd] = [out.data, x.data];
     this.planes(x.shape, (src, dst, p) => {
-      for (let r = 0; r < p.rows; r++, src += p.rowStep)
+      for (let r = 0; r < p.rows; r++, src += p.rowStep) {
         for (let j = 0; j < p.n; j++) o[dst++] = xd[src + j * p.step];
+      }
     });
     this.keepShapes(inputs, ctx);
     return out;
@@ -292,8 +293,9 @@ export class Slice extends GraphOp {
     const dx = ctx.scratch('d0', this.shapes()[0], true);
     const [d, g] = [dx.data, doutput.data];
     this.planes(dx.shape, (src, dst, p) => {
-      for (let r = 0; r < p.rows; r++, src += p.rowStep)
+      for (let r = 0; r < p.rows; r++, src += p.rowStep) {
         for (let j = 0; j < p.n; j++) d[src + j * p.step] = g[dst++];
+      }
     });
     return [dx];
   }
