@@ -9,6 +9,7 @@
 #include "conv2d_direct_op.h"
 #include "conv2d_pack_cache.h"
 #include "parallel.h"
+#include "partials.h"
 #include "scratch.h"
 
 namespace simdnet {
@@ -312,9 +313,8 @@ void conv2d_channel_dweight_op(const KernelTable& t, float* dw, float* db, const
   const int64_t blocks = (s.n + kImagesPerPartial - 1) / kImagesPerPartial;
   const int64_t stride = g.taps * g.ocp + s.oc;  // one block's [taps, ocp] dW^T and db
   float* partials = thread_scratch(ScratchSlot::kPartials, blocks * stride);
-  std::memset(partials, 0, sizeof(float) * static_cast<size_t>(blocks * stride));
   parallel_for(blocks, [&](int64_t blk) {
-    float* part = partials + blk * stride;
+    float* part = zeroed_partial(partials, blk, stride);
     float* dout_t = thread_scratch(ScratchSlot::kGradBlock, g.pixels * g.ocp);
     for (int64_t n = blk * kImagesPerPartial; n < std::min(s.n, (blk + 1) * kImagesPerPartial); ++n) {
       const float* grad = dout + n * s.oc * g.pixels;
@@ -335,16 +335,8 @@ void conv2d_channel_dweight_op(const KernelTable& t, float* dw, float* db, const
       }
     }
   });
-  for (int64_t blk = 0; blk < blocks; ++blk) {
-    const float* part = partials + blk * stride;
-    if (dw != nullptr) {
-      for (int64_t o = 0; o < s.oc; ++o)
-        for (int64_t k = 0; k < g.taps; ++k) dw[o * g.taps + k] += part[k * g.ocp + o];
-    }
-    if (db != nullptr) {
-      for (int64_t o = 0; o < s.oc; ++o) db[o] += part[g.taps * g.ocp + o];
-    }
-  }
+  if (dw != nullptr) add_partials_transposed(dw, partials, blocks, stride, g.taps, s.oc, g.ocp);
+  if (db != nullptr) add_partials(db, partials + g.taps * g.ocp, blocks, stride, s.oc);
 }
 
 }  // namespace simdnet

@@ -8,6 +8,7 @@
 #include "conv2d_direct_op.h"
 #include "conv2d_pack_cache.h"
 #include "parallel.h"
+#include "partials.h"
 #include "scratch.h"
 
 namespace simdnet {
@@ -176,10 +177,9 @@ void conv2d_direct_dweight_op(const KernelTable& t, float* dw, float* db, const 
   const int64_t blocks = (s.n + kImagesPerPartial - 1) / kImagesPerPartial;
   const int64_t stride = taps * s.oc + s.oc;
   float* partials = thread_scratch(ScratchSlot::kPartials, blocks * stride);
-  std::memset(partials, 0, sizeof(float) * static_cast<size_t>(blocks * stride));
   const int64_t ldd = vectors_for(s.ow, L) * L;
   parallel_for(blocks, [&](int64_t blk) {
-    float* pdw = partials + blk * stride;
+    float* pdw = zeroed_partial(partials, blk, stride);
     for (int64_t n = blk * kImagesPerPartial; n < std::min(s.n, (blk + 1) * kImagesPerPartial); ++n) {
       const float* g = dout + n * out_image;
       if (dw != nullptr) {
@@ -196,15 +196,8 @@ void conv2d_direct_dweight_op(const KernelTable& t, float* dw, float* db, const 
       }
     }
   });
-  for (int64_t blk = 0; blk < blocks; ++blk) {
-    const float* part = partials + blk * stride;
-    if (dw != nullptr) {
-      for (int64_t i = 0; i < taps * s.oc; ++i) dw[i] += part[i];
-    }
-    if (db != nullptr) {
-      for (int64_t o = 0; o < s.oc; ++o) db[o] += part[taps * s.oc + o];
-    }
-  }
+  if (dw != nullptr) add_partials(dw, partials, blocks, stride, taps * s.oc);
+  if (db != nullptr) add_partials(db, partials + taps * s.oc, blocks, stride, s.oc);
 }
 
 void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w, const Conv2dShape& s,

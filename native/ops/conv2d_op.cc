@@ -10,6 +10,7 @@
 #include "kernels/conv2d/im2col.h"
 #include "ops.h"
 #include "parallel.h"
+#include "partials.h"
 #include "scratch.h"
 
 namespace simdnet {
@@ -197,10 +198,7 @@ void conv2d_gemm_backward(const KernelTable& t, float* dinp, float* dw, float* d
   const int64_t partial_stride = w_count + s.oc;
   // Per-block partial dW and db, on the calling thread's scratch (each JS thread has its own).
   float* partials = nullptr;
-  if (dw != nullptr || db != nullptr) {
-    partials = thread_scratch(ScratchSlot::kPartials, c.blocks * partial_stride);
-    std::memset(partials, 0, sizeof(float) * static_cast<size_t>(c.blocks * partial_stride));
-  }
+  if (dw != nullptr || db != nullptr) partials = thread_scratch(ScratchSlot::kPartials, c.blocks * partial_stride);
   parallel_for(c.blocks, [&](int64_t blk) {
     const int64_t n0 = blk * c.block, nb = std::min(c.block, s.n - n0);
     const int64_t ldd = nb * c.p;
@@ -214,7 +212,7 @@ void conv2d_gemm_backward(const KernelTable& t, float* dinp, float* dw, float* d
                       sizeof(float) * static_cast<size_t>(c.p));
       grad = gathered;
     }
-    float* pdw = partials ? partials + blk * partial_stride : nullptr;
+    float* pdw = partials ? zeroed_partial(partials, blk, partial_stride) : nullptr;
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* grad_g = grad + g * c.ocg * ldd;  // [ocg x nb*P]
       if (dw != nullptr) {
@@ -246,15 +244,8 @@ void conv2d_gemm_backward(const KernelTable& t, float* dinp, float* dw, float* d
       }
     }
   });
-  for (int64_t blk = 0; blk < c.blocks && partials; ++blk) {
-    const float* part = partials + blk * partial_stride;
-    if (dw != nullptr) {
-      for (int64_t i = 0; i < w_count; ++i) dw[i] += part[i];
-    }
-    if (db != nullptr) {
-      for (int64_t o = 0; o < s.oc; ++o) db[o] += part[w_count + o];
-    }
-  }
+  if (dw != nullptr) add_partials(dw, partials, c.blocks, partial_stride, w_count);
+  if (db != nullptr) add_partials(db, partials + w_count, c.blocks, partial_stride, s.oc);
 }
 
 }  // namespace simdnet

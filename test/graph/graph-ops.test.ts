@@ -151,6 +151,58 @@ describe('the shape ops against naive loops', () => {
     }
   });
 
+  test('pad of channels only (runs of whole samples, copied by set) and of the batch-free last dim', () => {
+    const x = randomTensor([2, 3, 5, 6], 3);
+    const op = new Pad({
+      pads: [
+        [2, 1],
+        [0, 0],
+        [0, 0],
+      ],
+    });
+    const y = op.forward([x], ctx);
+    expect(y.shape).toEqual([2, 6, 5, 6]);
+    for (let i = 0; i < y.size; i++) {
+      const [n, c, h, w] = unravel(i, y.shape);
+      expect(y.data[i]).toBe(c >= 2 && c < 5 ? x.at(n, c - 2, h, w) : 0);
+    }
+    const g = randomTensor([...y.shape], 4);
+    const dx = op.backward(g, [true], ctx)[0]!;
+    for (let i = 0; i < dx.size; i++) {
+      const [n, c, h, w] = unravel(i, x.shape);
+      expect(dx.data[i]).toBe(g.at(n, c + 2, h, w));
+    }
+    const none = new Pad({ pads: [[0, 0]] }).forward([randomTensor([2, 70], 5)], ctx);
+    expect(none.shape).toEqual([2, 70]);
+  });
+
+  test('slice of the last two dims (ResNet shortcut) and of a 2-dim input, with gradients', () => {
+    const x = randomTensor([2, 3, 8, 8], 1);
+    const op = new Slice({ axes: [2, 3], steps: [2, 2] });
+    const y = op.forward([x], ctx);
+    expect(y.shape).toEqual([2, 3, 4, 4]);
+    for (let i = 0; i < y.size; i++) {
+      const [n, c, h, w] = unravel(i, y.shape);
+      expect(y.data[i]).toBe(x.at(n, c, 2 * h, 2 * w));
+    }
+    const g = randomTensor([...y.shape], 2);
+    const dx = op.backward(g, [true], ctx)[0]!;
+    for (let i = 0; i < dx.size; i++) {
+      const [n, c, h, w] = unravel(i, x.shape);
+      expect(dx.data[i]).toBe(h % 2 === 0 && w % 2 === 0 ? g.at(n, c, h / 2, w / 2) : 0);
+    }
+    const flat = randomTensor([3, 7], 3);
+    const op2 = new Slice({ axes: [1], starts: [1], steps: [3] });
+    const y2 = op2.forward([flat], ctx);
+    expect(y2.shape).toEqual([3, 2]);
+    for (let i = 0; i < y2.size; i++) expect(y2.data[i]).toBe(flat.at(Math.floor(i / 2), 1 + 3 * (i % 2)));
+    const dx2 = op2.backward(y2, [true], ctx)[0]!;
+    for (let i = 0; i < dx2.size; i++) {
+      const w = i % 7;
+      expect(dx2.data[i]).toBe(w === 1 || w === 4 ? flat.data[i] : 0);
+    }
+  });
+
   test('slice takes start, step and Python-style ends; backward scatters into zeros', () => {
     const x = randomTensor([2, 3, 7, 6], 1);
     const op = new Slice({ axes: [2, -1, 1], starts: [1, -5, 0], ends: [null, 100, 2], steps: [2, 3, 1] });
