@@ -162,6 +162,10 @@ export interface NativeBinding {
     ceilMode: number,
     dilationH?: number,
     dilationW?: number,
+    /** 1: dinput = the input gradient (need not be zeroed); 0 (default): dinput += it. */
+    overwriteDinput?: number,
+    /** The input when it is a ReLU's output: the gradient passes only where it is > 0 or NaN (ReLU's backward too). */
+    reluOutput?: OptF32,
   ): void;
   linearForward(
     out: F32,

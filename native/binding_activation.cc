@@ -16,7 +16,7 @@ Napi::Value ReluForward(const Napi::CallbackInfo& info) {
     ArgReader a(info, "reluForward", 2);
     const int64_t n = a.f32_length(1, "input");
     if (n < 1) throw_range(a.env(), a.prefix("input") + " must not be empty");
-    float* out = a.f32(0, "out", n, "input length", true);
+    float* out = a.f32_overwritten(0, "out", n, "input length");
     const float* inp = a.f32(1, "input", n, "input length", false);
     a.allow_in_place("out", "input");
     a.check_no_aliasing();
@@ -32,7 +32,7 @@ Napi::Value AddOp(const Napi::CallbackInfo& info, const char* name) {
     ArgReader a(info, name, 3);
     const int64_t n = a.f32_length(1, "a");
     if (n < 1) throw_range(a.env(), a.prefix("a") + " must not be empty");
-    float* out = a.f32(0, "out", n, "a's length", true);
+    float* out = a.f32_overwritten(0, "out", n, "a's length");
     const float* x = a.f32(1, "a", n, "a's length", false);
     const float* y = a.f32(2, "b", n, "a's length", false);
     a.allow_in_place("out", "a");

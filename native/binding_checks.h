@@ -133,6 +133,18 @@ class ArgReader {
     return static_cast<int32_t*>(typed(i, name, napi_int32_array, "Int32Array", expected, shape, output, false));
   }
 
+  // An output the op writes whole without reading it first (forward outputs, overwritten gradients): f32 / i32
+  // with output true, but on wasm the host need not copy its old contents into the heap (native/wasm/napi.h).
+  float* f32_overwritten(size_t i, const char* name, int64_t expected, const char* shape, bool optional = false) {
+    return static_cast<float*>(
+        typed(i, name, napi_float32_array, "Float32Array", expected, shape, true, optional, kOverwritten));
+  }
+
+  int32_t* i32_overwritten(size_t i, const char* name, int64_t expected, const char* shape) {
+    return static_cast<int32_t*>(
+        typed(i, name, napi_int32_array, "Int32Array", expected, shape, true, false, kOverwritten));
+  }
+
   // A Float64Array of exactly `expected` elements (per-output divisors and other double-precision data).
   double* f64(size_t i, const char* name, int64_t expected, const char* shape, bool output) {
     return static_cast<double*>(typed(i, name, napi_float64_array, "Float64Array", expected, shape, output, false));
@@ -190,8 +202,10 @@ class ArgReader {
     return names && x.begin == y.begin && x.end == y.end;
   }
 
+  enum Contents { kKept, kOverwritten };
+
   void* typed(size_t i, const char* name, napi_typedarray_type type, const char* type_name, int64_t expected,
-              const char* shape, bool output, bool optional) {
+              const char* shape, bool output, bool optional, Contents contents = kKept) {
     const Napi::Value v = info_[i];
     if (optional && (v.IsNull() || v.IsUndefined())) return nullptr;
     if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
@@ -208,10 +222,14 @@ class ArgReader {
     // too, where ArrayBuffer() would fail. A detached buffer has length 0 and no data.
     void* raw = nullptr;
 #ifdef __EMSCRIPTEN__
-    // The wasm host copies every array into the heap; an input's copy need not be written back (napi.h).
-    const napi_status status = output ? napi_get_typedarray_info(env(), v, nullptr, nullptr, &raw, nullptr, nullptr)
-                                      : sn_get_typedarray_input_data(v, &raw);
+    // The wasm host copies arrays into and out of the heap: an input's copy need not be written back, an
+    // overwritten output's old contents need not be copied in (napi.h).
+    const napi_status status = !output ? sn_get_typedarray_input_data(v, &raw)
+                               : contents == kOverwritten
+                                   ? sn_get_typedarray_output_data(v, &raw)
+                                   : napi_get_typedarray_info(env(), v, nullptr, nullptr, &raw, nullptr, nullptr);
 #else
+    (void)contents;
     const napi_status status = napi_get_typedarray_info(env(), v, nullptr, nullptr, &raw, nullptr, nullptr);
 #endif
     if (status != napi_ok || raw == nullptr) {

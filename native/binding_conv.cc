@@ -63,7 +63,7 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
     ArgReader a(info, "conv2dForward", 18, 19);
     const Conv2dShape s = read_conv2d_shape(a, 4);
     const ConvSizes z = conv2d_sizes(a, s);
-    float* out = a.f32(0, "out", z.output, "N*OC*OH*OW", true);
+    float* out = a.f32_overwritten(0, "out", z.output, "N*OC*OH*OW");
     const float* inp = a.f32(1, "input", z.input, "N*C*H*W", false);
     const float* w = a.f32(2, "weight", z.weight, "OC*(C/groups)*KH*KW", false);
     const float* b = a.f32(3, "bias", s.oc, "OC", false, true);
@@ -81,13 +81,14 @@ Napi::Value Conv2dBackward(const Napi::CallbackInfo& info) {
     ArgReader a(info, "conv2dBackward", 20, 21);
     const Conv2dShape s = read_conv2d_shape(a, 6);
     const ConvSizes z = conv2d_sizes(a, s);
-    float* dinp = a.f32(0, "dinput", z.input, "N*C*H*W", true, true);
+    const bool overwrite = a.count() == 21 && a.size(20, "overwriteDinput", 0) != 0;
+    float* dinp = overwrite ? a.f32_overwritten(0, "dinput", z.input, "N*C*H*W", true)
+                            : a.f32(0, "dinput", z.input, "N*C*H*W", true, true);
     float* dw = a.f32(1, "dweight", z.weight, "OC*(C/groups)*KH*KW", true, true);
     float* db = a.f32(2, "dbias", s.oc, "OC", true, true);
     const float* dout = a.f32(3, "doutput", z.output, "N*OC*OH*OW", false);
     const float* inp = a.f32(4, "input", z.input, "N*C*H*W", false);
     const float* w = a.f32(5, "weight", z.weight, "OC*(C/groups)*KH*KW", false);
-    const bool overwrite = a.count() == 21 && a.size(20, "overwriteDinput", 0) != 0;
     a.check_no_aliasing();
     conv2d_backward_op(dinp, dw, db, dout, inp, w, s, !overwrite);
     return info.Env().Undefined();

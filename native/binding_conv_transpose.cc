@@ -54,7 +54,7 @@ Napi::Value Conv2dTransposeForward(const Napi::CallbackInfo& info) {
     const int64_t out_count = a.mul(a.mul(s.n, s.c, "output"), a.mul(s.h, s.w, "output"), "output");
     const int64_t in_count = a.mul(a.mul(s.n, s.oc, "input"), a.mul(s.oh, s.ow, "input"), "input");
     const int64_t w_count = a.mul(a.mul(s.oc, s.c / s.groups, "weight"), a.mul(s.kh, s.kw, "weight"), "weight");
-    float* out = a.f32(0, "out", out_count, "N*outC*OH*OW", true);
+    float* out = a.f32_overwritten(0, "out", out_count, "N*outC*OH*OW");
     const float* inp = a.f32(1, "input", in_count, "N*inC*H*W", false);
     const float* w = a.f32(2, "weight", w_count, "inC*(outC/groups)*KH*KW", false);
     const float* b = a.f32(3, "bias", s.c, "outC", false, true);

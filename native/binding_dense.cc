@@ -15,7 +15,7 @@ Napi::Value LinearForward(const Napi::CallbackInfo& info) {
   return guarded(info, "linearForward", [&] {
     ArgReader a(info, "linearForward", 7);
     const DenseShape s{a.size(4, "batch"), a.size(5, "inFeatures"), a.size(6, "outFeatures")};
-    float* out = a.f32(0, "out", a.mul(s.batch, s.out, "output"), "B*OUT", true);
+    float* out = a.f32_overwritten(0, "out", a.mul(s.batch, s.out, "output"), "B*OUT");
     const float* inp = a.f32(1, "input", a.mul(s.batch, s.in, "input"), "B*IN", false);
     const float* w = a.f32(2, "weight", a.mul(s.out, s.in, "weight"), "OUT*IN", false);
     const float* b = a.f32(3, "bias", s.out, "OUT", false, true);

@@ -30,7 +30,7 @@ Napi::Value CrossEntropyForward(const Napi::CallbackInfo& info) {
     ArgReader a(info, "crossEntropyForward", 5);
     const CrossEntropyShape s{a.size(3, "batch"), a.size(4, "classes")};
     const int64_t count = a.mul(s.batch, s.classes, "logits");
-    float* probs = a.f32(0, "probs", count, "B*K", true);
+    float* probs = a.f32_overwritten(0, "probs", count, "B*K");
     const float* logits = a.f32(1, "logits", count, "B*K", false);
     const int32_t* targets = read_targets(a, 2, s);
     a.check_no_aliasing();

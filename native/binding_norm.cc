@@ -53,9 +53,9 @@ Napi::Value BatchNormForwardTrain(const Napi::CallbackInfo& info) {
       throw_range(a.env(), a.prefix("input") + ": expected more than 1 value per channel when training, got n*s = " +
                                std::to_string(s.n * s.s));
     }
-    float* out = a.f32(0, "out", count, "N*C*S", true);
-    float* save_mean = a.f32(1, "saveMean", s.c, "C", true);
-    float* save_invstd = a.f32(2, "saveInvstd", s.c, "C", true);
+    float* out = a.f32_overwritten(0, "out", count, "N*C*S");
+    float* save_mean = a.f32_overwritten(1, "saveMean", s.c, "C");
+    float* save_invstd = a.f32_overwritten(2, "saveInvstd", s.c, "C");
     float *running_mean = nullptr, *running_var = nullptr;
     read_running(a, info, 3, s.c, true, true, &running_mean, &running_var);
     const float* inp = a.f32(5, "input", count, "N*C*S", false);
@@ -75,7 +75,7 @@ Napi::Value BatchNormForwardEval(const Napi::CallbackInfo& info) {
     int64_t count = 0;
     const BatchNormShape s = read_shape(a, 6, &count);
     const double eps = read_eps(a, 9);
-    float* out = a.f32(0, "out", count, "N*C*S", true);
+    float* out = a.f32_overwritten(0, "out", count, "N*C*S");
     const float* inp = a.f32(1, "input", count, "N*C*S", false);
     float *running_mean = nullptr, *running_var = nullptr;
     read_running(a, info, 2, s.c, false, false, &running_mean, &running_var);
@@ -97,7 +97,9 @@ Napi::Value BatchNormBackwardTrain(const Napi::CallbackInfo& info) {
     ArgReader a(info, "batchNormBackwardTrain", 11, 14);
     int64_t count = 0;
     const BatchNormShape s = read_shape(a, 8, &count);
-    float* dinp = a.f32(0, "dinput", count, "N*C*S", true, true);
+    const bool add_dinp = !(a.count() >= 13 && a.size(12, "overwriteDinput", 0) != 0);
+    float* dinp = add_dinp ? a.f32(0, "dinput", count, "N*C*S", true, true)
+                           : a.f32_overwritten(0, "dinput", count, "N*C*S", true);
     float* dw = a.f32(1, "dweight", s.c, "C", true, true);
     float* db = a.f32(2, "dbias", s.c, "C", true, true);
     const float* dout = a.f32(3, "doutput", count, "N*C*S", false);
@@ -106,7 +108,6 @@ Napi::Value BatchNormBackwardTrain(const Napi::CallbackInfo& info) {
     const float* save_invstd = a.f32(6, "saveInvstd", s.c, "C", false);
     const float* w = a.f32(7, "weight", s.c, "C", false, true);
     const float* b = a.count() >= 12 ? a.f32(11, "bias", s.c, "C", false, true) : nullptr;
-    const bool add_dinp = !(a.count() >= 13 && a.size(12, "overwriteDinput", 0) != 0);
     const bool relu = a.count() == 14 && a.size(13, "fuseRelu", 0) != 0;
     a.check_no_aliasing();
     batchnorm_backward_train_op(dinp, dw, db, dout, inp, save_mean, save_invstd, w, b, relu, add_dinp, s);

@@ -72,8 +72,8 @@ Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
     const Pool2dShape s = read_pool2d_shape(a, 3);
     const PoolCounts z = pool_counts(a, s);
     if (s.h * s.w > INT32_MAX) throw_range(a.env(), a.prefix("input") + " plane is too large for int32 argmax");
-    float* out = a.f32(0, "out", z.output, "N*C*OH*OW", true);
-    int32_t* argmax = a.i32(1, "argmax", z.output, "N*C*OH*OW", true);
+    float* out = a.f32_overwritten(0, "out", z.output, "N*C*OH*OW");
+    int32_t* argmax = a.i32_overwritten(1, "argmax", z.output, "N*C*OH*OW");
     const float* inp = a.f32(2, "input", z.input, "N*C*H*W", false);
     a.check_no_aliasing();
     maxpool2d_forward_op(out, argmax, inp, s);
@@ -82,15 +82,20 @@ Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
 }
 
 // maxPool2dBackward(dinp, dout, argmax, n, c, h, w, kh, kw, sh, sw, ph, pw, ceilMode
-//                  [, dilationH = 1, dilationW = 1])
+//                  [, dilationH = 1, dilationW = 1[, overwriteDinput = 0[, reluOutput | null]]]): dinp += the input
+// gradient, or = it with overwriteDinput (then the caller need not zero it). reluOutput: the pool's input, when it is
+// a ReLU's output: the gradient passes only where it is > 0 or NaN (that ReLU's backward in the same pass).
 Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "maxPool2dBackward", [&] {
-    ArgReader a(info, "maxPool2dBackward", 14, 16);
+    ArgReader a(info, "maxPool2dBackward", 14, 18);
     const Pool2dShape s = read_pool2d_shape(a, 3);
     const PoolCounts z = pool_counts(a, s);
-    float* dinp = a.f32(0, "dinput", z.input, "N*C*H*W", true);
+    const bool overwrite = a.count() >= 17 && a.size(16, "overwriteDinput", 0) != 0;
+    float* dinp =
+        overwrite ? a.f32_overwritten(0, "dinput", z.input, "N*C*H*W") : a.f32(0, "dinput", z.input, "N*C*H*W", true);
     const float* dout = a.f32(1, "doutput", z.output, "N*C*OH*OW", false);
     const int32_t* argmax = a.i32(2, "argmax", z.output, "N*C*OH*OW", false);
+    const float* relu_out = a.count() == 18 ? a.f32(17, "reluOutput", z.input, "N*C*H*W", false, true) : nullptr;
     a.check_no_aliasing();
     const int64_t plane = s.h * s.w;
     for (int64_t i = 0; i < z.output; ++i) {
@@ -99,7 +104,7 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
                                  " is outside the H*W plane of " + std::to_string(plane));
       }
     }
-    maxpool2d_backward_op(dinp, dout, argmax, s);
+    maxpool2d_backward_op(dinp, dout, argmax, s, !overwrite, relu_out);
     return info.Env().Undefined();
   });
 }

@@ -55,7 +55,7 @@ Napi::Value RunProgram(const Napi::CallbackInfo& info) {
     read_program(a, info, "runProgram", &p);
     const int64_t n = a.size(4, "n");
     const float* input = a.f32(2, "input", a.mul(n, p.program.in_size, "input"), "n*inSize", false);
-    float* output = a.f32(3, "output", a.mul(n, p.program.out_size, "output"), "n*outSize", true);
+    float* output = a.f32_overwritten(3, "output", a.mul(n, p.program.out_size, "output"), "n*outSize");
     a.check_no_aliasing();
     run_program(p.program, n, input, output, p.params);
     return info.Env().Undefined();
@@ -246,7 +246,7 @@ Napi::Value RunProgramSnapshot(const Napi::CallbackInfo& info) {
     const Program program = snapshot_program(a, info[0], snapshot, "runProgramSnapshot");
     const int64_t n = a.size(4, "n");
     const float* input = a.f32(2, "input", a.mul(n, program.in_size, "input"), "n*inSize", false);
-    float* output = a.f32(3, "output", a.mul(n, program.out_size, "output"), "n*outSize", true);
+    float* output = a.f32_overwritten(3, "output", a.mul(n, program.out_size, "output"), "n*outSize");
     a.check_no_aliasing();
     if (a.count() < 6 || info[5].IsUndefined()) {
       run_program(program, n, input, output, snapshot.params(), &snapshot.packed);

@@ -47,6 +47,7 @@ KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sge
   t.maxpool2d_forward = maxpool2d_forward_ref;
   t.maxpool2d_2x2_forward = k.maxpool2d_2x2_forward;
   t.maxpool2d_backward = maxpool2d_backward_ref;
+  t.maxpool2d_relu_backward = maxpool2d_relu_backward_ref;
   t.dense_forward = dense_forward_ref;
   t.dense_backward = dense_backward_ref;
   t.relu_forward = k.relu_forward;

@@ -55,7 +55,9 @@ const [taLength, taByteLength, taByteOffset, taBuffer, taTag] = [
 /**
  * A copy of bytes [lo, hi) of one ArrayBuffer at `ptr` in the wasm heap (0 until a view of it is read), written
  * back after the call when `writeBack`: some view of it was read other than through an Array (see elementHandles)
- * or as an input (inputData: the binding's argument reader passes arrays it only reads that way).
+ * or as an input (inputData: the binding's argument reader passes arrays it only reads that way). `views` counts the
+ * call's views of the buffer; `copied` is false while the copy holds only the buffer's bytes before lo's alignment:
+ * the region is one output the call overwrites whole (outputData).
  */
 interface Region {
   buffer: ArrayBufferLike;
@@ -63,6 +65,8 @@ interface Region {
   hi: number;
   ptr: number;
   writeBack: boolean;
+  views: number;
+  copied: boolean;
 }
 
 /** An Error carrying a kind the C++ side chose (napi_host.h: 0 Error, 1 TypeError, 2 RangeError). */
@@ -137,11 +141,13 @@ export class WasmHost {
     this.busy = true;
     for (const a of args) this.values.push(a);
     const sp = mod.stackSave();
+    let ok = false;
     try {
       this.collectSpans(args);
       const result = mod._sn_call(index, args.length);
       if (this.failure) throw this.failure;
       if (this.thrown) throw this.thrown.value;
+      ok = true;
       return this.values[result];
     } catch (err) {
       // A JS exception (from a Proxy argument, say) unwinds wasm frames without their epilogues.
@@ -149,7 +155,7 @@ export class WasmHost {
       if ((err as Error | null)?.name === 'RuntimeError') this.trapped = String(err); // a WebAssembly trap
       throw err;
     } finally {
-      this.release();
+      this.release(ok);
       this.busy = false;
     }
   }
@@ -171,6 +177,7 @@ export class WasmHost {
     if (r) {
       r.lo = Math.min(r.lo, lo);
       r.hi = Math.max(r.hi, hi);
+      r.views++;
     } else this.addRegion(buffer, lo, hi);
   }
 
@@ -181,23 +188,29 @@ export class WasmHost {
 
   private addRegion(buffer: ArrayBufferLike, lo: number, hi: number): Region {
     let r = this.regions[this.used];
-    if (r === undefined) this.regions.push((r = { buffer, lo, hi, ptr: 0, writeBack: false }));
+    if (r === undefined) this.regions.push((r = { buffer, lo, hi, ptr: 0, writeBack: false, views: 1, copied: true }));
     r.buffer = buffer;
     r.lo = lo;
     r.hi = hi;
     r.ptr = 0;
     r.writeBack = false;
+    r.views = 1;
+    r.copied = true;
     this.used++;
     return r;
   }
 
-  /** Writes every heap copy that may have changed back into its buffer, then frees the copies. */
-  private release(): void {
+  /**
+   * Writes every heap copy that may have changed back into its buffer, then frees the copies. After a failed call
+   * an output that was not copied in is left as it was: the call may not have written all of it.
+   */
+  private release(ok: boolean): void {
     const mod = this.mod!;
     for (let i = 0; i < this.used; i++) {
       const r = this.regions[i];
       if (r.ptr !== 0) {
-        if (r.writeBack) this.bytes(r.buffer).set(this.heap().subarray(r.ptr, r.ptr + r.hi - r.lo), r.lo);
+        if (r.writeBack && (ok || r.copied))
+          this.bytes(r.buffer).set(this.heap().subarray(r.ptr, r.ptr + r.hi - r.lo), r.lo);
         mod._free(r.ptr);
       }
       r.buffer = EMPTY; // do not keep the call's buffers alive
@@ -219,14 +232,19 @@ export class WasmHost {
     return view;
   }
 
-  /** Copies the region into the heap; false when the heap is full. */
-  private map(r: Region): boolean {
+  /**
+   * Copies the region into the heap, or with `copy` false only its bytes before r.lo that the alignment takes in
+   * (they go back with the rest after the call); false when the heap is full.
+   */
+  private map(r: Region, copy: boolean): boolean {
     const mod = this.mod!;
+    const start = r.lo;
     r.lo -= r.lo % ALIGN; // heap copies start at a multiple of 16 bytes of their buffer
     const ptr = mod._malloc(Math.max(r.hi - r.lo, 1));
     if (ptr === 0) return false;
-    this.heap().set(this.bytes(r.buffer).subarray(r.lo, r.hi), ptr);
+    this.heap().set(this.bytes(r.buffer).subarray(r.lo, copy ? r.hi : start), ptr);
     r.ptr = ptr;
+    r.copied = copy;
     return true;
   }
 
@@ -315,16 +333,25 @@ export class WasmHost {
   }
 
   data(h: number): number {
-    return this.mapData(h, !this.elementHandles.has(h));
+    return this.mapData(h, !this.elementHandles.has(h), false);
   }
 
   /** data() for an argument the call only reads (ArgReader's inputs): its copy need not go back after the call. */
   inputData(h: number): number {
-    return this.mapData(h, false);
+    return this.mapData(h, false, false);
   }
 
-  /** The heap address of the typed array `h`'s bytes, copied in with its region; `written` marks that region for write-back. */
-  private mapData(h: number, written: boolean): number {
+  /** data() for an argument the call overwrites whole before reading it (ArgReader's f32_overwritten). */
+  outputData(h: number): number {
+    return this.mapData(h, true, true);
+  }
+
+  /**
+   * The heap address of the typed array `h`'s bytes, copied in with its region; `written` marks that region for
+   * write-back. With `overwritten`, the bytes are not copied in when the region is this view alone (no other view of
+   * the call shares its buffer, so none reads them), as the call replaces them all.
+   */
+  private mapData(h: number, written: boolean, overwritten: boolean): number {
     const v = this.values[h];
     const bytes = taByteLength.call(v) as number;
     if (bytes === 0) return 0;
@@ -333,9 +360,17 @@ export class WasmHost {
     let region = this.find(buffer);
     // A typed array made during the call (or reached otherwise): a region of its own.
     if (!region || lo < region.lo || lo + bytes > region.hi) region = this.addRegion(buffer, lo, lo + bytes);
-    if (region.ptr === 0 && !this.map(region)) {
-      this.failure ??= new RangeError(`simdnet: out of WebAssembly memory for an argument of ${bytes} bytes`);
-      return 0;
+    if (region.ptr === 0) {
+      const alone = overwritten && region.views === 1 && region.lo === lo && region.hi === lo + bytes;
+      if (!this.map(region, !alone)) {
+        this.failure ??= new RangeError(`simdnet: out of WebAssembly memory for an argument of ${bytes} bytes`);
+        return 0;
+      }
+    } else if (!region.copied) {
+      // Reached again (a view the spans did not count, such as an Array's inside an Array): copy it in after all,
+      // before the call has written anything (the argument reader reads every argument first).
+      this.heap().set(this.bytes(buffer).subarray(region.lo, region.hi), region.ptr);
+      region.copied = true;
     }
     if (written) region.writeBack = true;
     return region.ptr + lo - region.lo;

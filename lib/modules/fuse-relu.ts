@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // When a container runs a BatchNorm and the ReLU after it as one native pass (forward and backward): the rule
-// Sequential and Graph share. Conv2d + ReLU (forward only) is Sequential's own.
+// Sequential and Graph share. Conv2d + ReLU (forward only) and ReLU + MaxPool2d (backward only) are Sequential's own.
 import { BatchNormBase } from './batch-norm';
+import { MaxPool2d } from './max-pool2d';
 import { hasFastBackward, hasFastForward, type Module } from './module';
 import { ReLU } from './relu';
 
@@ -14,6 +15,11 @@ export function fusesBatchNormRelu(layer: Module, next: Module | undefined): lay
     hasFastBackward(layer) &&
     layer.fusesRelu()
   );
+}
+
+/** True when `pool`, a built-in MaxPool2d, follows the built-in ReLU `relu`: the pool's backward can run the ReLU's. */
+export function fusesReluMaxPool(relu: Module | undefined, pool: Module): pool is MaxPool2d {
+  return relu?.constructor === ReLU && pool.constructor === MaxPool2d && hasFastBackward(pool);
 }
 
 /** True when `relu`'s last forward ran inside `bn`'s (forwardWithRelu): skip its backward, bn's runs it. */

@@ -80,11 +80,31 @@ export class MaxPool2d extends Module {
   }
 
   override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
+    return ctx.inputGrad ? this.inputGrad(doutput, null, ctx.reuse) : null;
+  }
+
+  /**
+   * The input gradient when the input was `reluOutput`, a built-in ReLU's output: that ReLU's backward runs in the
+   * same native pass (Sequential; the same bits as the two backward passes).
+   */
+  backwardThroughRelu(doutput: Tensor, reluOutput: Tensor, ctx: BackwardContext): Tensor {
+    return this.inputGrad(doutput, reluOutput, ctx.reuse);
+  }
+
+  private inputGrad(doutput: Tensor, reluOutput: Tensor | null, reuse: boolean): Tensor {
     const saved = requireSaved(this.saved, 'MaxPool2d');
     expectShape('MaxPool2d.backward: doutput', doutput.shape, this.outputShape(saved.input));
-    if (!ctx.inputGrad) return null;
-    const dinput = this.scratch('dinput', saved.input, ctx.reuse, true);
-    native.maxPool2dBackward(dinput.data, doutput.data, saved.argmax, ...this.sizes(saved.input));
+    if (reluOutput) expectShape('MaxPool2d.backward: reluOutput', reluOutput.shape, saved.input);
+    // The kernel overwrites dinput (overwriteDinput 1), so its scratch needs no zero fill.
+    const dinput = this.scratch('dinput', saved.input, reuse);
+    native.maxPool2dBackward(
+      dinput.data,
+      doutput.data,
+      saved.argmax,
+      ...this.sizes(saved.input),
+      1,
+      reluOutput?.data ?? null,
+    );
     return dinput;
   }
 

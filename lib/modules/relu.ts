@@ -25,8 +25,13 @@ export class ReLU extends Module {
     return out;
   }
 
+  /** The output saved for backward (a MaxPool2d after it runs this ReLU's backward in its own: Sequential). */
+  output(): Tensor {
+    return requireSaved(this.savedOutput, 'ReLU');
+  }
+
   override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
-    const out = requireSaved(this.savedOutput, 'ReLU');
+    const out = this.output();
     expectShape('ReLU.backward: doutput', doutput.shape, out.shape);
     if (!ctx.inputGrad) return null;
     if (ctx.overwriteGrad) {

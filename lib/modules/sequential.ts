@@ -8,7 +8,7 @@ import { BackwardContext, ForwardContext, hasFastBackward, hasFastForward, Modul
 import { compileProgram, type CompiledProgram } from './program';
 import { programKey, runProgram } from './program-run';
 import { ReLU } from './relu';
-import { fusesBatchNormRelu, reluFusedInto } from './fuse-relu';
+import { fusesBatchNormRelu, fusesReluMaxPool, reluFusedInto } from './fuse-relu';
 
 const REUSE: ForwardContext = Object.freeze({ reuse: true });
 
@@ -91,7 +91,14 @@ export class Sequential extends Module {
         grad.data !== doutput.data ? hasFastBackward(this.layers[i + 1]) : ctx.overwriteGrad === true;
       // A ReLU fused into the BatchNorm before it: the BatchNorm's backward runs the ReLU's.
       if (reluFusedInto(this.layers[i - 1], this.layers[i])) continue;
-      g = this.layers[i].backwardWith(grad, { reuse: true, inputGrad, overwriteGrad });
+      // A ReLU (not fused into a BatchNorm) before a MaxPool2d: the pool's backward runs the ReLU's, in one pass.
+      const [relu, layer] = [this.layers[i - 1], this.layers[i]];
+      if (fusesReluMaxPool(relu, layer) && (i > 1 || ctx.inputGrad) && !reluFusedInto(this.layers[i - 2], relu)) {
+        g = layer.backwardThroughRelu(grad, (relu as ReLU).output(), { reuse: true, inputGrad: true });
+        i--;
+        continue;
+      }
+      g = layer.backwardWith(grad, { reuse: true, inputGrad, overwriteGrad });
     }
     return g === null || ctx.reuse || g === doutput ? g : g.clone();
   }

@@ -83,21 +83,33 @@ bool flat_forward(const Conv2dShape& s, const KernelTable& t) {
 // copy (ci, kx) holds padded[ci][y][x + kx] for x < ow, so output pixel p = oy * ow + ox of the band reads copy
 // (ci, kx) at p + ky * ow. A conv of c * kw channels with kh x 1 taps over one row of (rows - kh + 1) * ow pixels:
 // whole vectors run across output rows and no lane is wasted. Into this thread's scratch (+ kDirectSlack zeros).
+// Every float is written once: zeros only where a row lies in the padding (none for LeNet's unpadded conv2).
 float* flat_shifts(const float* src, const Conv2dShape& s, int64_t row0, int64_t rows) {
   const int64_t copy = rows * s.ow, size = s.c * s.kw * copy + kDirectSlack;
   float* dst = thread_scratch(ScratchSlot::kColumns, size);
-  std::memset(dst, 0, sizeof(float) * static_cast<size_t>(size));
+  const auto zero = [](float* p, int64_t n) {
+    if (n > 0) std::memset(p, 0, sizeof(float) * static_cast<size_t>(n));
+  };
   for (int64_t ci = 0; ci < s.c; ++ci)
-    for (int64_t kx = 0; kx < s.kw; ++kx)
+    for (int64_t kx = 0; kx < s.kw; ++kx) {
+      // Padded column x + kx is input column x + kx - pw: the columns [x0, x1) inside the input.
+      const int64_t x0 = std::min(std::max<int64_t>(s.pw - kx, 0), s.ow);
+      const int64_t x1 = std::max(std::min(s.ow, s.w + s.pw - kx), x0);
       for (int64_t r = 0; r < rows; ++r) {
+        float* row = dst + (ci * s.kw + kx) * copy + r * s.ow;
         const int64_t y = row0 + r;
-        if (y < 0 || y >= s.h) continue;
-        // Padded column x + kx is input column x + kx - pw: the columns [x0, x1) inside the input.
-        const int64_t x0 = std::max<int64_t>(s.pw - kx, 0), x1 = std::min(s.ow, s.w + s.pw - kx);
+        if (y < 0 || y >= s.h) {
+          zero(row, s.ow);
+          continue;
+        }
+        zero(row, x0);
         if (x1 > x0)
-          std::memcpy(dst + (ci * s.kw + kx) * copy + r * s.ow + x0, src + (ci * s.h + y) * s.w + x0 + kx - s.pw,
+          std::memcpy(row + x0, src + (ci * s.h + y) * s.w + x0 + kx - s.pw,
                       sizeof(float) * static_cast<size_t>(x1 - x0));
+        zero(row + x1, s.ow - x1);
       }
+    }
+  zero(dst + s.c * s.kw * copy, kDirectSlack);
   return dst;
 }
 

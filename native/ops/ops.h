@@ -20,7 +20,11 @@ void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, co
 
 // argmax null: the values alone (inference programs), which skips the index work.
 void maxpool2d_forward_op(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s);
-void maxpool2d_backward_op(float* dinp, const float* dout, const int32_t* argmax, const Pool2dShape& s);
+// dinp += the gradient scattered through argmax, or with add_dinp false dinp = it (zeroed first, plane by plane).
+// With relu_out (the pool's input, when it is a ReLU's output) only where relu_out > 0 or NaN: the ReLU's backward
+// in the same pass (maxpool2d_relu_backward_ref).
+void maxpool2d_backward_op(float* dinp, const float* dout, const int32_t* argmax, const Pool2dShape& s,
+                           bool add_dinp = true, const float* relu_out = nullptr);
 
 // Window means (AvgPool2d, AdaptiveAvgPool2d) over `planes` planes of s's windows: planes across threads.
 void window_mean_forward_op(float* out, const float* inp, const WindowMeanShape& s, int64_t planes);

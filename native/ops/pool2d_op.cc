@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Max pooling over a batch: planes (n, c) spread across threads; 2x2/stride-2 windows take the fast kernel.
+#include <cstring>
+
 #include "ops.h"
 #include "parallel.h"
 
@@ -32,10 +34,16 @@ void maxpool2d_forward_op(float* out, int32_t* argmax, const float* inp, const P
   });
 }
 
-void maxpool2d_backward_op(float* dinp, const float* dout, const int32_t* argmax, const Pool2dShape& s) {
+void maxpool2d_backward_op(float* dinp, const float* dout, const int32_t* argmax, const Pool2dShape& s, bool add_dinp,
+                           const float* relu_out) {
   const KernelTable& t = kernels();
   over_planes(s, s.h * s.w, s.oh * s.ow, [&](const Pool2dShape& part, int64_t in_off, int64_t out_off) {
-    t.maxpool2d_backward(dinp + in_off, dout + out_off, argmax + out_off, part);
+    // Zeroed by the thread that scatters into these planes, while they are in its cache; 0 + g as before.
+    if (!add_dinp) std::memset(dinp + in_off, 0, sizeof(float) * static_cast<size_t>(part.n * s.h * s.w));
+    if (relu_out != nullptr)
+      t.maxpool2d_relu_backward(dinp + in_off, dout + out_off, argmax + out_off, relu_out + in_off, part);
+    else
+      t.maxpool2d_backward(dinp + in_off, dout + out_off, argmax + out_off, part);
   });
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The linear (dense) ops on the current ISA's GEMMs against dense_forward_ref / dense_backward_ref,
-// and the max-pooling ops (the 2x2 / stride-2 kernel and the general one, with and without argmax) against the
-// references.
+// and the max-pooling ops (the 2x2 / stride-2 kernel and the general one, with and without argmax; the backward also
+// overwriting and through a ReLU) against the references.
 #include <string>
 #include <vector>
 
@@ -56,6 +56,16 @@ void check_pool(Tally& t, Rng& rng, const std::string& name, Pool2dShape s, bool
   maxpool2d_backward_op(dx.data(), dout.data(), arg.data(), s);
   maxpool2d_backward_ref(dx_ref.data(), dout.data(), arg_ref.data(), s);
   t.close(at + " backward", dx, dx_ref, 1e-6, 1e-6);
+
+  // Overwriting dinput, with the ReLU before the pool (x as its output, zeros and negatives included): the reference
+  // backward into zeros, then relu_mask's rule, bit for bit.
+  std::vector<float> relu_out = x;
+  for (int64_t i = 0; i < in_n; i += 3) relu_out[i] = i % 2 == 0 ? 0.0f : -relu_out[i];
+  std::vector<float> dz(in_n, 7.0f), dz_ref(in_n, 0.0f);
+  maxpool2d_backward_op(dz.data(), dout.data(), arg.data(), s, false, relu_out.data());
+  maxpool2d_backward_ref(dz_ref.data(), dout.data(), arg_ref.data(), s);
+  for (int64_t i = 0; i < in_n; ++i) dz_ref[i] = relu_out[i] <= 0.0f ? 0.0f : dz_ref[i];
+  t.same(at + " backward through a ReLU, overwriting", dz, dz_ref);
 }
 
 }  // namespace

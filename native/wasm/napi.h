@@ -375,6 +375,15 @@ inline napi_status sn_get_typedarray_input_data(napi_value value, void** data) {
   return napi_ok;
 }
 
+// Not N-API: the data of a typed array the call overwrites whole before reading it (ArgReader's overwritten outputs).
+// The host writes the copy back after the call like napi_get_typedarray_info's, but need not copy the array's bytes in.
+inline napi_status sn_get_typedarray_output_data(napi_value value, void** data) {
+  const int handle = static_cast<int>(reinterpret_cast<uintptr_t>(value)) - 1;
+  if (sn_js_typedarray_type(handle) < 0) return napi_invalid_arg;
+  *data = sn_js_output_data(handle);
+  return napi_ok;
+}
+
 // Defines the entry the JS host calls once to build the exports object.
 #define NODE_API_MODULE(name, init)                                              \
   extern "C" __attribute__((used, visibility("default"))) int sn_module_init() { \

@@ -11,8 +11,9 @@ int sn_js_is_array(int h);
 int sn_js_is_arraybuffer(int h);
 double sn_js_length(int h);  // elements of a typed array or Array
 double sn_js_byte_length(int h);
-void* sn_js_data(int h);        // the typed array's bytes copied into the heap (null when it has none)
-void* sn_js_input_data(int h);  // the same, for an input only read: the copy is not written back after the call
+void* sn_js_data(int h);         // the typed array's bytes copied into the heap (null when it has none)
+void* sn_js_input_data(int h);   // the same, for an input only read: the copy is not written back after the call
+void* sn_js_output_data(int h);  // the same, for an output overwritten whole: the array's bytes need not be copied in
 double sn_js_number(int h);
 int sn_js_string_length(int h);  // UTF-8 bytes
 void sn_js_string_read(int h, char* buf, int len);

@@ -26,6 +26,9 @@ mergeInto(LibraryManager.library, {
   sn_js_input_data: function (h) {
     return Module['snHost'].inputData(h);
   },
+  sn_js_output_data: function (h) {
+    return Module['snHost'].outputData(h);
+  },
   sn_js_number: function (h) {
     return Module['snHost'].number(h);
   },

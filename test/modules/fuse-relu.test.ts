@@ -10,6 +10,7 @@ import { Graph } from '../../lib/modules/graph';
 import { GraphBuilder } from '../../lib/modules/graph-builder';
 import { Add } from '../../lib/modules/graph-ops';
 import { Linear } from '../../lib/modules/linear';
+import { MaxPool2d } from '../../lib/modules/max-pool2d';
 import { native } from '../../lib/native';
 import type { Module } from '../../lib/modules/module';
 import { ReLU } from '../../lib/modules/relu';
@@ -79,6 +80,40 @@ test('Sequential: Conv2d, BatchNorm2d, ReLU fused gives the unfused numbers', ()
     );
   };
   expectSameAsUnfused(build);
+});
+
+test("Sequential: a ReLU before a MaxPool2d runs in the pool's backward, with the unfused numbers", () => {
+  const build = (relu: () => ReLU) => {
+    manualSeed(5);
+    return new Sequential(
+      new Conv2d({ inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1 }),
+      relu(),
+      new MaxPool2d({ kernelSize: [2, 2] }),
+      new Conv2d({ inChannels: 4, outChannels: 4, kernelSize: 3, padding: 1 }),
+      new BatchNorm2d({ numFeatures: 4 }),
+      relu(), // fused into the BatchNorm: the pool after it runs no ReLU backward
+      new MaxPool2d({ kernelSize: [3, 3], stride: [1, 1], padding: [1, 1] }), // overlapping windows
+      relu(),
+      new MaxPool2d({ kernelSize: [3, 3], stride: [1, 1] }),
+      new Flatten(),
+      new Linear({ inFeatures: 4, outFeatures: 3 }),
+    );
+  };
+  const spy = jest.spyOn(native, 'reluMask');
+  try {
+    expectSameAsUnfused(build);
+    // Unfused (PlainReLU), each ReLU's own backward masks the gradient in place.
+    expect(spy.mock.calls.length).toBeGreaterThan(0);
+    spy.mockClear();
+    trace(
+      build(() => new ReLU()),
+      x,
+      labels,
+    );
+    expect(spy).not.toHaveBeenCalled();
+  } finally {
+    spy.mockRestore();
+  }
 });
 
 test('Graph: a residual block whose BatchNorm + ReLU is fused, and a BatchNorm read twice (not fused)', () => {

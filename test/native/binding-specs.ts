@@ -221,7 +221,7 @@ export const SPECS: Spec[] = [
   {
     op: 'maxPool2dBackward',
     args: [f32('dinput', true), f32('doutput'), i32('argmax'), ...POOL_SIZES],
-    arity: [14, 16],
+    arity: [14, 18],
     valid: (r) => [
       r.f32(pz.input),
       r.f32(pz.output),
@@ -233,12 +233,34 @@ export const SPECS: Spec[] = [
     op: 'maxPool2dBackward',
     label: 'maxPool2dBackward with dilation',
     args: [f32('dinput', true), f32('doutput'), i32('argmax'), ...POOL_SIZES, ...POOL_DILATION],
-    arity: [14, 16],
+    arity: [14, 18],
     valid: (r) => [
       r.f32(pdz.input),
       r.f32(pdz.output),
       maxPool2dForward(r.f32(pdz.input), POOL_DILATED).argmax,
       ...poolArgs(POOL_DILATED),
+    ],
+  },
+  {
+    op: 'maxPool2dBackward',
+    label: 'maxPool2dBackward with overwriteDinput and reluOutput',
+    args: [
+      f32('dinput', true),
+      f32('doutput'),
+      i32('argmax'),
+      ...POOL_SIZES,
+      ...POOL_DILATION,
+      arg('size0')('overwriteDinput'),
+      opt('reluOutput'),
+    ],
+    arity: [14, 18],
+    valid: (r) => [
+      r.f32(pdz.input),
+      r.f32(pdz.output),
+      maxPool2dForward(r.f32(pdz.input), POOL_DILATED).argmax,
+      ...poolArgs(POOL_DILATED),
+      1,
+      r.f32(pdz.input),
     ],
   },
   {

@@ -136,6 +136,32 @@ describeEachIsa(() => {
       native.maxPool2dBackward(dx, dout, argmax, ...poolArgs(s));
       expectClose(dx, plus(before, maxPool2dBackward(dout, argmax, s)), 1e-6, 1e-6, 'dinput');
     });
+
+    test('backward with overwriteDinput replaces dinput: as accumulating into zeros, bit for bit', () => {
+      const x = Float32Array.from(rng.i32(z.input, -2, 2));
+      const { argmax } = forward(x, s);
+      const dout = rng.f32(z.output),
+        want = new Float32Array(z.input),
+        got = new Float32Array(z.input).fill(NaN);
+      const [n, c, h, w, kh, kw, sh, sw, ph, pw, ceil, dh = 1, dw = 1] = poolArgs(s);
+      native.maxPool2dBackward(want, dout, argmax, n, c, h, w, kh, kw, sh, sw, ph, pw, ceil, dh, dw);
+      native.maxPool2dBackward(got, dout, argmax, n, c, h, w, kh, kw, sh, sw, ph, pw, ceil, dh, dw, 1);
+      expect(Array.from(got)).toEqual(Array.from(want));
+    });
+
+    test('backward with reluOutput equals the backward then reluMask on that ReLU output, bit for bit', () => {
+      // A ReLU's output with zeros, NaN and negative zeros among its values (the mask's edge cases).
+      const x = Float32Array.from(rng.i32(z.input, -2, 3), (v) => (v === 2 ? NaN : v < 0 ? (v === -1 ? -0 : 0) : v));
+      const { argmax } = forward(x, s);
+      const dout = rng.f32(z.output),
+        want = new Float32Array(z.input),
+        got = new Float32Array(z.input).fill(7);
+      const [n, c, h, w, kh, kw, sh, sw, ph, pw, ceil, dh = 1, dw = 1] = poolArgs(s);
+      native.maxPool2dBackward(want, dout, argmax, n, c, h, w, kh, kw, sh, sw, ph, pw, ceil, dh, dw);
+      native.reluMask(want, x);
+      native.maxPool2dBackward(got, dout, argmax, n, c, h, w, kh, kw, sh, sw, ph, pw, ceil, dh, dw, 1, x);
+      expect(Array.from(got)).toEqual(Array.from(want)); // toEqual tells -0 from 0 (Object.is)
+    });
   });
 
   describe('maxpool2d special values', () => {

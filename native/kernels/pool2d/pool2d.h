@@ -43,6 +43,12 @@ void maxpool2d_forward_ref(float* out, int32_t* argmax, const float* inp, const 
 // dinp [N, C, H, W] += dout routed to each window's argmax.
 void maxpool2d_backward_ref(float* dinp, const float* dout, const int32_t* argmax, const Pool2dShape& s);
 
+// The same with the backward of a ReLU before the pool, whose output relu_out [N, C, H, W] is the pool's input:
+// dout[i] goes to its argmax only where relu_out there is > 0 or NaN (relu_mask's rule). Into a zeroed dinp that is
+// maxpool2d_backward then relu_mask, bit for bit.
+void maxpool2d_relu_backward_ref(float* dinp, const float* dout, const int32_t* argmax, const float* relu_out,
+                                 const Pool2dShape& s);
+
 // The common 2x2 window, stride 2, no padding case, with the reference's results (pool2d_baseline.cc:
 // baseline compiler flags, shared by every SIMD table); argmax may be null, as for the reference.
 namespace baseline {

@@ -55,4 +55,17 @@ void maxpool2d_backward_ref(float* dinp, const float* dout, const int32_t* argma
   }
 }
 
+void maxpool2d_relu_backward_ref(float* dinp, const float* dout, const int32_t* argmax, const float* relu_out,
+                                 const Pool2dShape& s) {
+  const int64_t planes = s.n * s.c, in_plane = s.h * s.w, out_plane = s.oh * s.ow;
+  for (int64_t p = 0; p < planes; ++p) {
+    float* dp = dinp + p * in_plane;
+    const float* rp = relu_out + p * in_plane;
+    const float* gp = dout + p * out_plane;
+    const int32_t* ap = argmax + p * out_plane;
+    for (int64_t i = 0; i < out_plane; ++i)
+      if (ap[i] >= 0 && ap[i] < in_plane) dp[ap[i]] += rp[ap[i]] <= 0.0f ? 0.0f : gp[i];
+  }
+}
+
 }  // namespace simdnet
