@@ -246,9 +246,14 @@ Napi::Value RunProgramSnapshot(const Napi::CallbackInfo& info) {
     const Program program = snapshot_program(a, info[0], snapshot, "runProgramSnapshot");
     const int64_t n = a.size(4, "n");
     const float* input = a.f32(2, "input", a.mul(n, program.in_size, "input"), "n*inSize", false);
-    float* output = a.f32_overwritten(3, "output", a.mul(n, program.out_size, "output"), "n*outSize");
+    // With sources the run may write nothing (a failed check), and the output must then keep its contents: an
+    // ordinary output (on wasm, copied into the heap), not one the call overwrites whole.
+    const bool checked = a.count() == 6 && !info[5].IsUndefined();
+    const int64_t out_count = a.mul(n, program.out_size, "output");
+    float* output = checked ? a.f32(3, "output", out_count, "n*outSize", true)
+                            : a.f32_overwritten(3, "output", out_count, "n*outSize");
     a.check_no_aliasing();
-    if (a.count() < 6 || info[5].IsUndefined()) {
+    if (!checked) {
       run_program(program, n, input, output, snapshot.params(), &snapshot.packed);
       return Napi::Boolean::New(info.Env(), true);
     }
