@@ -14,6 +14,20 @@ namespace simdnet {
 // else 'auto': one per physical core, or one thread while trials under contention find it faster.
 int num_threads();
 
+// While one lives on a thread, num_threads() is 1 there, so the parallel loops it runs go in order on that thread:
+// for work too small to share (run_program's tiny programs), where waking and waiting for another thread costs more
+// than it saves. Results are the same: they never depend on the thread count.
+class SerialScope {
+ public:
+  SerialScope();
+  ~SerialScope();
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+
+ private:
+  bool outer_;
+};
+
 // Runs body(ctx, i) for i in [0, n) on up to `threads` threads (thread_pool.cc), the caller among
 // them; returns when every item is done. Items run in order on the caller when the pool is busy
 // (another JS thread's op), inside another parallel loop, or without OpenMP.

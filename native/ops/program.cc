@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <optional>
 
 #include "conv2d_pack_cache.h"
 #include "conv_transpose2d_op.h"
@@ -187,6 +188,22 @@ bool reads_slot(const ProgramOp& op, int32_t slot) {
   return false;
 }
 
+// An op's flops per image: 2 per multiply-add of the convs (transposed too: the same shape read the other way) and
+// linear layers, one per output value elsewhere.
+double op_flops(const ProgramOp& op) {
+  const Conv2dShape& s = op.conv;
+  switch (op.code) {
+    case kOpConv:
+    case kOpConvAdd:
+    case kOpConvTranspose:
+      return 2.0 * static_cast<double>(s.oc * (s.c / s.groups) * s.kh * s.kw) * static_cast<double>(s.oh * s.ow);
+    case kOpLinear:
+      return 2.0 * static_cast<double>(op.dense.in) * static_cast<double>(op.dense.out);
+    default:
+      return static_cast<double>(std::max<int64_t>(op.out_size, 0));
+  }
+}
+
 }  // namespace
 
 std::string parse_program(const int32_t* code, int64_t length, const std::vector<int64_t>& param_lengths,
@@ -278,6 +295,8 @@ std::string parse_program(const int32_t* code, int64_t length, const std::vector
   constexpr int64_t kChunkBytes = 512 * 1024;
   const int64_t per_image = static_cast<int64_t>(sizeof(float)) * (2 * program->max_size + program->slot_size);
   program->chunk_images = std::max<int64_t>(2, kChunkBytes / std::max<int64_t>(per_image, 1));
+  program->flops_per_image = 0;
+  for (const ProgramOp& op : program->ops) program->flops_per_image += op_flops(op);
   return "";
 }
 
@@ -414,6 +433,12 @@ bool run_program(const Program& program, int64_t n, const float* input, float* o
     });
     return true;
   }
+  // LeNet at batch 1 (1.3 MFLOP, about 27 us on one core) ran 10% faster on two threads at best, and in some
+  // processes half as fast (the threads met at every op's end on a core the other was not on); below this it runs on
+  // this thread alone.
+  constexpr double kMinRegionFlops = 2e6;
+  std::optional<SerialScope> serial;
+  if (static_cast<double>(n) * program.flops_per_image < kMinRegionFlops) serial.emplace();
   float* ping = thread_scratch(ScratchSlot::kProgramA, n * std::max<int64_t>(program.max_size, 1));
   float* pong = thread_scratch(ScratchSlot::kProgramB, n * (program.max_size + program.slot_size));
   // One parallel region for the whole program: the threads stay in it from op to op (a barrier at the end of each

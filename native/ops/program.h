@@ -96,6 +96,9 @@ struct Program {
   int64_t slot_size = 0;
   // The most images per chunk when a batch runs chunk by chunk (run_program: fewer to make 8 chunks, at least 2).
   int64_t chunk_images = 2;
+  // Floating-point operations per image (multiply-adds count 2, other ops one per output value): run_program runs a
+  // batch with too few of them on one thread.
+  double flops_per_image = 0;
 };
 
 // Parses and checks a descriptor against the parameter lengths. Returns "" or what is wrong.

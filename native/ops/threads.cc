@@ -137,7 +137,15 @@ bool num_threads_adaptive() {
   return fixed_threads.load() == 0;
 }
 
+namespace {
+thread_local bool serial = false;  // inside a SerialScope
+}  // namespace
+
+SerialScope::SerialScope() : outer_(serial) { serial = true; }
+SerialScope::~SerialScope() { serial = outer_; }
+
 int num_threads() {
+  if (serial) return 1;
   if (const int r = region_threads(); r > 0) return r;  // fixed for a region's whole run
   int n = fixed_threads.load(std::memory_order_relaxed);
   if (n < 0) {

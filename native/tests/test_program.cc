@@ -3,9 +3,11 @@
 // run_once, an exception out of an item, and a small ResNet-like program (row-direct and channel convs, residuals
 // from slots, max and average pool, a graph op, linear) on 1, 2 and 3 threads, batch 1 and 3, with and without packed
 // weights, bit for bit.
+#include <algorithm>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "check.h"
@@ -69,6 +71,22 @@ void check_region(Tally& t) {
   t.truth("region: every item of the throwing loop ran", std::accumulate(ran.begin(), ran.end(), 0) == 8);
   const std::vector<float> after = region_chain(2, &seen);
   t.same("region after an exception", after, want);
+}
+
+// A SerialScope makes num_threads() 1 on its thread (nested too), so loops run there; the count comes back after it.
+void check_serial_scope(Tally& t) {
+  set_num_threads(3);
+  {
+    const SerialScope serial;
+    t.truth("serial scope: num_threads() is 1", num_threads() == 1);
+    { const SerialScope inner; }
+    t.truth("serial scope: still 1 after an inner scope ends", num_threads() == 1);
+    std::vector<std::thread::id> ran(16);
+    parallel_for(16, [&](int64_t i) { ran[i] = std::this_thread::get_id(); });
+    t.truth("serial scope: every item on the calling thread",
+            std::all_of(ran.begin(), ran.end(), [](std::thread::id id) { return id == std::this_thread::get_id(); }));
+  }
+  t.truth("serial scope: the count is back after it", num_threads() == 3);
 }
 
 // A descriptor of ResNet-like ops on [3, 16, 16] images (program.h's layout); params are made to match.
@@ -145,6 +163,7 @@ void check_program(Tally& t) {
 void test_program(Tally& t, int64_t) {
   const int threads = default_num_threads();
   check_region(t);
+  check_serial_scope(t);
   check_program(t);
   set_num_threads(threads);
 }
