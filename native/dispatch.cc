@@ -82,8 +82,8 @@ const KernelTable kRef = make_table(
     lanes, isa::relu_forward, isa::relu_backward, isa::relu_mask, isa::cross_entropy_forward,                     \
         isa::cross_entropy_backward, isa::adam_step, baseline::maxpool2d_2x2_forward, isa::conv2d_direct_forward, \
         isa::conv2d_direct_dweight, isa::conv2d_channel_forward, isa::conv2d_channel_dweight,                     \
-        isa::conv2d_winograd_forward, isa::conv2d_winograd_dweight, isa::batchnorm_forward_train, isa::batchnorm_forward_eval,                  \
-        isa::batchnorm_backward_train, isa::batchnorm_backward_eval                                               \
+        isa::conv2d_winograd_forward, isa::conv2d_winograd_dweight, isa::batchnorm_forward_train,                 \
+        isa::batchnorm_forward_eval, isa::batchnorm_backward_train, isa::batchnorm_backward_eval                  \
   }
 #if defined(SIMDNET_HAVE_X86_KERNELS)
 const KernelTable kAvx2 = make_table("avx2", avx2::sgemm, avx2::sgemm_nt, SN_SIMD_KERNELS(avx2, 8));

@@ -125,7 +125,8 @@ void conv2d_winograd_dweight_op(const KernelTable& t, float* dw, float* db, cons
   const int64_t th = s.oh / 2, tw = s.ow / 2, wp = (2 * tw + lanes - 1) / lanes * lanes + lanes;
   const int64_t rows = std::min(th, kWinogradChunkTiles / tw), bands = (th + rows - 1) / rows;
   const int64_t image_tiles = (th * tw + lanes - 1) / lanes * lanes;  // as the input transform writes them
-  const int64_t per_chunk = bands > 1 ? 1 : std::clamp<int64_t>(kWinogradChunkTiles / image_tiles, 1, kWinogradMaxPieces);
+  const int64_t per_chunk =
+      bands > 1 ? 1 : std::clamp<int64_t>(kWinogradChunkTiles / image_tiles, 1, kWinogradMaxPieces);
   // At least kMinBlockTiles tiles per block: the partials' sum costs as much per block as a block of 4 8-px images'
   // GEMMs (64 channels).
   const int64_t block = std::max(kImagesPerPartial, kMinBlockTiles / (th * tw));
@@ -157,7 +158,8 @@ void conv2d_winograd_dweight_op(const KernelTable& t, float* dw, float* db, cons
           a.ty0[p] = (i + p) % bands * rows;
           a.inp[p] = padded + p * image_floats;
           a.dout[p] = dout + n * s.oc * plane;
-          if (a.ty0[p] == 0) pad_rows_to(padded + p * image_floats, inp + n * in_image, s.c, s.h, s.w, -1, 2 * th + 2, 1, wp);
+          if (a.ty0[p] == 0)
+            pad_rows_to(padded + p * image_floats, inp + n * in_image, s.c, s.h, s.w, -1, 2 * th + 2, 1, wp);
         }
         // A short last band: its own call.
         if (bands > 1 && a.ty0[0] + rows > th) a.rows = th - a.ty0[0];

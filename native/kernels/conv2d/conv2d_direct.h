@@ -104,10 +104,10 @@ inline int64_t winograd_channel_floats(int64_t rb, int64_t tw, int64_t lanes) {
 constexpr int64_t kWinogradChunkTiles = 64;
 constexpr int kWinogradMaxPieces = 4;
 struct WinogradDweightArgs {
-  int64_t c, oc, ocp;  // channels; ocp: oc rounded up to whole vectors
-  int64_t th, tw;      // tile rows and columns of an image (tw is 4, 8 or 16)
-  int64_t rows;        // tile rows of each piece
-  int64_t pieces;      // 1 .. kWinogradMaxPieces
+  int64_t c, oc, ocp;                     // channels; ocp: oc rounded up to whole vectors
+  int64_t th, tw;                         // tile rows and columns of an image (tw is 4, 8 or 16)
+  int64_t rows;                           // tile rows of each piece
+  int64_t pieces;                         // 1 .. kWinogradMaxPieces
   const float* inp[kWinogradMaxPieces];   // each piece's image, padded [c, 2 * th + 2, wp] (+ kDirectSlack zeros)
   const float* dout[kWinogradMaxPieces];  // each piece's image of dout [oc, 2 * th, 2 * tw]
   int64_t ty0[kWinogradMaxPieces];        // each piece's first tile row
@@ -120,13 +120,13 @@ struct WinogradDweightArgs {
   float* d;    // scratch: 20 * kWinogradChunkTiles * ocp floats (dout transposed, then transformed)
 };
 
-#define SN_DECLARE_DIRECT(isa)                              \
-  namespace isa {                                           \
-  void conv2d_direct_forward(const DirectConvArgs& a);      \
-  void conv2d_direct_dweight(const DirectDweightArgs& a);   \
-  void conv2d_channel_forward(const ChannelConvArgs& a);    \
-  void conv2d_channel_dweight(const ChannelDweightArgs& a); \
-  void conv2d_winograd_forward(const WinogradArgs& a);      \
+#define SN_DECLARE_DIRECT(isa)                                \
+  namespace isa {                                             \
+  void conv2d_direct_forward(const DirectConvArgs& a);        \
+  void conv2d_direct_dweight(const DirectDweightArgs& a);     \
+  void conv2d_channel_forward(const ChannelConvArgs& a);      \
+  void conv2d_channel_dweight(const ChannelDweightArgs& a);   \
+  void conv2d_winograd_forward(const WinogradArgs& a);        \
   void conv2d_winograd_dweight(const WinogradDweightArgs& a); \
   }
 SN_DECLARE_DIRECT(avx2)
