@@ -19,7 +19,7 @@ namespace {
 constexpr int64_t kMinChannels = 32;
 // Images per partial weight gradient, as the channel path's, or more for small planes (kMinBlockTiles): fixed by the
 // shape, so sums do not depend on the thread count.
-constexpr int64_t kImagesPerPartial = 4, kMinBlockTiles = 256;
+constexpr int64_t kImagesPerPartial = 4, kMinBlockTiles = 256, kMinBlocks = 4;
 
 // U [16, c, ocp] = G g G^T of each 3x3 kernel g, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], for the conv of shape
 // s. With `flipped` that conv is the input gradient of w's (transposed_shape): its output channel o is w's input
@@ -128,8 +128,11 @@ void conv2d_winograd_dweight_op(const KernelTable& t, float* dw, float* db, cons
   const int64_t per_chunk =
       bands > 1 ? 1 : std::clamp<int64_t>(kWinogradChunkTiles / image_tiles, 1, kWinogradMaxPieces);
   // At least kMinBlockTiles tiles per block: the partials' sum costs as much per block as a block of 4 8-px images'
-  // GEMMs (64 channels).
-  const int64_t block = std::max(kImagesPerPartial, kMinBlockTiles / (th * tw));
+  // GEMMs (64 channels). But no fewer than kMinBlocks blocks while they keep 4 images or more, so that small batches
+  // still spread over a few threads (16 8-px images: 4 blocks, not one; 8 blocks of 8 at batch 64 cost the 128-channel
+  // conv 15% against 4 of 16).
+  const int64_t block =
+      std::max(kImagesPerPartial, std::min(kMinBlockTiles / (th * tw), (s.n + kMinBlocks - 1) / kMinBlocks));
   const int64_t taps = 9 * s.c, stride = taps * ocp + s.oc, plane = s.oh * s.ow, in_image = s.c * s.h * s.w;
   const int64_t image_floats = s.c * (2 * th + 2) * wp + kDirectSlack;
   const int64_t blocks = (s.n + block - 1) / block;
