@@ -23,6 +23,7 @@ struct SimdKernels {
   decltype(KernelTable::conv2d_channel_forward) channel_forward;
   decltype(KernelTable::conv2d_channel_dweight) channel_dweight;
   decltype(KernelTable::conv2d_winograd_forward) winograd_forward;
+  decltype(KernelTable::conv2d_winograd_dweight) winograd_dweight;
   decltype(KernelTable::batchnorm_forward_train) batchnorm_forward_train;
   decltype(KernelTable::batchnorm_forward_eval) batchnorm_forward_eval;
   decltype(KernelTable::batchnorm_backward_train) batchnorm_backward_train;
@@ -42,6 +43,7 @@ KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sge
   t.conv2d_channel_forward = k.channel_forward;
   t.conv2d_channel_dweight = k.channel_dweight;
   t.conv2d_winograd_forward = k.winograd_forward;
+  t.conv2d_winograd_dweight = k.winograd_dweight;
   t.conv2d_forward = conv2d_forward_ref;
   t.conv2d_backward = conv2d_backward_ref;
   t.maxpool2d_forward = maxpool2d_forward_ref;
@@ -72,7 +74,7 @@ KernelTable make_table(const char* isa, decltype(&sgemm_ref) gemm, decltype(&sge
 const KernelTable kRef = make_table(
     "ref", sgemm_ref, sgemm_nt_ref,
     {1, relu_forward_ref, relu_backward_ref, relu_mask_ref, cross_entropy_forward_ref, cross_entropy_backward_ref,
-     adam_step_ref, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, batchnorm_forward_train_ref,
+     adam_step_ref, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, batchnorm_forward_train_ref,
      batchnorm_forward_eval_ref, batchnorm_backward_train_ref, batchnorm_backward_eval_ref});
 
 #define SN_SIMD_KERNELS(isa, lanes)                                                                               \
@@ -80,8 +82,8 @@ const KernelTable kRef = make_table(
     lanes, isa::relu_forward, isa::relu_backward, isa::relu_mask, isa::cross_entropy_forward,                     \
         isa::cross_entropy_backward, isa::adam_step, baseline::maxpool2d_2x2_forward, isa::conv2d_direct_forward, \
         isa::conv2d_direct_dweight, isa::conv2d_channel_forward, isa::conv2d_channel_dweight,                     \
-        isa::conv2d_winograd_forward, isa::batchnorm_forward_train, isa::batchnorm_forward_eval,                  \
-        isa::batchnorm_backward_train, isa::batchnorm_backward_eval                                               \
+        isa::conv2d_winograd_forward, isa::conv2d_winograd_dweight, isa::batchnorm_forward_train,                 \
+        isa::batchnorm_forward_eval, isa::batchnorm_backward_train, isa::batchnorm_backward_eval                  \
   }
 #if defined(SIMDNET_HAVE_X86_KERNELS)
 const KernelTable kAvx2 = make_table("avx2", avx2::sgemm, avx2::sgemm_nt, SN_SIMD_KERNELS(avx2, 8));
@@ -95,6 +97,7 @@ const KernelTable kNeon = make_table("neon", neon::sgemm, neon::sgemm_nt, SN_SIM
 // would spill, so its 3x3 convs keep the direct tiles.
 KernelTable without_winograd(KernelTable t) {
   t.conv2d_winograd_forward = nullptr;
+  t.conv2d_winograd_dweight = nullptr;
   return t;
 }
 const KernelTable kSimd128 =

@@ -32,6 +32,7 @@ struct KernelTable {
   void (*conv2d_channel_forward)(const ChannelConvArgs&);
   void (*conv2d_channel_dweight)(const ChannelDweightArgs&);
   void (*conv2d_winograd_forward)(const WinogradArgs&);
+  void (*conv2d_winograd_dweight)(const WinogradDweightArgs&);
   decltype(&conv2d_forward_ref) conv2d_forward;
   decltype(&conv2d_backward_ref) conv2d_backward;
   decltype(&maxpool2d_forward_ref) maxpool2d_forward;

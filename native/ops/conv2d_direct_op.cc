@@ -34,15 +34,30 @@ Padded padded_layout(int64_t h, int64_t w, int64_t ph, int64_t pw, int64_t kw, i
 
 float* pad_rows(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_t w, int64_t row0, int64_t rows,
                 int64_t pw, int64_t ld) {
+  float* dst = thread_scratch(slot, c * rows * ld + kDirectSlack);
+  pad_rows_to(dst, src, c, h, w, row0, rows, pw, ld);
+  return dst;
+}
+
+void pad_rows_to(float* dst, const float* src, int64_t c, int64_t h, int64_t w, int64_t row0, int64_t rows, int64_t pw,
+                 int64_t ld) {
   const int64_t size = c * rows * ld + kDirectSlack;
-  float* dst = thread_scratch(slot, size);
   std::memset(dst, 0, sizeof(float) * static_cast<size_t>(size));
   const int64_t y0 = std::max<int64_t>(row0, 0), y1 = std::min(row0 + rows, h);
+  // The 8-, 16- and 32-px rows of the CIFAR nets with a constant size, which the compiler inlines: a call per row took
+  // 5-7% of the Winograd weight gradient's time.
+  const auto copy = [w](float* d, const float* s) {
+    if (w == 8)
+      std::memcpy(d, s, 8 * sizeof(float));
+    else if (w == 16)
+      std::memcpy(d, s, 16 * sizeof(float));
+    else if (w == 32)
+      std::memcpy(d, s, 32 * sizeof(float));
+    else
+      std::memcpy(d, s, sizeof(float) * static_cast<size_t>(w));
+  };
   for (int64_t ci = 0; ci < c; ++ci)
-    for (int64_t y = y0; y < y1; ++y)
-      std::memcpy(dst + (ci * rows + y - row0) * ld + pw, src + (ci * h + y) * w,
-                  sizeof(float) * static_cast<size_t>(w));
-  return dst;
+    for (int64_t y = y0; y < y1; ++y) copy(dst + (ci * rows + y - row0) * ld + pw, src + (ci * h + y) * w);
 }
 
 namespace {

@@ -15,6 +15,9 @@ namespace simdnet {
 // left and to ld floats, into this thread's scratch [c, rows, ld] (+ kDirectSlack zeros).
 float* pad_rows(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_t w, int64_t row0, int64_t rows,
                 int64_t pw, int64_t ld);
+// The same into dst (c * rows * ld + kDirectSlack floats).
+void pad_rows_to(float* dst, const float* src, int64_t c, int64_t h, int64_t w, int64_t row0, int64_t rows, int64_t pw,
+                 int64_t ld);
 
 // The input gradient of a stride-1 conv as a conv: dout [oc, oh, ow] padded by kernel-1-pad is the input, the c input
 // channels are its outputs, the weights are flipped in both axes and transposed (conv2d_channel_op.cc).
@@ -51,6 +54,11 @@ void conv2d_winograd_forward_op(const KernelTable& t, float* out, const float* i
 bool conv2d_winograd_dinput_applies(const Conv2dShape& s, const KernelTable& t);
 void conv2d_winograd_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
                                const Conv2dShape& s, bool add);
+// dw += the weight gradient by Winograd (the same shapes as the forward, where measured faster than the channel
+// kernel), db += the bias gradient (either may be null).
+bool conv2d_winograd_dweight_applies(const Conv2dShape& s, const KernelTable& t);
+void conv2d_winograd_dweight_op(const KernelTable& t, float* dw, float* db, const float* dout, const float* inp,
+                                const Conv2dShape& s);
 
 void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
                               const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache, const ConvResidual& residual);

@@ -3,11 +3,13 @@
 // (kernels/conv2d/conv2d_winograd_impl.inc): 16 multiply-adds per 2 x 2 outputs and channel pair instead of 36.
 // The weights are transformed once (U = G g G^T, kept with a snapshot's packed weights); each image, or band of
 // tile rows at batch 1, is padded and transformed on its own, so results do not depend on the thread count.
+#include <algorithm>
 #include <cstring>
 
 #include "conv2d_direct_op.h"
 #include "conv2d_pack_cache.h"
 #include "parallel.h"
+#include "partials.h"
 #include "scratch.h"
 
 namespace simdnet {
@@ -15,6 +17,9 @@ namespace {
 
 // With fewer channels (ResNet-20's 16-channel stage) the transforms weigh more against the GEMMs; not measured there.
 constexpr int64_t kMinChannels = 32;
+// Images per partial weight gradient, as the channel path's, or more for small planes (kMinBlockTiles): fixed by the
+// shape, so sums do not depend on the thread count.
+constexpr int64_t kImagesPerPartial = 4, kMinBlockTiles = 256, kMinBlocks = 4;
 
 // U [16, c, ocp] = G g G^T of each 3x3 kernel g, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], for the conv of shape
 // s. With `flipped` that conv is the input gradient of w's (transposed_shape): its output channel o is w's input
@@ -105,6 +110,82 @@ void conv2d_winograd_dinput_op(const KernelTable& t, float* dinp, const float* d
   float* u = thread_scratch(ScratchSlot::kPackedWeights, 16 * r.c * ocp);
   transform_weights(u, w, r, ocp, true);
   winograd_run(t, dinp, dout, u, nullptr, r, false, add, ConvResidual{});
+}
+
+bool conv2d_winograd_dweight_applies(const Conv2dShape& s, const KernelTable& t) {
+  return t.conv2d_winograd_dweight != nullptr && conv2d_winograd_applies(s, t);
+}
+
+// Per block of images (a fixed count for the shape), its tiles in chunks (whole images while an image has at most
+// kWinogradChunkTiles tiles, up to kWinogradMaxPieces of them, else bands of tile rows) summed into the block's m, then
+// its partial dW = G^T m G, added into dw in block order (partials.h); db as the channel path.
+void conv2d_winograd_dweight_op(const KernelTable& t, float* dw, float* db, const float* dout, const float* inp,
+                                const Conv2dShape& s) {
+  const int64_t lanes = t.vec_lanes, ocp = (s.oc + lanes - 1) / lanes * lanes;
+  const int64_t th = s.oh / 2, tw = s.ow / 2, wp = (2 * tw + lanes - 1) / lanes * lanes + lanes;
+  const int64_t rows = std::min(th, kWinogradChunkTiles / tw), bands = (th + rows - 1) / rows;
+  const int64_t image_tiles = (th * tw + lanes - 1) / lanes * lanes;  // as the input transform writes them
+  const int64_t per_chunk =
+      bands > 1 ? 1 : std::clamp<int64_t>(kWinogradChunkTiles / image_tiles, 1, kWinogradMaxPieces);
+  // At least kMinBlockTiles tiles per block: the partials' sum costs as much per block as a block of 4 8-px images'
+  // GEMMs (64 channels). But no fewer than kMinBlocks blocks while they keep 4 images or more, so that small batches
+  // still spread over a few threads (16 8-px images: 4 blocks, not one; 8 blocks of 8 at batch 64 cost the 128-channel
+  // conv 15% against 4 of 16).
+  const int64_t block =
+      std::max(kImagesPerPartial, std::min(kMinBlockTiles / (th * tw), (s.n + kMinBlocks - 1) / kMinBlocks));
+  const int64_t taps = 9 * s.c, stride = taps * ocp + s.oc, plane = s.oh * s.ow, in_image = s.c * s.h * s.w;
+  const int64_t image_floats = s.c * (2 * th + 2) * wp + kDirectSlack;
+  const int64_t blocks = (s.n + block - 1) / block;
+  float* partials = thread_scratch(ScratchSlot::kPartials, blocks * stride);
+  parallel_for(blocks, [&](int64_t blk) {
+    // The kernel writes the block's dW part whole: only db's needs zeros.
+    float* part = partials + blk * stride;
+    std::fill(part + taps * ocp, part + stride, 0.0f);
+    const int64_t n0 = blk * block, n1 = std::min(s.n, n0 + block);
+    if (dw != nullptr) {
+      float* padded = thread_scratch(ScratchSlot::kColumns, per_chunk * image_floats);
+      WinogradDweightArgs a{};
+      a.c = s.c, a.oc = s.oc, a.ocp = ocp, a.th = th, a.tw = tw, a.rows = rows, a.wp = wp;
+      a.m = thread_scratch(ScratchSlot::kGemm, 16 * s.c * ocp);
+      a.v = thread_scratch(ScratchSlot::kColumnGrad, 16 * s.c * kWinogradChunkTiles);
+      a.d = thread_scratch(ScratchSlot::kGradBlock, 20 * kWinogradChunkTiles * ocp);
+      a.dwt = part;
+      // The block's pieces in order, image by image and band by band; each image padded once, at its first band.
+      const int64_t count = (n1 - n0) * bands;
+      for (int64_t i = 0; i < count; i += per_chunk) {
+        a.pieces = std::min(per_chunk, count - i);
+        a.first = i == 0;
+        a.last = i + a.pieces == count;
+        for (int64_t p = 0; p < a.pieces; ++p) {
+          const int64_t n = n0 + (i + p) / bands;
+          a.ty0[p] = (i + p) % bands * rows;
+          a.inp[p] = padded + p * image_floats;
+          a.dout[p] = dout + n * s.oc * plane;
+          if (a.ty0[p] == 0)
+            pad_rows_to(padded + p * image_floats, inp + n * in_image, s.c, s.h, s.w, -1, 2 * th + 2, 1, wp);
+        }
+        // A short last band: its own call.
+        if (bands > 1 && a.ty0[0] + rows > th) a.rows = th - a.ty0[0];
+        t.conv2d_winograd_dweight(a);
+        a.rows = rows;
+      }
+    }
+    if (db != nullptr) {
+      for (int64_t n = n0; n < n1; ++n)
+        for (int64_t o = 0; o < s.oc; ++o) {
+          // 16 running sums (the planes are whole multiples of 16 pixels), added in a fixed order: the compiler
+          // vectorises this, where one running sum waits on each add.
+          const float* grad = dout + (n * s.oc + o) * plane;
+          float acc[16] = {};
+          for (int64_t p = 0; p < plane; p += 16)
+            for (int l = 0; l < 16; ++l) acc[l] += grad[p + l];
+          for (int l = 1; l < 16; ++l) acc[0] += acc[l];
+          part[taps * ocp + o] += acc[0];
+        }
+    }
+  });
+  if (dw != nullptr) add_partials_transposed(dw, partials, blocks, stride, taps, s.oc, ocp);
+  if (db != nullptr) add_partials(db, partials + taps * ocp, blocks, stride, s.oc);
 }
 
 }  // namespace simdnet

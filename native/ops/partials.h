@@ -31,16 +31,28 @@ inline void add_partials(float* dst, const float* partials, int64_t blocks, int6
 }
 
 // The same for partials stored transposed: dst[o * rows + k] += partials[b * stride + k * ld + o] for o < cols,
-// k < rows (the channel weight gradient's [taps, ocp] blocks into [oc, taps]); cut by k.
+// k < rows (the channel weight gradient's [taps, ocp] blocks into [oc, taps]); cut by k. In tiles of 16 x 16 values
+// held on the stack while every block adds into them: adding each block straight into dst touched a cache line per
+// value and block (a quarter of the Winograd weight gradient's time at 128 channels).
 inline void add_partials_transposed(float* dst, const float* partials, int64_t blocks, int64_t stride, int64_t rows,
                                     int64_t cols, int64_t ld) {
+  constexpr int64_t kTile = 16;
   const double work = static_cast<double>(blocks) * static_cast<double>(rows * cols);
-  parallel_columns(rows, 1, work, [&](int64_t begin, int64_t end) {
-    for (int64_t b = 0; b < blocks; ++b) {
-      const float* part = partials + b * stride;
-      for (int64_t k = begin; k < end; ++k)
-        for (int64_t o = 0; o < cols; ++o) dst[o * rows + k] += part[k * ld + o];
-    }
+  parallel_columns(rows, kTile, work, [&](int64_t begin, int64_t end) {
+    float acc[kTile][kTile];  // [k - k0][o - o0]
+    for (int64_t k0 = begin; k0 < end; k0 += kTile)
+      for (int64_t o0 = 0; o0 < cols; o0 += kTile) {
+        const int64_t nk = end - k0 < kTile ? end - k0 : kTile, no = cols - o0 < kTile ? cols - o0 : kTile;
+        for (int64_t o = 0; o < no; ++o)
+          for (int64_t k = 0; k < nk; ++k) acc[k][o] = dst[(o0 + o) * rows + k0 + k];
+        for (int64_t b = 0; b < blocks; ++b) {
+          const float* part = partials + b * stride + k0 * ld + o0;
+          for (int64_t k = 0; k < nk; ++k)
+            for (int64_t o = 0; o < no; ++o) acc[k][o] += part[k * ld + o];
+        }
+        for (int64_t o = 0; o < no; ++o)
+          for (int64_t k = 0; k < nk; ++k) dst[(o0 + o) * rows + k0 + k] = acc[k][o];
+      }
   });
 }
 

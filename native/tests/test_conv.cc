@@ -99,6 +99,14 @@ std::vector<Case> cases(int64_t lanes) {
   v.push_back({"winograd dinput: 16 px, 33 out", shape(2, 64, 16, 16, 33, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd dinput: 8 px, 47 in, batch 1", shape(1, 47, 8, 8, 40, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd dinput: 32 px, batch 2", shape(2, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1)});
+  // The weight gradient by Winograd (the forward's shapes): several blocks of images, the last one short (blocks of 16
+  // 8-px images at batch 66, of 5 at batch 18 to keep 4 blocks, of 4 images of 6 x 16 or 20 x 32 px), chunks of whole
+  // images with tile counts that do not fill the vectors (6 rows), bands of tile rows with a short last band (20 rows
+  // of 32 px), an input channel count that is no multiple of the register tiles.
+  v.push_back({"winograd dweight: 8 px, batch 66", shape(66, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"winograd dweight: 8 px, batch 18", shape(18, 32, 8, 8, 40, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"winograd dweight: 6 x 16 px, batch 13", shape(13, 32, 6, 16, 32, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"winograd dweight: 20 x 32 px, 47 in, batch 5", shape(5, 47, 20, 32, 32, 3, 3, 1, 1, 1, 1)});
   return v;
 }
 
@@ -231,13 +239,14 @@ void test_conv(Tally& t, int64_t lanes) {
   Rng rng(3);
   const int threads = default_num_threads();
   int winograd = 0, blocked = 0, direct = 0, channel = 0, gemm = 0, blocked_dinput = 0, phase_dinput = 0;
-  int winograd_dinput = 0;
+  int winograd_dinput = 0, winograd_dweight = 0;
   for (const Case& k : cases(lanes)) {
     if (k.s.oh < 1 || k.s.ow < 1) {
       t.truth(describe(k) + ": shape has an output", false);
       continue;
     }
     const bool strided = k.s.sh != 1 || k.s.sw != 1;
+    if (conv2d_winograd_dweight_applies(k.s, kernels())) ++winograd_dweight;
     // The input gradient's order of paths.
     if (conv2d_winograd_dinput_applies(k.s, kernels()))
       ++winograd_dinput;
@@ -268,6 +277,7 @@ void test_conv(Tally& t, int64_t lanes) {
   if (kernels().conv2d_winograd_forward != nullptr) {
     t.truth("conv2d cases reach the Winograd forward", winograd > 0);
     t.truth("conv2d cases reach the Winograd dinput", winograd_dinput > 0);
+    t.truth("conv2d cases reach the Winograd dweight", winograd_dweight > 0);
   }
 }
 

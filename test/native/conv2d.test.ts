@@ -87,6 +87,8 @@ const named: Array<[string, Partial<ConvShape>]> = [
   // conv has the input channels as outputs: on AVX-512, 33 out takes it for the input gradient only).
   ['winograd: ResNet 32 -> 32, 16x16', { n: 2, c: 32, oc: 32, h: 16, w: 16, ph: 1, pw: 1 }],
   ['winograd dinput: 64 -> 33, 8x8', { n: 1, c: 64, oc: 33, h: 8, w: 8, ph: 1, pw: 1 }],
+  // The Winograd weight gradient sums blocks of images in order: four blocks of 5 here, the last one short.
+  ['winograd dweight: 32 -> 40, 8x8, 18 images', { n: 18, c: 32, oc: 40, h: 8, w: 8, ph: 1, pw: 1 }],
 ];
 for (const [c, oc] of [
   [1, 1],

@@ -13,6 +13,7 @@ constexpr int kVecBytes = 32;
 #include "conv2d_channel_rows_impl.inc"
 #include "conv2d_channel_impl.inc"
 #include "conv2d_winograd_impl.inc"
+#include "conv2d_winograd_dweight_impl.inc"
 
 }  // namespace avx2
 }  // namespace simdnet

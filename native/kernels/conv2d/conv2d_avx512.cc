@@ -13,6 +13,7 @@ constexpr int kVecBytes = 64;
 #include "conv2d_channel_rows_impl.inc"
 #include "conv2d_channel_impl.inc"
 #include "conv2d_winograd_impl.inc"
+#include "conv2d_winograd_dweight_impl.inc"
 
 }  // namespace avx512
 }  // namespace simdnet

@@ -13,6 +13,7 @@ constexpr int kVecBytes = 16;
 #include "conv2d_channel_rows_impl.inc"
 #include "conv2d_channel_impl.inc"
 #include "conv2d_winograd_impl.inc"
+#include "conv2d_winograd_dweight_impl.inc"
 
 }  // namespace simd128
 }  // namespace simdnet
