@@ -42,17 +42,6 @@ Geometry geometry(const Conv2dShape& s, int64_t lanes) {
   return g;
 }
 
-// Rows [row0, row0 + rows) of an image [c, h, w] (rows outside [0, h) are zeros) into dst [c, rows, wp], each row
-// zero-padded by s.pw on the left.
-void pad_rows(float* dst, const float* image, int64_t row0, int64_t rows, const Conv2dShape& s, const Geometry& g) {
-  std::memset(dst, 0, sizeof(float) * static_cast<size_t>(s.c * rows * g.wp));
-  const int64_t y0 = std::max<int64_t>(row0, 0), y1 = std::min(row0 + rows, s.h);
-  for (int64_t ci = 0; ci < s.c; ++ci)
-    for (int64_t y = y0; y < y1; ++y)
-      std::memcpy(dst + (ci * rows + y - row0) * g.wp + s.pw, image + (ci * s.h + y) * s.w,
-                  sizeof(float) * static_cast<size_t>(s.w));
-}
-
 // Output rows cut into `count` bands per image (count > 1 only for fewer images than threads), each band `rows` or
 // fewer rows high.
 struct RowBands {
@@ -76,17 +65,13 @@ Conv2dShape band_shape(const Conv2dShape& s, const RowBands& bands) {
 // One image zero-padded to [c, hp, wp] (the input itself when there is no padding), in this thread's scratch.
 const float* padded_image(const float* image, const Conv2dShape& s, const Geometry& g) {
   if (s.ph == 0 && s.pw == 0) return image;
-  float* dst = thread_scratch(ScratchSlot::kColumns, s.c * g.hp * g.wp);
-  pad_rows(dst, image, -s.ph, g.hp, s, g);
-  return dst;
+  return pad_rows(ScratchSlot::kColumns, image, s.c, s.h, s.w, -s.ph, g.hp, s.pw, g.wp);
 }
 
 // The padded rows of one image that output rows from `oy0` on read (g.hp of them: geometry of band_shape), zero-padded
 // to [c, g.hp, g.wp] in this thread's scratch.
 const float* padded_band(const float* image, int64_t oy0, const Conv2dShape& s, const Geometry& g) {
-  float* dst = thread_scratch(ScratchSlot::kColumns, s.c * g.hp * g.wp);
-  pad_rows(dst, image, oy0 * s.sh - s.ph, g.hp, s, g);
-  return dst;
+  return pad_rows(ScratchSlot::kColumns, image, s.c, s.h, s.w, oy0 * s.sh - s.ph, g.hp, s.pw, g.wp);
 }
 
 }  // namespace

@@ -32,18 +32,11 @@ Padded padded_layout(int64_t h, int64_t w, int64_t ph, int64_t pw, int64_t kw, i
 
 }  // namespace
 
-float* pad_rows(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_t w, int64_t row0, int64_t rows,
-                int64_t pw, int64_t ld) {
-  float* dst = thread_scratch(slot, c * rows * ld + kDirectSlack);
-  pad_rows_to(dst, src, c, h, w, row0, rows, pw, ld);
-  return dst;
-}
-
 void pad_rows_to(float* dst, const float* src, int64_t c, int64_t h, int64_t w, int64_t row0, int64_t rows, int64_t pw,
                  int64_t ld) {
-  const int64_t size = c * rows * ld + kDirectSlack;
-  std::memset(dst, 0, sizeof(float) * static_cast<size_t>(size));
-  const int64_t y0 = std::max<int64_t>(row0, 0), y1 = std::min(row0 + rows, h);
+  const auto zero = [](float* p, int64_t n) {
+    if (n > 0) std::memset(p, 0, sizeof(float) * static_cast<size_t>(n));
+  };
   // The 8-, 16- and 32-px rows of the CIFAR nets with a constant size, which the compiler inlines: a call per row took
   // 5-7% of the Winograd weight gradient's time.
   const auto copy = [w](float* d, const float* s) {
@@ -56,8 +49,27 @@ void pad_rows_to(float* dst, const float* src, int64_t c, int64_t h, int64_t w, 
     else
       std::memcpy(d, s, sizeof(float) * static_cast<size_t>(w));
   };
+  // Each float once (a memset of the whole buffer before the copies was 1.5% of a ResNet-20 training step).
   for (int64_t ci = 0; ci < c; ++ci)
-    for (int64_t y = y0; y < y1; ++y) copy(dst + (ci * rows + y - row0) * ld + pw, src + (ci * h + y) * w);
+    for (int64_t r = 0; r < rows; ++r) {
+      float* row = dst + (ci * rows + r) * ld;
+      const int64_t y = row0 + r;
+      if (y < 0 || y >= h) {
+        zero(row, ld);
+        continue;
+      }
+      zero(row, pw);
+      copy(row + pw, src + (ci * h + y) * w);
+      zero(row + pw + w, ld - pw - w);
+    }
+  zero(dst + c * rows * ld, kDirectSlack);
+}
+
+float* pad_rows(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_t w, int64_t row0, int64_t rows,
+                int64_t pw, int64_t ld) {
+  float* dst = thread_scratch(slot, c * rows * ld + kDirectSlack);
+  pad_rows_to(dst, src, c, h, w, row0, rows, pw, ld);
+  return dst;
 }
 
 namespace {

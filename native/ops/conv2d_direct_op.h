@@ -12,12 +12,12 @@ class ConvPackCache;
 namespace simdnet {
 
 // Rows [row0, row0 + rows) of planes src [c, h, w] (rows outside [0, h) are zeros), each row zero-padded by pw on the
-// left and to ld floats, into this thread's scratch [c, rows, ld] (+ kDirectSlack zeros).
-float* pad_rows(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_t w, int64_t row0, int64_t rows,
-                int64_t pw, int64_t ld);
-// The same into dst (c * rows * ld + kDirectSlack floats).
+// left and to ld floats (ld >= pw + w), into dst [c, rows, ld], then kDirectSlack zeros; every float written once.
 void pad_rows_to(float* dst, const float* src, int64_t c, int64_t h, int64_t w, int64_t row0, int64_t rows, int64_t pw,
                  int64_t ld);
+// The same into this thread's scratch.
+float* pad_rows(ScratchSlot slot, const float* src, int64_t c, int64_t h, int64_t w, int64_t row0, int64_t rows,
+                int64_t pw, int64_t ld);
 
 // The input gradient of a stride-1 conv as a conv: dout [oc, oh, ow] padded by kernel-1-pad is the input, the c input
 // channels are its outputs, the weights are flipped in both axes and transposed (conv2d_channel_op.cc).
