@@ -113,6 +113,23 @@ float* flat_shifts(const float* src, const Conv2dShape& s, int64_t row0, int64_t
   return dst;
 }
 
+// Each tap's offset from an output row's first input, (ci * hp + ky) * wp + kx, for the direct kernel's one loop over
+// all taps (DirectConvArgs::tap_offset), in this thread's scratch; null on the native builds, which keep the nested
+// loops. On wasm, V8's code for the nested loops (kw is 5, or 1 flattened) spent about as long on their bookkeeping
+// as on the multiply-adds.
+const int64_t* tap_offsets(int64_t c, int64_t hp, int64_t wp, int64_t kh, int64_t kw) {
+#ifdef __wasm__
+  int64_t* off = reinterpret_cast<int64_t*>(thread_scratch(ScratchSlot::kTables, 2 * c * kh * kw));
+  for (int64_t ci = 0, t = 0; ci < c; ++ci)
+    for (int64_t ky = 0; ky < kh; ++ky)
+      for (int64_t kx = 0; kx < kw; ++kx) off[t++] = (ci * hp + ky) * wp + kx;
+  return off;
+#else
+  (void)c, (void)hp, (void)wp, (void)kh, (void)kw;
+  return nullptr;
+#endif
+}
+
 }  // namespace
 
 bool conv2d_direct_applies(const Conv2dShape& s, const KernelTable& t) {
@@ -159,12 +176,14 @@ void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp
     if (flat) {
       const float* shifts = flat_shifts(inp + n * s.c * s.h * s.w, s, rows.begin - s.ph, in_rows);
       t.conv2d_direct_forward({s.c * s.kw, in_rows, s.ow, s.oc, s.kh, 1, 1, oh * s.ow, shifts, wpack, b,
-                               dst + rows.begin * s.ow, false, fuse_relu && residual.data == nullptr, out_plane});
+                               dst + rows.begin * s.ow, false, fuse_relu && residual.data == nullptr, out_plane,
+                               tap_offsets(s.c * s.kw, in_rows, s.ow, s.kh, 1)});
     } else {
       const float* image = pad_rows(ScratchSlot::kColumns, inp + n * s.c * s.h * s.w, s.c, s.h, s.w, rows.begin - s.ph,
                                     in_rows, s.pw, p.ld);
       t.conv2d_direct_forward({s.c, in_rows, p.ld, s.oc, s.kh, s.kw, oh, s.ow, image, wpack, b, dst + rows.begin * s.ow,
-                               false, fuse_relu && residual.data == nullptr, out_plane});
+                               false, fuse_relu && residual.data == nullptr, out_plane,
+                               tap_offsets(s.c, in_rows, p.ld, s.kh, s.kw)});
     }
     // The residual while the band is still in cache.
     if (residual.data != nullptr)
@@ -228,8 +247,8 @@ void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dou
               w[((o * s.c + ci) * s.kh + (s.kh - 1 - ky)) * s.kw + (s.kw - 1 - kx)];
   parallel_for(s.n, [&](int64_t n) {
     const float* gp = pad_planes(ScratchSlot::kColumnGrad, dout + n * out_image, s.oc, s.oh, s.ow, qh, qw, pout);
-    t.conv2d_direct_forward(
-        {s.oc, pout.hp, pout.ld, s.c, s.kh, s.kw, s.h, s.w, gp, wflip, nullptr, dinp + n * in_image, add, false});
+    t.conv2d_direct_forward({s.oc, pout.hp, pout.ld, s.c, s.kh, s.kw, s.h, s.w, gp, wflip, nullptr, dinp + n * in_image,
+                             add, false, 0, tap_offsets(s.oc, pout.hp, pout.ld, s.kh, s.kw)});
   });
 }
 

@@ -21,6 +21,9 @@ struct DirectConvArgs {
   bool accumulate;
   bool relu;              // max(., 0) after bias (not with accumulate)
   int64_t out_plane = 0;  // out's channel stride when out is a band of rows of larger planes; 0: oh * ow
+  // [c * kh * kw] or null: each tap's input offset from its output row's first input, (ci * hp + ky) * wp + kx.
+  // When given, a tile runs one loop over all taps instead of three nested ones (the same sums in the same order).
+  const int64_t* tap_offset = nullptr;
   int64_t plane() const { return out_plane != 0 ? out_plane : oh * ow; }
 };
 
