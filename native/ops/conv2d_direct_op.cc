@@ -248,8 +248,9 @@ void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dou
               w[((o * s.c + ci) * s.kh + (s.kh - 1 - ky)) * s.kw + (s.kw - 1 - kx)];
   parallel_for(s.n, [&](int64_t n) {
     const float* gp = pad_planes(ScratchSlot::kColumnGrad, dout + n * out_image, s.oc, s.oh, s.ow, qh, qw, pout);
+    // Rows qh .. qh + oh - 1 of the padded gradient are dout's; the taps on the zero rows around them are skipped.
     t.conv2d_direct_forward({s.oc, pout.hp, pout.ld, s.c, s.kh, s.kw, s.h, s.w, gp, wflip, nullptr, dinp + n * in_image,
-                             add, false, 0, tap_offsets(s.oc, pout.hp, pout.ld, s.kh, s.kw)});
+                             add, false, 0, tap_offsets(s.oc, pout.hp, pout.ld, s.kh, s.kw), qh, qh + s.oh});
   });
 }
 

@@ -24,6 +24,9 @@ struct DirectConvArgs {
   // [c * kh * kw] or null: each tap's input offset from its output row's first input, (ci * hp + ky) * wp + kx.
   // When given, a tile runs one loop over all taps instead of three nested ones (the same sums in the same order).
   const int64_t* tap_offset = nullptr;
+  // With tap_offset: input rows outside [row_lo, row_hi) are zero padding, and the taps that read them (0 * w) are
+  // skipped (the same sums unless a weight is infinite or NaN); row_hi 0: no such rows.
+  int64_t row_lo = 0, row_hi = 0;
   int64_t plane() const { return out_plane != 0 ? out_plane : oh * ow; }
 };
 
