@@ -37,6 +37,9 @@ struct DirectDweightArgs {
   const float* inp;
   const float* dout;
   float* dw;
+  // [c * kh * kw] or null: tap t's input starts at inp + tap_offset[t] instead of its place in the padded layout
+  // (the flattened layout on wasm: oh 1, ow the image's pixels).
+  const int64_t* tap_offset = nullptr;
 };
 
 // Channel-vectorised direct conv (any stride and dilation): vectors run along the output
