@@ -68,8 +68,9 @@ const float* whole_rows(const float* g, const Conv2dShape& s, int64_t ldd) {
 // Whether the forward runs on the flattened output plane (flat_shifts below): on wasm only, where output rows that
 // end inside a vector waste its lanes (LeNet conv2 on SIMD128: 10 of 12 lanes per row, and 3-vector tiles hold
 // only 2 channels), and rows that are not whole 4-vector tiles run narrower, slower tiles (LeNet conv1's 28-pixel
-// rows as 4 + 3 vectors: flattened, its forward measured 25% faster). The flattened conv adds up the taps of each output in another order (ci, kx, ky instead of
-// ci, ky, kx), so the native builds keep the row order and their results.
+// rows as 4 + 3 vectors: flattened, its forward measured 25% faster). The flattened conv adds up the taps of each
+// output in another order (ci, kx, ky instead of ci, ky, kx), so the native builds keep the row order and their
+// results.
 bool flat_forward(const Conv2dShape& s, const KernelTable& t) {
 #ifdef __wasm__
   return s.ow % (4 * t.vec_lanes) != 0;
