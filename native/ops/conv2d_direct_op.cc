@@ -218,9 +218,11 @@ bool conv2d_direct_dinput_applies(const Conv2dShape& s, const KernelTable& t) {
 bool conv2d_direct_dweight_preferred(const Conv2dShape& s, const KernelTable& t) {
   if (!conv2d_direct_applies(s, t)) return false;
   // The channel kernel (vectors across output channels) wastes a quarter of its lanes with LeNet conv1's 6 channels
-  // on SIMD128; the flattened dot products waste none (flat_dweight; 27% faster there). With whole channel vectors
-  // the channel kernel stays (LeNet conv2: 100 pixels per tile, the flattened one took 1.56x as long).
-  if (flat_dweight(s, t)) return s.oc % t.vec_lanes != 0;
+  // on SIMD128; the flattened dot products waste none (flat_dweight; 27% faster there). Not for small images, where a
+  // flattened tile has few pixels to amortise its start and end (LeNet conv2's 100: 1.56x as long as the channel
+  // kernel; 512 lies between the two sizes measured, 100 and 784).
+  if (flat_dweight(s, t) && s.oh * s.ow >= 512 && s.oc % t.vec_lanes != 0) return true;
+  // The channel kernel beats the row-direct one whenever it has two or more channel vectors.
   return !(conv2d_channel_applies(s, t) && s.oc > t.vec_lanes);
 }
 
