@@ -94,11 +94,13 @@ const float* whole_rows(const float* g, const Conv2dShape& s, int64_t ldd) {
 
 // Whether the forward runs on the flattened output plane (flat_shifts below): on wasm only, where output rows that
 // end inside a vector waste its lanes (LeNet conv2 on SIMD128: 10 of 12 lanes per row, and 3-vector tiles hold
-// only 2 channels). The flattened conv adds up the taps of each output in another order (ci, kx, ky instead of
-// ci, ky, kx), so the native builds keep the row order and their results.
+// only 2 channels), and rows that are not whole 4-vector tiles run narrower, slower tiles (LeNet conv1's 28-pixel
+// rows as 4 + 3 vectors: flattened, its forward measured 25% faster). The flattened conv adds up the taps of each
+// output in another order (ci, kx, ky instead of ci, ky, kx), so the native builds keep the row order and their
+// results.
 bool flat_forward(const Conv2dShape& s, const KernelTable& t) {
 #ifdef __wasm__
-  return s.ow % t.vec_lanes != 0;
+  return s.ow % (4 * t.vec_lanes) != 0;
 #else
   (void)s;
   (void)t;
@@ -138,6 +140,36 @@ float* flat_shifts(const float* src, const Conv2dShape& s, int64_t row0, int64_t
     }
   zero(dst + s.c * s.kw * copy, kDirectSlack);
   return dst;
+}
+
+// Each tap's offset from an output row's first input, (ci * hp + ky) * wp + kx, for the direct kernel's one loop over
+// all taps (DirectConvArgs::tap_offset), in this thread's scratch; null on the native builds, which keep the nested
+// loops. On wasm, V8's code for the nested loops (kw is 5, or 1 flattened) spent about as long on their bookkeeping
+// as on the multiply-adds.
+const int64_t* tap_offsets(int64_t c, int64_t hp, int64_t wp, int64_t kh, int64_t kw) {
+#ifdef __wasm__
+  int64_t* off = reinterpret_cast<int64_t*>(thread_scratch(ScratchSlot::kTables, 2 * c * kh * kw));
+  for (int64_t ci = 0, t = 0; ci < c; ++ci)
+    for (int64_t ky = 0; ky < kh; ++ky)
+      for (int64_t kx = 0; kx < kw; ++kx) off[t++] = (ci * hp + ky) * wp + kx;
+  return off;
+#else
+  (void)c, (void)hp, (void)wp, (void)kh, (void)kw;
+  return nullptr;
+#endif
+}
+
+// Whether the weight gradient runs on the flattened plane (flat_shifts): on wasm, when an image's output pixels are
+// whole vectors (no lane reads past them). Its dot products then run over all oh * ow pixels in one loop instead of
+// rows of a few vectors each, and sum each weight's products in another order than the row layout.
+bool flat_dweight(const Conv2dShape& s, const KernelTable& t) {
+#ifdef __wasm__
+  return (s.oh * s.ow) % t.vec_lanes == 0;
+#else
+  (void)s;
+  (void)t;
+  return false;
+#endif
 }
 
 }  // namespace
@@ -186,12 +218,14 @@ void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp
     if (flat) {
       const float* shifts = flat_shifts(inp + n * s.c * s.h * s.w, s, rows.begin - s.ph, in_rows);
       t.conv2d_direct_forward({s.c * s.kw, in_rows, s.ow, s.oc, s.kh, 1, 1, oh * s.ow, shifts, wpack, b,
-                               dst + rows.begin * s.ow, false, fuse_relu && residual.data == nullptr, out_plane});
+                               dst + rows.begin * s.ow, false, fuse_relu && residual.data == nullptr, out_plane,
+                               tap_offsets(s.c * s.kw, in_rows, s.ow, s.kh, 1)});
     } else {
       const float* image = pad_rows(ScratchSlot::kColumns, inp + n * s.c * s.h * s.w, s.c, s.h, s.w, rows.begin - s.ph,
                                     in_rows, s.pw, p.ld);
       t.conv2d_direct_forward({s.c, in_rows, p.ld, s.oc, s.kh, s.kw, oh, s.ow, image, wpack, b, dst + rows.begin * s.ow,
-                               false, fuse_relu && residual.data == nullptr, out_plane});
+                               false, fuse_relu && residual.data == nullptr, out_plane,
+                               tap_offsets(s.c, in_rows, p.ld, s.kh, s.kw)});
     }
     // The residual while the band is still in cache.
     if (residual.data != nullptr)
@@ -208,10 +242,22 @@ bool conv2d_direct_dinput_applies(const Conv2dShape& s, const KernelTable& t) {
   return s.w * 4 >= vectors_for(s.w, t.vec_lanes) * t.vec_lanes * 3;
 }
 
+bool conv2d_direct_dweight_preferred(const Conv2dShape& s, const KernelTable& t) {
+  if (!conv2d_direct_applies(s, t)) return false;
+  // The channel kernel (vectors across output channels) wastes a quarter of its lanes with LeNet conv1's 6 channels
+  // on SIMD128; the flattened dot products waste none (flat_dweight; 27% faster there). Not for small images, where a
+  // flattened tile has few pixels to amortise its start and end (LeNet conv2's 100: 1.56x as long as the channel
+  // kernel; 512 lies between the two sizes measured, 100 and 784).
+  if (flat_dweight(s, t) && s.oh * s.ow >= 512 && s.oc % t.vec_lanes != 0) return true;
+  // The channel kernel beats the row-direct one whenever it has two or more channel vectors.
+  return !(conv2d_channel_applies(s, t) && s.oc > t.vec_lanes);
+}
+
 void conv2d_direct_dweight_op(const KernelTable& t, float* dw, float* db, const float* dout, const float* inp,
                               const Conv2dShape& s) {
   const int64_t taps = s.c * s.kh * s.kw, in_image = s.c * s.h * s.w, out_image = s.oc * s.oh * s.ow;
   const int64_t L = t.vec_lanes;
+  const bool flat = flat_dweight(s, t);
   const Padded pin = padded_layout(s.h, s.w, s.ph, s.pw, s.kw, s.ow, L);
   const int64_t blocks = (s.n + kImagesPerPartial - 1) / kImagesPerPartial;
   const int64_t stride = taps * s.oc + s.oc;
@@ -221,15 +267,38 @@ void conv2d_direct_dweight_op(const KernelTable& t, float* dw, float* db, const 
     float* pdw = zeroed_partial(partials, blk, stride);
     for (int64_t n = blk * kImagesPerPartial; n < std::min(s.n, (blk + 1) * kImagesPerPartial); ++n) {
       const float* g = dout + n * out_image;
-      if (dw != nullptr) {
+      if (dw != nullptr && flat) {
+        // Tap (ci, ky, kx) reads shifted copy (ci, kx) from row ky on; one row of oh * ow pixels, whole vectors.
+        const int64_t rows = s.h + 2 * s.ph, copy = rows * s.ow;
+        const float* shifts = flat_shifts(inp + n * in_image, s, -s.ph, rows);
+        int64_t* off = reinterpret_cast<int64_t*>(thread_scratch(ScratchSlot::kTables, 2 * taps));
+        for (int64_t ci = 0, k = 0; ci < s.c; ++ci)
+          for (int64_t ky = 0; ky < s.kh; ++ky)
+            for (int64_t kx = 0; kx < s.kw; ++kx) off[k++] = (ci * s.kw + kx) * copy + ky * s.ow;
+        const int64_t pixels = s.oh * s.ow;
+        t.conv2d_direct_dweight({s.c, rows, s.ow, s.oc, s.kh, s.kw, 1, pixels, pixels, shifts, g, pdw, off});
+      } else if (dw != nullptr) {
         const float* image = pad_planes(ScratchSlot::kColumns, inp + n * in_image, s.c, s.h, s.w, s.ph, s.pw, pin);
         t.conv2d_direct_dweight(
             {s.c, pin.hp, pin.ld, s.oc, s.kh, s.kw, s.oh, s.ow, ldd, image, whole_rows(g, s, ldd), pdw});
       }
       if (db != nullptr) {
+        const int64_t pixels = s.oh * s.ow;
         for (int64_t o = 0; o < s.oc; ++o) {
+          const float* go = g + o * pixels;
           float acc = 0.0f;
-          for (int64_t i = 0; i < s.oh * s.ow; ++i) acc += g[o * s.oh * s.ow + i];
+          if (flat) {
+            // Four interleaved sums (one SIMD128 add per 4 pixels; the serial sum took a tenth of the flattened
+            // weight gradient's time), in the flattened path only, so the native builds keep their bits.
+            float part[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+            int64_t i = 0;
+            for (; i + 4 <= pixels; i += 4)
+              for (int l = 0; l < 4; ++l) part[l] += go[i + l];
+            for (; i < pixels; ++i) part[0] += go[i];
+            acc = (part[0] + part[1]) + (part[2] + part[3]);
+          } else {
+            for (int64_t i = 0; i < pixels; ++i) acc += go[i];
+          }
           pdw[taps * s.oc + o] += acc;
         }
       }
@@ -255,8 +324,9 @@ void conv2d_direct_dinput_op(const KernelTable& t, float* dinp, const float* dou
               w[((o * s.c + ci) * s.kh + (s.kh - 1 - ky)) * s.kw + (s.kw - 1 - kx)];
   parallel_for(s.n, [&](int64_t n) {
     const float* gp = pad_planes(ScratchSlot::kColumnGrad, dout + n * out_image, s.oc, s.oh, s.ow, qh, qw, pout);
-    t.conv2d_direct_forward(
-        {s.oc, pout.hp, pout.ld, s.c, s.kh, s.kw, s.h, s.w, gp, wflip, nullptr, dinp + n * in_image, add, false});
+    // Rows qh .. qh + oh - 1 of the padded gradient are dout's; the taps on the zero rows around them are skipped.
+    t.conv2d_direct_forward({s.oc, pout.hp, pout.ld, s.c, s.kh, s.kw, s.h, s.w, gp, wflip, nullptr, dinp + n * in_image,
+                             add, false, 0, tap_offsets(s.oc, pout.hp, pout.ld, s.kh, s.kw), qh, qh + s.oh});
   });
 }
 

@@ -62,6 +62,8 @@ void conv2d_winograd_dweight_op(const KernelTable& t, float* dw, float* db, cons
 
 void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
                               const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache, const ConvResidual& residual);
+// Whether the weight and bias gradients take the direct path (else the channel kernel, then im2col + GEMM).
+bool conv2d_direct_dweight_preferred(const Conv2dShape& s, const KernelTable& t);
 void conv2d_direct_dweight_op(const KernelTable& t, float* dw, float* db, const float* dout, const float* inp,
                               const Conv2dShape& s);
 // dinp += (or with add false, =) the input gradient, as a direct conv of the padded dout with flipped weights.

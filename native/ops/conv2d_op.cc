@@ -169,11 +169,8 @@ void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, co
   }
   // Weight/bias gradients and the input gradient each take the best kernel for the shape; when
   // both would use GEMMs, one pass shares the gathered output gradient.
-  // The channel kernel's weight gradient beats the row-direct one (dot products along rows) whenever it
-  // has two or more channel vectors, on rows of any width.
   const bool winograd_dw = dw != nullptr && conv2d_winograd_dweight_applies(s, t);
-  const bool direct_dw =
-      !winograd_dw && !(conv2d_channel_applies(s, t) && s.oc > t.vec_lanes) && conv2d_direct_applies(s, t);
+  const bool direct_dw = !winograd_dw && conv2d_direct_dweight_preferred(s, t);
   const bool channel_dw = !winograd_dw && !direct_dw && conv2d_channel_applies(s, t);
   const bool winograd_dinp = dinp != nullptr && conv2d_winograd_dinput_applies(s, t);
   const bool channel_dinp = dinp != nullptr && !winograd_dinp && conv2d_channel_dinput_applies(s, t);

@@ -233,6 +233,51 @@ void check_case(Tally& t, Rng& rng, const Case& k) {
   t.close(at + " dweight only", dw_only, dw_only_ref, grad_atol, 1e-5);
 }
 
+// The direct kernels' loop over a table of tap offsets (DirectConvArgs::tap_offset, which only the wasm ops pass)
+// against their nested loops on this ISA: the same sums in the same order, so the same bits, also when the taps on
+// zero rows are skipped (row_lo, row_hi). The ops' checks above cover the tables on wasm (test/native on it).
+void check_direct_tap_table(Tally& t, Rng& rng) {
+  const KernelTable& k = kernels();
+  if (k.conv2d_direct_forward == nullptr || k.conv2d_direct_dweight == nullptr) return;
+  const int64_t c = 3, oc = 5, kh = 3, kw = 4, hp = 9, wp = 21, oh = hp - kh + 1, ow = 15, taps = c * kh * kw;
+  std::vector<float> x = rng.floats(c * hp * wp + kDirectSlack);
+  // Rows 0, 1 and hp - 1 of every channel are zero padding.
+  for (int64_t ci = 0; ci < c; ++ci)
+    for (const int64_t y : {int64_t{0}, int64_t{1}, hp - 1}) std::fill_n(x.begin() + (ci * hp + y) * wp, wp, 0.0f);
+  std::fill(x.end() - kDirectSlack, x.end(), 0.0f);
+  const std::vector<float> wpack = rng.floats(taps * oc), bias = rng.floats(oc);
+  std::vector<int64_t> off;
+  for (int64_t ci = 0; ci < c; ++ci)
+    for (int64_t ky = 0; ky < kh; ++ky)
+      for (int64_t kx = 0; kx < kw; ++kx) off.push_back((ci * hp + ky) * wp + kx);
+  std::vector<float> nested(oc * oh * ow), table(oc * oh * ow), skipped(oc * oh * ow);
+  DirectConvArgs a{c, hp, wp, oc, kh, kw, oh, ow, x.data(), wpack.data(), bias.data(), nested.data(), false, false};
+  k.conv2d_direct_forward(a);
+  a.out = table.data();
+  a.tap_offset = off.data();
+  k.conv2d_direct_forward(a);
+  t.same("direct forward: tap table vs nested loops", table, nested);
+  a.out = skipped.data();
+  a.row_lo = 2;
+  a.row_hi = hp - 1;
+  k.conv2d_direct_forward(a);
+  t.same("direct forward: zero rows skipped vs nested loops", skipped, nested);
+
+  const int64_t ldd = (ow + k.vec_lanes - 1) / k.vec_lanes * k.vec_lanes;
+  std::vector<float> g(oc * oh * ldd, 0.0f);
+  for (int64_t r = 0; r < oc * oh; ++r) {
+    const std::vector<float> row = rng.floats(ow);
+    std::copy(row.begin(), row.end(), g.begin() + r * ldd);
+  }
+  std::vector<float> dw_nested(oc * taps, 0.0f), dw_table(oc * taps, 0.0f);
+  DirectDweightArgs d{c, hp, wp, oc, kh, kw, oh, ow, ldd, x.data(), g.data(), dw_nested.data()};
+  k.conv2d_direct_dweight(d);
+  d.dw = dw_table.data();
+  d.tap_offset = off.data();
+  k.conv2d_direct_dweight(d);
+  t.same("direct dweight: tap table vs nested loops", dw_table, dw_nested);
+}
+
 }  // namespace
 
 void test_conv(Tally& t, int64_t lanes) {
@@ -266,6 +311,7 @@ void test_conv(Tally& t, int64_t lanes) {
     check_case(t, rng, k);
   }
   set_num_threads(threads);
+  check_direct_tap_table(t, rng);
   if (kernels().use_gemm) {
     t.truth("conv2d cases reach the blocked channel tiles", blocked > 0);
     t.truth("conv2d cases reach the blocked channel tiles for dinput", blocked_dinput > 0);

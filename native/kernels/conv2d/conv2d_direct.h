@@ -21,6 +21,12 @@ struct DirectConvArgs {
   bool accumulate;
   bool relu;              // max(., 0) after bias (not with accumulate)
   int64_t out_plane = 0;  // out's channel stride when out is a band of rows of larger planes; 0: oh * ow
+  // [c * kh * kw] or null: each tap's input offset from its output row's first input, (ci * hp + ky) * wp + kx.
+  // When given, a tile runs one loop over all taps instead of three nested ones (the same sums in the same order).
+  const int64_t* tap_offset = nullptr;
+  // With tap_offset: input rows outside [row_lo, row_hi) are zero padding, and the taps that read them (0 * w) are
+  // skipped (the same sums unless a weight is infinite or NaN); row_hi 0: no such rows.
+  int64_t row_lo = 0, row_hi = 0;
   int64_t plane() const { return out_plane != 0 ? out_plane : oh * ow; }
 };
 
@@ -31,6 +37,9 @@ struct DirectDweightArgs {
   const float* inp;
   const float* dout;
   float* dw;
+  // [c * kh * kw] or null: tap t's input starts at inp + tap_offset[t] instead of its place in the padded layout
+  // (the flattened layout on wasm: oh 1, ow the image's pixels).
+  const int64_t* tap_offset = nullptr;
 };
 
 // Channel-vectorised direct conv (any stride and dilation): vectors run along the output
