@@ -46,42 +46,28 @@ void transform_weights(float* u, const float* w, const Conv2dShape& s, int64_t o
     }
 }
 
-// Fewer tiles than this per band of tile rows (batch 1 on several threads) and the parts cut the output channels
-// instead: at ResNet-20's 64 channels on 8 x 8 planes, two bands of 8 tiles each streamed all of the 256 KB of
-// transformed weights per conv for 8 uses of each value; by channels each part reads half of them for 16.
-constexpr int64_t kMinBandTiles = 16;
-
-// out (+)= the conv of inp [n, c, oh, ow] with the transformed weights u: per image, or when there are fewer images
-// than threads per band of tile rows (as the direct paths cut output rows) or range of output channel vectors (each
-// part then transforms the whole input); then the residual while the part is in cache. Each output is the same sum
-// whatever the parts.
+// out (+)= the conv of inp [n, c, oh, ow] with the transformed weights u: per image, or band of tile rows when there
+// are fewer images than threads (as the direct paths cut output rows); then the residual while the band is in cache.
 void winograd_run(const KernelTable& t, float* out, const float* inp, const float* u, const float* b,
                   const Conv2dShape& s, bool fuse_relu, bool add, const ConvResidual& residual) {
-  const int64_t lanes = t.vec_lanes, ocp = (s.oc + lanes - 1) / lanes * lanes, nv = ocp / lanes;
+  const int64_t lanes = t.vec_lanes, ocp = (s.oc + lanes - 1) / lanes * lanes;
   const int64_t th = s.oh / 2, tw = s.ow / 2, wp = (2 * tw + lanes - 1) / lanes * lanes + lanes;
   const int64_t rb = winograd_block_rows(th, tw), in_image = s.c * s.h * s.w, plane = s.oh * s.ow;
-  const double flops = 2.0 * 9.0 * static_cast<double>(s.c * s.oc * plane);
-  const int64_t bands = parts_per_item(s.n, th, flops);
-  const bool by_channels = bands > 1 && th * tw < kMinBandTiles * bands && nv >= 2;
-  const int64_t parts = by_channels ? parts_per_item(s.n, nv, flops) : bands;
-  parallel_for(s.n * parts, [&](int64_t item) {
-    const int64_t n = item / parts;
-    const PartRange tiles = by_channels ? PartRange{0, th} : part_range(th, 1, parts, item % parts);
-    const PartRange vecs = by_channels ? part_range(nv, 1, parts, item % parts) : PartRange{0, nv};
+  const int64_t bands = parts_per_item(s.n, th, 2.0 * 9.0 * static_cast<double>(s.c * s.oc * plane));
+  parallel_for(s.n * bands, [&](int64_t item) {
+    const int64_t n = item / bands;
+    const PartRange tiles = part_range(th, 1, bands, item % bands);
     const int64_t band_th = tiles.end - tiles.begin;
-    if (band_th == 0 || vecs.end == vecs.begin) return;
+    if (band_th == 0) return;
     const float* image =
         pad_rows(ScratchSlot::kColumns, inp + n * in_image, s.c, s.h, s.w, 2 * tiles.begin - 1, 2 * band_th + 2, 1, wp);
     float* dst = out + n * s.oc * plane;
     float* v = thread_scratch(ScratchSlot::kColumnGrad, 16 * s.c * winograd_channel_floats(rb, tw, lanes));
     float* m = thread_scratch(ScratchSlot::kGradBlock, rb * tw * 16 * ocp);
     t.conv2d_winograd_forward({s.c, s.oc, ocp, band_th, tw, image, wp, u, b, dst + 2 * tiles.begin * s.ow, plane,
-                               fuse_relu && residual.data == nullptr, add, v, m, vecs.begin, vecs.end});
-    if (residual.data != nullptr) {
-      const int64_t o0 = vecs.begin * lanes, o1 = std::min(vecs.end * lanes, s.oc);
-      conv2d_add_residual(dst + o0 * plane, residual.at(n, o0), o1 - o0, s.oh, s.ow, 2 * tiles.begin, 2 * tiles.end,
-                          fuse_relu);
-    }
+                               fuse_relu && residual.data == nullptr, add, v, m});
+    if (residual.data != nullptr)
+      conv2d_add_residual(dst, residual.at(n, 0), s.oc, s.oh, s.ow, 2 * tiles.begin, 2 * tiles.end, fuse_relu);
   });
 }
 

@@ -90,8 +90,6 @@ struct WinogradArgs {
   bool add;  // out += the result (an accumulated input gradient) instead of out = it
   float* v;  // scratch: 16 * c * winograd_channel_floats(block rows) floats (transformed input)
   float* m;  // scratch: block tiles * 16 * ocp floats (the GEMMs' sums)
-  // The output channel vectors to compute, [vec_begin, vec_end) (vec_end 0: all ocp / lanes of them).
-  int64_t vec_begin = 0, vec_end = 0;
 };
 
 // Tile rows per block of the Winograd kernel (about 16 tiles, at most th), and the floats per channel of its
