@@ -433,9 +433,9 @@ bool run_program(const Program& program, int64_t n, const float* input, float* o
     });
     return true;
   }
-  // LeNet at batch 1 (1.3 MFLOP, about 27 us on one core) ran 10% faster on two threads at best, and in some
-  // processes half as fast (the threads met at every op's end on a core the other was not on); below this it runs on
-  // this thread alone.
+  // A batch this small runs on this thread alone: LeNet at batch 1 (1.3 MFLOP, about 27 us on one core) ran at best
+  // 10% faster on two threads, and in some processes half as fast, since the region's threads meet at every op's end
+  // after a few microseconds of work and lose whenever one of them is not running (docs/threads.md).
   constexpr double kMinRegionFlops = 2e6;
   std::optional<SerialScope> serial;
   if (static_cast<double>(n) * program.flops_per_image < kMinRegionFlops) serial.emplace();
