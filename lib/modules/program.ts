@@ -240,13 +240,16 @@ function compileSteps(
       typeof rule === 'function' && (rule as (m: unknown, p: unknown) => boolean)(step.module ?? step.op, emitter);
     // A conv rule that ignored its fused residual would drop the add: run in JavaScript instead.
     if (!ok || (residuals.has(k) && !residualTaken)) return null;
-    for (const v of ins) release(v);
     current = k;
     // Fused ReLUs were aliased to k: their readers read k now.
     const later = order.slice(i + 1).filter((j) => !fused.has(j));
     const readsLeft = left[k + 1];
     const nextReadsIt = later.length > 0 && readsCurrent(later[0], k);
     if (readsLeft > 1 || (readsLeft === 1 && !nextReadsIt)) code.push(OP.save, assign(k), sampleSize(a.shapes[k]));
+    // Released after the save takes its slot, so that the slot is never one this op reads: the op then writes its
+    // output straight into the slot (a ResNet block's conv + add reads the shortcut's slot; saving into that same
+    // slot cost a copy of every block's output, 5% of ResNet-20 predict() at batch 1).
+    for (const v of ins) release(v);
   }
   if (current !== a.output) code.push(OP.load, slotFor(a.output), sampleSize(shapeOf(a.output)));
   if (code.length === 0) return null;

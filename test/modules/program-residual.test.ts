@@ -88,11 +88,12 @@ function resnet(shortcut: 'A' | 'B'): ResNet {
 }
 
 /** The op codes of a compiled ResNet program, in order (a walk over the fields of the ops such programs hold). */
-function opCodes(code: Int32Array): number[] {
-  const ops: number[] = [];
+/** Where each op of a program's code starts. */
+function opStarts(code: Int32Array): number[] {
+  const starts: number[] = [];
   for (let i = 0; i < code.length;) {
     const op = code[i];
-    ops.push(op);
+    starts.push(i);
     if (op === OP.conv) i += 17;
     else if (op === OP.convAdd) i += 29;
     else if (op === OP.save || op === OP.load) i += 3;
@@ -102,9 +103,13 @@ function opCodes(code: Int32Array): number[] {
     else if (op === OP.slice) i += 2 + 4 * code[i + 1];
     else if (op === OP.pad) i += 3 + 3 * code[i + 1];
     else if (op === OP.avgPool) i += 6 + 2 * code[i + 4] + 2 * code[i + 5] + code[i + 4] * code[i + 5];
-    else throw new Error(`opCodes: op ${op} at ${i}`);
+    else throw new Error(`opStarts: op ${op} at ${i}`);
   }
-  return ops;
+  return starts;
+}
+
+function opCodes(code: Int32Array): number[] {
+  return opStarts(code).map((i) => code[i]);
 }
 
 describe('ResNets compile their shortcuts into the convs', () => {
@@ -116,6 +121,13 @@ describe('ResNets compile their shortcuts into the convs', () => {
     // Three blocks: the second conv of each takes its shortcut; no add, slice or pad runs on its own.
     expect(ops.filter((op) => op === OP.convAdd).length).toBe(3);
     expect(ops.filter((op) => op === OP.binary || op === OP.slice || op === OP.pad)).toEqual([]);
+    // A block's output is saved into another slot than its shortcut's, so the conv writes it there (no copy).
+    const starts = opStarts(program.code);
+    for (const [j, i] of starts.entries()) {
+      const next = starts[j + 1];
+      if (program.code[i] !== OP.convAdd || next === undefined || program.code[next] !== OP.save) continue;
+      expect(program.code[next + 1]).not.toBe(program.code[i + 17]);
+    }
     model.eval();
     for (const n of [1, 2]) {
       const x = randomTensor([n, 3, 12, 12], n + 3);
