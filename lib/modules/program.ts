@@ -248,7 +248,7 @@ function compileSteps(
     if (readsLeft > 1 || (readsLeft === 1 && !nextReadsIt)) code.push(OP.save, assign(k), sampleSize(a.shapes[k]));
     // Released after the save takes its slot, so that the slot is never one this op reads: the op then writes its
     // output straight into the slot (a ResNet block's conv + add reads the shortcut's slot; saving into that same
-    // slot cost a copy of every block's output, 5% of ResNet-20 predict() at batch 1).
+    // slot cost a copy of every block's output, on one thread while the others waited).
     for (const v of ins) release(v);
   }
   if (current !== a.output) code.push(OP.load, slotFor(a.output), sampleSize(shapeOf(a.output)));
