@@ -43,6 +43,9 @@ class ThreadTrials {
   // and after), and the challenger.
   double last_kept() const { return kept_rate_; }
   double last_challenger() const { return challenger_rate_; }
+  // How many trials have ended, and the count in use during the last (SIMDNET_THREADS_TRACE prints each).
+  int trials_ended() const { return trials_ended_; }
+  int last_trial_kept() const { return last_trial_kept_; }
 
   // Takes a sample (at or after next_at()) and returns the count to use from now on.
   int step(const CpuTimes& s) {
@@ -116,6 +119,8 @@ class ThreadTrials {
 
   // Ends a trial: switches to the challenger when it won (then tries again soon), else backs off.
   int settle(const CpuTimes& s, bool challenger_won) {
+    ++trials_ended_;
+    last_trial_kept_ = kept_;
     if (challenger_won) {
       kept_ = count_ = kept_ == 1 ? max_ : 1;
       backoff_ = kMinBackoff;
@@ -146,6 +151,7 @@ class ThreadTrials {
   CpuTimes ref_, last_;  // where the window began; the last sample
   double next_at_ = 0, trial_at_ = 0, backoff_ = kMinBackoff;
   double kept_rate_ = 0, challenger_rate_ = 0;
+  int trials_ended_ = 0, last_trial_kept_ = 0;
 };
 
 }  // namespace simdnet

@@ -92,10 +92,17 @@ bool sample_cpu(CpuTimes* s) {
   return true;
 }
 
+// SIMDNET_THREADS_TRACE=1: each trial's rates and outcome on stderr (docs/threads.md).
+bool trace_trials() {
+  static const bool on = std::getenv("SIMDNET_THREADS_TRACE") != nullptr;
+  return on;
+}
+
 std::mutex trials_mu;
 ThreadTrials* trials = nullptr;           // guarded by trials_mu; created on first use
 std::atomic<double> next_sample_at{0.0};  // nothing to do before this (checked without the lock)
 bool trials_off = false;                  // guarded by trials_mu: /proc/stat unreadable, so every core
+double first_sample = -1;                 // guarded by trials_mu: the first sample's time (for the trace)
 
 // Checked when an op starts, so an idle process does nothing.
 int adaptive_threads() {
@@ -112,7 +119,14 @@ int adaptive_threads() {
     trials_off = true;
     n = max;
   } else {
+    const int ended = trials->trials_ended();
+    if (first_sample < 0) first_sample = s.wall;
     n = trials->step(s);
+    if (trials->trials_ended() != ended && trace_trials()) {
+      const int kept = trials->last_trial_kept();
+      std::fprintf(stderr, "simdnet threads: trial at %.2f s: %d threads %.3f, %d threads %.3f useful CPU-s/s: %d\n",
+                   s.wall - first_sample, kept, trials->last_kept(), kept == 1 ? max : 1, trials->last_challenger(), n);
+    }
     set_spin_accounting(trials->measuring());
     next_sample_at.store(trials->next_at());
   }

@@ -138,6 +138,9 @@ void test_thread_trials(Tally& t) {
     m.run(20);
     t.truth("crowded, 1 thread faster: switches to 1", m.trials.count() == 1 || m.trials.measuring());
     t.truth("crowded: windows of 0.1 CPU-seconds", m.trials.last_challenger() > 0 && m.trials.last_kept() > 0);
+    // The first trial ran the default (2) against 1 thread; the trace's record of it says so.
+    t.truth("crowded: trials counted, the last one's count in use given",
+            m.trials.trials_ended() >= 1 && (m.trials.last_trial_kept() == 1 || m.trials.last_trial_kept() == 2));
   }
   {
     Machine m(1);  // one core: always 1
