@@ -7,6 +7,7 @@ import { native } from '../native';
 import { Tensor } from '../tensor/tensor';
 import type { Module } from './module';
 import type { CompiledProgram } from './program';
+import { sampleKey } from './program-run';
 import { currentSnapshot } from './program-snapshot';
 
 /** How predictAsync() groups concurrent calls (setBatching). */
@@ -150,7 +151,7 @@ class Batcher {
 
   submit(input: Tensor, program: CompiledProgram): Promise<Tensor> {
     const rows = input.shape[0];
-    const key = input.shape.slice(1).join('x');
+    const key = sampleKey(input.shape);
     let queue = this.queues.get(key);
     if (!queue) {
       const rowSize = input.shape.slice(1).reduce((a, b) => a * b, 1);
@@ -254,10 +255,12 @@ class Batcher {
     pending.then(
       (out) => {
         const per = out.length / rows;
+        const shape = [1, ...program.outShape]; // each Tensor keeps its own copy
         let row = 0;
         for (const call of calls) {
           const data = calls.length === 1 ? out : out.slice(row * per, (row + call.rows) * per);
-          call.resolve(new Tensor(data, [call.rows, ...program.outShape]));
+          shape[0] = call.rows;
+          call.resolve(new Tensor(data, shape));
           row += call.rows;
         }
         finish(true);
