@@ -252,6 +252,11 @@ export interface NativeBinding {
   ): boolean;
   /** runProgram on the libuv thread pool with a snapshot's weights and a copy of the input. */
   runProgramAsync(code: Int32Array, snapshot: ProgramSnapshot, input: F32, n: number): Promise<Float32Array>;
+  /**
+   * runProgramAsync that reads the input in place (no copy; the wasm build copies): the caller leaves `input` unchanged
+   * until the promise settles. Absent from addons built before it.
+   */
+  runProgramAsyncInPlace?(code: Int32Array, snapshot: ProgramSnapshot, input: F32, n: number): Promise<Float32Array>;
   /** Batch-norm training forward over [n, c, s]; updates runningMean/runningVar (both or neither) in place. */
   batchNormForwardTrain(
     out: F32,

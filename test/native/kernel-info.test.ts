@@ -14,6 +14,7 @@ const NOT_OPS = [
   'scratchStats',
   'runProgram',
   'runProgramAsync',
+  'runProgramAsyncInPlace',
   'runProgramSnapshot',
   'createProgramSnapshot',
   'programSnapshotMatches',
