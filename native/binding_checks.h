@@ -133,6 +133,11 @@ class ArgReader {
     return static_cast<int32_t*>(typed(i, name, napi_int32_array, "Int32Array", expected, shape, output, false));
   }
 
+  // A Uint8Array (a Buffer is one) of exactly `expected` bytes.
+  uint8_t* u8(size_t i, const char* name, int64_t expected, const char* shape, bool output) {
+    return static_cast<uint8_t*>(typed(i, name, napi_uint8_array, "Uint8Array", expected, shape, output, false));
+  }
+
   // An output the op writes whole without reading it first (forward outputs, overwritten gradients): f32 / i32
   // with output true, but on wasm the host need not copy its old contents into the heap (native/wasm/napi.h).
   float* f32_overwritten(size_t i, const char* name, int64_t expected, const char* shape, bool optional = false) {

@@ -268,28 +268,38 @@ Napi::Value RunProgramSnapshot(const Napi::CallbackInfo& info) {
   });
 }
 
-// Runs a program on the libuv thread pool: shares the weight snapshot, owns a copy of the input, and
-// writes into an output array no JS code sees before the promise resolves.
+// Runs a program on the libuv thread pool: shares the weight snapshot, owns a copy of the input (or, in place, holds
+// the caller's input array and reads it there), and writes into an output array no JS code sees before the promise
+// resolves.
 class ProgramWorker : public Napi::AsyncWorker {
  public:
-  ProgramWorker(Napi::Env env, Program program, std::shared_ptr<const Snapshot> snapshot, std::vector<float> input,
-                int64_t n)
+  ProgramWorker(Napi::Env env, Program program, std::shared_ptr<const Snapshot> snapshot, int64_t n)
       : Napi::AsyncWorker(env, "simdnet.runProgramAsync"),
         deferred_(Napi::Promise::Deferred::New(env)),
         program_(std::move(program)),
         snapshot_(std::move(snapshot)),
-        input_(std::move(input)),
         n_(n) {
     Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(n * program_.out_size));
     output_data_ = out.Data();
     output_ = Napi::Persistent(static_cast<Napi::Object>(out));
   }
 
+  // The input: copied now, or (in_place) read where it is while the worker holds a reference to its array.
+  void take_input(const float* data, const Napi::Value& array, bool in_place) {
+    if (in_place) {
+      input_array_ = Napi::Persistent(array.As<Napi::Object>());
+      input_data_ = data;
+    } else {
+      input_copy_.assign(data, data + n_ * program_.in_size);
+      input_data_ = input_copy_.data();
+    }
+  }
+
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
     try {
-      run_program(program_, n_, input_.data(), output_data_, snapshot_->params(), &snapshot_->packed);
+      run_program(program_, n_, input_data_, output_data_, snapshot_->params(), &snapshot_->packed);
     } catch (const std::exception& e) {
       SetError(std::string("runProgramAsync: ") + e.what());
     }
@@ -303,28 +313,44 @@ class ProgramWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   Program program_;
   std::shared_ptr<const Snapshot> snapshot_;
-  std::vector<float> input_;
+  std::vector<float> input_copy_;
+  Napi::ObjectReference input_array_;
+  const float* input_data_ = nullptr;
   Napi::ObjectReference output_;
   float* output_data_ = nullptr;
   int64_t n_;
 };
 
-// runProgramAsync(code, snapshot, input, n) -> Promise<Float32Array [n * outSize]>
-Napi::Value RunProgramAsync(const Napi::CallbackInfo& info) {
-  return guarded(info, "runProgramAsync", [&]() -> Napi::Value {
-    ArgReader a(info, "runProgramAsync", 4);
-    const std::shared_ptr<const Snapshot> snapshot = holder_of(a, info[1], "runProgramAsync").snapshot;
-    if (!snapshot) throw_range(a.env(), "runProgramAsync: the snapshot was released");
-    Program program = snapshot_program(a, info[0], *snapshot, "runProgramAsync");
+// runProgramAsync(code, snapshot, input, n) -> Promise<Float32Array [n * outSize]>, and runProgramAsyncInPlace (same
+// arguments): the caller leaves the input unchanged until the promise settles, and the run reads it in place rather
+// than copying it first (a batch of 32 LeNet images is 393 KB: the copy was about 30 us of the event loop's time per
+// batch, docs/serving.md). The wasm build always copies: its input is a copy in the heap for this call only.
+Napi::Value run_program_async(const Napi::CallbackInfo& info, const char* op, bool in_place) {
+  return guarded(info, op, [&]() -> Napi::Value {
+    ArgReader a(info, op, 4);
+    const std::shared_ptr<const Snapshot> snapshot = holder_of(a, info[1], op).snapshot;
+    if (!snapshot) throw_range(a.env(), std::string(op) + ": the snapshot was released");
+    Program program = snapshot_program(a, info[0], *snapshot, op);
     const int64_t n = a.size(3, "n");
     const float* input = a.f32(2, "input", a.mul(n, program.in_size, "input"), "n*inSize", false);
     a.mul(n, program.out_size, "output");
-    std::vector<float> in(input, input + n * program.in_size);
-    auto* worker = new ProgramWorker(info.Env(), std::move(program), snapshot, std::move(in), n);
+#ifdef __EMSCRIPTEN__
+    in_place = false;
+#endif
+    auto* worker = new ProgramWorker(info.Env(), std::move(program), snapshot, n);
+    worker->take_input(input, info[2], in_place);
     Napi::Promise promise = worker->promise();
     worker->Queue();  // the worker deletes itself when done
     return promise;
   });
+}
+
+Napi::Value RunProgramAsync(const Napi::CallbackInfo& info) {
+  return run_program_async(info, "runProgramAsync", false);
+}
+
+Napi::Value RunProgramAsyncInPlace(const Napi::CallbackInfo& info) {
+  return run_program_async(info, "runProgramAsyncInPlace", true);
 }
 
 }  // namespace
@@ -332,6 +358,7 @@ Napi::Value RunProgramAsync(const Napi::CallbackInfo& info) {
 void register_program_exports(Napi::Env env, Napi::Object exports) {
   exports.Set("runProgram", Napi::Function::New(env, RunProgram, "runProgram"));
   exports.Set("runProgramAsync", Napi::Function::New(env, RunProgramAsync, "runProgramAsync"));
+  exports.Set("runProgramAsyncInPlace", Napi::Function::New(env, RunProgramAsyncInPlace, "runProgramAsyncInPlace"));
   exports.Set("runProgramSnapshot", Napi::Function::New(env, RunProgramSnapshot, "runProgramSnapshot"));
   exports.Set("createProgramSnapshot", Napi::Function::New(env, CreateProgramSnapshot, "createProgramSnapshot"));
   exports.Set("programSnapshotMatches", Napi::Function::New(env, ProgramSnapshotMatches, "programSnapshotMatches"));

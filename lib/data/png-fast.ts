@@ -7,6 +7,7 @@ import type { DecodedImage } from './image';
 import type { PngHeader } from './png';
 import { IDAT, IEND, IHDR, TRNS } from './png-chunks';
 import { inflateExact } from './png-inflate';
+import { native } from '../native';
 
 /** Bytes per pixel of the 8-bit colour types this decoder takes. */
 const BYTES_PER_PIXEL: Readonly<Record<number, number>> = { 0: 1, 2: 3, 4: 2, 6: 4 };
@@ -40,7 +41,8 @@ export function decodePlainPng(buf: Buffer, header: PngHeader): DecodedImage | n
 /**
  * decodePlainPng() with each sample mapped through `table` as it is written: byte v of channel c (0 red, 1 green,
  * 2 blue; a gray sample goes to all three) becomes table[256 * c + v], in the planes [3, height, width] of `out`.
- * False, with `out` partly written, for a file decodePlainPng() would give null. A table holding a preprocessing's
+ * `out` holds exactly 3 x width x height floats and `table` 768. False, with `out` partly written, for a file
+ * decodePlainPng() would give null. A table holding a preprocessing's
  * (v / 255 - mean) / std decodes and normalises in one pass, with no image array between (the serving path).
  */
 export function decodePlainPngInto(buf: Buffer, header: PngHeader, table: Float32Array, out: Float32Array): boolean {
@@ -52,15 +54,34 @@ export function decodePlainPngInto(buf: Buffer, header: PngHeader, table: Float3
   const raw = inflateExact(data, header.inflatedBytes);
   if (raw === null) return false;
   const { width, height, colorType } = header;
+  const color = colorType === 2 || colorType === 6 ? 1 : 0;
+  // The addon does it in one pass, several times faster (docs/serving.md); an addon built before it has not.
+  if (native.pngRowsToPlanes !== undefined) return native.pngRowsToPlanes(out, raw, table, width, height, bpp, color);
+  return rowsToPlanes(out, raw, table, width, height, bpp, color);
+}
+
+/**
+ * native.pngRowsToPlanes in JavaScript (the fallback, and the reference of its test): the inflated rows `raw`
+ * [height, 1 + width * bpp] unfiltered in place, then each sample through `table` into the planes of `out`
+ * [3, height, width] (`color` 1 for RGB and RGBA, 0 for gray; alpha dropped). False at an unknown row filter.
+ */
+export function rowsToPlanes(
+  out: Float32Array,
+  raw: Uint8Array,
+  table: Float32Array,
+  width: number,
+  height: number,
+  bpp: number,
+  color: number,
+): boolean {
   const stride = width * bpp;
   if (!unfilter(raw, stride, height, bpp)) return false;
   const plane = width * height;
-  const color = colorType === 2 || colorType === 6;
   for (let y = 0; y < height; y++) {
     let p = y * (stride + 1) + 1;
     const end = (y + 1) * width;
     // Two loops rather than a colour test per pixel.
-    if (color) {
+    if (color === 1) {
       for (let i = y * width; i < end; i++, p += bpp) {
         out[i] = table[raw[p]];
         out[plane + i] = table[256 + raw[p + 1]];
@@ -105,7 +126,7 @@ function chunksArePlain(buf: Buffer, crc: (data: Uint8Array) => number): boolean
  * The first `bpp` bytes of a row (no left neighbour) and the first row (no row above) have their own loops, so the
  * inner loops carry no edge tests: Average and Paeth reduce there to Sub or Up, with the same bytes.
  */
-function unfilter(raw: Buffer, stride: number, height: number, bpp: number): boolean {
+function unfilter(raw: Uint8Array, stride: number, height: number, bpp: number): boolean {
   for (let y = 0; y < height; y++) {
     const row = y * (stride + 1) + 1;
     const up = row - (stride + 1); // the previous row's first byte (unused on the first row)

@@ -90,8 +90,13 @@ export abstract class Module {
    * by the batch: later weight changes never tear a result). The input is copied at the call. Other
    * modules run predict() now.
    */
-  async predictAsync(input: Tensor): Promise<Tensor> {
-    return predictBatched(this, input);
+  predictAsync(input: Tensor): Promise<Tensor> {
+    // Not an async function: the batcher's own promise, without another one (and its microtask turns) around it.
+    try {
+      return predictBatched(this, input);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   /**

@@ -7,6 +7,7 @@ import { native } from '../native';
 import { Tensor } from '../tensor/tensor';
 import type { Module } from './module';
 import type { CompiledProgram } from './program';
+import { sampleKey } from './program-run';
 import { currentSnapshot } from './program-snapshot';
 
 /** How predictAsync() groups concurrent calls (setBatching). */
@@ -139,7 +140,10 @@ class Batcher {
   onBatch: BatchingOptions['onBatch'];
   /** Insertion order is the order of each queue's oldest call (an emptied queue is deleted). */
   private readonly queues = new Map<string, Queue>();
-  /** The staging array of the last emptied queue, kept for the next call of that shape (serving has one shape). */
+  /**
+   * A staging array to reuse: the last batch's once it settled, or an emptied queue's; for the next batch or call of
+   * that shape (serving has one shape). A queue and its running batch thus alternate between two arrays.
+   */
   private spare: { key: string; staging: Float32Array } | null = null;
   private running = false;
   private scheduled = false;
@@ -150,13 +154,12 @@ class Batcher {
 
   submit(input: Tensor, program: CompiledProgram): Promise<Tensor> {
     const rows = input.shape[0];
-    const key = input.shape.slice(1).join('x');
+    const key = sampleKey(input.shape);
     let queue = this.queues.get(key);
     if (!queue) {
       const rowSize = input.shape.slice(1).reduce((a, b) => a * b, 1);
-      const reuse = this.spare !== null && this.spare.key === key;
-      const staging = reuse ? (this.spare as { staging: Float32Array }).staging : new Float32Array(input.data.length); // grows by doubling (stage) to what the load needs
-      if (reuse) this.spare = null;
+      // grows by doubling (stage) to what the load needs
+      const staging = this.takeSpare(key, 0) ?? new Float32Array(input.data.length);
       queue = { shape: input.shape.slice(1), program, calls: [], rows: 0, rowSize, staging, used: 0 };
       this.queues.set(key, queue);
     }
@@ -207,16 +210,25 @@ class Batcher {
     queue.rows -= rows;
     this.queues.delete(key);
     if (queue.calls.length > 0) this.queues.set(key, queue); // other shapes' waiters go first (round robin)
-    try {
-      this.run(queue, calls, rows);
-    } finally {
-      // runProgramAsync has copied the batch's rows before returning: the waiting calls' rows move to the front.
-      const taken = rows * queue.rowSize;
-      queue.staging.copyWithin(0, taken, queue.used);
+    // The batch reads its rows where they are until it settles (runProgramAsyncInPlace), so the rows of the calls
+    // still waiting move to another array: the spare (the previous batch's, in steady state) or a new one.
+    const sent = queue.staging;
+    const taken = rows * queue.rowSize;
+    if (queue.calls.length > 0) {
+      const rest = this.takeSpare(key, queue.used - taken) ?? new Float32Array(sent.length);
+      rest.set(sent.subarray(taken, queue.used));
+      queue.staging = rest;
       queue.used -= taken;
-      if (queue.calls.length === 0 && queue.staging.length <= MAX_SPARE_FLOATS)
-        this.spare = { key, staging: queue.staging };
     }
+    this.run(key, queue, sent, calls, rows);
+  }
+
+  /** The spare staging array of this shape when it holds at least `floats`, else null. */
+  private takeSpare(key: string, floats: number): Float32Array | null {
+    const spare = this.spare;
+    if (spare === null || spare.key !== key || spare.staging.length < floats) return null;
+    this.spare = null;
+    return spare.staging;
   }
 
   /** Checks again after `micros`: by a timer for the whole milliseconds, then each event-loop turn. */
@@ -231,11 +243,19 @@ class Batcher {
     else setImmediate(again);
   }
 
-  private run({ program, shape, staging, rowSize }: Queue, calls: Call[], rows: number): void {
+  /** Runs the first `rows` rows of `staging` (the calls' inputs, in order); `staging` is the spare once it settles. */
+  private run(
+    key: string,
+    { program, shape, rowSize }: Queue,
+    staging: Float32Array,
+    calls: Call[],
+    rows: number,
+  ): void {
     this.running = true;
     const started = nowMicros();
     const finish = (ok: boolean): void => {
       this.running = false;
+      if (staging.length <= MAX_SPARE_FLOATS) this.spare = { key, staging };
       try {
         this.onBatch?.({ shape: shape.slice(), rows, calls: calls.length, micros: nowMicros() - started, ok });
       } catch {
@@ -246,18 +266,25 @@ class Batcher {
     let pending: Promise<Float32Array>;
     try {
       const snapshot = currentSnapshot(this.model, program);
-      // runProgramAsync copies its input before it returns (the staging array is reused at once).
-      pending = native.runProgramAsync(program.code, snapshot, staging.subarray(0, rows * rowSize), rows);
+      // Nothing writes to `staging` until the run settles (pump moved the waiting rows out); an addon without the
+      // in-place call copies the rows first.
+      const input = staging.subarray(0, rows * rowSize);
+      pending =
+        native.runProgramAsyncInPlace !== undefined
+          ? native.runProgramAsyncInPlace(program.code, snapshot, input, rows)
+          : native.runProgramAsync(program.code, snapshot, input, rows);
     } catch (err) {
       pending = Promise.reject(err);
     }
     pending.then(
       (out) => {
         const per = out.length / rows;
+        const shape = [1, ...program.outShape]; // each Tensor keeps its own copy
         let row = 0;
         for (const call of calls) {
           const data = calls.length === 1 ? out : out.slice(row * per, (row + call.rows) * per);
-          call.resolve(new Tensor(data, [call.rows, ...program.outShape]));
+          shape[0] = call.rows;
+          call.resolve(new Tensor(data, shape));
           row += call.rows;
         }
         finish(true);

@@ -21,7 +21,14 @@ export function programKey(input: Tensor): string {
       `predict: input needs a batch dimension >= 1 and a sample shape, got ${formatShape(input.shape)}`,
     );
   }
-  return input.shape.slice(1).join('x');
+  return sampleKey(input.shape);
+}
+
+/** The key of a batch shape's sample shape: [n, 3, 32, 32] -> "3x32x32" (as shape.slice(1).join('x'), without arrays). */
+export function sampleKey(shape: readonly number[]): string {
+  let key = String(shape[1]);
+  for (let i = 2; i < shape.length; i++) key += `x${shape[i]}`;
+  return key;
 }
 
 /**

@@ -17,7 +17,10 @@ port.on('message', ({ ids, types, ends, bytes }: DecodeBatch) => {
   for (let i = 0, start = 0; i < ids.length; start = ends[i++]) {
     try {
       const body = Buffer.from(bytes.buffer, bytes.byteOffset + start, ends[i] - start);
-      inputs.set(imageInput(body, IMAGE_TYPES[types[i]], prep, maxPixels), i * size);
+      // Decoded straight into its place where it can be (a plain PNG of the model's size).
+      const slot = inputs.subarray(i * size, (i + 1) * size);
+      const input = imageInput(body, IMAGE_TYPES[types[i]], prep, maxPixels, undefined, slot);
+      if (input !== slot) slot.set(input);
     } catch (err) {
       const status = err instanceof RequestError ? err.statusCode : 500;
       errors.push({ index: i, status, message: err instanceof Error ? err.message : String(err) });

@@ -4,6 +4,7 @@
 // fastify's (JSON bodies, server.ts) and the raw node:http path for image bodies (raw-predict.ts).
 import type { Classifier } from '../cli/classifier';
 import { topK, type DatasetPreprocessing } from '../cli/predict';
+import { Module } from '../modules/module';
 import { Tensor } from '../tensor/tensor';
 import type { DecodePool } from './decode-pool';
 import { imageHeader, imageInput, jsonInput, RequestError } from './request-input';
@@ -47,22 +48,64 @@ export function createPredictor(options: PredictorOptions): Predictor {
   const { model, channels, height, width, numClasses } = classifier;
   const prep = { channels: channels as 1 | 3, height, width, mean: preprocessing.mean, std: preprocessing.std };
   const labels = Array.from({ length: numClasses }, (_, i) => preprocessing.classes?.[i] ?? `class ${i}`);
+  // predictAsync() of a built-in model copies its input at the call (predict-batcher.ts), so an image decoded on this
+  // thread can go through one array kept for it. Another predictAsync() may keep the array (the onnxruntime server of
+  // bench/ reads it later): it gets a new one per request.
+  const scratch =
+    model.predictAsync === Module.prototype.predictAsync ? new Float32Array(channels * height * width) : undefined;
   const decode = (body: Buffer, type: 'image/png' | 'image/jpeg'): Float32Array | Promise<Float32Array> => {
     checkImageModel(prep);
-    if (pool === null) return imageInput(body, type, prep, maxPixels);
+    if (pool === null) return imageInput(body, type, prep, maxPixels, undefined, scratch);
     const header = imageHeader(body, type);
     if (header === null) return imageInput(body, type, prep, maxPixels); // gives the header's error
-    if (header.width * header.height <= inlinePixels) return imageInput(body, type, prep, maxPixels, header);
+    if (header.width * header.height <= inlinePixels) return imageInput(body, type, prep, maxPixels, header, scratch);
     return pool.decode(body, type);
   };
-  return async (type, body, query) => {
-    if (hold) await hold;
-    const k = topOf(query, defaultTop, numClasses);
-    const input =
-      type === 'application/json' ? jsonInput(body, [channels, height, width]) : await decode(body as Buffer, type);
-    const logits = await model.predictAsync(new Tensor(input, [1, channels, height, width]));
-    return topK(logits.data, k).map(({ index, probability }) => ({ label: labels[index], index, probability }));
+  const shape = [1, channels, height, width];
+  const answer = (input: Float32Array, k: number): Promise<TopClass[]> =>
+    model.predictAsync(new Tensor(input, shape)).then((logits) => topClasses(logits.data, k, labels));
+  // Not an async function: an image decoded here goes to predictAsync() in the same turn (the scratch array is free
+  // again when it returns), with one promise per request fewer. Errors still reject the promise, never throw.
+  const run = (type: MediaType, body: unknown, query: Record<string, unknown>): Promise<TopClass[]> => {
+    let k: number;
+    let input: Float32Array | Promise<Float32Array>;
+    try {
+      k = topOf(query, defaultTop, numClasses);
+      input = type === 'application/json' ? jsonInput(body, [channels, height, width]) : decode(body as Buffer, type);
+      if (!(input instanceof Promise)) return answer(input, k);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return input.then((x) => answer(x, k));
   };
+  return hold ? (type, body, query) => hold.then(() => run(type, body, query)) : run;
+}
+
+/**
+ * topK(logits, k) with labels: the same softmax arithmetic (so the same probabilities, bit for bit) and the same order
+ * (most probable first, ties by index), without an object per class; logits with a NaN take topK itself.
+ */
+export function topClasses(logits: ArrayLike<number>, k: number, labels: readonly string[]): TopClass[] {
+  const n = logits.length;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) max = Math.max(max, logits[i]);
+  const p = new Float64Array(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += p[i] = Math.exp(logits[i] - max);
+  const top: TopClass[] = [];
+  if (Number.isNaN(sum)) {
+    for (const { index, probability } of topK(logits, k)) top.push({ label: labels[index], index, probability });
+    return top;
+  }
+  for (let i = 0; i < n; i++) p[i] /= sum; // each probability compared as topK compares it (two may round equal)
+  // k picks of the largest remaining probability, the lowest index first among equals: the order of topK's sort.
+  for (let r = 0; r < Math.min(k, n); r++) {
+    let best = -1;
+    for (let i = 0; i < n; i++) if (p[i] >= 0 && (best < 0 || p[i] > p[best])) best = i;
+    top.push({ label: labels[best], index: best, probability: p[best] });
+    p[best] = -1; // taken
+  }
+  return top;
 }
 
 /**

@@ -71,12 +71,16 @@ export function rawPredictRoute(
       if (err) return fail(res, started, { statusCode: 400, message: err.message });
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
       metrics.requestStarted();
-      predict(type, body, q < 0 ? {} : parseQuery(url.slice(q + 1)))
-        .then(
-          (top) => answer(res, started, 200, answerJson(top)),
-          (e: Error) => fail(res, started, e),
-        )
-        .finally(() => metrics.requestDone());
+      predict(type, body, q < 0 ? {} : parseQuery(url.slice(q + 1))).then(
+        (top) => {
+          metrics.requestDone();
+          answer(res, started, 200, answerJson(top));
+        },
+        (e: Error) => {
+          metrics.requestDone();
+          fail(res, started, e);
+        },
+      );
     };
     const stop = (): void => {
       req.off('data', onData).off('end', onEnd).off('error', onEnd);

@@ -25,7 +25,8 @@ export type ImageHeader = PngHeader | JpegHeader;
  * The model input [C, H, W] from an image body: decoded by lib/data/image's PNG or JPEG reader (bombs refused from
  * the headers), converted to the model's channels, resized and normalised (preprocessImage, as `simdnet predict`).
  * Images with more than `maxPixels` pixels are refused (413) from their header, before decoding. `header` is the body's
- * imageHeader() when the caller has read it (the header is then not read again).
+ * imageHeader() when the caller has read it (the header is then not read again). `out` (C*H*W floats), when given, may
+ * take the result, which is then `out` itself (the one-pass decode of a plain PNG); other images get a new array.
  *
  * @example
  * const x = imageInput(body, 'image/png', { channels: 3, height: 32, width: 32, mean, std }, 1 << 24);
@@ -36,6 +37,7 @@ export function imageInput(
   prep: Preprocess,
   maxPixels: number,
   header?: ImageHeader,
+  out?: Float32Array,
 ): Float32Array {
   let image: DecodedImage;
   try {
@@ -44,7 +46,8 @@ export function imageInput(
       throw new RequestError(413, `the image has ${h.width * h.height} pixels; this server takes at most ${maxPixels}`);
     // A plain PNG of the model's size: decoded and normalised in one pass (preprocessImage would only normalise it).
     if (type === 'image/png' && prep.channels === 3 && h.width === prep.width && h.height === prep.height) {
-      const input = new Float32Array(3 * h.width * h.height);
+      const size = 3 * h.width * h.height;
+      const input = out !== undefined && out.length === size ? out : new Float32Array(size);
       if (decodePlainPngInto(body, h as PngHeader, normalisingTable(prep), input)) return input;
     }
     image =

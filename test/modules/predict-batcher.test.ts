@@ -19,6 +19,9 @@ import { native } from '../../lib/native';
 import { Tensor } from '../../lib/tensor/tensor';
 import { randomTensor } from '../helpers';
 
+/** The native call the batcher makes (the in-place one where the addon has it). */
+const RUN_ASYNC = native.runProgramAsyncInPlace !== undefined ? 'runProgramAsyncInPlace' : 'runProgramAsync';
+
 /** Records every batch the model runs. */
 function recordBatches(model: Module): BatchReport[] {
   const batches: BatchReport[] = [];
@@ -151,12 +154,45 @@ describe('predictAsync batching', () => {
 
   test('a failing batch rejects its calls and the next batch still runs', async () => {
     const net = new LeNet();
-    const spy = jest.spyOn(native, 'runProgramAsync').mockImplementationOnce(() => Promise.reject(new Error('boom')));
+    const spy = jest.spyOn(native, RUN_ASYNC).mockImplementationOnce(() => Promise.reject(new Error('boom')));
     try {
       const first = await Promise.allSettled([1, 2].map((i) => net.predictAsync(randomTensor([1, 3, 32, 32], i))));
       expect(first.map((s) => s.status)).toEqual(['rejected', 'rejected']);
       const x = randomTensor([1, 3, 32, 32], 3);
       expectSame(await net.predictAsync(x), net.predict(x), 'after the failure');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('a running batch reads its rows in place: calls made meanwhile never write over them', async () => {
+    const net = new LeNet();
+    setBatching(net, { maxBatchSize: 4 });
+    const real = native[RUN_ASYNC] as NonNullable<(typeof native)[typeof RUN_ASYNC]>;
+    const overwritten: string[] = [];
+    const spy = jest.spyOn(native, RUN_ASYNC).mockImplementation((code, snapshot, input, n) => {
+      const before = input.slice();
+      return real(code, snapshot, input, n).then((out) => {
+        if (input.some((v, i) => !Object.is(v, before[i]))) overwritten.push(`batch of ${n}`);
+        return out;
+      });
+    });
+    try {
+      const inputs: Tensor[] = [];
+      const results: Promise<Tensor>[] = [];
+      // Waves: each arrives while the previous wave's first batch runs, so its rows stage beside a running batch.
+      for (let wave = 0; wave < 4; wave++) {
+        for (let i = 0; i < 6; i++) {
+          const x = randomTensor([1 + ((wave + i) % 2), 3, 32, 32], 100 * wave + i);
+          inputs.push(x);
+          results.push(net.predictAsync(x));
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      const got = await Promise.all(results);
+      inputs.forEach((x, i) => expectSame(got[i], net.predict(x), `call ${i}`));
+      expect(overwritten).toEqual([]);
+      expect(spy.mock.calls.length).toBeGreaterThan(4);
     } finally {
       spy.mockRestore();
     }

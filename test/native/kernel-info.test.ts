@@ -5,7 +5,7 @@ import { addon, ISAS, restore, setIsa } from './isa';
 
 /**
  * Exports that run no kernel of their own: the runtime controls, and the inference programs (they run the ops below)
- * with their weight snapshots.
+ * with their weight snapshots; and the serving decode's PNG rows (one plain C++ kernel, no dispatch table).
  */
 const NOT_OPS = [
   'kernelInfo',
@@ -14,10 +14,12 @@ const NOT_OPS = [
   'scratchStats',
   'runProgram',
   'runProgramAsync',
+  'runProgramAsyncInPlace',
   'runProgramSnapshot',
   'createProgramSnapshot',
   'programSnapshotMatches',
   'releaseProgramSnapshot',
+  'pngRowsToPlanes',
 ];
 
 const opExports = Object.keys(addon)

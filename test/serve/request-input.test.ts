@@ -51,6 +51,23 @@ describe('imageInput on PNG bodies', () => {
       expect(bits(imageInput(buf, 'image/png', p, MAX)).equals(bits(general(buf, p)))).toBe(true);
   });
 
+  test('with `out`, a plain PNG is decoded into it (the same bits); other images get a new array, `out` unused', () => {
+    const [prep] = preps;
+    const out = new Float32Array(3 * 32 * 32);
+    for (const colorType of [0, 2, 4, 6] as const) {
+      const buf = randomPng(32, 32, colorType, -1, 40 + colorType);
+      expect(imageInput(buf, 'image/png', prep, MAX, undefined, out)).toBe(out);
+      expect(bits(out).equals(bits(general(buf, prep)))).toBe(true);
+    }
+    const other = randomPng(40, 24, 2, -1, 1);
+    const got = imageInput(other, 'image/png', prep, MAX, undefined, out);
+    expect(got).not.toBe(out);
+    expect(bits(got).equals(bits(general(other, prep)))).toBe(true);
+    expect(imageInput(randomPng(32, 32, 2, -1, 5), 'image/png', prep, MAX, undefined, new Float32Array(5)).length).toBe(
+      3072,
+    );
+  });
+
   test('a plain PNG of the model size with a broken CRC still gets the general path (and its error)', () => {
     const [prep] = preps;
     const buf = randomPng(32, 32, 2, -1, 4);
