@@ -16,8 +16,8 @@ namespace simdnet {
 namespace {
 
 constexpr int64_t kImagesPerPartial = 4;  // fixed, so sums do not depend on the thread count
-constexpr int64_t kTransposeBlock = 64;    // pixels per block of the weight gradient's dout transpose
-constexpr int64_t kBiasChunk = 256;        // channels per pass of the bias gradient's sums (a stack array)
+constexpr int64_t kTransposeBlock = 64;   // pixels per block of the weight gradient's dout transpose
+constexpr int64_t kBiasChunk = 256;       // channels per pass of the bias gradient's sums (a stack array)
 
 struct Geometry {
   int64_t hp, wp, taps, pixels, ocp;
