@@ -86,6 +86,9 @@ std::vector<Case> cases(int64_t lanes) {
   // Fewer images than threads: the forward cuts each image's output rows into bands (1 vs 3 threads below), on the
   // row-direct and the channel tiles, stride 2, odd row counts.
   v.push_back({"bands: 16 ch 32 px, batch 1", shape(1, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1)});
+  // The row-direct weight gradient on 32 x 32 px: dout copied with channels 4 KB + 64 bytes apart, two blocks of
+  // images, a short last tile of output channels.
+  v.push_back({"row-direct dweight: 32 px, 20 out, batch 5", shape(5, 16, 32, 32, 20, 3, 3, 1, 1, 1, 1)});
   v.push_back({"bands: 2L ch 13 px, batch 2", shape(2, 2 * lanes, 13, 13, 2 * lanes, 3, 3, 1, 1, 1, 1)});
   v.push_back({"bands: stride 2 odd 15x15, batch 1", shape(1, 24, 15, 15, 2 * lanes + 1, 3, 3, 2, 2, 1, 1)});
   // Winograd F(2x2, 3x3) (3x3 padding 1, 8/16/32 px rows, 32+ channels): a partial last channel vector and an odd

@@ -40,6 +40,7 @@ struct DirectDweightArgs {
   // [c * kh * kw] or null: tap t's input starts at inp + tap_offset[t] instead of its place in the padded layout
   // (the flattened layout on wasm: oh 1, ow the image's pixels).
   const int64_t* tap_offset = nullptr;
+  int64_t dout_stride = 0;  // floats between dout's channels; 0: oh * ldd
 };
 
 // Channel-vectorised direct conv (any stride and dilation): vectors run along the output
