@@ -211,9 +211,18 @@ class Pool {
 // items among the members through `state` and wait at their end until `done` counts every item of the loop. Loops
 // are numbered from 1 in the order every member meets them (the body's control flow is the same on every thread), so
 // a member that starts late skips loops other members finished and joins the loop in progress.
+//
+// A loop of at most kMaxOwnedItems items keeps a mask of the items taken instead of a next index, and each member
+// first takes the items of its own share (member m of T: items [m n / T, (m + 1) n / T)), then any left. Batch-1
+// convs cut each image into row bands, one per thread: with the shares, a thread's band of one conv reads mostly the
+// rows its own band of the conv before wrote, in its own core's cache. Taken first come, first served, the bands
+// changed hands from conv to conv, and on a VM whose two vCPUs shared no cache (some processes, some hours) every
+// band crossed between the cores: ResNet-20 predict() at batch 1 ran on 2 threads no faster than on 1, with the
+// residual add and the padding copies several times slower per image (docs/threads.md).
 struct Region {
   static constexpr int kIndexBits = 40;
   static constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1;
+  static constexpr int64_t kMaxOwnedItems = kIndexBits;
   int threads = 1;
   ParallelBody body = nullptr;  // run_region's body and ctx
   void* ctx = nullptr;
@@ -229,6 +238,7 @@ struct Region {
 // This thread's place in the region it is a member of.
 struct Member {
   Region* region = nullptr;
+  int64_t id = 0;       // which of the region's pool items this member is: its share of each loop
   uint64_t loops = 0;   // loops met so far
   uint64_t target = 0;  // `done` once every item of those loops is done
   bool in_item = false;
@@ -237,11 +247,23 @@ struct Member {
 };
 thread_local Member member;
 
+// The item member `m` of `threads` takes next from `taken` (a loop's mask of taken items, n <= kMaxOwnedItems): the
+// first free one of its share, else the first free one of all; -1 when every item is taken.
+int64_t next_owned_item(uint64_t taken, int64_t n, int64_t m, int64_t threads) {
+  const uint64_t free = ~taken & ((uint64_t{1} << n) - 1);
+  if (free == 0) return -1;
+  const int64_t begin = n * m / threads, end = n * (m + 1) / threads;
+  const uint64_t share = ((uint64_t{1} << end) - 1) & ~((uint64_t{1} << begin) - 1);
+  const uint64_t pick = (free & share) != 0 ? free & share : free;
+  return __builtin_ctzll(pick);
+}
+
 // One loop of n items inside the member's region: claims items until none is left, then waits for the others'.
 void region_loop(int64_t n, ParallelBody body, void* ctx) {
   Region& r = *member.region;
   const uint64_t k = ++member.loops;
   member.target += static_cast<uint64_t>(n);
+  const bool owned = n <= Region::kMaxOwnedItems;  // the low bits of `state` are a mask of taken items, else a count
   uint64_t v = r.state.load(std::memory_order_acquire);
   for (;;) {
     const uint64_t loop = v >> Region::kIndexBits;
@@ -249,11 +271,22 @@ void region_loop(int64_t n, ParallelBody body, void* ctx) {
       r.state.compare_exchange_weak(v, k << Region::kIndexBits, std::memory_order_acq_rel, std::memory_order_acquire);
       continue;
     }
-    if (loop != k || static_cast<int64_t>(v & Region::kIndexMask) >= n) break;  // done, or every item taken
-    if (!r.state.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    if (loop != k) break;  // done
+    int64_t item;
+    uint64_t claimed;
+    if (owned) {
+      item = next_owned_item(v & Region::kIndexMask, n, member.id, r.threads);
+      claimed = v | uint64_t{1} << (item < 0 ? 0 : item);
+    } else {
+      item = static_cast<int64_t>(v & Region::kIndexMask);
+      if (item >= n) item = -1;
+      claimed = v + 1;
+    }
+    if (item < 0) break;  // every item taken
+    if (!r.state.compare_exchange_weak(v, claimed, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
     const auto start = std::chrono::steady_clock::now();
     member.in_item = true;
-    body(ctx, static_cast<int64_t>(v & Region::kIndexMask));
+    body(ctx, item);
     member.in_item = false;
     member.busy += std::chrono::steady_clock::now() - start;
     ++member.items;
@@ -274,13 +307,14 @@ void region_loop(int64_t n, ParallelBody body, void* ctx) {
   }
 }
 
-// One member's run of the region's body (a pool item); a member that starts after another finished does nothing.
-void region_member(void* ctx, int64_t) {
+// One member's run of the region's body (pool item `id`); a member that starts after another finished does nothing.
+void region_member(void* ctx, int64_t id) {
   Region& r = *static_cast<Region*>(ctx);
   if (r.finished.load(std::memory_order_acquire)) return;
   const Member outer = member;
   member = Member{};
   member.region = &r;
+  member.id = id;
   try {
     r.body(r.ctx, 0);
     r.finished.store(true, std::memory_order_release);
