@@ -19,10 +19,11 @@
 namespace simdnet::test {
 namespace {
 
-// Loops inside a region, each reading what the one before wrote; every value computed once, in a fixed order.
+// Loops inside a region, each reading what the one before wrote; every value computed once, in a fixed order. Loops
+// of up to 40 items hand out their items by a mask (each member's share first), longer ones by a counter: both here.
 std::vector<float> region_chain(int threads, int* seen_threads) {
-  constexpr int64_t kN = 37;
-  std::vector<float> a(kN), b(kN), c(kN);
+  constexpr int64_t kN = 37, kLong = 101;
+  std::vector<float> a(kN), b(kN), c(kN), d(kLong);
   float total = 0;
   *seen_threads = 0;
   parallel_region(threads, [&] {
@@ -34,9 +35,11 @@ std::vector<float> region_chain(int threads, int* seen_threads) {
     parallel_columns(kN, 4, 1e9, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) c[i] = b[i] / total + a[i];
     });
+    parallel_for(kLong, [&](int64_t i) { d[i] = c[i % kN] * static_cast<float>(i) - b[(3 * i) % kN]; });
     if (*seen_threads == 0) *seen_threads = num_threads();
   });
   c.push_back(total);
+  c.insert(c.end(), d.begin(), d.end());
   return c;
 }
 
