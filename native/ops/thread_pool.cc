@@ -215,10 +215,9 @@ class Pool {
 // A loop of at most kMaxOwnedItems items keeps a mask of the items taken instead of a next index, and each member
 // first takes the items of its own share (member m of T: items [m n / T, (m + 1) n / T)), then any left. Batch-1
 // convs cut each image into row bands, one per thread: with the shares, a thread's band of one conv reads mostly the
-// rows its own band of the conv before wrote, in its own core's cache. Taken first come, first served, the bands
-// changed hands from conv to conv, and on a VM whose two vCPUs shared no cache (some processes, some hours) every
-// band crossed between the cores: ResNet-20 predict() at batch 1 ran on 2 threads no faster than on 1, with the
-// residual add and the padding copies several times slower per image (docs/threads.md).
+// rows its own band of the conv before wrote, in its own core's cache; taken first come, first served, the bands
+// changed hands at about every other conv. ResNet-20 predict() at batch 1 on 2 threads: +3% and +7% (medians of two
+// sets of 10 alternated pairs; docs/conv-kernels.md, "Session 16 (lead)").
 struct Region {
   static constexpr int kIndexBits = 40;
   static constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1;
