@@ -90,13 +90,29 @@ export function recordedClasses(metadata: Readonly<Record<string, string>>): str
  * topK(Float32Array.of(0, 2, 1), 2); // [{ index: 1, probability: 0.665 }, { index: 2, probability: 0.245 }]
  */
 export function topK(logits: ArrayLike<number>, k: number): { index: number; probability: number }[] {
+  const n = logits.length;
   let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
-  const exp = Array.from(logits, (v) => Math.exp(v - max));
-  const sum = exp.reduce((a, b) => a + b, 0);
-  const ranked = exp.map((e, index) => ({ index, probability: e / sum }));
-  ranked.sort((a, b) => b.probability - a.probability || a.index - b.index);
-  return ranked.slice(0, k);
+  for (let i = 0; i < n; i++) max = Math.max(max, logits[i]);
+  const p = new Float64Array(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += p[i] = Math.exp(logits[i] - max);
+  for (let i = 0; i < n; i++) p[i] /= sum;
+  if (Number.isNaN(sum)) {
+    // NaN probabilities: the order of a sort with this comparator, as before (no object per class otherwise).
+    const ranked = Array.from(p, (probability, index) => ({ index, probability }));
+    ranked.sort((a, b) => b.probability - a.probability || a.index - b.index);
+    return ranked.slice(0, k);
+  }
+  // k picks of the largest remaining probability, the lowest index first among equals (the serving path calls this
+  // per request: no object per class).
+  const top: { index: number; probability: number }[] = [];
+  for (let r = 0; r < Math.min(k, n); r++) {
+    let best = -1;
+    for (let i = 0; i < n; i++) if (p[i] >= 0 && (best < 0 || p[i] > p[best])) best = i;
+    top.push({ index: best, probability: p[best] });
+    p[best] = -1; // taken
+  }
+  return top;
 }
 
 /** Input values per predict() call (64 MB of floats): more images run in several batches. */

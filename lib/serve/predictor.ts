@@ -81,31 +81,9 @@ export function createPredictor(options: PredictorOptions): Predictor {
   return hold ? (type, body, query) => hold.then(() => run(type, body, query)) : run;
 }
 
-/**
- * topK(logits, k) with labels: the same softmax arithmetic (so the same probabilities, bit for bit) and the same order
- * (most probable first, ties by index), without an object per class; logits with a NaN take topK itself.
- */
+/** topK(logits, k) with each class's label. */
 export function topClasses(logits: ArrayLike<number>, k: number, labels: readonly string[]): TopClass[] {
-  const n = logits.length;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) max = Math.max(max, logits[i]);
-  const p = new Float64Array(n);
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += p[i] = Math.exp(logits[i] - max);
-  const top: TopClass[] = [];
-  if (Number.isNaN(sum)) {
-    for (const { index, probability } of topK(logits, k)) top.push({ label: labels[index], index, probability });
-    return top;
-  }
-  for (let i = 0; i < n; i++) p[i] /= sum; // each probability compared as topK compares it (two may round equal)
-  // k picks of the largest remaining probability, the lowest index first among equals: the order of topK's sort.
-  for (let r = 0; r < Math.min(k, n); r++) {
-    let best = -1;
-    for (let i = 0; i < n; i++) if (p[i] >= 0 && (best < 0 || p[i] > p[best])) best = i;
-    top.push({ label: labels[best], index: best, probability: p[best] });
-    p[best] = -1; // taken
-  }
-  return top;
+  return topK(logits, k).map(({ index, probability }) => ({ label: labels[index], index, probability }));
 }
 
 /**
