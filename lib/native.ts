@@ -239,9 +239,9 @@ export interface NativeBinding {
   /**
    * Inflated PNG rows `raw` [height, 1 + width * bpp] (8-bit, bpp 1 to 4; `color` 1 for RGB/RGBA, 0 for gray)
    * unfiltered in place, each sample of channel c mapped to table[256 * c + v] into `out` [3, height, width]; false at
-   * an unknown row filter. Absent from addons built before it (lib/data/png-fast.ts then does it in JavaScript).
+   * an unknown row filter.
    */
-  pngRowsToPlanes?(
+  pngRowsToPlanes(
     out: F32,
     raw: Uint8Array,
     table: F32,
@@ -254,9 +254,9 @@ export interface NativeBinding {
   runProgramAsync(code: Int32Array, snapshot: ProgramSnapshot, input: F32, n: number): Promise<Float32Array>;
   /**
    * runProgramAsync that reads the input in place (no copy; the wasm build copies): the caller leaves `input` unchanged
-   * until the promise settles. Absent from addons built before it.
+   * until the promise settles.
    */
-  runProgramAsyncInPlace?(code: Int32Array, snapshot: ProgramSnapshot, input: F32, n: number): Promise<Float32Array>;
+  runProgramAsyncInPlace(code: Int32Array, snapshot: ProgramSnapshot, input: F32, n: number): Promise<Float32Array>;
   /** Batch-norm training forward over [n, c, s]; updates runningMean/runningVar (both or neither) in place. */
   batchNormForwardTrain(
     out: F32,

@@ -55,13 +55,12 @@ export function decodePlainPngInto(buf: Buffer, header: PngHeader, table: Float3
   if (raw === null) return false;
   const { width, height, colorType } = header;
   const color = colorType === 2 || colorType === 6 ? 1 : 0;
-  // The addon does it in one pass, several times faster (docs/serving.md); an addon built before it has not.
-  if (native.pngRowsToPlanes !== undefined) return native.pngRowsToPlanes(out, raw, table, width, height, bpp, color);
-  return rowsToPlanes(out, raw, table, width, height, bpp, color);
+  // The addon does it in one pass, several times faster than rowsToPlanes (docs/serving.md).
+  return native.pngRowsToPlanes(out, raw, table, width, height, bpp, color);
 }
 
 /**
- * native.pngRowsToPlanes in JavaScript (the fallback, and the reference of its test): the inflated rows `raw`
+ * native.pngRowsToPlanes in JavaScript (the reference of test/native/png-rows.test.ts): the inflated rows `raw`
  * [height, 1 + width * bpp] unfiltered in place, then each sample through `table` into the planes of `out`
  * [3, height, width] (`color` 1 for RGB and RGBA, 0 for gray; alpha dropped). False at an unknown row filter.
  */

@@ -266,13 +266,8 @@ class Batcher {
     let pending: Promise<Float32Array>;
     try {
       const snapshot = currentSnapshot(this.model, program);
-      // Nothing writes to `staging` until the run settles (pump moved the waiting rows out); an addon without the
-      // in-place call copies the rows first.
-      const input = staging.subarray(0, rows * rowSize);
-      pending =
-        native.runProgramAsyncInPlace !== undefined
-          ? native.runProgramAsyncInPlace(program.code, snapshot, input, rows)
-          : native.runProgramAsync(program.code, snapshot, input, rows);
+      // Nothing writes to `staging` until the run settles (pump moved the waiting rows out).
+      pending = native.runProgramAsyncInPlace(program.code, snapshot, staging.subarray(0, rows * rowSize), rows);
     } catch (err) {
       pending = Promise.reject(err);
     }

@@ -19,8 +19,8 @@ import { native } from '../../lib/native';
 import { Tensor } from '../../lib/tensor/tensor';
 import { randomTensor } from '../helpers';
 
-/** The native call the batcher makes (the in-place one where the addon has it). */
-const RUN_ASYNC = native.runProgramAsyncInPlace !== undefined ? 'runProgramAsyncInPlace' : 'runProgramAsync';
+/** The native call the batcher makes. */
+const RUN_ASYNC = 'runProgramAsyncInPlace';
 
 /** Records every batch the model runs. */
 function recordBatches(model: Module): BatchReport[] {
@@ -168,7 +168,7 @@ describe('predictAsync batching', () => {
   test('a running batch reads its rows in place: calls made meanwhile never write over them', async () => {
     const net = new LeNet();
     setBatching(net, { maxBatchSize: 4 });
-    const real = native[RUN_ASYNC] as NonNullable<(typeof native)[typeof RUN_ASYNC]>;
+    const real = native[RUN_ASYNC];
     const overwritten: string[] = [];
     const spy = jest.spyOn(native, RUN_ASYNC).mockImplementation((code, snapshot, input, n) => {
       const before = input.slice();
