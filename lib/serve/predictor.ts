@@ -86,16 +86,26 @@ export function topClasses(logits: ArrayLike<number>, k: number, labels: readonl
   return topK(logits, k).map(({ index, probability }) => ({ label: labels[index], index, probability }));
 }
 
+/** Labels as JSON strings, escaped once (a model has a few labels; the cap bounds odd callers). */
+const LABEL_JSON = new Map<string, string>();
+const MAX_LABEL_JSON = 4096;
+
 /**
  * The answer's JSON text, as JSON.stringify({ top }) writes it, built from its parts (the hot path has no generic
- * object walk). Labels are escaped by JSON.stringify; numbers as JSON writes them (a non-finite one as null).
+ * object walk). Labels are escaped by JSON.stringify, once per label; numbers as JSON writes them (a non-finite one as
+ * null).
  */
 export function answerJson(top: readonly TopClass[]): string {
   let out = '{"top":[';
   for (let i = 0; i < top.length; i++) {
     const { label, index, probability } = top[i];
+    let name = LABEL_JSON.get(label);
+    if (name === undefined) {
+      name = JSON.stringify(label);
+      if (LABEL_JSON.size < MAX_LABEL_JSON) LABEL_JSON.set(label, name);
+    }
     if (i > 0) out += ',';
-    out += `{"label":${JSON.stringify(label)},"index":${index},"probability":${Number.isFinite(probability) ? probability : 'null'}}`;
+    out += `{"label":${name},"index":${index},"probability":${Number.isFinite(probability) ? probability : 'null'}}`;
   }
   return `${out}]}`;
 }
