@@ -27,6 +27,8 @@ export interface HttpResult {
    * per answered request, in µs.
    */
   eventLoopCpuMicrosPerRequest: number;
+  /** The CPU time of the bench process (autocannon, the client) per answered request, in µs. */
+  clientCpuMicrosPerRequest: number;
   note?: string;
 }
 
@@ -155,8 +157,10 @@ async function measureServer(
     await load(port, body, Math.ceil(amount / 10), 64, 60);
     const cpu0 = cpuMicros(child.pid);
     const loop0 = cpuMicros(child.pid, true);
+    const client0 = process.cpuUsage();
     const t0 = performance.now();
     const r = await load(port, body, amount, 64, 120);
+    const client = process.cpuUsage(client0);
     // Wall clock to the last answer, not r.duration nor the time autocannon resolves: both go by its 1 s ticks.
     const seconds = (r.lastResponse - t0) / 1000;
     return {
@@ -164,6 +168,7 @@ async function measureServer(
       round: 0,
       serverCpuMicrosPerRequest: (cpuMicros(child.pid) - cpu0) / r['2xx'],
       eventLoopCpuMicrosPerRequest: (cpuMicros(child.pid, true) - loop0) / r['2xx'],
+      clientCpuMicrosPerRequest: (client.user + client.system) / r['2xx'],
       requestsPerSec: r['2xx'] / seconds,
       p50Ms: r.latency.p50,
       p99Ms: r.latency.p99,
@@ -184,7 +189,7 @@ async function measureServer(
  * thread and to autocannon); and, with `workers` > 1, each as that many processes behind one port with 1 kernel thread
  * each (`simdnet serve --workers`; the onnxruntime server through the same serve-cluster.ts). `compareDist` (another
  * build's dist/ directory, e.g. of the main branch) adds its `simdnet serve` as a further server, for paired
- * old-against-new runs.
+ * old-against-new runs. `floor` adds serve-floor-server.ts (node:http with a fixed answer: what HTTP alone costs).
  */
 export async function httpCases(
   data: BenchData,
@@ -195,6 +200,7 @@ export async function httpCases(
   report: (r: HttpResult) => void,
   compareDist?: string,
   workers = 1,
+  floor = false,
 ): Promise<HttpResult[]> {
   const body = benchPng(data);
   const main = path.join(repoRoot, 'dist', 'cli', 'main.js'); // the CLI as installed (npm run build:ts)
@@ -221,6 +227,12 @@ export async function httpCases(
       {},
     ]);
   }
+  if (floor)
+    cases.push([
+      'node:http with a fixed answer (the floor)',
+      [path.join(buildDir, 'bench', 'serve-floor-server.js')],
+      {},
+    ]);
   if (workers > 1) {
     const each = `${workers} processes, 1 thread and ${decodeThreads} decoding threads each`;
     const one = { SIMDNET_NUM_THREADS: '1' };
@@ -264,6 +276,7 @@ function medianOf(system: string, rs: HttpResult[]): HttpResult {
     errors: sum((r) => r.errors),
     serverCpuMicrosPerRequest: median(rs.map((r) => r.serverCpuMicrosPerRequest)),
     eventLoopCpuMicrosPerRequest: median(rs.map((r) => r.eventLoopCpuMicrosPerRequest)),
+    clientCpuMicrosPerRequest: median(rs.map((r) => r.clientCpuMicrosPerRequest)),
   };
 }
 
@@ -282,6 +295,7 @@ async function measureOrFail(
       round: 0,
       serverCpuMicrosPerRequest: NaN,
       eventLoopCpuMicrosPerRequest: NaN,
+      clientCpuMicrosPerRequest: NaN,
       requestsPerSec: NaN,
       p50Ms: NaN,
       p99Ms: NaN,

@@ -4,7 +4,7 @@
 //
 //   npx tsc -p bench/tsconfig.json && node build/bench/bench/serve.js [--only inproc,http] [--sweep]
 //     [--requests 4000] [--in-flight 32] [--rounds 5] [--http-requests 20000] [--http-rounds 3]
-//     [--decode-threads N] [--compare-dist DIR] [--http-workers N]
+//     [--decode-threads N] [--compare-dist DIR] [--http-workers N] [--http-floor]
 //
 // --sweep also measures predictAsync over a grid of maxBatchSize x maxWaitMicros at 32 and 4 requests in flight (how
 // the defaults were chosen; docs/serving.md).
@@ -30,6 +30,8 @@ interface Args {
   compareDist?: string;
   /** Server processes of the multi-process HTTP cases (1: none). */
   httpWorkers: number;
+  /** Adds node:http with a fixed answer (serve-floor-server.ts) to the HTTP cases. */
+  httpFloor: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -43,6 +45,7 @@ function parseArgs(argv: string[]): Args {
     httpRounds: 3,
     decodeThreads: DEFAULT_DECODE_THREADS,
     httpWorkers: Math.min(2, os.availableParallelism()),
+    httpFloor: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -61,6 +64,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--decode-threads') args.decodeThreads = value(0);
     else if (flag === '--compare-dist') args.compareDist = argv[++i];
     else if (flag === '--http-workers') args.httpWorkers = value();
+    else if (flag === '--http-floor') args.httpFloor = true;
     else throw new Error(`unknown flag ${flag}`);
   }
   return args;
@@ -130,9 +134,10 @@ async function main(): Promise<void> {
         requestsPerSec: Math.round(r.requestsPerSec),
         serverCpuMicrosPerRequest: Math.round(r.serverCpuMicrosPerRequest),
         eventLoopCpuMicrosPerRequest: Math.round(r.eventLoopCpuMicrosPerRequest),
+        clientCpuMicrosPerRequest: Math.round(r.clientCpuMicrosPerRequest),
         loadAverage: +os.loadavg()[0].toFixed(1),
       });
-    const { httpRequests, decodeThreads, httpRounds, compareDist, httpWorkers } = args;
+    const { httpRequests, decodeThreads, httpRounds, compareDist, httpWorkers, httpFloor } = args;
     const medians = await httpCases(
       data,
       httpRequests,
@@ -142,6 +147,7 @@ async function main(): Promise<void> {
       show,
       compareDist,
       httpWorkers,
+      httpFloor,
     );
     medians.forEach(show);
   }
