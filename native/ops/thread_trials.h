@@ -40,6 +40,7 @@ class ThreadTrials {
   static constexpr double kMinWork = 0.1;       // ...and until the process had this much CPU time (busy machine)
   static constexpr double kMaxWindow = 3.0;     // but no longer than this (in steps: until the next step ends)
   static constexpr double kLate = 3 * kWindow;  // no sample for this long: the process idled; window discarded
+  static constexpr double kNoStep = 10.0;       // a trial in steps saw none end for this long: discarded
 
   explicit ThreadTrials(int max_threads) : max_(max_threads < 1 ? 1 : max_threads), count_(max_) {}
 
@@ -70,10 +71,13 @@ class ThreadTrials {
       next_at_ = s.wall + kCheck;
       return count_;
     }
+    if (s.steps > last_.steps) stepped_at_ = s.wall;
     if (phase_ == Phase::kSettled) return check(s);
     if (s.wall - last_.wall > kLate) return discard(s);
     last_ = s;
-    if (by_steps_ && !s.at_step) return count_;  // only an idle check: windows start and end as a step ends
+    if (by_steps_ && !s.at_step) {  // only an idle check: windows start and end as a step ends...
+      return s.wall - stepped_at_ > kNoStep ? discard(s) : count_;  // ...unless the steps stopped (inference now)
+    }
     const double window = by_steps_ ? kStepWindow : kWindow;
     if (align_marks_ > 0) {  // a trial in steps starts as the second step ends: the first may be a new model's first
       if (--align_marks_ > 0) return count_;  // (ResNet-20 b128: 1.6-1.9x as long as the next)
@@ -123,7 +127,6 @@ class ThreadTrials {
   int check(const CpuTimes& s) {
     const double dt = s.wall - ref_.wall;
     const double others = dt > 0 ? ((s.busy_all - ref_.busy_all) - (s.busy_self - ref_.busy_self)) / dt : 0;
-    if (s.steps > ref_.steps) stepped_at_ = s.wall;
     const bool stepping = s.wall - stepped_at_ <= kMaxWindow;  // a step ended lately: measure in steps
     ref_ = last_ = s;
     next_at_ = s.wall + kCheck;
@@ -186,7 +189,7 @@ class ThreadTrials {
   int align_marks_ = 0;    // step ends to wait for before its first window begins
   CpuTimes ref_, last_;    // where the window began; the last sample
   double next_at_ = 0, trial_at_ = 0, backoff_ = kMinBackoff;
-  double stepped_at_ = -1e300;  // when a load check last saw a step marked
+  double stepped_at_ = -1e300;  // when a sample last saw a step marked since the one before
   double trial_others_ = 0;     // others' CPUs when the last trial began
   double ended_at_ = -1e300;    // when the last trial ended
   double kept_rate_ = 0, challenger_rate_ = 0;

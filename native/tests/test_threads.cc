@@ -24,7 +24,8 @@ struct Machine {
   explicit Machine(int max) : trials(max) {}
   // Advances to the next sample the rule asks for (plus `idle` seconds with no work) and takes it.
   int next(double idle = 0) {
-    const double dt = trials.next_at() > now.wall ? trials.next_at() - now.wall : 0;
+    const double at = trials.by_steps() ? trials.poll_at() : trials.next_at();
+    const double dt = at > now.wall ? at - now.wall : 0;
     const int c = trials.count();
     now.wall += dt + idle;
     now.busy_self += rate[c] * dt;
@@ -178,12 +179,13 @@ void test_thread_trials(Tally& t) {
   {
     Machine m(2);  // a slow two-thread process (docs/threads.md, session 16): more CPU time, fewer steps than 1 thread
     m.others = 1;
-    m.rate[1] = 1.0, m.rate[2] = 1.3, m.spin[2] = 0.05;     // useful CPU-s/s: 2 threads look 25% faster...
+    m.rate[1] = 1.0, m.rate[2] = 1.3, m.spin[2] = 0.05;            // useful CPU-s/s: 2 threads look 25% faster...
     m.step_rate[1] = 15600.0 / 64, m.step_rate[2] = 14000.0 / 64;  // ...but train 10% slower
     m.train(0.5);
     const int ended = m.trials.trials_ended();
     m.train(1.0);
-    t.truth("steps, slow 2 threads: a trial within a second of the neighbour", ended == 0 && m.trials.trials_ended() >= 1);
+    t.truth("steps, slow 2 threads: a trial within a second of the neighbour",
+            ended == 0 && m.trials.trials_ended() >= 1);
     t.truth("steps, slow 2 threads: measured in steps", m.trials.last_by_steps());
     const double on_one = m.train(30);
     t.truth("steps, slow 2 threads: switches to 1", m.trials.count() == 1 || m.trials.measuring());
@@ -217,6 +219,18 @@ void test_thread_trials(Tally& t) {
     const int ended = m.trials.trials_ended();
     m.train(1.5);
     t.truth("steps, a new neighbour: a trial soon", m.trials.trials_ended() > ended);
+  }
+  {
+    Machine m(2);  // training stops during a trial in steps (inference from then on): the trial is dropped, CPU time
+    m.step_rate[1] = 3.3, m.step_rate[2] = 4.1;
+    m.train(1);
+    m.others = 1;
+    for (int i = 0; i < 100 && !m.trials.by_steps(); ++i) m.training_step();
+    const bool in_steps = m.trials.by_steps();
+    const int ended = m.trials.trials_ended();
+    m.run(20);
+    t.truth("steps stop: the next trials use CPU time",
+            in_steps && m.trials.trials_ended() > ended && !m.trials.last_by_steps());
   }
   {
     Machine m(2);  // training on a quiet machine: every core, no trials
