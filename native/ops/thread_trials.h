@@ -4,8 +4,8 @@
 // and one thread, keeping whichever did more work per second. A process that marks its training
 // steps (native.markStep, which Optimizer.zeroGrad calls) is measured in steps per second, over
 // windows that begin and end as a step ends: work done, whatever share of the CPUs the scheduler
-// gives each count and whatever CPU time each spends per step (on this VM some processes run two
-// threads at 70-75% of the speed per CPU-second of others: docs/threads.md, session 16). Other
+// gives each count and whatever CPU time each spends per step (on this VM two threads train 25-30%
+// slower in some processes than in others, spending more CPU per image: docs/threads.md, session 16). Other
 // processes (inference) are measured in useful CPU-seconds per second (CPU time less the pool's
 // spinning), which assumes the CPU time per unit of work does not depend on the thread count. A
 // rule from the load alone cannot know either: on 2 cores with one busy loop it chose 1 thread
