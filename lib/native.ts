@@ -359,6 +359,9 @@ export interface NativeBinding {
   /** Fixes the thread count (1..1024), or "auto" (the default): every core, one thread when trials under contention
    * find it faster. */
   setNumThreads(n: number | 'auto'): void;
+  /** One training step ended (Optimizer.zeroGrad calls it): with "auto", the trials under contention then compare
+   * the thread counts in steps per second (docs/threads.md). */
+  markStep(): void;
   /** Growths of the native scratch buffers so far (a warm training loop adds none). */
   scratchStats(): { allocations: number; bytes: number };
 }

@@ -85,6 +85,15 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   });
 }
 
+// markStep(): one training step ended (Optimizer.zeroGrad calls it); the 'auto' thread count's trials measure steps
+// per second then (docs/threads.md).
+Napi::Value MarkStep(const Napi::CallbackInfo& info) {
+  return guarded(info, "markStep", [&] {
+    mark_step();
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void register_runtime_exports(Napi::Env env, Napi::Object exports) {
@@ -92,6 +101,7 @@ void register_runtime_exports(Napi::Env env, Napi::Object exports) {
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("scratchStats", Napi::Function::New(env, ScratchStatsExport, "scratchStats"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("markStep", Napi::Function::New(env, MarkStep, "markStep"));
 }
 
 }  // namespace simdnet

@@ -2,6 +2,7 @@
 // Optimizer: the base class holding the parameter groups (PyTorch's param_groups) and resolving each group's options.
 import { checkInstance, checkOptions, describe, isOptionsObject } from '../check';
 import { Parameter } from '../modules/parameter';
+import { native } from '../native';
 
 /** The options every optimizer takes: at least a learning rate. */
 export interface BaseOptions {
@@ -86,8 +87,10 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
 
   abstract step(): void;
 
-  /** Sets every parameter's gradient to zero. */
+  /** Sets every parameter's gradient to zero; also marks a training step for the 'auto' thread count (each step
+   * starts here, so its trials can time whole steps: docs/threads.md). */
   zeroGrad(): void {
+    native.markStep();
     for (const p of this.params) p.zeroGrad();
   }
 

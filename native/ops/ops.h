@@ -70,5 +70,8 @@ void adam_step_op(float* param, float* m, float* v, const float* grad, const Ada
 void set_num_threads(int n);
 bool num_threads_adaptive();
 int default_num_threads();
+// One training step (or any repeated unit of work) ended: with 'auto', trials under contention then compare the
+// counts in steps per second over whole steps (thread_trials.h). Cheap: a counter, and a sample when one is due.
+void mark_step();
 
 }  // namespace simdnet

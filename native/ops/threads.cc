@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Thread count of the parallel ops: setNumThreads or SIMDNET_NUM_THREADS when given, else 'auto':
 // one thread per physical core while the machine is quiet; while other processes keep CPUs busy,
-// short trials of all cores against one thread decide (thread_trials.h has the rule and why).
+// short trials of all cores against one thread decide (thread_trials.h has the rule and why), in
+// training steps per second when the process marks its steps (mark_step), else in CPU time.
 // Results never depend on the count.
 #include <atomic>
 #include <cstdio>
@@ -70,10 +71,14 @@ double monotonic_seconds() {
   return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
 }
 
-// All CPUs' busy time (/proc/stat), this process's CPU time and the pool's spinning; false when
-// /proc/stat cannot be read.
-bool sample_cpu(CpuTimes* s) {
+std::atomic<int64_t> steps_marked{0};  // mark_step calls so far
+
+// All CPUs' busy time (/proc/stat), this process's CPU time, the pool's spinning and the steps
+// marked; false when /proc/stat cannot be read.
+bool sample_cpu(CpuTimes* s, bool at_step) {
   s->wall = monotonic_seconds();
+  s->steps = static_cast<double>(steps_marked.load(std::memory_order_relaxed));
+  s->at_step = at_step;
   FILE* f = std::fopen("/proc/stat", "r");
   if (f == nullptr) return false;
   char line[512];
@@ -100,22 +105,18 @@ bool trace_trials() {
 
 std::mutex trials_mu;
 ThreadTrials* trials = nullptr;           // guarded by trials_mu; created on first use
-std::atomic<double> next_sample_at{0.0};  // nothing to do before this (checked without the lock)
+std::atomic<double> next_sample_at{0.0};  // no sample at an op's start before this (checked without the lock)
+std::atomic<double> next_mark_at{0.0};    // none at a step's end before this
 bool trials_off = false;                  // guarded by trials_mu: /proc/stat unreadable, so every core
 double first_sample = -1;                 // guarded by trials_mu: the first sample's time (for the trace)
 
-// Checked when an op starts, so an idle process does nothing.
-int adaptive_threads() {
-  const int max = default_num_threads();
-  int n = adaptive_count.load(std::memory_order_relaxed);
-  if (n == 0) n = max;
-  if (max == 1) return 1;
-  if (monotonic_seconds() < next_sample_at.load(std::memory_order_relaxed)) return n;
+// Feeds one sample to the trials (at an op's start, or as a step ends) and returns the count to use.
+int sample_trials(int max, int n, bool at_step) {
   std::unique_lock<std::mutex> lock(trials_mu, std::try_to_lock);
   if (!lock.owns_lock() || trials_off) return n;
   if (trials == nullptr) trials = new ThreadTrials(max);  // never freed: lives as long as the process
   CpuTimes s;
-  if (!sample_cpu(&s)) {
+  if (!sample_cpu(&s, at_step)) {
     trials_off = true;
     n = max;
   } else {
@@ -124,17 +125,37 @@ int adaptive_threads() {
     n = trials->step(s);
     if (trials->trials_ended() != ended && trace_trials()) {
       const int kept = trials->last_trial_kept();
-      std::fprintf(stderr, "simdnet threads: trial at %.2f s: %d threads %.3f, %d threads %.3f useful CPU-s/s: %d\n",
-                   s.wall - first_sample, kept, trials->last_kept(), kept == 1 ? max : 1, trials->last_challenger(), n);
+      std::fprintf(stderr, "simdnet threads: trial at %.2f s: %d threads %.3f, %d threads %.3f %s: %d\n",
+                   s.wall - first_sample, kept, trials->last_kept(), kept == 1 ? max : 1, trials->last_challenger(),
+                   trials->last_by_steps() ? "steps/s" : "useful CPU-s/s", n);
     }
     set_spin_accounting(trials->measuring());
-    next_sample_at.store(trials->next_at());
+    // While a trial counts steps, a window ends only as a step ends; op starts just look for an idle process.
+    next_sample_at.store(trials->by_steps() ? trials->poll_at() : trials->next_at());
+    next_mark_at.store(trials->next_at());
   }
   adaptive_count.store(n);
   return n;
 }
+
+// Checked when an op starts, so an idle process does nothing.
+int adaptive_threads() {
+  const int max = default_num_threads();
+  const int n = adaptive_count.load(std::memory_order_relaxed);
+  if (max == 1) return 1;
+  if (monotonic_seconds() < next_sample_at.load(std::memory_order_relaxed)) return n == 0 ? max : n;
+  return sample_trials(max, n == 0 ? max : n, false);
+}
+
+void adaptive_step_marked() {
+  const int max = default_num_threads();
+  if (max == 1 || monotonic_seconds() < next_mark_at.load(std::memory_order_relaxed)) return;
+  const int n = adaptive_count.load(std::memory_order_relaxed);
+  sample_trials(max, n == 0 ? max : n, true);
+}
 #else
 int adaptive_threads() { return default_num_threads(); }
+void adaptive_step_marked() {}
 #endif
 
 }  // namespace
@@ -145,6 +166,13 @@ int default_num_threads() {
 }
 
 void set_num_threads(int n) { fixed_threads.store(n < 1 ? 0 : n); }
+
+void mark_step() {
+#ifdef __linux__
+  steps_marked.fetch_add(1, std::memory_order_relaxed);
+#endif
+  if (num_threads_adaptive()) adaptive_step_marked();
+}
 
 bool num_threads_adaptive() {
   num_threads();

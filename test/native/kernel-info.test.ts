@@ -11,6 +11,7 @@ const NOT_OPS = [
   'kernelInfo',
   'setIsa',
   'setNumThreads',
+  'markStep',
   'scratchStats',
   'runProgram',
   'runProgramAsync',
