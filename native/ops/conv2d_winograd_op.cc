@@ -48,9 +48,9 @@ void transform_weights(float* u, const float* w, const Conv2dShape& s, int64_t o
     }
 }
 
-// Whether the input transform reads the images in place (rows of whole vectors of tiles) rather than a padded copy:
-// on AVX-512 only, where it saved 5-10% of the 16-channel convs at 32 px; on AVX2 (two instructions per shuffle of
-// two sources) it saved nothing measurable.
+// Whether the input transform reads the images in place (rows of one or more whole vectors of tiles, or two rows per
+// vector) rather than a padded copy: on AVX-512 only, where it saved 5-15% of the 16-channel convs at 32 px and the
+// 32-channel ones at 16 px; on AVX2 (two instructions per shuffle of two sources) it saved nothing measurable.
 bool reads_unpadded(int64_t tw, int64_t lanes) { return lanes == 16 && (tw % lanes == 0 || 2 * tw == lanes); }
 
 // out (+)= the conv of inp [n, c, oh, ow] with the transformed weights u: per image, or band of tile rows when there
@@ -68,9 +68,9 @@ void winograd_run(const KernelTable& t, float* out, const float* inp, const floa
     const int64_t band_th = tiles.end - tiles.begin;
     if (band_th == 0) return;
     const int64_t row0 = 2 * tiles.begin - 1;
-    const float* image = unpadded ? inp + n * in_image
-                                  : pad_rows(ScratchSlot::kColumns, inp + n * in_image, s.c, s.h, s.w, row0,
-                                             2 * band_th + 2, 1, wp);
+    const float* image =
+        unpadded ? inp + n * in_image
+                 : pad_rows(ScratchSlot::kColumns, inp + n * in_image, s.c, s.h, s.w, row0, 2 * band_th + 2, 1, wp);
     float* dst = out + n * s.oc * plane;
     float* v = thread_scratch(ScratchSlot::kColumnGrad, 16 * s.c * winograd_channel_floats(rb, tw, lanes));
     float* m = thread_scratch(ScratchSlot::kGradBlock, rb * tw * 16 * ocp);

@@ -91,8 +91,8 @@ struct WinogradArgs {
   bool add;  // out += the result (an accumulated input gradient) instead of out = it
   float* v;  // scratch: 16 * c * winograd_channel_floats(block rows) floats (transformed input)
   float* m;  // scratch: block tiles * 16 * ocp floats (the GEMMs' sums)
-  // h > 0 (only where tw is a multiple of the vector lanes, or half of them): inp is the unpadded image [c, h, 2 * tw] instead, and
-  // padded row r of the band is its row row0 + r (zeros outside [0, h)); wp is then unused.
+  // h > 0 (where tw is a multiple of the vector lanes, or half of them): inp is the unpadded image [c, h, 2 * tw]
+  // instead, and padded row r of the band is its row row0 + r (zeros outside [0, h)); wp is then unused.
   int64_t h;
   int64_t row0;
 };
@@ -122,7 +122,7 @@ struct WinogradDweightArgs {
   int64_t th, tw;                         // tile rows and columns of an image (tw is 4, 8 or 16)
   int64_t rows;                           // tile rows of each piece
   int64_t pieces;                         // 1 .. kWinogradMaxPieces
-  const float* inp[kWinogradMaxPieces];   // each piece's image, padded [c, 2 * th + 2, wp] (+ kDirectSlack zeros) unless h
+  const float* inp[kWinogradMaxPieces];   // each piece's image, padded [c, 2 * th + 2, wp] (+ kDirectSlack), or h
   const float* dout[kWinogradMaxPieces];  // each piece's image of dout [oc, 2 * th, 2 * tw]
   int64_t ty0[kWinogradMaxPieces];        // each piece's first tile row
   int64_t wp;
