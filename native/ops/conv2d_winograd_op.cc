@@ -51,7 +51,9 @@ void transform_weights(float* u, const float* w, const Conv2dShape& s, int64_t o
 // Whether the input transform reads the images in place (rows of one or more whole vectors of tiles, or two rows per
 // vector) rather than a padded copy: on AVX-512 only, where it saved 5-15% of the 16-channel convs at 32 px and the
 // 32-channel ones at 16 px; on AVX2 (two instructions per shuffle of two sources) it saved nothing measurable.
-bool reads_unpadded(int64_t tw, int64_t lanes) { return lanes == 16 && (tw % lanes == 0 || 2 * tw == lanes); }
+bool reads_unpadded(int64_t tw, int64_t lanes) {
+  return lanes == 16 && (tw % lanes == 0 || 2 * tw == lanes || 4 * tw == lanes);
+}
 
 // out (+)= the conv of inp [n, c, oh, ow] with the transformed weights u: per image, or band of tile rows when there
 // are fewer images than threads (as the direct paths cut output rows); then the residual while the band is in cache.
