@@ -2,7 +2,8 @@
 // conv2d forward of 3x3 stride-1 padding-1 convs with many channels by Winograd F(2x2, 3x3)
 // (kernels/conv2d/conv2d_winograd_impl.inc): 16 multiply-adds per 2 x 2 outputs and channel pair instead of 36.
 // The weights are transformed once (U = G g G^T, kept with a snapshot's packed weights); each image, or band of
-// tile rows at batch 1, is padded and transformed on its own, so results do not depend on the thread count.
+// tile rows at batch 1, is transformed on its own (from a padded copy unless its rows are whole vectors of tiles), so
+// results do not depend on the thread count.
 #include <algorithm>
 #include <cstring>
 
@@ -15,8 +16,9 @@
 namespace simdnet {
 namespace {
 
-// With fewer channels (ResNet-20's 16-channel stage) the transforms weigh more against the GEMMs; not measured there.
-constexpr int64_t kMinChannels = 32;
+// From 16 channels (ResNet-20's first stage): since the GEMM tiles keep their sums in registers, 16 -> 16 channels at
+// 32 px ran 1.25-1.4x faster than the row-direct kernels in each direction (docs/conv-kernels.md, session 17).
+constexpr int64_t kMinChannels = 16;
 // Images per partial weight gradient, as the channel path's, or more for small planes (kMinBlockTiles): fixed by the
 // shape, so sums do not depend on the thread count.
 constexpr int64_t kImagesPerPartial = 4, kMinBlockTiles = 256, kMinBlocks = 4;
@@ -46,6 +48,13 @@ void transform_weights(float* u, const float* w, const Conv2dShape& s, int64_t o
     }
 }
 
+// Whether the input transform reads the images in place (rows of one or more whole vectors of tiles, or two rows per
+// vector) rather than a padded copy: on AVX-512 only, where it saved 5-15% of the 16-channel convs at 32 px and the
+// 32-channel ones at 16 px; on AVX2 (two instructions per shuffle of two sources) it saved nothing measurable.
+bool reads_unpadded(int64_t tw, int64_t lanes) {
+  return lanes == 16 && (tw % lanes == 0 || 2 * tw == lanes || 4 * tw == lanes);
+}
+
 // out (+)= the conv of inp [n, c, oh, ow] with the transformed weights u: per image, or band of tile rows when there
 // are fewer images than threads (as the direct paths cut output rows); then the residual while the band is in cache.
 void winograd_run(const KernelTable& t, float* out, const float* inp, const float* u, const float* b,
@@ -54,18 +63,21 @@ void winograd_run(const KernelTable& t, float* out, const float* inp, const floa
   const int64_t th = s.oh / 2, tw = s.ow / 2, wp = (2 * tw + lanes - 1) / lanes * lanes + lanes;
   const int64_t rb = winograd_block_rows(th, tw), in_image = s.c * s.h * s.w, plane = s.oh * s.ow;
   const int64_t bands = parts_per_item(s.n, th, 2.0 * 9.0 * static_cast<double>(s.c * s.oc * plane));
+  const bool unpadded = reads_unpadded(tw, lanes);
   parallel_for(s.n * bands, [&](int64_t item) {
     const int64_t n = item / bands;
     const PartRange tiles = part_range(th, 1, bands, item % bands);
     const int64_t band_th = tiles.end - tiles.begin;
     if (band_th == 0) return;
+    const int64_t row0 = 2 * tiles.begin - 1;
     const float* image =
-        pad_rows(ScratchSlot::kColumns, inp + n * in_image, s.c, s.h, s.w, 2 * tiles.begin - 1, 2 * band_th + 2, 1, wp);
+        unpadded ? inp + n * in_image
+                 : pad_rows(ScratchSlot::kColumns, inp + n * in_image, s.c, s.h, s.w, row0, 2 * band_th + 2, 1, wp);
     float* dst = out + n * s.oc * plane;
     float* v = thread_scratch(ScratchSlot::kColumnGrad, 16 * s.c * winograd_channel_floats(rb, tw, lanes));
     float* m = thread_scratch(ScratchSlot::kGradBlock, rb * tw * 16 * ocp);
     t.conv2d_winograd_forward({s.c, s.oc, ocp, band_th, tw, image, wp, u, b, dst + 2 * tiles.begin * s.ow, plane,
-                               fuse_relu && residual.data == nullptr, add, v, m});
+                               fuse_relu && residual.data == nullptr, add, v, m, unpadded ? s.h : 0, row0});
     if (residual.data != nullptr)
       conv2d_add_residual(dst, residual.at(n, 0), s.oc, s.oh, s.ow, 2 * tiles.begin, 2 * tiles.end, fuse_relu);
   });
@@ -143,9 +155,10 @@ void conv2d_winograd_dweight_op(const KernelTable& t, float* dw, float* db, cons
     std::fill(part + taps * ocp, part + stride, 0.0f);
     const int64_t n0 = blk * block, n1 = std::min(s.n, n0 + block);
     if (dw != nullptr) {
-      float* padded = thread_scratch(ScratchSlot::kColumns, per_chunk * image_floats);
+      const bool unpadded = reads_unpadded(tw, lanes);
+      float* padded = unpadded ? nullptr : thread_scratch(ScratchSlot::kColumns, per_chunk * image_floats);
       WinogradDweightArgs a{};
-      a.c = s.c, a.oc = s.oc, a.ocp = ocp, a.th = th, a.tw = tw, a.rows = rows, a.wp = wp;
+      a.c = s.c, a.oc = s.oc, a.ocp = ocp, a.th = th, a.tw = tw, a.rows = rows, a.wp = wp, a.h = unpadded ? s.h : 0;
       a.m = thread_scratch(ScratchSlot::kGemm, 16 * s.c * ocp);
       a.v = thread_scratch(ScratchSlot::kColumnGrad, 16 * s.c * kWinogradChunkTiles);
       a.d = thread_scratch(ScratchSlot::kGradBlock, 20 * kWinogradChunkTiles * ocp);
@@ -159,9 +172,9 @@ void conv2d_winograd_dweight_op(const KernelTable& t, float* dw, float* db, cons
         for (int64_t p = 0; p < a.pieces; ++p) {
           const int64_t n = n0 + (i + p) / bands;
           a.ty0[p] = (i + p) % bands * rows;
-          a.inp[p] = padded + p * image_floats;
+          a.inp[p] = unpadded ? inp + n * in_image : padded + p * image_floats;
           a.dout[p] = dout + n * s.oc * plane;
-          if (a.ty0[p] == 0)
+          if (!unpadded && a.ty0[p] == 0)
             pad_rows_to(padded + p * image_floats, inp + n * in_image, s.c, s.h, s.w, -1, 2 * th + 2, 1, wp);
         }
         // A short last band: its own call.

@@ -91,12 +91,16 @@ std::vector<Case> cases(int64_t lanes) {
   v.push_back({"row-direct dweight: 32 px, 20 out, batch 5", shape(5, 16, 32, 32, 20, 3, 3, 1, 1, 1, 1)});
   v.push_back({"bands: 2L ch 13 px, batch 2", shape(2, 2 * lanes, 13, 13, 2 * lanes, 3, 3, 1, 1, 1, 1)});
   v.push_back({"bands: stride 2 odd 15x15, batch 1", shape(1, 24, 15, 15, 2 * lanes + 1, 3, 3, 2, 2, 1, 1)});
-  // Winograd F(2x2, 3x3) (3x3 padding 1, 8/16/32 px rows, 32+ channels): a partial last channel vector and an odd
+  // Winograd F(2x2, 3x3) (3x3 padding 1, 8/16/32 px rows, 16+ channels): a partial last channel vector and an odd
   // vector count, bands of one and two tile rows (batch 1 on 3 threads), blocks of one, two and four tile rows.
   v.push_back({"winograd: 8 px, 47 out, batch 1", shape(1, 33, 8, 8, 47, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd: 16 px, batch 3", shape(3, 40, 16, 16, 32, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd: 32 px, batch 1", shape(1, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd: 8 px, 128 ch, batch 2", shape(2, 128, 8, 8, 128, 3, 3, 1, 1, 1, 1)});
+  // 16 channels (ResNet-20's first stage; on AVX-512 32-px rows are read unpadded): batch 3, and batch 1 in bands.
+  v.push_back({"winograd: 32 px, 16 ch, batch 3", shape(3, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"winograd: 32 px, 16 ch, batch 1", shape(1, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"winograd: 16 px, 16 ch, batch 2", shape(2, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1)});
   // The input gradient by the same kernel (its conv has the c input channels as outputs): without the forward on
   // AVX-512 (33 out), a partial last vector of input channels (47), bands at batch 1, 32-px rows at batch 2.
   v.push_back({"winograd dinput: 16 px, 33 out", shape(2, 64, 16, 16, 33, 3, 3, 1, 1, 1, 1)});

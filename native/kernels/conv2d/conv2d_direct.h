@@ -91,6 +91,10 @@ struct WinogradArgs {
   bool add;  // out += the result (an accumulated input gradient) instead of out = it
   float* v;  // scratch: 16 * c * winograd_channel_floats(block rows) floats (transformed input)
   float* m;  // scratch: block tiles * 16 * ocp floats (the GEMMs' sums)
+  // h > 0 (where tw is a multiple of the vector lanes, or half of them): inp is the unpadded image [c, h, 2 * tw]
+  // instead, and padded row r of the band is its row row0 + r (zeros outside [0, h)); wp is then unused.
+  int64_t h;
+  int64_t row0;
 };
 
 // Tile rows per block of the Winograd kernel (about 16 tiles, at most th), and the floats per channel of its
@@ -118,10 +122,11 @@ struct WinogradDweightArgs {
   int64_t th, tw;                         // tile rows and columns of an image (tw is 4, 8 or 16)
   int64_t rows;                           // tile rows of each piece
   int64_t pieces;                         // 1 .. kWinogradMaxPieces
-  const float* inp[kWinogradMaxPieces];   // each piece's image, padded [c, 2 * th + 2, wp] (+ kDirectSlack zeros)
+  const float* inp[kWinogradMaxPieces];   // each piece's image, padded [c, 2 * th + 2, wp] (+ kDirectSlack), or h
   const float* dout[kWinogradMaxPieces];  // each piece's image of dout [oc, 2 * th, 2 * tw]
   int64_t ty0[kWinogradMaxPieces];        // each piece's first tile row
   int64_t wp;
+  int64_t h;   // > 0: inp are unpadded images [c, h, 2 * tw] (as WinogradArgs' h, with row0 -1)
   bool first;  // m = the chunk's sums (a block's first chunk) instead of m += them
   bool last;   // then dwt = G^T m G (a block's last chunk)
   float* m;    // [16, c, ocp]: the block's sums so far
