@@ -33,6 +33,17 @@ test('SIMDNET_BACKEND other than native or wasm is an error naming both', () => 
   );
 });
 
+test('SIMDNET_ISA that names no kernel table is a RangeError naming it and the choices', () => {
+  const saved = process.env.SIMDNET_ISA;
+  process.env.SIMDNET_ISA = 'scalar';
+  try {
+    expectErrorNamed(() => selectBackend(noAddon), 'RangeError', /SIMDNET_ISA must be one of auto, ref, .*got "scalar"/);
+  } finally {
+    if (saved === undefined) delete process.env.SIMDNET_ISA;
+    else process.env.SIMDNET_ISA = saved;
+  }
+});
+
 test('SIMDNET_BACKEND=native does not fall back: the addon error is thrown as is', () => {
   expectErrorNamed(
     () => withBackendEnv('native', () => selectBackend(noAddon)),
