@@ -37,7 +37,11 @@ test('SIMDNET_ISA that names no kernel table is a RangeError naming it and the c
   const saved = process.env.SIMDNET_ISA;
   process.env.SIMDNET_ISA = 'scalar';
   try {
-    expectErrorNamed(() => selectBackend(noAddon), 'RangeError', /SIMDNET_ISA must be one of auto, ref, .*got "scalar"/);
+    expectErrorNamed(
+      () => selectBackend(noAddon),
+      'RangeError',
+      /SIMDNET_ISA must be one of auto, ref, .*got "scalar"/,
+    );
   } finally {
     if (saved === undefined) delete process.env.SIMDNET_ISA;
     else process.env.SIMDNET_ISA = saved;
