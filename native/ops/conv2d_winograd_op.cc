@@ -48,9 +48,10 @@ void transform_weights(float* u, const float* w, const Conv2dShape& s, int64_t o
     }
 }
 
-// Whether the input transform reads the images in place (rows of one or more whole vectors of tiles, or two rows per
-// vector) rather than a padded copy: on AVX-512 only, where it saved 5-15% of the 16-channel convs at 32 px and the
-// 32-channel ones at 16 px; on AVX2 (two instructions per shuffle of two sources) it saved nothing measurable.
+// Whether the input transform reads the images in place (rows of one or more whole vectors of tiles, or two or four
+// tile rows per vector) rather than a padded copy: on AVX-512 only, where it saved 5-15% of the 16-channel convs at 32
+// px and the 32-channel ones at 16 px; on AVX2 (two instructions per shuffle of two sources) it saved nothing
+// measurable.
 bool reads_unpadded(int64_t tw, int64_t lanes) {
   return lanes == 16 && (tw % lanes == 0 || 2 * tw == lanes || 4 * tw == lanes);
 }
@@ -148,6 +149,7 @@ void conv2d_winograd_dweight_op(const KernelTable& t, float* dw, float* db, cons
   const int64_t taps = 9 * s.c, stride = taps * ocp + s.oc, plane = s.oh * s.ow, in_image = s.c * s.h * s.w;
   const int64_t image_floats = s.c * (2 * th + 2) * wp + kDirectSlack;
   const int64_t blocks = (s.n + block - 1) / block;
+  const bool unpadded = reads_unpadded(tw, lanes);
   float* partials = thread_scratch(ScratchSlot::kPartials, blocks * stride);
   parallel_for(blocks, [&](int64_t blk) {
     // The kernel writes the block's dW part whole: only db's needs zeros.
@@ -155,7 +157,6 @@ void conv2d_winograd_dweight_op(const KernelTable& t, float* dw, float* db, cons
     std::fill(part + taps * ocp, part + stride, 0.0f);
     const int64_t n0 = blk * block, n1 = std::min(s.n, n0 + block);
     if (dw != nullptr) {
-      const bool unpadded = reads_unpadded(tw, lanes);
       float* padded = unpadded ? nullptr : thread_scratch(ScratchSlot::kColumns, per_chunk * image_floats);
       WinogradDweightArgs a{};
       a.c = s.c, a.oc = s.oc, a.ocp = ocp, a.th = th, a.tw = tw, a.rows = rows, a.wp = wp, a.h = unpadded ? s.h : 0;

@@ -91,8 +91,8 @@ struct WinogradArgs {
   bool add;  // out += the result (an accumulated input gradient) instead of out = it
   float* v;  // scratch: 16 * c * winograd_channel_floats(block rows) floats (transformed input)
   float* m;  // scratch: block tiles * 16 * ocp floats (the GEMMs' sums)
-  // h > 0 (where tw is a multiple of the vector lanes, or half of them): inp is the unpadded image [c, h, 2 * tw]
-  // instead, and padded row r of the band is its row row0 + r (zeros outside [0, h)); wp is then unused.
+  // h > 0 (where tw is a multiple of the vector lanes, or a half or a quarter of them): inp is the unpadded image
+  // [c, h, 2 * tw] instead, and padded row r of the band is its row row0 + r (zeros outside [0, h)); wp is then unused.
   int64_t h;
   int64_t row0;
 };
