@@ -105,6 +105,8 @@ export interface ContentionResult extends CaseResult {
   threads: number | null;
   /** The thread count kernelInfo() reported when the case ended (with 'auto', trials may have changed it on the way). */
   threadsUsed: number;
+  /** The images/s of every round when the row is the median of several (bench/contention.ts), in round order. */
+  rounds?: number[];
 }
 
 /** The best fixed-thread result of a group (the highest images/s with threads set), if any. */
@@ -113,6 +115,17 @@ export function bestFixed(group: readonly ContentionResult[]): ContentionResult 
   for (const r of group)
     if (r.threads !== null && r.imagesPerSec && r.imagesPerSec > (best?.imagesPerSec ?? 0)) best = r;
   return best;
+}
+
+/**
+ * The round with the median images/s, with every round's images/s in `rounds` (a failed round, if any, is the
+ * result: a failure must show).
+ */
+export function medianRound(results: readonly ContentionResult[]): ContentionResult {
+  const failed = results.find((r) => !r.imagesPerSec);
+  if (failed) return failed;
+  const sorted = [...results].sort((a, b) => (a.imagesPerSec ?? 0) - (b.imagesPerSec ?? 0));
+  return { ...sorted[(sorted.length - 1) >> 1], rounds: results.map((r) => r.imagesPerSec ?? 0) };
 }
 
 /**

@@ -102,6 +102,19 @@ export function cnnPlan(models: readonly CnnModelName[]): CnnCase[] {
 
 /** The thread settings of the contention case: the default (null), then fixed counts. */
 export const CONTENTION_THREADS: readonly (number | null)[] = [null, 1, 2];
+/**
+ * Rounds of the contention case (--quick: 1). Each setting's row is its median round, and each round runs the
+ * settings in another order (contentionOrder), so no setting always runs first after the busy loop starts, and the
+ * best fixed count is not the larger of two single draws. In session 17's single-round runs the default, always first,
+ * ran 2-12% slower than `--threads 2` right after it while using 2 threads itself (docs/threads.md).
+ */
+export const CONTENTION_ROUNDS = 3;
+
+/** CONTENTION_THREADS rotated by `round`: round 0 is the listed order (the default first). */
+export function contentionOrder(round: number): (number | null)[] {
+  const n = CONTENTION_THREADS.length;
+  return CONTENTION_THREADS.map((_, i) => CONTENTION_THREADS[(i + round) % n]);
+}
 /** The training cases measured beside a busy loop: LeNet at batch 64 and ResNet-20 at batch 128. */
 export const CONTENTION_CASES = [
   { model: 'lenet', batch: 64 },

@@ -32,7 +32,7 @@ import { CNN_FULL, CNN_QUICK, cnnSection } from './cnn';
 import { type CnnModel, prepareCnn } from './cnn-models';
 import { cnnTable, contentionTable, type ContentionResult } from './cnn-report';
 import { contentionSection } from './contention';
-import { parseArgs, type Section, USAGE, UsageError } from './options';
+import { CONTENTION_ROUNDS, parseArgs, type Section, USAGE, UsageError } from './options';
 
 /** The last two parts of a path: enough to tell openblas-pthread/libblas.so.3 from blas/libblas.so.3. */
 const shortPath = (p: string): string => p.split(/[\\/]/).slice(-2).join('/');
@@ -264,9 +264,11 @@ async function main(): Promise<void> {
   if (data && args.only.has('contention')) {
     console.error('Contention: simdnet training beside a busy loop...');
     const resnet = cnnModels.find((m) => m.name === 'resnet20') ?? prepareCnn('resnet20', data.images, data.targets);
-    const c = await contentionSection(data, resnet, args.quick ? CNN_QUICK : CNN_FULL, (r) => {
+    const rounds = args.quick ? 1 : CONTENTION_ROUNDS;
+    const c = await contentionSection(data, resnet, args.quick ? CNN_QUICK : CNN_FULL, rounds, (r) => {
       contention.push(r);
       log(r);
+      if (r.rounds) console.error(`    median of rounds: ${r.rounds.map((v) => formatRate(v)).join(' / ')} images/s`);
     });
     busyPid = c.busyPid;
   }
@@ -287,7 +289,7 @@ async function main(): Promise<void> {
     );
   if (contention.length)
     console.log(
-      `\n${contentionTable(contention, { lenet: 'LeNet', resnet20: 'ResNet-20' })}\n(busy loop: sh PID ${busyPid}, killed at the end; default threads in parentheses)`,
+      `\n${contentionTable(contention, { lenet: 'LeNet', resnet20: 'ResNet-20' })}\n(busy loop: sh PID ${busyPid}, killed at the end; default threads in parentheses; each cell the median of ${contention[0].rounds?.length ?? 1} rounds in rotated order)`,
     );
   const busy =
     Math.max(load.before, load.after) > 0.5 * machine.logicalCores

@@ -8,6 +8,7 @@ import {
   cnnTable,
   type ContentionResult,
   contentionTable,
+  medianRound,
   modelGflops,
   speedRatio,
 } from '../../bench/cnn-report';
@@ -114,4 +115,19 @@ test('contentionTable: default threads (count used), fixed counts, default ÷ be
   );
   expect(lines[2]).toBe('| LeNet train, batch 64 | 8,000 (2) | 19,000 | 8,100 | 0.42x |');
   expect(lines[3]).toBe('| ResNet-20 train, batch 128 | 180 (2) | error | 200 | 0.90x |');
+});
+
+test('medianRound: the median round, every round listed in round order; a failed round is the result', () => {
+  const r = (ips: number | null, threadsUsed = 2): ContentionResult => ({
+    ...(ips ? ok('simdnet', 'train', 64, ips) : not('simdnet', 'train', 64, 'error')),
+    model: 'lenet',
+    threads: null,
+    threadsUsed,
+  });
+  const m = medianRound([r(300, 1), r(100), r(200, 2)]);
+  expect(m.imagesPerSec).toBe(200);
+  expect(m.threadsUsed).toBe(2);
+  expect(m.rounds).toEqual([300, 100, 200]);
+  expect(medianRound([r(100), r(200)]).imagesPerSec).toBe(100); // an even count: the lower middle
+  expect(medianRound([r(300), r(null), r(200)]).status).not.toBe('ok');
 });

@@ -6,7 +6,9 @@ import {
   cnnPlan,
   cnnSkipReason,
   CONTENTION_CASES,
+  CONTENTION_ROUNDS,
   CONTENTION_THREADS,
+  contentionOrder,
   parseArgs,
   SECTIONS,
   UsageError,
@@ -82,4 +84,11 @@ test('contention: the default first, then fixed counts; LeNet and ResNet-20 trai
   expect(CONTENTION_THREADS[0]).toBeNull();
   expect(CONTENTION_THREADS.slice(1)).toEqual([1, 2]);
   expect(CONTENTION_CASES.map((c) => `${c.model} ${c.batch}`)).toEqual(['lenet 64', 'resnet20 128']);
+});
+
+test('contention rounds: each setting runs first in one round, and every round runs each setting once', () => {
+  const orders = Array.from({ length: CONTENTION_ROUNDS }, (_, r) => contentionOrder(r));
+  expect(orders[0]).toEqual(CONTENTION_THREADS);
+  expect(orders.map((o) => o[0])).toEqual([null, 1, 2]);
+  for (const o of orders) expect([...o].sort()).toEqual([...CONTENTION_THREADS].sort());
 });
