@@ -65,8 +65,14 @@ export abstract class PaddedConv extends ConvBase {
   override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const view = requireSaved(this.savedView, this.constructor.name);
     expectShape(`${this.constructor.name}.backward: doutput`, doutput.shape, this.outputShape(this.savedShape));
-    // The kernel overwrites dx (its last argument 1), so its scratch needs no zero fill; or adds into ctx.addInto.
-    const into = ctx.inputGrad && this.kernelPads && ctx.addInto && sameShape(ctx.addInto.shape, this.savedShape);
+    // The kernel overwrites dx (its last argument 1), so its scratch needs no zero fill; or adds into ctx.addInto, but
+    // not for a subclass's own backwardWith (which may reshape what this returns, so that the Graph would add it again).
+    const into =
+      ctx.inputGrad &&
+      this.kernelPads &&
+      ctx.addInto !== undefined &&
+      this.backwardWith === PaddedConv.prototype.backwardWith &&
+      sameShape(ctx.addInto.shape, this.savedShape);
     const dx = ctx.inputGrad
       ? into
         ? (ctx.addInto as Tensor)
