@@ -151,7 +151,7 @@ export class Add extends Binary {
     const shapes = this.shapes();
     return shapes.map((shape, k) => {
       if (!needed[k]) return null;
-      // The same gradient flows to an input of the output's shape (the Graph never writes into it).
+      // The same gradient flows to an input of the output's shape (the Graph adds into it once nothing else holds it).
       if (sameShape(shape, doutput.shape)) return doutput;
       return reduceTo(doutput.data, doutput.shape, shape, ctx.scratch(`d${k}`, shape));
     });

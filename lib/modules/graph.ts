@@ -197,16 +197,26 @@ export class Graph extends Module {
     // owned[v]: grads[v] may be overwritten in place: this graph's own sum buffer, a built-in module's scratch, or
     // the caller's gradient when it says so. A gradient an op returned may be shared (Add passes dout to both inputs).
     const owned: boolean[] = new Array<boolean>(count).fill(false);
+    // shared[v]: grads[v] is an owned gradient an op handed to several inputs (Add's dout): it may be overwritten once
+    // no other pending gradient holds that buffer.
+    const shared: boolean[] = new Array<boolean>(count).fill(false);
     grads[count - 1] = doutput;
     owned[count - 1] = ctx.overwriteGrad === true;
-    const accumulate = (v: number, g: Tensor | null, gOwned: boolean): void => {
+    const mayOverwrite = (v: number): boolean => {
+      const have = grads[v];
+      if (have === null || owned[v]) return owned[v];
+      return shared[v] && grads.every((h, u) => u === v || h === null || h.data.buffer !== have.data.buffer);
+    };
+    const accumulate = (v: number, g: Tensor | null, gOwned: boolean, gShared = false): void => {
       if (g === null) return;
       const have = grads[v];
       if (have === null) {
         grads[v] = g;
         owned[v] = gOwned;
+        shared[v] = gShared;
         return;
       }
+      if (mayOverwrite(v)) owned[v] = true;
       // Where a value fans out, its gradient is the sum of its readers' gradients, added into a buffer that may be
       // overwritten (a + b == b + a in floats, so which one holds the sum does not change it).
       let sum = have;
@@ -234,13 +244,29 @@ export class Graph extends Module {
         grads[k] = g;
         owned[k] = owned[k + 1];
       } else if (node.module) {
-        const dx = node.module.backwardWith(g, { reuse: true, inputGrad: needed[0], overwriteGrad: owned[k + 1] });
-        // A built-in module returns its own scratch, or the gradient it was given (masked in place, reshaped).
-        const dxOwned = dx !== null && (dx.data === g.data ? owned[k + 1] : hasFastBackward(node.module));
-        accumulate(node.inputs[0], needed[0] ? dx : null, dxOwned);
+        // A module may add its input gradient straight into the one its input already has (a residual block's conv1
+        // into the shortcut's): one pass over the gradient fewer than the add below.
+        const v = node.inputs[0];
+        const addInto = needed[0] && mayOverwrite(v) ? (grads[v] as Tensor) : undefined;
+        const dx = node.module.backwardWith(g, {
+          reuse: true,
+          inputGrad: needed[0],
+          overwriteGrad: owned[k + 1],
+          addInto,
+        });
+        if (addInto !== undefined && dx === addInto) {
+          owned[v] = true;
+        } else {
+          // A built-in module returns its own scratch, or the gradient it was given (masked in place, reshaped).
+          const dxOwned = dx !== null && (dx.data === g.data ? owned[k + 1] : hasFastBackward(node.module));
+          accumulate(v, needed[0] ? dx : null, dxOwned);
+        }
       } else {
         const dxs = (node.op as GraphOp).backward(g, needed, this.opContext(node, true, true));
-        node.inputs.forEach((i, j) => accumulate(i, needed[j] ? dxs[j] : null, false));
+        node.inputs.forEach((i, j) => {
+          const dx = needed[j] ? dxs[j] : null;
+          accumulate(i, dx, false, owned[k + 1] && dx !== null && dx.data === g.data);
+        });
       }
       grads[k + 1] = null;
     }

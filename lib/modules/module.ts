@@ -269,6 +269,12 @@ export interface BackwardContext {
   inputGrad: boolean;
   /** The incoming gradient is a container's scratch that the module may overwrite in place. */
   overwriteGrad?: boolean;
+  /**
+   * A gradient of the input's shape the module may add its input gradient into (a container's buffer, summing the
+   * gradients of a value read twice): a module that does so returns this tensor; one that returns anything else must
+   * leave it untouched.
+   */
+  addInto?: Tensor;
 }
 
 const FRESH_FORWARD: ForwardContext = Object.freeze({ reuse: false });

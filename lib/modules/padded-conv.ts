@@ -3,7 +3,7 @@
 // padding the kernels cannot do ('same' with an even kernel, reflect, replicate, circular) applied first and its
 // gradient folded back in backward.
 import { native } from '../native';
-import { expectShape } from '../tensor/shape';
+import { expectShape, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { ConvBase } from './conv-base';
 import { foldPaddedGrad, padSpatial, paddedShape, type AxisPads, type PaddingMode } from './conv-padding';
@@ -65,11 +65,20 @@ export abstract class PaddedConv extends ConvBase {
   override backwardWith(doutput: Tensor, ctx: BackwardContext): Tensor | null {
     const view = requireSaved(this.savedView, this.constructor.name);
     expectShape(`${this.constructor.name}.backward: doutput`, doutput.shape, this.outputShape(this.savedShape));
-    // The kernel overwrites dx (its last argument), so its scratch needs no zero fill.
+    // The kernel overwrites dx (its last argument 1), so its scratch needs no zero fill; or adds into ctx.addInto, but
+    // not for a subclass's own backwardWith (which may reshape what this returns, so that the Graph would add it again).
+    const into =
+      ctx.inputGrad &&
+      this.kernelPads &&
+      ctx.addInto !== undefined &&
+      this.backwardWith === PaddedConv.prototype.backwardWith &&
+      sameShape(ctx.addInto.shape, this.savedShape);
     const dx = ctx.inputGrad
-      ? this.kernelPads
-        ? this.scratch('dinput', this.savedShape, ctx.reuse)
-        : this.scratch('dpadded', view.shape, ctx.reuse)
+      ? into
+        ? (ctx.addInto as Tensor)
+        : this.kernelPads
+          ? this.scratch('dinput', this.savedShape, ctx.reuse)
+          : this.scratch('dpadded', view.shape, ctx.reuse)
       : null;
     native.conv2dBackward(
       dx?.data ?? null,
@@ -79,7 +88,7 @@ export abstract class PaddedConv extends ConvBase {
       view.data,
       this.weight.data.data,
       ...this.nativeSizes(view),
-      1,
+      into ? 0 : 1,
     );
     if (this.kernelPads || dx === null) return dx;
     const dinput = this.scratch('dinput', this.savedShape, ctx.reuse, true);

@@ -88,6 +88,22 @@ describe('a residual block', () => {
     graph.parameters().forEach((p, k) => expectAllClose(mine[k], p.grad.data, 0, 0, `parameter ${k}`));
   });
 
+  test('conv1 adds into the shortcut gradient only when the graph owns it: the same dinput either way', () => {
+    const { graph } = basicBlock(2);
+    const x = randomTensor([2, 2, 4, 4], 4);
+    const dout = randomTensor([2, 2, 4, 4], 8);
+    const kept = dout.data.slice();
+    graph.forward(x);
+    const dx = graph.backward(dout).data.slice();
+    expect(Array.from(dout.data)).toEqual(Array.from(kept)); // the caller's gradient is not written into
+    // A container's scratch gradient: masked in place, conv1's gradient added into it, and that buffer returned.
+    graph.forward(x);
+    const owned = dout.clone();
+    const dxOwned = graph.backwardWith(owned, { reuse: true, inputGrad: true, overwriteGrad: true }) as Tensor;
+    expect(dxOwned.data).toBe(owned.data);
+    expectAllClose(dxOwned.data, dx, 0, 0, 'dinput');
+  });
+
   test('with smooth activations, input and parameter gradients pass gradcheck', () => {
     const g = new GraphBuilder();
     const x = g.input();
