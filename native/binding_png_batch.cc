@@ -111,8 +111,8 @@ int64_t element_length(const Napi::Value& v) {
   return v.IsTypedArray() ? static_cast<int64_t>(v.As<Napi::TypedArray>().ElementLength()) : -1;
 }
 
-// decodePngsAsync(out, ok, data, jobs, table, n) -> Promise<undefined>: n plain PNGs' image data, jobs [n, 6] (offset
-// and length in data, width, height, bpp, color as pngRowsToPlanes takes them), each inflated and unfiltered through
+// decodePngsAsync(out, ok, data, jobs, table, n) -> Promise<undefined>: n plain PNGs' image data, jobs [n, 6] (offset and
+// length in data, width, height, bpp, color as pngRowsToPlanes takes them), each inflated and unfiltered through
 // table [3, 256] into its own [3, height, width] block of out, one after another; ok [n] says which decoded. The caller
 // leaves every array unchanged until the promise settles.
 Napi::Value DecodePngsAsync(const Napi::CallbackInfo& info) {

@@ -6,15 +6,6 @@
 import type { PlainPngParts } from '../data/png-fast';
 import { native } from '../native';
 
-/** A job's arrays, kept for the next job when the decoder may reuse them. */
-interface Arrays {
-  out: Float32Array;
-  data: Uint8Array;
-}
-
-/** Jobs' arrays kept for reuse at most (two jobs in flight at once is the usual most). */
-const MAX_SPARE = 2;
-
 interface Waiting {
   parts: PlainPngParts;
   resolve: (input: Float32Array | null) => void;
@@ -38,9 +29,6 @@ const decodePngsAsync = (native as unknown as { decodePngsAsync?: DecodePngsAsyn
  * turn's array: the images of a turn share one allocation), or null when the image data does not inflate to exactly
  * the header's rows or holds an unknown row filter: the caller then decodes it on the event loop, which gives the
  * same error (or pngjs's result) as before. One image's failure never touches another's.
- * With `reuse`, a turn's arrays serve a later turn once every caller's `then` has run: for callers that copy the
- * input at once (predictAsync of a built-in model does). A new 240 KB array per turn kept V8's garbage collector
- * threads busy (docs/serving.md).
  *
  * @example
  * const decoder = new PngBatchDecoder(table, 32, 32);
@@ -53,14 +41,12 @@ export class PngBatchDecoder {
   }
 
   private waiting: Waiting[] = [];
-  private readonly spare: Arrays[] = [];
   private readonly size: number;
 
   constructor(
     private readonly table: Float32Array,
     private readonly width: number,
     private readonly height: number,
-    private readonly reuse = false,
   ) {
     this.size = 3 * width * height;
   }
@@ -78,8 +64,7 @@ export class PngBatchDecoder {
     const n = batch.length;
     let bytes = 0;
     for (const w of batch) bytes += w.parts.data.length;
-    const arrays = this.arraysFor(n, bytes);
-    const data = arrays.data.subarray(0, bytes);
+    const data = new Uint8Array(bytes);
     const jobs = new Int32Array(6 * n);
     let offset = 0;
     for (let i = 0; i < n; i++) {
@@ -88,7 +73,7 @@ export class PngBatchDecoder {
       jobs.set([offset, part.length, this.width, this.height, bpp, color], 6 * i);
       offset += part.length;
     }
-    const out = arrays.out.subarray(0, n * this.size);
+    const out = new Float32Array(n * this.size);
     const ok = new Uint8Array(n);
     let pending: Promise<void>;
     try {
@@ -98,25 +83,12 @@ export class PngBatchDecoder {
     }
     pending.then(
       () => {
-        for (let i = 0; i < n; i++)
-          batch[i].resolve(ok[i] === 1 ? out.subarray(i * this.size, (i + 1) * this.size) : null);
-        // The callers' then() run as microtasks, before any immediate: after that the arrays are free again.
-        if (this.reuse) setImmediate(() => this.spare.length < MAX_SPARE && this.spare.push(arrays));
+        for (let i = 0; i < n; i++) batch[i].resolve(ok[i] === 1 ? out.subarray(i * this.size, (i + 1) * this.size) : null);
       },
       // Never expected (the arguments are checked above); the event loop then decodes them all as before.
       () => {
         for (const w of batch) w.resolve(null);
       },
     );
-  }
-
-  /** Arrays for `n` images of `bytes` image data in all: a spare set when one is large enough, else new ones. */
-  private arraysFor(n: number, bytes: number): Arrays {
-    const i = this.spare.findIndex((a) => a.out.length >= n * this.size && a.data.length >= bytes);
-    if (i >= 0) return this.spare.splice(i, 1)[0];
-    if (!this.reuse) return { out: new Float32Array(n * this.size), data: new Uint8Array(bytes) };
-    // Room for a turn of a 64-connection client, so the set is rarely outgrown.
-    const images = Math.max(n, 64);
-    return { out: new Float32Array(images * this.size), data: new Uint8Array(Math.max(bytes, images * 4096)) };
   }
 }

@@ -64,7 +64,7 @@ export function createPredictor(options: PredictorOptions): Predictor {
     model.predictAsync === Module.prototype.predictAsync ? new Float32Array(channels * height * width) : undefined;
   const batch =
     batchDecode && pool !== null && channels === 3 && PngBatchDecoder.available()
-      ? new PngBatchDecoder(normalisingTable(prep), width, height, scratch !== undefined)
+      ? new PngBatchDecoder(normalisingTable(prep), width, height)
       : null;
   // A small plain PNG of the model's size to the turn's native job; null for any other image. An image the job cannot
   // decode is decoded here after all, which gives the same 400 (or pngjs's result) as the inline path.

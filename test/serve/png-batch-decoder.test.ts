@@ -31,7 +31,7 @@ function png(seed: number, colorType: 0 | 2 | 4 | 6, filterType = -1): Buffer {
 /** `buf` with its chunks rewritten by `edit` (type, data) -> data, every CRC made valid again. */
 function rewrite(buf: Buffer, edit: (type: string, data: Buffer) => Buffer): Buffer {
   const parts = [buf.subarray(0, 8)];
-  for (let pos = 8; pos < buf.length;) {
+  for (let pos = 8; pos < buf.length; ) {
     const length = buf.readUInt32BE(pos);
     const type = buf.toString('latin1', pos + 4, pos + 8);
     const data = edit(type, buf.subarray(pos + 8, pos + 8 + length));
@@ -97,8 +97,7 @@ maybe('PngBatchDecoder', () => {
     const table = normalisingTable(prep3);
     const decoder = new PngBatchDecoder(table, 32, 32);
     const bodies: Buffer[] = [];
-    for (const colorType of [0, 2, 4, 6] as const)
-      for (let f = -1; f <= 4; f++) bodies.push(png(bodies.length, colorType, f));
+    for (const colorType of [0, 2, 4, 6] as const) for (let f = -1; f <= 4; f++) bodies.push(png(bodies.length, colorType, f));
     bodies.push(pngImage(32, 32, 3)); // the bench's kind of image
     const got = await Promise.all(
       bodies.map((b) => decoder.decode(plainPngParts(b, readPngHeader(b, 'x', MAX_PIXELS)) as never)),
@@ -127,19 +126,11 @@ maybe('PngBatchDecoder', () => {
     const classifier = lenetClassifier();
     const bad = badPngs();
     const bodies: Buffer[] = [];
-    for (let i = 0; i < 24; i++)
-      bodies.push(i % 4 === 1 ? bad[(i >> 2) % bad.length] : png(i, ([0, 2, 4, 6] as const)[i % 4]));
+    for (let i = 0; i < 24; i++) bodies.push(i % 4 === 1 ? bad[(i >> 2) % bad.length] : png(i, ([0, 2, 4, 6] as const)[i % 4]));
     // Not sent to the job: no PNG at all, and a non-empty IEND (png-fast leaves it to pngjs, which reads it).
-    bodies.push(
-      Buffer.from('not a png'),
-      rewrite(png(5, 2), (t, d) => (t === 'IEND' ? Buffer.from('x') : d)),
-    );
-    const viaBatch = await Promise.all(
-      bodies.map((b) => settle(predictorOf(true, classifier.model)('image/png', b, {}))),
-    );
-    const inline = await Promise.all(
-      bodies.map((b) => settle(predictorOf(false, classifier.model)('image/png', b, {}))),
-    );
+    bodies.push(Buffer.from('not a png'), rewrite(png(5, 2), (t, d) => (t === 'IEND' ? Buffer.from('x') : d)));
+    const viaBatch = await Promise.all(bodies.map((b) => settle(predictorOf(true, classifier.model)('image/png', b, {}))));
+    const inline = await Promise.all(bodies.map((b) => settle(predictorOf(false, classifier.model)('image/png', b, {}))));
     expect(viaBatch).toEqual(inline);
     bodies.forEach((b, i) => {
       if ((i < 24 && i % 4 === 1) || i === 24) {
