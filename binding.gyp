@@ -11,7 +11,7 @@
       "target_name": "simdnet",
       "sources": ["<!@(node -p \"require('./native/sources.json').common.join(' ')\")"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "SIMDNET_NODE_ZLIB"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-O2"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-O2"],
       "cflags": ["<@(simdnet_common_cflags)"],

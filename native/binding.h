@@ -22,7 +22,5 @@ void register_conv_transpose_exports(Napi::Env env, Napi::Object exports);
 void register_upsample_exports(Napi::Env env, Napi::Object exports);
 // binding_image.cc: inflated PNG rows to planar floats (the serving decode).
 void register_image_exports(Napi::Env env, Napi::Object exports);
-// binding_png_batch.cc: plain PNGs inflated and unfiltered on a libuv thread (none without node's zlib.h, or on wasm)
-void register_png_batch_exports(Napi::Env env, Napi::Object exports);
 
 }  // namespace simdnet

@@ -46,34 +46,17 @@ export function decodePlainPng(buf: Buffer, header: PngHeader): DecodedImage | n
  * (v / 255 - mean) / std decodes and normalises in one pass, with no image array between (the serving path).
  */
 export function decodePlainPngInto(buf: Buffer, header: PngHeader, table: Float32Array, out: Float32Array): boolean {
-  const parts = plainPngParts(buf, header);
-  if (parts === null) return false;
-  // null: pngjs gives the error, or png.ts names what is wrong with the length. `raw` is scratch space: used up here.
-  const raw = inflateExact(parts.data, header.inflatedBytes);
-  if (raw === null) return false;
-  // The addon does it in one pass, several times faster than rowsToPlanes (docs/serving.md).
-  return native.pngRowsToPlanes(out, raw, table, header.width, header.height, parts.bpp, parts.color);
-}
-
-/** A plain PNG's zlib stream and row layout, as pngRowsToPlanes (and the serving path's decodePngsAsync) take them. */
-export interface PlainPngParts {
-  /** The image data: its IDAT chunks' contents, joined. */
-  data: Uint8Array;
-  bpp: number;
-  /** 1 for RGB and RGBA, 0 for gray. */
-  color: 0 | 1;
-}
-
-/**
- * The checks of decodePlainPngInto() that need no inflating: the parts of `buf` when it may be a plain PNG, else null
- * (pngjs must read it). The image data may still fail to inflate to the header's rows, or hold an unknown row filter.
- */
-export function plainPngParts(buf: Buffer, header: PngHeader): PlainPngParts | null {
   const bpp = BYTES_PER_PIXEL[header.colorType];
-  if (crc32 === undefined || header.depth !== 8 || header.interlaced || bpp === undefined) return null;
-  if (header.idat.length === 0 || !chunksArePlain(buf, crc32)) return null;
+  if (crc32 === undefined || header.depth !== 8 || header.interlaced || bpp === undefined) return false;
+  if (header.idat.length === 0 || !chunksArePlain(buf, crc32)) return false;
   const data = header.idat.length === 1 ? header.idat[0] : Buffer.concat(header.idat);
-  return { data, bpp, color: header.colorType === 2 || header.colorType === 6 ? 1 : 0 };
+  // null: pngjs gives the error, or png.ts names what is wrong with the length. `raw` is scratch space: used up here.
+  const raw = inflateExact(data, header.inflatedBytes);
+  if (raw === null) return false;
+  const { width, height, colorType } = header;
+  const color = colorType === 2 || colorType === 6 ? 1 : 0;
+  // The addon does it in one pass, several times faster than rowsToPlanes (docs/serving.md).
+  return native.pngRowsToPlanes(out, raw, table, width, height, bpp, color);
 }
 
 /**

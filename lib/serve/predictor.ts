@@ -6,11 +6,8 @@ import type { Classifier } from '../cli/classifier';
 import { topK, type DatasetPreprocessing } from '../cli/predict';
 import { Module } from '../modules/module';
 import { Tensor } from '../tensor/tensor';
-import type { PngHeader } from '../data/png';
-import { plainPngParts } from '../data/png-fast';
 import type { DecodePool } from './decode-pool';
-import { PngBatchDecoder } from './png-batch-decoder';
-import { imageHeader, imageInput, jsonInput, normalisingTable, RequestError } from './request-input';
+import { imageHeader, imageInput, jsonInput, RequestError } from './request-input';
 
 export type MediaType = 'application/json' | 'image/png' | 'image/jpeg';
 
@@ -31,12 +28,6 @@ export interface PredictorOptions {
   /** Decoding threads for images over inlinePixels; null decodes every image on the calling thread. */
   pool: DecodePool | null;
   inlinePixels: number;
-  /**
-   * Whether plain PNGs of the model's size up to `inlinePixels` are inflated and unfiltered off the event loop, in one
-   * native job per event-loop turn (png-batch-decoder.ts), when `pool` is set and the build can (not wasm). Default
-   * true; false decodes them on the event loop.
-   */
-  batchDecode?: boolean;
   /** Resolved before each prediction (the test hook that holds requests in flight). */
   hold: Promise<void> | null;
 }
@@ -53,7 +44,7 @@ export type Predictor = (type: MediaType, body: unknown, query: Record<string, u
  * const top = await predict('image/png', body, { top: '3' });
  */
 export function createPredictor(options: PredictorOptions): Predictor {
-  const { classifier, preprocessing, maxPixels, defaultTop, pool, inlinePixels, hold, batchDecode = true } = options;
+  const { classifier, preprocessing, maxPixels, defaultTop, pool, inlinePixels, hold } = options;
   const { model, channels, height, width, numClasses } = classifier;
   const prep = { channels: channels as 1 | 3, height, width, mean: preprocessing.mean, std: preprocessing.std };
   const labels = Array.from({ length: numClasses }, (_, i) => preprocessing.classes?.[i] ?? `class ${i}`);
@@ -62,29 +53,12 @@ export function createPredictor(options: PredictorOptions): Predictor {
   // bench/ reads it later): it gets a new one per request.
   const scratch =
     model.predictAsync === Module.prototype.predictAsync ? new Float32Array(channels * height * width) : undefined;
-  const batch =
-    batchDecode && pool !== null && channels === 3 && PngBatchDecoder.available()
-      ? new PngBatchDecoder(normalisingTable(prep), width, height)
-      : null;
-  // A small plain PNG of the model's size to the turn's native job; null for any other image. An image the job cannot
-  // decode is decoded here after all, which gives the same 400 (or pngjs's result) as the inline path.
-  const decodeInBatch = (body: Buffer, header: PngHeader): Promise<Float32Array> | null => {
-    if (header.width !== width || header.height !== height || width * height > maxPixels) return null;
-    const parts = plainPngParts(body, header);
-    if (parts === null) return null;
-    return (batch as PngBatchDecoder)
-      .decode(parts)
-      .then((input) => input ?? imageInput(body, 'image/png', prep, maxPixels, header));
-  };
   const decode = (body: Buffer, type: 'image/png' | 'image/jpeg'): Float32Array | Promise<Float32Array> => {
     checkImageModel(prep);
     if (pool === null) return imageInput(body, type, prep, maxPixels, undefined, scratch);
     const header = imageHeader(body, type);
     if (header === null) return imageInput(body, type, prep, maxPixels); // gives the header's error
-    if (header.width * header.height <= inlinePixels) {
-      const later = batch !== null && type === 'image/png' ? decodeInBatch(body, header as PngHeader) : null;
-      return later ?? imageInput(body, type, prep, maxPixels, header, scratch);
-    }
+    if (header.width * header.height <= inlinePixels) return imageInput(body, type, prep, maxPixels, header, scratch);
     return pool.decode(body, type);
   };
   const shape = [1, channels, height, width];

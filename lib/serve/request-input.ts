@@ -64,7 +64,7 @@ export function imageInput(
 /** Per preprocessing, (v / 255 - mean[c]) / std[c] for each byte v and channel c: preprocessImage's arithmetic. */
 const normalisingTables = new WeakMap<Preprocess, Float32Array>();
 
-export function normalisingTable(prep: Preprocess): Float32Array {
+function normalisingTable(prep: Preprocess): Float32Array {
   let table = normalisingTables.get(prep);
   if (table === undefined) {
     table = new Float32Array(768);
