@@ -11,7 +11,7 @@
 namespace simdnet {
 
 // The packing layouts (ConvPackCache::get's `path`).
-constexpr int64_t kChannelPath = 0, kDirectPath = 1, kWinogradPath = 2;
+constexpr int64_t kChannelPath = 0, kDirectPath = 1, kWinogradPath = 2, kWinograd4Path = 3;
 
 class ConvPackCache {
  public:

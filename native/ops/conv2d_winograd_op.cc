@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // conv2d forward of 3x3 stride-1 padding-1 convs with many channels by Winograd F(2x2, 3x3)
-// (kernels/conv2d/conv2d_winograd_impl.inc): 16 multiply-adds per 2 x 2 outputs and channel pair instead of 36.
+// (kernels/conv2d/conv2d_winograd_impl.inc): 16 multiply-adds per 2 x 2 outputs and channel pair instead of 36; the
+// forward and input gradient by F(4x4, 3x3) where it measured faster (winograd_tile): 36 per 4 x 4 instead of 144.
 // The weights are transformed once (U = G g G^T, kept with a snapshot's packed weights); each image, or band of
 // tile rows at batch 1, is transformed on its own (from a padded copy unless its rows are whole vectors of tiles), so
 // results do not depend on the thread count.
@@ -23,28 +24,45 @@ constexpr int64_t kMinChannels = 16;
 // shape, so sums do not depend on the thread count.
 constexpr int64_t kImagesPerPartial = 4, kMinBlockTiles = 256, kMinBlocks = 4;
 
-// U [16, c, ocp] = G g G^T of each 3x3 kernel g, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], for the conv of shape
-// s. With `flipped` that conv is the input gradient of w's (transposed_shape): its output channel o is w's input
-// channel, its input channel ci w's output channel, and g is w's kernel turned by 180 degrees (its 9 taps reversed).
+// The 3x3 kernel g of output channel o and input channel ci of the conv of shape s. With `flipped` that conv is the
+// input gradient of w's (transposed_shape): its output channel o is w's input channel, its input channel ci w's output
+// channel, and g is w's kernel turned by 180 degrees (its 9 taps reversed).
+void kernel_taps(float* g, const float* w, const Conv2dShape& s, int64_t o, int64_t ci, bool flipped) {
+  const float* src = w + (flipped ? ci * s.oc + o : o * s.c + ci) * 9;
+  for (int k = 0; k < 9; ++k) g[k] = src[flipped ? 8 - k : k];
+}
+
+// U [kA * kA, c, ocp] = G g G^T of each 3x3 kernel g (kernel_taps), kA = tile + 2: for F(2x2, 3x3)
+// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], for F(4x4, 3x3) (Lavin & Gray's points 0, 1, -1, 2, -2, infinity)
+// G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]. Each written out without its
+// zeros: a general 3-term product per entry made the F(2x2) transform (per call in training) 15% slower.
+template <int kA>
+static void g_times(float* o, int64_t stride, float a, float b, float c) {
+  if constexpr (kA == 4) {
+    o[0] = a;
+    o[stride] = 0.5f * (a + b + c);
+    o[2 * stride] = 0.5f * (a - b + c);
+    o[3 * stride] = c;
+  } else {
+    o[0] = 0.25f * a;
+    o[stride] = (a + b + c) * (-1 / 6.0f);
+    o[2 * stride] = (a - b + c) * (-1 / 6.0f);
+    o[3 * stride] = a * (1 / 24.0f) + b * (1 / 12.0f) + c * (1 / 6.0f);
+    o[4 * stride] = a * (1 / 24.0f) - b * (1 / 12.0f) + c * (1 / 6.0f);
+    o[5 * stride] = c;
+  }
+}
+
+template <int kA>
 void transform_weights(float* u, const float* w, const Conv2dShape& s, int64_t ocp, bool flipped) {
-  std::memset(u, 0, sizeof(float) * static_cast<size_t>(16 * s.c * ocp));
+  std::memset(u, 0, sizeof(float) * static_cast<size_t>(kA * kA * s.c * ocp));
   for (int64_t o = 0; o < s.oc; ++o)
     for (int64_t ci = 0; ci < s.c; ++ci) {
-      float g[9];
-      const float* src = w + (flipped ? ci * s.oc + o : o * s.c + ci) * 9;
-      for (int k = 0; k < 9; ++k) g[k] = src[flipped ? 8 - k : k];
-      float gg[4][3];  // G g
-      for (int k = 0; k < 3; ++k) {
-        gg[0][k] = g[k];
-        gg[1][k] = 0.5f * (g[k] + g[3 + k] + g[6 + k]);
-        gg[2][k] = 0.5f * (g[k] - g[3 + k] + g[6 + k]);
-        gg[3][k] = g[6 + k];
-      }
-      for (int i = 0; i < 4; ++i) {
-        const float row[4] = {gg[i][0], 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]),
-                              0.5f * (gg[i][0] - gg[i][1] + gg[i][2]), gg[i][2]};
-        for (int j = 0; j < 4; ++j) u[((4 * i + j) * s.c + ci) * ocp + o] = row[j];
-      }
+      float g[9], gg[kA][3];  // gg = G g
+      kernel_taps(g, w, s, o, ci, flipped);
+      for (int k = 0; k < 3; ++k) g_times<kA>(&gg[0][k], 3, g[k], g[3 + k], g[6 + k]);
+      for (int i = 0; i < kA; ++i)
+        g_times<kA>(u + ((kA * i) * s.c + ci) * ocp + o, s.c * ocp, gg[i][0], gg[i][1], gg[i][2]);
     }
 }
 
@@ -56,32 +74,53 @@ bool reads_unpadded(int64_t tw, int64_t lanes) {
   return lanes == 16 && (tw % lanes == 0 || 2 * tw == lanes || 4 * tw == lanes);
 }
 
-// out (+)= the conv of inp [n, c, oh, ow] with the transformed weights u: per image, or band of tile rows when there
-// are fewer images than threads (as the direct paths cut output rows); then the residual while the band is in cache.
+// F(4x4, 3x3) (tile 4) where it measured faster than F(2x2, 3x3) (docs/conv-kernels.md, session 18): on AVX2 at 8, 16
+// and 32 px rows, on AVX-512 at 16 and 32 (at 8 px its blocks hold 4 tiles of 16 lanes and lost to F(2x2)'s in-place
+// read). NEON and SIMD128 compile it but do not take it.
+int winograd_tile(const Conv2dShape& s, int64_t lanes) {
+  const int64_t tw = s.ow / 4;
+  if (s.oh % 4 != 0 || s.ow % 4 != 0) return 2;
+  if (lanes == 8) return tw == 2 || tw == 4 || tw == 8 ? 4 : 2;
+  if (lanes == 16) return tw == 4 || tw == 8 ? 4 : 2;
+  return 2;
+}
+
+// out (+)= the conv of inp [n, c, oh, ow] with the transformed weights u (of `tile`): per image, or band of tile rows
+// when there are fewer images than threads (as the direct paths cut output rows); then the residual while the band is
+// in cache. F(4x4, 3x3) always reads the image in place.
 void winograd_run(const KernelTable& t, float* out, const float* inp, const float* u, const float* b,
-                  const Conv2dShape& s, bool fuse_relu, bool add, const ConvResidual& residual) {
-  const int64_t lanes = t.vec_lanes, ocp = (s.oc + lanes - 1) / lanes * lanes;
-  const int64_t th = s.oh / 2, tw = s.ow / 2, wp = (2 * tw + lanes - 1) / lanes * lanes + lanes;
+                  const Conv2dShape& s, int tile, bool fuse_relu, bool add, const ConvResidual& residual) {
+  const int64_t lanes = t.vec_lanes, ocp = (s.oc + lanes - 1) / lanes * lanes, pos = (tile + 2) * (tile + 2);
+  const int64_t th = s.oh / tile, tw = s.ow / tile, wp = (tile * tw + lanes - 1) / lanes * lanes + lanes;
   const int64_t rb = winograd_block_rows(th, tw), in_image = s.c * s.h * s.w, plane = s.oh * s.ow;
   const int64_t bands = parts_per_item(s.n, th, 2.0 * 9.0 * static_cast<double>(s.c * s.oc * plane));
-  const bool unpadded = reads_unpadded(tw, lanes);
+  const bool unpadded = tile == 4 || reads_unpadded(tw, lanes);
   parallel_for(s.n * bands, [&](int64_t item) {
     const int64_t n = item / bands;
     const PartRange tiles = part_range(th, 1, bands, item % bands);
     const int64_t band_th = tiles.end - tiles.begin;
     if (band_th == 0) return;
-    const int64_t row0 = 2 * tiles.begin - 1;
+    const int64_t row0 = tile * tiles.begin - 1;
     const float* image =
         unpadded ? inp + n * in_image
-                 : pad_rows(ScratchSlot::kColumns, inp + n * in_image, s.c, s.h, s.w, row0, 2 * band_th + 2, 1, wp);
+                 : pad_rows(ScratchSlot::kColumns, inp + n * in_image, s.c, s.h, s.w, row0, tile * band_th + 2, 1, wp);
     float* dst = out + n * s.oc * plane;
-    float* v = thread_scratch(ScratchSlot::kColumnGrad, 16 * s.c * winograd_channel_floats(rb, tw, lanes));
-    float* m = thread_scratch(ScratchSlot::kGradBlock, rb * tw * 16 * ocp);
-    t.conv2d_winograd_forward({s.c, s.oc, ocp, band_th, tw, image, wp, u, b, dst + 2 * tiles.begin * s.ow, plane,
-                               fuse_relu && residual.data == nullptr, add, v, m, unpadded ? s.h : 0, row0});
+    float* v = thread_scratch(ScratchSlot::kColumnGrad, pos * s.c * winograd_channel_floats(rb, tw, lanes));
+    // The GEMMs run whole groups of 4 tiles (an F(4x4) band of one tile row at 8 px has 2).
+    float* m = thread_scratch(ScratchSlot::kGradBlock, (rb * tw + 3) / 4 * 4 * pos * ocp);
+    t.conv2d_winograd_forward({s.c, s.oc, ocp, band_th, tw, image, wp, u, b, dst + tile * tiles.begin * s.ow, plane,
+                               fuse_relu && residual.data == nullptr, add, v, m, unpadded ? s.h : 0, row0, tile});
     if (residual.data != nullptr)
-      conv2d_add_residual(dst, residual.at(n, 0), s.oc, s.oh, s.ow, 2 * tiles.begin, 2 * tiles.end, fuse_relu);
+      conv2d_add_residual(dst, residual.at(n, 0), s.oc, s.oh, s.ow, tile * tiles.begin, tile * tiles.end, fuse_relu);
   });
+}
+
+// U of the conv s (flipped: as above) for `tile` into u ((tile + 2)^2 * c * ocp floats).
+void transform_weights(float* u, const float* w, const Conv2dShape& s, int64_t ocp, bool flipped, int tile) {
+  if (tile == 4)
+    transform_weights<6>(u, w, s, ocp, flipped);
+  else
+    transform_weights<4>(u, w, s, ocp, flipped);
 }
 
 }  // namespace
@@ -97,17 +136,19 @@ bool conv2d_winograd_applies(const Conv2dShape& s, const KernelTable& t) {
 void conv2d_winograd_forward_op(const KernelTable& t, float* out, const float* inp, const float* w, const float* b,
                                 const Conv2dShape& s, bool fuse_relu, ConvPackCache* cache,
                                 const ConvResidual& residual) {
-  const int64_t lanes = t.vec_lanes, ocp = (s.oc + lanes - 1) / lanes * lanes, size = 16 * s.c * ocp;
-  const auto pack = [&](float* u) { transform_weights(u, w, s, ocp, false); };
+  const int tile = winograd_tile(s, t.vec_lanes);
+  const int64_t lanes = t.vec_lanes, ocp = (s.oc + lanes - 1) / lanes * lanes;
+  const int64_t size = (tile + 2) * (tile + 2) * s.c * ocp;
+  const auto pack = [&](float* u) { transform_weights(u, w, s, ocp, false, tile); };
   const float* u = nullptr;
   if (cache != nullptr) {
-    u = cache->get(w, kWinogradPath, 1, lanes, size, pack);
+    u = cache->get(w, tile == 4 ? kWinograd4Path : kWinogradPath, 1, lanes, size, pack);
   } else {
     float* scratch = thread_scratch(ScratchSlot::kPackedWeights, size);
     pack(scratch);
     u = scratch;
   }
-  winograd_run(t, out, inp, u, b, s, fuse_relu, false, residual);
+  winograd_run(t, out, inp, u, b, s, tile, fuse_relu, false, residual);
 }
 
 // A 3x3 stride-1 padding-1 conv's transposed conv is one too (padding 3 - 1 - 1), on the same plane size.
@@ -118,11 +159,12 @@ bool conv2d_winograd_dinput_applies(const Conv2dShape& s, const KernelTable& t) 
 void conv2d_winograd_dinput_op(const KernelTable& t, float* dinp, const float* dout, const float* w,
                                const Conv2dShape& s, bool add) {
   const Conv2dShape r = transposed_shape(s);
+  const int tile = winograd_tile(r, t.vec_lanes);
   const int64_t ocp = (r.oc + t.vec_lanes - 1) / t.vec_lanes * t.vec_lanes;
   // The weights change every training step: transformed per call (a small cost next to the conv).
-  float* u = thread_scratch(ScratchSlot::kPackedWeights, 16 * r.c * ocp);
-  transform_weights(u, w, r, ocp, true);
-  winograd_run(t, dinp, dout, u, nullptr, r, false, add, ConvResidual{});
+  float* u = thread_scratch(ScratchSlot::kPackedWeights, (tile + 2) * (tile + 2) * r.c * ocp);
+  transform_weights(u, w, r, ocp, true, tile);
+  winograd_run(t, dinp, dout, u, nullptr, r, tile, false, add, ConvResidual{});
 }
 
 bool conv2d_winograd_dweight_applies(const Conv2dShape& s, const KernelTable& t) {

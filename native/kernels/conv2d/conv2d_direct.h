@@ -95,6 +95,10 @@ struct WinogradArgs {
   // [c, h, 2 * tw] instead, and padded row r of the band is its row row0 + r (zeros outside [0, h)); wp is then unused.
   int64_t h;
   int64_t row0;
+  // 4: F(4x4, 3x3) instead (conv2d_winograd4_impl.inc): tiles of 4 x 4 outputs (th, tw count those; tw is the vector
+  // lanes, a half or a quarter of them), inp always the unpadded image (h > 0), u and v hold 36 positions (not 16), m
+  // (block tiles rounded up to 4) * 36 * ocp floats.
+  int tile = 2;
 };
 
 // Tile rows per block of the Winograd kernel (about 16 tiles, at most th), and the floats per channel of its
