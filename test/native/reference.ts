@@ -37,10 +37,17 @@ export class Rng {
 }
 
 /**
- * Throws unless |actual - expected| <= atol + rtol * |expected| everywhere (NaN matches only NaN, infinities
- * must be equal). The message gives the number of bad elements and the max abs diff with its index.
+ * Throws unless |actual - expected| <= atol + rtol * |expected| (+ extra[i] when given) everywhere (NaN matches only
+ * NaN, infinities must be equal). The message gives the number of bad elements and the max abs diff with its index.
  */
-export function expectClose(actual: Vec, expected: Vec, atol: number, rtol: number, label = 'values'): void {
+export function expectClose(
+  actual: Vec,
+  expected: Vec,
+  atol: number,
+  rtol: number,
+  label = 'values',
+  extra?: Vec,
+): void {
   if (actual.length !== expected.length) {
     throw new Error(`${label}: length ${actual.length} != expected length ${expected.length}`);
   }
@@ -54,7 +61,8 @@ export function expectClose(actual: Vec, expected: Vec, atol: number, rtol: numb
     // NaN matches only NaN and an infinity only itself; finite values match within the tolerance.
     const same = a === e || (Number.isNaN(a) && Number.isNaN(e));
     const diff = same ? 0 : Number.isFinite(a) && Number.isFinite(e) ? Math.abs(a - e) : Infinity;
-    if (!same && !(diff <= atol + rtol * Math.abs(e) && diff < Infinity) && bad++ === 0) firstBad = i;
+    const tol = atol + rtol * Math.abs(e) + (extra ? extra[i] : 0);
+    if (!same && !(diff <= tol && diff < Infinity) && bad++ === 0) firstBad = i;
     if (diff > worstDiff) {
       worstDiff = diff;
       worst = i;
@@ -170,6 +178,16 @@ export function conv2dForward(x: Vec, w: Vec, b: Vec | null, s: ConvShape): Floa
   convTaps(s, (oi, ii, wi, o) => {
     if (ii < 0) out[oi] = b ? b[o] : 0;
     else out[oi] += x[ii] * w[wi];
+  });
+  return out;
+}
+
+/** Sum of |x w| (and |b|) per output of conv2dForward: the scale of any algorithm's rounding error in that output. */
+export function conv2dForwardAbs(x: Vec, w: Vec, b: Vec | null, s: ConvShape): Float64Array {
+  const out = new Float64Array(convSizes(s).output);
+  convTaps(s, (oi, ii, wi, o) => {
+    if (ii < 0) out[oi] = b ? Math.abs(b[o]) : 0;
+    else out[oi] += Math.abs(x[ii] * w[wi]);
   });
   return out;
 }
