@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // conv2d forward of 3x3 stride-1 padding-1 convs with many channels by Winograd F(2x2, 3x3)
 // (kernels/conv2d/conv2d_winograd_impl.inc): 16 multiply-adds per 2 x 2 outputs and channel pair instead of 36; the
-// forward and input gradient by F(4x4, 3x3) where it measured faster (winograd_tile): 36 per 4 x 4 instead of 144.
+// forward and both gradients by F(4x4, 3x3) where it measured faster (winograd_tile): 36 per 4 x 4 instead of 144.
 // The weights are transformed once (U = G g G^T, kept with a snapshot's packed weights); each image, or band of
 // tile rows at batch 1, is transformed on its own (from a padded copy unless its rows are whole vectors of tiles), so
 // results do not depend on the thread count.
@@ -74,9 +74,9 @@ bool reads_unpadded(int64_t tw, int64_t lanes) {
   return lanes == 16 && (tw % lanes == 0 || 2 * tw == lanes || 4 * tw == lanes);
 }
 
-// F(4x4, 3x3) (tile 4) where it measured faster than F(2x2, 3x3) (docs/conv-kernels.md, session 18): on AVX2 at 8, 16
-// and 32 px rows, on AVX-512 at 16 and 32 (at 8 px its blocks hold 4 tiles of 16 lanes and lost to F(2x2)'s in-place
-// read). NEON and SIMD128 compile it but do not take it.
+// F(4x4, 3x3) (tile 4) where it measured faster than F(2x2, 3x3) (docs/conv-kernels.md, session 18; the weight
+// gradient's too): on AVX2 at 8, 16 and 32 px rows, on AVX-512 at 16 and 32 (at 8 px its blocks hold 4 tiles of 16
+// lanes and lost to F(2x2)'s in-place read). NEON and SIMD128 compile it but do not take it.
 int winograd_tile(const Conv2dShape& s, int64_t lanes) {
   const int64_t tw = s.ow / 4;
   if (s.oh % 4 != 0 || s.ow % 4 != 0) return 2;
@@ -171,27 +171,29 @@ bool conv2d_winograd_dweight_applies(const Conv2dShape& s, const KernelTable& t)
   return t.conv2d_winograd_dweight != nullptr && conv2d_winograd_applies(s, t);
 }
 
-// Per block of images (a fixed count for the shape), its tiles in chunks (whole images while an image has at most
-// kWinogradChunkTiles tiles, up to kWinogradMaxPieces of them, else bands of tile rows) summed into the block's m, then
-// its partial dW = G^T m G, added into dw in block order (partials.h); db as the channel path.
+// Per block of images (a fixed count for the shape), its tiles (F(2x2) or F(4x4) as winograd_tile) in chunks (whole
+// images while an image has at most kWinogradChunkTiles tiles, up to kWinogradMaxPieces of them, else bands of tile
+// rows) summed into the block's m, then its partial dW = G^T m G, added into dw in block order (partials.h); db as the
+// channel path.
 void conv2d_winograd_dweight_op(const KernelTable& t, float* dw, float* db, const float* dout, const float* inp,
                                 const Conv2dShape& s) {
   const int64_t lanes = t.vec_lanes, ocp = (s.oc + lanes - 1) / lanes * lanes;
-  const int64_t th = s.oh / 2, tw = s.ow / 2, wp = (2 * tw + lanes - 1) / lanes * lanes + lanes;
+  const int tile = winograd_tile(s, lanes), pos = (tile + 2) * (tile + 2);
+  const int64_t th = s.oh / tile, tw = s.ow / tile, wp = (tile * tw + lanes - 1) / lanes * lanes + lanes;
   const int64_t rows = std::min(th, kWinogradChunkTiles / tw), bands = (th + rows - 1) / rows;
-  const int64_t image_tiles = (th * tw + lanes - 1) / lanes * lanes;  // as the input transform writes them
+  const int64_t plane = s.oh * s.ow, image_tiles = (th * tw + lanes - 1) / lanes * lanes;  // as the input transform
   const int64_t per_chunk =
       bands > 1 ? 1 : std::clamp<int64_t>(kWinogradChunkTiles / image_tiles, 1, kWinogradMaxPieces);
-  // At least kMinBlockTiles tiles per block: the partials' sum costs as much per block as a block of 4 8-px images'
-  // GEMMs (64 channels). But no fewer than kMinBlocks blocks while they keep 4 images or more, so that small batches
-  // still spread over a few threads (16 8-px images: 4 blocks, not one; 8 blocks of 8 at batch 64 cost the 128-channel
-  // conv 15% against 4 of 16).
+  // At least kMinBlockTiles F(2x2) tiles (plane / 4, whichever the tile) per block: the partials' sum costs as much
+  // per block as a block of 4 8-px images' GEMMs (64 channels). But no fewer than kMinBlocks blocks while they keep 4
+  // images or more, so that small batches still spread over a few threads (16 8-px images: 4 blocks, not one; 8 blocks
+  // of 8 at batch 64 cost the 128-channel conv 15% against 4 of 16).
   const int64_t block =
-      std::max(kImagesPerPartial, std::min(kMinBlockTiles / (th * tw), (s.n + kMinBlocks - 1) / kMinBlocks));
-  const int64_t taps = 9 * s.c, stride = taps * ocp + s.oc, plane = s.oh * s.ow, in_image = s.c * s.h * s.w;
+      std::max(kImagesPerPartial, std::min(4 * kMinBlockTiles / plane, (s.n + kMinBlocks - 1) / kMinBlocks));
+  const int64_t taps = 9 * s.c, stride = taps * ocp + s.oc, in_image = s.c * s.h * s.w;
   const int64_t image_floats = s.c * (2 * th + 2) * wp + kDirectSlack;
   const int64_t blocks = (s.n + block - 1) / block;
-  const bool unpadded = reads_unpadded(tw, lanes);
+  const bool unpadded = tile == 4 || reads_unpadded(tw, lanes);
   float* partials = thread_scratch(ScratchSlot::kPartials, blocks * stride);
   parallel_for(blocks, [&](int64_t blk) {
     // The kernel writes the block's dW part whole: only db's needs zeros.
@@ -201,10 +203,12 @@ void conv2d_winograd_dweight_op(const KernelTable& t, float* dw, float* db, cons
     if (dw != nullptr) {
       float* padded = unpadded ? nullptr : thread_scratch(ScratchSlot::kColumns, per_chunk * image_floats);
       WinogradDweightArgs a{};
-      a.c = s.c, a.oc = s.oc, a.ocp = ocp, a.th = th, a.tw = tw, a.rows = rows, a.wp = wp, a.h = unpadded ? s.h : 0;
-      a.m = thread_scratch(ScratchSlot::kGemm, 16 * s.c * ocp);
-      a.v = thread_scratch(ScratchSlot::kColumnGrad, 16 * s.c * kWinogradChunkTiles);
-      a.d = thread_scratch(ScratchSlot::kGradBlock, 20 * kWinogradChunkTiles * ocp);
+      a.c = s.c, a.oc = s.oc, a.ocp = ocp, a.tile = tile, a.th = th, a.tw = tw, a.rows = rows, a.wp = wp;
+      a.h = unpadded ? s.h : 0;
+      a.m = thread_scratch(ScratchSlot::kGemm, pos * s.c * ocp);
+      a.v = thread_scratch(ScratchSlot::kColumnGrad, pos * s.c * (tile == 4 ? kWinograd4Channel : kWinogradChunkTiles));
+      // D (pos values per tile), then dout transposed (tile^2 pixels per tile).
+      a.d = thread_scratch(ScratchSlot::kGradBlock, (pos + tile * tile) * kWinogradChunkTiles * ocp);
       a.dwt = part;
       // The block's pieces in order, image by image and band by band; each image padded once, at its first band.
       const int64_t count = (n1 - n0) * bands;

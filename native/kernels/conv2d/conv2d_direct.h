@@ -118,25 +118,29 @@ inline int64_t winograd_channel_floats(int64_t rb, int64_t tw, int64_t lanes) {
 // forward's output transform): 16 multiply-adds per tile and channel pair instead of 36. The 16 sums are GEMMs over
 // the tiles (M = c, N = oc, K = tiles). One call takes a chunk of tiles: pieces of `rows` tile rows (whole images, or
 // a band of one), transformed in order, at most kWinogradChunkTiles tiles with each piece's count rounded up to whole
-// vectors.
+// vectors. With tile 4 the same by F(4x4, 3x3) (conv2d_winograd4_dweight_impl.inc): 36 per 4 x 4 outputs.
 constexpr int64_t kWinogradChunkTiles = 64;
 constexpr int kWinogradMaxPieces = 4;
+// F(4x4)'s v keeps each channel's chunk of tiles kWinograd4Channel floats apart: the input transform writes whole
+// vectors (up to 16 lanes), past a piece's last tile when its tile rows do not fill one.
+constexpr int64_t kWinograd4Channel = kWinogradChunkTiles + 16;
 struct WinogradDweightArgs {
   int64_t c, oc, ocp;                     // channels; ocp: oc rounded up to whole vectors
-  int64_t th, tw;                         // tile rows and columns of an image (tw is 4, 8 or 16)
+  int tile;                               // 2: F(2x2, 3x3); 4: F(4x4, 3x3)
+  int64_t th, tw;                         // tile rows and columns of an image (tw is 2-16)
   int64_t rows;                           // tile rows of each piece
   int64_t pieces;                         // 1 .. kWinogradMaxPieces
   const float* inp[kWinogradMaxPieces];   // each piece's image, padded [c, 2 * th + 2, wp] (+ kDirectSlack), or h
-  const float* dout[kWinogradMaxPieces];  // each piece's image of dout [oc, 2 * th, 2 * tw]
+  const float* dout[kWinogradMaxPieces];  // each piece's image of dout [oc, tile * th, tile * tw]
   int64_t ty0[kWinogradMaxPieces];        // each piece's first tile row
   int64_t wp;
-  int64_t h;   // > 0: inp are unpadded images [c, h, 2 * tw] (as WinogradArgs' h, with row0 -1)
+  int64_t h;   // > 0: inp are unpadded images [c, h, tile * tw] (as WinogradArgs' h, with row0 -1); F(4x4): always
   bool first;  // m = the chunk's sums (a block's first chunk) instead of m += them
   bool last;   // then dwt = G^T m G (a block's last chunk)
-  float* m;    // [16, c, ocp]: the block's sums so far
+  float* m;    // [16, c, ocp] (F(4x4): [36, c, ocp]): the block's sums so far
   float* dwt;  // [c * 9, ocp], tap-major as the channel weight gradient's: written with last
-  float* v;    // scratch: 16 * c * kWinogradChunkTiles floats (transformed input)
-  float* d;    // scratch: 20 * kWinogradChunkTiles * ocp floats (dout transposed, then transformed)
+  float* v;    // scratch: 16 * c * kWinogradChunkTiles floats (F(4x4): 36 * c * kWinograd4Channel)
+  float* d;    // scratch: 20 * kWinogradChunkTiles * ocp floats (F(4x4): 52 *): dout transposed, then transformed
 };
 
 #define SN_DECLARE_DIRECT(isa)                                \
