@@ -97,7 +97,7 @@ describe('usage errors: exit code 2 and exactly one line on stderr', () => {
     ],
     [
       '--history in a missing folder',
-      ['train', '--data', '{data}', '--history', 'no/such/h.json'],
+      ['train', '--data', '{data}', '--history', 'no/such/h.json', '--out', '{empty}/m.safetensors'],
       /--history: folder no\/such does not exist/,
     ],
     [

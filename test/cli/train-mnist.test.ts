@@ -155,7 +155,21 @@ test('--download: a failed download names the URL and says how to work offline',
   process.env.SIMDNET_MNIST_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/m`;
   try {
     const target = path.join(dir, 'dl');
-    const r = await cli(['train', '--dataset', 'mnist', '--data', target, '--download', '--progress', 'none']);
+    // --out in the test's folder: a model.safetensors in the working directory (the README's first command leaves
+    // one) would stop the run before the download.
+    const out = path.join(dir, 'dl.safetensors');
+    const r = await cli([
+      'train',
+      '--dataset',
+      'mnist',
+      '--data',
+      target,
+      '--download',
+      '--progress',
+      'none',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(1);
     expect(r.err).toEqual([
       expect.stringMatching(
