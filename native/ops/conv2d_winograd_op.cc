@@ -74,29 +74,44 @@ bool reads_unpadded(int64_t tw, int64_t lanes) {
   return lanes == 16 && (tw % lanes == 0 || 2 * tw == lanes || 4 * tw == lanes);
 }
 
-// F(4x4, 3x3) (tile 4) where it measured faster than F(2x2, 3x3) (docs/conv-kernels.md, session 18; the weight
-// gradient's too): on AVX2 at 8, 16 and 32 px rows, on AVX-512 at 16 and 32 (at 8 px its blocks hold 4 tiles of 16
-// lanes and lost to F(2x2)'s in-place read). NEON and SIMD128 compile it but do not take it.
+// F(4x4, 3x3) (tile 4) where it measured faster than F(2x2, 3x3) (docs/conv-kernels.md, sessions 18 and 19; the
+// weight gradient's too): on AVX2 at 8, 16 and 32 px rows, on AVX-512 at 16 and 32, and at 8 px from kMinImages4
+// images (an 8 x 8 plane is 4 tiles: 4 images fill a vector and a GEMM block; one image per block lost to F(2x2)'s
+// in-place read, and batch 1 keeps F(2x2)'s bands on two threads). NEON and SIMD128 compile it but do not take it.
+constexpr int64_t kMinImages4 = 8;
 int winograd_tile(const Conv2dShape& s, int64_t lanes) {
   const int64_t tw = s.ow / 4;
   if (s.oh % 4 != 0 || s.ow % 4 != 0) return 2;
   if (lanes == 8) return tw == 2 || tw == 4 || tw == 8 ? 4 : 2;
-  if (lanes == 16) return tw == 4 || tw == 8 ? 4 : 2;
+  if (lanes == 16) return tw == 4 || tw == 8 || (tw == 2 && s.n >= kMinImages4) ? 4 : 2;
   return 2;
 }
 
+// Images per F(4x4) work item on planes of fewer than 16 tiles: whole GEMM blocks of images (4 at 8 px), fewer when
+// that leaves a thread without work. The forward's results do not depend on it (each output's sums run over the
+// channels in the same order in any block), only its speed.
+int64_t winograd_group(const Conv2dShape& s, int tile) {
+  const int64_t th = s.oh / tile, tw = s.ow / tile;
+  if (tile != 4 || th * tw >= 16) return 1;
+  const int64_t per_block = winograd_group_block_rows(th, tw, s.n) / th;
+  return std::max<int64_t>(1, std::min(per_block, (s.n + num_threads() - 1) / num_threads()));
+}
+
 // out (+)= the conv of inp [n, c, oh, ow] with the transformed weights u (of `tile`): per image, or band of tile rows
-// when there are fewer images than threads (as the direct paths cut output rows); then the residual while the band is
-// in cache. F(4x4, 3x3) always reads the image in place.
+// when there are fewer images than threads (as the direct paths cut output rows), or group of images (F(4x4) on small
+// planes: winograd_group); then the residual while the band is in cache. F(4x4, 3x3) always reads the image in place.
 void winograd_run(const KernelTable& t, float* out, const float* inp, const float* u, const float* b,
                   const Conv2dShape& s, int tile, bool fuse_relu, bool add, const ConvResidual& residual) {
   const int64_t lanes = t.vec_lanes, ocp = (s.oc + lanes - 1) / lanes * lanes, pos = (tile + 2) * (tile + 2);
   const int64_t th = s.oh / tile, tw = s.ow / tile, wp = (tile * tw + lanes - 1) / lanes * lanes + lanes;
-  const int64_t rb = winograd_block_rows(th, tw), in_image = s.c * s.h * s.w, plane = s.oh * s.ow;
-  const int64_t bands = parts_per_item(s.n, th, 2.0 * 9.0 * static_cast<double>(s.c * s.oc * plane));
+  const int64_t group = winograd_group(s, tile), in_image = s.c * s.h * s.w, plane = s.oh * s.ow;
+  const int64_t rb = group > 1 ? winograd_group_block_rows(th, tw, group) : winograd_block_rows(th, tw);
+  const int64_t bands =
+      group > 1 ? 1 : parts_per_item(s.n, th, 2.0 * 9.0 * static_cast<double>(s.c * s.oc * plane));
+  const int64_t items = (s.n + group - 1) / group;
   const bool unpadded = tile == 4 || reads_unpadded(tw, lanes);
-  parallel_for(s.n * bands, [&](int64_t item) {
-    const int64_t n = item / bands;
+  parallel_for(items * bands, [&](int64_t item) {
+    const int64_t n = item / bands * group, images = std::min(group, s.n - n);
     const PartRange tiles = part_range(th, 1, bands, item % bands);
     const int64_t band_th = tiles.end - tiles.begin;
     if (band_th == 0) return;
@@ -108,10 +123,16 @@ void winograd_run(const KernelTable& t, float* out, const float* inp, const floa
     float* v = thread_scratch(ScratchSlot::kColumnGrad, pos * s.c * winograd_channel_floats(rb, tw, lanes));
     // The GEMMs run whole groups of 4 tiles (an F(4x4) band of one tile row at 8 px has 2).
     float* m = thread_scratch(ScratchSlot::kGradBlock, (rb * tw + 3) / 4 * 4 * pos * ocp);
-    t.conv2d_winograd_forward({s.c, s.oc, ocp, band_th, tw, image, wp, u, b, dst + tile * tiles.begin * s.ow, plane,
-                               fuse_relu && residual.data == nullptr, add, v, m, unpadded ? s.h : 0, row0, tile});
+    WinogradArgs a{s.c, s.oc, ocp, band_th, tw, image, wp, u, b, dst + tile * tiles.begin * s.ow, plane,
+                   fuse_relu && residual.data == nullptr, add, v, m, unpadded ? s.h : 0, row0, tile};
+    a.images = images;
+    a.in_image = in_image;
+    a.out_image = s.oc * plane;
+    t.conv2d_winograd_forward(a);
     if (residual.data != nullptr)
-      conv2d_add_residual(dst, residual.at(n, 0), s.oc, s.oh, s.ow, tile * tiles.begin, tile * tiles.end, fuse_relu);
+      for (int64_t k = n; k < n + images; ++k)
+        conv2d_add_residual(out + k * s.oc * plane, residual.at(k, 0), s.oc, s.oh, s.ow, tile * tiles.begin,
+                            tile * tiles.end, fuse_relu);
   });
 }
 
@@ -181,7 +202,9 @@ void conv2d_winograd_dweight_op(const KernelTable& t, float* dw, float* db, cons
   const int tile = winograd_tile(s, lanes), pos = (tile + 2) * (tile + 2);
   const int64_t th = s.oh / tile, tw = s.ow / tile, wp = (tile * tw + lanes - 1) / lanes * lanes + lanes;
   const int64_t rows = std::min(th, kWinogradChunkTiles / tw), bands = (th + rows - 1) / rows;
-  const int64_t plane = s.oh * s.ow, image_tiles = (th * tw + lanes - 1) / lanes * lanes;  // as the input transform
+  // An image's tiles in v: rounded up to whole vectors, but F(4x4)'s whole-image pieces are transformed as one stack.
+  const int64_t plane = s.oh * s.ow;
+  const int64_t image_tiles = tile == 4 && bands == 1 ? th * tw : (th * tw + lanes - 1) / lanes * lanes;
   const int64_t per_chunk =
       bands > 1 ? 1 : std::clamp<int64_t>(kWinogradChunkTiles / image_tiles, 1, kWinogradMaxPieces);
   // At least kMinBlockTiles F(2x2) tiles (plane / 4, whichever the tile) per block: the partials' sum costs as much
@@ -205,6 +228,7 @@ void conv2d_winograd_dweight_op(const KernelTable& t, float* dw, float* db, cons
       WinogradDweightArgs a{};
       a.c = s.c, a.oc = s.oc, a.ocp = ocp, a.tile = tile, a.th = th, a.tw = tw, a.rows = rows, a.wp = wp;
       a.h = unpadded ? s.h : 0;
+      a.in_image = in_image;
       a.m = thread_scratch(ScratchSlot::kGemm, pos * s.c * ocp);
       a.v = thread_scratch(ScratchSlot::kColumnGrad, pos * s.c * (tile == 4 ? kWinograd4Channel : kWinogradChunkTiles));
       // D (pos values per tile), then dout transposed (tile^2 pixels per tile).

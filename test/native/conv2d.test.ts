@@ -90,6 +90,9 @@ const named: Array<[string, Partial<ConvShape>]> = [
   ['winograd dinput: 64 -> 33, 8x8', { n: 1, c: 64, oc: 33, h: 8, w: 8, ph: 1, pw: 1 }],
   // The Winograd weight gradient sums blocks of images in order: four blocks of 5 here, the last one short.
   ['winograd dweight: 32 -> 40, 8x8, 18 images', { n: 18, c: 32, oc: 40, h: 8, w: 8, ph: 1, pw: 1 }],
+  // F(4x4) on 8-px planes takes stacks of 4 images (AVX-512 from 8 images): a short last stack of 1 and 3.
+  ['winograd stacks: 16 -> 24, 8x8, 13 images', { n: 13, c: 16, oc: 24, h: 8, w: 8, ph: 1, pw: 1 }],
+  ['winograd stacks: 16 -> 16, 8x8, 127 images', { n: 127, c: 16, oc: 16, h: 8, w: 8, ph: 1, pw: 1 }],
 ];
 for (const [c, oc] of [
   [1, 1],
@@ -323,6 +326,8 @@ describe('conv2d results do not depend on the thread count', () => {
     { ...base, n: 1, c: 16, oc: 48, h: 12, w: 12, dh: 2, dw: 2, ph: 2, pw: 2 },
     { ...base, n: 1, c: 16, oc: 40, h: 12, w: 12, groups: 2, ph: 1, pw: 1 },
     { ...base, n: 2, c: 32, oc: 24, h: 7, w: 9, kh: 1, kw: 1 },
+    // Winograd F(4x4) in stacks of 8-px images: 4 per stack on 1 and 2 threads, 3 on 3, 2 on 8.
+    { ...base, n: 9, c: 32, oc: 40, h: 8, w: 8, ph: 1, pw: 1 },
   ];
   test.each(ISAS.flatMap((isa) => shapes.map((s, i): [string, number, ConvShape] => [isa, i, s])))(
     'isa %s, shape #%i',

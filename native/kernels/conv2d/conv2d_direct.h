@@ -99,6 +99,10 @@ struct WinogradArgs {
   // lanes, a half or a quarter of them), inp always the unpadded image (h > 0), u and v hold 36 positions (not 16), m
   // (block tiles rounded up to 4) * 36 * ocp floats.
   int tile = 2;
+  // F(4x4) only: `images` whole images of th tile rows each (th * tw < 16), the k-th at inp + k * in_image and
+  // out + k * out_image, taken as one stack of images * th tile rows so that a vector of tiles and a GEMM block span
+  // several images (an 8 x 8 plane is 4 tiles; winograd_group_block_rows gives the block).
+  int64_t images = 1, in_image = 0, out_image = 0;
 };
 
 // Tile rows per block of the Winograd kernel (about 16 tiles, at most th), and the floats per channel of its
@@ -107,6 +111,11 @@ struct WinogradArgs {
 inline int64_t winograd_block_rows(int64_t th, int64_t tw) {
   const int64_t r = tw >= 16 ? 1 : 16 / tw;
   return r < th ? r : th;
+}
+// Tile rows per block of a stack of images of th tile rows (WinogradArgs::images): whole images, about 16 tiles.
+inline int64_t winograd_group_block_rows(int64_t th, int64_t tw, int64_t images) {
+  const int64_t per_block = th * tw >= 16 ? 1 : 16 / (th * tw);
+  return th * (per_block < images ? per_block : images);
 }
 inline int64_t winograd_channel_floats(int64_t rb, int64_t tw, int64_t lanes) {
   return (rb * tw + lanes - 1) / lanes * lanes;
@@ -120,7 +129,8 @@ inline int64_t winograd_channel_floats(int64_t rb, int64_t tw, int64_t lanes) {
 // a band of one), transformed in order, at most kWinogradChunkTiles tiles with each piece's count rounded up to whole
 // vectors. With tile 4 the same by F(4x4, 3x3) (conv2d_winograd4_dweight_impl.inc): 36 per 4 x 4 outputs.
 constexpr int64_t kWinogradChunkTiles = 64;
-constexpr int kWinogradMaxPieces = 4;
+// Up to 16 pieces: an 8 x 8 plane is 4 F(4x4) tiles, so 16 whole images fill a chunk (transformed as one stack).
+constexpr int kWinogradMaxPieces = 16;
 // F(4x4)'s v keeps each channel's chunk of tiles kWinograd4Channel floats apart: the input transform writes whole
 // vectors (up to 16 lanes), past a piece's last tile when its tile rows do not fill one.
 constexpr int64_t kWinograd4Channel = kWinogradChunkTiles + 16;
@@ -135,6 +145,7 @@ struct WinogradDweightArgs {
   int64_t ty0[kWinogradMaxPieces];        // each piece's first tile row
   int64_t wp;
   int64_t h;   // > 0: inp are unpadded images [c, h, tile * tw] (as WinogradArgs' h, with row0 -1); F(4x4): always
+  int64_t in_image;  // floats between consecutive images (F(4x4)'s whole-image pieces are consecutive: one stack)
   bool first;  // m = the chunk's sums (a block's first chunk) instead of m += them
   bool last;   // then dwt = G^T m G (a block's last chunk)
   float* m;    // [16, c, ocp] (F(4x4): [36, c, ocp]): the block's sums so far
