@@ -121,6 +121,7 @@ std::vector<Case> cases(int64_t lanes) {
   v.push_back({"winograd4 stacks: 8 px, 64 ch, batch 13", shape(13, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd4 stacks: 8 px, 47 -> 33, batch 21", shape(21, 47, 8, 8, 33, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd4 stacks: 8 px, 16 ch, batch 3", shape(3, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1)});
+  v.push_back({"winograd4 stacks: 8 px, 16 ch, batch 127", shape(127, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1)});
   return v;
 }
 

@@ -90,9 +90,10 @@ const named: Array<[string, Partial<ConvShape>]> = [
   ['winograd dinput: 64 -> 33, 8x8', { n: 1, c: 64, oc: 33, h: 8, w: 8, ph: 1, pw: 1 }],
   // The Winograd weight gradient sums blocks of images in order: four blocks of 5 here, the last one short.
   ['winograd dweight: 32 -> 40, 8x8, 18 images', { n: 18, c: 32, oc: 40, h: 8, w: 8, ph: 1, pw: 1 }],
-  // F(4x4) on 8-px planes takes stacks of 4 images (AVX-512 from 8 images): a short last stack of 1 and 3.
+  // F(4x4) on 8-px planes takes stacks of 4 images (AVX-512 from 8 images): a short last stack of 1 and 3 (batch 127
+  // in native/tests: its weight gradient sums 8,128 products, beyond the fixed 1e-4 here).
   ['winograd stacks: 16 -> 24, 8x8, 13 images', { n: 13, c: 16, oc: 24, h: 8, w: 8, ph: 1, pw: 1 }],
-  ['winograd stacks: 16 -> 16, 8x8, 127 images', { n: 127, c: 16, oc: 16, h: 8, w: 8, ph: 1, pw: 1 }],
+  ['winograd stacks: 16 -> 16, 8x8, 23 images', { n: 23, c: 16, oc: 16, h: 8, w: 8, ph: 1, pw: 1 }],
 ];
 for (const [c, oc] of [
   [1, 1],
