@@ -87,12 +87,14 @@ int winograd_tile(const Conv2dShape& s, int64_t lanes) {
   return 2;
 }
 
-// Images per F(4x4) work item on planes of fewer than 16 tiles: whole GEMM blocks of images (4 at 8 px), fewer when
-// that leaves a thread without work. The forward's results do not depend on it (each output's sums run over the
-// channels in the same order in any block), only its speed.
-int64_t winograd_group(const Conv2dShape& s, int tile) {
+// Images per F(4x4) work item on planes of fewer than 16 tiles, on AVX-512: whole GEMM blocks of images (4 at 8 px),
+// fewer when that leaves a thread without work. The forward's results do not depend on it (each output's sums run over
+// the channels in the same order in any block), only its speed. AVX2 keeps one image per item: its stacks (2 images
+// per vector, 16-tile blocks) measured 5-20% slower at 8 px (session 19), the GEMM tiles of 8 tiles x 2 vectors
+// exceeding its 16 registers where one image's 4-tile blocks fit.
+int64_t winograd_group(const Conv2dShape& s, int tile, int64_t lanes) {
   const int64_t th = s.oh / tile, tw = s.ow / tile;
-  if (tile != 4 || th * tw >= 16) return 1;
+  if (tile != 4 || th * tw >= 16 || lanes < 16) return 1;
   const int64_t per_block = winograd_group_block_rows(th, tw, s.n) / th;
   return std::max<int64_t>(1, std::min(per_block, (s.n + num_threads() - 1) / num_threads()));
 }
@@ -104,7 +106,7 @@ void winograd_run(const KernelTable& t, float* out, const float* inp, const floa
                   const Conv2dShape& s, int tile, bool fuse_relu, bool add, const ConvResidual& residual) {
   const int64_t lanes = t.vec_lanes, ocp = (s.oc + lanes - 1) / lanes * lanes, pos = (tile + 2) * (tile + 2);
   const int64_t th = s.oh / tile, tw = s.ow / tile, wp = (tile * tw + lanes - 1) / lanes * lanes + lanes;
-  const int64_t group = winograd_group(s, tile), in_image = s.c * s.h * s.w, plane = s.oh * s.ow;
+  const int64_t group = winograd_group(s, tile, lanes), in_image = s.c * s.h * s.w, plane = s.oh * s.ow;
   const int64_t rb = group > 1 ? winograd_group_block_rows(th, tw, group) : winograd_block_rows(th, tw);
   const int64_t bands =
       group > 1 ? 1 : parts_per_item(s.n, th, 2.0 * 9.0 * static_cast<double>(s.c * s.oc * plane));
