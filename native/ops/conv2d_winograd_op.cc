@@ -90,8 +90,8 @@ int winograd_tile(const Conv2dShape& s, int64_t lanes) {
 // Images per F(4x4) work item on planes of fewer than 16 tiles, on AVX-512: whole GEMM blocks of images (4 at 8 px),
 // fewer when that leaves a thread without work. The forward's results do not depend on it (each output's sums run over
 // the channels in the same order in any block), only its speed. AVX2 keeps one image per item: its stacks (2 images
-// per vector, 16-tile blocks) measured 5-20% slower at 8 px (session 19), the GEMM tiles of 8 tiles x 2 vectors
-// exceeding its 16 registers where one image's 4-tile blocks fit.
+// per vector, 16-tile blocks) measured 5-20% slower at 8 px (session 19; perhaps the GEMM tiles of 8 tiles x 2
+// vectors, 16 accumulators for 16 registers, where one image's 4-tile blocks take 8).
 int64_t winograd_group(const Conv2dShape& s, int tile, int64_t lanes) {
   const int64_t th = s.oh / tile, tw = s.ow / tile;
   if (tile != 4 || th * tw >= 16 || lanes < 16) return 1;

@@ -114,9 +114,9 @@ std::vector<Case> cases(int64_t lanes) {
   v.push_back({"winograd dweight: 8 px, batch 18", shape(18, 32, 8, 8, 40, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd dweight: 6 x 16 px, batch 13", shape(13, 32, 6, 16, 32, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd dweight: 20 x 32 px, 47 in, batch 5", shape(5, 47, 20, 32, 32, 3, 3, 1, 1, 1, 1)});
-  // F(4x4) on 8-px planes in stacks of images (AVX-512 from 8 images, AVX2 at any batch): groups of 4, 3 (9 images
-  // on 3 threads) and 2, a short last group, a partial last channel vector; the weight gradient's chunks of 16 stacked
-  // images with a short last one, 47 input channels.
+  // F(4x4) on 8-px planes in stacks of images (the forward on AVX-512 from 8 images; the weight gradient's chunks of
+  // up to 16 on AVX-512 and AVX2): stacks of 4 and 3 (9 images on 3 threads), short last ones, a partial last channel
+  // vector, 47 input channels, batch 127.
   v.push_back({"winograd4 stacks: 8 px, 32 -> 40, batch 9", shape(9, 32, 8, 8, 40, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd4 stacks: 8 px, 64 ch, batch 13", shape(13, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1)});
   v.push_back({"winograd4 stacks: 8 px, 47 -> 33, batch 21", shape(21, 47, 8, 8, 33, 3, 3, 1, 1, 1, 1)});
