@@ -90,8 +90,7 @@ int winograd_tile(const Conv2dShape& s, int64_t lanes) {
 // Images per F(4x4) work item on planes of fewer than 16 tiles, on AVX-512: whole GEMM blocks of images (4 at 8 px),
 // fewer when that leaves a thread without work. The forward's results do not depend on it (each output's sums run over
 // the channels in the same order in any block), only its speed. AVX2 keeps one image per item: its stacks (2 images
-// per vector, 16-tile blocks) measured 5-20% slower at 8 px (session 19; perhaps the GEMM tiles of 8 tiles x 2
-// vectors, 16 accumulators for 16 registers, where one image's 4-tile blocks take 8).
+// per vector, 16-tile blocks) measured 5-20% slower at 8 px, and about even with 4-tile GEMM tiles only (session 19).
 int64_t winograd_group(const Conv2dShape& s, int tile, int64_t lanes) {
   const int64_t th = s.oh / tile, tw = s.ow / tile;
   if (tile != 4 || th * tw >= 16 || lanes < 16) return 1;
@@ -108,8 +107,7 @@ void winograd_run(const KernelTable& t, float* out, const float* inp, const floa
   const int64_t th = s.oh / tile, tw = s.ow / tile, wp = (tile * tw + lanes - 1) / lanes * lanes + lanes;
   const int64_t group = winograd_group(s, tile, lanes), in_image = s.c * s.h * s.w, plane = s.oh * s.ow;
   const int64_t rb = group > 1 ? winograd_group_block_rows(th, tw, group) : winograd_block_rows(th, tw);
-  const int64_t bands =
-      group > 1 ? 1 : parts_per_item(s.n, th, 2.0 * 9.0 * static_cast<double>(s.c * s.oc * plane));
+  const int64_t bands = group > 1 ? 1 : parts_per_item(s.n, th, 2.0 * 9.0 * static_cast<double>(s.c * s.oc * plane));
   const int64_t items = (s.n + group - 1) / group;
   const bool unpadded = tile == 4 || reads_unpadded(tw, lanes);
   parallel_for(items * bands, [&](int64_t item) {
@@ -125,8 +123,15 @@ void winograd_run(const KernelTable& t, float* out, const float* inp, const floa
     float* v = thread_scratch(ScratchSlot::kColumnGrad, pos * s.c * winograd_channel_floats(rb, tw, lanes));
     // The GEMMs run whole groups of 4 tiles (an F(4x4) band of one tile row at 8 px has 2).
     float* m = thread_scratch(ScratchSlot::kGradBlock, (rb * tw + 3) / 4 * 4 * pos * ocp);
-    WinogradArgs a{s.c, s.oc, ocp, band_th, tw, image, wp, u, b, dst + tile * tiles.begin * s.ow, plane,
-                   fuse_relu && residual.data == nullptr, add, v, m, unpadded ? s.h : 0, row0, tile};
+    WinogradArgs a{s.c,   s.oc,
+                   ocp,   band_th,
+                   tw,    image,
+                   wp,    u,
+                   b,     dst + tile * tiles.begin * s.ow,
+                   plane, fuse_relu && residual.data == nullptr,
+                   add,   v,
+                   m,     unpadded ? s.h : 0,
+                   row0,  tile};
     a.images = images;
     a.in_image = in_image;
     a.out_image = s.oc * plane;

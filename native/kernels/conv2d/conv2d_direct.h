@@ -145,13 +145,14 @@ struct WinogradDweightArgs {
   int64_t ty0[kWinogradMaxPieces];        // each piece's first tile row
   int64_t wp;
   int64_t h;   // > 0: inp are unpadded images [c, h, tile * tw] (as WinogradArgs' h, with row0 -1); F(4x4): always
-  int64_t in_image;  // floats between consecutive images (F(4x4)'s whole-image pieces are consecutive: one stack)
   bool first;  // m = the chunk's sums (a block's first chunk) instead of m += them
   bool last;   // then dwt = G^T m G (a block's last chunk)
   float* m;    // [16, c, ocp] (F(4x4): [36, c, ocp]): the block's sums so far
   float* dwt;  // [c * 9, ocp], tap-major as the channel weight gradient's: written with last
   float* v;    // scratch: 16 * c * kWinogradChunkTiles floats (F(4x4): 36 * c * kWinograd4Channel)
   float* d;    // scratch: 20 * kWinogradChunkTiles * ocp floats (F(4x4): 52 *): dout transposed, then transformed
+
+  int64_t in_image;  // floats between consecutive images (F(4x4)'s whole-image pieces are consecutive: one stack)
 };
 
 #define SN_DECLARE_DIRECT(isa)                                \
