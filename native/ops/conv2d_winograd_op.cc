@@ -123,18 +123,11 @@ void winograd_run(const KernelTable& t, float* out, const float* inp, const floa
     float* v = thread_scratch(ScratchSlot::kColumnGrad, pos * s.c * winograd_channel_floats(rb, tw, lanes));
     // The GEMMs run whole groups of 4 tiles (an F(4x4) band of one tile row at 8 px has 2).
     float* m = thread_scratch(ScratchSlot::kGradBlock, (rb * tw + 3) / 4 * 4 * pos * ocp);
-    WinogradArgs a{s.c,   s.oc,
-                   ocp,   band_th,
-                   tw,    image,
-                   wp,    u,
-                   b,     dst + tile * tiles.begin * s.ow,
-                   plane, fuse_relu && residual.data == nullptr,
-                   add,   v,
-                   m,     unpadded ? s.h : 0,
-                   row0,  tile};
-    a.images = images;
-    a.in_image = in_image;
-    a.out_image = s.oc * plane;
+    WinogradArgs a{};
+    a.c = s.c, a.oc = s.oc, a.ocp = ocp, a.th = band_th, a.tw = tw, a.inp = image, a.wp = wp, a.u = u, a.bias = b;
+    a.out = dst + tile * tiles.begin * s.ow, a.plane = plane, a.relu = fuse_relu && residual.data == nullptr;
+    a.add = add, a.v = v, a.m = m, a.h = unpadded ? s.h : 0, a.row0 = row0, a.tile = tile;
+    a.images = images, a.in_image = in_image, a.out_image = s.oc * plane;
     t.conv2d_winograd_forward(a);
     if (residual.data != nullptr)
       for (int64_t k = n; k < n + images; ++k)
