@@ -274,6 +274,11 @@ export interface NativeBinding {
     momentum: number,
     /** 1: write max(out, 0) (BatchNorm + ReLU in one pass). */
     fuseRelu?: number,
+    /**
+     * [n, c, s]: added to the normalised values before the ReLU (a residual block's add, in the same pass; its
+     * backward is then the unfused ReLU's, add's and batchNormBackwardTrain's).
+     */
+    residual?: OptF32,
   ): void;
   batchNormForwardEval(
     out: F32,
@@ -303,7 +308,7 @@ export interface NativeBinding {
     bias?: OptF32,
     /** 1: dinput = ... instead of +=. */
     overwriteDinput?: number,
-    /** 1: the forward ran with fuseRelu; doutput is then the ReLU's output gradient, masked here. */
+    /** 1: the forward ran with fuseRelu (no residual); doutput is then the ReLU's output gradient, masked here. */
     fuseRelu?: number,
   ): void;
   batchNormBackwardEval(
