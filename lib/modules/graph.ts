@@ -279,10 +279,14 @@ export class Graph extends Module {
           accumulate(v, needed[0] ? dx : null, dxOwned);
         }
       } else {
-        const dxs = (node.op as GraphOp).backward(g, needed, this.opContext(node, true, true));
+        const handed: Tensor[] = [];
+        const dxs = (node.op as GraphOp).backward(g, needed, this.opContext(node, true, true, handed));
         node.inputs.forEach((i, j) => {
           const dx = needed[j] ? dxs[j] : null;
-          accumulate(i, dx, false, owned[k + 1] && dx !== null && dx.data === g.data);
+          // Scratch handed to the op by this call and returned for this input alone is this graph's to overwrite (a
+          // conv reading the same value then adds into it: the stride-2 shortcut's slice gradient, no add pass).
+          const own = dx !== null && handed.includes(dx) && dxs.filter((d) => d?.data === dx.data).length === 1;
+          accumulate(i, dx, own, owned[k + 1] && dx !== null && dx.data === g.data);
         });
       }
       grads[k + 1] = null;
@@ -330,8 +334,16 @@ export class Graph extends Module {
     return this.addReluReaders[k] ?? null;
   }
 
-  private opContext(node: GraphNode, reuse: boolean, keep: boolean): OpContext {
-    return { keep, scratch: (role, shape, zero = false) => this.scratch(`${node.name}:${role}`, shape, reuse, zero) };
+  /** The op's context; `handed` (when given) collects the scratch tensors it gives out. */
+  private opContext(node: GraphNode, reuse: boolean, keep: boolean, handed?: Tensor[]): OpContext {
+    return {
+      keep,
+      scratch: (role, shape, zero = false) => {
+        const t = this.scratch(`${node.name}:${role}`, shape, reuse, zero);
+        handed?.push(t);
+        return t;
+      },
+    };
   }
 
   override predict(input: Tensor): Tensor {
