@@ -369,6 +369,11 @@ export interface NativeBinding {
   markStep(): void;
   /** Growths of the native scratch buffers so far (a warm training loop adds none). */
   scratchStats(): { allocations: number; bytes: number };
+  /**
+   * Asks for transparent huge pages under the buffer's whole 2 MiB stretches (Linux; elsewhere a no-op), before its
+   * first write: true when advised. Absent from older builds (the wasm one).
+   */
+  adviseHugePages?(buffer: Float32Array): boolean;
 }
 
 const packageRoot = path.resolve(__dirname, '..');
