@@ -274,6 +274,11 @@ export interface NativeBinding {
     momentum: number,
     /** 1: write max(out, 0) (BatchNorm + ReLU in one pass). */
     fuseRelu?: number,
+    /**
+     * [n, c, s]: added to the normalised values before the ReLU (a residual block's add, in the same pass; its
+     * backward is then the unfused ReLU's, add's and batchNormBackwardTrain's).
+     */
+    residual?: OptF32,
   ): void;
   batchNormForwardEval(
     out: F32,
@@ -303,7 +308,7 @@ export interface NativeBinding {
     bias?: OptF32,
     /** 1: dinput = ... instead of +=. */
     overwriteDinput?: number,
-    /** 1: the forward ran with fuseRelu; doutput is then the ReLU's output gradient, masked here. */
+    /** 1: the forward ran with fuseRelu (no residual); doutput is then the ReLU's output gradient, masked here. */
     fuseRelu?: number,
   ): void;
   batchNormBackwardEval(
@@ -364,6 +369,11 @@ export interface NativeBinding {
   markStep(): void;
   /** Growths of the native scratch buffers so far (a warm training loop adds none). */
   scratchStats(): { allocations: number; bytes: number };
+  /**
+   * Asks for transparent huge pages under the buffer's whole 2 MiB stretches (Linux; elsewhere a no-op), before its
+   * first write: true when advised. Absent from older builds (the wasm one).
+   */
+  adviseHugePages?(buffer: Float32Array): boolean;
 }
 
 const packageRoot = path.resolve(__dirname, '..');

@@ -39,12 +39,13 @@ void read_running(ArgReader& a, const Napi::CallbackInfo& info, size_t i, int64_
 }
 
 // batchNormForwardTrain(out, saveMean, saveInvstd, runningMean | null, runningVar | null, input,
-//                       weight | null, bias | null, n, c, s, eps, momentum[, fuseRelu 0 | 1]): fuseRelu 1 writes
-// max(out, 0) (BatchNorm + ReLU in one pass).
+//                       weight | null, bias | null, n, c, s, eps, momentum[, fuseRelu 0 | 1[, residual | null]]):
+// fuseRelu 1 writes max(out, 0) (BatchNorm + ReLU in one pass); residual [N, C, S] is added first (a residual block's
+// BatchNorm, add and ReLU in one pass).
 Napi::Value BatchNormForwardTrain(const Napi::CallbackInfo& info) {
   return guarded(info, "batchNormForwardTrain", [&] {
-    ArgReader a(info, "batchNormForwardTrain", 13, 14);
-    const bool relu = a.count() == 14 && a.size(13, "fuseRelu", 0) != 0;
+    ArgReader a(info, "batchNormForwardTrain", 13, 15);
+    const bool relu = a.count() >= 14 && a.size(13, "fuseRelu", 0) != 0;
     int64_t count = 0;
     const BatchNormShape s = read_shape(a, 8, &count);
     const double eps = read_eps(a, 11);
@@ -61,9 +62,10 @@ Napi::Value BatchNormForwardTrain(const Napi::CallbackInfo& info) {
     const float* inp = a.f32(5, "input", count, "N*C*S", false);
     const float* w = a.f32(6, "weight", s.c, "C", false, true);
     const float* b = a.f32(7, "bias", s.c, "C", false, true);
+    const float* residual = a.count() == 15 ? a.f32(14, "residual", count, "N*C*S", false, true) : nullptr;
     a.check_no_aliasing();
-    batchnorm_forward_train_op(out, save_mean, save_invstd, running_mean, running_var, inp, w, b, eps, momentum, relu,
-                               s);
+    batchnorm_forward_train_op(out, save_mean, save_invstd, running_mean, running_var, inp, residual, w, b, eps,
+                               momentum, relu, s);
     return info.Env().Undefined();
   });
 }
@@ -89,9 +91,9 @@ Napi::Value BatchNormForwardEval(const Napi::CallbackInfo& info) {
 
 // batchNormBackwardTrain(dinput | null, dweight | null, dbias | null, doutput, input, saveMean, saveInvstd,
 //                        weight | null, n, c, s[, bias | null[, overwriteDinput 0 | 1[, fuseRelu 0 | 1]]]): accumulates
-// into the d* buffers (dinput is overwritten with overwriteDinput 1). fuseRelu 1: the forward ran with fuseRelu, and
-// that ReLU's backward runs in the same passes (doutput is the ReLU's output gradient), its mask recomputed from input,
-// the saved statistics, weight and bias, which must be the forward's.
+// into the d* buffers (dinput is overwritten with overwriteDinput 1). fuseRelu 1: the forward ran with fuseRelu (and
+// no residual), and that ReLU's backward runs in the same passes (doutput is the ReLU's output gradient), its mask
+// recomputed from input, the saved statistics, weight and bias, which must be the forward's.
 Napi::Value BatchNormBackwardTrain(const Napi::CallbackInfo& info) {
   return guarded(info, "batchNormBackwardTrain", [&] {
     ArgReader a(info, "batchNormBackwardTrain", 11, 14);

@@ -55,6 +55,17 @@ Napi::Value ScratchStatsExport(const Napi::CallbackInfo& info) {
   });
 }
 
+// adviseHugePages(buffer: Float32Array) -> boolean: transparent huge pages for the buffer's whole 2 MiB stretches
+// (ops/scratch.h advise_huge_pages), asked before the buffer is first written; false where nothing was advised.
+Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
+  return guarded(info, "adviseHugePages", [&] {
+    ArgReader a(info, "adviseHugePages", 1);
+    const int64_t n = a.f32_length(0, "buffer");
+    float* p = n > 0 ? a.f32(0, "buffer", n, "its length", false) : nullptr;
+    return Napi::Boolean::New(info.Env(), p != nullptr && advise_huge_pages(p, n * 4));
+  });
+}
+
 // setIsa(name): "auto" or one of kernelInfo().supportedIsas; RangeError otherwise.
 Napi::Value SetIsa(const Napi::CallbackInfo& info) {
   return guarded(info, "setIsa", [&] {
@@ -100,6 +111,7 @@ void register_runtime_exports(Napi::Env env, Napi::Object exports) {
   exports.Set("kernelInfo", Napi::Function::New(env, KernelInfo, "kernelInfo"));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("scratchStats", Napi::Function::New(env, ScratchStatsExport, "scratchStats"));
+  exports.Set("adviseHugePages", Napi::Function::New(env, AdviseHugePages, "adviseHugePages"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("markStep", Napi::Function::New(env, MarkStep, "markStep"));
 }

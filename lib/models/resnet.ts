@@ -53,7 +53,7 @@ function blockNodes(inChannels: number, outChannels: number, stride: number, sho
     );
     identity = proj(x);
   }
-  const y = bn2(conv2(g.relu(bn1(conv1(x)))));
+  const h = conv2(g.relu(bn1(conv1(x))));
   if (changes && shortcut === 'A') {
     if (stride !== 2 || outChannels < inChannels)
       throw new RangeError(
@@ -68,7 +68,10 @@ function blockNodes(inChannels: number, outChannels: number, stride: number, sho
       [0, 0],
     ]);
   }
-  return g.specs(g.relu(g.add(y, identity)));
+  // The shortcut's nodes come before bn2, so that bn2, the add and the last ReLU are adjacent (Graph runs their forward
+  // as one pass, BatchNormBase.forwardWithAddRelu), and after conv1, so that conv1's input gradient is added into the
+  // shortcut's in its own pass (Conv2d's addInto), with no separate add.
+  return g.specs(g.relu(g.add(bn2(h), identity)));
 }
 
 /**

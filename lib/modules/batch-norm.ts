@@ -133,12 +133,24 @@ export abstract class BatchNormBase extends Module {
     return this.normalise(input, ctx, true);
   }
 
+  /**
+   * relu(forward(input) + residual) in one pass, in training (fusesRelu()): a residual block's last BatchNorm with the
+   * add and the ReLU after it, the bits of the three run one after another (residual: the input's shape). The output
+   * is the ReLU's; the backward is the unfused one: the ReLU's and the add's run first, then backwardWith() with the
+   * add's gradient.
+   */
+  forwardWithAddRelu(input: Tensor, residual: Tensor, ctx: ForwardContext): Tensor {
+    if (!this.fusesRelu()) throw new Error(`${this.constructor.name}.forwardWithAddRelu: only with batch statistics`);
+    expectShape(`${this.constructor.name}.forwardWithAddRelu: residual`, residual.shape, input.shape);
+    return this.normalise(input, ctx, true, residual);
+  }
+
   /** True when the last forward kept for backward ran the ReLU after it (forwardWithRelu). */
   fusedRelu(): boolean {
     return this.saved?.reluOut != null;
   }
 
-  private normalise(input: Tensor, ctx: ForwardContext, relu: boolean): Tensor {
+  private normalise(input: Tensor, ctx: ForwardContext, relu: boolean, residual: Tensor | null = null): Tensor {
     const [n, c, s] = this.dims(input.shape);
     const keep = ctx.keepState !== false;
     const out = this.scratch('out', input.shape, ctx.reuse);
@@ -189,8 +201,10 @@ export abstract class BatchNormBase extends Module {
       this.eps,
       factor,
       relu ? 1 : 0,
+      residual?.data ?? null,
     );
-    if (keep) this.saved = { input, mean, invstd, frozen: false, reluOut: relu ? out : null };
+    // After the add, the ReLU's mask is not this layer's to recompute: its backward is the plain one.
+    if (keep) this.saved = { input, mean, invstd, frozen: false, reluOut: relu && !residual ? out : null };
     return out;
   }
 

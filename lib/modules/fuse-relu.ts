@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // When a container runs a BatchNorm and the ReLU after it as one native pass (forward and backward): the rule
-// Sequential and Graph share. Conv2d + ReLU (forward only) and ReLU + MaxPool2d (backward only) are Sequential's own.
+// Sequential and Graph share; Graph also runs a BatchNorm, a residual add and a ReLU as one. Conv2d + ReLU (forward only) and ReLU + MaxPool2d (backward only) are Sequential's own.
 import { BatchNormBase } from './batch-norm';
 import { MaxPool2d } from './max-pool2d';
 import { hasFastBackward, hasFastForward, type Module } from './module';
@@ -11,6 +11,21 @@ export function fusesBatchNormRelu(layer: Module, next: Module | undefined): lay
   return (
     layer instanceof BatchNormBase &&
     next?.constructor === ReLU &&
+    hasFastForward(layer) &&
+    hasFastBackward(layer) &&
+    layer.fusesRelu()
+  );
+}
+
+/**
+ * True when `layer` is a built-in BatchNorm normalising with batch statistics and `relu` a built-in ReLU that alone reads
+ * the residual add of layer's output (Graph checks the add): the three run their forward as one pass
+ * (forwardWithAddRelu), their backward as unfused.
+ */
+export function fusesBatchNormAddRelu(layer: Module, relu: Module): layer is BatchNormBase {
+  return (
+    layer instanceof BatchNormBase &&
+    relu.constructor === ReLU &&
     hasFastForward(layer) &&
     hasFastBackward(layer) &&
     layer.fusesRelu()

@@ -147,6 +147,14 @@ export class Add extends Binary {
     return out;
   }
 
+  /**
+   * Records inputs of one shape whose sum (and ReLU) a BatchNorm before this add computed in its own pass
+   * (BatchNormBase.forwardWithAddRelu, run by Graph): backward() then runs as after forward().
+   */
+  keepInputs(inputs: readonly Tensor[], ctx: OpContext): void {
+    this.keepShapes(inputs, ctx);
+  }
+
   backward(doutput: Tensor, needed: readonly boolean[], ctx: OpContext): (Tensor | null)[] {
     const shapes = this.shapes();
     return shapes.map((shape, k) => {

@@ -14,7 +14,7 @@ import { appendModuleSteps, compileGraphProgram, type CompiledProgram, type Prog
 import { programKey, runProgram } from './program-run';
 import { Sequential } from './sequential';
 import type { BatchNormBase } from './batch-norm';
-import { fusesBatchNormRelu, reluFusedInto } from './fuse-relu';
+import { fusesBatchNormAddRelu, fusesBatchNormRelu, reluFusedInto } from './fuse-relu';
 import { ReLU } from './relu';
 
 /** The name of the graph's input value. */
@@ -60,6 +60,7 @@ export class Graph extends Module {
   readonly nodes: readonly GraphNode[];
   private compiled: { key: string; program: CompiledProgram | null } | null = null;
   private reluReaders: (ReLU | null)[] | null = null;
+  private addReluReaders: ({ relu: ReLU; other: number } | null)[] | null = null;
 
   constructor(nodes: readonly GraphNodeSpec[]) {
     super();
@@ -164,6 +165,22 @@ export class Graph extends Module {
     for (let k = 0; k < this.nodes.length; k++) {
       const node = this.nodes[k];
       const ins = node.inputs.map((i) => values[i]);
+      const addRelu = this.addReluAfter(k);
+      if (
+        addRelu &&
+        fusesBatchNormAddRelu(node.module as Module, addRelu.relu) &&
+        sameShape(ins[0].shape, values[addRelu.other].shape)
+      ) {
+        // BatchNorm, the residual add and the ReLU in one pass (the add's and the ReLU's values are the same tensor);
+        // backward runs as unfused: the ReLU's masks the gradient, the add's hands it to both inputs.
+        const add = this.nodes[k + 1];
+        const sum = (node.module as BatchNormBase).forwardWithAddRelu(ins[0], values[addRelu.other], childCtx);
+        (add.op as Add).keepInputs([sum, values[addRelu.other]], this.opContext(add, childCtx.reuse, keep));
+        const out = addRelu.relu.adoptOutput(sum, childCtx);
+        values.push(out, out, out);
+        k += 2;
+        continue;
+      }
       const relu = this.reluAfter(k);
       if (relu && fusesBatchNormRelu(node.module as Module, relu)) {
         // BatchNorm + ReLU in one pass; the ReLU's value (read by nothing else) is the same tensor.
@@ -262,10 +279,14 @@ export class Graph extends Module {
           accumulate(v, needed[0] ? dx : null, dxOwned);
         }
       } else {
-        const dxs = (node.op as GraphOp).backward(g, needed, this.opContext(node, true, true));
+        const handed: Tensor[] = [];
+        const dxs = (node.op as GraphOp).backward(g, needed, this.opContext(node, true, true, handed));
         node.inputs.forEach((i, j) => {
           const dx = needed[j] ? dxs[j] : null;
-          accumulate(i, dx, false, owned[k + 1] && dx !== null && dx.data === g.data);
+          // Scratch handed to the op by this call and returned for this input alone is this graph's to overwrite (a
+          // conv reading the same value then adds into it: the stride-2 shortcut's slice gradient, no add pass).
+          const own = dx !== null && handed.includes(dx) && dxs.filter((d) => d?.data === dx.data).length === 1;
+          accumulate(i, dx, own, owned[k + 1] && dx !== null && dx.data === g.data);
         });
       }
       grads[k + 1] = null;
@@ -293,8 +314,36 @@ export class Graph extends Module {
     return this.reluReaders[k];
   }
 
-  private opContext(node: GraphNode, reuse: boolean, keep: boolean): OpContext {
-    return { keep, scratch: (role, shape, zero = false) => this.scratch(`${node.name}:${role}`, shape, reuse, zero) };
+  /**
+   * When node k + 1 is an add (not a subclass's) of node k's output, which nothing else reads, and another value, and
+   * node k + 2 a ReLU alone reading the add: that ReLU and the add's other input (a value index), else null. Computed
+   * once; the forward checks the shapes.
+   */
+  private addReluAfter(k: number): { relu: ReLU; other: number } | null {
+    if (this.addReluReaders === null) {
+      const readers = new Array<number>(this.nodes.length + 1).fill(0);
+      for (const n of this.nodes) for (const i of n.inputs) readers[i]++;
+      this.addReluReaders = this.nodes.map((_, j) => {
+        const add = this.nodes[j + 1];
+        const relu = this.reluAfter(j + 1);
+        if (add?.op?.constructor !== Add || relu === null || readers[j + 1] !== 1) return null;
+        const other = add.inputs.find((i) => i !== j + 1);
+        return other !== undefined && add.inputs.includes(j + 1) ? { relu, other } : null;
+      });
+    }
+    return this.addReluReaders[k] ?? null;
+  }
+
+  /** The op's context; `handed` (when given) collects the scratch tensors it gives out. */
+  private opContext(node: GraphNode, reuse: boolean, keep: boolean, handed?: Tensor[]): OpContext {
+    return {
+      keep,
+      scratch: (role, shape, zero = false) => {
+        const t = this.scratch(`${node.name}:${role}`, shape, reuse, zero);
+        handed?.push(t);
+        return t;
+      },
+    };
   }
 
   override predict(input: Tensor): Tensor {

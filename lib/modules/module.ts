@@ -2,6 +2,7 @@
 // Module: the base class of layers and models (parameters, buffers, children, modes, state dicts).
 import { describe } from '../check';
 import { ShapeError } from '../errors';
+import { native } from '../native';
 import { formatShape, sameShape } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { Parameter } from './parameter';
@@ -132,6 +133,8 @@ export abstract class Module {
     let t = this.workspace.get(role);
     if (!t || !sameShape(t.shape, shape)) {
       t = Tensor.zeros(shape);
+      // Kept for many steps: worth huge pages when large (fresh, so not yet written: the advice takes effect).
+      if (t.size >= HUGE_PAGE_FLOATS) native.adviseHugePages?.(t.data);
       this.workspace.set(role, t);
     } else if (zero) {
       t.data.fill(0);
@@ -276,6 +279,9 @@ export interface BackwardContext {
    */
   addInto?: Tensor;
 }
+
+/** 2 MiB of floats: smaller scratch holds no whole huge page. */
+const HUGE_PAGE_FLOATS = 1 << 19;
 
 const FRESH_FORWARD: ForwardContext = Object.freeze({ reuse: false });
 const PREDICT_FORWARD: ForwardContext = Object.freeze({ reuse: false, keepState: false });

@@ -18,12 +18,12 @@ void over_channels(const BatchNormShape& s, double passes, Kernel&& kernel) {
 }  // namespace
 
 void batchnorm_forward_train_op(float* out, float* save_mean, float* save_invstd, float* running_mean,
-                                float* running_var, const float* inp, const float* weight, const float* bias,
-                                double eps, double momentum, bool relu, const BatchNormShape& s) {
+                                float* running_var, const float* inp, const float* residual, const float* weight,
+                                const float* bias, double eps, double momentum, bool relu, const BatchNormShape& s) {
   const KernelTable& t = kernels();
   over_channels(s, 3, [&](ChannelRange r) {
-    t.batchnorm_forward_train(out, save_mean, save_invstd, running_mean, running_var, inp, weight, bias, eps, momentum,
-                              relu, s, r);
+    t.batchnorm_forward_train(out, save_mean, save_invstd, running_mean, running_var, inp, residual, weight, bias, eps,
+                              momentum, relu, s, r);
   });
 }
 

@@ -38,8 +38,8 @@ void dense_backward_op(float* dinp, float* dw, float* db, const float* dout, con
 
 // Batch norm (kernels/batchnorm/batchnorm.h has the maths): channels across threads.
 void batchnorm_forward_train_op(float* out, float* save_mean, float* save_invstd, float* running_mean,
-                                float* running_var, const float* inp, const float* weight, const float* bias,
-                                double eps, double momentum, bool relu, const BatchNormShape& s);
+                                float* running_var, const float* inp, const float* residual, const float* weight,
+                                const float* bias, double eps, double momentum, bool relu, const BatchNormShape& s);
 void batchnorm_forward_eval_op(float* out, const float* inp, const float* running_mean, const float* running_var,
                                const float* weight, const float* bias, double eps, const BatchNormShape& s);
 void batchnorm_backward_train_op(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,

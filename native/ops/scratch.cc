@@ -3,8 +3,13 @@
 #include "scratch.h"
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
+
+#if defined(__linux__) && !defined(__EMSCRIPTEN__)
+#include <sys/mman.h>
+#endif
 
 namespace simdnet {
 namespace {
@@ -38,5 +43,18 @@ float* thread_scratch(ScratchSlot slot, int64_t floats) {
 }
 
 ScratchStats scratch_stats() { return {total_allocations.load(), total_bytes.load()}; }
+
+bool advise_huge_pages(void* p, int64_t bytes) {
+#if defined(__linux__) && !defined(__EMSCRIPTEN__) && defined(MADV_HUGEPAGE)
+  constexpr uintptr_t kHuge = uintptr_t{1} << 21;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + static_cast<uintptr_t>(bytes)) & ~(kHuge - 1);
+  return end > begin && madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE) == 0;
+#else
+  (void)p;
+  (void)bytes;
+  return false;
+#endif
+}
 
 }  // namespace simdnet

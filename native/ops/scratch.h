@@ -30,4 +30,10 @@ struct ScratchStats {
 };
 ScratchStats scratch_stats();
 
+// Asks the OS to back the whole 2 MiB-aligned stretches of [p, p + bytes) with transparent huge pages (Linux
+// madvise MADV_HUGEPAGE, which this machine's "madvise" THP mode needs; elsewhere nothing): a pass over a channel of
+// a large activation walks one 4 KiB page per row, and 4 KiB pages then cost a TLB miss each. Works on memory not yet
+// written. True when advised.
+bool advise_huge_pages(void* p, int64_t bytes);
+
 }  // namespace simdnet

@@ -98,6 +98,30 @@ void check_adam(Tally& t, Rng& rng, int64_t n, double weight_decay, int64_t step
   t.close("adam_step exp_avg_sq" + at, v, v_ref, 1e-10, 1e-6);
 }
 
+// BatchNorm + residual add (+ ReLU) in training: the ISA's build gives the reference's bits, and the reference gives
+// the unfused ops' bits (BatchNorm, then add_op's or add_relu_op's rule).
+void check_batchnorm_residual(Tally& t, Rng& rng, const BatchNormShape& s, const std::vector<float>& x,
+                              const std::vector<float>& weight, const std::vector<float>& bias, const std::string& at) {
+  const auto& k = kernels();
+  const ChannelRange r{0, s.c};
+  const int64_t len = s.n * s.c * s.s, c = s.c;
+  const std::vector<float> res = with_specials(rng, len);
+  std::vector<float> mean(c), invstd(c), y(len);
+  batchnorm_forward_train_ref(y.data(), mean.data(), invstd.data(), nullptr, nullptr, x.data(), nullptr, weight.data(),
+                              bias.data(), 1e-5, 0.1, false, s, r);
+  for (const bool relu : {false, true}) {
+    const std::string how = at + (relu ? " residual relu" : " residual");
+    std::vector<float> out(len), out_ref(len), unfused(len), m(c), v(c);
+    k.batchnorm_forward_train(out.data(), m.data(), v.data(), nullptr, nullptr, x.data(), res.data(), weight.data(),
+                              bias.data(), 1e-5, 0.1, relu, s, r);
+    batchnorm_forward_train_ref(out_ref.data(), m.data(), v.data(), nullptr, nullptr, x.data(), res.data(),
+                                weight.data(), bias.data(), 1e-5, 0.1, relu, s, r);
+    relu ? add_relu_op(unfused.data(), y.data(), res.data(), len) : add_op(unfused.data(), y.data(), res.data(), len);
+    t.same("batchnorm_forward_train out" + how, out, out_ref);
+    t.same("batchnorm_forward_train out" + how + " = unfused", out_ref, unfused);
+  }
+}
+
 // Batch norm (train and eval, forward and backward, with and without the fused ReLU): the ISA's build of
 // batchnorm_impl.inc must give the reference's bits. Rows of s values around the vector width and the 1024 block.
 void check_batchnorm(Tally& t, Rng& rng, int64_t n, int64_t c, int64_t sz) {
@@ -112,10 +136,10 @@ void check_batchnorm(Tally& t, Rng& rng, int64_t n, int64_t c, int64_t sz) {
     std::vector<float> out(len), out_ref(len), mean(c), mean_ref(c), invstd(c), invstd_ref(c);
     std::vector<float> rm = rng.floats(c), rv = rng.floats(c, 0.5f, 2.0f);
     std::vector<float> rm_ref = rm, rv_ref = rv;
-    k.batchnorm_forward_train(out.data(), mean.data(), invstd.data(), rm.data(), rv.data(), x.data(), weight.data(),
-                              bias.data(), 1e-5, 0.1, relu, s, r);
+    k.batchnorm_forward_train(out.data(), mean.data(), invstd.data(), rm.data(), rv.data(), x.data(), nullptr,
+                              weight.data(), bias.data(), 1e-5, 0.1, relu, s, r);
     batchnorm_forward_train_ref(out_ref.data(), mean_ref.data(), invstd_ref.data(), rm_ref.data(), rv_ref.data(),
-                                x.data(), weight.data(), bias.data(), 1e-5, 0.1, relu, s, r);
+                                x.data(), nullptr, weight.data(), bias.data(), 1e-5, 0.1, relu, s, r);
     t.same("batchnorm_forward_train out" + how, out, out_ref);
     t.same("batchnorm_forward_train invstd" + how, invstd, invstd_ref);
     t.same("batchnorm_forward_train running_var" + how, rv, rv_ref);
@@ -144,6 +168,7 @@ void check_batchnorm(Tally& t, Rng& rng, int64_t n, int64_t c, int64_t sz) {
       t.same("batchnorm_backward_train relu mask dbias" + at, db, db_ref);
     }
   }
+  check_batchnorm_residual(t, rng, s, x, weight, bias, at);
   std::vector<float> out(len), out_ref(len);
   const std::vector<float> rm = rng.floats(c), rv = rng.floats(c, 0.5f, 2.0f);
   k.batchnorm_forward_eval(out.data(), x.data(), rm.data(), rv.data(), weight.data(), bias.data(), 1e-5, s, r);

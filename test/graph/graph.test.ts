@@ -14,7 +14,8 @@ import { Module } from '../../lib/modules/module';
 import { ReLU } from '../../lib/modules/relu';
 import { Sequential } from '../../lib/modules/sequential';
 import { Tanh } from '../../lib/modules/tanh';
-import { Generator } from '../../lib/random';
+import { native } from '../../lib/native';
+import { Generator, manualSeed } from '../../lib/random';
 import { Tensor } from '../../lib/tensor/tensor';
 import { expectAllClose, expectErrorNamed, randomTensor } from '../helpers';
 
@@ -102,6 +103,38 @@ describe('a residual block', () => {
     const dxOwned = graph.backwardWith(owned, { reuse: true, inputGrad: true, overwriteGrad: true }) as Tensor;
     expect(dxOwned.data).toBe(owned.data);
     expectAllClose(dxOwned.data, dx, 0, 0, 'dinput');
+  });
+
+  test("an op's gradient scratch is the graph's: a conv reading the same value adds into it, the same bits either order", () => {
+    // x -> conv (stride 2) and x -> slice, added: the option-A shortcut's shape. With the slice's node after the conv,
+    // the slice's backward runs first and conv adds into its scratch; with it first, the graph adds the two.
+    const build = (sliceFirst: boolean) => {
+      manualSeed(9); // the same weights in both
+      const g = new GraphBuilder();
+      const x = g.input();
+      const conv = g.layer('conv', new Conv2d({ inChannels: 2, outChannels: 2, kernelSize: 3, stride: 2, padding: 1 }));
+      const s = sliceFirst ? g.slice(x, { axes: [2, 3], steps: [2, 2] }) : null;
+      const y = conv(x);
+      return new Graph(g.specs(g.add(y, s ?? g.slice(x, { axes: [2, 3], steps: [2, 2] }))));
+    };
+    const x = randomTensor([2, 2, 6, 6], 5);
+    const dout = randomTensor([2, 2, 3, 3], 6);
+    const spy = jest.spyOn(native, 'add');
+    try {
+      const run = (sliceFirst: boolean) => {
+        const graph = build(sliceFirst);
+        graph.forward(x);
+        spy.mockClear();
+        const dx = graph.backward(dout).data.slice();
+        return { dx, adds: spy.mock.calls.length, dw: graph.parameters().map((p) => p.grad.data.slice()) };
+      };
+      const [after, first] = [run(false), run(true)];
+      expect([after.adds, first.adds]).toEqual([0, 1]);
+      expectAllClose(after.dx, first.dx, 0, 0, 'dinput');
+      after.dw.forEach((d, k) => expectAllClose(d, first.dw[k], 0, 0, `parameter ${k}`));
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   test('with smooth activations, input and parameter gradients pass gradcheck', () => {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// BatchNorm + ReLU fused by Sequential and Graph (lib/modules/fuse-relu.ts), and a Graph's residual add + ReLU: the same
+// BatchNorm + ReLU fused by Sequential and Graph (lib/modules/fuse-relu.ts), and a Graph's residual add + ReLU (with the
+// BatchNorm before it when there is one, forward only): the same
 // numbers, bit for bit, as the two run one after the other (a ReLU or Add subclass is never fused), in forward, backward
 // and after optimizer steps.
 import { CrossEntropyLoss } from '../../lib/loss/cross-entropy';
@@ -135,20 +136,26 @@ test('Graph: a residual block whose BatchNorm + ReLU is fused, and a BatchNorm r
   expectSameAsUnfused(build);
 });
 
-describe('Graph: residual add + ReLU', () => {
+describe('Graph: residual add + ReLU, and BatchNorm + add + ReLU', () => {
   /**
-   * relu(bnB(conv(relu(bnA(h)))) + h), twice (the second block's input is the first's fused output), then a
-   * broadcast add + ReLU and an add whose output a ReLU and the next add both read (neither fused).
+   * relu(bnB(conv(relu(bnA(h)))) + h) and relu(h + bnB(...)) (BatchNorm + add + ReLU fused, the add's inputs either
+   * way round), relu(conv(relu(bnA(h))) + h) (add + ReLU fused), each block reading the one before's fused output; then
+   * a broadcast add + ReLU and an add whose output a ReLU and the next add both read (neither fused).
    */
   const build = (add: () => Add) => {
     manualSeed(6);
     const g = new GraphBuilder();
     let h = g.layer('conv', new Conv2d({ inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1 }))(g.input());
-    for (const b of [1, 2]) {
+    for (const b of [1, 2, 3]) {
       const conv = g.layer(`conv${b}`, new Conv2d({ inChannels: 4, outChannels: 4, kernelSize: 3, padding: 1 }));
       const bnA = g.layer(`bn${b}a`, new BatchNorm2d({ numFeatures: 4 }));
-      const bnB = g.layer(`bn${b}b`, new BatchNorm2d({ numFeatures: 4 }));
-      h = g.relu(g.op(add(), bnB(conv(g.relu(bnA(h)))), h));
+      const y = conv(g.relu(bnA(h)));
+      if (b === 3) {
+        h = g.relu(g.op(add(), y, h));
+      } else {
+        const z = g.layer(`bn${b}b`, new BatchNorm2d({ numFeatures: 4 }))(y);
+        h = g.relu(b === 1 ? g.op(add(), z, h) : g.op(add(), h, z));
+      }
     }
     const pooled = g.layer('pool', new Conv2d({ inChannels: 4, outChannels: 4, kernelSize: 6 }))(h); // [N, 4, 1, 1]
     const twice = g.op(add(), g.relu(g.op(add(), h, pooled)), h);
@@ -156,26 +163,55 @@ describe('Graph: residual add + ReLU', () => {
     return new Graph(g.specs(g.layer('fc', new Linear({ inFeatures: 144, outFeatures: 3 }))(g.flatten(read2))));
   };
 
-  test('the fused graph traces bit for bit as the unfused one, and does fuse both blocks', () => {
+  test('the fused graph traces bit for bit as the unfused one, and does fuse all three blocks', () => {
     const spy = jest.spyOn(native, 'addRelu');
+    const bn = jest.spyOn(native, 'batchNormForwardTrain');
+    const residuals = () => bn.mock.calls.filter((args) => args[14] != null).length;
     try {
       const fused = trace(
         build(() => new Add()),
         x,
         labels,
       );
-      expect(spy).toHaveBeenCalledTimes(2 * 3);
+      expect([spy.mock.calls.length, residuals()]).toEqual([3, 2 * 3]);
       spy.mockClear();
+      bn.mockClear();
       const unfused = trace(
         build(() => new PlainAdd()),
         x,
         labels,
       );
-      expect(spy).not.toHaveBeenCalled();
+      expect([spy.mock.calls.length, residuals()]).toEqual([0, 0]);
       expect(fused).toEqual(unfused);
     } finally {
       spy.mockRestore();
+      bn.mockRestore();
     }
+  });
+
+  test("a Graph ending in BatchNorm + add + ReLU leaves the caller's gradient alone, with the unfused numbers", () => {
+    const block = (add: () => Add) => {
+      manualSeed(7);
+      const g = new GraphBuilder();
+      const input = g.input();
+      const conv = g.layer('conv', new Conv2d({ inChannels: 3, outChannels: 3, kernelSize: 3, padding: 1 }));
+      const bn = g.layer('bn', new BatchNorm2d({ numFeatures: 3 }));
+      return new Graph(g.specs(g.relu(g.op(add(), bn(conv(input)), input))));
+    };
+    const dout = new Tensor(
+      new Float32Array(x.size).map((_, i) => Math.cos(i * 0.3)),
+      x.shape,
+    );
+    const before = bits(dout.data);
+    const run = (add: () => Add) => {
+      const net = block(add);
+      net.train();
+      const out = net.forward(x);
+      const dx = net.backward(dout);
+      return [bits(out.data), bits(dx.data), ...net.parameters().map((p) => bits(p.grad.data))];
+    };
+    expect(run(() => new Add())).toEqual(run(() => new PlainAdd()));
+    expect(bits(dout.data)).toEqual(before);
   });
 });
 

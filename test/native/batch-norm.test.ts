@@ -40,7 +40,7 @@ const OPS: Op[] = [
       'momentum',
     ],
     valid: () => [f(N * C * S), f(C), f(C), f(C), f(C), f(N * C * S), f(C), f(C), N, C, S, 1e-5, 0.1],
-    optionalTrailing: 1, // fuseRelu
+    optionalTrailing: 2, // fuseRelu, residual
   },
   {
     name: 'batchNormForwardEval',
@@ -383,6 +383,67 @@ describe('BatchNorm + ReLU fused (fuseRelu) and overwriteDinput', () => {
   });
 });
 
+describe('BatchNorm + residual add (+ ReLU) fused (residual)', () => {
+  const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+  // S = 1030: a block of 1024 and a tail.
+  const [n, c, s] = [5, 4, 1030],
+    count = n * c * s;
+  const x = new Float32Array(count).map((_, i) => Math.sin(i * 0.37) * (1 + (i % 3)));
+  const res = new Float32Array(count).map((_, i) => Math.sin(i * 0.19 + 1) * 0.8);
+  const w = Float32Array.from([1.5, -0.5, 0.75, 2]),
+    b = Float32Array.from([0.25, 0.5, -0.125, 0]);
+  const forward = (residual: Float32Array | null, relu: boolean) => {
+    const [out, mean, invstd] = [new Float32Array(count), new Float32Array(c), new Float32Array(c)];
+    const [rm, rv] = [new Float32Array(c), new Float32Array(c).fill(1)];
+    native.batchNormForwardTrain(out, mean, invstd, rm, rv, x, w, b, n, c, s, 1e-5, 0.1, relu ? 1 : 0, residual);
+    return { out, mean, invstd, rm, rv };
+  };
+
+  test('the fused forward equals batchNormForwardTrain then addRelu (or add), bit for bit', () => {
+    const plain = forward(null, false);
+    for (const relu of [true, false]) {
+      const fused = forward(res, relu);
+      const ref = new Float32Array(count);
+      (relu ? native.addRelu : native.add)(ref, plain.out, res);
+      expect([relu, bits(fused.out)]).toEqual([relu, bits(ref)]);
+      for (const k of ['mean', 'invstd', 'rm', 'rv'] as const) expect(bits(fused[k])).toEqual(bits(plain[k]));
+    }
+    const out = forward(res, true).out;
+    expect(out.some((v) => v === 0) && out.some((v) => v > 0)).toBe(true);
+  });
+
+  test('a bad residual is a TypeError/RangeError naming it; it may not be out', () => {
+    const fwd =
+      (residual: unknown, out = new Float32Array(count)) =>
+      () =>
+        (native.batchNormForwardTrain as (...a: unknown[]) => void)(
+          out,
+          new Float32Array(c),
+          new Float32Array(c),
+          null,
+          null,
+          x,
+          w,
+          b,
+          n,
+          c,
+          s,
+          1e-5,
+          0.1,
+          1,
+          residual,
+        );
+    expectErrorNamed(
+      fwd(new Float64Array(count)),
+      'TypeError',
+      /^batchNormForwardTrain: residual must be a Float32Array/,
+    );
+    expectErrorNamed(fwd(new Float32Array(count - 1)), 'RangeError', /^batchNormForwardTrain: residual length/);
+    const out = new Float32Array(count);
+    expectErrorNamed(fwd(out, out), 'RangeError', /^batchNormForwardTrain: .* overlaps .* in memory/);
+  });
+});
+
 describe('threads', () => {
   afterAll(restore);
 
@@ -393,7 +454,7 @@ describe('threads', () => {
     return x.findIndex((v, i) => v !== y[i]);
   };
 
-  test('1, 2 and 3 threads give bit-identical results from all four exports and the fused ReLU (13 channels split unevenly)', () => {
+  test('1, 2 and 3 threads give bit-identical results from all four exports and the fused ReLU and residual + ReLU (13 channels split unevenly)', () => {
     // 8 * 13 * 6007 values: enough work for the ops layer to give every thread a range of channels.
     const [n, c, s] = [8, 13, 6007],
       count = n * c * s;
@@ -420,7 +481,10 @@ describe('threads', () => {
       native.batchNormForwardTrain(y, m2, i2, null, null, x, w, b, n, c, s, 1e-5, 0.1, 1);
       const [dxr, dwr, dbr] = [new Float32Array(count), new Float32Array(c), new Float32Array(c)];
       native.batchNormBackwardTrain(dxr, dwr, dbr, dy, x, m2, i2, w, n, c, s, b, 1, 1);
-      return [out, mean, invstd, rm, rv, evalOut, dx, dw, db, dxe, dwe, dbe, y, dxr, dwr, dbr];
+      // BatchNorm + residual add + ReLU fused.
+      const [z, m3, i3] = [new Float32Array(count), new Float32Array(c), new Float32Array(c)];
+      native.batchNormForwardTrain(z, m3, i3, null, null, x, w, b, n, c, s, 1e-5, 0.1, 1, dy);
+      return [out, mean, invstd, rm, rv, evalOut, dx, dw, db, dxe, dwe, dbe, y, dxr, dwr, dbr, z];
     };
     const one = run(1);
     for (const threads of [2, 3]) {

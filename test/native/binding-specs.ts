@@ -351,7 +351,7 @@ export const SPECS: Spec[] = [
   // Batch norm over [BN_N, BN_C, BN_S] (native/binding_norm.cc).
   {
     op: 'batchNormForwardTrain',
-    arity: [13, 14], // + fuseRelu (test/native/batch-norm.test.ts checks it)
+    arity: [13, 15], // + fuseRelu, residual (test/native/batch-norm.test.ts checks them)
     args: [
       f32('out', true),
       f32('saveMean', true),

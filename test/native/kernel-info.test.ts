@@ -13,6 +13,7 @@ const NOT_OPS = [
   'setNumThreads',
   'markStep',
   'scratchStats',
+  'adviseHugePages',
   'runProgram',
   'runProgramAsync',
   'runProgramAsyncInPlace',

@@ -45,3 +45,35 @@ function warmLoopAllocatesNothing(): void {
   const growthMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
   expect(growthMb).toBeLessThan(40);
 }
+
+describe('adviseHugePages', () => {
+  test('advises a fresh buffer holding a whole 2 MiB stretch (on Linux), not a smaller one; bad arguments throw', () => {
+    const advise = native.adviseHugePages!;
+    expect(advise(new Float32Array(1000))).toBe(false);
+    expect(advise(new Float32Array(0))).toBe(false);
+    expect(advise(new Float32Array(3 << 19))).toBe(process.platform === 'linux');
+    expect(() => (advise as (b: unknown) => boolean)(new Float64Array(4))).toThrow(
+      /^adviseHugePages: buffer must be a Float32Array/,
+    );
+    expect(() => (advise as (...b: unknown[]) => boolean)()).toThrow(/^adviseHugePages: expected 1 arguments, got 0$/);
+  });
+
+  test('a module asks for huge pages for its large scratch only, once per buffer', () => {
+    const spy = jest.spyOn(native, 'adviseHugePages');
+    try {
+      const net = new LeNet();
+      net.train();
+      net.forward(randomTensor([2, 3, 32, 32], 2));
+      expect(spy).not.toHaveBeenCalled();
+      const big = randomTensor([128, 3, 32, 32], 3);
+      net.forward(big);
+      const calls = spy.mock.calls.length;
+      expect(calls).toBeGreaterThan(0);
+      expect(spy.mock.calls.every(([b]) => b.length >= 1 << 19)).toBe(true);
+      net.forward(big);
+      expect(spy).toHaveBeenCalledTimes(calls);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});

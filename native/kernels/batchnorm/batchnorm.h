@@ -22,10 +22,12 @@ struct ChannelRange {
 // null: r = (1 - momentum) r + momentum x, with the UNBIASED variance var * M / (M - 1) (needs M > 1);
 // weight, bias [C] or null (gamma 1, beta 0). Sums in double (over float blocks of <= 128 terms per
 // lane). As PyTorch, a zero variance with eps 0 gives invstd 0 (the output is beta), not infinity.
-// relu: out = max(normalised, 0) in the same pass (BatchNorm + ReLU in training; NaN stays NaN, as torch.relu).
+// residual [N, C, S] or null: out = normalised + residual, the add rounded on its own (a residual block's add).
+// relu: out = max(that, 0) in the same pass (BatchNorm (+ add) + ReLU in training; NaN stays NaN, as torch.relu).
 void batchnorm_forward_train_ref(float* out, float* save_mean, float* save_invstd, float* running_mean,
-                                 float* running_var, const float* inp, const float* weight, const float* bias,
-                                 double eps, double momentum, bool relu, const BatchNormShape& s, ChannelRange r);
+                                 float* running_var, const float* inp, const float* residual, const float* weight,
+                                 const float* bias, double eps, double momentum, bool relu, const BatchNormShape& s,
+                                 ChannelRange r);
 
 // Eval forward: out = (inp - running_mean) / sqrt(running_var + eps) * weight + bias, computed as
 // PyTorch does (inp * alpha + beta), so running_var + eps == 0 gives NaN/inf like PyTorch.
@@ -55,8 +57,9 @@ void batchnorm_backward_eval_ref(float* dinp, float* dweight, float* dbias, cons
 #define SN_DECLARE_BATCHNORM(isa)                                                                                      \
   namespace isa {                                                                                                      \
   void batchnorm_forward_train(float* out, float* save_mean, float* save_invstd, float* running_mean,                  \
-                               float* running_var, const float* inp, const float* weight, const float* bias,           \
-                               double eps, double momentum, bool relu, const BatchNormShape& s, ChannelRange r);       \
+                               float* running_var, const float* inp, const float* residual, const float* weight,       \
+                               const float* bias, double eps, double momentum, bool relu, const BatchNormShape& s,     \
+                               ChannelRange r);                                                                        \
   void batchnorm_forward_eval(float* out, const float* inp, const float* running_mean, const float* running_var,       \
                               const float* weight, const float* bias, double eps, const BatchNormShape& s,             \
                               ChannelRange r);                                                                         \
