@@ -169,13 +169,15 @@ void conv2d_backward_op(float* dinp, float* dw, float* db, const float* dout, co
   }
   // Weight/bias gradients and the input gradient each take the best kernel for the shape; when
   // both would use GEMMs, one pass shares the gathered output gradient.
+  // Without dw and db (an input gradient alone: ConvTranspose2d's forward, frozen weights) no weight path runs.
+  const bool any_dw = dw != nullptr || db != nullptr;
   const bool winograd_dw = dw != nullptr && conv2d_winograd_dweight_applies(s, t);
-  const bool direct_dw = !winograd_dw && conv2d_direct_dweight_preferred(s, t);
-  const bool channel_dw = !winograd_dw && !direct_dw && conv2d_channel_applies(s, t);
+  const bool direct_dw = any_dw && !winograd_dw && conv2d_direct_dweight_preferred(s, t);
+  const bool channel_dw = any_dw && !winograd_dw && !direct_dw && conv2d_channel_applies(s, t);
   const bool winograd_dinp = dinp != nullptr && conv2d_winograd_dinput_applies(s, t);
   const bool channel_dinp = dinp != nullptr && !winograd_dinp && conv2d_channel_dinput_applies(s, t);
   const bool direct_dinp = dinp != nullptr && !winograd_dinp && !channel_dinp && conv2d_direct_dinput_applies(s, t);
-  const bool gemm_dw = (dw != nullptr || db != nullptr) && !winograd_dw && !direct_dw && !channel_dw;
+  const bool gemm_dw = any_dw && !winograd_dw && !direct_dw && !channel_dw;
   if (winograd_dw) conv2d_winograd_dweight_op(t, dw, db, dout, inp, s);
   if (direct_dw) conv2d_direct_dweight_op(t, dw, db, dout, inp, s);
   if (channel_dw) conv2d_channel_dweight_op(t, dw, db, dout, inp, s);
