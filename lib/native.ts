@@ -358,6 +358,13 @@ export interface NativeBinding {
     oh: number,
     ow: number,
   ): void;
+  /**
+   * A strided slice of each of `images` images: dims (4 * rank values) are one image's [in, start, step, out] per dim
+   * (rank <= 6), each read inside the image. out [images, out...] from input [images, in...].
+   */
+  sliceForward(out: F32, input: F32, images: number, rank: number, dims: Float64Array): void;
+  /** The backward of sliceForward: dinput = doutput at the sliced positions, 0 elsewhere (overwrites). */
+  sliceBackward(dinput: F32, doutput: F32, images: number, rank: number, dims: Float64Array): void;
   kernelInfo(): KernelInfo;
   /** Switches the kernels to an ISA ("auto" = widest supported); returns the one in use. */
   setIsa(name: string): string;

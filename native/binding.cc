@@ -21,6 +21,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   simdnet::register_program_exports(env, exports);
   simdnet::register_runtime_exports(env, exports);
   simdnet::register_image_exports(env, exports);
+  simdnet::register_slice_exports(env, exports);
   return exports;
 }
 

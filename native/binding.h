@@ -20,6 +20,8 @@ void register_runtime_exports(Napi::Env env, Napi::Object exports);     // bindi
 void register_conv_transpose_exports(Napi::Env env, Napi::Object exports);
 // binding_upsample.cc: nearest and bilinear upsampling.
 void register_upsample_exports(Napi::Env env, Napi::Object exports);
+// binding_slice.cc: the training graph's strided Slice.
+void register_slice_exports(Napi::Env env, Napi::Object exports);
 // binding_image.cc: inflated PNG rows to planar floats (the serving decode).
 void register_image_exports(Napi::Env env, Napi::Object exports);
 

@@ -2,6 +2,7 @@
 // The graph ops that move or clip values of one input: Reshape (of the sample, keeping the batch), Pad (constant),
 // Slice (strided, as x[:, :, ::2, ::2]) and Clamp (torch.clamp, ReLU6). Add, Mul and Concat are graph-ops.ts.
 import { checkInt, describe } from '../check';
+import { native } from '../native';
 import { formatShape, shapeSize } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { GraphOp, type OpContext } from './graph-op';
@@ -208,13 +209,6 @@ export interface SliceOptions {
   steps?: readonly number[];
 }
 
-/** One plane of a Slice's output: rows x n values, rows rowStep apart in the input, values step apart. */
-interface SlicePlane {
-  rows: number;
-  n: number;
-  rowStep: number;
-  step: number;
-}
 
 /** A strided slice of each sample (x[:, :, ::2, ::2]: axes [2, 3], steps [2, 2]); positive steps only. */
 export class Slice extends GraphOp {
@@ -278,52 +272,35 @@ export class Slice extends GraphOp {
   forward(inputs: readonly Tensor[], ctx: OpContext): Tensor {
     const x = inputs[0];
     const out = ctx.scratch('out', this.outputShape([x.shape]));
-    const [o, xd] = [out.data, x.data];
-    this.planes(x.shape, (src, dst, p) => {
-      for (let r = 0; r < p.rows; r++, src += p.rowStep) {
-        for (let j = 0; j < p.n; j++) o[dst++] = xd[src + j * p.step];
-      }
-    });
+    native.sliceForward(out.data, x.data, x.shape[0], x.shape.length - 1, this.imageDims(x.shape));
     this.keepShapes(inputs, ctx);
     return out;
   }
 
   backward(doutput: Tensor, needed: readonly boolean[], ctx: OpContext): (Tensor | null)[] {
     if (!needed[0]) return [null];
-    const dx = ctx.scratch('d0', this.shapes()[0], true);
-    const [d, g] = [dx.data, doutput.data];
-    this.planes(dx.shape, (src, dst, p) => {
-      for (let r = 0; r < p.rows; r++, src += p.rowStep) {
-        for (let j = 0; j < p.n; j++) d[src + j * p.step] = g[dst++];
-      }
-    });
+    const shape = this.shapes()[0];
+    const dx = ctx.scratch('d0', shape);
+    native.sliceBackward(dx.data, doutput.data, shape[0], shape.length - 1, this.imageDims(shape));
     return [dx];
   }
 
   /**
-   * Calls move(inputIndex, outputIndex, plane) for every plane of the last two dims the slice keeps: its plane.rows x
-   * plane.n values, in output order, are inputs inputIndex + r * plane.rowStep + j * plane.step. One call per plane
-   * (so the per-value loops are the caller's and stay monomorphic): a call per row of ResNet's shortcut (16 values)
-   * cost about 6 ms of a training step.
+   * The native slice's dims of one image of `inShape` (the batch dim, which the slice keeps whole, left out):
+   * [in, start, step, out] per dim. Native, so that the copy runs on every thread (in JavaScript, on one, it was about
+   * 2% of a ResNet-20 training step with the other thread idle).
    */
-  private planes(inShape: readonly number[], move: (src: number, dst: number, plane: SlicePlane) => void): void {
+  private imageDims(inShape: readonly number[]): Float64Array {
     const { start, step, count } = this.ranges(inShape);
-    const si = strides(inShape);
-    const last = inShape.length - 1;
-    const plane: SlicePlane = {
-      rows: count[last - 1],
-      n: count[last],
-      rowStep: step[last - 1] * si[last - 1],
-      step: step[last],
-    };
-    const size = plane.rows * plane.n;
-    let dst = 0;
-    forEachRow(count.slice(0, last), (idx) => {
-      let src = start[last] + start[last - 1] * si[last - 1];
-      for (let d = 0; d < last - 1; d++) src += (start[d] + idx[d] * step[d]) * si[d];
-      move(src, dst, plane);
-      dst += size;
-    });
+    const rank = inShape.length - 1;
+    const dims = new Float64Array(4 * rank);
+    for (let d = 0; d < rank; d++) {
+      dims[d] = inShape[d + 1];
+      dims[rank + d] = start[d + 1];
+      dims[2 * rank + d] = step[d + 1];
+      dims[3 * rank + d] = count[d + 1];
+    }
+    return dims;
   }
 
   options(): Record<string, unknown> {

@@ -30,6 +30,13 @@ void maxpool2d_backward_op(float* dinp, const float* dout, const int32_t* argmax
 void window_mean_forward_op(float* out, const float* inp, const WindowMeanShape& s, int64_t planes);
 void window_mean_backward_op(float* dinp, const float* dout, const WindowMeanShape& s, int64_t planes);
 
+// A strided slice of each of `images` images (in_size values each, out_size out): dims as strided_rows.h's
+// for_each_slice_row, already checked. The backward overwrites dinp (0 where no output came from).
+void slice_forward_op(float* out, const float* inp, int64_t images, int64_t rank, const int64_t* dims,
+                      int64_t in_size, int64_t out_size);
+void slice_backward_op(float* dinp, const float* dout, int64_t images, int64_t rank, const int64_t* dims,
+                       int64_t in_size, int64_t out_size);
+
 // out = inp w^T + b, then max(out, 0) when relu.
 void dense_forward_op(float* out, const float* inp, const float* w, const float* b, const DenseShape& s,
                       bool relu = false);

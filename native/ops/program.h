@@ -10,6 +10,7 @@
 
 #include "dispatch.h"
 #include "kernels/pool2d/window_mean.h"
+#include "strided_rows.h"
 
 namespace simdnet {
 
@@ -63,7 +64,7 @@ enum ProgramOpCode : int32_t {
 };
 
 // The most dims of the shape-generic ops (binary, pad, slice), and the most slots and concat operands.
-constexpr int64_t kProgramMaxRank = 6;
+constexpr int64_t kProgramMaxRank = kStridedMaxRank;
 constexpr int64_t kProgramMaxSlots = 4096;
 
 struct ProgramOp {

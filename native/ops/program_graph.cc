@@ -8,6 +8,7 @@
 #include "ops.h"
 #include "parallel.h"
 #include "program_reader.h"
+#include "strided_rows.h"
 
 namespace simdnet {
 namespace {
@@ -139,15 +140,6 @@ void parse_slice(ProgramReader& r, ProgramOp* op, std::string* error) {
   if (error->empty() && (op->in_size < 0 || op->out_size < 0)) *error = "slice sizes are too large";
 }
 
-// Row-major strides of dims[0..rank).
-void strides_of(const int64_t* dims, int64_t rank, int64_t* strides) {
-  int64_t s = 1;
-  for (int64_t d = rank - 1; d >= 0; --d) {
-    strides[d] = s;
-    s *= dims[d];
-  }
-}
-
 // One image of kOpBinary: y[out] = x op o with x and o broadcast (stride 0 along their size-1 dims).
 void binary_image(float* y, const float* x, const float* o, const ProgramOp& op) {
   const int64_t rank = op.rank;
@@ -179,25 +171,6 @@ void binary_image(float* y, const float* x, const float* o, const ProgramOp& op)
   }
 }
 
-// Calls fn(src, dst) with the flat input and output offsets of every row of the rank-`rank` region `count` (the last
-// dim is the row): input offsets step by in_stride * step per dim from `start`, output rows are contiguous.
-template <typename Fn>
-void for_each_row(int64_t rank, const int64_t* count, const int64_t* in_stride, const int64_t* start,
-                  const int64_t* step, const int64_t* out_stride, Fn&& fn) {
-  int64_t idx[kProgramMaxRank] = {0};
-  for (;;) {
-    int64_t src = 0, dst = 0;
-    for (int64_t d = 0; d < rank - 1; ++d) {
-      src += (start[d] + idx[d] * step[d]) * in_stride[d];
-      dst += idx[d] * out_stride[d];
-    }
-    fn(src + start[rank - 1] * in_stride[rank - 1], dst);
-    int64_t d = rank - 2;
-    while (d >= 0 && ++idx[d] == count[d]) idx[d--] = 0;
-    if (d < 0) return;
-  }
-}
-
 void pad_image(float* y, const float* x, const ProgramOp& op, float value) {
   const int64_t rank = op.rank;
   const int64_t *in = op.dims.data(), *before = in + rank, *after = before + rank;
@@ -214,18 +187,6 @@ void pad_image(float* y, const float* x, const ProgramOp& op, float value) {
   for (int64_t d = 0; d < rank; ++d) offset += before[d] * so[d];
   for_each_row(rank, in, si, zero, ones, so,
                [&](int64_t src, int64_t dst) { std::memcpy(y + offset + dst, x + src, sizeof(float) * in[rank - 1]); });
-}
-
-void slice_image(float* y, const float* x, const ProgramOp& op) {
-  const int64_t rank = op.rank;
-  const int64_t *in = op.dims.data(), *start = in + rank, *step = start + rank, *out = step + rank;
-  int64_t si[kProgramMaxRank], so[kProgramMaxRank];
-  strides_of(in, rank, si);
-  strides_of(out, rank, so);
-  const int64_t row = out[rank - 1], stride = step[rank - 1];
-  for_each_row(rank, out, si, start, step, so, [&](int64_t src, int64_t dst) {
-    for (int64_t j = 0; j < row; ++j) y[dst + j] = x[src + j * stride];
-  });
 }
 
 }  // namespace
@@ -319,7 +280,7 @@ void run_graph_op(const Program& program, const ProgramOp& op, int64_t n, const 
     const float value = params[op.param][0];
     per_image([&](int64_t i) { pad_image(y + i * op.out_size, x + i * op.in_size, op, value); });
   } else if (op.code == kOpSlice) {
-    per_image([&](int64_t i) { slice_image(y + i * op.out_size, x + i * op.in_size, op); });
+    per_image([&](int64_t i) { slice_image(y + i * op.out_size, x + i * op.in_size, op.rank, op.dims.data()); });
   } else if (op.code == kOpSigmoid) {
     // As the Sigmoid layer: in double, with exp of a non-positive argument only (no overflow), rounded once.
     per_image([&](int64_t i) {

@@ -142,6 +142,8 @@ const CONV2D_BACKWARD: Spec = {
   ],
 };
 
+const SLICE_DIMS = () => Float64Array.from([3, 5, 4, 0, 1, 0, 1, 2, 3, 3, 2, 2]);
+
 export const SPECS: Spec[] = [
   {
     op: 'conv2dForward',
@@ -450,6 +452,17 @@ export const SPECS: Spec[] = [
     op: 'windowMeanBackward',
     args: [f32('dinput', true), f32('doutput'), ...WM_ARGS],
     valid: (r) => [r.f32(WM_P * WM_H * WM_W), r.f32(WM_P * WM_OH * WM_OW), ...WM_WINDOWS(r), ...WM_SIZES],
+  },
+  // Strided slice (native/binding_slice.cc): 2 images of [3, 5, 4] -> [3, 2, 2] (x[:, :, 1::2, ::3]).
+  {
+    op: 'sliceForward',
+    args: [f32('out', true), f32('input'), size('images'), size('rank'), f64('dims')],
+    valid: (r) => [new Float32Array(2 * 12), r.f32(2 * 60), 2, 3, SLICE_DIMS()],
+  },
+  {
+    op: 'sliceBackward',
+    args: [f32('dinput', true), f32('doutput'), size('images'), size('rank'), f64('dims')],
+    valid: (r) => [new Float32Array(2 * 60), r.f32(2 * 12), 2, 3, SLICE_DIMS()],
   },
 ];
 
