@@ -32,7 +32,8 @@ SliceArgs read_slice(ArgReader& a) {
   for (int64_t k = 0; k < 4 * r.rank; ++k) {
     const double d = dims[k];
     const int64_t min = k / r.rank == 1 ? 0 : 1;  // starts may be 0; dims and steps at least 1
-    if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(min) || d > static_cast<double>(kMaxElements))
+    if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(min) ||
+        d > static_cast<double>(kMaxElements))
       throw_range(a.env(), a.prefix("dims") + " " + kField[k / r.rank] + "[" + std::to_string(k % r.rank) +
                                "] must be an integer >= " + std::to_string(min) + ", got " + format_number(d));
     r.dims[k] = static_cast<int64_t>(d);
@@ -53,30 +54,25 @@ SliceArgs read_slice(ArgReader& a) {
 }
 
 // sliceForward(out, input, images, rank, dims): out [images, out...] = the strided slice of input [images, in...].
-Napi::Value SliceForward(const Napi::CallbackInfo& info) {
-  return guarded(info, "sliceForward", [&] {
-    ArgReader a(info, "sliceForward", 5);
+// sliceBackward(dinput, doutput, images, rank, dims): dinput = doutput at the sliced positions, 0 elsewhere.
+// The same checks; the backward's destination is the slice's input.
+Napi::Value slice_call(const Napi::CallbackInfo& info, const char* op, bool backward) {
+  return guarded(info, op, [&] {
+    ArgReader a(info, op, 5);
     const SliceArgs r = read_slice(a);
-    float* out = a.f32_overwritten(0, "out", r.images * r.out_size, "images*prod(out)");
-    const float* inp = a.f32(1, "input", r.images * r.in_size, "images*prod(in)", false);
+    const int64_t in = r.images * r.in_size, out = r.images * r.out_size;
+    float* dst = backward ? a.f32_overwritten(0, "dinput", in, "images*prod(in)")
+                          : a.f32_overwritten(0, "out", out, "images*prod(out)");
+    const float* src = backward ? a.f32(1, "doutput", out, "images*prod(out)", false)
+                                : a.f32(1, "input", in, "images*prod(in)", false);
     a.check_no_aliasing();
-    slice_forward_op(out, inp, r.images, r.rank, r.dims, r.in_size, r.out_size);
+    (backward ? slice_backward_op : slice_forward_op)(dst, src, r.images, r.rank, r.dims, r.in_size, r.out_size);
     return info.Env().Undefined();
   });
 }
 
-// sliceBackward(dinput, doutput, images, rank, dims): dinput = doutput at the sliced positions, 0 elsewhere.
-Napi::Value SliceBackward(const Napi::CallbackInfo& info) {
-  return guarded(info, "sliceBackward", [&] {
-    ArgReader a(info, "sliceBackward", 5);
-    const SliceArgs r = read_slice(a);
-    float* dinp = a.f32_overwritten(0, "dinput", r.images * r.in_size, "images*prod(in)");
-    const float* dout = a.f32(1, "doutput", r.images * r.out_size, "images*prod(out)", false);
-    a.check_no_aliasing();
-    slice_backward_op(dinp, dout, r.images, r.rank, r.dims, r.in_size, r.out_size);
-    return info.Env().Undefined();
-  });
-}
+Napi::Value SliceForward(const Napi::CallbackInfo& info) { return slice_call(info, "sliceForward", false); }
+Napi::Value SliceBackward(const Napi::CallbackInfo& info) { return slice_call(info, "sliceBackward", true); }
 
 }  // namespace
 

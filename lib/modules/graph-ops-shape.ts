@@ -209,7 +209,6 @@ export interface SliceOptions {
   steps?: readonly number[];
 }
 
-
 /** A strided slice of each sample (x[:, :, ::2, ::2]: axes [2, 3], steps [2, 2]); positive steps only. */
 export class Slice extends GraphOp {
   readonly type = 'slice';

@@ -32,8 +32,8 @@ void window_mean_backward_op(float* dinp, const float* dout, const WindowMeanSha
 
 // A strided slice of each of `images` images (in_size values each, out_size out): dims as strided_rows.h's
 // for_each_slice_row, already checked. The backward overwrites dinp (0 where no output came from).
-void slice_forward_op(float* out, const float* inp, int64_t images, int64_t rank, const int64_t* dims,
-                      int64_t in_size, int64_t out_size);
+void slice_forward_op(float* out, const float* inp, int64_t images, int64_t rank, const int64_t* dims, int64_t in_size,
+                      int64_t out_size);
 void slice_backward_op(float* dinp, const float* dout, int64_t images, int64_t rank, const int64_t* dims,
                        int64_t in_size, int64_t out_size);
 

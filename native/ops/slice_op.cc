@@ -20,8 +20,8 @@ void over_images(int64_t images, int64_t values_per_image, Fn&& fn) {
 
 }  // namespace
 
-void slice_forward_op(float* out, const float* inp, int64_t images, int64_t rank, const int64_t* dims,
-                      int64_t in_size, int64_t out_size) {
+void slice_forward_op(float* out, const float* inp, int64_t images, int64_t rank, const int64_t* dims, int64_t in_size,
+                      int64_t out_size) {
   over_images(images, out_size, [&](int64_t i) { slice_image(out + i * out_size, inp + i * in_size, rank, dims); });
 }
 

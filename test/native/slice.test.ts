@@ -102,7 +102,11 @@ describe('dims the generic binding tests cannot reach', () => {
     );
   };
   test.each([
-    ['a start past its dim', [4, 4, 4, 0, 1, 1, 1, 1], /dims dim 0 reads past its input \(start 4, step 1, out 1, in 4\)/],
+    [
+      'a start past its dim',
+      [4, 4, 4, 0, 1, 1, 1, 1],
+      /dims dim 0 reads past its input \(start 4, step 1, out 1, in 4\)/,
+    ],
     ['an output that reads past its dim', [4, 4, 1, 0, 2, 1, 3, 1], /dims dim 0 reads past its input/],
     ['a step of 0', [4, 4, 0, 0, 0, 1, 1, 1], /dims step\[0\] must be an integer >= 1, got 0/],
     ['a negative start', [4, 4, -1, 0, 1, 1, 1, 1], /dims start\[0\] must be an integer >= 0, got -1/],
