@@ -5,7 +5,8 @@ import { addon, ISAS, restore, setIsa } from './isa';
 
 /**
  * Exports that run no kernel of their own: the runtime controls, and the inference programs (they run the ops below)
- * with their weight snapshots; and the serving decode's PNG rows (one plain C++ kernel, no dispatch table).
+ * with their weight snapshots; the serving decode's PNG rows and the graph's strided slice (plain C++ copies, no
+ * dispatch table).
  */
 const NOT_OPS = [
   'kernelInfo',
@@ -22,6 +23,8 @@ const NOT_OPS = [
   'programSnapshotMatches',
   'releaseProgramSnapshot',
   'pngRowsToPlanes',
+  'sliceForward',
+  'sliceBackward',
 ];
 
 const opExports = Object.keys(addon)
