@@ -78,6 +78,20 @@ const OPTIONAL: Record<string, string[]> = {
   batchNormBackwardTrain: ['dinput', 'dweight', 'dbias', 'weight'],
   batchNormBackwardEval: ['dinput', 'dweight', 'dbias', 'weight'],
 };
+/** batchNormForwardTrain with fresh statistics, no running buffers and any fuseRelu / residual (for the error checks). */
+function forwardTrainUntyped(
+  out: Float32Array,
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array,
+  [n, c, s]: number[],
+  relu: unknown,
+  ...residual: unknown[]
+): void {
+  const call = native.batchNormForwardTrain as (...a: unknown[]) => void;
+  call(out, new Float32Array(c), new Float32Array(c), null, null, x, w, b, n, c, s, 1e-5, 0.1, relu, ...residual);
+}
+
 const with1 = (args: unknown[], i: number, v: unknown) => args.map((a, j) => (j === i ? v : a));
 
 describe.each(OPS.map((op): [string, Op] => [op.name, op]))('%s', (op, spec) => {
@@ -361,23 +375,7 @@ describe('BatchNorm + ReLU fused (fuseRelu) and overwriteDinput', () => {
     expectErrorNamed(back(b, 1, 0.5), 'RangeError', /^batchNormBackwardTrain: fuseRelu must be an integer >= 0/);
     expectErrorNamed(back(b, 1, '1'), 'TypeError', /^batchNormBackwardTrain: fuseRelu must be a number/);
     expectErrorNamed(back(dx.subarray(0, c)), 'RangeError', /^batchNormBackwardTrain: .* overlaps .* in memory/);
-    const fwd = (relu: unknown) => () =>
-      (native.batchNormForwardTrain as (...a: unknown[]) => void)(
-        new Float32Array(count),
-        new Float32Array(c),
-        new Float32Array(c),
-        null,
-        null,
-        x,
-        w,
-        b,
-        n,
-        c,
-        s,
-        1e-5,
-        0.1,
-        relu,
-      );
+    const fwd = (relu: unknown) => () => forwardTrainUntyped(new Float32Array(count), x, w, b, [n, c, s], relu);
     expectErrorNamed(fwd(0.5), 'RangeError', /^batchNormForwardTrain: fuseRelu must be an integer >= 0/);
     expectErrorNamed(fwd('1'), 'TypeError', /^batchNormForwardTrain: fuseRelu must be a number/);
   });
@@ -416,23 +414,7 @@ describe('BatchNorm + residual add (+ ReLU) fused (residual)', () => {
     const fwd =
       (residual: unknown, out = new Float32Array(count)) =>
       () =>
-        (native.batchNormForwardTrain as (...a: unknown[]) => void)(
-          out,
-          new Float32Array(c),
-          new Float32Array(c),
-          null,
-          null,
-          x,
-          w,
-          b,
-          n,
-          c,
-          s,
-          1e-5,
-          0.1,
-          1,
-          residual,
-        );
+        forwardTrainUntyped(out, x, w, b, [n, c, s], 1, residual);
     expectErrorNamed(
       fwd(new Float64Array(count)),
       'TypeError',
