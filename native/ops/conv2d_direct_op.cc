@@ -190,6 +190,16 @@ bool flat_dweight(const Conv2dShape& s, const KernelTable& t) {
 #endif
 }
 
+// Whether the forward reads image n's input rows [.., row_end) where they are, without a padded copy: only without
+// padding, where a row's vectors run past its end by p.ld - w floats (into the next row: they feed only lanes past ow,
+// which are dropped), and only while that overrun stays inside the batch (the last image's last rows do not: copied).
+// LeNet's conv1 (32 px rows, 36 wide reads) copied each image first: 2% of its inference time.
+bool reads_in_place(const Conv2dShape& s, const Padded& p, int64_t n, int64_t row_end) {
+  if (s.ph != 0 || s.pw != 0) return false;
+  const int64_t last_read = ((n * s.c + s.c - 1) * s.h + row_end - 1) * s.w + p.ld;  // one past the last float read
+  return last_read <= s.n * s.c * s.h * s.w;
+}
+
 }  // namespace
 
 bool conv2d_direct_applies(const Conv2dShape& s, const KernelTable& t) {
@@ -238,6 +248,11 @@ void conv2d_direct_forward_op(const KernelTable& t, float* out, const float* inp
       t.conv2d_direct_forward({s.c * s.kw, in_rows, s.ow, s.oc, s.kh, 1, 1, oh * s.ow, shifts, wpack, b,
                                dst + rows.begin * s.ow, false, fuse_relu && residual.data == nullptr, out_plane,
                                tap_offsets(s.c * s.kw, in_rows, s.ow, s.kh, 1)});
+    } else if (reads_in_place(s, p, n, rows.begin + in_rows)) {
+      const float* image = inp + (n * s.c * s.h + rows.begin) * s.w;
+      t.conv2d_direct_forward({s.c, s.h, s.w, s.oc, s.kh, s.kw, oh, s.ow, image, wpack, b, dst + rows.begin * s.ow,
+                               false, fuse_relu && residual.data == nullptr, out_plane,
+                               tap_offsets(s.c, s.h, s.w, s.kh, s.kw)});
     } else {
       const float* image = pad_rows(ScratchSlot::kColumns, inp + n * s.c * s.h * s.w, s.c, s.h, s.w, rows.begin - s.ph,
                                     in_rows, s.pw, p.ld);

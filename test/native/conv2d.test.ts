@@ -65,6 +65,8 @@ const named: Array<[string, Partial<ConvShape>]> = [
   ['direct: 70 wide (two row chunks), 13 channels out', { n: 1, c: 3, oc: 13, h: 5, w: 72 }],
   ['direct: kernel 7x7 padding 3, 33 wide', { n: 2, c: 1, oc: 6, h: 9, w: 33, kh: 7, kw: 7, ph: 3, pw: 3 }],
   ['direct: padding above kernel-1 (GEMM backward)', { n: 5, c: 2, oc: 3, h: 6, w: 20, kh: 2, kw: 2, ph: 2, pw: 2 }],
+  // No padding: every image but the last is read in place, its rows' vectors running past each row's end.
+  ['direct: no padding, 3 images read in place', { n: 3, c: 2, oc: 5, h: 7, w: 20, kh: 3, kw: 3 }],
   ['direct: 9 images (partial sums of 4)', { n: 9, c: 2, oc: 4, h: 4, w: 24, kh: 3, kw: 5, ph: 1, pw: 2 }],
   // Many output channels on narrow rows take the channel-vectorised kernels (any stride/dilation).
   ['channels: 16 out, 10-wide rows', { n: 3, c: 6, oc: 16, h: 14, w: 14, kh: 5, kw: 5 }],
