@@ -293,6 +293,52 @@ void check_direct_tap_table(Tally& t, Rng& rng) {
   t.same("direct dweight: tap table vs nested loops", dw_table, dw_nested);
 }
 
+// The AVX-512 forward on blocks of 4 rows of 28 pixels (7 whole vectors; conv2d_direct_blocks_avx512.inc) for its two
+// input widths (32: read in place, 36: the padded copy) against the row tiles (the tap-table loop, which never takes
+// the blocks; the same sums as the nested loops above): same bits for every channel tile (1-3), 1 to 9 rows (whole
+// blocks and rows after them), with and without bias, ReLU, and adding into the output. Other ISAs: the row tiles both
+// times.
+void check_direct_blocks(Tally& t, Rng& rng) {
+  const KernelTable& k = kernels();
+  if (k.conv2d_direct_forward == nullptr) return;
+  const int64_t c = 2, kh = 5, kw = 5, ow = 28, taps = c * kh * kw;
+  for (const int64_t wp : {int64_t{32}, int64_t{36}})
+    for (int64_t oc = 1; oc <= 8; ++oc)
+      for (int64_t oh = 1; oh <= 9; ++oh) {
+        const int64_t hp = oh + kh - 1;
+        const std::vector<float> x = rng.floats(c * hp * wp + kDirectSlack), wpack = rng.floats(taps * oc);
+        const std::vector<float> bias = rng.floats(oc), start = rng.floats(oc * oh * ow);
+        std::vector<int64_t> off;
+        for (int64_t ci = 0; ci < c; ++ci)
+          for (int64_t ky = 0; ky < kh; ++ky)
+            for (int64_t kx = 0; kx < kw; ++kx) off.push_back((ci * hp + ky) * wp + kx);
+        for (int mode = 0; mode < 4; ++mode) {  // plain, ReLU, no bias, accumulate
+          std::vector<float> blocks = start, rows = start;
+          DirectConvArgs a{c,
+                           hp,
+                           wp,
+                           oc,
+                           kh,
+                           kw,
+                           oh,
+                           ow,
+                           x.data(),
+                           wpack.data(),
+                           mode == 2 ? nullptr : bias.data(),
+                           blocks.data(),
+                           mode == 3,
+                           mode == 1};
+          k.conv2d_direct_forward(a);
+          a.out = rows.data();
+          a.tap_offset = off.data();
+          k.conv2d_direct_forward(a);
+          t.same("direct forward blocks vs rows: wp " + std::to_string(wp) + ", oc " + std::to_string(oc) + ", oh " +
+                     std::to_string(oh) + ", mode " + std::to_string(mode),
+                 blocks, rows);
+        }
+      }
+}
+
 }  // namespace
 
 void test_conv(Tally& t, int64_t lanes) {
@@ -327,6 +373,7 @@ void test_conv(Tally& t, int64_t lanes) {
   }
   set_num_threads(threads);
   check_direct_tap_table(t, rng);
+  check_direct_blocks(t, rng);
   if (kernels().use_gemm) {
     t.truth("conv2d cases reach the blocked channel tiles", blocked > 0);
     t.truth("conv2d cases reach the blocked channel tiles for dinput", blocked_dinput > 0);

@@ -67,6 +67,10 @@ const named: Array<[string, Partial<ConvShape>]> = [
   ['direct: padding above kernel-1 (GEMM backward)', { n: 5, c: 2, oc: 3, h: 6, w: 20, kh: 2, kw: 2, ph: 2, pw: 2 }],
   // No padding: every image but the last is read in place, its rows' vectors running past each row's end.
   ['direct: no padding, 3 images read in place', { n: 3, c: 2, oc: 5, h: 7, w: 20, kh: 3, kw: 3 }],
+  // 28-px output rows: whole-vector blocks of 4 rows on AVX-512, then the rows after them; read in place (32 wide)
+  // and from the padded copy (36 wide).
+  ['direct: 28-px rows in blocks, 9 rows, 7 channels out', { n: 2, c: 2, oc: 7, h: 13, w: 32, kh: 5, kw: 5 }],
+  ['direct: 28-px rows in blocks, padding 2', { n: 2, c: 2, oc: 5, h: 9, w: 28, kh: 5, kw: 5, ph: 2, pw: 2 }],
   ['direct: 9 images (partial sums of 4)', { n: 9, c: 2, oc: 4, h: 4, w: 24, kh: 3, kw: 5, ph: 1, pw: 2 }],
   // Many output channels on narrow rows take the channel-vectorised kernels (any stride/dilation).
   ['channels: 16 out, 10-wide rows', { n: 3, c: 6, oc: 16, h: 14, w: 14, kh: 5, kw: 5 }],
