@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Linear layer over a batch as GEMMs: y = x W^T (dot products), dx = dy W, dW = dy^T x.
 // Threads split output columns, so each value is computed by one thread in a fixed order.
-#include <algorithm>
-
 #include "ops.h"
 #include "parallel.h"
 #include "scratch.h"
@@ -18,15 +16,12 @@ void dense_forward_op(float* out, const float* inp, const float* w, const float*
     });
     return;
   }
-  // Each part fills its own columns with the bias and applies the ReLU to them: parts write nothing else, so every
-  // member of a program's parallel region can run this (they share the parts).
+  // Each part writes its own columns, bias and ReLU included (sgemm_nt adds them as it stores): parts write nothing
+  // else, so every member of a program's parallel region can run this (they share the parts).
   const double flops = 2.0 * s.batch * s.out * s.in;
   parallel_columns(s.out, 4, flops, [&](int64_t o0, int64_t o1) {
-    if (b != nullptr)
-      for (int64_t i = 0; i < s.batch; ++i) std::copy(b + o0, b + o1, out + i * s.out + o0);
-    t.sgemm_nt({s.batch, o1 - o0, s.in, inp, s.in, w + o0 * s.in, s.in, out + o0, s.out, b != nullptr});
-    if (relu)
-      for (int64_t i = 0; i < s.batch; ++i) t.relu_forward(out + i * s.out + o0, out + i * s.out + o0, o1 - o0);
+    t.sgemm_nt({s.batch, o1 - o0, s.in, inp, s.in, w + o0 * s.in, s.in, out + o0, s.out, false,
+                b != nullptr ? b + o0 : nullptr, relu});
   });
 }
 

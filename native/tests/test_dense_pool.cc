@@ -21,6 +21,11 @@ void check_dense(Tally& t, Rng& rng, int64_t batch, int64_t in, int64_t out) {
   dense_forward_op(got.data(), x.data(), w.data(), b.data(), s);
   dense_forward_ref(want.data(), x.data(), w.data(), b.data(), s);
   t.close(at + " forward", got, want, 2e-6 * double(in) + 1e-6, 1e-5);
+  // The ReLU fused into the forward: the same bits as the ReLU after it.
+  std::vector<float> fused(batch * out), relu_after = got;
+  dense_forward_op(fused.data(), x.data(), w.data(), b.data(), s, true);
+  for (float& v : relu_after) v = v < 0.0f ? 0.0f : v;
+  t.same(at + " forward with ReLU", fused, relu_after);
 
   const std::vector<float> dout = rng.floats(batch * out);
   std::vector<float> dx = rng.floats(batch * in), dw = rng.floats(out * in), db = rng.floats(out);

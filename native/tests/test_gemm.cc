@@ -64,6 +64,35 @@ void check_sgemm_nt(Tally& t, Rng& rng, int64_t m, int64_t n, int64_t k, bool ac
   t.close(name("sgemm_nt", m, n, k, accumulate ? "acc" : ""), c, want, 2e-6 * double(k) + 1e-6, 1e-5);
 }
 
+// The linear layer's call: C = A B^T + bias (or + C with accumulate), then the ReLU, against float64 loops; and each
+// row again alone (m = 1), which must give the same bits (a row's result may not depend on the rest of its batch).
+void check_sgemm_nt_fused(Tally& t, Rng& rng, int64_t m, int64_t n, int64_t k, bool accumulate, bool bias, bool relu) {
+  const int64_t lda = k + 1, ldb = k + 3, ldc = n + 2;
+  const std::vector<float> a = rng.floats(lda * m);
+  const std::vector<float> b = rng.floats(ldb * n);
+  const std::vector<float> bv = rng.floats(n);
+  const std::vector<float> c0 = rng.floats(ldc * m);
+  std::vector<float> want = c0;
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double sum = accumulate ? c0[i * ldc + j] : bias ? bv[j] : 0.0;
+      for (int64_t p = 0; p < k; ++p) sum += double(a[i * lda + p]) * b[j * ldb + p];
+      want[i * ldc + j] = relu && sum < 0.0 ? 0.0f : static_cast<float>(sum);
+    }
+  }
+  const float* bias_ptr = bias ? bv.data() : nullptr;
+  std::vector<float> c = c0;
+  kernels().sgemm_nt(GemmNTArgs{m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc, accumulate, bias_ptr, relu});
+  const std::string what = name("sgemm_nt", m, n, k, accumulate ? "acc" : bias ? (relu ? "bias relu" : "bias") : "");
+  t.close(what, c, want, 2e-6 * double(k) + 1e-6, 1e-5);
+  std::vector<float> alone = c0;
+  for (int64_t i = 0; i < m; ++i) {
+    kernels().sgemm_nt(GemmNTArgs{1, n, k, a.data() + i * lda, lda, b.data(), ldb, alone.data() + i * ldc, ldc,
+                                  accumulate, bias_ptr, relu});
+  }
+  t.same(what + " rows alone", alone, c);
+}
+
 }  // namespace
 
 void test_gemm(Tally& t, int64_t lanes) {
@@ -86,6 +115,19 @@ void test_gemm(Tally& t, int64_t lanes) {
   }
   check_sgemm(t, rng, 120, 400, 150, false, true);  // LeNet fc1-sized: several panels and tiles
   check_sgemm_nt(t, rng, 64, 120, 400, false);
+  // A B^T's register tiles (up to 4 x 4), its k tails (every length up to a few vectors) and the bias and ReLU of a
+  // linear layer's forward, with LeNet's k (400, 120, 84).
+  std::vector<int64_t> ks;
+  for (int64_t k = 1; k <= 70; ++k) ks.push_back(k);
+  for (int64_t k : {84, 120, 400}) ks.push_back(k);
+  for (int64_t k : ks) {
+    for (int64_t m = 1; m <= 9; ++m) {
+      for (int64_t n = 1; n <= 20; ++n) {
+        const int64_t variant = (m + n + k) % 4;
+        check_sgemm_nt_fused(t, rng, m, n, k, variant == 1, variant >= 2, variant == 3);
+      }
+    }
+  }
 }
 
 }  // namespace simdnet::test

@@ -28,9 +28,10 @@ inline int64_t sgemm_workspace_floats(int64_t m, int64_t n, int64_t k) {
   return (m + kMaxMr) * k + k * kMaxNr + kMaxMr * kMaxNr + 64;
 }
 
-// Row-major C[m x n] = (accumulate ? C : 0) + A[m x k] * B[n x k]^T: dot products along k, both
-// operands read in place with unit stride along k (no packing, no workspace). Serves x W^T with
-// PyTorch's [out, in] weights and the weight gradient of a convolution.
+// Row-major C[m x n] = (accumulate ? C : bias) + A[m x k] * B[n x k]^T, then max(0, .) if relu: dot products
+// along k, both operands read in place with unit stride along k (no packing, no workspace). Serves x W^T
+// with PyTorch's [out, in] weights (bias [n] and the ReLU fused: a linear layer's forward in one pass) and
+// the weight gradient of a convolution. Without accumulate and bias, C = A B^T.
 struct GemmNTArgs {
   int64_t m, n, k;
   const float* a;
@@ -40,6 +41,8 @@ struct GemmNTArgs {
   float* c;
   int64_t ldc;
   bool accumulate;
+  const float* bias = nullptr;  // used without accumulate only
+  bool relu = false;
 };
 
 // The scalar references: plain loops, no packing (workspace unused).

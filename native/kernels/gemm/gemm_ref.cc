@@ -26,7 +26,8 @@ void sgemm_nt_ref(const GemmNTArgs& g) {
       float acc = 0.0f;
       for (int64_t p = 0; p < g.k; ++p) acc += arow[p] * brow[p];
       float* cij = g.c + i * g.ldc + j;
-      *cij = g.accumulate ? *cij + acc : acc;
+      const float v = g.accumulate ? *cij + acc : g.bias != nullptr ? g.bias[j] + acc : acc;
+      *cij = g.relu && v < 0.0f ? 0.0f : v;
     }
   }
 }
