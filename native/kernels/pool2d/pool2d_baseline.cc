@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The "baseline" pooling kernel: max pooling with a 2x2 window and stride 2 (LeNet's case),
-// branch-free selects over each row that the compiler vectorises. Built once with the compiler's
-// default flags (SSE2 on x86-64, NEON on arm64) and used by every SIMD table: rows are short (LeNet:
-// 14 and 5 outputs), and 4-wide vectors fit them; built per ISA with AVX-512 flags it measured 3x
-// slower (the 16-wide loop never runs and the scalar tail does all the work).
+// The "baseline" pooling kernel: max pooling with a 2x2 window and stride 2 (LeNet's case), branch-free selects over
+// each row, SIMD128 rows on WebAssembly. Built once with the compiler's default flags; since session 20 only the
+// WebAssembly table uses it: x64 and arm64 run pool2d_<isa>.cc, which handle LeNet's short rows (14 and 5 outputs)
+// without a scalar tail. (This loop built with AVX-512 flags had measured 3x slower: its 16-wide loop never ran and
+// the scalar tail did all the work; the AVX-512 kernel masks its loads and stores instead.)
 #include <cmath>
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
