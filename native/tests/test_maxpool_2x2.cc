@@ -56,8 +56,8 @@ void test_maxpool_2x2(Tally& t) {
     for (int64_t h : {2, 3, 6, 7}) {
       for (int64_t planes : {1, 5}) {
         const Pool2dShape s = shape_2x2(1, planes, h, w);
-        const std::string at = "maxpool2d 2x2 [" + std::to_string(planes) + "x" + std::to_string(h) + "x" +
-                               std::to_string(w) + "]";
+        const std::string at =
+            "maxpool2d 2x2 [" + std::to_string(planes) + "x" + std::to_string(h) + "x" + std::to_string(w) + "]";
         std::vector<float> x = rng.floats(planes * h * w);
         for (size_t i = 0; i < x.size(); i += 5) x[i] = x[i / 2];  // ties
         check_same(t, at + " random", x, s);

@@ -10,8 +10,7 @@ namespace simdnet {
 // value, earlier above later on a tie" whenever a comes first in the window order (0,0), (0,1), (1,0), (1,1), as in
 // every op here; that order is total, so the pairs pick the element (value bits and index) of the reference's scan.
 template <bool kArgmax>
-inline void max_2x2_one(float* o, int32_t* a, const float* r0, const float* r1, int64_t ox, int32_t base,
-                        int32_t w) {
+inline void max_2x2_one(float* o, int32_t* a, const float* r0, const float* r1, int64_t ox, int32_t base, int32_t w) {
   const float v0 = r0[2 * ox], v1 = r0[2 * ox + 1], v2 = r1[2 * ox], v3 = r1[2 * ox + 1];
   const bool t01 = v1 > v0 || v1 != v1, t23 = v3 > v2 || v3 != v3;
   const float h0 = t01 ? v1 : v0, h1 = t23 ? v3 : v2;

@@ -31,8 +31,8 @@ inline void chunk4(float* o, int32_t* a, const float* r0, const float* r1, int64
   const uint32x4_t t = takes(h0, h1);
   vst1q_f32(o + ox, vbslq_f32(t, h1, h0));
   const uint32x4_t one = vdupq_n_u32(1);
-  const uint32x4_t offset = vbslq_u32(t, vaddq_u32(vandq_u32(t23, one), vdupq_n_u32(static_cast<uint32_t>(w))),
-                                      vandq_u32(t01, one));
+  const uint32x4_t offset =
+      vbslq_u32(t, vaddq_u32(vandq_u32(t23, one), vdupq_n_u32(static_cast<uint32_t>(w))), vandq_u32(t01, one));
   const int32_t columns[4] = {0, 2, 4, 6};
   const int32x4_t at = vaddq_s32(vdupq_n_s32(base + static_cast<int32_t>(2 * ox)), vld1q_s32(columns));
   vst1q_s32(a + ox, vaddq_s32(at, vreinterpretq_s32_u32(offset)));
