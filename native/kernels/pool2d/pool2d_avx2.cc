@@ -87,8 +87,7 @@ template <bool kArgmax>
 void by_rows(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s) {
   const int64_t planes = s.n * s.c, in_plane = s.h * s.w, out_plane = s.oh * s.ow, ow = s.ow;
   const int32_t w = static_cast<int32_t>(s.w);
-  const float* in_end = inp + planes * in_plane;
-  const float* out_end = out + planes * out_plane;
+  const int64_t in_size = planes * in_plane, out_size = planes * out_plane;
   for (int64_t p = 0; p < planes; ++p) {
     for (int64_t oy = 0; oy < s.oh; ++oy) {
       const float* r0 = inp + p * in_plane + 2 * oy * s.w;
@@ -100,7 +99,7 @@ void by_rows(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s
         int64_t ox = 0;
         for (; ox + 8 <= ow; ox += 8) chunk8<kArgmax>(o, a, r0, r1, ox, base, w);
         if (ox < ow) chunk8<kArgmax>(o, a, r0, r1, ow - 8, base, w);  // overlaps: the same values again
-      } else if (ow >= 4 && r1 + 16 <= in_end && o + 8 <= out_end) {
+      } else if (ow >= 4 && (r1 - inp) + 16 <= in_size && (o - out) + 8 <= out_size) {
         // One chunk of 8 for a row of 4..7 (LeNet's 5): its last lanes read the rows below and write the next row's
         // first outputs, which that row (this call's, rows go in order) overwrites. Half the time of two chunks of 4.
         chunk8<kArgmax>(o, a, r0, r1, 0, base, w);
