@@ -77,20 +77,21 @@ const KernelTable kRef = make_table(
      adam_step_ref, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, batchnorm_forward_train_ref,
      batchnorm_forward_eval_ref, batchnorm_backward_train_ref, batchnorm_backward_eval_ref});
 
-#define SN_SIMD_KERNELS(isa, lanes)                                                                               \
-  SimdKernels {                                                                                                   \
-    lanes, isa::relu_forward, isa::relu_backward, isa::relu_mask, isa::cross_entropy_forward,                     \
-        isa::cross_entropy_backward, isa::adam_step, baseline::maxpool2d_2x2_forward, isa::conv2d_direct_forward, \
-        isa::conv2d_direct_dweight, isa::conv2d_channel_forward, isa::conv2d_channel_dweight,                     \
-        isa::conv2d_winograd_forward, isa::conv2d_winograd_dweight, isa::batchnorm_forward_train,                 \
-        isa::batchnorm_forward_eval, isa::batchnorm_backward_train, isa::batchnorm_backward_eval                  \
+// pool2d_isa: the ISA's own 2x2 max pool, or `baseline` (WebAssembly: pool2d_baseline.cc's SIMD128 rows).
+#define SN_SIMD_KERNELS(isa, lanes, pool2d_isa)                                                                     \
+  SimdKernels {                                                                                                     \
+    lanes, isa::relu_forward, isa::relu_backward, isa::relu_mask, isa::cross_entropy_forward,                       \
+        isa::cross_entropy_backward, isa::adam_step, pool2d_isa::maxpool2d_2x2_forward, isa::conv2d_direct_forward, \
+        isa::conv2d_direct_dweight, isa::conv2d_channel_forward, isa::conv2d_channel_dweight,                       \
+        isa::conv2d_winograd_forward, isa::conv2d_winograd_dweight, isa::batchnorm_forward_train,                   \
+        isa::batchnorm_forward_eval, isa::batchnorm_backward_train, isa::batchnorm_backward_eval                    \
   }
 #if defined(SIMDNET_HAVE_X86_KERNELS)
-const KernelTable kAvx2 = make_table("avx2", avx2::sgemm, avx2::sgemm_nt, SN_SIMD_KERNELS(avx2, 8));
-const KernelTable kAvx512 = make_table("avx512", avx512::sgemm, avx512::sgemm_nt, SN_SIMD_KERNELS(avx512, 16));
+const KernelTable kAvx2 = make_table("avx2", avx2::sgemm, avx2::sgemm_nt, SN_SIMD_KERNELS(avx2, 8, avx2));
+const KernelTable kAvx512 = make_table("avx512", avx512::sgemm, avx512::sgemm_nt, SN_SIMD_KERNELS(avx512, 16, avx512));
 #endif
 #if defined(SIMDNET_HAVE_NEON_KERNELS)
-const KernelTable kNeon = make_table("neon", neon::sgemm, neon::sgemm_nt, SN_SIMD_KERNELS(neon, 4));
+const KernelTable kNeon = make_table("neon", neon::sgemm, neon::sgemm_nt, SN_SIMD_KERNELS(neon, 4, neon));
 #endif
 #if defined(SIMDNET_HAVE_WASM_KERNELS)
 // WebAssembly engines keep about 8 accumulators in registers (common/vec.inc); the Winograd GEMM tiles hold 16 and
@@ -101,7 +102,7 @@ KernelTable without_winograd(KernelTable t) {
   return t;
 }
 const KernelTable kSimd128 =
-    without_winograd(make_table("simd128", simd128::sgemm, simd128::sgemm_nt, SN_SIMD_KERNELS(simd128, 4)));
+    without_winograd(make_table("simd128", simd128::sgemm, simd128::sgemm_nt, SN_SIMD_KERNELS(simd128, 4, baseline)));
 #endif
 
 // Tables this build has and this CPU can run, narrowest first.
@@ -151,8 +152,9 @@ std::vector<OpVariant> op_variants(const KernelTable& t) {
   const auto from = [&](bool ref) { return ref ? "ref" : t.isa; };
   return {
       {"conv2d", from(!t.use_gemm)},
-      {"maxpool2d",
-       t.maxpool2d_2x2_forward != nullptr ? "baseline" : from(t.maxpool2d_forward == maxpool2d_forward_ref)},
+      {"maxpool2d", t.maxpool2d_2x2_forward == baseline::maxpool2d_2x2_forward
+                        ? "baseline"
+                        : from(t.maxpool2d_2x2_forward == nullptr && t.maxpool2d_forward == maxpool2d_forward_ref)},
       {"windowMean", from(t.window_mean_forward == window_mean_forward_ref)},
       {"upsample2d", from(t.upsample2d_forward == upsample2d_forward_ref)},
       {"linear", from(!t.use_gemm)},

@@ -36,7 +36,7 @@ struct KernelTable {
   decltype(&conv2d_forward_ref) conv2d_forward;
   decltype(&conv2d_backward_ref) conv2d_backward;
   decltype(&maxpool2d_forward_ref) maxpool2d_forward;
-  decltype(&maxpool2d_forward_ref) maxpool2d_2x2_forward;  // 2x2 / stride 2 only (baseline::); null for ref
+  decltype(&maxpool2d_forward_ref) maxpool2d_2x2_forward;  // 2x2 / stride 2 only (pool2d_<isa>.cc); null for ref
   decltype(&maxpool2d_backward_ref) maxpool2d_backward;
   decltype(&maxpool2d_relu_backward_ref) maxpool2d_relu_backward;
   decltype(&window_mean_forward_ref) window_mean_forward;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,16 @@ class Tally {
   void same(const std::string& what, const std::vector<float>& got, const std::vector<float>& want) {
     close(what, got, want, 0.0, 0.0);
   }
+  // Bit for bit, NaN payloads and the sign of zero included.
+  void same_bits(const std::string& what, const std::vector<float>& got, const std::vector<float>& want) {
+    for (size_t i = 0; i < want.size(); ++i) {
+      if (i >= got.size() || std::memcmp(&got[i], &want[i], sizeof(float)) != 0) {
+        fail(what + " (bits)", static_cast<int64_t>(i), i < got.size() ? got[i] : 0.0, want[i]);
+        return;
+      }
+    }
+    ++passed_;
+  }
   void same_ints(const std::string& what, const std::vector<int32_t>& got, const std::vector<int32_t>& want) {
     for (size_t i = 0; i < want.size(); ++i) {
       if (got[i] != want[i]) {
@@ -96,6 +107,7 @@ void test_gemm(Tally& t, int64_t lanes);
 void test_elementwise(Tally& t, int64_t lanes);
 void test_conv(Tally& t, int64_t lanes);
 void test_dense_pool(Tally& t, int64_t lanes);
+void test_maxpool_2x2(Tally& t);    // the 2x2 / stride-2 kernel: every width, NaN and signed zeros
 void test_thread_trials(Tally& t);  // once, not per ISA
 void test_pool(Tally& t);           // once: the thread pool under forced interleavings
 void test_upsample(Tally& t, int64_t lanes);

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     test::test_elementwise(tally, lanes);
     test::test_conv(tally, lanes);
     test::test_dense_pool(tally, lanes);
+    test::test_maxpool_2x2(tally);
     test::test_upsample(tally, lanes);
     test::test_program(tally, lanes);
     std::printf("isa %s (%lld lanes): %s\n", isa.c_str(), static_cast<long long>(lanes),

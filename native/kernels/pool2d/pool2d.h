@@ -49,10 +49,17 @@ void maxpool2d_backward_ref(float* dinp, const float* dout, const int32_t* argma
 void maxpool2d_relu_backward_ref(float* dinp, const float* dout, const int32_t* argmax, const float* relu_out,
                                  const Pool2dShape& s);
 
-// The common 2x2 window, stride 2, no padding case, with the reference's results (pool2d_baseline.cc:
-// baseline compiler flags, shared by every SIMD table); argmax may be null, as for the reference.
-namespace baseline {
-void maxpool2d_2x2_forward(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s);
-}
+// The common 2x2 window, stride 2, no padding case (2 oh <= h, 2 ow <= w), with the reference's results; argmax may be
+// null, as for the reference. Per ISA (pool2d_<isa>.cc, intrinsics: the deinterleaving shuffles and masks differ too
+// much across ISAs for vec.inc) and once with baseline flags (pool2d_baseline.cc: the WebAssembly table's kernel).
+#define SN_DECLARE_MAXPOOL_2X2(isa)                                                                \
+  namespace isa {                                                                                  \
+  void maxpool2d_2x2_forward(float* out, int32_t* argmax, const float* inp, const Pool2dShape& s); \
+  }
+SN_DECLARE_MAXPOOL_2X2(baseline)
+SN_DECLARE_MAXPOOL_2X2(avx2)
+SN_DECLARE_MAXPOOL_2X2(avx512)
+SN_DECLARE_MAXPOOL_2X2(neon)
+#undef SN_DECLARE_MAXPOOL_2X2
 
 }  // namespace simdnet

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The "baseline" pooling kernel: max pooling with a 2x2 window and stride 2 (LeNet's case),
-// branch-free selects over each row that the compiler vectorises. Built once with the compiler's
-// default flags (SSE2 on x86-64, NEON on arm64) and used by every SIMD table: rows are short (LeNet:
-// 14 and 5 outputs), and 4-wide vectors fit them; built per ISA with AVX-512 flags it measured 3x
-// slower (the 16-wide loop never runs and the scalar tail does all the work).
+// The "baseline" pooling kernel: max pooling with a 2x2 window and stride 2 (LeNet's case), branch-free selects over
+// each row, SIMD128 rows on WebAssembly. Built once with the compiler's default flags; since session 20 only the
+// WebAssembly table uses it: x64 and arm64 run pool2d_<isa>.cc, which handle LeNet's short rows (14 and 5 outputs)
+// without a scalar tail. (This loop built with AVX-512 flags had measured 3x slower: its 16-wide loop never ran and
+// the scalar tail did all the work; the AVX-512 kernel masks its loads and stores instead.)
 #include <cmath>
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
@@ -16,37 +16,46 @@ namespace baseline {
 namespace {
 
 #ifdef __wasm_simd128__
-// Four outputs of one row at a time, the scalar loop's selects on vectors: clang does not vectorise that loop for
-// SIMD128 (the pairs need deinterleaving shuffles), and V8 ran it as scalar code. Returns the next output column.
+// Outputs [ox, ox + 4) of one row, the scalar loop's selects on vectors: clang does not vectorise that loop for
+// SIMD128 (the pairs need deinterleaving shuffles), and V8 ran it as scalar code.
 // kArgmax false: the values alone (inference), the same selects without the index vectors.
 template <bool kArgmax>
-int64_t row_2x2_simd128(float* o, int32_t* a, const float* r0, const float* r1, int32_t base, const Pool2dShape& s) {
+void chunk_2x2_simd128(float* o, int32_t* a, const float* r0, const float* r1, int64_t ox, int32_t base,
+                       const Pool2dShape& s) {
   const v128_t at1 = wasm_i32x4_splat(1), at2 = wasm_i32x4_splat(static_cast<int32_t>(s.w));
   const v128_t at3 = wasm_i32x4_splat(static_cast<int32_t>(s.w) + 1);
-  int64_t ox = 0;
-  for (; ox + 4 <= s.ow; ox += 4) {
-    const v128_t a0 = wasm_v128_load(r0 + 2 * ox), a1 = wasm_v128_load(r0 + 2 * ox + 4);
-    const v128_t b0 = wasm_v128_load(r1 + 2 * ox), b1 = wasm_v128_load(r1 + 2 * ox + 4);
-    const v128_t v0 = wasm_i32x4_shuffle(a0, a1, 0, 2, 4, 6), v1 = wasm_i32x4_shuffle(a0, a1, 1, 3, 5, 7);
-    const v128_t v2 = wasm_i32x4_shuffle(b0, b1, 0, 2, 4, 6), v3 = wasm_i32x4_shuffle(b0, b1, 1, 3, 5, 7);
-    // Window order (0,0), (0,1), (1,0), (1,1); strictly greater or NaN replaces, as in the scalar loop.
-    v128_t m = v0, k = wasm_i32x4_splat(0);
-    v128_t take = wasm_v128_or(wasm_f32x4_gt(v1, m), wasm_f32x4_ne(v1, v1));
-    m = wasm_v128_bitselect(v1, m, take);
-    if (kArgmax) k = wasm_v128_bitselect(at1, k, take);
-    take = wasm_v128_or(wasm_f32x4_gt(v2, m), wasm_f32x4_ne(v2, v2));
-    m = wasm_v128_bitselect(v2, m, take);
-    if (kArgmax) k = wasm_v128_bitselect(at2, k, take);
-    take = wasm_v128_or(wasm_f32x4_gt(v3, m), wasm_f32x4_ne(v3, v3));
-    m = wasm_v128_bitselect(v3, m, take);
-    wasm_v128_store(o + ox, m);
-    if (kArgmax) {
-      k = wasm_v128_bitselect(at3, k, take);
-      const int32_t col = base + static_cast<int32_t>(2 * ox);
-      wasm_v128_store(a + ox, wasm_i32x4_add(k, wasm_i32x4_make(col, col + 2, col + 4, col + 6)));
-    }
+  const v128_t a0 = wasm_v128_load(r0 + 2 * ox), a1 = wasm_v128_load(r0 + 2 * ox + 4);
+  const v128_t b0 = wasm_v128_load(r1 + 2 * ox), b1 = wasm_v128_load(r1 + 2 * ox + 4);
+  const v128_t v0 = wasm_i32x4_shuffle(a0, a1, 0, 2, 4, 6), v1 = wasm_i32x4_shuffle(a0, a1, 1, 3, 5, 7);
+  const v128_t v2 = wasm_i32x4_shuffle(b0, b1, 0, 2, 4, 6), v3 = wasm_i32x4_shuffle(b0, b1, 1, 3, 5, 7);
+  // Window order (0,0), (0,1), (1,0), (1,1); strictly greater or NaN replaces, as in the scalar loop.
+  v128_t m = v0, k = wasm_i32x4_splat(0);
+  v128_t take = wasm_v128_or(wasm_f32x4_gt(v1, m), wasm_f32x4_ne(v1, v1));
+  m = wasm_v128_bitselect(v1, m, take);
+  if (kArgmax) k = wasm_v128_bitselect(at1, k, take);
+  take = wasm_v128_or(wasm_f32x4_gt(v2, m), wasm_f32x4_ne(v2, v2));
+  m = wasm_v128_bitselect(v2, m, take);
+  if (kArgmax) k = wasm_v128_bitselect(at2, k, take);
+  take = wasm_v128_or(wasm_f32x4_gt(v3, m), wasm_f32x4_ne(v3, v3));
+  m = wasm_v128_bitselect(v3, m, take);
+  wasm_v128_store(o + ox, m);
+  if (kArgmax) {
+    k = wasm_v128_bitselect(at3, k, take);
+    const int32_t col = base + static_cast<int32_t>(2 * ox);
+    wasm_v128_store(a + ox, wasm_i32x4_add(k, wasm_i32x4_make(col, col + 2, col + 4, col + 6)));
   }
-  return ox;
+}
+
+// Four outputs of one row at a time; the last chunk of a row overlaps the one before it (the same values again)
+// instead of a scalar tail (LeNet's rows of 14 and 5 outputs: 2 and 1 scalar outputs before). Returns the next output
+// column: rows under 4 outputs stay scalar.
+template <bool kArgmax>
+int64_t row_2x2_simd128(float* o, int32_t* a, const float* r0, const float* r1, int32_t base, const Pool2dShape& s) {
+  if (s.ow < 4) return 0;
+  int64_t ox = 0;
+  for (; ox + 4 <= s.ow; ox += 4) chunk_2x2_simd128<kArgmax>(o, a, r0, r1, ox, base, s);
+  if (ox < s.ow) chunk_2x2_simd128<kArgmax>(o, a, r0, r1, s.ow - 4, base, s);
+  return s.ow;
 }
 #endif
 
